@@ -1,0 +1,180 @@
+// vringsim's command line: parse, load, run, report. Thin on purpose: the
+// work is in sim/ (core, world) and models/ (plug-ins).
+//
+// Exit codes (CONTRACT.md): 0 success; 1 some work failed; 2 bad input or
+// usage, nothing run or written; 3 an invariant broke.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "sim/core/errors.hpp"
+#include "sim/core/policy.hpp"
+#include "sim/core/registry.hpp"
+#include "sim/core/report.hpp"
+#include "sim/core/scenario.hpp"
+#include "sim/world/runner.hpp"
+#include "sim/world/world.hpp"
+
+namespace fs = std::filesystem;
+using namespace vringsim;
+
+namespace {
+
+constexpr int kExitOk = 0, kExitFailed = 1, kExitBadInput = 2, kExitInternal = 3;
+
+struct RunArgs {
+  std::vector<std::string> files;
+  std::string out;
+  std::optional<int64_t> seed;
+  std::vector<std::string> sets;
+  std::string trace;
+  uint64_t trace_limit = 100000;
+};
+
+std::string trace_path_for(const std::string& trace, const std::string& name, bool several) {
+  if (!several) return trace;
+  const fs::path p(trace);
+  return (p.parent_path() / (p.stem().string() + "." + name + p.extension().string())).string();
+}
+
+int cmd_run(const RunArgs& a) {
+  std::vector<std::string> overrides = a.sets;
+  if (a.seed) overrides.insert(overrides.begin(), fmt::format("seed={}", *a.seed));
+  // Everything is loaded and checked before anything runs or is written.
+  std::vector<Scenario> scenarios;
+  std::map<std::string, std::string> names;
+  for (const auto& f : a.files) {
+    scenarios.push_back(load_scenario(f, overrides));
+    const auto& s = scenarios.back();
+    if (auto it = names.find(s.name); it != names.end())
+      throw InputError(fmt::format("{}: /name: \"{}\" is also the name of {} (each run needs its own output directory)",
+                                   f, s.name, it->second));
+    names.emplace(s.name, f);
+  }
+  if (!a.out.empty() && fs::exists(a.out) && !fs::is_directory(a.out))
+    throw InputError(fmt::format("{}: --out: exists and is not a directory", a.out));
+  if (!a.trace.empty() && fs::is_directory(a.trace))
+    throw InputError(fmt::format("{}: --trace: is a directory, expected a file name", a.trace));
+
+  std::vector<std::unique_ptr<ReportWriter>> writers;
+  for (const WriterInfo* w : Registry<WriterInfo>::instance().all()) writers.push_back(w->create());
+
+  int code = kExitOk;
+  std::vector<RunResult> results;
+  for (const auto& s : scenarios) {
+    RunOptions opt;
+    if (!a.trace.empty()) opt.trace_path = trace_path_for(a.trace, s.name, scenarios.size() > 1);
+    opt.trace_limit = a.trace_limit;
+    RunOutcome o = run_in_child(s, opt);
+    if (o.exit_code != 0) {
+      code = std::max(code, o.exit_code == kExitInternal ? kExitInternal : kExitFailed);
+      continue;
+    }
+    if (!a.out.empty()) {
+      // Each run's files land as soon as it finishes: a later failure keeps them.
+      const fs::path dir = fs::path(a.out) / s.name;
+      fs::create_directories(dir);
+      for (const auto& w : writers) w->write_run(dir, o.result);
+    }
+    results.push_back(std::move(o.result));
+  }
+  if (!a.out.empty() && !results.empty())
+    for (const auto& w : writers) w->write_all(a.out, results);
+  for (const auto& w : writers) w->print(std::cout, results);
+  return code;
+}
+
+int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets) {
+  int code = kExitOk;
+  for (const auto& f : files) {
+    try {
+      const Scenario s = load_scenario(f, sets);
+      std::cout << fmt::format("{}: ok ({}, policy {}, ring {})\n", f, s.name, s.config.string("policy.name"),
+                               s.config.integer("ring.size"));
+    } catch (const InputError& e) {
+      std::cerr << e.what() << "\n";
+      code = kExitBadInput;
+    }
+  }
+  return code;
+}
+
+int cmd_params(const std::string& policy) {
+  if (!policy.empty() && !Registry<PolicyInfo>::instance().find(policy)) {
+    std::string names;
+    for (const auto& n : Registry<PolicyInfo>::instance().names()) names += (names.empty() ? "" : ", ") + n;
+    throw InputError(fmt::format("params: unknown policy \"{}\" (valid: {})", policy, names));
+  }
+  const std::string mine = "policy." + policy + ".";
+  std::cout << fmt::format("{:<42} {:<16} {:<12} {:<22} {}\n", "key", "type [unit]", "default", "range", "source");
+  for (const ParamSpec* p : param_table().all()) {
+    if (!policy.empty() && p->key.rfind("policy.", 0) == 0 && p->key != "policy.name" && p->key.rfind(mine, 0) != 0)
+      continue;
+    const std::string type = p->unit.empty() ? p->type_name() : fmt::format("{} [{}]", p->type_name(), p->unit);
+    std::cout << fmt::format("{:<42} {:<16} {:<12} {:<22} {}\n", p->key, type, p->default_value.dump(),
+                             p->range_text(), p->source);
+    if (!p->description.empty()) std::cout << fmt::format("    {}\n", p->description);
+  }
+  return kExitOk;
+}
+
+int cmd_policies() {
+  for (const PolicyInfo* p : Registry<PolicyInfo>::instance().all())
+    std::cout << fmt::format("{:<12} {}\n", p->name, p->description);
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vringsim: a discrete-event simulator of virtio-net receive-ring buffering"};
+  app.set_version_flag("--version", std::string("vringsim ") + version());
+  app.require_subcommand(1);
+
+  RunArgs run_args;
+  auto* run = app.add_subcommand("run", "run scenario files; print a side-by-side table");
+  run->add_option("files", run_args.files, "scenario JSON files")->required();
+  run->add_option("--out", run_args.out, "write summary.json, timeseries.csv per run and runs.csv here");
+  run->add_option("--seed", run_args.seed, "same as --set seed=N");
+  run->add_option("--set", run_args.sets, "KEY=VALUE: override a scenario key (dotted path; VALUE is JSON or a string)");
+  run->add_option("--trace", run_args.trace, "write a per-event CSV here (one file per run: FILE.<name>.csv if several)");
+  run->add_option("--trace-limit", run_args.trace_limit, "at most this many trace rows")->capture_default_str();
+
+  std::vector<std::string> validate_files, validate_sets;
+  auto* validate = app.add_subcommand("validate", "check scenario files, run nothing");
+  validate->add_option("files", validate_files, "scenario JSON files")->required();
+  validate->add_option("--set", validate_sets, "KEY=VALUE overrides to check as well");
+
+  std::string params_policy;
+  auto* params = app.add_subcommand("params", "every parameter: key, unit, default, valid range, source");
+  params->add_option("policy", params_policy, "only the core's parameters and this policy's");
+
+  auto* policies = app.add_subcommand("policies", "registered policies, one line each");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitBadInput;
+  }
+  try {
+    if (run->parsed()) return cmd_run(run_args);
+    if (validate->parsed()) return cmd_validate(validate_files, validate_sets);
+    if (params->parsed()) return cmd_params(params_policy);
+    if (policies->parsed()) return cmd_policies();
+  } catch (const InputError& e) {
+    std::cerr << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const InvariantError& e) {
+    std::cerr << "vringsim: invariant broken: " << e.what() << "\n";
+    return kExitInternal;
+  } catch (const std::exception& e) {
+    std::cerr << "vringsim: " << e.what() << "\n";
+    return kExitFailed;
+  }
+  return kExitBadInput;
+}

@@ -1,0 +1,129 @@
+#include "models/policies/big_chain.hpp"
+
+namespace vringsim {
+
+void BigChainPolicy::declare_recycle(ParamTable& t, const std::string& prefix, bool def) {
+  t.add(ParamSpec::boolean(prefix + "recycle_pages", def)
+            .help("keep pages a frame did not fill on the driver's private list and post them again "
+                  "(give_a_page/get_a_page) instead of freeing and reallocating them")
+            .from("on in 2008: Linux commit fb6813f48080 'virtio: Recycle unused recv buffer pages for large skbs'"));
+}
+
+std::vector<uint32_t> BigChainPolicy::nominal_posting() const {
+  std::vector<uint32_t> lens;
+  if (shape_.header_in_data) {
+    lens.push_back(shape_.header_bytes + shape_.linear_bytes);
+  } else {
+    lens.push_back(shape_.header_bytes);
+    lens.push_back(shape_.linear_bytes);
+  }
+  uint32_t left = shape_.data_bytes;
+  for (uint32_t i = 0; i < chunk_count(); ++i) {
+    lens.push_back(std::min(left, chunk_bytes()));
+    left -= std::min(left, chunk_bytes());
+  }
+  return lens;
+}
+
+std::optional<uint64_t> BigChainPolicy::get_page(GuestMemory& mem, GuestWork& work) {
+  if (shape_.recycle_pages && !recycled_.empty()) {
+    const uint64_t a = recycled_.back();
+    recycled_.pop_back();
+    ++work.page_recycles;
+    return a;
+  }
+  ++work.page_allocs;
+  return mem.alloc_pages(0);
+}
+
+void BigChainPolicy::put_block(const MemoryBlock& b, GuestMemory& mem, GuestWork& work) {
+  if (b.slab) return;  // skb data goes with the skb (per-packet cost)
+  if (shape_.recycle_pages && b.order == 0) {
+    recycled_.push_back(b.addr);
+    ++work.page_recycles;
+  } else {
+    mem.free_pages(b.addr, b.order);
+    ++work.page_frees;
+  }
+}
+
+std::optional<Posting> BigChainPolicy::make_posting(GuestMemory& mem, GuestWork& work) {
+  Posting p;
+  // Header and linear part live in the skb (2.6.27 add_recvbuf: the header
+  // in skb->cb, the data in an skb of MAX_PACKET_LEN).
+  if (shape_.header_in_data) {
+    const uint32_t len = shape_.header_bytes + shape_.linear_bytes;
+    p.segs.push_back({mem.alloc_slab(len), len});
+  } else {
+    p.segs.push_back({mem.alloc_slab(shape_.header_bytes), shape_.header_bytes});
+    p.segs.push_back({mem.alloc_slab(shape_.linear_bytes), shape_.linear_bytes});
+  }
+  p.blocks.push_back({p.segs.back().addr, 0, true});
+  uint32_t left = shape_.data_bytes;
+  auto abandon = [&]() -> std::optional<Posting> {
+    release(std::move(p), mem, work);
+    return std::nullopt;
+  };
+  for (uint32_t i = 0; i < chunk_count(); ++i) {
+    const uint32_t want = std::min(left, chunk_bytes());
+    left -= want;
+    if (shape_.chunk_order > 0) {
+      ++work.page_allocs;
+      if (auto a = mem.alloc_pages(shape_.chunk_order, shape_.order_failure_prob)) {
+        p.segs.push_back({*a, want});
+        p.blocks.push_back({*a, shape_.chunk_order, false});
+        continue;
+      }
+      // Fragmented memory: build this chunk from order-0 pages, one
+      // descriptor each (a longer chain).
+      for (uint32_t got = 0; got < want; got += kPageBytes) {
+        auto a = get_page(mem, work);
+        if (!a) return abandon();
+        const uint32_t len = std::min(kPageBytes, want - got);
+        p.segs.push_back({*a, len});
+        p.blocks.push_back({*a, 0, false});
+      }
+      continue;
+    }
+    auto a = get_page(mem, work);
+    if (!a) return abandon();
+    p.segs.push_back({*a, want});
+    p.blocks.push_back({*a, 0, false});
+  }
+  for (const auto& s : p.segs) p.bytes += s.len;
+  return p;
+}
+
+void BigChainPolicy::release(Posting&& posting, GuestMemory& mem, GuestWork& work) {
+  for (const auto& b : posting.blocks) put_block(b, mem, work);
+  posting.blocks.clear();
+}
+
+void BigChainPolicy::receive(std::span<const ReturnedBuffer> bufs, uint32_t /*frame_len*/, GuestMemory& mem,
+                             GuestWork& work) {
+  // One chain per frame. The device wrote `written` bytes from the start of
+  // the chain; page blocks it reached go up the stack with the skb (and are
+  // freed there), the rest go back (2.6.27 receive_skb + trim_pages).
+  for (const ReturnedBuffer& rb : bufs) {
+    Posting& p = *rb.posting;
+    uint64_t offset = 0;
+    size_t block = 0;
+    for (const auto& s : p.segs) {
+      const bool reached = offset < rb.written;
+      offset += s.len;
+      if (block < p.blocks.size() && p.blocks[block].addr == s.addr) {
+        const MemoryBlock& b = p.blocks[block++];
+        if (b.slab) continue;
+        if (reached) {
+          mem.free_pages(b.addr, b.order);  // freed by the stack with the skb
+          ++work.page_frees;
+        } else {
+          put_block(b, mem, work);
+        }
+      }
+    }
+    p.blocks.clear();
+  }
+}
+
+}  // namespace vringsim

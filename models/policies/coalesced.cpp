@@ -1,0 +1,38 @@
+// coalesced / higher-order (Rusty Russell's third alternative, 2008): build
+// the 64 KiB part of a slot from fewer, physically contiguous chunks of order
+// k: header + 1514-byte buffer + ceil(65536 / (4096 * 2^k)) chunks. k = 2
+// gives 4 chunks of 16 KiB, 6 descriptors per slot, 42 slots in 256
+// (MODEL.md §2). Under fragmentation a chunk allocation fails with a given
+// probability and that chunk falls back to order-0 pages (a longer chain).
+#include "models/policies/big_chain.hpp"
+#include "sim/core/registry.hpp"
+
+namespace vringsim {
+namespace {
+
+const Registrar<PolicyInfo> kRegistered{PolicyInfo{
+    "coalesced",
+    "64 KiB part from order-k chunks (k=2: 4 x 16 KiB, 6 descriptors per slot); failed chunks fall back to pages",
+    [](ParamTable& t, const std::string& prefix) {
+      t.add(ParamSpec::integer(prefix + "order", 2, "")
+                .range(0, 10)
+                .help("page order of each chunk: chunks of 4096 * 2^order bytes")
+                .from("MODEL.md §2: the thread's example, k = 2"));
+      t.add(ParamSpec::number(prefix + "order_failure_prob", 0.0, "probability")
+                .range(0, 1)
+                .help("probability that one higher-order allocation fails (fragmentation); the chunk is then "
+                      "built from order-0 pages")
+                .from("0: unfragmented memory"));
+      BigChainPolicy::declare_recycle(t, prefix, true);
+    },
+    [](const Config& cfg, const std::string& prefix, uint64_t) -> std::unique_ptr<RxPolicy> {
+      ChainShape s;
+      s.data_bytes = 65536;
+      s.chunk_order = static_cast<unsigned>(cfg.integer(prefix + "order"));
+      s.order_failure_prob = cfg.number(prefix + "order_failure_prob");
+      s.recycle_pages = cfg.flag(prefix + "recycle_pages");
+      return std::make_unique<BigChainPolicy>(s);
+    }}};
+
+}  // namespace
+}  // namespace vringsim

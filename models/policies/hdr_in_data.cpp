@@ -1,0 +1,24 @@
+// hdr-in-data (Rusty Russell's second alternative, 2008): the header sits at
+// the head of the linear buffer (one descriptor of 10 + 1514 bytes) and the
+// page part holds exactly 64 KiB (16 pages, without MAX_SKB_FRAGS' +2):
+// 17 descriptors per slot, 15 slots in a 256-entry ring (MODEL.md §2).
+#include "models/policies/big_chain.hpp"
+#include "sim/core/registry.hpp"
+
+namespace vringsim {
+namespace {
+
+const Registrar<PolicyInfo> kRegistered{PolicyInfo{
+    "hdr-in-data",
+    "header inside the linear buffer, exactly 16 pages for 64 KiB: 17 descriptors per slot",
+    [](ParamTable& t, const std::string& prefix) { BigChainPolicy::declare_recycle(t, prefix, true); },
+    [](const Config& cfg, const std::string& prefix, uint64_t) -> std::unique_ptr<RxPolicy> {
+      ChainShape s;
+      s.header_in_data = true;
+      s.data_bytes = 65536;
+      s.recycle_pages = cfg.flag(prefix + "recycle_pages");
+      return std::make_unique<BigChainPolicy>(s);
+    }}};
+
+}  // namespace
+}  // namespace vringsim

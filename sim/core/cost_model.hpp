@@ -1,0 +1,46 @@
+// One cost model for every policy (MODEL.md §4): CPU time per unit of work on
+// the host's and the guest's CPUs. Policies only count work (GuestWork); they
+// never carry a time constant, so differences between policies come out of
+// the mechanism (chain lengths, refill work, copies), not out of fudge factors.
+#pragma once
+
+#include "sim/core/config.hpp"
+#include "sim/core/params.hpp"
+#include "sim/core/policy.hpp"
+
+namespace vringsim {
+
+struct CostModel {
+  // Host (the device backend: QEMU's I/O thread in 2008), nanoseconds.
+  double host_per_packet_ns = 0;      ///< take a frame from the tap queue, dispatch it
+  double host_per_descriptor_ns = 0;  ///< walk and map one descriptor of a chain
+  double host_per_byte_ns = 0;        ///< copy into guest memory
+  double host_per_kick_ns = 0;        ///< handle a guest kick (exit, wake the backend)
+  // Guest (the virtio-net driver and the stack above it), nanoseconds.
+  double guest_per_packet_ns = 0;      ///< build an skb and run it up the stack
+  double guest_per_descriptor_ns = 0;  ///< add one descriptor, or detach one
+  double guest_per_byte_copy_ns = 0;   ///< memcpy into the skb head
+  double guest_per_page_alloc_ns = 0;  ///< one alloc_pages() call
+  double guest_per_page_free_ns = 0;   ///< one __free_pages() call
+  double guest_per_page_recycle_ns = 0;  ///< take or give a page on the driver's private list
+  double guest_per_kick_ns = 0;        ///< the I/O exit a kick costs the vCPU
+  double guest_per_interrupt_ns = 0;   ///< interrupt entry, injection and exit
+  double guest_per_poll_ns = 0;        ///< one NAPI poll round
+
+  static void declare(ParamTable& table);
+  static CostModel from(const Config& cfg);
+
+  double guest_ns(const GuestWork& w) const {
+    return static_cast<double>(w.packets) * guest_per_packet_ns +
+           static_cast<double>(w.descriptors) * guest_per_descriptor_ns +
+           static_cast<double>(w.bytes_copied) * guest_per_byte_copy_ns +
+           static_cast<double>(w.page_allocs) * guest_per_page_alloc_ns +
+           static_cast<double>(w.page_frees) * guest_per_page_free_ns +
+           static_cast<double>(w.page_recycles) * guest_per_page_recycle_ns;
+  }
+  double host_packet_ns(uint32_t descriptors, uint64_t bytes) const {
+    return host_per_packet_ns + descriptors * host_per_descriptor_ns + static_cast<double>(bytes) * host_per_byte_ns;
+  }
+};
+
+}  // namespace vringsim

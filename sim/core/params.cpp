@@ -1,0 +1,227 @@
+#include "sim/core/params.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "sim/core/errors.hpp"
+
+namespace vringsim {
+
+ParamSpec ParamSpec::integer(std::string key, int64_t def, std::string unit) {
+  ParamSpec p;
+  p.key = std::move(key);
+  p.type = ParamType::Integer;
+  p.default_value = def;
+  p.unit = std::move(unit);
+  return p;
+}
+ParamSpec ParamSpec::number(std::string key, double def, std::string unit) {
+  ParamSpec p;
+  p.key = std::move(key);
+  p.type = ParamType::Number;
+  p.default_value = def;
+  p.unit = std::move(unit);
+  return p;
+}
+ParamSpec ParamSpec::boolean(std::string key, bool def) {
+  ParamSpec p;
+  p.key = std::move(key);
+  p.type = ParamType::Boolean;
+  p.default_value = def;
+  return p;
+}
+ParamSpec ParamSpec::string(std::string key, std::string def, std::vector<std::string> choices) {
+  ParamSpec p;
+  p.key = std::move(key);
+  p.type = ParamType::String;
+  p.default_value = std::move(def);
+  p.choices = std::move(choices);
+  return p;
+}
+ParamSpec ParamSpec::number_list(std::string key, std::vector<double> def, std::string unit) {
+  ParamSpec p;
+  p.key = std::move(key);
+  p.type = ParamType::NumberList;
+  p.default_value = def;
+  p.unit = std::move(unit);
+  return p;
+}
+ParamSpec&& ParamSpec::range(std::optional<double> lo, std::optional<double> hi) && {
+  min = lo;
+  max = hi;
+  return std::move(*this);
+}
+ParamSpec&& ParamSpec::help(std::string text) && {
+  description = std::move(text);
+  return std::move(*this);
+}
+ParamSpec&& ParamSpec::from(std::string where) && {
+  source = std::move(where);
+  return std::move(*this);
+}
+ParamSpec&& ParamSpec::must(std::function<std::string(const Json&)> fn) && {
+  check = std::move(fn);
+  return std::move(*this);
+}
+ParamSpec&& ParamSpec::mandatory() && {
+  required = true;
+  return std::move(*this);
+}
+
+std::string ParamSpec::type_name() const {
+  switch (type) {
+    case ParamType::Integer: return "integer";
+    case ParamType::Number: return "number";
+    case ParamType::Boolean: return "boolean";
+    case ParamType::String: return "string";
+    case ParamType::NumberList: return "list of numbers";
+  }
+  return "?";
+}
+
+namespace {
+std::string num_text(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<int64_t>(v));
+  return fmt::format("{}", v);
+}
+}  // namespace
+
+std::string ParamSpec::range_text() const {
+  if (!choices.empty()) {
+    std::string s;
+    for (const auto& c : choices) s += (s.empty() ? "" : "|") + c;
+    return s;
+  }
+  if (min && max) return num_text(*min) + ".." + num_text(*max);
+  if (min) return ">= " + num_text(*min);
+  if (max) return "<= " + num_text(*max);
+  return "";
+}
+
+std::string ParamSpec::validate(const Json& v) const {
+  auto in_range = [&](double x) -> std::string {
+    if ((min && x < *min) || (max && x > *max))
+      return fmt::format("{} is out of range ({})", num_text(x), range_text());
+    return "";
+  };
+  std::string err;
+  switch (type) {
+    case ParamType::Integer:
+      if (!v.is_number_integer()) return fmt::format("expected an integer, got {}", v.dump());
+      err = in_range(static_cast<double>(v.get<int64_t>()));
+      break;
+    case ParamType::Number:
+      if (!v.is_number()) return fmt::format("expected a number, got {}", v.dump());
+      if (!std::isfinite(v.get<double>())) return "expected a finite number";
+      err = in_range(v.get<double>());
+      break;
+    case ParamType::Boolean:
+      if (!v.is_boolean()) return fmt::format("expected true or false, got {}", v.dump());
+      break;
+    case ParamType::String:
+      if (!v.is_string()) return fmt::format("expected a string, got {}", v.dump());
+      if (!choices.empty() && std::find(choices.begin(), choices.end(), v.get<std::string>()) == choices.end())
+        return fmt::format("\"{}\" is not one of {}", v.get<std::string>(), range_text());
+      break;
+    case ParamType::NumberList:
+      if (!v.is_array()) return fmt::format("expected a list of numbers, got {}", v.dump());
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (!v[i].is_number()) return fmt::format("element {}: expected a number, got {}", i, v[i].dump());
+        err = in_range(v[i].get<double>());
+        if (!err.empty()) return fmt::format("element {}: {}", i, err);
+      }
+      break;
+  }
+  if (!err.empty()) return err;
+  if (check) return check(v);
+  return "";
+}
+
+void ParamTable::add(ParamSpec spec) {
+  const std::string key = spec.key;
+  if (specs_.count(key)) throw InvariantError("parameter declared twice: " + key);
+  specs_.emplace(key, std::move(spec));
+}
+
+const ParamSpec* ParamTable::find(std::string_view key) const {
+  auto it = specs_.find(key);
+  return it == specs_.end() ? nullptr : &it->second;
+}
+
+bool ParamTable::is_section(std::string_view prefix) const {
+  const std::string p = std::string(prefix) + ".";
+  auto it = specs_.lower_bound(p);
+  return it != specs_.end() && it->first.compare(0, p.size(), p) == 0;
+}
+
+std::vector<const ParamSpec*> ParamTable::all() const {
+  std::vector<const ParamSpec*> out;
+  for (const auto& [k, v] : specs_) out.push_back(&v);
+  return out;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string ParamTable::nearest(std::string_view key) const {
+  // Candidates: every declared key and every section on the way to one.
+  std::vector<std::string> candidates;
+  for (const auto& [k, v] : specs_) {
+    for (size_t dot = k.find('.'); dot != std::string::npos; dot = k.find('.', dot + 1))
+      candidates.push_back(k.substr(0, dot));
+    candidates.push_back(k);
+  }
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const auto& c : candidates) {
+    const size_t d = edit_distance(key, c);
+    if (d < best_d || (d == best_d && c < best)) {
+      best_d = d;
+      best = c;
+    }
+  }
+  // Only suggest something plausibly meant: at most a third of the key changed.
+  if (best_d > std::max<size_t>(2, key.size() / 3)) return "";
+  return best;
+}
+
+std::string key_to_pointer(std::string_view key) {
+  std::string p = "/";
+  for (char c : key) {
+    if (c == '.')
+      p += '/';
+    else if (c == '~')
+      p += "~0";
+    else if (c == '/')
+      p += "~1";
+    else
+      p += c;
+  }
+  return p;
+}
+
+std::string pointer_to_key(std::string_view pointer) {
+  std::string k;
+  for (size_t i = 1; i < pointer.size(); ++i) {
+    if (pointer[i] == '/')
+      k += '.';
+    else if (pointer[i] == '~' && i + 1 < pointer.size()) {
+      k += pointer[i + 1] == '0' ? '~' : '/';
+      ++i;
+    } else
+      k += pointer[i];
+  }
+  return k;
+}
+
+}  // namespace vringsim

@@ -1,0 +1,80 @@
+// Parameters: each declared once (key, type, unit, default, valid range,
+// source of the default, description), the way ns-3 declares attributes. From
+// that one declaration come validation of scenario files and --set, the
+// `vringsim params` listing, and the resolved configuration echoed in every
+// report.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vringsim {
+
+using Json = nlohmann::json;
+
+enum class ParamType { Integer, Number, Boolean, String, NumberList };
+
+struct ParamSpec {
+  std::string key;  ///< dotted path into the scenario, e.g. "ring.size"
+  ParamType type = ParamType::Number;
+  Json default_value;
+  std::string unit;  ///< "entries", "bytes", "ns", "s", "Gb/s", "probability", "" ...
+  std::optional<double> min;
+  std::optional<double> max;
+  std::vector<std::string> choices;  ///< for strings: the allowed values (empty: any)
+  std::string description;
+  std::string source;  ///< where the default comes from
+  /// Extra check on a value that passed the type and range checks; returns an
+  /// error message, or "" if the value is fine.
+  std::function<std::string(const Json&)> check;
+  bool required = false;
+
+  // Fluent builders, so a declaration reads as one sentence.
+  static ParamSpec integer(std::string key, int64_t def, std::string unit);
+  static ParamSpec number(std::string key, double def, std::string unit);
+  static ParamSpec boolean(std::string key, bool def);
+  static ParamSpec string(std::string key, std::string def, std::vector<std::string> choices = {});
+  static ParamSpec number_list(std::string key, std::vector<double> def, std::string unit);
+  ParamSpec&& range(std::optional<double> lo, std::optional<double> hi) &&;
+  ParamSpec&& help(std::string text) &&;
+  ParamSpec&& from(std::string where) &&;
+  ParamSpec&& must(std::function<std::string(const Json&)> fn) &&;
+  ParamSpec&& mandatory() &&;
+
+  /// "" if `value` is valid for this parameter, else what is wrong with it.
+  std::string validate(const Json& value) const;
+  std::string type_name() const;
+  std::string range_text() const;
+};
+
+/// The declared parameters of the core and of every registered plug-in.
+class ParamTable {
+ public:
+  void add(ParamSpec spec);
+  const ParamSpec* find(std::string_view key) const;
+  /// True if `prefix` names a section (an object holding parameters).
+  bool is_section(std::string_view prefix) const;
+  /// All parameters, sorted by key.
+  std::vector<const ParamSpec*> all() const;
+  /// The declared key or section name nearest to `key` (edit distance), for
+  /// "did you mean" hints; "" if nothing is close.
+  std::string nearest(std::string_view key) const;
+
+ private:
+  std::map<std::string, ParamSpec, std::less<>> specs_;
+};
+
+/// Dotted key <-> JSON pointer ("ring.size" <-> "/ring/size").
+std::string key_to_pointer(std::string_view key);
+std::string pointer_to_key(std::string_view pointer);
+
+/// Edit distance, for suggestions.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+}  // namespace vringsim

@@ -1,0 +1,39 @@
+#include "sim/core/policy.hpp"
+
+#include <numeric>
+
+namespace vringsim {
+
+RingFigures ring_figures(uint32_t ring_size, bool mergeable, uint32_t header_bytes,
+                         const std::vector<uint32_t>& posting) {
+  RingFigures f;
+  f.size = ring_size;
+  f.ring_bytes = vring_size(ring_size);
+  f.descriptors_per_posting = static_cast<uint32_t>(posting.size());
+  f.bytes_per_posting = std::accumulate(posting.begin(), posting.end(), uint64_t{0});
+  if (posting.empty() || f.bytes_per_posting == 0) return f;
+  const uint32_t postings_full = ring_size / f.descriptors_per_posting;
+  f.posted_bytes_full = postings_full * f.bytes_per_posting;
+  // Postings one frame of `len` bytes needs (0 if it never fits).
+  auto postings_for = [&](uint64_t len) -> uint64_t {
+    const uint64_t need = len + header_bytes;
+    if (!mergeable) return need <= f.bytes_per_posting ? 1 : 0;
+    const uint64_t n = (need + f.bytes_per_posting - 1) / f.bytes_per_posting;
+    return n <= postings_full ? n : 0;
+  };
+  const uint64_t p_mtu = postings_for(kFrameMtu);
+  const uint64_t p_64k = postings_for(kFrame64k);
+  // A slot is what one packet takes; if a frame never fits, report the
+  // posting's own length and a capacity of zero.
+  f.descriptors_per_slot_mtu = static_cast<uint32_t>((p_mtu ? p_mtu : 1) * f.descriptors_per_posting);
+  f.descriptors_per_slot_64k = static_cast<uint32_t>((p_64k ? p_64k : 1) * f.descriptors_per_posting);
+  f.capacity_packets_mtu = p_mtu ? ring_size / f.descriptors_per_slot_mtu : 0;
+  f.capacity_packets_64k = p_64k ? ring_size / f.descriptors_per_slot_64k : 0;
+  f.unusable_descriptors = ring_size - f.capacity_packets_mtu * f.descriptors_per_slot_mtu;
+  f.bytes_per_slot_mtu = (p_mtu ? p_mtu : 1) * f.bytes_per_posting;
+  const uint64_t writable = mergeable ? f.posted_bytes_full : f.bytes_per_posting;
+  f.max_frame_bytes = writable > header_bytes ? writable - header_bytes : 0;
+  return f;
+}
+
+}  // namespace vringsim

@@ -1,0 +1,123 @@
+// The receive-buffer allocation policy interface: what a guest driver does to
+// fill the rx ring and to turn returned buffers into packets. A policy talks
+// to the ring only through a real driver's operations: the core adds the
+// chains it builds (add_inbuf) and hands back the ones the device returned.
+// Policies are plug-ins (models/policies/); the core never names one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sim/core/config.hpp"
+#include "sim/core/guest_memory.hpp"
+#include "sim/core/params.hpp"
+#include "sim/core/virtqueue.hpp"
+
+namespace vringsim {
+
+/// Guest work counted by policies and the driver; the cost model turns it
+/// into CPU time. Counts only: no policy carries a time constant.
+struct GuestWork {
+  uint64_t packets = 0;        ///< packets built and handed to the stack
+  uint64_t descriptors = 0;    ///< descriptors added to or detached from the ring
+  uint64_t bytes_copied = 0;   ///< bytes memcpy'd (copy-break into the skb head)
+  uint64_t page_allocs = 0;    ///< calls into the page allocator (any order)
+  uint64_t page_frees = 0;     ///< blocks returned to the page allocator
+  uint64_t page_recycles = 0;  ///< pages taken from / given to the driver's private list
+
+  GuestWork& operator+=(const GuestWork& o) {
+    packets += o.packets;
+    descriptors += o.descriptors;
+    bytes_copied += o.bytes_copied;
+    page_allocs += o.page_allocs;
+    page_frees += o.page_frees;
+    page_recycles += o.page_recycles;
+    return *this;
+  }
+};
+
+/// A block of guest memory a posting holds.
+struct MemoryBlock {
+  uint64_t addr = 0;
+  unsigned order = 0;   ///< 2^order pages; ignored for slab memory
+  bool slab = false;    ///< kmalloc'd (skb data), freed with the skb
+};
+
+/// One buffer chain the driver posts: its descriptors and the memory behind them.
+struct Posting {
+  std::vector<BufferSeg> segs;
+  std::vector<MemoryBlock> blocks;  ///< page blocks in data order (for recycling)
+  uint64_t bytes = 0;               ///< sum of segs' lengths
+};
+
+/// A returned chain: the posting and how many bytes the device wrote into it.
+struct ReturnedBuffer {
+  Posting* posting = nullptr;
+  uint32_t written = 0;
+};
+
+class RxPolicy {
+ public:
+  virtual ~RxPolicy() = default;
+
+  /// Negotiates VIRTIO_NET_F_MRG_RXBUF: the device may spread one packet over
+  /// several chains and write their number into the header.
+  virtual bool mergeable() const = 0;
+  /// Bytes of virtio-net header the device writes before each frame.
+  virtual uint32_t header_bytes() const = 0;
+  /// Descriptor lengths of one posting when no allocation falls back: the
+  /// shape the ring figures (slots, bytes) are computed from.
+  virtual std::vector<uint32_t> nominal_posting() const = 0;
+  /// Builds the next posting, allocating its memory; adds the work to `work`.
+  /// Returns nothing when memory cannot be allocated (refill stops; retried later).
+  virtual std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) = 0;
+  /// The device returned `bufs` holding one frame of `frame_len` bytes:
+  /// build the skb (copies, page attachments) and release or recycle memory.
+  virtual void receive(std::span<const ReturnedBuffer> bufs, uint32_t frame_len, GuestMemory& mem,
+                       GuestWork& work) = 0;
+  /// Gives back a posting that was built but could not be added to the ring
+  /// (2.6.27 try_fill_recv allocates first and frees when add_buf refuses).
+  virtual void release(Posting&& posting, GuestMemory& mem, GuestWork& work) = 0;
+};
+
+struct PolicyInfo {
+  std::string name;
+  std::string description;
+  /// Declares the policy's parameters; `prefix` is "policy.<name>.".
+  std::function<void(ParamTable&, const std::string& prefix)> declare;
+  /// Builds an instance from the resolved configuration.
+  std::function<std::unique_ptr<RxPolicy>(const Config&, const std::string& prefix, uint64_t seed)> create;
+};
+
+/// The 64 KiB packet of the ring figures: a GSO super-packet of 65535 bytes
+/// of IP datagram plus the 14-byte Ethernet header (IP_MAX_MTU + ETH_HLEN).
+inline constexpr uint32_t kFrame64k = 65535 + 14;
+/// The MTU frame: ETH_HLEN 14 + ETH_DATA_LEN 1500 (no FCS).
+inline constexpr uint32_t kFrameMtu = 1514;
+
+/// What the ring holds under a policy, from its nominal posting shape.
+struct RingFigures {
+  uint32_t size = 0;
+  uint64_t ring_bytes = 0;
+  uint32_t descriptors_per_posting = 0;
+  uint64_t bytes_per_posting = 0;
+  uint32_t descriptors_per_slot_mtu = 0;
+  uint32_t descriptors_per_slot_64k = 0;
+  uint32_t capacity_packets_mtu = 0;
+  uint32_t capacity_packets_64k = 0;
+  uint32_t unusable_descriptors = 0;
+  uint64_t bytes_per_slot_mtu = 0;
+  uint64_t posted_bytes_full = 0;
+  /// Largest frame a full ring can ever take (longer ones are dropped as too large).
+  uint64_t max_frame_bytes = 0;
+};
+
+RingFigures ring_figures(uint32_t ring_size, bool mergeable, uint32_t header_bytes,
+                         const std::vector<uint32_t>& posting);
+
+}  // namespace vringsim

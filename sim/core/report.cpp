@@ -1,0 +1,110 @@
+#include "sim/core/report.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace vringsim {
+
+Json to_json(const RunResult& r) {
+  return Json{{"name", r.name}, {"summary", r.summary}, {"ts_columns", r.ts_columns}, {"ts_rows", r.ts_rows}};
+}
+
+RunResult run_result_from_json(const Json& j) {
+  RunResult r;
+  r.name = j.at("name").get<std::string>();
+  r.summary = j.at("summary");
+  r.ts_columns = j.at("ts_columns").get<std::vector<std::string>>();
+  r.ts_rows = j.at("ts_rows").get<std::vector<std::vector<double>>>();
+  return r;
+}
+
+std::string number_text(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) return fmt::format("{}", static_cast<int64_t>(v));
+  return fmt::format("{}", v);
+}
+
+namespace {
+void flatten_into(const Json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      flatten_into(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+    return;
+  }
+  std::string text;
+  if (j.is_string())
+    text = j.get<std::string>();
+  else if (j.is_number_float())
+    text = number_text(j.get<double>());
+  else
+    text = j.dump();
+  out.emplace_back(prefix, text);
+}
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> flatten(const Json& j) {
+  std::vector<std::pair<std::string, std::string>> out;
+  flatten_into(j, "", out);
+  return out;
+}
+
+bool natural_less(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+      size_t i2 = i, j2 = j;
+      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2]))) ++i2;
+      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2]))) ++j2;
+      // Compare digit runs by value: strip leading zeros, then length, then text.
+      std::string_view da(a.data() + i, i2 - i), db(b.data() + j, j2 - j);
+      while (da.size() > 1 && da[0] == '0') da.remove_prefix(1);
+      while (db.size() > 1 && db[0] == '0') db.remove_prefix(1);
+      if (da.size() != db.size()) return da.size() < db.size();
+      if (da != db) return da < db;
+      i = i2;
+      j = j2;
+      continue;
+    }
+    if (a[i] != b[j]) return a[i] < b[j];
+    ++i;
+    ++j;
+  }
+  return a.size() - i < b.size() - j;
+}
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
+  const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw std::runtime_error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
+  const size_t n = std::fwrite(content.data(), 1, content.size(), f);
+  const bool ok = n == content.size() && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+  const int err = errno;
+  std::fclose(f);
+  if (!ok) {
+    std::filesystem::remove(tmp);
+    throw std::runtime_error(fmt::format("{}: write failed: {}", path.string(), std::strerror(err)));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", path.string(), ec.message()));
+  }
+}
+
+}  // namespace vringsim

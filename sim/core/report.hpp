@@ -1,0 +1,61 @@
+// Results of a run and the report-writer plug-in interface. Writers (text
+// table, summary.json, CSV...) register themselves (models/reports/); the
+// core and the runner only iterate over the registry.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/core/params.hpp"
+
+namespace vringsim {
+
+struct RunResult {
+  std::string name;
+  Json summary;
+  std::vector<std::string> ts_columns;
+  std::vector<std::vector<double>> ts_rows;
+};
+
+Json to_json(const RunResult& r);
+RunResult run_result_from_json(const Json& j);
+
+class ReportWriter {
+ public:
+  virtual ~ReportWriter() = default;
+  /// Files for one run, in `run_dir` (DIR/<name>/).
+  virtual void write_run(const std::filesystem::path& /*run_dir*/, const RunResult& /*r*/) const {}
+  /// Files across the runs of one call, in `out_dir`.
+  virtual void write_all(const std::filesystem::path& /*out_dir*/, const std::vector<RunResult>& /*rs*/) const {}
+  /// Terminal output for the runs of one call.
+  virtual void print(std::ostream& /*os*/, const std::vector<RunResult>& /*rs*/) const {}
+};
+
+struct WriterInfo {
+  std::string name;
+  std::string description;
+  std::function<std::unique_ptr<ReportWriter>()> create;
+};
+
+/// Flattens nested objects to dotted keys (CONTRACT.md: `ring.size`,
+/// `buffers_per_packet.1`); arrays become their JSON text. Values are CSV
+/// cell text (strings unquoted here).
+std::vector<std::pair<std::string, std::string>> flatten(const Json& j);
+/// Column order shared by every CSV: natural order (digit runs compare as numbers).
+bool natural_less(const std::string& a, const std::string& b);
+/// Quotes a CSV cell if it needs it (RFC 4180).
+std::string csv_cell(const std::string& s);
+/// Number text used in every CSV: integers as integers, others shortest round-trip.
+std::string number_text(double v);
+
+/// Writes `content` to a temporary file beside `path`, then renames it over
+/// `path`: readers never see a half-written file. Throws std::runtime_error
+/// naming the path on failure.
+void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace vringsim

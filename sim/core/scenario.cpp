@@ -1,0 +1,258 @@
+#include "sim/core/scenario.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "sim/core/cost_model.hpp"
+#include "sim/core/errors.hpp"
+#include "sim/core/policy.hpp"
+#include "sim/core/registry.hpp"
+#include "sim/core/traffic.hpp"
+
+namespace vringsim {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& source, const std::string& pointer, const std::string& what) {
+  throw InputError(fmt::format("{}: {}: {}", source, pointer.empty() ? "/" : pointer, what));
+}
+
+std::vector<std::string> policy_names() { return Registry<PolicyInfo>::instance().names(); }
+std::vector<std::string> traffic_names() { return Registry<TrafficInfo>::instance().names(); }
+
+void declare_core(ParamTable& t) {
+  t.add(ParamSpec::integer("schema_version", kSchemaVersion, "")
+            .range(1, kSchemaVersion)
+            .help("scenario file format version")
+            .from("this build of vringsim"));
+  t.add(ParamSpec::string("name", "")
+            .mandatory()
+            .help("the run's name: names its output directory")
+            .from("required")
+            .must([](const Json& v) -> std::string {
+              static const std::regex ok("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+              return std::regex_match(v.get<std::string>(), ok)
+                         ? ""
+                         : "must be 1..100 characters of letters, digits, '.', '_' or '-', starting with a letter "
+                           "or digit";
+            }));
+  t.add(ParamSpec::string("description", "").help("free text").from("none"));
+  t.add(ParamSpec::integer("seed", 1, "")
+            .range(0, 9.2e18)
+            .help("seed of every random stream in the run")
+            .from("arbitrary; same seed, same bytes"));
+  t.add(ParamSpec::number("stop.time_s", 1.0, "s")
+            .range(1e-9, 1e6)
+            .help("simulated time at which the run stops")
+            .from("one simulated second: ~800k MTU frames at 10 Gb/s"));
+  t.add(ParamSpec::integer("stop.packets", 0, "packets")
+            .range(0, 9.2e18)
+            .help("frames the source offers at most (0: no limit); the run then stops once every one is "
+                  "delivered or dropped, or at stop.time_s")
+            .from("no limit"));
+  t.add(ParamSpec::number("measure.warmup_s", 0.1, "s")
+            .range(0, 1e6)
+            .help("initial period excluded from rates, means, latency and notification counts")
+            .from("covers the initial ring fill and tap queue build-up at 10 Gb/s with margin"));
+  t.add(ParamSpec::number("measure.sample_interval_s", 0.001, "s")
+            .range(1e-7, 1e6)
+            .help("period of timeseries.csv rows")
+            .from("1 ms: a thousand rows per simulated second"));
+  t.add(ParamSpec::integer("ring.size", 256, "entries")
+            .range(1, kMaxQueueSize)
+            .help("rx virtqueue size (descriptors)")
+            .from("MODEL.md §2: the 2008 ring of 256 entries (QEMU's rx queue size)")
+            .must([](const Json& v) -> std::string {
+              return is_valid_queue_size(v.get<int64_t>()) ? ""
+                                                           : fmt::format("{} is not a power of two (1..32768)", v.dump());
+            }));
+  t.add(ParamSpec::string("policy.name", "mergeable", policy_names())
+            .help("receive-buffer allocation policy (vringsim policies)")
+            .from("mergeable: the scheme Linux adopted in 2008"));
+  t.add(ParamSpec::string("traffic.kind", "synthetic", traffic_names())
+            .help("traffic source kind")
+            .from("synthetic generator"));
+  ArrivalProcess::declare(t);
+  t.add(ParamSpec::integer("host.tap_queue_packets", 500, "packets")
+            .range(1, 100000000)
+            .help("tap device queue: frames waiting for the backend; arrivals beyond it are dropped (tap_full)")
+            .from("TUN_READQ_SIZE = 500, drivers/net/tun.c"));
+  t.add(ParamSpec::integer("host.burst_packets", 64, "packets")
+            .range(1, 1000000)
+            .help("frames the host actor serves per simulation step; a granularity of the simulation, not of the "
+                  "model: results are identical for any value (tested)")
+            .from("VHOST_NET_BATCH = 64, drivers/vhost/net.c, as a convenient size"));
+  t.add(ParamSpec::integer("guest.napi_budget", 64, "packets")
+            .range(1, 1000000)
+            .help("packets one NAPI poll may process")
+            .from("napi_weight 64, drivers/net/virtio_net.c (2.6.27: netif_napi_add(..., 64))"));
+  t.add(ParamSpec::string("guest.refill_rule", "2008", {"2008", "today"})
+            .help("2008: after a poll, refill if posted < max posted / 2 (2.6.27 virtnet_poll); today: if "
+                  "num_free > min(budget, ring size) / 2 (virtnet_receive)")
+            .from("MODEL.md §6"));
+  t.add(ParamSpec::number("guest.page_alloc_failure_prob", 0.0, "probability")
+            .range(0, 1)
+            .help("probability that one page allocation fails (memory pressure)")
+            .from("0: no memory pressure"));
+  t.add(ParamSpec::number("guest.refill_retry_delay_s", 0.5, "s")
+            .range(0, 1e6)
+            .help("after a failed refill leaves the ring empty, retry after this delay")
+            .from("HZ/2: schedule_delayed_work(&vi->refill, HZ/2) in refill_work(), drivers/net/virtio_net.c"));
+  CostModel::declare(t);
+}
+
+const Json* find_in(const Json& doc, const std::string& key) {
+  const Json::json_pointer ptr(key_to_pointer(key));
+  return doc.contains(ptr) ? &doc.at(ptr) : nullptr;
+}
+
+void check_object(const Json& obj, const std::string& prefix, const std::string& source) {
+  const ParamTable& table = param_table();
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    const std::string ptr = key_to_pointer(key);
+    if (const ParamSpec* spec = table.find(key)) {
+      const std::string err = spec->validate(it.value());
+      if (!err.empty()) fail(source, ptr, err);
+    } else if (table.is_section(key)) {
+      if (!it.value().is_object()) fail(source, ptr, fmt::format("expected an object, got {}", it.value().dump()));
+      check_object(it.value(), key, source);
+    } else {
+      const std::string near = table.nearest(key);
+      fail(source, ptr,
+           near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", key_to_pointer(near)));
+    }
+  }
+}
+
+}  // namespace
+
+const ParamTable& param_table() {
+  static const ParamTable table = [] {
+    ParamTable t;
+    declare_core(t);
+    for (const PolicyInfo* p : Registry<PolicyInfo>::instance().all())
+      if (p->declare) p->declare(t, "policy." + p->name + ".");
+    for (const TrafficInfo* k : Registry<TrafficInfo>::instance().all())
+      if (k->declare) k->declare(t, "traffic." + k->name + ".");
+    return t;
+  }();
+  return table;
+}
+
+Json read_json_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "", "cannot open file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return Json::parse(ss.str());
+  } catch (const Json::parse_error& e) {
+    // e.what() reads "[json.exception.parse_error.101] parse error at line L, column C: ..."
+    std::string what = e.what();
+    const auto close = what.find("] ");
+    if (close != std::string::npos) what = what.substr(close + 2);
+    fail(path, "", "invalid JSON: " + what);
+  }
+}
+
+void check_document(const Json& doc, const std::string& source) {
+  if (!doc.is_object()) fail(source, "", "a scenario must be a JSON object");
+  check_object(doc, "", source);
+  for (const ParamSpec* spec : param_table().all())
+    if (spec->required && !find_in(doc, spec->key)) fail(source, key_to_pointer(spec->key), "required key is missing");
+}
+
+void apply_override(Json& doc, const std::string& assignment) {
+  const std::string source = "--set " + assignment;
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) fail(source, "", "expected KEY=VALUE");
+  const std::string key = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  const ParamTable& table = param_table();
+  const std::string ptr = key_to_pointer(key);
+  const ParamSpec* spec = table.find(key);
+  if (!spec) {
+    const std::string near = table.nearest(key);
+    fail(source, ptr, near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
+  }
+  Json value;
+  try {
+    value = Json::parse(text);
+  } catch (const Json::parse_error&) {
+    value = text;  // not JSON: take it as a string
+  }
+  const std::string err = spec->validate(value);
+  if (!err.empty()) fail(source, ptr, err);
+  doc[Json::json_pointer(ptr)] = value;
+}
+
+Json resolve_defaults(const Json& doc) {
+  Json out = doc;
+  for (const ParamSpec* spec : param_table().all()) {
+    const Json::json_pointer ptr(key_to_pointer(spec->key));
+    if (!out.contains(ptr)) out[ptr] = spec->default_value;
+  }
+  return out;
+}
+
+void check_resolved(const Config& cfg, const std::string& source) {
+  if (cfg.number("measure.warmup_s") >= cfg.number("stop.time_s"))
+    fail(source, "/measure/warmup_s",
+         fmt::format("warm-up ({} s) must end before the run stops (stop.time_s = {} s)", cfg.number("measure.warmup_s"),
+                     cfg.number("stop.time_s")));
+  // Every registered policy's parameters are validated (by check_document);
+  // the selected one must also fit the ring.
+  const std::string pname = cfg.string("policy.name");
+  const PolicyInfo* pinfo = Registry<PolicyInfo>::instance().find(pname);
+  if (!pinfo) {
+    std::string names;
+    for (const auto& n : policy_names()) names += (names.empty() ? "" : ", ") + n;
+    fail(source, "/policy/name", fmt::format("unknown policy \"{}\" (valid: {})", pname, names));
+  }
+  auto policy = pinfo->create(cfg, "policy." + pname + ".", cfg.integer("seed"));
+  const auto posting = policy->nominal_posting();
+  const auto ring = static_cast<uint32_t>(cfg.integer("ring.size"));
+  if (posting.size() > ring)
+    fail(source, "/ring/size",
+         fmt::format("{} entries cannot hold one {} slot ({} descriptors)", ring, pname, posting.size()));
+  const std::string kind = cfg.string("traffic.kind");
+  const TrafficInfo* tinfo = Registry<TrafficInfo>::instance().find(kind);
+  if (!tinfo) fail(source, "/traffic/kind", fmt::format("unknown traffic kind \"{}\"", kind));
+  try {
+    (void)tinfo->create(cfg, "traffic." + kind + ".", cfg.integer("seed"));
+  } catch (const InputError& e) {
+    // Traffic kinds report "/pointer: message"; prefix the source.
+    throw InputError(fmt::format("{}: {}", source, e.what()));
+  }
+}
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
+    throw InvariantError("SHA-256 computation failed");
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
+  return hex;
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+  Json doc = read_json_file(path);
+  check_document(doc, path);
+  for (const auto& o : overrides) apply_override(doc, o);
+  Scenario s;
+  s.file = path;
+  s.overrides = overrides;
+  s.config = Config(resolve_defaults(doc));
+  check_resolved(s.config, path);
+  s.name = s.config.string("name");
+  s.sha256 = sha256_hex(s.config.json().dump());
+  return s;
+}
+
+}  // namespace vringsim

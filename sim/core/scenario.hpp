@@ -1,0 +1,51 @@
+// Loading a scenario: read the JSON file, check every key against the
+// declared parameters (unknown keys suggest the nearest), apply --set
+// overrides, fill defaults, and check what needs several keys at once (a ring
+// that holds at least one slot of the chosen policy). Every error is an
+// InputError reading `SOURCE: /json/pointer: what is wrong`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/core/config.hpp"
+#include "sim/core/params.hpp"
+
+namespace vringsim {
+
+/// Version of the scenario file format this build reads.
+inline constexpr int kSchemaVersion = 1;
+
+struct Scenario {
+  std::string file;    ///< path as given
+  std::string name;    ///< the scenario's `name`
+  Config config;       ///< resolved: every declared key has a value
+  std::string sha256;  ///< of the resolved configuration (canonical JSON)
+  std::vector<std::string> overrides;  ///< the --set arguments applied, in order
+};
+
+/// Every parameter: the core's and every registered plug-in's. Built once.
+const ParamTable& param_table();
+
+/// Reads and parses a JSON file; errors name the file, line and column.
+Json read_json_file(const std::string& path);
+
+/// Checks a scenario document (structure, types, ranges, unknown keys);
+/// throws InputError naming `source` and the JSON pointer.
+void check_document(const Json& doc, const std::string& source);
+
+/// Applies `KEY=VALUE` (VALUE parsed as JSON, else taken as a string) to `doc`.
+void apply_override(Json& doc, const std::string& assignment);
+
+/// Fills every declared key missing from `doc` with its default.
+Json resolve_defaults(const Json& doc);
+
+/// Checks that need several keys (and plug-ins' own checks) on a resolved config.
+void check_resolved(const Config& cfg, const std::string& source);
+
+/// All of the above: load `path`, apply `overrides`, validate, resolve.
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
+
+std::string sha256_hex(const std::string& data);
+
+}  // namespace vringsim

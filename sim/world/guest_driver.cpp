@@ -1,0 +1,223 @@
+#include "sim/world/guest_driver.hpp"
+
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Engine.hpp>
+
+#include <algorithm>
+
+#include "sim/core/errors.hpp"
+
+namespace sg4 = simgrid::s4u;
+
+namespace vringsim {
+
+namespace {
+constexpr double kNs = 1e-9;
+}
+
+GuestDriver::GuestDriver(Shared& shared, HostDevice& host, RxPolicy& policy, GuestMemory& memory,
+                         const CostModel& costs, Options opt)
+    : shared_(shared),
+      host_(host),
+      policy_(policy),
+      memory_(memory),
+      costs_(costs),
+      opt_(opt),
+      postings_(shared.ring.size()) {}
+
+uint64_t GuestDriver::processing_after(double t, uint64_t* bytes) const {
+  uint64_t n = 0;
+  for (const auto& p : in_poll_)
+    if (p.delivery > t) {
+      ++n;
+      *bytes += p.len;
+    }
+  return n;
+}
+
+void GuestDriver::busy_until(double start, double end) {
+  Event e;
+  e.time = start;
+  e.kind = EventKind::GuestBusy;
+  e.until = end;
+  shared_.bus.emit(e);
+  sg4::this_actor::sleep_until(end);
+}
+
+bool GuestDriver::should_refill() const {
+  if (opt_.refill_2008) return posted_ < max_posted_ / 2;  // 2.6.27 virtnet_poll: vi->num < vi->max / 2
+  // today's virtnet_receive(): num_free > min(budget, ring size) / 2
+  return shared_.ring.num_free() > std::min<uint64_t>(opt_.napi_budget, shared_.ring.size()) / 2;
+}
+
+void GuestDriver::refill() {
+  // try_fill_recv(): add postings until the ring refuses one (2008: allocate
+  // first, free on refusal; today: stop once no descriptor is free), then kick.
+  VirtQueue& ring = shared_.ring;
+  const double start = sg4::Engine::get_clock();
+  GuestWork work;
+  uint64_t added = 0, bytes = 0;
+  bool failed = false;
+  while (true) {
+    if (!opt_.refill_2008 && ring.num_free() == 0) break;
+    auto posting = policy_.make_posting(memory_, work);
+    if (!posting) {
+      failed = true;
+      break;
+    }
+    const auto head = ring.add_inbuf(posting->segs);
+    if (!head) {
+      policy_.release(std::move(*posting), memory_, work);
+      break;
+    }
+    work.descriptors += posting->segs.size();
+    bytes += posting->bytes;
+    ++added;
+    postings_[*head] = std::move(*posting);
+  }
+  posted_ += added;
+  max_posted_ = std::max(max_posted_, posted_);
+  busy_until(start, start + costs_.guest_ns(work) * kNs);
+  const double now = sg4::Engine::get_clock();
+  if (failed) {
+    Event e;
+    e.time = now;
+    e.kind = EventKind::RefillFailed;
+    shared_.bus.emit(e);
+    // The ring may hold nothing the host can use and no interrupt will come:
+    // retry later (refill_work, HZ/2).
+    if (posted_ == 0) retry_at_ = now + opt_.refill_retry_delay_s;
+  }
+  if (added == 0) return;
+  const uint32_t published = ring.publish_avail();
+  Event posted;
+  posted.time = now;
+  posted.kind = EventKind::Posted;
+  posted.count = published;
+  posted.bytes = bytes;
+  shared_.bus.emit(posted);
+  Event kick;
+  kick.time = now;
+  kick.kind = EventKind::Kick;
+  if (ring.kick_wanted()) {
+    kick.reason = 1;
+    shared_.bus.emit(kick);
+    host_.kick();
+    busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
+  } else {
+    shared_.bus.emit(kick);  // suppressed: the host is busy and will look again
+  }
+}
+
+void GuestDriver::wait_for_interrupt() {
+  while (true) {
+    const double now = sg4::Engine::get_clock();
+    host_.publish_due(now);
+    if (shared_.ring.used_pending() > 0) {
+      // Interrupts are enabled while we wait: the host's publication raised one.
+      Event e;
+      e.time = now;
+      e.kind = EventKind::Interrupt;
+      shared_.bus.emit(e);
+      return;
+    }
+    if (retry_at_ && now >= *retry_at_) {
+      retry_at_.reset();
+      refill();
+      continue;
+    }
+    std::optional<double> deadline = host_.next_publish_time();
+    if (retry_at_ && (!deadline || *retry_at_ < *deadline)) deadline = retry_at_;
+    shared_.guest_idle = true;
+    if (deadline) {
+      if (!shared_.guest_wake->acquire_timeout(std::max(0.0, *deadline - now))) {
+        // Timed out at the deadline: make sure rounding cannot leave us a
+        // hair before it.
+        host_.publish_due(std::max(sg4::Engine::get_clock(), *deadline));
+      }
+    } else {
+      shared_.guest_wake->acquire();
+    }
+    shared_.guest_idle = false;
+  }
+}
+
+bool GuestDriver::poll(double extra_ns) {
+  VirtQueue& ring = shared_.ring;
+  const double start = sg4::Engine::get_clock();
+  // Observers may now see everything stamped up to here.
+  shared_.bus.advance(std::min(start, host_.admitted_until()));
+  host_.publish_due(start);
+  double cost_ns = extra_ns + costs_.guest_per_poll_ns;
+  uint32_t received = 0;
+  in_poll_.clear();
+  while (received < opt_.napi_budget && ring.used_pending() > 0) {
+    const UsedElem first = *ring.get_buf();
+    const Packet pkt = shared_.packet_at[first.id];
+    const uint32_t nbuf = shared_.num_buffers_at[first.id];
+    bufs_.clear();
+    heads_.clear();
+    GuestWork work;
+    work.packets = 1;
+    uint32_t written_descs = 0;
+    for (uint32_t i = 0; i < nbuf; ++i) {
+      const UsedElem e = i == 0 ? first : [&] {
+        auto more = ring.get_buf();
+        ensure(more.has_value(), "a merged frame's buffers were not all on the used ring");
+        return *more;
+      }();
+      auto& slot = postings_[e.id];
+      ensure(slot.has_value(), "the device returned a chain the driver never posted");
+      work.descriptors += slot->segs.size();
+      uint64_t off = 0;
+      for (const auto& s : slot->segs) {
+        if (off >= e.len) break;
+        ++written_descs;
+        off += s.len;
+      }
+      bufs_.push_back({&*slot, e.len});
+      heads_.push_back(static_cast<uint16_t>(e.id));
+    }
+    policy_.receive(bufs_, pkt.len, memory_, work);
+    for (uint16_t h : heads_) postings_[h].reset();  // the postings are spent
+    posted_ -= nbuf;
+    ++collected_;
+    collected_bytes_ += pkt.len;
+    cost_ns += costs_.guest_ns(work);
+    const double t = start + cost_ns * kNs;
+    Event d;
+    d.time = t;
+    d.kind = EventKind::Delivered;
+    d.packet = pkt.id;
+    d.len = pkt.len;
+    d.count = written_descs;
+    d.arrival_s = pkt.arrival_s;
+    shared_.bus.emit(d);
+    in_poll_.push_back({t, pkt.len});
+    ++received;
+  }
+  busy_until(start, start + cost_ns * kNs);
+  in_poll_.clear();
+  shared_.add_fates(received);
+  if (should_refill()) refill();
+  if (received == opt_.napi_budget) return true;  // budget spent: poll again
+  // napi_complete + virtqueue_enable_cb(): if more arrived meanwhile, poll again.
+  host_.publish_due(sg4::Engine::get_clock());
+  if (!ring.enable_cb()) {
+    ring.disable_cb();
+    return true;
+  }
+  return false;
+}
+
+void GuestDriver::run() {
+  refill();  // virtnet_probe(): fill the ring before the device starts
+  while (true) {
+    wait_for_interrupt();
+    shared_.ring.disable_cb();  // napi_schedule: no interrupts while polling
+    double extra = costs_.guest_per_interrupt_ns;
+    while (poll(extra)) extra = 0;
+  }
+}
+
+}  // namespace vringsim
