@@ -130,9 +130,10 @@ void GuestDriver::wait_for_interrupt() {
     if (retry_at_ && (!deadline || *retry_at_ < *deadline)) deadline = retry_at_;
     shared_.guest_idle = true;
     if (deadline) {
-      if (!shared_.guest_wake->acquire_timeout(std::max(0.0, *deadline - now))) {
-        // Timed out at the deadline: make sure rounding cannot leave us a
-        // hair before it.
+      // SimGrid's acquire_timeout() returns true when it timed out.
+      if (shared_.guest_wake->acquire_timeout(std::max(0.0, *deadline - now))) {
+        // Woken by the deadline itself: make sure rounding cannot leave us a
+        // hair before it. (A wake by the semaphore publishes nothing early.)
         host_.publish_due(std::max(sg4::Engine::get_clock(), *deadline));
       }
     } else {

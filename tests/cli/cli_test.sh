@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The command line end to end: exit codes, outputs, errors (CONTRACT.md).
+# Usage: cli_test.sh VRINGSIM SOURCE_DIR
+set -u
+BIN=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass=0
+check() {  # check NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
+}
+run() {  # run CMD... : sets rc, out, err
+  "$@" >"$T/out" 2>"$T/err"
+  rc=$?
+  out=$(cat "$T/out")
+  err=$(cat "$T/err")
+}
+
+cat >"$T/a.json" <<'J'
+{"name": "a", "stop": {"time_s": 0.02}, "measure": {"warmup_s": 0.005}, "policy": {"name": "max-buffer"}}
+J
+cat >"$T/b.json" <<'J'
+{"name": "b", "stop": {"time_s": 0.02}, "measure": {"warmup_s": 0.005}}
+J
+cat >"$T/dup.json" <<'J'
+{"name": "a", "stop": {"time_s": 0.02}, "measure": {"warmup_s": 0.005}}
+J
+cat >"$T/bad.json" <<'J'
+{"name": "bad", "ring": {"size": 300}}
+J
+
+run "$BIN" --version
+check "--version" [ "$rc" = 0 -a "$out" = "vringsim 0.1.0" ]
+run "$BIN" --help
+check "--help exits 0 and lists run" [ "$rc" = 0 ]
+check "--help lists subcommands" grep -q "validate" "$T/out"
+run "$BIN"
+check "no subcommand is usage error 2" [ "$rc" = 2 ]
+run "$BIN" run
+check "run without files is usage error 2" [ "$rc" = 2 ]
+
+run "$BIN" policies
+check "policies: six lines" [ "$rc" = 0 -a "$(wc -l <"$T/out")" = 6 ]
+check "policies: max-buffer described" grep -q "^max-buffer " "$T/out"
+run "$BIN" params
+check "params lists ring.size with its source" grep -q "^ring.size .*MODEL.md" "$T/out"
+check "params lists every cost with a source" [ "$(grep -c '^costs\.' "$T/out")" = 13 ]
+run "$BIN" params max-buffer
+check "params POLICY shows its own keys" grep -q "policy.max-buffer.recycle_pages" "$T/out"
+check "params POLICY hides other policies' keys" [ -z "$(grep 'policy.coalesced' "$T/out")" ]
+run "$BIN" params nope
+check "params unknown policy: exit 2, lists valid" [ "$rc" = 2 ] && grep -q "valid: coalesced" "$T/err"
+
+run "$BIN" validate "$T/a.json" "$T/b.json"
+check "validate good files" [ "$rc" = 0 -a "$(wc -l <"$T/out")" = 2 ]
+run "$BIN" validate "$T/bad.json"
+check "validate bad: exit 2, one line with file and pointer" [ "$rc" = 2 -a "$err" = "$T/bad.json: /ring/size: 300 is not a power of two (1..32768)" ]
+run "$BIN" validate "$T/missing.json"
+check "missing file" [ "$rc" = 2 -a "$err" = "$T/missing.json: /: cannot open file" ]
+
+run "$BIN" run "$T/a.json" "$T/b.json" --out "$T/o1"
+check "run: exit 0" [ "$rc" = 0 ]
+check "run: table has a header and two rows" [ "$(wc -l <"$T/out")" = 3 ]
+check "run: table names policies" grep -q "max-buffer" "$T/out"
+for f in a/summary.json a/timeseries.csv b/summary.json b/timeseries.csv runs.csv; do
+  check "run: wrote $f" [ -s "$T/o1/$f" ]
+done
+check "timeseries columns" [ "$(head -1 "$T/o1/a/timeseries.csv")" = "time_s,free_descriptors,posted_bytes,tap_queue_packets,delivered_packets,dropped_packets,arrived_packets,avail_chains" ]
+check "timeseries has 20 rows" [ "$(wc -l <"$T/o1/a/timeseries.csv")" = 21 ]
+check "runs.csv: header + 2 rows" [ "$(wc -l <"$T/o1/runs.csv")" = 3 ]
+check "runs.csv: dotted contract columns" grep -q "ring.size" "$T/o1/runs.csv"
+check "runs.csv: throughput column" grep -q "throughput.delivered_gbps" "$T/o1/runs.csv"
+check "no temporary files left" [ -z "$(find "$T/o1" -name '*.tmp.*')" ]
+check "summary has provenance" grep -q '"scenario_sha256"' "$T/o1/a/summary.json"
+
+# Determinism end to end: same scenario, same seed, same bytes.
+run "$BIN" run "$T/a.json" "$T/b.json" --out "$T/o2"
+for f in a/summary.json a/timeseries.csv b/summary.json runs.csv; do
+  check "deterministic $f" cmp -s "$T/o1/$f" "$T/o2/$f"
+done
+run "$BIN" run "$T/a.json" --seed 7 --out "$T/o3"
+check "--seed changes the seed" grep -q '"seed": 7' "$T/o3/a/summary.json"
+
+# Bad input: exit 2, nothing run, nothing written, earlier results intact.
+before=$(cat "$T/o1/a/summary.json" "$T/o1/runs.csv" | md5sum)
+run "$BIN" run "$T/a.json" "$T/bad.json" --out "$T/o1"
+check "bad file among good: exit 2" [ "$rc" = 2 ]
+check "bad file: stdout empty (nothing ran)" [ -z "$out" ]
+check "bad file: results intact" [ "$(cat "$T/o1/a/summary.json" "$T/o1/runs.csv" | md5sum)" = "$before" ]
+run "$BIN" run "$T/a.json" "$T/dup.json" --out "$T/o4"
+check "duplicate names: exit 2, nothing written" [ "$rc" = 2 -a ! -e "$T/o4" ]
+check "duplicate names: message names both" grep -q "is also the name of" "$T/err"
+touch "$T/file"
+run "$BIN" run "$T/a.json" --out "$T/file"
+check "--out is a file: exit 2" [ "$rc" = 2 ]
+run "$BIN" run "$T/a.json" --set ring.siz=4
+check "--set unknown key: exit 2 with suggestion" [ "$rc" = 2 -a "$err" = "--set ring.siz=4: /ring/siz: unknown key (did you mean ring.size?)" ]
+run "$BIN" run "$T/a.json" --set policy.name=huge
+check "--set unknown policy: exit 2" [ "$rc" = 2 ]
+printf '{"name": "x",\n "ring": }' >"$T/broken.json"
+run "$BIN" run "$T/broken.json"
+check "malformed JSON: line and column" [ "$rc" = 2 ] && grep -q "broken.json: /: invalid JSON: parse error at line 2" "$T/err"
+
+# --trace: per-event CSV, bounded.
+run "$BIN" run "$T/a.json" --trace "$T/trace.csv" --trace-limit 50
+check "trace: header" [ "$(head -1 "$T/trace.csv")" = "time_s,actor,event,packet,head,count,len,bytes,detail" ]
+check "trace: 50 rows and a note" [ "$(grep -vc '^#' "$T/trace.csv")" = 51 ] && grep -q "more events not written" "$T/trace.csv"
+
+echo "$pass passed, $fails failed"
+[ "$fails" = 0 ]

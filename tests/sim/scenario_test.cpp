@@ -1,0 +1,164 @@
+// Bad input: one line naming the file and the JSON pointer, never a crash.
+#include "sim/core/scenario.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "sim/core/errors.hpp"
+#include "sim/core/policy.hpp"
+#include "sim/core/registry.hpp"
+#include "sim/core/report.hpp"
+#include "sim/core/traffic.hpp"
+
+namespace vringsim {
+namespace {
+
+class ScenarioFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("vringsim-scn-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& text) {
+    const auto p = dir_ / ("s" + std::to_string(n_++) + ".json");
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  /// The error message load_scenario gives, or "" if it loads.
+  std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
+    const std::string f = write(text);
+    try {
+      load_scenario(f, sets);
+    } catch (const InputError& e) {
+      const std::string m = e.what();
+      return m.substr(0, f.size()) == f ? m.substr(f.size()) : m;
+    }
+    return "";
+  }
+  std::filesystem::path dir_;
+  int n_ = 0;
+};
+
+TEST_F(ScenarioFiles, AMinimalScenarioLoadsWithEveryDefaultResolved) {
+  const std::string f = write(R"({"name": "x"})");
+  const Scenario s = load_scenario(f);
+  EXPECT_EQ(s.name, "x");
+  EXPECT_EQ(s.config.integer("ring.size"), 256);
+  EXPECT_EQ(s.config.integer("host.tap_queue_packets"), 500);
+  EXPECT_EQ(s.config.integer("guest.napi_budget"), 64);
+  EXPECT_TRUE(s.config.flag("policy.max-buffer.recycle_pages"));  // unselected policies resolve too
+  EXPECT_EQ(s.sha256.size(), 64u);
+}
+
+TEST_F(ScenarioFiles, MalformedJsonNamesLineAndColumn) {
+  EXPECT_EQ(error_of("{\n  \"name\": \"x\",\n}"),
+            ": /: invalid JSON: parse error at line 3, column 1: syntax error while parsing object key - unexpected "
+            "'}'; expected string literal");
+}
+
+TEST_F(ScenarioFiles, WrongTypeIsNamedByPointer) {
+  EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": "big"}})"), R"(: /ring/size: expected an integer, got "big")");
+  EXPECT_EQ(error_of(R"({"name": "x", "ring": 5})"), ": /ring: expected an object, got 5");
+}
+
+TEST_F(ScenarioFiles, UnknownKeySuggestsTheNearest) {
+  EXPECT_EQ(error_of(R"({"name": "x", "ring": {"siz": 256}})"), ": /ring/siz: unknown key (did you mean /ring/size?)");
+  EXPECT_EQ(error_of(R"({"name": "x", "polcy": {}})"), ": /polcy: unknown key (did you mean /policy?)");
+  EXPECT_EQ(error_of(R"({"name": "x", "zzzzzzzzzzzz": 1})"), ": /zzzzzzzzzzzz: unknown key");
+}
+
+TEST_F(ScenarioFiles, OutOfRangeAndBadRingSizes) {
+  EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 300}})"), ": /ring/size: 300 is not a power of two (1..32768)");
+  EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 65536}})"), ": /ring/size: 65536 is out of range (1..32768)");
+  EXPECT_EQ(error_of(R"({"name": "x", "guest": {"page_alloc_failure_prob": 1.5}})"),
+            ": /guest/page_alloc_failure_prob: 1.5 is out of range (0..1)");
+}
+
+TEST_F(ScenarioFiles, ARingSmallerThanOneSlotIsBadInput) {
+  EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 16}, "policy": {"name": "max-buffer"}})"),
+            ": /ring/size: 16 entries cannot hold one max-buffer slot (20 descriptors)");
+  EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 32}, "policy": {"name": "max-buffer"}})"), "");
+}
+
+TEST_F(ScenarioFiles, UnknownPolicyListsTheValidOnes) {
+  EXPECT_EQ(error_of(R"({"name": "x", "policy": {"name": "huge"}})"),
+            ": /policy/name: \"huge\" is not one of coalesced|hdr-in-data|larger-ring|max-buffer|mergeable|small");
+  EXPECT_EQ(error_of(R"({"name": "x", "policy": {"nope": {"a": 1}}})"), ": /policy/nope: unknown key (did you mean /policy/name?)");
+}
+
+TEST_F(ScenarioFiles, ParametersOfUnselectedPoliciesAreStillValidated) {
+  EXPECT_EQ(error_of(R"({"name": "x", "policy": {"name": "mergeable", "coalesced": {"order": 11}}})"),
+            ": /policy/coalesced/order: 11 is out of range (0..10)");
+}
+
+TEST_F(ScenarioFiles, MissingFileAndMissingName) {
+  try {
+    load_scenario((dir_ / "absent.json").string());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), (dir_ / "absent.json").string() + ": /: cannot open file");
+  }
+  EXPECT_EQ(error_of(R"({"ring": {"size": 256}})"), ": /name: required key is missing");
+  EXPECT_EQ(error_of(R"({"name": "a/b"})").substr(0, 9), ": /name: ");
+  EXPECT_EQ(error_of("[1, 2]"), ": /: a scenario must be a JSON object");
+}
+
+TEST_F(ScenarioFiles, CrossFieldChecksNameTheFirstKey) {
+  EXPECT_EQ(error_of(R"({"name": "x", "stop": {"time_s": 0.5}, "measure": {"warmup_s": 0.5}})"),
+            ": /measure/warmup_s: warm-up (0.5 s) must end before the run stops (stop.time_s = 0.5 s)");
+  EXPECT_EQ(error_of(R"({"name": "x", "traffic": {"synthetic": {"length": "weighted", "lens_bytes": [60, 1514], "weights": [1]}}})"),
+            ": /traffic/synthetic/weights: 1 weights for 2 lengths");
+  EXPECT_EQ(error_of(R"({"name": "x", "traffic": {"synthetic": {"length": "uniform", "min_len_bytes": 900, "max_len_bytes": 100}}})"),
+            ": /traffic/synthetic/min_len_bytes: 900 is above max_len_bytes (100)");
+}
+
+TEST_F(ScenarioFiles, SetOverridesTheFileAndIsValidatedLikeIt) {
+  const std::string f = write(R"({"name": "x", "ring": {"size": 512}})");
+  EXPECT_EQ(load_scenario(f, {"ring.size=1024"}).config.integer("ring.size"), 1024);
+  EXPECT_EQ(load_scenario(f, {"policy.name=small"}).config.string("policy.name"), "small");  // not JSON: a string
+  EXPECT_EQ(load_scenario(f, {"seed=9"}).config.integer("seed"), 9);
+  try {
+    load_scenario(f, {"ring.siz=4"});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "--set ring.siz=4: /ring/siz: unknown key (did you mean ring.size?)");
+  }
+  try {
+    load_scenario(f, {"ring.size=3"});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "--set ring.size=3: /ring/size: 3 is not a power of two (1..32768)");
+  }
+  // The hash follows the resolved configuration.
+  EXPECT_NE(load_scenario(f).sha256, load_scenario(f, {"seed=2"}).sha256);
+  EXPECT_EQ(load_scenario(f).sha256, load_scenario(f).sha256);
+}
+
+TEST(Registries, EveryPluginAndParameterIsDescribedWithUnitDefaultAndSource) {
+  for (const auto* p : Registry<PolicyInfo>::instance().all()) EXPECT_FALSE(p->description.empty()) << p->name;
+  for (const auto* t : Registry<TrafficInfo>::instance().all()) EXPECT_FALSE(t->description.empty()) << t->name;
+  for (const auto* w : Registry<WriterInfo>::instance().all()) EXPECT_FALSE(w->description.empty()) << w->name;
+  for (const ParamSpec* s : param_table().all()) {
+    EXPECT_FALSE(s->source.empty()) << s->key;
+    EXPECT_FALSE(s->description.empty()) << s->key;
+    EXPECT_TRUE(s->validate(s->default_value).empty() || s->required) << s->key << ": default is invalid";
+    if (s->type == ParamType::Number || s->type == ParamType::Integer) {
+      const bool unitless_ok = s->key == "seed" || s->key == "schema_version" || s->key.ends_with(".order");
+      EXPECT_TRUE(!s->unit.empty() || unitless_ok) << s->key << " has no unit";
+    }
+  }
+}
+
+TEST(Params, NaturalOrderSortsNumberedColumnsByValue) {
+  EXPECT_TRUE(natural_less("buffers_per_packet.2", "buffers_per_packet.10"));
+  EXPECT_FALSE(natural_less("buffers_per_packet.10", "buffers_per_packet.2"));
+  EXPECT_TRUE(natural_less("a.b", "a.c"));
+  EXPECT_FALSE(natural_less("x", "x"));
+}
+
+}  // namespace
+}  // namespace vringsim

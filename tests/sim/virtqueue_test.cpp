@@ -1,0 +1,145 @@
+#include "sim/core/virtqueue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "sim/core/errors.hpp"
+
+namespace vringsim {
+namespace {
+
+std::vector<BufferSeg> chain(uint32_t n, uint32_t len = 4096) {
+  std::vector<BufferSeg> s;
+  for (uint32_t i = 0; i < n; ++i) s.push_back({0x1000ull * (i + 1), len});
+  return s;
+}
+
+TEST(VringSize, MatchesLinuxFormulaAtHandComputedSizes) {
+  // ALIGN(16N + 2(3+N), 4096) + 2*3 + 8N, worked by hand.
+  EXPECT_EQ(vring_size(1), 4096u + 6 + 8);
+  EXPECT_EQ(vring_size(256), 10246u);      // MODEL.md §2
+  EXPECT_EQ(vring_size(4096), 110598u);    // MODEL.md §2 (larger ring)
+  EXPECT_EQ(vring_size(1024), 20480u + 6 + 8192);  // 16384+2054=18438 -> 20480
+  EXPECT_EQ(vring_size(32768), 593920u + 6 + 262144);
+}
+
+TEST(VringSize, EveryPowerOfTwoAgreesWithAnIndependentComputation) {
+  for (uint64_t n = 1; n <= kMaxQueueSize; n *= 2) {
+    const uint64_t first = 16 * n + 2 * (3 + n);
+    const uint64_t pages = (first + 4095) / 4096;
+    EXPECT_EQ(vring_size(n), pages * 4096 + 6 + 8 * n) << "N=" << n;
+    VirtQueue q(static_cast<uint32_t>(n));
+    EXPECT_EQ(q.bytes(), vring_size(n));
+  }
+}
+
+TEST(VirtQueue, RejectsSizesThatAreNotPowersOfTwo) {
+  EXPECT_FALSE(is_valid_queue_size(0));
+  EXPECT_FALSE(is_valid_queue_size(300));
+  EXPECT_FALSE(is_valid_queue_size(65536));
+  EXPECT_TRUE(is_valid_queue_size(32768));
+  EXPECT_THROW(VirtQueue(300), InvariantError);
+}
+
+TEST(VirtQueue, AddedChainIsInvisibleUntilPublished) {
+  VirtQueue q(16);
+  auto segs = chain(3);
+  auto head = q.add_inbuf(segs);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(q.num_free(), 13u);
+  EXPECT_EQ(q.count(DescState::Posted), 3u);
+  EXPECT_EQ(q.avail_pending(), 0u);
+  EXPECT_EQ(q.publish_avail(), 1u);
+  EXPECT_EQ(q.avail_pending(), 1u);
+  EXPECT_EQ(q.next_chain_bytes(), 3u * 4096);
+  q.check_invariants();
+}
+
+TEST(VirtQueue, AddFailsWithoutChangingAnythingWhenTooFewDescriptorsAreFree) {
+  VirtQueue q(16);
+  auto big = chain(12);
+  ASSERT_TRUE(q.add_inbuf(big));
+  EXPECT_FALSE(q.add_inbuf(chain(5)));
+  EXPECT_EQ(q.num_free(), 4u);
+  EXPECT_TRUE(q.add_inbuf(chain(4)));
+  EXPECT_EQ(q.num_free(), 0u);
+  q.check_invariants();
+}
+
+TEST(VirtQueue, FullCycleMovesEveryDescriptorThroughEachStateAndBack) {
+  VirtQueue q(8);
+  auto h = *q.add_inbuf(chain(3));
+  q.publish_avail();
+  std::vector<BufferSeg> got;
+  EXPECT_EQ(q.pop_avail(&got), h);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(q.count(DescState::Device), 3u);
+  q.push_used(h, 5000);
+  EXPECT_EQ(q.used_pending(), 0u);  // written, not flushed
+  EXPECT_EQ(q.count(DescState::Device), 3u);
+  q.check_invariants();
+  q.flush_used(1);
+  EXPECT_EQ(q.count(DescState::Used), 3u);
+  EXPECT_EQ(q.used_pending(), 1u);
+  auto e = q.get_buf();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->id, h);
+  EXPECT_EQ(e->len, 5000u);
+  EXPECT_EQ(q.num_free(), 8u);
+  EXPECT_EQ(q.count(DescState::Free), 8u);
+  q.check_invariants();
+}
+
+TEST(VirtQueue, IndicesWrapPast65536WithoutLosingADescriptor) {
+  VirtQueue q(4);
+  for (int i = 0; i < 70000; ++i) {
+    auto h = q.add_inbuf(chain(1 + i % 4));
+    ASSERT_TRUE(h) << i;
+    q.publish_avail();
+    const uint16_t got = q.pop_avail();
+    ASSERT_EQ(got, *h);
+    q.push_used(got, 1);
+    q.flush_used(1);
+    ASSERT_TRUE(q.get_buf());
+  }
+  EXPECT_EQ(q.num_free(), 4u);
+  q.check_invariants();
+}
+
+TEST(VirtQueue, AvailBytesSumsChainsInRingOrderUpToTheNeed) {
+  VirtQueue q(32);
+  for (int i = 0; i < 5; ++i) q.add_inbuf(chain(1));
+  q.publish_avail();
+  EXPECT_EQ(q.avail_bytes_upto(1), 4096u);
+  EXPECT_EQ(q.avail_bytes_upto(10000), 3u * 4096);
+  EXPECT_EQ(q.avail_bytes_upto(1u << 30), 5u * 4096);
+}
+
+TEST(VirtQueue, NotificationFlagsFollowDriverAndDevice) {
+  VirtQueue q(8);
+  EXPECT_TRUE(q.kick_wanted());
+  q.set_notification(false);
+  EXPECT_FALSE(q.kick_wanted());
+  EXPECT_TRUE(q.interrupt_wanted());
+  q.disable_cb();
+  EXPECT_FALSE(q.interrupt_wanted());
+  // enable_cb reports pending used entries so the driver polls again.
+  auto h = *q.add_inbuf(chain(1));
+  q.publish_avail();
+  q.pop_avail();
+  q.push_used(h, 1);
+  q.flush_used(1);
+  EXPECT_FALSE(q.enable_cb());
+  EXPECT_TRUE(q.interrupt_wanted());
+}
+
+TEST(VirtQueue, WrongTransitionsAreCaughtAsInvariantErrors) {
+  VirtQueue q(8);
+  EXPECT_THROW(q.pop_avail(), InvariantError);       // nothing published
+  EXPECT_THROW(q.push_used(0, 1), InvariantError);   // device does not hold it
+  EXPECT_THROW(q.flush_used(1), InvariantError);     // nothing written
+}
+
+}  // namespace
+}  // namespace vringsim

@@ -1,0 +1,210 @@
+// Whole simulations, one child process each (SimGrid: one engine per process).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "sim/core/rng.hpp"
+#include "sim/core/scenario.hpp"
+#include "sim/world/runner.hpp"
+
+namespace vringsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSource = VRINGSIM_SOURCE_DIR;
+
+class Simulation : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("vringsim-sim-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Scenario scenario(const Json& doc, const std::vector<std::string>& sets = {}) {
+    const auto p = dir_ / ("s" + std::to_string(n_++) + ".json");
+    std::ofstream(p) << doc.dump(1);
+    return load_scenario(p.string(), sets);
+  }
+  RunResult run(const Scenario& s) {
+    RunOutcome o = run_in_child(s, {});
+    EXPECT_EQ(o.exit_code, 0) << s.config.json().dump();
+    return o.result;
+  }
+  static uint64_t u(const RunResult& r, const char* ptr) { return r.summary.at(Json::json_pointer(ptr)).get<uint64_t>(); }
+  static double d(const RunResult& r, const char* ptr) { return r.summary.at(Json::json_pointer(ptr)).get<double>(); }
+  static void expect_conservation(const RunResult& r) {
+    EXPECT_EQ(u(r, "/packets/arrived"), u(r, "/packets/delivered") + u(r, "/packets/dropped") + u(r, "/packets/in_flight"));
+    EXPECT_EQ(u(r, "/bytes/arrived"), u(r, "/bytes/delivered") + u(r, "/bytes/dropped") + u(r, "/bytes/in_flight"));
+    EXPECT_EQ(u(r, "/packets/dropped"), u(r, "/drops/tap_full") + u(r, "/drops/too_large"));
+  }
+
+  fs::path dir_;
+  int n_ = 0;
+};
+
+TEST_F(Simulation, Seed2008ReproducesTheThreadsFiguresAndCalibrationBands) {
+  std::map<std::string, RunResult> r;
+  for (const char* p : {"small", "max-buffer", "mergeable", "larger-ring", "hdr-in-data", "coalesced"})
+    r[p] = run(load_scenario((kSource / "scenarios/seed-2008" / (std::string(p) + ".json")).string()));
+  const auto& mb = r["max-buffer"];
+  EXPECT_EQ(u(mb, "/ring/bytes"), 10246u);
+  EXPECT_EQ(u(mb, "/ring/descriptors_per_slot_mtu"), 20u);
+  EXPECT_EQ(u(mb, "/ring/capacity_packets_mtu"), 12u);
+  EXPECT_EQ(u(mb, "/ring/capacity_packets_64k"), 12u);
+  EXPECT_EQ(u(mb, "/ring/unusable_descriptors"), 16u);
+  EXPECT_EQ(u(mb, "/memory/posted_bytes_full"), 903024u);
+  EXPECT_EQ(u(mb, "/memory/posted_bytes_peak"), 903024u);
+  const auto& mg = r["mergeable"];
+  EXPECT_EQ(u(mg, "/ring/capacity_packets_mtu"), 256u);
+  EXPECT_EQ(u(mg, "/memory/posted_bytes_full"), 1048576u);
+  EXPECT_EQ(u(mg, "/ring/descriptors_per_slot_64k"), 17u);
+  EXPECT_EQ(u(r["hdr-in-data"], "/ring/descriptors_per_slot_mtu"), 17u);
+  EXPECT_EQ(u(r["hdr-in-data"], "/ring/capacity_packets_mtu"), 15u);
+  EXPECT_EQ(u(r["larger-ring"], "/ring/capacity_packets_mtu"), 204u);
+  EXPECT_EQ(u(r["larger-ring"], "/memory/posted_bytes_full"), 15351408u);
+  // Calibration (MODEL.md §2): one set of costs for every policy.
+  const double gmb = d(mb, "/throughput/delivered_gbps"), gmg = d(mg, "/throughput/delivered_gbps");
+  EXPECT_GE(gmb, 0.8);
+  EXPECT_LE(gmb, 1.25);
+  EXPECT_GE(gmg, 1.6);
+  EXPECT_LE(gmg, 2.5);
+  EXPECT_GE(gmg / gmb, 1.7);
+  EXPECT_LE(gmg / gmb, 2.5);
+  for (auto& [name, res] : r) expect_conservation(res);
+}
+
+TEST_F(Simulation, SameScenarioAndSeedGiveIdenticalBytes) {
+  const Json doc = {{"name", "det"}, {"stop", {{"time_s", 0.05}}}, {"measure", {{"warmup_s", 0.01}}},
+                    {"traffic", {{"arrival", "poisson"}, {"rate_gbps", 6}, {"synthetic", {{"length", "weighted"}}}}}};
+  const Scenario s = scenario(doc);
+  const RunResult a = run(s), b = run(s);
+  EXPECT_EQ(a.summary.dump(), b.summary.dump());
+  EXPECT_EQ(to_json(a).dump(), to_json(b).dump());
+  const RunResult c = run(scenario(doc, {"seed=2"}));
+  EXPECT_NE(a.summary["packets"].dump(), c.summary["packets"].dump());
+}
+
+TEST_F(Simulation, ResultsDoNotDependOnTheHostBurstSize) {
+  for (const char* policy : {"max-buffer", "mergeable"}) {
+    const Json doc = {{"name", "burst"}, {"stop", {{"time_s", 0.03}}}, {"measure", {{"warmup_s", 0.005}}},
+                      {"policy", {{"name", policy}}},
+                      {"traffic", {{"arrival", "poisson"}, {"rate_gbps", 8}, {"synthetic", {{"length", "uniform"}}}}}};
+    Json base;
+    for (int burst : {1, 7, 64, 1000}) {
+      RunResult r = run(scenario(doc, {"host.burst_packets=" + std::to_string(burst)}));
+      r.summary.erase("config");
+      r.summary.erase("provenance");
+      if (base.is_null())
+        base = r.summary;
+      else
+        EXPECT_EQ(r.summary.dump(), base.dump()) << policy << " burst " << burst;
+    }
+  }
+}
+
+TEST_F(Simulation, AFiniteSourceDrainsAndStopsEarly) {
+  const Json doc = {{"name", "drain"}, {"stop", {{"time_s", 1.0}, {"packets", 5000}}}, {"measure", {{"warmup_s", 0.0}}},
+                    {"traffic", {{"arrival", "constant"}, {"rate_gbps", 1}}}};
+  const RunResult r = run(scenario(doc));
+  EXPECT_EQ(u(r, "/packets/arrived"), 5000u);
+  EXPECT_EQ(u(r, "/packets/in_flight"), 0u);
+  EXPECT_EQ(u(r, "/packets/delivered"), 5000u);  // 1 Gb/s is well within mergeable's reach
+  EXPECT_LT(d(r, "/run/end_s"), 0.1);
+  expect_conservation(r);
+}
+
+TEST_F(Simulation, MergeableSpreadsA64KiBFrameOver17Buffers) {
+  const Json doc = {{"name", "gso"}, {"stop", {{"time_s", 0.02}}}, {"measure", {{"warmup_s", 0.002}}},
+                    {"traffic", {{"arrival", "constant"}, {"rate_gbps", 2}, {"synthetic", {{"len_bytes", 65549}}}}}};
+  const RunResult r = run(scenario(doc));
+  ASSERT_EQ(r.summary["buffers_per_packet"].size(), 1u);
+  EXPECT_GT(r.summary["buffers_per_packet"]["17"].get<uint64_t>(), 0u);
+  EXPECT_EQ(u(r, "/drops/too_large"), 0u);
+}
+
+TEST_F(Simulation, MaxBufferWrites18DescriptorsOfA64KiBFrame) {
+  const Json doc = {{"name", "gso-mb"}, {"stop", {{"time_s", 0.02}}}, {"measure", {{"warmup_s", 0.002}}},
+                    {"policy", {{"name", "max-buffer"}}},
+                    {"traffic", {{"arrival", "constant"}, {"rate_gbps", 2}, {"synthetic", {{"len_bytes", 65549}}}}}};
+  const RunResult r = run(scenario(doc));
+  // header 10 + linear 1514 + ceil((65549 - 1514) / 4096) = 16 pages.
+  ASSERT_EQ(r.summary["buffers_per_packet"].size(), 1u);
+  EXPECT_GT(r.summary["buffers_per_packet"]["18"].get<uint64_t>(), 0u);
+}
+
+TEST_F(Simulation, FramesThatCanNeverFitAreDroppedAsTooLarge) {
+  const Json doc = {{"name", "big"}, {"stop", {{"time_s", 0.01}}}, {"measure", {{"warmup_s", 0.001}}},
+                    {"policy", {{"name", "small"}}},
+                    {"traffic", {{"synthetic", {{"length", "weighted"}, {"lens_bytes", {1514, 9000}}, {"weights", {1, 1}}}}}}};
+  const RunResult r = run(scenario(doc));
+  EXPECT_GT(u(r, "/drops/too_large"), 0u);
+  EXPECT_GT(u(r, "/packets/delivered"), 0u);
+  expect_conservation(r);
+}
+
+TEST_F(Simulation, BelowCapacityEverythingOfferedIsDelivered) {
+  const Json doc = {{"name", "light"}, {"stop", {{"time_s", 0.05}}}, {"measure", {{"warmup_s", 0.01}}},
+                    {"traffic", {{"arrival", "constant"}, {"rate_gbps", 1}}}};
+  const RunResult r = run(scenario(doc));
+  EXPECT_EQ(u(r, "/packets/dropped"), 0u);
+  EXPECT_NEAR(d(r, "/throughput/delivered_gbps"), d(r, "/throughput/offered_gbps"), 0.01);
+  EXPECT_EQ(u(r, "/host/stalls"), 0u);
+  EXPECT_LT(d(r, "/latency_us/p99"), 50.0);
+}
+
+TEST_F(Simulation, PageAllocationFailuresAreRetriedAndConservationHolds) {
+  const Json doc = {{"name", "oom"}, {"stop", {{"time_s", 0.05}}}, {"measure", {{"warmup_s", 0.0}}},
+                    {"guest", {{"page_alloc_failure_prob", 0.3}, {"refill_retry_delay_s", 0.001}}}};
+  const RunResult r = run(scenario(doc));
+  EXPECT_GT(u(r, "/guest/refill_failures"), 0u);
+  EXPECT_GT(u(r, "/packets/delivered"), 0u);
+  expect_conservation(r);
+}
+
+TEST_F(Simulation, ConservationHoldsOverRandomScenarios) {
+  const std::vector<std::string> policies = {"small", "max-buffer", "mergeable", "larger-ring", "hdr-in-data", "coalesced"};
+  Rng rng(2026, "property");
+  for (int i = 0; i < 40; ++i) {
+    const std::string policy = policies[rng.uniform_int(0, policies.size() - 1)];
+    const int ring = 1 << rng.uniform_int(policy == "mergeable" || policy == "small" ? 2 : 5, 12);
+    const char* arrivals[] = {"line-rate", "constant", "poisson"};
+    const char* lengths[] = {"fixed", "uniform", "weighted"};
+    Json doc = {{"name", "prop"},
+                {"seed", rng.uniform_int(0, 1000000)},
+                {"stop", {{"time_s", 0.004 + 0.01 * rng.uniform()}}},
+                {"measure", {{"warmup_s", 0.001}}},
+                {"ring", {{"size", ring}}},
+                {"policy", {{"name", policy}, {"coalesced", {{"order_failure_prob", rng.uniform()}}}}},
+                {"host", {{"tap_queue_packets", rng.uniform_int(1, 600)}, {"burst_packets", rng.uniform_int(1, 100)}}},
+                {"guest",
+                 {{"napi_budget", rng.uniform_int(1, 128)},
+                  {"refill_rule", rng.chance(0.5) ? "2008" : "today"},
+                  {"page_alloc_failure_prob", rng.chance(0.3) ? 0.05 : 0.0},
+                  {"refill_retry_delay_s", 0.0005}}},
+                {"traffic",
+                 {{"arrival", arrivals[rng.uniform_int(0, 2)]},
+                  {"rate_gbps", 0.5 + 9.5 * rng.uniform()},
+                  {"synthetic",
+                   {{"length", lengths[rng.uniform_int(0, 2)]},
+                    {"len_bytes", rng.chance(0.2) ? 65549 : 1514},
+                    {"max_len_bytes", rng.chance(0.3) ? 65549 : 1514},
+                    {"lens_bytes", {60, 1514, 9014}},
+                    {"weights", {3, 5, 1}}}}}}};
+    if (rng.chance(0.3)) doc["stop"]["packets"] = rng.uniform_int(1, 3000);
+    const Scenario s = scenario(doc);
+    RunOutcome o = run_in_child(s, {});
+    ASSERT_EQ(o.exit_code, 0) << "replay with this scenario:\n" << doc.dump(1);
+    expect_conservation(o.result);
+    if (HasFailure()) {
+      ADD_FAILURE() << "replay with this scenario:\n" << doc.dump(1);
+      return;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vringsim
