@@ -3,8 +3,8 @@
 //
 // Exit codes (CONTRACT.md): 0 success; 1 some work failed; 2 bad input or
 // usage, nothing run or written; 3 an invariant broke.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <iostream>
@@ -115,8 +115,8 @@ int cmd_params(const std::string& policy) {
     if (!policy.empty() && p->key.rfind("policy.", 0) == 0 && p->key != "policy.name" && p->key.rfind(mine, 0) != 0)
       continue;
     const std::string type = p->unit.empty() ? p->type_name() : fmt::format("{} [{}]", p->type_name(), p->unit);
-    std::cout << fmt::format("{:<42} {:<16} {:<12} {:<22} {}\n", p->key, type, p->default_value.dump(),
-                             p->range_text(), p->source);
+    std::cout << fmt::format("{:<42} {:<16} {:<12} {:<22} {}\n", p->key, type, p->default_value.dump(), p->range_text(),
+                             p->source);
     if (!p->description.empty()) std::cout << fmt::format("    {}\n", p->description);
   }
   return kExitOk;
@@ -140,8 +140,10 @@ int main(int argc, char** argv) {
   run->add_option("files", run_args.files, "scenario JSON files")->required();
   run->add_option("--out", run_args.out, "write summary.json, timeseries.csv per run and runs.csv here");
   run->add_option("--seed", run_args.seed, "same as --set seed=N");
-  run->add_option("--set", run_args.sets, "KEY=VALUE: override a scenario key (dotted path; VALUE is JSON or a string)");
-  run->add_option("--trace", run_args.trace, "write a per-event CSV here (one file per run: FILE.<name>.csv if several)");
+  run->add_option("--set", run_args.sets,
+                  "KEY=VALUE: override a scenario key (dotted path; VALUE is JSON or a string)");
+  run->add_option("--trace", run_args.trace,
+                  "write a per-event CSV here (one file per run: FILE.<name>.csv if several)");
   run->add_option("--trace-limit", run_args.trace_limit, "at most this many trace rows")->capture_default_str();
 
   std::vector<std::string> validate_files, validate_sets;

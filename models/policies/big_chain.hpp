@@ -15,13 +15,13 @@
 namespace vringsim {
 
 struct ChainShape {
-  uint32_t header_bytes = 10;    ///< sizeof(struct virtio_net_hdr), include/uapi/linux/virtio_net.h
-  bool header_in_data = false;   ///< header at the head of the linear buffer (one descriptor fewer)
-  uint32_t linear_bytes = 1514;  ///< MAX_PACKET_LEN = ETH_HLEN + ETH_DATA_LEN (2.6.27 virtio_net.c)
-  uint32_t data_bytes = 0;       ///< bytes of page chunks after the linear buffer
-  unsigned chunk_order = 0;      ///< chunks of 2^order pages
-  double order_failure_prob = 0; ///< a higher-order chunk allocation fails, falls back to order-0 pages
-  bool recycle_pages = false;    ///< give_a_page()/get_a_page() private list (Linux fb6813f48080)
+  uint32_t header_bytes = 10;     ///< sizeof(struct virtio_net_hdr), include/uapi/linux/virtio_net.h
+  bool header_in_data = false;    ///< header at the head of the linear buffer (one descriptor fewer)
+  uint32_t linear_bytes = 1514;   ///< MAX_PACKET_LEN = ETH_HLEN + ETH_DATA_LEN (2.6.27 virtio_net.c)
+  uint32_t data_bytes = 0;        ///< bytes of page chunks after the linear buffer
+  unsigned chunk_order = 0;       ///< chunks of 2^order pages
+  double order_failure_prob = 0;  ///< a higher-order chunk allocation fails, falls back to order-0 pages
+  bool recycle_pages = false;     ///< give_a_page()/get_a_page() private list (Linux fb6813f48080)
 };
 
 class BigChainPolicy : public RxPolicy {

@@ -61,8 +61,7 @@ void MergeablePolicy::release(Posting&& posting, GuestMemory& mem, GuestWork& wo
 namespace {
 
 const Registrar<PolicyInfo> kRegistered{PolicyInfo{
-    "mergeable",
-    "VIRTIO_NET_F_MRG_RXBUF: one page per descriptor, frames spread over ceil((len+12)/4096) buffers",
+    "mergeable", "VIRTIO_NET_F_MRG_RXBUF: one page per descriptor, frames spread over ceil((len+12)/4096) buffers",
     [](ParamTable& t, const std::string& prefix) {
       t.add(ParamSpec::integer(prefix + "copy_break_bytes", 128, "bytes")
                 .range(0, 65536)

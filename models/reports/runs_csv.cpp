@@ -22,29 +22,23 @@ class RunsCsv : public ReportWriter {
       }
       rows.push_back(std::move(row));
     }
-    std::string out;
-    bool first = true;
-    for (const auto& c : columns) {
-      out += (first ? "" : ",") + csv_cell(c);
-      first = false;
-    }
-    out += "\n";
+    std::string out = csv_line(std::vector<std::string>(columns.begin(), columns.end()));
+    std::vector<std::string> cells;
     for (const auto& row : rows) {
-      first = true;
+      cells.clear();
       for (const auto& c : columns) {
         auto it = row.find(c);
-        out += (first ? "" : ",") + (it == row.end() ? std::string() : csv_cell(it->second));
-        first = false;
+        cells.push_back(it == row.end() ? std::string() : it->second);
       }
-      out += "\n";
+      out += csv_line(cells);
     }
     write_file_atomic(dir / "runs.csv", out);
   }
 };
 
-const Registrar<WriterInfo> kRegistered{WriterInfo{
-    "runs-csv", "DIR/runs.csv: one row per run, every summary key as a column",
-    [] { return std::make_unique<RunsCsv>(); }}};
+const Registrar<WriterInfo> kRegistered{WriterInfo{"runs-csv",
+                                                   "DIR/runs.csv: one row per run, every summary key as a column",
+                                                   [] { return std::make_unique<RunsCsv>(); }}};
 
 }  // namespace
 }  // namespace vringsim

@@ -13,9 +13,9 @@ class SummaryJson : public ReportWriter {
   }
 };
 
-const Registrar<WriterInfo> kRegistered{WriterInfo{
-    "summary-json", "DIR/<name>/summary.json: every figure of the run, and the resolved configuration",
-    [] { return std::make_unique<SummaryJson>(); }}};
+const Registrar<WriterInfo> kRegistered{
+    WriterInfo{"summary-json", "DIR/<name>/summary.json: every figure of the run, and the resolved configuration",
+               [] { return std::make_unique<SummaryJson>(); }}};
 
 }  // namespace
 }  // namespace vringsim

@@ -62,7 +62,8 @@ class TextTable : public ReportWriter {
       for (size_t i = 0; i < row.size(); ++i) {
         // Text columns left-aligned, numbers right-aligned.
         const bool left = i <= 1;
-        line += (i ? "  " : "") + (left ? fmt::format("{:<{}}", row[i], width[i]) : fmt::format("{:>{}}", row[i], width[i]));
+        if (i) line += "  ";
+        line += left ? fmt::format("{:<{}}", row[i], width[i]) : fmt::format("{:>{}}", row[i], width[i]);
       }
       while (!line.empty() && line.back() == ' ') line.pop_back();
       os << line << "\n";
@@ -70,8 +71,8 @@ class TextTable : public ReportWriter {
   }
 };
 
-const Registrar<WriterInfo> kRegistered{WriterInfo{
-    "table", "a side-by-side table of the runs on standard output", [] { return std::make_unique<TextTable>(); }}};
+const Registrar<WriterInfo> kRegistered{WriterInfo{"table", "a side-by-side table of the runs on standard output",
+                                                   [] { return std::make_unique<TextTable>(); }}};
 
 }  // namespace
 }  // namespace vringsim

@@ -9,20 +9,20 @@ namespace {
 class TimeseriesCsv : public ReportWriter {
  public:
   void write_run(const std::filesystem::path& dir, const RunResult& r) const override {
-    std::string out;
-    for (size_t i = 0; i < r.ts_columns.size(); ++i) out += (i ? "," : "") + r.ts_columns[i];
-    out += "\n";
+    std::string out = csv_line(r.ts_columns);
+    std::vector<std::string> cells;
     for (const auto& row : r.ts_rows) {
-      for (size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + number_text(row[i]);
-      out += "\n";
+      cells.clear();
+      for (double v : row) cells.push_back(number_text(v));
+      out += csv_line(cells);
     }
     write_file_atomic(dir / "timeseries.csv", out);
   }
 };
 
-const Registrar<WriterInfo> kRegistered{WriterInfo{
-    "timeseries-csv", "DIR/<name>/timeseries.csv: ring, memory and queue levels over time",
-    [] { return std::make_unique<TimeseriesCsv>(); }}};
+const Registrar<WriterInfo> kRegistered{WriterInfo{"timeseries-csv",
+                                                   "DIR/<name>/timeseries.csv: ring, memory and queue levels over time",
+                                                   [] { return std::make_unique<TimeseriesCsv>(); }}};
 
 }  // namespace
 }  // namespace vringsim

@@ -14,8 +14,8 @@
 namespace vringsim {
 namespace {
 
-constexpr double kMinFrame = 14;                   // an Ethernet header alone
-constexpr double kMaxFrame = kFrame64k;            // a 64 KiB GSO super-packet
+constexpr double kMinFrame = 14;         // an Ethernet header alone
+constexpr double kMaxFrame = kFrame64k;  // a 64 KiB GSO super-packet
 
 class SyntheticSource : public TrafficSource {
  public:
@@ -29,8 +29,7 @@ class SyntheticSource : public TrafficSource {
       mode_ = Mode::Uniform;
       lo_ = static_cast<uint32_t>(cfg.integer(prefix + "min_len_bytes"));
       hi_ = static_cast<uint32_t>(cfg.integer(prefix + "max_len_bytes"));
-      if (lo_ > hi_)
-        throw InputError(fmt::format("{}/min_len_bytes: {} is above max_len_bytes ({})", ptr, lo_, hi_));
+      if (lo_ > hi_) throw InputError(fmt::format("{}/min_len_bytes: {} is above max_len_bytes ({})", ptr, lo_, hi_));
     } else {
       mode_ = Mode::Weighted;
       const auto lens = cfg.numbers(prefix + "lens_bytes");
@@ -73,8 +72,7 @@ class SyntheticSource : public TrafficSource {
 };
 
 const Registrar<TrafficInfo> kRegistered{TrafficInfo{
-    "synthetic",
-    "seeded frame-length generator: fixed, uniform, or a weighted list (timing from traffic.arrival)",
+    "synthetic", "seeded frame-length generator: fixed, uniform, or a weighted list (timing from traffic.arrival)",
     [](ParamTable& t, const std::string& p) {
       t.add(ParamSpec::string(p + "length", "fixed", {"fixed", "uniform", "weighted"})
                 .help("frame length distribution")

@@ -100,12 +100,8 @@ void Collector::on_event(const Event& e) {
       if (stall_begin_ >= 0) stall_time_ += clipped_span(stall_begin_, e.time, warmup_, e.time);
       stall_begin_ = -1;
       break;
-    case EventKind::HostBusy:
-      host_busy_ += clipped_span(e.time, e.until, warmup_, 1e300);
-      break;
-    case EventKind::GuestBusy:
-      guest_busy_ += clipped_span(e.time, e.until, warmup_, 1e300);
-      break;
+    case EventKind::HostBusy: host_busy_ += clipped_span(e.time, e.until, warmup_, 1e300); break;
+    case EventKind::GuestBusy: guest_busy_ += clipped_span(e.time, e.until, warmup_, 1e300); break;
     case EventKind::RefillFailed:
       if (measured(e.time)) ++refill_failures_;
       break;

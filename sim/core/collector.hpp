@@ -57,7 +57,7 @@ class Collector : public Observer {
 
   std::vector<double> latencies_us_;
   std::map<uint32_t, uint64_t> buffers_per_packet_;
-  uint64_t m_bytes_written_ = 0;   // header + frame bytes written into buffers
+  uint64_t m_bytes_written_ = 0;  // header + frame bytes written into buffers
   uint64_t m_buffer_bytes_used_ = 0;
 
   // Levels and their measured-window integrals.

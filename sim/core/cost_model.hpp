@@ -17,15 +17,15 @@ struct CostModel {
   double host_per_byte_ns = 0;        ///< copy into guest memory
   double host_per_kick_ns = 0;        ///< handle a guest kick (exit, wake the backend)
   // Guest (the virtio-net driver and the stack above it), nanoseconds.
-  double guest_per_packet_ns = 0;      ///< build an skb and run it up the stack
-  double guest_per_descriptor_ns = 0;  ///< add one descriptor, or detach one
-  double guest_per_byte_copy_ns = 0;   ///< memcpy into the skb head
-  double guest_per_page_alloc_ns = 0;  ///< one alloc_pages() call
-  double guest_per_page_free_ns = 0;   ///< one __free_pages() call
+  double guest_per_packet_ns = 0;        ///< build an skb and run it up the stack
+  double guest_per_descriptor_ns = 0;    ///< add one descriptor, or detach one
+  double guest_per_byte_copy_ns = 0;     ///< memcpy into the skb head
+  double guest_per_page_alloc_ns = 0;    ///< one alloc_pages() call
+  double guest_per_page_free_ns = 0;     ///< one __free_pages() call
   double guest_per_page_recycle_ns = 0;  ///< take or give a page on the driver's private list
-  double guest_per_kick_ns = 0;        ///< the I/O exit a kick costs the vCPU
-  double guest_per_interrupt_ns = 0;   ///< interrupt entry, injection and exit
-  double guest_per_poll_ns = 0;        ///< one NAPI poll round
+  double guest_per_kick_ns = 0;          ///< the I/O exit a kick costs the vCPU
+  double guest_per_interrupt_ns = 0;     ///< interrupt entry, injection and exit
+  double guest_per_poll_ns = 0;          ///< one NAPI poll round
 
   static void declare(ParamTable& table);
   static CostModel from(const Config& cfg);

@@ -22,24 +22,24 @@ inline const char* drop_reason_name(DropReason r) { return r == DropReason::TapF
 /// A frame in flight through the model.
 struct Packet {
   uint64_t id = 0;
-  uint32_t len = 0;       ///< frame bytes, no FCS
-  double arrival_s = 0;   ///< last bit at the host
+  uint32_t len = 0;      ///< frame bytes, no FCS
+  double arrival_s = 0;  ///< last bit at the host
 };
 
 enum class EventKind : uint8_t {
-  Arrived,      ///< packet reached the host (accepted into the tap queue or dropped)
-  Dropped,      ///< packet dropped; reason
-  Posted,       ///< guest published chains: count = chains, bytes = buffer bytes
-  Taken,        ///< device took chains for a packet: count = chains, bytes = buffer bytes
-  Used,         ///< device returned a packet's chains: count = descriptors written, bytes = buffer bytes, len = bytes written
-  Delivered,    ///< guest handed a packet to the stack: count = buffers
-  Kick,         ///< guest notified the host (reason 1) or skipped it, suppressed (reason 0)
-  Interrupt,    ///< host interrupted the guest
-  StallBegin,   ///< host has a packet and no usable buffer
+  Arrived,  ///< packet reached the host (accepted into the tap queue or dropped)
+  Dropped,  ///< packet dropped; reason
+  Posted,   ///< guest published chains: count = chains, bytes = buffer bytes
+  Taken,    ///< device took chains for a packet: count = chains, bytes = buffer bytes
+  Used,  ///< device returned a packet's chains: count = descriptors written, bytes = buffer bytes, len = bytes written
+  Delivered,   ///< guest handed a packet to the stack: count = buffers
+  Kick,        ///< guest notified the host (reason 1) or skipped it, suppressed (reason 0)
+  Interrupt,   ///< host interrupted the guest
+  StallBegin,  ///< host has a packet and no usable buffer
   StallEnd,
-  HostBusy,     ///< host CPU busy from time to `until`
-  GuestBusy,    ///< guest CPU busy from time to `until`
-  RefillFailed, ///< a page allocation failed during refill
+  HostBusy,      ///< host CPU busy from time to `until`
+  GuestBusy,     ///< guest CPU busy from time to `until`
+  RefillFailed,  ///< a page allocation failed during refill
 };
 
 struct Event {

@@ -1,8 +1,8 @@
 #include "sim/core/params.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "sim/core/errors.hpp"
 

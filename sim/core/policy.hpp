@@ -44,8 +44,8 @@ struct GuestWork {
 /// A block of guest memory a posting holds.
 struct MemoryBlock {
   uint64_t addr = 0;
-  unsigned order = 0;   ///< 2^order pages; ignored for slab memory
-  bool slab = false;    ///< kmalloc'd (skb data), freed with the skb
+  unsigned order = 0;  ///< 2^order pages; ignored for slab memory
+  bool slab = false;   ///< kmalloc'd (skb data), freed with the skb
 };
 
 /// One buffer chain the driver posts: its descriptors and the memory behind them.
@@ -78,8 +78,7 @@ class RxPolicy {
   virtual std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) = 0;
   /// The device returned `bufs` holding one frame of `frame_len` bytes:
   /// build the skb (copies, page attachments) and release or recycle memory.
-  virtual void receive(std::span<const ReturnedBuffer> bufs, uint32_t frame_len, GuestMemory& mem,
-                       GuestWork& work) = 0;
+  virtual void receive(std::span<const ReturnedBuffer> bufs, uint32_t frame_len, GuestMemory& mem, GuestWork& work) = 0;
   /// Gives back a posting that was built but could not be added to the ring
   /// (2.6.27 try_fill_recv allocates first and frees when add_buf refuses).
   virtual void release(Posting&& posting, GuestMemory& mem, GuestWork& work) = 0;

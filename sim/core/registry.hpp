@@ -27,8 +27,7 @@ class Registry {
 
   void add(Entry entry) {
     const std::string name = entry.name;
-    if (!entries_.emplace(name, std::move(entry)).second)
-      throw InvariantError("plug-in registered twice: " + name);
+    if (!entries_.emplace(name, std::move(entry)).second) throw InvariantError("plug-in registered twice: " + name);
   }
 
   const Entry* find(std::string_view name) const {

@@ -87,6 +87,16 @@ std::string csv_cell(const std::string& s) {
   return q + "\"";
 }
 
+std::string csv_line(const std::vector<std::string>& cells) {
+  std::string line;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i) line += ',';
+    line += csv_cell(cells[i]);
+  }
+  line += '\n';
+  return line;
+}
+
 void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
   const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
   FILE* f = std::fopen(tmp.c_str(), "wb");

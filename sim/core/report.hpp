@@ -50,6 +50,8 @@ std::vector<std::pair<std::string, std::string>> flatten(const Json& j);
 bool natural_less(const std::string& a, const std::string& b);
 /// Quotes a CSV cell if it needs it (RFC 4180).
 std::string csv_cell(const std::string& s);
+/// One CSV line: cells quoted as needed, comma-separated, newline-terminated.
+std::string csv_line(const std::vector<std::string>& cells);
 /// Number text used in every CSV: integers as integers, others shortest round-trip.
 std::string number_text(double v);
 

@@ -67,8 +67,9 @@ void declare_core(ParamTable& t) {
             .help("rx virtqueue size (descriptors)")
             .from("MODEL.md §2: the 2008 ring of 256 entries (QEMU's rx queue size)")
             .must([](const Json& v) -> std::string {
-              return is_valid_queue_size(v.get<int64_t>()) ? ""
-                                                           : fmt::format("{} is not a power of two (1..32768)", v.dump());
+              return is_valid_queue_size(v.get<int64_t>())
+                         ? ""
+                         : fmt::format("{} is not a power of two (1..32768)", v.dump());
             }));
   t.add(ParamSpec::string("policy.name", "mergeable", policy_names())
             .help("receive-buffer allocation policy (vringsim policies)")
@@ -124,7 +125,8 @@ void check_object(const Json& obj, const std::string& prefix, const std::string&
     } else {
       const std::string near = table.nearest(key);
       fail(source, ptr,
-           near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", key_to_pointer(near)));
+           near.empty() ? std::string("unknown key")
+                        : fmt::format("unknown key (did you mean {}?)", key_to_pointer(near)));
     }
   }
 }
@@ -203,8 +205,8 @@ Json resolve_defaults(const Json& doc) {
 void check_resolved(const Config& cfg, const std::string& source) {
   if (cfg.number("measure.warmup_s") >= cfg.number("stop.time_s"))
     fail(source, "/measure/warmup_s",
-         fmt::format("warm-up ({} s) must end before the run stops (stop.time_s = {} s)", cfg.number("measure.warmup_s"),
-                     cfg.number("stop.time_s")));
+         fmt::format("warm-up ({} s) must end before the run stops (stop.time_s = {} s)",
+                     cfg.number("measure.warmup_s"), cfg.number("stop.time_s")));
   // Every registered policy's parameters are validated (by check_document);
   // the selected one must also fit the ring.
   const std::string pname = cfg.string("policy.name");

@@ -17,10 +17,10 @@ namespace vringsim {
 inline constexpr int kSchemaVersion = 1;
 
 struct Scenario {
-  std::string file;    ///< path as given
-  std::string name;    ///< the scenario's `name`
-  Config config;       ///< resolved: every declared key has a value
-  std::string sha256;  ///< of the resolved configuration (canonical JSON)
+  std::string file;                    ///< path as given
+  std::string name;                    ///< the scenario's `name`
+  Config config;                       ///< resolved: every declared key has a value
+  std::string sha256;                  ///< of the resolved configuration (canonical JSON)
   std::vector<std::string> overrides;  ///< the --set arguments applied, in order
 };
 

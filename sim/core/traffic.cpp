@@ -25,7 +25,10 @@ ArrivalProcess::ArrivalProcess(const Config& cfg, uint64_t seed)
       rate_bps_(cfg.number("traffic.rate_gbps") * 1e9),
       rng_(seed, "arrivals") {
   const std::string m = cfg.string("traffic.arrival");
-  mode_ = m == "constant" ? Mode::Constant : m == "poisson" ? Mode::Poisson : m == "trace" ? Mode::Trace : Mode::LineRate;
+  mode_ = m == "constant"  ? Mode::Constant
+          : m == "poisson" ? Mode::Poisson
+          : m == "trace"   ? Mode::Trace
+                           : Mode::LineRate;
 }
 
 double ArrivalProcess::next_arrival(const Frame& frame) {
@@ -33,8 +36,7 @@ double ArrivalProcess::next_arrival(const Frame& frame) {
   const double serialise = wire_bits / link_bps_;
   double start = wire_free_;
   switch (mode_) {
-    case Mode::LineRate:
-      break;
+    case Mode::LineRate: break;
     case Mode::Constant:
       start = std::max(start, intended_);
       intended_ += wire_bits / rate_bps_;

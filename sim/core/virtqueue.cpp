@@ -187,8 +187,8 @@ void VirtQueue::check_invariants() const {
   for (uint32_t h = 0; h < num_; ++h)
     if (device_head_[h]) walk_chain(static_cast<uint16_t>(h), DescState::Device, "device");
   for (uint32_t k = 0; k < unflushed_; ++k)
-    walk_chain(static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id),
-               DescState::Device, "used ring (unflushed)");
+    walk_chain(static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id), DescState::Device,
+               "used ring (unflushed)");
   // used entries not yet collected
   for (uint16_t idx = last_used_idx_; idx != used_idx_; ++idx)
     walk_chain(static_cast<uint16_t>(used_ring_[ring_slot(idx)].id), DescState::Used, "used ring");

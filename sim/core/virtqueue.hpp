@@ -41,9 +41,7 @@ constexpr uint64_t vring_size(uint64_t num, uint64_t align = kVringAlign) {
 }
 
 /// Queue sizes the model accepts: a power of two in 1..32768.
-constexpr bool is_valid_queue_size(int64_t num) {
-  return num >= 1 && num <= kMaxQueueSize && (num & (num - 1)) == 0;
-}
+constexpr bool is_valid_queue_size(int64_t num) { return num >= 1 && num <= kMaxQueueSize && (num & (num - 1)) == 0; }
 
 struct Descriptor {
   uint64_t addr = 0;

@@ -54,9 +54,9 @@ class GuestDriver {
   Options opt_;
 
   std::vector<std::optional<Posting>> postings_;  ///< by head: what each posted chain holds
-  uint64_t posted_ = 0;      ///< vi->num: chains posted and not yet collected
-  uint64_t max_posted_ = 0;  ///< vi->max
-  uint64_t collected_ = 0;   ///< packets taken off the used ring
+  uint64_t posted_ = 0;                           ///< vi->num: chains posted and not yet collected
+  uint64_t max_posted_ = 0;                       ///< vi->max
+  uint64_t collected_ = 0;                        ///< packets taken off the used ring
   uint64_t collected_bytes_ = 0;
   std::optional<double> retry_at_;
 

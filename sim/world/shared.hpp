@@ -15,8 +15,7 @@
 namespace vringsim {
 
 struct Shared {
-  explicit Shared(uint32_t ring_size)
-      : ring(ring_size), packet_at(ring_size), num_buffers_at(ring_size, 0) {}
+  explicit Shared(uint32_t ring_size) : ring(ring_size), packet_at(ring_size), num_buffers_at(ring_size, 0) {}
 
   VirtQueue ring;
   EventBus bus;

@@ -1,8 +1,8 @@
 #include "sim/world/world.hpp"
 
 #include <fmt/format.h>
-#include <simgrid/s4u.hpp>
 #include <xbt/log.h>
+#include <simgrid/s4u.hpp>
 
 #include <sstream>
 
@@ -32,9 +32,7 @@ namespace {
 /// --trace: one CSV row per event, in time order, up to a limit.
 class Tracer : public Observer {
  public:
-  explicit Tracer(uint64_t limit) : limit_(limit) {
-    out_ << "time_s,actor,event,packet,head,count,len,bytes,detail\n";
-  }
+  explicit Tracer(uint64_t limit) : limit_(limit) { out_ << "time_s,actor,event,packet,head,count,len,bytes,detail\n"; }
   void on_event(const Event& e) override {
     if (rows_ >= limit_) {
       ++skipped_;
@@ -45,19 +43,45 @@ class Tracer : public Observer {
     const char* name = "";
     std::string detail;
     switch (e.kind) {
-      case EventKind::Arrived: actor = "wire"; name = "arrived"; break;
-      case EventKind::Dropped: name = "dropped"; detail = drop_reason_name(static_cast<DropReason>(e.reason)); break;
-      case EventKind::Posted: actor = "guest"; name = "posted"; break;
+      case EventKind::Arrived:
+        actor = "wire";
+        name = "arrived";
+        break;
+      case EventKind::Dropped:
+        name = "dropped";
+        detail = drop_reason_name(static_cast<DropReason>(e.reason));
+        break;
+      case EventKind::Posted:
+        actor = "guest";
+        name = "posted";
+        break;
       case EventKind::Taken: name = "taken"; break;
       case EventKind::Used: name = "used"; break;
-      case EventKind::Delivered: actor = "guest"; name = "delivered"; break;
-      case EventKind::Kick: actor = "guest"; name = "kick"; detail = e.reason ? "notified" : "suppressed"; break;
+      case EventKind::Delivered:
+        actor = "guest";
+        name = "delivered";
+        break;
+      case EventKind::Kick:
+        actor = "guest";
+        name = "kick";
+        detail = e.reason ? "notified" : "suppressed";
+        break;
       case EventKind::Interrupt: name = "interrupt"; break;
       case EventKind::StallBegin: name = "stall_begin"; break;
       case EventKind::StallEnd: name = "stall_end"; break;
-      case EventKind::HostBusy: name = "busy"; detail = fmt::format("until={:.9f}", e.until); break;
-      case EventKind::GuestBusy: actor = "guest"; name = "busy"; detail = fmt::format("until={:.9f}", e.until); break;
-      case EventKind::RefillFailed: actor = "guest"; name = "refill_failed"; break;
+      case EventKind::HostBusy:
+        name = "busy";
+        detail = fmt::format("until={:.9f}", e.until);
+        break;
+      case EventKind::GuestBusy:
+        actor = "guest";
+        name = "busy";
+        detail = fmt::format("until={:.9f}", e.until);
+        break;
+      case EventKind::RefillFailed:
+        actor = "guest";
+        name = "refill_failed";
+        break;
     }
     out_ << fmt::format("{:.9f},{},{},{},{},{},{},{},{}\n", e.time, actor, name, e.packet, e.head, e.count, e.len,
                         e.bytes, detail);
@@ -109,7 +133,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   const CostModel costs = CostModel::from(cfg);
   GuestMemory memory(seed, cfg.number("guest.page_alloc_failure_prob"));
   const auto ring_size = static_cast<uint32_t>(cfg.integer("ring.size"));
-  const RingFigures figures = ring_figures(ring_size, policy->mergeable(), policy->header_bytes(), policy->nominal_posting());
+  const RingFigures figures =
+      ring_figures(ring_size, policy->mergeable(), policy->header_bytes(), policy->nominal_posting());
 
   Shared shared(ring_size);
   shared.stop_time = cfg.number("stop.time_s");
@@ -140,8 +165,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   // Time series, sampled by an actor of its own.
   RunResult result;
   result.name = sc.name;
-  result.ts_columns = {"time_s",           "free_descriptors",  "posted_bytes",   "tap_queue_packets",
-                       "delivered_packets", "dropped_packets", "arrived_packets", "avail_chains"};
+  result.ts_columns = {"time_s",          "free_descriptors", "posted_bytes", "tap_queue_packets", "delivered_packets",
+                       "dropped_packets", "arrived_packets",  "avail_chains"};
   const double interval = cfg.number("measure.sample_interval_s");
   double end_time = shared.stop_time;
 
@@ -154,13 +179,11 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
       sg4::this_actor::sleep_until(t);
       shared.add_fates(host.admit_until(t));
       shared.bus.advance(t);
-      result.ts_rows.push_back({t, static_cast<double>(shared.ring.num_free()),
-                                static_cast<double>(collector.posted_bytes()),
-                                static_cast<double>(collector.tap_packets()),
-                                static_cast<double>(collector.delivered_packets()),
-                                static_cast<double>(collector.dropped_packets()),
-                                static_cast<double>(collector.arrived_packets()),
-                                static_cast<double>(collector.avail_chains())});
+      result.ts_rows.push_back(
+          {t, static_cast<double>(shared.ring.num_free()), static_cast<double>(collector.posted_bytes()),
+           static_cast<double>(collector.tap_packets()), static_cast<double>(collector.delivered_packets()),
+           static_cast<double>(collector.dropped_packets()), static_cast<double>(collector.arrived_packets()),
+           static_cast<double>(collector.avail_chains())});
     }
   })->daemonize();
   // The controller ends the run at stop.time_s, or earlier once a finite
@@ -183,10 +206,10 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   shared.ring.check_invariants();
   uint64_t guest_bytes = 0;
   const uint64_t in_guest = guest.processing_after(end_time, &guest_bytes);
-  const uint64_t in_flight = host.tap_packets() + host.held_packets() +
-                             (host.published_packets() - guest.collected_packets()) + in_guest;
-  const uint64_t in_flight_bytes = host.tap_bytes() + host.held_bytes() +
-                                   (host.published_bytes() - guest.collected_bytes()) + guest_bytes;
+  const uint64_t in_flight =
+      host.tap_packets() + host.held_packets() + (host.published_packets() - guest.collected_packets()) + in_guest;
+  const uint64_t in_flight_bytes =
+      host.tap_bytes() + host.held_bytes() + (host.published_bytes() - guest.collected_bytes()) + guest_bytes;
   const auto arrived = collector.arrived(), delivered = collector.delivered(), dropped = collector.dropped();
   if (arrived.packets != delivered.packets + dropped.packets + in_flight)
     throw InvariantError(fmt::format("packet conservation: arrived {} != delivered {} + dropped {} + in flight {}",
@@ -210,12 +233,10 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
                     {"in_flight", in_flight_bytes}};
   s["run"] = Json{{"end_s", end_time}};
   s["policy"] = Json{{"name", pname}};
-  s["provenance"] = Json{{"version", version()},
-                         {"scenario", sc.file},
-                         {"scenario_sha256", sc.sha256},
-                         {"seed", seed},
-                         {"overrides", sc.overrides},
-                         {"precedence", "default < scenario file < sweep axis < --set"}};
+  s["provenance"] =
+      Json{{"version", version()},         {"scenario", sc.file},
+           {"scenario_sha256", sc.sha256}, {"seed", seed},
+           {"overrides", sc.overrides},    {"precedence", "default < scenario file < sweep axis < --set"}};
   s["config"] = cfg.json();
   result.summary = std::move(s);
 

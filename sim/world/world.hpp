@@ -14,8 +14,8 @@
 namespace vringsim {
 
 struct RunOptions {
-  std::string trace_path;        ///< per-event CSV; empty: none
-  uint64_t trace_limit = 100000; ///< rows at most
+  std::string trace_path;         ///< per-event CSV; empty: none
+  uint64_t trace_limit = 100000;  ///< rows at most
 };
 
 /// The vringsim version string (provenance.version).

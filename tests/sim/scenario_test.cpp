@@ -1,6 +1,7 @@
 // Bad input: one line naming the file and the JSON pointer, never a crash.
 #include "sim/core/scenario.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@ class ScenarioFiles : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string write(const std::string& text) {
-    const auto p = dir_ / ("s" + std::to_string(n_++) + ".json");
+    const auto p = dir_ / fmt::format("s{}.json", n_++);
     std::ofstream(p) << text;
     return p.string();
   }
@@ -87,7 +88,8 @@ TEST_F(ScenarioFiles, ARingSmallerThanOneSlotIsBadInput) {
 TEST_F(ScenarioFiles, UnknownPolicyListsTheValidOnes) {
   EXPECT_EQ(error_of(R"({"name": "x", "policy": {"name": "huge"}})"),
             ": /policy/name: \"huge\" is not one of coalesced|hdr-in-data|larger-ring|max-buffer|mergeable|small");
-  EXPECT_EQ(error_of(R"({"name": "x", "policy": {"nope": {"a": 1}}})"), ": /policy/nope: unknown key (did you mean /policy/name?)");
+  EXPECT_EQ(error_of(R"({"name": "x", "policy": {"nope": {"a": 1}}})"),
+            ": /policy/nope: unknown key (did you mean /policy/name?)");
 }
 
 TEST_F(ScenarioFiles, ParametersOfUnselectedPoliciesAreStillValidated) {
@@ -110,10 +112,14 @@ TEST_F(ScenarioFiles, MissingFileAndMissingName) {
 TEST_F(ScenarioFiles, CrossFieldChecksNameTheFirstKey) {
   EXPECT_EQ(error_of(R"({"name": "x", "stop": {"time_s": 0.5}, "measure": {"warmup_s": 0.5}})"),
             ": /measure/warmup_s: warm-up (0.5 s) must end before the run stops (stop.time_s = 0.5 s)");
-  EXPECT_EQ(error_of(R"({"name": "x", "traffic": {"synthetic": {"length": "weighted", "lens_bytes": [60, 1514], "weights": [1]}}})"),
-            ": /traffic/synthetic/weights: 1 weights for 2 lengths");
-  EXPECT_EQ(error_of(R"({"name": "x", "traffic": {"synthetic": {"length": "uniform", "min_len_bytes": 900, "max_len_bytes": 100}}})"),
-            ": /traffic/synthetic/min_len_bytes: 900 is above max_len_bytes (100)");
+  EXPECT_EQ(
+      error_of(
+          R"({"name": "x", "traffic": {"synthetic": {"length": "weighted", "lens_bytes": [60, 1514], "weights": [1]}}})"),
+      ": /traffic/synthetic/weights: 1 weights for 2 lengths");
+  EXPECT_EQ(
+      error_of(
+          R"({"name": "x", "traffic": {"synthetic": {"length": "uniform", "min_len_bytes": 900, "max_len_bytes": 100}}})"),
+      ": /traffic/synthetic/min_len_bytes: 900 is above max_len_bytes (100)");
 }
 
 TEST_F(ScenarioFiles, SetOverridesTheFileAndIsValidatedLikeIt) {

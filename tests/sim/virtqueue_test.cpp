@@ -18,8 +18,8 @@ std::vector<BufferSeg> chain(uint32_t n, uint32_t len = 4096) {
 TEST(VringSize, MatchesLinuxFormulaAtHandComputedSizes) {
   // ALIGN(16N + 2(3+N), 4096) + 2*3 + 8N, worked by hand.
   EXPECT_EQ(vring_size(1), 4096u + 6 + 8);
-  EXPECT_EQ(vring_size(256), 10246u);      // MODEL.md §2
-  EXPECT_EQ(vring_size(4096), 110598u);    // MODEL.md §2 (larger ring)
+  EXPECT_EQ(vring_size(256), 10246u);              // MODEL.md §2
+  EXPECT_EQ(vring_size(4096), 110598u);            // MODEL.md §2 (larger ring)
   EXPECT_EQ(vring_size(1024), 20480u + 6 + 8192);  // 16384+2054=18438 -> 20480
   EXPECT_EQ(vring_size(32768), 593920u + 6 + 262144);
 }
@@ -136,9 +136,9 @@ TEST(VirtQueue, NotificationFlagsFollowDriverAndDevice) {
 
 TEST(VirtQueue, WrongTransitionsAreCaughtAsInvariantErrors) {
   VirtQueue q(8);
-  EXPECT_THROW(q.pop_avail(), InvariantError);       // nothing published
-  EXPECT_THROW(q.push_used(0, 1), InvariantError);   // device does not hold it
-  EXPECT_THROW(q.flush_used(1), InvariantError);     // nothing written
+  EXPECT_THROW(q.pop_avail(), InvariantError);      // nothing published
+  EXPECT_THROW(q.push_used(0, 1), InvariantError);  // device does not hold it
+  EXPECT_THROW(q.flush_used(1), InvariantError);    // nothing written
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // Whole simulations, one child process each (SimGrid: one engine per process).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -25,7 +26,7 @@ class Simulation : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   Scenario scenario(const Json& doc, const std::vector<std::string>& sets = {}) {
-    const auto p = dir_ / ("s" + std::to_string(n_++) + ".json");
+    const auto p = dir_ / fmt::format("s{}.json", n_++);
     std::ofstream(p) << doc.dump(1);
     return load_scenario(p.string(), sets);
   }
@@ -34,10 +35,13 @@ class Simulation : public ::testing::Test {
     EXPECT_EQ(o.exit_code, 0) << s.config.json().dump();
     return o.result;
   }
-  static uint64_t u(const RunResult& r, const char* ptr) { return r.summary.at(Json::json_pointer(ptr)).get<uint64_t>(); }
+  static uint64_t u(const RunResult& r, const char* ptr) {
+    return r.summary.at(Json::json_pointer(ptr)).get<uint64_t>();
+  }
   static double d(const RunResult& r, const char* ptr) { return r.summary.at(Json::json_pointer(ptr)).get<double>(); }
   static void expect_conservation(const RunResult& r) {
-    EXPECT_EQ(u(r, "/packets/arrived"), u(r, "/packets/delivered") + u(r, "/packets/dropped") + u(r, "/packets/in_flight"));
+    EXPECT_EQ(u(r, "/packets/arrived"),
+              u(r, "/packets/delivered") + u(r, "/packets/dropped") + u(r, "/packets/in_flight"));
     EXPECT_EQ(u(r, "/bytes/arrived"), u(r, "/bytes/delivered") + u(r, "/bytes/dropped") + u(r, "/bytes/in_flight"));
     EXPECT_EQ(u(r, "/packets/dropped"), u(r, "/drops/tap_full") + u(r, "/drops/too_large"));
   }
@@ -78,7 +82,9 @@ TEST_F(Simulation, Seed2008ReproducesTheThreadsFiguresAndCalibrationBands) {
 }
 
 TEST_F(Simulation, SameScenarioAndSeedGiveIdenticalBytes) {
-  const Json doc = {{"name", "det"}, {"stop", {{"time_s", 0.05}}}, {"measure", {{"warmup_s", 0.01}}},
+  const Json doc = {{"name", "det"},
+                    {"stop", {{"time_s", 0.05}}},
+                    {"measure", {{"warmup_s", 0.01}}},
                     {"traffic", {{"arrival", "poisson"}, {"rate_gbps", 6}, {"synthetic", {{"length", "weighted"}}}}}};
   const Scenario s = scenario(doc);
   const RunResult a = run(s), b = run(s);
@@ -90,7 +96,9 @@ TEST_F(Simulation, SameScenarioAndSeedGiveIdenticalBytes) {
 
 TEST_F(Simulation, ResultsDoNotDependOnTheHostBurstSize) {
   for (const char* policy : {"max-buffer", "mergeable"}) {
-    const Json doc = {{"name", "burst"}, {"stop", {{"time_s", 0.03}}}, {"measure", {{"warmup_s", 0.005}}},
+    const Json doc = {{"name", "burst"},
+                      {"stop", {{"time_s", 0.03}}},
+                      {"measure", {{"warmup_s", 0.005}}},
                       {"policy", {{"name", policy}}},
                       {"traffic", {{"arrival", "poisson"}, {"rate_gbps", 8}, {"synthetic", {{"length", "uniform"}}}}}};
     Json base;
@@ -107,7 +115,9 @@ TEST_F(Simulation, ResultsDoNotDependOnTheHostBurstSize) {
 }
 
 TEST_F(Simulation, AFiniteSourceDrainsAndStopsEarly) {
-  const Json doc = {{"name", "drain"}, {"stop", {{"time_s", 1.0}, {"packets", 5000}}}, {"measure", {{"warmup_s", 0.0}}},
+  const Json doc = {{"name", "drain"},
+                    {"stop", {{"time_s", 1.0}, {"packets", 5000}}},
+                    {"measure", {{"warmup_s", 0.0}}},
                     {"traffic", {{"arrival", "constant"}, {"rate_gbps", 1}}}};
   const RunResult r = run(scenario(doc));
   EXPECT_EQ(u(r, "/packets/arrived"), 5000u);
@@ -118,7 +128,9 @@ TEST_F(Simulation, AFiniteSourceDrainsAndStopsEarly) {
 }
 
 TEST_F(Simulation, MergeableSpreadsA64KiBFrameOver17Buffers) {
-  const Json doc = {{"name", "gso"}, {"stop", {{"time_s", 0.02}}}, {"measure", {{"warmup_s", 0.002}}},
+  const Json doc = {{"name", "gso"},
+                    {"stop", {{"time_s", 0.02}}},
+                    {"measure", {{"warmup_s", 0.002}}},
                     {"traffic", {{"arrival", "constant"}, {"rate_gbps", 2}, {"synthetic", {{"len_bytes", 65549}}}}}};
   const RunResult r = run(scenario(doc));
   ASSERT_EQ(r.summary["buffers_per_packet"].size(), 1u);
@@ -127,7 +139,9 @@ TEST_F(Simulation, MergeableSpreadsA64KiBFrameOver17Buffers) {
 }
 
 TEST_F(Simulation, MaxBufferWrites18DescriptorsOfA64KiBFrame) {
-  const Json doc = {{"name", "gso-mb"}, {"stop", {{"time_s", 0.02}}}, {"measure", {{"warmup_s", 0.002}}},
+  const Json doc = {{"name", "gso-mb"},
+                    {"stop", {{"time_s", 0.02}}},
+                    {"measure", {{"warmup_s", 0.002}}},
                     {"policy", {{"name", "max-buffer"}}},
                     {"traffic", {{"arrival", "constant"}, {"rate_gbps", 2}, {"synthetic", {{"len_bytes", 65549}}}}}};
   const RunResult r = run(scenario(doc));
@@ -137,9 +151,12 @@ TEST_F(Simulation, MaxBufferWrites18DescriptorsOfA64KiBFrame) {
 }
 
 TEST_F(Simulation, FramesThatCanNeverFitAreDroppedAsTooLarge) {
-  const Json doc = {{"name", "big"}, {"stop", {{"time_s", 0.01}}}, {"measure", {{"warmup_s", 0.001}}},
-                    {"policy", {{"name", "small"}}},
-                    {"traffic", {{"synthetic", {{"length", "weighted"}, {"lens_bytes", {1514, 9000}}, {"weights", {1, 1}}}}}}};
+  const Json doc = {
+      {"name", "big"},
+      {"stop", {{"time_s", 0.01}}},
+      {"measure", {{"warmup_s", 0.001}}},
+      {"policy", {{"name", "small"}}},
+      {"traffic", {{"synthetic", {{"length", "weighted"}, {"lens_bytes", {1514, 9000}}, {"weights", {1, 1}}}}}}};
   const RunResult r = run(scenario(doc));
   EXPECT_GT(u(r, "/drops/too_large"), 0u);
   EXPECT_GT(u(r, "/packets/delivered"), 0u);
@@ -147,7 +164,9 @@ TEST_F(Simulation, FramesThatCanNeverFitAreDroppedAsTooLarge) {
 }
 
 TEST_F(Simulation, BelowCapacityEverythingOfferedIsDelivered) {
-  const Json doc = {{"name", "light"}, {"stop", {{"time_s", 0.05}}}, {"measure", {{"warmup_s", 0.01}}},
+  const Json doc = {{"name", "light"},
+                    {"stop", {{"time_s", 0.05}}},
+                    {"measure", {{"warmup_s", 0.01}}},
                     {"traffic", {{"arrival", "constant"}, {"rate_gbps", 1}}}};
   const RunResult r = run(scenario(doc));
   EXPECT_EQ(u(r, "/packets/dropped"), 0u);
@@ -157,7 +176,9 @@ TEST_F(Simulation, BelowCapacityEverythingOfferedIsDelivered) {
 }
 
 TEST_F(Simulation, PageAllocationFailuresAreRetriedAndConservationHolds) {
-  const Json doc = {{"name", "oom"}, {"stop", {{"time_s", 0.05}}}, {"measure", {{"warmup_s", 0.0}}},
+  const Json doc = {{"name", "oom"},
+                    {"stop", {{"time_s", 0.05}}},
+                    {"measure", {{"warmup_s", 0.0}}},
                     {"guest", {{"page_alloc_failure_prob", 0.3}, {"refill_retry_delay_s", 0.001}}}};
   const RunResult r = run(scenario(doc));
   EXPECT_GT(u(r, "/guest/refill_failures"), 0u);
@@ -166,7 +187,8 @@ TEST_F(Simulation, PageAllocationFailuresAreRetriedAndConservationHolds) {
 }
 
 TEST_F(Simulation, ConservationHoldsOverRandomScenarios) {
-  const std::vector<std::string> policies = {"small", "max-buffer", "mergeable", "larger-ring", "hdr-in-data", "coalesced"};
+  const std::vector<std::string> policies = {"small",       "max-buffer",  "mergeable",
+                                             "larger-ring", "hdr-in-data", "coalesced"};
   Rng rng(2026, "property");
   for (int i = 0; i < 40; ++i) {
     const std::string policy = policies[rng.uniform_int(0, policies.size() - 1)];
