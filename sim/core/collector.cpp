@@ -100,8 +100,14 @@ void Collector::on_event(const Event& e) {
       if (stall_begin_ >= 0) stall_time_ += clipped_span(stall_begin_, e.time, warmup_, e.time);
       stall_begin_ = -1;
       break;
-    case EventKind::HostBusy: host_busy_ += clipped_span(e.time, e.until, warmup_, 1e300); break;
-    case EventKind::GuestBusy: guest_busy_ += clipped_span(e.time, e.until, warmup_, 1e300); break;
+    case EventKind::HostBusy:
+      host_busy_ += clipped_span(std::max(e.time, host_covered_), e.until, warmup_, 1e300);
+      host_covered_ = std::max(host_covered_, e.until);
+      break;
+    case EventKind::GuestBusy:
+      guest_busy_ += clipped_span(std::max(e.time, guest_covered_), e.until, warmup_, 1e300);
+      guest_covered_ = std::max(guest_covered_, e.until);
+      break;
     case EventKind::RefillFailed:
       if (measured(e.time)) ++refill_failures_;
       break;

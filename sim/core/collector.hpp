@@ -74,6 +74,9 @@ class Collector : public Observer {
   double stall_begin_ = -1;
   double stall_time_ = 0;
   double host_busy_ = 0, guest_busy_ = 0;
+  // Busy spans arrive in order of their start; counting only what lies past
+  // the latest end seen so far makes the total the union of the spans.
+  double host_covered_ = 0, guest_covered_ = 0;
   uint64_t refill_failures_ = 0;
 };
 

@@ -41,6 +41,10 @@ const std::vector<CostDecl>& decls() {
       {"costs.host.per_kick_ns", &CostModel::host_per_kick_ns, 2000.0,
        "host CPU to handle a guest kick (I/O exit to QEMU, flush queued packets)",
        "[estimate] KVM I/O exit to user space and back on 2008 hardware, a few microseconds"},
+      {"costs.host.per_interrupt_ns", &CostModel::host_per_interrupt_ns, 1000.0,
+       "host CPU to inject an interrupt (QEMU raises the irq line through a KVM ioctl); the guest sees the "
+       "interrupt this long after the used buffers are published",
+       "[estimate] one ioctl into KVM and the injection on VM entry, about a microsecond on 2008 hardware"},
       {"costs.guest.per_packet_ns", &CostModel::guest_per_packet_ns, 5200.0,
        "guest CPU per packet: skb allocation, header parsing, the TCP/IP stack up to the socket",
        "[calibrated] with per_descriptor_ns on the 2008 setup (MODEL.md §2): max-buffer ~1 Gb/s, mergeable ~2 Gb/s"},

@@ -9,9 +9,8 @@ void ArrivalProcess::declare(ParamTable& t) {
             .range(0.001, 1000.0)
             .help("link rate: bounds back-to-back arrivals (frame + 24 bytes of Ethernet overhead)")
             .from("MODEL.md §2: the 2008 measurement used 10 Gb/s Ethernet"));
-  t.add(ParamSpec::string("traffic.arrival", "line-rate", {"line-rate", "constant", "poisson", "trace"})
-            .help("arrival process: back-to-back at link rate, a constant rate, Poisson at a mean rate, or the "
-                  "trace's timestamps")
+  t.add(ParamSpec::string("traffic.arrival", "line-rate", {"line-rate", "constant", "poisson"})
+            .help("arrival process: back-to-back at link rate, a constant rate, or Poisson at a mean rate")
             .from("MODEL.md §2: the 2008 setup offers MTU frames at line rate"));
   t.add(ParamSpec::number("traffic.rate_gbps", 10.0, "Gb/s")
             .range(1e-6, 1000.0)
@@ -25,10 +24,7 @@ ArrivalProcess::ArrivalProcess(const Config& cfg, uint64_t seed)
       rate_bps_(cfg.number("traffic.rate_gbps") * 1e9),
       rng_(seed, "arrivals") {
   const std::string m = cfg.string("traffic.arrival");
-  mode_ = m == "constant"  ? Mode::Constant
-          : m == "poisson" ? Mode::Poisson
-          : m == "trace"   ? Mode::Trace
-                           : Mode::LineRate;
+  mode_ = m == "constant" ? Mode::Constant : m == "poisson" ? Mode::Poisson : Mode::LineRate;
 }
 
 double ArrivalProcess::next_arrival(const Frame& frame) {
@@ -44,12 +40,6 @@ double ArrivalProcess::next_arrival(const Frame& frame) {
     case Mode::Poisson:
       intended_ += rng_.exponential(wire_bits / rate_bps_);
       start = std::max(start, intended_);
-      break;
-    case Mode::Trace:
-      if (frame.time_s) {
-        if (!trace_origin_) trace_origin_ = *frame.time_s;
-        start = std::max(start, *frame.time_s - *trace_origin_);
-      }
       break;
   }
   wire_free_ = start + serialise;

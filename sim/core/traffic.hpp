@@ -1,7 +1,8 @@
 // Traffic: a source plug-in yields frames (length, and optionally a trace
 // timestamp); the core's wire model (ArrivalProcess) turns them into arrival
-// times at the host: line rate, a constant rate, a Poisson process, or the
-// trace's own timing, always bounded by the link rate. The core names no
+// times at the host: line rate, a constant rate or a Poisson process, always
+// bounded by the link rate. (Replaying a trace's own timestamps comes with the
+// trace sources.) The core names no
 // source kind: kinds register themselves (models/traffic/).
 #pragma once
 
@@ -44,7 +45,7 @@ struct TrafficInfo {
 /// The wire: when each frame has fully arrived at the host.
 class ArrivalProcess {
  public:
-  enum class Mode { LineRate, Constant, Poisson, Trace };
+  enum class Mode { LineRate, Constant, Poisson };
   static void declare(ParamTable& table);
   ArrivalProcess(const Config& cfg, uint64_t seed);
 
@@ -58,7 +59,6 @@ class ArrivalProcess {
   Rng rng_;
   double intended_ = 0.0;   ///< start time the process asks for
   double wire_free_ = 0.0;  ///< when the link finishes the previous frame
-  std::optional<double> trace_origin_;
 };
 
 }  // namespace vringsim

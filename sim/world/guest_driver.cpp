@@ -114,11 +114,18 @@ void GuestDriver::wait_for_interrupt() {
     const double now = sg4::Engine::get_clock();
     host_.publish_due(now);
     if (shared_.ring.used_pending() > 0) {
-      // Interrupts are enabled while we wait: the host's publication raised one.
+      // Interrupts are enabled while we wait: the host's publication raised
+      // one. The host spends per_interrupt_ns injecting it; the guest's
+      // handler runs once it is injected.
       Event e;
       e.time = now;
       e.kind = EventKind::Interrupt;
       shared_.bus.emit(e);
+      const double injected = now + costs_.host_per_interrupt_ns * kNs;
+      e.kind = EventKind::HostBusy;
+      e.until = injected;
+      shared_.bus.emit(e);
+      sg4::this_actor::sleep_until(injected);
       return;
     }
     if (retry_at_ && now >= *retry_at_) {

@@ -4,6 +4,8 @@
 #include <xbt/log.h>
 #include <simgrid/s4u.hpp>
 
+#include <exception>
+#include <functional>
 #include <sstream>
 
 #include "sim/core/collector.hpp"
@@ -170,9 +172,23 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   const double interval = cfg.number("measure.sample_interval_s");
   double end_time = shared.stop_time;
 
-  sg4::Actor::create("host-device", host_cpu, [&] { host.run(); })->daemonize();
-  sg4::Actor::create("guest-driver", guest_cpu, [&] { guest.run(); })->daemonize();
-  sg4::Actor::create("sampler", host_cpu, [&] {
+  // An exception escaping an actor would abort the process: each actor body
+  // records the first one, stops every other actor, and the run rethrows it
+  // once the engine has returned (so a broken invariant exits 3, not 134).
+  std::exception_ptr failure;
+  auto guarded = [&failure](std::function<void()> body) {
+    return [&failure, body = std::move(body)] {
+      try {
+        body();
+      } catch (const std::exception&) {  // SimGrid's kill exception is not one: it passes through
+        if (!failure) failure = std::current_exception();
+        sg4::Actor::kill_all();
+      }
+    };
+  };
+  sg4::Actor::create("host-device", host_cpu, guarded([&] { host.run(); }))->daemonize();
+  sg4::Actor::create("guest-driver", guest_cpu, guarded([&] { guest.run(); }))->daemonize();
+  sg4::Actor::create("sampler", host_cpu, guarded([&] {
     for (uint64_t k = 1;; ++k) {
       const double t = static_cast<double>(k) * interval;
       if (t > shared.stop_time) return;
@@ -185,7 +201,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
            static_cast<double>(collector.dropped_packets()), static_cast<double>(collector.arrived_packets()),
            static_cast<double>(collector.avail_chains())});
     }
-  })->daemonize();
+  }))->daemonize();
   // The controller ends the run at stop.time_s, or earlier once a finite
   // source has drained (every frame delivered or dropped).
   sg4::Actor::create("controller", host_cpu, [&] {
@@ -193,6 +209,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     end_time = sg4::Engine::get_clock();
   });
   engine.run();
+  if (failure) std::rethrow_exception(failure);
 
   // ---- finish: bring every observer up to the end and check the books ----
   shared.add_fates(host.admit_until(end_time));

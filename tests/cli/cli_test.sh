@@ -48,7 +48,7 @@ check "policies: six lines" [ "$rc" = 0 -a "$(wc -l <"$T/out")" = 6 ]
 check "policies: max-buffer described" grep -q "^max-buffer " "$T/out"
 run "$BIN" params
 check "params lists ring.size with its source" grep -q "^ring.size .*MODEL.md" "$T/out"
-check "params lists every cost with a source" [ "$(grep -c '^costs\.' "$T/out")" = 13 ]
+check "params lists every cost with a source" [ "$(grep -c '^costs\.' "$T/out")" = 14 ]
 run "$BIN" params max-buffer
 check "params POLICY shows its own keys" grep -q "policy.max-buffer.recycle_pages" "$T/out"
 check "params POLICY hides other policies' keys" [ -z "$(grep 'policy.coalesced' "$T/out")" ]

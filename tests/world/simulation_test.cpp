@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sim/core/policy.hpp"
+#include "sim/core/registry.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/core/scenario.hpp"
 #include "sim/world/runner.hpp"
@@ -16,6 +18,31 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kSource = VRINGSIM_SOURCE_DIR;
+
+// A deliberately broken policy, registered only in this test binary: it
+// frees each page twice, which the guest's page allocator must catch.
+class DoubleFree : public RxPolicy {
+ public:
+  bool mergeable() const override { return true; }
+  uint32_t header_bytes() const override { return 12; }
+  std::vector<uint32_t> nominal_posting() const override { return {kPageBytes}; }
+  std::optional<Posting> make_posting(GuestMemory& mem, GuestWork&) override {
+    const uint64_t a = *mem.alloc_pages(0);
+    return Posting{{{a, kPageBytes}}, {{a, 0, false}}, kPageBytes};
+  }
+  void receive(std::span<const ReturnedBuffer> bufs, uint32_t, GuestMemory& mem, GuestWork&) override {
+    for (const auto& b : bufs) {
+      mem.free_pages(b.posting->blocks[0].addr, 0);
+      mem.free_pages(b.posting->blocks[0].addr, 0);
+    }
+  }
+  void release(Posting&&, GuestMemory&, GuestWork&) override {}
+};
+const Registrar<PolicyInfo> kDoubleFree{
+    PolicyInfo{"test-double-free", "frees every page twice (tests only)", nullptr,
+               [](const Config&, const std::string&, uint64_t) -> std::unique_ptr<RxPolicy> {
+                 return std::make_unique<DoubleFree>();
+               }}};
 
 class Simulation : public ::testing::Test {
  protected:
@@ -79,6 +106,15 @@ TEST_F(Simulation, Seed2008ReproducesTheThreadsFiguresAndCalibrationBands) {
   EXPECT_GE(gmg / gmb, 1.7);
   EXPECT_LE(gmg / gmb, 2.5);
   for (auto& [name, res] : r) expect_conservation(res);
+}
+
+TEST_F(Simulation, ABrokenInvariantEndsTheRunWithExit3) {
+  const Json doc = {{"name", "broken"},
+                    {"stop", {{"time_s", 0.01}}},
+                    {"measure", {{"warmup_s", 0.001}}},
+                    {"policy", {{"name", "test-double-free"}}}};
+  const RunOutcome o = run_in_child(scenario(doc), {});
+  EXPECT_EQ(o.exit_code, 3);
 }
 
 TEST_F(Simulation, SameScenarioAndSeedGiveIdenticalBytes) {
