@@ -2,6 +2,14 @@
 
 namespace vringsim {
 
+ChainShape max_buffer_shape(bool recycle_pages) {
+  constexpr uint32_t kMaxSkbFrags2008 = 65536 / kPageBytes + 2;
+  ChainShape s;
+  s.data_bytes = kMaxSkbFrags2008 * kPageBytes;
+  s.recycle_pages = recycle_pages;
+  return s;
+}
+
 void BigChainPolicy::declare_recycle(ParamTable& t, const std::string& prefix, bool def) {
   t.add(ParamSpec::boolean(prefix + "recycle_pages", def)
             .help("keep pages a frame did not fill on the driver's private list and post them again "

@@ -24,6 +24,11 @@ struct ChainShape {
   bool recycle_pages = false;     ///< give_a_page()/get_a_page() private list (Linux fb6813f48080)
 };
 
+/// The 2008 big-packets chain: header + 1514-byte buffer + MAX_SKB_FRAGS =
+/// 65536 / PAGE_SIZE + 2 = 18 pages (include/linux/skbuff.h in 2008): 20
+/// descriptors. max-buffer and larger-ring both post it.
+ChainShape max_buffer_shape(bool recycle_pages);
+
 class BigChainPolicy : public RxPolicy {
  public:
   explicit BigChainPolicy(ChainShape shape) : shape_(shape) {}

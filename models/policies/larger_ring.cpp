@@ -8,16 +8,11 @@
 namespace vringsim {
 namespace {
 
-constexpr uint32_t kMaxSkbFrags2008 = 65536 / kPageBytes + 2;
-
 const Registrar<PolicyInfo> kRegistered{
     PolicyInfo{"larger-ring", "max-buffer's 20-descriptor chains in a larger ring (the 2008 thread's 4096 entries)",
                [](ParamTable& t, const std::string& prefix) { BigChainPolicy::declare_recycle(t, prefix, true); },
                [](const Config& cfg, const std::string& prefix, uint64_t) -> std::unique_ptr<RxPolicy> {
-                 ChainShape s;
-                 s.data_bytes = kMaxSkbFrags2008 * kPageBytes;
-                 s.recycle_pages = cfg.flag(prefix + "recycle_pages");
-                 return std::make_unique<BigChainPolicy>(s);
+                 return std::make_unique<BigChainPolicy>(max_buffer_shape(cfg.flag(prefix + "recycle_pages")));
                }}};
 
 }  // namespace

@@ -36,11 +36,7 @@ uint64_t GuestDriver::processing_after(double t, uint64_t* bytes) const {
 }
 
 void GuestDriver::busy_until(double start, double end) {
-  Event e;
-  e.time = start;
-  e.kind = EventKind::GuestBusy;
-  e.until = end;
-  shared_.bus.emit(e);
+  shared_.emit_busy(EventKind::GuestBusy, start, end);
   sg4::this_actor::sleep_until(end);
 }
 
@@ -122,9 +118,7 @@ void GuestDriver::wait_for_interrupt() {
       e.kind = EventKind::Interrupt;
       shared_.bus.emit(e);
       const double injected = now + costs_.host_per_interrupt_ns * kNs;
-      e.kind = EventKind::HostBusy;
-      e.until = injected;
-      shared_.bus.emit(e);
+      shared_.emit_busy(EventKind::HostBusy, now, injected);
       sg4::this_actor::sleep_until(injected);
       return;
     }

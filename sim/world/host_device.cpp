@@ -165,11 +165,7 @@ void HostDevice::run() {
       ++served;
     }
     if (cursor > sg4::Engine::get_clock()) {
-      Event busy;
-      busy.time = burst_start;
-      busy.kind = EventKind::HostBusy;
-      busy.until = cursor;
-      shared_.bus.emit(busy);
+      shared_.emit_busy(EventKind::HostBusy, burst_start, cursor);
       // A waiting guest must learn when the first of these frames is done.
       if (served && shared_.guest_idle) shared_.guest_wake->release();
       sg4::this_actor::sleep_until(cursor);
@@ -202,11 +198,7 @@ void HostDevice::run() {
     shared_.bus.emit(stall);
     ring.set_notification(false);
     cursor = now + costs_.host_per_kick_ns * ns;
-    Event busy;
-    busy.time = now;
-    busy.kind = EventKind::HostBusy;
-    busy.until = cursor;
-    shared_.bus.emit(busy);
+    shared_.emit_busy(EventKind::HostBusy, now, cursor);
     sg4::this_actor::sleep_until(cursor);
   }
 }

@@ -37,6 +37,15 @@ struct Shared {
   bool source_exhausted = false;
   uint64_t admitted = 0;
   uint64_t fates = 0;
+  /// Publishes a CPU busy span (HostBusy or GuestBusy) from `start` to `end`.
+  void emit_busy(EventKind kind, double start, double end) {
+    Event e;
+    e.time = start;
+    e.kind = kind;
+    e.until = end;
+    bus.emit(e);
+  }
+
   void add_fates(uint64_t n) {
     fates += n;
     if (n && source_exhausted && fates == admitted) drained->release();

@@ -188,20 +188,22 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   };
   sg4::Actor::create("host-device", host_cpu, guarded([&] { host.run(); }))->daemonize();
   sg4::Actor::create("guest-driver", guest_cpu, guarded([&] { guest.run(); }))->daemonize();
-  sg4::Actor::create("sampler", host_cpu, guarded([&] {
-    for (uint64_t k = 1;; ++k) {
-      const double t = static_cast<double>(k) * interval;
-      if (t > shared.stop_time) return;
-      sg4::this_actor::sleep_until(t);
-      shared.add_fates(host.admit_until(t));
-      shared.bus.advance(t);
-      result.ts_rows.push_back(
-          {t, static_cast<double>(shared.ring.num_free()), static_cast<double>(collector.posted_bytes()),
-           static_cast<double>(collector.tap_packets()), static_cast<double>(collector.delivered_packets()),
-           static_cast<double>(collector.dropped_packets()), static_cast<double>(collector.arrived_packets()),
-           static_cast<double>(collector.avail_chains())});
-    }
-  }))->daemonize();
+  sg4::Actor::create(
+      "sampler", host_cpu, guarded([&] {
+        for (uint64_t k = 1;; ++k) {
+          const double t = static_cast<double>(k) * interval;
+          if (t > shared.stop_time) return;
+          sg4::this_actor::sleep_until(t);
+          shared.add_fates(host.admit_until(t));
+          shared.bus.advance(t);
+          result.ts_rows.push_back(
+              {t, static_cast<double>(shared.ring.num_free()), static_cast<double>(collector.posted_bytes()),
+               static_cast<double>(collector.tap_packets()), static_cast<double>(collector.delivered_packets()),
+               static_cast<double>(collector.dropped_packets()), static_cast<double>(collector.arrived_packets()),
+               static_cast<double>(collector.avail_chains())});
+        }
+      }))
+      ->daemonize();
   // The controller ends the run at stop.time_s, or earlier once a finite
   // source has drained (every frame delivered or dropped).
   sg4::Actor::create("controller", host_cpu, [&] {
