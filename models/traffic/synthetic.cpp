@@ -19,7 +19,9 @@ constexpr double kMaxFrame = kFrame64k;  // a 64 KiB GSO super-packet
 
 class SyntheticSource : public TrafficSource {
  public:
-  SyntheticSource(const Config& cfg, const std::string& prefix, uint64_t seed) : rng_(seed, "traffic-lengths") {
+  explicit SyntheticSource(const TrafficContext& ctx) : rng_(ctx.seed, "traffic-lengths") {
+    const Config& cfg = ctx.cfg;
+    const std::string& prefix = ctx.prefix;
     const std::string ptr = key_to_pointer(prefix.substr(0, prefix.size() - 1));
     const std::string dist = cfg.string(prefix + "length");
     if (dist == "fixed") {
@@ -98,8 +100,8 @@ const Registrar<TrafficInfo> kRegistered{TrafficInfo{
                 .help("relative weight of each of lens_bytes")
                 .from("IMIX 7:4:1"));
     },
-    [](const Config& cfg, const std::string& prefix, uint64_t seed) -> std::unique_ptr<TrafficSource> {
-      return std::make_unique<SyntheticSource>(cfg, prefix, seed);
+    [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> {
+      return std::make_unique<SyntheticSource>(ctx);
     }}};
 
 }  // namespace

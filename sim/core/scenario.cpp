@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -202,7 +203,7 @@ Json resolve_defaults(const Json& doc) {
   return out;
 }
 
-void check_resolved(const Config& cfg, const std::string& source) {
+void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir) {
   if (cfg.number("measure.warmup_s") >= cfg.number("stop.time_s"))
     fail(source, "/measure/warmup_s",
          fmt::format("warm-up ({} s) must end before the run stops (stop.time_s = {} s)",
@@ -225,11 +226,16 @@ void check_resolved(const Config& cfg, const std::string& source) {
   const std::string kind = cfg.string("traffic.kind");
   const TrafficInfo* tinfo = Registry<TrafficInfo>::instance().find(kind);
   if (!tinfo) fail(source, "/traffic/kind", fmt::format("unknown traffic kind \"{}\"", kind));
+  const TrafficContext ctx{cfg, "traffic." + kind + ".", static_cast<uint64_t>(cfg.integer("seed")), base_dir};
   try {
-    (void)tinfo->create(cfg, "traffic." + kind + ".", cfg.integer("seed"));
+    if (tinfo->validate)
+      tinfo->validate(ctx);
+    else
+      (void)tinfo->create(ctx);
   } catch (const InputError& e) {
-    // Traffic kinds report "/pointer: message"; prefix the source.
-    throw InputError(fmt::format("{}: {}", source, e.what()));
+    // Traffic kinds report "/pointer: message" or "DATAFILE: where: message".
+    const std::string what = e.what();
+    throw InputError(what.starts_with("/") ? fmt::format("{}: {}", source, what) : what);
   }
 }
 
@@ -251,7 +257,8 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   s.file = path;
   s.overrides = overrides;
   s.config = Config(resolve_defaults(doc));
-  check_resolved(s.config, path);
+  s.base_dir = std::filesystem::path(path).parent_path().string();
+  check_resolved(s.config, path, s.base_dir);
   s.name = s.config.string("name");
   s.sha256 = sha256_hex(s.config.json().dump());
   return s;

@@ -18,6 +18,7 @@ inline constexpr int kSchemaVersion = 1;
 
 struct Scenario {
   std::string file;                    ///< path as given
+  std::string base_dir;  ///< the file's directory: relative paths inside the scenario resolve here
   std::string name;                    ///< the scenario's `name`
   Config config;                       ///< resolved: every declared key has a value
   std::string sha256;                  ///< of the resolved configuration (canonical JSON)
@@ -40,8 +41,9 @@ void apply_override(Json& doc, const std::string& assignment);
 /// Fills every declared key missing from `doc` with its default.
 Json resolve_defaults(const Json& doc);
 
-/// Checks that need several keys (and plug-ins' own checks) on a resolved config.
-void check_resolved(const Config& cfg, const std::string& source);
+/// Checks that need several keys (and plug-ins' own checks) on a resolved
+/// config; `base_dir` is where the scenario's relative file names resolve.
+void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir);
 
 /// All of the above: load `path`, apply `overrides`, validate, resolve.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});

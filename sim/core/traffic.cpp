@@ -4,6 +4,11 @@
 
 namespace vringsim {
 
+std::filesystem::path TrafficContext::path(const std::string& key) const {
+  const std::filesystem::path p(cfg.string(key));
+  return p.is_absolute() ? p : base_dir / p;
+}
+
 void ArrivalProcess::declare(ParamTable& t) {
   t.add(ParamSpec::number("traffic.link_gbps", 10.0, "Gb/s")
             .range(0.001, 1000.0)

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,13 +26,32 @@ inline constexpr uint32_t kWireOverheadBytes = 24;
 struct Frame {
   uint32_t len_bytes = 0;
   std::optional<double> time_s;  ///< the trace's own timestamp, if it has one
+  uint32_t flow = 0;             ///< flow hash (the 5-tuple for captures); frames of one flow may be merged
+  uint32_t header_bytes = 0;     ///< L2-L4 header bytes (0: unknown); what merging drops from later frames
 };
+
+/// Frames above this are bad input in a trace (a 64 KiB GSO frame is 65549).
+inline constexpr uint32_t kMaxTraceFrameBytes = 256 * 1024;
 
 class TrafficSource {
  public:
   virtual ~TrafficSource() = default;
-  /// The next frame, or nothing when the source is exhausted.
+  /// The next frame, or nothing when the source is exhausted. Errors in the
+  /// data (a damaged record) throw InputError naming the file and the packet
+  /// index or line; validate() is meant to find them before any run.
   virtual std::optional<Frame> next() = 0;
+  /// Figures about the source for summary.json's `traffic` section.
+  virtual Json summary() const { return Json::object(); }
+};
+
+/// What a traffic plug-in gets to build a source.
+struct TrafficContext {
+  const Config& cfg;
+  std::string prefix;  ///< "traffic.<kind>."
+  uint64_t seed = 0;
+  std::filesystem::path base_dir;  ///< relative file names resolve here (the scenario's directory)
+  /// A file parameter's path, resolved against base_dir.
+  std::filesystem::path path(const std::string& key) const;
 };
 
 struct TrafficInfo {
@@ -39,7 +59,14 @@ struct TrafficInfo {
   std::string description;
   /// Declares the kind's parameters; `prefix` is "traffic.<name>.".
   std::function<void(ParamTable&, const std::string& prefix)> declare;
-  std::function<std::unique_ptr<TrafficSource>(const Config&, const std::string& prefix, uint64_t seed)> create;
+  std::function<std::unique_ptr<TrafficSource>(const TrafficContext&)> create;
+  /// Optional: reads all of a file-backed source before a run, so damaged
+  /// data is bad input (exit 2) rather than a failure mid-run. Throws
+  /// InputError "POINTER-or-FILE: message"; may warn on stderr.
+  std::function<void(const TrafficContext&)> validate;
+  /// Optional: `vringsim trace-info FILE`. Returns nothing if the file is not
+  /// of this kind; throws InputError if it is but is damaged.
+  std::function<std::optional<Json>(const std::filesystem::path&)> describe;
 };
 
 /// The wire: when each frame has fully arrived at the host.

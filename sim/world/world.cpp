@@ -130,7 +130,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   const std::string pname = cfg.string("policy.name");
   auto policy = Registry<PolicyInfo>::instance().find(pname)->create(cfg, "policy." + pname + ".", seed);
   const std::string kind = cfg.string("traffic.kind");
-  auto source = Registry<TrafficInfo>::instance().find(kind)->create(cfg, "traffic." + kind + ".", seed);
+  auto source = Registry<TrafficInfo>::instance().find(kind)->create(
+      TrafficContext{cfg, "traffic." + kind + ".", seed, sc.base_dir});
   ArrivalProcess arrivals(cfg, seed);
   const CostModel costs = CostModel::from(cfg);
   GuestMemory memory(seed, cfg.number("guest.page_alloc_failure_prob"));
@@ -256,6 +257,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
       Json{{"version", version()},         {"scenario", sc.file},
            {"scenario_sha256", sc.sha256}, {"seed", seed},
            {"overrides", sc.overrides},    {"precedence", "default < scenario file < sweep axis < --set"}};
+  s["traffic"] = source->summary();
   s["config"] = cfg.json();
   result.summary = std::move(s);
 
