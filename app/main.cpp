@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <set>
@@ -16,6 +17,7 @@
 #include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
 #include "sim/core/scenario.hpp"
+#include "sim/core/traffic.hpp"
 #include "sim/world/runner.hpp"
 #include "sim/world/world.hpp"
 
@@ -122,6 +124,29 @@ int cmd_params(const std::string& policy) {
   return kExitOk;
 }
 
+int cmd_trace_info(const std::string& file, bool as_json) {
+  if (!fs::exists(file)) throw InputError(fmt::format("{}: cannot open file", file));
+  for (const TrafficInfo* k : Registry<TrafficInfo>::instance().all()) {
+    if (!k->describe) continue;
+    auto info = k->describe(file);
+    if (!info) continue;
+    Json j = {{"file", file}, {"kind", k->name}};
+    j.update(*info);
+    if (as_json) {
+      std::cout << j.dump(2) << "\n";
+      return kExitOk;
+    }
+    auto rows = flatten(j);
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return natural_less(a.first, b.first); });
+    for (const auto& [key, value] : rows) std::cout << fmt::format("{:<26} {}\n", key, value);
+    return kExitOk;
+  }
+  std::string kinds;
+  for (const TrafficInfo* k : Registry<TrafficInfo>::instance().all())
+    if (k->describe) kinds += (kinds.empty() ? "" : ", ") + k->name;
+  throw InputError(fmt::format("{}: not a trace any traffic kind reads ({})", file, kinds));
+}
+
 int cmd_policies() {
   for (const PolicyInfo* p : Registry<PolicyInfo>::instance().all())
     std::cout << fmt::format("{:<12} {}\n", p->name, p->description);
@@ -157,6 +182,12 @@ int main(int argc, char** argv) {
 
   auto* policies = app.add_subcommand("policies", "registered policies, one line each");
 
+  std::string trace_file;
+  bool trace_json = false;
+  auto* trace_info = app.add_subcommand("trace-info", "describe a capture or CSV trace");
+  trace_info->add_option("file", trace_file, "pcap, pcapng or CSV trace")->required();
+  trace_info->add_flag("--json", trace_json, "print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -168,6 +199,7 @@ int main(int argc, char** argv) {
     if (validate->parsed()) return cmd_validate(validate_files, validate_sets);
     if (params->parsed()) return cmd_params(params_policy);
     if (policies->parsed()) return cmd_policies();
+    if (trace_info->parsed()) return cmd_trace_info(trace_file, trace_json);
   } catch (const InputError& e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;

@@ -16,6 +16,7 @@ PACKAGES=(
   libcli11-dev         # command line
   libfmt-dev           # formatting
   libssl-dev           # SHA-256 of scenarios (libcrypto)
+  libpcap-dev          # pcap and pcapng replay
 )
 
 missing=()

@@ -228,10 +228,16 @@ void check_resolved(const Config& cfg, const std::string& source, const std::str
   if (!tinfo) fail(source, "/traffic/kind", fmt::format("unknown traffic kind \"{}\"", kind));
   const TrafficContext ctx{cfg, "traffic." + kind + ".", static_cast<uint64_t>(cfg.integer("seed")), base_dir};
   try {
-    if (tinfo->validate)
-      tinfo->validate(ctx);
-    else
-      (void)tinfo->create(ctx);
+    if (tinfo->validate) tinfo->validate(ctx);
+    auto src = tinfo->create(ctx);
+    if (cfg.string("traffic.arrival") == "trace") {
+      const auto first = src->next();
+      if (first && !first->time_s)
+        throw InputError(
+            fmt::format("/traffic/arrival: \"trace\" needs timestamps, and traffic kind \"{}\" gives "
+                        "none here",
+                        kind));
+    }
   } catch (const InputError& e) {
     // Traffic kinds report "/pointer: message" or "DATAFILE: where: message".
     const std::string what = e.what();

@@ -18,7 +18,7 @@ inline constexpr int kSchemaVersion = 1;
 
 struct Scenario {
   std::string file;                    ///< path as given
-  std::string base_dir;  ///< the file's directory: relative paths inside the scenario resolve here
+  std::string base_dir;                ///< the file's directory: relative paths inside the scenario resolve here
   std::string name;                    ///< the scenario's `name`
   Config config;                       ///< resolved: every declared key has a value
   std::string sha256;                  ///< of the resolved configuration (canonical JSON)

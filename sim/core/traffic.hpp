@@ -1,8 +1,7 @@
 // Traffic: a source plug-in yields frames (length, and optionally a trace
 // timestamp); the core's wire model (ArrivalProcess) turns them into arrival
-// times at the host: line rate, a constant rate or a Poisson process, always
-// bounded by the link rate. (Replaying a trace's own timestamps comes with the
-// trace sources.) The core names no
+// times at the host: line rate, a constant rate, a Poisson process, or the
+// trace's own timestamps (scaled), always bounded by the link rate. The core names no
 // source kind: kinds register themselves (models/traffic/).
 #pragma once
 
@@ -72,7 +71,7 @@ struct TrafficInfo {
 /// The wire: when each frame has fully arrived at the host.
 class ArrivalProcess {
  public:
-  enum class Mode { LineRate, Constant, Poisson };
+  enum class Mode { LineRate, Constant, Poisson, Trace };
   static void declare(ParamTable& table);
   ArrivalProcess(const Config& cfg, uint64_t seed);
 
@@ -86,6 +85,7 @@ class ArrivalProcess {
   Rng rng_;
   double intended_ = 0.0;   ///< start time the process asks for
   double wire_free_ = 0.0;  ///< when the link finishes the previous frame
+  double speed_ = 1.0;      ///< trace timing: time runs this many times faster
 };
 
 }  // namespace vringsim

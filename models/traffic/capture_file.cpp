@@ -1,0 +1,212 @@
+#include "models/traffic/capture_file.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cstring>
+#include <fstream>
+
+#include "sim/core/errors.hpp"
+#include "sim/core/rng.hpp"
+#include "sim/core/traffic.hpp"
+
+namespace vringsim {
+
+namespace {
+
+constexpr uint32_t kEthernetHeader = 14;
+
+// Link types (pcap-linktype(7)) and what they put before the network layer.
+struct LinkType {
+  int dlt;
+  int l2_bytes;  ///< header bytes before the network layer
+};
+constexpr std::array<LinkType, 7> kLinkTypes = {{
+    {DLT_EN10MB, 14},      // Ethernet
+    {DLT_RAW, 0},          // raw IP (LINKTYPE_RAW)
+    {DLT_IPV4, 0},         // raw IPv4
+    {DLT_IPV6, 0},         // raw IPv6
+    {DLT_LINUX_SLL, 16},   // Linux cooked capture v1 ("tcpdump -i any")
+    {DLT_LINUX_SLL2, 20},  // Linux cooked capture v2
+    {DLT_NULL, 4},         // BSD loopback (DLT_LOOP below)
+}};
+
+uint16_t be16(const u_char* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+}  // namespace
+
+bool CaptureFile::looks_like_capture(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  unsigned char m[4] = {0, 0, 0, 0};
+  if (!in.read(reinterpret_cast<char*>(m), 4)) return false;
+  const uint32_t be = uint32_t{m[0]} << 24 | uint32_t{m[1]} << 16 | uint32_t{m[2]} << 8 | m[3];
+  return be == 0xa1b2c3d4 || be == 0xd4c3b2a1 || be == 0xa1b23c4d || be == 0x4d3cb2a1 || be == 0x0a0d0d0a;
+}
+
+CaptureFile::CaptureFile(const std::filesystem::path& file, const std::string& filter, const std::string& filter_where)
+    : file_(file) {
+  const std::string name = file.string();
+  {
+    std::ifstream probe(file, std::ios::binary);
+    if (!probe) throw InputError(fmt::format("{}: cannot open capture", name));
+    unsigned char m[4] = {0, 0, 0, 0};
+    probe.read(reinterpret_cast<char*>(m), 4);
+    const uint32_t be = uint32_t{m[0]} << 24 | uint32_t{m[1]} << 16 | uint32_t{m[2]} << 8 | m[3];
+    if (be == 0x0a0d0d0a)
+      format_ = "pcapng";
+    else if (be == 0xa1b2c3d4 || be == 0xd4c3b2a1)
+      format_ = fmt::format("pcap ({}, microsecond)", be == 0xa1b2c3d4 ? "big-endian" : "little-endian");
+    else if (be == 0xa1b23c4d || be == 0x4d3cb2a1)
+      format_ = fmt::format("pcap ({}, nanosecond)", be == 0xa1b23c4d ? "big-endian" : "little-endian");
+    else
+      throw InputError(fmt::format("{}: not a pcap or pcapng capture (magic number {:02x}{:02x}{:02x}{:02x})", name,
+                                   m[0], m[1], m[2], m[3]));
+  }
+  char err[PCAP_ERRBUF_SIZE] = "";
+  pcap_ = pcap_open_offline_with_tstamp_precision(name.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
+  if (!pcap_) throw InputError(fmt::format("{}: header: cannot read capture: {}", name, err));
+  dlt_ = pcap_datalink(pcap_);
+  const char* dname = pcap_datalink_val_to_name(dlt_);
+  link_name_ = dname ? dname : fmt::format("linktype {}", dlt_);
+  bool known = dlt_ == DLT_LOOP;
+  int l2 = 4;
+  for (const auto& lt : kLinkTypes)
+    if (lt.dlt == dlt_) {
+      known = true;
+      l2 = lt.l2_bytes;
+    }
+  if (!known) {
+    pcap_close(pcap_);
+    pcap_ = nullptr;
+    throw InputError(fmt::format(
+        "{}: link type {} ({}) is not supported (Ethernet, raw IP, Linux cooked v1/v2 and BSD loopback are)", name,
+        link_name_, dlt_));
+  }
+  adjust_ = static_cast<int>(kEthernetHeader) - l2;
+  if (!filter.empty()) {
+    if (pcap_compile(pcap_, &filter_, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      const std::string why = pcap_geterr(pcap_);
+      pcap_close(pcap_);
+      pcap_ = nullptr;
+      throw InputError(
+          fmt::format("{}: invalid BPF filter \"{}\": {}", filter_where.empty() ? name : filter_where, filter, why));
+    }
+    has_filter_ = true;
+  }
+}
+
+CaptureFile::~CaptureFile() {
+  if (has_filter_) pcap_freecode(&filter_);
+  if (pcap_) pcap_close(pcap_);
+}
+
+void CaptureFile::parse_headers(const u_char* d, uint32_t caplen, Record& r) const {
+  // Find the network layer.
+  uint32_t off = 0;
+  int version = 0;  // 4 or 6
+  if (dlt_ == DLT_EN10MB) {
+    if (caplen < 14) return;
+    uint16_t type = be16(d + 12);
+    off = 14;
+    while ((type == 0x8100 || type == 0x88a8) && caplen >= off + 4) {  // VLAN tags
+      type = be16(d + off + 2);
+      off += 4;
+    }
+    version = type == 0x0800 ? 4 : type == 0x86dd ? 6 : 0;
+  } else if (dlt_ == DLT_LINUX_SLL) {
+    if (caplen < 16) return;
+    const uint16_t type = be16(d + 14);
+    off = 16;
+    version = type == 0x0800 ? 4 : type == 0x86dd ? 6 : 0;
+  } else if (dlt_ == DLT_LINUX_SLL2) {
+    if (caplen < 20) return;
+    const uint16_t type = be16(d);
+    off = 20;
+    version = type == 0x0800 ? 4 : type == 0x86dd ? 6 : 0;
+  } else if (dlt_ == DLT_NULL || dlt_ == DLT_LOOP) {
+    off = 4;
+    if (caplen > 4) version = d[4] >> 4;
+  } else {
+    if (caplen > 0) version = d[0] >> 4;
+  }
+  if (version != 4 && version != 6) return;
+  uint32_t ip_len = 0, l4 = 0;
+  uint8_t proto = 0;
+  uint64_t h = name_hash("flow");
+  auto mix = [&h](const u_char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      h ^= p[i];
+      h *= 0x100000001b3ULL;
+    }
+  };
+  if (version == 4) {
+    if (caplen < off + 20) return;
+    ip_len = (d[off] & 0x0f) * 4u;
+    proto = d[off + 9];
+    mix(d + off + 12, 8);  // source and destination addresses
+  } else {
+    if (caplen < off + 40) return;
+    ip_len = 40;
+    proto = d[off + 6];
+    mix(d + off + 8, 32);
+  }
+  mix(&proto, 1);
+  l4 = off + ip_len;
+  uint32_t l4_len = 0;
+  if (proto == 6 && caplen >= l4 + 13) {
+    l4_len = (d[l4 + 12] >> 4) * 4u;  // TCP data offset
+    mix(d + l4, 4);                   // ports
+  } else if (proto == 17 && caplen >= l4 + 4) {
+    l4_len = 8;
+    mix(d + l4, 4);
+  } else {
+    return;  // not TCP or UDP (or cut short): no flow to merge on
+  }
+  r.flow = static_cast<uint32_t>(h ^ (h >> 32)) | 1u;  // never 0: 0 means "no flow"
+  r.header_bytes = kEthernetHeader + ip_len + l4_len;
+}
+
+std::optional<CaptureFile::Record> CaptureFile::next() {
+  while (true) {
+    pcap_pkthdr* hdr = nullptr;
+    const u_char* data = nullptr;
+    const int rc = pcap_next_ex(pcap_, &hdr, &data);
+    if (rc == PCAP_ERROR_BREAK || rc == -2) return std::nullopt;  // end of file
+    ++index_;
+    if (rc != 1)
+      throw InputError(fmt::format("{}: packet {}: damaged record: {} ({} packets read before it)", file_.string(),
+                                   index_, pcap_geterr(pcap_), index_ - 1));
+    if (hdr->len == 0)
+      throw InputError(
+          fmt::format("{}: packet {}: length 0 ({} packets read before it)", file_.string(), index_, index_ - 1));
+    const int64_t wire = static_cast<int64_t>(hdr->len) + adjust_;
+    if (wire <= 0 || wire > kMaxTraceFrameBytes)
+      throw InputError(fmt::format("{}: packet {}: length {} is outside 1..{} bytes ({} packets read before it)",
+                                   file_.string(), index_, hdr->len, kMaxTraceFrameBytes, index_ - 1));
+    if (has_filter_ && !pcap_offline_filter(&filter_, hdr, data)) {
+      ++filtered_out_;
+      continue;
+    }
+    Record r;
+    r.index = index_;
+    r.wire_len = static_cast<uint32_t>(wire);
+    r.captured_len = hdr->caplen;
+    r.truncated = hdr->caplen < hdr->len;
+    // Nanosecond precision was asked for: tv_usec holds nanoseconds. Work
+    // relative to the first record in integers: epoch nanoseconds do not fit
+    // a double's 53 bits.
+    const int64_t sec = hdr->ts.tv_sec, nsec = hdr->ts.tv_usec;
+    if (!have_origin_) {
+      origin_sec_ = sec;
+      origin_nsec_ = nsec;
+      have_origin_ = true;
+    }
+    r.time_s = static_cast<double>(sec - origin_sec_) + static_cast<double>(nsec - origin_nsec_) * 1e-9;
+    if (r.time_s < last_time_) ++nonmonotonic_;
+    last_time_ = r.time_s;
+    parse_headers(data, hdr->caplen, r);
+    return r;
+  }
+}
+
+}  // namespace vringsim

@@ -1,0 +1,73 @@
+// Reading a packet capture, pcap or pcapng, with libpcap (which handles both
+// formats, either byte order, microsecond and nanosecond timestamps), one
+// record at a time: memory stays flat whatever the capture's length.
+//
+// Lengths are the original length on the wire, not the captured length
+// (captures are often cut by snaplen), normalised to Ethernet framing:
+// link types that carry another L2 header (Linux cooked capture, BSD
+// loopback) or none (raw IP) get their length adjusted as if the frame had
+// a 14-byte Ethernet header. Other link types are rejected by name.
+#pragma once
+
+#include <pcap/pcap.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace vringsim {
+
+class CaptureFile {
+ public:
+  struct Record {
+    uint64_t index = 0;         ///< 1-based position in the file (before filtering)
+    uint32_t wire_len = 0;      ///< original length, as an Ethernet frame without FCS
+    uint32_t captured_len = 0;  ///< bytes the capture kept
+    bool truncated = false;     ///< the capture kept less than the original (snaplen)
+    double time_s = 0;          ///< since the file's first record
+    uint32_t flow = 0;          ///< hash of the 5-tuple (0 if not IP or cut short)
+    uint32_t header_bytes = 0;  ///< Ethernet + IP + TCP/UDP header bytes (0 if unknown)
+  };
+
+  /// Opens `file`; `filter` is a BPF expression (pcap-filter(7)) or "".
+  /// Throws InputError naming the file (or `filter_where` for a bad filter).
+  CaptureFile(const std::filesystem::path& file, const std::string& filter = "", const std::string& filter_where = "");
+  ~CaptureFile();
+  CaptureFile(const CaptureFile&) = delete;
+  CaptureFile& operator=(const CaptureFile&) = delete;
+
+  /// The next record that passes the filter; nothing at the end of the file.
+  /// A damaged record throws InputError "FILE: packet N: ... (K packets read before it)".
+  std::optional<Record> next();
+
+  const std::string& link_type() const { return link_name_; }
+  /// "pcap" or "pcapng", with byte order and timestamp precision for pcap.
+  const std::string& format() const { return format_; }
+  uint64_t records_read() const { return index_; }
+  uint64_t filtered_out() const { return filtered_out_; }
+  uint64_t nonmonotonic() const { return nonmonotonic_; }
+
+  /// True if the file starts with a pcap or pcapng magic number.
+  static bool looks_like_capture(const std::filesystem::path& file);
+
+ private:
+  void parse_headers(const u_char* data, uint32_t caplen, Record& r) const;
+
+  std::filesystem::path file_;
+  pcap_t* pcap_ = nullptr;
+  bpf_program filter_{};
+  bool has_filter_ = false;
+  int dlt_ = 0;
+  int adjust_ = 0;  ///< bytes to add to a record's length to make it an Ethernet frame
+  std::string link_name_;
+  std::string format_;
+  uint64_t index_ = 0;
+  uint64_t filtered_out_ = 0;
+  uint64_t nonmonotonic_ = 0;
+  bool have_origin_ = false;
+  int64_t origin_sec_ = 0, origin_nsec_ = 0;
+  double last_time_ = 0;
+};
+
+}  // namespace vringsim

@@ -1,0 +1,213 @@
+// csv: replays a CSV trace, streaming. A header line names the columns:
+// `len_bytes` (frame length without FCS) is required; `time_s` (seconds,
+// any origin) and `flow` (an integer flow id, for GRO) are optional. Lines
+// starting with '#' and empty lines are skipped. Without time_s, the wire
+// paces the frames (traffic.arrival line-rate, constant or poisson).
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+
+#include "models/traffic/trace_stats.hpp"
+#include "sim/core/errors.hpp"
+#include "sim/core/registry.hpp"
+
+namespace vringsim {
+namespace {
+
+class CsvReader {
+ public:
+  explicit CsvReader(const std::filesystem::path& file) : file_(file), in_(file) {
+    if (!in_) throw InputError(fmt::format("{}: cannot open CSV trace", file.string()));
+    std::string header;
+    while (std::getline(in_, header)) {
+      ++line_;
+      strip(header);
+      if (!header.empty() && header[0] != '#') break;
+      header.clear();
+    }
+    if (header.empty()) throw InputError(fmt::format("{}: line {}: no header line", file.string(), line_));
+    size_t col = 0;
+    for (const auto& name : split(header)) {
+      if (name == "len_bytes")
+        len_col_ = col;
+      else if (name == "time_s")
+        time_col_ = col;
+      else if (name == "flow")
+        flow_col_ = col;
+      ++col;
+    }
+    columns_ = col;
+    if (len_col_ == npos)
+      throw InputError(fmt::format("{}: line {}: the header has no len_bytes column", file.string(), line_));
+  }
+
+  bool has_time() const { return time_col_ != npos; }
+
+  struct Row {
+    uint64_t line;
+    uint32_t len;
+    std::optional<double> time_s;
+    uint32_t flow;
+  };
+
+  std::optional<Row> next() {
+    std::string text;
+    while (std::getline(in_, text)) {
+      ++line_;
+      strip(text);
+      if (text.empty() || text[0] == '#') continue;
+      const auto cells = split(text);
+      if (cells.size() != columns_) fail(fmt::format("{} cells, the header has {}", cells.size(), columns_));
+      Row r{line_, 0, std::nullopt, 0};
+      const double len = number(cells[len_col_], "len_bytes");
+      if (len != static_cast<double>(static_cast<uint64_t>(len)) || len < 1 || len > kMaxTraceFrameBytes)
+        fail(fmt::format("len_bytes {} is not a whole number in 1..{}", cells[len_col_], kMaxTraceFrameBytes));
+      r.len = static_cast<uint32_t>(len);
+      if (time_col_ != npos) {
+        const double t = number(cells[time_col_], "time_s");
+        if (have_last_ && t < last_time_) ++nonmonotonic_;
+        last_time_ = t;
+        have_last_ = true;
+        if (!origin_) origin_ = t;
+        r.time_s = t - *origin_;
+      }
+      if (flow_col_ != npos) r.flow = static_cast<uint32_t>(number(cells[flow_col_], "flow")) + 1;
+      ++rows_;
+      return r;
+    }
+    if (in_.bad()) fail("read error");
+    return std::nullopt;
+  }
+
+  uint64_t nonmonotonic() const { return nonmonotonic_; }
+  uint64_t rows() const { return rows_; }
+
+ private:
+  static constexpr size_t npos = static_cast<size_t>(-1);
+  static void strip(std::string& s) {
+    while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  }
+  static std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (true) {
+      const size_t comma = s.find(',', start);
+      std::string cell = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      while (!cell.empty() && cell.front() == ' ') cell.erase(cell.begin());
+      while (!cell.empty() && cell.back() == ' ') cell.pop_back();
+      out.push_back(cell);
+      if (comma == std::string::npos) return out;
+      start = comma + 1;
+    }
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw InputError(fmt::format("{}: line {}: {}", file_.string(), line_, what));
+  }
+  double number(const std::string& cell, const char* column) const {
+    double v = 0;
+    const auto [p, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+    if (ec != std::errc() || p != cell.data() + cell.size() || !std::isfinite(v))
+      fail(fmt::format("{} \"{}\" is not a number", column, cell));
+    return v;
+  }
+
+  std::filesystem::path file_;
+  std::ifstream in_;
+  uint64_t line_ = 0, rows_ = 0, nonmonotonic_ = 0;
+  size_t columns_ = 0, len_col_ = npos, time_col_ = npos, flow_col_ = npos;
+  std::optional<double> origin_;
+  bool have_last_ = false;
+  double last_time_ = 0;
+};
+
+std::filesystem::path trace_file(const TrafficContext& ctx) {
+  if (ctx.cfg.string(ctx.prefix + "file").empty())
+    throw InputError(key_to_pointer(ctx.prefix + "file") + ": required when traffic.kind is \"csv\"");
+  return ctx.path(ctx.prefix + "file");
+}
+
+class CsvSource : public TrafficSource {
+ public:
+  explicit CsvSource(const TrafficContext& ctx)
+      : file_(trace_file(ctx)), loops_(static_cast<uint64_t>(ctx.cfg.integer(ctx.prefix + "loops"))) {
+    reader_ = std::make_unique<CsvReader>(file_);
+    pass_ = 1;
+  }
+  std::optional<Frame> next() override {
+    while (true) {
+      if (auto r = reader_->next()) {
+        ++emitted_;
+        if (++in_pass_ == 1) first_ = r->time_s.value_or(0);
+        last_ = r->time_s.value_or(0);
+        std::optional<double> t;
+        if (r->time_s) t = offset_ + *r->time_s - first_;
+        return Frame{r->len, t, r->flow, 0};
+      }
+      nonmonotonic_ += reader_->nonmonotonic();
+      if (pass_ >= loops_ || in_pass_ == 0) return std::nullopt;
+      const double span = last_ - first_;
+      offset_ += span + (in_pass_ > 1 ? span / static_cast<double>(in_pass_ - 1) : 0.0);
+      reader_ = std::make_unique<CsvReader>(file_);
+      ++pass_;
+      in_pass_ = 0;
+    }
+  }
+  Json summary() const override {
+    return Json{{"packets_read", emitted_}, {"passes", pass_}, {"nonmonotonic_timestamps", nonmonotonic_}};
+  }
+
+ private:
+  std::filesystem::path file_;
+  uint64_t loops_;
+  std::unique_ptr<CsvReader> reader_;
+  uint64_t pass_ = 0, emitted_ = 0, in_pass_ = 0, nonmonotonic_ = 0;
+  double first_ = 0, last_ = 0, offset_ = 0;
+};
+
+void validate(const TrafficContext& ctx) {
+  CsvReader r(trace_file(ctx));
+  while (r.next()) {
+  }
+  if (r.rows() == 0) throw InputError(fmt::format("{}: no rows to replay", trace_file(ctx).string()));
+  if (r.nonmonotonic())
+    std::cerr << fmt::format("{}: warning: {} timestamps go backwards; replaying in file order\n",
+                             trace_file(ctx).string(), r.nonmonotonic());
+}
+
+std::optional<Json> describe(const std::filesystem::path& file) {
+  // A CSV trace is a text file whose header names len_bytes.
+  {
+    std::ifstream in(file);
+    std::string first;
+    while (std::getline(in, first) && (first.empty() || first[0] == '#')) {
+    }
+    if (first.find("len_bytes") == std::string::npos) return std::nullopt;
+  }
+  CsvReader r(file);
+  TraceStats stats;
+  while (auto row = r.next()) stats.add(row->len, row->time_s);
+  Json j = stats.to_json();
+  j["format"] = r.has_time() ? "csv (len_bytes, time_s)" : "csv (len_bytes)";
+  j["nonmonotonic_timestamps"] = r.nonmonotonic();
+  return j;
+}
+
+const Registrar<TrafficInfo> kRegistered{TrafficInfo{
+    "csv", "replays a CSV trace (len_bytes, optional time_s and flow columns), streaming",
+    [](ParamTable& t, const std::string& p) {
+      t.add(ParamSpec::string(p + "file", "")
+                .help("CSV trace; relative names resolve against the scenario's directory")
+                .from("required with traffic.kind = csv"));
+      t.add(ParamSpec::integer(p + "loops", 1, "passes")
+                .range(1, 1e9)
+                .help("replay the trace this many times, each pass after the previous one")
+                .from("one pass"));
+    },
+    [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> { return std::make_unique<CsvSource>(ctx); },
+    validate, describe}};
+
+}  // namespace
+}  // namespace vringsim

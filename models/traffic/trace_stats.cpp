@@ -1,0 +1,46 @@
+#include "models/traffic/trace_stats.hpp"
+
+#include <cmath>
+
+namespace vringsim {
+
+uint32_t TraceStats::quantile(double q) const {
+  // Nearest rank, as for latencies.
+  const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_))));
+  uint64_t seen = 0;
+  for (uint32_t len = 0; len < hist_.size(); ++len) {
+    seen += hist_[len];
+    if (seen >= rank) return len;
+  }
+  return 0;
+}
+
+Json TraceStats::to_json() const {
+  Json j;
+  j["packets"] = count_;
+  j["bytes"] = bytes_;
+  if (have_time_) j["duration_s"] = max_time_ - first_;
+  if (count_ == 0) return j;
+  uint64_t small = 0, large = 0, above_mtu = 0;
+  uint32_t mn = 0, mx = 0;
+  for (uint32_t len = 0; len < hist_.size(); ++len) {
+    if (!hist_[len]) continue;
+    if (!mn) mn = len;
+    mx = len;
+    if (len <= 128) small += hist_[len];
+    if (len >= 1400) large += hist_[len];
+    if (len > 1514) above_mtu += hist_[len];
+  }
+  const double n = static_cast<double>(count_);
+  j["len_bytes"] = Json{{"min", mn},
+                        {"median", quantile(0.5)},
+                        {"p99", quantile(0.99)},
+                        {"max", mx},
+                        {"mean", static_cast<double>(bytes_) / n},
+                        {"share_le_128", static_cast<double>(small) / n},
+                        {"share_ge_1400", static_cast<double>(large) / n},
+                        {"share_above_1514", static_cast<double>(above_mtu) / n}};
+  return j;
+}
+
+}  // namespace vringsim

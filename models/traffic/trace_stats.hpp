@@ -1,0 +1,40 @@
+// What `vringsim trace-info` reports about a trace: counts, duration and the
+// length distribution, accumulated one frame at a time in constant memory
+// (a histogram over every possible length).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/core/params.hpp"
+#include "sim/core/traffic.hpp"
+
+namespace vringsim {
+
+class TraceStats {
+ public:
+  TraceStats() : hist_(kMaxTraceFrameBytes + 1, 0) {}
+  void add(uint32_t len, std::optional<double> time_s) {
+    ++hist_[len];
+    ++count_;
+    bytes_ += len;
+    if (time_s) {
+      if (!have_time_) first_ = *time_s;
+      have_time_ = true;
+      last_ = *time_s;
+      if (*time_s > max_time_) max_time_ = *time_s;
+    }
+  }
+  uint64_t count() const { return count_; }
+  /// Sections shared by every trace kind.
+  Json to_json() const;
+
+ private:
+  uint32_t quantile(double q) const;
+  std::vector<uint64_t> hist_;
+  uint64_t count_ = 0, bytes_ = 0;
+  bool have_time_ = false;
+  double first_ = 0, last_ = 0, max_time_ = 0;
+};
+
+}  // namespace vringsim
