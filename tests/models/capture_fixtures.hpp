@@ -1,0 +1,102 @@
+// Capture files built byte by byte, so the tests cover what libpcap cannot
+// write (pcapng, nanosecond, big-endian) and what no tool writes on purpose
+// (truncated and damaged files).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace vringsim::fixtures {
+
+struct Pkt {
+  uint64_t ts_ns;             ///< since the epoch
+  uint32_t orig_len;          ///< on the wire
+  std::vector<uint8_t> data;  ///< captured bytes
+};
+
+class Bytes {
+ public:
+  explicit Bytes(bool big_endian) : be_(big_endian) {}
+  void u8(uint8_t v) { b_.push_back(v); }
+  void u16(uint16_t v) { put(v, 2); }
+  void u32(uint32_t v) { put(v, 4); }
+  void raw(const std::vector<uint8_t>& d) { b_.insert(b_.end(), d.begin(), d.end()); }
+  void pad4() {
+    while (b_.size() % 4) b_.push_back(0);
+  }
+  std::vector<uint8_t>& data() { return b_; }
+
+ private:
+  void put(uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) b_.push_back(static_cast<uint8_t>(v >> (8 * (be_ ? n - 1 - i : i))));
+  }
+  bool be_;
+  std::vector<uint8_t> b_;
+};
+
+/// An Ethernet/IPv4/TCP frame header for `flow_port`, `payload` bytes long on the wire.
+inline Pkt tcp_frame(uint64_t ts_ns, uint16_t flow_port, uint32_t payload, uint32_t snap = 96) {
+  std::vector<uint8_t> d(14 + 20 + 20, 0);
+  d[12] = 0x08;  // IPv4
+  d[14] = 0x45;
+  d[14 + 9] = 6;  // TCP
+  d[14 + 12] = 10, d[14 + 15] = 1, d[14 + 16] = 10, d[14 + 19] = 2;
+  d[34] = 0x13, d[35] = 0x89;  // sport 5001
+  d[36] = static_cast<uint8_t>(flow_port >> 8), d[37] = static_cast<uint8_t>(flow_port);
+  d[34 + 12] = 5 << 4;  // data offset 20
+  const uint32_t orig = 54 + payload;
+  d.resize(std::min(orig, snap), 0);
+  return {ts_ns, orig, d};
+}
+
+/// Classic pcap. `nano`: nanosecond magic. `linktype`: DLT value.
+inline std::vector<uint8_t> pcap_file(const std::vector<Pkt>& pkts, bool big_endian, bool nano, uint32_t linktype = 1) {
+  Bytes b(big_endian);
+  b.u32(nano ? 0xa1b23c4d : 0xa1b2c3d4);
+  b.u16(2), b.u16(4), b.u32(0), b.u32(0), b.u32(262144), b.u32(linktype);
+  for (const auto& p : pkts) {
+    b.u32(static_cast<uint32_t>(p.ts_ns / 1000000000));
+    b.u32(static_cast<uint32_t>(nano ? p.ts_ns % 1000000000 : (p.ts_ns % 1000000000) / 1000));
+    b.u32(static_cast<uint32_t>(p.data.size())), b.u32(p.orig_len);
+    b.raw(p.data);
+  }
+  return b.data();
+}
+
+/// pcapng: section header, one interface (nanosecond resolution if `nano`),
+/// one enhanced packet block per packet.
+inline std::vector<uint8_t> pcapng_file(const std::vector<Pkt>& pkts, bool big_endian, bool nano,
+                                        uint32_t linktype = 1) {
+  Bytes b(big_endian);
+  // Section header block
+  b.u32(0x0a0d0d0a), b.u32(28), b.u32(0x1a2b3c4d), b.u16(1), b.u16(0), b.u32(0xffffffff), b.u32(0xffffffff), b.u32(28);
+  // Interface description block, with if_tsresol (option 9) when nano
+  const uint32_t idb_len = nano ? 20 + 8 + 4 : 20;
+  b.u32(1), b.u32(idb_len), b.u16(static_cast<uint16_t>(linktype)), b.u16(0), b.u32(262144);
+  if (nano) {
+    b.u16(9), b.u16(1), b.u8(9), b.u8(0), b.u8(0), b.u8(0);  // if_tsresol = 10^-9
+    b.u16(0), b.u16(0);                                      // opt_endofopt
+  }
+  b.u32(idb_len);
+  for (const auto& p : pkts) {
+    const uint32_t padded = (static_cast<uint32_t>(p.data.size()) + 3) & ~3u;
+    const uint32_t len = 32 + padded;
+    const uint64_t ts = nano ? p.ts_ns : p.ts_ns / 1000;
+    b.u32(6), b.u32(len), b.u32(0), b.u32(static_cast<uint32_t>(ts >> 32)), b.u32(static_cast<uint32_t>(ts));
+    b.u32(static_cast<uint32_t>(p.data.size())), b.u32(p.orig_len);
+    b.raw(p.data);
+    b.pad4();
+    b.u32(len);
+  }
+  return b.data();
+}
+
+inline void write_file(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace vringsim::fixtures

@@ -1,0 +1,282 @@
+// Traffic plug-ins: captures (pcap, pcapng) built byte by byte, CSV traces,
+// the wire's timing modes, and every bad-input case of the traffic issue.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "models/traffic/capture_file.hpp"
+#include "sim/core/errors.hpp"
+#include "sim/core/registry.hpp"
+#include "sim/core/scenario.hpp"
+#include "sim/core/traffic.hpp"
+#include "tests/models/capture_fixtures.hpp"
+
+namespace vringsim {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace fixtures;
+
+class Traces : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("vringsim-trc-{}", ::getpid());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path file(const std::string& name, const std::vector<uint8_t>& bytes) {
+    write_file(dir_ / name, bytes);
+    return dir_ / name;
+  }
+  fs::path text(const std::string& name, const std::string& s) {
+    std::ofstream(dir_ / name) << s;
+    return dir_ / name;
+  }
+  static std::vector<Pkt> sample() {
+    // Three frames: 1514 (cut to 96 by snaplen), 60-byte ACK, a 64 KiB GSO frame.
+    return {tcp_frame(1700000000123456789ull, 80, 1460), tcp_frame(1700000000123457789ull, 80, 6),
+            tcp_frame(1700000000123467789ull, 81, 65495)};
+  }
+  static std::vector<CaptureFile::Record> read_all(const fs::path& f, const std::string& filter = "") {
+    CaptureFile c(f, filter, "/traffic/pcap/filter");
+    std::vector<CaptureFile::Record> out;
+    while (auto r = c.next()) out.push_back(*r);
+    return out;
+  }
+  std::string error_of(const fs::path& f) {
+    try {
+      read_all(f);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  Scenario scenario(const std::string& json, const std::vector<std::string>& sets = {}) {
+    const auto p = dir_ / fmt::format("s{}.json", n_++);
+    std::ofstream(p) << json;
+    return load_scenario(p.string(), sets);
+  }
+  std::string scenario_error(const std::string& json) {
+    try {
+      scenario(json);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  fs::path dir_;
+  int n_ = 0;
+};
+
+void expect_sample(const std::vector<CaptureFile::Record>& r, bool nano) {
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].wire_len, 1514u);  // the original length, not the 96 captured
+  EXPECT_EQ(r[0].captured_len, 96u);
+  EXPECT_TRUE(r[0].truncated);
+  EXPECT_EQ(r[1].wire_len, 60u);
+  EXPECT_EQ(r[2].wire_len, 65549u);
+  EXPECT_DOUBLE_EQ(r[0].time_s, 0.0);
+  EXPECT_NEAR(r[1].time_s, 1e-6, nano ? 1e-12 : 1e-9);
+  EXPECT_NEAR(r[2].time_s, 11e-6, nano ? 1e-12 : 1e-9);
+  EXPECT_EQ(r[0].flow, r[1].flow);  // same 5-tuple
+  EXPECT_NE(r[0].flow, r[2].flow);
+  EXPECT_EQ(r[0].header_bytes, 54u);
+}
+
+TEST_F(Traces, ClassicPcapInEitherByteOrderAndPrecision) {
+  for (bool be : {false, true})
+    for (bool nano : {false, true}) {
+      const auto f = file(fmt::format("c{}{}.pcap", be, nano), pcap_file(sample(), be, nano));
+      SCOPED_TRACE(fmt::format("big-endian {} nano {}", be, nano));
+      expect_sample(read_all(f), nano);
+      EXPECT_EQ(CaptureFile(f).format(),
+                fmt::format("pcap ({}, {})", be ? "big-endian" : "little-endian", nano ? "nanosecond" : "microsecond"));
+    }
+}
+
+TEST_F(Traces, PcapngInEitherByteOrderAndResolution) {
+  for (bool be : {false, true})
+    for (bool nano : {false, true}) {
+      const auto f = file(fmt::format("n{}{}.pcapng", be, nano), pcapng_file(sample(), be, nano));
+      SCOPED_TRACE(fmt::format("big-endian {} nano {}", be, nano));
+      expect_sample(read_all(f), nano);
+      EXPECT_EQ(CaptureFile(f).format(), "pcapng");
+    }
+}
+
+TEST_F(Traces, OtherLinkTypesAreNormalisedToEthernetLengths) {
+  // Raw IP: the same packets without their 14-byte Ethernet header.
+  std::vector<Pkt> raw = sample();
+  for (auto& p : raw) {
+    p.orig_len -= 14;
+    p.data.erase(p.data.begin(), p.data.begin() + 14);
+  }
+  const auto r = read_all(file("raw.pcap", pcap_file(raw, false, false, 101 /* LINKTYPE_RAW */)));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].wire_len, 1514u);
+  EXPECT_EQ(r[0].header_bytes, 54u);
+  // Linux cooked v1 (16-byte header instead of 14): 2 bytes less.
+  std::vector<Pkt> sll = sample();
+  for (auto& p : sll) {
+    p.orig_len += 2;
+    p.data.insert(p.data.begin() + 12, {0, 0});  // 16 bytes; protocol lands at offset 14
+  }
+  const auto s = read_all(file("sll.pcap", pcap_file(sll, false, false, 113)));
+  EXPECT_EQ(s[0].wire_len, 1514u);
+  EXPECT_EQ(s[0].flow, s[1].flow);
+  EXPECT_NE(s[0].flow, 0u);
+}
+
+TEST_F(Traces, UnsupportedLinkTypeIsRejectedByName) {
+  const auto f = file("wifi.pcap", pcap_file(sample(), false, false, 105));
+  EXPECT_EQ(error_of(f), f.string() +
+                             ": link type IEEE802_11 (105) is not supported (Ethernet, raw IP, Linux cooked "
+                             "v1/v2 and BSD loopback are)");
+}
+
+TEST_F(Traces, WrongMagicTruncatedAndDamagedFilesNameThePacket) {
+  auto bytes = pcap_file(sample(), false, false);
+  EXPECT_EQ(error_of(file("magic.pcap", {'h', 'e', 'l', 'l', 'o', '!', 0, 0})),
+            (dir_ / "magic.pcap").string() + ": not a pcap or pcapng capture (magic number 68656c6c)");
+  EXPECT_EQ(error_of(file("short.pcap", std::vector<uint8_t>(bytes.begin(), bytes.begin() + 10))).find(": header: "),
+            (dir_ / "short.pcap").string().size());
+  // Cut inside the second record's data.
+  const size_t cut = 24 + 16 + 96 + 16 + 20;
+  const auto trunc = file("trunc.pcap", std::vector<uint8_t>(bytes.begin(), bytes.begin() + cut));
+  const std::string e = error_of(trunc);
+  EXPECT_EQ(e.rfind(trunc.string() + ": packet 2: damaged record: ", 0), 0u) << e;
+  EXPECT_NE(e.find("(1 packets read before it)"), std::string::npos) << e;
+  // pcapng with a block whose length is not a multiple of 4.
+  auto ng = pcapng_file(sample(), false, false);
+  ng[28 + 20 + 4] = 0x21;  // first EPB's total length
+  const std::string e2 = error_of(file("bad.pcapng", ng));
+  EXPECT_NE(e2.find("packet 1: damaged record"), std::string::npos) << e2;
+}
+
+TEST_F(Traces, ZeroAndOversizedLengthsAreBadInput) {
+  auto pk = sample();
+  pk[1].orig_len = 0;
+  pk[1].data.clear();
+  const auto f = file("zero.pcap", pcap_file(pk, false, false));
+  EXPECT_EQ(error_of(f), f.string() + ": packet 2: length 0 (1 packets read before it)");
+  auto big = sample();
+  big[2].orig_len = 300000;
+  const auto g = file("big.pcap", pcap_file(big, false, false));
+  EXPECT_EQ(error_of(g),
+            g.string() + ": packet 3: length 300000 is outside 1..262144 bytes (2 packets read before it)");
+}
+
+TEST_F(Traces, BpfFilterSelectsAndABadOneIsNamed) {
+  const auto f = file("f.pcap", pcap_file(sample(), false, false));
+  EXPECT_EQ(read_all(f, "tcp dst port 81").size(), 1u);
+  EXPECT_EQ(read_all(f, "udp").size(), 0u);
+  try {
+    read_all(f, "tcp port banana");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("/traffic/pcap/filter: invalid BPF filter \"tcp port banana\": ", 0), 0u);
+  }
+}
+
+TEST_F(Traces, BackwardTimestampsAreCountedNotRejected) {
+  auto pk = sample();
+  std::swap(pk[1].ts_ns, pk[2].ts_ns);
+  CaptureFile c(file("back.pcap", pcap_file(pk, false, true)));
+  while (c.next()) {
+  }
+  EXPECT_EQ(c.nonmonotonic(), 1u);
+}
+
+TEST_F(Traces, PcapSourceLoopsSkipsAndLimits) {
+  file("s.pcap", pcap_file(sample(), false, true));
+  const Scenario s = scenario(R"({"name": "p", "traffic": {"kind": "pcap", "arrival": "trace",
+      "pcap": {"file": "s.pcap", "loops": 3, "start_packet": 1}}})");
+  auto src =
+      Registry<TrafficInfo>::instance().find("pcap")->create(TrafficContext{s.config, "traffic.pcap.", 1, s.base_dir});
+  std::vector<Frame> got;
+  while (auto f = src->next()) got.push_back(*f);
+  ASSERT_EQ(got.size(), 6u);  // 3 passes of packets 2..3
+  EXPECT_EQ(got[0].len_bytes, 60u);
+  EXPECT_EQ(got[1].len_bytes, 65549u);
+  // Each pass starts one mean gap after the previous one ends: 10 us apart here.
+  EXPECT_NEAR(*got[2].time_s - *got[1].time_s, 10e-6, 1e-12);
+  EXPECT_NEAR(*got[5].time_s, 50e-6, 1e-12);
+  EXPECT_EQ(src->summary()["passes"], 3);
+}
+
+TEST_F(Traces, ScenariosCatchDamagedCapturesAtLoadTime) {
+  auto bytes = pcap_file(sample(), false, false);
+  file("trunc.pcap", std::vector<uint8_t>(bytes.begin(), bytes.end() - 5));
+  const std::string e = scenario_error(R"({"name": "p", "traffic": {"kind": "pcap", "pcap": {"file": "trunc.pcap"}}})");
+  EXPECT_NE(e.find("trunc.pcap: packet 3: damaged record"), std::string::npos) << e;
+  EXPECT_NE(scenario_error(R"({"name": "p", "traffic": {"kind": "pcap"}})")
+                .find(": /traffic/pcap/file: required when traffic.kind is \"pcap\""),
+            std::string::npos);
+  file("ok.pcap", bytes);
+  EXPECT_NE(
+      scenario_error(R"({"name": "p", "traffic": {"kind": "pcap", "pcap": {"file": "ok.pcap", "filter": "udp"}}})")
+          .find("no packet to replay"),
+      std::string::npos);
+}
+
+TEST_F(Traces, CsvTracesReadTheirColumnsAndNameBadLines) {
+  text("t.csv", "# a comment\ntime_s,len_bytes,flow\n1.5,1514,3\n1.5001,60,3\n\n1.5004,9000,4\n");
+  const Scenario s =
+      scenario(R"({"name": "c", "traffic": {"kind": "csv", "arrival": "trace", "csv": {"file": "t.csv"}}})");
+  auto src =
+      Registry<TrafficInfo>::instance().find("csv")->create(TrafficContext{s.config, "traffic.csv.", 1, s.base_dir});
+  std::vector<Frame> got;
+  while (auto f = src->next()) got.push_back(*f);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[2].len_bytes, 9000u);
+  EXPECT_NEAR(*got[1].time_s, 1e-4, 1e-12);
+  EXPECT_EQ(got[0].flow, got[1].flow);
+  EXPECT_NE(got[0].flow, got[2].flow);
+
+  text("bad.csv", "len_bytes\n100\n0\n");
+  EXPECT_NE(scenario_error(R"({"name": "c", "traffic": {"kind": "csv", "csv": {"file": "bad.csv"}}})")
+                .find("bad.csv: line 3: len_bytes 0 is not a whole number in 1..262144"),
+            std::string::npos);
+  text("cells.csv", "len_bytes,time_s\n100,0\n200\n");
+  EXPECT_NE(scenario_error(R"({"name": "c", "traffic": {"kind": "csv", "csv": {"file": "cells.csv"}}})")
+                .find("cells.csv: line 3: 1 cells, the header has 2"),
+            std::string::npos);
+  text("nolen.csv", "time_s,size\n0,100\n");
+  EXPECT_NE(scenario_error(R"({"name": "c", "traffic": {"kind": "csv", "csv": {"file": "nolen.csv"}}})")
+                .find("nolen.csv: line 1: the header has no len_bytes column"),
+            std::string::npos);
+  text("notime.csv", "len_bytes\n100\n");
+  EXPECT_NE(
+      scenario_error(R"({"name": "c", "traffic": {"kind": "csv", "arrival": "trace", "csv": {"file": "notime.csv"}}})")
+          .find(": /traffic/arrival: \"trace\" needs timestamps"),
+      std::string::npos);
+}
+
+TEST(Wire, TimingModesGiveTheExpectedArrivalTimes) {
+  auto arrivals = [](const std::vector<std::string>& sets, const std::vector<Frame>& frames) {
+    Json doc = {{"name", "w"}};
+    for (const auto& s : sets) apply_override(doc, s);
+    ArrivalProcess a(Config(resolve_defaults(doc)), 1);
+    std::vector<double> t;
+    for (const auto& f : frames) t.push_back(a.next_arrival(f));
+    return t;
+  };
+  const double ser1514 = 8.0 * (1514 + 24) / 10e9;  // 1.2304 us at 10 Gb/s
+  // Line rate: back to back.
+  auto lr = arrivals({}, {Frame{1514}, Frame{1514}});
+  EXPECT_NEAR(lr[0], ser1514, 1e-15);
+  EXPECT_NEAR(lr[1], 2 * ser1514, 1e-15);
+  // Constant 1 Gb/s: a frame every 12.304 us.
+  auto c = arrivals({"traffic.arrival=constant", "traffic.rate_gbps=1"}, {Frame{1514}, Frame{1514}});
+  EXPECT_NEAR(c[1] - c[0], 10 * ser1514, 1e-12);
+  // Trace timing, then twice as fast; a frame due before the link is free waits for it.
+  const std::vector<Frame> tr = {Frame{1514, 0.0}, Frame{1514, 100e-6}, Frame{1514, 100.5e-6}};
+  auto t1 = arrivals({"traffic.arrival=trace"}, tr);
+  EXPECT_NEAR(t1[1], 100e-6 + ser1514, 1e-12);
+  EXPECT_NEAR(t1[2], 100e-6 + 2 * ser1514, 1e-12);  // 100.5 us is before the link frees at 101.23 us
+  auto t2 = arrivals({"traffic.arrival=trace", "traffic.speed=2"}, tr);
+  EXPECT_NEAR(t2[1], 50e-6 + ser1514, 1e-12);
+}
+
+}  // namespace
+}  // namespace vringsim
