@@ -1,10 +1,14 @@
-// synthetic: a seeded generator of frame lengths (fixed, uniform, or a
-// weighted list); timing comes from the core's arrival process (line rate,
-// constant, Poisson). Infinite: stop.time_s or stop.packets ends the run.
+// synthetic: a seeded generator of frame lengths (fixed, uniform, a weighted
+// list, IMIX, bimodal, or an empirical CDF from a CSV file) over N flows;
+// timing comes from the core's arrival process (line rate, constant,
+// Poisson, on/off bursts). Infinite: stop.time_s or stop.packets ends the run.
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <numeric>
+#include <sstream>
 
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
@@ -19,10 +23,13 @@ constexpr double kMaxFrame = kFrame64k;  // a 64 KiB GSO super-packet
 
 class SyntheticSource : public TrafficSource {
  public:
-  explicit SyntheticSource(const TrafficContext& ctx) : rng_(ctx.seed, "traffic-lengths") {
+  explicit SyntheticSource(const TrafficContext& ctx)
+      : rng_(ctx.seed, "traffic-lengths"), flow_rng_(ctx.seed, "traffic-flows") {
     const Config& cfg = ctx.cfg;
     const std::string& prefix = ctx.prefix;
     const std::string ptr = key_to_pointer(prefix.substr(0, prefix.size() - 1));
+    flows_ = static_cast<uint32_t>(cfg.integer(prefix + "flows"));
+    header_bytes_ = static_cast<uint32_t>(cfg.integer(prefix + "header_bytes"));
     const std::string dist = cfg.string(prefix + "length");
     if (dist == "fixed") {
       mode_ = Mode::Fixed;
@@ -32,42 +39,106 @@ class SyntheticSource : public TrafficSource {
       lo_ = static_cast<uint32_t>(cfg.integer(prefix + "min_len_bytes"));
       hi_ = static_cast<uint32_t>(cfg.integer(prefix + "max_len_bytes"));
       if (lo_ > hi_) throw InputError(fmt::format("{}/min_len_bytes: {} is above max_len_bytes ({})", ptr, lo_, hi_));
+    } else if (dist == "imix") {
+      // The simple IMIX: 64, 594 and 1518-byte frames 7:4:1, less the FCS.
+      set_weighted({60, 590, 1514}, {7, 4, 1}, ptr);
+    } else if (dist == "bimodal") {
+      const double p = cfg.number(prefix + "large_fraction");
+      set_weighted({cfg.number(prefix + "small_len_bytes"), cfg.number(prefix + "large_len_bytes")}, {1 - p, p}, ptr);
+    } else if (dist == "empirical") {
+      load_cdf(ctx, ptr);
     } else {
-      mode_ = Mode::Weighted;
-      const auto lens = cfg.numbers(prefix + "lens_bytes");
-      const auto weights = cfg.numbers(prefix + "weights");
-      if (lens.empty()) throw InputError(ptr + "/lens_bytes: needs at least one length");
-      if (lens.size() != weights.size())
-        throw InputError(fmt::format("{}/weights: {} weights for {} lengths", ptr, weights.size(), lens.size()));
-      double total = 0;
-      for (size_t i = 0; i < lens.size(); ++i) {
-        if (lens[i] != std::floor(lens[i]))
-          throw InputError(fmt::format("{}/lens_bytes/{}: {} is not a whole number of bytes", ptr, i, lens[i]));
-        total += weights[i];
-        lens_.push_back(static_cast<uint32_t>(lens[i]));
-        cumulative_.push_back(total);
-      }
-      if (total <= 0) throw InputError(ptr + "/weights: the weights sum to zero");
+      set_weighted(cfg.numbers(prefix + "lens_bytes"), cfg.numbers(prefix + "weights"), ptr);
     }
   }
 
   std::optional<Frame> next() override {
-    switch (mode_) {
-      case Mode::Fixed: return Frame{fixed_, std::nullopt};
-      case Mode::Uniform: return Frame{static_cast<uint32_t>(rng_.uniform_int(lo_, hi_)), std::nullopt};
-      case Mode::Weighted: {
-        const double x = rng_.uniform() * cumulative_.back();
-        size_t i = 0;
-        while (i + 1 < cumulative_.size() && x >= cumulative_[i]) ++i;
-        return Frame{lens_[i], std::nullopt};
-      }
+    uint32_t len = fixed_;
+    if (mode_ == Mode::Uniform) {
+      len = static_cast<uint32_t>(rng_.uniform_int(lo_, hi_));
+    } else if (mode_ == Mode::Weighted) {
+      const double x = rng_.uniform() * cumulative_.back();
+      size_t i = 0;
+      while (i + 1 < cumulative_.size() && x >= cumulative_[i]) ++i;
+      len = lens_[i];
     }
-    return std::nullopt;
+    // Flows are numbered from 1 (0 means "no flow"); the draw has its own
+    // stream so the lengths do not depend on the number of flows.
+    const uint32_t flow = flows_ == 1 ? 1 : static_cast<uint32_t>(flow_rng_.uniform_int(1, flows_));
+    return Frame{len, std::nullopt, flow, std::min(header_bytes_, len)};
   }
 
  private:
+  void set_weighted(const std::vector<double>& lens, const std::vector<double>& weights, const std::string& ptr) {
+    mode_ = Mode::Weighted;
+    if (lens.empty()) throw InputError(ptr + "/lens_bytes: needs at least one length");
+    if (lens.size() != weights.size())
+      throw InputError(fmt::format("{}/weights: {} weights for {} lengths", ptr, weights.size(), lens.size()));
+    double total = 0;
+    for (size_t i = 0; i < lens.size(); ++i) {
+      if (lens[i] != std::floor(lens[i]))
+        throw InputError(fmt::format("{}/lens_bytes/{}: {} is not a whole number of bytes", ptr, i, lens[i]));
+      total += weights[i];
+      lens_.push_back(static_cast<uint32_t>(lens[i]));
+      cumulative_.push_back(total);
+    }
+    if (total <= 0) throw InputError(ptr + "/weights: the weights sum to zero");
+  }
+
+  /// An empirical distribution: a CSV with columns len_bytes and cdf (the
+  /// share of frames at most that long), rows in increasing length.
+  void load_cdf(const TrafficContext& ctx, const std::string& ptr) {
+    const std::string key = ctx.prefix + "cdf_file";
+    if (ctx.cfg.string(key).empty()) throw InputError(ptr + "/cdf_file: required when length is \"empirical\"");
+    const auto path = ctx.path(key);
+    std::ifstream in(path);
+    if (!in) throw InputError(fmt::format("{}: cannot open the length CDF", path.string()));
+    std::string line;
+    uint64_t n = 0;
+    int len_col = -1, cdf_col = -1;
+    std::vector<double> lens, weights;
+    double prev_cdf = 0, prev_len = 0;
+    auto fail = [&](const std::string& what) {
+      throw InputError(fmt::format("{}: line {}: {}", path.string(), n, what));
+    };
+    while (std::getline(in, line)) {
+      ++n;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty() || line[0] == '#') continue;
+      std::vector<std::string> cells;
+      std::stringstream ss(line);
+      for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+      if (len_col < 0) {
+        for (size_t i = 0; i < cells.size(); ++i) {
+          if (cells[i] == "len_bytes") len_col = static_cast<int>(i);
+          if (cells[i] == "cdf") cdf_col = static_cast<int>(i);
+        }
+        if (len_col < 0 || cdf_col < 0) fail("the header must name len_bytes and cdf");
+        continue;
+      }
+      if (cells.size() <= static_cast<size_t>(std::max(len_col, cdf_col))) fail("missing cells");
+      char* end = nullptr;
+      const double len = std::strtod(cells[len_col].c_str(), &end);
+      if (*end || len != std::floor(len) || len < kMinFrame || len > kMaxFrame || len <= prev_len)
+        fail(fmt::format("len_bytes {} must be a whole number in {}..{}, above the previous row's", cells[len_col],
+                         kMinFrame, kMaxFrame));
+      const double cdf = std::strtod(cells[cdf_col].c_str(), &end);
+      if (*end || !(cdf >= prev_cdf) || cdf > 1 + 1e-9)
+        fail(fmt::format("cdf {} must be in 0..1 and not below the previous row's", cells[cdf_col]));
+      lens.push_back(len);
+      weights.push_back(cdf - prev_cdf);
+      prev_cdf = cdf;
+      prev_len = len;
+    }
+    if (lens.empty()) fail("no rows");
+    if (std::fabs(prev_cdf - 1) > 1e-9) fail(fmt::format("the last row's cdf is {}, not 1", prev_cdf));
+    set_weighted(lens, weights, ptr);
+  }
+
   enum class Mode { Fixed, Uniform, Weighted } mode_ = Mode::Fixed;
   Rng rng_;
+  Rng flow_rng_;
+  uint32_t flows_ = 1, header_bytes_ = 0;
   uint32_t fixed_ = 0, lo_ = 0, hi_ = 0;
   std::vector<uint32_t> lens_;
   std::vector<double> cumulative_;
@@ -76,7 +147,7 @@ class SyntheticSource : public TrafficSource {
 const Registrar<TrafficInfo> kRegistered{TrafficInfo{
     "synthetic", "seeded frame-length generator: fixed, uniform, or a weighted list (timing from traffic.arrival)",
     [](ParamTable& t, const std::string& p) {
-      t.add(ParamSpec::string(p + "length", "fixed", {"fixed", "uniform", "weighted"})
+      t.add(ParamSpec::string(p + "length", "fixed", {"fixed", "uniform", "weighted", "imix", "bimodal", "empirical"})
                 .help("frame length distribution")
                 .from("MODEL.md §2: the 2008 setup sends MTU frames"));
       t.add(ParamSpec::integer(p + "len_bytes", kFrameMtu, "bytes")
@@ -99,6 +170,31 @@ const Registrar<TrafficInfo> kRegistered{TrafficInfo{
                 .range(0, 1e12)
                 .help("relative weight of each of lens_bytes")
                 .from("IMIX 7:4:1"));
+      t.add(ParamSpec::integer(p + "small_len_bytes", 60, "bytes")
+                .range(kMinFrame, kMaxFrame)
+                .help("short frame for length = bimodal")
+                .from("60: a TCP ACK without FCS"));
+      t.add(ParamSpec::integer(p + "large_len_bytes", kFrameMtu, "bytes")
+                .range(kMinFrame, kMaxFrame)
+                .help("long frame for length = bimodal")
+                .from("1514: the MTU frame"));
+      t.add(ParamSpec::number(p + "large_fraction", 0.5, "probability")
+                .range(0, 1)
+                .help("share of long frames for length = bimodal")
+                .from("half and half"));
+      t.add(ParamSpec::string(p + "cdf_file", "")
+                .help("for length = empirical: CSV with columns len_bytes and cdf (share of frames at most that "
+                      "long, the last row 1); relative names resolve against the scenario's directory")
+                .from("required with length = empirical"));
+      t.add(ParamSpec::integer(p + "flows", 1, "flows")
+                .range(1, 1e9)
+                .help("each frame belongs to one of this many flows, drawn uniformly (for host GRO merging)")
+                .from("one flow, as a single netperf stream"));
+      t.add(ParamSpec::integer(p + "header_bytes", 66, "bytes")
+                .range(0, 65535)
+                .help("Ethernet + IP + TCP header bytes of each frame, which GRO merging removes from all but the "
+                      "first frame of a super-packet")
+                .from("14 + 20 + 32: Ethernet, IPv4, TCP with timestamps (Linux's default)"));
     },
     [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> {
       return std::make_unique<SyntheticSource>(ctx);

@@ -79,6 +79,7 @@ void declare_core(ParamTable& t) {
             .help("traffic source kind")
             .from("synthetic generator"));
   ArrivalProcess::declare(t);
+  Aggregator::declare(t);
   t.add(ParamSpec::integer("host.tap_queue_packets", 500, "packets")
             .range(1, 100000000)
             .help("tap device queue: frames waiting for the backend; arrivals beyond it are dropped (tap_full)")

@@ -14,9 +14,9 @@ void ArrivalProcess::declare(ParamTable& t) {
             .range(0.001, 1000.0)
             .help("link rate: bounds back-to-back arrivals (frame + 24 bytes of Ethernet overhead)")
             .from("MODEL.md §2: the 2008 measurement used 10 Gb/s Ethernet"));
-  t.add(ParamSpec::string("traffic.arrival", "line-rate", {"line-rate", "constant", "poisson", "trace"})
-            .help("arrival process: back-to-back at link rate, a constant rate, Poisson at a mean rate, or the "
-                  "trace's own timestamps (pcap, csv with time_s)")
+  t.add(ParamSpec::string("traffic.arrival", "line-rate", {"line-rate", "constant", "poisson", "onoff", "trace"})
+            .help("arrival process: back-to-back at link rate, a constant rate, Poisson at a mean rate, on/off "
+                  "bursts at link rate, or the trace's own timestamps (pcap, csv with time_s)")
             .from("MODEL.md §2: the 2008 setup offers MTU frames at line rate"));
   t.add(ParamSpec::number("traffic.rate_gbps", 10.0, "Gb/s")
             .range(1e-6, 1000.0)
@@ -27,6 +27,14 @@ void ArrivalProcess::declare(ParamTable& t) {
             .range(1e-6, 1e6)
             .help("with arrival = trace: replay time runs this many times faster than the trace's (2: twice as fast)")
             .from("1: the trace's own timing"));
+  t.add(ParamSpec::integer("traffic.burst_frames", 32, "frames")
+            .range(1, 1e12)
+            .help("with arrival = onoff: frames per burst, sent back to back at link rate")
+            .from("32: a typical NIC interrupt-coalescing batch"));
+  t.add(ParamSpec::number("traffic.duty_cycle", 0.5, "fraction")
+            .range(1e-6, 1)
+            .help("with arrival = onoff: share of time spent in bursts (the mean rate is this times the link rate)")
+            .from("half on, half off"));
 }
 
 ArrivalProcess::ArrivalProcess(const Config& cfg, uint64_t seed)
@@ -37,8 +45,11 @@ ArrivalProcess::ArrivalProcess(const Config& cfg, uint64_t seed)
   mode_ = m == "constant"  ? Mode::Constant
           : m == "poisson" ? Mode::Poisson
           : m == "trace"   ? Mode::Trace
+          : m == "onoff"   ? Mode::OnOff
                            : Mode::LineRate;
   speed_ = cfg.number("traffic.speed");
+  burst_frames_ = static_cast<uint64_t>(cfg.integer("traffic.burst_frames"));
+  duty_cycle_ = cfg.number("traffic.duty_cycle");
 }
 
 double ArrivalProcess::next_arrival(const Frame& frame) {
@@ -55,6 +66,16 @@ double ArrivalProcess::next_arrival(const Frame& frame) {
       intended_ += rng_.exponential(wire_bits / rate_bps_);
       start = std::max(start, intended_);
       break;
+    case Mode::OnOff:
+      if (in_burst_ == burst_frames_) {
+        // The burst took (wire_free_ - burst_start_); stay off so that bursts
+        // fill duty_cycle of the time.
+        const double on = wire_free_ - burst_start_;
+        start = wire_free_ + on * (1 - duty_cycle_) / duty_cycle_;
+        in_burst_ = 0;
+      }
+      if (in_burst_++ == 0) burst_start_ = start;
+      break;
     case Mode::Trace:
       // Frames without a timestamp (never from a validated scenario) go back to back.
       if (frame.time_s) start = std::max(start, *frame.time_s / speed_);
@@ -62,6 +83,71 @@ double ArrivalProcess::next_arrival(const Frame& frame) {
   }
   wire_free_ = start + serialise;
   return wire_free_;
+}
+
+void Aggregator::declare(ParamTable& t) {
+  t.add(ParamSpec::boolean("traffic.gro.enabled", false)
+            .help("merge consecutive frames of one flow into super-packets before the tap queue, as host GRO or a "
+                  "TSO sender does")
+            .from("off: the 2008 setup delivered MTU frames"));
+  t.add(ParamSpec::integer("traffic.gro.max_bytes", 65535 + 14, "bytes")
+            .range(64, kMaxTraceFrameBytes)
+            .help("largest super-packet (Ethernet frame without FCS)")
+            .from("GRO's 64 KiB limit: 65535 bytes of IP datagram + the 14-byte Ethernet header"));
+  t.add(ParamSpec::number("traffic.gro.flush_gap_s", 20e-6, "s")
+            .range(0, 1)
+            .help("frames arriving further apart than this are not merged (GRO flushes at the end of a NIC poll)")
+            .from("[estimate] one NIC interrupt-coalescing interval, tens of microseconds"));
+}
+
+Aggregator::Aggregator(const Config& cfg, TrafficSource& source, ArrivalProcess& wire)
+    : source_(source),
+      wire_(wire),
+      enabled_(cfg.flag("traffic.gro.enabled")),
+      max_bytes_(static_cast<uint64_t>(cfg.integer("traffic.gro.max_bytes"))),
+      flush_gap_s_(cfg.number("traffic.gro.flush_gap_s")) {}
+
+std::optional<Aggregator::Pending> Aggregator::pull() {
+  if (lookahead_) {
+    auto p = lookahead_;
+    lookahead_.reset();
+    return p;
+  }
+  auto f = source_.next();
+  if (!f) return std::nullopt;
+  ++frames_in_;
+  return Pending{*f, wire_.next_arrival(*f)};
+}
+
+std::optional<Arrival> Aggregator::next() {
+  auto first = pull();
+  if (!first) return std::nullopt;
+  ++packets_out_;
+  Arrival a{first->frame.len_bytes, first->time_s};
+  if (!enabled_ || first->frame.flow == 0 || first->frame.header_bytes == 0) return a;
+  bool merged = false;
+  while (auto more = pull()) {
+    const Frame& f = more->frame;
+    const uint64_t payload = f.len_bytes > f.header_bytes ? f.len_bytes - f.header_bytes : 0;
+    if (f.flow != first->frame.flow || f.header_bytes == 0 || payload == 0 || a.len_bytes + payload > max_bytes_ ||
+        more->time_s - a.time_s > flush_gap_s_) {
+      lookahead_ = more;
+      break;
+    }
+    a.len_bytes += static_cast<uint32_t>(payload);
+    a.time_s = more->time_s;
+    headers_removed_bytes_ += f.header_bytes;
+    merged = true;
+  }
+  if (merged) ++merged_packets_;
+  return a;
+}
+
+Json Aggregator::summary() const {
+  return Json{{"frames_in", frames_in_},
+              {"packets_out", packets_out_},
+              {"super_packets", merged_packets_},
+              {"headers_removed_bytes", headers_removed_bytes_}};
 }
 
 }  // namespace vringsim

@@ -71,7 +71,7 @@ struct TrafficInfo {
 /// The wire: when each frame has fully arrived at the host.
 class ArrivalProcess {
  public:
-  enum class Mode { LineRate, Constant, Poisson, Trace };
+  enum class Mode { LineRate, Constant, Poisson, OnOff, Trace };
   static void declare(ParamTable& table);
   ArrivalProcess(const Config& cfg, uint64_t seed);
 
@@ -83,9 +83,47 @@ class ArrivalProcess {
   double link_bps_;
   double rate_bps_;
   Rng rng_;
-  double intended_ = 0.0;   ///< start time the process asks for
-  double wire_free_ = 0.0;  ///< when the link finishes the previous frame
-  double speed_ = 1.0;      ///< trace timing: time runs this many times faster
+  double intended_ = 0.0;      ///< start time the process asks for
+  double wire_free_ = 0.0;     ///< when the link finishes the previous frame
+  double speed_ = 1.0;         ///< trace timing: time runs this many times faster
+  uint64_t burst_frames_ = 0;  ///< on/off: frames per burst
+  double duty_cycle_ = 1.0;    ///< on/off: share of time in bursts
+  uint64_t in_burst_ = 0;
+  double burst_start_ = 0.0;
+};
+
+/// A frame that has arrived at the host: what the tap queue sees.
+struct Arrival {
+  uint32_t len_bytes = 0;
+  double time_s = 0;
+};
+
+/// Host-side GRO (or a TSO sender): merges consecutive frames of one flow
+/// into super-packets up to a size, when they arrive close enough together.
+/// A merged packet is the first frame plus the payload (length less
+/// header_bytes) of each frame added; it arrives with its last frame.
+/// Disabled, it passes frames through one by one.
+class Aggregator {
+ public:
+  static void declare(ParamTable& table);
+  Aggregator(const Config& cfg, TrafficSource& source, ArrivalProcess& wire);
+  std::optional<Arrival> next();
+  Json summary() const;
+
+ private:
+  struct Pending {
+    Frame frame;
+    double time_s;
+  };
+  std::optional<Pending> pull();
+
+  TrafficSource& source_;
+  ArrivalProcess& wire_;
+  bool enabled_;
+  uint64_t max_bytes_;
+  double flush_gap_s_;
+  std::optional<Pending> lookahead_;
+  uint64_t frames_in_ = 0, packets_out_ = 0, merged_packets_ = 0, headers_removed_bytes_ = 0;
 };
 
 }  // namespace vringsim

@@ -11,9 +11,8 @@ namespace sg4 = simgrid::s4u;
 
 namespace vringsim {
 
-HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, TrafficSource& source,
-                       ArrivalProcess& arrivals)
-    : shared_(shared), costs_(costs), opt_(opt), source_(source), arrivals_(arrivals) {
+HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Aggregator& arrivals)
+    : shared_(shared), costs_(costs), opt_(opt), arrivals_(arrivals) {
   fetch_next();
 }
 
@@ -23,12 +22,12 @@ void HostDevice::fetch_next() {
     shared_.source_exhausted = true;
     return;
   }
-  const auto frame = source_.next();
-  if (!frame) {
+  const auto a = arrivals_.next();
+  if (!a) {
     shared_.source_exhausted = true;
     return;
   }
-  next_ = Packet{emitted_++, frame->len_bytes, arrivals_.next_arrival(*frame)};
+  next_ = Packet{emitted_++, a->len_bytes, a->time_s};
 }
 
 uint64_t HostDevice::admit_until(double t) {

@@ -31,7 +31,7 @@ class HostDevice {
     uint32_t header_bytes = 10;
     uint64_t max_frame_bytes = 0;
   };
-  HostDevice(Shared& shared, const CostModel& costs, Options opt, TrafficSource& source, ArrivalProcess& arrivals);
+  HostDevice(Shared& shared, const CostModel& costs, Options opt, Aggregator& arrivals);
 
   /// The actor's body.
   void run();
@@ -69,8 +69,7 @@ class HostDevice {
   Shared& shared_;
   const CostModel& costs_;
   Options opt_;
-  TrafficSource& source_;
-  ArrivalProcess& arrivals_;
+  Aggregator& arrivals_;
 
   std::deque<Packet> tap_;
   std::optional<Packet> next_;  ///< the next frame on the wire, not yet arrived

@@ -132,7 +132,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   const std::string kind = cfg.string("traffic.kind");
   auto source = Registry<TrafficInfo>::instance().find(kind)->create(
       TrafficContext{cfg, "traffic." + kind + ".", seed, sc.base_dir});
-  ArrivalProcess arrivals(cfg, seed);
+  ArrivalProcess wire(cfg, seed);
+  Aggregator arrivals(cfg, *source, wire);
   const CostModel costs = CostModel::from(cfg);
   GuestMemory memory(seed, cfg.number("guest.page_alloc_failure_prob"));
   const auto ring_size = static_cast<uint32_t>(cfg.integer("ring.size"));
@@ -157,7 +158,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   hopt.mergeable = policy->mergeable();
   hopt.header_bytes = policy->header_bytes();
   hopt.max_frame_bytes = figures.max_frame_bytes;
-  HostDevice host(shared, costs, hopt, *source, arrivals);
+  HostDevice host(shared, costs, hopt, arrivals);
 
   GuestDriver::Options gopt;
   gopt.napi_budget = static_cast<uint32_t>(cfg.integer("guest.napi_budget"));
@@ -258,6 +259,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
            {"scenario_sha256", sc.sha256}, {"seed", seed},
            {"overrides", sc.overrides},    {"precedence", "default < scenario file < sweep axis < --set"}};
   s["traffic"] = source->summary();
+  s["traffic"]["gro"] = arrivals.summary();
   s["config"] = cfg.json();
   result.summary = std::move(s);
 

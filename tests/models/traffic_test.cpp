@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <map>
+#include <set>
+
 #include "models/traffic/capture_file.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/registry.hpp"
@@ -276,6 +280,111 @@ TEST(Wire, TimingModesGiveTheExpectedArrivalTimes) {
   EXPECT_NEAR(t1[2], 100e-6 + 2 * ser1514, 1e-12);  // 100.5 us is before the link frees at 101.23 us
   auto t2 = arrivals({"traffic.arrival=trace", "traffic.speed=2"}, tr);
   EXPECT_NEAR(t2[1], 50e-6 + ser1514, 1e-12);
+}
+
+std::vector<Frame> draw(const std::vector<std::string>& sets, size_t n, const fs::path& base = ".") {
+  Json doc = {{"name", "g"}};
+  for (const auto& x : sets) apply_override(doc, x);
+  check_document(doc, "test");
+  const Config cfg(resolve_defaults(doc));
+  auto src =
+      Registry<TrafficInfo>::instance().find("synthetic")->create(TrafficContext{cfg, "traffic.synthetic.", 7, base});
+  std::vector<Frame> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(*src->next());
+  return out;
+}
+
+TEST(Generators, ImixDrawsItsThreeLengthsSevenFourOne) {
+  std::map<uint32_t, int> c;
+  for (const auto& f : draw({"traffic.synthetic.length=imix"}, 120000)) ++c[f.len_bytes];
+  ASSERT_EQ(c.size(), 3u);
+  // 70000 / 40000 / 10000 expected; 5 standard deviations of a binomial.
+  EXPECT_NEAR(c[60], 70000, 5 * std::sqrt(120000 * 7.0 / 12 * 5 / 12));
+  EXPECT_NEAR(c[590], 40000, 5 * std::sqrt(120000 * 4.0 / 12 * 8 / 12));
+  EXPECT_NEAR(c[1514], 10000, 5 * std::sqrt(120000 * 1.0 / 12 * 11 / 12));
+}
+
+TEST(Generators, BimodalAndFlowsAndDeterminism) {
+  const auto a =
+      draw({"traffic.synthetic.length=bimodal", "traffic.synthetic.large_fraction=0.25", "traffic.synthetic.flows=4"},
+           40000);
+  int large = 0;
+  std::set<uint32_t> flows;
+  for (const auto& f : a) {
+    large += f.len_bytes == 1514;
+    flows.insert(f.flow);
+    EXPECT_EQ(f.header_bytes, std::min<uint32_t>(66, f.len_bytes));
+  }
+  EXPECT_NEAR(large, 10000, 5 * std::sqrt(40000 * 0.25 * 0.75));
+  EXPECT_EQ(flows, (std::set<uint32_t>{1, 2, 3, 4}));
+  const auto b =
+      draw({"traffic.synthetic.length=bimodal", "traffic.synthetic.large_fraction=0.25", "traffic.synthetic.flows=4"},
+           40000);
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i].len_bytes, b[i].len_bytes);
+}
+
+TEST_F(Traces, EmpiricalLengthsFollowTheCdfFileAndBadFilesAreNamed) {
+  text("cdf.csv", "len_bytes,cdf\n60,0.5\n1514,0.9\n9014,1\n");
+  std::map<uint32_t, int> c;
+  for (const auto& f : draw({"traffic.synthetic.length=empirical", "traffic.synthetic.cdf_file=cdf.csv"}, 50000, dir_))
+    ++c[f.len_bytes];
+  EXPECT_NEAR(c[60], 25000, 5 * std::sqrt(50000 * 0.25));
+  EXPECT_NEAR(c[1514], 20000, 5 * std::sqrt(50000 * 0.24));
+  EXPECT_NEAR(c[9014], 5000, 5 * std::sqrt(50000 * 0.09));
+  text("down.csv", "len_bytes,cdf\n60,0.5\n1514,0.4\n");
+  EXPECT_NE(
+      scenario_error(R"({"name": "e", "traffic": {"synthetic": {"length": "empirical", "cdf_file": "down.csv"}}})")
+          .find("down.csv: line 3: cdf 0.4 must be in 0..1 and not below the previous row's"),
+      std::string::npos);
+  text("short.csv", "len_bytes,cdf\n60,0.5\n");
+  EXPECT_NE(
+      scenario_error(R"({"name": "e", "traffic": {"synthetic": {"length": "empirical", "cdf_file": "short.csv"}}})")
+          .find("the last row's cdf is 0.5, not 1"),
+      std::string::npos);
+}
+
+TEST(Wire, OnOffSendsBurstsAtLinkRateAndIdlesForTheDutyCycle) {
+  Json doc = {{"name", "w"}};
+  for (const auto& x : {"traffic.arrival=onoff", "traffic.burst_frames=4", "traffic.duty_cycle=0.25"})
+    apply_override(doc, x);
+  ArrivalProcess a(Config(resolve_defaults(doc)), 1);
+  const double ser = 8.0 * (1514 + 24) / 10e9;
+  std::vector<double> t;
+  for (int i = 0; i < 12; ++i) t.push_back(a.next_arrival(Frame{1514}));
+  for (int b = 0; b < 3; ++b) {
+    const double start = b * 4 * ser / 0.25;  // a burst of 4 frames every 16 frame times
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(t[b * 4 + i], start + (i + 1) * ser, 1e-12) << b << " " << i;
+  }
+}
+
+TEST(Gro, MergesOneFlowsBackToBackFramesAndKeepsThePayload) {
+  // A source of frames from flows 1,1,1,2,1 with 66-byte headers.
+  struct Src : TrafficSource {
+    std::vector<Frame> f;
+    size_t i = 0;
+    std::optional<Frame> next() override { return i < f.size() ? std::optional<Frame>(f[i++]) : std::nullopt; }
+  } src;
+  for (uint32_t flow : {1u, 1u, 1u, 2u, 1u}) src.f.push_back(Frame{1514, std::nullopt, flow, 66});
+  src.f.push_back(Frame{1514, std::nullopt, 0, 0});  // no flow: never merged
+  Json doc = {{"name", "g"}};
+  apply_override(doc, "traffic.gro.enabled=true");
+  apply_override(doc, "traffic.gro.max_bytes=4000");
+  const Config cfg(resolve_defaults(doc));
+  ArrivalProcess wire(cfg, 1);
+  Aggregator gro(cfg, src, wire);
+  std::vector<Arrival> out;
+  while (auto a = gro.next()) out.push_back(*a);
+  // 1514 + 1448 = 2962 fits 4000, a third frame would not: [2962, 1514, 1514, 1514, 1514].
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(out[0].len_bytes, 2962u);
+  EXPECT_EQ(out[1].len_bytes, 1514u);
+  uint64_t total = 0;
+  for (const auto& a : out) total += a.len_bytes;
+  // Payload kept: every frame's bytes less the headers GRO removed.
+  EXPECT_EQ(total, 6 * 1514u - gro.summary()["headers_removed_bytes"].get<uint64_t>());
+  EXPECT_EQ(gro.summary()["headers_removed_bytes"], 66);
+  // The merged packet arrives with its last frame.
+  EXPECT_NEAR(out[0].time_s, 2 * 8.0 * (1514 + 24) / 10e9, 1e-15);
 }
 
 }  // namespace
