@@ -32,7 +32,9 @@ class CaptureFile {
 
   /// Opens `file`; `filter` is a BPF expression (pcap-filter(7)) or "".
   /// Throws InputError naming the file (or `filter_where` for a bad filter).
-  CaptureFile(const std::filesystem::path& file, const std::string& filter = "", const std::string& filter_where = "");
+  /// `parse_flows`: fill Record::flow and header_bytes (only GRO needs them).
+  CaptureFile(const std::filesystem::path& file, const std::string& filter = "", const std::string& filter_where = "",
+              bool parse_flows = true);
   ~CaptureFile();
   CaptureFile(const CaptureFile&) = delete;
   CaptureFile& operator=(const CaptureFile&) = delete;
@@ -56,6 +58,7 @@ class CaptureFile {
 
   std::filesystem::path file_;
   pcap_t* pcap_ = nullptr;
+  bool parse_flows_ = true;
   bpf_program filter_{};
   bool has_filter_ = false;
   int dlt_ = 0;

@@ -21,8 +21,10 @@ struct PcapOptions {
   uint64_t loops = 1;
   uint64_t start_packet = 0;
   uint64_t max_packets = 0;
+  bool parse_flows = false;  ///< only host GRO merging uses flows
 
   explicit PcapOptions(const TrafficContext& ctx) {
+    parse_flows = ctx.cfg.flag("traffic.gro.enabled");
     if (ctx.cfg.string(ctx.prefix + "file").empty())
       throw InputError(key_to_pointer(ctx.prefix + "file") + ": required when traffic.kind is \"pcap\"");
     file = ctx.path(ctx.prefix + "file");
@@ -74,7 +76,7 @@ class PcapSource : public TrafficSource {
 
  private:
   void open_pass() {
-    file_ = std::make_unique<CaptureFile>(opt_.file, opt_.filter, opt_.filter_where);
+    file_ = std::make_unique<CaptureFile>(opt_.file, opt_.filter, opt_.filter_where, opt_.parse_flows);
     link_type_ = file_->link_type();
     ++pass_;
     emitted_in_pass_ = skipped_in_pass_ = 0;

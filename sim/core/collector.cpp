@@ -5,13 +5,43 @@
 
 namespace vringsim {
 
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  // Nearest rank: the smallest value with at least p% of the sample at or below it.
-  const double rank = std::ceil(p / 100.0 * static_cast<double>(v.size()));
-  const size_t idx = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
-  return v[std::min(idx, v.size() - 1)];
+size_t LatencyHistogram::index(uint64_t ns) {
+  if (ns < (uint64_t{2} << kSubBits)) return ns;
+  const int e = 63 - __builtin_clzll(ns) - kSubBits;  // >= 1
+  const uint64_t mantissa = ns >> e;                  // in [1024, 2047]
+  return (size_t{2} << kSubBits) + static_cast<size_t>(e - 1) * (size_t{1} << kSubBits) +
+         static_cast<size_t>(mantissa - (uint64_t{1} << kSubBits));
+}
+
+double LatencyHistogram::midpoint_ns(size_t i) {
+  if (i < (size_t{2} << kSubBits)) return static_cast<double>(i);
+  const size_t j = i - (size_t{2} << kSubBits);
+  const int e = static_cast<int>(j >> kSubBits) + 1;
+  const uint64_t mantissa = (uint64_t{1} << kSubBits) + (j & ((size_t{1} << kSubBits) - 1));
+  const double lo = static_cast<double>(mantissa << e);
+  return lo + (static_cast<double>(uint64_t{1} << e) - 1) / 2;
+}
+
+void LatencyHistogram::add(double seconds) {
+  const double ns = std::max(0.0, std::round(seconds * 1e9));
+  const size_t i = index(static_cast<uint64_t>(ns));
+  if (i >= buckets_.size()) buckets_.resize(i + 1, 0);
+  ++buckets_[i];
+  ++count_;
+  sum_ns_ += ns;
+  max_ns_ = std::max(max_ns_, ns);
+}
+
+double LatencyHistogram::percentile_us(double p) const {
+  if (count_ == 0) return 0.0;
+  const double r = std::ceil(p / 100.0 * static_cast<double>(count_));
+  const uint64_t rank = r < 1 ? 1 : static_cast<uint64_t>(r);
+  uint64_t seen = 0;
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    seen += buckets_[i];
+    if (seen >= rank) return std::min(midpoint_ns(i), max_ns_) / 1e3;
+  }
+  return max_ns_ / 1e3;
 }
 
 double Collector::clipped_span(double a, double b, double lo, double hi) {
@@ -82,7 +112,7 @@ void Collector::on_event(const Event& e) {
       if (measured(e.time)) {
         ++m_delivered_.packets;
         m_delivered_.bytes += e.len;
-        latencies_us_.push_back((e.time - e.arrival_s) * 1e6);
+        latency_.add(e.time - e.arrival_s);
         ++buffers_per_packet_[e.count];
       }
       break;
@@ -141,15 +171,10 @@ Json Collector::summary(double end) const {
   j["throughput"]["offered_gbps"] = per_s(8.0 * static_cast<double>(m_arrived_.bytes)) / 1e9;
   j["throughput"]["offered_pps"] = per_s(static_cast<double>(m_arrived_.packets));
   j["throughput"]["measured_s"] = window;
-  std::vector<double> lat = latencies_us_;
-  j["latency_us"]["p50"] = percentile(lat, 50);
-  j["latency_us"]["p99"] = percentile(lat, 99);
-  j["latency_us"]["max"] = lat.empty() ? 0.0 : lat.back();
-  j["latency_us"]["mean"] = lat.empty() ? 0.0 : [&] {
-    double s = 0;
-    for (double x : lat) s += x;
-    return s / static_cast<double>(lat.size());
-  }();
+  j["latency_us"]["p50"] = latency_.percentile_us(50);
+  j["latency_us"]["p99"] = latency_.percentile_us(99);
+  j["latency_us"]["max"] = latency_.max_us();
+  j["latency_us"]["mean"] = latency_.mean_us();
   j["buffers_per_packet"] = Json::object();
   for (const auto& [n, c] : buffers_per_packet_) j["buffers_per_packet"][std::to_string(n)] = c;
   j["cpu"]["host_utilization"] = frac(host_busy_);

@@ -14,6 +14,28 @@
 
 namespace vringsim {
 
+/// Latencies in constant memory: a log-linear histogram over nanoseconds,
+/// exact below 2048 ns, and above within 1/2048 of the value (1024 buckets
+/// per power of two). The maximum and the mean are kept exactly.
+class LatencyHistogram {
+ public:
+  void add(double seconds);
+  uint64_t count() const { return count_; }
+  /// Nearest-rank percentile (p in 0..100), in microseconds: the middle of
+  /// the bucket holding it.
+  double percentile_us(double p) const;
+  double max_us() const { return max_ns_ / 1e3; }
+  double mean_us() const { return count_ ? sum_ns_ / static_cast<double>(count_) / 1e3 : 0.0; }
+
+ private:
+  static constexpr int kSubBits = 10;
+  static size_t index(uint64_t ns);
+  static double midpoint_ns(size_t index);
+  std::vector<uint64_t> buckets_;
+  uint64_t count_ = 0;
+  double sum_ns_ = 0, max_ns_ = 0;
+};
+
 class Collector : public Observer {
  public:
   explicit Collector(double warmup_s) : warmup_(warmup_s) {}
@@ -55,7 +77,7 @@ class Collector : public Observer {
   std::array<Tally, kDropReasons> drops_{};
   Tally m_arrived_, m_delivered_;  // measured window
 
-  std::vector<double> latencies_us_;
+  LatencyHistogram latency_;
   std::map<uint32_t, uint64_t> buffers_per_packet_;
   uint64_t m_bytes_written_ = 0;  // header + frame bytes written into buffers
   uint64_t m_buffer_bytes_used_ = 0;
@@ -79,8 +101,5 @@ class Collector : public Observer {
   double host_covered_ = 0, guest_covered_ = 0;
   uint64_t refill_failures_ = 0;
 };
-
-/// Percentile by nearest rank (p in 0..100) of an unsorted sample; sorts it.
-double percentile(std::vector<double>& v, double p);
 
 }  // namespace vringsim

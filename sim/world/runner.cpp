@@ -1,5 +1,6 @@
 #include "sim/world/runner.hpp"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,9 +61,11 @@ RunOutcome run_in_child(const Scenario& scenario, const RunOptions& options) {
   }
   ::close(fds[0]);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  rusage usage{};
+  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   RunOutcome out;
+  out.max_rss_kb = usage.ru_maxrss;
   if (WIFEXITED(status))
     out.exit_code = WEXITSTATUS(status);
   else {

@@ -110,5 +110,19 @@ run "$BIN" run "$T/a.json" --trace "$T/trace.csv" --trace-limit 50
 check "trace: header" [ "$(head -1 "$T/trace.csv")" = "time_s,actor,event,packet,head,count,len,bytes,detail" ]
 check "trace: 50 rows and a note" [ "$(grep -vc '^#' "$T/trace.csv")" = 51 ] && grep -q "more events not written" "$T/trace.csv"
 
+# trace-info on the shipped captures (pcap from tcpdump, pcapng from dumpcap)
+run "$BIN" trace-info "$SRC/scenarios/traffic/data/loopback-tcp.pcap"
+check "trace-info pcap: exit 0" [ "$rc" = 0 ]
+check "trace-info pcap: packet count" grep -qE "^packets +5022$" "$T/out"
+check "trace-info pcap: format" grep -q "pcap (little-endian, microsecond)" "$T/out"
+check "trace-info pcap: length distribution" grep -qE "^len_bytes.p99 +65549$" "$T/out"
+run "$BIN" trace-info "$SRC/scenarios/traffic/data/loopback-tcp.pcapng" --json
+check "trace-info pcapng --json" [ "$rc" = 0 ] && grep -q '"format": "pcapng"' "$T/out"
+run "$BIN" trace-info "$T/a.json"
+check "trace-info on a non-trace: exit 2" [ "$rc" = 2 ] && grep -q "not a trace any traffic kind reads" "$T/err"
+head -c 2000 "$SRC/scenarios/traffic/data/loopback-tcp.pcap" > "$T/cut.pcap"
+run "$BIN" trace-info "$T/cut.pcap"
+check "trace-info on a truncated capture: exit 2 naming the packet" [ "$rc" = 2 ] && grep -q "cut.pcap: packet .*: damaged record" "$T/err"
+
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
