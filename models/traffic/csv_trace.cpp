@@ -155,7 +155,7 @@ class CsvSource : public TrafficSource {
       in_pass_ = 0;
     }
   }
-  Json summary() const override {
+  Json summary(double) const override {
     return Json{{"packets_read", emitted_}, {"passes", pass_}, {"nonmonotonic_timestamps", nonmonotonic_}};
   }
 

@@ -65,7 +65,7 @@ class PcapSource : public TrafficSource {
     }
   }
 
-  Json summary() const override {
+  Json summary(double) const override {
     return Json{{"packets_read", emitted_},
                 {"passes", pass_},
                 {"truncated", truncated_},

@@ -39,8 +39,24 @@ class TrafficSource {
   /// data (a damaged record) throw InputError naming the file and the packet
   /// index or line; validate() is meant to find them before any run.
   virtual std::optional<Frame> next() = 0;
-  /// Figures about the source for summary.json's `traffic` section.
-  virtual Json summary() const { return Json::object(); }
+  /// Figures about the source for summary.json's `traffic` section;
+  /// `measured_s` is the length of the measured window.
+  virtual Json summary(double /*measured_s*/) const { return Json::object(); }
+
+  // ---- closed-loop sources (a TCP-like sender) ----------------------------
+  /// A closed-loop source paces itself on the fate of what it sent.
+  virtual bool closed_loop() const { return false; }
+  /// The fate of frame `seq` (0-based, in the order next() gave them):
+  /// delivered to the guest stack, or dropped, at `time_s`. Called in time order.
+  virtual void on_fate(uint64_t /*seq*/, double /*time_s*/, bool /*delivered*/) {}
+  /// Every fate up to `time_s` has been given: the source may decide sends
+  /// that depend on them.
+  virtual void feedback_complete_until(double /*time_s*/) {}
+  /// After next() gave nothing: true if the source is only waiting for
+  /// feedback (ask again later), false if it is exhausted.
+  virtual bool pending() const { return false; }
+  /// With pending(): no frame will arrive at the host before this time.
+  virtual double quiet_until() const { return 0.0; }
 };
 
 /// What a traffic plug-in gets to build a source.
@@ -109,6 +125,7 @@ class Aggregator {
   Aggregator(const Config& cfg, TrafficSource& source, ArrivalProcess& wire);
   std::optional<Arrival> next();
   Json summary() const;
+  TrafficSource& source() { return source_; }
 
  private:
   struct Pending {

@@ -4,6 +4,7 @@
 #include <simgrid/s4u/Engine.hpp>
 
 #include <algorithm>
+#include <limits>
 
 #include "sim/core/errors.hpp"
 
@@ -18,20 +19,36 @@ HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Aggr
 
 void HostDevice::fetch_next() {
   next_.reset();
+  source_pending_ = false;
   if (opt_.stop_packets && emitted_ >= opt_.stop_packets) {
     shared_.source_exhausted = true;
     return;
   }
+  TrafficSource& src = arrivals_.source();
+  if (src.closed_loop()) {
+    // Every fate up to the bus's safe time is known: hand them over first.
+    const double safe = std::min(sg4::Engine::get_clock(), admitted_until_);
+    shared_.bus.advance(safe);
+    src.feedback_complete_until(safe);
+  }
   const auto a = arrivals_.next();
   if (!a) {
-    shared_.source_exhausted = true;
+    if (src.pending())
+      source_pending_ = true;
+    else
+      shared_.source_exhausted = true;
     return;
   }
   next_ = Packet{emitted_++, a->len_bytes, a->time_s};
 }
 
+double HostDevice::known_until() const {
+  return source_pending_ ? arrivals_.source().quiet_until() : std::numeric_limits<double>::infinity();
+}
+
 uint64_t HostDevice::admit_until(double t) {
   uint64_t dropped = 0;
+  if (source_pending_) fetch_next();  // feedback may have come in since
   while (next_ && next_->arrival_s <= t) {
     const Packet p = *next_;
     ++shared_.admitted;
@@ -100,6 +117,9 @@ void HostDevice::run() {
     // ---- one service burst: frames back to back while buffers last ----
     while (served < opt_.burst_packets && cursor < shared_.stop_time) {
       fates += admit_until(cursor);
+      // A closed-loop source may still send something that arrives before
+      // `cursor`: the device cannot serve at `cursor` until that is known.
+      if (cursor >= known_until()) break;
       if (tap_.empty()) break;
       const Packet pkt = tap_.front();
       const uint64_t need = uint64_t{opt_.header_bytes} + pkt.len;
@@ -173,10 +193,16 @@ void HostDevice::run() {
     }
     shared_.add_fates(fates);
     if (cursor >= shared_.stop_time) return;
-    if (tap_.empty()) {
-      if (!next_) return;  // the source is exhausted: nothing more will arrive
-      cursor = next_->arrival_s;
-      sg4::this_actor::sleep_until(cursor);
+    if (tap_.empty() || cursor >= known_until()) {
+      if (next_ && next_->arrival_s <= known_until()) {
+        cursor = next_->arrival_s;
+      } else if (source_pending_) {
+        // Nothing can arrive before the source's horizon; look again then.
+        cursor = std::max(known_until(), sg4::Engine::get_clock());
+      } else if (tap_.empty()) {
+        return;  // the source is exhausted: nothing more will arrive
+      }
+      if (cursor > sg4::Engine::get_clock()) sg4::this_actor::sleep_until(cursor);
       continue;
     }
     // ---- no usable buffer: enable kicks, check again, wait for one ----

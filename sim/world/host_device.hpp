@@ -72,7 +72,10 @@ class HostDevice {
   Aggregator& arrivals_;
 
   std::deque<Packet> tap_;
-  std::optional<Packet> next_;  ///< the next frame on the wire, not yet arrived
+  std::optional<Packet> next_;   ///< the next frame on the wire, not yet arrived
+  bool source_pending_ = false;  ///< no next_ yet: a closed-loop source awaits feedback
+  /// Arrivals are known up to this time (infinite unless the source is pending).
+  double known_until() const;
   uint64_t emitted_ = 0;
   double admitted_until_ = 0;
   std::deque<PendingUsed> pending_;

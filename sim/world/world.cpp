@@ -145,6 +145,16 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   const double warmup = cfg.number("measure.warmup_s");
   Collector collector(warmup);
   shared.bus.subscribe(&collector);
+  // A closed-loop source hears the fate of every packet, in time order.
+  struct Feedback : Observer {
+    TrafficSource& src;
+    explicit Feedback(TrafficSource& s) : src(s) {}
+    void on_event(const Event& e) override {
+      if (e.kind == EventKind::Delivered) src.on_fate(e.packet, e.time, true);
+      if (e.kind == EventKind::Dropped) src.on_fate(e.packet, e.time, false);
+    }
+  } feedback(*source);
+  if (source->closed_loop()) shared.bus.subscribe(&feedback);
   std::unique_ptr<Tracer> tracer;
   if (!options.trace_path.empty()) {
     tracer = std::make_unique<Tracer>(options.trace_limit);
@@ -258,7 +268,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
       Json{{"version", version()},         {"scenario", sc.file},
            {"scenario_sha256", sc.sha256}, {"seed", seed},
            {"overrides", sc.overrides},    {"precedence", "default < scenario file < sweep axis < --set"}};
-  s["traffic"] = source->summary();
+  s["traffic"] = source->summary(s["throughput"]["measured_s"].get<double>());
   s["traffic"]["gro"] = arrivals.summary();
   s["config"] = cfg.json();
   result.summary = std::move(s);

@@ -205,7 +205,7 @@ TEST_F(Traces, PcapSourceLoopsSkipsAndLimits) {
   // Each pass starts one mean gap after the previous one ends: 10 us apart here.
   EXPECT_NEAR(*got[2].time_s - *got[1].time_s, 10e-6, 1e-12);
   EXPECT_NEAR(*got[5].time_s, 50e-6, 1e-12);
-  EXPECT_EQ(src->summary()["passes"], 3);
+  EXPECT_EQ(src->summary(1.0)["passes"], 3);
 }
 
 TEST_F(Traces, ScenariosCatchDamagedCapturesAtLoadTime) {
@@ -254,6 +254,16 @@ TEST_F(Traces, CsvTracesReadTheirColumnsAndNameBadLines) {
       scenario_error(R"({"name": "c", "traffic": {"kind": "csv", "arrival": "trace", "csv": {"file": "notime.csv"}}})")
           .find(": /traffic/arrival: \"trace\" needs timestamps"),
       std::string::npos);
+}
+
+TEST_F(Traces, TheTcpSenderNeedsTraceTimingAndNoGro) {
+  EXPECT_NE(scenario_error(R"({"name": "t", "traffic": {"kind": "tcp"}})")
+                .find(": /traffic/arrival: the tcp sender times its own sends: set it to \"trace\""),
+            std::string::npos);
+  EXPECT_NE(scenario_error(R"({"name": "t", "traffic": {"kind": "tcp", "arrival": "trace", "gro": {"enabled": true}}})")
+                .find(": /traffic/gro/enabled: GRO merging of a closed-loop sender's frames is not supported"),
+            std::string::npos);
+  EXPECT_EQ(scenario_error(R"({"name": "t", "traffic": {"kind": "tcp", "arrival": "trace"}})"), "");
 }
 
 TEST(Wire, TimingModesGiveTheExpectedArrivalTimes) {

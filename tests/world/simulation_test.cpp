@@ -108,6 +108,66 @@ TEST_F(Simulation, Seed2008ReproducesTheThreadsFiguresAndCalibrationBands) {
   for (auto& [name, res] : r) expect_conservation(res);
 }
 
+TEST_F(Simulation, Seed2008TcpLandsInTheSameBandsWithoutRecalibrating) {
+  std::map<std::string, RunResult> r;
+  for (const char* p : {"max-buffer", "mergeable"})
+    r[p] = run(load_scenario((kSource / "scenarios/seed-2008-tcp" / (std::string(p) + ".json")).string()));
+  const double gmb = d(r["max-buffer"], "/throughput/delivered_gbps");
+  const double gmg = d(r["mergeable"], "/throughput/delivered_gbps");
+  EXPECT_GE(gmb, 0.8);
+  EXPECT_LE(gmb, 1.25);
+  EXPECT_GE(gmg, 1.6);
+  EXPECT_LE(gmg, 2.5);
+  EXPECT_GE(gmg / gmb, 1.7);
+  EXPECT_LE(gmg / gmb, 2.5);
+  for (auto& [name, res] : r) {
+    expect_conservation(res);
+    // The sender follows what the guest takes: it offers about what is delivered.
+    EXPECT_LT(d(res, "/throughput/offered_gbps"), 1.1 * d(res, "/throughput/delivered_gbps")) << name;
+    EXPECT_GT(res.summary["traffic"]["goodput_gbps"].get<double>(), 0.9 * d(res, "/throughput/delivered_gbps"));
+  }
+}
+
+TEST_F(Simulation, TheClosedLoopSenderBacksOffAfterDrops) {
+  const Json tcp = {{"name", "tcp"},
+                    {"stop", {{"time_s", 0.1}}},
+                    {"measure", {{"warmup_s", 0.02}}},
+                    {"policy", {{"name", "max-buffer"}}},
+                    {"host", {{"tap_queue_packets", 32}}},
+                    {"traffic", {{"kind", "tcp"}, {"arrival", "trace"}}}};
+  const RunResult r = run(scenario(tcp));
+  expect_conservation(r);
+  const auto& t = r.summary["traffic"];
+  EXPECT_GT(u(r, "/packets/dropped"), 0u);
+  EXPECT_GE(t["window_reductions"].get<uint64_t>(), 2u);
+  EXPECT_GE(t["retransmissions"].get<uint64_t>(), 1u);
+  EXPECT_LE(t["retransmissions"].get<uint64_t>(), t["losses"].get<uint64_t>());
+  EXPECT_LE(t["losses"].get<uint64_t>(), u(r, "/packets/dropped"));
+  // Open loop, the same link offers 9.84 Gb/s; the sender offers what the guest can take.
+  EXPECT_LT(d(r, "/throughput/offered_gbps"), 2.0);
+  EXPECT_GT(d(r, "/throughput/delivered_gbps"), 0.5);
+}
+
+TEST_F(Simulation, ClosedLoopResultsAreDeterministicAndIndependentOfTheBurstSize) {
+  const Json doc = {{"name", "tcpb"},
+                    {"stop", {{"time_s", 0.03}}},
+                    {"measure", {{"warmup_s", 0.005}}},
+                    {"policy", {{"name", "mergeable"}}},
+                    {"host", {{"tap_queue_packets", 64}}},
+                    {"traffic", {{"kind", "tcp"}, {"arrival", "trace"}}}};
+  Json base;
+  for (int burst : {1, 5, 64, 64}) {
+    RunResult r = run(scenario(doc, {"host.burst_packets=" + std::to_string(burst)}));
+    r.summary.erase("config");
+    r.summary.erase("provenance");
+    if (base.is_null())
+      base = r.summary;
+    else
+      EXPECT_EQ(r.summary.dump(), base.dump()) << "burst " << burst;
+  }
+  EXPECT_GT(base["packets"]["delivered"].get<uint64_t>(), 0u);
+}
+
 TEST_F(Simulation, ABrokenInvariantEndsTheRunWithExit3) {
   const Json doc = {{"name", "broken"},
                     {"stop", {{"time_s", 0.01}}},
@@ -291,6 +351,11 @@ TEST_F(Simulation, ConservationHoldsOverRandomScenarios) {
                     {"lens_bytes", {60, 1514, 9014}},
                     {"weights", {3, 5, 1}}}}}}};
     if (rng.chance(0.3)) doc["stop"]["packets"] = rng.uniform_int(1, 3000);
+    if (rng.chance(0.25)) {  // the closed-loop sender
+      doc["traffic"]["kind"] = "tcp";
+      doc["traffic"]["arrival"] = "trace";
+      doc["traffic"]["tcp"] = {{"rtt_s", 1e-6 + 200e-6 * rng.uniform()}, {"len_bytes", rng.chance(0.5) ? 1514 : 9014}};
+    }
     const Scenario s = scenario(doc);
     RunOutcome o = run_in_child(s, {});
     ASSERT_EQ(o.exit_code, 0) << "replay with this scenario:\n" << doc.dump(1);
