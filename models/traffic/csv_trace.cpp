@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "models/traffic/pass_clock.hpp"
 #include "models/traffic/trace_stats.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/registry.hpp"
@@ -140,21 +141,20 @@ class CsvSource : public TrafficSource {
     while (true) {
       if (auto r = reader_->next()) {
         ++emitted_;
-        if (++in_pass_ == 1) first_ = r->time_s.value_or(0);
-        last_ = r->time_s.value_or(0);
+        ++in_pass_;
         std::optional<double> t;
-        if (r->time_s) t = offset_ + *r->time_s - first_;
+        if (r->time_s) t = clock_.stamp(*r->time_s);
         return Frame{r->len, t, r->flow, 0};
       }
       nonmonotonic_ += reader_->nonmonotonic();
       if (pass_ >= loops_ || in_pass_ == 0) return std::nullopt;
-      const double span = last_ - first_;
-      offset_ += span + (in_pass_ > 1 ? span / static_cast<double>(in_pass_ - 1) : 0.0);
+      clock_.next_pass();
       reader_ = std::make_unique<CsvReader>(file_);
       ++pass_;
       in_pass_ = 0;
     }
   }
+
   Json summary(double) const override {
     return Json{{"packets_read", emitted_}, {"passes", pass_}, {"nonmonotonic_timestamps", nonmonotonic_}};
   }
@@ -164,7 +164,7 @@ class CsvSource : public TrafficSource {
   uint64_t loops_;
   std::unique_ptr<CsvReader> reader_;
   uint64_t pass_ = 0, emitted_ = 0, in_pass_ = 0, nonmonotonic_ = 0;
-  double first_ = 0, last_ = 0, offset_ = 0;
+  PassClock clock_;
 };
 
 void validate(const TrafficContext& ctx) {

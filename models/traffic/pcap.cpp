@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "models/traffic/capture_file.hpp"
+#include "models/traffic/pass_clock.hpp"
 #include "models/traffic/trace_stats.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/registry.hpp"
@@ -58,10 +59,7 @@ class PcapSource : public TrafficSource {
       if (r->truncated) ++truncated_;
       ++emitted_in_pass_;
       ++emitted_;
-      // Each pass starts where the previous one ended, one mean gap later.
-      if (emitted_in_pass_ == 1) pass_first_ = r->time_s;
-      pass_last_ = r->time_s;
-      return Frame{r->wire_len, offset_ + r->time_s - pass_first_, r->flow, r->header_bytes};
+      return Frame{r->wire_len, clock_.stamp(r->time_s), r->flow, r->header_bytes};
     }
   }
 
@@ -85,8 +83,7 @@ class PcapSource : public TrafficSource {
     filtered_ += file_->filtered_out();
     nonmonotonic_ += file_->nonmonotonic();
     if (pass_ >= opt_.loops || emitted_in_pass_ == 0) return false;
-    const double span = pass_last_ - pass_first_;
-    offset_ += span + (emitted_in_pass_ > 1 ? span / static_cast<double>(emitted_in_pass_ - 1) : 0.0);
+    clock_.next_pass();
     open_pass();
     return true;
   }
@@ -96,7 +93,7 @@ class PcapSource : public TrafficSource {
   std::string link_type_;
   uint64_t pass_ = 0, emitted_ = 0, emitted_in_pass_ = 0, skipped_in_pass_ = 0;
   uint64_t truncated_ = 0, filtered_ = 0, nonmonotonic_ = 0;
-  double offset_ = 0, pass_first_ = 0, pass_last_ = 0;
+  PassClock clock_;
 };
 
 /// Reads the whole capture once: damaged records, zero or oversized lengths

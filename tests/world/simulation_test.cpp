@@ -66,6 +66,20 @@ class Simulation : public ::testing::Test {
     return r.summary.at(Json::json_pointer(ptr)).get<uint64_t>();
   }
   static double d(const RunResult& r, const char* ptr) { return r.summary.at(Json::json_pointer(ptr)).get<double>(); }
+  /// Runs `doc` with each host burst size; everything but the configuration must be identical.
+  Json expect_burst_independent(const Json& doc, std::initializer_list<int> bursts, const std::string& label) {
+    Json base;
+    for (int burst : bursts) {
+      RunResult r = run(scenario(doc, {"host.burst_packets=" + std::to_string(burst)}));
+      r.summary.erase("config");
+      r.summary.erase("provenance");
+      if (base.is_null())
+        base = r.summary;
+      else
+        EXPECT_EQ(r.summary.dump(), base.dump()) << label << " burst " << burst;
+    }
+    return base;
+  }
   static void expect_conservation(const RunResult& r) {
     EXPECT_EQ(u(r, "/packets/arrived"),
               u(r, "/packets/delivered") + u(r, "/packets/dropped") + u(r, "/packets/in_flight"));
@@ -155,16 +169,7 @@ TEST_F(Simulation, ClosedLoopResultsAreDeterministicAndIndependentOfTheBurstSize
                     {"policy", {{"name", "mergeable"}}},
                     {"host", {{"tap_queue_packets", 64}}},
                     {"traffic", {{"kind", "tcp"}, {"arrival", "trace"}}}};
-  Json base;
-  for (int burst : {1, 5, 64, 64}) {
-    RunResult r = run(scenario(doc, {"host.burst_packets=" + std::to_string(burst)}));
-    r.summary.erase("config");
-    r.summary.erase("provenance");
-    if (base.is_null())
-      base = r.summary;
-    else
-      EXPECT_EQ(r.summary.dump(), base.dump()) << "burst " << burst;
-  }
+  const Json base = expect_burst_independent(doc, {1, 5, 64, 64}, "tcp");
   EXPECT_GT(base["packets"]["delivered"].get<uint64_t>(), 0u);
 }
 
@@ -197,16 +202,7 @@ TEST_F(Simulation, ResultsDoNotDependOnTheHostBurstSize) {
                       {"measure", {{"warmup_s", 0.005}}},
                       {"policy", {{"name", policy}}},
                       {"traffic", {{"arrival", "poisson"}, {"rate_gbps", 8}, {"synthetic", {{"length", "uniform"}}}}}};
-    Json base;
-    for (int burst : {1, 7, 64, 1000}) {
-      RunResult r = run(scenario(doc, {"host.burst_packets=" + std::to_string(burst)}));
-      r.summary.erase("config");
-      r.summary.erase("provenance");
-      if (base.is_null())
-        base = r.summary;
-      else
-        EXPECT_EQ(r.summary.dump(), base.dump()) << policy << " burst " << burst;
-    }
+    expect_burst_independent(doc, {1, 7, 64, 1000}, policy);
   }
 }
 
