@@ -11,6 +11,7 @@
 #include "sim/core/rng.hpp"
 #include "sim/core/scenario.hpp"
 #include "sim/world/runner.hpp"
+#include "tests/models/capture_fixtures.hpp"
 
 namespace vringsim {
 namespace {
@@ -289,6 +290,28 @@ TEST_F(Simulation, ACaptureArrivesWithExactlyItsOriginalBytes) {
   EXPECT_EQ(u(r, "/packets/arrived"), 9u);
   EXPECT_EQ(u(r, "/bytes/arrived"), 3u * (1514 + 60 + 9014));
   EXPECT_EQ(u(r, "/packets/in_flight"), 0u);  // the run drains
+  expect_conservation(r);
+}
+
+TEST_F(Simulation, AReplayedPcapArrivesWithItsOriginalNotItsCapturedLengths) {
+  // 300 frames cut to 96 bytes by snaplen: 1514-byte data, 60-byte ACKs and 64 KiB GSO frames.
+  std::vector<fixtures::Pkt> pkts;
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < 300; ++i) {
+    const uint32_t payload = i % 3 == 0 ? 1460 : i % 3 == 1 ? 6 : 65495;
+    pkts.push_back(fixtures::tcp_frame(1'700'000'000'000'000'000ull + i * 20'000ull, 80, payload));
+    total += pkts.back().orig_len;
+  }
+  fixtures::write_file(dir_ / "r.pcapng", fixtures::pcapng_file(pkts, true, true));
+  const Json doc = {
+      {"name", "pcapng"},
+      {"stop", {{"time_s", 1.0}}},
+      {"measure", {{"warmup_s", 0.0}}},
+      {"traffic", {{"kind", "pcap"}, {"arrival", "trace"}, {"pcap", {{"file", "r.pcapng"}, {"loops", 2}}}}}};
+  const RunResult r = run(scenario(doc));
+  EXPECT_EQ(u(r, "/packets/arrived"), 600u);
+  EXPECT_EQ(u(r, "/bytes/arrived"), 2 * total);
+  EXPECT_EQ(r.summary["traffic"]["truncated"].get<uint64_t>(), 400u);  // the 60-byte ACKs fit in 96 bytes
   expect_conservation(r);
 }
 
