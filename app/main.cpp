@@ -11,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
@@ -18,7 +19,9 @@
 #include "sim/core/report.hpp"
 #include "sim/core/scenario.hpp"
 #include "sim/core/traffic.hpp"
+#include "sim/core/sweep.hpp"
 #include "sim/world/runner.hpp"
+#include "sim/world/sweep_runner.hpp"
 #include "sim/world/world.hpp"
 
 namespace fs = std::filesystem;
@@ -182,6 +185,25 @@ int main(int argc, char** argv) {
 
   auto* policies = app.add_subcommand("policies", "registered policies, one line each");
 
+  std::string sweep_file, sweep_shard;
+  std::vector<std::string> sweep_sets;
+  SweepOptions sweep_opt;
+  sweep_opt.jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::string sweep_out;
+  auto* sweep = app.add_subcommand("sweep", "run a sweep: one process per run, --jobs at a time, resumable");
+  sweep->add_option("spec", sweep_file, "sweep JSON file")->required();
+  sweep->add_option("--out", sweep_out, "results directory (rerun the same command to resume)");
+  sweep->add_option("--jobs", sweep_opt.jobs, "runs at a time (default: the number of cores)");
+  sweep->add_option("--shard", sweep_shard, "K/N: run only every N-th point, starting with the K-th (1-based)");
+  sweep->add_flag("--dry-run", sweep_opt.dry_run, "list the points and their count, run nothing");
+  sweep->add_option("--set", sweep_sets, "KEY=VALUE: override a scenario key in every run (after the axes)");
+
+  std::vector<std::string> merge_dirs;
+  std::string merge_out;
+  auto* merge = app.add_subcommand("merge", "combine the shards of one sweep");
+  merge->add_option("dirs", merge_dirs, "shard directories")->required();
+  merge->add_option("--out", merge_out, "merged directory")->required();
+
   std::string trace_file;
   bool trace_json = false;
   auto* trace_info = app.add_subcommand("trace-info", "describe a capture or CSV trace");
@@ -200,6 +222,16 @@ int main(int argc, char** argv) {
     if (params->parsed()) return cmd_params(params_policy);
     if (policies->parsed()) return cmd_policies();
     if (trace_info->parsed()) return cmd_trace_info(trace_file, trace_json);
+    if (sweep->parsed()) {
+      if (sweep_out.empty() && !sweep_opt.dry_run) throw InputError("sweep: --out DIR is required (except with --dry-run)");
+      if (!sweep_shard.empty()) sweep_opt.shard = parse_shard(sweep_shard);
+      sweep_opt.out = sweep_out;
+      return run_sweep(load_sweep(sweep_file, sweep_sets), sweep_opt);
+    }
+    if (merge->parsed()) {
+      std::vector<fs::path> dirs(merge_dirs.begin(), merge_dirs.end());
+      return merge_sweeps(dirs, merge_out);
+    }
   } catch (const InputError& e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;

@@ -256,19 +256,23 @@ std::string sha256_hex(const std::string& data) {
   return hex;
 }
 
-Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
-  Json doc = read_json_file(path);
-  check_document(doc, path);
+Scenario load_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
+                           const std::vector<std::string>& overrides) {
+  check_document(doc, source);
   for (const auto& o : overrides) apply_override(doc, o);
   Scenario s;
-  s.file = path;
+  s.file = source;
   s.overrides = overrides;
   s.config = Config(resolve_defaults(doc));
-  s.base_dir = std::filesystem::path(path).parent_path().string();
-  check_resolved(s.config, path, s.base_dir);
+  s.base_dir = base_dir;
+  check_resolved(s.config, source, s.base_dir);
   s.name = s.config.string("name");
   s.sha256 = sha256_hex(s.config.json().dump());
   return s;
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+  return load_scenario_doc(read_json_file(path), path, std::filesystem::path(path).parent_path().string(), overrides);
 }
 
 }  // namespace vringsim

@@ -47,6 +47,10 @@ void check_resolved(const Config& cfg, const std::string& source, const std::str
 
 /// All of the above: load `path`, apply `overrides`, validate, resolve.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
+/// The same for a scenario document already in memory (a sweep's inline
+/// base): `source` names it in errors, `base_dir` resolves its file names.
+Scenario load_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
+                           const std::vector<std::string>& overrides = {});
 
 std::string sha256_hex(const std::string& data);
 

@@ -1,0 +1,264 @@
+#include "sim/core/sweep.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "sim/core/errors.hpp"
+#include "sim/core/rng.hpp"
+
+namespace vringsim {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void fail(const std::string& source, const std::string& pointer, const std::string& what) {
+  throw InputError(fmt::format("{}: {}: {}", source, pointer.empty() ? "/" : pointer, what));
+}
+
+const std::set<std::string> kTopKeys = {"schema_version", "name",    "description",  "base", "combine",
+                                        "axes",           "samples", "replications", "seed", "timeout_s"};
+const std::set<std::string> kAxisKeys = {"key", "values", "min", "max", "log", "integer"};
+
+std::string nearest_of(const std::string& key, const std::set<std::string>& names) {
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const auto& n : names) {
+    const size_t d = edit_distance(key, n);
+    if (d < best_d) best_d = d, best = n;
+  }
+  return best_d <= std::max<size_t>(2, key.size() / 3) ? best : "";
+}
+
+struct Axis {
+  std::string key;
+  std::vector<Json> values;  ///< explicit values, or empty for a range
+  double min = 0, max = 0;
+  bool log = false, integer = false;
+};
+
+Axis parse_axis(const Json& a, const std::string& file, const std::string& ptr, bool random) {
+  if (!a.is_object()) fail(file, ptr, "an axis must be an object with \"key\" and \"values\" (or \"min\"/\"max\")");
+  for (auto it = a.begin(); it != a.end(); ++it)
+    if (!kAxisKeys.count(it.key())) {
+      const std::string near = nearest_of(it.key(), kAxisKeys);
+      fail(file, ptr + "/" + it.key(),
+           near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
+    }
+  Axis ax;
+  if (!a.contains("key") || !a["key"].is_string()) fail(file, ptr + "/key", "expected the dotted key of a parameter");
+  ax.key = a["key"].get<std::string>();
+  const ParamSpec* spec = param_table().find(ax.key);
+  if (!spec) {
+    const std::string near = param_table().nearest(ax.key);
+    fail(file, ptr + "/key",
+         near.empty() ? fmt::format("unknown key path \"{}\"", ax.key)
+                      : fmt::format("unknown key path \"{}\" (did you mean {}?)", ax.key, near));
+  }
+  if (ax.key == "seed") fail(file, ptr + "/key", "seeds are set per replication: use \"replications\" and \"seed\"");
+  if (a.contains("values")) {
+    if (!a["values"].is_array()) fail(file, ptr + "/values", "expected a list");
+    if (a["values"].empty()) fail(file, ptr + "/values", "empty axis");
+    for (size_t i = 0; i < a["values"].size(); ++i) {
+      const std::string err = spec->validate(a["values"][i]);
+      if (!err.empty()) fail(file, fmt::format("{}/values/{}", ptr, i), err);
+      ax.values.push_back(a["values"][i]);
+    }
+  } else if (a.contains("min") || a.contains("max")) {
+    if (!random) fail(file, ptr, "a range (min/max) needs \"combine\": \"random\"; give \"values\" for a grid or zip");
+    if (!a.contains("min") || !a.contains("max") || !a["min"].is_number() || !a["max"].is_number())
+      fail(file, ptr, "a range needs numeric \"min\" and \"max\"");
+    ax.min = a["min"].get<double>();
+    ax.max = a["max"].get<double>();
+    ax.log = a.value("log", false);
+    ax.integer = a.value("integer", spec->type == ParamType::Integer);
+    if (!(ax.min <= ax.max)) fail(file, ptr + "/min", "min is above max");
+    if (ax.log && ax.min <= 0) fail(file, ptr + "/min", "a log range needs min > 0");
+    for (double v : {ax.min, ax.max}) {
+      const Json jv = ax.integer ? Json(static_cast<int64_t>(std::llround(v))) : Json(v);
+      const std::string err = spec->validate(jv);
+      if (!err.empty() && spec->type != ParamType::Integer) fail(file, ptr, "range end: " + err);
+    }
+  } else {
+    fail(file, ptr, "an axis needs \"values\" (or \"min\" and \"max\" with combine = random)");
+  }
+  return ax;
+}
+
+std::string point_id(const Json& values) {
+  // nlohmann keeps object keys sorted: the dump is canonical.
+  return "p" + sha256_hex(values.dump()).substr(0, 12);
+}
+
+}  // namespace
+
+uint64_t Sweep::seed_of(const SweepPoint& point, uint32_t rep) const {
+  // Positive and below 2^62 so it survives JSON and every signed reader.
+  return splitmix64(seed ^ name_hash(point.id) ^ splitmix64(rep + 1)) & ((uint64_t{1} << 62) - 1);
+}
+
+std::vector<std::string> Sweep::run_overrides(const SweepPoint& point, uint32_t rep) const {
+  std::vector<std::string> o;
+  for (auto it = point.values.begin(); it != point.values.end(); ++it) o.push_back(it.key() + "=" + it.value().dump());
+  o.push_back(fmt::format("seed={}", seed_of(point, rep)));
+  o.insert(o.end(), overrides.begin(), overrides.end());
+  return o;
+}
+
+Scenario Sweep::scenario(const SweepPoint& point, uint32_t rep) const {
+  return load_scenario_doc(base, base_source, base_dir, run_overrides(point, rep));
+}
+
+std::pair<uint32_t, uint32_t> parse_shard(const std::string& text) {
+  unsigned k = 0, n = 0;
+  char slash = 0;
+  if (std::sscanf(text.c_str(), "%u%c%u", &k, &slash, &n) != 3 || slash != '/' || n == 0 || k < 1 || k > n ||
+      text != fmt::format("{}/{}", k, n))
+    throw InputError(fmt::format("--shard {}: expected K/N with 1 <= K <= N (shards are 1-based)", text));
+  return {k, n};
+}
+
+Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
+  const Json doc = read_json_file(path);
+  if (!doc.is_object()) fail(path, "", "a sweep must be a JSON object");
+  for (auto it = doc.begin(); it != doc.end(); ++it)
+    if (!kTopKeys.count(it.key())) {
+      const std::string near = nearest_of(it.key(), kTopKeys);
+      fail(path, "/" + it.key(),
+           near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean /{}?)", near));
+    }
+  Sweep sw;
+  sw.file = path;
+  sw.overrides = overrides;
+  if (doc.value("schema_version", 1) != 1)
+    fail(path, "/schema_version", "this vringsim reads sweep files of version 1");
+  if (!doc.contains("name") || !doc["name"].is_string() || doc["name"].get<std::string>().empty())
+    fail(path, "/name", "required key is missing (a non-empty string)");
+  sw.name = doc["name"];
+  const fs::path dir = fs::path(path).parent_path();
+  if (!doc.contains("base")) fail(path, "/base", "required key is missing (a scenario file or an inline scenario)");
+  if (doc["base"].is_string()) {
+    const fs::path b = dir / doc["base"].get<std::string>();
+    if (!fs::exists(b)) fail(path, "/base", fmt::format("scenario file {} does not exist", b.string()));
+    sw.base = read_json_file(b.string());
+    sw.base_source = b.string();
+    sw.base_dir = b.parent_path().string();
+  } else if (doc["base"].is_object()) {
+    sw.base = doc["base"];
+    sw.base_source = path + " (base)";
+    sw.base_dir = dir.string();
+  } else {
+    fail(path, "/base", "expected a scenario file name or an inline scenario object");
+  }
+  auto get_uint = [&](const char* key, uint64_t def, uint64_t lo, uint64_t hi) -> uint64_t {
+    if (!doc.contains(key)) return def;
+    const Json& v = doc[key];
+    if (!v.is_number_integer() || v.get<int64_t>() < static_cast<int64_t>(lo) || v.get<uint64_t>() > hi)
+      fail(path, std::string("/") + key, fmt::format("expected an integer in {}..{}", lo, hi));
+    return v.get<uint64_t>();
+  };
+  sw.replications = static_cast<uint32_t>(get_uint("replications", 1, 1, 100000));
+  sw.seed = get_uint("seed", 1, 0, (uint64_t{1} << 62) - 1);
+  if (doc.contains("timeout_s")) {
+    if (!doc["timeout_s"].is_number() || doc["timeout_s"].get<double>() < 0)
+      fail(path, "/timeout_s", "expected a number of seconds >= 0 (0: no timeout)");
+    sw.timeout_s = doc["timeout_s"].get<double>();
+  }
+  const std::string combine = doc.value("combine", std::string("grid"));
+  if (combine != "grid" && combine != "zip" && combine != "random")
+    fail(path, "/combine", fmt::format("\"{}\" is not one of grid|zip|random", combine));
+  const bool random = combine == "random";
+  if (!doc.contains("axes") || !doc["axes"].is_array() || doc["axes"].empty())
+    fail(path, "/axes", "expected a non-empty list of axes");
+  std::vector<Axis> axes;
+  std::set<std::string> keys;
+  for (size_t i = 0; i < doc["axes"].size(); ++i) {
+    axes.push_back(parse_axis(doc["axes"][i], path, fmt::format("/axes/{}", i), random));
+    if (!keys.insert(axes.back().key).second)
+      fail(path, fmt::format("/axes/{}/key", i), fmt::format("\"{}\" is already an axis", axes.back().key));
+  }
+
+  std::vector<Json> values;
+  if (combine == "grid") {
+    values.push_back(Json::object());
+    for (const Axis& ax : axes) {
+      std::vector<Json> next;
+      for (const Json& v : values)
+        for (const Json& x : ax.values) {
+          Json p = v;
+          p[ax.key] = x;
+          next.push_back(std::move(p));
+        }
+      values = std::move(next);
+    }
+  } else if (combine == "zip") {
+    for (size_t i = 1; i < axes.size(); ++i)
+      if (axes[i].values.size() != axes[0].values.size())
+        fail(path, fmt::format("/axes/{}/values", i),
+             fmt::format("{} values, but /axes/0 has {}: zipped axes need the same length", axes[i].values.size(),
+                         axes[0].values.size()));
+    for (size_t j = 0; j < axes[0].values.size(); ++j) {
+      Json p = Json::object();
+      for (const Axis& ax : axes) p[ax.key] = ax.values[j];
+      values.push_back(std::move(p));
+    }
+  } else {
+    if (!doc.contains("samples")) fail(path, "/samples", "required with combine = random");
+    const uint64_t n = get_uint("samples", 1, 1, 1000000);
+    Rng rng(sw.seed, "sweep-samples");
+    for (uint64_t j = 0; j < n; ++j) {
+      Json p = Json::object();
+      for (const Axis& ax : axes) {
+        if (!ax.values.empty()) {
+          p[ax.key] = ax.values[rng.uniform_int(0, ax.values.size() - 1)];
+          continue;
+        }
+        const double u = rng.uniform();
+        double x = ax.log ? std::exp(std::log(ax.min) + u * (std::log(ax.max) - std::log(ax.min)))
+                          : ax.min + u * (ax.max - ax.min);
+        if (ax.integer)
+          p[ax.key] = static_cast<int64_t>(std::llround(x));
+        else
+          p[ax.key] = x;
+      }
+      values.push_back(std::move(p));
+    }
+  }
+
+  // Points, with ids from their values; two equal points are one point.
+  std::set<std::string> seen;
+  for (auto& v : values) {
+    SweepPoint pt{sw.points.size(), point_id(v), v};
+    if (seen.insert(pt.id).second) sw.points.push_back(std::move(pt));
+  }
+
+  // Validate every point before anything runs; report each bad one.
+  std::string errors;
+  size_t bad = 0;
+  for (const auto& pt : sw.points) {
+    try {
+      (void)sw.scenario(pt, 0);
+    } catch (const InputError& e) {
+      ++bad;
+      errors += fmt::format("{}point {} {}: {}\n", errors.empty() ? "" : "", pt.id, pt.values.dump(), e.what());
+    }
+  }
+  if (bad) {
+    errors.pop_back();
+    throw InputError(fmt::format("{}: {} of {} points are invalid:\n{}", path, bad, sw.points.size(), errors));
+  }
+
+  Json ident = {{"points", Json::array()},
+                {"replications", sw.replications},
+                {"seed", sw.seed},
+                {"base", sw.base},
+                {"overrides", sw.overrides}};
+  for (const auto& pt : sw.points) ident["points"].push_back(pt.values);
+  sw.sha256 = sha256_hex(ident.dump());
+  return sw;
+}
+
+}  // namespace vringsim

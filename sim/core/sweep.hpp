@@ -1,0 +1,51 @@
+// Parameter sweeps: a base scenario and axes over any scenario key, combined
+// as a full grid, zipped lists, or random samples; replications with seeds
+// derived from the sweep's seed and the point. Plain C++: expanding and
+// validating a sweep runs nothing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/core/params.hpp"
+#include "sim/core/scenario.hpp"
+
+namespace vringsim {
+
+struct SweepPoint {
+  size_t index = 0;  ///< position in expansion order
+  std::string id;    ///< stable: derived from the point's parameters
+  Json values;       ///< dotted key -> value (the axes' values at this point)
+};
+
+struct Sweep {
+  std::string file;
+  std::string name;
+  Json base;                ///< the base scenario document (inline or read from `base`)
+  std::string base_source;  ///< what errors about the base name
+  std::string base_dir;     ///< where the base's file names resolve
+  std::vector<SweepPoint> points;
+  uint32_t replications = 1;
+  uint64_t seed = 1;
+  double timeout_s = 0;                ///< per run; 0: none
+  std::vector<std::string> overrides;  ///< --set, applied after the axes
+  std::string sha256;                  ///< identifies the sweep (points, seeds, base, overrides)
+
+  /// The seed of replication `rep` of `point`.
+  uint64_t seed_of(const SweepPoint& point, uint32_t rep) const;
+  /// The --set style overrides of one run: the axes, the seed, then --set.
+  std::vector<std::string> run_overrides(const SweepPoint& point, uint32_t rep) const;
+  /// Loads and validates one run's scenario.
+  Scenario scenario(const SweepPoint& point, uint32_t rep) const;
+};
+
+/// Reads and expands a sweep file; checks its keys and every point's
+/// scenario. Bad input throws InputError; with several bad points the
+/// message names each, one per line.
+Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides = {});
+
+/// "K/N" -> (K, N), 1-based; throws InputError.
+std::pair<uint32_t, uint32_t> parse_shard(const std::string& text);
+
+}  // namespace vringsim

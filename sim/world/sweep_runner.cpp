@@ -1,0 +1,290 @@
+#include "sim/world/sweep_runner.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "sim/core/errors.hpp"
+#include "sim/core/report.hpp"
+#include "sim/world/world.hpp"
+
+namespace vringsim {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+fs::path rep_dir(const fs::path& out, const std::string& id, uint32_t rep) {
+  return out / "points" / id / fmt::format("rep-{}", rep);
+}
+
+Json sweep_json(const Sweep& sw, const SweepOptions& opt) {
+  Json j = {{"schema_version", 1},
+            {"name", sw.name},
+            {"file", sw.file},
+            {"version", version()},
+            {"sweep_sha256", sw.sha256},
+            {"replications", sw.replications},
+            {"seed", sw.seed},
+            {"overrides", sw.overrides},
+            {"shard", opt.shard ? Json(fmt::format("{}/{}", opt.shard->first, opt.shard->second)) : Json(nullptr)},
+            {"points", Json::array()}};
+  for (const auto& p : sw.points) {
+    Json seeds = Json::array();
+    for (uint32_t r = 0; r < sw.replications; ++r) seeds.push_back(sw.seed_of(p, r));
+    j["points"].push_back({{"index", p.index}, {"id", p.id}, {"values", p.values}, {"seeds", seeds}});
+  }
+  return j;
+}
+
+/// DIR/sweep.json must be absent or describe the same sweep.
+void check_out_dir(const fs::path& out, const std::string& sha) {
+  if (fs::exists(out) && !fs::is_directory(out))
+    throw InputError(fmt::format("{}: --out: exists and is not a directory", out.string()));
+  const fs::path sj = out / "sweep.json";
+  if (!fs::exists(sj)) return;
+  const Json old = read_json_file(sj.string());
+  if (old.value("sweep_sha256", std::string()) != sha)
+    throw InputError(fmt::format("{}: holds a different sweep ({}; this one is {}): use another --out", out.string(),
+                                 old.value("name", std::string("?")), sha.substr(0, 12)));
+}
+
+/// results.csv (and failures.csv) from the run directories, in point and
+/// replication order: the same files whatever order runs finished in.
+void write_results(const fs::path& out, const Json& sj) {
+  std::vector<std::map<std::string, std::string>> rows;
+  std::set<std::string, decltype(&natural_less)> columns(&natural_less);
+  std::vector<std::vector<std::string>> failures;
+  for (const auto& p : sj["points"]) {
+    const std::string id = p["id"];
+    for (uint32_t r = 0; r < p["seeds"].size(); ++r) {
+      const fs::path d = rep_dir(out, id, r);
+      if (fs::exists(d / "summary.json")) {
+        std::map<std::string, std::string> row;
+        for (auto& [k, v] : flatten(read_json_file((d / "summary.json").string()))) {
+          columns.insert(k);
+          row.emplace(k, v);
+        }
+        row["point_id"] = id;
+        row["rep"] = std::to_string(r);
+        row["seed"] = p["seeds"][r].dump();
+        rows.push_back(std::move(row));
+      } else if (fs::exists(d / "failed.json")) {
+        const Json f = read_json_file((d / "failed.json").string());
+        failures.push_back({id, std::to_string(r), p["seeds"][r].dump(), f.value("reason", std::string()),
+                            f.value("stderr_tail", std::string())});
+      }
+    }
+  }
+  std::vector<std::string> head = {"point_id", "rep", "seed"};
+  head.insert(head.end(), columns.begin(), columns.end());
+  std::string csv = csv_line(head);
+  for (const auto& row : rows) {
+    std::vector<std::string> cells;
+    for (const auto& c : head) {
+      auto it = row.find(c);
+      cells.push_back(it == row.end() ? std::string() : it->second);
+    }
+    csv += csv_line(cells);
+  }
+  write_file_atomic(out / "results.csv", csv);
+  if (!failures.empty()) {
+    std::string f = csv_line({"point_id", "rep", "seed", "reason", "stderr_tail"});
+    for (const auto& row : failures) f += csv_line(row);
+    write_file_atomic(out / "failures.csv", f);
+  } else if (fs::exists(out / "failures.csv")) {
+    fs::remove(out / "failures.csv");
+  }
+}
+
+std::string tail_of(const fs::path& file, size_t bytes) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  return s.size() > bytes ? s.substr(s.size() - bytes) : s;
+}
+
+struct Task {
+  const SweepPoint* point;
+  uint32_t rep;
+  fs::path dir;
+};
+
+/// Runs one scenario in this (child) process, writing into `dir`.
+[[noreturn]] void child_run(const Sweep& sw, const Task& t) {
+  const int fd = ::open((t.dir / "stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd >= 0) {
+    ::dup2(fd, 2);
+    ::close(fd);
+  }
+  int code = 0;
+  try {
+    const Scenario s = sw.scenario(*t.point, t.rep);
+    const RunResult r = run_scenario(s, {});
+    write_file_atomic(t.dir / "summary.json", r.summary.dump(2) + "\n");
+  } catch (const InvariantError& e) {
+    std::cerr << "invariant broken: " << e.what() << "\n";
+    code = 3;
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    code = 3;
+  }
+  std::cerr.flush();
+  ::_exit(code);
+}
+
+}  // namespace
+
+int run_sweep(const Sweep& sw, const SweepOptions& opt) {
+  std::vector<const SweepPoint*> mine;
+  for (const auto& p : sw.points)
+    if (!opt.shard || p.index % opt.shard->second == opt.shard->first - 1) mine.push_back(&p);
+  if (opt.dry_run) {
+    for (const auto* p : mine) std::cout << fmt::format("{:>5}  {}  {}\n", p->index, p->id, p->values.dump());
+    std::cout << fmt::format(
+        "{} points x {} replications = {} runs{}\n", mine.size(), sw.replications, mine.size() * sw.replications,
+        opt.shard ? fmt::format(" (shard {}/{} of {} points)", opt.shard->first, opt.shard->second, sw.points.size())
+                  : "");
+    return 0;
+  }
+  check_out_dir(opt.out, sw.sha256);
+  fs::create_directories(opt.out);
+  const Json sj = sweep_json(sw, opt);
+  write_file_atomic(opt.out / "sweep.json", sj.dump(2) + "\n");
+
+  std::vector<Task> todo;
+  size_t done_before = 0;
+  for (const auto* p : mine)
+    for (uint32_t r = 0; r < sw.replications; ++r) {
+      const fs::path d = rep_dir(opt.out, p->id, r);
+      if (fs::exists(d / "summary.json")) {
+        ++done_before;
+        continue;
+      }
+      todo.push_back({p, r, d});
+    }
+  const size_t total = done_before + todo.size();
+  const bool tty = ::isatty(2);
+  size_t finished = done_before, failed = 0;
+  const auto t0 = Clock::now();
+  auto report = [&](const Task& t, const std::string& what, double secs) {
+    const double minutes = std::chrono::duration<double>(Clock::now() - t0).count() / 60;
+    const double rate = minutes > 0 ? static_cast<double>(finished - done_before) / minutes : 0;
+    if (tty) {
+      const int width = 30;
+      const int filled = static_cast<int>(width * finished / std::max<size_t>(total, 1));
+      const double eta = rate > 0 ? static_cast<double>(total - finished) / rate * 60 : 0;
+      std::cerr << fmt::format("\r[{}{}] {}/{} done, {} failed, {:.1f} runs/min, ETA {:.0f} s   ",
+                               std::string(filled, '#'), std::string(width - filled, '.'), finished, total, failed,
+                               rate, eta);
+      if (finished == total) std::cerr << "\n";
+    } else {
+      std::cerr << fmt::format("sweep: {}/{} {} rep {}: {} ({:.2f} s)\n", finished, total, t.point->id, t.rep, what,
+                               secs);
+    }
+  };
+
+  struct Running {
+    size_t task;
+    Clock::time_point start;
+  };
+  std::map<pid_t, Running> running;
+  size_t next = 0;
+  const unsigned jobs = std::max(1u, opt.jobs);
+  std::cout.flush();
+  std::cerr.flush();
+  while (next < todo.size() || !running.empty()) {
+    while (running.size() < jobs && next < todo.size()) {
+      const Task& t = todo[next];
+      fs::create_directories(t.dir);
+      fs::remove(t.dir / "failed.json");
+      const pid_t pid = ::fork();
+      if (pid < 0) throw std::runtime_error("fork() failed");
+      if (pid == 0) child_run(sw, t);
+      running[pid] = {next++, Clock::now()};
+    }
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid > 0 && running.count(pid)) {
+      const Running r = running[pid];
+      running.erase(pid);
+      const Task& t = todo[r.task];
+      const double secs = std::chrono::duration<double>(Clock::now() - r.start).count();
+      ++finished;
+      const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::exists(t.dir / "summary.json");
+      if (ok) {
+        report(t, "ok", secs);
+        continue;
+      }
+      ++failed;
+      std::string reason;
+      if (WIFSIGNALED(status))
+        reason = WTERMSIG(status) == SIGKILL && sw.timeout_s > 0 && secs >= sw.timeout_s
+                     ? fmt::format("timed out after {} s", sw.timeout_s)
+                     : fmt::format("killed by signal {}", WTERMSIG(status));
+      else
+        reason = fmt::format("exit code {}", WEXITSTATUS(status));
+      write_file_atomic(t.dir / "failed.json",
+                        Json{{"reason", reason}, {"stderr_tail", tail_of(t.dir / "stderr.txt", 2000)}}.dump(2) + "\n");
+      report(t, "FAILED: " + reason, secs);
+      continue;
+    }
+    if (sw.timeout_s > 0)
+      for (const auto& [p, r] : running)
+        if (std::chrono::duration<double>(Clock::now() - r.start).count() > sw.timeout_s) ::kill(p, SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  write_results(opt.out, sj);
+  if (failed)
+    std::cerr << fmt::format("sweep: {} of {} runs failed (see {})\n", failed, total,
+                             (opt.out / "failures.csv").string());
+  return failed ? 1 : 0;
+}
+
+int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out) {
+  Json first;
+  for (const auto& d : dirs) {
+    if (!fs::exists(d / "sweep.json"))
+      throw InputError(fmt::format("{}: not a sweep directory (no sweep.json)", d.string()));
+    const Json sj = read_json_file((d / "sweep.json").string());
+    if (first.is_null())
+      first = sj;
+    else if (sj.value("sweep_sha256", std::string()) != first.value("sweep_sha256", std::string()))
+      throw InputError(fmt::format("{}: a shard of a different sweep ({}) than {} ({}): refusing to merge", d.string(),
+                                   sj.value("name", std::string("?")), dirs.front().string(),
+                                   first.value("name", std::string("?"))));
+  }
+  check_out_dir(out, first.value("sweep_sha256", std::string()));
+  fs::create_directories(out);
+  for (const auto& d : dirs) {
+    if (!fs::exists(d / "points") || fs::equivalent(d, out)) continue;
+    for (const auto& p : first["points"])
+      for (uint32_t r = 0; r < p["seeds"].size(); ++r) {
+        const fs::path src = rep_dir(d, p["id"], r), dst = rep_dir(out, p["id"], r);
+        if (!fs::exists(src / "summary.json") || fs::exists(dst / "summary.json")) continue;
+        fs::create_directories(dst);
+        fs::copy_file(src / "summary.json", dst / "summary.json.tmp", fs::copy_options::overwrite_existing);
+        fs::rename(dst / "summary.json.tmp", dst / "summary.json");
+        fs::remove(dst / "failed.json");
+      }
+  }
+  Json merged = first;
+  merged["shard"] = nullptr;
+  write_file_atomic(out / "sweep.json", merged.dump(2) + "\n");
+  write_results(out, merged);
+  return 0;
+}
+
+}  // namespace vringsim

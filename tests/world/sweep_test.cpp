@@ -1,0 +1,245 @@
+// Sweeps: expansion, ids, bad input, and running: jobs, shards, merge,
+// failures, and resume after SIGKILL.
+#include "sim/core/sweep.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "sim/core/errors.hpp"
+#include "sim/world/sweep_runner.hpp"
+
+namespace vringsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Rows of a CSV (RFC 4180 quoting), header first.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string cell;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"')
+        cell += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        cell += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().push_back(cell), cell.clear();
+    } else if (c == '\n') {
+      rows.back().push_back(cell), cell.clear();
+      rows.emplace_back();
+    } else {
+      cell += c;
+    }
+  }
+  rows.pop_back();  // after the final newline
+  return rows;
+}
+
+class Sweeps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("vringsim-sweep-{}", ::getpid());
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "base.json")
+        << R"({"name": "b", "stop": {"time_s": 0.01}, "measure": {"warmup_s": 0.002}, "traffic": {"arrival": "poisson"}})";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& json) {
+    std::ofstream(dir_ / name) << json;
+    return (dir_ / name).string();
+  }
+  std::string error_of(const std::string& json) {
+    const std::string f = write(fmt::format("e{}.json", n_++), json);
+    try {
+      load_sweep(f);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  static std::string grid() {
+    return R"({"name": "g", "base": "base.json", "replications": 2, "axes": [
+      {"key": "policy.name", "values": ["max-buffer", "mergeable", "coalesced"]},
+      {"key": "traffic.rate_gbps", "values": [1, 4, 9]}]})";
+  }
+  fs::path dir_;
+  int n_ = 0;
+};
+
+TEST_F(Sweeps, GridZipAndRandomExpandToTheRightCountsWithStableIds) {
+  const Sweep g = load_sweep(write("g.json", grid()));
+  EXPECT_EQ(g.points.size(), 9u);
+  EXPECT_EQ(g.points[0].values.dump(), R"({"policy.name":"max-buffer","traffic.rate_gbps":1})");
+  EXPECT_EQ(g.points[1].values.dump(), R"({"policy.name":"max-buffer","traffic.rate_gbps":4})");
+  // Ids come from the values: the same point in another sweep has the same id.
+  const Sweep z = load_sweep(write("z.json", R"({"name": "z", "base": "base.json", "combine": "zip", "axes": [
+      {"key": "policy.name", "values": ["mergeable", "max-buffer"]},
+      {"key": "traffic.rate_gbps", "values": [4, 1]}]})"));
+  ASSERT_EQ(z.points.size(), 2u);
+  EXPECT_EQ(z.points[0].id, g.points[4].id);
+  EXPECT_EQ(z.points[1].id, g.points[0].id);
+  const Sweep r = load_sweep(write("r.json", R"({"name": "r", "base": "base.json", "combine": "random", "samples": 25,
+      "seed": 7, "axes": [{"key": "traffic.rate_gbps", "min": 0.5, "max": 10, "log": true},
+                          {"key": "ring.size", "values": [256, 1024]}]})"));
+  EXPECT_EQ(r.points.size(), 25u);
+  for (const auto& p : r.points) {
+    EXPECT_GE(p.values["traffic.rate_gbps"].get<double>(), 0.5);
+    EXPECT_LE(p.values["traffic.rate_gbps"].get<double>(), 10);
+  }
+  const Sweep r2 = load_sweep(write("r2.json", slurp(dir_ / "r.json")));
+  for (size_t i = 0; i < r.points.size(); ++i) EXPECT_EQ(r.points[i].id, r2.points[i].id);
+  // Replication seeds: distinct, and stable.
+  EXPECT_NE(g.seed_of(g.points[0], 0), g.seed_of(g.points[0], 1));
+  EXPECT_NE(g.seed_of(g.points[0], 0), g.seed_of(g.points[1], 0));
+  EXPECT_EQ(g.seed_of(g.points[3], 1), load_sweep((dir_ / "g.json").string()).seed_of(g.points[3], 1));
+}
+
+TEST_F(Sweeps, BadSweepsNameTheAxisOrThePoint) {
+  EXPECT_NE(error_of(R"({"name": "x", "base": "base.json", "axes": [{"key": "ring.siz", "values": [256]}]})")
+                .find(": /axes/0/key: unknown key path \"ring.siz\" (did you mean ring.size?)"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"name": "x", "base": "base.json", "axes": [{"key": "ring.size", "values": []}]})")
+                .find(": /axes/0/values: empty axis"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"name": "x", "base": "base.json", "axes": [{"key": "ring.size", "values": [300]}]})")
+                .find(": /axes/0/values/0: 300 is not a power of two (1..32768)"),
+            std::string::npos);
+  // Points that resolve to invalid scenarios: each is named.
+  const std::string e = error_of(R"({"name": "x", "base": "base.json", "axes": [
+      {"key": "policy.name", "values": ["max-buffer", "mergeable"]}, {"key": "ring.size", "values": [8, 16, 256]}]})");
+  EXPECT_NE(e.find("2 of 6 points are invalid"), std::string::npos) << e;
+  EXPECT_NE(e.find(R"({"policy.name":"max-buffer","ring.size":8})"), std::string::npos) << e;
+  EXPECT_NE(e.find("8 entries cannot hold one max-buffer slot"), std::string::npos) << e;
+  EXPECT_NE(
+      error_of(R"({"name": "x", "base": "base.json", "axez": []})").find(": /axez: unknown key (did you mean /axes?)"),
+      std::string::npos);
+  EXPECT_NE(error_of(R"({"name": "x", "base": "base.json", "combine": "zip", "axes": [
+      {"key": "ring.size", "values": [256, 512]}, {"key": "seed", "values": [1]}]})")
+                .find("seeds are set per replication"),
+            std::string::npos);
+  EXPECT_THROW(parse_shard("0/2"), InputError);
+  EXPECT_THROW(parse_shard("3/2"), InputError);
+  EXPECT_EQ(parse_shard("2/3"), (std::pair<uint32_t, uint32_t>{2, 3}));
+}
+
+TEST_F(Sweeps, JobsShardsAndMergeAllGiveTheSameResults) {
+  const Sweep g = load_sweep(write("g.json", grid()));
+  ASSERT_EQ(run_sweep(g, {dir_ / "j1", 1, std::nullopt, false}), 0);
+  ASSERT_EQ(run_sweep(g, {dir_ / "j2", 2, std::nullopt, false}), 0);
+  const std::string one = slurp(dir_ / "j1/results.csv");
+  EXPECT_EQ(one, slurp(dir_ / "j2/results.csv"));
+  const auto rows = parse_csv(one);
+  ASSERT_EQ(rows.size(), 1u + 9 * 2);
+  EXPECT_EQ(rows[0][0], "point_id");
+  EXPECT_EQ(rows[0][1], "rep");
+  EXPECT_EQ(rows[0][2], "seed");
+  // Conservation in every row.
+  auto col = [&](const std::string& name) {
+    for (size_t i = 0; i < rows[0].size(); ++i)
+      if (rows[0][i] == name) return i;
+    ADD_FAILURE() << "no column " << name;
+    return size_t{0};
+  };
+  for (size_t r = 1; r < rows.size(); ++r)
+    EXPECT_EQ(std::stoull(rows[r][col("packets.arrived")]), std::stoull(rows[r][col("packets.delivered")]) +
+                                                                std::stoull(rows[r][col("packets.dropped")]) +
+                                                                std::stoull(rows[r][col("packets.in_flight")]));
+  // Two shards, merged, equal the unsharded run.
+  ASSERT_EQ(run_sweep(g, {dir_ / "s1", 2, std::pair<uint32_t, uint32_t>{1, 2}, false}), 0);
+  ASSERT_EQ(run_sweep(g, {dir_ / "s2", 2, std::pair<uint32_t, uint32_t>{2, 2}, false}), 0);
+  EXPECT_EQ(parse_csv(slurp(dir_ / "s1/results.csv")).size(), 1u + 5 * 2);
+  ASSERT_EQ(merge_sweeps({dir_ / "s1", dir_ / "s2"}, dir_ / "m"), 0);
+  EXPECT_EQ(slurp(dir_ / "m/results.csv"), one);
+  // A shard of another sweep, or an output directory holding one, is refused.
+  const Sweep other = load_sweep(
+      write("o.json", R"({"name": "o", "base": "base.json", "axes": [{"key": "ring.size", "values": [512]}]})"));
+  ASSERT_EQ(run_sweep(other, {dir_ / "o", 1, std::nullopt, false}), 0);
+  EXPECT_THROW(merge_sweeps({dir_ / "s1", dir_ / "o"}, dir_ / "m2"), InputError);
+  EXPECT_THROW(run_sweep(other, {dir_ / "j1", 1, std::nullopt, false}), InputError);
+  EXPECT_EQ(slurp(dir_ / "j1/results.csv"), one);  // untouched
+}
+
+TEST_F(Sweeps, TheShippedCiSweepHasItsRowsAndConservationInEach) {
+  const Sweep s = load_sweep(std::string(VRINGSIM_SOURCE_DIR) + "/scenarios/sweeps/ci.json");
+  ASSERT_EQ(run_sweep(s, {dir_ / "ci", 2, std::nullopt, false}), 0);
+  const auto rows = parse_csv(slurp(dir_ / "ci/results.csv"));
+  ASSERT_EQ(rows.size(), 1u + s.points.size() * s.replications);
+  std::map<std::string, size_t> col;
+  for (size_t i = 0; i < rows[0].size(); ++i) col[rows[0][i]] = i;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    for (const char* k : {"packets", "bytes"})
+      EXPECT_EQ(std::stoull(rows[r][col[std::string(k) + ".arrived"]]),
+                std::stoull(rows[r][col[std::string(k) + ".delivered"]]) +
+                    std::stoull(rows[r][col[std::string(k) + ".dropped"]]) +
+                    std::stoull(rows[r][col[std::string(k) + ".in_flight"]]))
+          << "row " << r;
+    // The axis values appear as their config columns.
+    EXPECT_FALSE(rows[r][col["config.ring.size"]].empty());
+  }
+}
+
+TEST_F(Sweeps, ATimedOutRunIsRecordedAndTheOthersComplete) {
+  const Sweep s = load_sweep(write("t.json", R"({"name": "t", "base": "base.json", "timeout_s": 1, "axes": [
+      {"key": "stop.time_s", "values": [0.01, 100000, 0.02]}]})"));
+  EXPECT_EQ(run_sweep(s, {dir_ / "t", 2, std::nullopt, false}), 1);
+  EXPECT_EQ(parse_csv(slurp(dir_ / "t/results.csv")).size(), 3u);  // header + the two short runs
+  const auto failures = parse_csv(slurp(dir_ / "t/failures.csv"));
+  ASSERT_EQ(failures.size(), 2u);
+  EXPECT_EQ(failures[1][3], "timed out after 1 s");
+}
+
+TEST_F(Sweeps, ARerunAfterSigkillEndsWithTheSameResults) {
+  const std::string f = write("k.json", R"({"name": "k", "base": "base.json", "replications": 3, "axes": [
+      {"key": "traffic.rate_gbps", "values": [1, 2, 3, 4, 5, 6]},
+      {"key": "stop.time_s", "values": [0.15]}]})");
+  const Sweep s = load_sweep(f);
+  ASSERT_EQ(run_sweep(s, {dir_ / "full", 2, std::nullopt, false}), 0);
+  // Kill a sweep (and its runs: the whole process group) part-way through.
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::_exit(run_sweep(s, {dir_ / "killed", 1, std::nullopt, false}));
+  }
+  ::setpgid(pid, pid);
+  size_t done = 0;
+  for (int i = 0; i < 3000 && done < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    done = 0;
+    if (fs::exists(dir_ / "killed/points"))
+      for (const auto& e : fs::recursive_directory_iterator(dir_ / "killed/points"))
+        done += e.path().filename() == "summary.json";
+  }
+  ::kill(-pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the sweep finished before it could be killed";
+  EXPECT_FALSE(fs::exists(dir_ / "killed/results.csv"));
+  ASSERT_EQ(run_sweep(s, {dir_ / "killed", 2, std::nullopt, false}), 0);
+  EXPECT_EQ(slurp(dir_ / "killed/results.csv"), slurp(dir_ / "full/results.csv"));
+}
+
+}  // namespace
+}  // namespace vringsim
