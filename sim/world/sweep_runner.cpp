@@ -7,12 +7,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <Eigen/Dense>
+#include <boost/math/distributions/students_t.hpp>
 
 #include "sim/core/errors.hpp"
 #include "sim/core/report.hpp"
@@ -60,6 +65,62 @@ void check_out_dir(const fs::path& out, const std::string& sha) {
                                  old.value("name", std::string("?")), sha.substr(0, 12)));
 }
 
+/// Mean and 95% confidence interval (Student t, n - 1 degrees of freedom)
+/// over a point's replications of every column that is numeric in all of
+/// them. One row per point; columns `<key>.mean` and `<key>.ci95` (the
+/// half-width, empty with a single replication).
+std::string aggregate_csv(const Json& sj, const std::vector<std::string>& head,
+                          const std::vector<std::map<std::string, std::string>>& rows) {
+  std::vector<std::string> metrics;
+  for (size_t c = 3; c < head.size(); ++c) {
+    bool numeric = !rows.empty();
+    for (const auto& row : rows) {
+      auto it = row.find(head[c]);
+      char* end = nullptr;
+      if (it == row.end() || it->second.empty() || (std::strtod(it->second.c_str(), &end), *end != 0)) {
+        numeric = false;
+        break;
+      }
+    }
+    if (numeric) metrics.push_back(head[c]);
+  }
+  std::vector<std::string> out_head = {"point_id", "n"};
+  for (const auto& m : metrics) {
+    out_head.push_back(m + ".mean");
+    out_head.push_back(m + ".ci95");
+  }
+  std::string csv = csv_line(out_head);
+  for (const auto& p : sj["points"]) {
+    std::vector<const std::map<std::string, std::string>*> reps;
+    for (const auto& row : rows)
+      if (row.at("point_id") == p["id"].get<std::string>()) reps.push_back(&row);
+    if (reps.empty()) continue;
+    const auto n = static_cast<Eigen::Index>(reps.size());
+    Eigen::MatrixXd x(n, static_cast<Eigen::Index>(metrics.size()));
+    for (Eigen::Index r = 0; r < n; ++r)
+      for (size_t m = 0; m < metrics.size(); ++m)
+        x(r, static_cast<Eigen::Index>(m)) = std::stod(reps[static_cast<size_t>(r)]->at(metrics[m]));
+    const Eigen::RowVectorXd mean = x.colwise().mean();
+    std::vector<std::string> cells = {p["id"].get<std::string>(), std::to_string(n)};
+    const double t =
+        n > 1
+            ? boost::math::quantile(boost::math::complement(boost::math::students_t(static_cast<double>(n - 1)), 0.025))
+            : 0.0;
+    for (size_t m = 0; m < metrics.size(); ++m) {
+      const auto col = static_cast<Eigen::Index>(m);
+      cells.push_back(number_text(mean(col)));
+      if (n > 1) {
+        const double var = (x.col(col).array() - mean(col)).square().sum() / static_cast<double>(n - 1);
+        cells.push_back(number_text(t * std::sqrt(var / static_cast<double>(n))));
+      } else {
+        cells.emplace_back();
+      }
+    }
+    csv += csv_line(cells);
+  }
+  return csv;
+}
+
 /// results.csv (and failures.csv) from the run directories, in point and
 /// replication order: the same files whatever order runs finished in.
 void write_results(const fs::path& out, const Json& sj) {
@@ -99,6 +160,7 @@ void write_results(const fs::path& out, const Json& sj) {
     csv += csv_line(cells);
   }
   write_file_atomic(out / "results.csv", csv);
+  write_file_atomic(out / "aggregate.csv", aggregate_csv(sj, head, rows));
   if (!failures.empty()) {
     std::string f = csv_line({"point_id", "rep", "seed", "reason", "stderr_tail"});
     for (const auto& row : failures) f += csv_line(row);
@@ -143,6 +205,46 @@ struct Task {
   }
   std::cerr.flush();
   ::_exit(code);
+}
+
+/// A table of the points run: delivered Gb/s and drops, mean ± 95% CI.
+void print_summary(const fs::path& out, const std::vector<const SweepPoint*>& mine) {
+  std::ifstream in(out / "aggregate.csv");
+  std::string line;
+  std::getline(in, line);
+  auto split = [](const std::string& l) {
+    std::vector<std::string> cells;
+    std::stringstream ss(l);
+    for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+    if (!l.empty() && l.back() == ',') cells.emplace_back();
+    return cells;
+  };
+  const std::vector<std::string> head = split(line);
+  auto find = [&](const std::string& name) -> int {
+    for (size_t i = 0; i < head.size(); ++i)
+      if (head[i] == name) return static_cast<int>(i);
+    return -1;
+  };
+  const int g = find("throughput.delivered_gbps.mean"), d = find("packets.dropped.mean");
+  if (g < 0 || d < 0) return;
+  std::map<std::string, std::vector<std::string>> by_id;
+  while (std::getline(in, line)) {
+    auto cells = split(line);
+    if (!cells.empty()) by_id[cells[0]] = cells;
+  }
+  std::cout << fmt::format("{:<14} {:>3}  {:>17}  {:>21}  {}\n", "point", "n", "delivered Gb/s", "dropped", "values");
+  for (const auto* p : mine) {
+    auto it = by_id.find(p->id);
+    if (it == by_id.end()) continue;
+    const auto& c = it->second;
+    auto pm = [&](int mean, int prec) {
+      const double m = std::stod(c[static_cast<size_t>(mean)]);
+      const std::string& ci = c[static_cast<size_t>(mean) + 1];
+      return ci.empty() ? fmt::format("{:.{}f}", m, prec)
+                        : fmt::format("{:.{}f} ± {:.{}f}", m, prec, std::stod(ci), prec);
+    };
+    std::cout << fmt::format("{:<14} {:>3}  {:>17}  {:>21}  {}\n", p->id, c[1], pm(g, 3), pm(d, 0), p->values.dump());
+  }
 }
 
 }  // namespace
@@ -247,6 +349,7 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   write_results(opt.out, sj);
+  print_summary(opt.out, mine);
   if (failed)
     std::cerr << fmt::format("sweep: {} of {} runs failed (see {})\n", failed, total,
                              (opt.out / "failures.csv").string());

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -198,6 +199,22 @@ TEST_F(Sweeps, TheShippedCiSweepHasItsRowsAndConservationInEach) {
           << "row " << r;
     // The axis values appear as their config columns.
     EXPECT_FALSE(rows[r][col["config.ring.size"]].empty());
+  }
+  // aggregate.csv: per point, the mean and the Student-t 95% half-width over
+  // its two replications: t(0.975, 1) * s / sqrt(2) = 12.7062 * |a - b| / 2.
+  const auto agg = parse_csv(slurp(dir_ / "ci/aggregate.csv"));
+  ASSERT_EQ(agg.size(), 1u + s.points.size());
+  std::map<std::string, size_t> acol;
+  for (size_t i = 0; i < agg[0].size(); ++i) acol[agg[0][i]] = i;
+  const std::string key = "throughput.delivered_gbps";
+  for (size_t a = 1; a < agg.size(); ++a) {
+    std::vector<double> v;
+    for (size_t r = 1; r < rows.size(); ++r)
+      if (rows[r][0] == agg[a][0]) v.push_back(std::stod(rows[r][col[key]]));
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_EQ(agg[a][acol["n"]], "2");
+    EXPECT_NEAR(std::stod(agg[a][acol[key + ".mean"]]), (v[0] + v[1]) / 2, 1e-12);
+    EXPECT_NEAR(std::stod(agg[a][acol[key + ".ci95"]]), 12.706204736174698 * std::fabs(v[0] - v[1]) / 2, 1e-9);
   }
 }
 
