@@ -124,5 +124,27 @@ head -c 2000 "$SRC/scenarios/traffic/data/loopback-tcp.pcap" > "$T/cut.pcap"
 run "$BIN" trace-info "$T/cut.pcap"
 check "trace-info on a truncated capture: exit 2 naming the packet" [ "$rc" = 2 ] && grep -q "cut.pcap: packet .*: damaged record" "$T/err"
 
+# sweeps
+cat >"$T/sw.json" <<'J'
+{"name": "s", "base": "a.json", "axes": [{"key": "ring.size", "values": [256, 512]}, {"key": "traffic.rate_gbps", "values": [1, 2, 3]}]}
+J
+run "$BIN" sweep "$T/sw.json" --dry-run
+check "sweep --dry-run lists 6 points" grep -q "^6 points x 1 replications = 6 runs$" "$T/out"
+run "$BIN" sweep "$T/sw.json" --dry-run --shard 2/3
+check "sweep --dry-run --shard 2/3" grep -q "^2 points x 1 replications = 2 runs (shard 2/3 of 6 points)$" "$T/out"
+run "$BIN" sweep "$T/sw.json"
+check "sweep without --out: exit 2" [ "$rc" = 2 ]
+run "$BIN" sweep "$T/sw.json" --out "$T/swo" --shard 0/2
+check "sweep --shard 0/2: exit 2" [ "$rc" = 2 ] && [ ! -e "$T/swo" ]
+cat >"$T/swbad.json" <<'J'
+{"name": "s", "base": "a.json", "axes": [{"key": "ring.siz", "values": [256]}]}
+J
+run "$BIN" sweep "$T/swbad.json" --out "$T/swo"
+check "sweep with a bad axis: exit 2, nothing written" [ "$rc" = 2 -a ! -e "$T/swo" ] && grep -q "/axes/0/key: unknown key path" "$T/err"
+run "$BIN" sweep "$T/sw.json" --out "$T/swo" --jobs 2
+check "sweep: exit 0, 6 rows" [ "$rc" = 0 -a "$(wc -l <"$T/swo/results.csv")" = 7 ]
+check "sweep: aggregate and sweep.json" [ -s "$T/swo/aggregate.csv" -a -s "$T/swo/sweep.json" ]
+check "sweep: summary table with a row per point" [ "$(grep -c '^p' "$T/out")" = 6 ]
+
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
