@@ -144,7 +144,7 @@ check "sweep with a bad axis: exit 2, nothing written" [ "$rc" = 2 -a ! -e "$T/s
 run "$BIN" sweep "$T/sw.json" --out "$T/swo" --jobs 2
 check "sweep: exit 0, 6 rows" [ "$rc" = 0 -a "$(wc -l <"$T/swo/results.csv")" = 7 ]
 check "sweep: aggregate and sweep.json" [ -s "$T/swo/aggregate.csv" -a -s "$T/swo/sweep.json" ]
-check "sweep: summary table with a row per point" [ "$(grep -c '^p' "$T/out")" = 6 ]
+check "sweep: summary table with a row per point" [ "$(grep -cE '^p[0-9a-f]{12} ' "$T/out")" = 6 ]
 
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
