@@ -266,7 +266,7 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
   const Json sj = sweep_json(sw, opt);
   write_file_atomic(opt.out / "sweep.json", sj.dump(2) + "\n");
 
-  std::vector<Task> todo;
+  std::vector<Task> runs_left;
   size_t done_before = 0;
   for (const auto* p : mine)
     for (uint32_t r = 0; r < sw.replications; ++r) {
@@ -275,9 +275,9 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
         ++done_before;
         continue;
       }
-      todo.push_back({p, r, d});
+      runs_left.push_back({p, r, d});
     }
-  const size_t total = done_before + todo.size();
+  const size_t total = done_before + runs_left.size();
   const bool tty = ::isatty(2);
   size_t finished = done_before, failed = 0;
   const auto t0 = Clock::now();
@@ -307,9 +307,9 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
   const unsigned jobs = std::max(1u, opt.jobs);
   std::cout.flush();
   std::cerr.flush();
-  while (next < todo.size() || !running.empty()) {
-    while (running.size() < jobs && next < todo.size()) {
-      const Task& t = todo[next];
+  while (next < runs_left.size() || !running.empty()) {
+    while (running.size() < jobs && next < runs_left.size()) {
+      const Task& t = runs_left[next];
       fs::create_directories(t.dir);
       fs::remove(t.dir / "failed.json");
       const pid_t pid = ::fork();
@@ -322,7 +322,7 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
     if (pid > 0 && running.count(pid)) {
       const Running r = running[pid];
       running.erase(pid);
-      const Task& t = todo[r.task];
+      const Task& t = runs_left[r.task];
       const double secs = std::chrono::duration<double>(Clock::now() - r.start).count();
       ++finished;
       const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::exists(t.dir / "summary.json");
