@@ -198,7 +198,9 @@ const Registrar<TrafficInfo> kRegistered{TrafficInfo{
     },
     [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> {
       return std::make_unique<SyntheticSource>(ctx);
-    }}};
+    },
+    nullptr,    // nothing to read ahead: the generator cannot be damaged
+    nullptr}};  // no file to describe
 
 }  // namespace
 }  // namespace vringsim

@@ -90,7 +90,7 @@ Axis parse_axis(const Json& a, const std::string& file, const std::string& ptr, 
 
 std::string point_id(const Json& values) {
   // nlohmann keeps object keys sorted: the dump is canonical.
-  return "p" + sha256_hex(values.dump()).substr(0, 12);
+  return fmt::format("p{}", sha256_hex(values.dump()).substr(0, 12));
 }
 
 }  // namespace

@@ -87,6 +87,14 @@ void expect_sample(const std::vector<CaptureFile::Record>& r, bool nano) {
   EXPECT_EQ(r[0].header_bytes, 54u);
 }
 
+/// A frame of `len` bytes with an optional trace timestamp.
+Frame frame(uint32_t len, std::optional<double> time_s = std::nullopt) {
+  Frame f;
+  f.len_bytes = len;
+  f.time_s = time_s;
+  return f;
+}
+
 TEST_F(Traces, ClassicPcapInEitherByteOrderAndPrecision) {
   for (bool be : {false, true})
     for (bool nano : {false, true}) {
@@ -277,14 +285,14 @@ TEST(Wire, TimingModesGiveTheExpectedArrivalTimes) {
   };
   const double ser1514 = 8.0 * (1514 + 24) / 10e9;  // 1.2304 us at 10 Gb/s
   // Line rate: back to back.
-  auto lr = arrivals({}, {Frame{1514}, Frame{1514}});
+  auto lr = arrivals({}, {frame(1514), frame(1514)});
   EXPECT_NEAR(lr[0], ser1514, 1e-15);
   EXPECT_NEAR(lr[1], 2 * ser1514, 1e-15);
   // Constant 1 Gb/s: a frame every 12.304 us.
-  auto c = arrivals({"traffic.arrival=constant", "traffic.rate_gbps=1"}, {Frame{1514}, Frame{1514}});
+  auto c = arrivals({"traffic.arrival=constant", "traffic.rate_gbps=1"}, {frame(1514), frame(1514)});
   EXPECT_NEAR(c[1] - c[0], 10 * ser1514, 1e-12);
   // Trace timing, then twice as fast; a frame due before the link is free waits for it.
-  const std::vector<Frame> tr = {Frame{1514, 0.0}, Frame{1514, 100e-6}, Frame{1514, 100.5e-6}};
+  const std::vector<Frame> tr = {frame(1514, 0.0), frame(1514, 100e-6), frame(1514, 100.5e-6)};
   auto t1 = arrivals({"traffic.arrival=trace"}, tr);
   EXPECT_NEAR(t1[1], 100e-6 + ser1514, 1e-12);
   EXPECT_NEAR(t1[2], 100e-6 + 2 * ser1514, 1e-12);  // 100.5 us is before the link frees at 101.23 us
@@ -360,7 +368,7 @@ TEST(Wire, OnOffSendsBurstsAtLinkRateAndIdlesForTheDutyCycle) {
   ArrivalProcess a(Config(resolve_defaults(doc)), 1);
   const double ser = 8.0 * (1514 + 24) / 10e9;
   std::vector<double> t;
-  for (int i = 0; i < 12; ++i) t.push_back(a.next_arrival(Frame{1514}));
+  for (int i = 0; i < 12; ++i) t.push_back(a.next_arrival(frame(1514)));
   for (int b = 0; b < 3; ++b) {
     const double start = b * 4 * ser / 0.25;  // a burst of 4 frames every 16 frame times
     for (int i = 0; i < 4; ++i) EXPECT_NEAR(t[b * 4 + i], start + (i + 1) * ser, 1e-12) << b << " " << i;

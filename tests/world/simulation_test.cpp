@@ -330,8 +330,12 @@ TEST_F(Simulation, GroSuperPacketsTakeEveryPolicysLargeFramePath) {
     EXPECT_LE(u(r, "/packets/arrived"), g["packets_out"].get<uint64_t>());
     EXPECT_GT(g["frames_in"].get<uint64_t>(), 40 * g["super_packets"].get<uint64_t>());
     const auto& bpp = r.summary["buffers_per_packet"];
-    if (std::string(policy) == "mergeable") EXPECT_TRUE(bpp.contains("16") || bpp.contains("17")) << bpp.dump();
-    if (std::string(policy) == "max-buffer") EXPECT_TRUE(bpp.contains("18")) << bpp.dump();
+    if (std::string(policy) == "mergeable") {
+      EXPECT_TRUE(bpp.contains("16") || bpp.contains("17")) << bpp.dump();
+    }
+    if (std::string(policy) == "max-buffer") {
+      EXPECT_TRUE(bpp.contains("18")) << bpp.dump();
+    }
     if (std::string(policy) == "small") {  // 2008 small buffers cannot take a super-packet
       EXPECT_GT(u(r, "/drops/too_large"), 0u);
       EXPECT_LT(u(r, "/packets/delivered"), u(r, "/drops/too_large"));
