@@ -17,6 +17,7 @@ PACKAGES=(
   libfmt-dev           # formatting
   libssl-dev           # SHA-256 of scenarios (libcrypto)
   libpcap-dev          # pcap and pcapng replay
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev  # fuzz targets (scripts/fuzz.sh)
 )
 
 missing=()

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "sim/core/cost_model.hpp"
@@ -35,11 +35,16 @@ void declare_core(ParamTable& t) {
             .help("the run's name: names its output directory")
             .from("required")
             .must([](const Json& v) -> std::string {
-              static const std::regex ok("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
-              return std::regex_match(v.get<std::string>(), ok)
-                         ? ""
-                         : "must be 1..100 characters of letters, digits, '.', '_' or '-', starting with a letter "
-                           "or digit";
+              // [A-Za-z0-9][A-Za-z0-9._-]{0,99}: it names a directory.
+              const std::string n = v.get<std::string>();
+              auto ok = [](char c, bool first) {
+                return std::isalnum(static_cast<unsigned char>(c)) || (!first && (c == '.' || c == '_' || c == '-'));
+              };
+              bool good = !n.empty() && n.size() <= 100;
+              for (size_t i = 0; good && i < n.size(); ++i) good = ok(n[i], i == 0);
+              return good ? ""
+                          : "must be 1..100 characters of letters, digits, '.', '_' or '-', starting with a letter "
+                            "or digit";
             }));
   t.add(ParamSpec::string("description", "").help("free text").from("none"));
   t.add(ParamSpec::integer("seed", 1, "")
@@ -148,20 +153,25 @@ const ParamTable& param_table() {
   return table;
 }
 
+Json parse_json(const std::string& text, const std::string& source) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::exception& e) {
+    // parse_error, and out_of_range for numbers no double can hold: both read
+    // "[json.exception.<kind>.<id>] what"; keep the what.
+    std::string what = e.what();
+    const auto close = what.find("] ");
+    if (close != std::string::npos) what = what.substr(close + 2);
+    fail(source, "", "invalid JSON: " + what);
+  }
+}
+
 Json read_json_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "", "cannot open file");
   std::stringstream ss;
   ss << in.rdbuf();
-  try {
-    return Json::parse(ss.str());
-  } catch (const Json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line L, column C: ..."
-    std::string what = e.what();
-    const auto close = what.find("] ");
-    if (close != std::string::npos) what = what.substr(close + 2);
-    fail(path, "", "invalid JSON: " + what);
-  }
+  return parse_json(ss.str(), path);
 }
 
 void check_document(const Json& doc, const std::string& source) {
@@ -187,8 +197,8 @@ void apply_override(Json& doc, const std::string& assignment) {
   Json value;
   try {
     value = Json::parse(text);
-  } catch (const Json::parse_error&) {
-    value = text;  // not JSON: take it as a string
+  } catch (const Json::exception&) {
+    value = text;  // not JSON (or a number no double holds): take it as a string
   }
   const std::string err = spec->validate(value);
   if (!err.empty()) fail(source, ptr, err);

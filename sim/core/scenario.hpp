@@ -30,6 +30,8 @@ const ParamTable& param_table();
 
 /// Reads and parses a JSON file; errors name the file, line and column.
 Json read_json_file(const std::string& path);
+/// Parses JSON text; errors are InputErrors naming `source`.
+Json parse_json(const std::string& text, const std::string& source);
 
 /// Checks a scenario document (structure, types, ranges, unknown keys);
 /// throws InputError naming `source` and the JSON pointer.

@@ -61,6 +61,12 @@ TEST_F(ScenarioFiles, MalformedJsonNamesLineAndColumn) {
             "'}'; expected string literal");
 }
 
+TEST_F(ScenarioFiles, ANumberTooLargeForADoubleIsBadInputNotACrash) {
+  // Found by fuzz_scenario: nlohmann/json throws out_of_range, not parse_error.
+  EXPECT_EQ(error_of(R"({"name": "x", "seed": 1e999})"),
+            ": /: invalid JSON: number overflow parsing '1e999'");
+}
+
 TEST_F(ScenarioFiles, WrongTypeIsNamedByPointer) {
   EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": "big"}})"), R"(: /ring/size: expected an integer, got "big")");
   EXPECT_EQ(error_of(R"({"name": "x", "ring": 5})"), ": /ring: expected an object, got 5");

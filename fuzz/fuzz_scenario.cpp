@@ -1,0 +1,19 @@
+// libFuzzer target: scenario documents. Any bytes must give a loaded
+// scenario or an InputError, never a crash or another exception.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "sim/core/errors.hpp"
+#include "sim/core/scenario.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace vringsim;
+  try {
+    // The path every scenario file takes: parse, then check and resolve.
+    const Json doc = parse_json(std::string(reinterpret_cast<const char*>(data), size), "fuzz.json");
+    (void)load_scenario_doc(doc, "fuzz.json", "/nonexistent");
+  } catch (const InputError&) {
+  }
+  return 0;
+}

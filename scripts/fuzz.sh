@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (preset "fuzz": clang-14, ASan + UBSan) and
+# runs each for FUZZ_SECONDS (default 30) from the committed seed corpus,
+# printing executions per second and total executions. A crash stops with
+# the failing input saved as fuzz/crash-* (make it a regression test).
+# Longer runs: FUZZ_SECONDS=3600 bash scripts/fuzz.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${FUZZ_SECONDS:-30}
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$(nproc)" --target fuzz_scenario fuzz_sweep fuzz_pcap fuzz_csv >"${TMPDIR:-/tmp}/vringsim-fuzz-build.log" || { tail -30 "${TMPDIR:-/tmp}/vringsim-fuzz-build.log"; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for t in scenario sweep pcap csv; do
+  mkdir -p "$work/$t"
+  log="$work/$t.log"
+  if ! ./build-fuzz/fuzz_$t -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix=fuzz/crash-$t- \
+      "$work/$t" "fuzz/corpus/$t" >"$log" 2>&1; then
+    tail -40 "$log"
+    echo "fuzz_$t: FAILED (input saved as fuzz/crash-$t-*)"
+    exit 1
+  fi
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$')
+  echo "fuzz_$t: ${execs} executions in ${seconds} s (${rate}/s), no crash"
+done
