@@ -20,6 +20,9 @@ namespace {
 
 constexpr double kMinFrame = 14;         // an Ethernet header alone
 constexpr double kMaxFrame = kFrame64k;  // a 64 KiB GSO super-packet
+// The simple IMIX: 64, 594 and 1518-byte frames 7:4:1, less the 4-byte FCS.
+const std::vector<double> kImixLens = {60, 590, 1514};
+const std::vector<double> kImixWeights = {7, 4, 1};
 
 class SyntheticSource : public TrafficSource {
  public:
@@ -40,8 +43,7 @@ class SyntheticSource : public TrafficSource {
       hi_ = static_cast<uint32_t>(cfg.integer(prefix + "max_len_bytes"));
       if (lo_ > hi_) throw InputError(fmt::format("{}/min_len_bytes: {} is above max_len_bytes ({})", ptr, lo_, hi_));
     } else if (dist == "imix") {
-      // The simple IMIX: 64, 594 and 1518-byte frames 7:4:1, less the FCS.
-      set_weighted({60, 590, 1514}, {7, 4, 1}, ptr);
+      set_weighted(kImixLens, kImixWeights, ptr);
     } else if (dist == "bimodal") {
       const double p = cfg.number(prefix + "large_fraction");
       set_weighted({cfg.number(prefix + "small_len_bytes"), cfg.number(prefix + "large_len_bytes")}, {1 - p, p}, ptr);
@@ -162,11 +164,11 @@ const Registrar<TrafficInfo> kRegistered{TrafficInfo{
                 .range(kMinFrame, kMaxFrame)
                 .help("largest frame for length = uniform")
                 .from("1514: the MTU frame"));
-      t.add(ParamSpec::number_list(p + "lens_bytes", {60, 590, 1514}, "bytes")
+      t.add(ParamSpec::number_list(p + "lens_bytes", kImixLens, "bytes")
                 .range(kMinFrame, kMaxFrame)
                 .help("frame lengths for length = weighted")
                 .from("IMIX 64/594/1518 less the 4-byte FCS"));
-      t.add(ParamSpec::number_list(p + "weights", {7, 4, 1}, "")
+      t.add(ParamSpec::number_list(p + "weights", kImixWeights, "")
                 .range(0, 1e12)
                 .help("relative weight of each of lens_bytes")
                 .from("IMIX 7:4:1"));
