@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include <filesystem>
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <set>
@@ -18,8 +18,8 @@
 #include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
 #include "sim/core/scenario.hpp"
-#include "sim/core/traffic.hpp"
 #include "sim/core/sweep.hpp"
+#include "sim/core/traffic.hpp"
 #include "sim/world/runner.hpp"
 #include "sim/world/sweep_runner.hpp"
 #include "sim/world/world.hpp"
@@ -60,10 +60,12 @@ int cmd_run(const RunArgs& a) {
                                    f, s.name, it->second));
     names.emplace(s.name, f);
   }
-  if (!a.out.empty() && fs::exists(a.out) && !fs::is_directory(a.out))
-    throw InputError(fmt::format("{}: --out: exists and is not a directory", a.out));
-  if (!a.trace.empty() && fs::is_directory(a.trace))
-    throw InputError(fmt::format("{}: --trace: is a directory, expected a file name", a.trace));
+  if (!a.out.empty()) check_output_dir(a.out, "--out");
+  if (!a.trace.empty()) {
+    if (fs::is_directory(a.trace))
+      throw InputError(fmt::format("{}: --trace: is a directory, expected a file name", a.trace));
+    check_output_dir(fs::path(a.trace).parent_path(), "--trace");
+  }
 
   std::vector<std::unique_ptr<ReportWriter>> writers;
   for (const WriterInfo* w : Registry<WriterInfo>::instance().all()) writers.push_back(w->create());
@@ -223,7 +225,8 @@ int main(int argc, char** argv) {
     if (policies->parsed()) return cmd_policies();
     if (trace_info->parsed()) return cmd_trace_info(trace_file, trace_json);
     if (sweep->parsed()) {
-      if (sweep_out.empty() && !sweep_opt.dry_run) throw InputError("sweep: --out DIR is required (except with --dry-run)");
+      if (sweep_out.empty() && !sweep_opt.dry_run)
+        throw InputError("sweep: --out DIR is required (except with --dry-run)");
       if (!sweep_shard.empty()) sweep_opt.shard = parse_shard(sweep_shard);
       sweep_opt.out = sweep_out;
       return run_sweep(load_sweep(sweep_file, sweep_sets), sweep_opt);

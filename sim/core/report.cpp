@@ -9,6 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "sim/core/errors.hpp"
+
 namespace vringsim {
 
 Json to_json(const RunResult& r) {
@@ -95,6 +97,15 @@ std::string csv_line(const std::vector<std::string>& cells) {
   }
   line += '\n';
   return line;
+}
+
+void check_output_dir(const std::filesystem::path& dir, const std::string& what) {
+  for (std::filesystem::path p = dir; !p.empty(); p = p.parent_path()) {
+    std::error_code ec;
+    if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
+      throw InputError(fmt::format("{}: {}: {} is not a directory", dir.string(), what, p.string()));
+    if (p == p.parent_path()) break;  // the root
+  }
 }
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& content) {

@@ -55,6 +55,11 @@ std::string csv_line(const std::vector<std::string>& cells);
 /// Number text used in every CSV: integers as integers, others shortest round-trip.
 std::string number_text(double v);
 
+/// Bad input (InputError, exit 2) unless `dir` and every directory above it
+/// either exist as directories or do not exist yet; `what` names the option.
+/// Called before anything runs, so a bad path never costs a run.
+void check_output_dir(const std::filesystem::path& dir, const std::string& what);
+
 /// Writes `content` to a temporary file beside `path`, then renames it over
 /// `path`: readers never see a half-written file. Throws std::runtime_error
 /// naming the path on failure.

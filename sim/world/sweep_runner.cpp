@@ -55,8 +55,7 @@ Json sweep_json(const Sweep& sw, const SweepOptions& opt) {
 
 /// DIR/sweep.json must be absent or describe the same sweep.
 void check_out_dir(const fs::path& out, const std::string& sha) {
-  if (fs::exists(out) && !fs::is_directory(out))
-    throw InputError(fmt::format("{}: --out: exists and is not a directory", out.string()));
+  check_output_dir(out, "--out");
   const fs::path sj = out / "sweep.json";
   if (!fs::exists(sj)) return;
   const Json old = read_json_file(sj.string());

@@ -97,6 +97,10 @@ check "duplicate names: message names both" grep -q "is also the name of" "$T/er
 touch "$T/file"
 run "$BIN" run "$T/a.json" --out "$T/file"
 check "--out is a file: exit 2" [ "$rc" = 2 ]
+run "$BIN" run "$T/a.json" --out "$T/file/sub"
+check "--out under a file: exit 2 before running" [ "$rc" = 2 -a -z "$out" ] && grep -q "is not a directory" "$T/err"
+run "$BIN" run "$T/a.json" --trace "$T/file/trace.csv"
+check "--trace under a file: exit 2 before running" [ "$rc" = 2 -a -z "$out" ]
 run "$BIN" run "$T/a.json" --set ring.siz=4
 check "--set unknown key: exit 2 with suggestion" [ "$rc" = 2 -a "$err" = "--set ring.siz=4: /ring/siz: unknown key (did you mean ring.size?)" ]
 run "$BIN" run "$T/a.json" --set policy.name=huge
@@ -128,6 +132,8 @@ check "trace-info on a truncated capture: exit 2 naming the packet" [ "$rc" = 2 
 cat >"$T/sw.json" <<'J'
 {"name": "s", "base": "a.json", "axes": [{"key": "ring.size", "values": [256, 512]}, {"key": "traffic.rate_gbps", "values": [1, 2, 3]}]}
 J
+run "$BIN" sweep "$T/sw.json" --out "$T/file/sub"
+check "sweep --out under a file: exit 2" [ "$rc" = 2 ] && grep -q "is not a directory" "$T/err"
 run "$BIN" sweep "$T/sw.json" --dry-run
 check "sweep --dry-run lists 6 points" grep -q "^6 points x 1 replications = 6 runs$" "$T/out"
 run "$BIN" sweep "$T/sw.json" --dry-run --shard 2/3
