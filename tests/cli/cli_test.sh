@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The command line end to end: exit codes, outputs, errors (CONTRACT.md).
-# Usage: cli_test.sh VRINGSIM SOURCE_DIR
+# Usage: cli_test.sh VRINGSIM SOURCE_DIR FAIL_FSYNC_SHIM
 set -u
 BIN=$1
 SRC=$2
+SHIM=$3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fails=0
@@ -108,6 +109,17 @@ check "--set unknown policy: exit 2" [ "$rc" = 2 ]
 printf '{"name": "x",\n "ring": }' >"$T/broken.json"
 run "$BIN" run "$T/broken.json"
 check "malformed JSON: line and column" [ "$rc" = 2 ] && grep -q "broken.json: /: invalid JSON: parse error at line 2" "$T/err"
+
+# A write that fails midway (the 3rd file's fsync): clear error, exit
+# non-zero, the files written before intact, nothing half-written.
+ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$SHIM" FAIL_FSYNC_AFTER=2 \
+  "$BIN" run "$T/a.json" "$T/b.json" --out "$T/wf" >"$T/out" 2>"$T/err"
+rc=$?
+check "failed write: exit 1" [ "$rc" = 1 ]
+check "failed write: the message names the file" grep -q "$T/wf/b/summary.json: write failed: Input/output error" "$T/err"
+check "failed write: earlier results intact" cmp -s "$T/wf/a/summary.json" "$T/o1/a/summary.json"
+check "failed write: earlier time series intact" cmp -s "$T/wf/a/timeseries.csv" "$T/o1/a/timeseries.csv"
+check "failed write: nothing half-written" [ ! -e "$T/wf/b/summary.json" -a -z "$(find "$T/wf" -name '*.tmp.*')" ]
 
 # --trace: per-event CSV, bounded.
 run "$BIN" run "$T/a.json" --trace "$T/trace.csv" --trace-limit 50
