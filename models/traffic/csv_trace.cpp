@@ -8,7 +8,6 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
-#include <iostream>
 
 #include "models/traffic/pass_clock.hpp"
 #include "models/traffic/trace_stats.hpp"
@@ -172,9 +171,7 @@ void validate(const TrafficContext& ctx) {
   while (r.next()) {
   }
   if (r.rows() == 0) throw InputError(fmt::format("{}: no rows to replay", trace_file(ctx).string()));
-  if (r.nonmonotonic())
-    std::cerr << fmt::format("{}: warning: {} timestamps go backwards; replaying in file order\n",
-                             trace_file(ctx).string(), r.nonmonotonic());
+  warn_backward_timestamps(trace_file(ctx), r.nonmonotonic());
 }
 
 std::optional<Json> describe(const std::filesystem::path& file) {

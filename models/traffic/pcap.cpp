@@ -4,8 +4,6 @@
 // ignore it and send at link rate, a constant rate or Poisson.
 #include <fmt/format.h>
 
-#include <iostream>
-
 #include "models/traffic/capture_file.hpp"
 #include "models/traffic/pass_clock.hpp"
 #include "models/traffic/trace_stats.hpp"
@@ -107,9 +105,7 @@ void validate(const TrafficContext& ctx) {
   if (selected == 0)
     throw InputError(fmt::format("{}: no packet to replay: {} records, {} filtered out, start_packet {}",
                                  opt.file.string(), f.records_read(), f.filtered_out(), opt.start_packet));
-  if (f.nonmonotonic())
-    std::cerr << fmt::format("{}: warning: {} timestamps go backwards; replaying in file order\n", opt.file.string(),
-                             f.nonmonotonic());
+  warn_backward_timestamps(opt.file, f.nonmonotonic());
 }
 
 std::optional<Json> describe(const std::filesystem::path& file) {

@@ -198,9 +198,7 @@ const Registrar<TrafficInfo> kRegistered{TrafficInfo{
                       "first frame of a super-packet")
                 .from("14 + 20 + 32: Ethernet, IPv4, TCP with timestamps (Linux's default)"));
     },
-    [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> {
-      return std::make_unique<SyntheticSource>(ctx);
-    },
+    [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> { return std::make_unique<SyntheticSource>(ctx); },
     nullptr,    // nothing to read ahead: the generator cannot be damaged
     nullptr}};  // no file to describe
 

@@ -1,8 +1,17 @@
 #include "models/traffic/trace_stats.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
+#include <iostream>
 
 namespace vringsim {
+
+void warn_backward_timestamps(const std::filesystem::path& file, uint64_t count) {
+  if (count)
+    std::cerr << fmt::format("{}: warning: {} timestamps go backwards; replaying in file order\n", file.string(),
+                             count);
+}
 
 uint32_t TraceStats::quantile(double q) const {
   // Nearest rank, as for latencies.

@@ -4,12 +4,17 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <vector>
 
 #include "sim/core/params.hpp"
 #include "sim/core/traffic.hpp"
 
 namespace vringsim {
+
+/// The one warning a trace with backward timestamps gets (replay keeps file
+/// order; the count is in the run's summary). Nothing when `count` is 0.
+void warn_backward_timestamps(const std::filesystem::path& file, uint64_t count);
 
 class TraceStats {
  public:

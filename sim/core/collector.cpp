@@ -130,14 +130,8 @@ void Collector::on_event(const Event& e) {
       if (stall_begin_ >= 0) stall_time_ += clipped_span(stall_begin_, e.time, warmup_, e.time);
       stall_begin_ = -1;
       break;
-    case EventKind::HostBusy:
-      host_busy_ += clipped_span(std::max(e.time, host_covered_), e.until, warmup_, 1e300);
-      host_covered_ = std::max(host_covered_, e.until);
-      break;
-    case EventKind::GuestBusy:
-      guest_busy_ += clipped_span(std::max(e.time, guest_covered_), e.until, warmup_, 1e300);
-      guest_covered_ = std::max(guest_covered_, e.until);
-      break;
+    case EventKind::HostBusy: host_busy_.add(e.time, e.until, warmup_); break;
+    case EventKind::GuestBusy: guest_busy_.add(e.time, e.until, warmup_); break;
     case EventKind::RefillFailed:
       if (measured(e.time)) ++refill_failures_;
       break;
@@ -177,8 +171,8 @@ Json Collector::summary(double end) const {
   j["latency_us"]["mean"] = latency_.mean_us();
   j["buffers_per_packet"] = Json::object();
   for (const auto& [n, c] : buffers_per_packet_) j["buffers_per_packet"][std::to_string(n)] = c;
-  j["cpu"]["host_utilization"] = frac(host_busy_);
-  j["cpu"]["guest_utilization"] = frac(guest_busy_);
+  j["cpu"]["host_utilization"] = frac(host_busy_.busy);
+  j["cpu"]["guest_utilization"] = frac(guest_busy_.busy);
   j["notifications"]["kicks"] = kicks_;
   j["notifications"]["kicks_suppressed"] = kicks_suppressed_;
   j["notifications"]["interrupts"] = interrupts_;

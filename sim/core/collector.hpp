@@ -95,10 +95,17 @@ class Collector : public Observer {
   uint64_t stalls_ = 0;
   double stall_begin_ = -1;
   double stall_time_ = 0;
-  double host_busy_ = 0, guest_busy_ = 0;
-  // Busy spans arrive in order of their start; counting only what lies past
-  // the latest end seen so far makes the total the union of the spans.
-  double host_covered_ = 0, guest_covered_ = 0;
+  /// Busy time of one CPU inside the measured window. Spans arrive in order
+  /// of their start; counting only what lies past the latest end seen so far
+  /// makes the total the union of the spans (overlaps count once).
+  struct BusyUnion {
+    double busy = 0, covered = 0;
+    void add(double start, double end, double window_start) {
+      busy += clipped_span(std::max(start, covered), end, window_start, 1e300);
+      covered = std::max(covered, end);
+    }
+  };
+  BusyUnion host_busy_, guest_busy_;
   uint64_t refill_failures_ = 0;
 };
 
