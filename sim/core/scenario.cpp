@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "sim/core/cost_model.hpp"
@@ -153,9 +154,67 @@ const ParamTable& param_table() {
   return table;
 }
 
+namespace {
+/// RFC 6901: "~" becomes "~0" and "/" becomes "~1" inside a pointer token.
+std::string escape_pointer_token(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+}  // namespace
+
 Json parse_json(const std::string& text, const std::string& source) {
+  // JSON allows a key twice in one object and nlohmann keeps the last one:
+  // a scenario that sets ring.size twice would silently run with the second.
+  // Refuse it, naming the key's JSON pointer.
+  struct Frame {
+    bool array = false;
+    size_t index = 0;
+    std::string key;  ///< the key being read (objects)
+    std::set<std::string> keys;
+  };
+  std::vector<Frame> stack;
+  auto pointer = [&stack](size_t depth) {
+    std::string p;
+    for (size_t i = 0; i < depth && i < stack.size(); ++i) {
+      p += '/';
+      p += stack[i].array ? std::to_string(stack[i].index) : escape_pointer_token(stack[i].key);
+    }
+    return p;
+  };
+  auto element_done = [&stack] {
+    if (!stack.empty() && stack.back().array) ++stack.back().index;
+  };
+  const Json::parser_callback_t check_keys = [&](int, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        stack.push_back({event == Json::parse_event_t::array_start, 0, {}, {}});
+        break;
+      case Json::parse_event_t::key: {
+        Frame& f = stack.back();
+        f.key = parsed.get<std::string>();
+        if (!f.keys.insert(f.key).second) fail(source, pointer(stack.size()), "key appears twice in one object");
+        break;
+      }
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        stack.pop_back();
+        element_done();
+        break;
+      case Json::parse_event_t::value: element_done(); break;
+    }
+    return true;
+  };
   try {
-    return Json::parse(text);
+    return Json::parse(text, check_keys);
   } catch (const Json::exception& e) {
     // parse_error, and out_of_range for numbers no double can hold: both read
     // "[json.exception.<kind>.<id>] what"; keep the what.

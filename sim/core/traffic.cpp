@@ -1,12 +1,22 @@
 #include "sim/core/traffic.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+
+#include "sim/core/errors.hpp"
 
 namespace vringsim {
 
 std::filesystem::path TrafficContext::path(const std::string& key) const {
-  const std::filesystem::path p(cfg.string(key));
-  return p.is_absolute() ? p : base_dir / p;
+  const std::filesystem::path given(cfg.string(key));
+  const std::filesystem::path p = given.is_absolute() ? given : base_dir / given;
+  // A missing data file is a mistake in the scenario: name the key.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(p, ec))
+    throw InputError(fmt::format("{}: {} {}", key_to_pointer(key), p.string(),
+                                 std::filesystem::exists(p, ec) ? "is not a regular file" : "does not exist"));
+  return p;
 }
 
 void ArrivalProcess::declare(ParamTable& t) {

@@ -67,6 +67,19 @@ TEST_F(ScenarioFiles, ANumberTooLargeForADoubleIsBadInputNotACrash) {
             ": /: invalid JSON: number overflow parsing '1e999'");
 }
 
+TEST_F(ScenarioFiles, AKeyGivenTwiceIsRefusedNotSilentlyOverwritten) {
+  // nlohmann/json keeps the last of two equal keys: ring.size would have been 512.
+  EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 256, "size": 512}})"),
+            ": /ring/size: key appears twice in one object");
+  EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 256}, "ring": {"size": 512}})"),
+            ": /ring: key appears twice in one object");
+  // Pointers count array elements and escape "/" and "~".
+  EXPECT_EQ(error_of(R"({"a": [1, {"b": 1}, {"c/~": 1, "c/~": 2}]})"),
+            ": /a/2/c~1~0: key appears twice in one object");
+  // Equal keys in different objects are fine.
+  EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 256}, "host": {"burst_packets": 8}, "guest": {"napi_budget": 8}})"), "");
+}
+
 TEST_F(ScenarioFiles, WrongTypeIsNamedByPointer) {
   EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": "big"}})"), R"(: /ring/size: expected an integer, got "big")");
   EXPECT_EQ(error_of(R"({"name": "x", "ring": 5})"), ": /ring: expected an object, got 5");
