@@ -38,6 +38,7 @@ struct RunArgs {
   std::vector<std::string> sets;
   std::string trace;
   uint64_t trace_limit = 100000;
+  bool check = false;
 };
 
 std::string trace_path_for(const std::string& trace, const std::string& name, bool several) {
@@ -76,6 +77,7 @@ int cmd_run(const RunArgs& a) {
     RunOptions opt;
     if (!a.trace.empty()) opt.trace_path = trace_path_for(a.trace, s.name, scenarios.size() > 1);
     opt.trace_limit = a.trace_limit;
+    opt.check = a.check;
     RunOutcome o = run_in_child(s, opt);
     if (o.exit_code != 0) {
       code = std::max(code, o.exit_code == kExitInternal ? kExitInternal : kExitFailed);
@@ -175,6 +177,8 @@ int main(int argc, char** argv) {
   run->add_option("--trace", run_args.trace,
                   "write a per-event CSV here (one file per run: FILE.<name>.csv if several)");
   run->add_option("--trace-limit", run_args.trace_limit, "at most this many trace rows")->capture_default_str();
+  run->add_flag("--check", run_args.check,
+                "verify the whole descriptor state (a Boost.Graph of the chains) after every event; slow");
 
   std::vector<std::string> validate_files, validate_sets;
   auto* validate = app.add_subcommand("validate", "check scenario files, run nothing");

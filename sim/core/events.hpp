@@ -10,14 +10,22 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <queue>
 #include <vector>
 
 namespace vringsim {
 
-enum class DropReason : uint8_t { TapFull = 0, TooLarge = 1 };
-inline constexpr int kDropReasons = 2;
-inline const char* drop_reason_name(DropReason r) { return r == DropReason::TapFull ? "tap_full" : "too_large"; }
+enum class DropReason : uint8_t { TapFull = 0, TooLarge = 1, DeviceBroken = 2 };
+inline constexpr int kDropReasons = 3;
+inline const char* drop_reason_name(DropReason r) {
+  switch (r) {
+    case DropReason::TapFull: return "tap_full";
+    case DropReason::TooLarge: return "too_large";
+    case DropReason::DeviceBroken: return "device_broken";
+  }
+  return "?";
+}
 
 /// A frame in flight through the model.
 struct Packet {
@@ -40,6 +48,9 @@ enum class EventKind : uint8_t {
   HostBusy,      ///< host CPU busy from time to `until`
   GuestBusy,     ///< guest CPU busy from time to `until`
   RefillFailed,  ///< a page allocation failed during refill
+  BadChain,      ///< the device found a faulty chain at the front of the avail ring: reason = ChainFault, head
+  DeviceBroken,  ///< the device marked itself broken (needs reset) and stopped using the ring
+  RxError,       ///< the guest got a buffer back with fewer bytes than a header (rx_length_errors)
 };
 
 struct Event {
@@ -64,7 +75,13 @@ class Observer {
 class EventBus {
  public:
   void subscribe(Observer* o) { observers_.push_back(o); }
-  void emit(const Event& e) { heap_.push({e, seq_++}); }
+  void emit(const Event& e) {
+    heap_.push({e, seq_++});
+    if (after_emit_) after_emit_();
+  }
+  /// Called after every emission, when the state that caused the event is in
+  /// place (the --check mode verifies the whole descriptor state there).
+  void set_after_emit(std::function<void()> fn) { after_emit_ = std::move(fn); }
   /// Dispatches, in (time, emission order), every event stamped at or before `safe_time`.
   void advance(double safe_time) {
     while (!heap_.empty() && heap_.top().event.time <= safe_time) {
@@ -86,6 +103,7 @@ class EventBus {
   std::priority_queue<Queued, std::vector<Queued>, std::greater<>> heap_;
   std::vector<Observer*> observers_;
   uint64_t seq_ = 0;
+  std::function<void()> after_emit_;
 };
 
 }  // namespace vringsim

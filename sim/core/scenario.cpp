@@ -11,6 +11,7 @@
 
 #include "sim/core/cost_model.hpp"
 #include "sim/core/errors.hpp"
+#include "sim/core/faults.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/traffic.hpp"
@@ -95,6 +96,15 @@ void declare_core(ParamTable& t) {
             .help("frames the host actor serves per simulation step; a granularity of the simulation, not of the "
                   "model: results are identical for any value (tested)")
             .from("VHOST_NET_BATCH = 64, drivers/vhost/net.c, as a convenient size"));
+  t.add(ParamSpec::string("host.on_bad_chain", "broken", {"broken", "drop"})
+            .help("what the device does with a faulty descriptor chain: broken: mark itself broken (needs "
+                  "reset) and stop using the ring; drop: skip the chain and return it unused (length 0)")
+            .from("broken: QEMU virtio_error() on every check in virtqueue_split_pop"));
+  t.add(ParamSpec::integer("host.max_chain_descriptors", 1024, "descriptors")
+            .range(1, kMaxQueueSize)
+            .help("longest chain the device accepts (and never more than the ring size)")
+            .from("VIRTQUEUE_MAX_SIZE = 1024, QEMU include/hw/virtio/virtio.h"));
+  FaultPlan::declare(t);
   t.add(ParamSpec::integer("guest.napi_budget", 64, "packets")
             .range(1, 1000000)
             .help("packets one NAPI poll may process")

@@ -1,5 +1,6 @@
 #include "sim/core/virtqueue.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "sim/core/errors.hpp"
@@ -7,6 +8,16 @@
 namespace vringsim {
 
 namespace {
+/// A fresh stamp for the scratch arrays (so no O(size) clearing per check).
+uint32_t next_stamp(uint32_t& stamp, std::vector<uint32_t>& a, std::vector<uint32_t>& b) {
+  if (++stamp == 0) {
+    std::fill(a.begin(), a.end(), 0);
+    std::fill(b.begin(), b.end(), 0);
+    stamp = 1;
+  }
+  return stamp;
+}
+
 const char* state_name(DescState s) {
   switch (s) {
     case DescState::Free: return "free";
@@ -18,6 +29,26 @@ const char* state_name(DescState s) {
 }
 }  // namespace
 
+const char* chain_fault_name(ChainFault f) {
+  switch (f) {
+    case ChainFault::None: return "none";
+    case ChainFault::HeadOutOfRange: return "head_out_of_range";
+    case ChainFault::HeadInFlight: return "head_in_flight";
+    case ChainFault::Loop: return "loop";
+    case ChainFault::TooLong: return "too_long";
+    case ChainFault::NextOutOfRange: return "next_out_of_range";
+    case ChainFault::ZeroLength: return "zero_length";
+    case ChainFault::ReadOnly: return "read_only";
+  }
+  return "?";
+}
+
+std::optional<ChainFault> chain_fault_from_name(std::string_view name) {
+  for (int k = 1; k < kChainFaults; ++k)
+    if (name == chain_fault_name(static_cast<ChainFault>(k))) return static_cast<ChainFault>(k);
+  return std::nullopt;
+}
+
 VirtQueue::VirtQueue(uint32_t num)
     : num_(num),
       desc_(num),
@@ -25,7 +56,12 @@ VirtQueue::VirtQueue(uint32_t num)
       num_free_(num),
       avail_ring_(num, 0),
       used_ring_(num),
-      device_head_(num, 0) {
+      device_head_(num, 0),
+      avail_head_(num, 0),
+      tampered_(num, 0),
+      shadow_(num),
+      seen_stamp_(num, 0),
+      head_stamp_(num, 0) {
   if (!is_valid_queue_size(num))
     throw InvariantError("virtqueue size " + std::to_string(num) + " is not a power of two in 1..32768");
   // The free list threads through desc.next, as in Linux's vring_new_virtqueue.
@@ -44,10 +80,14 @@ void VirtQueue::set_state(uint16_t i, DescState from, DescState to) {
 
 std::optional<uint16_t> VirtQueue::add_inbuf(std::span<const BufferSeg> segs) {
   if (segs.empty() || segs.size() > num_free_) return std::nullopt;
+  // Only stray entries (fault injection) can fill the avail ring before the
+  // free list runs out; the driver never overruns entries the device has not read.
+  if (static_cast<uint16_t>(avail_shadow_ - last_avail_idx_) >= num_) return std::nullopt;
   const uint16_t head = free_head_;
   uint16_t i = head;
   for (size_t k = 0; k < segs.size(); ++k) {
     set_state(i, DescState::Free, DescState::Posted);
+    tampered_[i] = 0;  // written afresh: the device sees what the driver wrote
     Descriptor& d = desc_[i];
     d.addr = segs[k].addr;
     d.len = segs[k].len;
@@ -58,6 +98,7 @@ std::optional<uint16_t> VirtQueue::add_inbuf(std::span<const BufferSeg> segs) {
   num_free_ -= static_cast<uint32_t>(segs.size());
   avail_ring_[ring_slot(avail_shadow_)] = head;
   ++avail_shadow_;
+  avail_head_[head] = 1;
   return head;
 }
 
@@ -88,16 +129,17 @@ std::optional<UsedElem> VirtQueue::get_buf() {
   return e;
 }
 
-uint64_t VirtQueue::avail_bytes_upto(uint64_t need) const {
+uint64_t VirtQueue::avail_bytes_upto(uint64_t need, uint32_t max_descriptors) const {
   uint64_t total = 0;
+  const uint32_t stamp = next_stamp(stamp_, head_stamp_, seen_stamp_);
   for (uint16_t idx = last_avail_idx_; idx != avail_idx_ && total < need; ++idx) {
-    uint16_t i = avail_ring_[ring_slot(idx)];
-    uint32_t n = 0;
-    while (true) {
-      if (desc_[i].flags & kVringDescFWrite) total += desc_[i].len;
-      if (!(desc_[i].flags & kVringDescFNext) || ++n > num_) break;
-      i = desc_[i].next;
-    }
+    const uint16_t head = avail_ring_[ring_slot(idx)];
+    // A chain named twice (a double add) is counted once.
+    if (head < num_ && head_stamp_[head] == stamp) continue;
+    uint64_t bytes = 0;
+    if (check_chain(head, max_descriptors, &bytes) != ChainFault::None) continue;
+    head_stamp_[head] = stamp;
+    total += bytes;
   }
   return total;
 }
@@ -105,13 +147,88 @@ uint64_t VirtQueue::avail_bytes_upto(uint64_t need) const {
 uint64_t VirtQueue::next_chain_bytes() const {
   if (avail_pending() == 0) return 0;
   uint64_t total = 0;
-  uint16_t i = avail_ring_[ring_slot(last_avail_idx_)];
-  for (uint32_t n = 0; n <= num_; ++n) {
-    if (desc_[i].flags & kVringDescFWrite) total += desc_[i].len;
-    if (!(desc_[i].flags & kVringDescFNext)) break;
-    i = desc_[i].next;
-  }
+  if (check_chain(avail_ring_[ring_slot(last_avail_idx_)], kMaxQueueSize, &total) != ChainFault::None) return 0;
   return total;
+}
+
+ChainFault VirtQueue::check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const {
+  if (head >= num_) return ChainFault::HeadOutOfRange;
+  if (!is_available_head(head)) return ChainFault::HeadInFlight;
+  const uint32_t stamp = next_stamp(stamp_, seen_stamp_, head_stamp_);
+  const uint32_t limit = std::min(max_descriptors, num_);
+  uint16_t i = head;
+  uint64_t total = 0;
+  for (uint32_t n = 1;; ++n) {
+    if (seen_stamp_[i] == stamp) return ChainFault::Loop;
+    seen_stamp_[i] = stamp;
+    if (n > limit) return ChainFault::TooLong;
+    const Descriptor& d = shared_desc(i);
+    if (!(d.flags & kVringDescFWrite)) return ChainFault::ReadOnly;
+    if (d.len == 0) return ChainFault::ZeroLength;
+    total += d.len;
+    if (!(d.flags & kVringDescFNext)) break;
+    if (d.next >= num_) return ChainFault::NextOutOfRange;
+    i = d.next;
+  }
+  if (bytes) *bytes = total;
+  return ChainFault::None;
+}
+
+ChainFault VirtQueue::check_next_chain(uint32_t max_descriptors) const {
+  if (avail_pending() == 0) return ChainFault::None;
+  return check_chain(avail_ring_[ring_slot(last_avail_idx_)], max_descriptors, nullptr);
+}
+
+std::optional<uint16_t> VirtQueue::discard_avail() {
+  ensure(avail_pending() > 0, "device discarded from an empty avail ring");
+  const uint16_t head = avail_ring_[ring_slot(last_avail_idx_)];
+  if (!is_available_head(head)) {
+    ensure(strays_ > 0, "a stray avail entry that was never added");
+    ++last_avail_idx_;
+    --strays_;
+    return std::nullopt;
+  }
+  pop_avail();  // the driver's own record of the chain says which descriptors it holds
+  return head;
+}
+
+void VirtQueue::tamper(uint16_t head, ChainFault kind) {
+  ensure(head < num_ && state_[head] == DescState::Posted, "tampering with a chain that is not posted");
+  uint16_t tail = head;
+  for (uint32_t n = 0; desc_[tail].flags & kVringDescFNext; ++n) {
+    ensure(n < num_, "descriptor chain loops");
+    tail = desc_[tail].next;
+  }
+  auto touch = [&](uint16_t i) -> Descriptor& {
+    if (!tampered_[i]) shadow_[i] = desc_[i];
+    tampered_[i] = 1;
+    return shadow_[i];
+  };
+  switch (kind) {
+    case ChainFault::Loop: {
+      Descriptor& d = touch(tail);
+      d.flags |= kVringDescFNext;
+      d.next = head;
+      break;
+    }
+    case ChainFault::NextOutOfRange: {
+      Descriptor& d = touch(tail);
+      d.flags |= kVringDescFNext;
+      d.next = 0xffff;  // past any table: sizes stop at 32768
+      break;
+    }
+    case ChainFault::ZeroLength: touch(head).len = 0; break;
+    case ChainFault::ReadOnly: touch(head).flags &= static_cast<uint16_t>(~kVringDescFWrite); break;
+    default: throw InvariantError(std::string("cannot tamper a chain into ") + chain_fault_name(kind));
+  }
+}
+
+bool VirtQueue::add_stray_avail(uint16_t head) {
+  if (static_cast<uint16_t>(avail_shadow_ - last_avail_idx_) >= num_) return false;
+  avail_ring_[ring_slot(avail_shadow_)] = head;
+  ++avail_shadow_;
+  ++strays_;
+  return true;
 }
 
 uint16_t VirtQueue::pop_avail(std::vector<BufferSeg>* segs) {
@@ -130,6 +247,7 @@ uint16_t VirtQueue::pop_avail(std::vector<BufferSeg>* segs) {
     i = desc_[i].next;
   }
   device_head_[head] = 1;
+  avail_head_[head] = 0;
   return head;
 }
 
@@ -181,8 +299,17 @@ void VirtQueue::check_invariants() const {
     f = desc_[f].next;
   }
   // posted chains: avail entries not yet taken, published or not
-  for (uint16_t idx = last_avail_idx_; idx != avail_shadow_; ++idx)
-    walk_chain(avail_ring_[ring_slot(idx)], DescState::Posted, "avail ring");
+  // (an entry naming no chain of its own is a stray a faulty driver added)
+  uint32_t strays = 0;
+  for (uint16_t idx = last_avail_idx_; idx != avail_shadow_; ++idx) {
+    const uint16_t head = avail_ring_[ring_slot(idx)];
+    if (head < num_ && avail_head_[head] && !seen[head])
+      walk_chain(head, DescState::Posted, "avail ring");
+    else
+      ++strays;
+  }
+  ensure(strays == strays_, "avail ring holds " + std::to_string(strays) + " entries naming no posted chain, " +
+                                std::to_string(strays_) + " were added as strays");
   // chains held by the device; written-unflushed used entries are still held
   for (uint32_t h = 0; h < num_; ++h)
     if (device_head_[h]) walk_chain(static_cast<uint16_t>(h), DescState::Device, "device");

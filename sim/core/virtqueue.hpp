@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace vringsim {
@@ -63,6 +64,24 @@ struct BufferSeg {
 
 enum class DescState : uint8_t { Free, Posted, Device, Used };
 
+/// What a device can find wrong with the chain an avail entry names, in the
+/// order it checks (QEMU virtqueue_split_pop / virtqueue_split_read_next_desc,
+/// Linux vhost_get_vq_desc; virtio 1.x 2.7.5.1-2.7.5.3).
+enum class ChainFault : uint8_t {
+  None,
+  HeadOutOfRange,  ///< the avail entry names a descriptor past the table ("Guest says index %u is available")
+  HeadInFlight,    ///< the head names a chain the device holds or already returned (a double add)
+  Loop,            ///< the walk comes back to a descriptor it has seen ("Looped descriptor")
+  TooLong,         ///< more descriptors than the device accepts in one chain
+  NextOutOfRange,  ///< a next field past the table ("Desc next is %u")
+  ZeroLength,      ///< a zero-length buffer ("zero sized buffers are not allowed")
+  ReadOnly,        ///< a buffer the device may not write, in a receive chain
+};
+inline constexpr int kChainFaults = 8;
+const char* chain_fault_name(ChainFault f);
+/// Parses a name chain_fault_name() gives (not "none").
+std::optional<ChainFault> chain_fault_from_name(std::string_view name);
+
 class VirtQueue {
  public:
   explicit VirtQueue(uint32_t num);
@@ -97,8 +116,9 @@ class VirtQueue {
   /// Published chains the device has not taken yet.
   uint32_t avail_pending() const { return static_cast<uint16_t>(avail_idx_ - last_avail_idx_); }
   /// Writable bytes of the published chains not yet taken, summed in ring
-  /// order until the sum reaches `need` (virtqueue_avail_bytes()).
-  uint64_t avail_bytes_upto(uint64_t need) const;
+  /// order until the sum reaches `need` (virtqueue_avail_bytes()). Chains a
+  /// device would refuse (check_next_chain) count nothing.
+  uint64_t avail_bytes_upto(uint64_t need, uint32_t max_descriptors = kMaxQueueSize) const;
   /// Writable bytes of the next chain the device would take (0 if none).
   uint64_t next_chain_bytes() const;
   /// Takes the next published chain (virtqueue_pop()); its descriptors move to
@@ -120,6 +140,29 @@ class VirtQueue {
       used_flags_ |= kVringUsedFNoNotify;
   }
 
+  // ---- a device that defends itself ---------------------------------------
+  /// Checks the chain the next published avail entry names, reading only
+  /// what a device can read (the shared table and ring), as a device does
+  /// before it uses a chain. None if the chain is fine (or none is published).
+  ChainFault check_next_chain(uint32_t max_descriptors) const;
+  /// Consumes the front avail entry, found faulty by check_next_chain(). If
+  /// it names a chain the driver posted, the chain moves to the device, which
+  /// may return it unused (push_used with length 0); its head is returned.
+  /// A stray entry (no chain of its own) is consumed and nothing returned.
+  std::optional<uint16_t> discard_avail();
+
+  // ---- a misbehaving driver (fault injection) -------------------------------
+  /// Writes a bad value into the device-visible copy of a posted chain (the
+  /// driver keeps its own, correct copy, as Linux keeps desc_extra): kinds
+  /// Loop, NextOutOfRange, ZeroLength, ReadOnly. Re-adding the descriptors
+  /// writes them afresh.
+  void tamper(uint16_t head, ChainFault kind);
+  /// Adds an avail entry naming `head` with no chain of its own (a double
+  /// add, or an index past the table). False if the avail ring has no room.
+  bool add_stray_avail(uint16_t head);
+  /// Avail entries that name no chain of their own, not yet consumed.
+  uint32_t stray_avail() const { return strays_; }
+
   // ---- inspection --------------------------------------------------------
   DescState state(uint16_t i) const { return state_[i]; }
   uint32_t count(DescState s) const { return counts_[static_cast<int>(s)]; }
@@ -131,6 +174,12 @@ class VirtQueue {
  private:
   void set_state(uint16_t i, DescState from, DescState to);
   uint16_t ring_slot(uint16_t idx) const { return static_cast<uint16_t>(idx & (num_ - 1)); }
+  /// The descriptor as the device sees it in shared memory.
+  const Descriptor& shared_desc(uint16_t i) const { return tampered_[i] ? shadow_[i] : desc_[i]; }
+  ChainFault check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
+  bool is_available_head(uint16_t head) const {
+    return head < num_ && avail_head_[head];
+  }
 
   uint32_t num_;
   std::vector<Descriptor> desc_;
@@ -155,6 +204,15 @@ class VirtQueue {
   uint16_t last_avail_idx_ = 0;
   uint32_t unflushed_ = 0;
   std::vector<uint8_t> device_head_;  ///< 1 where a chain held by the device starts
+  std::vector<uint8_t> avail_head_;   ///< 1 where a posted chain the device has not taken starts
+
+  // fault injection: the device-visible copies of tampered descriptors
+  std::vector<uint8_t> tampered_;
+  std::vector<Descriptor> shadow_;
+  uint32_t strays_ = 0;
+  mutable std::vector<uint32_t> seen_stamp_;  ///< scratch for the device's loop check
+  mutable std::vector<uint32_t> head_stamp_;  ///< scratch: heads counted by avail_bytes_upto
+  mutable uint32_t stamp_ = 0;
 };
 
 }  // namespace vringsim

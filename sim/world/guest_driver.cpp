@@ -23,7 +23,28 @@ GuestDriver::GuestDriver(Shared& shared, HostDevice& host, RxPolicy& policy, Gue
       memory_(memory),
       costs_(costs),
       opt_(opt),
-      postings_(shared.ring.size()) {}
+      postings_(shared.ring.size()),
+      fault_rng_(opt.seed, "faults.bad_chain") {}
+
+void GuestDriver::stall_if_descheduled() {
+  if (!opt_.faults) return;
+  if (const auto end = opt_.faults->active(FaultKind::VcpuStall, sg4::Engine::get_clock()))
+    sg4::this_actor::sleep_until(*end);
+}
+
+void GuestDriver::post_fault(uint16_t head) {
+  // A buggy or malicious driver: the chain just added goes out faulty.
+  const auto& kinds = opt_.faults->bad_chain_kinds();
+  const ChainFault kind = kinds[fault_rng_.uniform_int(0, kinds.size() - 1)];
+  VirtQueue& ring = shared_.ring;
+  bool done = true;
+  switch (kind) {
+    case ChainFault::HeadInFlight: done = ring.add_stray_avail(head); break;  // the same head added twice
+    case ChainFault::HeadOutOfRange: done = ring.add_stray_avail(0xffff); break;
+    default: ring.tamper(head, kind); break;
+  }
+  if (done) ++injected_[static_cast<int>(kind)];
+}
 
 uint64_t GuestDriver::processing_after(double t, uint64_t* bytes) const {
   uint64_t n = 0;
@@ -49,13 +70,19 @@ bool GuestDriver::should_refill() const {
 void GuestDriver::refill() {
   // try_fill_recv(): add postings until the ring refuses one (2008: allocate
   // first, free on refusal; today: stop once no descriptor is free), then kick.
+  stall_if_descheduled();
   VirtQueue& ring = shared_.ring;
   const double start = sg4::Engine::get_clock();
   GuestWork work;
   uint64_t added = 0, bytes = 0;
   bool failed = false;
+  const bool pressure = opt_.faults && opt_.faults->active(FaultKind::AllocFailure, start);
   while (true) {
     if (!opt_.refill_2008 && ring.num_free() == 0) break;
+    if (pressure) {  // every allocation fails: skb and pages alike
+      failed = true;
+      break;
+    }
     auto posting = policy_.make_posting(memory_, work);
     if (!posting) {
       failed = true;
@@ -70,6 +97,7 @@ void GuestDriver::refill() {
     bytes += posting->bytes;
     ++added;
     postings_[*head] = std::move(*posting);
+    if (opt_.faults && fault_rng_.chance(opt_.faults->bad_chain_rate())) post_fault(*head);
   }
   posted_ += added;
   max_posted_ = std::max(max_posted_, posted_);
@@ -145,16 +173,36 @@ void GuestDriver::wait_for_interrupt() {
 }
 
 bool GuestDriver::poll(double extra_ns) {
+  stall_if_descheduled();
   VirtQueue& ring = shared_.ring;
   const double start = sg4::Engine::get_clock();
   // Observers may now see everything stamped up to here.
   shared_.bus.advance(std::min(start, host_.admitted_until()));
   host_.publish_due(start);
   double cost_ns = extra_ns + costs_.guest_per_poll_ns;
-  uint32_t received = 0;
+  uint32_t received = 0, handled = 0;  // packets; used buffers (the budget counts both)
   in_poll_.clear();
-  while (received < opt_.napi_budget && ring.used_pending() > 0) {
+  while (handled < opt_.napi_budget && ring.used_pending() > 0) {
     const UsedElem first = *ring.get_buf();
+    ++handled;
+    if (first.len < policy_.header_bytes()) {
+      // receive_buf(): "short packet", rx_length_errors++, the buffer is freed.
+      auto& slot = postings_[first.id];
+      ensure(slot.has_value(), "the device returned a chain the driver never posted");
+      GuestWork work;
+      work.descriptors += slot->segs.size();
+      policy_.release(std::move(*slot), memory_, work);
+      slot.reset();
+      --posted_;
+      ++rx_length_errors_;
+      cost_ns += costs_.guest_ns(work);
+      Event err;
+      err.time = start + cost_ns * kNs;
+      err.kind = EventKind::RxError;
+      err.head = static_cast<uint16_t>(first.id);
+      shared_.bus.emit(err);
+      continue;
+    }
     const Packet pkt = shared_.packet_at[first.id];
     const uint32_t nbuf = shared_.num_buffers_at[first.id];
     bufs_.clear();
@@ -202,7 +250,7 @@ bool GuestDriver::poll(double extra_ns) {
   in_poll_.clear();
   shared_.add_fates(received);
   if (should_refill()) refill();
-  if (received == opt_.napi_budget) return true;  // budget spent: poll again
+  if (handled == opt_.napi_budget) return true;  // budget spent: poll again
   // napi_complete + virtqueue_enable_cb(): if more arrived meanwhile, poll again.
   host_.publish_due(sg4::Engine::get_clock());
   if (!ring.enable_cb()) {

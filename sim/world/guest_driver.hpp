@@ -7,11 +7,14 @@
 // packet's delivery is stamped with its own time within the poll.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "sim/core/cost_model.hpp"
+#include "sim/core/faults.hpp"
+#include "sim/core/rng.hpp"
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/world/host_device.hpp"
@@ -25,6 +28,8 @@ class GuestDriver {
     uint32_t napi_budget = 64;
     bool refill_2008 = true;
     double refill_retry_delay_s = 0.5;
+    const FaultPlan* faults = nullptr;
+    uint64_t seed = 0;
   };
   GuestDriver(Shared& shared, HostDevice& host, RxPolicy& policy, GuestMemory& memory, const CostModel& costs,
               Options opt);
@@ -38,6 +43,10 @@ class GuestDriver {
   uint64_t processing_after(double t, uint64_t* bytes) const;
   /// Chains the driver has posted and not collected (vi->num).
   uint64_t posted_chains() const { return posted_; }
+  /// Buffers returned shorter than a header (rx_length_errors).
+  uint64_t rx_length_errors() const { return rx_length_errors_; }
+  /// Faulty chains this (misbehaving) guest posted, by ChainFault.
+  const std::array<uint64_t, kChainFaults>& injected() const { return injected_; }
 
  private:
   void wait_for_interrupt();
@@ -45,6 +54,9 @@ class GuestDriver {
   void refill();
   bool should_refill() const;
   void busy_until(double start, double end);
+  /// While a vcpu_stall window is open the vCPU runs nothing: wait it out.
+  void stall_if_descheduled();
+  void post_fault(uint16_t head);
 
   Shared& shared_;
   HostDevice& host_;
@@ -59,6 +71,9 @@ class GuestDriver {
   uint64_t collected_ = 0;                        ///< packets taken off the used ring
   uint64_t collected_bytes_ = 0;
   std::optional<double> retry_at_;
+  uint64_t rx_length_errors_ = 0;
+  std::array<uint64_t, kChainFaults> injected_{};
+  Rng fault_rng_;
 
   struct InPoll {
     double delivery;

@@ -58,11 +58,15 @@ uint64_t HostDevice::admit_until(double t) {
     e.packet = p.id;
     e.len = p.len;
     shared_.bus.emit(e);
-    if (tap_.size() >= opt_.tap_queue_packets) {
-      e.kind = EventKind::Dropped;
-      e.reason = static_cast<uint8_t>(DropReason::TapFull);
-      e.arrival_s = p.arrival_s;
-      shared_.bus.emit(e);
+    uint32_t capacity = opt_.tap_queue_packets;
+    if (opt_.faults && opt_.faults->active(FaultKind::TapOverflow, p.arrival_s))
+      capacity = std::min(capacity, opt_.faults->tap_overflow_capacity());
+    if (broken_) {
+      // A broken device reads nothing from the tap: every frame is lost.
+      drop(p, p.arrival_s, DropReason::DeviceBroken);
+      ++dropped;
+    } else if (tap_.size() >= capacity) {
+      drop(p, p.arrival_s, DropReason::TapFull);
       ++dropped;
     } else {
       tap_.push_back(p);
@@ -73,15 +77,73 @@ uint64_t HostDevice::admit_until(double t) {
   return dropped;
 }
 
+void HostDevice::drop(const Packet& p, double t, DropReason why) {
+  Event e;
+  e.time = t;
+  e.kind = EventKind::Dropped;
+  e.reason = static_cast<uint8_t>(why);
+  e.packet = p.id;
+  e.len = p.len;
+  e.arrival_s = p.arrival_s;
+  shared_.bus.emit(e);
+}
+
 void HostDevice::publish_due(double t) {
   uint32_t chains = 0;
   while (!pending_.empty() && pending_.front().time <= t) {
     chains += pending_.front().chains;
-    ++published_packets_;
-    published_bytes_ += pending_.front().packet.len;
+    if (pending_.front().is_packet) {
+      ++published_packets_;
+      published_bytes_ += pending_.front().packet.len;
+    }
     pending_.pop_front();
   }
   if (chains) shared_.ring.flush_used(chains);
+}
+
+void HostDevice::break_device(double t) {
+  // virtio_error(): VIRTIO_CONFIG_S_NEEDS_RESET; the device stops using the
+  // ring until the driver resets it (the model's guest never does).
+  broken_ = true;
+  broken_at_ = t;
+  Event e;
+  e.time = t;
+  e.kind = EventKind::DeviceBroken;
+  shared_.bus.emit(e);
+  uint64_t lost = 0;
+  for (const Packet& p : tap_) {
+    drop(p, t, DropReason::DeviceBroken);
+    ++lost;
+  }
+  tap_.clear();
+  shared_.add_fates(lost);
+}
+
+bool HostDevice::screen_front(double t, bool in_frame) {
+  VirtQueue& ring = shared_.ring;
+  while (true) {
+    const ChainFault f = ring.check_next_chain(opt_.max_chain_descriptors);
+    if (f == ChainFault::None) return true;
+    ++bad_chains_[static_cast<int>(f)];
+    Event e;
+    e.time = t;
+    e.kind = EventKind::BadChain;
+    e.reason = static_cast<uint8_t>(f);
+    shared_.bus.emit(e);
+    if (!opt_.drop_bad_chains) {
+      break_device(t);
+      return false;
+    }
+    if (const auto head = ring.discard_avail()) {
+      if (in_frame) {
+        discarded_.push_back(*head);
+      } else {
+        ring.push_used(*head, 0);
+        pending_.push_back({t, 1, Packet{}, false});
+        if (shared_.guest_idle) shared_.guest_wake->release();  // it must learn when to look
+      }
+    }
+  }
 }
 
 void HostDevice::kick() { shared_.host_kick->release(); }
@@ -89,7 +151,7 @@ void HostDevice::kick() { shared_.host_kick->release(); }
 bool HostDevice::has_buffers(uint64_t need) const {
   // virtio_net_has_buffers(): with mergeable buffers the posted chains must
   // hold the whole frame; otherwise one chain is enough to try.
-  if (opt_.mergeable) return shared_.ring.avail_bytes_upto(need) >= need;
+  if (opt_.mergeable) return shared_.ring.avail_bytes_upto(need, opt_.max_chain_descriptors) >= need;
   return shared_.ring.avail_pending() > 0;
 }
 
@@ -99,9 +161,16 @@ uint64_t HostDevice::tap_bytes() const {
   return b;
 }
 
+uint64_t HostDevice::held_packets() const {
+  uint64_t n = 0;
+  for (const auto& p : pending_) n += p.is_packet;
+  return n;
+}
+
 uint64_t HostDevice::held_bytes() const {
   uint64_t b = 0;
-  for (const auto& p : pending_) b += p.packet.len;
+  for (const auto& p : pending_)
+    if (p.is_packet) b += p.packet.len;
   return b;
 }
 
@@ -111,11 +180,20 @@ void HostDevice::run() {
   double cursor = sg4::Engine::get_clock();
   while (true) {
     publish_due(cursor);
+    if (opt_.faults) {
+      if (const auto end = opt_.faults->active(FaultKind::BackendPause, cursor)) {
+        // Descheduled: frames keep arriving (and overflowing the tap).
+        sg4::this_actor::sleep_until(*end);
+        cursor = *end;
+        continue;
+      }
+    }
     const double burst_start = cursor;
     uint64_t fates = 0;
     uint32_t served = 0;
     // ---- one service burst: frames back to back while buffers last ----
     while (served < opt_.burst_packets && cursor < shared_.stop_time) {
+      if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) break;
       fates += admit_until(cursor);
       // A closed-loop source may still send something that arrives before
       // `cursor`: the device cannot serve at `cursor` until that is known.
@@ -140,6 +218,7 @@ void HostDevice::run() {
         drop_too_large();
         continue;
       }
+      if (!screen_front(cursor, false)) break;  // the device broke
       if (!has_buffers(need)) break;
       if (!opt_.mergeable && ring.next_chain_bytes() < need) {
         // A chain too short for the frame: QEMU drops the frame and leaves
@@ -151,7 +230,16 @@ void HostDevice::run() {
       uint64_t left = need, chain_bytes = 0;
       uint32_t chains = 0, descs = 0;
       uint16_t first = 0;
+      bool lost = false;
       while (left > 0) {
+        if (!screen_front(cursor, true)) {
+          // Broken mid-frame: the chains taken so far stay with the device
+          // (QEMU detaches them unreturned) and the frame is lost.
+          drop(pkt, cursor, DropReason::DeviceBroken);
+          ++fates;
+          lost = true;
+          break;
+        }
         const uint16_t head = ring.pop_avail(&segs_);
         uint64_t cb = 0;
         for (const auto& s : segs_) cb += s.len;
@@ -164,6 +252,7 @@ void HostDevice::run() {
         left -= w;
         ensure(opt_.mergeable || left == 0, "a non-mergeable frame spilled past its chain");
       }
+      if (lost) break;
       shared_.packet_at[first] = pkt;
       shared_.num_buffers_at[first] = chains;
       Event taken;
@@ -175,7 +264,10 @@ void HostDevice::run() {
       taken.head = first;
       shared_.bus.emit(taken);
       cursor += costs_.host_packet_ns(descs, need) * ns;
-      pending_.push_back({cursor, chains, pkt});
+      // Faulty chains met while assembling the frame go back after it, unused.
+      for (const uint16_t h : discarded_) ring.push_used(h, 0);
+      pending_.push_back({cursor, chains + static_cast<uint32_t>(discarded_.size()), pkt});
+      discarded_.clear();
       Event used = taken;
       used.time = cursor;
       used.kind = EventKind::Used;

@@ -10,11 +10,13 @@
 // depend on the burst size (tests/world checks this).
 #pragma once
 
+#include <array>
 #include <deque>
 #include <optional>
 #include <vector>
 
 #include "sim/core/cost_model.hpp"
+#include "sim/core/faults.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/traffic.hpp"
 #include "sim/world/shared.hpp"
@@ -30,6 +32,9 @@ class HostDevice {
     bool mergeable = false;
     uint32_t header_bytes = 10;
     uint64_t max_frame_bytes = 0;
+    bool drop_bad_chains = false;  ///< false: a faulty chain breaks the device (QEMU virtio_error)
+    uint32_t max_chain_descriptors = 1024;
+    const FaultPlan* faults = nullptr;
   };
   HostDevice(Shared& shared, const CostModel& costs, Options opt, Aggregator& arrivals);
 
@@ -52,18 +57,31 @@ class HostDevice {
   // For the conservation check at the end of a run.
   uint64_t tap_packets() const { return tap_.size(); }
   uint64_t tap_bytes() const;
-  uint64_t held_packets() const { return pending_.size(); }
+  uint64_t held_packets() const;
   uint64_t held_bytes() const;
   uint64_t published_packets() const { return published_packets_; }
   uint64_t published_bytes() const { return published_bytes_; }
+
+  // Faulty chains found, by ChainFault; whether (and when) the device broke.
+  const std::array<uint64_t, kChainFaults>& bad_chains() const { return bad_chains_; }
+  bool broken() const { return broken_; }
+  double broken_at() const { return broken_at_; }
 
  private:
   struct PendingUsed {
     double time;
     uint32_t chains;
     Packet packet;
+    bool is_packet = true;  ///< false: faulty chains returned unused
   };
   void fetch_next();
+  /// Checks the chain at the front of the avail ring, and the next while one
+  /// is faulty: counts it, then breaks the device (returns false) or skips
+  /// it. A skipped chain is returned unused, after the frame being assembled
+  /// if `in_frame` (so a frame's chains stay together on the used ring).
+  bool screen_front(double t, bool in_frame);
+  void break_device(double t);
+  void drop(const Packet& p, double t, DropReason why);
   bool has_buffers(uint64_t need) const;
 
   Shared& shared_;
@@ -81,6 +99,11 @@ class HostDevice {
   std::deque<PendingUsed> pending_;
   uint64_t published_packets_ = 0, published_bytes_ = 0;
   std::vector<BufferSeg> segs_;  ///< scratch
+
+  std::array<uint64_t, kChainFaults> bad_chains_{};
+  std::vector<uint16_t> discarded_;  ///< faulty chains to return after the current frame
+  bool broken_ = false;
+  double broken_at_ = 0;
 };
 
 }  // namespace vringsim

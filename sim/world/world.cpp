@@ -10,6 +10,8 @@
 
 #include "sim/core/collector.hpp"
 #include "sim/core/cost_model.hpp"
+#include "sim/core/desc_graph.hpp"
+#include "sim/core/faults.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/policy.hpp"
@@ -84,6 +86,15 @@ class Tracer : public Observer {
         actor = "guest";
         name = "refill_failed";
         break;
+      case EventKind::BadChain:
+        name = "bad_chain";
+        detail = chain_fault_name(static_cast<ChainFault>(e.reason));
+        break;
+      case EventKind::DeviceBroken: name = "device_broken"; break;
+      case EventKind::RxError:
+        actor = "guest";
+        name = "rx_length_error";
+        break;
     }
     out_ << fmt::format("{:.9f},{},{},{},{},{},{},{},{}\n", e.time, actor, name, e.packet, e.head, e.count, e.len,
                         e.bytes, detail);
@@ -150,6 +161,15 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
 
   Shared shared(ring_size);
   shared.stop_time = cfg.number("stop.time_s");
+  const FaultPlan faults(cfg, seed, shared.stop_time);
+  FaultRecorder fault_recorder(faults);
+  shared.bus.subscribe(&fault_recorder);
+  uint64_t checks = 0;
+  if (options.check)
+    shared.bus.set_after_emit([&shared, &checks] {
+      check_descriptor_graph(shared.ring);
+      ++checks;
+    });
   const double warmup = cfg.number("measure.warmup_s");
   Collector collector(warmup);
   shared.bus.subscribe(&collector);
@@ -176,12 +196,17 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   hopt.mergeable = policy->mergeable();
   hopt.header_bytes = policy->header_bytes();
   hopt.max_frame_bytes = figures.max_frame_bytes;
+  hopt.drop_bad_chains = cfg.string("host.on_bad_chain") == "drop";
+  hopt.max_chain_descriptors = static_cast<uint32_t>(cfg.integer("host.max_chain_descriptors"));
+  hopt.faults = &faults;
   HostDevice host(shared, costs, hopt, arrivals);
 
   GuestDriver::Options gopt;
   gopt.napi_budget = static_cast<uint32_t>(cfg.integer("guest.napi_budget"));
   gopt.refill_2008 = cfg.string("guest.refill_rule") == "2008";
   gopt.refill_retry_delay_s = cfg.number("guest.refill_retry_delay_s");
+  gopt.faults = &faults;
+  gopt.seed = seed;
   GuestDriver guest(shared, host, *policy, memory, costs, gopt);
 
   // Time series, sampled by an actor of its own.
@@ -271,6 +296,18 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
                     {"dropped", dropped.bytes},
                     {"in_flight", in_flight_bytes}};
   s["run"] = Json{{"end_s", end_time}};
+  for (int k = 1; k < kChainFaults; ++k)
+    s["host"]["bad_chains"][chain_fault_name(static_cast<ChainFault>(k))] = host.bad_chains()[k];
+  s["host"]["broken"] = host.broken() ? 1 : 0;
+  if (host.broken()) s["host"]["broken_at_s"] = host.broken_at();
+  s["guest"]["rx_length_errors"] = guest.rx_length_errors();
+  Json fj = fault_recorder.summary(end_time);
+  if (faults.bad_chain_rate() > 0) {
+    for (ChainFault k : faults.bad_chain_kinds())
+      fj["bad_chain"]["injected"][chain_fault_name(k)] = guest.injected()[static_cast<int>(k)];
+  }
+  if (!fj.empty()) s["faults"] = std::move(fj);
+  if (options.check) s["check"] = Json{{"events_checked", checks}};
   s["policy"] = Json{{"name", pname}};
   s["provenance"] =
       Json{{"version", version()},         {"scenario", sc.file},

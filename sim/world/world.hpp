@@ -16,6 +16,9 @@ namespace vringsim {
 struct RunOptions {
   std::string trace_path;         ///< per-event CSV; empty: none
   uint64_t trace_limit = 100000;  ///< rows at most
+  /// Verify the whole descriptor state (check_descriptor_graph) after every
+  /// event; slow (O(ring size) per event), for tests and debugging.
+  bool check = false;
 };
 
 /// The vringsim version string (provenance.version).

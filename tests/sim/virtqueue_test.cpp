@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "sim/core/desc_graph.hpp"
 #include "sim/core/errors.hpp"
 
 namespace vringsim {
@@ -139,6 +140,117 @@ TEST(VirtQueue, WrongTransitionsAreCaughtAsInvariantErrors) {
   EXPECT_THROW(q.pop_avail(), InvariantError);      // nothing published
   EXPECT_THROW(q.push_used(0, 1), InvariantError);  // device does not hold it
   EXPECT_THROW(q.flush_used(1), InvariantError);    // nothing written
+}
+
+// ---- a device that defends itself against a faulty driver ------------------
+
+/// Adds a chain of `n` descriptors and publishes it; returns its head.
+uint16_t post(VirtQueue& q, uint32_t n) {
+  const auto h = q.add_inbuf(chain(n));
+  EXPECT_TRUE(h.has_value());
+  q.publish_avail();
+  return *h;
+}
+
+/// The device returns the front chain unused and the driver takes it back.
+void discard_and_reclaim(VirtQueue& q, uint16_t head) {
+  const auto h = q.discard_avail();
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(*h, head);
+  q.push_used(*h, 0);
+  q.flush_used(1);
+  const auto e = q.get_buf();
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->id, head);
+  EXPECT_EQ(e->len, 0u);
+  q.check_invariants();
+  check_descriptor_graph(q);
+}
+
+TEST(ChainValidation, EachTamperedChainIsFoundAsItsKindAndReturnsCleanly) {
+  for (ChainFault kind : {ChainFault::Loop, ChainFault::NextOutOfRange, ChainFault::ZeroLength, ChainFault::ReadOnly}) {
+    VirtQueue q(8);
+    const uint16_t head = post(q, 3);
+    EXPECT_EQ(q.check_next_chain(1024), ChainFault::None);
+    q.tamper(head, kind);
+    EXPECT_EQ(q.check_next_chain(1024), kind) << chain_fault_name(kind);
+    // The device's view is bad; the driver's own record is intact.
+    q.check_invariants();
+    EXPECT_EQ(q.avail_bytes_upto(1 << 20), 0u) << "a faulty chain offers no bytes";
+    discard_and_reclaim(q, head);
+    EXPECT_EQ(q.num_free(), 8u);
+    // Re-adding the descriptors writes them afresh: the next chain is fine.
+    post(q, 3);
+    EXPECT_EQ(q.check_next_chain(1024), ChainFault::None) << chain_fault_name(kind);
+    EXPECT_EQ(q.next_chain_bytes(), 3u * 4096);
+  }
+}
+
+TEST(ChainValidation, AChainLongerThanTheDeviceAcceptsIsTooLong) {
+  VirtQueue q(32);
+  post(q, 20);
+  EXPECT_EQ(q.check_next_chain(20), ChainFault::None);
+  EXPECT_EQ(q.check_next_chain(19), ChainFault::TooLong);
+  EXPECT_EQ(q.avail_bytes_upto(1 << 20, 19), 0u);
+  EXPECT_EQ(q.avail_bytes_upto(1 << 20, 20), 20u * 4096);
+}
+
+TEST(ChainValidation, AHeadAddedTwiceIsInFlightTheSecondTime) {
+  VirtQueue q(8);
+  const uint16_t head = post(q, 2);
+  ASSERT_TRUE(q.add_stray_avail(head));
+  q.publish_avail();
+  EXPECT_EQ(q.stray_avail(), 1u);
+  q.check_invariants();
+  // The two entries name one chain: its bytes count once.
+  EXPECT_EQ(q.avail_bytes_upto(1 << 20), 2u * 4096);
+  EXPECT_EQ(q.check_next_chain(1024), ChainFault::None);
+  EXPECT_EQ(q.pop_avail(), head);
+  EXPECT_EQ(q.check_next_chain(1024), ChainFault::HeadInFlight);
+  EXPECT_FALSE(q.discard_avail().has_value()) << "a stray entry has no chain to return";
+  EXPECT_EQ(q.stray_avail(), 0u);
+  EXPECT_EQ(q.avail_pending(), 0u);
+  q.check_invariants();
+  check_descriptor_graph(q);
+}
+
+TEST(ChainValidation, AnIndexPastTheTableIsOutOfRange) {
+  VirtQueue q(8);
+  post(q, 1);
+  ASSERT_TRUE(q.add_stray_avail(0xffff));
+  q.publish_avail();
+  q.pop_avail();
+  EXPECT_EQ(q.check_next_chain(1024), ChainFault::HeadOutOfRange);
+  EXPECT_FALSE(q.discard_avail().has_value());
+  q.check_invariants();
+}
+
+TEST(ChainValidation, StrayEntriesNeverLetTheDriverOverrunTheAvailRing) {
+  VirtQueue q(4);
+  ASSERT_TRUE(q.add_stray_avail(0xffff));
+  ASSERT_TRUE(q.add_stray_avail(0xffff));
+  EXPECT_TRUE(q.add_inbuf(chain(1)).has_value());
+  EXPECT_TRUE(q.add_inbuf(chain(1)).has_value());
+  // Four entries the device has not read: the ring is full though two descriptors are free.
+  EXPECT_EQ(q.num_free(), 2u);
+  EXPECT_FALSE(q.add_inbuf(chain(1)).has_value());
+  EXPECT_FALSE(q.add_stray_avail(0xffff));
+  q.check_invariants();
+}
+
+TEST(DescriptorGraph, CountsChainsAndTheLongestAcrossStates) {
+  VirtQueue q(16);
+  post(q, 3);
+  post(q, 5);
+  post(q, 1);
+  const uint16_t h = q.pop_avail();  // the 3-chain goes to the device
+  q.push_used(h, 100);
+  q.flush_used(1);  // and back on the used ring
+  q.pop_avail();    // the 5-chain is held by the device
+  const DescGraphFigures f = check_descriptor_graph(q);
+  EXPECT_EQ(f.chains, 3u);
+  EXPECT_EQ(f.in_use, 9u);
+  EXPECT_EQ(f.longest, 5u);
 }
 
 }  // namespace

@@ -58,8 +58,10 @@ class Simulation : public ::testing::Test {
     std::ofstream(p) << doc.dump(1);
     return load_scenario(p.string(), sets);
   }
-  RunResult run(const Scenario& s) {
-    RunOutcome o = run_in_child(s, {});
+  RunResult run(const Scenario& s, bool check = false) {
+    RunOptions opt;
+    opt.check = check;
+    RunOutcome o = run_in_child(s, opt);
     EXPECT_EQ(o.exit_code, 0) << s.config.json().dump();
     return o.result;
   }
@@ -85,7 +87,8 @@ class Simulation : public ::testing::Test {
     EXPECT_EQ(u(r, "/packets/arrived"),
               u(r, "/packets/delivered") + u(r, "/packets/dropped") + u(r, "/packets/in_flight"));
     EXPECT_EQ(u(r, "/bytes/arrived"), u(r, "/bytes/delivered") + u(r, "/bytes/dropped") + u(r, "/bytes/in_flight"));
-    EXPECT_EQ(u(r, "/packets/dropped"), u(r, "/drops/tap_full") + u(r, "/drops/too_large"));
+    EXPECT_EQ(u(r, "/packets/dropped"),
+              u(r, "/drops/tap_full") + u(r, "/drops/too_large") + u(r, "/drops/device_broken"));
   }
 
   fs::path dir_;
@@ -388,6 +391,135 @@ TEST_F(Simulation, ConservationHoldsOverRandomScenarios) {
       return;
     }
   }
+}
+
+// ---- faulty guests and fault windows (issue 6) -----------------------------
+
+Json fault_base(const char* policy, double gbps, double stop_s) {
+  return Json{{"name", "f"},
+              {"stop", {{"time_s", stop_s}}},
+              {"measure", {{"warmup_s", 0.0}}},
+              {"policy", {{"name", policy}}},
+              {"traffic", {{"rate_gbps", gbps}, {"arrival", "constant"}}}};
+}
+
+TEST_F(Simulation, ADroppingDeviceSkipsEveryFaultyChainAndTheGuestTakesItBack) {
+  Json doc = fault_base("mergeable", 2, 0.05);
+  doc["host"] = {{"on_bad_chain", "drop"}};
+  doc["faults"] = {{"bad_chain", {{"rate", 0.02}}}};
+  const RunResult r = run(scenario(doc), /*check=*/true);
+  expect_conservation(r);
+  EXPECT_GT(u(r, "/check/events_checked"), 10000u);
+  EXPECT_EQ(u(r, "/host/broken"), 0u);
+  uint64_t tampered_found = 0, found = 0, injected = 0;
+  for (const char* k : {"loop", "next_out_of_range", "zero_length", "read_only", "head_in_flight", "head_out_of_range"}) {
+    const uint64_t f = r.summary["host"]["bad_chains"][k], i = r.summary["faults"]["bad_chain"]["injected"][k];
+    EXPECT_GT(i, 0u) << k;
+    EXPECT_LE(f, i) << k;             // found at most what was posted...
+    EXPECT_GE(f + 3, i) << k;         // ...and all but the few still on the ring at the end
+    found += f;
+    injected += i;
+    if (std::string(k) != "head_in_flight" && std::string(k) != "head_out_of_range") tampered_found += f;
+  }
+  // Each tampered chain came back unused and the guest counted a short packet.
+  EXPECT_EQ(u(r, "/guest/rx_length_errors"), tampered_found);
+  EXPECT_EQ(u(r, "/drops/device_broken"), 0u);
+  EXPECT_EQ(u(r, "/host/bad_chains/too_long"), 0u);
+  // Throughput survives: 2% of chains skipped, no frame lost for it.
+  EXPECT_EQ(u(r, "/packets/dropped"), 0u);
+}
+
+TEST_F(Simulation, ABrokenDeviceLosesEveryFrameFromTheFirstFaultyChainOn) {
+  Json doc = fault_base("max-buffer", 0.5, 0.05);
+  doc["faults"] = {{"bad_chain", {{"rate", 0.05}, {"kinds", "read_only"}}}};
+  const RunResult r = run(scenario(doc), true);
+  expect_conservation(r);
+  EXPECT_EQ(u(r, "/host/broken"), 1u);
+  EXPECT_EQ(u(r, "/host/bad_chains/read_only"), 1u) << "a broken device reads no further";
+  const double at = d(r, "/host/broken_at_s");
+  EXPECT_GT(at, 0.0);
+  EXPECT_LT(at, 0.05);
+  // Every frame after the break is lost as device_broken, and nothing else is.
+  EXPECT_EQ(u(r, "/drops/device_broken"), u(r, "/packets/dropped"));
+  EXPECT_EQ(u(r, "/packets/in_flight"), 0u);
+  const double per_s = 0.5e9 / ((1514 + 24) * 8.0);  // constant arrivals of MTU frames
+  EXPECT_NEAR(static_cast<double>(u(r, "/drops/device_broken")), (0.05 - at) * per_s, 0.01 * (0.05 - at) * per_s + 500);
+}
+
+TEST_F(Simulation, ChainsLongerThanTheDeviceAcceptsAreRefused) {
+  Json doc = fault_base("max-buffer", 0.5, 0.01);
+  doc["host"] = {{"on_bad_chain", "drop"}, {"max_chain_descriptors", 16}};  // max-buffer posts 20
+  const RunResult r = run(scenario(doc), true);
+  expect_conservation(r);
+  EXPECT_GT(u(r, "/host/bad_chains/too_long"), 0u);
+  EXPECT_EQ(u(r, "/packets/delivered"), 0u);
+  EXPECT_EQ(u(r, "/guest/rx_length_errors"), u(r, "/host/bad_chains/too_long"));
+}
+
+TEST_F(Simulation, ABackendPauseFillsTheTapAndItDrainsAfterwards) {
+  // Mergeable at 1 Gb/s keeps up; a 10 ms pause lets 10 ms of frames arrive
+  // against a 500-frame tap queue.
+  Json doc = fault_base("mergeable", 1, 0.1);
+  doc["faults"] = {{"backend_pause", {{"at_s", {0.05}}, {"duration_s", 0.01}}}};
+  const RunResult r = run(scenario(doc));
+  expect_conservation(r);
+  const Json& f = r.summary["faults"]["backend_pause"];
+  EXPECT_EQ(f["windows"], 1);
+  const double arrivals = 0.01 * 1e9 / ((1514 + 24) * 8.0);  // 812.7
+  EXPECT_NEAR(f["drops_during"].get<double>(), arrivals - 500, 2.0);
+  EXPECT_EQ(f["recovered"], 1);
+  EXPECT_GT(f["recovery_s_mean"].get<double>(), 0.0);
+  EXPECT_LT(f["recovery_s_mean"].get<double>(), 0.04);
+  EXPECT_EQ(u(r, "/packets/dropped"), f["drops_during"].get<uint64_t>() + f["drops_recovering"].get<uint64_t>());
+}
+
+TEST_F(Simulation, AVcpuStallHoldsTheGuestAndTheHostStallsOnAnEmptyRing) {
+  Json doc = fault_base("mergeable", 1, 0.1);
+  doc["faults"] = {{"vcpu_stall", {{"at_s", {0.05}}, {"duration_s", 0.01}}}};
+  const RunResult r = run(scenario(doc));
+  expect_conservation(r);
+  const Json& f = r.summary["faults"]["vcpu_stall"];
+  // 256 buffers hold 3 ms of frames, the tap 500 more: the rest is dropped.
+  const double arrivals = 0.01 * 1e9 / ((1514 + 24) * 8.0);
+  EXPECT_GT(f["drops_during"].get<double>(), 0.0);
+  EXPECT_LT(f["drops_during"].get<double>(), arrivals - 500);
+  EXPECT_GT(u(r, "/host/stalls"), 0u);
+  EXPECT_EQ(f["recovered"], 1);
+}
+
+TEST_F(Simulation, AllocationFailureLeavesTheRingEmptyUntilTheRetryRefillsIt) {
+  Json doc = fault_base("mergeable", 1, 0.2);
+  doc["guest"] = {{"refill_retry_delay_s", 0.02}};
+  doc["faults"] = {{"alloc_failure", {{"at_s", {0.05}}, {"duration_s", 0.05}}}};
+  const RunResult r = run(scenario(doc));
+  expect_conservation(r);
+  const Json& f = r.summary["faults"]["alloc_failure"];
+  EXPECT_GT(f["refill_failures"].get<uint64_t>(), 1u);
+  EXPECT_EQ(f["recovered"], 1);
+  // The first retry after the window refills: within one retry delay of its end.
+  EXPECT_GE(f["time_to_refill_s_mean"].get<double>(), 0.0);
+  EXPECT_LE(f["time_to_refill_s_mean"].get<double>(), 0.02 + 1e-9);
+  EXPECT_GT(f["drops_during"].get<uint64_t>(), 1000u);
+}
+
+TEST_F(Simulation, ATapOverflowDropsEveryArrivalWhileItLasts) {
+  Json doc = fault_base("mergeable", 1, 0.05);
+  doc["faults"] = {{"tap_overflow", {{"at_s", {0.02}}, {"duration_s", 0.005}, {"capacity_packets", 0}}}};
+  const RunResult r = run(scenario(doc));
+  expect_conservation(r);
+  const double arrivals = 0.005 * 1e9 / ((1514 + 24) * 8.0);  // 406.4
+  EXPECT_NEAR(r.summary["faults"]["tap_overflow"]["drops_during"].get<double>(), arrivals, 1.0);
+  EXPECT_EQ(u(r, "/packets/dropped"), u(r, "/faults/tap_overflow/drops_during"));
+}
+
+TEST_F(Simulation, FaultWindowsComeFromTheSeed) {
+  Json doc = fault_base("max-buffer", 1, 0.2);
+  doc["faults"] = {{"backend_pause", {{"rate_per_s", 50}, {"duration_s", 0.001}}},
+                   {"vcpu_stall", {{"rate_per_s", 50}, {"duration_s", 0.001}}}};
+  const RunResult a = run(scenario(doc)), b = run(scenario(doc)), c = run(scenario(doc, {"seed=2"}));
+  EXPECT_EQ(a.summary["faults"].dump(), b.summary["faults"].dump());
+  EXPECT_NE(a.summary["faults"].dump(), c.summary["faults"].dump());
+  EXPECT_GT(a.summary["faults"]["backend_pause"]["windows"].get<int>(), 3);
 }
 
 }  // namespace

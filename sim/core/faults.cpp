@@ -1,0 +1,227 @@
+#include "sim/core/faults.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+
+#include "sim/core/errors.hpp"
+#include "sim/core/rng.hpp"
+
+namespace vringsim {
+
+namespace {
+
+struct KindText {
+  const char* name;
+  const char* what;
+  const char* source;
+};
+constexpr std::array<KindText, kFaultKinds> kKinds{{
+    {"alloc_failure", "guest memory pressure: every receive-buffer allocation fails (pages and skbs)",
+     "GFP_ATOMIC failures under memory pressure; 2.6.27 virtnet_poll schedules refill_work on failure"},
+    {"backend_pause", "the host backend thread is descheduled and serves nothing",
+     "a vhost or QEMU I/O thread preempted on a busy host"},
+    {"vcpu_stall", "the guest vCPU is descheduled: no NAPI poll and no refill until it runs again",
+     "steal time on an overcommitted host"},
+    {"tap_overflow", "the tap queue holds at most faults.tap_overflow.capacity_packets frames",
+     "other traffic filling the tap's queue (TUN_READQ_SIZE shared)"},
+}};
+
+std::string kinds_check(const Json& v) {
+  const std::string s = v.get<std::string>();
+  if (s == "all") return "";
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    const size_t comma = std::min(s.find(',', pos), s.size());
+    const std::string name = s.substr(pos, comma - pos);
+    const auto k = chain_fault_from_name(name);
+    if (!k || *k == ChainFault::TooLong)
+      return fmt::format("\"{}\" is not a fault a guest can post (loop, next_out_of_range, zero_length, read_only, "
+                         "head_in_flight, head_out_of_range; or all)",
+                         name);
+    pos = comma + 1;
+  }
+  return "";
+}
+
+}  // namespace
+
+const char* fault_kind_name(FaultKind k) { return kKinds[static_cast<int>(k)].name; }
+
+void FaultPlan::declare(ParamTable& t) {
+  for (const KindText& k : kKinds) {
+    const std::string p = std::string("faults.") + k.name + ".";
+    t.add(ParamSpec::number(p + "rate_per_s", 0.0, "1/s")
+              .range(0, 1e6)
+              .help(std::string(k.what) + ": windows start at this mean rate (Poisson; 0: none)")
+              .from(k.source));
+    t.add(ParamSpec::number(p + "duration_s", 0.001, "s").range(1e-9, 1e6).help("length of each window").from("1 ms"));
+    t.add(ParamSpec::number(p + "start_s", 0.0, "s")
+              .range(0, 1e6)
+              .help("no Poisson window starts before this time")
+              .from("0"));
+    t.add(ParamSpec::number_list(p + "at_s", {}, "s").help("windows that start at these times as well").from("none"));
+  }
+  t.add(ParamSpec::integer("faults.tap_overflow.capacity_packets", 0, "packets")
+            .range(0, 100000000)
+            .help("tap queue capacity while a tap_overflow window is open")
+            .from("0: nothing more fits"));
+  t.add(ParamSpec::number("faults.bad_chain.rate", 0.0, "probability")
+            .range(0, 1)
+            .help("probability that the guest makes a chain it posts faulty (a buggy or malicious driver)")
+            .from("0: a correct driver"));
+  t.add(ParamSpec::string("faults.bad_chain.kinds", "all")
+            .help("comma-separated faults drawn uniformly: loop, next_out_of_range, zero_length, read_only, "
+                  "head_in_flight (the head added twice), head_out_of_range; or all")
+            .from("all")
+            .must(kinds_check));
+}
+
+FaultPlan::FaultPlan(const Config& cfg, uint64_t seed, double stop_time) {
+  for (int k = 0; k < kFaultKinds; ++k) {
+    const std::string p = std::string("faults.") + kKinds[k].name + ".";
+    const double rate = cfg.number(p + "rate_per_s");
+    const double dur = cfg.number(p + "duration_s");
+    std::vector<FaultWindow> w;
+    for (double at : cfg.numbers(p + "at_s"))
+      if (at >= 0 && at < stop_time) w.push_back({at, at + dur});
+    if (rate > 0) {
+      Rng rng(seed, std::string("faults.") + kKinds[k].name);
+      double t = cfg.number(p + "start_s");
+      while (true) {
+        t += rng.exponential(1.0 / rate);
+        if (t >= stop_time) break;
+        w.push_back({t, t + dur});
+        t += dur;  // the next window starts after this one has ended
+      }
+    }
+    std::sort(w.begin(), w.end(), [](const FaultWindow& a, const FaultWindow& b) { return a.start < b.start; });
+    // Overlapping windows (at_s with Poisson ones) merge into one.
+    std::vector<FaultWindow> merged;
+    for (const FaultWindow& x : w) {
+      if (!merged.empty() && x.start <= merged.back().end)
+        merged.back().end = std::max(merged.back().end, x.end);
+      else
+        merged.push_back(x);
+    }
+    windows_[k] = std::move(merged);
+  }
+  tap_overflow_capacity_ = static_cast<uint32_t>(cfg.integer("faults.tap_overflow.capacity_packets"));
+  bad_chain_rate_ = cfg.number("faults.bad_chain.rate");
+  const std::string kinds = cfg.string("faults.bad_chain.kinds");
+  if (kinds == "all") {
+    bad_chain_kinds_ = {ChainFault::Loop,       ChainFault::NextOutOfRange, ChainFault::ZeroLength,
+                        ChainFault::ReadOnly,   ChainFault::HeadInFlight,   ChainFault::HeadOutOfRange};
+  } else {
+    size_t pos = 0;
+    while (pos <= kinds.size()) {
+      const size_t comma = std::min(kinds.find(',', pos), kinds.size());
+      bad_chain_kinds_.push_back(*chain_fault_from_name(kinds.substr(pos, comma - pos)));
+      pos = comma + 1;
+    }
+  }
+}
+
+std::optional<double> FaultPlan::active(FaultKind k, double t) const {
+  const auto& w = windows(k);
+  if (w.empty()) return std::nullopt;
+  // The last window starting at or before t.
+  auto it = std::upper_bound(w.begin(), w.end(), t, [](double x, const FaultWindow& f) { return x < f.start; });
+  if (it == w.begin()) return std::nullopt;
+  --it;
+  if (t < it->end) return it->end;
+  return std::nullopt;
+}
+
+// ---- recorder ----------------------------------------------------------------
+
+bool FaultRecorder::recovered_now(const Track& tr, FaultKind k, const Event* e) const {
+  if (k == FaultKind::AllocFailure) return e && e->kind == EventKind::Posted;
+  return tap_level_ <= tr.start_level;
+}
+
+void FaultRecorder::recover(Track& tr, FaultKind k, double at) {
+  const double r = at - plan_.windows(k)[tr.window].end;
+  tr.recovery_sum += r;
+  tr.recovery_max = std::max(tr.recovery_max, r);
+  ++tr.recovered;
+  ++tr.window;
+  tr.phase = tr.window < plan_.windows(k).size() ? Phase::Before : Phase::Done;
+}
+
+void FaultRecorder::advance(Track& tr, FaultKind k, double t) {
+  const auto& w = plan_.windows(k);
+  while (tr.phase != Phase::Done) {
+    const FaultWindow& cur = w[tr.window];
+    if (tr.phase == Phase::Before) {
+      if (t < cur.start) return;
+      tr.phase = Phase::During;
+      tr.start_level = tap_level_;
+    } else if (tr.phase == Phase::During) {
+      if (t < cur.end) return;
+      tr.phase = Phase::Recovering;
+      if (recovered_now(tr, k, nullptr)) recover(tr, k, cur.end);
+    } else {  // Recovering
+      if (tr.window + 1 >= w.size() || t < w[tr.window + 1].start) return;
+      ++tr.unrecovered;  // the next window opens first
+      ++tr.window;
+      tr.phase = Phase::Before;
+    }
+  }
+}
+
+void FaultRecorder::on_event(const Event& e) {
+  for (int k = 0; k < kFaultKinds; ++k)
+    if (plan_.configured(static_cast<FaultKind>(k))) advance(tracks_[k], static_cast<FaultKind>(k), e.time);
+  switch (e.kind) {
+    case EventKind::Arrived: ++tap_level_; break;
+    case EventKind::Dropped:
+    case EventKind::Taken: --tap_level_; break;
+    default: break;
+  }
+  for (int k = 0; k < kFaultKinds; ++k) {
+    const auto kind = static_cast<FaultKind>(k);
+    if (!plan_.configured(kind)) continue;
+    Track& tr = tracks_[k];
+    if (e.kind == EventKind::Dropped) {
+      if (tr.phase == Phase::During) ++tr.drops_during;
+      if (tr.phase == Phase::Recovering) ++tr.drops_recovering;
+    }
+    if (e.kind == EventKind::RefillFailed && tr.phase == Phase::During) ++tr.refill_failures;
+    if (tr.phase == Phase::Recovering && recovered_now(tr, kind, &e)) recover(tr, kind, e.time);
+  }
+}
+
+Json FaultRecorder::summary(double end_time) {
+  Json j = Json::object();
+  for (int k = 0; k < kFaultKinds; ++k) {
+    const auto kind = static_cast<FaultKind>(k);
+    if (!plan_.configured(kind)) continue;
+    Track& tr = tracks_[k];
+    advance(tr, kind, end_time);
+    if (tr.phase == Phase::During || tr.phase == Phase::Recovering) ++tr.unrecovered;
+    uint64_t n = 0;
+    double time = 0;
+    for (const FaultWindow& w : plan_.windows(kind))
+      if (w.start < end_time) {
+        ++n;
+        time += std::min(w.end, end_time) - w.start;
+      }
+    const bool alloc = kind == FaultKind::AllocFailure;
+    Json s{{"windows", n},
+           {"time_s", time},
+           {"drops_during", tr.drops_during},
+           {"drops_recovering", tr.drops_recovering},
+           {"recovered", tr.recovered},
+           {"unrecovered", tr.unrecovered}};
+    const double mean = tr.recovered ? tr.recovery_sum / static_cast<double>(tr.recovered) : 0.0;
+    s[alloc ? "time_to_refill_s_mean" : "recovery_s_mean"] = mean;
+    s[alloc ? "time_to_refill_s_max" : "recovery_s_max"] = tr.recovery_max;
+    if (alloc) s["refill_failures"] = tr.refill_failures;
+    j[fault_kind_name(kind)] = std::move(s);
+  }
+  return j;
+}
+
+}  // namespace vringsim
