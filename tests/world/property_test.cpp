@@ -1,0 +1,113 @@
+// Hundreds of random scenarios (policy, ring size, traffic, faults, seed):
+// each must run to the end with its invariants (the run checks them, and
+// --check after every event for a share of them), conserve packets and bytes,
+// and give byte-identical summaries when run twice with the same seed. A
+// failing case prints its scenario so it can be replayed with `vringsim run`.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "sim/core/rng.hpp"
+#include "sim/core/scenario.hpp"
+#include "sim/world/runner.hpp"
+
+namespace vringsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+int property_runs() {
+  if (const char* env = std::getenv("VRINGSIM_PROPERTY_RUNS")) return std::atoi(env);
+#if defined(__SANITIZE_ADDRESS__)
+  return 40;  // thread contexts under ASan are slow; the full set runs in the normal build
+#else
+  return 300;
+#endif
+}
+
+Json random_scenario(Rng& rng, int i, bool check) {
+  auto pick = [&rng](std::initializer_list<const char*> xs) {
+    return std::string(*(xs.begin() + rng.uniform_int(0, xs.size() - 1)));
+  };
+  const std::string policy = check ? pick({"small", "max-buffer", "mergeable", "hdr-in-data", "coalesced"})
+                                   : pick({"small", "max-buffer", "mergeable", "larger-ring", "hdr-in-data", "coalesced"});
+  Json doc{{"name", fmt::format("prop-{}", i)},
+           {"seed", rng.uniform_int(1, 1u << 30)},
+           // --check costs O(ring size) per event: those runs get short, small rings
+           {"stop", {{"time_s", check ? 0.001 + 0.003 * rng.uniform() : 0.002 + 0.01 * rng.uniform()}}},
+           {"measure", {{"warmup_s", 0.001}, {"sample_interval_s", 0.0005}}},
+           {"policy", {{"name", policy}}},
+           {"ring", {{"size", policy == "larger-ring" ? 1024 : 32 << rng.uniform_int(0, check ? 1 : 4)}}},
+           {"host", {{"tap_queue_packets", rng.uniform_int(1, 600)}, {"burst_packets", rng.uniform_int(1, 64)}}},
+           {"guest", {{"napi_budget", rng.uniform_int(1, 64)}, {"refill_rule", pick({"2008", "today"})}}}};
+  Json& tr = doc["traffic"];
+  tr["arrival"] = pick({"line-rate", "constant", "poisson", "onoff"});
+  tr["rate_gbps"] = 0.1 + 9.9 * rng.uniform();
+  tr["synthetic"]["length"] = pick({"fixed", "imix", "uniform"});
+  if (rng.chance(0.3)) tr["gro"]["enabled"] = true;
+  if (rng.chance(0.3)) doc["guest"]["page_alloc_failure_prob"] = 0.05 * rng.uniform();
+  Json& f = doc["faults"];
+  f = Json::object();
+  if (rng.chance(0.5)) {
+    f["bad_chain"]["rate"] = 0.1 * rng.uniform();
+    doc["host"]["on_bad_chain"] = pick({"drop", "broken"});
+  }
+  for (const char* k : {"alloc_failure", "backend_pause", "vcpu_stall", "tap_overflow"})
+    if (rng.chance(0.3)) {
+      f[k]["rate_per_s"] = 100 + 900 * rng.uniform();
+      f[k]["duration_s"] = 0.0001 + 0.003 * rng.uniform();
+    }
+  if (rng.chance(0.1)) doc["host"]["max_chain_descriptors"] = rng.uniform_int(1, 24);
+  return doc;
+}
+
+TEST(Properties, RandomScenariosConserveKeepInvariantsAndRepeatExactly) {
+  const fs::path dir = fs::temp_directory_path() / ("vringsim-prop-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  Rng rng(20261125, "property-test");
+  const int n = property_runs();
+  int checked = 0;
+  for (int i = 0; i < n; ++i) {
+    const bool check = i % 10 == 0;  // the whole descriptor state after every event, for one in ten
+    const Json doc = random_scenario(rng, i, check);
+    const fs::path file = dir / fmt::format("prop-{}.json", i);
+    std::ofstream(file) << doc.dump(1) << "\n";
+    const std::string replay = fmt::format("scenario {}:\n{}\n", i, doc.dump());
+    Scenario sc;
+    try {
+      sc = load_scenario(file.string());
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "the generator made a scenario that does not load: " << e.what() << "\n" << replay;
+      continue;
+    }
+    RunOptions opt;
+    opt.check = check;
+    checked += opt.check;
+    const RunOutcome a = run_in_child(sc, opt);
+    ASSERT_EQ(a.exit_code, 0) << replay;
+    const RunOutcome b = run_in_child(sc, opt);
+    ASSERT_EQ(b.exit_code, 0) << replay;
+    const Json& s = a.result.summary;
+    ASSERT_EQ(s.dump(), b.result.summary.dump()) << "same seed, different summary\n" << replay;
+    ASSERT_EQ(a.result.ts_rows, b.result.ts_rows) << replay;
+    const auto p = [&s](const char* ptr) { return s.at(Json::json_pointer(ptr)).get<uint64_t>(); };
+    ASSERT_EQ(p("/packets/arrived"), p("/packets/delivered") + p("/packets/dropped") + p("/packets/in_flight"))
+        << replay;
+    ASSERT_EQ(p("/bytes/arrived"), p("/bytes/delivered") + p("/bytes/dropped") + p("/bytes/in_flight")) << replay;
+    ASSERT_EQ(p("/packets/dropped"), p("/drops/tap_full") + p("/drops/too_large") + p("/drops/device_broken"))
+        << replay;
+    if (p("/host/broken") == 0) {
+      ASSERT_EQ(p("/drops/device_broken"), 0u) << replay;
+    }
+  }
+  if (!std::getenv("VRINGSIM_PROPERTY_KEEP")) fs::remove_all(dir);
+  RecordProperty("scenarios", n);
+  std::printf("%d random scenarios run twice each, %d of them with --check after every event\n", n, checked);
+}
+
+}  // namespace
+}  // namespace vringsim
