@@ -135,7 +135,11 @@ void Collector::on_event(const Event& e) {
     case EventKind::RefillFailed:
       if (measured(e.time)) ++refill_failures_;
       break;
-    case EventKind::BadChain:      // counted by the device over the whole run (host.bad_chains)
+    case EventKind::BadChain:  // counted by kind by the device (host.bad_chains)
+      integrate_to(e.time);
+      avail_chains_ -= e.count;
+      posted_bytes_ -= e.bytes;
+      break;
     case EventKind::DeviceBroken:  // host.broken, host.broken_at_s
     case EventKind::RxError:       // guest.rx_length_errors
       break;

@@ -48,7 +48,8 @@ enum class EventKind : uint8_t {
   HostBusy,      ///< host CPU busy from time to `until`
   GuestBusy,     ///< guest CPU busy from time to `until`
   RefillFailed,  ///< a page allocation failed during refill
-  BadChain,      ///< the device found a faulty chain at the front of the avail ring: reason = ChainFault, head
+  BadChain,  ///< the device found a faulty chain at the front of the avail ring: reason = ChainFault; count = avail
+             ///< entries it consumed (0 or 1), bytes = buffer bytes of the chain it skipped (no longer posted)
   DeviceBroken,  ///< the device marked itself broken (needs reset) and stopped using the ring
   RxError,       ///< the guest got a buffer back with fewer bytes than a header (rx_length_errors)
 };

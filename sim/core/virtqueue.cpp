@@ -192,6 +192,18 @@ std::optional<uint16_t> VirtQueue::discard_avail() {
   return head;
 }
 
+uint64_t VirtQueue::chain_bytes(uint16_t head) const {
+  uint64_t total = 0;
+  uint16_t i = head;
+  for (uint32_t n = 0;; ++n) {
+    ensure(n < num_, "descriptor chain loops");
+    total += desc_[i].len;
+    if (!(desc_[i].flags & kVringDescFNext)) break;
+    i = desc_[i].next;
+  }
+  return total;
+}
+
 void VirtQueue::tamper(uint16_t head, ChainFault kind) {
   ensure(head < num_ && state_[head] == DescState::Posted, "tampering with a chain that is not posted");
   uint16_t tail = head;

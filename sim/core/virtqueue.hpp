@@ -160,6 +160,8 @@ class VirtQueue {
   /// Adds an avail entry naming `head` with no chain of its own (a double
   /// add, or an index past the table). False if the avail ring has no room.
   bool add_stray_avail(uint16_t head);
+  /// Bytes of the chain starting at `head`, by the driver's own record.
+  uint64_t chain_bytes(uint16_t head) const;
   /// Avail entries that name no chain of their own, not yet consumed.
   uint32_t stray_avail() const { return strays_; }
 

@@ -129,12 +129,19 @@ bool HostDevice::screen_front(double t, bool in_frame) {
     e.time = t;
     e.kind = EventKind::BadChain;
     e.reason = static_cast<uint8_t>(f);
-    shared_.bus.emit(e);
     if (!opt_.drop_bad_chains) {
+      shared_.bus.emit(e);
       break_device(t);
       return false;
     }
-    if (const auto head = ring.discard_avail()) {
+    const auto head = ring.discard_avail();
+    e.count = 1;
+    if (head) {
+      e.head = *head;
+      e.bytes = ring.chain_bytes(*head);
+    }
+    shared_.bus.emit(e);
+    if (head) {
       if (in_frame) {
         discarded_.push_back(*head);
       } else {

@@ -427,6 +427,9 @@ TEST_F(Simulation, ADroppingDeviceSkipsEveryFaultyChainAndTheGuestTakesItBack) {
   EXPECT_EQ(u(r, "/host/bad_chains/too_long"), 0u);
   // Throughput survives: 2% of chains skipped, no frame lost for it.
   EXPECT_EQ(u(r, "/packets/dropped"), 0u);
+  // A skipped chain's memory is no longer posted: the posted bytes never
+  // exceed what a full ring holds (they grew without bound before the fix).
+  EXPECT_LE(u(r, "/memory/posted_bytes_peak"), u(r, "/memory/posted_bytes_full"));
 }
 
 TEST_F(Simulation, ABrokenDeviceLosesEveryFrameFromTheFirstFaultyChainOn) {
