@@ -13,6 +13,8 @@
 #include <set>
 #include <thread>
 
+#include "app/analytic_cmd.hpp"
+#include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
@@ -29,7 +31,7 @@ using namespace vringsim;
 
 namespace {
 
-constexpr int kExitOk = 0, kExitFailed = 1, kExitBadInput = 2, kExitInternal = 3;
+// Exit codes: app/exit_codes.hpp
 
 struct RunArgs {
   std::vector<std::string> files;
@@ -216,6 +218,14 @@ int main(int argc, char** argv) {
   trace_info->add_option("file", trace_file, "pcap, pcapng or CSV trace")->required();
   trace_info->add_flag("--json", trace_json, "print JSON");
 
+  std::vector<std::string> analytic_files, analytic_sets;
+  bool analytic_json = false;
+  auto* analytic = app.add_subcommand(
+      "analytic", "an M/M/1/K Markov chain's prediction beside the simulator's figures (see README)");
+  analytic->add_option("files", analytic_files, "scenario JSON files whose assumptions the model meets")->required();
+  analytic->add_option("--set", analytic_sets, "KEY=VALUE: override a scenario key");
+  analytic->add_flag("--json", analytic_json, "print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -228,6 +238,7 @@ int main(int argc, char** argv) {
     if (params->parsed()) return cmd_params(params_policy);
     if (policies->parsed()) return cmd_policies();
     if (trace_info->parsed()) return cmd_trace_info(trace_file, trace_json);
+    if (analytic->parsed()) return cmd_analytic(analytic_files, analytic_sets, analytic_json);
     if (sweep->parsed()) {
       if (sweep_out.empty() && !sweep_opt.dry_run)
         throw InputError("sweep: --out DIR is required (except with --dry-run)");

@@ -7,6 +7,9 @@ namespace vringsim {
 
 namespace {
 
+struct CostDecl;
+const std::vector<CostDecl>& decls();
+
 struct CostDecl {
   const char* key;
   double CostModel::*field;
@@ -28,6 +31,19 @@ struct CostDecl {
 //  [estimate]    order-of-magnitude figure for 2008-class x86 hardware with
 //                no single public measurement behind it; listed in the README
 //                so a better source can replace it.
+}  // namespace
+
+const std::vector<std::string>& CostModel::keys() {
+  static const std::vector<std::string> k = [] {
+    std::vector<std::string> out;
+    for (const auto& d : decls()) out.emplace_back(d.key);
+    return out;
+  }();
+  return k;
+}
+
+namespace {
+
 const std::vector<CostDecl>& decls() {
   static const std::vector<CostDecl> d = {
       {"costs.host.per_packet_ns", &CostModel::host_per_packet_ns, 1500.0,
@@ -80,11 +96,16 @@ const std::vector<CostDecl>& decls() {
 void CostModel::declare(ParamTable& table) {
   for (const auto& d : decls())
     table.add(ParamSpec::number(d.key, d.def, "ns").range(0.0, 1e9).help(d.help).from(d.source));
+  table.add(ParamSpec::string("costs.host.service_distribution", "deterministic", {"deterministic", "exponential"})
+                .help("the host's time per frame: exactly its cost, or an exponential draw with that mean (for the "
+                      "analytic cross-check, `vringsim analytic`)")
+                .from("deterministic: costs are per unit of work"));
 }
 
 CostModel CostModel::from(const Config& cfg) {
   CostModel m;
   for (const auto& d : decls()) m.*(d.field) = cfg.number(d.key);
+  m.host_service_exponential = cfg.string("costs.host.service_distribution") == "exponential";
   return m;
 }
 

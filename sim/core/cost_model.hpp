@@ -4,6 +4,9 @@
 // the mechanism (chain lengths, refill work, copies), not out of fudge factors.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "sim/core/config.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/policy.hpp"
@@ -28,7 +31,13 @@ struct CostModel {
   double guest_per_interrupt_ns = 0;     ///< interrupt entry, injection and exit
   double guest_per_poll_ns = 0;          ///< one NAPI poll round
 
+  /// The host's time per frame is an exponential draw with mean
+  /// host_packet_ns() instead of exactly that (costs.host.service_distribution).
+  bool host_service_exponential = false;
+
   static void declare(ParamTable& table);
+  /// The keys of the per-unit costs ("costs.host.per_packet_ns", ...).
+  static const std::vector<std::string>& keys();
   static CostModel from(const Config& cfg);
 
   double guest_ns(const GuestWork& w) const {

@@ -13,7 +13,7 @@ namespace sg4 = simgrid::s4u;
 namespace vringsim {
 
 HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Aggregator& arrivals)
-    : shared_(shared), costs_(costs), opt_(opt), arrivals_(arrivals) {
+    : shared_(shared), costs_(costs), opt_(opt), arrivals_(arrivals), service_rng_(opt.seed, "costs.host.service") {
   fetch_next();
 }
 
@@ -270,7 +270,9 @@ void HostDevice::run() {
       taken.packet = pkt.id;
       taken.head = first;
       shared_.bus.emit(taken);
-      cursor += costs_.host_packet_ns(descs, need) * ns;
+      double service_ns = costs_.host_packet_ns(descs, need);
+      if (costs_.host_service_exponential) service_ns = service_rng_.exponential(service_ns);
+      cursor += service_ns * ns;
       // Faulty chains met while assembling the frame go back after it, unused.
       for (const uint16_t h : discarded_) ring.push_used(h, 0);
       pending_.push_back({cursor, chains + static_cast<uint32_t>(discarded_.size()), pkt});

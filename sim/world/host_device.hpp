@@ -18,6 +18,7 @@
 #include "sim/core/cost_model.hpp"
 #include "sim/core/faults.hpp"
 #include "sim/core/policy.hpp"
+#include "sim/core/rng.hpp"
 #include "sim/core/traffic.hpp"
 #include "sim/world/shared.hpp"
 
@@ -35,6 +36,7 @@ class HostDevice {
     bool drop_bad_chains = false;  ///< false: a faulty chain breaks the device (QEMU virtio_error)
     uint32_t max_chain_descriptors = 1024;
     const FaultPlan* faults = nullptr;
+    uint64_t seed = 0;
   };
   HostDevice(Shared& shared, const CostModel& costs, Options opt, Aggregator& arrivals);
 
@@ -100,6 +102,7 @@ class HostDevice {
   uint64_t published_packets_ = 0, published_bytes_ = 0;
   std::vector<BufferSeg> segs_;  ///< scratch
 
+  Rng service_rng_;  ///< exponential service times (costs.host.service_distribution)
   std::array<uint64_t, kChainFaults> bad_chains_{};
   std::vector<uint16_t> discarded_;  ///< faulty chains to return after the current frame
   bool broken_ = false;

@@ -199,6 +199,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   hopt.drop_bad_chains = cfg.string("host.on_bad_chain") == "drop";
   hopt.max_chain_descriptors = static_cast<uint32_t>(cfg.integer("host.max_chain_descriptors"));
   hopt.faults = &faults;
+  hopt.seed = seed;
   HostDevice host(shared, costs, hopt, arrivals);
 
   GuestDriver::Options gopt;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/analytic_cmd.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/rng.hpp"
@@ -523,6 +524,51 @@ TEST_F(Simulation, FaultWindowsComeFromTheSeed) {
   EXPECT_EQ(a.summary["faults"].dump(), b.summary["faults"].dump());
   EXPECT_NE(a.summary["faults"].dump(), c.summary["faults"].dump());
   EXPECT_GT(a.summary["faults"]["backend_pause"]["windows"].get<int>(), 3);
+}
+
+// ---- analytic cross-check (issue 5) ----------------------------------------
+
+TEST_F(Simulation, TheMm1kChainAgreesWithTheSimulatorWhereItsAssumptionsHold) {
+  // Tolerances (README "Analytic cross-check"): four times the spread seen
+  // over 8 seeds of 2 s runs at these points, scaled to 4 s runs.
+  struct Point {
+    double rho;
+    int k;
+  };
+#if defined(__SANITIZE_ADDRESS__)
+  const std::vector<Point> points = {{0.9, 8}};
+#else
+  const std::vector<Point> points = {{0.5, 8}, {0.9, 8}, {1.2, 8}, {0.5, 32}, {0.9, 32}, {1.2, 32}};
+#endif
+  const auto file = (kSource / "scenarios/analytic/mm1k-rho0.9.json").string();
+  for (const Point& pt : points) {
+    const Scenario sc = load_scenario(file, {fmt::format("traffic.rate_gbps={}", pt.rho * 1.2304),
+                                             fmt::format("host.tap_queue_packets={}", pt.k - 1)});
+    std::vector<std::string> unmet;
+    const AnalyticCase c = analytic_case(sc.config, &unmet);
+    ASSERT_TRUE(unmet.empty()) << unmet.front();
+    EXPECT_NEAR(c.mu, 1e5, 1e-6);
+    EXPECT_NEAR(c.lambda / c.mu, pt.rho, 1e-9);
+    const QueuePrediction q = solve_mm1k(c.lambda, c.mu, c.capacity);
+    const RunResult r = run(sc);
+    const std::string at = fmt::format("rho {} K {}", pt.rho, pt.k);
+    const double offered = d(r, "/throughput/offered_pps"), delivered = d(r, "/throughput/delivered_pps");
+    EXPECT_NEAR(delivered / q.throughput_pps, 1.0, 0.01) << at;
+    EXPECT_NEAR(1.0 - delivered / offered, q.blocking, 0.003 + 0.05 * q.blocking) << at;
+    EXPECT_NEAR(d(r, "/latency_us/mean") / (q.mean_sojourn_s * 1e6), 1.0, 0.07) << at;
+    EXPECT_NEAR(d(r, "/cpu/host_utilization"), q.utilization, 0.01) << at;
+  }
+}
+
+TEST_F(Simulation, TheAnalyticModelNamesEveryAssumptionAScenarioBreaks) {
+  const Scenario sc = load_scenario((kSource / "scenarios/seed-2008/mergeable.json").string());
+  std::vector<std::string> unmet;
+  analytic_case(sc.config, &unmet);
+  std::string all;
+  for (const auto& u : unmet) all += u + "\n";
+  EXPECT_NE(all.find("/traffic/arrival must be \"poisson\""), std::string::npos) << all;
+  EXPECT_NE(all.find("/costs/host/service_distribution"), std::string::npos) << all;
+  EXPECT_NE(all.find("/costs/guest/per_packet_ns must be 0"), std::string::npos) << all;
 }
 
 }  // namespace

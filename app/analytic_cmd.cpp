@@ -1,0 +1,130 @@
+#include "app/analytic_cmd.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iostream>
+
+#include "app/exit_codes.hpp"
+#include "sim/core/cost_model.hpp"
+#include "sim/core/errors.hpp"
+#include "sim/core/policy.hpp"
+#include "sim/core/registry.hpp"
+#include "sim/core/scenario.hpp"
+#include "sim/world/runner.hpp"
+
+namespace vringsim {
+
+AnalyticCase analytic_case(const Config& cfg, std::vector<std::string>* unmet) {
+  auto need = [unmet](bool ok, const std::string& what) {
+    if (!ok) unmet->push_back(what);
+  };
+  AnalyticCase c;
+  const std::string kind = cfg.string("traffic.kind");
+  need(kind == "synthetic", "/traffic/kind must be \"synthetic\" (equal frames)");
+  if (kind == "synthetic")
+    need(cfg.string("traffic.synthetic.length") == "fixed", "/traffic/synthetic/length must be \"fixed\"");
+  need(cfg.string("traffic.arrival") == "poisson", "/traffic/arrival must be \"poisson\"");
+  need(!cfg.flag("traffic.gro.enabled"), "/traffic/gro/enabled must be false");
+  need(cfg.string("costs.host.service_distribution") == "exponential",
+       "/costs/host/service_distribution must be \"exponential\"");
+  for (const std::string& k : CostModel::keys())
+    if (k.starts_with("costs.guest.") || k == "costs.host.per_kick_ns" || k == "costs.host.per_interrupt_ns")
+      need(cfg.number(k) == 0.0, key_to_pointer(k) + " must be 0 (the guest and notifications cost nothing)");
+  need(cfg.number("guest.page_alloc_failure_prob") == 0.0, "/guest/page_alloc_failure_prob must be 0");
+  need(cfg.number("faults.bad_chain.rate") == 0.0, "/faults/bad_chain/rate must be 0");
+  for (const char* k : {"alloc_failure", "backend_pause", "vcpu_stall", "tap_overflow"}) {
+    const std::string p = fmt::format("faults.{}.", k);
+    need(cfg.number(p + "rate_per_s") == 0.0 && cfg.numbers(p + "at_s").empty(),
+         fmt::format("/faults/{} must open no window", k));
+  }
+  c.frame_bytes = kind == "synthetic" ? static_cast<uint32_t>(cfg.integer("traffic.synthetic.len_bytes")) : 0;
+  const double rate_gbps = cfg.number("traffic.rate_gbps"), link_gbps = cfg.number("traffic.link_gbps");
+  // The wire spaces frames by their serialisation time: negligible only on a much faster link.
+  need(link_gbps >= 100.0 * rate_gbps, "/traffic/link_gbps must be at least 100 x /traffic/rate_gbps (Poisson "
+                                       "arrivals, not spaced by the wire)");
+  c.lambda = rate_gbps * 1e9 / ((c.frame_bytes + 24.0) * 8.0);
+  // Host time per frame: the descriptors of the chains the frame needs.
+  const std::string pname = cfg.string("policy.name");
+  const PolicyInfo* pinfo = Registry<PolicyInfo>::instance().find(pname);
+  auto policy = pinfo->create(cfg, "policy." + pname + ".", static_cast<uint64_t>(cfg.integer("seed")));
+  const auto f = ring_figures(static_cast<uint32_t>(cfg.integer("ring.size")), policy->mergeable(),
+                              policy->header_bytes(), policy->nominal_posting());
+  const uint64_t bytes = uint64_t{policy->header_bytes()} + c.frame_bytes;
+  need(bytes <= f.max_frame_bytes, "the frame must fit the policy's buffers");
+  const uint64_t chains = policy->mergeable() ? (bytes + f.bytes_per_posting - 1) / f.bytes_per_posting : 1;
+  const CostModel costs = CostModel::from(cfg);
+  c.service_ns = costs.host_packet_ns(static_cast<uint32_t>(chains * f.descriptors_per_posting), bytes);
+  need(c.service_ns > 0, "the host's time per frame must be positive (/costs/host/per_packet_ns)");
+  c.mu = c.service_ns > 0 ? 1e9 / c.service_ns : 0;
+  c.capacity = static_cast<uint64_t>(cfg.integer("host.tap_queue_packets")) + 1;
+  return c;
+}
+
+namespace {
+
+struct Row {
+  const char* metric;
+  double analytic;
+  double simulated;
+};
+
+double at(const Json& s, const char* ptr) { return s.at(Json::json_pointer(ptr)).get<double>(); }
+
+}  // namespace
+
+int cmd_analytic(const std::vector<std::string>& files, const std::vector<std::string>& sets, bool json) {
+  // Everything is checked before anything runs.
+  std::vector<Scenario> scenarios;
+  std::vector<AnalyticCase> cases;
+  for (const auto& f : files) {
+    scenarios.push_back(load_scenario(f, sets));
+    std::vector<std::string> unmet;
+    cases.push_back(analytic_case(scenarios.back().config, &unmet));
+    if (!unmet.empty()) {
+      std::string why;
+      for (const auto& u : unmet) why += (why.empty() ? "" : "; ") + u;
+      throw InputError(fmt::format("{}: the M/M/1/K model does not apply: {}", f, why));
+    }
+  }
+  Json all = Json::array();
+  int code = kExitOk;
+  for (size_t i = 0; i < scenarios.size(); ++i) {
+    const Scenario& sc = scenarios[i];
+    const AnalyticCase& c = cases[i];
+    const QueuePrediction q = solve_mm1k(c.lambda, c.mu, c.capacity);
+    const RunOutcome o = run_in_child(sc, {});
+    if (o.exit_code != 0) {
+      code = std::max(code, o.exit_code == kExitInternal ? kExitInternal : kExitFailed);
+      continue;
+    }
+    const Json& s = o.result.summary;
+    const double offered = at(s, "/throughput/offered_pps"), delivered = at(s, "/throughput/delivered_pps");
+    const std::vector<Row> rows = {
+        {"throughput_pps", q.throughput_pps, delivered},
+        {"drop_probability", q.blocking, offered > 0 ? 1.0 - delivered / offered : 0.0},
+        {"mean_latency_us", q.mean_sojourn_s * 1e6, at(s, "/latency_us/mean")},
+        {"host_utilization", q.utilization, at(s, "/cpu/host_utilization")},
+    };
+    if (json) {
+      Json j{{"name", sc.name},
+             {"file", sc.file},
+             {"model", {{"lambda_pps", c.lambda}, {"mu_pps", c.mu}, {"rho", c.lambda / c.mu}, {"capacity", c.capacity}}}};
+      for (const Row& r : rows) j["analytic"][r.metric] = r.analytic, j["simulated"][r.metric] = r.simulated;
+      all.push_back(std::move(j));
+      continue;
+    }
+    std::cout << fmt::format("{}: M/M/1/K with lambda {:.0f}/s, mu {:.0f}/s (rho {:.3f}), K {}; simulated {} s\n",
+                             sc.name, c.lambda, c.mu, c.lambda / c.mu, c.capacity, at(s, "/throughput/measured_s"));
+    std::cout << fmt::format("  {:<18} {:>14} {:>14} {:>10}\n", "metric", "analytic", "simulated", "rel diff");
+    for (const Row& r : rows) {
+      const double rel = r.analytic != 0 ? (r.simulated - r.analytic) / r.analytic : r.simulated;
+      std::cout << fmt::format("  {:<18} {:>14.6g} {:>14.6g} {:>+9.2f}%\n", r.metric, r.analytic, r.simulated,
+                               100.0 * rel);
+    }
+  }
+  if (json) std::cout << all.dump(1) << "\n";
+  return code;
+}
+
+}  // namespace vringsim
