@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "app/analytic_cmd.hpp"
+#include "app/calibrate_cmd.hpp"
 #include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
@@ -226,6 +227,12 @@ int main(int argc, char** argv) {
   analytic->add_option("--set", analytic_sets, "KEY=VALUE: override a scenario key");
   analytic->add_flag("--json", analytic_json, "print JSON");
 
+  std::string calibrate_file, calibrate_out;
+  auto* calibrate = app.add_subcommand(
+      "calibrate", "fit named cost parameters to measured throughput (least squares, one simulation per evaluation)");
+  calibrate->add_option("measurements", calibrate_file, "measurement JSON file (see README)")->required();
+  calibrate->add_option("--out", calibrate_out, "write the fitted costs here as a cost preset (costs.preset)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -239,6 +246,7 @@ int main(int argc, char** argv) {
     if (policies->parsed()) return cmd_policies();
     if (trace_info->parsed()) return cmd_trace_info(trace_file, trace_json);
     if (analytic->parsed()) return cmd_analytic(analytic_files, analytic_sets, analytic_json);
+    if (calibrate->parsed()) return cmd_calibrate(calibrate_file, calibrate_out);
     if (sweep->parsed()) {
       if (sweep_out.empty() && !sweep_opt.dry_run)
         throw InputError("sweep: --out DIR is required (except with --dry-run)");

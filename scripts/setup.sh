@@ -9,15 +9,18 @@ PACKAGES=(
   cmake make g++ pkg-config
   # chosen libraries (README "Dependencies")
   libsimgrid-dev       # simulation kernel (s4u actors); pkg-config only, no CMake config
-  libboost-graph-dev   # topology graphs and chain checks (later issues)
+  libboost-graph-dev   # descriptor-chain checks (--check), topology graphs
   nlohmann-json3-dev   # scenario files, summary.json
-  libeigen3-dev        # analytic cross-check and calibration (later issues)
+  libeigen3-dev        # sweep statistics, analytic cross-check, calibration
   libgtest-dev         # unit tests
   libcli11-dev         # command line
   libfmt-dev           # formatting
   libssl-dev           # SHA-256 of scenarios (libcrypto)
   libpcap-dev          # pcap and pcapng replay
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # fuzz targets (scripts/fuzz.sh)
+  # plots and notebooks (analysis/, notebooks/), for Debian's /usr/bin/python3
+  python3 python3-matplotlib python3-pandas
+  jupyter-nbconvert python3-ipykernel python3-nbclient python3-nbformat
 )
 
 missing=()

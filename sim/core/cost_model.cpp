@@ -96,6 +96,10 @@ const std::vector<CostDecl>& decls() {
 void CostModel::declare(ParamTable& table) {
   for (const auto& d : decls())
     table.add(ParamSpec::number(d.key, d.def, "ns").range(0.0, 1e9).help(d.help).from(d.source));
+  table.add(ParamSpec::string("costs.preset", "")
+                .help("a cost preset file (JSON, written by `vringsim calibrate`) whose costs fill those the scenario "
+                      "does not set; relative to the scenario's directory")
+                .from("none: the defaults below"));
   table.add(ParamSpec::string("costs.host.service_distribution", "deterministic", {"deterministic", "exponential"})
                 .help("the host's time per frame: exactly its cost, or an exponential draw with that mean (for the "
                       "analytic cross-check, `vringsim analytic`)")

@@ -335,10 +335,40 @@ std::string sha256_hex(const std::string& data) {
   return hex;
 }
 
+namespace {
+/// costs.preset: a cost preset file (`vringsim calibrate` writes them) fills
+/// the costs the scenario does not set itself: default < preset < scenario
+/// file < sweep axis < --set.
+void apply_cost_preset(Json& doc, const std::string& source, const std::string& base_dir) {
+  const Json::json_pointer where("/costs/preset");
+  if (!doc.contains(where) || !doc[where].is_string() || doc[where].get<std::string>().empty()) return;
+  std::filesystem::path file(doc[where].get<std::string>());
+  if (file.is_relative()) file = std::filesystem::path(base_dir) / file;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) fail(source, "/costs/preset", file.string() + " does not exist");
+  const std::string name = file.string();
+  const Json preset = read_json_file(name);
+  if (!preset.is_object() || preset.value("kind", "") != "vringsim-cost-preset")
+    fail(name, "/kind", "not a cost preset (expected \"kind\": \"vringsim-cost-preset\")");
+  if (!preset.contains("costs") || !preset["costs"].is_object()) fail(name, "/costs", "expected an object");
+  const Json flat = preset["costs"].flatten();
+  for (const auto& [ptr, value] : flat.items()) {
+    const std::string key = fmt::format("costs.{}", pointer_to_key(ptr));
+    const ParamSpec* spec = param_table().find(key);
+    if (!spec || key == "costs.preset") fail(name, "/costs" + ptr, "not a cost parameter");
+    const std::string err = spec->validate(value);
+    if (!err.empty()) fail(name, "/costs" + ptr, err);
+    const Json::json_pointer target("/costs" + ptr);
+    if (!doc.contains(target)) doc[target] = value;
+  }
+}
+}  // namespace
+
 Scenario load_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
                            const std::vector<std::string>& overrides) {
   check_document(doc, source);
   for (const auto& o : overrides) apply_override(doc, o);
+  apply_cost_preset(doc, source, base_dir);
   Scenario s;
   s.file = source;
   s.overrides = overrides;

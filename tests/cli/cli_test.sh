@@ -49,7 +49,7 @@ check "policies: six lines" [ "$rc" = 0 -a "$(wc -l <"$T/out")" = 6 ]
 check "policies: max-buffer described" grep -q "^max-buffer " "$T/out"
 run "$BIN" params
 check "params lists ring.size with its source" grep -q "^ring.size .*MODEL.md" "$T/out"
-check "params lists every cost with a source" [ "$(grep -c '^costs\.' "$T/out")" = 14 ]
+check "params lists every cost (14 per-unit, the service distribution, the preset)" [ "$(grep -c '^costs\.' "$T/out")" = 16 ]
 run "$BIN" params max-buffer
 check "params POLICY shows its own keys" grep -q "policy.max-buffer.recycle_pages" "$T/out"
 check "params POLICY hides other policies' keys" [ -z "$(grep 'policy.coalesced' "$T/out")" ]
@@ -163,6 +163,29 @@ run "$BIN" sweep "$T/sw.json" --out "$T/swo" --jobs 2
 check "sweep: exit 0, 6 rows" [ "$rc" = 0 -a "$(wc -l <"$T/swo/results.csv")" = 7 ]
 check "sweep: aggregate and sweep.json" [ -s "$T/swo/aggregate.csv" -a -s "$T/swo/sweep.json" ]
 check "sweep: summary table with a row per point" [ "$(grep -cE '^p[0-9a-f]{12} ' "$T/out")" = 6 ]
+
+# calibrate: a measurement no cost can reach does not converge: exit 1, the best point, nothing written
+cat >"$T/cal.json" <<J
+{"parameters": {"costs.guest.per_packet_ns": {"initial": 5200, "min": 1000, "max": 20000}},
+ "points": [{"scenario": "$T/a.json", "measured": 50.0}], "max_iterations": 2}
+J
+run "$BIN" calibrate "$T/cal.json" --out "$T/cal/costs.json"
+check "calibrate that cannot converge: exit 1, says so, writes nothing" \
+  [ "$rc" = 1 -a ! -e "$T/cal/costs.json" ] && grep -q "DID NOT CONVERGE" "$T/out" && grep -q "best found" "$T/out"
+cat >"$T/cal2.json" <<J
+{"parameters": {"costs.guest.per_packet_ns": {"initial": 5200}},
+ "points": [{"scenario": "$T/a.json", "measured": 1.2}]}
+J
+run "$BIN" calibrate "$T/cal2.json" --out "$T/cal/costs.json"
+check "calibrate: exit 0 and a cost preset" [ "$rc" = 0 -a -s "$T/cal/costs.json" ] && grep -q vringsim-cost-preset "$T/cal/costs.json"
+cat >"$T/withpreset.json" <<J
+{"name": "wp", "stop": {"time_s": 0.02}, "measure": {"warmup_s": 0.005}, "policy": {"name": "max-buffer"},
+ "costs": {"preset": "cal/costs.json"}}
+J
+run "$BIN" run "$T/withpreset.json" --out "$T/wpo"
+fitted=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['costs']['guest']['per_packet_ns'])" "$T/cal/costs.json")
+used=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['config']['costs']['guest']['per_packet_ns'])" "$T/wpo/wp/summary.json")
+check "a scenario runs with the fitted preset's costs" [ "$rc" = 0 -a "$fitted" = "$used" ]
 
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "app/analytic_cmd.hpp"
+#include "app/calibrate_cmd.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/rng.hpp"
@@ -569,6 +570,55 @@ TEST_F(Simulation, TheAnalyticModelNamesEveryAssumptionAScenarioBreaks) {
   EXPECT_NE(all.find("/traffic/arrival must be \"poisson\""), std::string::npos) << all;
   EXPECT_NE(all.find("/costs/host/service_distribution"), std::string::npos) << all;
   EXPECT_NE(all.find("/costs/guest/per_packet_ns must be 0"), std::string::npos) << all;
+}
+
+// ---- calibration (issue 5) --------------------------------------------------
+
+TEST_F(Simulation, CalibrationRecoversCostsFromMeasurementsTheSimulatorMade) {
+  // "Measurements" made by the simulator itself at known costs; the fit
+  // starts elsewhere and must find them again.
+  const double true_packet = 5600, true_desc = 120;
+  const std::vector<std::string> shorter = {"stop.time_s=0.3", "measure.warmup_s=0.05"};
+  auto measure = [&](const char* policy) {
+    std::vector<std::string> o = shorter;
+    o.push_back(fmt::format("costs.guest.per_packet_ns={}", true_packet));
+    o.push_back(fmt::format("costs.guest.per_descriptor_ns={}", true_desc));
+    return d(run(load_scenario((kSource / "scenarios/seed-2008" / (std::string(policy) + ".json")).string(), o)),
+             "/throughput/delivered_gbps");
+  };
+  const double mb = measure("max-buffer"), mg = measure("mergeable");
+  Json m{{"name", "recover"},
+         {"parameters",
+          {{"costs.guest.per_packet_ns", {{"initial", 4500}, {"min", 500}, {"max", 20000}}},
+           {"costs.guest.per_descriptor_ns", {{"initial", 200}, {"min", 0}, {"max", 2000}}}}},
+         {"points",
+          {{{"scenario", (kSource / "scenarios/seed-2008/max-buffer.json").string()},
+            {"measured", mb},
+            {"set", {{"stop.time_s", 0.3}, {"measure.warmup_s", 0.05}}}},
+           {{"scenario", (kSource / "scenarios/seed-2008/mergeable.json").string()},
+            {"measured", mg},
+            {"set", {{"stop.time_s", 0.3}, {"measure.warmup_s", 0.05}}}}}},
+         {"tolerance", 0.001}};
+  const auto file = dir_ / "measurements.json";
+  std::ofstream(file) << m.dump(1);
+  const Calibration c = load_calibration(file.string());
+  ASSERT_EQ(c.params.size(), 2u);
+  const FitResult fit = fit_least_squares(c, [&](const std::vector<double>& v) {
+    std::vector<double> out;
+    for (const auto& p : c.points) {
+      std::vector<std::string> o = p.overrides;
+      for (size_t j = 0; j < v.size(); ++j) o.push_back(fmt::format("{}={:.17g}", c.params[j].key, v[j]));
+      out.push_back(d(run(load_scenario(p.scenario, o)), "/throughput/delivered_gbps"));
+    }
+    return out;
+  });
+  ASSERT_TRUE(fit.converged) << fit.residuals[0] << " " << fit.residuals[1];
+  // Parameters are sorted by key: per_descriptor_ns, then per_packet_ns.
+  EXPECT_EQ(c.params[0].key, "costs.guest.per_descriptor_ns");
+  EXPECT_NEAR(fit.values[0], true_desc, 0.05 * true_desc);
+  EXPECT_NEAR(fit.values[1], true_packet, 0.02 * true_packet);
+  EXPECT_LE(std::abs(fit.residuals[0]), 0.001);
+  EXPECT_LE(std::abs(fit.residuals[1]), 0.001);
 }
 
 }  // namespace

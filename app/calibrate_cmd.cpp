@@ -1,0 +1,297 @@
+#include "app/calibrate_cmd.hpp"
+
+#include <fmt/format.h>
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <limits>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "app/exit_codes.hpp"
+#include "sim/core/errors.hpp"
+#include "sim/core/report.hpp"
+#include "sim/core/scenario.hpp"
+#include "sim/world/runner.hpp"
+
+namespace vringsim {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& file, const std::string& ptr, const std::string& what) {
+  throw InputError(fmt::format("{}: {}: {}", file, ptr.empty() ? "/" : ptr, what));
+}
+
+double number_at(const Json& j, const std::string& file, const std::string& ptr) {
+  if (!j.is_number()) bad(file, ptr, fmt::format("expected a number, got {}", j.dump()));
+  return j.get<double>();
+}
+
+}  // namespace
+
+Calibration load_calibration(const std::string& path) {
+  const Json doc = read_json_file(path);
+  Calibration c;
+  c.file = path;
+  if (!doc.is_object()) bad(path, "", "a measurement file must be a JSON object");
+  static const std::set<std::string> known = {"schema_version", "name",      "description",   "parameters",
+                                              "points",         "metric",    "tolerance",     "max_iterations"};
+  for (const auto& [k, v] : doc.items())
+    if (!known.contains(k)) bad(path, "/" + k, "unknown key");
+  if (doc.value("schema_version", 1) != 1) bad(path, "/schema_version", "must be 1");
+  c.name = doc.value("name", fs::path(path).stem().string());
+  const ParamTable& table = param_table();
+  auto numeric_param = [&](const std::string& key, const std::string& ptr) -> const ParamSpec* {
+    const ParamSpec* spec = table.find(key);
+    if (!spec) {
+      const std::string near = table.nearest(key);
+      bad(path, ptr,
+          near.empty() ? fmt::format("unknown scenario key \"{}\"", key)
+                       : fmt::format("unknown scenario key \"{}\" (did you mean {}?)", key, near));
+    }
+    return spec;
+  };
+  // parameters: {"costs.guest.per_packet_ns": {"initial": 4000, "min": 100, "max": 50000}, ...}
+  if (!doc.contains("parameters") || !doc["parameters"].is_object() || doc["parameters"].empty())
+    bad(path, "/parameters", "expected an object naming at least one parameter to fit");
+  for (const auto& [key, spec_json] : doc["parameters"].items()) {
+    const std::string ptr = "/parameters/" + key;
+    const ParamSpec* spec = numeric_param(key, ptr);
+    if (spec->type != ParamType::Number) bad(path, ptr, "only real-valued parameters can be fitted");
+    CalibrationParam p;
+    p.key = key;
+    p.initial = spec->default_value.get<double>();
+    p.min = spec->min.value_or(-1e300);
+    p.max = spec->max.value_or(1e300);
+    if (!spec_json.is_object()) bad(path, ptr, "expected an object (initial, min, max)");
+    for (const auto& [k, v] : spec_json.items()) {
+      if (k == "initial")
+        p.initial = number_at(v, path, ptr + "/initial");
+      else if (k == "min")
+        p.min = std::max(p.min, number_at(v, path, ptr + "/min"));
+      else if (k == "max")
+        p.max = std::min(p.max, number_at(v, path, ptr + "/max"));
+      else
+        bad(path, ptr + "/" + k, "unknown key (initial, min, max)");
+    }
+    if (!(p.min <= p.initial && p.initial <= p.max))
+      bad(path, ptr, fmt::format("initial {} is outside [{}, {}]", p.initial, p.min, p.max));
+    c.params.push_back(p);
+  }
+  if (!doc.contains("points") || !doc["points"].is_array()) bad(path, "/points", "expected a list of measured points");
+  const fs::path base = fs::path(path).parent_path();
+  for (size_t i = 0; i < doc["points"].size(); ++i) {
+    const Json& pj = doc["points"][i];
+    const std::string ptr = fmt::format("/points/{}", i);
+    if (!pj.is_object()) bad(path, ptr, "expected an object (scenario, measured_gbps, set)");
+    CalibrationPoint p;
+    for (const auto& [k, v] : pj.items()) {
+      if (k == "scenario") {
+        if (!v.is_string()) bad(path, ptr + "/scenario", "expected a file name");
+        const fs::path f = fs::path(v.get<std::string>()).is_absolute() ? fs::path(v.get<std::string>())
+                                                                         : base / v.get<std::string>();
+        if (!fs::is_regular_file(f)) bad(path, ptr + "/scenario", fmt::format("{} does not exist", f.string()));
+        p.scenario = f.string();
+      } else if (k == "measured") {
+        p.measured = number_at(v, path, ptr + "/measured");
+        if (!(p.measured > 0)) bad(path, ptr + "/measured", "must be positive");
+      } else if (k == "set") {
+        if (!v.is_object()) bad(path, ptr + "/set", "expected an object of scenario keys");
+        for (const auto& [key, value] : v.items()) {
+          const ParamSpec* spec = numeric_param(key, ptr + "/set/" + key);
+          const std::string err = spec->validate(value);
+          if (!err.empty()) bad(path, ptr + "/set/" + key, err);
+          p.overrides.push_back(key + "=" + value.dump());
+        }
+      } else {
+        bad(path, ptr + "/" + k, "unknown key (scenario, measured, set)");
+      }
+    }
+    if (p.scenario.empty()) bad(path, ptr, "no \"scenario\"");
+    if (p.measured <= 0) bad(path, ptr, "no \"measured\" value");
+    c.points.push_back(std::move(p));
+  }
+  if (doc.contains("metric")) {
+    if (!doc["metric"].is_string()) bad(path, "/metric", "expected a summary key such as throughput.delivered_gbps");
+    c.metric = doc["metric"].get<std::string>();
+  }
+  if (doc.contains("tolerance")) {
+    c.tolerance = number_at(doc["tolerance"], path, "/tolerance");
+    if (!(c.tolerance > 0 && c.tolerance < 1)) bad(path, "/tolerance", "must be in (0, 1)");
+  }
+  if (doc.contains("max_iterations")) {
+    if (!doc["max_iterations"].is_number_integer() || doc["max_iterations"].get<int64_t>() < 1 ||
+        doc["max_iterations"].get<int64_t>() > 1000)
+      bad(path, "/max_iterations", "expected an integer in 1..1000");
+    c.max_iterations = doc["max_iterations"].get<int>();
+  }
+  if (c.points.size() < c.params.size())
+    bad(path, "/points",
+        fmt::format("{} measured point{} cannot determine {} parameters: give at least as many points as parameters",
+                    c.points.size(), c.points.size() == 1 ? "" : "s", c.params.size()));
+  // Every point must load with the parameters set (the scenario's own errors surface here, before any run).
+  for (const auto& p : c.points) {
+    std::vector<std::string> o = p.overrides;
+    for (const auto& q : c.params) o.push_back(fmt::format("{}={}", q.key, q.initial));
+    load_scenario(p.scenario, o);
+  }
+  return c;
+}
+
+FitResult fit_least_squares(const Calibration& c,
+                            const std::function<std::vector<double>(const std::vector<double>&)>& simulate) {
+  const auto n = static_cast<Eigen::Index>(c.params.size());
+  const auto m = static_cast<Eigen::Index>(c.points.size());
+  FitResult best;
+  auto clamp = [&c](Eigen::Index j, double v) {
+    return std::clamp(v, c.params[static_cast<size_t>(j)].min, c.params[static_cast<size_t>(j)].max);
+  };
+  auto residuals = [&](const Eigen::VectorXd& x, std::vector<double>* sim) {
+    std::vector<double> v(x.data(), x.data() + x.size());
+    *sim = simulate(v);
+    best.simulations += static_cast<int>(m);
+    Eigen::VectorXd r(m);
+    for (Eigen::Index i = 0; i < m; ++i)
+      r(i) = ((*sim)[static_cast<size_t>(i)] - c.points[static_cast<size_t>(i)].measured) /
+             c.points[static_cast<size_t>(i)].measured;
+    return r;
+  };
+  auto record = [&best](const Eigen::VectorXd& x, const std::vector<double>& sim, const Eigen::VectorXd& r) {
+    best.values.assign(x.data(), x.data() + x.size());
+    best.simulated = sim;
+    best.residuals.assign(r.data(), r.data() + r.size());
+  };
+  Eigen::VectorXd x(n);
+  for (Eigen::Index j = 0; j < n; ++j) x(j) = c.params[static_cast<size_t>(j)].initial;
+  std::vector<double> sim;
+  Eigen::VectorXd r = residuals(x, &sim);
+  record(x, sim, r);
+  double lambda = 1e-2;  // Levenberg-Marquardt damping
+  for (best.iterations = 0; best.iterations < c.max_iterations; ++best.iterations) {
+    if (r.cwiseAbs().maxCoeff() <= c.tolerance) {
+      best.converged = true;
+      return best;
+    }
+    // Forward differences, 2% of each value: simulated throughput is a sum
+    // of discrete events, so steps must be well above its granularity.
+    Eigen::MatrixXd J(m, n);
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const double scale = std::max(std::abs(x(j)), 1e-3 * (c.params[static_cast<size_t>(j)].max -
+                                                            c.params[static_cast<size_t>(j)].min));
+      double h = 0.02 * scale;
+      if (x(j) + h > c.params[static_cast<size_t>(j)].max) h = -h;
+      Eigen::VectorXd xh = x;
+      xh(j) = clamp(j, x(j) + h);
+      std::vector<double> ignored;
+      J.col(j) = (residuals(xh, &ignored) - r) / (xh(j) - x(j));
+    }
+    const Eigen::MatrixXd JtJ = J.transpose() * J;
+    const Eigen::VectorXd g = J.transpose() * r;
+    bool improved = false;
+    for (int attempt = 0; attempt < 8 && !improved; ++attempt) {
+      Eigen::MatrixXd A = JtJ;
+      A.diagonal() += lambda * JtJ.diagonal().cwiseMax(1e-12);
+      const Eigen::VectorXd step = A.ldlt().solve(-g);
+      Eigen::VectorXd xn = x + step;
+      for (Eigen::Index j = 0; j < n; ++j) xn(j) = clamp(j, xn(j));
+      std::vector<double> simn;
+      const Eigen::VectorXd rn = residuals(xn, &simn);
+      if (rn.squaredNorm() < r.squaredNorm()) {
+        x = xn;
+        r = rn;
+        sim = simn;
+        record(x, sim, r);
+        lambda = std::max(lambda / 3.0, 1e-7);
+        improved = true;
+      } else {
+        lambda *= 4.0;
+      }
+    }
+    if (!improved) break;  // no step reduces the misfit: a minimum that misses the tolerance
+  }
+  best.converged = r.cwiseAbs().maxCoeff() <= c.tolerance;
+  return best;
+}
+
+int cmd_calibrate(const std::string& file, const std::string& out) {
+  const Calibration c = load_calibration(file);
+  if (!out.empty()) {
+    if (fs::is_directory(out)) throw InputError(fmt::format("{}: --out: is a directory, expected a file name", out));
+    check_output_dir(fs::path(out).parent_path(), "--out");
+  }
+  int failures = 0;
+  auto simulate = [&](const std::vector<double>& values) {
+    std::vector<double> result;
+    for (const auto& p : c.points) {
+      std::vector<std::string> o = p.overrides;
+      for (size_t j = 0; j < values.size(); ++j) o.push_back(fmt::format("{}={:.17g}", c.params[j].key, values[j]));
+      const RunOutcome run = run_in_child(load_scenario(p.scenario, o), {});
+      if (run.exit_code != 0) {
+        ++failures;
+        throw std::runtime_error(fmt::format("{}: the simulation failed (exit {})", p.scenario, run.exit_code));
+      }
+      const Json::json_pointer ptr(key_to_pointer(c.metric));
+      if (!run.result.summary.contains(ptr) || !run.result.summary[ptr].is_number())
+        throw InputError(fmt::format("{}: /metric: \"{}\" is not a number in summary.json", c.file, c.metric));
+      result.push_back(run.result.summary[ptr].get<double>());
+    }
+    return result;
+  };
+  const FitResult fit = fit_least_squares(c, simulate);
+
+  std::cout << fmt::format("calibrate {}: {} point(s), {} parameter(s), metric {}; {} after {} iteration(s), {} "
+                           "simulations\n",
+                           c.name, c.points.size(), c.params.size(), c.metric,
+                           fit.converged ? "converged" : "DID NOT CONVERGE", fit.iterations, fit.simulations);
+  std::cout << fmt::format("  {:<34} {:>14} {:>14}\n", "parameter", "initial", fit.converged ? "fitted" : "best found");
+  for (size_t j = 0; j < c.params.size(); ++j)
+    std::cout << fmt::format("  {:<34} {:>14.6g} {:>14.6g}\n", c.params[j].key, c.params[j].initial, fit.values[j]);
+  std::cout << fmt::format("  {:<44} {:>10} {:>10} {:>9}\n", "point", "measured", "simulated", "residual");
+  for (size_t i = 0; i < c.points.size(); ++i)
+    std::cout << fmt::format("  {:<44} {:>10.4f} {:>10.4f} {:>+8.3f}%\n", fs::path(c.points[i].scenario).filename().string(),
+                             c.points[i].measured, fit.simulated[i], 100.0 * fit.residuals[i]);
+  if (!fit.converged) {
+    std::cout << fmt::format("  no point within {:.3g}% of every measurement; nothing written\n", 100 * c.tolerance);
+    return kExitFailed;
+  }
+  if (!out.empty()) {
+    Json preset{{"schema_version", 1}, {"kind", "vringsim-cost-preset"}, {"name", c.name}, {"costs", Json::object()}};
+    for (size_t j = 0; j < c.params.size(); ++j) {
+      if (!c.params[j].key.starts_with("costs.")) continue;
+      preset[Json::json_pointer(key_to_pointer(c.params[j].key))] = fit.values[j];
+    }
+    Json points = Json::array();
+    for (size_t i = 0; i < c.points.size(); ++i)
+      points.push_back({{"scenario", c.points[i].scenario},
+                        {"measured", c.points[i].measured},
+                        {"simulated", fit.simulated[i]},
+                        {"residual", fit.residuals[i]}});
+    std::string text;
+    {
+      std::ifstream in(c.file, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      text = ss.str();
+    }
+    preset["fit"] = {{"measurements", c.file},
+                     {"measurements_sha256", sha256_hex(text)},
+                     {"metric", c.metric},
+                     {"iterations", fit.iterations},
+                     {"simulations", fit.simulations},
+                     {"points", points}};
+    if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());
+    write_file_atomic(out, preset.dump(2) + "\n");
+    std::cout << fmt::format("  wrote {} (use it with \"costs\": {{\"preset\": \"{}\"}})\n", out,
+                             fs::path(out).filename().string());
+  }
+  return failures ? kExitFailed : kExitOk;
+}
+
+}  // namespace vringsim
