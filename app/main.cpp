@@ -15,6 +15,7 @@
 
 #include "app/analytic_cmd.hpp"
 #include "app/calibrate_cmd.hpp"
+#include "app/plot_cmd.hpp"
 #include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
@@ -233,6 +234,13 @@ int main(int argc, char** argv) {
   calibrate->add_option("measurements", calibrate_file, "measurement JSON file (see README)")->required();
   calibrate->add_option("--out", calibrate_out, "write the fitted costs here as a cost preset (costs.preset)");
 
+  std::string plot_input, plot_out, plot_formats;
+  auto* plot = app.add_subcommand("plot", "figures (PNG, SVG) from a run or sweep directory (analysis/plot.py)");
+  plot->add_option("input", plot_input, "run directory (run --out), sweep directory (sweep --out), or its CSV")
+      ->required();
+  plot->add_option("--out", plot_out, "directory for the figures")->required();
+  plot->add_option("--format", plot_formats, "png,svg (default both)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -247,6 +255,7 @@ int main(int argc, char** argv) {
     if (trace_info->parsed()) return cmd_trace_info(trace_file, trace_json);
     if (analytic->parsed()) return cmd_analytic(analytic_files, analytic_sets, analytic_json);
     if (calibrate->parsed()) return cmd_calibrate(calibrate_file, calibrate_out);
+    if (plot->parsed()) return cmd_plot(plot_input, plot_out, plot_formats);
     if (sweep->parsed()) {
       if (sweep_out.empty() && !sweep_opt.dry_run)
         throw InputError("sweep: --out DIR is required (except with --dry-run)");

@@ -1,0 +1,49 @@
+#include "app/plot_cmd.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <vector>
+
+#include "app/exit_codes.hpp"
+
+#ifndef VRINGSIM_ANALYSIS_DIR
+#define VRINGSIM_ANALYSIS_DIR "analysis"
+#endif
+
+namespace vringsim {
+
+int cmd_plot(const std::string& input, const std::string& out, const std::string& formats) {
+  const char* py_env = std::getenv("VRINGSIM_PYTHON");
+  const char* dir_env = std::getenv("VRINGSIM_ANALYSIS_DIR");
+  const std::string python = py_env && *py_env ? py_env : "/usr/bin/python3";
+  const std::filesystem::path script =
+      std::filesystem::path(dir_env && *dir_env ? dir_env : VRINGSIM_ANALYSIS_DIR) / "plot.py";
+  if (!std::filesystem::exists(script)) {
+    std::cerr << fmt::format("vringsim plot: {} not found (set VRINGSIM_ANALYSIS_DIR to the analysis/ directory)\n",
+                             script.string());
+    return kExitFailed;
+  }
+  std::vector<std::string> args = {python, script.string(), input, "--out", out};
+  if (!formats.empty()) {
+    args.push_back("--format");
+    args.push_back(formats);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::cout.flush();
+  ::execv(python.c_str(), argv.data());
+  // Only reached if the interpreter could not be started.
+  std::cerr << fmt::format(
+      "vringsim plot: cannot run {}: {} (scripts/setup.sh installs python3-matplotlib and python3-pandas)\n", python,
+      std::strerror(errno));
+  return kExitFailed;
+}
+
+}  // namespace vringsim

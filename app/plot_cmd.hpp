@@ -1,0 +1,12 @@
+// `vringsim plot INPUT --out DIR`: hands over to analysis/plot.py under
+// Debian's /usr/bin/python3 (where python3-matplotlib and python3-pandas
+// live). VRINGSIM_PYTHON and VRINGSIM_ANALYSIS_DIR override both paths.
+#pragma once
+
+#include <string>
+
+namespace vringsim {
+
+int cmd_plot(const std::string& input, const std::string& out, const std::string& formats);
+
+}  // namespace vringsim
