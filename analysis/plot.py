@@ -10,6 +10,10 @@ import argparse
 import os
 import sys
 
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")  # headless: no display needed, the same pixels everywhere
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from vringsim_analysis.data import InputError, load  # noqa: E402

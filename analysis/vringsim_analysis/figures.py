@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")  # headless: no display needed, same pixels everywhere
-
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .data import RunSet, SweepSet  # noqa: E402
+from .data import RunSet, SweepSet
 
 MiB = 1024 * 1024
 DROP_REASONS = ["tap_full", "too_large", "device_broken"]
@@ -79,7 +76,10 @@ def throughput_vs_ring_size(data) -> list:
     if "policy.name" not in series_keys and "policy.name" in df.columns and df["policy.name"].nunique() > 1:
         series_keys.insert(0, "policy.name")
     fig, ax = plt.subplots()
-    groups = df.groupby(series_keys, sort=True) if series_keys else [((), df)]
+    if not series_keys:
+        groups = [((), df)]
+    else:
+        groups = df.groupby(series_keys[0] if len(series_keys) == 1 else series_keys, sort=True)
     cmap = plt.get_cmap("tab10")
     for i, (_, g) in enumerate(groups):
         g = g.sort_values("ring.size")
