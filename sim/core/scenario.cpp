@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -375,6 +376,13 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
   s.config = Config(resolve_defaults(doc));
   s.base_dir = base_dir;
   check_resolved(s.config, source, s.base_dir);
+  // A rate only constant and Poisson arrivals use: say so rather than
+  // silently run at line rate.
+  const std::string arrival = s.config.string("traffic.arrival");
+  if (doc.contains(Json::json_pointer("/traffic/rate_gbps")) && arrival != "constant" && arrival != "poisson")
+    std::cerr << fmt::format("{}: /traffic/rate_gbps: warning: ignored with traffic.arrival \"{}\" (only constant "
+                             "and poisson arrivals use it)\n",
+                             source, arrival);
   s.name = s.config.string("name");
   s.sha256 = sha256_hex(s.config.json().dump());
   return s;

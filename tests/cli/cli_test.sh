@@ -187,5 +187,12 @@ fitted=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1])
 used=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['config']['costs']['guest']['per_packet_ns'])" "$T/wpo/wp/summary.json")
 check "a scenario runs with the fitted preset's costs" [ "$rc" = 0 -a "$fitted" = "$used" ]
 
+# A rate that the arrival process ignores is said, not silently dropped
+run "$BIN" validate "$T/a.json" --set traffic.rate_gbps=3
+check "rate_gbps with line-rate arrivals: a warning naming the key, exit 0" \
+  [ "$rc" = 0 ] && grep -q '/traffic/rate_gbps: warning: ignored with traffic.arrival "line-rate"' "$T/err"
+run "$BIN" validate "$T/a.json" --set traffic.rate_gbps=3 --set traffic.arrival=poisson
+check "rate_gbps with poisson arrivals: no warning" [ "$rc" = 0 -a ! -s "$T/err" ]
+
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
