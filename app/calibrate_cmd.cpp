@@ -45,7 +45,8 @@ Calibration load_calibration(const std::string& path) {
                                               "points",         "metric",    "tolerance",     "max_iterations"};
   for (const auto& [k, v] : doc.items())
     if (!known.contains(k)) bad(path, "/" + k, "unknown key");
-  if (doc.value("schema_version", 1) != 1) bad(path, "/schema_version", "must be 1");
+  if (doc.contains("schema_version") && doc["schema_version"] != 1) bad(path, "/schema_version", "must be 1");
+  if (doc.contains("name") && !doc["name"].is_string()) bad(path, "/name", "expected a string");
   c.name = doc.value("name", fs::path(path).stem().string());
   const ParamTable& table = param_table();
   auto numeric_param = [&](const std::string& key, const std::string& ptr) -> const ParamSpec* {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds a preset (default: release, into build/).
+# VRINGSIM_WERROR=ON in the environment makes warnings errors (CI does this).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-release}
-cmake --preset "$preset" >/dev/null
+cmake --preset "$preset" ${VRINGSIM_WERROR:+-DVRINGSIM_WERROR=$VRINGSIM_WERROR} >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"

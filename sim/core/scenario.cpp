@@ -349,7 +349,7 @@ void apply_cost_preset(Json& doc, const std::string& source, const std::string& 
   if (!std::filesystem::is_regular_file(file, ec)) fail(source, "/costs/preset", file.string() + " does not exist");
   const std::string name = file.string();
   const Json preset = read_json_file(name);
-  if (!preset.is_object() || preset.value("kind", "") != "vringsim-cost-preset")
+  if (!preset.is_object() || !preset.contains("kind") || preset["kind"] != "vringsim-cost-preset")
     fail(name, "/kind", "not a cost preset (expected \"kind\": \"vringsim-cost-preset\")");
   if (!preset.contains("costs") || !preset["costs"].is_object()) fail(name, "/costs", "expected an object");
   const Json flat = preset["costs"].flatten();

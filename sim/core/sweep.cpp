@@ -73,6 +73,9 @@ Axis parse_axis(const Json& a, const std::string& file, const std::string& ptr, 
       fail(file, ptr, "a range needs numeric \"min\" and \"max\"");
     ax.min = a["min"].get<double>();
     ax.max = a["max"].get<double>();
+    // json::value() throws type_error on a wrong type (found by fuzz_sweep): check first.
+    for (const char* flag : {"log", "integer"})
+      if (a.contains(flag) && !a[flag].is_boolean()) fail(file, fmt::format("{}/{}", ptr, flag), "expected true or false");
     ax.log = a.value("log", false);
     ax.integer = a.value("integer", spec->type == ParamType::Integer);
     if (!(ax.min <= ax.max)) fail(file, ptr + "/min", "min is above max");
@@ -133,8 +136,8 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
   Sweep sw;
   sw.file = path;
   sw.overrides = overrides;
-  if (doc.value("schema_version", 1) != 1)
-    fail(path, "/schema_version", "this vringsim reads sweep files of version 1");
+  if (doc.contains("schema_version") && doc["schema_version"] != 1)
+    fail(path, "/schema_version", "expected 1: this vringsim reads sweep files of version 1");
   if (!doc.contains("name") || !doc["name"].is_string() || doc["name"].get<std::string>().empty())
     fail(path, "/name", "required key is missing (a non-empty string)");
   sw.name = doc["name"];
@@ -167,6 +170,8 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
       fail(path, "/timeout_s", "expected a number of seconds >= 0 (0: no timeout)");
     sw.timeout_s = doc["timeout_s"].get<double>();
   }
+  if (doc.contains("combine") && !doc["combine"].is_string())
+    fail(path, "/combine", "expected a string: grid, zip or random");
   const std::string combine = doc.value("combine", std::string("grid"));
   if (combine != "grid" && combine != "zip" && combine != "random")
     fail(path, "/combine", fmt::format("\"{}\" is not one of grid|zip|random", combine));

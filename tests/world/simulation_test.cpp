@@ -407,6 +407,7 @@ Json fault_base(const char* policy, double gbps, double stop_s) {
 
 TEST_F(Simulation, ADroppingDeviceSkipsEveryFaultyChainAndTheGuestTakesItBack) {
   Json doc = fault_base("mergeable", 2, 0.05);
+  doc["ring"] = {{"size", 64}};  // --check walks the whole ring per event
   doc["host"] = {{"on_bad_chain", "drop"}};
   doc["faults"] = {{"bad_chain", {{"rate", 0.02}}}};
   const RunResult r = run(scenario(doc), /*check=*/true);
