@@ -27,7 +27,9 @@ double timed(const Sweep& s, const fs::path& out, unsigned jobs) {
 int main() {
   const fs::path dir = fs::temp_directory_path() / fmt::format("vringsim-bench-sweep-{}", ::getpid());
   fs::create_directories(dir);
-  std::ofstream(dir / "base.json") << R"({"name": "b", "stop": {"time_s": 0.1}, "measure": {"warmup_s": 0.01}})";
+  // Poisson arrivals: with the default line-rate arrivals the rate axis below changed nothing.
+  std::ofstream(dir / "base.json")
+      << R"({"name": "b", "stop": {"time_s": 0.2}, "measure": {"warmup_s": 0.01}, "traffic": {"arrival": "poisson"}})";
   std::ofstream(dir / "sweep.json") << R"({"name": "bench", "base": "base.json", "axes": [
       {"key": "policy.name", "values": ["max-buffer", "mergeable", "coalesced", "hdr-in-data"]},
       {"key": "traffic.rate_gbps", "values": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}]})";
