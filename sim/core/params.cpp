@@ -195,19 +195,28 @@ std::string ParamTable::nearest(std::string_view key) const {
   return best;
 }
 
-std::string key_to_pointer(std::string_view key) {
-  std::string p = "/";
-  for (char c : key) {
-    if (c == '.')
-      p += '/';
-    else if (c == '~')
-      p += "~0";
+std::string escape_pointer_token(std::string_view token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~')
+      out += "~0";
     else if (c == '/')
-      p += "~1";
+      out += "~1";
     else
-      p += c;
+      out += c;
   }
-  return p;
+  return out;
+}
+
+std::string key_to_pointer(std::string_view key) {
+  std::string p;
+  for (size_t start = 0;;) {
+    const size_t dot = key.find('.', start);
+    p += '/';
+    p += escape_pointer_token(key.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) return p;
+    start = dot + 1;
+  }
 }
 
 std::string pointer_to_key(std::string_view pointer) {

@@ -70,6 +70,8 @@ class ParamTable {
   std::map<std::string, ParamSpec, std::less<>> specs_;
 };
 
+/// RFC 6901: "~" becomes "~0" and "/" becomes "~1" in one pointer token.
+std::string escape_pointer_token(std::string_view token);
 /// Dotted key <-> JSON pointer ("ring.size" <-> "/ring/size").
 std::string key_to_pointer(std::string_view key);
 std::string pointer_to_key(std::string_view pointer);

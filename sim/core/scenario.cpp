@@ -165,22 +165,6 @@ const ParamTable& param_table() {
   return table;
 }
 
-namespace {
-/// RFC 6901: "~" becomes "~0" and "/" becomes "~1" inside a pointer token.
-std::string escape_pointer_token(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-}  // namespace
-
 Json parse_json(const std::string& text, const std::string& source) {
   // JSON allows a key twice in one object and nlohmann keeps the last one:
   // a scenario that sets ring.size twice would silently run with the second.

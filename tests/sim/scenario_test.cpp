@@ -67,6 +67,16 @@ TEST_F(ScenarioFiles, ANumberTooLargeForADoubleIsBadInputNotACrash) {
             ": /: invalid JSON: number overflow parsing '1e999'");
 }
 
+TEST(Pointers, DottedKeysAndJsonPointersConvertBothWays) {
+  EXPECT_EQ(key_to_pointer("ring.size"), "/ring/size");
+  EXPECT_EQ(key_to_pointer("name"), "/name");
+  EXPECT_EQ(key_to_pointer(""), "/");
+  EXPECT_EQ(key_to_pointer("a/b.c~d"), "/a~1b/c~0d");
+  EXPECT_EQ(escape_pointer_token("c/~"), "c~1~0");
+  for (const char* k : {"ring.size", "policy.max-buffer.recycle_pages", "a/b.c~d"})
+    EXPECT_EQ(pointer_to_key(key_to_pointer(k)), k);
+}
+
 TEST_F(ScenarioFiles, AKeyGivenTwiceIsRefusedNotSilentlyOverwritten) {
   // nlohmann/json keeps the last of two equal keys: ring.size would have been 512.
   EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 256, "size": 512}})"),
