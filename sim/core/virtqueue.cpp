@@ -145,10 +145,8 @@ uint64_t VirtQueue::avail_bytes_upto(uint64_t need, uint32_t max_descriptors) co
 }
 
 uint64_t VirtQueue::next_chain_bytes() const {
-  if (avail_pending() == 0) return 0;
   uint64_t total = 0;
-  if (check_chain(avail_ring_[ring_slot(last_avail_idx_)], kMaxQueueSize, &total) != ChainFault::None) return 0;
-  return total;
+  return check_next_chain(kMaxQueueSize, &total) == ChainFault::None ? total : 0;
 }
 
 ChainFault VirtQueue::check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const {
@@ -174,9 +172,10 @@ ChainFault VirtQueue::check_chain(uint16_t head, uint32_t max_descriptors, uint6
   return ChainFault::None;
 }
 
-ChainFault VirtQueue::check_next_chain(uint32_t max_descriptors) const {
+ChainFault VirtQueue::check_next_chain(uint32_t max_descriptors, uint64_t* bytes) const {
+  if (bytes) *bytes = 0;
   if (avail_pending() == 0) return ChainFault::None;
-  return check_chain(avail_ring_[ring_slot(last_avail_idx_)], max_descriptors, nullptr);
+  return check_chain(avail_ring_[ring_slot(last_avail_idx_)], max_descriptors, bytes);
 }
 
 std::optional<uint16_t> VirtQueue::discard_avail() {

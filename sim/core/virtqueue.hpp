@@ -144,7 +144,8 @@ class VirtQueue {
   /// Checks the chain the next published avail entry names, reading only
   /// what a device can read (the shared table and ring), as a device does
   /// before it uses a chain. None if the chain is fine (or none is published).
-  ChainFault check_next_chain(uint32_t max_descriptors) const;
+  /// `bytes`, if given, receives the chain's writable bytes when it is fine.
+  ChainFault check_next_chain(uint32_t max_descriptors, uint64_t* bytes = nullptr) const;
   /// Consumes the front avail entry, found faulty by check_next_chain(). If
   /// it names a chain the driver posted, the chain moves to the device, which
   /// may return it unused (push_used with length 0); its head is returned.

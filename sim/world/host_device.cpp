@@ -119,10 +119,10 @@ void HostDevice::break_device(double t) {
   shared_.add_fates(lost);
 }
 
-bool HostDevice::screen_front(double t, bool in_frame) {
+bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
   VirtQueue& ring = shared_.ring;
   while (true) {
-    const ChainFault f = ring.check_next_chain(opt_.max_chain_descriptors);
+    const ChainFault f = ring.check_next_chain(opt_.max_chain_descriptors, front_bytes);
     if (f == ChainFault::None) return true;
     ++bad_chains_[static_cast<int>(f)];
     Event e;
@@ -225,9 +225,10 @@ void HostDevice::run() {
         drop_too_large();
         continue;
       }
-      if (!screen_front(cursor, false)) break;  // the device broke
+      uint64_t front_bytes = 0;
+      if (!screen_front(cursor, false, &front_bytes)) break;  // the device broke
       if (!has_buffers(need)) break;
-      if (!opt_.mergeable && ring.next_chain_bytes() < need) {
+      if (!opt_.mergeable && front_bytes < need) {
         // A chain too short for the frame: QEMU drops the frame and leaves
         // the chain posted (virtqueue_unpop).
         drop_too_large();

@@ -81,7 +81,9 @@ class HostDevice {
   /// is faulty: counts it, then breaks the device (returns false) or skips
   /// it. A skipped chain is returned unused, after the frame being assembled
   /// if `in_frame` (so a frame's chains stay together on the used ring).
-  bool screen_front(double t, bool in_frame);
+  /// `front_bytes`, if given, receives the writable bytes of the (good)
+  /// chain now at the front, 0 if none is published.
+  bool screen_front(double t, bool in_frame, uint64_t* front_bytes = nullptr);
   void break_device(double t);
   void drop(const Packet& p, double t, DropReason why);
   bool has_buffers(uint64_t need) const;
