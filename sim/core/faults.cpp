@@ -28,21 +28,34 @@ constexpr std::array<KindText, kFaultKinds> kKinds{{
      "other traffic filling the tap's queue (TUN_READQ_SIZE shared)"},
 }};
 
-std::string kinds_check(const Json& v) {
-  const std::string s = v.get<std::string>();
-  if (s == "all") return "";
-  size_t pos = 0;
-  while (pos <= s.size()) {
+/// The faults `faults.bad_chain.kinds` names ("all" or a comma list), or the
+/// first name that is not a fault a guest can post.
+std::vector<ChainFault> parse_fault_kinds(const std::string& s, std::string* bad) {
+  if (s == "all")
+    return {ChainFault::Loop,     ChainFault::NextOutOfRange, ChainFault::ZeroLength,
+            ChainFault::ReadOnly, ChainFault::HeadInFlight,   ChainFault::HeadOutOfRange};
+  std::vector<ChainFault> out;
+  for (size_t pos = 0; pos <= s.size();) {
     const size_t comma = std::min(s.find(',', pos), s.size());
     const std::string name = s.substr(pos, comma - pos);
     const auto k = chain_fault_from_name(name);
-    if (!k || *k == ChainFault::TooLong)
-      return fmt::format("\"{}\" is not a fault a guest can post (loop, next_out_of_range, zero_length, read_only, "
-                         "head_in_flight, head_out_of_range; or all)",
-                         name);
+    if (!k || *k == ChainFault::TooLong) {  // too_long is the device's limit, not something a guest posts
+      *bad = name;
+      return {};
+    }
+    out.push_back(*k);
     pos = comma + 1;
   }
-  return "";
+  return out;
+}
+
+std::string kinds_check(const Json& v) {
+  std::string bad;
+  const auto kinds = parse_fault_kinds(v.get<std::string>(), &bad);
+  if (!kinds.empty()) return "";
+  return fmt::format("\"{}\" is not a fault a guest can post (loop, next_out_of_range, zero_length, read_only, "
+                     "head_in_flight, head_out_of_range; or all)",
+                     bad);
 }
 
 }  // namespace
@@ -109,18 +122,9 @@ FaultPlan::FaultPlan(const Config& cfg, uint64_t seed, double stop_time) {
   }
   tap_overflow_capacity_ = static_cast<uint32_t>(cfg.integer("faults.tap_overflow.capacity_packets"));
   bad_chain_rate_ = cfg.number("faults.bad_chain.rate");
-  const std::string kinds = cfg.string("faults.bad_chain.kinds");
-  if (kinds == "all") {
-    bad_chain_kinds_ = {ChainFault::Loop,       ChainFault::NextOutOfRange, ChainFault::ZeroLength,
-                        ChainFault::ReadOnly,   ChainFault::HeadInFlight,   ChainFault::HeadOutOfRange};
-  } else {
-    size_t pos = 0;
-    while (pos <= kinds.size()) {
-      const size_t comma = std::min(kinds.find(',', pos), kinds.size());
-      bad_chain_kinds_.push_back(*chain_fault_from_name(kinds.substr(pos, comma - pos)));
-      pos = comma + 1;
-    }
-  }
+  std::string bad;
+  bad_chain_kinds_ = parse_fault_kinds(cfg.string("faults.bad_chain.kinds"), &bad);
+  ensure(!bad_chain_kinds_.empty(), "faults.bad_chain.kinds passed validation but names no fault");
 }
 
 std::optional<double> FaultPlan::active(FaultKind k, double t) const {
