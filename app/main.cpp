@@ -234,6 +234,16 @@ int main(int argc, char** argv) {
   calibrate->add_option("measurements", calibrate_file, "measurement JSON file (see README)")->required();
   calibrate->add_option("--out", calibrate_out, "write the fitted costs here as a cost preset (costs.preset)");
 
+  std::string topology_file, topology_out;
+  std::vector<std::string> topology_sets;
+  bool topology_dot = false;
+  auto* topology = app.add_subcommand("topology", "print a scenario's resolved topology (guests, queues, cores); "
+                                                  "--dot for Graphviz");
+  topology->add_option("file", topology_file, "scenario JSON file")->required();
+  topology->add_option("--set", topology_sets, "KEY=VALUE: override a scenario key");
+  topology->add_flag("--dot", topology_dot, "Graphviz DOT instead of text (dot -Tsvg draws it)");
+  topology->add_option("--out", topology_out, "write to this file instead of standard output");
+
   std::string plot_input, plot_out, plot_formats;
   auto* plot = app.add_subcommand("plot", "figures (PNG, SVG) from a run or sweep directory (analysis/plot.py)");
   plot->add_option("input", plot_input, "run directory (run --out), sweep directory (sweep --out), or its CSV")
@@ -256,6 +266,15 @@ int main(int argc, char** argv) {
     if (analytic->parsed()) return cmd_analytic(analytic_files, analytic_sets, analytic_json);
     if (calibrate->parsed()) return cmd_calibrate(calibrate_file, calibrate_out);
     if (plot->parsed()) return cmd_plot(plot_input, plot_out, plot_formats);
+    if (topology->parsed()) {
+      const Scenario sc = load_scenario(topology_file, topology_sets);
+      const std::string text = topology_dot ? sc.topology.dot() : sc.topology.text();
+      if (topology_out.empty())
+        std::cout << text;
+      else
+        write_file_atomic(topology_out, text);
+      return kExitOk;
+    }
     if (sweep->parsed()) {
       if (sweep_out.empty() && !sweep_opt.dry_run)
         throw InputError("sweep: --out DIR is required (except with --dry-run)");

@@ -23,7 +23,7 @@ struct PcapOptions {
   bool parse_flows = false;  ///< only host GRO merging uses flows
 
   explicit PcapOptions(const TrafficContext& ctx) {
-    parse_flows = ctx.cfg.flag("traffic.gro.enabled");
+    parse_flows = ctx.cfg.flag("traffic.gro.enabled") || ctx.need_flows;
     if (ctx.cfg.string(ctx.prefix + "file").empty())
       throw InputError(key_to_pointer(ctx.prefix + "file") + ": required when traffic.kind is \"pcap\"");
     file = ctx.path(ctx.prefix + "file");

@@ -65,6 +65,7 @@ struct Event {
   uint64_t bytes = 0;
   double arrival_s = 0;  ///< Delivered, Dropped: when the packet arrived
   double until = 0;      ///< busy spans: end
+  uint32_t queue = 0;    ///< the receive queue (global index; 0 without a topology)
 };
 
 class Observer {

@@ -15,6 +15,7 @@
 #include "sim/core/faults.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/topology.hpp"
 #include "sim/core/traffic.hpp"
 
 namespace vringsim {
@@ -133,6 +134,7 @@ const Json* find_in(const Json& doc, const std::string& key) {
 void check_object(const Json& obj, const std::string& prefix, const std::string& source) {
   const ParamTable& table = param_table();
   for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (prefix.empty() && it.key() == "topology") continue;  // lists of named nodes: parse_topology checks it
     const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
     const std::string ptr = key_to_pointer(key);
     if (const ParamSpec* spec = table.find(key)) {
@@ -243,16 +245,24 @@ void apply_override(Json& doc, const std::string& assignment) {
   const std::string text = assignment.substr(eq + 1);
   const ParamTable& table = param_table();
   const std::string ptr = key_to_pointer(key);
-  const ParamSpec* spec = table.find(key);
-  if (!spec) {
-    const std::string near = table.nearest(key);
-    fail(source, ptr, near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
-  }
   Json value;
   try {
     value = Json::parse(text);
   } catch (const Json::exception&) {
     value = text;  // not JSON (or a number no double holds): take it as a string
+  }
+  if (is_topology_key(key)) {  // parse_topology validates the section as a whole
+    try {
+      doc[Json::json_pointer(ptr)] = value;
+    } catch (const Json::exception&) {
+      fail(source, ptr, "cannot set it: a key on the way is not an object");
+    }
+    return;
+  }
+  const ParamSpec* spec = table.find(key);
+  if (!spec) {
+    const std::string near = table.nearest(key);
+    fail(source, ptr, near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
   }
   const std::string err = spec->validate(value);
   if (!err.empty()) fail(source, ptr, err);
@@ -349,6 +359,45 @@ void apply_cost_preset(Json& doc, const std::string& source, const std::string& 
 }
 }  // namespace
 
+namespace {
+/// Each topology source's configuration: the scenario's, with the source's
+/// `traffic` overrides merged in and checked like the scenario's own.
+void resolve_sources(Scenario& s, const Json& doc) {
+  const std::string kind = s.config.string("traffic.kind");
+  const uint64_t seed = static_cast<uint64_t>(s.config.integer("seed"));
+  for (auto& src : s.topology.sources) {
+    if (src.traffic.empty()) {
+      src.config = s.config;
+      continue;
+    }
+    Json d = doc;
+    d.erase("topology");
+    if (!d.contains("traffic")) d["traffic"] = Json::object();
+    d["traffic"].merge_patch(src.traffic);
+    try {
+      check_document(d, s.file);
+      src.config = Config(resolve_defaults(d));
+      check_resolved(src.config, s.file, s.base_dir);
+    } catch (const InputError& e) {
+      std::string what = e.what();
+      const std::string from = s.file + ": /traffic", to = s.file + ": " + src.pointer + "/traffic";
+      if (what.starts_with(from)) what = to + what.substr(from.size());
+      throw InputError(what);
+    }
+  }
+  // A closed-loop sender paces itself on the fate of its own frames: the
+  // model drives one receive queue with it.
+  if (s.topology.total_queues() > 1 || s.topology.sources.size() > 1) {
+    const TrafficContext ctx{s.config, "traffic." + kind + ".", seed, s.base_dir};
+    if (Registry<TrafficInfo>::instance().find(kind)->create(ctx)->closed_loop())
+      fail(s.file, "/traffic/kind",
+           fmt::format("closed-loop traffic (\"{}\") drives one receive queue from one source; this topology has "
+                       "{} queues and {} source(s)",
+                       kind, s.topology.total_queues(), s.topology.sources.size()));
+  }
+}
+}  // namespace
+
 Scenario load_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
                            const std::vector<std::string>& overrides) {
   check_document(doc, source);
@@ -368,6 +417,8 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
                              "and poisson arrivals use it)\n",
                              source, arrival);
   s.name = s.config.string("name");
+  s.topology = parse_topology(doc.contains("topology") ? doc["topology"] : Json(), source);
+  resolve_sources(s, doc);
   s.sha256 = sha256_hex(s.config.json().dump());
   return s;
 }

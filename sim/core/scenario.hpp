@@ -10,6 +10,7 @@
 
 #include "sim/core/config.hpp"
 #include "sim/core/params.hpp"
+#include "sim/core/topology.hpp"
 
 namespace vringsim {
 
@@ -23,6 +24,7 @@ struct Scenario {
   Config config;                       ///< resolved: every declared key has a value
   std::string sha256;                  ///< of the resolved configuration (canonical JSON)
   std::vector<std::string> overrides;  ///< the --set arguments applied, in order
+  Topology topology;                   ///< validated; one guest with one queue when the file has none
 };
 
 /// Every parameter: the core's and every registered plug-in's. Built once.

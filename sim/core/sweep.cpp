@@ -1,5 +1,7 @@
 #include "sim/core/sweep.hpp"
 
+#include "sim/core/topology.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -51,6 +53,14 @@ Axis parse_axis(const Json& a, const std::string& file, const std::string& ptr, 
   Axis ax;
   if (!a.contains("key") || !a["key"].is_string()) fail(file, ptr + "/key", "expected the dotted key of a parameter");
   ax.key = a["key"].get<std::string>();
+  if (is_topology_key(ax.key)) {
+    // The topology section is checked as a whole when each point's scenario
+    // loads (validate and --dry-run load every point).
+    if (!a.contains("values") || !a["values"].is_array() || a["values"].empty())
+      fail(file, ptr + "/values", "a topology axis needs a non-empty list of \"values\"");
+    for (const auto& v : a["values"]) ax.values.push_back(v);
+    return ax;
+  }
   const ParamSpec* spec = param_table().find(ax.key);
   if (!spec) {
     const std::string near = param_table().nearest(ax.key);

@@ -133,7 +133,7 @@ std::optional<Arrival> Aggregator::next() {
   auto first = pull();
   if (!first) return std::nullopt;
   ++packets_out_;
-  Arrival a{first->frame.len_bytes, first->time_s};
+  Arrival a{first->frame.len_bytes, first->time_s, first->frame.flow};
   if (!enabled_ || first->frame.flow == 0 || first->frame.header_bytes == 0) return a;
   bool merged = false;
   while (auto more = pull()) {

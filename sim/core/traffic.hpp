@@ -65,6 +65,7 @@ struct TrafficContext {
   std::string prefix;  ///< "traffic.<kind>."
   uint64_t seed = 0;
   std::filesystem::path base_dir;  ///< relative file names resolve here (the scenario's directory)
+  bool need_flows = false;         ///< frames are routed by flow (a topology): give each its flow hash
   /// A file parameter's path, resolved against base_dir.
   std::filesystem::path path(const std::string& key) const;
 };
@@ -112,6 +113,7 @@ class ArrivalProcess {
 struct Arrival {
   uint32_t len_bytes = 0;
   double time_s = 0;
+  uint32_t flow = 0;  ///< the (first) frame's flow: a topology routes by it
 };
 
 /// Host-side GRO (or a TSO sender): merges consecutive frames of one flow

@@ -107,7 +107,7 @@ void GuestDriver::refill() {
     Event e;
     e.time = now;
     e.kind = EventKind::RefillFailed;
-    shared_.bus.emit(e);
+    shared_.emit(e);
     // The ring may hold nothing the host can use and no interrupt will come:
     // retry later (refill_work, HZ/2).
     if (posted_ == 0) retry_at_ = now + opt_.refill_retry_delay_s;
@@ -119,17 +119,17 @@ void GuestDriver::refill() {
   posted.kind = EventKind::Posted;
   posted.count = published;
   posted.bytes = bytes;
-  shared_.bus.emit(posted);
+  shared_.emit(posted);
   Event kick;
   kick.time = now;
   kick.kind = EventKind::Kick;
   if (ring.kick_wanted()) {
     kick.reason = 1;
-    shared_.bus.emit(kick);
+    shared_.emit(kick);
     host_.kick();
     busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
   } else {
-    shared_.bus.emit(kick);  // suppressed: the host is busy and will look again
+    shared_.emit(kick);  // suppressed: the host is busy and will look again
   }
 }
 
@@ -144,7 +144,7 @@ void GuestDriver::wait_for_interrupt() {
       Event e;
       e.time = now;
       e.kind = EventKind::Interrupt;
-      shared_.bus.emit(e);
+      shared_.emit(e);
       const double injected = now + costs_.host_per_interrupt_ns * kNs;
       shared_.emit_busy(EventKind::HostBusy, now, injected);
       sg4::this_actor::sleep_until(injected);
@@ -152,6 +152,7 @@ void GuestDriver::wait_for_interrupt() {
     }
     if (retry_at_ && now >= *retry_at_) {
       retry_at_.reset();
+      CoreHold vcpu(opt_.vcpu);
       refill();
       continue;
     }
@@ -173,11 +174,13 @@ void GuestDriver::wait_for_interrupt() {
 }
 
 bool GuestDriver::poll(double extra_ns) {
+  CoreHold vcpu(opt_.vcpu);  // queues sharing a vCPU take turns, a poll each
   stall_if_descheduled();
   VirtQueue& ring = shared_.ring;
   const double start = sg4::Engine::get_clock();
-  // Observers may now see everything stamped up to here.
-  shared_.bus.advance(std::min(start, host_.admitted_until()));
+  // Observers may now see everything stamped up to here. With several queues
+  // the other devices may not have admitted that far: the sampler advances.
+  if (shared_.run.queues == 1) shared_.run.bus.advance(std::min(start, host_.admitted_until()));
   host_.publish_due(start);
   double cost_ns = extra_ns + costs_.guest_per_poll_ns;
   uint32_t received = 0, handled = 0;  // packets; used buffers (the budget counts both)
@@ -200,7 +203,7 @@ bool GuestDriver::poll(double extra_ns) {
       err.time = start + cost_ns * kNs;
       err.kind = EventKind::RxError;
       err.head = static_cast<uint16_t>(first.id);
-      shared_.bus.emit(err);
+      shared_.emit(err);
       continue;
     }
     const Packet pkt = shared_.packet_at[first.id];
@@ -242,7 +245,7 @@ bool GuestDriver::poll(double extra_ns) {
     d.len = pkt.len;
     d.count = written_descs;
     d.arrival_s = pkt.arrival_s;
-    shared_.bus.emit(d);
+    shared_.emit(d);
     in_poll_.push_back({t, pkt.len});
     ++received;
   }
@@ -261,7 +264,10 @@ bool GuestDriver::poll(double extra_ns) {
 }
 
 void GuestDriver::run() {
-  refill();  // virtnet_probe(): fill the ring before the device starts
+  {
+    CoreHold vcpu(opt_.vcpu);
+    refill();  // virtnet_probe(): fill the ring before the device starts
+  }
   while (true) {
     wait_for_interrupt();
     shared_.ring.disable_cb();  // napi_schedule: no interrupts while polling

@@ -17,6 +17,7 @@
 #include "sim/core/rng.hpp"
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/policy.hpp"
+#include "sim/world/cores.hpp"
 #include "sim/world/host_device.hpp"
 #include "sim/world/shared.hpp"
 
@@ -30,6 +31,8 @@ class GuestDriver {
     double refill_retry_delay_s = 0.5;
     const FaultPlan* faults = nullptr;
     uint64_t seed = 0;
+    /// The vCPU this queue's NAPI runs on, when queues share vCPUs (null: one of its own).
+    CorePool* vcpu = nullptr;
   };
   GuestDriver(Shared& shared, HostDevice& host, RxPolicy& policy, GuestMemory& memory, const CostModel& costs,
               Options opt);

@@ -12,52 +12,50 @@ namespace sg4 = simgrid::s4u;
 
 namespace vringsim {
 
-HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Aggregator& arrivals)
-    : shared_(shared), costs_(costs), opt_(opt), arrivals_(arrivals), service_rng_(opt.seed, "costs.host.service") {
-  fetch_next();
+HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Dispatcher& feed)
+    : shared_(shared), costs_(costs), opt_(opt), feed_(feed), service_rng_(opt.seed, "costs.host.service") {
+  fetch_next(0.0);
 }
 
-void HostDevice::fetch_next() {
+void HostDevice::fetch_next(double until) {
   next_.reset();
   source_pending_ = false;
-  if (opt_.stop_packets && emitted_ >= opt_.stop_packets) {
-    shared_.source_exhausted = true;
-    return;
-  }
-  TrafficSource& src = arrivals_.source();
-  if (src.closed_loop()) {
+  if (TrafficSource* src = feed_.closed_loop()) {
     // Every fate up to the bus's safe time is known: hand them over first.
     const double safe = std::min(sg4::Engine::get_clock(), admitted_until_);
-    shared_.bus.advance(safe);
-    src.feedback_complete_until(safe);
+    shared_.run.bus.advance(safe);
+    src->feedback_complete_until(safe);
   }
-  const auto a = arrivals_.next();
-  if (!a) {
-    if (src.pending())
+  const auto a = feed_.next(shared_.queue, until);
+  switch (a.status) {
+    case Dispatcher::Status::Frame: next_ = a.packet; break;
+    case Dispatcher::Status::Pending:
       source_pending_ = true;
-    else
-      shared_.source_exhausted = true;
-    return;
+      pending_until_ = a.quiet_until;
+      break;
+    case Dispatcher::Status::Exhausted: shared_.mark_exhausted(); break;
   }
-  next_ = Packet{emitted_++, a->len_bytes, a->time_s};
 }
 
 double HostDevice::known_until() const {
-  return source_pending_ ? arrivals_.source().quiet_until() : std::numeric_limits<double>::infinity();
+  if (!source_pending_) return std::numeric_limits<double>::infinity();
+  // A closed-loop sender's quiet time moves as feedback comes in.
+  return feed_.closed_loop() ? feed_.closed_loop()->quiet_until() : pending_until_;
 }
 
 uint64_t HostDevice::admit_until(double t) {
   uint64_t dropped = 0;
-  if (source_pending_) fetch_next();  // feedback may have come in since
+  // Feedback (or other queues' frames) may have come in since.
+  if (source_pending_ && (feed_.closed_loop() || t >= pending_until_)) fetch_next(t);
   while (next_ && next_->arrival_s <= t) {
     const Packet p = *next_;
-    ++shared_.admitted;
+    ++shared_.run.admitted;
     Event e;
     e.time = p.arrival_s;
     e.kind = EventKind::Arrived;
     e.packet = p.id;
     e.len = p.len;
-    shared_.bus.emit(e);
+    shared_.emit(e);
     uint32_t capacity = opt_.tap_queue_packets;
     if (opt_.faults && opt_.faults->active(FaultKind::TapOverflow, p.arrival_s))
       capacity = std::min(capacity, opt_.faults->tap_overflow_capacity());
@@ -71,7 +69,7 @@ uint64_t HostDevice::admit_until(double t) {
     } else {
       tap_.push_back(p);
     }
-    fetch_next();
+    fetch_next(t);
   }
   admitted_until_ = std::max(admitted_until_, t);
   return dropped;
@@ -85,7 +83,7 @@ void HostDevice::drop(const Packet& p, double t, DropReason why) {
   e.packet = p.id;
   e.len = p.len;
   e.arrival_s = p.arrival_s;
-  shared_.bus.emit(e);
+  shared_.emit(e);
 }
 
 void HostDevice::publish_due(double t) {
@@ -109,7 +107,7 @@ void HostDevice::break_device(double t) {
   Event e;
   e.time = t;
   e.kind = EventKind::DeviceBroken;
-  shared_.bus.emit(e);
+  shared_.emit(e);
   uint64_t lost = 0;
   for (const Packet& p : tap_) {
     drop(p, t, DropReason::DeviceBroken);
@@ -130,7 +128,7 @@ bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
     e.kind = EventKind::BadChain;
     e.reason = static_cast<uint8_t>(f);
     if (!opt_.drop_bad_chains) {
-      shared_.bus.emit(e);
+      shared_.emit(e);
       break_device(t);
       return false;
     }
@@ -140,7 +138,7 @@ bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
       e.head = *head;
       e.bytes = ring.chain_bytes(*head);
     }
-    shared_.bus.emit(e);
+    shared_.emit(e);
     if (head) {
       if (in_frame) {
         discarded_.push_back(*head);
@@ -195,11 +193,26 @@ void HostDevice::run() {
         continue;
       }
     }
+    // Shared host cores: a backend with frames waits for a core, holds it for
+    // one burst, then queues again behind the others (cores.hpp).
+    const bool share = opt_.cores && opt_.cores->contended();
+    bool holding = false;
+    if (share) {
+      shared_.add_fates(admit_until(cursor));
+      if (!tap_.empty() && cursor < known_until() && cursor < shared_.stop_time()) {
+        opt_.cores->acquire();
+        holding = true;
+        if (sg4::Engine::get_clock() > cursor) {
+          cursor = sg4::Engine::get_clock();
+          publish_due(cursor);
+        }
+      }
+    }
     const double burst_start = cursor;
     uint64_t fates = 0;
     uint32_t served = 0;
     // ---- one service burst: frames back to back while buffers last ----
-    while (served < opt_.burst_packets && cursor < shared_.stop_time) {
+    while (served < opt_.burst_packets && cursor < shared_.stop_time()) {
       if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) break;
       fates += admit_until(cursor);
       // A closed-loop source may still send something that arrives before
@@ -217,7 +230,7 @@ void HostDevice::run() {
         e.packet = pkt.id;
         e.len = pkt.len;
         e.arrival_s = pkt.arrival_s;
-        shared_.bus.emit(e);
+        shared_.emit(e);
         ++fates;
         cursor += costs_.host_per_packet_ns * ns;  // read from tap, found no room
       };
@@ -270,7 +283,7 @@ void HostDevice::run() {
       taken.bytes = chain_bytes;
       taken.packet = pkt.id;
       taken.head = first;
-      shared_.bus.emit(taken);
+      shared_.emit(taken);
       double service_ns = costs_.host_packet_ns(descs, need);
       if (costs_.host_service_exponential) service_ns = service_rng_.exponential(service_ns);
       cursor += service_ns * ns;
@@ -282,7 +295,7 @@ void HostDevice::run() {
       used.time = cursor;
       used.kind = EventKind::Used;
       used.len = static_cast<uint32_t>(need);
-      shared_.bus.emit(used);
+      shared_.emit(used);
       ++served;
     }
     if (cursor > sg4::Engine::get_clock()) {
@@ -290,11 +303,13 @@ void HostDevice::run() {
       // A waiting guest must learn when the first of these frames is done.
       if (served && shared_.guest_idle) shared_.guest_wake->release();
       sg4::this_actor::sleep_until(cursor);
+      if (holding) opt_.cores->release();
       shared_.add_fates(fates);
       continue;
     }
+    if (holding) opt_.cores->release();
     shared_.add_fates(fates);
-    if (cursor >= shared_.stop_time) return;
+    if (cursor >= shared_.stop_time()) return;
     if (tap_.empty() || cursor >= known_until()) {
       if (next_ && next_->arrival_s <= known_until()) {
         cursor = next_->arrival_s;
@@ -316,16 +331,18 @@ void HostDevice::run() {
     Event stall;
     stall.time = sg4::Engine::get_clock();
     stall.kind = EventKind::StallBegin;
-    shared_.bus.emit(stall);
+    shared_.emit(stall);
     shared_.host_kick->acquire();
     while (!shared_.host_kick->would_block()) shared_.host_kick->acquire();  // kicks at the same instant
     const double now = sg4::Engine::get_clock();
     stall.time = now;
     stall.kind = EventKind::StallEnd;
-    shared_.bus.emit(stall);
+    shared_.emit(stall);
     ring.set_notification(false);
-    cursor = now + costs_.host_per_kick_ns * ns;
-    shared_.emit_busy(EventKind::HostBusy, now, cursor);
+    CoreHold core(share ? opt_.cores : nullptr);  // handling the kick takes host CPU too
+    const double start = sg4::Engine::get_clock();
+    cursor = start + costs_.host_per_kick_ns * ns;
+    shared_.emit_busy(EventKind::HostBusy, start, cursor);
     sg4::this_actor::sleep_until(cursor);
   }
 }

@@ -20,6 +20,8 @@
 #include "sim/core/policy.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/core/traffic.hpp"
+#include "sim/world/cores.hpp"
+#include "sim/world/dispatch.hpp"
 #include "sim/world/shared.hpp"
 
 namespace vringsim {
@@ -37,8 +39,10 @@ class HostDevice {
     uint32_t max_chain_descriptors = 1024;
     const FaultPlan* faults = nullptr;
     uint64_t seed = 0;
+    /// The host cores this backend thread shares with others (null: a core of its own).
+    CorePool* cores = nullptr;
   };
-  HostDevice(Shared& shared, const CostModel& costs, Options opt, Aggregator& arrivals);
+  HostDevice(Shared& shared, const CostModel& costs, Options opt, Dispatcher& feed);
 
   /// The actor's body.
   void run();
@@ -76,7 +80,7 @@ class HostDevice {
     Packet packet;
     bool is_packet = true;  ///< false: faulty chains returned unused
   };
-  void fetch_next();
+  void fetch_next(double until);
   /// Checks the chain at the front of the avail ring, and the next while one
   /// is faulty: counts it, then breaks the device (returns false) or skips
   /// it. A skipped chain is returned unused, after the frame being assembled
@@ -91,14 +95,15 @@ class HostDevice {
   Shared& shared_;
   const CostModel& costs_;
   Options opt_;
-  Aggregator& arrivals_;
+  Dispatcher& feed_;
 
   std::deque<Packet> tap_;
   std::optional<Packet> next_;   ///< the next frame on the wire, not yet arrived
-  bool source_pending_ = false;  ///< no next_ yet: a closed-loop source awaits feedback
+  bool source_pending_ = false;  ///< no next_ yet: nothing for this queue is known before pending_until_
+  double pending_until_ = 0;
   /// Arrivals are known up to this time (infinite unless the source is pending).
   double known_until() const;
-  uint64_t emitted_ = 0;
+
   double admitted_until_ = 0;
   std::deque<PendingUsed> pending_;
   uint64_t published_packets_ = 0, published_bytes_ = 0;

@@ -1,0 +1,495 @@
+#include "sim/core/topology.hpp"
+
+#include <fmt/format.h>
+
+// GCC 12 warns that Boost.Graph's edge iterator (a boost::optional inside)
+// "may be used uninitialized" when inlined here: a known false positive.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/breadth_first_search.hpp>
+#include <boost/graph/depth_first_search.hpp>
+#include <boost/graph/graphviz.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "sim/core/errors.hpp"
+#include "sim/core/rng.hpp"
+
+namespace vringsim {
+
+namespace {
+
+constexpr uint32_t kMaxGuests = 4096;
+constexpr uint32_t kMaxQueuesPerGuest = 256;  // VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX is larger; 256 is QEMU's default cap
+constexpr uint32_t kMaxTotalQueues = 65536;
+constexpr uint32_t kMaxCores = 4096;
+
+[[noreturn]] void fail(const std::string& file, const std::string& ptr, const std::string& what) {
+  throw InputError(fmt::format("{}: {}: {}", file, ptr, what));
+}
+
+std::string nearest_of(const std::string& key, const std::set<std::string>& names) {
+  std::string best;
+  size_t best_d = 1000;
+  for (const auto& n : names) {
+    const size_t d = edit_distance(key, n);
+    if (d < best_d) best_d = d, best = n;
+  }
+  return best_d <= std::max<size_t>(2, key.size() / 3) ? best : "";
+}
+
+void check_keys(const Json& obj, const std::set<std::string>& allowed, const std::string& file,
+                const std::string& ptr) {
+  if (!obj.is_object()) fail(file, ptr, fmt::format("expected an object, got {}", obj.dump()));
+  for (auto it = obj.begin(); it != obj.end(); ++it)
+    if (!allowed.count(it.key())) {
+      const std::string near = nearest_of(it.key(), allowed);
+      fail(file, ptr + "/" + escape_pointer_token(it.key()),
+           near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
+    }
+}
+
+uint32_t count_of(const Json& obj, const char* key, uint32_t def, uint32_t max, const std::string& file,
+                  const std::string& ptr) {
+  if (!obj.contains(key)) return def;
+  const Json& v = obj[key];
+  const std::string p = ptr + "/" + key;
+  if (!v.is_number_integer()) fail(file, p, fmt::format("expected an integer, got {}", v.dump()));
+  const auto n = v.get<int64_t>();
+  if (n < 1 || n > static_cast<int64_t>(max)) fail(file, p, fmt::format("{} is out of range [1, {}]", n, max));
+  return static_cast<uint32_t>(n);
+}
+
+std::string name_of(const Json& obj, const char* key, const std::string& file, const std::string& ptr) {
+  const Json& v = obj[key];
+  if (!v.is_string()) fail(file, ptr + "/" + key, fmt::format("expected a name, got {}", v.dump()));
+  return v.get<std::string>();
+}
+
+void check_name(const std::string& name, const std::string& file, const std::string& ptr) {
+  const bool ok = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+  if (!ok)
+    fail(file, ptr,
+         fmt::format("\"{}\" is not a valid name (1 to 64 of A-Z a-z 0-9 _ -: names become summary keys)", name));
+}
+
+/// The node given a name, or the default when the section declares exactly one.
+std::string pick_ref(const Json& obj, const char* key, const std::vector<std::string>& names, const char* what,
+                     const std::string& file, const std::string& ptr) {
+  if (obj.contains(key)) return name_of(obj, key, file, ptr);
+  if (names.size() == 1) return names[0];
+  fail(file, ptr + "/" + key, fmt::format("missing: there are {} {}s, name one", names.size(), what));
+}
+
+uint32_t pick(uint32_t flow, uint64_t salt, size_t n) {
+  if (n == 1) return 0;
+  return static_cast<uint32_t>(splitmix64((uint64_t{flow} << 32) ^ salt) % n);
+}
+
+const char* kind_name(Topology::Kind k) {
+  switch (k) {
+    case Topology::Kind::Source: return "source";
+    case Topology::Kind::Bridge: return "bridge";
+    case Topology::Kind::Cores: return "cores";
+    case Topology::Kind::Backend: return "backend";
+    case Topology::Kind::Guest: return "guest";
+    case Topology::Kind::Queue: return "queue";
+  }
+  return "?";
+}
+
+/// The whole topology as one Boost.Graph graph: data-path edges (source ->
+/// bridge -> guest -> queue) and placement edges (queue -> backend -> cores).
+struct Vertex {
+  Topology::Kind kind;
+  uint32_t index;  ///< into the Topology's vector of that kind (queues: global queue index)
+  std::string name;
+};
+struct Edge {
+  bool data = true;
+};
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, Vertex, Edge>;
+
+Graph build_graph(const Topology& t) {
+  Graph g;
+  std::map<std::pair<Topology::Kind, uint32_t>, Graph::vertex_descriptor> v;
+  auto add = [&](Topology::Kind k, uint32_t i, std::string name) { v[{k, i}] = boost::add_vertex({k, i, name}, g); };
+  for (uint32_t i = 0; i < t.sources.size(); ++i) add(Topology::Kind::Source, i, t.sources[i].name);
+  for (uint32_t i = 0; i < t.bridges.size(); ++i) add(Topology::Kind::Bridge, i, t.bridges[i].name);
+  for (uint32_t i = 0; i < t.guests.size(); ++i) {
+    add(Topology::Kind::Guest, i, t.guests[i].name);
+    for (uint32_t q = 0; q < t.guests[i].queues; ++q)
+      add(Topology::Kind::Queue, t.guests[i].first_queue + q, fmt::format("{}/rx{}", t.guests[i].name, q));
+  }
+  for (uint32_t i = 0; i < t.backends.size(); ++i) add(Topology::Kind::Backend, i, t.backends[i].name);
+  for (uint32_t i = 0; i < t.cores.size(); ++i) add(Topology::Kind::Cores, i, t.cores[i].name);
+  auto link = [&](Topology::Kind a, uint32_t i, Topology::Kind b, uint32_t j, bool data) {
+    boost::add_edge(v.at({a, i}), v.at({b, j}), Edge{data}, g);
+  };
+  for (uint32_t s = 0; s < t.sources.size(); ++s)
+    for (const auto& p : t.source_ports[s]) link(Topology::Kind::Source, s, p.kind, p.index, true);
+  for (uint32_t b = 0; b < t.bridges.size(); ++b)
+    for (const auto& p : t.bridge_ports[b]) link(Topology::Kind::Bridge, b, p.kind, p.index, true);
+  for (uint32_t i = 0; i < t.guests.size(); ++i)
+    for (uint32_t q = 0; q < t.guests[i].queues; ++q) {
+      link(Topology::Kind::Guest, i, Topology::Kind::Queue, t.guests[i].first_queue + q, true);
+      link(Topology::Kind::Queue, t.guests[i].first_queue + q, Topology::Kind::Backend, t.guests[i].backend_index,
+           false);
+    }
+  for (uint32_t b = 0; b < t.backends.size(); ++b)
+    link(Topology::Kind::Backend, b, Topology::Kind::Cores, t.backends[b].group, false);
+  return g;
+}
+
+/// The data-path subgraph (placement edges left out), for the cycle and
+/// reachability checks.
+using DataGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+DataGraph data_graph(const Graph& g) {
+  DataGraph d(boost::num_vertices(g));
+  for (auto [it, end] = boost::edges(g); it != end; ++it)
+    if (g[*it].data) boost::add_edge(boost::source(*it, g), boost::target(*it, g), d);
+  return d;
+}
+
+struct CycleFinder : boost::default_dfs_visitor {
+  std::vector<size_t>* parent;
+  std::vector<size_t>* cycle;
+  void tree_edge(DataGraph::edge_descriptor e, const DataGraph& g) const {
+    (*parent)[boost::target(e, g)] = boost::source(e, g);
+  }
+  void back_edge(DataGraph::edge_descriptor e, const DataGraph& g) const {
+    if (!cycle->empty()) return;
+    const size_t from = boost::source(e, g), to = boost::target(e, g);
+    for (size_t x = from; x != to; x = (*parent)[x]) cycle->push_back(x);
+    cycle->push_back(to);
+    std::reverse(cycle->begin(), cycle->end());
+  }
+};
+
+const std::string& pointer_of(const Topology& t, const Vertex& v) {
+  switch (v.kind) {
+    case Topology::Kind::Source: return t.sources[v.index].pointer;
+    case Topology::Kind::Bridge: return t.bridges[v.index].pointer;
+    case Topology::Kind::Cores: return t.cores[v.index].pointer;
+    case Topology::Kind::Backend: return t.backends[v.index].pointer;
+    case Topology::Kind::Guest: return t.guests[v.index].pointer;
+    case Topology::Kind::Queue: return t.guests[t.queue_owner(v.index).first].pointer;
+  }
+  return t.sources[0].pointer;
+}
+
+void check_graph(const Topology& t, const std::string& file) {
+  const Graph g = build_graph(t);
+  const DataGraph d = data_graph(g);
+  const size_t n = boost::num_vertices(d);
+  // No cycle in the data path: a frame must reach a guest.
+  std::vector<size_t> parent(n, n), cycle;
+  std::vector<boost::default_color_type> color(n);
+  boost::depth_first_search(d, CycleFinder{{}, &parent, &cycle},
+                            boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, d)));
+  if (!cycle.empty()) {
+    std::string path;
+    for (size_t x : cycle) path += g[x].name + " -> ";
+    path += g[cycle.front()].name;
+    fail(file, pointer_of(t, g[cycle.front()]), "the data path has a cycle: " + path);
+  }
+  // Every guest queue reachable from a source.
+  std::vector<boost::default_color_type> seen(n, boost::white_color);
+  auto seen_map = boost::make_iterator_property_map(seen.begin(), boost::get(boost::vertex_index, d));
+  boost::queue<size_t> work;
+  for (size_t x = 0; x < n; ++x)
+    if (g[x].kind == Topology::Kind::Source && seen[x] == boost::white_color)
+      boost::breadth_first_visit(d, x, work, boost::default_bfs_visitor(), seen_map);
+  for (size_t x = 0; x < n; ++x)
+    if (g[x].kind == Topology::Kind::Queue && seen[x] == boost::white_color) {
+      const auto [guest, q] = t.queue_owner(g[x].index);
+      fail(file, t.guests[guest].pointer,
+           fmt::format("queue {} of guest {} is not reachable from any source (through bridge {})", q,
+                       t.guests[guest].name, t.guests[guest].bridge));
+    }
+}
+
+}  // namespace
+
+bool is_topology_key(const std::string& key) { return key.starts_with("topology."); }
+
+uint32_t Topology::total_queues() const {
+  return guests.empty() ? 0 : guests.back().first_queue + guests.back().queues;
+}
+
+std::pair<uint32_t, uint32_t> Topology::queue_owner(uint32_t global) const {
+  const auto it = std::upper_bound(guests.begin(), guests.end(), global,
+                                   [](uint32_t q, const Guest& g) { return q < g.first_queue; });
+  const auto gi = static_cast<uint32_t>(it - guests.begin() - 1);
+  return {gi, global - guests[gi].first_queue};
+}
+
+uint32_t Topology::route(uint32_t source, uint32_t flow) const {
+  const auto& sp = source_ports[source];
+  Port p = sp[pick(flow, name_hash("src:" + sources[source].name), sp.size())];
+  while (p.kind == Kind::Bridge) {
+    const auto& bp = bridge_ports[p.index];
+    p = bp[pick(flow, name_hash("br:" + bridges[p.index].name), bp.size())];
+  }
+  const Guest& gst = guests[p.index];
+  return gst.first_queue + pick(flow, name_hash("rss:" + gst.name), gst.queues);
+}
+
+Topology parse_topology(const Json& section, const std::string& file) {
+  Topology t;
+  t.declared = !section.is_null();
+  const Json empty = Json::object();
+  const Json& top = t.declared ? section : empty;
+  const std::string base = "/topology";
+  check_keys(top, {"sources", "bridges", "cores", "backends", "guests"}, file, base);
+  auto entries = [&](const char* key) -> const Json& {
+    if (!top.contains(key)) return empty;
+    const Json& s = top[key];
+    if (!s.is_object() || s.empty())
+      fail(file, base + "/" + key, fmt::format("expected an object of named entries, got {}", s.dump()));
+    return s;
+  };
+  auto ptr_of = [&](const char* section_key, const std::string& name) {
+    return fmt::format("{}/{}/{}", base, section_key, escape_pointer_token(name));
+  };
+
+  // ---- the nodes; a missing section is one node with a default name ----
+  std::map<std::string, std::string> owner;  // name -> pointer, across every kind
+  auto claim = [&](const std::string& name, const std::string& ptr) {
+    check_name(name, file, ptr);
+    const auto [it, fresh] = owner.emplace(name, ptr);
+    if (!fresh) fail(file, ptr, fmt::format("name \"{}\" is already used by {}", name, it->second));
+  };
+  const Json& sources = entries("sources");
+  if (sources.empty()) {
+    t.sources.push_back({"nic", base, Json::object(), {}});
+  } else {
+    for (auto it = sources.begin(); it != sources.end(); ++it) {
+      const std::string p = ptr_of("sources", it.key());
+      check_keys(it.value(), {"traffic"}, file, p);
+      Json traffic = it.value().value("traffic", Json::object());
+      if (!traffic.is_object()) fail(file, p + "/traffic", "expected an object of traffic keys to override");
+      t.sources.push_back({it.key(), p, traffic, {}});
+    }
+  }
+  const Json& bridges = entries("bridges");
+  std::vector<std::string> source_names;
+  for (const auto& s : t.sources) source_names.push_back(s.name);
+  if (bridges.empty()) {
+    t.bridges.push_back({"br0", base, source_names});
+  } else {
+    for (auto it = bridges.begin(); it != bridges.end(); ++it) {
+      const std::string p = ptr_of("bridges", it.key());
+      check_keys(it.value(), {"from"}, file, p);
+      Topology::Bridge b{it.key(), p, source_names};
+      if (it.value().contains("from")) {
+        const Json& from = it.value()["from"];
+        if (!from.is_array()) fail(file, p + "/from", "expected a list of source or bridge names");
+        b.from.clear();
+        for (size_t i = 0; i < from.size(); ++i) {
+          if (!from[i].is_string()) fail(file, fmt::format("{}/from/{}", p, i), "expected a name");
+          b.from.push_back(from[i].get<std::string>());
+        }
+      }
+      t.bridges.push_back(std::move(b));
+    }
+  }
+  const Json& cores = entries("cores");
+  if (cores.empty()) {
+    t.cores.push_back({"host", base, 1});
+  } else {
+    for (auto it = cores.begin(); it != cores.end(); ++it) {
+      const std::string p = ptr_of("cores", it.key());
+      check_keys(it.value(), {"count"}, file, p);
+      t.cores.push_back({it.key(), p, count_of(it.value(), "count", 1, kMaxCores, file, p)});
+    }
+  }
+  std::vector<std::string> core_names, bridge_names;
+  for (const auto& c : t.cores) core_names.push_back(c.name);
+  for (const auto& b : t.bridges) bridge_names.push_back(b.name);
+  const Json& backends = entries("backends");
+  if (backends.empty()) {
+    t.backends.push_back({"vhost", base, core_names.size() == 1 ? core_names[0] : "", 0});
+    if (core_names.size() != 1)
+      fail(file, base + "/backends", "missing: with several core groups, declare the backends and pin each one");
+  } else {
+    for (auto it = backends.begin(); it != backends.end(); ++it) {
+      const std::string p = ptr_of("backends", it.key());
+      check_keys(it.value(), {"cores"}, file, p);
+      t.backends.push_back({it.key(), p, pick_ref(it.value(), "cores", core_names, "core group", file, p), 0});
+    }
+  }
+  std::vector<std::string> backend_names;
+  for (const auto& b : t.backends) backend_names.push_back(b.name);
+  const Json& guests = entries("guests");
+  if (guests.empty()) {
+    t.guests.push_back({"guest", base, 1, 1, bridge_names.size() == 1 ? bridge_names[0] : "",
+                        backend_names.size() == 1 ? backend_names[0] : "", 0, 0});
+    if (bridge_names.size() != 1 || backend_names.size() != 1)
+      fail(file, base + "/guests", "missing: with several bridges or backends, declare the guests");
+  } else {
+    uint64_t queues_total = 0, guests_total = 0;
+    for (auto it = guests.begin(); it != guests.end(); ++it) {
+      const std::string p = ptr_of("guests", it.key());
+      const Json& o = it.value();
+      check_keys(o, {"count", "queues", "vcpus", "bridge", "backend"}, file, p);
+      const uint32_t count = count_of(o, "count", 1, kMaxGuests, file, p);
+      const uint32_t queues = count_of(o, "queues", 1, kMaxQueuesPerGuest, file, p);
+      const uint32_t vcpus = count_of(o, "vcpus", queues, kMaxCores, file, p);
+      const std::string bridge = pick_ref(o, "bridge", bridge_names, "bridge", file, p);
+      const std::string backend = pick_ref(o, "backend", backend_names, "backend", file, p);
+      guests_total += count;
+      queues_total += uint64_t{count} * queues;
+      if (guests_total > kMaxGuests) fail(file, p + "/count", fmt::format("more than {} guests in all", kMaxGuests));
+      if (queues_total > kMaxTotalQueues)
+        fail(file, p + "/queues", fmt::format("more than {} receive queues in all", kMaxTotalQueues));
+      const size_t width = count > 1 ? std::to_string(count - 1).size() : 0;
+      for (uint32_t i = 0; i < count; ++i) {
+        const std::string name = count == 1 ? it.key() : fmt::format("{}-{:0{}}", it.key(), i, width);
+        t.guests.push_back({name, p, queues, vcpus, bridge, backend, 0, 0});
+      }
+    }
+  }
+
+  // ---- names unique across kinds; references resolved ----
+  for (const auto& s : t.sources) claim(s.name, s.pointer == base ? base + "/sources" : s.pointer);
+  for (const auto& b : t.bridges) claim(b.name, b.pointer == base ? base + "/bridges" : b.pointer);
+  for (const auto& c : t.cores) claim(c.name, c.pointer == base ? base + "/cores" : c.pointer);
+  for (const auto& b : t.backends) claim(b.name, b.pointer == base ? base + "/backends" : b.pointer);
+  for (const auto& g : t.guests) claim(g.name, g.pointer == base ? base + "/guests" : g.pointer);
+
+  auto index_in = [](const auto& nodes, const std::string& name) -> int64_t {
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i].name == name) return static_cast<int64_t>(i);
+    return -1;
+  };
+  for (auto& b : t.backends) {
+    const int64_t c = index_in(t.cores, b.cores);
+    if (c < 0) fail(file, b.pointer + "/cores", fmt::format("backend {} is pinned to \"{}\", which is no core group", b.name, b.cores));
+    b.group = static_cast<uint32_t>(c);
+  }
+  t.source_ports.assign(t.sources.size(), {});
+  t.bridge_ports.assign(t.bridges.size(), {});
+  for (uint32_t b = 0; b < t.bridges.size(); ++b)
+    for (size_t i = 0; i < t.bridges[b].from.size(); ++i) {
+      const std::string& name = t.bridges[b].from[i];
+      const int64_t s = index_in(t.sources, name), u = index_in(t.bridges, name);
+      if (s >= 0)
+        t.source_ports[s].push_back({Topology::Kind::Bridge, b});
+      else if (u >= 0)
+        t.bridge_ports[u].push_back({Topology::Kind::Bridge, b});
+      else
+        fail(file, fmt::format("{}/from/{}", t.bridges[b].pointer, i),
+             fmt::format("bridge {} takes frames from \"{}\", which is no source or bridge", t.bridges[b].name, name));
+    }
+  uint32_t next_queue = 0;
+  for (uint32_t gi = 0; gi < t.guests.size(); ++gi) {
+    auto& g = t.guests[gi];
+    const int64_t b = index_in(t.bridges, g.bridge);
+    if (b < 0) fail(file, g.pointer + "/bridge", fmt::format("guest {}: no bridge named \"{}\"", g.name, g.bridge));
+    const int64_t k = index_in(t.backends, g.backend);
+    if (k < 0) fail(file, g.pointer + "/backend", fmt::format("guest {}: no backend named \"{}\"", g.name, g.backend));
+    g.backend_index = static_cast<uint32_t>(k);
+    g.first_queue = next_queue;
+    next_queue += g.queues;
+    t.bridge_ports[b].push_back({Topology::Kind::Guest, gi});
+  }
+  // Ports in name order, whatever order the references came in.
+  auto by_name = [&t](const Topology::Port& a, const Topology::Port& b) {
+    auto name = [&t](const Topology::Port& p) -> const std::string& {
+      return p.kind == Topology::Kind::Bridge ? t.bridges[p.index].name : t.guests[p.index].name;
+    };
+    return name(a) < name(b);
+  };
+  for (auto& ports : t.source_ports) std::sort(ports.begin(), ports.end(), by_name);
+  for (auto& ports : t.bridge_ports) std::sort(ports.begin(), ports.end(), by_name);
+  for (uint32_t s = 0; s < t.sources.size(); ++s)
+    if (t.source_ports[s].empty())
+      fail(file, t.sources[s].pointer, fmt::format("source {} feeds no bridge: its frames would go nowhere", t.sources[s].name));
+  for (uint32_t b = 0; b < t.bridges.size(); ++b)
+    if (t.bridge_ports[b].empty())
+      fail(file, t.bridges[b].pointer,
+           fmt::format("bridge {} forwards to nothing (no guest or bridge behind it): its frames would go nowhere",
+                       t.bridges[b].name));
+  check_graph(t, file);
+  return t;
+}
+
+std::string Topology::text() const {
+  std::ostringstream o;
+  uint32_t core_total = 0;
+  for (const auto& c : cores) core_total += c.count;
+  o << fmt::format("topology: {} source(s), {} bridge(s), {} core group(s) with {} core(s), {} backend(s), {} guest(s), "
+                   "{} receive queue(s)\n",
+                   sources.size(), bridges.size(), cores.size(), core_total, backends.size(), guests.size(),
+                   total_queues());
+  auto port_names = [this](const std::vector<Port>& ports) {
+    std::string s;
+    for (const auto& p : ports)
+      s += (s.empty() ? "" : ", ") + (p.kind == Kind::Bridge ? bridges[p.index].name : guests[p.index].name);
+    return s;
+  };
+  for (uint32_t i = 0; i < sources.size(); ++i)
+    o << fmt::format("source  {} -> {}{}\n", sources[i].name, port_names(source_ports[i]),
+                     sources[i].traffic.empty() ? "" : "  traffic " + sources[i].traffic.dump());
+  for (uint32_t i = 0; i < bridges.size(); ++i) {
+    std::string from;
+    for (const auto& f : bridges[i].from) from += (from.empty() ? "" : ", ") + f;
+    o << fmt::format("bridge  {} <- {} -> {}\n", bridges[i].name, from, port_names(bridge_ports[i]));
+  }
+  for (uint32_t i = 0; i < cores.size(); ++i) {
+    uint32_t threads = 0;
+    for (const auto& g : guests)
+      if (backends[g.backend_index].group == i) threads += g.queues;
+    o << fmt::format("cores   {}: {} core(s), {} backend thread(s)\n", cores[i].name, cores[i].count, threads);
+  }
+  for (uint32_t i = 0; i < backends.size(); ++i) {
+    uint32_t threads = 0;
+    for (const auto& g : guests)
+      if (g.backend_index == i) threads += g.queues;
+    o << fmt::format("backend {} on {}: {} thread(s), one per receive queue\n", backends[i].name, backends[i].cores,
+                     threads);
+  }
+  for (const auto& g : guests)
+    o << fmt::format("guest   {}: {} queue(s) (global {}..{}), {} vCPU(s), on bridge {}, backend {}\n", g.name,
+                     g.queues, g.first_queue, g.first_queue + g.queues - 1, g.vcpus, g.bridge, g.backend);
+  return o.str();
+}
+
+std::string Topology::dot() const {
+  const Graph g = build_graph(*this);
+  std::ostringstream o;
+  auto vertex_writer = [&g, this](std::ostream& out, Graph::vertex_descriptor v) {
+    const Vertex& x = g[v];
+    std::string label = x.name;
+    std::string shape = "box";
+    switch (x.kind) {
+      case Kind::Source: shape = "invhouse"; break;
+      case Kind::Bridge: shape = "diamond"; break;
+      case Kind::Cores:
+        label += fmt::format("\\n{} core(s)", cores[x.index].count);
+        shape = "box3d";
+        break;
+      case Kind::Backend: shape = "component"; break;
+      case Kind::Guest: label += fmt::format("\\n{} vCPU(s)", guests[x.index].vcpus); break;
+      case Kind::Queue: shape = "ellipse"; break;
+    }
+    out << fmt::format("[label=\"{}\\n({})\", shape={}]", label, kind_name(x.kind), shape);
+  };
+  auto edge_writer = [&g](std::ostream& out, Graph::edge_descriptor e) {
+    if (g[e].data)
+      out << "[style=solid]";
+    else
+      out << (g[boost::target(e, g)].kind == Kind::Backend ? "[style=dashed, label=\"served by\"]"
+                                                           : "[style=dashed, label=\"pinned to\"]");
+  };
+  boost::write_graphviz(o, g, vertex_writer, edge_writer);
+  return o.str();
+}
+
+}  // namespace vringsim

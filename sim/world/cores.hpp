@@ -1,0 +1,56 @@
+// CPU cores shared by several threads (backend threads on a host core group,
+// or a guest's receive queues on one vCPU).
+//
+// A thread holds a core for one unit of work (a device service burst of at
+// most host.burst_packets frames, as vhost-net hands back its worker after a
+// weight's worth; a NAPI poll of at most the budget) and then queues for one
+// again behind the threads already waiting (FIFO): with k busy threads on n <
+// k cores each gets n/k of the time, in turns. The units are the same bursts
+// the actors already compute at once, so the frames' times stay exact within
+// a unit. A pool with at least one core per thread never waits and changes
+// nothing.
+#pragma once
+
+#include <simgrid/s4u/Semaphore.hpp>
+
+#include <cstdint>
+
+namespace vringsim {
+
+class CorePool {
+ public:
+  CorePool(uint32_t cores, uint32_t threads)
+      : cores_(cores), threads_(threads), slots_(threads > cores ? simgrid::s4u::Semaphore::create(cores) : nullptr) {}
+  /// More threads than cores: holding a core can mean waiting for one.
+  bool contended() const { return slots_ != nullptr; }
+  void acquire() {
+    if (slots_) slots_->acquire();
+  }
+  void release() {
+    if (slots_) slots_->release();
+  }
+  uint32_t cores() const { return cores_; }
+  uint32_t threads() const { return threads_; }
+
+ private:
+  uint32_t cores_, threads_;
+  simgrid::s4u::SemaphorePtr slots_;
+};
+
+/// Holds a core for a scope.
+class CoreHold {
+ public:
+  explicit CoreHold(CorePool* pool) : pool_(pool && pool->contended() ? pool : nullptr) {
+    if (pool_) pool_->acquire();
+  }
+  ~CoreHold() {
+    if (pool_) pool_->release();
+  }
+  CoreHold(const CoreHold&) = delete;
+  CoreHold& operator=(const CoreHold&) = delete;
+
+ private:
+  CorePool* pool_;
+};
+
+}  // namespace vringsim

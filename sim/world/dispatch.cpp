@@ -1,0 +1,68 @@
+#include "sim/world/dispatch.hpp"
+
+#include "sim/core/errors.hpp"
+
+namespace vringsim {
+
+Dispatcher::Dispatcher(std::vector<Input> inputs, const Topology& topology, uint64_t stop_packets, double horizon_s)
+    : inputs_(std::move(inputs)),
+      topology_(topology),
+      stop_packets_(stop_packets),
+      horizon_s_(horizon_s),
+      head_(inputs_.size()),
+      done_(inputs_.size(), false),
+      waiting_(topology.total_queues()) {
+  if (inputs_.size() == 1 && topology.total_queues() == 1 && inputs_[0].arrivals->source().closed_loop())
+    closed_loop_ = &inputs_[0].arrivals->source();
+  ensure(closed_loop_ || inputs_.size() > 1 || topology.total_queues() > 1 ||
+             !inputs_[0].arrivals->source().closed_loop(),
+         "a closed-loop source drives one queue");
+}
+
+Dispatcher::Pulled Dispatcher::pull() {
+  if (stop_packets_ && emitted_ >= stop_packets_) return {Status::Exhausted, {}, 0};
+  if (closed_loop_) {
+    // The sender decides on feedback: ask it every time, never read ahead.
+    const auto a = inputs_[0].arrivals->next();
+    if (!a) return {closed_loop_->pending() ? Status::Pending : Status::Exhausted, {}, 0};
+    return {Status::Frame, Packet{emitted_++, a->len_bytes, a->time_s}, 0};
+  }
+  // The earliest head among the sources (ties: the first source).
+  size_t best = inputs_.size();
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (!head_[i] && !done_[i]) {
+      head_[i] = inputs_[i].arrivals->next();
+      if (!head_[i]) done_[i] = true;
+    }
+    if (head_[i] && (best == inputs_.size() || head_[i]->time_s < head_[best]->time_s)) best = i;
+  }
+  if (best == inputs_.size()) return {Status::Exhausted, {}, 0};
+  const Arrival a = *head_[best];
+  head_[best].reset();
+  const uint32_t queue = topology_.total_queues() == 1 ? 0 : topology_.route(static_cast<uint32_t>(best), a.flow);
+  return {Status::Frame, Packet{emitted_++, a.len_bytes, a.time_s}, queue};
+}
+
+Dispatcher::Answer Dispatcher::next(uint32_t queue, double until) {
+  auto& mine = waiting_[queue];
+  if (!mine.empty()) {
+    const Packet p = mine.front();
+    mine.pop_front();
+    return {Status::Frame, p, 0.0};
+  }
+  while (!exhausted_) {
+    const Pulled got = pull();
+    if (got.status == Status::Pending) return {Status::Pending, {}, closed_loop_->quiet_until()};
+    if (got.status == Status::Exhausted) {
+      exhausted_ = true;
+      break;
+    }
+    if (got.queue == queue) return {Status::Frame, got.packet, 0.0};
+    waiting_[got.queue].push_back(got.packet);
+    // Every frame up to this one is known, and none is for `queue`.
+    if (got.packet.arrival_s > until + horizon_s_) return {Status::Pending, {}, got.packet.arrival_s};
+  }
+  return {Status::Exhausted, {}, 0.0};
+}
+
+}  // namespace vringsim

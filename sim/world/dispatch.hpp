@@ -1,0 +1,62 @@
+// From the sources to the receive queues: merges every source's arrivals in
+// time order, numbers the frames, and routes each to its queue by flow (the
+// topology's bridges, then RSS). A host device asks for the next frame of its
+// own queue; frames for other queues wait in their queue's buffer.
+//
+// A queue that gets few frames must not pull the whole source into the other
+// queues' buffers: the dispatcher looks at most `horizon_s` past the time the
+// device needs and otherwise answers "nothing for you before T" (Pending),
+// which the device treats as it treats a closed-loop sender's quiet time.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "sim/core/events.hpp"
+#include "sim/core/topology.hpp"
+#include "sim/core/traffic.hpp"
+
+namespace vringsim {
+
+class Dispatcher {
+ public:
+  struct Input {
+    Aggregator* arrivals;  ///< one source (with its wire and GRO)
+  };
+  Dispatcher(std::vector<Input> inputs, const Topology& topology, uint64_t stop_packets, double horizon_s);
+
+  enum class Status { Frame, Pending, Exhausted };
+  struct Answer {
+    Status status;
+    Packet packet;             ///< Frame
+    double quiet_until = 0.0;  ///< Pending: no frame for the queue arrives before this
+  };
+  /// The next frame for `queue`; `until`: the time up to which the caller needs to know.
+  Answer next(uint32_t queue, double until);
+
+  /// A closed-loop source (one source, one queue), or null.
+  TrafficSource* closed_loop() const { return closed_loop_; }
+
+ private:
+  struct Pulled {
+    Status status;
+    Packet packet;
+    uint32_t queue = 0;
+  };
+  Pulled pull();
+
+  std::vector<Input> inputs_;
+  const Topology& topology_;
+  uint64_t stop_packets_;
+  double horizon_s_;
+  std::vector<std::optional<Arrival>> head_;  ///< per input: its next arrival, not yet taken
+  std::vector<bool> done_;
+  std::vector<std::deque<Packet>> waiting_;  ///< per queue
+  uint64_t emitted_ = 0;
+  bool exhausted_ = false;
+  TrafficSource* closed_loop_ = nullptr;
+};
+
+}  // namespace vringsim
