@@ -79,11 +79,11 @@ class EventBus {
   void subscribe(Observer* o) { observers_.push_back(o); }
   void emit(const Event& e) {
     heap_.push({e, seq_++});
-    if (after_emit_) after_emit_();
+    if (after_emit_) after_emit_(e);
   }
   /// Called after every emission, when the state that caused the event is in
-  /// place (the --check mode verifies the whole descriptor state there).
-  void set_after_emit(std::function<void()> fn) { after_emit_ = std::move(fn); }
+  /// place (the --check mode verifies the event's queue's descriptors there).
+  void set_after_emit(std::function<void(const Event&)> fn) { after_emit_ = std::move(fn); }
   /// Dispatches, in (time, emission order), every event stamped at or before `safe_time`.
   void advance(double safe_time) {
     while (!heap_.empty() && heap_.top().event.time <= safe_time) {
@@ -105,7 +105,7 @@ class EventBus {
   std::priority_queue<Queued, std::vector<Queued>, std::greater<>> heap_;
   std::vector<Observer*> observers_;
   uint64_t seq_ = 0;
-  std::function<void()> after_emit_;
+  std::function<void(const Event&)> after_emit_;
 };
 
 }  // namespace vringsim

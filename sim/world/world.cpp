@@ -304,8 +304,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   }
   uint64_t checks = 0;
   if (options.check)
-    run.bus.set_after_emit([&queues, &checks] {
-      for (const auto& Q : queues) check_descriptor_graph(Q.shared->ring);
+    run.bus.set_after_emit([&queues, &checks](const Event& e) {
+      check_descriptor_graph(queues[e.queue].shared->ring);  // only the event's queue changed
       ++checks;
     });
   // A closed-loop source hears the fate of every packet, in time order.
@@ -544,6 +544,13 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
            {"overrides", sc.overrides},    {"precedence", "default < scenario file < sweep axis < --set"}};
   s["traffic"] = source.summary(s["throughput"]["measured_s"].get<double>());
   s["traffic"]["gro"] = inputs[0].arrivals->summary();
+  if (inputs.size() > 1) {  // the first source's figures above; every source's here
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      Json t = inputs[i].source->summary(s["throughput"]["measured_s"].get<double>());
+      t["gro"] = inputs[i].arrivals->summary();
+      s["traffic"]["sources"][topo.sources[i].name] = std::move(t);
+    }
+  }
   s["config"] = cfg.json();
   result.summary = std::move(s);
 

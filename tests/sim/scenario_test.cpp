@@ -197,3 +197,41 @@ TEST(Params, NaturalOrderSortsNumberedColumnsByValue) {
 
 }  // namespace
 }  // namespace vringsim
+
+namespace vringsim {
+namespace {
+
+TEST_F(ScenarioFiles, TopologyKeysCanBeSetLikeAnyOther) {
+  const std::string f = write(R"({"name": "x", "topology": {"guests": {"vm": {"count": 2}}}})");
+  const Scenario s = load_scenario(f, {"topology.guests.vm.count=8", "topology.cores.host.count=4"});
+  EXPECT_EQ(s.topology.guests.size(), 8u);
+  EXPECT_EQ(s.topology.cores.at(0).count, 4u);
+  EXPECT_EQ(s.config.json()["topology"]["guests"]["vm"]["count"], 8);  // echoed in summary.json's config
+  EXPECT_EQ(error_of(R"({"name": "x", "topology": {"guests": {"vm": {}}}})", {"topology.guests.vm.count=0"}),
+            ": /topology/guests/vm/count: 0 is out of range [1, 4096]");
+  EXPECT_EQ(error_of(R"({"name": "x", "topology": "none"})", {"topology.guests.vm.count=2"}),
+            "--set topology.guests.vm.count=2: /topology/guests/vm/count: cannot set it: a key on the way is not an "
+            "object");
+}
+
+TEST_F(ScenarioFiles, ASourcesTrafficOverridesAreCheckedWhereTheyAre) {
+  const std::string base = R"({"name": "x", "traffic": {"kind": "synthetic"}, "topology": {"sources": {"a": {}, "b": )";
+  EXPECT_EQ(error_of(base + R"({"traffic": {"rate_gbbs": 2}}}}})"),
+            ": /topology/sources/b/traffic/rate_gbbs: unknown key (did you mean /traffic/rate_gbps?)");
+  const Scenario s = load_scenario(write(base + R"({"traffic": {"rate_gbps": 2}}}}})"));
+  EXPECT_EQ(s.topology.sources.at(1).config.number("traffic.rate_gbps"), 2.0);
+  EXPECT_EQ(s.topology.sources.at(0).config.number("traffic.rate_gbps"), s.config.number("traffic.rate_gbps"));
+}
+
+TEST_F(ScenarioFiles, AClosedLoopSenderDrivesOneQueue) {
+  EXPECT_EQ(error_of(R"({"name": "x", "traffic": {"kind": "tcp", "arrival": "trace"},
+                          "topology": {"guests": {"vm": {"queues": 2}}}})"),
+            ": /traffic/kind: closed-loop traffic (\"tcp\") drives one receive queue from one source; this topology "
+            "has 2 queues and 1 source(s)");
+  EXPECT_EQ(error_of(R"({"name": "x", "traffic": {"kind": "tcp", "arrival": "trace"},
+                          "topology": {"guests": {"vm": {}}}})"),
+            "");
+}
+
+}  // namespace
+}  // namespace vringsim

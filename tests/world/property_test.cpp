@@ -62,6 +62,14 @@ Json random_scenario(Rng& rng, int i, bool check) {
       f[k]["duration_s"] = 0.0001 + 0.003 * rng.uniform();
     }
   if (rng.chance(0.1)) doc["host"]["max_chain_descriptors"] = rng.uniform_int(1, 24);
+  if (rng.chance(0.3)) {  // several guests and queues sharing cores
+    const int64_t queues = rng.uniform_int(1, 3);
+    doc["topology"] = Json{{"cores", {{"host", {{"count", rng.uniform_int(1, 3)}}}}},
+                           {"guests", {{"vm", {{"count", rng.uniform_int(1, 3)},
+                                               {"queues", queues},
+                                               {"vcpus", rng.uniform_int(1, queues)}}}}}};
+    tr["synthetic"]["flows"] = rng.uniform_int(1, 64);
+  }
   return doc;
 }
 
@@ -102,6 +110,18 @@ TEST(Properties, RandomScenariosConserveKeepInvariantsAndRepeatExactly) {
         << replay;
     if (p("/host/broken") == 0) {
       ASSERT_EQ(p("/drops/device_broken"), 0u) << replay;
+    }
+    if (s.contains("guests")) {  // conservation per queue, and the queues add up to the host
+      uint64_t arrived = 0;
+      for (const auto& [g, gj] : s["guests"].items())
+        for (const auto& [q, qj] : gj["queues"].items()) {
+          const auto& k = qj["packets"];
+          ASSERT_EQ(k["arrived"].get<uint64_t>(), k["delivered"].get<uint64_t>() + k["dropped"].get<uint64_t>() +
+                                                      k["in_flight"].get<uint64_t>())
+              << g << "/" << q << "\n" << replay;
+          arrived += k["arrived"].get<uint64_t>();
+        }
+      ASSERT_EQ(arrived, p("/packets/arrived")) << replay;
     }
   }
   if (!std::getenv("VRINGSIM_PROPERTY_KEEP")) fs::remove_all(dir);
