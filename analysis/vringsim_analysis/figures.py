@@ -38,9 +38,20 @@ def _label(row: pd.Series, keys: list[str]) -> str:
     return ", ".join(parts)
 
 
+def _queues(df: pd.DataFrame) -> pd.Series:
+    """Receive queues per run (runs with a topology); 1 for the others."""
+    for col in ("topology.queues", "topology.queues.mean"):
+        if col in df.columns:
+            return df[col].fillna(1).astype(float)
+    return pd.Series(1.0, index=df.index)
+
+
 def memory_vs_capacity(data) -> list:
     """The 2008 trade-off: guest memory a full ring pins against how many MTU packets it holds."""
     df = data.runs if isinstance(data, RunSet) else data.points
+    df = df.copy()
+    # memory.ring_pinned_bytes_full totals every ring of a topology: one ring's share.
+    df["memory.ring_pinned_bytes_full"] = df["memory.ring_pinned_bytes_full"] / _queues(df)
     df = df.drop_duplicates(subset=["policy.name", "ring.size"]).copy()
     colors = _policy_colors(df["policy.name"])
     fig, ax = plt.subplots()
@@ -182,7 +193,8 @@ def timeseries(data) -> list:
         return []
     fig, axes = plt.subplots(3, 1, sharex=True, figsize=(7.5, 7.5))
     cmap = plt.get_cmap("tab10")
-    sizes = dict(zip(data.runs["config.name"].astype(str), data.runs["ring.size"]))
+    # free_descriptors counts every ring of a topology
+    sizes = dict(zip(data.runs["config.name"].astype(str), data.runs["ring.size"] * _queues(data.runs)))
     for i, (name, ts) in enumerate(sorted(data.timeseries.items())):
         c = cmap(i % 10)
         in_use = (sizes[name] - ts["free_descriptors"]) / sizes[name]
@@ -199,5 +211,70 @@ def timeseries(data) -> list:
     return [("timeseries", fig)]
 
 
-FIGURES = [memory_vs_capacity, throughput_vs_ring_size, throughput_by_point, drops_by_reason, buffers_per_packet,
+def capacity(data) -> list:
+    """A capacity sweep: guest memory pinned in receive rings, and aggregate throughput, against the number of
+    guests; one line per combination of the other axes (policy, queues per guest, host cores...)."""
+    if not isinstance(data, SweepSet) or "topology.guests" not in data.results.columns:
+        return []
+    df = data.results
+    if df["topology.guests"].nunique() < 2:
+        return []
+    # The axis values (topology.* axes are not summary columns) beside each run.
+    extra = [a for a in data.axes if a not in df.columns]
+    df = df.merge(data.points[["point_id", *extra]], on="point_id", how="left")
+    # Axes that set the number of guests are the x axis, not a series.
+    series_keys = [a for a in data.axes if a not in NOT_A_SERIES and df[a].nunique() > 1
+                   and not (a.startswith("topology.guests.") and a.endswith(".count"))]
+    if "policy.name" not in series_keys and df["policy.name"].nunique() > 1:
+        series_keys.insert(0, "policy.name")
+    metrics = ["memory.pinned_bytes_total", "throughput.delivered_gbps", "throughput.offered_gbps"]
+    _require_columns = [c for c in metrics if c not in df.columns]
+    if _require_columns:
+        return []
+    means = df.groupby(series_keys + ["topology.guests"], sort=True)[metrics].mean().reset_index()
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7.5, 8))
+    def name(key: str) -> str:  # topology.cores.host.count -> cores host; topology.guests.vm.queues -> queues/guest
+        parts = key.split(".")
+        if key.startswith("topology.cores.") and len(parts) == 4:
+            return f"{parts[2]} cores"
+        if key.startswith("topology.guests.") and len(parts) == 4:
+            return f"{parts[3]}/guest"
+        return parts[-1]
+
+    def label(row) -> str:
+        return ", ".join(str(row[k]) if k == "policy.name" else f"{name(k)} {row[k]:g}" if isinstance(row[k], float)
+                         else f"{name(k)} {row[k]}" for k in series_keys) if series_keys else "all"
+
+    by = series_keys[0] if len(series_keys) == 1 else series_keys
+    groups = list(means.groupby(by, sort=True)) if series_keys else [((), means)]
+    cmap = plt.get_cmap("tab20" if len(groups) > 10 else "tab10")
+    for i, (_, g) in enumerate(groups):
+        g = g.sort_values("topology.guests")
+        c = cmap(i % cmap.N)
+        text = label(g.iloc[0])
+        x = g["topology.guests"].to_numpy(dtype=float)
+        top.plot(x, g["memory.pinned_bytes_total"] / MiB, "o-", color=c, label=text)
+        bottom.plot(x, g["throughput.delivered_gbps"], "o-", color=c, label=text)
+    offered = means.groupby("topology.guests")["throughput.offered_gbps"].mean()
+    bottom.plot(offered.index.to_numpy(dtype=float), offered.to_numpy(), "k:", linewidth=1, label="offered")
+    top.set_yscale("log")
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+    top.yaxis.set_major_formatter(plain)
+    top.yaxis.set_minor_formatter(plain)
+    top.tick_params(which="minor", labelsize=7)
+    top.set_ylabel("guest memory pinned, all guests (MiB:\nrings + peak posted buffers)")
+    bottom.set_ylabel("delivered throughput, all guests (Gb/s)")
+    bottom.set_ylim(bottom=0)
+    bottom.set_xscale("log", base=2)
+    guests = sorted(means["topology.guests"].unique())
+    bottom.set_xticks(guests, [str(int(v)) for v in guests])
+    bottom.minorticks_off()
+    bottom.set_xlabel("guests on the host")
+    top.set_title("Capacity: what the guests pin, and what they get")
+    top.legend(ncol=2, fontsize=7)
+    fig.tight_layout()
+    return [("capacity", fig)]
+
+
+FIGURES = [capacity, memory_vs_capacity, throughput_vs_ring_size, throughput_by_point, drops_by_reason, buffers_per_packet,
            timeseries]

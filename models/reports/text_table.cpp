@@ -28,11 +28,59 @@ const Column kColumns[] = {
     {"p99 us", "/latency_us/p99", 1},
 };
 
+/// Prints rows (the first is the header) in aligned columns: the first
+/// `text_columns` left-aligned, the rest right-aligned.
+void print_aligned(std::ostream& os, const std::vector<std::vector<std::string>>& cells, size_t text_columns) {
+  std::vector<size_t> width(cells.front().size(), 0);
+  for (const auto& row : cells)
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (const auto& row : cells) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i) line += "  ";
+      line += i < text_columns ? fmt::format("{:<{}}", row[i], width[i]) : fmt::format("{:>{}}", row[i], width[i]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    os << line << "\n";
+  }
+}
+
+/// Runs with a topology: what the guests pin and what each gets.
+void print_capacity(std::ostream& os, const std::vector<RunResult>& rs) {
+  std::vector<std::vector<std::string>> cells = {{"run", "guests", "queues", "host cores", "pinned MiB",
+                                                  "MiB/guest", "Gb/s", "Gb/s/guest min", "mean", "max", "drops",
+                                                  "host CPU", "p99 us", "Jain"}};
+  constexpr double kMiB = 1024.0 * 1024.0;
+  for (const auto& r : rs) {
+    const auto& s = r.summary;
+    if (!s.contains("guests")) continue;
+    double lo = 1e300, hi = 0, sum = 0;
+    for (const auto& [name, g] : s["guests"].items()) {
+      const double v = g["throughput"]["delivered_gbps"].get<double>();
+      lo = std::min(lo, v), hi = std::max(hi, v), sum += v;
+    }
+    const double guests = static_cast<double>(s["guests"].size());
+    const double pinned = static_cast<double>(s["memory"]["pinned_bytes_total"].get<uint64_t>()) / kMiB;
+    cells.push_back({r.name, fmt::format("{}", s["topology"]["guests"].get<uint64_t>()),
+                     fmt::format("{}", s["topology"]["queues"].get<uint64_t>()),
+                     fmt::format("{}", s["topology"]["host_cores"].get<uint64_t>()), fmt::format("{:.1f}", pinned),
+                     fmt::format("{:.2f}", pinned / guests),
+                     fmt::format("{:.3f}", s["throughput"]["delivered_gbps"].get<double>()),
+                     fmt::format("{:.3f}", lo), fmt::format("{:.3f}", sum / guests), fmt::format("{:.3f}", hi),
+                     fmt::format("{}", s["packets"]["dropped"].get<uint64_t>()),
+                     fmt::format("{:.0f}%", 100 * s["cpu"]["host_utilization"].get<double>()),
+                     fmt::format("{:.1f}", s["latency_us"]["p99"].get<double>()),
+                     fmt::format("{:.4f}", s["fairness"]["jain_throughput"].get<double>())});
+  }
+  if (cells.size() == 1) return;
+  os << "\nper guest (pinned: all rings plus the peak of posted buffers; Jain: fairness of per-guest Gb/s)\n";
+  print_aligned(os, cells, 1);
+}
+
 class TextTable : public ReportWriter {
  public:
   void print(std::ostream& os, const std::vector<RunResult>& rs) const override {
     std::vector<std::vector<std::string>> cells;
-    std::vector<size_t> width;
     std::vector<std::string> head = {"run"};
     for (const auto& c : kColumns) head.emplace_back(c.title);
     cells.push_back(head);
@@ -54,20 +102,8 @@ class TextTable : public ReportWriter {
       }
       cells.push_back(std::move(row));
     }
-    width.assign(head.size(), 0);
-    for (const auto& row : cells)
-      for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-    for (const auto& row : cells) {
-      std::string line;
-      for (size_t i = 0; i < row.size(); ++i) {
-        // Text columns left-aligned, numbers right-aligned.
-        const bool left = i <= 1;
-        if (i) line += "  ";
-        line += left ? fmt::format("{:<{}}", row[i], width[i]) : fmt::format("{:>{}}", row[i], width[i]);
-      }
-      while (!line.empty() && line.back() == ' ') line.pop_back();
-      os << line << "\n";
-    }
+    print_aligned(os, cells, 2);  // run and policy
+    print_capacity(os, rs);
   }
 };
 

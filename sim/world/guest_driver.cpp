@@ -145,6 +145,9 @@ void GuestDriver::wait_for_interrupt() {
       e.time = now;
       e.kind = EventKind::Interrupt;
       shared_.emit(e);
+      // On shared host cores this cost does not queue for a core: in vhost
+      // the thread that used the buffers signals the guest on the core it
+      // already holds (the span still counts in the host's utilisation).
       const double injected = now + costs_.host_per_interrupt_ns * kNs;
       shared_.emit_busy(EventKind::HostBusy, now, injected);
       sg4::this_actor::sleep_until(injected);

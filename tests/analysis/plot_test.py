@@ -90,6 +90,29 @@ class Plot(unittest.TestCase):
         self.assertEqual(first, again, "the same data must give the same bytes")
         self.assertEqual(len(r.stdout.splitlines()), 10)
 
+    def test_a_capacity_sweep_gets_memory_and_throughput_against_guests(self):
+        base = {"name": "cap", "stop": {"time_s": 0.03}, "measure": {"warmup_s": 0.01},
+                "traffic": {"arrival": "poisson", "rate_gbps": 4, "link_gbps": 40, "synthetic": {"flows": 1024}},
+                "topology": {"cores": {"host": {"count": 2}}, "guests": {"vm": {"count": 2}}}}
+        sweep = {"name": "cap", "base": base, "combine": "grid", "replications": 1, "seed": 3,
+                 "axes": [{"key": "topology.guests.vm.count", "values": [2, 4]},
+                          {"key": "topology.guests.vm.queues", "values": [1, 2]}]}
+        spec = os.path.join(self.tmp, "cap.json")
+        with open(spec, "w") as f:
+            json.dump(sweep, f)
+        sweep_dir = os.path.join(self.tmp, "cap-sweep")
+        vringsim("sweep", spec, "--out", sweep_dir, "--jobs", "2")
+        out = os.path.join(self.tmp, "fig-cap")
+        vringsim("plot", sweep_dir, "--out", out)
+        self.check_figures(out, ["capacity"])
+        svg = open(os.path.join(out, "capacity.svg"), encoding="utf-8").read()
+        for text in ("queues/guest 1", "queues/guest 2", "guests on the host"):
+            self.assertIn(text, svg)
+        # Without a topology there is no capacity figure.
+        plain = os.path.join(self.tmp, "fig-plain")
+        vringsim("plot", self.sweep_dir, "--out", plain)
+        self.assertFalse(os.path.exists(os.path.join(plain, "capacity.png")))
+
     def test_run_directory_gives_time_series(self):
         out = os.path.join(self.tmp, "fig-run")
         vringsim("plot", self.run_dir, "--out", out, "--format", "png,svg")
