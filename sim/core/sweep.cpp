@@ -243,6 +243,22 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
     }
   }
 
+  // A topology axis's values are checked on their own first, so a bad one
+  // is named where it is (the section is validated whole, not per key).
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (!is_topology_key(axes[i].key)) continue;
+    for (size_t j = 0; j < axes[i].values.size(); ++j) {
+      try {
+        (void)load_scenario_doc(sw.base, sw.base_source, sw.base_dir,
+                                {axes[i].key + "=" + axes[i].values[j].dump()});
+      } catch (const InputError& e) {
+        std::string what = e.what();
+        if (what.starts_with(sw.base_source + ": ")) what = what.substr(sw.base_source.size() + 2);
+        fail(path, fmt::format("/axes/{}/values/{}", i, j), what);
+      }
+    }
+  }
+
   // Points, with ids from their values; two equal points are one point.
   std::set<std::string> seen;
   for (auto& v : values) {

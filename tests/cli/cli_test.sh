@@ -54,7 +54,8 @@ run "$BIN" params max-buffer
 check "params POLICY shows its own keys" grep -q "policy.max-buffer.recycle_pages" "$T/out"
 check "params POLICY hides other policies' keys" [ -z "$(grep 'policy.coalesced' "$T/out")" ]
 run "$BIN" params nope
-check "params unknown policy: exit 2, lists valid" [ "$rc" = 2 ] && grep -q "valid: coalesced" "$T/err"
+[ "$rc" = 2 ] && grep -q "valid: coalesced" "$T/err"
+check "params unknown policy: exit 2, lists valid" [ $? = 0 ]
 
 run "$BIN" validate "$T/a.json" "$T/b.json"
 check "validate good files" [ "$rc" = 0 -a "$(wc -l <"$T/out")" = 2 ]
@@ -99,7 +100,8 @@ touch "$T/file"
 run "$BIN" run "$T/a.json" --out "$T/file"
 check "--out is a file: exit 2" [ "$rc" = 2 ]
 run "$BIN" run "$T/a.json" --out "$T/file/sub"
-check "--out under a file: exit 2 before running" [ "$rc" = 2 -a -z "$out" ] && grep -q "is not a directory" "$T/err"
+[ "$rc" = 2 -a -z "$out" ] && grep -q "is not a directory" "$T/err"
+check "--out under a file: exit 2 before running" [ $? = 0 ]
 run "$BIN" run "$T/a.json" --trace "$T/file/trace.csv"
 check "--trace under a file: exit 2 before running" [ "$rc" = 2 -a -z "$out" ]
 run "$BIN" run "$T/a.json" --set ring.siz=4
@@ -108,7 +110,8 @@ run "$BIN" run "$T/a.json" --set policy.name=huge
 check "--set unknown policy: exit 2" [ "$rc" = 2 ]
 printf '{"name": "x",\n "ring": }' >"$T/broken.json"
 run "$BIN" run "$T/broken.json"
-check "malformed JSON: line and column" [ "$rc" = 2 ] && grep -q "broken.json: /: invalid JSON: parse error at line 2" "$T/err"
+[ "$rc" = 2 ] && grep -q "broken.json: /: invalid JSON: parse error at line 2" "$T/err"
+check "malformed JSON: line and column" [ $? = 0 ]
 
 # A write that fails midway (the 3rd file's fsync): clear error, exit
 # non-zero, the files written before intact, nothing half-written.
@@ -124,7 +127,8 @@ check "failed write: nothing half-written" [ ! -e "$T/wf/b/summary.json" -a -z "
 # --trace: per-event CSV, bounded.
 run "$BIN" run "$T/a.json" --trace "$T/trace.csv" --trace-limit 50
 check "trace: header" [ "$(head -1 "$T/trace.csv")" = "time_s,actor,event,packet,head,count,len,bytes,detail" ]
-check "trace: 50 rows and a note" [ "$(grep -vc '^#' "$T/trace.csv")" = 51 ] && grep -q "more events not written" "$T/trace.csv"
+[ "$(grep -vc '^#' "$T/trace.csv")" = 51 ] && grep -q "more events not written" "$T/trace.csv"
+check "trace: 50 rows and a note" [ $? = 0 ]
 
 # trace-info on the shipped captures (pcap from tcpdump, pcapng from dumpcap)
 run "$BIN" trace-info "$SRC/scenarios/traffic/data/loopback-tcp.pcap"
@@ -133,19 +137,23 @@ check "trace-info pcap: packet count" grep -qE "^packets +5022$" "$T/out"
 check "trace-info pcap: format" grep -q "pcap (little-endian, microsecond)" "$T/out"
 check "trace-info pcap: length distribution" grep -qE "^len_bytes.p99 +65549$" "$T/out"
 run "$BIN" trace-info "$SRC/scenarios/traffic/data/loopback-tcp.pcapng" --json
-check "trace-info pcapng --json" [ "$rc" = 0 ] && grep -q '"format": "pcapng"' "$T/out"
+[ "$rc" = 0 ] && grep -q '"format": "pcapng"' "$T/out"
+check "trace-info pcapng --json" [ $? = 0 ]
 run "$BIN" trace-info "$T/a.json"
-check "trace-info on a non-trace: exit 2" [ "$rc" = 2 ] && grep -q "not a trace any traffic kind reads" "$T/err"
+[ "$rc" = 2 ] && grep -q "not a trace any traffic kind reads" "$T/err"
+check "trace-info on a non-trace: exit 2" [ $? = 0 ]
 head -c 2000 "$SRC/scenarios/traffic/data/loopback-tcp.pcap" > "$T/cut.pcap"
 run "$BIN" trace-info "$T/cut.pcap"
-check "trace-info on a truncated capture: exit 2 naming the packet" [ "$rc" = 2 ] && grep -q "cut.pcap: packet .*: damaged record" "$T/err"
+[ "$rc" = 2 ] && grep -q "cut.pcap: packet .*: damaged record" "$T/err"
+check "trace-info on a truncated capture: exit 2 naming the packet" [ $? = 0 ]
 
 # sweeps
 cat >"$T/sw.json" <<'J'
 {"name": "s", "base": "a.json", "axes": [{"key": "ring.size", "values": [256, 512]}, {"key": "traffic.rate_gbps", "values": [1, 2, 3]}]}
 J
 run "$BIN" sweep "$T/sw.json" --out "$T/file/sub"
-check "sweep --out under a file: exit 2" [ "$rc" = 2 ] && grep -q "is not a directory" "$T/err"
+[ "$rc" = 2 ] && grep -q "is not a directory" "$T/err"
+check "sweep --out under a file: exit 2" [ $? = 0 ]
 run "$BIN" sweep "$T/sw.json" --dry-run
 check "sweep --dry-run lists 6 points" grep -q "^6 points x 1 replications = 6 runs$" "$T/out"
 run "$BIN" sweep "$T/sw.json" --dry-run --shard 2/3
@@ -153,12 +161,14 @@ check "sweep --dry-run --shard 2/3" grep -q "^2 points x 1 replications = 2 runs
 run "$BIN" sweep "$T/sw.json"
 check "sweep without --out: exit 2" [ "$rc" = 2 ]
 run "$BIN" sweep "$T/sw.json" --out "$T/swo" --shard 0/2
-check "sweep --shard 0/2: exit 2" [ "$rc" = 2 ] && [ ! -e "$T/swo" ]
+[ "$rc" = 2 ] && [ ! -e "$T/swo" ]
+check "sweep --shard 0/2: exit 2" [ $? = 0 ]
 cat >"$T/swbad.json" <<'J'
 {"name": "s", "base": "a.json", "axes": [{"key": "ring.siz", "values": [256]}]}
 J
 run "$BIN" sweep "$T/swbad.json" --out "$T/swo"
-check "sweep with a bad axis: exit 2, nothing written" [ "$rc" = 2 -a ! -e "$T/swo" ] && grep -q "/axes/0/key: unknown key path" "$T/err"
+[ "$rc" = 2 -a ! -e "$T/swo" ] && grep -q "/axes/0/key: unknown key path" "$T/err"
+check "sweep with a bad axis: exit 2, nothing written" [ $? = 0 ]
 run "$BIN" sweep "$T/sw.json" --out "$T/swo" --jobs 2
 check "sweep: exit 0, 6 rows" [ "$rc" = 0 -a "$(wc -l <"$T/swo/results.csv")" = 7 ]
 check "sweep: aggregate and sweep.json" [ -s "$T/swo/aggregate.csv" -a -s "$T/swo/sweep.json" ]
@@ -170,14 +180,15 @@ cat >"$T/cal.json" <<J
  "points": [{"scenario": "$T/a.json", "measured": 50.0}], "max_iterations": 2}
 J
 run "$BIN" calibrate "$T/cal.json" --out "$T/cal/costs.json"
-check "calibrate that cannot converge: exit 1, says so, writes nothing" \
-  [ "$rc" = 1 -a ! -e "$T/cal/costs.json" ] && grep -q "DID NOT CONVERGE" "$T/out" && grep -q "best found" "$T/out"
+[ "$rc" = 1 -a ! -e "$T/cal/costs.json" ] && grep -q "DID NOT CONVERGE" "$T/out" && grep -q "best found" "$T/out"
+check "calibrate that cannot converge: exit 1, says so, writes nothing" [ $? = 0 ]
 cat >"$T/cal2.json" <<J
 {"parameters": {"costs.guest.per_packet_ns": {"initial": 5200}},
  "points": [{"scenario": "$T/a.json", "measured": 1.2}]}
 J
 run "$BIN" calibrate "$T/cal2.json" --out "$T/cal/costs.json"
-check "calibrate: exit 0 and a cost preset" [ "$rc" = 0 -a -s "$T/cal/costs.json" ] && grep -q vringsim-cost-preset "$T/cal/costs.json"
+[ "$rc" = 0 -a -s "$T/cal/costs.json" ] && grep -q vringsim-cost-preset "$T/cal/costs.json"
+check "calibrate: exit 0 and a cost preset" [ $? = 0 ]
 cat >"$T/withpreset.json" <<J
 {"name": "wp", "stop": {"time_s": 0.02}, "measure": {"warmup_s": 0.005}, "policy": {"name": "max-buffer"},
  "costs": {"preset": "cal/costs.json"}}
@@ -189,10 +200,28 @@ check "a scenario runs with the fitted preset's costs" [ "$rc" = 0 -a "$fitted" 
 
 # A rate that the arrival process ignores is said, not silently dropped
 run "$BIN" validate "$T/a.json" --set traffic.rate_gbps=3
-check "rate_gbps with line-rate arrivals: a warning naming the key, exit 0" \
-  [ "$rc" = 0 ] && grep -q '/traffic/rate_gbps: warning: ignored with traffic.arrival "line-rate"' "$T/err"
+[ "$rc" = 0 ] && grep -q '/traffic/rate_gbps: warning: ignored with traffic.arrival "line-rate"' "$T/err"
+check "rate_gbps with line-rate arrivals: a warning naming the key, exit 0" [ $? = 0 ]
 run "$BIN" validate "$T/a.json" --set traffic.rate_gbps=3 --set traffic.arrival=poisson
 check "rate_gbps with poisson arrivals: no warning" [ "$rc" = 0 -a ! -s "$T/err" ]
+
+# vringsim topology: the resolved graph as text or DOT; a bad one exits 2, writing nothing
+run "$BIN" topology "$SRC/scenarios/capacity/two-tenants.json"
+[ "$rc" = 0 ] && grep -q "^topology: 2 source(s), 2 bridge(s), 2 core group(s) with 4 core(s), 2 backend(s), 8 guest(s), 20 receive queue(s)$" "$T/out"
+check "topology: exit 0 and the sizes line" [ $? = 0 ]
+check "topology: a bridge and its guests" grep -q "^bridge  br-db <- storage -> db-0, db-1$" "$T/out"
+run "$BIN" topology "$SRC/scenarios/capacity/two-tenants.json" --dot --out "$T/tt.dot"
+[ "$rc" = 0 -a ! -s "$T/out" ] && head -1 "$T/tt.dot" | grep -q "^digraph G {$"
+check "topology --dot --out: a DOT file, nothing on stdout" [ $? = 0 ]
+[ "$(grep -c '(queue)' "$T/tt.dot")" = 20 ] && [ "$(grep -c 'pinned to' "$T/tt.dot")" = 2 ]
+check "topology --dot: 20 queues, pinned backends" [ $? = 0 ]
+run "$BIN" topology "$SRC/scenarios/capacity/two-tenants.json" --set topology.backends.vhost-db.cores=numa9 --out "$T/bad.dot"
+[ "$rc" = 2 -a ! -e "$T/bad.dot" ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q "/topology/backends/vhost-db/cores: backend vhost-db is pinned to \"numa9\", which is no core group" "$T/err"
+check "topology: a backend pinned to no core group, exit 2, one line, nothing written" [ $? = 0 ]
+run "$BIN" run "$SRC/scenarios/capacity/two-tenants.json" --set stop.time_s=0.02 --set measure.warmup_s=0.01 --out "$T/tt"
+[ "$rc" = 0 ] && grep -q "^per guest" "$T/out" && /usr/bin/python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert len(s['guests']) == 8 and len(s['guests']['db-0']['queues']) == 4" "$T/tt/two-tenants/summary.json"
+check "a topology run: per-guest table and keys" [ $? = 0 ]
+check "runs.csv flattens the per-queue keys" head -1 "$T/tt/runs.csv" | grep -q "guests.db-1.queues.3.throughput.delivered_gbps"
 
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
