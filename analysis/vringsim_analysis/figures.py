@@ -38,6 +38,22 @@ def _label(row: pd.Series, keys: list[str]) -> str:
     return ", ".join(parts)
 
 
+def _log2_x(ax, values) -> None:
+    """A log2 x axis ticked at the given integer values (ring sizes, guest counts)."""
+    ax.set_xscale("log", base=2)
+    ticks = sorted(values)
+    ax.set_xticks(ticks, [str(int(v)) for v in ticks])
+    ax.minorticks_off()
+
+
+def _plain_log_labels(*axes) -> None:
+    """Label a log axis's major and minor ticks as plain numbers (20, 30, 40 rather than 10^1.3...)."""
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+    for axis in axes:
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(plain)
+
+
 def _queues(df: pd.DataFrame) -> pd.Series:
     """Receive queues per run (runs with a topology); 1 for the others."""
     for col in ("topology.queues", "topology.queues.mean"):
@@ -65,10 +81,7 @@ def memory_vs_capacity(data) -> list:
                         textcoords="offset points", xytext=(4, 3), fontsize=7, color=colors[policy])
     ax.set_xscale("log")
     ax.set_yscale("log")
-    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(plain)
-        axis.set_minor_formatter(plain)
+    _plain_log_labels(ax.xaxis, ax.yaxis)
     ax.tick_params(which="minor", labelsize=7)
     ax.set_xlabel("guest memory pinned by one full rx queue (MiB, ring + posted buffers)")
     ax.set_ylabel("MTU packets the full ring holds")
@@ -101,10 +114,7 @@ def throughput_vs_ring_size(data) -> list:
         n = int(g["n"].min())
         ax.plot(x, mean, "o-", color=cmap(i % 10), label=f"{label} (n={n})")
         ax.fill_between(x, mean - ci, mean + ci, color=cmap(i % 10), alpha=0.2, linewidth=0)
-    ax.set_xscale("log", base=2)
-    sizes = sorted(df["ring.size"].unique())
-    ax.set_xticks(sizes, [str(int(v)) for v in sizes])
-    ax.minorticks_off()
+    _log2_x(ax, df["ring.size"].unique())
     ax.set_xlabel("ring size (entries)")
     ax.set_ylabel("delivered throughput (Gb/s)")
     ax.set_ylim(bottom=0)
@@ -228,8 +238,7 @@ def capacity(data) -> list:
     if "policy.name" not in series_keys and df["policy.name"].nunique() > 1:
         series_keys.insert(0, "policy.name")
     metrics = ["memory.pinned_bytes_total", "throughput.delivered_gbps", "throughput.offered_gbps"]
-    _require_columns = [c for c in metrics if c not in df.columns]
-    if _require_columns:
+    if any(c not in df.columns for c in metrics):
         return []
     means = df.groupby(series_keys + ["topology.guests"], sort=True)[metrics].mean().reset_index()
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7.5, 8))
@@ -258,17 +267,12 @@ def capacity(data) -> list:
     offered = means.groupby("topology.guests")["throughput.offered_gbps"].mean()
     bottom.plot(offered.index.to_numpy(dtype=float), offered.to_numpy(), "k:", linewidth=1, label="offered")
     top.set_yscale("log")
-    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
-    top.yaxis.set_major_formatter(plain)
-    top.yaxis.set_minor_formatter(plain)
+    _plain_log_labels(top.yaxis)
     top.tick_params(which="minor", labelsize=7)
     top.set_ylabel("guest memory pinned, all guests (MiB:\nrings + peak posted buffers)")
     bottom.set_ylabel("delivered throughput, all guests (Gb/s)")
     bottom.set_ylim(bottom=0)
-    bottom.set_xscale("log", base=2)
-    guests = sorted(means["topology.guests"].unique())
-    bottom.set_xticks(guests, [str(int(v)) for v in guests])
-    bottom.minorticks_off()
+    _log2_x(bottom, means["topology.guests"].unique())
     bottom.set_xlabel("guests on the host")
     top.set_title("Capacity: what the guests pin, and what they get")
     top.legend(ncol=2, fontsize=7)
