@@ -4,6 +4,7 @@
 #include <xbt/log.h>
 #include <simgrid/s4u.hpp>
 
+#include <cmath>
 #include <exception>
 #include <functional>
 #include <sstream>
@@ -360,10 +361,21 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     sg4::Actor::create("driver:" + qname, guest_hosts[Q.guest_index], guarded([guest] { guest->run(); }))
         ->daemonize();
   }
+  // With several queues only the sampler advances the bus (a driver cannot
+  // know how far the other devices have admitted): it also wakes at least
+  // every millisecond between samples, so the buffered events stay few.
+  const uint64_t substeps = nq > 1 && interval > 1e-3 ? static_cast<uint64_t>(std::ceil(interval / 1e-3)) : 1;
   sg4::Actor::create(
       "sampler", core_hosts[0], guarded([&] {
         for (uint64_t k = 1;; ++k) {
           const double t = static_cast<double>(k) * interval;
+          for (uint64_t j = 1; j < substeps; ++j) {
+            const double u = static_cast<double>(k - 1) * interval + static_cast<double>(j) * interval / substeps;
+            if (u > run.stop_time) return;
+            sg4::this_actor::sleep_until(u);
+            admit_all(u);
+            run.bus.advance(u);
+          }
           if (t > run.stop_time) return;
           sg4::this_actor::sleep_until(t);
           admit_all(t);
