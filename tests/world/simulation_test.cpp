@@ -773,5 +773,29 @@ TEST_F(Simulation, SourcesAreMergedAndEachKeepsItsOwnTraffic) {
               1e-9);
 }
 
+TEST_F(Simulation, ACapturesFramesAreSpreadByTheirFiveTupleOneFlowOneQueue) {
+  // 6 TCP flows (ports 1000..1005), 40 frames each, interleaved; 16 queues.
+  std::vector<fixtures::Pkt> pkts;
+  for (uint32_t i = 0; i < 240; ++i)
+    pkts.push_back(fixtures::tcp_frame(1'700'000'000'000'000'000ull + i * 50'000ull, 1000 + i % 6, 1460));
+  fixtures::write_file(dir_ / "flows.pcap", fixtures::pcap_file(pkts, false, true));
+  const Json doc = {{"name", "rss"},
+                    {"stop", {{"time_s", 0.05}}},
+                    {"measure", {{"warmup_s", 0.0}}},
+                    {"traffic", {{"kind", "pcap"}, {"arrival", "trace"}, {"pcap", {{"file", "flows.pcap"}}}}},
+                    {"topology", {{"guests", {{"vm", {{"count", 2}, {"queues", 8}}}}}}}};
+  const RunResult r = run(scenario(doc));
+  EXPECT_EQ(u(r, "/packets/arrived"), 240u);
+  int busy = 0;
+  for (const auto& [g, gj] : r.summary["guests"].items())
+    for (const auto& [q, qj] : gj["queues"].items()) {
+      const uint64_t n = qj["packets"]["arrived"].get<uint64_t>();
+      EXPECT_EQ(n % 40, 0u) << g << "/" << q << ": a flow was split across queues";
+      busy += n > 0;
+    }
+  EXPECT_GE(busy, 3) << "six flows should reach several of the 16 queues";
+  EXPECT_LE(busy, 6);
+}
+
 }  // namespace
 }  // namespace vringsim
