@@ -14,6 +14,7 @@
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include <cstdint>
+#include <exception>
 
 namespace vringsim {
 
@@ -38,19 +39,26 @@ class CorePool {
 };
 
 /// Holds a core for a scope.
+///
+/// Not released when the scope is left by an exception: that is SimGrid
+/// killing the actor at the end of the run (or after another actor's
+/// failure), and a killed actor must not call into the engine. On thread
+/// contexts the release blocked forever there (the ASan build hung).
 class CoreHold {
  public:
-  explicit CoreHold(CorePool* pool) : pool_(pool && pool->contended() ? pool : nullptr) {
+  explicit CoreHold(CorePool* pool)
+      : pool_(pool && pool->contended() ? pool : nullptr), unwinding_(std::uncaught_exceptions()) {
     if (pool_) pool_->acquire();
   }
   ~CoreHold() {
-    if (pool_) pool_->release();
+    if (pool_ && std::uncaught_exceptions() == unwinding_) pool_->release();
   }
   CoreHold(const CoreHold&) = delete;
   CoreHold& operator=(const CoreHold&) = delete;
 
  private:
   CorePool* pool_;
+  int unwinding_;  ///< exceptions in flight when the core was taken
 };
 
 }  // namespace vringsim

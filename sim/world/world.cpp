@@ -5,8 +5,10 @@
 #include <simgrid/s4u.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <functional>
+#include <iostream>
 #include <sstream>
 
 #include "sim/core/collector.hpp"
@@ -167,17 +169,24 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   // account CPU time themselves and sleep for it (execute() is 3x slower per
   // call here); threads sharing cores take turns (cores.hpp).
   xbt_log_control_set("root.thresh:critical");
-  char arg0[] = "vringsim";
-#if defined(__SANITIZE_ADDRESS__)
   // Debian's SimGrid is not built with AddressSanitizer's fiber support: its
-  // fast context switching confuses ASan. Thread contexts are slower but clean.
-  char arg1[] = "--cfg=contexts/factory:thread";
-  int argc = 2;
-  char* argv[] = {arg0, arg1, nullptr};
-#else
-  int argc = 1;
-  char* argv[] = {arg0, nullptr};
+  // fast context switching confuses ASan, so an ASan build runs on thread
+  // contexts (slower but clean). VRINGSIM_CONTEXTS=thread|raw picks
+  // the factory in any build (tests use it to run the thread path unsanitized).
+  std::string factory;
+#if defined(__SANITIZE_ADDRESS__)
+  factory = "thread";
 #endif
+  if (const char* env = std::getenv("VRINGSIM_CONTEXTS"); env && *env) {
+    if (std::string(env) == "thread" || std::string(env) == "raw")
+      factory = env;
+    else
+      std::cerr << "vringsim: VRINGSIM_CONTEXTS=" << env << " ignored (thread or raw)\n";
+  }
+  std::string arg0 = "vringsim", arg1 = "--cfg=contexts/factory:" + factory;
+  char* argv[] = {arg0.data(), arg1.data(), nullptr};
+  int argc = factory.empty() ? 1 : 2;
+  if (argc == 1) argv[1] = nullptr;
   sg4::Engine engine(&argc, argv);
   auto* zone = sg4::create_full_zone("vringsim");
   std::vector<sg4::Host*> core_hosts, guest_hosts;

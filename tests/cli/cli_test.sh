@@ -206,6 +206,8 @@ run "$BIN" validate "$T/a.json" --set traffic.rate_gbps=3 --set traffic.arrival=
 check "rate_gbps with poisson arrivals: no warning" [ "$rc" = 0 -a ! -s "$T/err" ]
 
 # vringsim topology: the resolved graph as text or DOT; a bad one exits 2, writing nothing
+run "$BIN" validate "$SRC/scenarios/capacity/two-tenants.json"
+check "validate names the guests and queues" grep -q "two-tenants.json: ok (two-tenants, policy mergeable, ring 256, 8 guests, 20 queues)$" "$T/out"
 run "$BIN" topology "$SRC/scenarios/capacity/two-tenants.json"
 [ "$rc" = 0 ] && grep -q "^topology: 2 source(s), 2 bridge(s), 2 core group(s) with 4 core(s), 2 backend(s), 8 guest(s), 20 receive queue(s)$" "$T/out"
 check "topology: exit 0 and the sizes line" [ $? = 0 ]
