@@ -31,7 +31,6 @@ class HostDevice {
   struct Options {
     uint32_t tap_queue_packets = 500;
     uint32_t burst_packets = 64;
-    uint64_t stop_packets = 0;  ///< 0: no limit
     bool mergeable = false;
     uint32_t header_bytes = 10;
     uint64_t max_frame_bytes = 0;

@@ -1,0 +1,73 @@
+// The fixture of the whole-simulation tests: writes scenario documents to a
+// temporary directory, loads them, runs each in a child process (SimGrid:
+// one engine per process) and reads figures out of the summary.
+#pragma once
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "sim/core/scenario.hpp"
+#include "sim/world/runner.hpp"
+
+namespace vringsim::test_support {
+
+namespace fs = std::filesystem;
+
+class Simulation : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("vringsim-sim-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Scenario scenario(const Json& doc, const std::vector<std::string>& sets = {}) {
+    const auto p = dir_ / fmt::format("s{}.json", n_++);
+    std::ofstream(p) << doc.dump(1);
+    return load_scenario(p.string(), sets);
+  }
+  RunResult run(const Scenario& s, bool check = false) {
+    RunOptions opt;
+    opt.check = check;
+    RunOutcome o = run_in_child(s, opt);
+    EXPECT_EQ(o.exit_code, 0) << s.config.json().dump();
+    return o.result;
+  }
+  static uint64_t u(const RunResult& r, const char* ptr) {
+    return r.summary.at(Json::json_pointer(ptr)).get<uint64_t>();
+  }
+  static double d(const RunResult& r, const char* ptr) { return r.summary.at(Json::json_pointer(ptr)).get<double>(); }
+  /// Runs `doc` with each host burst size; everything but the configuration must be identical.
+  Json expect_burst_independent(const Json& doc, std::initializer_list<int> bursts, const std::string& label) {
+    Json base;
+    for (int burst : bursts) {
+      RunResult r = run(scenario(doc, {"host.burst_packets=" + std::to_string(burst)}));
+      r.summary.erase("config");
+      r.summary.erase("provenance");
+      if (base.is_null())
+        base = r.summary;
+      else
+        EXPECT_EQ(r.summary.dump(), base.dump()) << label << " burst " << burst;
+    }
+    return base;
+  }
+  static void expect_conservation(const RunResult& r) {
+    EXPECT_EQ(u(r, "/packets/arrived"),
+              u(r, "/packets/delivered") + u(r, "/packets/dropped") + u(r, "/packets/in_flight"));
+    EXPECT_EQ(u(r, "/bytes/arrived"), u(r, "/bytes/delivered") + u(r, "/bytes/dropped") + u(r, "/bytes/in_flight"));
+    EXPECT_EQ(u(r, "/packets/dropped"),
+              u(r, "/drops/tap_full") + u(r, "/drops/too_large") + u(r, "/drops/device_broken"));
+  }
+
+  fs::path dir_;
+  int n_ = 0;
+};
+
+}  // namespace vringsim::test_support
