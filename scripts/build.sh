@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-release}
 cmake --preset "$preset" ${VRINGSIM_WERROR:+-DVRINGSIM_WERROR=$VRINGSIM_WERROR} >/dev/null
-cmake --build --preset "$preset" -j "$(nproc)"
+shift || true
+# Any further arguments are targets to build (default: all).
+cmake --build --preset "$preset" -j "$(nproc)" ${1:+--target "$@"}
