@@ -173,6 +173,16 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
+std::string nearest_of(std::string_view key, const std::set<std::string>& names) {
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const auto& n : names) {
+    const size_t d = edit_distance(key, n);
+    if (d < best_d) best_d = d, best = n;
+  }
+  return best_d <= std::max<size_t>(2, key.size() / 3) ? best : "";
+}
+
 std::string ParamTable::nearest(std::string_view key) const {
   // Candidates: every declared key and every section on the way to one.
   std::vector<std::string> candidates;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,5 +79,8 @@ std::string pointer_to_key(std::string_view pointer);
 
 /// Edit distance, for suggestions.
 size_t edit_distance(std::string_view a, std::string_view b);
+/// The name in `names` nearest to `key` (edit distance), or "" when even the
+/// nearest changes more than a third of the key: a "did you mean" suggestion.
+std::string nearest_of(std::string_view key, const std::set<std::string>& names);
 
 }  // namespace vringsim

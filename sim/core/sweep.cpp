@@ -25,15 +25,6 @@ const std::set<std::string> kTopKeys = {"schema_version", "name",    "descriptio
                                         "axes",           "samples", "replications", "seed", "timeout_s"};
 const std::set<std::string> kAxisKeys = {"key", "values", "min", "max", "log", "integer"};
 
-std::string nearest_of(const std::string& key, const std::set<std::string>& names) {
-  std::string best;
-  size_t best_d = SIZE_MAX;
-  for (const auto& n : names) {
-    const size_t d = edit_distance(key, n);
-    if (d < best_d) best_d = d, best = n;
-  }
-  return best_d <= std::max<size_t>(2, key.size() / 3) ? best : "";
-}
 
 struct Axis {
   std::string key;

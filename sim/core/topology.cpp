@@ -34,15 +34,6 @@ constexpr uint32_t kMaxCores = 4096;
   throw InputError(fmt::format("{}: {}: {}", file, ptr, what));
 }
 
-std::string nearest_of(const std::string& key, const std::set<std::string>& names) {
-  std::string best;
-  size_t best_d = 1000;
-  for (const auto& n : names) {
-    const size_t d = edit_distance(key, n);
-    if (d < best_d) best_d = d, best = n;
-  }
-  return best_d <= std::max<size_t>(2, key.size() / 3) ? best : "";
-}
 
 void check_keys(const Json& obj, const std::set<std::string>& allowed, const std::string& file,
                 const std::string& ptr) {

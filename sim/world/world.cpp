@@ -422,6 +422,13 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   // Conservation, queue by queue; the totals are their sums.
   struct Books {
     Collector::Tally arrived, delivered, dropped, in_flight;
+    void add(const Books& o) {
+      for (auto [sum, part] : {std::pair{&arrived, &o.arrived}, {&delivered, &o.delivered}, {&dropped, &o.dropped},
+                               {&in_flight, &o.in_flight}}) {
+        sum->packets += part->packets;
+        sum->bytes += part->bytes;
+      }
+    }
   };
   std::vector<Books> books(nq);
   Books total;
@@ -447,11 +454,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     if (b.arrived.bytes != b.delivered.bytes + b.dropped.bytes + b.in_flight.bytes)
       throw InvariantError(fmt::format("byte conservation{}: arrived {} != delivered {} + dropped {} + in flight {}",
                                        where, b.arrived.bytes, b.delivered.bytes, b.dropped.bytes, b.in_flight.bytes));
-    for (auto [sum, part] : {std::pair{&total.arrived, &b.arrived}, {&total.delivered, &b.delivered},
-                             {&total.dropped, &b.dropped}, {&total.in_flight, &b.in_flight}}) {
-      sum->packets += part->packets;
-      sum->bytes += part->bytes;
-    }
+    total.add(b);
   }
   if (total.arrived.packets != collector.arrived().packets || total.delivered.packets != collector.delivered().packets ||
       total.dropped.packets != collector.dropped().packets)
@@ -525,11 +528,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
       for (uint32_t q = 0; q < gst.queues; ++q) {
         const uint32_t k = gst.first_queue + q;
         const Books& b = books[k];
-        for (auto [sum, part] : {std::pair{&gb.arrived, &b.arrived}, {&gb.delivered, &b.delivered},
-                                 {&gb.dropped, &b.dropped}, {&gb.in_flight, &b.in_flight}}) {
-          sum->packets += part->packets;
-          sum->bytes += part->bytes;
-        }
+        gb.add(b);
         Json qj = entity(*queues[k].collector, b, 1);
         host_busy += qj["cpu"]["host_utilization"].get<double>();
         guest_busy += qj["cpu"]["guest_utilization"].get<double>();
