@@ -21,7 +21,7 @@ namespace vringsim {
 class CorePool {
  public:
   CorePool(uint32_t cores, uint32_t threads)
-      : cores_(cores), threads_(threads), slots_(threads > cores ? simgrid::s4u::Semaphore::create(cores) : nullptr) {}
+      : slots_(threads > cores ? simgrid::s4u::Semaphore::create(cores) : nullptr) {}
   /// More threads than cores: holding a core can mean waiting for one.
   bool contended() const { return slots_ != nullptr; }
   void acquire() {
@@ -30,11 +30,8 @@ class CorePool {
   void release() {
     if (slots_) slots_->release();
   }
-  uint32_t cores() const { return cores_; }
-  uint32_t threads() const { return threads_; }
 
  private:
-  uint32_t cores_, threads_;
   simgrid::s4u::SemaphorePtr slots_;
 };
 
