@@ -170,7 +170,9 @@ void GuestDriver::wait_for_interrupt() {
         host_.publish_due(std::max(sg4::Engine::get_clock(), *deadline));
       }
     } else {
+      waiting_forever_ = true;
       shared_.guest_wake->acquire();
+      waiting_forever_ = false;
     }
     shared_.guest_idle = false;
   }

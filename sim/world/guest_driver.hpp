@@ -48,6 +48,9 @@ class GuestDriver {
   uint64_t posted_chains() const { return posted_; }
   /// Buffers returned shorter than a header (rx_length_errors).
   uint64_t rx_length_errors() const { return rx_length_errors_; }
+  /// For the liveness check: the driver sleeps until an interrupt, with no
+  /// timer of its own (no publication it knows of, no refill retry).
+  bool waiting_for_interrupt_only() const { return waiting_forever_; }
   /// Faulty chains this (misbehaving) guest posted, by ChainFault.
   const std::array<uint64_t, kChainFaults>& injected() const { return injected_; }
 
@@ -77,6 +80,7 @@ class GuestDriver {
   uint64_t rx_length_errors_ = 0;
   std::array<uint64_t, kChainFaults> injected_{};
   Rng fault_rng_;
+  bool waiting_forever_ = false;
 
   struct InPoll {
     double delivery;

@@ -307,6 +307,10 @@ void HostDevice::run() {
       shared_.add_fates(fates);
       continue;
     }
+    // Frames served in no time (zero host costs) are done now: a waiting
+    // guest must still hear of them, or the device below waits for a kick
+    // the guest never sends (it once delivered nothing, exit 0).
+    if (served && shared_.guest_idle) shared_.guest_wake->release();
     if (holding) opt_.cores->release();
     shared_.add_fates(fates);
     if (cursor >= shared_.stop_time()) return;
@@ -332,7 +336,9 @@ void HostDevice::run() {
     stall.time = sg4::Engine::get_clock();
     stall.kind = EventKind::StallBegin;
     shared_.emit(stall);
+    waiting_for_kick_ = true;
     shared_.host_kick->acquire();
+    waiting_for_kick_ = false;
     while (!shared_.host_kick->would_block()) shared_.host_kick->acquire();  // kicks at the same instant
     const double now = sg4::Engine::get_clock();
     stall.time = now;

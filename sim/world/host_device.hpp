@@ -67,6 +67,11 @@ class HostDevice {
   uint64_t published_packets() const { return published_packets_; }
   uint64_t published_bytes() const { return published_bytes_; }
 
+  /// For the liveness check: the device waits for a kick; frames it finished
+  /// whose used entries are not yet published.
+  bool waiting_for_kick() const { return waiting_for_kick_; }
+  bool holds_unpublished() const { return !pending_.empty(); }
+
   // Faulty chains found, by ChainFault; whether (and when) the device broke.
   const std::array<uint64_t, kChainFaults>& bad_chains() const { return bad_chains_; }
   bool broken() const { return broken_; }
@@ -113,6 +118,7 @@ class HostDevice {
   std::vector<uint16_t> discarded_;  ///< faulty chains to return after the current frame
   bool broken_ = false;
   double broken_at_ = 0;
+  bool waiting_for_kick_ = false;
 };
 
 }  // namespace vringsim

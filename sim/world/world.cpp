@@ -370,6 +370,24 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     sg4::Actor::create("driver:" + qname, guest_hosts[Q.guest_index], guarded([guest] { guest->run(); }))
         ->daemonize();
   }
+  // Liveness: the device waiting for a kick while the guest sleeps until an
+  // interrupt, with used buffers it has not been told of, is a deadlock (zero
+  // host costs once got there and delivered nothing with exit 0). At the
+  // instant a device finishes frames the guest may not have run yet, so the
+  // state must persist from one sample to the next to count.
+  std::vector<char> stuck(nq, 0);
+  auto check_liveness = [&queues, &stuck](double t) {
+    for (uint32_t k = 0; k < queues.size(); ++k) {
+      const Queue& Q = queues[k];
+      const bool now = Q.host->waiting_for_kick() && Q.guest->waiting_for_interrupt_only() &&
+                       (Q.host->holds_unpublished() || Q.shared->ring.used_pending() > 0);
+      if (now && stuck[k])
+        throw InvariantError(fmt::format("liveness (queue {}): at {:.9f} s the device waits for a kick and the "
+                                         "driver for an interrupt while used buffers wait to be seen",
+                                         k, t));
+      stuck[k] = now;
+    }
+  };
   // With several queues only the sampler advances the bus (a driver cannot
   // know how far the other devices have admitted): it also wakes at least
   // every millisecond between samples, so the buffered events stay few.
@@ -389,6 +407,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
           sg4::this_actor::sleep_until(t);
           admit_all(t);
           run.bus.advance(t);
+          check_liveness(t);
           uint64_t free_descriptors = 0;
           for (const auto& Q : queues) free_descriptors += Q.shared->ring.num_free();
           result.ts_rows.push_back(

@@ -62,6 +62,15 @@ Json random_scenario(Rng& rng, int i, bool check) {
       f[k]["duration_s"] = 0.0001 + 0.003 * rng.uniform();
     }
   if (rng.chance(0.1)) doc["host"]["max_chain_descriptors"] = rng.uniform_int(1, 24);
+  // Zero is in every cost's range: a zero-time path once lost a wake-up and
+  // delivered nothing (the liveness check now ends such a run with exit 3).
+  if (rng.chance(0.15))
+    for (const char* c : {"per_packet_ns", "per_descriptor_ns", "per_byte_ns", "per_kick_ns", "per_interrupt_ns"})
+      doc["costs"]["host"][c] = 0;
+  if (rng.chance(0.1))
+    for (const char* c : {"per_packet_ns", "per_descriptor_ns", "per_byte_copy_ns", "per_interrupt_ns", "per_kick_ns",
+                          "per_page_alloc_ns", "per_page_free_ns", "per_page_recycle_ns", "per_poll_ns"})
+      doc["costs"]["guest"][c] = 0;
   if (rng.chance(0.3)) {  // several guests and queues sharing cores
     const int64_t queues = rng.uniform_int(1, 3);
     doc["topology"] = Json{{"cores", {{"host", {{"count", rng.uniform_int(1, 3)}}}}},
