@@ -25,12 +25,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& file, const std::string& ptr, const std::string& what) {
-  throw InputError(fmt::format("{}: {}: {}", file, ptr.empty() ? "/" : ptr, what));
-}
 
 double number_at(const Json& j, const std::string& file, const std::string& ptr) {
-  if (!j.is_number()) bad(file, ptr, fmt::format("expected a number, got {}", j.dump()));
+  if (!j.is_number()) fail_input(file, ptr, fmt::format("expected a number, got {}", brief_json(j)));
   return j.get<double>();
 }
 
@@ -40,20 +37,20 @@ Calibration load_calibration(const std::string& path) {
   const Json doc = read_json_file(path);
   Calibration c;
   c.file = path;
-  if (!doc.is_object()) bad(path, "", "a measurement file must be a JSON object");
+  if (!doc.is_object()) fail_input(path, "", "a measurement file must be a JSON object");
   static const std::set<std::string> known = {"schema_version", "name",      "description",   "parameters",
                                               "points",         "metric",    "tolerance",     "max_iterations"};
   for (const auto& [k, v] : doc.items())
-    if (!known.contains(k)) bad(path, "/" + k, "unknown key");
-  if (doc.contains("schema_version") && doc["schema_version"] != 1) bad(path, "/schema_version", "must be 1");
-  if (doc.contains("name") && !doc["name"].is_string()) bad(path, "/name", "expected a string");
+    if (!known.contains(k)) fail_input(path, "/" + k, "unknown key");
+  if (doc.contains("schema_version") && doc["schema_version"] != 1) fail_input(path, "/schema_version", "must be 1");
+  if (doc.contains("name") && !doc["name"].is_string()) fail_input(path, "/name", "expected a string");
   c.name = doc.value("name", fs::path(path).stem().string());
   const ParamTable& table = param_table();
   auto numeric_param = [&](const std::string& key, const std::string& ptr) -> const ParamSpec* {
     const ParamSpec* spec = table.find(key);
     if (!spec) {
       const std::string near = table.nearest(key);
-      bad(path, ptr,
+      fail_input(path, ptr,
           near.empty() ? fmt::format("unknown scenario key \"{}\"", key)
                        : fmt::format("unknown scenario key \"{}\" (did you mean {}?)", key, near));
     }
@@ -61,17 +58,17 @@ Calibration load_calibration(const std::string& path) {
   };
   // parameters: {"costs.guest.per_packet_ns": {"initial": 4000, "min": 100, "max": 50000}, ...}
   if (!doc.contains("parameters") || !doc["parameters"].is_object() || doc["parameters"].empty())
-    bad(path, "/parameters", "expected an object naming at least one parameter to fit");
+    fail_input(path, "/parameters", "expected an object naming at least one parameter to fit");
   for (const auto& [key, spec_json] : doc["parameters"].items()) {
     const std::string ptr = "/parameters/" + key;
     const ParamSpec* spec = numeric_param(key, ptr);
-    if (spec->type != ParamType::Number) bad(path, ptr, "only real-valued parameters can be fitted");
+    if (spec->type != ParamType::Number) fail_input(path, ptr, "only real-valued parameters can be fitted");
     CalibrationParam p;
     p.key = key;
     p.initial = spec->default_value.get<double>();
     p.min = spec->min.value_or(-1e300);
     p.max = spec->max.value_or(1e300);
-    if (!spec_json.is_object()) bad(path, ptr, "expected an object (initial, min, max)");
+    if (!spec_json.is_object()) fail_input(path, ptr, "expected an object (initial, min, max)");
     for (const auto& [k, v] : spec_json.items()) {
       if (k == "initial")
         p.initial = number_at(v, path, ptr + "/initial");
@@ -80,61 +77,61 @@ Calibration load_calibration(const std::string& path) {
       else if (k == "max")
         p.max = std::min(p.max, number_at(v, path, ptr + "/max"));
       else
-        bad(path, ptr + "/" + k, "unknown key (initial, min, max)");
+        fail_input(path, ptr + "/" + k, "unknown key (initial, min, max)");
     }
     if (!(p.min <= p.initial && p.initial <= p.max))
-      bad(path, ptr, fmt::format("initial {} is outside [{}, {}]", p.initial, p.min, p.max));
+      fail_input(path, ptr, fmt::format("initial {} is outside [{}, {}]", p.initial, p.min, p.max));
     c.params.push_back(p);
   }
-  if (!doc.contains("points") || !doc["points"].is_array()) bad(path, "/points", "expected a list of measured points");
+  if (!doc.contains("points") || !doc["points"].is_array()) fail_input(path, "/points", "expected a list of measured points");
   const fs::path base = fs::path(path).parent_path();
   for (size_t i = 0; i < doc["points"].size(); ++i) {
     const Json& pj = doc["points"][i];
     const std::string ptr = fmt::format("/points/{}", i);
-    if (!pj.is_object()) bad(path, ptr, "expected an object (scenario, measured_gbps, set)");
+    if (!pj.is_object()) fail_input(path, ptr, "expected an object (scenario, measured_gbps, set)");
     CalibrationPoint p;
     for (const auto& [k, v] : pj.items()) {
       if (k == "scenario") {
-        if (!v.is_string()) bad(path, ptr + "/scenario", "expected a file name");
+        if (!v.is_string()) fail_input(path, ptr + "/scenario", "expected a file name");
         const fs::path f = fs::path(v.get<std::string>()).is_absolute() ? fs::path(v.get<std::string>())
                                                                          : base / v.get<std::string>();
-        if (!fs::is_regular_file(f)) bad(path, ptr + "/scenario", fmt::format("{} does not exist", f.string()));
+        if (!fs::is_regular_file(f)) fail_input(path, ptr + "/scenario", fmt::format("{} does not exist", f.string()));
         p.scenario = f.string();
       } else if (k == "measured") {
         p.measured = number_at(v, path, ptr + "/measured");
-        if (!(p.measured > 0)) bad(path, ptr + "/measured", "must be positive");
+        if (!(p.measured > 0)) fail_input(path, ptr + "/measured", "must be positive");
       } else if (k == "set") {
-        if (!v.is_object()) bad(path, ptr + "/set", "expected an object of scenario keys");
+        if (!v.is_object()) fail_input(path, ptr + "/set", "expected an object of scenario keys");
         for (const auto& [key, value] : v.items()) {
           const ParamSpec* spec = numeric_param(key, ptr + "/set/" + key);
           const std::string err = spec->validate(value);
-          if (!err.empty()) bad(path, ptr + "/set/" + key, err);
+          if (!err.empty()) fail_input(path, ptr + "/set/" + key, err);
           p.overrides.push_back(key + "=" + value.dump());
         }
       } else {
-        bad(path, ptr + "/" + k, "unknown key (scenario, measured, set)");
+        fail_input(path, ptr + "/" + k, "unknown key (scenario, measured, set)");
       }
     }
-    if (p.scenario.empty()) bad(path, ptr, "no \"scenario\"");
-    if (p.measured <= 0) bad(path, ptr, "no \"measured\" value");
+    if (p.scenario.empty()) fail_input(path, ptr, "no \"scenario\"");
+    if (p.measured <= 0) fail_input(path, ptr, "no \"measured\" value");
     c.points.push_back(std::move(p));
   }
   if (doc.contains("metric")) {
-    if (!doc["metric"].is_string()) bad(path, "/metric", "expected a summary key such as throughput.delivered_gbps");
+    if (!doc["metric"].is_string()) fail_input(path, "/metric", "expected a summary key such as throughput.delivered_gbps");
     c.metric = doc["metric"].get<std::string>();
   }
   if (doc.contains("tolerance")) {
     c.tolerance = number_at(doc["tolerance"], path, "/tolerance");
-    if (!(c.tolerance > 0 && c.tolerance < 1)) bad(path, "/tolerance", "must be in (0, 1)");
+    if (!(c.tolerance > 0 && c.tolerance < 1)) fail_input(path, "/tolerance", "must be in (0, 1)");
   }
   if (doc.contains("max_iterations")) {
     if (!doc["max_iterations"].is_number_integer() || doc["max_iterations"].get<int64_t>() < 1 ||
         doc["max_iterations"].get<int64_t>() > 1000)
-      bad(path, "/max_iterations", "expected an integer in 1..1000");
+      fail_input(path, "/max_iterations", "expected an integer in 1..1000");
     c.max_iterations = doc["max_iterations"].get<int>();
   }
   if (c.points.size() < c.params.size())
-    bad(path, "/points",
+    fail_input(path, "/points",
         fmt::format("{} measured point{} cannot determine {} parameters: give at least as many points as parameters",
                     c.points.size(), c.points.size() == 1 ? "" : "s", c.params.size()));
   // Every point must load with the parameters set (the scenario's own errors surface here, before any run).

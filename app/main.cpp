@@ -139,7 +139,10 @@ int cmd_params(const std::string& policy) {
 }
 
 int cmd_trace_info(const std::string& file, bool as_json) {
-  if (!fs::exists(file)) throw InputError(fmt::format("{}: cannot open file", file));
+  if (const std::string problem = not_a_regular_file(file); problem == "does not exist")
+    fail_input(file, "", "cannot open file");
+  else if (!problem.empty())
+    fail_input(file, "", problem + ", not a capture or CSV trace");
   for (const TrafficInfo* k : Registry<TrafficInfo>::instance().all()) {
     if (!k->describe) continue;
     auto info = k->describe(file);
@@ -216,6 +219,9 @@ int main(int argc, char** argv) {
   auto* merge = app.add_subcommand("merge", "combine the shards of one sweep");
   merge->add_option("dirs", merge_dirs, "shard directories")->required();
   merge->add_option("--out", merge_out, "merged directory")->required();
+  bool merge_partial = false;
+  merge->add_flag("--partial", merge_partial,
+                  "merge even if shards or runs are missing; the result is marked partial");
 
   std::string trace_file;
   bool trace_json = false;
@@ -257,8 +263,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitBadInput;
+    if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitBadInput;  // --help, --version
+    // A usage error is one line, like every other bad input (CLI11 adds a
+    // second, "Run with --help...").
+    std::string what = e.what();
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    std::cerr << "vringsim: " << brief(what, 300) << " (vringsim --help lists the options)\n";
+    return kExitBadInput;
   }
   try {
     if (run->parsed()) return cmd_run(run_args);
@@ -287,7 +298,7 @@ int main(int argc, char** argv) {
     }
     if (merge->parsed()) {
       std::vector<fs::path> dirs(merge_dirs.begin(), merge_dirs.end());
-      return merge_sweeps(dirs, merge_out);
+      return merge_sweeps(dirs, merge_out, merge_partial);
     }
   } catch (const InputError& e) {
     std::cerr << e.what() << "\n";

@@ -6,8 +6,10 @@
 // (conservation, descriptor states); the program exits 3 naming it.
 #pragma once
 
+#include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace vringsim {
 
@@ -29,6 +31,39 @@ inline void ensure(bool ok, const char* what) {
 }
 inline void ensure(bool ok, const std::string& what) {
   if (!ok) throw InvariantError(what);
+}
+
+/// User text quoted in an error message, bounded: a 50 MB value or a
+/// 100,000-level list must not become a 50 MB error line. Longer text keeps
+/// its first `max` bytes (never cutting a UTF-8 sequence) and says how long
+/// it was: `[[[[[[… (120000 bytes)`.
+inline std::string brief(std::string_view text, size_t max = 80) {
+  if (text.size() <= max) return std::string(text);
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+  return std::string(text.substr(0, cut)) + "\u2026 (" + std::to_string(text.size()) + " bytes)";
+}
+
+/// What keeps `path` from being read as an input file: "" for a regular file,
+/// else "does not exist", "is a directory" or "is not a regular file (…)".
+/// Devices and FIFOs are refused before they are opened: /dev/zero was read
+/// until memory ran out and a FIFO blocked forever.
+inline std::string not_a_regular_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) return "does not exist";
+  if (std::filesystem::is_directory(st)) return "is a directory";
+  if (!std::filesystem::is_regular_file(st)) return "is not a regular file (a device, FIFO or socket)";
+  return "";
+}
+
+/// The one shape of a bad-input message: `SOURCE: /json/pointer: what is
+/// wrong`, with the source and the pointer bounded (either may quote user
+/// text: a --set assignment, a key). `what` is ours; values quoted in it go
+/// through brief() where it is built.
+[[noreturn]] inline void fail_input(std::string_view source, std::string_view pointer, std::string_view what) {
+  throw InputError(brief(source, 120) + ": " + (pointer.empty() ? std::string("/") : brief(pointer, 100)) + ": " +
+                   std::string(what));
 }
 
 }  // namespace vringsim

@@ -19,6 +19,14 @@ namespace vringsim {
 
 using Json = nlohmann::json;
 
+/// Deepest nesting of lists and objects any JSON input may have (scenario,
+/// sweep, calibration, --set values): scenarios need 5 or so; without a limit
+/// a 100,000-level value crashed every recursive walk of it.
+inline constexpr int kMaxJsonDepth = 64;
+
+/// A JSON value quoted in an error: at most `max` characters of it, and its size.
+std::string brief_json(const Json& value, size_t max = 80);
+
 enum class ParamType { Integer, Number, Boolean, String, NumberList };
 
 struct ParamSpec {

@@ -22,9 +22,6 @@ namespace vringsim {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& source, const std::string& pointer, const std::string& what) {
-  throw InputError(fmt::format("{}: {}: {}", source, pointer.empty() ? "/" : pointer, what));
-}
 
 std::vector<std::string> policy_names() { return Registry<PolicyInfo>::instance().names(); }
 std::vector<std::string> traffic_names() { return Registry<TrafficInfo>::instance().names(); }
@@ -79,7 +76,7 @@ void declare_core(ParamTable& t) {
             .must([](const Json& v) -> std::string {
               return is_valid_queue_size(v.get<int64_t>())
                          ? ""
-                         : fmt::format("{} is not a power of two (1..32768)", v.dump());
+                         : fmt::format("{} is not a power of two (1..32768)", brief_json(v));
             }));
   t.add(ParamSpec::string("policy.name", "mergeable", policy_names())
             .help("receive-buffer allocation policy (vringsim policies)")
@@ -139,13 +136,13 @@ void check_object(const Json& obj, const std::string& prefix, const std::string&
     const std::string ptr = key_to_pointer(key);
     if (const ParamSpec* spec = table.find(key)) {
       const std::string err = spec->validate(it.value());
-      if (!err.empty()) fail(source, ptr, err);
+      if (!err.empty()) fail_input(source, ptr, err);
     } else if (table.is_section(key)) {
-      if (!it.value().is_object()) fail(source, ptr, fmt::format("expected an object, got {}", it.value().dump()));
+      if (!it.value().is_object()) fail_input(source, ptr, fmt::format("expected an object, got {}", brief_json(it.value())));
       check_object(it.value(), key, source);
     } else {
       const std::string near = table.nearest(key);
-      fail(source, ptr,
+      fail_input(source, ptr,
            near.empty() ? std::string("unknown key")
                         : fmt::format("unknown key (did you mean {}?)", key_to_pointer(near)));
     }
@@ -193,12 +190,14 @@ Json parse_json(const std::string& text, const std::string& source) {
     switch (event) {
       case Json::parse_event_t::object_start:
       case Json::parse_event_t::array_start:
+        if (stack.size() >= static_cast<size_t>(kMaxJsonDepth))
+          fail_input(source, pointer(stack.size()), fmt::format("nested deeper than {} levels", kMaxJsonDepth));
         stack.push_back({event == Json::parse_event_t::array_start, 0, {}, {}});
         break;
       case Json::parse_event_t::key: {
         Frame& f = stack.back();
         f.key = parsed.get<std::string>();
-        if (!f.keys.insert(f.key).second) fail(source, pointer(stack.size()), "key appears twice in one object");
+        if (!f.keys.insert(f.key).second) fail_input(source, pointer(stack.size()), "key appears twice in one object");
         break;
       }
       case Json::parse_event_t::object_end:
@@ -218,54 +217,78 @@ Json parse_json(const std::string& text, const std::string& source) {
     std::string what = e.what();
     const auto close = what.find("] ");
     if (close != std::string::npos) what = what.substr(close + 2);
-    fail(source, "", "invalid JSON: " + what);
+    fail_input(source, "", "invalid JSON: " + what);
   }
 }
 
-Json read_json_file(const std::string& path) {
+std::string read_input_file(const std::string& path, uint64_t max_bytes, std::string_view what) {
+  // Only regular files: /dev/zero was read until memory ran out and a FIFO
+  // blocked forever. Say what the path is when it is not a file.
+  const std::string problem = not_a_regular_file(path);
+  if (problem == "does not exist") fail_input(path, "", "cannot open file");
+  if (!problem.empty()) fail_input(path, "", fmt::format("{}, not {}", problem, what));
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "", "cannot open file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_json(ss.str(), path);
+  if (!in) fail_input(path, "", "cannot open file");
+  std::string text;
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    text.append(buf.data(), static_cast<size_t>(in.gcount()));
+    if (text.size() > max_bytes)  // checked while reading: a file may grow, and /proc files report size 0
+      fail_input(path, "", fmt::format("larger than {} MiB: not {}", max_bytes >> 20, what));
+  }
+  if (in.bad()) fail_input(path, "", "cannot read file");
+  return text;
+}
+
+Json read_json_file(const std::string& path) {
+  return parse_json(read_input_file(path, kMaxJsonFileBytes, "a scenario, sweep or calibration file"), path);
 }
 
 void check_document(const Json& doc, const std::string& source) {
-  if (!doc.is_object()) fail(source, "", "a scenario must be a JSON object");
+  if (!doc.is_object()) fail_input(source, "", "a scenario must be a JSON object");
   check_object(doc, "", source);
   for (const ParamSpec* spec : param_table().all())
-    if (spec->required && !find_in(doc, spec->key)) fail(source, key_to_pointer(spec->key), "required key is missing");
+    if (spec->required && !find_in(doc, spec->key)) fail_input(source, key_to_pointer(spec->key), "required key is missing");
 }
 
 void apply_override(Json& doc, const std::string& assignment) {
   const std::string source = "--set " + assignment;
   const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0) fail(source, "", "expected KEY=VALUE");
+  if (eq == std::string::npos || eq == 0) fail_input(source, "", "expected KEY=VALUE");
   const std::string key = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
   const ParamTable& table = param_table();
   const std::string ptr = key_to_pointer(key);
   Json value;
+  // The value's nesting is bounded as a file's is (a 60,000-level list crashed
+  // the error path); the callback's InputError is not a Json::exception.
+  const Json::parser_callback_t depth_guard = [&](int depth, Json::parse_event_t event, Json&) {
+    if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
+        depth >= kMaxJsonDepth)
+      fail_input(source, ptr, fmt::format("the value is nested deeper than {} levels", kMaxJsonDepth));
+    return true;
+  };
   try {
-    value = Json::parse(text);
+    value = Json::parse(text, depth_guard);
   } catch (const Json::exception&) {
-    value = text;  // not JSON (or a number no double holds): take it as a string
+    value = text;  // not JSON (or a number no double can hold): take it as a string
   }
   if (is_topology_key(key)) {  // parse_topology validates the section as a whole
     try {
       doc[Json::json_pointer(ptr)] = value;
     } catch (const Json::exception&) {
-      fail(source, ptr, "cannot set it: a key on the way is not an object");
+      fail_input(source, ptr, "cannot set it: a key on the way is not an object");
     }
     return;
   }
   const ParamSpec* spec = table.find(key);
   if (!spec) {
     const std::string near = table.nearest(key);
-    fail(source, ptr, near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
+    fail_input(source, ptr, near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
   }
   const std::string err = spec->validate(value);
-  if (!err.empty()) fail(source, ptr, err);
+  if (!err.empty()) fail_input(source, ptr, err);
   doc[Json::json_pointer(ptr)] = value;
 }
 
@@ -280,7 +303,7 @@ Json resolve_defaults(const Json& doc) {
 
 void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir) {
   if (cfg.number("measure.warmup_s") >= cfg.number("stop.time_s"))
-    fail(source, "/measure/warmup_s",
+    fail_input(source, "/measure/warmup_s",
          fmt::format("warm-up ({} s) must end before the run stops (stop.time_s = {} s)",
                      cfg.number("measure.warmup_s"), cfg.number("stop.time_s")));
   // Every registered policy's parameters are validated (by check_document);
@@ -290,17 +313,17 @@ void check_resolved(const Config& cfg, const std::string& source, const std::str
   if (!pinfo) {
     std::string names;
     for (const auto& n : policy_names()) names += (names.empty() ? "" : ", ") + n;
-    fail(source, "/policy/name", fmt::format("unknown policy \"{}\" (valid: {})", pname, names));
+    fail_input(source, "/policy/name", fmt::format("unknown policy \"{}\" (valid: {})", pname, names));
   }
   auto policy = pinfo->create(cfg, "policy." + pname + ".", cfg.integer("seed"));
   const auto posting = policy->nominal_posting();
   const auto ring = static_cast<uint32_t>(cfg.integer("ring.size"));
   if (posting.size() > ring)
-    fail(source, "/ring/size",
+    fail_input(source, "/ring/size",
          fmt::format("{} entries cannot hold one {} slot ({} descriptors)", ring, pname, posting.size()));
   const std::string kind = cfg.string("traffic.kind");
   const TrafficInfo* tinfo = Registry<TrafficInfo>::instance().find(kind);
-  if (!tinfo) fail(source, "/traffic/kind", fmt::format("unknown traffic kind \"{}\"", kind));
+  if (!tinfo) fail_input(source, "/traffic/kind", fmt::format("unknown traffic kind \"{}\"", kind));
   const TrafficContext ctx{cfg, "traffic." + kind + ".", static_cast<uint64_t>(cfg.integer("seed")), base_dir};
   try {
     if (tinfo->validate) tinfo->validate(ctx);
@@ -339,20 +362,20 @@ void apply_cost_preset(Json& doc, const std::string& source, const std::string& 
   if (!doc.contains(where) || !doc[where].is_string() || doc[where].get<std::string>().empty()) return;
   std::filesystem::path file(doc[where].get<std::string>());
   if (file.is_relative()) file = std::filesystem::path(base_dir) / file;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) fail(source, "/costs/preset", file.string() + " does not exist");
+  if (const std::string problem = not_a_regular_file(file); !problem.empty())
+    fail_input(source, "/costs/preset", brief(file.string(), 200) + " " + problem);
   const std::string name = file.string();
   const Json preset = read_json_file(name);
   if (!preset.is_object() || !preset.contains("kind") || preset["kind"] != "vringsim-cost-preset")
-    fail(name, "/kind", "not a cost preset (expected \"kind\": \"vringsim-cost-preset\")");
-  if (!preset.contains("costs") || !preset["costs"].is_object()) fail(name, "/costs", "expected an object");
+    fail_input(name, "/kind", "not a cost preset (expected \"kind\": \"vringsim-cost-preset\")");
+  if (!preset.contains("costs") || !preset["costs"].is_object()) fail_input(name, "/costs", "expected an object");
   const Json flat = preset["costs"].flatten();
   for (const auto& [ptr, value] : flat.items()) {
     const std::string key = fmt::format("costs.{}", pointer_to_key(ptr));
     const ParamSpec* spec = param_table().find(key);
-    if (!spec || key == "costs.preset") fail(name, "/costs" + ptr, "not a cost parameter");
+    if (!spec || key == "costs.preset") fail_input(name, "/costs" + ptr, "not a cost parameter");
     const std::string err = spec->validate(value);
-    if (!err.empty()) fail(name, "/costs" + ptr, err);
+    if (!err.empty()) fail_input(name, "/costs" + ptr, err);
     const Json::json_pointer target("/costs" + ptr);
     if (!doc.contains(target)) doc[target] = value;
   }
@@ -390,7 +413,7 @@ void resolve_sources(Scenario& s, const Json& doc) {
   if (s.topology.total_queues() > 1 || s.topology.sources.size() > 1) {
     const TrafficContext ctx{s.config, "traffic." + kind + ".", seed, s.base_dir};
     if (Registry<TrafficInfo>::instance().find(kind)->create(ctx)->closed_loop())
-      fail(s.file, "/traffic/kind",
+      fail_input(s.file, "/traffic/kind",
            fmt::format("closed-loop traffic (\"{}\") drives one receive queue from one source; this topology has "
                        "{} queues and {} source(s)",
                        kind, s.topology.total_queues(), s.topology.sources.size()));

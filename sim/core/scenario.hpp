@@ -31,6 +31,13 @@ struct Scenario {
 const ParamTable& param_table();
 
 /// Reads and parses a JSON file; errors name the file, line and column.
+/// Largest scenario, sweep or calibration file read (a 16 MiB scenario is
+/// already absurd; /dev/zero is not a file at all).
+inline constexpr uint64_t kMaxJsonFileBytes = uint64_t{16} << 20;
+/// Reads a regular file of at most `max_bytes`; anything else (missing, a
+/// directory, a device, a FIFO, too large) is an InputError naming the path.
+/// `what` names what the file should have been ("a scenario file").
+std::string read_input_file(const std::string& path, uint64_t max_bytes, std::string_view what);
 Json read_json_file(const std::string& path);
 /// Parses JSON text; errors are InputErrors naming `source`.
 Json parse_json(const std::string& text, const std::string& source);

@@ -17,9 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-[[noreturn]] void fail(const std::string& source, const std::string& pointer, const std::string& what) {
-  throw InputError(fmt::format("{}: {}: {}", source, pointer.empty() ? "/" : pointer, what));
-}
 
 const std::set<std::string> kTopKeys = {"schema_version", "name",    "description",  "base", "combine",
                                         "axes",           "samples", "replications", "seed", "timeout_s"};
@@ -34,60 +31,60 @@ struct Axis {
 };
 
 Axis parse_axis(const Json& a, const std::string& file, const std::string& ptr, bool random) {
-  if (!a.is_object()) fail(file, ptr, "an axis must be an object with \"key\" and \"values\" (or \"min\"/\"max\")");
+  if (!a.is_object()) fail_input(file, ptr, "an axis must be an object with \"key\" and \"values\" (or \"min\"/\"max\")");
   for (auto it = a.begin(); it != a.end(); ++it)
     if (!kAxisKeys.count(it.key())) {
       const std::string near = nearest_of(it.key(), kAxisKeys);
-      fail(file, ptr + "/" + it.key(),
+      fail_input(file, ptr + "/" + it.key(),
            near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
     }
   Axis ax;
-  if (!a.contains("key") || !a["key"].is_string()) fail(file, ptr + "/key", "expected the dotted key of a parameter");
+  if (!a.contains("key") || !a["key"].is_string()) fail_input(file, ptr + "/key", "expected the dotted key of a parameter");
   ax.key = a["key"].get<std::string>();
   if (is_topology_key(ax.key)) {
     // The topology section is checked as a whole when each point's scenario
     // loads (validate and --dry-run load every point).
     if (!a.contains("values") || !a["values"].is_array() || a["values"].empty())
-      fail(file, ptr + "/values", "a topology axis needs a non-empty list of \"values\"");
+      fail_input(file, ptr + "/values", "a topology axis needs a non-empty list of \"values\"");
     for (const auto& v : a["values"]) ax.values.push_back(v);
     return ax;
   }
   const ParamSpec* spec = param_table().find(ax.key);
   if (!spec) {
     const std::string near = param_table().nearest(ax.key);
-    fail(file, ptr + "/key",
+    fail_input(file, ptr + "/key",
          near.empty() ? fmt::format("unknown key path \"{}\"", ax.key)
                       : fmt::format("unknown key path \"{}\" (did you mean {}?)", ax.key, near));
   }
-  if (ax.key == "seed") fail(file, ptr + "/key", "seeds are set per replication: use \"replications\" and \"seed\"");
+  if (ax.key == "seed") fail_input(file, ptr + "/key", "seeds are set per replication: use \"replications\" and \"seed\"");
   if (a.contains("values")) {
-    if (!a["values"].is_array()) fail(file, ptr + "/values", "expected a list");
-    if (a["values"].empty()) fail(file, ptr + "/values", "empty axis");
+    if (!a["values"].is_array()) fail_input(file, ptr + "/values", "expected a list");
+    if (a["values"].empty()) fail_input(file, ptr + "/values", "empty axis");
     for (size_t i = 0; i < a["values"].size(); ++i) {
       const std::string err = spec->validate(a["values"][i]);
-      if (!err.empty()) fail(file, fmt::format("{}/values/{}", ptr, i), err);
+      if (!err.empty()) fail_input(file, fmt::format("{}/values/{}", ptr, i), err);
       ax.values.push_back(a["values"][i]);
     }
   } else if (a.contains("min") || a.contains("max")) {
-    if (!random) fail(file, ptr, "a range (min/max) needs \"combine\": \"random\"; give \"values\" for a grid or zip");
+    if (!random) fail_input(file, ptr, "a range (min/max) needs \"combine\": \"random\"; give \"values\" for a grid or zip");
     if (!a.contains("min") || !a.contains("max") || !a["min"].is_number() || !a["max"].is_number())
-      fail(file, ptr, "a range needs numeric \"min\" and \"max\"");
+      fail_input(file, ptr, "a range needs numeric \"min\" and \"max\"");
     ax.min = a["min"].get<double>();
     ax.max = a["max"].get<double>();
     // json::value() throws type_error on a wrong type (found by fuzz_sweep): check first.
     for (const char* flag : {"log", "integer"})
-      if (a.contains(flag) && !a[flag].is_boolean()) fail(file, fmt::format("{}/{}", ptr, flag), "expected true or false");
+      if (a.contains(flag) && !a[flag].is_boolean()) fail_input(file, fmt::format("{}/{}", ptr, flag), "expected true or false");
     ax.log = a.value("log", false);
     ax.integer = a.value("integer", spec->type == ParamType::Integer);
-    if (!(ax.min <= ax.max)) fail(file, ptr + "/min", "min is above max");
-    if (ax.log && ax.min <= 0) fail(file, ptr + "/min", "a log range needs min > 0");
+    if (!(ax.min <= ax.max)) fail_input(file, ptr + "/min", "min is above max");
+    if (ax.log && ax.min <= 0) fail_input(file, ptr + "/min", "a log range needs min > 0");
     for (double v : {ax.min, ax.max}) {
       const Json jv = ax.integer ? Json(static_cast<int64_t>(std::llround(v))) : Json(v);
       const std::string err = spec->validate(jv);
-      if (!err.empty() && spec->type != ParamType::Integer) fail(file, ptr, "range end: " + err);
+      if (!err.empty() && spec->type != ParamType::Integer) fail_input(file, ptr, "range end: " + err);
     }
   } else {
-    fail(file, ptr, "an axis needs \"values\" (or \"min\" and \"max\" with combine = random)");
+    fail_input(file, ptr, "an axis needs \"values\" (or \"min\" and \"max\" with combine = random)");
   }
   return ax;
 }
@@ -127,26 +124,31 @@ std::pair<uint32_t, uint32_t> parse_shard(const std::string& text) {
 
 Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
   const Json doc = read_json_file(path);
-  if (!doc.is_object()) fail(path, "", "a sweep must be a JSON object");
+  if (!doc.is_object()) fail_input(path, "", "a sweep must be a JSON object");
   for (auto it = doc.begin(); it != doc.end(); ++it)
     if (!kTopKeys.count(it.key())) {
       const std::string near = nearest_of(it.key(), kTopKeys);
-      fail(path, "/" + it.key(),
+      fail_input(path, "/" + it.key(),
            near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean /{}?)", near));
     }
   Sweep sw;
   sw.file = path;
+  for (const std::string& o : overrides)
+    if (o.substr(0, o.find('=')) == "seed")
+      // Each replication's seed is derived from the sweep's "seed": one --set
+      // seed would run every replication alike while results.csv listed others.
+      fail_input("--set " + o, "/seed", "a sweep sets each run's seed: change the sweep file's \"seed\" instead");
   sw.overrides = overrides;
   if (doc.contains("schema_version") && doc["schema_version"] != 1)
-    fail(path, "/schema_version", "expected 1: this vringsim reads sweep files of version 1");
+    fail_input(path, "/schema_version", "expected 1: this vringsim reads sweep files of version 1");
   if (!doc.contains("name") || !doc["name"].is_string() || doc["name"].get<std::string>().empty())
-    fail(path, "/name", "required key is missing (a non-empty string)");
+    fail_input(path, "/name", "required key is missing (a non-empty string)");
   sw.name = doc["name"];
   const fs::path dir = fs::path(path).parent_path();
-  if (!doc.contains("base")) fail(path, "/base", "required key is missing (a scenario file or an inline scenario)");
+  if (!doc.contains("base")) fail_input(path, "/base", "required key is missing (a scenario file or an inline scenario)");
   if (doc["base"].is_string()) {
     const fs::path b = dir / doc["base"].get<std::string>();
-    if (!fs::exists(b)) fail(path, "/base", fmt::format("scenario file {} does not exist", b.string()));
+    if (!fs::exists(b)) fail_input(path, "/base", fmt::format("scenario file {} does not exist", b.string()));
     sw.base = read_json_file(b.string());
     sw.base_source = b.string();
     sw.base_dir = b.parent_path().string();
@@ -155,37 +157,61 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
     sw.base_source = path + " (base)";
     sw.base_dir = dir.string();
   } else {
-    fail(path, "/base", "expected a scenario file name or an inline scenario object");
+    fail_input(path, "/base", "expected a scenario file name or an inline scenario object");
   }
   auto get_uint = [&](const char* key, uint64_t def, uint64_t lo, uint64_t hi) -> uint64_t {
     if (!doc.contains(key)) return def;
     const Json& v = doc[key];
     if (!v.is_number_integer() || v.get<int64_t>() < static_cast<int64_t>(lo) || v.get<uint64_t>() > hi)
-      fail(path, std::string("/") + key, fmt::format("expected an integer in {}..{}", lo, hi));
+      fail_input(path, std::string("/") + key, fmt::format("expected an integer in {}..{}", lo, hi));
     return v.get<uint64_t>();
   };
   sw.replications = static_cast<uint32_t>(get_uint("replications", 1, 1, 100000));
   sw.seed = get_uint("seed", 1, 0, (uint64_t{1} << 62) - 1);
   if (doc.contains("timeout_s")) {
     if (!doc["timeout_s"].is_number() || doc["timeout_s"].get<double>() < 0)
-      fail(path, "/timeout_s", "expected a number of seconds >= 0 (0: no timeout)");
+      fail_input(path, "/timeout_s", "expected a number of seconds >= 0 (0: no timeout)");
     sw.timeout_s = doc["timeout_s"].get<double>();
   }
   if (doc.contains("combine") && !doc["combine"].is_string())
-    fail(path, "/combine", "expected a string: grid, zip or random");
+    fail_input(path, "/combine", "expected a string: grid, zip or random");
   const std::string combine = doc.value("combine", std::string("grid"));
   if (combine != "grid" && combine != "zip" && combine != "random")
-    fail(path, "/combine", fmt::format("\"{}\" is not one of grid|zip|random", combine));
+    fail_input(path, "/combine", fmt::format("\"{}\" is not one of grid|zip|random", brief(combine)));
   const bool random = combine == "random";
   if (!doc.contains("axes") || !doc["axes"].is_array() || doc["axes"].empty())
-    fail(path, "/axes", "expected a non-empty list of axes");
+    fail_input(path, "/axes", "expected a non-empty list of axes");
   std::vector<Axis> axes;
   std::set<std::string> keys;
   for (size_t i = 0; i < doc["axes"].size(); ++i) {
     axes.push_back(parse_axis(doc["axes"][i], path, fmt::format("/axes/{}", i), random));
     if (!keys.insert(axes.back().key).second)
-      fail(path, fmt::format("/axes/{}/key", i), fmt::format("\"{}\" is already an axis", axes.back().key));
+      fail_input(path, fmt::format("/axes/{}/key", i), fmt::format("\"{}\" is already an axis", axes.back().key));
   }
+
+  // Count the points before making any: a grid of three 1,000-value axes is
+  // 10^9 points (it once took 20 GB before failing).
+  uint64_t count = 0;
+  if (combine == "grid") {
+    count = 1;
+    for (const Axis& ax : axes) count = count > kMaxSweepPoints ? count : count * ax.values.size();
+  } else if (combine == "zip") {
+    count = axes[0].values.size();
+  } else if (doc.contains("samples") && doc["samples"].is_number_unsigned()) {
+    count = doc["samples"].get<uint64_t>();
+  }
+  if (count > kMaxSweepPoints) {
+    double product = 1;  // a grid's full count, for the message (exact up to 2^53)
+    for (const Axis& ax : axes) product *= static_cast<double>(ax.values.size());
+    fail_input(path, combine == "random" ? "/samples" : "/axes",
+               fmt::format("{:.0f} points: more than the {} a sweep may have (split it into several sweeps)",
+                           combine == "grid" ? product : static_cast<double>(count),
+                           kMaxSweepPoints));
+  }
+  if (count * sw.replications > kMaxSweepRuns)
+    fail_input(path, "/replications",
+               fmt::format("{} points x {} replications: more than the {} runs a sweep may have", count,
+                           sw.replications, kMaxSweepRuns));
 
   std::vector<Json> values;
   if (combine == "grid") {
@@ -203,7 +229,7 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
   } else if (combine == "zip") {
     for (size_t i = 1; i < axes.size(); ++i)
       if (axes[i].values.size() != axes[0].values.size())
-        fail(path, fmt::format("/axes/{}/values", i),
+        fail_input(path, fmt::format("/axes/{}/values", i),
              fmt::format("{} values, but /axes/0 has {}: zipped axes need the same length", axes[i].values.size(),
                          axes[0].values.size()));
     for (size_t j = 0; j < axes[0].values.size(); ++j) {
@@ -212,8 +238,8 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
       values.push_back(std::move(p));
     }
   } else {
-    if (!doc.contains("samples")) fail(path, "/samples", "required with combine = random");
-    const uint64_t n = get_uint("samples", 1, 1, 1000000);
+    if (!doc.contains("samples")) fail_input(path, "/samples", "required with combine = random");
+    const uint64_t n = get_uint("samples", 1, 1, kMaxSweepPoints);
     Rng rng(sw.seed, "sweep-samples");
     for (uint64_t j = 0; j < n; ++j) {
       Json p = Json::object();
@@ -245,7 +271,7 @@ Sweep load_sweep(const std::string& path, const std::vector<std::string>& overri
       } catch (const InputError& e) {
         std::string what = e.what();
         if (what.starts_with(sw.base_source + ": ")) what = what.substr(sw.base_source.size() + 2);
-        fail(path, fmt::format("/axes/{}/values/{}", i, j), what);
+        fail_input(path, fmt::format("/axes/{}/values/{}", i, j), what);
       }
     }
   }

@@ -13,6 +13,11 @@
 
 namespace vringsim {
 
+/// Limits, checked before any point is made (documented in docs/contract.md):
+/// every point is validated by loading its scenario before anything runs.
+inline constexpr uint64_t kMaxSweepPoints = 100000;
+inline constexpr uint64_t kMaxSweepRuns = 1000000;
+
 struct SweepPoint {
   size_t index = 0;  ///< position in expansion order
   std::string id;    ///< stable: derived from the point's parameters

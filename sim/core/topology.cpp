@@ -30,18 +30,15 @@ constexpr uint32_t kMaxQueuesPerGuest = 256;  // VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX
 constexpr uint32_t kMaxTotalQueues = 65536;
 constexpr uint32_t kMaxCores = 4096;
 
-[[noreturn]] void fail(const std::string& file, const std::string& ptr, const std::string& what) {
-  throw InputError(fmt::format("{}: {}: {}", file, ptr, what));
-}
 
 
 void check_keys(const Json& obj, const std::set<std::string>& allowed, const std::string& file,
                 const std::string& ptr) {
-  if (!obj.is_object()) fail(file, ptr, fmt::format("expected an object, got {}", obj.dump()));
+  if (!obj.is_object()) fail_input(file, ptr, fmt::format("expected an object, got {}", brief_json(obj)));
   for (auto it = obj.begin(); it != obj.end(); ++it)
     if (!allowed.count(it.key())) {
       const std::string near = nearest_of(it.key(), allowed);
-      fail(file, ptr + "/" + escape_pointer_token(it.key()),
+      fail_input(file, ptr + "/" + escape_pointer_token(it.key()),
            near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
     }
 }
@@ -51,15 +48,15 @@ uint32_t count_of(const Json& obj, const char* key, uint32_t def, uint32_t max, 
   if (!obj.contains(key)) return def;
   const Json& v = obj[key];
   const std::string p = ptr + "/" + key;
-  if (!v.is_number_integer()) fail(file, p, fmt::format("expected an integer, got {}", v.dump()));
+  if (!v.is_number_integer()) fail_input(file, p, fmt::format("expected an integer, got {}", brief_json(v)));
   const auto n = v.get<int64_t>();
-  if (n < 1 || n > static_cast<int64_t>(max)) fail(file, p, fmt::format("{} is out of range [1, {}]", n, max));
+  if (n < 1 || n > static_cast<int64_t>(max)) fail_input(file, p, fmt::format("{} is out of range [1, {}]", n, max));
   return static_cast<uint32_t>(n);
 }
 
 std::string name_of(const Json& obj, const char* key, const std::string& file, const std::string& ptr) {
   const Json& v = obj[key];
-  if (!v.is_string()) fail(file, ptr + "/" + key, fmt::format("expected a name, got {}", v.dump()));
+  if (!v.is_string()) fail_input(file, ptr + "/" + key, fmt::format("expected a name, got {}", brief_json(v)));
   return v.get<std::string>();
 }
 
@@ -68,7 +65,7 @@ void check_name(const std::string& name, const std::string& file, const std::str
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
   if (!ok)
-    fail(file, ptr,
+    fail_input(file, ptr,
          fmt::format("\"{}\" is not a valid name (1 to 64 of A-Z a-z 0-9 _ -: names become summary keys)", name));
 }
 
@@ -77,7 +74,7 @@ std::string pick_ref(const Json& obj, const char* key, const std::vector<std::st
                      const std::string& file, const std::string& ptr) {
   if (obj.contains(key)) return name_of(obj, key, file, ptr);
   if (names.size() == 1) return names[0];
-  fail(file, ptr + "/" + key, fmt::format("missing: there are {} {}s, name one", names.size(), what));
+  fail_input(file, ptr + "/" + key, fmt::format("missing: there are {} {}s, name one", names.size(), what));
 }
 
 uint32_t pick(uint32_t flow, uint64_t salt, size_t n) {
@@ -190,7 +187,7 @@ void check_graph(const Topology& t, const std::string& file) {
     std::string path;
     for (size_t x : cycle) path += g[x].name + " -> ";
     path += g[cycle.front()].name;
-    fail(file, pointer_of(t, g[cycle.front()]), "the data path has a cycle: " + path);
+    fail_input(file, pointer_of(t, g[cycle.front()]), "the data path has a cycle: " + path);
   }
   // Every guest queue reachable from a source.
   std::vector<boost::default_color_type> seen(n, boost::white_color);
@@ -202,7 +199,7 @@ void check_graph(const Topology& t, const std::string& file) {
   for (size_t x = 0; x < n; ++x)
     if (g[x].kind == Topology::Kind::Queue && seen[x] == boost::white_color) {
       const auto [guest, q] = t.queue_owner(g[x].index);
-      fail(file, t.guests[guest].pointer,
+      fail_input(file, t.guests[guest].pointer,
            fmt::format("queue {} of guest {} is not reachable from any source (through bridge {})", q,
                        t.guests[guest].name, t.guests[guest].bridge));
     }
@@ -245,7 +242,7 @@ Topology parse_topology(const Json& section, const std::string& file) {
     if (!top.contains(key)) return empty;
     const Json& s = top[key];
     if (!s.is_object() || s.empty())
-      fail(file, base + "/" + key, fmt::format("expected an object of named entries, got {}", s.dump()));
+      fail_input(file, base + "/" + key, fmt::format("expected an object of named entries, got {}", brief_json(s)));
     return s;
   };
   auto ptr_of = [&](const char* section_key, const std::string& name) {
@@ -257,7 +254,7 @@ Topology parse_topology(const Json& section, const std::string& file) {
   auto claim = [&](const std::string& name, const std::string& ptr) {
     check_name(name, file, ptr);
     const auto [it, fresh] = owner.emplace(name, ptr);
-    if (!fresh) fail(file, ptr, fmt::format("name \"{}\" is already used by {}", name, it->second));
+    if (!fresh) fail_input(file, ptr, fmt::format("name \"{}\" is already used by {}", name, it->second));
   };
   const Json& sources = entries("sources");
   if (sources.empty()) {
@@ -267,7 +264,7 @@ Topology parse_topology(const Json& section, const std::string& file) {
       const std::string p = ptr_of("sources", it.key());
       check_keys(it.value(), {"traffic"}, file, p);
       Json traffic = it.value().value("traffic", Json::object());
-      if (!traffic.is_object()) fail(file, p + "/traffic", "expected an object of traffic keys to override");
+      if (!traffic.is_object()) fail_input(file, p + "/traffic", "expected an object of traffic keys to override");
       t.sources.push_back({it.key(), p, traffic, {}});
     }
   }
@@ -283,10 +280,10 @@ Topology parse_topology(const Json& section, const std::string& file) {
       Topology::Bridge b{it.key(), p, source_names};
       if (it.value().contains("from")) {
         const Json& from = it.value()["from"];
-        if (!from.is_array()) fail(file, p + "/from", "expected a list of source or bridge names");
+        if (!from.is_array()) fail_input(file, p + "/from", "expected a list of source or bridge names");
         b.from.clear();
         for (size_t i = 0; i < from.size(); ++i) {
-          if (!from[i].is_string()) fail(file, fmt::format("{}/from/{}", p, i), "expected a name");
+          if (!from[i].is_string()) fail_input(file, fmt::format("{}/from/{}", p, i), "expected a name");
           b.from.push_back(from[i].get<std::string>());
         }
       }
@@ -310,7 +307,7 @@ Topology parse_topology(const Json& section, const std::string& file) {
   if (backends.empty()) {
     t.backends.push_back({"vhost", base, core_names.size() == 1 ? core_names[0] : "", 0});
     if (core_names.size() != 1)
-      fail(file, base + "/backends", "missing: with several core groups, declare the backends and pin each one");
+      fail_input(file, base + "/backends", "missing: with several core groups, declare the backends and pin each one");
   } else {
     for (auto it = backends.begin(); it != backends.end(); ++it) {
       const std::string p = ptr_of("backends", it.key());
@@ -325,7 +322,7 @@ Topology parse_topology(const Json& section, const std::string& file) {
     t.guests.push_back({"guest", base, 1, 1, bridge_names.size() == 1 ? bridge_names[0] : "",
                         backend_names.size() == 1 ? backend_names[0] : "", 0, 0});
     if (bridge_names.size() != 1 || backend_names.size() != 1)
-      fail(file, base + "/guests", "missing: with several bridges or backends, declare the guests");
+      fail_input(file, base + "/guests", "missing: with several bridges or backends, declare the guests");
   } else {
     uint64_t queues_total = 0, guests_total = 0;
     for (auto it = guests.begin(); it != guests.end(); ++it) {
@@ -339,9 +336,9 @@ Topology parse_topology(const Json& section, const std::string& file) {
       const std::string backend = pick_ref(o, "backend", backend_names, "backend", file, p);
       guests_total += count;
       queues_total += uint64_t{count} * queues;
-      if (guests_total > kMaxGuests) fail(file, p + "/count", fmt::format("more than {} guests in all", kMaxGuests));
+      if (guests_total > kMaxGuests) fail_input(file, p + "/count", fmt::format("more than {} guests in all", kMaxGuests));
       if (queues_total > kMaxTotalQueues)
-        fail(file, p + "/queues", fmt::format("more than {} receive queues in all", kMaxTotalQueues));
+        fail_input(file, p + "/queues", fmt::format("more than {} receive queues in all", kMaxTotalQueues));
       const size_t width = count > 1 ? std::to_string(count - 1).size() : 0;
       for (uint32_t i = 0; i < count; ++i) {
         const std::string name = count == 1 ? it.key() : fmt::format("{}-{:0{}}", it.key(), i, width);
@@ -364,7 +361,7 @@ Topology parse_topology(const Json& section, const std::string& file) {
   };
   for (auto& b : t.backends) {
     const int64_t c = index_in(t.cores, b.cores);
-    if (c < 0) fail(file, b.pointer + "/cores", fmt::format("backend {} is pinned to \"{}\", which is no core group", b.name, b.cores));
+    if (c < 0) fail_input(file, b.pointer + "/cores", fmt::format("backend {} is pinned to \"{}\", which is no core group", b.name, b.cores));
     b.group = static_cast<uint32_t>(c);
   }
   t.source_ports.assign(t.sources.size(), {});
@@ -378,16 +375,16 @@ Topology parse_topology(const Json& section, const std::string& file) {
       else if (u >= 0)
         t.bridge_ports[u].push_back({Topology::Kind::Bridge, b});
       else
-        fail(file, fmt::format("{}/from/{}", t.bridges[b].pointer, i),
+        fail_input(file, fmt::format("{}/from/{}", t.bridges[b].pointer, i),
              fmt::format("bridge {} takes frames from \"{}\", which is no source or bridge", t.bridges[b].name, name));
     }
   uint32_t next_queue = 0;
   for (uint32_t gi = 0; gi < t.guests.size(); ++gi) {
     auto& g = t.guests[gi];
     const int64_t b = index_in(t.bridges, g.bridge);
-    if (b < 0) fail(file, g.pointer + "/bridge", fmt::format("guest {}: no bridge named \"{}\"", g.name, g.bridge));
+    if (b < 0) fail_input(file, g.pointer + "/bridge", fmt::format("guest {}: no bridge named \"{}\"", g.name, g.bridge));
     const int64_t k = index_in(t.backends, g.backend);
-    if (k < 0) fail(file, g.pointer + "/backend", fmt::format("guest {}: no backend named \"{}\"", g.name, g.backend));
+    if (k < 0) fail_input(file, g.pointer + "/backend", fmt::format("guest {}: no backend named \"{}\"", g.name, g.backend));
     g.backend_index = static_cast<uint32_t>(k);
     g.first_queue = next_queue;
     next_queue += g.queues;
@@ -404,10 +401,10 @@ Topology parse_topology(const Json& section, const std::string& file) {
   for (auto& ports : t.bridge_ports) std::sort(ports.begin(), ports.end(), by_name);
   for (uint32_t s = 0; s < t.sources.size(); ++s)
     if (t.source_ports[s].empty())
-      fail(file, t.sources[s].pointer, fmt::format("source {} feeds no bridge: its frames would go nowhere", t.sources[s].name));
+      fail_input(file, t.sources[s].pointer, fmt::format("source {} feeds no bridge: its frames would go nowhere", t.sources[s].name));
   for (uint32_t b = 0; b < t.bridges.size(); ++b)
     if (t.bridge_ports[b].empty())
-      fail(file, t.bridges[b].pointer,
+      fail_input(file, t.bridges[b].pointer,
            fmt::format("bridge {} forwards to nothing (no guest or bridge behind it): its frames would go nowhere",
                        t.bridges[b].name));
   check_graph(t, file);

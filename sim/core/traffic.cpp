@@ -12,10 +12,8 @@ std::filesystem::path TrafficContext::path(const std::string& key) const {
   const std::filesystem::path given(cfg.string(key));
   const std::filesystem::path p = given.is_absolute() ? given : base_dir / given;
   // A missing data file is a mistake in the scenario: name the key.
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(p, ec))
-    throw InputError(fmt::format("{}: {} {}", key_to_pointer(key), p.string(),
-                                 std::filesystem::exists(p, ec) ? "is not a regular file" : "does not exist"));
+  if (const std::string problem = not_a_regular_file(p); !problem.empty())
+    throw InputError(fmt::format("{}: {} {}", key_to_pointer(key), brief(p.string(), 200), problem));
   return p;
 }
 

@@ -88,6 +88,8 @@ std::string aggregate_csv(const Json& sj, const std::vector<std::string>& head,
     out_head.push_back(m + ".mean");
     out_head.push_back(m + ".ci95");
   }
+  const bool partial = sj.value("partial", false);  // merge --partial: shards or runs are missing
+  if (partial) out_head.push_back("partial");
   std::string csv = csv_line(out_head);
   for (const auto& p : sj["points"]) {
     std::vector<const std::map<std::string, std::string>*> reps;
@@ -115,6 +117,7 @@ std::string aggregate_csv(const Json& sj, const std::vector<std::string>& head,
         cells.emplace_back();
       }
     }
+    if (partial) cells.emplace_back("true");
     csv += csv_line(cells);
   }
   return csv;
@@ -355,35 +358,141 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
   return failed ? 1 : 0;
 }
 
-int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out) {
-  Json first;
-  for (const auto& d : dirs) {
-    if (!fs::exists(d / "sweep.json"))
-      throw InputError(fmt::format("{}: not a sweep directory (no sweep.json)", d.string()));
-    const Json sj = read_json_file((d / "sweep.json").string());
-    if (first.is_null())
-      first = sj;
-    else if (sj.value("sweep_sha256", std::string()) != first.value("sweep_sha256", std::string()))
-      throw InputError(fmt::format("{}: a shard of a different sweep ({}) than {} ({}): refusing to merge", d.string(),
-                                   sj.value("name", std::string("?")), dirs.front().string(),
-                                   first.value("name", std::string("?"))));
+namespace {
+
+/// One shard directory, checked whole before merge writes anything.
+struct ShardDir {
+  fs::path dir;
+  Json sweep;                          ///< its sweep.json
+  std::optional<std::pair<uint32_t, uint32_t>> shard;  ///< (K, N); none: the whole sweep
+  std::vector<fs::path> summaries;     ///< rep dirs holding a summary.json
+};
+
+/// Reads DIR/sweep.json and checks the fields merge relies on, naming the
+/// file and pointer of the first that is wrong.
+Json read_sweep_json(const fs::path& dir) {
+  const fs::path file = dir / "sweep.json";
+  if (!fs::exists(file)) fail_input(dir.string(), "", "not a sweep directory (no sweep.json)");
+  const std::string f = file.string();
+  const Json sj = read_json_file(f);
+  if (!sj.is_object()) fail_input(f, "", "expected the object `vringsim sweep` writes");
+  if (!sj.contains("sweep_sha256") || !sj["sweep_sha256"].is_string()) fail_input(f, "/sweep_sha256", "missing");
+  if (!sj.contains("points") || !sj["points"].is_array()) fail_input(f, "/points", "expected the list of points");
+  for (size_t i = 0; i < sj["points"].size(); ++i) {
+    const Json& p = sj["points"][i];
+    const std::string ptr = fmt::format("/points/{}", i);
+    if (!p.is_object() || !p.contains("id") || !p["id"].is_string() || !p.contains("index") ||
+        !p["index"].is_number_unsigned() || !p.contains("seeds") || !p["seeds"].is_array())
+      fail_input(f, ptr, "expected a point with \"index\", \"id\" and \"seeds\"");
+    const std::string id = p["id"];
+    if (id.empty() || id.find_first_of("/\\.") != std::string::npos) fail_input(f, ptr + "/id", "not a point id");
   }
-  check_out_dir(out, first.value("sweep_sha256", std::string()));
-  fs::create_directories(out);
+  if (sj.contains("shard") && !sj["shard"].is_null() && !sj["shard"].is_string())
+    fail_input(f, "/shard", "expected \"K/N\" or null");
+  return sj;
+}
+
+}  // namespace
+
+int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool partial) {
+  // ---- read and check every input; nothing is written before this ends ----
+  std::vector<ShardDir> inputs;
   for (const auto& d : dirs) {
-    if (!fs::exists(d / "points") || fs::equivalent(d, out)) continue;
-    for (const auto& p : first["points"])
-      for (uint32_t r = 0; r < p["seeds"].size(); ++r) {
-        const fs::path src = rep_dir(d, p["id"], r), dst = rep_dir(out, p["id"], r);
-        if (!fs::exists(src / "summary.json") || fs::exists(dst / "summary.json")) continue;
-        fs::create_directories(dst);
-        fs::copy_file(src / "summary.json", dst / "summary.json.tmp", fs::copy_options::overwrite_existing);
-        fs::rename(dst / "summary.json.tmp", dst / "summary.json");
-        fs::remove(dst / "failed.json");
+    ShardDir in{d, read_sweep_json(d), std::nullopt, {}};
+    if (!inputs.empty() && in.sweep["sweep_sha256"] != inputs.front().sweep["sweep_sha256"])
+      fail_input(d.string(), "",
+                 fmt::format("a shard of a different sweep ({}) than {} ({}): refusing to merge",
+                             in.sweep.value("name", std::string("?")), dirs.front().string(),
+                             inputs.front().sweep.value("name", std::string("?"))));
+    if (in.sweep.contains("shard") && in.sweep["shard"].is_string()) {
+      try {
+        in.shard = parse_shard(in.sweep["shard"].get<std::string>());
+      } catch (const InputError&) {
+        fail_input((d / "sweep.json").string(), "/shard", "expected \"K/N\" with 1 <= K <= N");
       }
+    }
+    inputs.push_back(std::move(in));
+  }
+  const Json& first = inputs.front().sweep;
+  // Which shards are here: refuse a set that misses one (it once merged half
+  // a sweep with exit 0), unless --partial says that is meant.
+  std::set<uint32_t> have;
+  uint32_t of = 0;
+  bool whole = false;
+  for (const auto& in : inputs) {
+    if (!in.shard) {
+      whole = true;
+      continue;
+    }
+    if (of && in.shard->second != of)
+      fail_input((in.dir / "sweep.json").string(), "/shard",
+                 fmt::format("shard {}/{} of a sweep the other inputs split into {}", in.shard->first,
+                             in.shard->second, of));
+    of = in.shard->second;
+    have.insert(in.shard->first);
+  }
+  std::vector<std::string> missing_shards;
+  if (!whole)
+    for (uint32_t k = 1; k <= of; ++k)
+      if (!have.count(k)) missing_shards.push_back(fmt::format("{}/{}", k, of));
+  // Every run a shard was given must have ended (summary.json or failed.json),
+  // and every summary.json must read: checked now, so a bad input leaves no
+  // half-merged directory behind.
+  std::vector<std::string> missing_runs;
+  for (auto& in : inputs) {
+    for (const auto& p : first["points"]) {
+      const uint64_t index = p["index"];
+      if (in.shard && index % in.shard->second != in.shard->first - 1) continue;
+      for (uint32_t r = 0; r < p["seeds"].size(); ++r) {
+        const fs::path src = rep_dir(in.dir, p["id"], r);
+        if (fs::exists(src / "summary.json")) {
+          const std::string f = (src / "summary.json").string();
+          if (!read_json_file(f).is_object()) fail_input(f, "", "expected the object `vringsim run` writes");
+          in.summaries.push_back(src);
+        } else if (!fs::exists(src / "failed.json")) {
+          missing_runs.push_back((src / "summary.json").string());
+        }
+      }
+    }
+  }
+  if (!partial && !missing_shards.empty()) {
+    std::string list;
+    for (const auto& k : missing_shards) list += (list.empty() ? "" : ", ") + k;
+    fail_input(dirs.front().string(), "",
+               fmt::format("shard{} {} missing: merge every shard, or give --partial", missing_shards.size() > 1 ? "s" : "",
+                           list));
+  }
+  if (!partial && !missing_runs.empty())
+    fail_input(missing_runs.front(), "",
+               fmt::format("missing (this run never ended{}): finish the shard (rerun its sweep command) or give "
+                           "--partial",
+                           missing_runs.size() > 1 ? fmt::format("; {} runs in all", missing_runs.size()) : ""));
+  check_out_dir(out, first["sweep_sha256"].get<std::string>());
+
+  // ---- write ----
+  fs::create_directories(out);
+  for (const auto& in : inputs) {
+    if (fs::exists(out) && fs::equivalent(in.dir, out)) continue;
+    for (const fs::path& src : in.summaries) {
+      const fs::path dst = out / fs::relative(src, in.dir);
+      if (fs::exists(dst / "summary.json")) continue;
+      fs::create_directories(dst);
+      fs::copy_file(src / "summary.json", dst / "summary.json.tmp", fs::copy_options::overwrite_existing);
+      fs::rename(dst / "summary.json.tmp", dst / "summary.json");
+      fs::remove(dst / "failed.json");
+    }
   }
   Json merged = first;
   merged["shard"] = nullptr;
+  const bool incomplete = !missing_shards.empty() || !missing_runs.empty();
+  if (incomplete) {
+    merged["partial"] = true;
+    merged["missing_shards"] = missing_shards;
+    merged["missing_runs"] = missing_runs.size();
+    std::cerr << fmt::format("merge: PARTIAL result ({} shard(s) and {} run(s) missing): marked in sweep.json and "
+                             "aggregate.csv\n",
+                             missing_shards.size(), missing_runs.size());
+  }
   write_file_atomic(out / "sweep.json", merged.dump(2) + "\n");
   write_results(out, merged);
   return 0;

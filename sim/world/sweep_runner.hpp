@@ -25,7 +25,11 @@ struct SweepOptions {
 /// DIR/failures.csv). Bad input throws InputError before anything runs.
 int run_sweep(const Sweep& sweep, const SweepOptions& options);
 
-/// Combines shard directories of one sweep into `out`.
-int merge_sweeps(const std::vector<std::filesystem::path>& dirs, const std::filesystem::path& out);
+/// Combines shard directories of one sweep into `out`. Every input is checked
+/// before anything is written; a set of shards that misses one, or a run that
+/// never ended, is bad input unless `partial`, which marks the result partial
+/// (sweep.json "partial": true, aggregate.csv column "partial").
+int merge_sweeps(const std::vector<std::filesystem::path>& dirs, const std::filesystem::path& out,
+                 bool partial = false);
 
 }  // namespace vringsim

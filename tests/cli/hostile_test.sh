@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Hostile inputs, round two: each case a finding that once crashed, hung,
+# ate memory or exited 0 with a wrong or partial answer. Every bad input
+# exits 2 with one line on stderr that names the file and where.
+# Usage: hostile_test.sh VRINGSIM SOURCE_DIR
+set -u
+BIN=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass=0
+check() {  # check NAME 'CONDITION' (a shell condition, evaluated whole)
+  if eval "$2"; then pass=$((pass + 1)); else echo "FAIL: $1 (rc=$rc, stderr: $(head -c 300 "$T/err"))"; fails=$((fails + 1)); fi
+}
+run() {  # run CMD... : sets rc, out, err; 60 s at most, 4 GB of memory at most
+  # (AddressSanitizer reserves terabytes of address space: no limit under it.)
+  (if [ -z "${ASAN_OPTIONS:-}" ]; then ulimit -v 4000000; fi; timeout 60 "$@") >"$T/out" 2>"$T/err" </dev/null
+  rc=$?
+  out=$(head -c 100000 "$T/out")
+  err=$(head -c 100000 "$T/err")
+}
+one_line() { [ "$(grep -c '' "$T/err")" = 1 ]; }
+short_line() { [ "$(wc -c <"$T/err")" -le 400 ]; }
+MERG=$SRC/scenarios/seed-2008/mergeable.json
+
+# 1. Deeply nested JSON: refused while parsing, the value quoted in at most ~80 characters.
+deep=$(/usr/bin/python3 -c 'print("["*60000+"]"*60000)')
+run "$BIN" validate "$MERG" --set "description=$deep"
+check "--set with 60000 nested lists: exit 2, one short line" '[ "$rc" = 2 ] && one_line && short_line'
+check "--set deep: says how deep is allowed" 'grep -q "nested deeper than 64 levels" "$T/err"'
+/usr/bin/python3 -c '
+import sys
+n = 100000
+sys.stdout.write("{\"name\": \"deep\", \"ring\": {\"size\": " + "["*n + "]"*n + "}}")' >"$T/deep.json"
+run "$BIN" validate "$T/deep.json"
+check "a file with 100000 levels under ring.size: exit 2, one short line" '[ "$rc" = 2 ] && one_line && short_line'
+check "a deep file: names the file and the pointer" 'grep -q "^$T/deep.json: /ring/size" "$T/err"'
+cat >"$T/base.json" <<'J'
+{"name": "b", "stop": {"time_s": 0.01}, "measure": {"warmup_s": 0.002}}
+J
+/usr/bin/python3 -c '
+import sys
+n = 100000
+sys.stdout.write("{\"name\": \"s\", \"base\": \"base.json\", \"axes\": [{\"key\": \"ring.size\", \"values\": [" + "["*n + "]"*n + "]}]}")' >"$T/deepsweep.json"
+run "$BIN" sweep "$T/deepsweep.json" --dry-run
+check "a sweep axis value 100000 levels deep: exit 2, one short line" '[ "$rc" = 2 ] && one_line && short_line'
+big=$(head -c 100000 /dev/zero | tr '\0' a)
+run "$BIN" validate "$MERG" --set "policy.name=$big"
+check "a 100 kB policy.name: exit 2, one short line" '[ "$rc" = 2 ] && one_line && short_line'
+check "a long value is quoted with its size" 'grep -q "(100000 bytes)" "$T/err"'
+run "$BIN" validate "$MERG" --set "ring.${big}=1"
+check "a 100 kB unknown key: refused at once, one short line" '[ "$rc" = 2 ] && one_line && short_line'
+
+# 3. A grid of 10^9 points is counted, not expanded.
+/usr/bin/python3 -c '
+import json
+vals = list(range(1, 1001))
+print(json.dumps({"name": "huge", "base": "base.json", "axes": [
+  {"key": "traffic.rate_gbps", "values": vals}, {"key": "seed", "values": vals}, {"key": "stop.packets", "values": vals}]}))' >"$T/huge.json"
+sed -i 's/"seed"/"guest.napi_budget"/' "$T/huge.json"
+run "$BIN" sweep "$T/huge.json" --dry-run
+check "a 10^9-point grid: exit 2 within the limits, naming the count" '[ "$rc" = 2 ] && one_line && grep -q "1000000000 points" "$T/err"'
+
+# 4. Special files are refused, never read forever.
+run "$BIN" run /dev/zero
+check "run /dev/zero: exit 2, not a regular file" '[ "$rc" = 2 ] && one_line && grep -q "^/dev/zero: /: is not a regular file" "$T/err"'
+run "$BIN" validate /dev/null
+check "validate /dev/null: exit 2" '[ "$rc" = 2 ] && one_line'
+run "$BIN" trace-info /dev/zero
+check "trace-info /dev/zero: exit 2, not a regular file" '[ "$rc" = 2 ] && one_line && grep -q "not a regular file" "$T/err"'
+mkfifo "$T/fifo.json"
+run "$BIN" validate "$T/fifo.json"
+check "a FIFO as scenario: exit 2 without blocking" '[ "$rc" = 2 ] && one_line && grep -q "not a regular file" "$T/err"'
+run "$BIN" trace-info "$T/fifo.json"
+check "a FIFO as trace: exit 2 without blocking" '[ "$rc" = 2 ] && one_line'
+run "$BIN" validate "$T"
+check "a directory as scenario: exit 2, says it is a directory" '[ "$rc" = 2 ] && one_line && grep -q "is a directory" "$T/err"'
+head -c 20000000 /dev/zero | tr '\0' ' ' >"$T/huge-file.json"
+run "$BIN" validate "$T/huge-file.json"
+check "a 20 MB scenario file: exit 2, names the size limit" '[ "$rc" = 2 ] && one_line && grep -q "larger than" "$T/err"'
+
+# 5. --set seed on a sweep would give every replication one seed.
+cat >"$T/sw.json" <<'J'
+{"name": "s", "base": "base.json", "axes": [{"key": "ring.size", "values": [256, 512]}], "replications": 2}
+J
+run "$BIN" sweep "$T/sw.json" --dry-run --set seed=5
+check "sweep --set seed: exit 2" '[ "$rc" = 2 ] && one_line && grep -q "seed" "$T/err"'
+run "$BIN" sweep "$T/sw.json" --dry-run --seed 5
+check "sweep --seed: exit 2" '[ "$rc" = 2 ] && one_line'
+
+# 6. merge checks every input before writing anything.
+"$BIN" sweep "$T/sw.json" --out "$T/s1" --shard 1/2 >/dev/null 2>&1
+"$BIN" sweep "$T/sw.json" --out "$T/s2" --shard 2/2 >/dev/null 2>&1
+run "$BIN" merge "$T/s1" "$T/s2" --out "$T/m-ok"
+check "merge of both shards: exit 0" '[ "$rc" = 0 ] && [ "$(wc -l <"$T/m-ok/results.csv")" = 5 ]'
+cp -r "$T/s1" "$T/s1-missing"
+rm "$(find "$T/s1-missing/points" -name summary.json | sort | head -1)"
+run "$BIN" merge "$T/s1-missing" "$T/s2" --out "$T/m1"
+check "merge with a summary.json missing: exit 2, nothing written" '[ "$rc" = 2 ] && one_line && [ ! -e "$T/m1" ]'
+check "merge with a summary.json missing: names it" 'grep -q "s1-missing/points/.*summary.json" "$T/err"'
+cp -r "$T/s2" "$T/s2-corrupt"
+f=$(find "$T/s2-corrupt/points" -name summary.json | sort | tail -1)
+echo '{"throughput": ' >"$f"
+run "$BIN" merge "$T/s1" "$T/s2-corrupt" --out "$T/m2"
+check "merge with a corrupt summary.json: exit 2, nothing written" '[ "$rc" = 2 ] && one_line && [ ! -e "$T/m2" ]'
+check "merge with a corrupt summary.json: names the input" 'grep -q "^$f: " "$T/err"'
+mkdir -p "$T/s3"
+echo '{"name":"x"}' >"$T/s3/sweep.json"
+run "$BIN" merge "$T/s3" --out "$T/m3"
+check "merge of a sweep.json without points: exit 2, one line" '[ "$rc" = 2 ] && one_line && [ ! -e "$T/m3" ]'
+check "merge of a bad sweep.json: names it" 'grep -q "^$T/s3/sweep.json: " "$T/err"'
+
+echo "$pass passed, $fails failed"
+[ "$fails" = 0 ]
