@@ -87,6 +87,9 @@ int cmd_run(const RunArgs& a) {
       code = std::max(code, o.exit_code == kExitInternal ? kExitInternal : kExitFailed);
       continue;
     }
+    if (const Json& m = o.result.summary["measure"]; !m.value("valid", true))
+      std::cerr << fmt::format("vringsim: {}: warning: nothing measured: {}\n", s.name,
+                               m.value("problem", std::string()));
     if (!a.out.empty()) {
       // Each run's files land as soon as it finishes: a later failure keeps them.
       const fs::path dir = fs::path(a.out) / s.name;

@@ -84,8 +84,11 @@ class TextTable : public ReportWriter {
     std::vector<std::string> head = {"run"};
     for (const auto& c : kColumns) head.emplace_back(c.title);
     cells.push_back(head);
+    bool unmeasured = false;
     for (const auto& r : rs) {
-      std::vector<std::string> row = {r.name};
+      const bool valid = r.summary.value(nlohmann::json::json_pointer("/measure/valid"), true);
+      unmeasured |= !valid;
+      std::vector<std::string> row = {valid ? r.name : r.name + " *"};
       for (const auto& c : kColumns) {
         const auto ptr = nlohmann::json::json_pointer(c.key);
         if (!r.summary.contains(ptr)) {
@@ -103,6 +106,7 @@ class TextTable : public ReportWriter {
       cells.push_back(std::move(row));
     }
     print_aligned(os, cells, 2);  // run and policy
+    if (unmeasured) os << "* nothing measured: its figures are not results (summary.json measure.problem says why)\n";
     print_capacity(os, rs);
   }
 };

@@ -498,6 +498,23 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   s["memory"]["pinned_bytes_total"] = nq * figures.ring_bytes + s["memory"]["posted_bytes_peak"].get<uint64_t>();
   conservation(s, total);
   s["run"] = Json{{"end_s", end_time}};
+  // Was anything measured? A trace that ends before the warm-up (or a run
+  // where no frame arrives after it) would otherwise report 0 Gb/s as if
+  // that were a result.
+  {
+    const double window = s["throughput"]["measured_s"].get<double>();
+    Json m = {{"warmup_s", warmup}, {"end_s", end_time}, {"window_s", window}};
+    if (window <= 0)
+      m["problem"] = fmt::format("the run ended at {} s, before measure.warmup_s ({} s): lower measure.warmup_s "
+                                 "or give the run more traffic",
+                                 end_time, warmup);
+    else if (s["throughput"]["offered_pps"].get<double>() <= 0)
+      m["problem"] = fmt::format("no frame arrived in the measured window ({} s to {} s): lower measure.warmup_s "
+                                 "or give the run more traffic",
+                                 warmup, end_time);
+    m["valid"] = !m.contains("problem");
+    s["measure"] = std::move(m);
+  }
   std::array<uint64_t, kChainFaults> bad{};
   uint64_t broken = 0, rx_length_errors = 0;
   double broken_at = 0;

@@ -111,5 +111,19 @@ run "$BIN" merge "$T/s3" --out "$T/m3"
 check "merge of a sweep.json without points: exit 2, one line" '[ "$rc" = 2 ] && one_line && [ ! -e "$T/m3" ]'
 check "merge of a bad sweep.json: names it" 'grep -q "^$T/s3/sweep.json: " "$T/err"'
 
+# Trust (issue 14, item 1): a run that measures nothing says so.
+printf 'time_s,len_bytes\n0.000,1514\n0.001,1514\n0.002,1514\n' >"$T/short.csv"
+cat >"$T/short.json" <<'J'
+{"name": "short", "stop": {"time_s": 1}, "measure": {"warmup_s": 0.1},
+ "traffic": {"kind": "csv", "arrival": "trace", "csv": {"file": "short.csv"}}}
+J
+run "$BIN" run "$T/short.json" --out "$T/short-out"
+check "a trace that ends before the warm-up: warns on stderr, one line naming the run" '[ "$rc" = 0 ] && one_line && grep -q "^vringsim: short: warning: nothing measured" "$T/err"'
+check "nothing measured: the warning says what to change" 'grep -q "measure.warmup_s" "$T/err"'
+check "nothing measured: summary.json measure.valid is false" '/usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1]))[\"measure\"]; assert m[\"valid\"] is False and m[\"window_s\"] == 0" "$T/short-out/short/summary.json"'
+check "nothing measured: the table marks the row" 'grep -q "^short \*" "$T/out" && grep -q "^\* nothing measured" "$T/out"'
+run "$BIN" run "$T/short.json" --set measure.warmup_s=0.0005
+check "a warm-up inside the trace: no warning" '[ "$rc" = 0 ] && [ ! -s "$T/err" ]'
+
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
