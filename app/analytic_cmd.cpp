@@ -11,19 +11,27 @@
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/scenario.hpp"
+#include "sim/core/traffic.hpp"
 #include "sim/world/runner.hpp"
 
 namespace vringsim {
 
-AnalyticCase analytic_case(const Config& cfg, std::vector<std::string>* unmet) {
+AnalyticCase analytic_case(const Scenario& sc, std::vector<std::string>* unmet) {
   auto need = [unmet](bool ok, const std::string& what) {
     if (!ok) unmet->push_back(what);
   };
+  const Config& cfg = sc.config;
   AnalyticCase c;
+  // The model needs frames of one length: the traffic plug-in says whether
+  // its frames have one (this command never reads a plug-in's own keys).
   const std::string kind = cfg.string("traffic.kind");
-  need(kind == "synthetic", "/traffic/kind must be \"synthetic\" (equal frames)");
-  if (kind == "synthetic")
-    need(cfg.string("traffic.synthetic.length") == "fixed", "/traffic/synthetic/length must be \"fixed\"");
+  const TrafficContext ctx{cfg, "traffic." + kind + ".", static_cast<uint64_t>(cfg.integer("seed")), sc.base_dir};
+  const auto source = Registry<TrafficInfo>::instance().find(kind)->create(ctx);
+  const std::optional<uint32_t> frame_len = source->constant_length();
+  need(frame_len.has_value(),
+       fmt::format("/traffic: the \"{}\" traffic must give frames of one length (e.g. synthetic with length "
+                   "\"fixed\")",
+                   kind));
   need(cfg.string("traffic.arrival") == "poisson", "/traffic/arrival must be \"poisson\"");
   need(!cfg.flag("traffic.gro.enabled"), "/traffic/gro/enabled must be false");
   need(cfg.string("costs.host.service_distribution") == "exponential",
@@ -38,7 +46,7 @@ AnalyticCase analytic_case(const Config& cfg, std::vector<std::string>* unmet) {
     need(cfg.number(p + "rate_per_s") == 0.0 && cfg.numbers(p + "at_s").empty(),
          fmt::format("/faults/{} must open no window", k));
   }
-  c.frame_bytes = kind == "synthetic" ? static_cast<uint32_t>(cfg.integer("traffic.synthetic.len_bytes")) : 0;
+  c.frame_bytes = frame_len.value_or(0);
   const double rate_gbps = cfg.number("traffic.rate_gbps"), link_gbps = cfg.number("traffic.link_gbps");
   // The wire spaces frames by their serialisation time: negligible only on a much faster link.
   need(link_gbps >= 100.0 * rate_gbps, "/traffic/link_gbps must be at least 100 x /traffic/rate_gbps (Poisson "
@@ -80,7 +88,7 @@ int cmd_analytic(const std::vector<std::string>& files, const std::vector<std::s
   for (const auto& f : files) {
     scenarios.push_back(load_scenario(f, sets));
     std::vector<std::string> unmet;
-    cases.push_back(analytic_case(scenarios.back().config, &unmet));
+    cases.push_back(analytic_case(scenarios.back(), &unmet));
     if (!unmet.empty()) {
       std::string why;
       for (const auto& u : unmet) why += (why.empty() ? "" : "; ") + u;

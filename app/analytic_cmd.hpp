@@ -8,6 +8,7 @@
 
 #include "sim/core/analytic.hpp"
 #include "sim/core/config.hpp"
+#include "sim/core/scenario.hpp"
 
 namespace vringsim {
 
@@ -23,7 +24,7 @@ struct AnalyticCase {
 /// Reads the case from a resolved scenario. Every assumption the model makes
 /// is checked; the ones that fail are listed, each naming its key, in
 /// `unmet` (empty when the model applies).
-AnalyticCase analytic_case(const Config& cfg, std::vector<std::string>* unmet);
+AnalyticCase analytic_case(const Scenario& sc, std::vector<std::string>* unmet);
 
 int cmd_analytic(const std::vector<std::string>& files, const std::vector<std::string>& sets, bool json);
 

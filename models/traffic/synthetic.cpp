@@ -54,6 +54,10 @@ class SyntheticSource : public TrafficSource {
     }
   }
 
+  std::optional<uint32_t> constant_length() const override {
+    return mode_ == Mode::Fixed ? std::optional<uint32_t>(fixed_) : std::nullopt;
+  }
+
   std::optional<Frame> next() override {
     uint32_t len = fixed_;
     if (mode_ == Mode::Uniform) {

@@ -25,7 +25,7 @@
 namespace vringsim {
 namespace {
 
-class TcpSender : public TrafficSource {
+class TcpSender : public TrafficSource, public ClosedLoop {
  public:
   explicit TcpSender(const TrafficContext& ctx)
       : len_(static_cast<uint32_t>(ctx.cfg.integer(ctx.prefix + "len_bytes"))),
@@ -46,7 +46,7 @@ class TcpSender : public TrafficSource {
                                    header_, len_));
   }
 
-  bool closed_loop() const override { return true; }
+  ClosedLoop* closed_loop() override { return this; }
 
   void on_fate(uint64_t seq, double t, bool delivered) override {
     // ACKs reach the sender half a base RTT after delivery; a loss is
@@ -56,6 +56,7 @@ class TcpSender : public TrafficSource {
   }
 
   void feedback_complete_until(double t) override { known_ = t + half_; }
+
 
   std::optional<Frame> next() override {
     pending_ = false;

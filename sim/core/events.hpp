@@ -1,18 +1,25 @@
-// What actors publish and collectors observe (SimGrid on_* signals and ns-3
-// trace sources are the model): a new metric subscribes, it never edits an
-// actor.
+// What actors publish and metrics observe, as s4u's on_* signals and ns-3's
+// trace sources do: each kind of event is its own struct with only its own
+// fields, published on typed signals; a new metric connects to the signals it
+// needs and never edits an actor.
 //
 // Actors compute a whole service burst or NAPI poll at once, so they publish
 // events stamped with when they happen, which may be later than the
 // simulated clock at publication. The EventBus buffers them and hands them to
-// observers in time order, once no actor can still publish an earlier one.
+// the signals in (time, publication) order, once no actor can still publish
+// an earlier one. Every event goes to the run's signals and to its receive
+// queue's own, so a metric can watch one queue, a guest's queues, or the run.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <queue>
+#include <tuple>
+#include <variant>
 #include <vector>
+
+#include "sim/core/virtqueue.hpp"
 
 namespace vringsim {
 
@@ -34,78 +41,210 @@ struct Packet {
   double arrival_s = 0;  ///< last bit at the host
 };
 
-enum class EventKind : uint8_t {
-  Arrived,  ///< packet reached the host (accepted into the tap queue or dropped)
-  Dropped,  ///< packet dropped; reason
-  Posted,   ///< guest published chains: count = chains, bytes = buffer bytes
-  Taken,    ///< device took chains for a packet: count = chains, bytes = buffer bytes
-  Used,  ///< device returned a packet's chains: count = descriptors written, bytes = buffer bytes, len = bytes written
-  Delivered,   ///< guest handed a packet to the stack: count = buffers
-  Kick,        ///< guest notified the host (reason 1) or skipped it, suppressed (reason 0)
-  Interrupt,   ///< host interrupted the guest
-  StallBegin,  ///< host has a packet and no usable buffer
-  StallEnd,
-  HostBusy,      ///< host CPU busy from time to `until`
-  GuestBusy,     ///< guest CPU busy from time to `until`
-  RefillFailed,  ///< a page allocation failed during refill
-  BadChain,  ///< the device found a faulty chain at the front of the avail ring: reason = ChainFault; count = avail
-             ///< entries it consumed (0 or 1), bytes = buffer bytes of the chain it skipped (no longer posted)
-  DeviceBroken,  ///< the device marked itself broken (needs reset) and stopped using the ring
-  RxError,       ///< the guest got a buffer back with fewer bytes than a header (rx_length_errors)
-};
+// ---- the events (every one has `time` and `queue`, the global receive-queue
+// index: 0 without a topology) -------------------------------------------------
 
-struct Event {
+/// A frame reached the host (it is then queued in the tap, or dropped).
+struct FrameArrived {
   double time = 0;
-  EventKind kind = EventKind::Arrived;
-  uint8_t reason = 0;
-  uint16_t head = 0;
-  uint32_t count = 0;
-  uint32_t len = 0;
+  uint32_t queue = 0;
   uint64_t packet = 0;
-  uint64_t bytes = 0;
-  double arrival_s = 0;  ///< Delivered, Dropped: when the packet arrived
-  double until = 0;      ///< busy spans: end
-  uint32_t queue = 0;    ///< the receive queue (global index; 0 without a topology)
+  uint32_t len = 0;
+};
+/// A frame was dropped.
+struct FrameDropped {
+  double time = 0;
+  uint32_t queue = 0;
+  uint64_t packet = 0;
+  uint32_t len = 0;
+  double arrival_s = 0;
+  DropReason reason = DropReason::TapFull;
+};
+/// The guest published chains on the avail ring.
+struct BuffersPosted {
+  double time = 0;
+  uint32_t queue = 0;
+  uint32_t chains = 0;
+  uint64_t bytes = 0;        ///< buffer bytes of those chains
+  uint32_t descriptors = 0;  ///< descriptors in those chains
+};
+/// The device took chains from the avail ring for one frame.
+struct BuffersTaken {
+  double time = 0;
+  uint32_t queue = 0;
+  uint64_t packet = 0;
+  uint16_t head = 0;  ///< the first chain's head
+  uint32_t chains = 0;
+  uint64_t bytes = 0;        ///< buffer bytes of those chains
+  uint32_t descriptors = 0;  ///< descriptors in those chains
+};
+/// The device finished a frame's chains (they go on the used ring).
+struct BuffersUsed {
+  double time = 0;
+  uint32_t queue = 0;
+  uint64_t packet = 0;
+  uint16_t head = 0;
+  uint32_t chains = 0;
+  uint64_t bytes = 0;    ///< buffer bytes of those chains
+  uint32_t written = 0;  ///< header and frame bytes written into them
+};
+/// The guest handed a frame to its stack.
+struct FrameDelivered {
+  double time = 0;
+  uint32_t queue = 0;
+  uint64_t packet = 0;
+  uint32_t len = 0;
+  uint32_t buffers = 0;  ///< descriptors the frame was written into
+  double arrival_s = 0;
+};
+/// The guest refilled the ring and notified the host, or skipped the
+/// notification because the host suppressed it.
+struct KickDecided {
+  double time = 0;
+  uint32_t queue = 0;
+  bool notified = false;
+};
+/// The host interrupted the guest.
+struct InterruptRaised {
+  double time = 0;
+  uint32_t queue = 0;
+};
+/// The host has a frame and no usable buffer; it waits for a kick.
+struct StallBegan {
+  double time = 0;
+  uint32_t queue = 0;
+};
+struct StallEnded {
+  double time = 0;
+  uint32_t queue = 0;
+};
+enum class Cpu : uint8_t { Host, Guest };
+/// A CPU was busy for this queue from `time` to `until`.
+struct CpuBusy {
+  double time = 0;
+  uint32_t queue = 0;
+  double until = 0;
+  Cpu cpu = Cpu::Host;
+};
+/// A page allocation failed during a refill.
+struct RefillFailed {
+  double time = 0;
+  uint32_t queue = 0;
+};
+/// The device found a faulty chain at the front of the avail ring.
+struct BadChainFound {
+  double time = 0;
+  uint32_t queue = 0;
+  ChainFault fault = ChainFault::None;
+  uint32_t consumed = 0;  ///< avail entries it consumed (0 or 1)
+  uint16_t head = 0;
+  uint64_t bytes = 0;        ///< buffer bytes of the chain it skipped (no longer posted)
+  uint32_t descriptors = 0;  ///< descriptors of that chain
+};
+/// The device marked itself broken (needs reset) and stopped using the ring.
+struct DeviceBroke {
+  double time = 0;
+  uint32_t queue = 0;
+};
+/// The guest got a buffer back shorter than a header (rx_length_errors).
+struct RxLengthError {
+  double time = 0;
+  uint32_t queue = 0;
+  uint16_t head = 0;
 };
 
-class Observer {
+/// Every kind, in one list: the bus's variant and the signals' tuple.
+template <class... E>
+struct EventList {
+  using Variant = std::variant<E...>;
+  template <template <class> class S>
+  using Each = std::tuple<S<E>...>;
+};
+using Events = EventList<FrameArrived, FrameDropped, BuffersPosted, BuffersTaken, BuffersUsed, FrameDelivered,
+                         KickDecided, InterruptRaised, StallBegan, StallEnded, CpuBusy, RefillFailed, BadChainFound,
+                         DeviceBroke, RxLengthError>;
+using AnyEvent = Events::Variant;
+
+/// One signal: a flat list of slots (SimGrid's xbt::signal iterates a map of
+/// std::function, too slow per packet). Emitting to no slot costs one test.
+template <class E>
+class Signal {
  public:
-  virtual ~Observer() = default;
-  virtual void on_event(const Event& e) = 0;
+  using Slot = std::function<void(const E&)>;
+  void connect(Slot slot) { slots_.push_back(std::move(slot)); }
+  bool empty() const { return slots_.empty(); }
+  void operator()(const E& e) const {
+    for (const Slot& s : slots_) s(e);
+  }
+
+ private:
+  std::vector<Slot> slots_;
+};
+
+/// The signals of one scope (the run, or one receive queue): one per event
+/// kind, plus `on_time`, called with each event's time before its own
+/// signal (for metrics that follow time itself, such as fault windows).
+class Signals {
+ public:
+  template <class E>
+  Signal<E>& on() {
+    return std::get<Signal<E>>(signals_);
+  }
+  Signal<double>& on_time() { return time_; }
+  template <class E>
+  void emit(const E& e) const {
+    if (!time_.empty()) time_(e.time);
+    std::get<Signal<E>>(signals_)(e);
+  }
+
+ private:
+  Events::Each<Signal> signals_;
+  Signal<double> time_;
 };
 
 class EventBus {
  public:
-  void subscribe(Observer* o) { observers_.push_back(o); }
-  void emit(const Event& e) {
-    heap_.push({e, seq_++});
-    if (after_emit_) after_emit_(e);
+  explicit EventBus(uint32_t queues = 1) : queues_(queues) {}
+  /// Every queue's events.
+  Signals& run() { return run_; }
+  /// Queue `k`'s events only.
+  Signals& queue(uint32_t k) { return queues_.at(k); }
+
+  template <class E>
+  void emit(const E& e) {
+    heap_.push({e.time, seq_++, AnyEvent(e)});
+    if (after_emit_) after_emit_(e.queue);
   }
-  /// Called after every emission, when the state that caused the event is in
-  /// place (the --check mode verifies the event's queue's descriptors there).
-  void set_after_emit(std::function<void(const Event&)> fn) { after_emit_ = std::move(fn); }
+  /// Called after every emission with the event's queue, when the state that
+  /// caused the event is in place (--check verifies that queue's descriptors).
+  void set_after_emit(std::function<void(uint32_t queue)> fn) { after_emit_ = std::move(fn); }
   /// Dispatches, in (time, emission order), every event stamped at or before `safe_time`.
   void advance(double safe_time) {
-    while (!heap_.empty() && heap_.top().event.time <= safe_time) {
-      const Event e = heap_.top().event;
+    while (!heap_.empty() && heap_.top().time <= safe_time) {
+      const AnyEvent e = heap_.top().event;
       heap_.pop();
-      for (Observer* o : observers_) o->on_event(e);
+      std::visit(
+          [this](const auto& ev) {
+            run_.emit(ev);
+            queues_[ev.queue].emit(ev);
+          },
+          e);
     }
   }
   size_t pending() const { return heap_.size(); }
 
  private:
   struct Queued {
-    Event event;
+    double time;
     uint64_t seq;
-    bool operator>(const Queued& o) const {
-      return event.time > o.event.time || (event.time == o.event.time && seq > o.seq);
-    }
+    AnyEvent event;
+    bool operator>(const Queued& o) const { return time > o.time || (time == o.time && seq > o.seq); }
   };
   std::priority_queue<Queued, std::vector<Queued>, std::greater<>> heap_;
-  std::vector<Observer*> observers_;
+  Signals run_;
+  std::vector<Signals> queues_;
   uint64_t seq_ = 0;
-  std::function<void(const Event&)> after_emit_;
+  std::function<void(uint32_t)> after_emit_;
 };
 
 }  // namespace vringsim

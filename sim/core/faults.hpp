@@ -1,7 +1,7 @@
 // Fault injection (the `faults` scenario section): windows of trouble the
 // host and guest go through, and a misbehaving guest that posts faulty
 // descriptor chains. Plain C++: the actors ask the plan whether a fault is on;
-// the recorder, an observer like any metric, measures drops and recovery.
+// a metric (models/metrics/faults.cpp) measures drops and recovery.
 //
 // Windows of each kind start at the times given in `at_s` and at the events
 // of a Poisson process of rate `rate_per_s` (from `start_s` on, each a fixed
@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "sim/core/config.hpp"
-#include "sim/core/events.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/virtqueue.hpp"
 
@@ -57,39 +56,6 @@ class FaultPlan {
   uint32_t tap_overflow_capacity_ = 0;
   double bad_chain_rate_ = 0;
   std::vector<ChainFault> bad_chain_kinds_;
-};
-
-/// Drops and recovery around each fault window (summary.json `faults.*`):
-///   drops_during      frames dropped (any reason) while a window was open;
-///   drops_recovering  frames dropped after it closed, until recovery;
-///   recovery_s        from the window's end until the tap queue is back to
-///                     its length when the window opened (alloc_failure: until
-///                     the guest next posts buffers, "time to refill");
-///   unrecovered       windows with no recovery before the next window or the
-///                     end of the run.
-class FaultRecorder : public Observer {
- public:
-  explicit FaultRecorder(const FaultPlan& plan) : plan_(plan) {}
-  void on_event(const Event& e) override;
-  /// The `faults` section, for configured kinds only; call once at the end.
-  Json summary(double end_time);
-
- private:
-  enum class Phase { Before, During, Recovering, Done };
-  struct Track {
-    size_t window = 0;
-    Phase phase = Phase::Before;
-    int64_t start_level = 0;
-    uint64_t drops_during = 0, drops_recovering = 0, refill_failures = 0, recovered = 0, unrecovered = 0;
-    double recovery_sum = 0, recovery_max = 0;
-  };
-  void advance(Track& tr, FaultKind k, double t);
-  void recover(Track& tr, FaultKind k, double at);
-  bool recovered_now(const Track& tr, FaultKind k, const Event* e) const;
-
-  const FaultPlan& plan_;
-  std::array<Track, kFaultKinds> tracks_{};
-  int64_t tap_level_ = 0;
 };
 
 }  // namespace vringsim

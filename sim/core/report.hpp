@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/core/events.hpp"
 #include "sim/core/params.hpp"
 
 namespace vringsim {
@@ -40,6 +41,24 @@ struct WriterInfo {
   std::string name;
   std::string description;
   std::function<std::unique_ptr<ReportWriter>()> create;
+};
+
+/// A per-event log of one run (`run --trace FILE`): it listens to the run's
+/// signals and gives the file's text at the end. Formats register
+/// themselves (models/reports/); the run names the one it was given.
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+  virtual void attach(Signals& run) = 0;
+  /// The whole file.
+  virtual std::string text() const = 0;
+};
+
+struct EventLogInfo {
+  std::string name;
+  std::string description;
+  /// `limit`: rows at most; `queue_column`: the run has several receive queues.
+  std::function<std::unique_ptr<EventLog>(uint64_t limit, bool queue_column)> create;
 };
 
 /// Flattens nested objects to dotted keys (CONTRACT.md: `ring.size`,

@@ -412,7 +412,7 @@ void resolve_sources(Scenario& s, const Json& doc) {
   // model drives one receive queue with it.
   if (s.topology.total_queues() > 1 || s.topology.sources.size() > 1) {
     const TrafficContext ctx{s.config, "traffic." + kind + ".", seed, s.base_dir};
-    if (Registry<TrafficInfo>::instance().find(kind)->create(ctx)->closed_loop())
+    if (Registry<TrafficInfo>::instance().find(kind)->create(ctx)->closed_loop() != nullptr)
       fail_input(s.file, "/traffic/kind",
            fmt::format("closed-loop traffic (\"{}\") drives one receive queue from one source; this topology has "
                        "{} queues and {} source(s)",

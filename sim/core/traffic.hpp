@@ -43,20 +43,29 @@ class TrafficSource {
   /// `measured_s` is the length of the measured window.
   virtual Json summary(double /*measured_s*/) const { return Json::object(); }
 
-  // ---- closed-loop sources (a TCP-like sender) ----------------------------
-  /// A closed-loop source paces itself on the fate of what it sent.
-  virtual bool closed_loop() const { return false; }
+  /// A source that paces itself on the fate of what it sent, or null.
+  virtual class ClosedLoop* closed_loop() { return nullptr; }
+  /// The one length every frame of this source has, if it has one (the
+  /// analytic model needs equal frames); nothing otherwise.
+  virtual std::optional<uint32_t> constant_length() const { return std::nullopt; }
+};
+
+/// A closed-loop source (a TCP-like sender): the run tells it the fate of
+/// every frame, in time order, and it decides its next sends from them.
+class ClosedLoop {
+ public:
+  virtual ~ClosedLoop() = default;
   /// The fate of frame `seq` (0-based, in the order next() gave them):
-  /// delivered to the guest stack, or dropped, at `time_s`. Called in time order.
-  virtual void on_fate(uint64_t /*seq*/, double /*time_s*/, bool /*delivered*/) {}
+  /// delivered to the guest stack, or dropped, at `time_s`.
+  virtual void on_fate(uint64_t seq, double time_s, bool delivered) = 0;
   /// Every fate up to `time_s` has been given: the source may decide sends
   /// that depend on them.
-  virtual void feedback_complete_until(double /*time_s*/) {}
+  virtual void feedback_complete_until(double time_s) = 0;
   /// After next() gave nothing: true if the source is only waiting for
   /// feedback (ask again later), false if it is exhausted.
-  virtual bool pending() const { return false; }
+  virtual bool pending() const = 0;
   /// With pending(): no frame will arrive at the host before this time.
-  virtual double quiet_until() const { return 0.0; }
+  virtual double quiet_until() const = 0;
 };
 
 /// What a traffic plug-in gets to build a source.

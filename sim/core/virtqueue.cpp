@@ -191,16 +191,27 @@ std::optional<uint16_t> VirtQueue::discard_avail() {
   return head;
 }
 
-uint64_t VirtQueue::chain_bytes(uint16_t head) const {
-  uint64_t total = 0;
+template <class Fn>
+void VirtQueue::walk_chain(uint16_t head, Fn&& fn) const {
   uint16_t i = head;
   for (uint32_t n = 0;; ++n) {
     ensure(n < num_, "descriptor chain loops");
-    total += desc_[i].len;
+    fn(desc_[i]);
     if (!(desc_[i].flags & kVringDescFNext)) break;
     i = desc_[i].next;
   }
+}
+
+uint64_t VirtQueue::chain_bytes(uint16_t head) const {
+  uint64_t total = 0;
+  walk_chain(head, [&total](const Descriptor& d) { total += d.len; });
   return total;
+}
+
+uint32_t VirtQueue::chain_descriptors(uint16_t head) const {
+  uint32_t n = 0;
+  walk_chain(head, [&n](const Descriptor&) { ++n; });
+  return n;
 }
 
 void VirtQueue::tamper(uint16_t head, ChainFault kind) {

@@ -163,6 +163,8 @@ class VirtQueue {
   bool add_stray_avail(uint16_t head);
   /// Bytes of the chain starting at `head`, by the driver's own record.
   uint64_t chain_bytes(uint16_t head) const;
+  /// Descriptors in the chain starting at `head`, by the driver's own record.
+  uint32_t chain_descriptors(uint16_t head) const;
   /// Avail entries that name no chain of their own, not yet consumed.
   uint32_t stray_avail() const { return strays_; }
 
@@ -180,6 +182,9 @@ class VirtQueue {
   /// The descriptor as the device sees it in shared memory.
   const Descriptor& shared_desc(uint16_t i) const { return tampered_[i] ? shadow_[i] : desc_[i]; }
   ChainFault check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
+  /// Calls fn on each descriptor of the chain at `head` (the driver's record).
+  template <class Fn>
+  void walk_chain(uint16_t head, Fn&& fn) const;
   bool is_available_head(uint16_t head) const {
     return head < num_ && avail_head_[head];
   }

@@ -14,10 +14,10 @@ Dispatcher::Dispatcher(std::vector<Input> inputs, const Topology& topology, uint
       waiting_(topology.total_queues()) {
   const bool one_to_one = inputs_.size() == 1 && topology.total_queues() == 1;
   for (const Input& in : inputs_)
-    if (in.arrivals->source().closed_loop()) {
+    if (ClosedLoop* loop = in.arrivals->source().closed_loop()) {
       // load_scenario refuses it; a closed-loop sender paces itself on its own frames' fates.
       ensure(one_to_one, "a closed-loop source drives one queue from one source");
-      closed_loop_ = &in.arrivals->source();
+      closed_loop_ = loop;
     }
 }
 

@@ -37,7 +37,7 @@ class Dispatcher {
   Answer next(uint32_t queue, double until);
 
   /// A closed-loop source (one source, one queue), or null.
-  TrafficSource* closed_loop() const { return closed_loop_; }
+  ClosedLoop* closed_loop() const { return closed_loop_; }
 
  private:
   struct Pulled {
@@ -56,7 +56,7 @@ class Dispatcher {
   std::vector<std::deque<Packet>> waiting_;  ///< per queue
   uint64_t emitted_ = 0;
   bool exhausted_ = false;
-  TrafficSource* closed_loop_ = nullptr;
+  ClosedLoop* closed_loop_ = nullptr;
 };
 
 }  // namespace vringsim

@@ -57,7 +57,7 @@ uint64_t GuestDriver::processing_after(double t, uint64_t* bytes) const {
 }
 
 void GuestDriver::busy_until(double start, double end) {
-  shared_.emit_busy(EventKind::GuestBusy, start, end);
+  shared_.emit_busy(Cpu::Guest, start, end);
   sg4::this_actor::sleep_until(end);
 }
 
@@ -75,6 +75,7 @@ void GuestDriver::refill() {
   const double start = sg4::Engine::get_clock();
   GuestWork work;
   uint64_t added = 0, bytes = 0;
+  uint32_t descriptors = 0;
   bool failed = false;
   const bool pressure = opt_.faults && opt_.faults->active(FaultKind::AllocFailure, start);
   while (true) {
@@ -94,6 +95,7 @@ void GuestDriver::refill() {
       break;
     }
     work.descriptors += posting->segs.size();
+    descriptors += static_cast<uint32_t>(posting->segs.size());
     bytes += posting->bytes;
     ++added;
     postings_[*head] = std::move(*posting);
@@ -104,32 +106,20 @@ void GuestDriver::refill() {
   busy_until(start, start + costs_.guest_ns(work) * kNs);
   const double now = sg4::Engine::get_clock();
   if (failed) {
-    Event e;
-    e.time = now;
-    e.kind = EventKind::RefillFailed;
-    shared_.emit(e);
+    shared_.emit(RefillFailed{.time = now});
     // The ring may hold nothing the host can use and no interrupt will come:
     // retry later (refill_work, HZ/2).
     if (posted_ == 0) retry_at_ = now + opt_.refill_retry_delay_s;
   }
   if (added == 0) return;
   const uint32_t published = ring.publish_avail();
-  Event posted;
-  posted.time = now;
-  posted.kind = EventKind::Posted;
-  posted.count = published;
-  posted.bytes = bytes;
-  shared_.emit(posted);
-  Event kick;
-  kick.time = now;
-  kick.kind = EventKind::Kick;
+  shared_.emit(BuffersPosted{.time = now, .chains = published, .bytes = bytes, .descriptors = descriptors});
   if (ring.kick_wanted()) {
-    kick.reason = 1;
-    shared_.emit(kick);
+    shared_.emit(KickDecided{.time = now, .notified = true});
     host_.kick();
     busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
   } else {
-    shared_.emit(kick);  // suppressed: the host is busy and will look again
+    shared_.emit(KickDecided{.time = now, .notified = false});  // suppressed: the host is busy and will look again
   }
 }
 
@@ -141,15 +131,12 @@ void GuestDriver::wait_for_interrupt() {
       // Interrupts are enabled while we wait: the host's publication raised
       // one. The host spends per_interrupt_ns injecting it; the guest's
       // handler runs once it is injected.
-      Event e;
-      e.time = now;
-      e.kind = EventKind::Interrupt;
-      shared_.emit(e);
+      shared_.emit(InterruptRaised{.time = now});
       // On shared host cores this cost does not queue for a core: in vhost
       // the thread that used the buffers signals the guest on the core it
       // already holds (the span still counts in the host's utilisation).
       const double injected = now + costs_.host_per_interrupt_ns * kNs;
-      shared_.emit_busy(EventKind::HostBusy, now, injected);
+      shared_.emit_busy(Cpu::Host, now, injected);
       sg4::this_actor::sleep_until(injected);
       return;
     }
@@ -204,11 +191,7 @@ bool GuestDriver::poll(double extra_ns) {
       --posted_;
       ++rx_length_errors_;
       cost_ns += costs_.guest_ns(work);
-      Event err;
-      err.time = start + cost_ns * kNs;
-      err.kind = EventKind::RxError;
-      err.head = static_cast<uint16_t>(first.id);
-      shared_.emit(err);
+      shared_.emit(RxLengthError{.time = start + cost_ns * kNs, .head = static_cast<uint16_t>(first.id)});
       continue;
     }
     const Packet pkt = shared_.packet_at[first.id];
@@ -243,14 +226,8 @@ bool GuestDriver::poll(double extra_ns) {
     collected_bytes_ += pkt.len;
     cost_ns += costs_.guest_ns(work);
     const double t = start + cost_ns * kNs;
-    Event d;
-    d.time = t;
-    d.kind = EventKind::Delivered;
-    d.packet = pkt.id;
-    d.len = pkt.len;
-    d.count = written_descs;
-    d.arrival_s = pkt.arrival_s;
-    shared_.emit(d);
+    shared_.emit(FrameDelivered{
+        .time = t, .packet = pkt.id, .len = pkt.len, .buffers = written_descs, .arrival_s = pkt.arrival_s});
     in_poll_.push_back({t, pkt.len});
     ++received;
   }

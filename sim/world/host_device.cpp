@@ -20,7 +20,7 @@ HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Disp
 void HostDevice::fetch_next(double until) {
   next_.reset();
   source_pending_ = false;
-  if (TrafficSource* src = feed_.closed_loop()) {
+  if (ClosedLoop* src = feed_.closed_loop()) {
     // Every fate up to the bus's safe time is known: hand them over first.
     const double safe = std::min(sg4::Engine::get_clock(), admitted_until_);
     shared_.run.bus.advance(safe);
@@ -50,12 +50,8 @@ uint64_t HostDevice::admit_until(double t) {
   while (next_ && next_->arrival_s <= t) {
     const Packet p = *next_;
     ++shared_.run.admitted;
-    Event e;
-    e.time = p.arrival_s;
-    e.kind = EventKind::Arrived;
-    e.packet = p.id;
-    e.len = p.len;
-    shared_.emit(e);
+    admitted_.add(p.len);
+    shared_.emit(FrameArrived{.time = p.arrival_s, .packet = p.id, .len = p.len});
     uint32_t capacity = opt_.tap_queue_packets;
     if (opt_.faults && opt_.faults->active(FaultKind::TapOverflow, p.arrival_s))
       capacity = std::min(capacity, opt_.faults->tap_overflow_capacity());
@@ -76,14 +72,8 @@ uint64_t HostDevice::admit_until(double t) {
 }
 
 void HostDevice::drop(const Packet& p, double t, DropReason why) {
-  Event e;
-  e.time = t;
-  e.kind = EventKind::Dropped;
-  e.reason = static_cast<uint8_t>(why);
-  e.packet = p.id;
-  e.len = p.len;
-  e.arrival_s = p.arrival_s;
-  shared_.emit(e);
+  dropped_[static_cast<int>(why)].add(p.len);
+  shared_.emit(FrameDropped{.time = t, .packet = p.id, .len = p.len, .arrival_s = p.arrival_s, .reason = why});
 }
 
 void HostDevice::publish_due(double t) {
@@ -104,10 +94,7 @@ void HostDevice::break_device(double t) {
   // ring until the driver resets it (the model's guest never does).
   broken_ = true;
   broken_at_ = t;
-  Event e;
-  e.time = t;
-  e.kind = EventKind::DeviceBroken;
-  shared_.emit(e);
+  shared_.emit(DeviceBroke{.time = t});
   uint64_t lost = 0;
   for (const Packet& p : tap_) {
     drop(p, t, DropReason::DeviceBroken);
@@ -123,20 +110,18 @@ bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
     const ChainFault f = ring.check_next_chain(opt_.max_chain_descriptors, front_bytes);
     if (f == ChainFault::None) return true;
     ++bad_chains_[static_cast<int>(f)];
-    Event e;
-    e.time = t;
-    e.kind = EventKind::BadChain;
-    e.reason = static_cast<uint8_t>(f);
+    BadChainFound e{.time = t, .fault = f};
     if (!opt_.drop_bad_chains) {
       shared_.emit(e);
       break_device(t);
       return false;
     }
     const auto head = ring.discard_avail();
-    e.count = 1;
+    e.consumed = 1;
     if (head) {
       e.head = *head;
       e.bytes = ring.chain_bytes(*head);
+      e.descriptors = ring.chain_descriptors(*head);
     }
     shared_.emit(e);
     if (head) {
@@ -223,14 +208,7 @@ void HostDevice::run() {
       const uint64_t need = uint64_t{opt_.header_bytes} + pkt.len;
       auto drop_too_large = [&] {
         tap_.pop_front();
-        Event e;
-        e.time = cursor;
-        e.kind = EventKind::Dropped;
-        e.reason = static_cast<uint8_t>(DropReason::TooLarge);
-        e.packet = pkt.id;
-        e.len = pkt.len;
-        e.arrival_s = pkt.arrival_s;
-        shared_.emit(e);
+        drop(pkt, cursor, DropReason::TooLarge);
         ++fates;
         cursor += costs_.host_per_packet_ns * ns;  // read from tap, found no room
       };
@@ -276,14 +254,8 @@ void HostDevice::run() {
       if (lost) break;
       shared_.packet_at[first] = pkt;
       shared_.num_buffers_at[first] = chains;
-      Event taken;
-      taken.time = cursor;
-      taken.kind = EventKind::Taken;
-      taken.count = chains;
-      taken.bytes = chain_bytes;
-      taken.packet = pkt.id;
-      taken.head = first;
-      shared_.emit(taken);
+      shared_.emit(BuffersTaken{
+          .time = cursor, .packet = pkt.id, .head = first, .chains = chains, .bytes = chain_bytes, .descriptors = descs});
       double service_ns = costs_.host_packet_ns(descs, need);
       if (costs_.host_service_exponential) service_ns = service_rng_.exponential(service_ns);
       cursor += service_ns * ns;
@@ -291,15 +263,16 @@ void HostDevice::run() {
       for (const uint16_t h : discarded_) ring.push_used(h, 0);
       pending_.push_back({cursor, chains + static_cast<uint32_t>(discarded_.size()), pkt});
       discarded_.clear();
-      Event used = taken;
-      used.time = cursor;
-      used.kind = EventKind::Used;
-      used.len = static_cast<uint32_t>(need);
-      shared_.emit(used);
+      shared_.emit(BuffersUsed{.time = cursor,
+                               .packet = pkt.id,
+                               .head = first,
+                               .chains = chains,
+                               .bytes = chain_bytes,
+                               .written = static_cast<uint32_t>(need)});
       ++served;
     }
     if (cursor > sg4::Engine::get_clock()) {
-      shared_.emit_busy(EventKind::HostBusy, burst_start, cursor);
+      shared_.emit_busy(Cpu::Host, burst_start, cursor);
       // A waiting guest must learn when the first of these frames is done.
       if (served && shared_.guest_idle) shared_.guest_wake->release();
       sg4::this_actor::sleep_until(cursor);
@@ -332,23 +305,17 @@ void HostDevice::run() {
       ring.set_notification(false);
       continue;
     }
-    Event stall;
-    stall.time = sg4::Engine::get_clock();
-    stall.kind = EventKind::StallBegin;
-    shared_.emit(stall);
+    shared_.emit(StallBegan{.time = sg4::Engine::get_clock()});
     waiting_for_kick_ = true;
     shared_.host_kick->acquire();
     waiting_for_kick_ = false;
     while (!shared_.host_kick->would_block()) shared_.host_kick->acquire();  // kicks at the same instant
-    const double now = sg4::Engine::get_clock();
-    stall.time = now;
-    stall.kind = EventKind::StallEnd;
-    shared_.emit(stall);
+    shared_.emit(StallEnded{.time = sg4::Engine::get_clock()});
     ring.set_notification(false);
     CoreHold core(share ? opt_.cores : nullptr);  // handling the kick takes host CPU too
     const double start = sg4::Engine::get_clock();
     cursor = start + costs_.host_per_kick_ns * ns;
-    shared_.emit_busy(EventKind::HostBusy, start, cursor);
+    shared_.emit_busy(Cpu::Host, start, cursor);
     sg4::this_actor::sleep_until(cursor);
   }
 }

@@ -59,7 +59,17 @@ class HostDevice {
   /// The guest notified the queue (only called when notifications are enabled).
   void kick();
 
-  // For the conservation check at the end of a run.
+  // For the books at the end of a run: the device's own counts.
+  struct Count {
+    uint64_t packets = 0, bytes = 0;
+    void add(uint32_t len) {
+      ++packets;
+      bytes += len;
+    }
+  };
+  uint64_t admitted_packets() const { return admitted_.packets; }
+  uint64_t admitted_bytes() const { return admitted_.bytes; }
+  const Count& dropped(DropReason why) const { return dropped_[static_cast<int>(why)]; }
   uint64_t tap_packets() const { return tap_.size(); }
   uint64_t tap_bytes() const;
   uint64_t held_packets() const;
@@ -119,6 +129,8 @@ class HostDevice {
   bool broken_ = false;
   double broken_at_ = 0;
   bool waiting_for_kick_ = false;
+  Count admitted_;
+  std::array<Count, kDropReasons> dropped_{};
 };
 
 }  // namespace vringsim

@@ -17,7 +17,7 @@
 namespace vringsim {
 
 struct RunState {
-  explicit RunState(uint32_t queues) : queues(queues) {}
+  explicit RunState(uint32_t queues) : bus(queues), queues(queues) {}
 
   EventBus bus;
   double stop_time = 0;
@@ -56,18 +56,14 @@ struct Shared {
   bool source_exhausted = false;
 
   double stop_time() const { return run.stop_time; }
-  void emit(Event e) {
+  /// Publishes an event of this queue.
+  template <class E>
+  void emit(E e) {
     e.queue = queue;
     run.bus.emit(e);
   }
-  /// Publishes a CPU busy span (HostBusy or GuestBusy) from `start` to `end`.
-  void emit_busy(EventKind kind, double start, double end) {
-    Event e;
-    e.time = start;
-    e.kind = kind;
-    e.until = end;
-    emit(e);
-  }
+  /// Publishes a CPU busy span from `start` to `end`.
+  void emit_busy(Cpu cpu, double start, double end) { emit(CpuBusy{start, queue, end, cpu}); }
   void mark_exhausted() {
     if (source_exhausted) return;
     source_exhausted = true;

@@ -1,6 +1,6 @@
-// One simulation: builds the SimGrid platform in code, wires the traffic
-// source, host device and guest driver around one virtqueue, runs, checks
-// conservation and the ring's invariants, and returns the run's results.
+// One simulation: a World is built from the scenario (world_builder.hpp),
+// driven through simulated time (run_loop.hpp), and its books closed into the
+// run's results, conservation and invariants checked (books.hpp).
 // SimGrid allows one engine per process (SIMGRID.md): call this once per
 // process (the runner forks a child per run).
 #pragma once
@@ -14,8 +14,9 @@
 namespace vringsim {
 
 struct RunOptions {
-  std::string trace_path;         ///< per-event CSV; empty: none
-  uint64_t trace_limit = 100000;  ///< rows at most
+  std::string trace_path;          ///< per-event log (run --trace); empty: none
+  std::string trace_format = "csv";  ///< its format: a registered EventLogInfo
+  uint64_t trace_limit = 100000;   ///< rows at most
   /// Verify the whole descriptor state (check_descriptor_graph) after every
   /// event; slow (O(ring size) per event), for tests and debugging.
   bool check = false;

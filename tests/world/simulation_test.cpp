@@ -500,7 +500,7 @@ TEST_F(Simulation, TheMm1kChainAgreesWithTheSimulatorWhereItsAssumptionsHold) {
     const Scenario sc = load_scenario(file, {fmt::format("traffic.rate_gbps={}", pt.rho * 1.2304),
                                              fmt::format("host.tap_queue_packets={}", pt.k - 1)});
     std::vector<std::string> unmet;
-    const AnalyticCase c = analytic_case(sc.config, &unmet);
+    const AnalyticCase c = analytic_case(sc, &unmet);
     ASSERT_TRUE(unmet.empty()) << unmet.front();
     EXPECT_NEAR(c.mu, 1e5, 1e-6);
     EXPECT_NEAR(c.lambda / c.mu, pt.rho, 1e-9);
@@ -518,7 +518,7 @@ TEST_F(Simulation, TheMm1kChainAgreesWithTheSimulatorWhereItsAssumptionsHold) {
 TEST_F(Simulation, TheAnalyticModelNamesEveryAssumptionAScenarioBreaks) {
   const Scenario sc = load_scenario((kSource / "scenarios/seed-2008/mergeable.json").string());
   std::vector<std::string> unmet;
-  analytic_case(sc.config, &unmet);
+  analytic_case(sc, &unmet);
   std::string all;
   for (const auto& u : unmet) all += u + "\n";
   EXPECT_NE(all.find("/traffic/arrival must be \"poisson\""), std::string::npos) << all;

@@ -1,0 +1,251 @@
+#include "sim/world/books.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/core/errors.hpp"
+
+namespace vringsim {
+
+namespace {
+
+Json ledger_json(const Books::Ledger& b, Json s) {
+  s["packets"] = Json{{"arrived", b.arrived.packets},
+                      {"delivered", b.delivered.packets},
+                      {"dropped", b.dropped.packets},
+                      {"in_flight", b.in_flight.packets}};
+  s["bytes"] = Json{{"arrived", b.arrived.bytes},
+                    {"delivered", b.delivered.bytes},
+                    {"dropped", b.dropped.bytes},
+                    {"in_flight", b.in_flight.bytes}};
+  return s;
+}
+
+Json ring_json(const RingFigures& f) {
+  return Json{{"size", f.size},
+              {"bytes", f.ring_bytes},
+              {"descriptors_per_slot_mtu", f.descriptors_per_slot_mtu},
+              {"descriptors_per_slot_64k", f.descriptors_per_slot_64k},
+              {"capacity_packets_mtu", f.capacity_packets_mtu},
+              {"capacity_packets_64k", f.capacity_packets_64k},
+              {"unusable_descriptors", f.unusable_descriptors}};
+}
+
+/// Jain's fairness index: (sum x)^2 / (n sum x^2); 1 when every x is equal
+/// (and, by convention, when all are 0).
+double jain_index(const std::vector<double>& x) {
+  double sum = 0, sq = 0;
+  for (double v : x) sum += v, sq += v * v;
+  return sq > 0 ? sum * sum / (static_cast<double>(x.size()) * sq) : 1.0;
+}
+
+}  // namespace
+
+void Books::Ledger::add(const Ledger& o) {
+  for (auto [sum, part] : {std::pair{&arrived, &o.arrived}, {&delivered, &o.delivered}, {&dropped, &o.dropped},
+                           {&in_flight, &o.in_flight}}) {
+    sum->packets += part->packets;
+    sum->bytes += part->bytes;
+  }
+}
+
+Books::Ledger Books::queue_ledger(uint32_t k) const {
+  // Every count here is the actors' own, none the metrics': the device
+  // counts what it admitted and dropped, the driver what it delivered.
+  const RxQueue& Q = w_.queues[k];
+  const HostDevice& dev = *Q.device;
+  const GuestDriver& drv = *Q.driver;
+  uint64_t guest_bytes = 0;
+  const uint64_t in_guest = drv.processing_after(w_.end_time, &guest_bytes);
+  Ledger b;
+  b.arrived = {dev.admitted_packets(), dev.admitted_bytes()};
+  for (int r = 0; r < kDropReasons; ++r) {
+    b.dropped.packets += dev.dropped(static_cast<DropReason>(r)).packets;
+    b.dropped.bytes += dev.dropped(static_cast<DropReason>(r)).bytes;
+  }
+  b.delivered = {drv.collected_packets() - in_guest, drv.collected_bytes() - guest_bytes};
+  b.in_flight.packets =
+      dev.tap_packets() + dev.held_packets() + (dev.published_packets() - drv.collected_packets()) + in_guest;
+  b.in_flight.bytes = dev.tap_bytes() + dev.held_bytes() + (dev.published_bytes() - drv.collected_bytes()) + guest_bytes;
+  return b;
+}
+
+void Books::check_conservation(const Ledger& b, const std::string& where) const {
+  if (b.arrived.packets != b.delivered.packets + b.dropped.packets + b.in_flight.packets)
+    throw InvariantError(fmt::format("packet conservation{}: arrived {} != delivered {} + dropped {} + in flight {}",
+                                     where, b.arrived.packets, b.delivered.packets, b.dropped.packets,
+                                     b.in_flight.packets));
+  if (b.arrived.bytes != b.delivered.bytes + b.dropped.bytes + b.in_flight.bytes)
+    throw InvariantError(fmt::format("byte conservation{}: arrived {} != delivered {} + dropped {} + in flight {}",
+                                     where, b.arrived.bytes, b.delivered.bytes, b.dropped.bytes, b.in_flight.bytes));
+}
+
+void Books::check_events(const Json& counted, const Ledger& b, const std::string& where) const {
+  // The metrics counted events; the actors counted state. They must agree.
+  for (const auto& [what, tally] : {std::pair{"arrived", b.arrived}, {"delivered", b.delivered}, {"dropped", b.dropped}})
+    if (counted["packets"][what] != tally.packets || counted["bytes"][what] != tally.bytes)
+      throw InvariantError(fmt::format("the events{} count {} {} packets ({} bytes), the actors {} ({})", where,
+                                       what, counted["packets"][what].dump(), counted["bytes"][what].dump(),
+                                       tally.packets, tally.bytes));
+}
+
+Json Books::measured(const MetricSet& metrics) const {
+  Json j = Json::object();
+  for (const auto& m : metrics) m->write(j, w_.end_time);
+  return j;
+}
+
+RunResult Books::close() {
+  const uint32_t nq = w_.queue_count();
+  const bool topology = w_.topology().declared;
+  std::vector<Ledger> ledgers(nq);
+  Ledger total;
+  for (uint32_t k = 0; k < nq; ++k) {
+    w_.queues[k].shared->ring.check_invariants();
+    ledgers[k] = queue_ledger(k);
+    const std::string where = nq > 1 ? fmt::format(" (queue {})", k) : std::string();
+    check_conservation(ledgers[k], where);
+    if (topology) check_events(measured(w_.queue_metrics[k]), ledgers[k], where);
+    total.add(ledgers[k]);
+  }
+  Json s = run_summary();
+  check_events(s, total, "");
+  s = ledger_json(total, std::move(s));
+  if (topology) add_topology(s, ledgers);
+  add_provenance(s);
+  write_trace();
+  RunResult result;
+  result.name = w_.scenario.name;
+  result.summary = std::move(s);
+  result.ts_columns = std::move(w_.ts_columns);
+  result.ts_rows = std::move(w_.ts_rows);
+  return result;
+}
+
+Json Books::run_summary() {
+  const RingFigures& f = w_.figures;
+  const uint32_t nq = w_.queue_count();
+  Json s = measured(w_.run_metrics);
+  s["ring"].update(ring_json(f));
+  s["memory"]["bytes_per_slot_mtu"] = f.bytes_per_slot_mtu;
+  s["memory"]["posted_bytes_full"] = nq * f.posted_bytes_full;
+  s["memory"]["ring_pinned_bytes_full"] = nq * (f.ring_bytes + f.posted_bytes_full);
+  // What the guests pin: every ring, plus the most buffer memory posted at once.
+  s["memory"]["pinned_bytes_total"] = nq * f.ring_bytes + s["memory"]["posted_bytes_peak"].get<uint64_t>();
+  s["run"] = Json{{"end_s", w_.end_time}};
+  // Was anything measured? A trace that ends before the warm-up (or a run
+  // where no frame arrives after it) would otherwise report 0 Gb/s as if
+  // that were a result.
+  const double warmup = w_.scenario.config.number("measure.warmup_s");
+  const double window = s["throughput"]["measured_s"].get<double>();
+  Json m = {{"warmup_s", warmup}, {"end_s", w_.end_time}, {"window_s", window}};
+  if (window <= 0)
+    m["problem"] = fmt::format("the run ended at {} s, before measure.warmup_s ({} s): lower measure.warmup_s "
+                               "or give the run more traffic",
+                               w_.end_time, warmup);
+  else if (s["throughput"]["offered_pps"].get<double>() <= 0)
+    m["problem"] = fmt::format("no frame arrived in the measured window ({} s to {} s): lower measure.warmup_s "
+                               "or give the run more traffic",
+                               warmup, w_.end_time);
+  m["valid"] = !m.contains("problem");
+  s["measure"] = std::move(m);
+  add_device_figures(s);
+  if (w_.options.check) s["check"] = Json{{"events_checked", w_.checks}};
+  return s;
+}
+
+void Books::add_device_figures(Json& s) const {
+  // Faulty chains the devices found and the guests posted; broken devices.
+  std::array<uint64_t, kChainFaults> bad{}, injected{};
+  uint64_t broken = 0, rx_length_errors = 0;
+  double broken_at = 0;
+  for (const auto& Q : w_.queues) {
+    for (int k = 1; k < kChainFaults; ++k) {
+      bad[k] += Q.device->bad_chains()[k];
+      injected[k] += Q.driver->injected()[k];
+    }
+    if (Q.device->broken() && (!broken || Q.device->broken_at() < broken_at)) broken_at = Q.device->broken_at();
+    broken += Q.device->broken() ? 1 : 0;
+    rx_length_errors += Q.driver->rx_length_errors();
+  }
+  for (int k = 1; k < kChainFaults; ++k) s["host"]["bad_chains"][chain_fault_name(static_cast<ChainFault>(k))] = bad[k];
+  s["host"]["broken"] = broken;  // devices (queues) broken; 0 or 1 with one queue
+  if (broken) s["host"]["broken_at_s"] = broken_at;
+  s["guest"]["rx_length_errors"] = rx_length_errors;
+  const FaultPlan& faults = *w_.faults;
+  if (faults.bad_chain_rate() > 0)
+    for (ChainFault k : faults.bad_chain_kinds())
+      s["faults"]["bad_chain"]["injected"][chain_fault_name(k)] = injected[static_cast<int>(k)];
+}
+
+void Books::add_topology(Json& s, const std::vector<Ledger>& ledgers) const {
+  // Per queue and per guest: the measured keys and the books. Totals of what
+  // several threads do at once are the metrics' to make (total_from_queues).
+  const Topology& topo = w_.topology();
+  const RingFigures& f = w_.figures;
+  auto entity = [&](const MetricSet& metrics, const Ledger& b, uint32_t rings) {
+    Json j = ledger_json(b, measured(metrics));
+    j["memory"]["pinned_bytes_total"] = rings * f.ring_bytes + j["memory"]["posted_bytes_peak"].get<uint64_t>();
+    return j;
+  };
+  Json guests = Json::object();
+  std::vector<Json> queue_json(w_.queue_count());
+  std::vector<double> gbps;
+  for (uint32_t g = 0; g < topo.guests.size(); ++g) {
+    const auto& gst = topo.guests[g];
+    Ledger gb;
+    Json qs = Json::object();
+    for (uint32_t q = 0; q < gst.queues; ++q) {
+      const uint32_t k = gst.first_queue + q;
+      gb.add(ledgers[k]);
+      queue_json[k] = entity(w_.queue_metrics[k], ledgers[k], 1);
+      qs[std::to_string(q)] = queue_json[k];
+    }
+    Json gj = entity(w_.guest_metrics[g], gb, gst.queues);
+    gj["queues"] = std::move(qs);
+    gbps.push_back(gj["throughput"]["delivered_gbps"].get<double>());
+    guests[gst.name] = std::move(gj);
+  }
+  s["guests"] = std::move(guests);
+  Capacity cap;
+  cap.queues = w_.queue_count();
+  cap.host_cores = cap.vcpus = 0;
+  for (const auto& c : topo.cores) cap.host_cores += c.count;
+  for (const auto& g : topo.guests) cap.vcpus += g.vcpus;
+  std::vector<const Json*> parts;
+  for (const Json& q : queue_json) parts.push_back(&q);
+  for (const auto& m : w_.run_metrics) m->total_from_queues(s, parts, cap);
+  s["fairness"] = Json{{"jain_throughput", jain_index(gbps)}};
+  s["topology"] = Json{{"guests", topo.guests.size()},
+                       {"queues", cap.queues},
+                       {"host_cores", cap.host_cores},
+                       {"vcpus", cap.vcpus},
+                       {"sources", topo.sources.size()}};
+}
+
+void Books::add_provenance(Json& s) const {
+  const Scenario& sc = w_.scenario;
+  s["policy"] = Json{{"name", sc.config.string("policy.name")}};
+  s["provenance"] =
+      Json{{"version", version()},         {"scenario", sc.file},
+           {"scenario_sha256", sc.sha256}, {"seed", w_.seed},
+           {"overrides", sc.overrides},    {"precedence", "default < scenario file < sweep axis < --set"}};
+  const double measured_s = s["throughput"]["measured_s"].get<double>();
+  s["traffic"] = w_.inputs[0].source->summary(measured_s);
+  s["traffic"]["gro"] = w_.inputs[0].arrivals->summary();
+  if (w_.inputs.size() > 1) {  // the first source's figures above; every source's here
+    for (size_t i = 0; i < w_.inputs.size(); ++i) {
+      Json t = w_.inputs[i].source->summary(measured_s);
+      t["gro"] = w_.inputs[i].arrivals->summary();
+      s["traffic"]["sources"][w_.topology().sources[i].name] = std::move(t);
+    }
+  }
+  s["config"] = sc.config.json();
+}
+
+void Books::write_trace() const {
+  if (w_.event_log) write_file_atomic(w_.options.trace_path, w_.event_log->text());
+}
+
+}  // namespace vringsim

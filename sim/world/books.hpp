@@ -1,0 +1,42 @@
+// Closes a run's books: checks conservation queue by queue from counts the
+// actors keep themselves (frames the device admitted and dropped by reason,
+// frames the driver delivered, what is still queued, held or being
+// processed), checks the metrics' event counts against them, then assembles
+// summary.json: every metric's keys, the ring's figures, the books, and with
+// a topology every guest's and queue's own.
+#pragma once
+
+#include "sim/core/report.hpp"
+#include "sim/world/world_builder.hpp"
+
+namespace vringsim {
+
+class Books {
+ public:
+  explicit Books(World& world) : w_(world) {}
+  /// Throws InvariantError naming the first broken invariant.
+  RunResult close();
+
+  struct Tally {
+    uint64_t packets = 0, bytes = 0;
+  };
+  struct Ledger {
+    Tally arrived, delivered, dropped, in_flight;
+    void add(const Ledger& o);
+  };
+
+ private:
+  Ledger queue_ledger(uint32_t k) const;
+  void check_conservation(const Ledger& b, const std::string& where) const;
+  void check_events(const Json& counted, const Ledger& b, const std::string& where) const;
+  Json measured(const MetricSet& metrics) const;
+  Json run_summary();
+  void add_device_figures(Json& s) const;
+  void add_topology(Json& s, const std::vector<Ledger>& ledgers) const;
+  void add_provenance(Json& s) const;
+  void write_trace() const;
+
+  World& w_;
+};
+
+}  // namespace vringsim

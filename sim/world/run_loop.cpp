@@ -1,0 +1,167 @@
+#include "sim/world/run_loop.hpp"
+
+#include <fmt/format.h>
+#include <simgrid/s4u.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "sim/core/errors.hpp"
+
+namespace sg4 = simgrid::s4u;
+
+namespace vringsim {
+
+namespace {
+/// The time series' first columns, in the contract's order; every other
+/// column a metric samples follows, in name order.
+const std::vector<std::string> kContractColumns = {"posted_bytes", "tap_queue_packets", "delivered_packets",
+                                                   "dropped_packets"};
+}  // namespace
+
+void RunLoop::run() {
+  stuck_.assign(w_.queue_count(), 0);
+  start_queues();
+  start_sampler();
+  start_controller();
+  w_.engine->run();
+  if (failure_) std::rethrow_exception(failure_);
+  finish();
+}
+
+std::function<void()> RunLoop::guarded(std::function<void()> body) {
+  // An exception escaping an actor would abort the process: each actor body
+  // records the first one, stops every other actor, and run() rethrows it
+  // once the engine has returned (so a broken invariant exits 3, not 134).
+  return [this, body = std::move(body)] {
+    try {
+      body();
+    } catch (const std::exception&) {  // SimGrid's kill exception is not one: it passes through
+      if (!failure_) failure_ = std::current_exception();
+      sg4::Actor::kill_all();
+    }
+  };
+}
+
+void RunLoop::start_queues() {
+  const Topology& topo = w_.topology();
+  for (auto& Q : w_.queues) {
+    const auto& gst = topo.guests[Q.guest];
+    const std::string name = fmt::format("{}/rx{}", gst.name, Q.shared->queue - gst.first_queue);
+    HostDevice* device = Q.device.get();
+    GuestDriver* driver = Q.driver.get();
+    sg4::Actor::create("device:" + name, w_.core_hosts[topo.backends[gst.backend_index].group],
+                       guarded([device] { device->run(); }))
+        ->daemonize();
+    sg4::Actor::create("driver:" + name, w_.guest_hosts[Q.guest], guarded([driver] { driver->run(); }))->daemonize();
+  }
+}
+
+void RunLoop::admit_all(double t) {
+  for (auto& Q : w_.queues) w_.run->add_fates(Q.device->admit_until(t));
+}
+
+void RunLoop::check_liveness(double t) {
+  // The device waiting for a kick while the driver sleeps until an interrupt,
+  // with used buffers it has not been told of, is a deadlock (zero host costs
+  // once got there and delivered nothing with exit 0). At the instant a
+  // device finishes frames the guest may not have run yet, so the state must
+  // persist from one sample to the next to count.
+  for (uint32_t k = 0; k < w_.queue_count(); ++k) {
+    const RxQueue& Q = w_.queues[k];
+    const bool now = Q.device->waiting_for_kick() && Q.driver->waiting_for_interrupt_only() &&
+                     (Q.device->holds_unpublished() || Q.shared->ring.used_pending() > 0);
+    if (now && stuck_[k])
+      throw InvariantError(fmt::format("liveness (queue {}): at {:.9f} s the device waits for a kick and the "
+                                       "driver for an interrupt while used buffers wait to be seen",
+                                       k, t));
+    stuck_[k] = now;
+  }
+}
+
+void RunLoop::sample(double t) {
+  std::vector<double> values;
+  for (const auto& m : w_.run_metrics) m->sample(values);
+  uint64_t free_descriptors = 0;
+  for (const auto& Q : w_.queues) free_descriptors += Q.shared->ring.num_free();
+  std::vector<double> row = {t, static_cast<double>(free_descriptors)};
+  for (size_t i : column_source_) row.push_back(values[i]);
+  w_.ts_rows.push_back(std::move(row));
+}
+
+void RunLoop::start_sampler() {
+  // Columns: time, the rings' free descriptors, then what the metrics sample
+  // (the contract's first, the others by name).
+  std::vector<std::string> names;
+  for (const auto& m : w_.run_metrics)
+    for (auto& c : m->columns()) names.push_back(std::move(c));
+  std::vector<size_t> order(names.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  auto rank = [](const std::string& n) {
+    const auto it = std::find(kContractColumns.begin(), kContractColumns.end(), n);
+    return static_cast<size_t>(it - kContractColumns.begin());
+  };
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::pair(rank(names[a]), names[a]) < std::pair(rank(names[b]), names[b]);
+  });
+  column_source_ = order;
+  w_.ts_columns = {"time_s", "free_descriptors"};
+  for (size_t i : order) w_.ts_columns.push_back(names[i]);
+
+  // With several queues only the sampler advances the bus (a driver cannot
+  // know how far the other devices have admitted): it also wakes at least
+  // every millisecond between samples, so the buffered events stay few.
+  const double interval = w_.scenario.config.number("measure.sample_interval_s");
+  const uint64_t substeps =
+      w_.queue_count() > 1 && interval > 1e-3 ? static_cast<uint64_t>(std::ceil(interval / 1e-3)) : 1;
+  RunState& run = *w_.run;
+  sg4::Actor::create("sampler", w_.core_hosts[0], guarded([this, &run, interval, substeps] {
+                       for (uint64_t k = 1;; ++k) {
+                         const double t = static_cast<double>(k) * interval;
+                         for (uint64_t j = 1; j < substeps; ++j) {
+                           const double u = static_cast<double>(k - 1) * interval +
+                                            static_cast<double>(j) * interval / static_cast<double>(substeps);
+                           if (u > run.stop_time) return;
+                           sg4::this_actor::sleep_until(u);
+                           admit_all(u);
+                           run.bus.advance(u);
+                         }
+                         if (t > run.stop_time) return;
+                         sg4::this_actor::sleep_until(t);
+                         admit_all(t);
+                         run.bus.advance(t);
+                         check_liveness(t);
+                         sample(t);
+                       }
+                     }))
+      ->daemonize();
+}
+
+void RunLoop::start_controller() {
+  // Ends the run at stop.time_s, or earlier once a finite source has drained
+  // (every frame delivered or dropped).
+  w_.end_time = w_.run->stop_time;
+  sg4::Actor::create("controller", w_.core_hosts[0], [this] {
+    w_.run->drained->acquire_timeout(w_.run->stop_time);
+    w_.end_time = sg4::Engine::get_clock();
+  });
+}
+
+void RunLoop::finish() {
+  // Bring every listener up to the end.
+  const double end = w_.end_time;
+  admit_all(end);
+  for (auto& Q : w_.queues) Q.device->publish_due(end);
+  w_.run->bus.advance(end);
+  for (auto& m : w_.run_metrics) m->finish(end);
+  for (auto& set : w_.queue_metrics)
+    for (auto& m : set) m->finish(end);
+  for (auto& set : w_.guest_metrics)
+    for (auto& m : set) m->finish(end);
+  // Rows sampled after a drained end would repeat the final state: keep them
+  // only up to the end.
+  while (!w_.ts_rows.empty() && w_.ts_rows.back()[0] > end) w_.ts_rows.pop_back();
+}
+
+}  // namespace vringsim

@@ -1,0 +1,96 @@
+// The metric plug-ins, each through the interface the world uses: made from
+// the registry, attached to a scope's signals, fed events, asked to write.
+#include <gtest/gtest.h>
+
+#include "sim/core/latency_histogram.hpp"
+#include "sim/core/metric.hpp"
+#include "sim/core/registry.hpp"
+#include "sim/core/rng.hpp"
+
+namespace vringsim {
+namespace {
+
+TEST(LatencyHistogram, IsExactBelow2048NanosecondsAndWithin1Part2048Above) {
+  LatencyHistogram h;
+  for (int ns = 1; ns <= 100; ++ns) h.add(ns * 1e-9);
+  EXPECT_DOUBLE_EQ(h.percentile_us(50), 0.050);
+  EXPECT_DOUBLE_EQ(h.percentile_us(99), 0.099);
+  EXPECT_DOUBLE_EQ(h.max_us(), 0.100);
+  EXPECT_DOUBLE_EQ(h.mean_us(), 0.0505);
+
+  // Wide random sample: every nearest-rank percentile is within 1/2048 of the exact one.
+  LatencyHistogram g;
+  std::vector<double> v;
+  Rng rng(5, "lat");
+  for (int i = 0; i < 20000; ++i) {
+    const double s = std::round(rng.exponential(1e-3) * 1e9) * 1e-9;  // whole nanoseconds, mean 1 ms
+    v.push_back(s * 1e6);
+    g.add(s);
+  }
+  std::sort(v.begin(), v.end());
+  for (double p : {1.0, 50.0, 90.0, 99.0, 99.9}) {
+    const double exact = v[static_cast<size_t>(std::ceil(p / 100 * v.size())) - 1];
+    EXPECT_NEAR(g.percentile_us(p), exact, exact / 2048 + 1e-9) << p;
+  }
+  EXPECT_DOUBLE_EQ(g.max_us(), v.back());
+}
+
+std::unique_ptr<Metric> make(const std::string& name, double warmup_s, uint32_t ring_entries = 256) {
+  const MetricInfo* info = Registry<MetricInfo>::instance().find(name);
+  EXPECT_NE(info, nullptr) << name;
+  return info->create(MetricContext{warmup_s, ring_entries, nullptr});
+}
+
+TEST(Metrics, EveryMetricNamesAndDescribesItself) {
+  const auto all = Registry<MetricInfo>::instance().all();
+  EXPECT_GE(all.size(), 10u);
+  for (const MetricInfo* m : all) {
+    EXPECT_FALSE(m->description.empty()) << m->name;
+    EXPECT_TRUE(m->create) << m->name;
+  }
+}
+
+TEST(Metrics, CpuBusySpansCountTheirUnionInsideTheMeasuredWindow) {
+  auto cpu = make("cpu", 1.0);  // warm-up ends at 1 s
+  Signals s;
+  cpu->attach(s);
+  auto busy = [&](double a, double b) { s.emit(CpuBusy{a, 0, b, Cpu::Host}); };
+  busy(0.5, 1.5);  // half before the window
+  busy(1.2, 1.7);  // overlaps the previous span by 0.3
+  busy(2.0, 2.5);
+  cpu->finish(3.0);
+  Json j;
+  cpu->write(j, 3.0);
+  EXPECT_NEAR(j["cpu"]["host_utilization"].get<double>(), (0.7 + 0.5) / 2.0, 1e-12);
+  EXPECT_EQ(j["cpu"]["guest_utilization"].get<double>(), 0.0);
+}
+
+TEST(Signals, EachEventReachesItsOwnSignalAndTheClockFirst) {
+  Signals s;
+  std::vector<std::string> seen;
+  s.on_time().connect([&](double t) { seen.push_back("time " + std::to_string(static_cast<int>(t))); });
+  s.on<FrameArrived>().connect([&](const FrameArrived& e) { seen.push_back("arrived " + std::to_string(e.len)); });
+  s.on<FrameDropped>().connect([&](const FrameDropped&) { seen.push_back("dropped"); });
+  s.emit(FrameArrived{.time = 1, .len = 60});
+  s.emit(InterruptRaised{.time = 2});  // nobody listens: only the clock hears it
+  EXPECT_EQ(seen, (std::vector<std::string>{"time 1", "arrived 60", "time 2"}));
+}
+
+TEST(EventBus, DispatchesInTimeThenPublicationOrderToTheRunAndTheQueue) {
+  EventBus bus(2);
+  std::vector<std::string> run, q1;
+  bus.run().on<FrameArrived>().connect([&](const FrameArrived& e) { run.push_back(std::to_string(e.packet)); });
+  bus.queue(1).on<FrameArrived>().connect([&](const FrameArrived& e) { q1.push_back(std::to_string(e.packet)); });
+  bus.emit(FrameArrived{.time = 2.0, .queue = 0, .packet = 1});
+  bus.emit(FrameArrived{.time = 1.0, .queue = 1, .packet = 2});
+  bus.emit(FrameArrived{.time = 1.0, .queue = 1, .packet = 3});  // same time: publication order
+  bus.advance(1.5);
+  EXPECT_EQ(run, (std::vector<std::string>{"2", "3"}));
+  EXPECT_EQ(bus.pending(), 1u);
+  bus.advance(2.0);
+  EXPECT_EQ(run, (std::vector<std::string>{"2", "3", "1"}));
+  EXPECT_EQ(q1, (std::vector<std::string>{"2", "3"}));
+}
+
+}  // namespace
+}  // namespace vringsim
