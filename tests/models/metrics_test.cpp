@@ -2,6 +2,7 @@
 // the registry, attached to a scope's signals, fed events, asked to write.
 #include <gtest/gtest.h>
 
+#include "models/metrics/ring_occupancy.hpp"
 #include "sim/core/latency_histogram.hpp"
 #include "sim/core/metric.hpp"
 #include "sim/core/registry.hpp"
@@ -63,6 +64,63 @@ TEST(Metrics, CpuBusySpansCountTheirUnionInsideTheMeasuredWindow) {
   cpu->write(j, 3.0);
   EXPECT_NEAR(j["cpu"]["host_utilization"].get<double>(), (0.7 + 0.5) / 2.0, 1e-12);
   EXPECT_EQ(j["cpu"]["guest_utilization"].get<double>(), 0.0);
+}
+
+TEST(Metrics, RingOccupancy_SharesOfTimeByPostedDescriptors_InSixteenBuckets) {
+  // A 256-entry ring: buckets of 16 descriptors. Warm-up 1 s, end 5 s.
+  auto m = make("ring_occupancy", 1.0, 256);
+  Signals s;
+  m->attach(s);
+  s.emit(BuffersPosted{.time = 0.5, .chains = 12, .bytes = 0, .descriptors = 240});  // bucket 15 from 0.5 s
+  s.emit(BuffersTaken{.time = 2.0, .chains = 1, .descriptors = 20});                  // 220: bucket 13 from 2 s
+  s.emit(BadChainFound{.time = 3.0, .consumed = 1, .descriptors = 220});              // 0: bucket 0 from 3 s
+  s.emit(BuffersPosted{.time = 4.5, .chains = 1, .bytes = 0, .descriptors = 256});    // full: bucket 15
+  m->finish(5.0);
+  Json j;
+  m->write(j, 5.0);
+  const Json& o = j["ring"]["occupancy"];
+  EXPECT_EQ(o["bucket_descriptors"].get<double>(), 16.0);
+  ASSERT_EQ(o["share"].size(), 16u);
+  EXPECT_DOUBLE_EQ(o["share"]["15"].get<double>(), (1.0 + 0.5) / 4.0);  // 1..2 s and 4.5..5 s
+  EXPECT_DOUBLE_EQ(o["share"]["13"].get<double>(), 1.0 / 4.0);
+  EXPECT_DOUBLE_EQ(o["share"]["0"].get<double>(), 1.5 / 4.0);
+  double sum = 0;
+  for (const auto& [k, v] : o["share"].items()) sum += v.get<double>();
+  EXPECT_DOUBLE_EQ(sum, 1.0);
+}
+
+TEST(Metrics, RingOccupancy_BucketsAreEqualSixteenthsAndAFullRingIsInTheLast) {
+  const RingOccupancy m(MetricContext{0.0, 256, nullptr});
+  EXPECT_EQ(m.bucket(0), 0);
+  EXPECT_EQ(m.bucket(15), 0);
+  EXPECT_EQ(m.bucket(16), 1);
+  EXPECT_EQ(m.bucket(255), 15);
+  EXPECT_EQ(m.bucket(256), 15);
+  const RingOccupancy small(MetricContext{0.0, 4, nullptr});  // fewer entries than buckets
+  EXPECT_EQ(small.bucket(1), 4);
+  EXPECT_EQ(small.bucket(4), 15);
+}
+
+TEST(Metrics, RingOccupancy_RunTotalIsTheMeanOfTheQueues) {
+  auto m = make("ring_occupancy", 0.0, 512);  // the run over two 256-entry rings
+  Json a, b, run;
+  for (int i = 0; i < 16; ++i) {
+    a["ring"]["occupancy"]["share"][std::to_string(i)] = i == 0 ? 1.0 : 0.0;
+    b["ring"]["occupancy"]["share"][std::to_string(i)] = i == 15 ? 1.0 : 0.0;
+  }
+  const Json* parts[] = {&a, &b};
+  m->total_from_queues(run, parts, Capacity{2, 1, 1});
+  EXPECT_EQ(run["ring"]["occupancy"]["bucket_descriptors"].get<double>(), 16.0);
+  EXPECT_EQ(run["ring"]["occupancy"]["share"]["0"].get<double>(), 0.5);
+  EXPECT_EQ(run["ring"]["occupancy"]["share"]["15"].get<double>(), 0.5);
+  EXPECT_EQ(run["ring"]["occupancy"]["share"]["7"].get<double>(), 0.0);
+}
+
+TEST(Metrics, RingOccupancy_MoreTakenThanPostedIsABug) {
+  auto m = make("ring_occupancy", 0.0, 256);
+  Signals s;
+  m->attach(s);
+  EXPECT_THROW(s.emit(BuffersTaken{.time = 1.0, .descriptors = 1}), InvariantError);
 }
 
 TEST(Signals, EachEventReachesItsOwnSignalAndTheClockFirst) {
