@@ -15,10 +15,8 @@ namespace {
 constexpr double kNs = 1e-9;
 }
 
-GuestDriver::GuestDriver(Shared& shared, HostDevice& host, RxPolicy& policy, GuestMemory& memory,
-                         const CostModel& costs, Options opt)
+GuestDriver::GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, const CostModel& costs, Options opt)
     : shared_(shared),
-      host_(host),
       policy_(policy),
       memory_(memory),
       costs_(costs),
@@ -114,19 +112,17 @@ void GuestDriver::refill() {
   if (added == 0) return;
   const uint32_t published = ring.publish_avail();
   shared_.emit(BuffersPosted{.time = now, .chains = published, .bytes = bytes, .descriptors = descriptors});
-  if (ring.kick_wanted()) {
-    shared_.emit(KickDecided{.time = now, .notified = true});
-    host_.kick();
-    busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
-  } else {
-    shared_.emit(KickDecided{.time = now, .notified = false});  // suppressed: the host is busy and will look again
-  }
+  // The ring says whether the device wants a kick (it asks for them only
+  // while it waits for buffers).
+  const bool notified = shared_.kick_if_wanted();
+  shared_.emit(KickDecided{.time = now, .notified = notified});
+  if (notified) busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
 }
 
 void GuestDriver::wait_for_interrupt() {
   while (true) {
     const double now = sg4::Engine::get_clock();
-    host_.publish_due(now);
+    shared_.publish_due(now);
     if (shared_.ring.used_pending() > 0) {
       // Interrupts are enabled while we wait: the host's publication raised
       // one. The host spends per_interrupt_ns injecting it; the guest's
@@ -146,22 +142,21 @@ void GuestDriver::wait_for_interrupt() {
       refill();
       continue;
     }
-    std::optional<double> deadline = host_.next_publish_time();
+    // Sleep until an interrupt, or until the next used entries the device
+    // has finished are published (or the refill retry is due).
+    std::optional<double> deadline = shared_.used.next_time();
     if (retry_at_ && (!deadline || *retry_at_ < *deadline)) deadline = retry_at_;
-    shared_.guest_idle = true;
     if (deadline) {
-      // SimGrid's acquire_timeout() returns true when it timed out.
-      if (shared_.guest_wake->acquire_timeout(std::max(0.0, *deadline - now))) {
+      if (shared_.sleep_until_interrupt(std::max(0.0, *deadline - now))) {
         // Woken by the deadline itself: make sure rounding cannot leave us a
-        // hair before it. (A wake by the semaphore publishes nothing early.)
-        host_.publish_due(std::max(sg4::Engine::get_clock(), *deadline));
+        // hair before it. (A wake by an interrupt publishes nothing early.)
+        shared_.publish_due(std::max(sg4::Engine::get_clock(), *deadline));
       }
     } else {
       waiting_forever_ = true;
-      shared_.guest_wake->acquire();
+      shared_.sleep_until_interrupt(std::nullopt);
       waiting_forever_ = false;
     }
-    shared_.guest_idle = false;
   }
 }
 
@@ -172,8 +167,8 @@ bool GuestDriver::poll(double extra_ns) {
   const double start = sg4::Engine::get_clock();
   // Observers may now see everything stamped up to here. With several queues
   // the other devices may not have admitted that far: the sampler advances.
-  if (shared_.run.queues == 1) shared_.run.bus.advance(std::min(start, host_.admitted_until()));
-  host_.publish_due(start);
+  if (shared_.run.queues == 1) shared_.run.bus.advance(std::min(start, shared_.admitted_until));
+  shared_.publish_due(start);
   double cost_ns = extra_ns + costs_.guest_per_poll_ns;
   uint32_t received = 0, handled = 0;  // packets; used buffers (the budget counts both)
   in_poll_.clear();
@@ -237,15 +232,19 @@ bool GuestDriver::poll(double extra_ns) {
   if (should_refill()) refill();
   if (handled == opt_.napi_budget) return true;  // budget spent: poll again
   // napi_complete + virtqueue_enable_cb(): if more arrived meanwhile, poll again.
-  host_.publish_due(sg4::Engine::get_clock());
+  shared_.publish_due(sg4::Engine::get_clock());
   if (!ring.enable_cb()) {
     ring.disable_cb();
     return true;
   }
+  // The model's driver takes interrupts only while it sleeps
+  // (wait_for_interrupt): until then, what the device finishes is found here.
+  ring.disable_cb();
   return false;
 }
 
 void GuestDriver::run() {
+  shared_.ring.disable_cb();  // interrupts only while the driver sleeps (wait_for_interrupt)
   {
     CoreHold vcpu(opt_.vcpu);
     refill();  // virtnet_probe(): fill the ring before the device starts

@@ -18,7 +18,6 @@
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/world/cores.hpp"
-#include "sim/world/host_device.hpp"
 #include "sim/world/shared.hpp"
 
 namespace vringsim {
@@ -34,8 +33,7 @@ class GuestDriver {
     /// The vCPU this queue's NAPI runs on, when queues share vCPUs (null: one of its own).
     CorePool* vcpu = nullptr;
   };
-  GuestDriver(Shared& shared, HostDevice& host, RxPolicy& policy, GuestMemory& memory, const CostModel& costs,
-              Options opt);
+  GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, const CostModel& costs, Options opt);
 
   void run();
 
@@ -65,7 +63,6 @@ class GuestDriver {
   void post_fault(uint16_t head);
 
   Shared& shared_;
-  HostDevice& host_;
   RxPolicy& policy_;
   GuestMemory& memory_;
   const CostModel& costs_;

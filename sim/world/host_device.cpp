@@ -22,7 +22,7 @@ void HostDevice::fetch_next(double until) {
   source_pending_ = false;
   if (ClosedLoop* src = feed_.closed_loop()) {
     // Every fate up to the bus's safe time is known: hand them over first.
-    const double safe = std::min(sg4::Engine::get_clock(), admitted_until_);
+    const double safe = std::min(sg4::Engine::get_clock(), shared_.admitted_until);
     shared_.run.bus.advance(safe);
     src->feedback_complete_until(safe);
   }
@@ -67,26 +67,13 @@ uint64_t HostDevice::admit_until(double t) {
     }
     fetch_next(t);
   }
-  admitted_until_ = std::max(admitted_until_, t);
+  shared_.admitted_until = std::max(shared_.admitted_until, t);
   return dropped;
 }
 
 void HostDevice::drop(const Packet& p, double t, DropReason why) {
   dropped_[static_cast<int>(why)].add(p.len);
   shared_.emit(FrameDropped{.time = t, .packet = p.id, .len = p.len, .arrival_s = p.arrival_s, .reason = why});
-}
-
-void HostDevice::publish_due(double t) {
-  uint32_t chains = 0;
-  while (!pending_.empty() && pending_.front().time <= t) {
-    chains += pending_.front().chains;
-    if (pending_.front().is_packet) {
-      ++published_packets_;
-      published_bytes_ += pending_.front().packet.len;
-    }
-    pending_.pop_front();
-  }
-  if (chains) shared_.ring.flush_used(chains);
 }
 
 void HostDevice::break_device(double t) {
@@ -129,14 +116,12 @@ bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
         discarded_.push_back(*head);
       } else {
         ring.push_used(*head, 0);
-        pending_.push_back({t, 1, Packet{}, false});
-        if (shared_.guest_idle) shared_.guest_wake->release();  // it must learn when to look
+        shared_.used.push({t, 1, Packet{}, false});
+        shared_.interrupt_if_wanted();  // a waiting driver must learn when to look
       }
     }
   }
 }
-
-void HostDevice::kick() { shared_.host_kick->release(); }
 
 bool HostDevice::has_buffers(uint64_t need) const {
   // virtio_net_has_buffers(): with mergeable buffers the posted chains must
@@ -151,173 +136,189 @@ uint64_t HostDevice::tap_bytes() const {
   return b;
 }
 
-uint64_t HostDevice::held_packets() const {
-  uint64_t n = 0;
-  for (const auto& p : pending_) n += p.is_packet;
-  return n;
-}
-
-uint64_t HostDevice::held_bytes() const {
-  uint64_t b = 0;
-  for (const auto& p : pending_)
-    if (p.is_packet) b += p.packet.len;
-  return b;
-}
-
 void HostDevice::run() {
-  VirtQueue& ring = shared_.ring;
-  const double ns = 1e-9;
   double cursor = sg4::Engine::get_clock();
   while (true) {
-    publish_due(cursor);
-    if (opt_.faults) {
-      if (const auto end = opt_.faults->active(FaultKind::BackendPause, cursor)) {
-        // Descheduled: frames keep arriving (and overflowing the tap).
-        sg4::this_actor::sleep_until(*end);
-        cursor = *end;
-        continue;
-      }
-    }
+    shared_.publish_due(cursor);
+    if (sit_out_pause(cursor)) continue;
     // Shared host cores: a backend with frames waits for a core, holds it for
     // one burst, then queues again behind the others (cores.hpp).
     const bool share = opt_.cores && opt_.cores->contended();
-    bool holding = false;
-    if (share) {
-      shared_.add_fates(admit_until(cursor));
-      if (!tap_.empty() && cursor < known_until() && cursor < shared_.stop_time()) {
-        opt_.cores->acquire();
-        holding = true;
-        if (sg4::Engine::get_clock() > cursor) {
-          cursor = sg4::Engine::get_clock();
-          publish_due(cursor);
-        }
-      }
-    }
+    const bool holding = share && acquire_core(cursor);
     const double burst_start = cursor;
-    uint64_t fates = 0;
-    uint32_t served = 0;
-    // ---- one service burst: frames back to back while buffers last ----
-    while (served < opt_.burst_packets && cursor < shared_.stop_time()) {
-      if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) break;
-      fates += admit_until(cursor);
-      // A closed-loop source may still send something that arrives before
-      // `cursor`: the device cannot serve at `cursor` until that is known.
-      if (cursor >= known_until()) break;
-      if (tap_.empty()) break;
-      const Packet pkt = tap_.front();
-      const uint64_t need = uint64_t{opt_.header_bytes} + pkt.len;
-      auto drop_too_large = [&] {
-        tap_.pop_front();
-        drop(pkt, cursor, DropReason::TooLarge);
-        ++fates;
-        cursor += costs_.host_per_packet_ns * ns;  // read from tap, found no room
-      };
-      if (pkt.len > opt_.max_frame_bytes) {  // no posting of this ring can ever take it
-        drop_too_large();
-        continue;
-      }
-      uint64_t front_bytes = 0;
-      if (!screen_front(cursor, false, &front_bytes)) break;  // the device broke
-      if (!has_buffers(need)) break;
-      if (!opt_.mergeable && front_bytes < need) {
-        // A chain too short for the frame: QEMU drops the frame and leaves
-        // the chain posted (virtqueue_unpop).
-        drop_too_large();
-        continue;
-      }
-      tap_.pop_front();
-      uint64_t left = need, chain_bytes = 0;
-      uint32_t chains = 0, descs = 0;
-      uint16_t first = 0;
-      bool lost = false;
-      while (left > 0) {
-        if (!screen_front(cursor, true)) {
-          // Broken mid-frame: the chains taken so far stay with the device
-          // (QEMU detaches them unreturned) and the frame is lost.
-          drop(pkt, cursor, DropReason::DeviceBroken);
-          ++fates;
-          lost = true;
-          break;
-        }
-        const uint16_t head = ring.pop_avail(&segs_);
-        uint64_t cb = 0;
-        for (const auto& s : segs_) cb += s.len;
-        const uint64_t w = std::min(left, cb);
-        ring.push_used(head, static_cast<uint32_t>(w));
-        if (chains == 0) first = head;
-        ++chains;
-        descs += static_cast<uint32_t>(segs_.size());
-        chain_bytes += cb;
-        left -= w;
-        ensure(opt_.mergeable || left == 0, "a non-mergeable frame spilled past its chain");
-      }
-      if (lost) break;
-      shared_.packet_at[first] = pkt;
-      shared_.num_buffers_at[first] = chains;
-      shared_.emit(BuffersTaken{
-          .time = cursor, .packet = pkt.id, .head = first, .chains = chains, .bytes = chain_bytes, .descriptors = descs});
-      double service_ns = costs_.host_packet_ns(descs, need);
-      if (costs_.host_service_exponential) service_ns = service_rng_.exponential(service_ns);
-      cursor += service_ns * ns;
-      // Faulty chains met while assembling the frame go back after it, unused.
-      for (const uint16_t h : discarded_) ring.push_used(h, 0);
-      pending_.push_back({cursor, chains + static_cast<uint32_t>(discarded_.size()), pkt});
-      discarded_.clear();
-      shared_.emit(BuffersUsed{.time = cursor,
-                               .packet = pkt.id,
-                               .head = first,
-                               .chains = chains,
-                               .bytes = chain_bytes,
-                               .written = static_cast<uint32_t>(need)});
-      ++served;
-    }
+    const Burst burst = serve_burst(cursor);
     if (cursor > sg4::Engine::get_clock()) {
       shared_.emit_busy(Cpu::Host, burst_start, cursor);
       // A waiting guest must learn when the first of these frames is done.
-      if (served && shared_.guest_idle) shared_.guest_wake->release();
+      if (burst.served) shared_.interrupt_if_wanted();
       sg4::this_actor::sleep_until(cursor);
       if (holding) opt_.cores->release();
-      shared_.add_fates(fates);
+      shared_.add_fates(burst.fates);
       continue;
     }
     // Frames served in no time (zero host costs) are done now: a waiting
     // guest must still hear of them, or the device below waits for a kick
     // the guest never sends (it once delivered nothing, exit 0).
-    if (served && shared_.guest_idle) shared_.guest_wake->release();
+    if (burst.served) shared_.interrupt_if_wanted();
     if (holding) opt_.cores->release();
-    shared_.add_fates(fates);
+    shared_.add_fates(burst.fates);
     if (cursor >= shared_.stop_time()) return;
     if (tap_.empty() || cursor >= known_until()) {
-      if (next_ && next_->arrival_s <= known_until()) {
-        cursor = next_->arrival_s;
-      } else if (source_pending_) {
-        // Nothing can arrive before the source's horizon; look again then.
-        cursor = std::max(known_until(), sg4::Engine::get_clock());
-      } else if (tap_.empty()) {
-        return;  // the source is exhausted: nothing more will arrive
-      }
-      if (cursor > sg4::Engine::get_clock()) sg4::this_actor::sleep_until(cursor);
+      if (!wait_for_traffic(cursor)) return;  // the source is exhausted
       continue;
     }
-    // ---- no usable buffer: enable kicks, check again, wait for one ----
-    ring.set_notification(true);
-    if (has_buffers(uint64_t{opt_.header_bytes} + tap_.front().len)) {
-      ring.set_notification(false);
-      continue;
-    }
-    shared_.emit(StallBegan{.time = sg4::Engine::get_clock()});
-    waiting_for_kick_ = true;
-    shared_.host_kick->acquire();
-    waiting_for_kick_ = false;
-    while (!shared_.host_kick->would_block()) shared_.host_kick->acquire();  // kicks at the same instant
-    shared_.emit(StallEnded{.time = sg4::Engine::get_clock()});
-    ring.set_notification(false);
-    CoreHold core(share ? opt_.cores : nullptr);  // handling the kick takes host CPU too
-    const double start = sg4::Engine::get_clock();
-    cursor = start + costs_.host_per_kick_ns * ns;
-    shared_.emit_busy(Cpu::Host, start, cursor);
-    sg4::this_actor::sleep_until(cursor);
+    stall_for_buffers(cursor, share);
   }
+}
+
+bool HostDevice::sit_out_pause(double& cursor) {
+  if (!opt_.faults) return false;
+  const auto end = opt_.faults->active(FaultKind::BackendPause, cursor);
+  if (!end) return false;
+  // Descheduled: frames keep arriving (and overflowing the tap).
+  sg4::this_actor::sleep_until(*end);
+  cursor = *end;
+  return true;
+}
+
+bool HostDevice::acquire_core(double& cursor) {
+  shared_.add_fates(admit_until(cursor));
+  if (tap_.empty() || cursor >= known_until() || cursor >= shared_.stop_time()) return false;
+  opt_.cores->acquire();
+  if (sg4::Engine::get_clock() > cursor) {
+    cursor = sg4::Engine::get_clock();
+    shared_.publish_due(cursor);
+  }
+  return true;
+}
+
+HostDevice::Burst HostDevice::serve_burst(double& cursor) {
+  // Frames back to back while buffers last, up to the burst size.
+  Burst b;
+  while (b.served < opt_.burst_packets && cursor < shared_.stop_time()) {
+    if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) break;
+    b.fates += admit_until(cursor);
+    // A closed-loop source may still send something that arrives before
+    // `cursor`: the device cannot serve at `cursor` until that is known.
+    if (cursor >= known_until() || tap_.empty()) break;
+    const Served r = serve_front(cursor, b.fates);
+    if (r == Served::Stop) break;
+    if (r == Served::Frame) ++b.served;
+  }
+  return b;
+}
+
+HostDevice::Served HostDevice::serve_front(double& cursor, uint64_t& fates) {
+  const Packet pkt = tap_.front();
+  const uint64_t need = uint64_t{opt_.header_bytes} + pkt.len;
+  if (pkt.len > opt_.max_frame_bytes) {  // no posting of this ring can ever take it
+    drop_too_large(cursor);
+    ++fates;
+    return Served::Dropped;
+  }
+  uint64_t front_bytes = 0;
+  if (!screen_front(cursor, false, &front_bytes)) return Served::Stop;  // the device broke
+  if (!has_buffers(need)) return Served::Stop;
+  if (!opt_.mergeable && front_bytes < need) {
+    // A chain too short for the frame: QEMU drops the frame and leaves the
+    // chain posted (virtqueue_unpop).
+    drop_too_large(cursor);
+    ++fates;
+    return Served::Dropped;
+  }
+  tap_.pop_front();
+  if (!take_chains(pkt, need, cursor)) {
+    ++fates;  // lost: the device broke mid-frame
+    return Served::Stop;
+  }
+  return Served::Frame;
+}
+
+void HostDevice::drop_too_large(double& cursor) {
+  const Packet pkt = tap_.front();
+  tap_.pop_front();
+  drop(pkt, cursor, DropReason::TooLarge);
+  cursor += costs_.host_per_packet_ns * 1e-9;  // read from the tap, found no room
+}
+
+bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
+  // Chains from the avail ring until the frame (and its header) is written:
+  // one for a big or small posting, as many as it takes for mergeable buffers.
+  VirtQueue& ring = shared_.ring;
+  uint64_t left = need, chain_bytes = 0;
+  uint32_t chains = 0, descs = 0;
+  uint16_t first = 0;
+  while (left > 0) {
+    if (!screen_front(cursor, true)) {
+      // Broken mid-frame: the chains taken so far stay with the device
+      // (QEMU detaches them unreturned) and the frame is lost.
+      drop(pkt, cursor, DropReason::DeviceBroken);
+      return false;
+    }
+    const uint16_t head = ring.pop_avail(&segs_);
+    uint64_t cb = 0;
+    for (const auto& s : segs_) cb += s.len;
+    const uint64_t w = std::min(left, cb);
+    ring.push_used(head, static_cast<uint32_t>(w));
+    if (chains == 0) first = head;
+    ++chains;
+    descs += static_cast<uint32_t>(segs_.size());
+    chain_bytes += cb;
+    left -= w;
+    ensure(opt_.mergeable || left == 0, "a non-mergeable frame spilled past its chain");
+  }
+  shared_.packet_at[first] = pkt;
+  shared_.num_buffers_at[first] = chains;
+  shared_.emit(BuffersTaken{
+      .time = cursor, .packet = pkt.id, .head = first, .chains = chains, .bytes = chain_bytes, .descriptors = descs});
+  double service_ns = costs_.host_packet_ns(descs, need);
+  if (costs_.host_service_exponential) service_ns = service_rng_.exponential(service_ns);
+  cursor += service_ns * 1e-9;
+  // Faulty chains met while assembling the frame go back after it, unused.
+  for (const uint16_t h : discarded_) ring.push_used(h, 0);
+  shared_.used.push({cursor, chains + static_cast<uint32_t>(discarded_.size()), pkt});
+  discarded_.clear();
+  shared_.emit(BuffersUsed{.time = cursor,
+                           .packet = pkt.id,
+                           .head = first,
+                           .chains = chains,
+                           .bytes = chain_bytes,
+                           .written = static_cast<uint32_t>(need)});
+  return true;
+}
+
+bool HostDevice::wait_for_traffic(double& cursor) {
+  if (next_ && next_->arrival_s <= known_until()) {
+    cursor = next_->arrival_s;
+  } else if (source_pending_) {
+    // Nothing can arrive before the source's horizon; look again then.
+    cursor = std::max(known_until(), sg4::Engine::get_clock());
+  } else if (tap_.empty()) {
+    return false;  // nothing more will arrive
+  }
+  if (cursor > sg4::Engine::get_clock()) sg4::this_actor::sleep_until(cursor);
+  return true;
+}
+
+void HostDevice::stall_for_buffers(double& cursor, bool share) {
+  // No usable buffer: enable kicks, check again, wait for one.
+  VirtQueue& ring = shared_.ring;
+  ring.set_notification(true);
+  if (has_buffers(uint64_t{opt_.header_bytes} + tap_.front().len)) {
+    ring.set_notification(false);
+    return;
+  }
+  shared_.emit(StallBegan{.time = sg4::Engine::get_clock()});
+  waiting_for_kick_ = true;
+  shared_.wait_for_kick();
+  waiting_for_kick_ = false;
+  shared_.emit(StallEnded{.time = sg4::Engine::get_clock()});
+  ring.set_notification(false);
+  CoreHold core(share ? opt_.cores : nullptr);  // handling the kick takes host CPU too
+  const double start = sg4::Engine::get_clock();
+  cursor = start + costs_.host_per_kick_ns * 1e-9;
+  shared_.emit_busy(Cpu::Host, start, cursor);
+  sg4::this_actor::sleep_until(cursor);
 }
 
 }  // namespace vringsim

@@ -49,15 +49,6 @@ class HostDevice {
   /// Moves every frame that has arrived by `t` into the tap queue, dropping
   /// those that find it full. Returns the number dropped.
   uint64_t admit_until(double t);
-  double admitted_until() const { return admitted_until_; }
-  /// Publishes used entries whose frames were finished by `t` (the device's
-  /// virtqueue_flush at that time).
-  void publish_due(double t);
-  std::optional<double> next_publish_time() const {
-    return pending_.empty() ? std::nullopt : std::optional<double>(pending_.front().time);
-  }
-  /// The guest notified the queue (only called when notifications are enabled).
-  void kick();
 
   // For the books at the end of a run: the device's own counts.
   struct Count {
@@ -72,15 +63,9 @@ class HostDevice {
   const Count& dropped(DropReason why) const { return dropped_[static_cast<int>(why)]; }
   uint64_t tap_packets() const { return tap_.size(); }
   uint64_t tap_bytes() const;
-  uint64_t held_packets() const;
-  uint64_t held_bytes() const;
-  uint64_t published_packets() const { return published_packets_; }
-  uint64_t published_bytes() const { return published_bytes_; }
 
-  /// For the liveness check: the device waits for a kick; frames it finished
-  /// whose used entries are not yet published.
+  /// For the liveness check: the device waits for a kick.
   bool waiting_for_kick() const { return waiting_for_kick_; }
-  bool holds_unpublished() const { return !pending_.empty(); }
 
   // Faulty chains found, by ChainFault; whether (and when) the device broke.
   const std::array<uint64_t, kChainFaults>& bad_chains() const { return bad_chains_; }
@@ -88,12 +73,28 @@ class HostDevice {
   double broken_at() const { return broken_at_; }
 
  private:
-  struct PendingUsed {
-    double time;
-    uint32_t chains;
-    Packet packet;
-    bool is_packet = true;  ///< false: faulty chains returned unused
+  struct Burst {
+    uint32_t served = 0;  ///< frames taken
+    uint64_t fates = 0;   ///< frames whose fate (a drop) was decided
   };
+  enum class Served { Frame, Dropped, Stop };
+  /// While a backend_pause window is open the backend runs nothing: wait it out.
+  bool sit_out_pause(double& cursor);
+  /// Shared cores: queues for one, if there is work; true if it holds one.
+  bool acquire_core(double& cursor);
+  /// One service burst: frames back to back while buffers last.
+  Burst serve_burst(double& cursor);
+  /// The frame at the front of the tap: taken, dropped, or the burst stops
+  /// (no usable buffer, or the device broke).
+  Served serve_front(double& cursor, uint64_t& fates);
+  void drop_too_large(double& cursor);
+  /// Takes the frame's chains and writes it; false if the device broke midway.
+  bool take_chains(const Packet& pkt, uint64_t need, double& cursor);
+  /// The tap is empty (or the source not known far enough): sleeps until the
+  /// next arrival or the source's horizon. False if nothing more will come.
+  bool wait_for_traffic(double& cursor);
+  /// No usable buffer: enables kicks, waits for one, and pays for it.
+  void stall_for_buffers(double& cursor, bool share);
   void fetch_next(double until);
   /// Checks the chain at the front of the avail ring, and the next while one
   /// is faulty: counts it, then breaks the device (returns false) or skips
@@ -118,9 +119,6 @@ class HostDevice {
   /// Arrivals are known up to this time (infinite unless the source is pending).
   double known_until() const;
 
-  double admitted_until_ = 0;
-  std::deque<PendingUsed> pending_;
-  uint64_t published_packets_ = 0, published_bytes_ = 0;
   std::vector<BufferSeg> segs_;  ///< scratch
 
   Rng service_rng_;  ///< exponential service times (costs.host.service_distribution)

@@ -71,7 +71,7 @@ void RunLoop::check_liveness(double t) {
   for (uint32_t k = 0; k < w_.queue_count(); ++k) {
     const RxQueue& Q = w_.queues[k];
     const bool now = Q.device->waiting_for_kick() && Q.driver->waiting_for_interrupt_only() &&
-                     (Q.device->holds_unpublished() || Q.shared->ring.used_pending() > 0);
+                     (!Q.shared->used.empty() || Q.shared->ring.used_pending() > 0);
     if (now && stuck_[k])
       throw InvariantError(fmt::format("liveness (queue {}): at {:.9f} s the device waits for a kick and the "
                                        "driver for an interrupt while used buffers wait to be seen",
@@ -152,7 +152,7 @@ void RunLoop::finish() {
   // Bring every listener up to the end.
   const double end = w_.end_time;
   admit_all(end);
-  for (auto& Q : w_.queues) Q.device->publish_due(end);
+  for (auto& Q : w_.queues) Q.shared->publish_due(end);
   w_.run->bus.advance(end);
   for (auto& m : w_.run_metrics) m->finish(end);
   for (auto& set : w_.queue_metrics)

@@ -2,13 +2,19 @@
 // stop time and drain detection over every receive queue. Shared is one
 // receive queue's: the virtqueue in guest memory, the per-chain data the
 // device writes into guest buffers (the packet and num_buffers, kept beside
-// the ring rather than in byte arrays), and the wake-ups that stand for kicks
-// and interrupts.
+// the ring rather than in byte arrays), the used entries the device has
+// finished but not yet published, and the one channel the device and the
+// driver notify each other on. The actors never call each other: whether a
+// kick or an interrupt is due is the ring's to say, from the flags each side
+// writes into it (VRING_USED_F_NO_NOTIFY, VRING_AVAIL_F_NO_INTERRUPT), as
+// Linux's virtqueue_kick_prepare and QEMU's virtio_should_notify read them.
 #pragma once
 
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <vector>
 
 #include "sim/core/events.hpp"
@@ -37,6 +43,56 @@ struct RunState {
   }
 };
 
+/// The device works a burst ahead: it knows when each frame it took will be
+/// done, and publishes that frame's used entries then (virtqueue_flush at
+/// that time). Whoever looks at the used ring first brings it up to date.
+class UsedTimeline {
+ public:
+  struct Entry {
+    double time;
+    uint32_t chains;
+    Packet packet;
+    bool is_packet = true;  ///< false: faulty chains returned unused
+  };
+  void push(const Entry& e) { entries_.push_back(e); }
+  /// Publishes on `ring` every entry finished by `t`.
+  void publish_due(VirtQueue& ring, double t) {
+    uint32_t chains = 0;
+    while (!entries_.empty() && entries_.front().time <= t) {
+      chains += entries_.front().chains;
+      if (entries_.front().is_packet) {
+        ++published_packets_;
+        published_bytes_ += entries_.front().packet.len;
+      }
+      entries_.pop_front();
+    }
+    if (chains) ring.flush_used(chains);
+  }
+  /// When the next entry will be published, if any is pending.
+  std::optional<double> next_time() const {
+    return entries_.empty() ? std::nullopt : std::optional<double>(entries_.front().time);
+  }
+  bool empty() const { return entries_.empty(); }
+  // For the books: frames finished and not yet published, and those published.
+  uint64_t held_packets() const {
+    uint64_t n = 0;
+    for (const auto& e : entries_) n += e.is_packet;
+    return n;
+  }
+  uint64_t held_bytes() const {
+    uint64_t b = 0;
+    for (const auto& e : entries_)
+      if (e.is_packet) b += e.packet.len;
+    return b;
+  }
+  uint64_t published_packets() const { return published_packets_; }
+  uint64_t published_bytes() const { return published_bytes_; }
+
+ private:
+  std::deque<Entry> entries_;
+  uint64_t published_packets_ = 0, published_bytes_ = 0;
+};
+
 struct Shared {
   Shared(RunState& run, uint32_t ring_size, uint32_t queue = 0)
       : run(run), queue(queue), ring(ring_size), packet_at(ring_size), num_buffers_at(ring_size, 0) {}
@@ -50,10 +106,42 @@ struct Shared {
   std::vector<Packet> packet_at;
   std::vector<uint32_t> num_buffers_at;
 
-  simgrid::s4u::SemaphorePtr guest_wake = simgrid::s4u::Semaphore::create(0);
-  simgrid::s4u::SemaphorePtr host_kick = simgrid::s4u::Semaphore::create(0);
-  bool guest_idle = false;  ///< the guest waits for an interrupt
+  UsedTimeline used;
+  /// Every arrival up to this time has been handed to the device (its tap queue).
+  double admitted_until = 0;
   bool source_exhausted = false;
+
+  /// Publishes the used entries the device finished by `t`.
+  void publish_due(double t) { used.publish_due(ring, t); }
+
+  // ---- notifications ----------------------------------------------------
+  /// Driver -> device, after publishing buffers: a kick, if the device has
+  /// not suppressed them (it enables them only while it waits for buffers).
+  /// Returns whether it was sent.
+  bool kick_if_wanted() {
+    if (!ring.kick_wanted()) return false;
+    kick_->release();
+    return true;
+  }
+  /// Device: waits for a kick (and takes the others sent at the same instant).
+  void wait_for_kick() {
+    kick_->acquire();
+    while (!kick_->would_block()) kick_->acquire();
+  }
+  /// Device -> driver, after finishing frames: an interrupt, if the driver
+  /// wants them (its driver enables them only while it sleeps, so a busy
+  /// driver finds the frames when its poll ends).
+  void interrupt_if_wanted() {
+    if (ring.interrupt_wanted()) interrupt_->release();
+  }
+  /// Driver: sleeps with interrupts enabled until one comes or, given a
+  /// deadline, until then. Returns true if the deadline passed first.
+  bool sleep_until_interrupt(std::optional<double> timeout_s) {
+    ring.enable_cb();
+    const bool timed_out = timeout_s ? interrupt_->acquire_timeout(*timeout_s) : (interrupt_->acquire(), false);
+    ring.disable_cb();
+    return timed_out;
+  }
 
   double stop_time() const { return run.stop_time; }
   /// Publishes an event of this queue.
@@ -70,6 +158,10 @@ struct Shared {
     ++run.exhausted_queues;
   }
   void add_fates(uint64_t n) { run.add_fates(n); }
+
+ private:
+  simgrid::s4u::SemaphorePtr interrupt_ = simgrid::s4u::Semaphore::create(0);
+  simgrid::s4u::SemaphorePtr kick_ = simgrid::s4u::Semaphore::create(0);
 };
 
 }  // namespace vringsim

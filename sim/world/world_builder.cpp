@@ -149,7 +149,7 @@ void WorldBuilder::queues(World& w) const {
       gopt.faults = w.faults.get();
       gopt.seed = qseed;
       gopt.vcpu = w.vcpu_pools[g][q % gst.vcpus].get();
-      Q.driver = std::make_unique<GuestDriver>(*Q.shared, *Q.device, *Q.policy, *w.memories[g], *w.costs, gopt);
+      Q.driver = std::make_unique<GuestDriver>(*Q.shared, *Q.policy, *w.memories[g], *w.costs, gopt);
       w.queues.push_back(std::move(Q));
     }
   }
