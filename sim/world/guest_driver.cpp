@@ -176,54 +176,10 @@ bool GuestDriver::poll(double extra_ns) {
     const UsedElem first = *ring.get_buf();
     ++handled;
     if (first.len < policy_.header_bytes()) {
-      // receive_buf(): "short packet", rx_length_errors++, the buffer is freed.
-      auto& slot = postings_[first.id];
-      ensure(slot.has_value(), "the device returned a chain the driver never posted");
-      GuestWork work;
-      work.descriptors += slot->segs.size();
-      policy_.release(std::move(*slot), memory_, work);
-      slot.reset();
-      --posted_;
-      ++rx_length_errors_;
-      cost_ns += costs_.guest_ns(work);
-      shared_.emit(RxLengthError{.time = start + cost_ns * kNs, .head = static_cast<uint16_t>(first.id)});
+      drop_short_buffer(first, start, cost_ns);
       continue;
     }
-    const Packet pkt = shared_.packet_at[first.id];
-    const uint32_t nbuf = shared_.num_buffers_at[first.id];
-    bufs_.clear();
-    heads_.clear();
-    GuestWork work;
-    work.packets = 1;
-    uint32_t written_descs = 0;
-    for (uint32_t i = 0; i < nbuf; ++i) {
-      const UsedElem e = i == 0 ? first : [&] {
-        auto more = ring.get_buf();
-        ensure(more.has_value(), "a merged frame's buffers were not all on the used ring");
-        return *more;
-      }();
-      auto& slot = postings_[e.id];
-      ensure(slot.has_value(), "the device returned a chain the driver never posted");
-      work.descriptors += slot->segs.size();
-      uint64_t off = 0;
-      for (const auto& s : slot->segs) {
-        if (off >= e.len) break;
-        ++written_descs;
-        off += s.len;
-      }
-      bufs_.push_back({&*slot, e.len});
-      heads_.push_back(static_cast<uint16_t>(e.id));
-    }
-    policy_.receive(bufs_, pkt.len, memory_, work);
-    for (uint16_t h : heads_) postings_[h].reset();  // the postings are spent
-    posted_ -= nbuf;
-    ++collected_;
-    collected_bytes_ += pkt.len;
-    cost_ns += costs_.guest_ns(work);
-    const double t = start + cost_ns * kNs;
-    shared_.emit(FrameDelivered{
-        .time = t, .packet = pkt.id, .len = pkt.len, .buffers = written_descs, .arrival_s = pkt.arrival_s});
-    in_poll_.push_back({t, pkt.len});
+    receive_frame(first, start, cost_ns);
     ++received;
   }
   busy_until(start, start + cost_ns * kNs);
@@ -241,6 +197,65 @@ bool GuestDriver::poll(double extra_ns) {
   // (wait_for_interrupt): until then, what the device finishes is found here.
   ring.disable_cb();
   return false;
+}
+
+Posting& GuestDriver::posting_of(uint32_t head) {
+  auto& slot = postings_[head];
+  ensure(slot.has_value(), "the device returned a chain the driver never posted");
+  return *slot;
+}
+
+void GuestDriver::drop_short_buffer(const UsedElem& used, double start, double& cost_ns) {
+  // receive_buf(): "short packet", rx_length_errors++, the buffer is freed.
+  GuestWork work;
+  Posting& posting = posting_of(used.id);
+  work.descriptors += posting.segs.size();
+  policy_.release(std::move(posting), memory_, work);
+  postings_[used.id].reset();
+  --posted_;
+  ++rx_length_errors_;
+  cost_ns += costs_.guest_ns(work);
+  shared_.emit(RxLengthError{.time = start + cost_ns * kNs, .head = static_cast<uint16_t>(used.id)});
+}
+
+void GuestDriver::receive_frame(const UsedElem& first, double start, double& cost_ns) {
+  // The frame and, with mergeable buffers, how many buffers it spans are in
+  // its first buffer's header (num_buffers): collect them all, build the skb.
+  VirtQueue& ring = shared_.ring;
+  const Packet pkt = shared_.packet_at[first.id];
+  const uint32_t nbuf = shared_.num_buffers_at[first.id];
+  bufs_.clear();
+  heads_.clear();
+  GuestWork work;
+  work.packets = 1;
+  uint32_t written_descs = 0;
+  for (uint32_t i = 0; i < nbuf; ++i) {
+    const UsedElem e = i == 0 ? first : [&] {
+      auto more = ring.get_buf();
+      ensure(more.has_value(), "a merged frame's buffers were not all on the used ring");
+      return *more;
+    }();
+    Posting& posting = posting_of(e.id);
+    work.descriptors += posting.segs.size();
+    uint64_t off = 0;
+    for (const auto& seg : posting.segs) {
+      if (off >= e.len) break;
+      ++written_descs;
+      off += seg.len;
+    }
+    bufs_.push_back({&posting, e.len});
+    heads_.push_back(static_cast<uint16_t>(e.id));
+  }
+  policy_.receive(bufs_, pkt.len, memory_, work);
+  for (uint16_t h : heads_) postings_[h].reset();  // the postings are spent
+  posted_ -= nbuf;
+  ++collected_;
+  collected_bytes_ += pkt.len;
+  cost_ns += costs_.guest_ns(work);
+  const double t = start + cost_ns * kNs;
+  shared_.emit(FrameDelivered{
+      .time = t, .packet = pkt.id, .len = pkt.len, .buffers = written_descs, .arrival_s = pkt.arrival_s});
+  in_poll_.push_back({t, pkt.len});
 }
 
 void GuestDriver::run() {

@@ -55,6 +55,11 @@ class GuestDriver {
  private:
   void wait_for_interrupt();
   bool poll(double extra_ns);
+  Posting& posting_of(uint32_t head);
+  /// A buffer returned shorter than a header: counted and freed.
+  void drop_short_buffer(const UsedElem& used, double start, double& cost_ns);
+  /// Collects a frame's buffers and hands it to the stack.
+  void receive_frame(const UsedElem& first, double start, double& cost_ns);
   void refill();
   bool should_refill() const;
   void busy_until(double start, double end);
