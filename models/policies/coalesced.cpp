@@ -14,7 +14,7 @@ const Registrar<PolicyInfo> kRegistered{PolicyInfo{
     "coalesced",
     "64 KiB part from order-k chunks (k=2: 4 x 16 KiB, 6 descriptors per slot); failed chunks fall back to pages",
     [](ParamTable& t, const std::string& prefix) {
-      t.add(ParamSpec::integer(prefix + "order", 2, "")
+      t.add(ParamSpec::integer(prefix + "order", 2, "log2 pages")
                 .range(0, 10)
                 .help("page order of each chunk: chunks of 4096 * 2^order bytes")
                 .from("MODEL.md §2: the thread's example, k = 2"));

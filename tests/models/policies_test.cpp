@@ -28,11 +28,28 @@ RingFigures figures(const std::string& name, uint32_t ring, const std::vector<st
   return ring_figures(ring, p->mergeable(), p->header_bytes(), p->nominal_posting());
 }
 
-TEST(Policies, AllSixAreRegisteredWithDescriptions) {
-  for (const char* n : {"small", "max-buffer", "mergeable", "larger-ring", "hdr-in-data", "coalesced"}) {
-    const PolicyInfo* p = Registry<PolicyInfo>::instance().find(n);
-    ASSERT_NE(p, nullptr) << n;
-    EXPECT_FALSE(p->description.empty()) << n;
+TEST(Policies, EveryRegisteredPolicyIsDescribedAndBuildsAPostingThatFitsAFullRing) {
+  // Walks the registry: a policy added tomorrow is checked the same way.
+  const auto all = Registry<PolicyInfo>::instance().all();
+  EXPECT_GE(all.size(), 6u);  // the 2008 set at least
+  for (const PolicyInfo* info : all) {
+    EXPECT_FALSE(info->description.empty()) << info->name;
+    auto p = make(info->name);
+    const auto posting = p->nominal_posting();
+    ASSERT_FALSE(posting.empty()) << info->name;
+    EXPECT_LE(posting.size(), kMaxQueueSize) << info->name;
+    for (uint32_t len : posting) EXPECT_GT(len, 0u) << info->name;
+    EXPECT_GT(p->header_bytes(), 0u) << info->name;
+  }
+}
+
+TEST(Policies, EveryPolicyParameterHasAUnitOrChoicesADefaultAndASource) {
+  for (const ParamSpec* spec : param_table().all()) {
+    if (!spec->key.starts_with("policy.") || spec->key == "policy.name") continue;
+    EXPECT_FALSE(spec->source.empty()) << spec->key;
+    EXPECT_FALSE(spec->default_value.is_null()) << spec->key;
+    EXPECT_TRUE(!spec->unit.empty() || spec->type == ParamType::Boolean || spec->type == ParamType::String)
+        << spec->key;
   }
 }
 

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sim/core/policy.hpp"
+#include "sim/core/registry.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/core/scenario.hpp"
 #include "sim/world/runner.hpp"
@@ -33,8 +35,12 @@ Json random_scenario(Rng& rng, int i, bool check) {
   auto pick = [&rng](std::initializer_list<const char*> xs) {
     return std::string(*(xs.begin() + rng.uniform_int(0, xs.size() - 1)));
   };
-  const std::string policy = check ? pick({"small", "max-buffer", "mergeable", "hdr-in-data", "coalesced"})
-                                   : pick({"small", "max-buffer", "mergeable", "larger-ring", "hdr-in-data", "coalesced"});
+  // Every shipped policy, from the registry (a new one is drawn too); the
+  // test binary's own test-* policies are broken on purpose.
+  std::vector<std::string> policies;
+  for (const std::string& n : Registry<PolicyInfo>::instance().names())
+    if (!n.starts_with("test-") && !(check && n == "larger-ring")) policies.push_back(n);
+  const std::string policy = policies[rng.uniform_int(0, policies.size() - 1)];
   Json doc{{"name", fmt::format("prop-{}", i)},
            {"seed", rng.uniform_int(1, 1u << 30)},
            // --check costs O(ring size) per event: those runs get short, small rings
