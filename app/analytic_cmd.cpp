@@ -8,6 +8,8 @@
 #include "app/exit_codes.hpp"
 #include "sim/core/cost_model.hpp"
 #include "sim/core/errors.hpp"
+#include "sim/core/faults.hpp"
+#include "sim/core/settings.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/scenario.hpp"
@@ -21,51 +23,60 @@ AnalyticCase analytic_case(const Scenario& sc, std::vector<std::string>* unmet) 
     if (!ok) unmet->push_back(what);
   };
   const Config& cfg = sc.config;
+  const RunSettings& run = sc.run;
+  const WireSettings wire = WireSettings::bindings().load(cfg);
+  const CostModel costs = CostModel::from(cfg);
   AnalyticCase c;
   // The model needs frames of one length: the traffic plug-in says whether
   // its frames have one (this command never reads a plug-in's own keys).
-  const std::string kind = cfg.string("traffic.kind");
-  const TrafficContext ctx{cfg, "traffic." + kind + ".", static_cast<uint64_t>(cfg.integer("seed")), sc.base_dir};
+  const std::string& kind = run.traffic_kind;
+  const TrafficContext ctx{cfg, "traffic." + kind + ".", run.seed, sc.base_dir};
   const auto source = Registry<TrafficInfo>::instance().find(kind)->create(ctx);
   const std::optional<uint32_t> frame_len = source->constant_length();
   need(frame_len.has_value(),
        fmt::format("/traffic: the \"{}\" traffic must give frames of one length (e.g. synthetic with length "
                    "\"fixed\")",
                    kind));
-  need(cfg.string("traffic.arrival") == "poisson", "/traffic/arrival must be \"poisson\"");
-  need(!cfg.flag("traffic.gro.enabled"), "/traffic/gro/enabled must be false");
-  need(cfg.string("costs.host.service_distribution") == "exponential",
-       "/costs/host/service_distribution must be \"exponential\"");
-  for (const std::string& k : CostModel::keys())
-    if (k.starts_with("costs.guest.") || k == "costs.host.per_kick_ns" || k == "costs.host.per_interrupt_ns")
-      need(cfg.number(k) == 0.0, key_to_pointer(k) + " must be 0 (the guest and notifications cost nothing)");
-  need(cfg.number("guest.page_alloc_failure_prob") == 0.0, "/guest/page_alloc_failure_prob must be 0");
-  need(cfg.number("faults.bad_chain.rate") == 0.0, "/faults/bad_chain/rate must be 0");
-  for (const char* k : {"alloc_failure", "backend_pause", "vcpu_stall", "tap_overflow"}) {
-    const std::string p = fmt::format("faults.{}.", k);
-    need(cfg.number(p + "rate_per_s") == 0.0 && cfg.numbers(p + "at_s").empty(),
-         fmt::format("/faults/{} must open no window", k));
-  }
+  need(wire.arrival == "poisson", "/traffic/arrival must be \"poisson\"");
+  need(!GroSettings::bindings().load(cfg).enabled, "/traffic/gro/enabled must be false");
+  need(costs.host_service_exponential, "/costs/host/service_distribution must be \"exponential\"");
+  for (const auto& [cost, key] : std::initializer_list<std::pair<double, const char*>>{
+           {costs.guest_per_packet_ns, "costs.guest.per_packet_ns"},
+           {costs.guest_per_descriptor_ns, "costs.guest.per_descriptor_ns"},
+           {costs.guest_per_byte_copy_ns, "costs.guest.per_byte_copy_ns"},
+           {costs.guest_per_page_alloc_ns, "costs.guest.per_page_alloc_ns"},
+           {costs.guest_per_page_free_ns, "costs.guest.per_page_free_ns"},
+           {costs.guest_per_page_recycle_ns, "costs.guest.per_page_recycle_ns"},
+           {costs.guest_per_kick_ns, "costs.guest.per_kick_ns"},
+           {costs.guest_per_interrupt_ns, "costs.guest.per_interrupt_ns"},
+           {costs.guest_per_poll_ns, "costs.guest.per_poll_ns"},
+           {costs.host_per_kick_ns, "costs.host.per_kick_ns"},
+           {costs.host_per_interrupt_ns, "costs.host.per_interrupt_ns"}})
+    need(cost == 0.0, key_to_pointer(key) + " must be 0 (the guest and notifications cost nothing)");
+  need(DriverSettings::bindings().load(cfg).page_alloc_failure_prob == 0.0, "/guest/page_alloc_failure_prob must be 0");
+  const FaultPlan faults(cfg, run.seed, run.stop_time_s);
+  need(faults.bad_chain_rate() == 0.0, "/faults/bad_chain/rate must be 0");
+  for (int k = 0; k < kFaultKinds; ++k)
+    need(!faults.configured(static_cast<FaultKind>(k)),
+         fmt::format("/faults/{} must open no window", fault_kind_name(static_cast<FaultKind>(k))));
   c.frame_bytes = frame_len.value_or(0);
-  const double rate_gbps = cfg.number("traffic.rate_gbps"), link_gbps = cfg.number("traffic.link_gbps");
+  const double rate_gbps = wire.rate_gbps, link_gbps = wire.link_gbps;
   // The wire spaces frames by their serialisation time: negligible only on a much faster link.
   need(link_gbps >= 100.0 * rate_gbps, "/traffic/link_gbps must be at least 100 x /traffic/rate_gbps (Poisson "
                                        "arrivals, not spaced by the wire)");
   c.lambda = rate_gbps * 1e9 / ((c.frame_bytes + 24.0) * 8.0);
   // Host time per frame: the descriptors of the chains the frame needs.
-  const std::string pname = cfg.string("policy.name");
+  const std::string& pname = run.policy;
   const PolicyInfo* pinfo = Registry<PolicyInfo>::instance().find(pname);
-  auto policy = pinfo->create(cfg, "policy." + pname + ".", static_cast<uint64_t>(cfg.integer("seed")));
-  const auto f = ring_figures(static_cast<uint32_t>(cfg.integer("ring.size")), policy->mergeable(),
-                              policy->header_bytes(), policy->nominal_posting());
+  auto policy = pinfo->create(cfg, "policy." + pname + ".", run.seed);
+  const auto f = ring_figures(run.ring_size, policy->mergeable(), policy->header_bytes(), policy->nominal_posting());
   const uint64_t bytes = uint64_t{policy->header_bytes()} + c.frame_bytes;
   need(bytes <= f.max_frame_bytes, "the frame must fit the policy's buffers");
   const uint64_t chains = policy->mergeable() ? (bytes + f.bytes_per_posting - 1) / f.bytes_per_posting : 1;
-  const CostModel costs = CostModel::from(cfg);
   c.service_ns = costs.host_packet_ns(static_cast<uint32_t>(chains * f.descriptors_per_posting), bytes);
   need(c.service_ns > 0, "the host's time per frame must be positive (/costs/host/per_packet_ns)");
   c.mu = c.service_ns > 0 ? 1e9 / c.service_ns : 0;
-  c.capacity = static_cast<uint64_t>(cfg.integer("host.tap_queue_packets")) + 1;
+  c.capacity = uint64_t{DeviceSettings::bindings().load(cfg).tap_queue_packets} + 1;
   return c;
 }
 

@@ -112,8 +112,8 @@ int cmd_validate(const std::vector<std::string>& files, const std::vector<std::s
       const std::string topology =
           s.topology.declared ? fmt::format(", {} guests, {} queues", s.topology.guests.size(), s.topology.total_queues())
                               : std::string();
-      std::cout << fmt::format("{}: ok ({}, policy {}, ring {}{})\n", f, s.name, s.config.string("policy.name"),
-                               s.config.integer("ring.size"), topology);
+      std::cout << fmt::format("{}: ok ({}, policy {}, ring {}{})\n", f, s.name, s.run.policy, s.run.ring_size,
+                               topology);
     } catch (const InputError& e) {
       std::cerr << e.what() << "\n";
       code = kExitBadInput;

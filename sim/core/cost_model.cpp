@@ -93,24 +93,28 @@ const std::vector<CostDecl>& decls() {
 
 }  // namespace
 
-void CostModel::declare(ParamTable& table) {
-  for (const auto& d : decls())
-    table.add(ParamSpec::number(d.key, d.def, "ns").range(0.0, 1e9).help(d.help).from(d.source));
-  table.add(ParamSpec::string("costs.preset", "")
-                .help("a cost preset file (JSON, written by `vringsim calibrate`) whose costs fill those the scenario "
-                      "does not set; relative to the scenario's directory")
-                .from("none: the defaults below"));
-  table.add(ParamSpec::string("costs.host.service_distribution", "deterministic", {"deterministic", "exponential"})
-                .help("the host's time per frame: exactly its cost, or an exponential draw with that mean (for the "
-                      "analytic cross-check, `vringsim analytic`)")
-                .from("deterministic: costs are per unit of work"));
+const Bindings<CostModel>& CostModel::bindings() {
+  static const Bindings<CostModel> b = [] {
+    Bindings<CostModel> out;
+    for (const auto& d : decls())
+      out.add(d.field, ParamSpec::number(d.key, d.def, "ns").range(0.0, 1e9).help(d.help).from(d.source));
+    return std::move(out)
+        .declare_only(ParamSpec::string("costs.preset", "")
+                          .help("a cost preset file (JSON, written by `vringsim calibrate`) whose costs fill those the "
+                                "scenario does not set; relative to the scenario's directory")
+                          .from("none: the defaults below"))
+        .bind(&CostModel::host_service_exponential,
+              ParamSpec::string("costs.host.service_distribution", "deterministic", {"deterministic", "exponential"})
+                  .help("the host's time per frame: exactly its cost, or an exponential draw with that mean (for "
+                        "the analytic cross-check, `vringsim analytic`)")
+                  .from("deterministic: costs are per unit of work"),
+              [](const Json& v) { return v == "exponential"; });
+  }();
+  return b;
 }
 
-CostModel CostModel::from(const Config& cfg) {
-  CostModel m;
-  for (const auto& d : decls()) m.*(d.field) = cfg.number(d.key);
-  m.host_service_exponential = cfg.string("costs.host.service_distribution") == "exponential";
-  return m;
-}
+void CostModel::declare(ParamTable& table) { bindings().declare(table); }
+
+CostModel CostModel::from(const Config& cfg) { return bindings().load(cfg); }
 
 }  // namespace vringsim

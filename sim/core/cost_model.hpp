@@ -7,9 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/bindings.hpp"
 #include "sim/core/config.hpp"
+#include "sim/core/guest_work.hpp"
 #include "sim/core/params.hpp"
-#include "sim/core/policy.hpp"
 
 namespace vringsim {
 
@@ -35,6 +36,8 @@ struct CostModel {
   /// host_packet_ns() instead of exactly that (costs.host.service_distribution).
   bool host_service_exponential = false;
 
+  /// Every cost, bound to its member (the preset key too, which fills none).
+  static const Bindings<CostModel>& bindings();
   static void declare(ParamTable& table);
   /// The keys of the per-unit costs ("costs.host.per_packet_ns", ...).
   static const std::vector<std::string>& keys();

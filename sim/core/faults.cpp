@@ -62,51 +62,84 @@ std::string kinds_check(const Json& v) {
 
 const char* fault_kind_name(FaultKind k) { return kKinds[static_cast<int>(k)].name; }
 
+namespace {
+
+/// One kind's windows (faults.<kind>.*).
+struct WindowSettings {
+  double rate_per_s = 0, duration_s = 0.001, start_s = 0;
+  std::vector<double> at_s;
+};
+
+const Bindings<WindowSettings>& window_bindings(int kind) {
+  using S = WindowSettings;
+  static const std::array<Bindings<S>, kFaultKinds> b = [] {
+    std::array<Bindings<S>, kFaultKinds> out;
+    for (int k = 0; k < kFaultKinds; ++k)
+      out[static_cast<size_t>(k)] =
+          Bindings<S>{}
+              .bind(&S::rate_per_s, ParamSpec::number("rate_per_s", 0.0, "1/s")
+                                        .range(0, 1e6)
+                                        .help(std::string(kKinds[k].what) +
+                                              ": windows start at this mean rate (Poisson; 0: none)")
+                                        .from(kKinds[k].source))
+              .bind(&S::duration_s,
+                    ParamSpec::number("duration_s", 0.001, "s").range(1e-9, 1e6).help("length of each window").from("1 ms"))
+              .bind(&S::start_s, ParamSpec::number("start_s", 0.0, "s")
+                                     .range(0, 1e6)
+                                     .help("no Poisson window starts before this time")
+                                     .from("0"))
+              .bind(&S::at_s,
+                    ParamSpec::number_list("at_s", {}, "s").help("windows that start at these times as well").from("none"));
+    return out;
+  }();
+  return b[static_cast<size_t>(kind)];
+}
+
+std::string kind_prefix(int k) { return std::string("faults.") + kKinds[k].name + "."; }
+
+}  // namespace
+
+const Bindings<FaultSettings>& FaultSettings::bindings() {
+  using S = FaultSettings;
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::tap_overflow_capacity, ParamSpec::integer("faults.tap_overflow.capacity_packets", 0, "packets")
+                                               .range(0, 100000000)
+                                               .help("tap queue capacity while a tap_overflow window is open")
+                                               .from("0: nothing more fits"))
+          .bind(&S::bad_chain_rate, ParamSpec::number("faults.bad_chain.rate", 0.0, "probability")
+                                        .range(0, 1)
+                                        .help("probability that the guest makes a chain it posts faulty (a buggy or "
+                                              "malicious driver)")
+                                        .from("0: a correct driver"))
+          .bind(&S::bad_chain_kinds,
+                ParamSpec::string("faults.bad_chain.kinds", "all")
+                    .help("comma-separated faults drawn uniformly: loop, next_out_of_range, zero_length, read_only, "
+                          "head_in_flight (the head added twice), head_out_of_range; or all")
+                    .from("all")
+                    .must(kinds_check));
+  return b;
+}
+
 void FaultPlan::declare(ParamTable& t) {
-  for (const KindText& k : kKinds) {
-    const std::string p = std::string("faults.") + k.name + ".";
-    t.add(ParamSpec::number(p + "rate_per_s", 0.0, "1/s")
-              .range(0, 1e6)
-              .help(std::string(k.what) + ": windows start at this mean rate (Poisson; 0: none)")
-              .from(k.source));
-    t.add(ParamSpec::number(p + "duration_s", 0.001, "s").range(1e-9, 1e6).help("length of each window").from("1 ms"));
-    t.add(ParamSpec::number(p + "start_s", 0.0, "s")
-              .range(0, 1e6)
-              .help("no Poisson window starts before this time")
-              .from("0"));
-    t.add(ParamSpec::number_list(p + "at_s", {}, "s").help("windows that start at these times as well").from("none"));
-  }
-  t.add(ParamSpec::integer("faults.tap_overflow.capacity_packets", 0, "packets")
-            .range(0, 100000000)
-            .help("tap queue capacity while a tap_overflow window is open")
-            .from("0: nothing more fits"));
-  t.add(ParamSpec::number("faults.bad_chain.rate", 0.0, "probability")
-            .range(0, 1)
-            .help("probability that the guest makes a chain it posts faulty (a buggy or malicious driver)")
-            .from("0: a correct driver"));
-  t.add(ParamSpec::string("faults.bad_chain.kinds", "all")
-            .help("comma-separated faults drawn uniformly: loop, next_out_of_range, zero_length, read_only, "
-                  "head_in_flight (the head added twice), head_out_of_range; or all")
-            .from("all")
-            .must(kinds_check));
+  for (int k = 0; k < kFaultKinds; ++k) window_bindings(k).declare(t, kind_prefix(k));
+  FaultSettings::bindings().declare(t);
 }
 
 FaultPlan::FaultPlan(const Config& cfg, uint64_t seed, double stop_time) {
   for (int k = 0; k < kFaultKinds; ++k) {
-    const std::string p = std::string("faults.") + kKinds[k].name + ".";
-    const double rate = cfg.number(p + "rate_per_s");
-    const double dur = cfg.number(p + "duration_s");
+    const WindowSettings ws = window_bindings(k).load(cfg, kind_prefix(k));
     std::vector<FaultWindow> w;
-    for (double at : cfg.numbers(p + "at_s"))
-      if (at >= 0 && at < stop_time) w.push_back({at, at + dur});
-    if (rate > 0) {
+    for (double at : ws.at_s)
+      if (at >= 0 && at < stop_time) w.push_back({at, at + ws.duration_s});
+    if (ws.rate_per_s > 0) {
       Rng rng(seed, std::string("faults.") + kKinds[k].name);
-      double t = cfg.number(p + "start_s");
+      double t = ws.start_s;
       while (true) {
-        t += rng.exponential(1.0 / rate);
+        t += rng.exponential(1.0 / ws.rate_per_s);
         if (t >= stop_time) break;
-        w.push_back({t, t + dur});
-        t += dur;  // the next window starts after this one has ended
+        w.push_back({t, t + ws.duration_s});
+        t += ws.duration_s;  // the next window starts after this one has ended
       }
     }
     std::sort(w.begin(), w.end(), [](const FaultWindow& a, const FaultWindow& b) { return a.start < b.start; });
@@ -120,10 +153,11 @@ FaultPlan::FaultPlan(const Config& cfg, uint64_t seed, double stop_time) {
     }
     windows_[k] = std::move(merged);
   }
-  tap_overflow_capacity_ = static_cast<uint32_t>(cfg.integer("faults.tap_overflow.capacity_packets"));
-  bad_chain_rate_ = cfg.number("faults.bad_chain.rate");
+  const FaultSettings fs = FaultSettings::bindings().load(cfg);
+  tap_overflow_capacity_ = fs.tap_overflow_capacity;
+  bad_chain_rate_ = fs.bad_chain_rate;
   std::string bad;
-  bad_chain_kinds_ = parse_fault_kinds(cfg.string("faults.bad_chain.kinds"), &bad);
+  bad_chain_kinds_ = parse_fault_kinds(fs.bad_chain_kinds, &bad);
   ensure(!bad_chain_kinds_.empty(), "faults.bad_chain.kinds passed validation but names no fault");
 }
 

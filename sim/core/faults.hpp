@@ -14,6 +14,7 @@
 #include <optional>
 #include <vector>
 
+#include "sim/core/bindings.hpp"
 #include "sim/core/config.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/virtqueue.hpp"
@@ -32,6 +33,14 @@ const char* fault_kind_name(FaultKind k);
 struct FaultWindow {
   double start = 0;
   double end = 0;
+};
+
+/// The fault section's settings that are not per window kind.
+struct FaultSettings {
+  uint32_t tap_overflow_capacity = 0;
+  double bad_chain_rate = 0;
+  std::string bad_chain_kinds = "all";
+  static const Bindings<FaultSettings>& bindings();
 };
 
 class FaultPlan {

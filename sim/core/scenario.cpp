@@ -24,102 +24,14 @@ namespace {
 
 
 std::vector<std::string> policy_names() { return Registry<PolicyInfo>::instance().names(); }
-std::vector<std::string> traffic_names() { return Registry<TrafficInfo>::instance().names(); }
 
 void declare_core(ParamTable& t) {
-  t.add(ParamSpec::integer("schema_version", kSchemaVersion, "")
-            .range(1, kSchemaVersion)
-            .help("scenario file format version")
-            .from("this build of vringsim"));
-  t.add(ParamSpec::string("name", "")
-            .mandatory()
-            .help("the run's name: names its output directory")
-            .from("required")
-            .must([](const Json& v) -> std::string {
-              // [A-Za-z0-9][A-Za-z0-9._-]{0,99}: it names a directory.
-              const std::string n = v.get<std::string>();
-              auto ok = [](char c, bool first) {
-                return std::isalnum(static_cast<unsigned char>(c)) || (!first && (c == '.' || c == '_' || c == '-'));
-              };
-              bool good = !n.empty() && n.size() <= 100;
-              for (size_t i = 0; good && i < n.size(); ++i) good = ok(n[i], i == 0);
-              return good ? ""
-                          : "must be 1..100 characters of letters, digits, '.', '_' or '-', starting with a letter "
-                            "or digit";
-            }));
-  t.add(ParamSpec::string("description", "").help("free text").from("none"));
-  t.add(ParamSpec::integer("seed", 1, "")
-            .range(0, 9.2e18)
-            .help("seed of every random stream in the run")
-            .from("arbitrary; same seed, same bytes"));
-  t.add(ParamSpec::number("stop.time_s", 1.0, "s")
-            .range(1e-9, 1e6)
-            .help("simulated time at which the run stops")
-            .from("one simulated second: ~800k MTU frames at 10 Gb/s"));
-  t.add(ParamSpec::integer("stop.packets", 0, "packets")
-            .range(0, 9.2e18)
-            .help("frames the source offers at most (0: no limit); the run then stops once every one is "
-                  "delivered or dropped, or at stop.time_s")
-            .from("no limit"));
-  t.add(ParamSpec::number("measure.warmup_s", 0.1, "s")
-            .range(0, 1e6)
-            .help("initial period excluded from rates, means, latency and notification counts")
-            .from("covers the initial ring fill and tap queue build-up at 10 Gb/s with margin"));
-  t.add(ParamSpec::number("measure.sample_interval_s", 0.001, "s")
-            .range(1e-7, 1e6)
-            .help("period of timeseries.csv rows")
-            .from("1 ms: a thousand rows per simulated second"));
-  t.add(ParamSpec::integer("ring.size", 256, "entries")
-            .range(1, kMaxQueueSize)
-            .help("rx virtqueue size (descriptors)")
-            .from("MODEL.md §2: the 2008 ring of 256 entries (QEMU's rx queue size)")
-            .must([](const Json& v) -> std::string {
-              return is_valid_queue_size(v.get<int64_t>())
-                         ? ""
-                         : fmt::format("{} is not a power of two (1..32768)", brief_json(v));
-            }));
-  t.add(ParamSpec::string("policy.name", "mergeable", policy_names())
-            .help("receive-buffer allocation policy (vringsim policies)")
-            .from("mergeable: the scheme Linux adopted in 2008"));
-  t.add(ParamSpec::string("traffic.kind", "synthetic", traffic_names())
-            .help("traffic source kind")
-            .from("synthetic generator"));
+  RunSettings::bindings().declare(t);
   ArrivalProcess::declare(t);
   Aggregator::declare(t);
-  t.add(ParamSpec::integer("host.tap_queue_packets", 500, "packets")
-            .range(1, 100000000)
-            .help("tap device queue: frames waiting for the backend; arrivals beyond it are dropped (tap_full)")
-            .from("TUN_READQ_SIZE = 500, drivers/net/tun.c"));
-  t.add(ParamSpec::integer("host.burst_packets", 64, "packets")
-            .range(1, 1000000)
-            .help("frames the host actor serves per simulation step; a granularity of the simulation, not of the "
-                  "model: results are identical for any value (tested)")
-            .from("VHOST_NET_BATCH = 64, drivers/vhost/net.c, as a convenient size"));
-  t.add(ParamSpec::string("host.on_bad_chain", "broken", {"broken", "drop"})
-            .help("what the device does with a faulty descriptor chain: broken: mark itself broken (needs "
-                  "reset) and stop using the ring; drop: skip the chain and return it unused (length 0)")
-            .from("broken: QEMU virtio_error() on every check in virtqueue_split_pop"));
-  t.add(ParamSpec::integer("host.max_chain_descriptors", 1024, "descriptors")
-            .range(1, kMaxQueueSize)
-            .help("longest chain the device accepts (and never more than the ring size)")
-            .from("VIRTQUEUE_MAX_SIZE = 1024, QEMU include/hw/virtio/virtio.h"));
+  DeviceSettings::bindings().declare(t);
   FaultPlan::declare(t);
-  t.add(ParamSpec::integer("guest.napi_budget", 64, "packets")
-            .range(1, 1000000)
-            .help("packets one NAPI poll may process")
-            .from("napi_weight 64, drivers/net/virtio_net.c (2.6.27: netif_napi_add(..., 64))"));
-  t.add(ParamSpec::string("guest.refill_rule", "2008", {"2008", "today"})
-            .help("2008: after a poll, refill if posted < max posted / 2 (2.6.27 virtnet_poll); today: if "
-                  "num_free > min(budget, ring size) / 2 (virtnet_receive)")
-            .from("MODEL.md §6"));
-  t.add(ParamSpec::number("guest.page_alloc_failure_prob", 0.0, "probability")
-            .range(0, 1)
-            .help("probability that one page allocation fails (memory pressure)")
-            .from("0: no memory pressure"));
-  t.add(ParamSpec::number("guest.refill_retry_delay_s", 0.5, "s")
-            .range(0, 1e6)
-            .help("after a failed refill leaves the ring empty, retry after this delay")
-            .from("HZ/2: schedule_delayed_work(&vi->refill, HZ/2) in refill_work(), drivers/net/virtio_net.c"));
+  DriverSettings::bindings().declare(t);
   CostModel::declare(t);
 }
 
@@ -302,33 +214,34 @@ Json resolve_defaults(const Json& doc) {
 }
 
 void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir) {
-  if (cfg.number("measure.warmup_s") >= cfg.number("stop.time_s"))
+  const RunSettings run = RunSettings::bindings().load(cfg);
+  if (run.warmup_s >= run.stop_time_s)
     fail_input(source, "/measure/warmup_s",
-         fmt::format("warm-up ({} s) must end before the run stops (stop.time_s = {} s)",
-                     cfg.number("measure.warmup_s"), cfg.number("stop.time_s")));
+               fmt::format("warm-up ({} s) must end before the run stops (stop.time_s = {} s)", run.warmup_s,
+                           run.stop_time_s));
   // Every registered policy's parameters are validated (by check_document);
   // the selected one must also fit the ring.
-  const std::string pname = cfg.string("policy.name");
+  const std::string& pname = run.policy;
   const PolicyInfo* pinfo = Registry<PolicyInfo>::instance().find(pname);
   if (!pinfo) {
     std::string names;
     for (const auto& n : policy_names()) names += (names.empty() ? "" : ", ") + n;
     fail_input(source, "/policy/name", fmt::format("unknown policy \"{}\" (valid: {})", pname, names));
   }
-  auto policy = pinfo->create(cfg, "policy." + pname + ".", cfg.integer("seed"));
+  auto policy = pinfo->create(cfg, "policy." + pname + ".", run.seed);
   const auto posting = policy->nominal_posting();
-  const auto ring = static_cast<uint32_t>(cfg.integer("ring.size"));
+  const uint32_t ring = run.ring_size;
   if (posting.size() > ring)
     fail_input(source, "/ring/size",
          fmt::format("{} entries cannot hold one {} slot ({} descriptors)", ring, pname, posting.size()));
-  const std::string kind = cfg.string("traffic.kind");
+  const std::string& kind = run.traffic_kind;
   const TrafficInfo* tinfo = Registry<TrafficInfo>::instance().find(kind);
   if (!tinfo) fail_input(source, "/traffic/kind", fmt::format("unknown traffic kind \"{}\"", kind));
-  const TrafficContext ctx{cfg, "traffic." + kind + ".", static_cast<uint64_t>(cfg.integer("seed")), base_dir};
+  const TrafficContext ctx{cfg, "traffic." + kind + ".", run.seed, base_dir};
   try {
     if (tinfo->validate) tinfo->validate(ctx);
     auto src = tinfo->create(ctx);
-    if (cfg.string("traffic.arrival") == "trace") {
+    if (WireSettings::bindings().load(cfg).arrival == "trace") {
       const auto first = src->next();
       if (first && !first->time_s)
         throw InputError(
@@ -386,8 +299,8 @@ namespace {
 /// Each topology source's configuration: the scenario's, with the source's
 /// `traffic` overrides merged in and checked like the scenario's own.
 void resolve_sources(Scenario& s, const Json& doc) {
-  const std::string kind = s.config.string("traffic.kind");
-  const uint64_t seed = static_cast<uint64_t>(s.config.integer("seed"));
+  const std::string& kind = s.run.traffic_kind;
+  const uint64_t seed = s.run.seed;
   for (auto& src : s.topology.sources) {
     if (src.traffic.empty()) {
       src.config = s.config;
@@ -432,14 +345,15 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
   s.config = Config(resolve_defaults(doc));
   s.base_dir = base_dir;
   check_resolved(s.config, source, s.base_dir);
+  s.run = RunSettings::bindings().load(s.config);
   // A rate only constant and Poisson arrivals use: say so rather than
   // silently run at line rate.
-  const std::string arrival = s.config.string("traffic.arrival");
+  const std::string arrival = WireSettings::bindings().load(s.config).arrival;
   if (doc.contains(Json::json_pointer("/traffic/rate_gbps")) && arrival != "constant" && arrival != "poisson")
     std::cerr << fmt::format("{}: /traffic/rate_gbps: warning: ignored with traffic.arrival \"{}\" (only constant "
                              "and poisson arrivals use it)\n",
                              source, arrival);
-  s.name = s.config.string("name");
+  s.name = s.run.name;
   s.topology = parse_topology(doc.contains("topology") ? doc["topology"] : Json(), source);
   resolve_sources(s, doc);
   s.sha256 = sha256_hex(s.config.json().dump());

@@ -10,12 +10,10 @@
 
 #include "sim/core/config.hpp"
 #include "sim/core/params.hpp"
+#include "sim/core/settings.hpp"
 #include "sim/core/topology.hpp"
 
 namespace vringsim {
-
-/// Version of the scenario file format this build reads.
-inline constexpr int kSchemaVersion = 1;
 
 struct Scenario {
   std::string file;                    ///< path as given
@@ -25,6 +23,7 @@ struct Scenario {
   std::string sha256;                  ///< of the resolved configuration (canonical JSON)
   std::vector<std::string> overrides;  ///< the --set arguments applied, in order
   Topology topology;                   ///< validated; one guest with one queue when the file has none
+  RunSettings run;                     ///< the run's own settings, from config
 };
 
 /// Every parameter: the core's and every registered plug-in's. Built once.

@@ -17,47 +17,57 @@ std::filesystem::path TrafficContext::path(const std::string& key) const {
   return p;
 }
 
-void ArrivalProcess::declare(ParamTable& t) {
-  t.add(ParamSpec::number("traffic.link_gbps", 10.0, "Gb/s")
-            .range(0.001, 1000.0)
-            .help("link rate: bounds back-to-back arrivals (frame + 24 bytes of Ethernet overhead)")
-            .from("MODEL.md §2: the 2008 measurement used 10 Gb/s Ethernet"));
-  t.add(ParamSpec::string("traffic.arrival", "line-rate", {"line-rate", "constant", "poisson", "onoff", "trace"})
-            .help("arrival process: back-to-back at link rate, a constant rate, Poisson at a mean rate, on/off "
-                  "bursts at link rate, or the trace's own timestamps (pcap, csv with time_s)")
-            .from("MODEL.md §2: the 2008 setup offers MTU frames at line rate"));
-  t.add(ParamSpec::number("traffic.rate_gbps", 10.0, "Gb/s")
-            .range(1e-6, 1000.0)
-            .help("offered rate on the wire (Ethernet overhead included) for constant and poisson arrivals; "
-                  "capped by the link rate")
-            .from("default: the 10 Gb/s line rate of the 2008 setup"));
-  t.add(ParamSpec::number("traffic.speed", 1.0, "factor")
-            .range(1e-6, 1e6)
-            .help("with arrival = trace: replay time runs this many times faster than the trace's (2: twice as fast)")
-            .from("1: the trace's own timing"));
-  t.add(ParamSpec::integer("traffic.burst_frames", 32, "frames")
-            .range(1, 1e12)
-            .help("with arrival = onoff: frames per burst, sent back to back at link rate")
-            .from("32: a typical NIC interrupt-coalescing batch"));
-  t.add(ParamSpec::number("traffic.duty_cycle", 0.5, "fraction")
-            .range(1e-6, 1)
-            .help("with arrival = onoff: share of time spent in bursts (the mean rate is this times the link rate)")
-            .from("half on, half off"));
+const Bindings<WireSettings>& WireSettings::bindings() {
+  using S = WireSettings;
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::link_gbps, ParamSpec::number("traffic.link_gbps", 10.0, "Gb/s")
+                                   .range(0.001, 1000.0)
+                                   .help("link rate: bounds back-to-back arrivals (frame + 24 bytes of Ethernet "
+                                         "overhead)")
+                                   .from("MODEL.md §2: the 2008 measurement used 10 Gb/s Ethernet"))
+          .bind(&S::arrival,
+                ParamSpec::string("traffic.arrival", "line-rate", {"line-rate", "constant", "poisson", "onoff", "trace"})
+                    .help("arrival process: back-to-back at link rate, a constant rate, Poisson at a mean rate, "
+                          "on/off bursts at link rate, or the trace's own timestamps (pcap, csv with time_s)")
+                    .from("MODEL.md §2: the 2008 setup offers MTU frames at line rate"))
+          .bind(&S::rate_gbps, ParamSpec::number("traffic.rate_gbps", 10.0, "Gb/s")
+                                   .range(1e-6, 1000.0)
+                                   .help("offered rate on the wire (Ethernet overhead included) for constant and "
+                                         "poisson arrivals; capped by the link rate")
+                                   .from("default: the 10 Gb/s line rate of the 2008 setup"))
+          .bind(&S::speed, ParamSpec::number("traffic.speed", 1.0, "factor")
+                               .range(1e-6, 1e6)
+                               .help("with arrival = trace: replay time runs this many times faster than the "
+                                     "trace's (2: twice as fast)")
+                               .from("1: the trace's own timing"))
+          .bind(&S::burst_frames, ParamSpec::integer("traffic.burst_frames", 32, "frames")
+                                      .range(1, 1e12)
+                                      .help("with arrival = onoff: frames per burst, sent back to back at link rate")
+                                      .from("32: a typical NIC interrupt-coalescing batch"))
+          .bind(&S::duty_cycle, ParamSpec::number("traffic.duty_cycle", 0.5, "fraction")
+                                    .range(1e-6, 1)
+                                    .help("with arrival = onoff: share of time spent in bursts (the mean rate is "
+                                          "this times the link rate)")
+                                    .from("half on, half off"));
+  return b;
 }
 
-ArrivalProcess::ArrivalProcess(const Config& cfg, uint64_t seed)
-    : link_bps_(cfg.number("traffic.link_gbps") * 1e9),
-      rate_bps_(cfg.number("traffic.rate_gbps") * 1e9),
-      rng_(seed, "arrivals") {
-  const std::string m = cfg.string("traffic.arrival");
+void ArrivalProcess::declare(ParamTable& t) { WireSettings::bindings().declare(t); }
+
+ArrivalProcess::ArrivalProcess(const Config& cfg, uint64_t seed) : ArrivalProcess(WireSettings::bindings().load(cfg), seed) {}
+
+ArrivalProcess::ArrivalProcess(const WireSettings& w, uint64_t seed)
+    : link_bps_(w.link_gbps * 1e9), rate_bps_(w.rate_gbps * 1e9), rng_(seed, "arrivals") {
+  const std::string& m = w.arrival;
   mode_ = m == "constant"  ? Mode::Constant
           : m == "poisson" ? Mode::Poisson
           : m == "trace"   ? Mode::Trace
           : m == "onoff"   ? Mode::OnOff
                            : Mode::LineRate;
-  speed_ = cfg.number("traffic.speed");
-  burst_frames_ = static_cast<uint64_t>(cfg.integer("traffic.burst_frames"));
-  duty_cycle_ = cfg.number("traffic.duty_cycle");
+  speed_ = w.speed;
+  burst_frames_ = w.burst_frames;
+  duty_cycle_ = w.duty_cycle;
 }
 
 double ArrivalProcess::next_arrival(const Frame& frame) {
@@ -93,27 +103,36 @@ double ArrivalProcess::next_arrival(const Frame& frame) {
   return wire_free_;
 }
 
-void Aggregator::declare(ParamTable& t) {
-  t.add(ParamSpec::boolean("traffic.gro.enabled", false)
-            .help("merge consecutive frames of one flow into super-packets before the tap queue, as host GRO or a "
-                  "TSO sender does")
-            .from("off: the 2008 setup delivered MTU frames"));
-  t.add(ParamSpec::integer("traffic.gro.max_bytes", 65535 + 14, "bytes")
-            .range(64, kMaxTraceFrameBytes)
-            .help("largest super-packet (Ethernet frame without FCS)")
-            .from("GRO's 64 KiB limit: 65535 bytes of IP datagram + the 14-byte Ethernet header"));
-  t.add(ParamSpec::number("traffic.gro.flush_gap_s", 20e-6, "s")
-            .range(0, 1)
-            .help("frames arriving further apart than this are not merged (GRO flushes at the end of a NIC poll)")
-            .from("[estimate] one NIC interrupt-coalescing interval, tens of microseconds"));
+const Bindings<GroSettings>& GroSettings::bindings() {
+  using S = GroSettings;
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::enabled, ParamSpec::boolean("traffic.gro.enabled", false)
+                                 .help("merge consecutive frames of one flow into super-packets before the tap "
+                                       "queue, as host GRO or a TSO sender does")
+                                 .from("off: the 2008 setup delivered MTU frames"))
+          .bind(&S::max_bytes, ParamSpec::integer("traffic.gro.max_bytes", 65535 + 14, "bytes")
+                                   .range(64, kMaxTraceFrameBytes)
+                                   .help("largest super-packet (Ethernet frame without FCS)")
+                                   .from("GRO's 64 KiB limit: 65535 bytes of IP datagram + the 14-byte Ethernet "
+                                         "header"))
+          .bind(&S::flush_gap_s, ParamSpec::number("traffic.gro.flush_gap_s", 20e-6, "s")
+                                     .range(0, 1)
+                                     .help("frames arriving further apart than this are not merged (GRO flushes at "
+                                           "the end of a NIC poll)")
+                                     .from("[estimate] one NIC interrupt-coalescing interval, tens of microseconds"));
+  return b;
 }
 
+void Aggregator::declare(ParamTable& t) { GroSettings::bindings().declare(t); }
+
 Aggregator::Aggregator(const Config& cfg, TrafficSource& source, ArrivalProcess& wire)
-    : source_(source),
-      wire_(wire),
-      enabled_(cfg.flag("traffic.gro.enabled")),
-      max_bytes_(static_cast<uint64_t>(cfg.integer("traffic.gro.max_bytes"))),
-      flush_gap_s_(cfg.number("traffic.gro.flush_gap_s")) {}
+    : source_(source), wire_(wire) {
+  const GroSettings g = GroSettings::bindings().load(cfg);
+  enabled_ = g.enabled;
+  max_bytes_ = g.max_bytes;
+  flush_gap_s_ = g.flush_gap_s;
+}
 
 std::optional<Aggregator::Pending> Aggregator::pull() {
   if (lookahead_) {

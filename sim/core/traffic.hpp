@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "sim/core/bindings.hpp"
 #include "sim/core/config.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/rng.hpp"
@@ -94,12 +95,32 @@ struct TrafficInfo {
   std::function<std::optional<Json>(const std::filesystem::path&)> describe;
 };
 
+/// The wire's settings (traffic.*), each bound to its parameter.
+struct WireSettings {
+  double link_gbps = 10;
+  std::string arrival = "line-rate";  ///< line-rate, constant, poisson, onoff or trace
+  double rate_gbps = 10;
+  double speed = 1;
+  uint64_t burst_frames = 32;
+  double duty_cycle = 0.5;
+  static const Bindings<WireSettings>& bindings();
+};
+
+/// Host-side merging's settings (traffic.gro.*).
+struct GroSettings {
+  bool enabled = false;
+  uint64_t max_bytes = 65549;
+  double flush_gap_s = 20e-6;
+  static const Bindings<GroSettings>& bindings();
+};
+
 /// The wire: when each frame has fully arrived at the host.
 class ArrivalProcess {
  public:
   enum class Mode { LineRate, Constant, Poisson, OnOff, Trace };
   static void declare(ParamTable& table);
   ArrivalProcess(const Config& cfg, uint64_t seed);
+  ArrivalProcess(const WireSettings& settings, uint64_t seed);
 
   /// Arrival time (last bit received) of a frame of `len` bytes.
   double next_arrival(const Frame& frame);

@@ -139,7 +139,7 @@ Json Books::run_summary() {
   // Was anything measured? A trace that ends before the warm-up (or a run
   // where no frame arrives after it) would otherwise report 0 Gb/s as if
   // that were a result.
-  const double warmup = w_.scenario.config.number("measure.warmup_s");
+  const double warmup = w_.scenario.run.warmup_s;
   const double window = s["throughput"]["measured_s"].get<double>();
   Json m = {{"warmup_s", warmup}, {"end_s", w_.end_time}, {"window_s", window}};
   if (window <= 0)
@@ -228,7 +228,7 @@ void Books::add_topology(Json& s, const std::vector<Ledger>& ledgers) const {
 
 void Books::add_provenance(Json& s) const {
   const Scenario& sc = w_.scenario;
-  s["policy"] = Json{{"name", sc.config.string("policy.name")}};
+  s["policy"] = Json{{"name", sc.run.policy}};
   s["provenance"] =
       Json{{"version", version()},         {"scenario", sc.file},
            {"scenario_sha256", sc.sha256}, {"seed", w_.seed},

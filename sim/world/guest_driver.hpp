@@ -15,6 +15,7 @@
 #include "sim/core/cost_model.hpp"
 #include "sim/core/faults.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/settings.hpp"
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/world/cores.hpp"
@@ -24,10 +25,9 @@ namespace vringsim {
 
 class GuestDriver {
  public:
-  struct Options {
-    uint32_t napi_budget = 64;
-    bool refill_2008 = true;
-    double refill_retry_delay_s = 0.5;
+  /// The driver's settings from the scenario (DriverSettings: guest.*,
+  /// bound to their parameters) and what the world adds.
+  struct Options : DriverSettings {
     const FaultPlan* faults = nullptr;
     uint64_t seed = 0;
     /// The vCPU this queue's NAPI runs on, when queues share vCPUs (null: one of its own).

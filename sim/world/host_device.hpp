@@ -19,6 +19,7 @@
 #include "sim/core/faults.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/settings.hpp"
 #include "sim/core/traffic.hpp"
 #include "sim/world/cores.hpp"
 #include "sim/world/dispatch.hpp"
@@ -28,14 +29,12 @@ namespace vringsim {
 
 class HostDevice {
  public:
-  struct Options {
-    uint32_t tap_queue_packets = 500;
-    uint32_t burst_packets = 64;
+  /// The device's settings from the scenario (DeviceSettings: host.*, bound
+  /// to their parameters) and what the world adds.
+  struct Options : DeviceSettings {
     bool mergeable = false;
     uint32_t header_bytes = 10;
     uint64_t max_frame_bytes = 0;
-    bool drop_bad_chains = false;  ///< false: a faulty chain breaks the device (QEMU virtio_error)
-    uint32_t max_chain_descriptors = 1024;
     const FaultPlan* faults = nullptr;
     uint64_t seed = 0;
     /// The host cores this backend thread shares with others (null: a core of its own).

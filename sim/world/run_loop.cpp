@@ -112,7 +112,7 @@ void RunLoop::start_sampler() {
   // With several queues only the sampler advances the bus (a driver cannot
   // know how far the other devices have admitted): it also wakes at least
   // every millisecond between samples, so the buffered events stay few.
-  const double interval = w_.scenario.config.number("measure.sample_interval_s");
+  const double interval = w_.scenario.run.sample_interval_s;
   const uint64_t substeps =
       w_.queue_count() > 1 && interval > 1e-3 ? static_cast<uint64_t>(std::ceil(interval / 1e-3)) : 1;
   RunState& run = *w_.run;

@@ -20,7 +20,7 @@ uint64_t stream_seed(uint64_t seed, uint64_t k, std::string_view what) {
 
 std::unique_ptr<World> WorldBuilder::build() {
   auto w = std::make_unique<World>(scenario_, options_);
-  w->seed = static_cast<uint64_t>(scenario_.config.integer("seed"));
+  w->seed = scenario_.run.seed;
   platform(*w);
   traffic(*w);
   cores(*w);
@@ -72,7 +72,7 @@ void WorldBuilder::traffic(World& w) const {
   for (size_t i = 0; i < topo.sources.size(); ++i) {
     const Config& scfg = topo.sources[i].config;
     const uint64_t sseed = stream_seed(w.seed, i, "topology.source");
-    const std::string kind = scfg.string("traffic.kind");
+    const std::string kind = RunSettings::bindings().load(scfg).traffic_kind;
     TrafficContext ctx{scfg, "traffic." + kind + ".", sseed, scenario_.base_dir};
     ctx.need_flows = topo.total_queues() > 1;
     TrafficInput in;
@@ -83,10 +83,9 @@ void WorldBuilder::traffic(World& w) const {
     w.inputs.push_back(std::move(in));
   }
   const Config& cfg = scenario_.config;
-  w.dispatcher =
-      std::make_unique<Dispatcher>(std::move(feeds), topo, static_cast<uint64_t>(cfg.integer("stop.packets")), 0.01);
+  w.dispatcher = std::make_unique<Dispatcher>(std::move(feeds), topo, scenario_.run.stop_packets, 0.01);
   w.run = std::make_unique<RunState>(topo.total_queues());
-  w.run->stop_time = cfg.number("stop.time_s");
+  w.run->stop_time = scenario_.run.stop_time_s;
   w.faults = std::make_unique<FaultPlan>(cfg, w.seed, w.run->stop_time);
   w.costs = std::make_unique<CostModel>(CostModel::from(cfg));
 }
@@ -112,13 +111,15 @@ void WorldBuilder::cores(World& w) const {
 void WorldBuilder::queues(World& w) const {
   const Config& cfg = scenario_.config;
   const Topology& topo = w.topology();
-  const std::string pname = cfg.string("policy.name");
+  const std::string& pname = scenario_.run.policy;
   const PolicyInfo* pinfo = Registry<PolicyInfo>::instance().find(pname);
-  const auto ring_size = static_cast<uint32_t>(cfg.integer("ring.size"));
+  const uint32_t ring_size = scenario_.run.ring_size;
+  const DeviceSettings device = DeviceSettings::bindings().load(cfg);
+  const DriverSettings driver = DriverSettings::bindings().load(cfg);
   w.queues.reserve(topo.total_queues());
   for (uint32_t g = 0; g < topo.guests.size(); ++g) {
-    w.memories.push_back(std::make_unique<GuestMemory>(stream_seed(w.seed, g, "topology.guest"),
-                                                       cfg.number("guest.page_alloc_failure_prob")));
+    w.memories.push_back(
+        std::make_unique<GuestMemory>(stream_seed(w.seed, g, "topology.guest"), driver.page_alloc_failure_prob));
     const auto& gst = topo.guests[g];
     for (uint32_t q = 0; q < gst.queues; ++q) {
       const uint32_t k = gst.first_queue + q;
@@ -131,21 +132,16 @@ void WorldBuilder::queues(World& w) const {
             ring_figures(ring_size, Q.policy->mergeable(), Q.policy->header_bytes(), Q.policy->nominal_posting());
       Q.shared = std::make_unique<Shared>(*w.run, ring_size, k);
       HostDevice::Options hopt;
-      hopt.tap_queue_packets = static_cast<uint32_t>(cfg.integer("host.tap_queue_packets"));
-      hopt.burst_packets = static_cast<uint32_t>(cfg.integer("host.burst_packets"));
+      static_cast<DeviceSettings&>(hopt) = device;
       hopt.mergeable = Q.policy->mergeable();
       hopt.header_bytes = Q.policy->header_bytes();
       hopt.max_frame_bytes = w.figures.max_frame_bytes;
-      hopt.drop_bad_chains = cfg.string("host.on_bad_chain") == "drop";
-      hopt.max_chain_descriptors = static_cast<uint32_t>(cfg.integer("host.max_chain_descriptors"));
       hopt.faults = w.faults.get();
       hopt.seed = qseed;
       hopt.cores = w.host_pools[topo.backends[gst.backend_index].group].get();
       Q.device = std::make_unique<HostDevice>(*Q.shared, *w.costs, hopt, *w.dispatcher);
       GuestDriver::Options gopt;
-      gopt.napi_budget = static_cast<uint32_t>(cfg.integer("guest.napi_budget"));
-      gopt.refill_2008 = cfg.string("guest.refill_rule") == "2008";
-      gopt.refill_retry_delay_s = cfg.number("guest.refill_retry_delay_s");
+      static_cast<DriverSettings&>(gopt) = driver;
       gopt.faults = w.faults.get();
       gopt.seed = qseed;
       gopt.vcpu = w.vcpu_pools[g][q % gst.vcpus].get();
@@ -159,8 +155,8 @@ void WorldBuilder::metrics(World& w) const {
   // One instance of every registered metric for the run; with a topology
   // section, one per guest (watching its queues) and one per queue too.
   EventBus& bus = w.run->bus;
-  const double warmup = scenario_.config.number("measure.warmup_s");
-  const uint32_t ring = static_cast<uint32_t>(scenario_.config.integer("ring.size"));
+  const double warmup = scenario_.run.warmup_s;
+  const uint32_t ring = scenario_.run.ring_size;
   auto make = [&](uint32_t rings, bool run_scope) {
     MetricSet set;
     for (const MetricInfo* m : Registry<MetricInfo>::instance().all())

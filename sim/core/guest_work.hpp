@@ -1,0 +1,29 @@
+// What the guest did, counted (the cost model turns it into CPU time).
+#pragma once
+
+#include <cstdint>
+
+namespace vringsim {
+
+/// Guest work counted by policies and the driver; the cost model turns it
+/// into CPU time. Counts only: no policy carries a time constant.
+struct GuestWork {
+  uint64_t packets = 0;        ///< packets built and handed to the stack
+  uint64_t descriptors = 0;    ///< descriptors added to or detached from the ring
+  uint64_t bytes_copied = 0;   ///< bytes memcpy'd (copy-break into the skb head)
+  uint64_t page_allocs = 0;    ///< calls into the page allocator (any order)
+  uint64_t page_frees = 0;     ///< blocks returned to the page allocator
+  uint64_t page_recycles = 0;  ///< pages taken from / given to the driver's private list
+
+  GuestWork& operator+=(const GuestWork& o) {
+    packets += o.packets;
+    descriptors += o.descriptors;
+    bytes_copied += o.bytes_copied;
+    page_allocs += o.page_allocs;
+    page_frees += o.page_frees;
+    page_recycles += o.page_recycles;
+    return *this;
+  }
+};
+
+}  // namespace vringsim

@@ -1,0 +1,139 @@
+#include "sim/core/settings.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include "sim/core/policy.hpp"
+#include "sim/core/registry.hpp"
+#include "sim/core/traffic.hpp"
+#include "sim/core/virtqueue.hpp"
+
+namespace vringsim {
+
+namespace {
+std::string run_name_problem(const Json& v) {
+  // [A-Za-z0-9][A-Za-z0-9._-]{0,99}: it names a directory.
+  const std::string n = v.get<std::string>();
+  auto ok = [](char c, bool first) {
+    return std::isalnum(static_cast<unsigned char>(c)) || (!first && (c == '.' || c == '_' || c == '-'));
+  };
+  bool good = !n.empty() && n.size() <= 100;
+  for (size_t i = 0; good && i < n.size(); ++i) good = ok(n[i], i == 0);
+  return good ? ""
+              : "must be 1..100 characters of letters, digits, '.', '_' or '-', starting with a letter or digit";
+}
+}  // namespace
+
+const Bindings<RunSettings>& RunSettings::bindings() {
+  using S = RunSettings;
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::schema_version, ParamSpec::integer("schema_version", kSchemaVersion, "")
+                                        .range(1, kSchemaVersion)
+                                        .help("scenario file format version")
+                                        .from("this build of vringsim"))
+          .bind(&S::name, ParamSpec::string("name", "")
+                              .mandatory()
+                              .help("the run's name: names its output directory")
+                              .from("required")
+                              .must(run_name_problem))
+          .bind(&S::description, ParamSpec::string("description", "").help("free text").from("none"))
+          .bind(&S::seed, ParamSpec::integer("seed", 1, "")
+                              .range(0, 9.2e18)
+                              .help("seed of every random stream in the run")
+                              .from("arbitrary; same seed, same bytes"))
+          .bind(&S::stop_time_s, ParamSpec::number("stop.time_s", 1.0, "s")
+                                     .range(1e-9, 1e6)
+                                     .help("simulated time at which the run stops")
+                                     .from("one simulated second: ~800k MTU frames at 10 Gb/s"))
+          .bind(&S::stop_packets,
+                ParamSpec::integer("stop.packets", 0, "packets")
+                    .range(0, 9.2e18)
+                    .help("frames the source offers at most (0: no limit); the run then stops once every one is "
+                          "delivered or dropped, or at stop.time_s")
+                    .from("no limit"))
+          .bind(&S::warmup_s, ParamSpec::number("measure.warmup_s", 0.1, "s")
+                                  .range(0, 1e6)
+                                  .help("initial period excluded from rates, means, latency and notification counts")
+                                  .from("covers the initial ring fill and tap queue build-up at 10 Gb/s with margin"))
+          .bind(&S::sample_interval_s, ParamSpec::number("measure.sample_interval_s", 0.001, "s")
+                                           .range(1e-7, 1e6)
+                                           .help("period of timeseries.csv rows")
+                                           .from("1 ms: a thousand rows per simulated second"))
+          .bind(&S::ring_size, ParamSpec::integer("ring.size", 256, "entries")
+                                   .range(1, kMaxQueueSize)
+                                   .help("rx virtqueue size (descriptors)")
+                                   .from("MODEL.md §2: the 2008 ring of 256 entries (QEMU's rx queue size)")
+                                   .must([](const Json& v) -> std::string {
+                                     return is_valid_queue_size(v.get<int64_t>())
+                                                ? ""
+                                                : fmt::format("{} is not a power of two (1..32768)", brief_json(v));
+                                   }))
+          .bind(&S::policy, ParamSpec::string("policy.name", "mergeable", Registry<PolicyInfo>::instance().names())
+                                .help("receive-buffer allocation policy (vringsim policies)")
+                                .from("mergeable: the scheme Linux adopted in 2008"))
+          .bind(&S::traffic_kind,
+                ParamSpec::string("traffic.kind", "synthetic", Registry<TrafficInfo>::instance().names())
+                    .help("traffic source kind")
+                    .from("synthetic generator"));
+  return b;
+}
+
+const Bindings<DeviceSettings>& DeviceSettings::bindings() {
+  using S = DeviceSettings;
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::tap_queue_packets,
+                ParamSpec::integer("host.tap_queue_packets", 500, "packets")
+                    .range(1, 100000000)
+                    .help("tap device queue: frames waiting for the backend; arrivals beyond it are dropped (tap_full)")
+                    .from("TUN_READQ_SIZE = 500, drivers/net/tun.c"))
+          .bind(&S::burst_packets,
+                ParamSpec::integer("host.burst_packets", 64, "packets")
+                    .range(1, 1000000)
+                    .help("frames the host actor serves per simulation step; a granularity of the simulation, not "
+                          "of the model: results are identical for any value (tested)")
+                    .from("VHOST_NET_BATCH = 64, drivers/vhost/net.c, as a convenient size"))
+          .bind(&S::drop_bad_chains,
+                ParamSpec::string("host.on_bad_chain", "broken", {"broken", "drop"})
+                    .help("what the device does with a faulty descriptor chain: broken: mark itself broken (needs "
+                          "reset) and stop using the ring; drop: skip the chain and return it unused (length 0)")
+                    .from("broken: QEMU virtio_error() on every check in virtqueue_split_pop"),
+                [](const Json& v) { return v == "drop"; })
+          .bind(&S::max_chain_descriptors, ParamSpec::integer("host.max_chain_descriptors", 1024, "descriptors")
+                                               .range(1, kMaxQueueSize)
+                                               .help("longest chain the device accepts (and never more than the "
+                                                     "ring size)")
+                                               .from("VIRTQUEUE_MAX_SIZE = 1024, QEMU include/hw/virtio/virtio.h"));
+  return b;
+}
+
+const Bindings<DriverSettings>& DriverSettings::bindings() {
+  using S = DriverSettings;
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::napi_budget, ParamSpec::integer("guest.napi_budget", 64, "packets")
+                                     .range(1, 1000000)
+                                     .help("packets one NAPI poll may process")
+                                     .from("napi_weight 64, drivers/net/virtio_net.c (2.6.27: netif_napi_add(..., "
+                                           "64))"))
+          .bind(&S::refill_2008,
+                ParamSpec::string("guest.refill_rule", "2008", {"2008", "today"})
+                    .help("2008: after a poll, refill if posted < max posted / 2 (2.6.27 virtnet_poll); today: if "
+                          "num_free > min(budget, ring size) / 2 (virtnet_receive)")
+                    .from("MODEL.md §6"),
+                [](const Json& v) { return v == "2008"; })
+          .bind(&S::page_alloc_failure_prob, ParamSpec::number("guest.page_alloc_failure_prob", 0.0, "probability")
+                                                 .range(0, 1)
+                                                 .help("probability that one page allocation fails (memory pressure)")
+                                                 .from("0: no memory pressure"))
+          .bind(&S::refill_retry_delay_s,
+                ParamSpec::number("guest.refill_retry_delay_s", 0.5, "s")
+                    .range(0, 1e6)
+                    .help("after a failed refill leaves the ring empty, retry after this delay")
+                    .from("HZ/2: schedule_delayed_work(&vi->refill, HZ/2) in refill_work(), drivers/net/virtio_net.c"));
+  return b;
+}
+
+}  // namespace vringsim

@@ -1,0 +1,50 @@
+// The core's settings of one run, each member bound to the parameter that
+// fills it (sim/core/bindings.hpp): what the run is (RunSettings), how the
+// host device behaves (DeviceSettings), how the guest driver behaves
+// (DriverSettings). Components with settings of their own bind them beside
+// their members the same way (CostModel, FaultPlan, ArrivalProcess,
+// Aggregator, every plug-in).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sim/core/bindings.hpp"
+
+namespace vringsim {
+
+/// The current scenario file format.
+inline constexpr int kSchemaVersion = 1;
+
+struct RunSettings {
+  int64_t schema_version = kSchemaVersion;
+  std::string name;
+  std::string description;
+  uint64_t seed = 1;
+  double stop_time_s = 1.0;
+  uint64_t stop_packets = 0;  ///< 0: no limit
+  double warmup_s = 0.1;
+  double sample_interval_s = 0.001;
+  uint32_t ring_size = 256;
+  std::string policy;        ///< policy.name
+  std::string traffic_kind;  ///< traffic.kind
+  static const Bindings<RunSettings>& bindings();
+};
+
+struct DeviceSettings {
+  uint32_t tap_queue_packets = 500;
+  uint32_t burst_packets = 64;
+  bool drop_bad_chains = false;  ///< false: a faulty chain breaks the device (QEMU virtio_error)
+  uint32_t max_chain_descriptors = 1024;
+  static const Bindings<DeviceSettings>& bindings();
+};
+
+struct DriverSettings {
+  uint32_t napi_budget = 64;
+  bool refill_2008 = true;
+  double page_alloc_failure_prob = 0;
+  double refill_retry_delay_s = 0.5;
+  static const Bindings<DriverSettings>& bindings();
+};
+
+}  // namespace vringsim
