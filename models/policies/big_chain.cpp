@@ -10,11 +10,13 @@ ChainShape max_buffer_shape(bool recycle_pages) {
   return s;
 }
 
-void BigChainPolicy::declare_recycle(ParamTable& t, const std::string& prefix, bool def) {
-  t.add(ParamSpec::boolean(prefix + "recycle_pages", def)
-            .help("keep pages a frame did not fill on the driver's private list and post them again "
-                  "(give_a_page/get_a_page) instead of freeing and reallocating them")
-            .from("on in 2008: Linux commit fb6813f48080 'virtio: Recycle unused recv buffer pages for large skbs'"));
+Bindings<ChainShape> BigChainPolicy::recycle_binding() {
+  return Bindings<ChainShape>{}.bind(
+      &ChainShape::recycle_pages,
+      ParamSpec::boolean("recycle_pages", true)
+          .help("keep pages a frame did not fill on the driver's private list and post them again "
+                "(give_a_page/get_a_page) instead of freeing and reallocating them")
+          .from("on in 2008: Linux commit fb6813f48080 'virtio: Recycle unused recv buffer pages for large skbs'"));
 }
 
 std::vector<uint32_t> BigChainPolicy::nominal_posting() const {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/bindings.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/policy.hpp"
 
@@ -40,8 +41,9 @@ class BigChainPolicy : public RxPolicy {
   void receive(std::span<const ReturnedBuffer> bufs, uint32_t frame_len, GuestMemory& mem, GuestWork& work) override;
   void release(Posting&& posting, GuestMemory& mem, GuestWork& work) override;
 
-  /// Declares `recycle_pages` under `prefix` (shared by the family).
-  static void declare_recycle(ParamTable& t, const std::string& prefix, bool def);
+  /// The family's shared parameter, bound to ChainShape::recycle_pages
+  /// (declared under each policy's prefix, "policy.<name>.recycle_pages").
+  static Bindings<ChainShape> recycle_binding();
 
  private:
   uint32_t chunk_bytes() const { return kPageBytes << shape_.chunk_order; }

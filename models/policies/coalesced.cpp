@@ -10,28 +10,30 @@
 namespace vringsim {
 namespace {
 
+const Bindings<ChainShape>& bindings() {
+  static const Bindings<ChainShape> b =
+      BigChainPolicy::recycle_binding()
+          .bind(&ChainShape::chunk_order, ParamSpec::integer("order", 2, "log2 pages")
+                                              .range(0, 10)
+                                              .help("page order of each chunk: chunks of 4096 * 2^order bytes")
+                                              .from("MODEL.md §2: the thread's example, k = 2"))
+          .bind(&ChainShape::order_failure_prob,
+                ParamSpec::number("order_failure_prob", 0.0, "probability")
+                    .range(0, 1)
+                    .help("probability that one higher-order allocation fails (fragmentation); the chunk is then "
+                          "built from order-0 pages")
+                    .from("0: unfragmented memory"));
+  return b;
+}
+
 const Registrar<PolicyInfo> kRegistered{PolicyInfo{
     "coalesced",
     "64 KiB part from order-k chunks (k=2: 4 x 16 KiB, 6 descriptors per slot); failed chunks fall back to pages",
-    [](ParamTable& t, const std::string& prefix) {
-      t.add(ParamSpec::integer(prefix + "order", 2, "log2 pages")
-                .range(0, 10)
-                .help("page order of each chunk: chunks of 4096 * 2^order bytes")
-                .from("MODEL.md §2: the thread's example, k = 2"));
-      t.add(ParamSpec::number(prefix + "order_failure_prob", 0.0, "probability")
-                .range(0, 1)
-                .help("probability that one higher-order allocation fails (fragmentation); the chunk is then "
-                      "built from order-0 pages")
-                .from("0: unfragmented memory"));
-      BigChainPolicy::declare_recycle(t, prefix, true);
-    },
+    [](ParamTable& t, const std::string& prefix) { bindings().declare(t, prefix); },
     [](const Config& cfg, const std::string& prefix, uint64_t) -> std::unique_ptr<RxPolicy> {
       ChainShape s;
       s.data_bytes = 65536;
-      s.chunk_order = static_cast<unsigned>(cfg.integer(prefix + "order"));
-      s.order_failure_prob = cfg.number(prefix + "order_failure_prob");
-      s.recycle_pages = cfg.flag(prefix + "recycle_pages");
-      return std::make_unique<BigChainPolicy>(s);
+      return std::make_unique<BigChainPolicy>(bindings().load(cfg, prefix, s));
     }}};
 
 }  // namespace

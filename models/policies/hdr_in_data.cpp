@@ -10,13 +10,12 @@ namespace {
 
 const Registrar<PolicyInfo> kRegistered{
     PolicyInfo{"hdr-in-data", "header inside the linear buffer, exactly 16 pages for 64 KiB: 17 descriptors per slot",
-               [](ParamTable& t, const std::string& prefix) { BigChainPolicy::declare_recycle(t, prefix, true); },
+               [](ParamTable& t, const std::string& prefix) { BigChainPolicy::recycle_binding().declare(t, prefix); },
                [](const Config& cfg, const std::string& prefix, uint64_t) -> std::unique_ptr<RxPolicy> {
                  ChainShape s;
                  s.header_in_data = true;
                  s.data_bytes = 65536;
-                 s.recycle_pages = cfg.flag(prefix + "recycle_pages");
-                 return std::make_unique<BigChainPolicy>(s);
+                 return std::make_unique<BigChainPolicy>(BigChainPolicy::recycle_binding().load(cfg, prefix, s));
                }}};
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sim/core/bindings.hpp"
 #include "sim/core/registry.hpp"
 
 namespace vringsim {
@@ -60,20 +61,33 @@ void MergeablePolicy::release(Posting&& posting, GuestMemory& mem, GuestWork& wo
 
 namespace {
 
+struct MergeableSettings {
+  uint32_t copy_break_bytes = 128;
+  bool recycle_pages = true;
+};
+
+const Bindings<MergeableSettings>& bindings() {
+  using S = MergeableSettings;
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::copy_break_bytes,
+                ParamSpec::integer("copy_break_bytes", 128, "bytes")
+                    .range(0, 65536)
+                    .help("bytes copied into the skb head; the rest of the frame stays in pages attached as fragments")
+                    .from("GOOD_COPY_LEN = 128, drivers/net/virtio_net.c"))
+          .bind(&S::recycle_pages,
+                ParamSpec::boolean("recycle_pages", true)
+                    .help("give the page of a frame that fit in the skb head back to the driver's private list")
+                    .from("2008 receive_mergeable() gives such pages back with give_a_page()"));
+  return b;
+}
+
 const Registrar<PolicyInfo> kRegistered{PolicyInfo{
     "mergeable", "VIRTIO_NET_F_MRG_RXBUF: one page per descriptor, frames spread over ceil((len+12)/4096) buffers",
-    [](ParamTable& t, const std::string& prefix) {
-      t.add(ParamSpec::integer(prefix + "copy_break_bytes", 128, "bytes")
-                .range(0, 65536)
-                .help("bytes copied into the skb head; the rest of the frame stays in pages attached as fragments")
-                .from("GOOD_COPY_LEN = 128, drivers/net/virtio_net.c"));
-      t.add(ParamSpec::boolean(prefix + "recycle_pages", true)
-                .help("give the page of a frame that fit in the skb head back to the driver's private list")
-                .from("2008 receive_mergeable() gives such pages back with give_a_page()"));
-    },
+    [](ParamTable& t, const std::string& prefix) { bindings().declare(t, prefix); },
     [](const Config& cfg, const std::string& prefix, uint64_t) -> std::unique_ptr<RxPolicy> {
-      return std::make_unique<MergeablePolicy>(static_cast<uint32_t>(cfg.integer(prefix + "copy_break_bytes")),
-                                               cfg.flag(prefix + "recycle_pages"));
+      const MergeableSettings m = bindings().load(cfg, prefix);
+      return std::make_unique<MergeablePolicy>(m.copy_break_bytes, m.recycle_pages);
     }}};
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "models/traffic/pass_clock.hpp"
 #include "models/traffic/trace_stats.hpp"
 #include "sim/core/errors.hpp"
+#include "sim/core/bindings.hpp"
 #include "sim/core/registry.hpp"
 
 namespace vringsim {
@@ -123,16 +124,35 @@ class CsvReader {
   double last_time_ = 0;
 };
 
+struct CsvSettings {
+  std::string file;
+  uint64_t loops = 1;
+};
+
+const Bindings<CsvSettings>& bindings() {
+  using S = CsvSettings;
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::file, ParamSpec::string("file", "")
+                              .help("CSV trace; relative names resolve against the scenario's directory")
+                              .from("required with traffic.kind = csv"))
+          .bind(&S::loops, ParamSpec::integer("loops", 1, "passes")
+                               .range(1, 1e9)
+                               .help("replay the trace this many times, each pass after the previous one")
+                               .from("one pass"));
+  return b;
+}
+
 std::filesystem::path trace_file(const TrafficContext& ctx) {
-  if (ctx.cfg.string(ctx.prefix + "file").empty())
-    throw InputError(key_to_pointer(ctx.prefix + "file") + ": required when traffic.kind is \"csv\"");
-  return ctx.path(ctx.prefix + "file");
+  const std::string file = bindings().load(ctx.cfg, ctx.prefix).file;
+  if (file.empty()) throw InputError(key_to_pointer(ctx.prefix + "file") + ": required when traffic.kind is \"csv\"");
+  return ctx.path(ctx.prefix + "file", file);
 }
 
 class CsvSource : public TrafficSource {
  public:
   explicit CsvSource(const TrafficContext& ctx)
-      : file_(trace_file(ctx)), loops_(static_cast<uint64_t>(ctx.cfg.integer(ctx.prefix + "loops"))) {
+      : file_(trace_file(ctx)), loops_(bindings().load(ctx.cfg, ctx.prefix).loops) {
     reader_ = std::make_unique<CsvReader>(file_);
     pass_ = 1;
   }
@@ -194,15 +214,7 @@ std::optional<Json> describe(const std::filesystem::path& file) {
 
 const Registrar<TrafficInfo> kRegistered{TrafficInfo{
     "csv", "replays a CSV trace (len_bytes, optional time_s and flow columns), streaming",
-    [](ParamTable& t, const std::string& p) {
-      t.add(ParamSpec::string(p + "file", "")
-                .help("CSV trace; relative names resolve against the scenario's directory")
-                .from("required with traffic.kind = csv"));
-      t.add(ParamSpec::integer(p + "loops", 1, "passes")
-                .range(1, 1e9)
-                .help("replay the trace this many times, each pass after the previous one")
-                .from("one pass"));
-    },
+    [](ParamTable& t, const std::string& p) { bindings().declare(t, p); },
     [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> { return std::make_unique<CsvSource>(ctx); },
     validate, describe}};
 

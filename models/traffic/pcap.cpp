@@ -8,10 +8,42 @@
 #include "models/traffic/pass_clock.hpp"
 #include "models/traffic/trace_stats.hpp"
 #include "sim/core/errors.hpp"
+#include "sim/core/bindings.hpp"
 #include "sim/core/registry.hpp"
 
 namespace vringsim {
 namespace {
+
+struct PcapSettings {
+  std::string file, filter;
+  uint64_t loops = 1, start_packet = 0, max_packets = 0;
+};
+
+const Bindings<PcapSettings>& bindings() {
+  using S = PcapSettings;
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::file, ParamSpec::string("file", "")
+                              .help("capture file (pcap or pcapng); relative names resolve against the scenario's "
+                                    "directory")
+                              .from("required with traffic.kind = pcap"))
+          .bind(&S::filter, ParamSpec::string("filter", "")
+                                .help("BPF expression selecting the packets to replay (pcap-filter(7)); empty: all")
+                                .from("all packets"))
+          .bind(&S::loops, ParamSpec::integer("loops", 1, "passes")
+                               .range(1, 1e9)
+                               .help("replay the capture this many times, each pass after the previous one")
+                               .from("one pass"))
+          .bind(&S::start_packet, ParamSpec::integer("start_packet", 0, "packets")
+                                      .range(0, 9.2e18)
+                                      .help("selected packets skipped at the start of each pass")
+                                      .from("none skipped"))
+          .bind(&S::max_packets, ParamSpec::integer("max_packets", 0, "packets")
+                                     .range(0, 9.2e18)
+                                     .help("selected packets replayed per pass at most (0: to the end)")
+                                     .from("to the end"));
+  return b;
+}
 
 struct PcapOptions {
   std::filesystem::path file;
@@ -20,18 +52,19 @@ struct PcapOptions {
   uint64_t loops = 1;
   uint64_t start_packet = 0;
   uint64_t max_packets = 0;
-  bool parse_flows = false;  ///< only host GRO merging uses flows
+  bool parse_flows = false;  ///< only host GRO merging and routing to several queues use flows
 
   explicit PcapOptions(const TrafficContext& ctx) {
-    parse_flows = ctx.cfg.flag("traffic.gro.enabled") || ctx.need_flows;
-    if (ctx.cfg.string(ctx.prefix + "file").empty())
+    const PcapSettings st = bindings().load(ctx.cfg, ctx.prefix);
+    parse_flows = GroSettings::bindings().load(ctx.cfg).enabled || ctx.need_flows;
+    if (st.file.empty())
       throw InputError(key_to_pointer(ctx.prefix + "file") + ": required when traffic.kind is \"pcap\"");
-    file = ctx.path(ctx.prefix + "file");
-    filter = ctx.cfg.string(ctx.prefix + "filter");
+    file = ctx.path(ctx.prefix + "file", st.file);
+    filter = st.filter;
     filter_where = key_to_pointer(ctx.prefix + "filter");
-    loops = static_cast<uint64_t>(ctx.cfg.integer(ctx.prefix + "loops"));
-    start_packet = static_cast<uint64_t>(ctx.cfg.integer(ctx.prefix + "start_packet"));
-    max_packets = static_cast<uint64_t>(ctx.cfg.integer(ctx.prefix + "max_packets"));
+    loops = st.loops;
+    start_packet = st.start_packet;
+    max_packets = st.max_packets;
   }
 };
 
@@ -127,26 +160,7 @@ std::optional<Json> describe(const std::filesystem::path& file) {
 
 const Registrar<TrafficInfo> kRegistered{TrafficInfo{
     "pcap", "replays a pcap or pcapng capture (libpcap), streaming; lengths are original wire lengths",
-    [](ParamTable& t, const std::string& p) {
-      t.add(ParamSpec::string(p + "file", "")
-                .help("capture file (pcap or pcapng); relative names resolve against the scenario's directory")
-                .from("required with traffic.kind = pcap"));
-      t.add(ParamSpec::string(p + "filter", "")
-                .help("BPF expression selecting the packets to replay (pcap-filter(7)); empty: all")
-                .from("all packets"));
-      t.add(ParamSpec::integer(p + "loops", 1, "passes")
-                .range(1, 1e9)
-                .help("replay the capture this many times, each pass after the previous one")
-                .from("one pass"));
-      t.add(ParamSpec::integer(p + "start_packet", 0, "packets")
-                .range(0, 9.2e18)
-                .help("selected packets skipped at the start of each pass")
-                .from("none skipped"));
-      t.add(ParamSpec::integer(p + "max_packets", 0, "packets")
-                .range(0, 9.2e18)
-                .help("selected packets replayed per pass at most (0: to the end)")
-                .from("to the end"));
-    },
+    [](ParamTable& t, const std::string& p) { bindings().declare(t, p); },
     [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> { return std::make_unique<PcapSource>(ctx); },
     validate, describe}};
 

@@ -12,6 +12,7 @@
 
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
+#include "sim/core/bindings.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/traffic.hpp"
 
@@ -24,33 +25,102 @@ constexpr double kMaxFrame = kFrame64k;  // a 64 KiB GSO super-packet
 const std::vector<double> kImixLens = {60, 590, 1514};
 const std::vector<double> kImixWeights = {7, 4, 1};
 
+struct SyntheticSettings {
+  std::string length = "fixed";
+  uint32_t len_bytes = kFrameMtu;
+  uint32_t min_len_bytes = 60, max_len_bytes = kFrameMtu;
+  std::vector<double> lens_bytes, weights;
+  double small_len_bytes = 60, large_len_bytes = kFrameMtu, large_fraction = 0.5;
+  std::string cdf_file;
+  uint32_t flows = 1;
+  uint32_t header_bytes = 66;
+};
+
+const Bindings<SyntheticSettings>& bindings() {
+  using S = SyntheticSettings;
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::length,
+                ParamSpec::string("length", "fixed", {"fixed", "uniform", "weighted", "imix", "bimodal", "empirical"})
+                    .help("frame length distribution")
+                    .from("MODEL.md §2: the 2008 setup sends MTU frames"))
+          .bind(&S::len_bytes, ParamSpec::integer("len_bytes", kFrameMtu, "bytes")
+                                   .range(kMinFrame, kMaxFrame)
+                                   .help("frame length for length = fixed (no FCS)")
+                                   .from("1514: ETH_HLEN + ETH_DATA_LEN, the MTU frame"))
+          .bind(&S::min_len_bytes, ParamSpec::integer("min_len_bytes", 60, "bytes")
+                                       .range(kMinFrame, kMaxFrame)
+                                       .help("smallest frame for length = uniform")
+                                       .from("60: the minimum Ethernet frame without FCS (IEEE 802.3)"))
+          .bind(&S::max_len_bytes, ParamSpec::integer("max_len_bytes", kFrameMtu, "bytes")
+                                       .range(kMinFrame, kMaxFrame)
+                                       .help("largest frame for length = uniform")
+                                       .from("1514: the MTU frame"))
+          .bind(&S::lens_bytes, ParamSpec::number_list("lens_bytes", kImixLens, "bytes")
+                                    .range(kMinFrame, kMaxFrame)
+                                    .help("frame lengths for length = weighted")
+                                    .from("IMIX 64/594/1518 less the 4-byte FCS"))
+          .bind(&S::weights, ParamSpec::number_list("weights", kImixWeights, "")
+                                 .range(0, 1e12)
+                                 .help("relative weight of each of lens_bytes")
+                                 .from("IMIX 7:4:1"))
+          .bind(&S::small_len_bytes, ParamSpec::integer("small_len_bytes", 60, "bytes")
+                                         .range(kMinFrame, kMaxFrame)
+                                         .help("short frame for length = bimodal")
+                                         .from("60: a TCP ACK without FCS"))
+          .bind(&S::large_len_bytes, ParamSpec::integer("large_len_bytes", kFrameMtu, "bytes")
+                                         .range(kMinFrame, kMaxFrame)
+                                         .help("long frame for length = bimodal")
+                                         .from("1514: the MTU frame"))
+          .bind(&S::large_fraction, ParamSpec::number("large_fraction", 0.5, "probability")
+                                        .range(0, 1)
+                                        .help("share of long frames for length = bimodal")
+                                        .from("half and half"))
+          .bind(&S::cdf_file, ParamSpec::string("cdf_file", "")
+                                  .help("for length = empirical: CSV with columns len_bytes and cdf (share of "
+                                        "frames at most that long, the last row 1); relative names resolve against "
+                                        "the scenario's directory")
+                                  .from("required with length = empirical"))
+          .bind(&S::flows, ParamSpec::integer("flows", 1, "flows")
+                               .range(1, 1e9)
+                               .help("each frame belongs to one of this many flows, drawn uniformly (for host GRO "
+                                     "merging)")
+                               .from("one flow, as a single netperf stream"))
+          .bind(&S::header_bytes, ParamSpec::integer("header_bytes", 66, "bytes")
+                                      .range(0, 65535)
+                                      .help("Ethernet + IP + TCP header bytes of each frame, which GRO merging "
+                                            "removes from all but the first frame of a super-packet")
+                                      .from("14 + 20 + 32: Ethernet, IPv4, TCP with timestamps (Linux's default)"));
+  return b;
+}
+
 class SyntheticSource : public TrafficSource {
  public:
   explicit SyntheticSource(const TrafficContext& ctx)
       : rng_(ctx.seed, "traffic-lengths"), flow_rng_(ctx.seed, "traffic-flows") {
-    const Config& cfg = ctx.cfg;
+    const SyntheticSettings st = bindings().load(ctx.cfg, ctx.prefix);
     const std::string& prefix = ctx.prefix;
     const std::string ptr = key_to_pointer(prefix.substr(0, prefix.size() - 1));
-    flows_ = static_cast<uint32_t>(cfg.integer(prefix + "flows"));
-    header_bytes_ = static_cast<uint32_t>(cfg.integer(prefix + "header_bytes"));
-    const std::string dist = cfg.string(prefix + "length");
+    flows_ = st.flows;
+    header_bytes_ = st.header_bytes;
+    const std::string& dist = st.length;
     if (dist == "fixed") {
       mode_ = Mode::Fixed;
-      fixed_ = static_cast<uint32_t>(cfg.integer(prefix + "len_bytes"));
+      fixed_ = st.len_bytes;
     } else if (dist == "uniform") {
       mode_ = Mode::Uniform;
-      lo_ = static_cast<uint32_t>(cfg.integer(prefix + "min_len_bytes"));
-      hi_ = static_cast<uint32_t>(cfg.integer(prefix + "max_len_bytes"));
+      lo_ = st.min_len_bytes;
+      hi_ = st.max_len_bytes;
       if (lo_ > hi_) throw InputError(fmt::format("{}/min_len_bytes: {} is above max_len_bytes ({})", ptr, lo_, hi_));
     } else if (dist == "imix") {
       set_weighted(kImixLens, kImixWeights, ptr);
     } else if (dist == "bimodal") {
-      const double p = cfg.number(prefix + "large_fraction");
-      set_weighted({cfg.number(prefix + "small_len_bytes"), cfg.number(prefix + "large_len_bytes")}, {1 - p, p}, ptr);
+      const double p = st.large_fraction;
+      set_weighted({st.small_len_bytes, st.large_len_bytes}, {1 - p, p}, ptr);
     } else if (dist == "empirical") {
-      load_cdf(ctx, ptr);
+      load_cdf(ctx, st.cdf_file, ptr);
     } else {
-      set_weighted(cfg.numbers(prefix + "lens_bytes"), cfg.numbers(prefix + "weights"), ptr);
+      set_weighted(st.lens_bytes, st.weights, ptr);
     }
   }
 
@@ -93,10 +163,9 @@ class SyntheticSource : public TrafficSource {
 
   /// An empirical distribution: a CSV with columns len_bytes and cdf (the
   /// share of frames at most that long), rows in increasing length.
-  void load_cdf(const TrafficContext& ctx, const std::string& ptr) {
-    const std::string key = ctx.prefix + "cdf_file";
-    if (ctx.cfg.string(key).empty()) throw InputError(ptr + "/cdf_file: required when length is \"empirical\"");
-    const auto path = ctx.path(key);
+  void load_cdf(const TrafficContext& ctx, const std::string& file, const std::string& ptr) {
+    if (file.empty()) throw InputError(ptr + "/cdf_file: required when length is \"empirical\"");
+    const auto path = ctx.path(ctx.prefix + "cdf_file", file);
     std::ifstream in(path);
     if (!in) throw InputError(fmt::format("{}: cannot open the length CDF", path.string()));
     std::string line;
@@ -152,56 +221,7 @@ class SyntheticSource : public TrafficSource {
 
 const Registrar<TrafficInfo> kRegistered{TrafficInfo{
     "synthetic", "seeded frame-length generator: fixed, uniform, or a weighted list (timing from traffic.arrival)",
-    [](ParamTable& t, const std::string& p) {
-      t.add(ParamSpec::string(p + "length", "fixed", {"fixed", "uniform", "weighted", "imix", "bimodal", "empirical"})
-                .help("frame length distribution")
-                .from("MODEL.md §2: the 2008 setup sends MTU frames"));
-      t.add(ParamSpec::integer(p + "len_bytes", kFrameMtu, "bytes")
-                .range(kMinFrame, kMaxFrame)
-                .help("frame length for length = fixed (no FCS)")
-                .from("1514: ETH_HLEN + ETH_DATA_LEN, the MTU frame"));
-      t.add(ParamSpec::integer(p + "min_len_bytes", 60, "bytes")
-                .range(kMinFrame, kMaxFrame)
-                .help("smallest frame for length = uniform")
-                .from("60: the minimum Ethernet frame without FCS (IEEE 802.3)"));
-      t.add(ParamSpec::integer(p + "max_len_bytes", kFrameMtu, "bytes")
-                .range(kMinFrame, kMaxFrame)
-                .help("largest frame for length = uniform")
-                .from("1514: the MTU frame"));
-      t.add(ParamSpec::number_list(p + "lens_bytes", kImixLens, "bytes")
-                .range(kMinFrame, kMaxFrame)
-                .help("frame lengths for length = weighted")
-                .from("IMIX 64/594/1518 less the 4-byte FCS"));
-      t.add(ParamSpec::number_list(p + "weights", kImixWeights, "")
-                .range(0, 1e12)
-                .help("relative weight of each of lens_bytes")
-                .from("IMIX 7:4:1"));
-      t.add(ParamSpec::integer(p + "small_len_bytes", 60, "bytes")
-                .range(kMinFrame, kMaxFrame)
-                .help("short frame for length = bimodal")
-                .from("60: a TCP ACK without FCS"));
-      t.add(ParamSpec::integer(p + "large_len_bytes", kFrameMtu, "bytes")
-                .range(kMinFrame, kMaxFrame)
-                .help("long frame for length = bimodal")
-                .from("1514: the MTU frame"));
-      t.add(ParamSpec::number(p + "large_fraction", 0.5, "probability")
-                .range(0, 1)
-                .help("share of long frames for length = bimodal")
-                .from("half and half"));
-      t.add(ParamSpec::string(p + "cdf_file", "")
-                .help("for length = empirical: CSV with columns len_bytes and cdf (share of frames at most that "
-                      "long, the last row 1); relative names resolve against the scenario's directory")
-                .from("required with length = empirical"));
-      t.add(ParamSpec::integer(p + "flows", 1, "flows")
-                .range(1, 1e9)
-                .help("each frame belongs to one of this many flows, drawn uniformly (for host GRO merging)")
-                .from("one flow, as a single netperf stream"));
-      t.add(ParamSpec::integer(p + "header_bytes", 66, "bytes")
-                .range(0, 65535)
-                .help("Ethernet + IP + TCP header bytes of each frame, which GRO merging removes from all but the "
-                      "first frame of a super-packet")
-                .from("14 + 20 + 32: Ethernet, IPv4, TCP with timestamps (Linux's default)"));
-    },
+    [](ParamTable& t, const std::string& p) { bindings().declare(t, p); },
     [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> { return std::make_unique<SyntheticSource>(ctx); },
     nullptr,    // nothing to read ahead: the generator cannot be damaged
     nullptr}};  // no file to describe

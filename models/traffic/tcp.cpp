@@ -19,27 +19,65 @@
 #include <queue>
 
 #include "sim/core/errors.hpp"
+#include "sim/core/bindings.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/settings.hpp"
 #include "sim/core/traffic.hpp"
 
 namespace vringsim {
 namespace {
 
+struct TcpSettings {
+  uint32_t len_bytes = 1514, header_bytes = 66;
+  double rtt_s = 100e-6;
+  double init_cwnd_segments = 3, max_window_segments = 2896;
+};
+
+const Bindings<TcpSettings>& bindings() {
+  using S = TcpSettings;
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::len_bytes, ParamSpec::integer("len_bytes", 1514, "bytes")
+                                   .range(64, 65549)
+                                   .help("frame length of a full segment")
+                                   .from("1514: an MSS of 1460 (1448 with timestamps) in an MTU frame"))
+          .bind(&S::header_bytes, ParamSpec::integer("header_bytes", 66, "bytes")
+                                      .range(0, 65535)
+                                      .help("Ethernet + IP + TCP header bytes per frame (the rest is goodput)")
+                                      .from("14 + 20 + 32: Ethernet, IPv4, TCP with timestamps (Linux's default)"))
+          .bind(&S::rtt_s, ParamSpec::number("rtt_s", 100e-6, "s")
+                               .range(1e-7, 10)
+                               .help("base round-trip time outside the simulated receive path (wire, switch, "
+                                     "sender's stack)")
+                               .from("[estimate] a 10 GbE LAN round trip with 2008 host stacks, ~100 us"))
+          .bind(&S::init_cwnd_segments, ParamSpec::integer("init_cwnd_segments", 3, "segments")
+                                            .range(1, 1e6)
+                                            .help("initial congestion window")
+                                            .from("3: RFC 3390, Linux's initial window in 2008"))
+          .bind(&S::max_window_segments,
+                ParamSpec::integer("max_window_segments", 2896, "segments")
+                    .range(1, 1e7)
+                    .help("largest window the receiver allows (receive buffer / MSS)")
+                    .from("tcp_rmem max 4194304 bytes (Linux 2.6.27 default) / 1448-byte MSS"));
+  return b;
+}
+
 class TcpSender : public TrafficSource, public ClosedLoop {
  public:
-  explicit TcpSender(const TrafficContext& ctx)
-      : len_(static_cast<uint32_t>(ctx.cfg.integer(ctx.prefix + "len_bytes"))),
-        header_(static_cast<uint32_t>(ctx.cfg.integer(ctx.prefix + "header_bytes"))),
-        rtt_(ctx.cfg.number(ctx.prefix + "rtt_s")),
+  explicit TcpSender(const TrafficContext& ctx) : TcpSender(ctx, bindings().load(ctx.cfg, ctx.prefix)) {}
+  TcpSender(const TrafficContext& ctx, const TcpSettings& st)
+      : len_(st.len_bytes),
+        header_(st.header_bytes),
+        rtt_(st.rtt_s),
         half_(rtt_ / 2),
-        max_window_(static_cast<double>(ctx.cfg.integer(ctx.prefix + "max_window_segments"))),
-        cwnd_(static_cast<double>(ctx.cfg.integer(ctx.prefix + "init_cwnd_segments"))),
+        max_window_(st.max_window_segments),
+        cwnd_(st.init_cwnd_segments),
         ssthresh_(max_window_),
-        warmup_(ctx.cfg.number("measure.warmup_s")),
+        warmup_(RunSettings::bindings().load(ctx.cfg).warmup_s),
         srtt_(rtt_) {
-    if (ctx.cfg.string("traffic.arrival") != "trace")
+    if (WireSettings::bindings().load(ctx.cfg).arrival != "trace")
       throw InputError("/traffic/arrival: the tcp sender times its own sends: set it to \"trace\"");
-    if (ctx.cfg.flag("traffic.gro.enabled"))
+    if (GroSettings::bindings().load(ctx.cfg).enabled)
       throw InputError("/traffic/gro/enabled: GRO merging of a closed-loop sender's frames is not supported");
     if (header_ >= len_)
       throw InputError(fmt::format("{}header_bytes: {} leaves no payload in {}-byte frames", key_to_pointer(ctx.prefix),
@@ -153,28 +191,7 @@ class TcpSender : public TrafficSource, public ClosedLoop {
 
 const Registrar<TrafficInfo> kRegistered{TrafficInfo{
     "tcp", "closed-loop TCP-like bulk sender (slow start, AIMD, ACK clocking from delivery): netperf TCP_STREAM",
-    [](ParamTable& t, const std::string& p) {
-      t.add(ParamSpec::integer(p + "len_bytes", 1514, "bytes")
-                .range(64, 65549)
-                .help("frame length of a full segment")
-                .from("1514: an MSS of 1460 (1448 with timestamps) in an MTU frame"));
-      t.add(ParamSpec::integer(p + "header_bytes", 66, "bytes")
-                .range(0, 65535)
-                .help("Ethernet + IP + TCP header bytes per frame (the rest is goodput)")
-                .from("14 + 20 + 32: Ethernet, IPv4, TCP with timestamps (Linux's default)"));
-      t.add(ParamSpec::number(p + "rtt_s", 100e-6, "s")
-                .range(1e-7, 10)
-                .help("base round-trip time outside the simulated receive path (wire, switch, sender's stack)")
-                .from("[estimate] a 10 GbE LAN round trip with 2008 host stacks, ~100 us"));
-      t.add(ParamSpec::integer(p + "init_cwnd_segments", 3, "segments")
-                .range(1, 1e6)
-                .help("initial congestion window")
-                .from("3: RFC 3390, Linux's initial window in 2008"));
-      t.add(ParamSpec::integer(p + "max_window_segments", 2896, "segments")
-                .range(1, 1e7)
-                .help("largest window the receiver allows (receive buffer / MSS)")
-                .from("tcp_rmem max 4194304 bytes (Linux 2.6.27 default) / 1448-byte MSS"));
-    },
+    [](ParamTable& t, const std::string& p) { bindings().declare(t, p); },
     [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> { return std::make_unique<TcpSender>(ctx); },
     nullptr, nullptr}};
 

@@ -41,6 +41,7 @@ struct FaultSettings {
   double bad_chain_rate = 0;
   std::string bad_chain_kinds = "all";
   static const Bindings<FaultSettings>& bindings();
+  bool operator==(const FaultSettings&) const = default;
 };
 
 class FaultPlan {

@@ -37,6 +37,7 @@ struct DeviceSettings {
   bool drop_bad_chains = false;  ///< false: a faulty chain breaks the device (QEMU virtio_error)
   uint32_t max_chain_descriptors = 1024;
   static const Bindings<DeviceSettings>& bindings();
+  bool operator==(const DeviceSettings&) const = default;
 };
 
 struct DriverSettings {
@@ -45,6 +46,7 @@ struct DriverSettings {
   double page_alloc_failure_prob = 0;
   double refill_retry_delay_s = 0.5;
   static const Bindings<DriverSettings>& bindings();
+  bool operator==(const DriverSettings&) const = default;
 };
 
 }  // namespace vringsim

@@ -8,8 +8,8 @@
 
 namespace vringsim {
 
-std::filesystem::path TrafficContext::path(const std::string& key) const {
-  const std::filesystem::path given(cfg.string(key));
+std::filesystem::path TrafficContext::path(const std::string& key, const std::string& file) const {
+  const std::filesystem::path given(file);
   const std::filesystem::path p = given.is_absolute() ? given : base_dir / given;
   // A missing data file is a mistake in the scenario: name the key.
   if (const std::string problem = not_a_regular_file(p); !problem.empty())

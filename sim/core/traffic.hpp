@@ -76,8 +76,8 @@ struct TrafficContext {
   uint64_t seed = 0;
   std::filesystem::path base_dir;  ///< relative file names resolve here (the scenario's directory)
   bool need_flows = false;         ///< frames are routed by flow (a topology): give each its flow hash
-  /// A file parameter's path, resolved against base_dir.
-  std::filesystem::path path(const std::string& key) const;
+  /// The file a parameter names (`key`, for errors), resolved against base_dir.
+  std::filesystem::path path(const std::string& key, const std::string& file) const;
 };
 
 struct TrafficInfo {
@@ -104,6 +104,7 @@ struct WireSettings {
   uint64_t burst_frames = 32;
   double duty_cycle = 0.5;
   static const Bindings<WireSettings>& bindings();
+  bool operator==(const WireSettings&) const = default;
 };
 
 /// Host-side merging's settings (traffic.gro.*).
@@ -112,6 +113,7 @@ struct GroSettings {
   uint64_t max_bytes = 65549;
   double flush_gap_s = 20e-6;
   static const Bindings<GroSettings>& bindings();
+  bool operator==(const GroSettings&) const = default;
 };
 
 /// The wire: when each frame has fully arrived at the host.
