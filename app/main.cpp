@@ -22,6 +22,7 @@
 #include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
 #include "sim/core/scenario.hpp"
+#include "sim/core/topology.hpp"
 #include "sim/core/sweep.hpp"
 #include "sim/core/traffic.hpp"
 #include "sim/world/runner.hpp"
@@ -129,15 +130,20 @@ int cmd_params(const std::string& policy) {
     throw InputError(fmt::format("params: unknown policy \"{}\" (valid: {})", policy, names));
   }
   const std::string mine = "policy." + policy + ".";
-  std::cout << fmt::format("{:<42} {:<16} {:<12} {:<22} {}\n", "key", "type [unit]", "default", "range", "source");
-  for (const ParamSpec* p : param_table().all()) {
-    if (!policy.empty() && p->key.rfind("policy.", 0) == 0 && p->key != "policy.name" && p->key.rfind(mine, 0) != 0)
-      continue;
+  auto print = [](const ParamSpec* p) {
     const std::string type = p->unit.empty() ? p->type_name() : fmt::format("{} [{}]", p->type_name(), p->unit);
     std::cout << fmt::format("{:<42} {:<16} {:<12} {:<22} {}\n", p->key, type, p->default_value.dump(), p->range_text(),
                              p->source);
     if (!p->description.empty()) std::cout << fmt::format("    {}\n", p->description);
+  };
+  std::cout << fmt::format("{:<42} {:<16} {:<12} {:<22} {}\n", "key", "type [unit]", "default", "range", "source");
+  for (const ParamSpec* p : param_table().all()) {
+    if (!policy.empty() && p->key.rfind("policy.", 0) == 0 && p->key != "policy.name" && p->key.rfind(mine, 0) != 0)
+      continue;
+    print(p);
   }
+  // The topology section: named nodes, <name> standing for each node's name.
+  for (const ParamSpec* p : topology_params().all()) print(p);
   return kExitOk;
 }
 

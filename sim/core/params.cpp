@@ -47,6 +47,20 @@ ParamSpec ParamSpec::number_list(std::string key, std::vector<double> def, std::
   p.unit = std::move(unit);
   return p;
 }
+ParamSpec ParamSpec::names(std::string key) {
+  ParamSpec p;
+  p.key = std::move(key);
+  p.type = ParamType::Names;
+  p.default_value = Json::array();
+  return p;
+}
+ParamSpec ParamSpec::object(std::string key) {
+  ParamSpec p;
+  p.key = std::move(key);
+  p.type = ParamType::Object;
+  p.default_value = Json::object();
+  return p;
+}
 ParamSpec&& ParamSpec::range(std::optional<double> lo, std::optional<double> hi) && {
   min = lo;
   max = hi;
@@ -76,6 +90,8 @@ std::string ParamSpec::type_name() const {
     case ParamType::Boolean: return "boolean";
     case ParamType::String: return "string";
     case ParamType::NumberList: return "list of numbers";
+    case ParamType::Names: return "list of names";
+    case ParamType::Object: return "object";
   }
   return "?";
 }
@@ -123,6 +139,14 @@ std::string ParamSpec::validate(const Json& v) const {
       if (!v.is_string()) return fmt::format("expected a string, got {}", brief_json(v));
       if (!choices.empty() && std::find(choices.begin(), choices.end(), v.get<std::string>()) == choices.end())
         return fmt::format("\"{}\" is not one of {}", brief(v.get_ref<const std::string&>()), range_text());
+      break;
+    case ParamType::Names:
+      if (!v.is_array()) return fmt::format("expected a list of names, got {}", brief_json(v));
+      for (size_t i = 0; i < v.size(); ++i)
+        if (!v[i].is_string()) return fmt::format("element {}: expected a name, got {}", i, brief_json(v[i]));
+      break;
+    case ParamType::Object:
+      if (!v.is_object()) return fmt::format("expected an object, got {}", brief_json(v));
       break;
     case ParamType::NumberList:
       if (!v.is_array()) return fmt::format("expected a list of numbers, got {}", brief_json(v));

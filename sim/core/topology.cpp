@@ -25,10 +25,8 @@ namespace vringsim {
 
 namespace {
 
-constexpr uint32_t kMaxGuests = 4096;
-constexpr uint32_t kMaxQueuesPerGuest = 256;  // VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX is larger; 256 is QEMU's default cap
-constexpr uint32_t kMaxTotalQueues = 65536;
-constexpr uint32_t kMaxCores = 4096;
+constexpr uint32_t kMaxGuests = 4096;        // in all, whatever the entries' counts
+constexpr uint32_t kMaxTotalQueues = 65536;  // in all
 
 
 
@@ -43,15 +41,29 @@ void check_keys(const Json& obj, const std::set<std::string>& allowed, const std
     }
 }
 
-uint32_t count_of(const Json& obj, const char* key, uint32_t def, uint32_t max, const std::string& file,
+/// A count in a node (`section`: "guests", `key`: "queues"), in the range its
+/// declaration gives; `def` when absent.
+uint32_t count_of(const Json& obj, const char* section, const char* key, uint32_t def, const std::string& file,
                   const std::string& ptr) {
   if (!obj.contains(key)) return def;
+  const ParamSpec* spec = topology_params().find(fmt::format("topology.{}.<name>.{}", section, key));
+  ensure(spec && spec->min && spec->max, "a topology count without a declared range");
   const Json& v = obj[key];
   const std::string p = ptr + "/" + key;
   if (!v.is_number_integer()) fail_input(file, p, fmt::format("expected an integer, got {}", brief_json(v)));
   const auto n = v.get<int64_t>();
-  if (n < 1 || n > static_cast<int64_t>(max)) fail_input(file, p, fmt::format("{} is out of range [1, {}]", n, max));
+  if (n < *spec->min || n > *spec->max)
+    fail_input(file, p, fmt::format("{} is out of range [{}, {}]", n, *spec->min, *spec->max));
   return static_cast<uint32_t>(n);
+}
+
+/// The keys a node of `section` may have, from the declarations.
+std::set<std::string> node_keys(const std::string& section) {
+  const std::string prefix = "topology." + section + ".<name>.";
+  std::set<std::string> keys;
+  for (const ParamSpec* p : topology_params().all())
+    if (p->key.starts_with(prefix)) keys.insert(p->key.substr(prefix.size()));
+  return keys;
 }
 
 std::string name_of(const Json& obj, const char* key, const std::string& file, const std::string& ptr) {
@@ -231,184 +243,283 @@ uint32_t Topology::route(uint32_t source, uint32_t flow) const {
   return gst.first_queue + pick(flow, name_hash("rss:" + gst.name), gst.queues);
 }
 
-Topology parse_topology(const Json& section, const std::string& file) {
-  Topology t;
-  t.declared = !section.is_null();
-  const Json empty = Json::object();
-  const Json& top = t.declared ? section : empty;
-  const std::string base = "/topology";
-  check_keys(top, {"sources", "bridges", "cores", "backends", "guests"}, file, base);
-  auto entries = [&](const char* key) -> const Json& {
-    if (!top.contains(key)) return empty;
-    const Json& s = top[key];
-    if (!s.is_object() || s.empty())
-      fail_input(file, base + "/" + key, fmt::format("expected an object of named entries, got {}", brief_json(s)));
-    return s;
-  };
-  auto ptr_of = [&](const char* section_key, const std::string& name) {
-    return fmt::format("{}/{}/{}", base, section_key, escape_pointer_token(name));
-  };
+namespace {
 
-  // ---- the nodes; a missing section is one node with a default name ----
-  std::map<std::string, std::string> owner;  // name -> pointer, across every kind
-  auto claim = [&](const std::string& name, const std::string& ptr) {
-    check_name(name, file, ptr);
-    const auto [it, fresh] = owner.emplace(name, ptr);
-    if (!fresh) fail_input(file, ptr, fmt::format("name \"{}\" is already used by {}", name, it->second));
-  };
-  const Json& sources = entries("sources");
-  if (sources.empty()) {
-    t.sources.push_back({"nic", base, Json::object(), {}});
-  } else {
+/// Parses the topology section's nodes, one kind at a time; a missing
+/// section is one node with a default name.
+class TopologyParser {
+ public:
+  TopologyParser(const Json& section, const std::string& file) : file_(file) {
+    t_.declared = !section.is_null();
+    top_ = t_.declared ? section : Json::object();
+    check_keys(top_, {"sources", "bridges", "cores", "backends", "guests"}, file_, kBase);
+  }
+  Topology parse() {
+    sources();
+    bridges();
+    cores();
+    backends();
+    guests();
+    claim_names();
+    resolve_references();
+    order_ports();
+    check_graph(t_, file_);
+    return std::move(t_);
+  }
+
+ private:
+  static constexpr const char* kBase = "/topology";
+
+  const Json& entries(const char* key) {
+    static const Json empty = Json::object();
+    if (!top_.contains(key)) return empty;
+    const Json& s = top_[key];
+    if (!s.is_object() || s.empty())
+      fail_input(file_, std::string(kBase) + "/" + key,
+                 fmt::format("expected an object of named entries, got {}", brief_json(s)));
+    return s;
+  }
+  static std::string ptr_of(const char* section_key, const std::string& name) {
+    return fmt::format("{}/{}/{}", kBase, section_key, escape_pointer_token(name));
+  }
+  template <class Nodes>
+  static std::vector<std::string> names_of(const Nodes& nodes) {
+    std::vector<std::string> out;
+    for (const auto& n : nodes) out.push_back(n.name);
+    return out;
+  }
+
+  void sources() {
+    const Json& sources = entries("sources");
+    if (sources.empty()) t_.sources.push_back({"nic", kBase, Json::object(), {}});
     for (auto it = sources.begin(); it != sources.end(); ++it) {
       const std::string p = ptr_of("sources", it.key());
-      check_keys(it.value(), {"traffic"}, file, p);
+      check_keys(it.value(), node_keys("sources"), file_, p);
       Json traffic = it.value().value("traffic", Json::object());
-      if (!traffic.is_object()) fail_input(file, p + "/traffic", "expected an object of traffic keys to override");
-      t.sources.push_back({it.key(), p, traffic, {}});
+      if (!traffic.is_object()) fail_input(file_, p + "/traffic", "expected an object of traffic keys to override");
+      t_.sources.push_back({it.key(), p, traffic, {}});
     }
   }
-  const Json& bridges = entries("bridges");
-  std::vector<std::string> source_names;
-  for (const auto& s : t.sources) source_names.push_back(s.name);
-  if (bridges.empty()) {
-    t.bridges.push_back({"br0", base, source_names});
-  } else {
+
+  void bridges() {
+    const Json& bridges = entries("bridges");
+    const std::vector<std::string> source_names = names_of(t_.sources);
+    if (bridges.empty()) t_.bridges.push_back({"br0", kBase, source_names});
     for (auto it = bridges.begin(); it != bridges.end(); ++it) {
       const std::string p = ptr_of("bridges", it.key());
-      check_keys(it.value(), {"from"}, file, p);
+      check_keys(it.value(), node_keys("bridges"), file_, p);
       Topology::Bridge b{it.key(), p, source_names};
       if (it.value().contains("from")) {
         const Json& from = it.value()["from"];
-        if (!from.is_array()) fail_input(file, p + "/from", "expected a list of source or bridge names");
+        if (!from.is_array()) fail_input(file_, p + "/from", "expected a list of source or bridge names");
         b.from.clear();
         for (size_t i = 0; i < from.size(); ++i) {
-          if (!from[i].is_string()) fail_input(file, fmt::format("{}/from/{}", p, i), "expected a name");
+          if (!from[i].is_string()) fail_input(file_, fmt::format("{}/from/{}", p, i), "expected a name");
           b.from.push_back(from[i].get<std::string>());
         }
       }
-      t.bridges.push_back(std::move(b));
+      t_.bridges.push_back(std::move(b));
     }
   }
-  const Json& cores = entries("cores");
-  if (cores.empty()) {
-    t.cores.push_back({"host", base, 1});
-  } else {
+
+  void cores() {
+    const Json& cores = entries("cores");
+    if (cores.empty()) t_.cores.push_back({"host", kBase, 1});
     for (auto it = cores.begin(); it != cores.end(); ++it) {
       const std::string p = ptr_of("cores", it.key());
-      check_keys(it.value(), {"count"}, file, p);
-      t.cores.push_back({it.key(), p, count_of(it.value(), "count", 1, kMaxCores, file, p)});
+      check_keys(it.value(), node_keys("cores"), file_, p);
+      t_.cores.push_back({it.key(), p, count_of(it.value(), "cores", "count", 1, file_, p)});
     }
   }
-  std::vector<std::string> core_names, bridge_names;
-  for (const auto& c : t.cores) core_names.push_back(c.name);
-  for (const auto& b : t.bridges) bridge_names.push_back(b.name);
-  const Json& backends = entries("backends");
-  if (backends.empty()) {
-    t.backends.push_back({"vhost", base, core_names.size() == 1 ? core_names[0] : "", 0});
-    if (core_names.size() != 1)
-      fail_input(file, base + "/backends", "missing: with several core groups, declare the backends and pin each one");
-  } else {
+
+  void backends() {
+    const Json& backends = entries("backends");
+    const std::vector<std::string> core_names = names_of(t_.cores);
+    if (backends.empty()) {
+      t_.backends.push_back({"vhost", kBase, core_names.size() == 1 ? core_names[0] : "", 0});
+      if (core_names.size() != 1)
+        fail_input(file_, std::string(kBase) + "/backends",
+                   "missing: with several core groups, declare the backends and pin each one");
+    }
     for (auto it = backends.begin(); it != backends.end(); ++it) {
       const std::string p = ptr_of("backends", it.key());
-      check_keys(it.value(), {"cores"}, file, p);
-      t.backends.push_back({it.key(), p, pick_ref(it.value(), "cores", core_names, "core group", file, p), 0});
+      check_keys(it.value(), node_keys("backends"), file_, p);
+      t_.backends.push_back({it.key(), p, pick_ref(it.value(), "cores", core_names, "core group", file_, p), 0});
     }
   }
-  std::vector<std::string> backend_names;
-  for (const auto& b : t.backends) backend_names.push_back(b.name);
-  const Json& guests = entries("guests");
-  if (guests.empty()) {
-    t.guests.push_back({"guest", base, 1, 1, bridge_names.size() == 1 ? bridge_names[0] : "",
-                        backend_names.size() == 1 ? backend_names[0] : "", 0, 0});
-    if (bridge_names.size() != 1 || backend_names.size() != 1)
-      fail_input(file, base + "/guests", "missing: with several bridges or backends, declare the guests");
-  } else {
+
+  void guests() {
+    const Json& guests = entries("guests");
+    const std::vector<std::string> bridge_names = names_of(t_.bridges), backend_names = names_of(t_.backends);
+    if (guests.empty()) {
+      t_.guests.push_back({"guest", kBase, 1, 1, bridge_names.size() == 1 ? bridge_names[0] : "",
+                           backend_names.size() == 1 ? backend_names[0] : "", 0, 0});
+      if (bridge_names.size() != 1 || backend_names.size() != 1)
+        fail_input(file_, std::string(kBase) + "/guests", "missing: with several bridges or backends, declare the guests");
+    }
     uint64_t queues_total = 0, guests_total = 0;
     for (auto it = guests.begin(); it != guests.end(); ++it) {
       const std::string p = ptr_of("guests", it.key());
       const Json& o = it.value();
-      check_keys(o, {"count", "queues", "vcpus", "bridge", "backend"}, file, p);
-      const uint32_t count = count_of(o, "count", 1, kMaxGuests, file, p);
-      const uint32_t queues = count_of(o, "queues", 1, kMaxQueuesPerGuest, file, p);
-      const uint32_t vcpus = count_of(o, "vcpus", queues, kMaxCores, file, p);
-      const std::string bridge = pick_ref(o, "bridge", bridge_names, "bridge", file, p);
-      const std::string backend = pick_ref(o, "backend", backend_names, "backend", file, p);
+      check_keys(o, node_keys("guests"), file_, p);
+      const uint32_t count = count_of(o, "guests", "count", 1, file_, p);
+      const uint32_t queues = count_of(o, "guests", "queues", 1, file_, p);
+      const uint32_t vcpus = count_of(o, "guests", "vcpus", queues, file_, p);
+      const std::string bridge = pick_ref(o, "bridge", bridge_names, "bridge", file_, p);
+      const std::string backend = pick_ref(o, "backend", backend_names, "backend", file_, p);
       guests_total += count;
       queues_total += uint64_t{count} * queues;
-      if (guests_total > kMaxGuests) fail_input(file, p + "/count", fmt::format("more than {} guests in all", kMaxGuests));
+      if (guests_total > kMaxGuests)
+        fail_input(file_, p + "/count", fmt::format("more than {} guests in all", kMaxGuests));
       if (queues_total > kMaxTotalQueues)
-        fail_input(file, p + "/queues", fmt::format("more than {} receive queues in all", kMaxTotalQueues));
+        fail_input(file_, p + "/queues", fmt::format("more than {} receive queues in all", kMaxTotalQueues));
       const size_t width = count > 1 ? std::to_string(count - 1).size() : 0;
       for (uint32_t i = 0; i < count; ++i) {
         const std::string name = count == 1 ? it.key() : fmt::format("{}-{:0{}}", it.key(), i, width);
-        t.guests.push_back({name, p, queues, vcpus, bridge, backend, 0, 0});
+        t_.guests.push_back({name, p, queues, vcpus, bridge, backend, 0, 0});
       }
     }
   }
 
-  // ---- names unique across kinds; references resolved ----
-  for (const auto& s : t.sources) claim(s.name, s.pointer == base ? base + "/sources" : s.pointer);
-  for (const auto& b : t.bridges) claim(b.name, b.pointer == base ? base + "/bridges" : b.pointer);
-  for (const auto& c : t.cores) claim(c.name, c.pointer == base ? base + "/cores" : c.pointer);
-  for (const auto& b : t.backends) claim(b.name, b.pointer == base ? base + "/backends" : b.pointer);
-  for (const auto& g : t.guests) claim(g.name, g.pointer == base ? base + "/guests" : g.pointer);
+  void claim_names() {
+    // Names are unique across kinds (they become summary keys).
+    std::map<std::string, std::string> owner;  // name -> pointer, across every kind
+    auto claim = [&](const auto& nodes, const char* section) {
+      for (const auto& n : nodes) {
+        const std::string ptr = n.pointer == kBase ? std::string(kBase) + "/" + section : n.pointer;
+        check_name(n.name, file_, ptr);
+        const auto [it, fresh] = owner.emplace(n.name, ptr);
+        if (!fresh) fail_input(file_, ptr, fmt::format("name \"{}\" is already used by {}", n.name, it->second));
+      }
+    };
+    claim(t_.sources, "sources");
+    claim(t_.bridges, "bridges");
+    claim(t_.cores, "cores");
+    claim(t_.backends, "backends");
+    claim(t_.guests, "guests");
+  }
 
-  auto index_in = [](const auto& nodes, const std::string& name) -> int64_t {
+  template <class Nodes>
+  static int64_t index_in(const Nodes& nodes, const std::string& name) {
     for (size_t i = 0; i < nodes.size(); ++i)
       if (nodes[i].name == name) return static_cast<int64_t>(i);
     return -1;
-  };
-  for (auto& b : t.backends) {
-    const int64_t c = index_in(t.cores, b.cores);
-    if (c < 0) fail_input(file, b.pointer + "/cores", fmt::format("backend {} is pinned to \"{}\", which is no core group", b.name, b.cores));
-    b.group = static_cast<uint32_t>(c);
   }
-  t.source_ports.assign(t.sources.size(), {});
-  t.bridge_ports.assign(t.bridges.size(), {});
-  for (uint32_t b = 0; b < t.bridges.size(); ++b)
-    for (size_t i = 0; i < t.bridges[b].from.size(); ++i) {
-      const std::string& name = t.bridges[b].from[i];
-      const int64_t s = index_in(t.sources, name), u = index_in(t.bridges, name);
-      if (s >= 0)
-        t.source_ports[s].push_back({Topology::Kind::Bridge, b});
-      else if (u >= 0)
-        t.bridge_ports[u].push_back({Topology::Kind::Bridge, b});
-      else
-        fail_input(file, fmt::format("{}/from/{}", t.bridges[b].pointer, i),
-             fmt::format("bridge {} takes frames from \"{}\", which is no source or bridge", t.bridges[b].name, name));
+
+  void resolve_references() {
+    for (auto& b : t_.backends) {
+      const int64_t c = index_in(t_.cores, b.cores);
+      if (c < 0)
+        fail_input(file_, b.pointer + "/cores",
+                   fmt::format("backend {} is pinned to \"{}\", which is no core group", b.name, b.cores));
+      b.group = static_cast<uint32_t>(c);
     }
-  uint32_t next_queue = 0;
-  for (uint32_t gi = 0; gi < t.guests.size(); ++gi) {
-    auto& g = t.guests[gi];
-    const int64_t b = index_in(t.bridges, g.bridge);
-    if (b < 0) fail_input(file, g.pointer + "/bridge", fmt::format("guest {}: no bridge named \"{}\"", g.name, g.bridge));
-    const int64_t k = index_in(t.backends, g.backend);
-    if (k < 0) fail_input(file, g.pointer + "/backend", fmt::format("guest {}: no backend named \"{}\"", g.name, g.backend));
-    g.backend_index = static_cast<uint32_t>(k);
-    g.first_queue = next_queue;
-    next_queue += g.queues;
-    t.bridge_ports[b].push_back({Topology::Kind::Guest, gi});
+    t_.source_ports.assign(t_.sources.size(), {});
+    t_.bridge_ports.assign(t_.bridges.size(), {});
+    for (uint32_t b = 0; b < t_.bridges.size(); ++b)
+      for (size_t i = 0; i < t_.bridges[b].from.size(); ++i) {
+        const std::string& name = t_.bridges[b].from[i];
+        const int64_t s = index_in(t_.sources, name), u = index_in(t_.bridges, name);
+        if (s >= 0)
+          t_.source_ports[s].push_back({Topology::Kind::Bridge, b});
+        else if (u >= 0)
+          t_.bridge_ports[u].push_back({Topology::Kind::Bridge, b});
+        else
+          fail_input(file_, fmt::format("{}/from/{}", t_.bridges[b].pointer, i),
+                     fmt::format("bridge {} takes frames from \"{}\", which is no source or bridge",
+                                 t_.bridges[b].name, name));
+      }
+    uint32_t next_queue = 0;
+    for (uint32_t gi = 0; gi < t_.guests.size(); ++gi) {
+      auto& g = t_.guests[gi];
+      const int64_t b = index_in(t_.bridges, g.bridge);
+      if (b < 0)
+        fail_input(file_, g.pointer + "/bridge", fmt::format("guest {}: no bridge named \"{}\"", g.name, g.bridge));
+      const int64_t k = index_in(t_.backends, g.backend);
+      if (k < 0)
+        fail_input(file_, g.pointer + "/backend",
+                   fmt::format("guest {}: no backend named \"{}\"", g.name, g.backend));
+      g.backend_index = static_cast<uint32_t>(k);
+      g.first_queue = next_queue;
+      next_queue += g.queues;
+      t_.bridge_ports[b].push_back({Topology::Kind::Guest, gi});
+    }
   }
-  // Ports in name order, whatever order the references came in.
-  auto by_name = [&t](const Topology::Port& a, const Topology::Port& b) {
-    auto name = [&t](const Topology::Port& p) -> const std::string& {
-      return p.kind == Topology::Kind::Bridge ? t.bridges[p.index].name : t.guests[p.index].name;
+
+  void order_ports() {
+    // Ports in name order, whatever order the references came in.
+    const Topology& t = t_;
+    auto by_name = [&t](const Topology::Port& a, const Topology::Port& b) {
+      auto name = [&t](const Topology::Port& p) -> const std::string& {
+        return p.kind == Topology::Kind::Bridge ? t.bridges[p.index].name : t.guests[p.index].name;
+      };
+      return name(a) < name(b);
     };
-    return name(a) < name(b);
-  };
-  for (auto& ports : t.source_ports) std::sort(ports.begin(), ports.end(), by_name);
-  for (auto& ports : t.bridge_ports) std::sort(ports.begin(), ports.end(), by_name);
-  for (uint32_t s = 0; s < t.sources.size(); ++s)
-    if (t.source_ports[s].empty())
-      fail_input(file, t.sources[s].pointer, fmt::format("source {} feeds no bridge: its frames would go nowhere", t.sources[s].name));
-  for (uint32_t b = 0; b < t.bridges.size(); ++b)
-    if (t.bridge_ports[b].empty())
-      fail_input(file, t.bridges[b].pointer,
-           fmt::format("bridge {} forwards to nothing (no guest or bridge behind it): its frames would go nowhere",
-                       t.bridges[b].name));
-  check_graph(t, file);
-  return t;
+    for (auto& ports : t_.source_ports) std::sort(ports.begin(), ports.end(), by_name);
+    for (auto& ports : t_.bridge_ports) std::sort(ports.begin(), ports.end(), by_name);
+    for (uint32_t s = 0; s < t_.sources.size(); ++s)
+      if (t_.source_ports[s].empty())
+        fail_input(file_, t_.sources[s].pointer,
+                   fmt::format("source {} feeds no bridge: its frames would go nowhere", t_.sources[s].name));
+    for (uint32_t b = 0; b < t_.bridges.size(); ++b)
+      if (t_.bridge_ports[b].empty())
+        fail_input(file_, t_.bridges[b].pointer,
+                   fmt::format("bridge {} forwards to nothing (no guest or bridge behind it): its frames would go "
+                               "nowhere",
+                               t_.bridges[b].name));
+  }
+
+  Topology t_;
+  Json top_;
+  const std::string& file_;
+};
+
+}  // namespace
+
+Topology parse_topology(const Json& section, const std::string& file) { return TopologyParser(section, file).parse(); }
+
+const ParamTable& topology_params() {
+  static const ParamTable table = [] {
+    ParamTable t;
+    const std::string n = "<name>";
+    t.add(ParamSpec::object("topology.sources." + n + ".traffic")
+              .help("a traffic source: the scenario's traffic section with these keys merged over it "
+                    "({\"rate_gbps\": 4}); no sources section: one source \"nic\" with the scenario's traffic")
+              .from("one source, nic"));
+    t.add(ParamSpec::names("topology.bridges." + n + ".from")
+              .help("the sources and bridges whose frames the bridge switches (by flow hash) to its guests and "
+                    "bridges; no bridges section: one bridge br0 fed by every source")
+              .from("every source"));
+    t.add(ParamSpec::integer("topology.cores." + n + ".count", 1, "cores")
+              .range(1, 4096)
+              .help("host cores in the group; backends pinned to it take turns on them, a service burst at a time")
+              .from("one group \"host\" of 1 core"));
+    t.add(ParamSpec::string("topology.backends." + n + ".cores", "")
+              .help("the core group the backend's threads (one per receive queue) run on")
+              .from("the only core group, if there is one"));
+    t.add(ParamSpec::integer("topology.guests." + n + ".count", 1, "guests")
+              .range(1, 4096)
+              .help("identical guests made from this entry, named <name>-0, <name>-1, ... (at most 4096 guests "
+                    "and 65536 receive queues in all)")
+              .from("one guest"));
+    t.add(ParamSpec::integer("topology.guests." + n + ".queues", 1, "queues")
+              .range(1, 256)
+              .help("receive queues per guest (virtio-net multiqueue), each with its own ring, device and driver; "
+                    "frames are spread over them by flow (RSS)")
+              .from("1; 256 is QEMU's default cap (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX is larger)"));
+    t.add(ParamSpec::integer("topology.guests." + n + ".vcpus", 1, "vCPUs")
+              .range(1, 4096)
+              .help("vCPUs of each guest; queue q's NAPI polls run on vCPU q mod vcpus (default: one per queue)")
+              .from("as many as queues"));
+    t.add(ParamSpec::string("topology.guests." + n + ".bridge", "")
+              .help("the bridge the guest's frames come from")
+              .from("the only bridge, if there is one"));
+    t.add(ParamSpec::string("topology.guests." + n + ".backend", "")
+              .help("the backend serving the guest's queues")
+              .from("the only backend, if there is one"));
+    return t;
+  }();
+  return table;
 }
 
 std::string Topology::text() const {

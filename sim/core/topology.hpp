@@ -84,6 +84,12 @@ struct Topology {
 /// `file` names the scenario in errors.
 Topology parse_topology(const Json& section, const std::string& file);
 
+/// The topology section's keys, declared like every other parameter (type,
+/// unit, default, range, source; "<name>" stands for a node's name): the
+/// checks read their ranges and allowed keys from here, and `vringsim
+/// params` lists them.
+const ParamTable& topology_params();
+
 /// True for dotted keys inside the topology section (`topology.guests.vm.count`):
 /// `--set` and sweep axes may set them; parse_topology validates them.
 bool is_topology_key(const std::string& key);

@@ -51,6 +51,8 @@ check "policies: max-buffer described" grep -q "^max-buffer " "$T/out"
 run "$BIN" params
 check "params lists ring.size with its source" grep -q "^ring.size .*MODEL.md" "$T/out"
 check "params lists every cost (14 per-unit, the service distribution, the preset)" [ "$(grep -c '^costs\.' "$T/out")" = 16 ]
+check "params lists the topology keys with their ranges" grep -qE "^topology.guests.<name>.queues +integer \[queues\] +1 +1..256" "$T/out"
+check "params lists every topology key (9)" [ "$(grep -c '^topology\.' "$T/out")" = 9 ]
 run "$BIN" params max-buffer
 check "params POLICY shows its own keys" grep -q "policy.max-buffer.recycle_pages" "$T/out"
 check "params POLICY hides other policies' keys" [ -z "$(grep 'policy.coalesced' "$T/out")" ]
