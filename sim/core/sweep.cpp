@@ -122,191 +122,250 @@ std::pair<uint32_t, uint32_t> parse_shard(const std::string& text) {
   return {k, n};
 }
 
-Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
-  const Json doc = read_json_file(path);
-  if (!doc.is_object()) fail_input(path, "", "a sweep must be a JSON object");
-  for (auto it = doc.begin(); it != doc.end(); ++it)
-    if (!kTopKeys.count(it.key())) {
-      const std::string near = nearest_of(it.key(), kTopKeys);
-      fail_input(path, "/" + it.key(),
-           near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean /{}?)", near));
-    }
-  Sweep sw;
-  sw.file = path;
-  for (const std::string& o : overrides)
-    if (o.substr(0, o.find('=')) == "seed")
-      // Each replication's seed is derived from the sweep's "seed": one --set
-      // seed would run every replication alike while results.csv listed others.
-      fail_input("--set " + o, "/seed", "a sweep sets each run's seed: change the sweep file's \"seed\" instead");
-  sw.overrides = overrides;
-  if (doc.contains("schema_version") && doc["schema_version"] != 1)
-    fail_input(path, "/schema_version", "expected 1: this vringsim reads sweep files of version 1");
-  if (!doc.contains("name") || !doc["name"].is_string() || doc["name"].get<std::string>().empty())
-    fail_input(path, "/name", "required key is missing (a non-empty string)");
-  sw.name = doc["name"];
-  const fs::path dir = fs::path(path).parent_path();
-  if (!doc.contains("base")) fail_input(path, "/base", "required key is missing (a scenario file or an inline scenario)");
-  if (doc["base"].is_string()) {
-    const fs::path b = dir / doc["base"].get<std::string>();
-    if (!fs::exists(b)) fail_input(path, "/base", fmt::format("scenario file {} does not exist", b.string()));
-    sw.base = read_json_file(b.string());
-    sw.base_source = b.string();
-    sw.base_dir = b.parent_path().string();
-  } else if (doc["base"].is_object()) {
-    sw.base = doc["base"];
-    sw.base_source = path + " (base)";
-    sw.base_dir = dir.string();
-  } else {
-    fail_input(path, "/base", "expected a scenario file name or an inline scenario object");
+namespace {
+
+/// Reads a sweep file: its header, base scenario and numbers, its axes, then
+/// the points they make (counted first), each checked before anything runs.
+class SweepReader {
+ public:
+  SweepReader(const std::string& path, const std::vector<std::string>& overrides)
+      : path_(path), doc_(read_json_file(path)) {
+    sw_.file = path;
+    sw_.overrides = overrides;
   }
-  auto get_uint = [&](const char* key, uint64_t def, uint64_t lo, uint64_t hi) -> uint64_t {
-    if (!doc.contains(key)) return def;
-    const Json& v = doc[key];
+
+  Sweep read() {
+    header();
+    base();
+    numbers();
+    axes();
+    count_points();
+    check_topology_axes();
+    make_points(point_values());
+    validate_points();
+    identify();
+    return std::move(sw_);
+  }
+
+ private:
+  void header() {
+    if (!doc_.is_object()) fail_input(path_, "", "a sweep must be a JSON object");
+    for (auto it = doc_.begin(); it != doc_.end(); ++it)
+      if (!kTopKeys.count(it.key())) {
+        const std::string near = nearest_of(it.key(), kTopKeys);
+        fail_input(path_, "/" + it.key(),
+                   near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean /{}?)", near));
+      }
+    for (const std::string& o : sw_.overrides)
+      if (o.substr(0, o.find('=')) == "seed")
+        // Each replication's seed is derived from the sweep's "seed": one --set
+        // seed would run every replication alike while results.csv listed others.
+        fail_input("--set " + o, "/seed", "a sweep sets each run's seed: change the sweep file's \"seed\" instead");
+    if (doc_.contains("schema_version") && doc_["schema_version"] != 1)
+      fail_input(path_, "/schema_version", "expected 1: this vringsim reads sweep files of version 1");
+    if (!doc_.contains("name") || !doc_["name"].is_string() || doc_["name"].get<std::string>().empty())
+      fail_input(path_, "/name", "required key is missing (a non-empty string)");
+    sw_.name = doc_["name"];
+  }
+
+  void base() {
+    const fs::path dir = fs::path(path_).parent_path();
+    if (!doc_.contains("base"))
+      fail_input(path_, "/base", "required key is missing (a scenario file or an inline scenario)");
+    if (doc_["base"].is_string()) {
+      const fs::path b = dir / doc_["base"].get<std::string>();
+      if (!fs::exists(b)) fail_input(path_, "/base", fmt::format("scenario file {} does not exist", b.string()));
+      sw_.base = read_json_file(b.string());
+      sw_.base_source = b.string();
+      sw_.base_dir = b.parent_path().string();
+    } else if (doc_["base"].is_object()) {
+      sw_.base = doc_["base"];
+      sw_.base_source = path_ + " (base)";
+      sw_.base_dir = dir.string();
+    } else {
+      fail_input(path_, "/base", "expected a scenario file name or an inline scenario object");
+    }
+  }
+
+  uint64_t get_uint(const char* key, uint64_t def, uint64_t lo, uint64_t hi) const {
+    if (!doc_.contains(key)) return def;
+    const Json& v = doc_[key];
     if (!v.is_number_integer() || v.get<int64_t>() < static_cast<int64_t>(lo) || v.get<uint64_t>() > hi)
-      fail_input(path, std::string("/") + key, fmt::format("expected an integer in {}..{}", lo, hi));
+      fail_input(path_, std::string("/") + key, fmt::format("expected an integer in {}..{}", lo, hi));
     return v.get<uint64_t>();
-  };
-  sw.replications = static_cast<uint32_t>(get_uint("replications", 1, 1, 100000));
-  sw.seed = get_uint("seed", 1, 0, (uint64_t{1} << 62) - 1);
-  if (doc.contains("timeout_s")) {
-    if (!doc["timeout_s"].is_number() || doc["timeout_s"].get<double>() < 0)
-      fail_input(path, "/timeout_s", "expected a number of seconds >= 0 (0: no timeout)");
-    sw.timeout_s = doc["timeout_s"].get<double>();
-  }
-  if (doc.contains("combine") && !doc["combine"].is_string())
-    fail_input(path, "/combine", "expected a string: grid, zip or random");
-  const std::string combine = doc.value("combine", std::string("grid"));
-  if (combine != "grid" && combine != "zip" && combine != "random")
-    fail_input(path, "/combine", fmt::format("\"{}\" is not one of grid|zip|random", brief(combine)));
-  const bool random = combine == "random";
-  if (!doc.contains("axes") || !doc["axes"].is_array() || doc["axes"].empty())
-    fail_input(path, "/axes", "expected a non-empty list of axes");
-  std::vector<Axis> axes;
-  std::set<std::string> keys;
-  for (size_t i = 0; i < doc["axes"].size(); ++i) {
-    axes.push_back(parse_axis(doc["axes"][i], path, fmt::format("/axes/{}", i), random));
-    if (!keys.insert(axes.back().key).second)
-      fail_input(path, fmt::format("/axes/{}/key", i), fmt::format("\"{}\" is already an axis", axes.back().key));
   }
 
-  // Count the points before making any: a grid of three 1,000-value axes is
-  // 10^9 points (it once took 20 GB before failing).
-  uint64_t count = 0;
-  if (combine == "grid") {
-    count = 1;
-    for (const Axis& ax : axes) count = count > kMaxSweepPoints ? count : count * ax.values.size();
-  } else if (combine == "zip") {
-    count = axes[0].values.size();
-  } else if (doc.contains("samples") && doc["samples"].is_number_unsigned()) {
-    count = doc["samples"].get<uint64_t>();
+  void numbers() {
+    sw_.replications = static_cast<uint32_t>(get_uint("replications", 1, 1, 100000));
+    sw_.seed = get_uint("seed", 1, 0, (uint64_t{1} << 62) - 1);
+    if (doc_.contains("timeout_s")) {
+      if (!doc_["timeout_s"].is_number() || doc_["timeout_s"].get<double>() < 0)
+        fail_input(path_, "/timeout_s", "expected a number of seconds >= 0 (0: no timeout)");
+      sw_.timeout_s = doc_["timeout_s"].get<double>();
+    }
+    if (doc_.contains("combine") && !doc_["combine"].is_string())
+      fail_input(path_, "/combine", "expected a string: grid, zip or random");
+    combine_ = doc_.value("combine", std::string("grid"));
+    if (combine_ != "grid" && combine_ != "zip" && combine_ != "random")
+      fail_input(path_, "/combine", fmt::format("\"{}\" is not one of grid|zip|random", brief(combine_)));
   }
-  if (count > kMaxSweepPoints) {
-    double product = 1;  // a grid's full count, for the message (exact up to 2^53)
-    for (const Axis& ax : axes) product *= static_cast<double>(ax.values.size());
-    fail_input(path, combine == "random" ? "/samples" : "/axes",
-               fmt::format("{:.0f} points: more than the {} a sweep may have (split it into several sweeps)",
-                           combine == "grid" ? product : static_cast<double>(count),
-                           kMaxSweepPoints));
-  }
-  if (count * sw.replications > kMaxSweepRuns)
-    fail_input(path, "/replications",
-               fmt::format("{} points x {} replications: more than the {} runs a sweep may have", count,
-                           sw.replications, kMaxSweepRuns));
 
-  std::vector<Json> values;
-  if (combine == "grid") {
-    values.push_back(Json::object());
-    for (const Axis& ax : axes) {
-      std::vector<Json> next;
-      for (const Json& v : values)
-        for (const Json& x : ax.values) {
-          Json p = v;
-          p[ax.key] = x;
-          next.push_back(std::move(p));
-        }
-      values = std::move(next);
+  void axes() {
+    if (!doc_.contains("axes") || !doc_["axes"].is_array() || doc_["axes"].empty())
+      fail_input(path_, "/axes", "expected a non-empty list of axes");
+    std::set<std::string> keys;
+    for (size_t i = 0; i < doc_["axes"].size(); ++i) {
+      axes_.push_back(parse_axis(doc_["axes"][i], path_, fmt::format("/axes/{}", i), combine_ == "random"));
+      if (!keys.insert(axes_.back().key).second)
+        fail_input(path_, fmt::format("/axes/{}/key", i), fmt::format("\"{}\" is already an axis", axes_.back().key));
     }
-  } else if (combine == "zip") {
-    for (size_t i = 1; i < axes.size(); ++i)
-      if (axes[i].values.size() != axes[0].values.size())
-        fail_input(path, fmt::format("/axes/{}/values", i),
-             fmt::format("{} values, but /axes/0 has {}: zipped axes need the same length", axes[i].values.size(),
-                         axes[0].values.size()));
-    for (size_t j = 0; j < axes[0].values.size(); ++j) {
-      Json p = Json::object();
-      for (const Axis& ax : axes) p[ax.key] = ax.values[j];
-      values.push_back(std::move(p));
+    if (combine_ == "zip")
+      for (size_t i = 1; i < axes_.size(); ++i)
+        if (axes_[i].values.size() != axes_[0].values.size())
+          fail_input(path_, fmt::format("/axes/{}/values", i),
+                     fmt::format("{} values, but /axes/0 has {}: zipped axes need the same length",
+                                 axes_[i].values.size(), axes_[0].values.size()));
+  }
+
+  void count_points() const {
+    // Count the points before making any: a grid of three 1,000-value axes is
+    // 10^9 points (it once took 20 GB before failing).
+    uint64_t count = 0;
+    if (combine_ == "grid") {
+      count = 1;
+      for (const Axis& ax : axes_) count = count > kMaxSweepPoints ? count : count * ax.values.size();
+    } else if (combine_ == "zip") {
+      count = axes_[0].values.size();
+    } else if (doc_.contains("samples") && doc_["samples"].is_number_unsigned()) {
+      count = doc_["samples"].get<uint64_t>();
     }
-  } else {
-    if (!doc.contains("samples")) fail_input(path, "/samples", "required with combine = random");
-    const uint64_t n = get_uint("samples", 1, 1, kMaxSweepPoints);
-    Rng rng(sw.seed, "sweep-samples");
-    for (uint64_t j = 0; j < n; ++j) {
-      Json p = Json::object();
-      for (const Axis& ax : axes) {
-        if (!ax.values.empty()) {
-          p[ax.key] = ax.values[rng.uniform_int(0, ax.values.size() - 1)];
-          continue;
-        }
-        const double u = rng.uniform();
-        double x = ax.log ? std::exp(std::log(ax.min) + u * (std::log(ax.max) - std::log(ax.min)))
-                          : ax.min + u * (ax.max - ax.min);
-        if (ax.integer)
-          p[ax.key] = static_cast<int64_t>(std::llround(x));
-        else
-          p[ax.key] = x;
+    if (count > kMaxSweepPoints) {
+      double product = 1;  // a grid's full count, for the message (exact up to 2^53)
+      for (const Axis& ax : axes_) product *= static_cast<double>(ax.values.size());
+      fail_input(path_, combine_ == "random" ? "/samples" : "/axes",
+                 fmt::format("{:.0f} points: more than the {} a sweep may have (split it into several sweeps)",
+                             combine_ == "grid" ? product : static_cast<double>(count), kMaxSweepPoints));
+    }
+    if (count * sw_.replications > kMaxSweepRuns)
+      fail_input(path_, "/replications",
+                 fmt::format("{} points x {} replications: more than the {} runs a sweep may have", count,
+                             sw_.replications, kMaxSweepRuns));
+  }
+
+  std::vector<Json> point_values() const {
+    std::vector<Json> values;
+    if (combine_ == "grid") {
+      values.push_back(Json::object());
+      for (const Axis& ax : axes_) {
+        std::vector<Json> next;
+        for (const Json& v : values)
+          for (const Json& x : ax.values) {
+            Json p = v;
+            p[ax.key] = x;
+            next.push_back(std::move(p));
+          }
+        values = std::move(next);
       }
-      values.push_back(std::move(p));
+    } else if (combine_ == "zip") {
+      for (size_t j = 0; j < axes_[0].values.size(); ++j) {
+        Json p = Json::object();
+        for (const Axis& ax : axes_) p[ax.key] = ax.values[j];
+        values.push_back(std::move(p));
+      }
+    } else {
+      if (!doc_.contains("samples")) fail_input(path_, "/samples", "required with combine = random");
+      const uint64_t n = get_uint("samples", 1, 1, kMaxSweepPoints);
+      Rng rng(sw_.seed, "sweep-samples");
+      for (uint64_t j = 0; j < n; ++j) values.push_back(random_point(rng));
+    }
+    return values;
+  }
+
+  Json random_point(Rng& rng) const {
+    Json p = Json::object();
+    for (const Axis& ax : axes_) {
+      if (!ax.values.empty()) {
+        p[ax.key] = ax.values[rng.uniform_int(0, ax.values.size() - 1)];
+        continue;
+      }
+      const double u = rng.uniform();
+      double x = ax.log ? std::exp(std::log(ax.min) + u * (std::log(ax.max) - std::log(ax.min)))
+                        : ax.min + u * (ax.max - ax.min);
+      if (ax.integer)
+        p[ax.key] = static_cast<int64_t>(std::llround(x));
+      else
+        p[ax.key] = x;
+    }
+    return p;
+  }
+
+  void check_topology_axes() const {
+    // A topology axis's values are checked on their own first, so a bad one
+    // is named where it is (the section is validated whole, not per key).
+    for (size_t i = 0; i < axes_.size(); ++i) {
+      if (!is_topology_key(axes_[i].key)) continue;
+      for (size_t j = 0; j < axes_[i].values.size(); ++j) {
+        try {
+          (void)load_scenario_doc(sw_.base, sw_.base_source, sw_.base_dir,
+                                  {axes_[i].key + "=" + axes_[i].values[j].dump()});
+        } catch (const InputError& e) {
+          std::string what = e.what();
+          if (what.starts_with(sw_.base_source + ": ")) what = what.substr(sw_.base_source.size() + 2);
+          fail_input(path_, fmt::format("/axes/{}/values/{}", i, j), what);
+        }
+      }
     }
   }
 
-  // A topology axis's values are checked on their own first, so a bad one
-  // is named where it is (the section is validated whole, not per key).
-  for (size_t i = 0; i < axes.size(); ++i) {
-    if (!is_topology_key(axes[i].key)) continue;
-    for (size_t j = 0; j < axes[i].values.size(); ++j) {
+  void make_points(std::vector<Json> values) {
+    // Ids from their values; two equal points are one point.
+    std::set<std::string> seen;
+    for (auto& v : values) {
+      SweepPoint pt{sw_.points.size(), point_id(v), v};
+      if (seen.insert(pt.id).second) sw_.points.push_back(std::move(pt));
+    }
+  }
+
+  void validate_points() const {
+    // Every point before anything runs; report each bad one.
+    std::string errors;
+    size_t bad = 0;
+    for (const auto& pt : sw_.points) {
       try {
-        (void)load_scenario_doc(sw.base, sw.base_source, sw.base_dir,
-                                {axes[i].key + "=" + axes[i].values[j].dump()});
+        (void)sw_.scenario(pt, 0);
       } catch (const InputError& e) {
-        std::string what = e.what();
-        if (what.starts_with(sw.base_source + ": ")) what = what.substr(sw.base_source.size() + 2);
-        fail_input(path, fmt::format("/axes/{}/values/{}", i, j), what);
+        ++bad;
+        errors += fmt::format("{}point {} {}: {}\n", errors.empty() ? "" : "", pt.id, brief_json(pt.values, 200),
+                              e.what());
       }
     }
-  }
-
-  // Points, with ids from their values; two equal points are one point.
-  std::set<std::string> seen;
-  for (auto& v : values) {
-    SweepPoint pt{sw.points.size(), point_id(v), v};
-    if (seen.insert(pt.id).second) sw.points.push_back(std::move(pt));
-  }
-
-  // Validate every point before anything runs; report each bad one.
-  std::string errors;
-  size_t bad = 0;
-  for (const auto& pt : sw.points) {
-    try {
-      (void)sw.scenario(pt, 0);
-    } catch (const InputError& e) {
-      ++bad;
-      errors += fmt::format("{}point {} {}: {}\n", errors.empty() ? "" : "", pt.id, pt.values.dump(), e.what());
+    if (bad) {
+      errors.pop_back();
+      throw InputError(fmt::format("{}: {} of {} points are invalid:\n{}", path_, bad, sw_.points.size(), errors));
     }
   }
-  if (bad) {
-    errors.pop_back();
-    throw InputError(fmt::format("{}: {} of {} points are invalid:\n{}", path, bad, sw.points.size(), errors));
+
+  void identify() {
+    Json ident = {{"points", Json::array()},
+                  {"replications", sw_.replications},
+                  {"seed", sw_.seed},
+                  {"base", sw_.base},
+                  {"overrides", sw_.overrides}};
+    for (const auto& pt : sw_.points) ident["points"].push_back(pt.values);
+    sw_.sha256 = sha256_hex(ident.dump());
   }
 
-  Json ident = {{"points", Json::array()},
-                {"replications", sw.replications},
-                {"seed", sw.seed},
-                {"base", sw.base},
-                {"overrides", sw.overrides}};
-  for (const auto& pt : sw.points) ident["points"].push_back(pt.values);
-  sw.sha256 = sha256_hex(ident.dump());
-  return sw;
+  const std::string& path_;
+  const Json doc_;
+  Sweep sw_;
+  std::string combine_;
+  std::vector<Axis> axes_;
+};
+
+}  // namespace
+
+Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
+  return SweepReader(path, overrides).read();
 }
 
 }  // namespace vringsim

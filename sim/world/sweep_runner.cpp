@@ -251,109 +251,150 @@ void print_summary(const fs::path& out, const std::vector<const SweepPoint*>& mi
 
 }  // namespace
 
-int run_sweep(const Sweep& sw, const SweepOptions& opt) {
+namespace {
+
+std::vector<const SweepPoint*> points_of_shard(const Sweep& sw, const SweepOptions& opt) {
   std::vector<const SweepPoint*> mine;
   for (const auto& p : sw.points)
     if (!opt.shard || p.index % opt.shard->second == opt.shard->first - 1) mine.push_back(&p);
+  return mine;
+}
+
+void print_dry_run(const Sweep& sw, const SweepOptions& opt, const std::vector<const SweepPoint*>& mine) {
+  for (const auto* p : mine) std::cout << fmt::format("{:>5}  {}  {}\n", p->index, p->id, p->values.dump());
+  std::cout << fmt::format(
+      "{} points x {} replications = {} runs{}\n", mine.size(), sw.replications, mine.size() * sw.replications,
+      opt.shard ? fmt::format(" (shard {}/{} of {} points)", opt.shard->first, opt.shard->second, sw.points.size())
+                : "");
+}
+
+/// Runs a sweep's remaining runs, --jobs child processes at a time, each
+/// killed past its timeout; records failures; reports progress on stderr.
+class Scheduler {
+ public:
+  Scheduler(const Sweep& sw, const SweepOptions& opt, const std::vector<const SweepPoint*>& mine)
+      : sw_(sw), jobs_(std::max(1u, opt.jobs)), tty_(::isatty(2)), t0_(Clock::now()) {
+    for (const auto* p : mine)
+      for (uint32_t r = 0; r < sw.replications; ++r) {
+        const fs::path d = rep_dir(opt.out, p->id, r);
+        if (fs::exists(d / "summary.json"))
+          ++done_before_;  // a resumed sweep skips what is done
+        else
+          left_.push_back({p, r, d});
+      }
+    total_ = done_before_ + left_.size();
+    finished_ = done_before_;
+  }
+
+  /// Returns the number of runs that failed.
+  size_t run() {
+    std::cout.flush();
+    std::cerr.flush();
+    while (next_ < left_.size() || !running_.empty()) {
+      start_runs();
+      if (reap_one()) continue;
+      kill_overdue();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return failed_;
+  }
+  size_t total() const { return total_; }
+
+ private:
+  struct Running {
+    size_t task;
+    Clock::time_point start;
+  };
+
+  void start_runs() {
+    while (running_.size() < jobs_ && next_ < left_.size()) {
+      const Task& t = left_[next_];
+      fs::create_directories(t.dir);
+      fs::remove(t.dir / "failed.json");
+      const pid_t pid = ::fork();
+      if (pid < 0) throw std::runtime_error("fork() failed");
+      if (pid == 0) child_run(sw_, t);
+      running_[pid] = {next_++, Clock::now()};
+    }
+  }
+
+  bool reap_one() {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0 || !running_.count(pid)) return false;
+    const Running r = running_[pid];
+    running_.erase(pid);
+    const Task& t = left_[r.task];
+    const double secs = std::chrono::duration<double>(Clock::now() - r.start).count();
+    ++finished_;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::exists(t.dir / "summary.json")) {
+      report(t, "ok", secs);
+      return true;
+    }
+    ++failed_;
+    std::string reason;
+    if (WIFSIGNALED(status))
+      reason = WTERMSIG(status) == SIGKILL && sw_.timeout_s > 0 && secs >= sw_.timeout_s
+                   ? fmt::format("timed out after {} s", sw_.timeout_s)
+                   : fmt::format("killed by signal {}", WTERMSIG(status));
+    else
+      reason = fmt::format("exit code {}", WEXITSTATUS(status));
+    write_file_atomic(t.dir / "failed.json",
+                      Json{{"reason", reason}, {"stderr_tail", tail_of(t.dir / "stderr.txt", 2000)}}.dump(2) + "\n");
+    report(t, "FAILED: " + reason, secs);
+    return true;
+  }
+
+  void kill_overdue() const {
+    if (sw_.timeout_s <= 0) return;
+    for (const auto& [p, r] : running_)
+      if (std::chrono::duration<double>(Clock::now() - r.start).count() > sw_.timeout_s) ::kill(p, SIGKILL);
+  }
+
+  void report(const Task& t, const std::string& what, double secs) const {
+    const double minutes = std::chrono::duration<double>(Clock::now() - t0_).count() / 60;
+    const double rate = minutes > 0 ? static_cast<double>(finished_ - done_before_) / minutes : 0;
+    if (tty_) {
+      const int width = 30;
+      const int filled = static_cast<int>(width * finished_ / std::max<size_t>(total_, 1));
+      const double eta = rate > 0 ? static_cast<double>(total_ - finished_) / rate * 60 : 0;
+      std::cerr << fmt::format("\r[{}{}] {}/{} done, {} failed, {:.1f} runs/min, ETA {:.0f} s   ",
+                               std::string(filled, '#'), std::string(width - filled, '.'), finished_, total_,
+                               failed_, rate, eta);
+      if (finished_ == total_) std::cerr << "\n";
+    } else {
+      std::cerr << fmt::format("sweep: {}/{} {} rep {}: {} ({:.2f} s)\n", finished_, total_, t.point->id, t.rep, what,
+                               secs);
+    }
+  }
+
+  const Sweep& sw_;
+  const unsigned jobs_;
+  const bool tty_;
+  const Clock::time_point t0_;
+  std::vector<Task> left_;
+  size_t done_before_ = 0, total_ = 0, finished_ = 0, failed_ = 0, next_ = 0;
+  std::map<pid_t, Running> running_;
+};
+
+}  // namespace
+
+int run_sweep(const Sweep& sw, const SweepOptions& opt) {
+  const std::vector<const SweepPoint*> mine = points_of_shard(sw, opt);
   if (opt.dry_run) {
-    for (const auto* p : mine) std::cout << fmt::format("{:>5}  {}  {}\n", p->index, p->id, p->values.dump());
-    std::cout << fmt::format(
-        "{} points x {} replications = {} runs{}\n", mine.size(), sw.replications, mine.size() * sw.replications,
-        opt.shard ? fmt::format(" (shard {}/{} of {} points)", opt.shard->first, opt.shard->second, sw.points.size())
-                  : "");
+    print_dry_run(sw, opt, mine);
     return 0;
   }
   check_out_dir(opt.out, sw.sha256);
   fs::create_directories(opt.out);
   const Json sj = sweep_json(sw, opt);
   write_file_atomic(opt.out / "sweep.json", sj.dump(2) + "\n");
-
-  std::vector<Task> runs_left;
-  size_t done_before = 0;
-  for (const auto* p : mine)
-    for (uint32_t r = 0; r < sw.replications; ++r) {
-      const fs::path d = rep_dir(opt.out, p->id, r);
-      if (fs::exists(d / "summary.json")) {
-        ++done_before;
-        continue;
-      }
-      runs_left.push_back({p, r, d});
-    }
-  const size_t total = done_before + runs_left.size();
-  const bool tty = ::isatty(2);
-  size_t finished = done_before, failed = 0;
-  const auto t0 = Clock::now();
-  auto report = [&](const Task& t, const std::string& what, double secs) {
-    const double minutes = std::chrono::duration<double>(Clock::now() - t0).count() / 60;
-    const double rate = minutes > 0 ? static_cast<double>(finished - done_before) / minutes : 0;
-    if (tty) {
-      const int width = 30;
-      const int filled = static_cast<int>(width * finished / std::max<size_t>(total, 1));
-      const double eta = rate > 0 ? static_cast<double>(total - finished) / rate * 60 : 0;
-      std::cerr << fmt::format("\r[{}{}] {}/{} done, {} failed, {:.1f} runs/min, ETA {:.0f} s   ",
-                               std::string(filled, '#'), std::string(width - filled, '.'), finished, total, failed,
-                               rate, eta);
-      if (finished == total) std::cerr << "\n";
-    } else {
-      std::cerr << fmt::format("sweep: {}/{} {} rep {}: {} ({:.2f} s)\n", finished, total, t.point->id, t.rep, what,
-                               secs);
-    }
-  };
-
-  struct Running {
-    size_t task;
-    Clock::time_point start;
-  };
-  std::map<pid_t, Running> running;
-  size_t next = 0;
-  const unsigned jobs = std::max(1u, opt.jobs);
-  std::cout.flush();
-  std::cerr.flush();
-  while (next < runs_left.size() || !running.empty()) {
-    while (running.size() < jobs && next < runs_left.size()) {
-      const Task& t = runs_left[next];
-      fs::create_directories(t.dir);
-      fs::remove(t.dir / "failed.json");
-      const pid_t pid = ::fork();
-      if (pid < 0) throw std::runtime_error("fork() failed");
-      if (pid == 0) child_run(sw, t);
-      running[pid] = {next++, Clock::now()};
-    }
-    int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid > 0 && running.count(pid)) {
-      const Running r = running[pid];
-      running.erase(pid);
-      const Task& t = runs_left[r.task];
-      const double secs = std::chrono::duration<double>(Clock::now() - r.start).count();
-      ++finished;
-      const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::exists(t.dir / "summary.json");
-      if (ok) {
-        report(t, "ok", secs);
-        continue;
-      }
-      ++failed;
-      std::string reason;
-      if (WIFSIGNALED(status))
-        reason = WTERMSIG(status) == SIGKILL && sw.timeout_s > 0 && secs >= sw.timeout_s
-                     ? fmt::format("timed out after {} s", sw.timeout_s)
-                     : fmt::format("killed by signal {}", WTERMSIG(status));
-      else
-        reason = fmt::format("exit code {}", WEXITSTATUS(status));
-      write_file_atomic(t.dir / "failed.json",
-                        Json{{"reason", reason}, {"stderr_tail", tail_of(t.dir / "stderr.txt", 2000)}}.dump(2) + "\n");
-      report(t, "FAILED: " + reason, secs);
-      continue;
-    }
-    if (sw.timeout_s > 0)
-      for (const auto& [p, r] : running)
-        if (std::chrono::duration<double>(Clock::now() - r.start).count() > sw.timeout_s) ::kill(p, SIGKILL);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  Scheduler scheduler(sw, opt, mine);
+  const size_t failed = scheduler.run();
   write_results(opt.out, sj);
   print_summary(opt.out, mine);
   if (failed)
-    std::cerr << fmt::format("sweep: {} of {} runs failed (see {})\n", failed, total,
+    std::cerr << fmt::format("sweep: {} of {} runs failed (see {})\n", failed, scheduler.total(),
                              (opt.out / "failures.csv").string());
   return failed ? 1 : 0;
 }
@@ -394,16 +435,27 @@ Json read_sweep_json(const fs::path& dir) {
 
 }  // namespace
 
-int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool partial) {
-  // ---- read and check every input; nothing is written before this ends ----
-  std::vector<ShardDir> inputs;
+namespace {
+
+/// What a set of shard directories holds, checked whole before anything is written.
+struct MergeInputs {
+  std::vector<ShardDir> shards;
+  std::vector<std::string> missing_shards;  ///< "K/N" of shards not given
+  std::vector<std::string> missing_runs;    ///< summary.json files a given shard should hold
+
+  const Json& sweep() const { return shards.front().sweep; }
+  bool complete() const { return missing_shards.empty() && missing_runs.empty(); }
+};
+
+std::vector<ShardDir> read_shards(const std::vector<fs::path>& dirs) {
+  std::vector<ShardDir> shards;
   for (const auto& d : dirs) {
     ShardDir in{d, read_sweep_json(d), std::nullopt, {}};
-    if (!inputs.empty() && in.sweep["sweep_sha256"] != inputs.front().sweep["sweep_sha256"])
+    if (!shards.empty() && in.sweep["sweep_sha256"] != shards.front().sweep["sweep_sha256"])
       fail_input(d.string(), "",
                  fmt::format("a shard of a different sweep ({}) than {} ({}): refusing to merge",
                              in.sweep.value("name", std::string("?")), dirs.front().string(),
-                             inputs.front().sweep.value("name", std::string("?"))));
+                             shards.front().sweep.value("name", std::string("?"))));
     if (in.sweep.contains("shard") && in.sweep["shard"].is_string()) {
       try {
         in.shard = parse_shard(in.sweep["shard"].get<std::string>());
@@ -411,19 +463,17 @@ int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool pa
         fail_input((d / "sweep.json").string(), "/shard", "expected \"K/N\" with 1 <= K <= N");
       }
     }
-    inputs.push_back(std::move(in));
+    shards.push_back(std::move(in));
   }
-  const Json& first = inputs.front().sweep;
-  // Which shards are here: refuse a set that misses one (it once merged half
-  // a sweep with exit 0), unless --partial says that is meant.
+  return shards;
+}
+
+/// Shards of the split that no input holds (none if an input is the whole sweep).
+std::vector<std::string> missing_shards(const std::vector<ShardDir>& shards) {
   std::set<uint32_t> have;
   uint32_t of = 0;
-  bool whole = false;
-  for (const auto& in : inputs) {
-    if (!in.shard) {
-      whole = true;
-      continue;
-    }
+  for (const auto& in : shards) {
+    if (!in.shard) return {};
     if (of && in.shard->second != of)
       fail_input((in.dir / "sweep.json").string(), "/shard",
                  fmt::format("shard {}/{} of a sweep the other inputs split into {}", in.shard->first,
@@ -431,16 +481,19 @@ int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool pa
     of = in.shard->second;
     have.insert(in.shard->first);
   }
-  std::vector<std::string> missing_shards;
-  if (!whole)
-    for (uint32_t k = 1; k <= of; ++k)
-      if (!have.count(k)) missing_shards.push_back(fmt::format("{}/{}", k, of));
-  // Every run a shard was given must have ended (summary.json or failed.json),
-  // and every summary.json must read: checked now, so a bad input leaves no
-  // half-merged directory behind.
-  std::vector<std::string> missing_runs;
-  for (auto& in : inputs) {
-    for (const auto& p : first["points"]) {
+  std::vector<std::string> missing;
+  for (uint32_t k = 1; k <= of; ++k)
+    if (!have.count(k)) missing.push_back(fmt::format("{}/{}", k, of));
+  return missing;
+}
+
+/// Every run a shard was given must have ended (summary.json or failed.json),
+/// and every summary.json must read. Returns the summaries that are missing.
+std::vector<std::string> check_runs(std::vector<ShardDir>& shards) {
+  std::vector<std::string> missing;
+  const Json& points = shards.front().sweep["points"];
+  for (auto& in : shards)
+    for (const auto& p : points) {
       const uint64_t index = p["index"];
       if (in.shard && index % in.shard->second != in.shard->first - 1) continue;
       for (uint32_t r = 0; r < p["seeds"].size(); ++r) {
@@ -450,31 +503,40 @@ int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool pa
           if (!read_json_file(f).is_object()) fail_input(f, "", "expected the object `vringsim run` writes");
           in.summaries.push_back(src);
         } else if (!fs::exists(src / "failed.json")) {
-          missing_runs.push_back((src / "summary.json").string());
+          missing.push_back((src / "summary.json").string());
         }
       }
     }
-  }
-  if (!partial && !missing_shards.empty()) {
+  return missing;
+}
+
+MergeInputs read_merge_inputs(const std::vector<fs::path>& dirs, bool partial) {
+  MergeInputs in;
+  in.shards = read_shards(dirs);
+  in.missing_shards = missing_shards(in.shards);
+  in.missing_runs = check_runs(in.shards);
+  // A set that misses a shard (it once merged half a sweep with exit 0), or a
+  // run that never ended, is refused unless --partial says that is meant.
+  if (!partial && !in.missing_shards.empty()) {
     std::string list;
-    for (const auto& k : missing_shards) list += (list.empty() ? "" : ", ") + k;
+    for (const auto& k : in.missing_shards) list += (list.empty() ? "" : ", ") + k;
     fail_input(dirs.front().string(), "",
-               fmt::format("shard{} {} missing: merge every shard, or give --partial", missing_shards.size() > 1 ? "s" : "",
-                           list));
+               fmt::format("shard{} {} missing: merge every shard, or give --partial",
+                           in.missing_shards.size() > 1 ? "s" : "", list));
   }
-  if (!partial && !missing_runs.empty())
-    fail_input(missing_runs.front(), "",
+  if (!partial && !in.missing_runs.empty())
+    fail_input(in.missing_runs.front(), "",
                fmt::format("missing (this run never ended{}): finish the shard (rerun its sweep command) or give "
                            "--partial",
-                           missing_runs.size() > 1 ? fmt::format("; {} runs in all", missing_runs.size()) : ""));
-  check_out_dir(out, first["sweep_sha256"].get<std::string>());
+                           in.missing_runs.size() > 1 ? fmt::format("; {} runs in all", in.missing_runs.size()) : ""));
+  return in;
+}
 
-  // ---- write ----
-  fs::create_directories(out);
-  for (const auto& in : inputs) {
-    if (fs::exists(out) && fs::equivalent(in.dir, out)) continue;
-    for (const fs::path& src : in.summaries) {
-      const fs::path dst = out / fs::relative(src, in.dir);
+void copy_summaries(const MergeInputs& in, const fs::path& out) {
+  for (const auto& shard : in.shards) {
+    if (fs::exists(out) && fs::equivalent(shard.dir, out)) continue;
+    for (const fs::path& src : shard.summaries) {
+      const fs::path dst = out / fs::relative(src, shard.dir);
       if (fs::exists(dst / "summary.json")) continue;
       fs::create_directories(dst);
       fs::copy_file(src / "summary.json", dst / "summary.json.tmp", fs::copy_options::overwrite_existing);
@@ -482,16 +544,24 @@ int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool pa
       fs::remove(dst / "failed.json");
     }
   }
-  Json merged = first;
+}
+
+}  // namespace
+
+int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool partial) {
+  const MergeInputs in = read_merge_inputs(dirs, partial);  // nothing is written before this returns
+  check_out_dir(out, in.sweep()["sweep_sha256"].get<std::string>());
+  fs::create_directories(out);
+  copy_summaries(in, out);
+  Json merged = in.sweep();
   merged["shard"] = nullptr;
-  const bool incomplete = !missing_shards.empty() || !missing_runs.empty();
-  if (incomplete) {
+  if (!in.complete()) {
     merged["partial"] = true;
-    merged["missing_shards"] = missing_shards;
-    merged["missing_runs"] = missing_runs.size();
+    merged["missing_shards"] = in.missing_shards;
+    merged["missing_runs"] = in.missing_runs.size();
     std::cerr << fmt::format("merge: PARTIAL result ({} shard(s) and {} run(s) missing): marked in sweep.json and "
                              "aggregate.csv\n",
-                             missing_shards.size(), missing_runs.size());
+                             in.missing_shards.size(), in.missing_runs.size());
   }
   write_file_atomic(out / "sweep.json", merged.dump(2) + "\n");
   write_results(out, merged);

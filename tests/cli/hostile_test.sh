@@ -105,6 +105,11 @@ echo '{"throughput": ' >"$f"
 run "$BIN" merge "$T/s1" "$T/s2-corrupt" --out "$T/m2"
 check "merge with a corrupt summary.json: exit 2, nothing written" '[ "$rc" = 2 ] && one_line && [ ! -e "$T/m2" ]'
 check "merge with a corrupt summary.json: names the input" 'grep -q "^$f: " "$T/err"'
+run "$BIN" merge "$T/s1" --out "$T/m-half"
+check "merge of shard 1 of 2: exit 2 naming the missing shard, nothing written" '[ "$rc" = 2 ] && one_line && grep -q "shard 2/2 missing" "$T/err" && [ ! -e "$T/m-half" ]'
+run "$BIN" merge "$T/s1" --out "$T/m-partial" --partial
+check "merge --partial of shard 1 of 2: exit 0, says PARTIAL" '[ "$rc" = 0 ] && grep -q "PARTIAL" "$T/err"'
+check "merge --partial: sweep.json and aggregate.csv are marked" '/usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert j[\"partial\"] is True and j[\"missing_shards\"] == [\"2/2\"]" "$T/m-partial/sweep.json" && head -1 "$T/m-partial/aggregate.csv" | grep -q ",partial$" && [ "$(wc -l <"$T/m-partial/results.csv")" = 3 ]'
 mkdir -p "$T/s3"
 echo '{"name":"x"}' >"$T/s3/sweep.json"
 run "$BIN" merge "$T/s3" --out "$T/m3"
