@@ -214,38 +214,13 @@ uint32_t VirtQueue::chain_descriptors(uint16_t head) const {
   return n;
 }
 
-void VirtQueue::tamper(uint16_t head, ChainFault kind) {
-  ensure(head < num_ && state_[head] == DescState::Posted, "tampering with a chain that is not posted");
-  uint16_t tail = head;
-  for (uint32_t n = 0; desc_[tail].flags & kVringDescFNext; ++n) {
-    ensure(n < num_, "descriptor chain loops");
-    tail = desc_[tail].next;
-  }
-  auto touch = [&](uint16_t i) -> Descriptor& {
-    if (!tampered_[i]) shadow_[i] = desc_[i];
-    tampered_[i] = 1;
-    return shadow_[i];
-  };
-  switch (kind) {
-    case ChainFault::Loop: {
-      Descriptor& d = touch(tail);
-      d.flags |= kVringDescFNext;
-      d.next = head;
-      break;
-    }
-    case ChainFault::NextOutOfRange: {
-      Descriptor& d = touch(tail);
-      d.flags |= kVringDescFNext;
-      d.next = 0xffff;  // past any table: sizes stop at 32768
-      break;
-    }
-    case ChainFault::ZeroLength: touch(head).len = 0; break;
-    case ChainFault::ReadOnly: touch(head).flags &= static_cast<uint16_t>(~kVringDescFWrite); break;
-    default: throw InvariantError(std::string("cannot tamper a chain into ") + chain_fault_name(kind));
-  }
+void VirtQueue::write_shared_desc(uint16_t i, const Descriptor& d) {
+  ensure(i < num_ && state_[i] == DescState::Posted, "writing a descriptor that is not posted");
+  shadow_[i] = d;
+  tampered_[i] = 1;
 }
 
-bool VirtQueue::add_stray_avail(uint16_t head) {
+bool VirtQueue::add_raw_avail(uint16_t head) {
   if (static_cast<uint16_t>(avail_shadow_ - last_avail_idx_) >= num_) return false;
   avail_ring_[ring_slot(avail_shadow_)] = head;
   ++avail_shadow_;

@@ -152,15 +152,17 @@ class VirtQueue {
   /// A stray entry (no chain of its own) is consumed and nothing returned.
   std::optional<uint16_t> discard_avail();
 
-  // ---- a misbehaving driver (fault injection) -------------------------------
-  /// Writes a bad value into the device-visible copy of a posted chain (the
-  /// driver keeps its own, correct copy, as Linux keeps desc_extra): kinds
-  /// Loop, NextOutOfRange, ZeroLength, ReadOnly. Re-adding the descriptors
-  /// writes them afresh.
-  void tamper(uint16_t head, ChainFault kind);
-  /// Adds an avail entry naming `head` with no chain of its own (a double
-  /// add, or an index past the table). False if the avail ring has no room.
-  bool add_stray_avail(uint16_t head);
+  // ---- shared memory as a driver may write it ------------------------------
+  // (a correct driver never does this; sim/core/ring_faults.hpp builds
+  // faulty chains from these two writes.)
+  /// Writes `d` into the device-visible table at `i` (a posted descriptor)
+  /// without changing the driver's own record, as Linux keeps desc_extra
+  /// apart from the shared table. Re-adding the descriptor writes it afresh.
+  void write_shared_desc(uint16_t i, const Descriptor& d);
+  /// Adds an avail entry naming `head` with no chain of its own (the head of
+  /// a chain already added, or an index past the table). False if the avail
+  /// ring has no room.
+  bool add_raw_avail(uint16_t head);
   /// Bytes of the chain starting at `head`, by the driver's own record.
   uint64_t chain_bytes(uint16_t head) const;
   /// Descriptors in the chain starting at `head`, by the driver's own record.

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "sim/core/errors.hpp"
+#include "sim/core/ring_faults.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -37,9 +38,9 @@ void GuestDriver::post_fault(uint16_t head) {
   VirtQueue& ring = shared_.ring;
   bool done = true;
   switch (kind) {
-    case ChainFault::HeadInFlight: done = ring.add_stray_avail(head); break;  // the same head added twice
-    case ChainFault::HeadOutOfRange: done = ring.add_stray_avail(0xffff); break;
-    default: ring.tamper(head, kind); break;
+    case ChainFault::HeadInFlight: done = add_stray_avail(ring, head); break;  // the same head added twice
+    case ChainFault::HeadOutOfRange: done = add_stray_avail(ring, 0xffff); break;
+    default: tamper(ring, head, kind); break;
   }
   if (done) ++injected_[static_cast<int>(kind)];
 }
