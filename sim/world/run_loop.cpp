@@ -160,8 +160,12 @@ void RunLoop::finish() {
   for (auto& set : w_.guest_metrics)
     for (auto& m : set) m->finish(end);
   // Rows sampled after a drained end would repeat the final state: keep them
-  // only up to the end.
-  while (!w_.ts_rows.empty() && w_.ts_rows.back()[0] > end) w_.ts_rows.pop_back();
+  // only up to the end. The last row is the state at the end itself, taken
+  // now that every arrival up to it is admitted and every event dispatched
+  // (a sample at the end's instant may have been taken before a closed-loop
+  // source's last frames were known; a drained trace ends between samples).
+  while (!w_.ts_rows.empty() && w_.ts_rows.back()[0] >= end) w_.ts_rows.pop_back();
+  sample(end);
 }
 
 }  // namespace vringsim

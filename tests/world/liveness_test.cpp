@@ -3,6 +3,7 @@
 // device once took all 256 buffers in one instant, never told the idle guest,
 // and waited for a kick that could not come: 0 Gb/s, exit 0.
 #include "sim/core/registry.hpp"
+#include "sim/core/scenario.hpp"
 #include "sim/core/policy.hpp"
 #include "tests/world/simulation_fixture.hpp"
 
@@ -65,6 +66,42 @@ TEST_F(Liveness, EveryPolicy_AllCostsZero_DeliversFrames) {
     sets.insert(sets.end(), std::begin(kGuestCosts), std::end(kGuestCosts));
     expect_delivers(p, sets, "every cost zero");
   }
+}
+
+// The time series ends where the summary does: its last row's cumulative
+// counts are the run's (with the TCP-like sender it once ended 54 frames
+// short, and a drained trace's last row stopped at the sample before the end).
+class TimeSeries : public Simulation {
+ protected:
+  void expect_last_row_is_the_summary(const std::string& file, const std::vector<std::string>& sets = {}) {
+    const RunResult r = run(load_scenario(std::string(VRINGSIM_SOURCE_DIR) + "/" + file, sets));
+    ASSERT_FALSE(r.ts_rows.empty()) << file;
+    const auto& last = r.ts_rows.back();
+    auto col = [&](const char* name) {
+      for (size_t i = 0; i < r.ts_columns.size(); ++i)
+        if (r.ts_columns[i] == name) return static_cast<uint64_t>(last[i]);
+      ADD_FAILURE() << "no column " << name;
+      return uint64_t{0};
+    };
+    EXPECT_EQ(last[0], d(r, "/run/end_s")) << file;
+    EXPECT_EQ(col("arrived_packets"), u(r, "/packets/arrived")) << file;
+    EXPECT_EQ(col("delivered_packets"), u(r, "/packets/delivered")) << file;
+    EXPECT_EQ(col("dropped_packets"), u(r, "/packets/dropped")) << file;
+  }
+};
+
+TEST_F(TimeSeries, LastRowEqualsTheSummary_Synthetic) {
+  expect_last_row_is_the_summary("scenarios/seed-2008/mergeable.json", {"stop.time_s=0.05", "measure.warmup_s=0.01"});
+}
+TEST_F(TimeSeries, LastRowEqualsTheSummary_TcpSender) {
+  expect_last_row_is_the_summary("scenarios/seed-2008-tcp/mergeable.json", {"stop.time_s=0.2"});
+}
+TEST_F(TimeSeries, LastRowEqualsTheSummary_PcapDrainedBeforeTheEnd) {
+  expect_last_row_is_the_summary("scenarios/traffic/pcap-loopback-mergeable.json");
+}
+TEST_F(TimeSeries, LastRowEqualsTheSummary_Csv) { expect_last_row_is_the_summary("scenarios/traffic/csv-exchange.json"); }
+TEST_F(TimeSeries, LastRowEqualsTheSummary_ATopology) {
+  expect_last_row_is_the_summary("scenarios/capacity/two-tenants.json", {"stop.time_s=0.03", "measure.warmup_s=0.01"});
 }
 
 }  // namespace
