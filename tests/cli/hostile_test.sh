@@ -130,5 +130,12 @@ check "nothing measured: the table marks the row" 'grep -q "^short \*" "$T/out" 
 run "$BIN" run "$T/short.json" --set measure.warmup_s=0.0005
 check "a warm-up inside the trace: no warning" '[ "$rc" = 0 ] && [ ! -s "$T/err" ]'
 
+# Trust (issue 14, item 3): runs.csv lists every run folder in DIR, whichever call made it.
+"$BIN" run "$SRC/scenarios/seed-2008/mergeable.json" --set stop.time_s=0.02 --set measure.warmup_s=0.005 --out "$T/many" >/dev/null 2>&1
+"$BIN" run "$SRC/scenarios/seed-2008/max-buffer.json" --set stop.time_s=0.02 --set measure.warmup_s=0.005 --out "$T/many" >/dev/null 2>&1
+run "$BIN" run "$SRC/scenarios/seed-2008/small.json" --set stop.time_s=0.02 --set measure.warmup_s=0.005 --out "$T/many"
+check "three run calls into one DIR: runs.csv has a row for each run folder" '[ "$rc" = 0 ] && [ "$(wc -l <"$T/many/runs.csv")" = 4 ] && [ "$(ls -d "$T"/many/*/ | wc -l)" = 3 ]'
+check "runs.csv rows are the runs by name" '[ "$(/usr/bin/python3 -c "import csv,sys; print(\" \".join(r[\"policy.name\"] for r in csv.DictReader(open(sys.argv[1]))))" "$T/many/runs.csv")" = "max-buffer mergeable small" ]'
+
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
