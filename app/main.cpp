@@ -7,6 +7,9 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -39,10 +42,10 @@ namespace {
 struct RunArgs {
   std::vector<std::string> files;
   std::string out;
-  std::optional<int64_t> seed;
+  std::optional<std::string> seed;  ///< --seed as typed (parse_decimal)
   std::vector<std::string> sets;
   std::string trace;
-  uint64_t trace_limit = 100000;
+  std::string trace_limit = "100000";
   bool check = false;
 };
 
@@ -52,9 +55,23 @@ std::string trace_path_for(const std::string& trace, const std::string& name, bo
   return (p.parent_path() / (p.stem().string() + "." + name + p.extension().string())).string();
 }
 
+/// A number on the command line: decimal digits only (no sign, no 0x, no
+/// spaces), in lo..hi; else bad input quoting the text as given.
+uint64_t parse_decimal(const std::string& option, const std::string& text, uint64_t lo, uint64_t hi) {
+  const bool digits = !text.empty() && text.size() <= 20 &&
+                      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  errno = 0;
+  const unsigned long long v = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
+  if (!digits || errno == ERANGE || v < lo || v > hi)
+    throw InputError(fmt::format("{} {}: expected a decimal integer in {}..{}", option,
+                                 text.empty() ? std::string("\"\"") : brief(text, 40), lo, hi));
+  return v;
+}
+
 int cmd_run(const RunArgs& a) {
   std::vector<std::string> overrides = a.sets;
-  if (a.seed) overrides.insert(overrides.begin(), fmt::format("seed={}", *a.seed));
+  if (a.seed) overrides.insert(overrides.begin(), fmt::format("seed={}", parse_decimal("--seed", *a.seed, 0, INT64_MAX)));
+  const uint64_t trace_limit = parse_decimal("--trace-limit", a.trace_limit, 0, UINT64_MAX);
   // Everything is loaded and checked before anything runs or is written.
   std::vector<Scenario> scenarios;
   std::map<std::string, std::string> names;
@@ -81,7 +98,7 @@ int cmd_run(const RunArgs& a) {
   for (const auto& s : scenarios) {
     RunOptions opt;
     if (!a.trace.empty()) opt.trace_path = trace_path_for(a.trace, s.name, scenarios.size() > 1);
-    opt.trace_limit = a.trace_limit;
+    opt.trace_limit = trace_limit;
     opt.check = a.check;
     RunOutcome o = run_in_child(s, opt);
     if (o.exit_code != 0) {
@@ -218,7 +235,8 @@ int main(int argc, char** argv) {
   auto* sweep = app.add_subcommand("sweep", "run a sweep: one process per run, --jobs at a time, resumable");
   sweep->add_option("spec", sweep_file, "sweep JSON file")->required();
   sweep->add_option("--out", sweep_out, "results directory (rerun the same command to resume)");
-  sweep->add_option("--jobs", sweep_opt.jobs, "runs at a time (default: the number of cores)");
+  std::string sweep_jobs;
+  sweep->add_option("--jobs", sweep_jobs, "runs at a time (default: the number of cores)");
   sweep->add_option("--shard", sweep_shard, "K/N: run only every N-th point, starting with the K-th (1-based)");
   sweep->add_flag("--dry-run", sweep_opt.dry_run, "list the points and their count, run nothing");
   sweep->add_option("--set", sweep_sets, "KEY=VALUE: override a scenario key in every run (after the axes)");
@@ -302,6 +320,7 @@ int main(int argc, char** argv) {
       if (sweep_out.empty() && !sweep_opt.dry_run)
         throw InputError("sweep: --out DIR is required (except with --dry-run)");
       if (!sweep_shard.empty()) sweep_opt.shard = parse_shard(sweep_shard);
+      if (!sweep_jobs.empty()) sweep_opt.jobs = static_cast<unsigned>(parse_decimal("--jobs", sweep_jobs, 1, 4096));
       sweep_opt.out = sweep_out;
       return run_sweep(load_sweep(sweep_file, sweep_sets), sweep_opt);
     }

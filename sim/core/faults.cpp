@@ -89,7 +89,10 @@ const Bindings<WindowSettings>& window_bindings(int kind) {
                                      .help("no Poisson window starts before this time")
                                      .from("0"))
               .bind(&S::at_s,
-                    ParamSpec::number_list("at_s", {}, "s").help("windows that start at these times as well").from("none"));
+                    ParamSpec::number_list("at_s", {}, "s")
+                        .range(0, 1e6)
+                        .help("windows that start at these times as well")
+                        .from("none"));
     return out;
   }();
   return b[static_cast<size_t>(kind)];

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -77,6 +78,10 @@ const ParamTable& param_table() {
 }
 
 Json parse_json(const std::string& text, const std::string& source) {
+  // nlohmann stops at a NUL byte and ignores the rest: `{...}\0garbage` was
+  // accepted whole. A NUL is never in a JSON text.
+  if (const auto nul = text.find('\0'); nul != std::string::npos)
+    fail_input(source, "", fmt::format("a NUL byte at offset {}: not a JSON text file", nul));
   // JSON allows a key twice in one object and nlohmann keeps the last one:
   // a scenario that sets ring.size twice would silently run with the second.
   // Refuse it, naming the key's JSON pointer.
@@ -332,6 +337,32 @@ void resolve_sources(Scenario& s, const Json& doc) {
                        kind, s.topology.total_queues(), s.topology.sources.size()));
   }
 }
+/// Wire keys the chosen arrival process ignores, and a rate above the link
+/// it is capped at, are said on stderr rather than silently run otherwise.
+void warn_unused_wire_keys(const Json& doc, const WireSettings& w, const std::string& source) {
+  struct Use {
+    const char* key;
+    std::vector<std::string> arrivals;
+  };
+  const Use uses[] = {{"rate_gbps", {"constant", "poisson"}},
+                      {"speed", {"trace"}},
+                      {"burst_frames", {"onoff"}},
+                      {"duty_cycle", {"onoff"}}};
+  for (const Use& u : uses) {
+    if (!doc.contains(Json::json_pointer(std::string("/traffic/") + u.key))) continue;
+    if (std::find(u.arrivals.begin(), u.arrivals.end(), w.arrival) != u.arrivals.end()) continue;
+    std::string users;
+    for (const auto& a : u.arrivals) users += (users.empty() ? "" : " and ") + a;
+    std::cerr << fmt::format("{}: /traffic/{}: warning: ignored with traffic.arrival \"{}\" (only {} arrivals use "
+                             "it)\n",
+                             source, u.key, w.arrival, users);
+  }
+  if ((w.arrival == "constant" || w.arrival == "poisson") && w.rate_gbps > w.link_gbps)
+    std::cerr << fmt::format("{}: /traffic/rate_gbps: warning: {} Gb/s is above traffic.link_gbps ({} Gb/s): the "
+                             "offered rate is capped at the link rate\n",
+                             source, w.rate_gbps, w.link_gbps);
+}
+
 }  // namespace
 
 Scenario load_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
@@ -348,11 +379,7 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
   s.run = RunSettings::bindings().load(s.config);
   // A rate only constant and Poisson arrivals use: say so rather than
   // silently run at line rate.
-  const std::string arrival = WireSettings::bindings().load(s.config).arrival;
-  if (doc.contains(Json::json_pointer("/traffic/rate_gbps")) && arrival != "constant" && arrival != "poisson")
-    std::cerr << fmt::format("{}: /traffic/rate_gbps: warning: ignored with traffic.arrival \"{}\" (only constant "
-                             "and poisson arrivals use it)\n",
-                             source, arrival);
+  warn_unused_wire_keys(doc, WireSettings::bindings().load(s.config), source);
   s.name = s.run.name;
   s.topology = parse_topology(doc.contains("topology") ? doc["topology"] : Json(), source);
   resolve_sources(s, doc);

@@ -116,6 +116,26 @@ run "$BIN" merge "$T/s3" --out "$T/m3"
 check "merge of a sweep.json without points: exit 2, one line" '[ "$rc" = 2 ] && one_line && [ ! -e "$T/m3" ]'
 check "merge of a bad sweep.json: names it" 'grep -q "^$T/s3/sweep.json: " "$T/err"'
 
+# Numbers on the command line: decimal only, range-checked, quoted as given.
+for args in "--seed 0x10" "--seed -1" "--seed 18446744073709551616" "--seed 1e3" "--trace-limit -1" "--trace-limit 10abc"; do
+  run "$BIN" run "$MERG" $args --set stop.time_s=0.01 --set measure.warmup_s=0.001
+  check "run $args: exit 2, one line quoting the text" '[ "$rc" = 2 ] && one_line && grep -q -- "${args#* }: expected a decimal integer" "$T/err" && [ ! -s "$T/out" ]'
+done
+run "$BIN" run "$MERG" --seed "" --set stop.time_s=0.01 --set measure.warmup_s=0.001
+check "run --seed \"\": exit 2" '[ "$rc" = 2 ] && one_line && grep -q "expected a decimal integer" "$T/err"'
+run "$BIN" run "$MERG" --seed 7 --set stop.time_s=0.01 --set measure.warmup_s=0.001 --out "$T/seed7"
+check "run --seed 7: runs with seed 7" '[ "$rc" = 0 ] && grep -q "\"seed\": 7" "$T/seed7/2008-mergeable/summary.json"'
+run "$BIN" sweep "$T/sw.json" --dry-run --jobs 0
+check "sweep --jobs 0: exit 2" '[ "$rc" = 2 ] && one_line && grep -q "^--jobs 0: expected a decimal integer in 1..4096" "$T/err"'
+
+# Nonsense accepted, now said: keys the arrival process ignores, a rate above the link.
+run "$BIN" validate "$MERG" --set traffic.arrival=constant --set traffic.rate_gbps=50
+check "rate_gbps above the link: a warning, exit 0" '[ "$rc" = 0 ] && grep -q "/traffic/rate_gbps: warning: 50 Gb/s is above traffic.link_gbps (10 Gb/s)" "$T/err"'
+run "$BIN" validate "$MERG" --set traffic.speed=2
+check "traffic.speed without trace arrivals: a warning" '[ "$rc" = 0 ] && grep -q "/traffic/speed: warning: ignored with traffic.arrival \"line-rate\" (only trace arrivals use it)" "$T/err"'
+run "$BIN" validate "$MERG" --set traffic.arrival=poisson --set traffic.burst_frames=8
+check "burst_frames with Poisson arrivals: a warning" '[ "$rc" = 0 ] && grep -q "/traffic/burst_frames: warning: ignored" "$T/err"'
+
 # Trust (issue 14, item 1): a run that measures nothing says so.
 printf 'time_s,len_bytes\n0.000,1514\n0.001,1514\n0.002,1514\n' >"$T/short.csv"
 cat >"$T/short.json" <<'J'
