@@ -46,6 +46,7 @@ struct RunArgs {
   std::vector<std::string> sets;
   std::string trace;
   std::string trace_limit = "100000";
+  bool out_given = false;  ///< --out was on the command line (an empty one is refused)
   bool check = false;
 };
 
@@ -83,6 +84,7 @@ int cmd_run(const RunArgs& a) {
                                    f, s.name, it->second));
     names.emplace(s.name, f);
   }
+  if (a.out_given && a.out.empty()) throw InputError("--out \"\": expected a directory name");
   if (!a.out.empty()) check_output_dir(a.out, "--out");
   if (!a.trace.empty()) {
     if (fs::is_directory(a.trace))
@@ -206,7 +208,7 @@ int main(int argc, char** argv) {
   RunArgs run_args;
   auto* run = app.add_subcommand("run", "run scenario files; print a side-by-side table");
   run->add_option("files", run_args.files, "scenario JSON files")->required();
-  run->add_option("--out", run_args.out, "write summary.json, timeseries.csv per run and runs.csv here");
+  auto* run_out = run->add_option("--out", run_args.out, "write summary.json, timeseries.csv per run and runs.csv here");
   run->add_option("--seed", run_args.seed, "same as --set seed=N");
   run->add_option("--set", run_args.sets,
                   "KEY=VALUE: override a scenario key (dotted path; VALUE is JSON or a string)");
@@ -299,7 +301,10 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   try {
-    if (run->parsed()) return cmd_run(run_args);
+    if (run->parsed()) {
+      run_args.out_given = run_out->count() > 0;
+      return cmd_run(run_args);
+    }
     if (validate->parsed()) return cmd_validate(validate_files, validate_sets);
     if (params->parsed()) return cmd_params(params_policy);
     if (policies->parsed()) return cmd_policies();

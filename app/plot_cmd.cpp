@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "app/exit_codes.hpp"
+#include "sim/core/errors.hpp"
+#include "sim/core/report.hpp"
 
 #ifndef VRINGSIM_ANALYSIS_DIR
 #define VRINGSIM_ANALYSIS_DIR "analysis"
@@ -29,6 +31,12 @@ int cmd_plot(const std::string& input, const std::string& out, const std::string
                              script.string());
     return kExitFailed;
   }
+  // Bad paths are bad input, said in one line before Python starts (an --out
+  // under a regular file once ended in an 11-line traceback).
+  if (const std::string problem = not_a_regular_file(input);
+      problem == "does not exist")
+    throw InputError(fmt::format("{}: does not exist (a run or sweep directory, or its CSV)", input));
+  check_output_dir(out, "--out");
   std::vector<std::string> args = {python, script.string(), input, "--out", out};
   if (!formats.empty()) {
     args.push_back("--format");

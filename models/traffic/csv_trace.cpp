@@ -30,14 +30,18 @@ class CsvReader {
       header.clear();
     }
     if (header.empty()) throw InputError(fmt::format("{}: line {}: no header line", file.string(), line_));
+    // A UTF-8 byte-order mark (spreadsheets write one) once hid the first
+    // column's name: take it off.
+    if (header.starts_with("\xEF\xBB\xBF")) header.erase(0, 3);
     size_t col = 0;
     for (const auto& name : split(header)) {
-      if (name == "len_bytes")
-        len_col_ = col;
-      else if (name == "time_s")
-        time_col_ = col;
-      else if (name == "flow")
-        flow_col_ = col;
+      size_t* slot = name == "len_bytes" ? &len_col_ : name == "time_s" ? &time_col_ : name == "flow" ? &flow_col_ : nullptr;
+      // Unknown and repeated columns were accepted (the last len_bytes won).
+      if (!slot)
+        fail(fmt::format("unknown column \"{}\" (columns: len_bytes, and optionally time_s and flow)",
+                         brief(name, 40)));
+      if (*slot != npos) fail(fmt::format("column \"{}\" appears twice", name));
+      *slot = col;
       ++col;
     }
     columns_ = col;
@@ -65,7 +69,7 @@ class CsvReader {
       Row r{line_, 0, std::nullopt, 0};
       const double len = number(cells[len_col_], "len_bytes");
       if (len != static_cast<double>(static_cast<uint64_t>(len)) || len < 1 || len > kMaxTraceFrameBytes)
-        fail(fmt::format("len_bytes {} is not a whole number in 1..{}", cells[len_col_], kMaxTraceFrameBytes));
+        fail(fmt::format("len_bytes {} is not a whole number in 1..{}", brief(cells[len_col_], 40), kMaxTraceFrameBytes));
       r.len = static_cast<uint32_t>(len);
       if (time_col_ != npos) {
         const double t = number(cells[time_col_], "time_s");
@@ -75,7 +79,13 @@ class CsvReader {
         if (!origin_) origin_ = t;
         r.time_s = t - *origin_;
       }
-      if (flow_col_ != npos) r.flow = static_cast<uint32_t>(number(cells[flow_col_], "flow")) + 1;
+      if (flow_col_ != npos) {
+        // Flow ids are whole numbers in 0..2^32-2 (-1, 1.5 and 2^64 were taken).
+        const double f = number(cells[flow_col_], "flow");
+        if (f < 0 || f > 4294967294.0 || f != std::floor(f))
+          fail(fmt::format("flow {} is not a whole number in 0..4294967294", brief(cells[flow_col_], 40)));
+        r.flow = static_cast<uint32_t>(f) + 1;
+      }
       ++rows_;
       return r;
     }
@@ -111,7 +121,7 @@ class CsvReader {
     double v = 0;
     const auto [p, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
     if (ec != std::errc() || p != cell.data() + cell.size() || !std::isfinite(v))
-      fail(fmt::format("{} \"{}\" is not a number", column, cell));
+      fail(fmt::format("{} \"{}\" is not a number", column, brief(cell, 40)));
     return v;
   }
 

@@ -128,6 +128,18 @@ check "run --seed 7: runs with seed 7" '[ "$rc" = 0 ] && grep -q "\"seed\": 7" "
 run "$BIN" sweep "$T/sw.json" --dry-run --jobs 0
 check "sweep --jobs 0: exit 2" '[ "$rc" = 2 ] && one_line && grep -q "^--jobs 0: expected a decimal integer in 1..4096" "$T/err"'
 
+run "$BIN" run "$MERG" --out ""
+check "run --out \"\": exit 2, not a silent success" '[ "$rc" = 2 ] && one_line && [ ! -s "$T/out" ]'
+printf '\xef\xbb\xbftime_s,len_bytes\n0.0,1514\n0.001,1514\n' >"$T/bom.csv"
+run "$BIN" trace-info "$T/bom.csv"
+check "a CSV trace with a byte-order mark: time_s is found" '[ "$rc" = 0 ] && grep -q "csv (len_bytes, time_s)" "$T/out"'
+
+touch "$T/regular-file"
+run "$BIN" plot "$T/seed7" --out "$T/regular-file/fig"
+check "plot --out under a regular file: exit 2, one line" '[ "$rc" = 2 ] && one_line && grep -q "is not a directory" "$T/err"'
+run "$BIN" plot "$T/no-such-dir" --out "$T/figs"
+check "plot of a missing input: exit 2, one line" '[ "$rc" = 2 ] && one_line && grep -q "does not exist" "$T/err"'
+
 # Nonsense accepted, now said: keys the arrival process ignores, a rate above the link.
 run "$BIN" validate "$MERG" --set traffic.arrival=constant --set traffic.rate_gbps=50
 check "rate_gbps above the link: a warning, exit 0" '[ "$rc" = 0 ] && grep -q "/traffic/rate_gbps: warning: 50 Gb/s is above traffic.link_gbps (10 Gb/s)" "$T/err"'

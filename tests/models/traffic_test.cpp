@@ -253,7 +253,7 @@ TEST_F(Traces, CsvTracesReadTheirColumnsAndNameBadLines) {
   EXPECT_NE(scenario_error(R"({"name": "c", "traffic": {"kind": "csv", "csv": {"file": "cells.csv"}}})")
                 .find("cells.csv: line 3: 1 cells, the header has 2"),
             std::string::npos);
-  text("nolen.csv", "time_s,size\n0,100\n");
+  text("nolen.csv", "time_s,flow\n0,1\n");
   EXPECT_NE(scenario_error(R"({"name": "c", "traffic": {"kind": "csv", "csv": {"file": "nolen.csv"}}})")
                 .find("nolen.csv: line 1: the header has no len_bytes column"),
             std::string::npos);
