@@ -116,16 +116,19 @@ std::string ParamSpec::range_text() const {
 }
 
 std::string ParamSpec::validate(const Json& v) const {
-  auto in_range = [&](double x) -> std::string {
+  // `shown`: the value as written, for integers (a double prints 2^63 as
+  // 9.223372036854776e+18, and reading 2^64-1 as int64 once showed "-1").
+  auto in_range = [&](double x, const std::string& shown = "") -> std::string {
     if ((min && x < *min) || (max && x > *max))
-      return fmt::format("{} is out of range ({})", num_text(x), range_text());
+      return fmt::format("{} is out of range ({})", shown.empty() ? num_text(x) : shown, range_text());
     return "";
   };
   std::string err;
   switch (type) {
     case ParamType::Integer:
       if (!v.is_number_integer()) return fmt::format("expected an integer, got {}", brief_json(v));
-      err = in_range(static_cast<double>(v.get<int64_t>()));
+      err = v.is_number_unsigned() ? in_range(static_cast<double>(v.get<uint64_t>()), v.dump())
+                                   : in_range(static_cast<double>(v.get<int64_t>()), v.dump());
       break;
     case ParamType::Number:
       if (!v.is_number()) return fmt::format("expected a number, got {}", brief_json(v));

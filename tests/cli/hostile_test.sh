@@ -125,6 +125,10 @@ run "$BIN" run "$MERG" --seed "" --set stop.time_s=0.01 --set measure.warmup_s=0
 check "run --seed \"\": exit 2" '[ "$rc" = 2 ] && one_line && grep -q "expected a decimal integer" "$T/err"'
 run "$BIN" run "$MERG" --seed 7 --set stop.time_s=0.01 --set measure.warmup_s=0.001 --out "$T/seed7"
 check "run --seed 7: runs with seed 7" '[ "$rc" = 0 ] && grep -q "\"seed\": 7" "$T/seed7/2008-mergeable/summary.json"'
+run "$BIN" validate "$MERG" --set ring.size=18446744073709551615
+check "ring.size 2^64-1: reported as written, not as -1" '[ "$rc" = 2 ] && grep -q "/ring/size: 18446744073709551615 is out of range" "$T/err"'
+run "$BIN" validate "$MERG" --set seed=9223372036854775808
+check "seed 2^63: reported as written" '[ "$rc" = 2 ] && grep -q "/seed: 9223372036854775808 is out of range" "$T/err"'
 run "$BIN" sweep "$T/sw.json" --dry-run --jobs 0
 check "sweep --jobs 0: exit 2" '[ "$rc" = 2 ] && one_line && grep -q "^--jobs 0: expected a decimal integer in 1..4096" "$T/err"'
 
