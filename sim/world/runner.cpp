@@ -43,8 +43,10 @@ RunOutcome run_in_child(const Scenario& scenario, const RunOptions& options) {
       std::cerr << "vringsim: " << scenario.file << ": invariant broken: " << e.what() << "\n";
       code = 3;
     } catch (const std::exception& e) {
+      // Not a broken invariant: an output that could not be written (a
+      // --trace file on a full disk) is a failure of the work, exit 1.
       std::cerr << "vringsim: " << scenario.file << ": " << e.what() << "\n";
-      code = 3;
+      code = 1;
     }
     std::cerr.flush();
     ::close(fds[1]);

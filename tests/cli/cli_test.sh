@@ -127,6 +127,15 @@ check "failed write: earlier results intact" cmp -s "$T/wf/a/summary.json" "$T/o
 check "failed write: earlier time series intact" cmp -s "$T/wf/a/timeseries.csv" "$T/o1/a/timeseries.csv"
 check "failed write: nothing half-written" [ ! -e "$T/wf/b/summary.json" -a -z "$(find "$T/wf" -name '*.tmp.*')" ]
 
+# A --trace file that cannot be written is an output failure (exit 1), not a
+# broken invariant (it exited 3).
+ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$SHIM" FAIL_FSYNC_AFTER=0 \
+  "$BIN" run "$T/a.json" --trace "$T/wf-trace.csv" >"$T/out" 2>"$T/err"
+rc=$?
+check "failed --trace write: exit 1" [ "$rc" = 1 ]
+check "failed --trace write: names the file, nothing half-written" grep -q "wf-trace.csv: write failed" "$T/err"
+check "failed --trace write: no file left" [ ! -e "$T/wf-trace.csv" -a -z "$(find "$T" -maxdepth 1 -name 'wf-trace.csv.tmp.*')" ]
+
 # --trace: per-event CSV, bounded.
 run "$BIN" run "$T/a.json" --trace "$T/trace.csv" --trace-limit 50
 check "trace: header" [ "$(head -1 "$T/trace.csv")" = "time_s,actor,event,packet,head,count,len,bytes,detail" ]
