@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -379,6 +381,27 @@ class Scheduler {
 
 }  // namespace
 
+namespace {
+
+/// Temporaries (FILE.tmp.PID, write_file_atomic) that a killed sweep left:
+/// a resume removes those whose process is gone (SIGKILL left them for good).
+void remove_stale_temporaries(const fs::path& out) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(out, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const std::string name = it->path().filename().string();
+    const auto dot = name.rfind(".tmp.");
+    if (dot == std::string::npos) continue;
+    const std::string pid = name.substr(dot + 5);
+    if (pid.empty() || pid.size() > 9 || !std::all_of(pid.begin(), pid.end(), ::isdigit)) continue;
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno == EPERM) continue;  // still running
+    fs::remove(it->path(), ec);
+  }
+}
+
+}  // namespace
+
 int run_sweep(const Sweep& sw, const SweepOptions& opt) {
   const std::vector<const SweepPoint*> mine = points_of_shard(sw, opt);
   if (opt.dry_run) {
@@ -387,6 +410,7 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
   }
   check_out_dir(opt.out, sw.sha256);
   fs::create_directories(opt.out);
+  remove_stale_temporaries(opt.out);
   const Json sj = sweep_json(sw, opt);
   write_file_atomic(opt.out / "sweep.json", sj.dump(2) + "\n");
   Scheduler scheduler(sw, opt, mine);

@@ -89,6 +89,16 @@ check "sweep --set seed: exit 2" '[ "$rc" = 2 ] && one_line && grep -q "seed" "$
 run "$BIN" sweep "$T/sw.json" --dry-run --seed 5
 check "sweep --seed: exit 2" '[ "$rc" = 2 ] && one_line'
 
+# A sweep killed with SIGKILL leaves FILE.tmp.PID temporaries: a resume removes
+# those of processes that are gone (and only those).
+"$BIN" sweep "$T/sw.json" --out "$T/stale" >/dev/null 2>&1
+echo partial >"$T/stale/results.csv.tmp.999999999"
+echo partial >"$T/stale/sweep.json.tmp.999999998"
+echo mine >"$T/stale/results.csv.tmp.$$"
+run "$BIN" sweep "$T/sw.json" --out "$T/stale"
+check "a resumed sweep removes stale temporaries of dead processes" '[ "$rc" = 0 ] && [ ! -e "$T/stale/results.csv.tmp.999999999" ] && [ ! -e "$T/stale/sweep.json.tmp.999999998" ]'
+check "a resumed sweep leaves a live process's temporaries" '[ -e "$T/stale/results.csv.tmp.$$" ]'
+
 # 6. merge checks every input before writing anything.
 "$BIN" sweep "$T/sw.json" --out "$T/s1" --shard 1/2 >/dev/null 2>&1
 "$BIN" sweep "$T/sw.json" --out "$T/s2" --shard 2/2 >/dev/null 2>&1
