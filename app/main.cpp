@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -69,6 +71,22 @@ uint64_t parse_decimal(const std::string& option, const std::string& text, uint6
   return v;
 }
 
+/// The CPUs this process may use: a Slurm task's (SLURM_CPUS_PER_TASK), else
+/// the affinity mask a cgroup, taskset or the scheduler grants, never more
+/// than the machine has (hardware_concurrency ignored all of these).
+std::pair<unsigned, const char*> default_jobs() {
+  if (const char* slurm = std::getenv("SLURM_CPUS_PER_TASK")) {
+    char* end = nullptr;
+    const long n = std::strtol(slurm, &end, 10);
+    if (end != slurm && *end == 0 && n >= 1 && n <= 4096) return {static_cast<unsigned>(n), "SLURM_CPUS_PER_TASK"};
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return {static_cast<unsigned>(CPU_COUNT(&set)), "the CPU affinity mask"};
+  return {std::max(1u, std::thread::hardware_concurrency()), "the machine's cores"};
+}
+
 int cmd_run(const RunArgs& a) {
   std::vector<std::string> overrides = a.sets;
   if (a.seed) overrides.insert(overrides.begin(), fmt::format("seed={}", parse_decimal("--seed", *a.seed, 0, INT64_MAX)));
@@ -128,6 +146,21 @@ int cmd_validate(const std::vector<std::string>& files, const std::vector<std::s
   int code = kExitOk;
   for (const auto& f : files) {
     try {
+      // A sweep or calibration file is checked as what it is (validate once
+      // refused sweeps: "/axes: unknown key"): told apart by its keys.
+      const Json doc = read_json_file(f);
+      if (doc.is_object() && doc.contains("axes")) {
+        const Sweep sw = load_sweep(f, sets);
+        std::cout << fmt::format("{}: ok (sweep {}, {} points x {} replications = {} runs)\n", f, sw.name,
+                                 sw.points.size(), sw.replications, sw.points.size() * sw.replications);
+        continue;
+      }
+      if (doc.is_object() && doc.contains("points") && doc.contains("parameters")) {
+        const Calibration c = load_calibration(f);
+        std::cout << fmt::format("{}: ok (calibration, {} parameters, {} points)\n", f, c.params.size(),
+                                 c.points.size());
+        continue;
+      }
       const Scenario s = load_scenario(f, sets);
       const std::string topology =
           s.topology.declared ? fmt::format(", {} guests, {} queues", s.topology.guests.size(), s.topology.total_queues())
@@ -232,7 +265,9 @@ int main(int argc, char** argv) {
   std::string sweep_file, sweep_shard;
   std::vector<std::string> sweep_sets;
   SweepOptions sweep_opt;
-  sweep_opt.jobs = std::max(1u, std::thread::hardware_concurrency());
+  const auto [default_job_count, jobs_from] = default_jobs();
+  sweep_opt.jobs = default_job_count;
+  sweep_opt.jobs_from = jobs_from;
   std::string sweep_out;
   auto* sweep = app.add_subcommand("sweep", "run a sweep: one process per run, --jobs at a time, resumable");
   sweep->add_option("spec", sweep_file, "sweep JSON file")->required();
@@ -325,7 +360,10 @@ int main(int argc, char** argv) {
       if (sweep_out.empty() && !sweep_opt.dry_run)
         throw InputError("sweep: --out DIR is required (except with --dry-run)");
       if (!sweep_shard.empty()) sweep_opt.shard = parse_shard(sweep_shard);
-      if (!sweep_jobs.empty()) sweep_opt.jobs = static_cast<unsigned>(parse_decimal("--jobs", sweep_jobs, 1, 4096));
+      if (!sweep_jobs.empty()) {
+        sweep_opt.jobs = static_cast<unsigned>(parse_decimal("--jobs", sweep_jobs, 1, 4096));
+        sweep_opt.jobs_from = "--jobs";
+      }
       sweep_opt.out = sweep_out;
       return run_sweep(load_sweep(sweep_file, sweep_sets), sweep_opt);
     }

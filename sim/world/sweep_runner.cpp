@@ -268,6 +268,7 @@ void print_dry_run(const Sweep& sw, const SweepOptions& opt, const std::vector<c
       "{} points x {} replications = {} runs{}\n", mine.size(), sw.replications, mine.size() * sw.replications,
       opt.shard ? fmt::format(" (shard {}/{} of {} points)", opt.shard->first, opt.shard->second, sw.points.size())
                 : "");
+  std::cout << fmt::format("jobs: {} (from {})\n", opt.jobs, opt.jobs_from);
 }
 
 /// Runs a sweep's remaining runs, --jobs child processes at a time, each

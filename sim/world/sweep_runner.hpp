@@ -17,6 +17,7 @@ namespace vringsim {
 struct SweepOptions {
   std::filesystem::path out;
   unsigned jobs = 1;
+  const char* jobs_from = "--jobs";  ///< where `jobs` came from (printed by --dry-run)
   std::optional<std::pair<uint32_t, uint32_t>> shard;  ///< (K, N), 1-based
   bool dry_run = false;
 };

@@ -4,7 +4,7 @@
 # exits 2 with one line on stderr that names the file and where.
 # Usage: hostile_test.sh VRINGSIM SOURCE_DIR
 set -u
-BIN=$1
+BIN=$(realpath "$1")
 SRC=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -153,6 +153,33 @@ run "$BIN" plot "$T/seed7" --out "$T/regular-file/fig"
 check "plot --out under a regular file: exit 2, one line" '[ "$rc" = 2 ] && one_line && grep -q "is not a directory" "$T/err"'
 run "$BIN" plot "$T/no-such-dir" --out "$T/figs"
 check "plot of a missing input: exit 2, one line" '[ "$rc" = 2 ] && one_line && grep -q "does not exist" "$T/err"'
+
+# validate checks sweep and calibration files as what they are (it refused sweeps).
+run "$BIN" validate "$SRC/scenarios/sweeps/ci.json" "$SRC/scenarios/calibration/2008-netperf.json" "$MERG"
+check "validate a sweep, a calibration file and a scenario: exit 0, a line each" '[ "$rc" = 0 ] && grep -q "ci.json: ok (sweep ci, 8 points x 2 replications = 16 runs)" "$T/out" && grep -q "2008-netperf.json: ok (calibration, 2 parameters, 2 points)" "$T/out" && [ "$(wc -l <"$T/out")" = 3 ]'
+run "$BIN" validate "$SRC/tests/bad-inputs/sweep-unknown-axis.json"
+check "validate a bad sweep: exit 2 naming its pointer" '[ "$rc" = 2 ] && one_line && grep -q "/axes/0/key: unknown key path" "$T/err"'
+
+# --jobs defaults to the CPUs granted: a Slurm task's, else the affinity mask.
+SLURM_CPUS_PER_TASK=3 "$BIN" sweep "$T/sw.json" --dry-run >"$T/out" 2>"$T/err"
+rc=$?
+check "sweep under Slurm: --jobs defaults to SLURM_CPUS_PER_TASK" '[ "$rc" = 0 ] && grep -q "^jobs: 3 (from SLURM_CPUS_PER_TASK)$" "$T/out"'
+if command -v taskset >/dev/null; then
+  env -u SLURM_CPUS_PER_TASK taskset -c 0 "$BIN" sweep "$T/sw.json" --dry-run >"$T/out" 2>"$T/err"
+  rc=$?
+  check "sweep under taskset -c 0: --jobs defaults to the 1 CPU granted" '[ "$rc" = 0 ] && grep -q "^jobs: 1 (from the CPU affinity mask)$" "$T/out"'
+fi
+run "$BIN" sweep "$T/sw.json" --dry-run --jobs 5
+check "sweep --jobs 5: said" '[ "$rc" = 0 ] && grep -q "^jobs: 5 (from --jobs)$" "$T/out"'
+
+
+# scripts/sweep-sharded.sh keeps the caller's relative paths and forwards arguments.
+mkdir -p "$T/callerdir" && cp "$T/sw.json" "$T/base.json" "$T/callerdir/"
+(cd "$T/callerdir" && VRINGSIM="$BIN" bash "$SRC/scripts/sweep-sharded.sh" run sw.json out 1 2 --jobs 1 && \
+   VRINGSIM="$BIN" bash "$SRC/scripts/sweep-sharded.sh" run sw.json out 2 2 --jobs 1 && \
+   VRINGSIM="$BIN" bash "$SRC/scripts/sweep-sharded.sh" merge out) >"$T/out" 2>"$T/err"
+rc=$?
+check "sweep-sharded.sh from another directory: relative paths land there, merge complete" '[ "$rc" = 0 ] && [ "$(wc -l <"$T/callerdir/out/merged/results.csv")" = 5 ] && [ ! -e "$SRC/out/shard-1" ]'
 
 # Nonsense accepted, now said: keys the arrival process ignores, a rate above the link.
 run "$BIN" validate "$MERG" --set traffic.arrival=constant --set traffic.rate_gbps=50
