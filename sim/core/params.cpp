@@ -141,7 +141,13 @@ std::string ParamSpec::validate(const Json& v) const {
     case ParamType::String:
       if (!v.is_string()) return fmt::format("expected a string, got {}", brief_json(v));
       if (!choices.empty() && std::find(choices.begin(), choices.end(), v.get<std::string>()) == choices.end())
-        return fmt::format("\"{}\" is not one of {}", brief(v.get_ref<const std::string&>()), range_text());
+      {
+        // A near miss (policy.name=mergable) gets the nearest choice.
+        const std::string near =
+            nearest_of(v.get_ref<const std::string&>(), std::set<std::string>(choices.begin(), choices.end()));
+        return fmt::format("\"{}\" is not one of {}{}", brief(v.get_ref<const std::string&>()), range_text(),
+                           near.empty() ? "" : fmt::format(" (did you mean {}?)", near));
+      }
       break;
     case ParamType::Names:
       if (!v.is_array()) return fmt::format("expected a list of names, got {}", brief_json(v));

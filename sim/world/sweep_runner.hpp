@@ -17,9 +17,9 @@ namespace vringsim {
 struct SweepOptions {
   std::filesystem::path out;
   unsigned jobs = 1;
-  const char* jobs_from = "--jobs";  ///< where `jobs` came from (printed by --dry-run)
   std::optional<std::pair<uint32_t, uint32_t>> shard;  ///< (K, N), 1-based
   bool dry_run = false;
+  const char* jobs_from = "--jobs";  ///< where `jobs` came from (printed by --dry-run)
 };
 
 /// Returns the exit code: 0 all runs ok, 1 some failed (recorded in

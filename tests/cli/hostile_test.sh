@@ -181,6 +181,9 @@ mkdir -p "$T/callerdir" && cp "$T/sw.json" "$T/base.json" "$T/callerdir/"
 rc=$?
 check "sweep-sharded.sh from another directory: relative paths land there, merge complete" '[ "$rc" = 0 ] && [ "$(wc -l <"$T/callerdir/out/merged/results.csv")" = 5 ] && [ ! -e "$SRC/out/shard-1" ]'
 
+run "$BIN" validate "$MERG" --set policy.name=mergable
+check "policy.name=mergable: suggests mergeable" '[ "$rc" = 2 ] && one_line && grep -q "(did you mean mergeable?)" "$T/err"'
+
 # Nonsense accepted, now said: keys the arrival process ignores, a rate above the link.
 run "$BIN" validate "$MERG" --set traffic.arrival=constant --set traffic.rate_gbps=50
 check "rate_gbps above the link: a warning, exit 0" '[ "$rc" = 0 ] && grep -q "/traffic/rate_gbps: warning: 50 Gb/s is above traffic.link_gbps (10 Gb/s)" "$T/err"'
