@@ -128,6 +128,9 @@ int cmd_run(const RunArgs& a) {
     if (const Json& m = o.result.summary["measure"]; !m.value("valid", true))
       std::cerr << fmt::format("vringsim: {}: warning: nothing measured: {}\n", s.name,
                                m.value("problem", std::string()));
+    else if (m.contains("steady") && m["steady"] == false)
+      std::cerr << fmt::format("vringsim: {}: warning: not in steady state: {}\n", s.name,
+                               m.value("steady_problem", std::string()));
     if (!a.out.empty()) {
       // Each run's files land as soon as it finishes: a later failure keeps them.
       const fs::path dir = fs::path(a.out) / s.name;

@@ -84,11 +84,14 @@ class TextTable : public ReportWriter {
     std::vector<std::string> head = {"run"};
     for (const auto& c : kColumns) head.emplace_back(c.title);
     cells.push_back(head);
-    bool unmeasured = false;
+    bool unmeasured = false, unsteady = false;
     for (const auto& r : rs) {
       const bool valid = r.summary.value(nlohmann::json::json_pointer("/measure/valid"), true);
+      const auto steady_ptr = nlohmann::json::json_pointer("/measure/steady");
+      const bool steady = !r.summary.contains(steady_ptr) || r.summary.at(steady_ptr) != false;
       unmeasured |= !valid;
-      std::vector<std::string> row = {valid ? r.name : r.name + " *"};
+      unsteady |= valid && !steady;
+      std::vector<std::string> row = {!valid ? r.name + " *" : !steady ? r.name + " ~" : r.name};
       for (const auto& c : kColumns) {
         const auto ptr = nlohmann::json::json_pointer(c.key);
         if (!r.summary.contains(ptr)) {
@@ -107,6 +110,9 @@ class TextTable : public ReportWriter {
     }
     print_aligned(os, cells, 2);  // run and policy
     if (unmeasured) os << "* nothing measured: its figures are not results (summary.json measure.problem says why)\n";
+    if (unsteady)
+      os << "~ not in steady state: a backlog still moving over the measured window (summary.json "
+            "measure.steady_problem)\n";
     print_capacity(os, rs);
   }
 };

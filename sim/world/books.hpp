@@ -31,6 +31,7 @@ class Books {
   void check_events(const Json& counted, const Ledger& b, const std::string& where) const;
   Json measured(const MetricSet& metrics) const;
   Json run_summary();
+  void judge_steady_state(Json& measure, double warmup) const;
   void add_device_figures(Json& s) const;
   void add_topology(Json& s, const std::vector<Ledger>& ledgers) const;
   void add_provenance(Json& s) const;

@@ -104,5 +104,32 @@ TEST_F(TimeSeries, LastRowEqualsTheSummary_ATopology) {
   expect_last_row_is_the_summary("scenarios/capacity/two-tenants.json", {"stop.time_s=0.03", "measure.warmup_s=0.01"});
 }
 
+// Steady state: a backlog still climbing through the measured window is said
+// (capacity runs once reported 0 drops at 0.1 s and 24,936 at 0.6 s).
+TEST_F(TimeSeries, ABacklogClimbingThroughTheWindowIsNotSteady) {
+  // max-buffer absorbs ~0.99 Gb/s of MTU frames: offered 1.2 Gb/s, the tap
+  // (500 frames) fills at ~17,000 frames/s, so over 5..25 ms it climbs.
+  const Json doc{{"name", "climb"},
+                 {"stop", {{"time_s", 0.025}}},
+                 {"measure", {{"warmup_s", 0.005}}},
+                 {"policy", {{"name", "max-buffer"}}},
+                 {"traffic", {{"arrival", "constant"}, {"rate_gbps", 1.2}}}};
+  const RunResult climbing = run(scenario(doc));
+  EXPECT_EQ(climbing.summary["measure"]["steady"], false);
+  EXPECT_GT(d(climbing, "/measure/trend/tap_queue_packets_per_s"), 10000.0);
+  EXPECT_NE(climbing.summary["measure"]["steady_problem"].get<std::string>().find("the tap backlog grew"),
+            std::string::npos);
+  // Once the tap is full it drops what it cannot hold: level, steady.
+  const RunResult level = run(scenario(doc, {"stop.time_s=0.3", "measure.warmup_s=0.1"}));
+  EXPECT_EQ(level.summary["measure"]["steady"], true);
+  EXPECT_GT(u(level, "/drops/tap_full"), 0u);
+  // Below what the guest absorbs nothing builds up: steady.
+  const RunResult light = run(scenario(doc, {"traffic.rate_gbps=0.5"}));
+  EXPECT_EQ(light.summary["measure"]["steady"], true);
+  // Too few samples in the window to judge: said as null, not as steady.
+  const RunResult brief = run(scenario(doc, {"stop.time_s=0.008", "measure.warmup_s=0.002"}));
+  EXPECT_TRUE(brief.summary["measure"]["steady"].is_null());
+}
+
 }  // namespace
 }  // namespace vringsim
