@@ -1,4 +1,4 @@
-// The "big packets" family of receive-buffer layouts (MODEL.md §2): every
+// The "big packets" family of receive-buffer layouts (docs/model.md §2): every
 // posting is one descriptor chain that can hold a whole frame: the virtio-net
 // header, a linear skb buffer, then page chunks for the rest. small,
 // max-buffer, larger-ring, hdr-in-data and coalesced are this one mechanism

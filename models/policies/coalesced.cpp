@@ -2,7 +2,7 @@
 // the 64 KiB part of a slot from fewer, physically contiguous chunks of order
 // k: header + 1514-byte buffer + ceil(65536 / (4096 * 2^k)) chunks. k = 2
 // gives 4 chunks of 16 KiB, 6 descriptors per slot, 42 slots in 256
-// (MODEL.md §2). Under fragmentation a chunk allocation fails with a given
+// (docs/model.md §2). Under fragmentation a chunk allocation fails with a given
 // probability and that chunk falls back to order-0 pages (a longer chain).
 #include "models/policies/big_chain.hpp"
 #include "sim/core/registry.hpp"
@@ -16,7 +16,7 @@ const Bindings<ChainShape>& bindings() {
           .bind(&ChainShape::chunk_order, ParamSpec::integer("order", 2, "log2 pages")
                                               .range(0, 10)
                                               .help("page order of each chunk: chunks of 4096 * 2^order bytes")
-                                              .from("MODEL.md §2: the thread's example, k = 2"))
+                                              .from("docs/model.md §2: the thread's example, k = 2"))
           .bind(&ChainShape::order_failure_prob,
                 ParamSpec::number("order_failure_prob", 0.0, "probability")
                     .range(0, 1)

@@ -1,7 +1,7 @@
 // hdr-in-data (Rusty Russell's second alternative, 2008): the header sits at
 // the head of the linear buffer (one descriptor of 10 + 1514 bytes) and the
 // page part holds exactly 64 KiB (16 pages, without MAX_SKB_FRAGS' +2):
-// 17 descriptors per slot, 15 slots in a 256-entry ring (MODEL.md §2).
+// 17 descriptors per slot, 15 slots in a 256-entry ring (docs/model.md §2).
 #include "models/policies/big_chain.hpp"
 #include "sim/core/registry.hpp"
 

@@ -1,6 +1,6 @@
 // max-buffer ("big packets", 2008): every slot can take a 64 KiB GSO frame:
 // header + 1514-byte linear buffer + MAX_SKB_FRAGS = 18 pages, a chain of 20
-// descriptors (MODEL.md §2).
+// descriptors (docs/model.md §2).
 #include "models/policies/big_chain.hpp"
 #include "sim/core/registry.hpp"
 

@@ -1,5 +1,5 @@
 // small: the 2008 layout without GSO: the 10-byte header and one 1514-byte
-// buffer (MAX_PACKET_LEN) as two descriptors (MODEL.md §6). Frames above the
+// buffer (MAX_PACKET_LEN) as two descriptors (docs/model.md §6). Frames above the
 // MTU never fit and are dropped as too large.
 #include "models/policies/big_chain.hpp"
 #include "sim/core/registry.hpp"

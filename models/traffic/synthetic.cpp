@@ -43,7 +43,7 @@ const Bindings<SyntheticSettings>& bindings() {
           .bind(&S::length,
                 ParamSpec::string("length", "fixed", {"fixed", "uniform", "weighted", "imix", "bimodal", "empirical"})
                     .help("frame length distribution")
-                    .from("MODEL.md §2: the 2008 setup sends MTU frames"))
+                    .from("docs/model.md §2: the 2008 setup sends MTU frames"))
           .bind(&S::len_bytes, ParamSpec::integer("len_bytes", kFrameMtu, "bytes")
                                    .range(kMinFrame, kMaxFrame)
                                    .help("frame length for length = fixed (no FCS)")

@@ -20,7 +20,7 @@ struct CostDecl {
 
 // Sources, in the order the README's "Cost model" section explains them:
 //  [calibrated]  fitted so the 2008 setup reproduces the thread's netperf
-//                figures (MODEL.md §2); see README "Calibration".
+//                figures (docs/model.md §2); see README "Calibration".
 //  [lguest-2008] derived from the times in Rusty Russell's commit
 //                "virtio: Recycle unused recv buffer pages for large skbs in
 //                net driver" (Linux fb6813f48080, 2008): receiving 1 GB with
@@ -63,10 +63,10 @@ const std::vector<CostDecl>& decls() {
        "[estimate] one ioctl into KVM and the injection on VM entry, about a microsecond on 2008 hardware"},
       {"costs.guest.per_packet_ns", &CostModel::guest_per_packet_ns, 5200.0,
        "guest CPU per packet: skb allocation, header parsing, the TCP/IP stack up to the socket",
-       "[calibrated] with per_descriptor_ns on the 2008 setup (MODEL.md §2): max-buffer ~1 Gb/s, mergeable ~2 Gb/s"},
+       "[calibrated] with per_descriptor_ns on the 2008 setup (docs/model.md §2): max-buffer ~1 Gb/s, mergeable ~2 Gb/s"},
       {"costs.guest.per_descriptor_ns", &CostModel::guest_per_descriptor_ns, 150.0,
        "guest CPU per descriptor added to the ring (add_buf) or detached from it (get_buf)",
-       "[calibrated] with per_packet_ns on the 2008 setup (MODEL.md §2)"},
+       "[calibrated] with per_packet_ns on the 2008 setup (docs/model.md §2)"},
       {"costs.guest.per_byte_copy_ns", &CostModel::guest_per_byte_copy_ns, 0.25,
        "guest CPU per byte copied (copy-break into the skb head)",
        "[estimate] memcpy at ~4 GB/s, 2008 Core 2 class memory bandwidth"},

@@ -1,4 +1,4 @@
-// One cost model for every policy (MODEL.md §4): CPU time per unit of work on
+// One cost model for every policy (docs/model.md §4): CPU time per unit of work on
 // the host's and the guest's CPUs. Policies only count work (GuestWork); they
 // never carry a time constant, so differences between policies come out of
 // the mechanism (chain lengths, refill work, copies), not out of fudge factors.

@@ -64,7 +64,7 @@ const Bindings<RunSettings>& RunSettings::bindings() {
           .bind(&S::ring_size, ParamSpec::integer("ring.size", 256, "entries")
                                    .range(1, kMaxQueueSize)
                                    .help("rx virtqueue size (descriptors)")
-                                   .from("MODEL.md §2: the 2008 ring of 256 entries (QEMU's rx queue size)")
+                                   .from("docs/model.md §2: the 2008 ring of 256 entries (QEMU's rx queue size)")
                                    .must([](const Json& v) -> std::string {
                                      return is_valid_queue_size(v.get<int64_t>())
                                                 ? ""
@@ -122,7 +122,7 @@ const Bindings<DriverSettings>& DriverSettings::bindings() {
                 ParamSpec::string("guest.refill_rule", "2008", {"2008", "today"})
                     .help("2008: after a poll, refill if posted < max posted / 2 (2.6.27 virtnet_poll); today: if "
                           "num_free > min(budget, ring size) / 2 (virtnet_receive)")
-                    .from("MODEL.md §6"),
+                    .from("docs/model.md §6"),
                 [](const Json& v) { return v == "2008"; })
           .bind(&S::page_alloc_failure_prob, ParamSpec::number("guest.page_alloc_failure_prob", 0.0, "probability")
                                                  .range(0, 1)

@@ -25,12 +25,12 @@ const Bindings<WireSettings>& WireSettings::bindings() {
                                    .range(0.001, 1000.0)
                                    .help("link rate: bounds back-to-back arrivals (frame + 24 bytes of Ethernet "
                                          "overhead)")
-                                   .from("MODEL.md §2: the 2008 measurement used 10 Gb/s Ethernet"))
+                                   .from("docs/model.md §2: the 2008 measurement used 10 Gb/s Ethernet"))
           .bind(&S::arrival,
                 ParamSpec::string("traffic.arrival", "line-rate", {"line-rate", "constant", "poisson", "onoff", "trace"})
                     .help("arrival process: back-to-back at link rate, a constant rate, Poisson at a mean rate, "
                           "on/off bursts at link rate, or the trace's own timestamps (pcap, csv with time_s)")
-                    .from("MODEL.md §2: the 2008 setup offers MTU frames at line rate"))
+                    .from("docs/model.md §2: the 2008 setup offers MTU frames at line rate"))
           .bind(&S::rate_gbps, ParamSpec::number("traffic.rate_gbps", 10.0, "Gb/s")
                                    .range(1e-6, 1000.0)
                                    .help("offered rate on the wire (Ethernet overhead included) for constant and "

@@ -4,7 +4,7 @@
 // flags. Plain C++: no SimGrid, no policy.
 //
 // Layout and flag values are those of Linux include/uapi/linux/virtio_ring.h.
-// Every descriptor is at every moment in exactly one state (MODEL.md §3):
+// Every descriptor is at every moment in exactly one state (docs/model.md §3):
 //   Free   - on the driver's free list;
 //   Posted - part of a chain the driver added (published or not yet);
 //   Device - part of a chain the device took from the avail ring;

@@ -4,7 +4,7 @@
 // it has none, waits for a kick with notifications enabled.
 //
 // Performance: the actor serves a whole burst of frames per SimGrid step and
-// stamps each frame's events with its own time (SIMGRID.md: a hand-off per
+// stamps each frame's events with its own time (docs/model.md §7: a hand-off per
 // packet is too slow). A burst ends exactly where the device would need
 // something the guest might still change (more buffers), so results do not
 // depend on the burst size (tests/world checks this).

@@ -1,7 +1,7 @@
 // One simulation: a World is built from the scenario (world_builder.hpp),
 // driven through simulated time (run_loop.hpp), and its books closed into the
 // run's results, conservation and invariants checked (books.hpp).
-// SimGrid allows one engine per process (SIMGRID.md): call this once per
+// SimGrid allows one engine per process (docs/model.md §7): call this once per
 // process (the runner forks a child per run).
 #pragma once
 

@@ -1,5 +1,5 @@
 // Every policy's ring figures and chain shapes: the exact 2008 numbers of
-// MODEL.md §2, and memory that always comes back.
+// docs/model.md §2, and memory that always comes back.
 #include <gtest/gtest.h>
 
 #include <numeric>

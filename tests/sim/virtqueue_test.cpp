@@ -20,8 +20,8 @@ std::vector<BufferSeg> chain(uint32_t n, uint32_t len = 4096) {
 TEST(VringSize, MatchesLinuxFormulaAtHandComputedSizes) {
   // ALIGN(16N + 2(3+N), 4096) + 2*3 + 8N, worked by hand.
   EXPECT_EQ(vring_size(1), 4096u + 6 + 8);
-  EXPECT_EQ(vring_size(256), 10246u);              // MODEL.md §2
-  EXPECT_EQ(vring_size(4096), 110598u);            // MODEL.md §2 (larger ring)
+  EXPECT_EQ(vring_size(256), 10246u);              // docs/model.md §2
+  EXPECT_EQ(vring_size(4096), 110598u);            // docs/model.md §2 (larger ring)
   EXPECT_EQ(vring_size(1024), 20480u + 6 + 8192);  // 16384+2054=18438 -> 20480
   EXPECT_EQ(vring_size(32768), 593920u + 6 + 262144);
 }

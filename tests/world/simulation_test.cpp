@@ -70,7 +70,7 @@ TEST_F(Simulation, Seed2008ReproducesTheThreadsFiguresAndCalibrationBands) {
   EXPECT_EQ(u(r["hdr-in-data"], "/ring/capacity_packets_mtu"), 15u);
   EXPECT_EQ(u(r["larger-ring"], "/ring/capacity_packets_mtu"), 204u);
   EXPECT_EQ(u(r["larger-ring"], "/memory/posted_bytes_full"), 15351408u);
-  // Calibration (MODEL.md §2): one set of costs for every policy.
+  // Calibration (docs/model.md §2): one set of costs for every policy.
   const double gmb = d(mb, "/throughput/delivered_gbps"), gmg = d(mg, "/throughput/delivered_gbps");
   EXPECT_GE(gmb, 0.8);
   EXPECT_LE(gmb, 1.25);
