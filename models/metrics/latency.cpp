@@ -1,5 +1,5 @@
 // Packet latency from arrival at the host to delivery to the guest stack,
-// over the measured window: p50, p99, max and mean, in microseconds.
+// over the measured window: p50, p90, p99, p99.9, max and mean, in microseconds.
 #include "sim/core/latency_histogram.hpp"
 #include "sim/core/metric.hpp"
 #include "sim/core/registry.hpp"
@@ -17,7 +17,9 @@ class Latency : public Metric {
   }
   void write(Json& j, double) const override {
     j["latency_us"]["p50"] = histogram_.percentile_us(50);
+    j["latency_us"]["p90"] = histogram_.percentile_us(90);
     j["latency_us"]["p99"] = histogram_.percentile_us(99);
+    j["latency_us"]["p99_9"] = histogram_.percentile_us(99.9);
     j["latency_us"]["max"] = histogram_.max_us();
     j["latency_us"]["mean"] = histogram_.mean_us();
   }

@@ -37,6 +37,7 @@ class Packets : public Metric {
     j["throughput"]["delivered_pps"] = per_s(static_cast<double>(m_delivered_.packets));
     j["throughput"]["offered_gbps"] = per_s(8.0 * static_cast<double>(m_arrived_.bytes)) / 1e9;
     j["throughput"]["offered_pps"] = per_s(static_cast<double>(m_arrived_.packets));
+    j["throughput"]["delivered_mpps"] = per_s(static_cast<double>(m_delivered_.packets)) / 1e6;
     j["throughput"]["measured_s"] = window;
     for (int r = 0; r < kDropReasons; ++r)
       j["drops"][drop_reason_name(static_cast<DropReason>(r))] = drops_[r].packets;

@@ -1,6 +1,8 @@
 // The side-by-side table `vringsim run` prints: a row per run.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
 
@@ -27,6 +29,14 @@ const Column kColumns[] = {
     {"drops", "/packets/dropped", -1},
     {"p99 us", "/latency_us/p99", 1},
 };
+
+/// A figure with `precision` decimals, or with 3 significant digits where
+/// those decimals would print a nonzero value as 0.000 (a low-rate capture).
+std::string figure_text(double v, int precision) {
+  const std::string fixed = fmt::format("{:.{}f}", v, precision);
+  if (v == 0 || std::fabs(v) >= 0.5 * std::pow(10.0, -precision)) return fixed;
+  return fmt::format("{:.3g}", v);
+}
 
 /// Prints rows (the first is the header) in aligned columns: the first
 /// `text_columns` left-aligned, the rest right-aligned.
@@ -104,7 +114,7 @@ class TextTable : public ReportWriter {
         else if (c.precision < 0)
           row.push_back(fmt::format("{}", v.get<int64_t>()));
         else
-          row.push_back(fmt::format("{:.{}f}", v.get<double>(), c.precision));
+          row.push_back(figure_text(v.get<double>(), c.precision));
       }
       cells.push_back(std::move(row));
     }

@@ -34,7 +34,10 @@ void LatencyHistogram::add(double seconds) {
 
 double LatencyHistogram::percentile_us(double p) const {
   if (count_ == 0) return 0.0;
-  const double r = std::ceil(p / 100.0 * static_cast<double>(count_));
+  // Nearest rank ceil(p/100 * n); 99.9/100 * 1000 is 999.0000000000001 in
+  // doubles, so allow for the rounding before taking the ceiling.
+  const double x = p / 100.0 * static_cast<double>(count_);
+  const double r = std::ceil(x - 1e-9 * std::max(1.0, x));
   const uint64_t rank = r < 1 ? 1 : static_cast<uint64_t>(r);
   uint64_t seen = 0;
   for (size_t i = 0; i < buckets_.size(); ++i) {

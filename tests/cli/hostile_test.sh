@@ -203,6 +203,13 @@ check "a trace that ends before the warm-up: warns on stderr, one line naming th
 check "nothing measured: the warning says what to change" 'grep -q "measure.warmup_s" "$T/err"'
 check "nothing measured: summary.json measure.valid is false" '/usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1]))[\"measure\"]; assert m[\"valid\"] is False and m[\"window_s\"] == 0" "$T/short-out/short/summary.json"'
 check "nothing measured: the table marks the row" 'grep -q "^short \*" "$T/out" && grep -q "^\* nothing measured" "$T/out"'
+printf 'time_s,len_bytes\n0.0,60\n0.5,60\n1.0,60\n1.5,60\n' >"$T/slow.csv"
+cat >"$T/slow.json" <<'J'
+{"name": "slow", "stop": {"time_s": 2}, "measure": {"warmup_s": 0.1},
+ "traffic": {"kind": "csv", "arrival": "trace", "csv": {"file": "slow.csv"}}}
+J
+run "$BIN" run "$T/slow.json"
+check "a low-rate capture: the table shows its Gb/s, not 0.000, and no steady-state false alarm" '[ "$rc" = 0 ] && grep -qE "^slow +mergeable .* 1.03e-06 " "$T/out" && [ ! -s "$T/err" ]'
 run "$BIN" run "$T/short.json" --set measure.warmup_s=0.0005
 check "a warm-up inside the trace: no warning" '[ "$rc" = 0 ] && [ ! -s "$T/err" ]'
 

@@ -29,8 +29,12 @@ TEST(LatencyHistogram, IsExactBelow2048NanosecondsAndWithin1Part2048Above) {
     g.add(s);
   }
   std::sort(v.begin(), v.end());
-  for (double p : {1.0, 50.0, 90.0, 99.0, 99.9}) {
-    const double exact = v[static_cast<size_t>(std::ceil(p / 100 * v.size())) - 1];
+  for (int tenths : {10, 500, 900, 990, 999}) {
+    // Nearest rank ceil(p/100 * n), in integers (p/100 * n in doubles puts
+    // 99.9% of 20000 at 19980.000000000004, one rank too far).
+    const size_t rank = (static_cast<size_t>(tenths) * v.size() + 999) / 1000;
+    const double exact = v[rank - 1];
+    const double p = tenths / 10.0;
     EXPECT_NEAR(g.percentile_us(p), exact, exact / 2048 + 1e-9) << p;
   }
   EXPECT_DOUBLE_EQ(g.max_us(), v.back());
@@ -121,6 +125,30 @@ TEST(Metrics, RingOccupancy_MoreTakenThanPostedIsABug) {
   Signals s;
   m->attach(s);
   EXPECT_THROW(s.emit(BuffersTaken{.time = 1.0, .descriptors = 1}), InvariantError);
+}
+
+TEST(Metrics, LatencyPercentilesIncludeP90AndP999) {
+  auto m = make("latency", 0.0);
+  Signals s;
+  m->attach(s);
+  for (int ns = 1; ns <= 1000; ++ns)  // 1..1000 ns: exact below 2048 ns
+    s.emit(FrameDelivered{.time = 1.0, .arrival_s = 1.0 - ns * 1e-9});
+  Json j;
+  m->write(j, 2.0);
+  EXPECT_NEAR(j["latency_us"]["p90"].get<double>(), 0.900, 1e-9);
+  EXPECT_NEAR(j["latency_us"]["p99_9"].get<double>(), 0.999, 1e-9);
+  EXPECT_NEAR(j["latency_us"]["p50"].get<double>(), 0.500, 1e-9);
+}
+
+TEST(Metrics, PacketsGiveMppsBesideGbps) {
+  auto m = make("packets", 0.0);
+  Signals s;
+  m->attach(s);
+  for (int i = 0; i < 3000; ++i) s.emit(FrameDelivered{.time = 0.5, .len = 1514});
+  Json j;
+  m->write(j, 1.0);  // 3000 frames in 1 s
+  EXPECT_DOUBLE_EQ(j["throughput"]["delivered_mpps"].get<double>(), 0.003);
+  EXPECT_DOUBLE_EQ(j["throughput"]["delivered_pps"].get<double>(), 3000.0);
 }
 
 TEST(Signals, EachEventReachesItsOwnSignalAndTheClockFirst) {

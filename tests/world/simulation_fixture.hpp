@@ -70,6 +70,8 @@ class Simulation : public ::testing::Test {
     EXPECT_EQ(arrived, u(r, "/packets/delivered") + u(r, "/packets/dropped") + u(r, "/packets/in_flight"));
     EXPECT_EQ(u(r, "/packets/dropped"),
               u(r, "/drops/tap_full") + u(r, "/drops/too_large") + u(r, "/drops/device_broken"));
+    EXPECT_DOUBLE_EQ(d(r, "/packets/dropped_share"),
+                     arrived ? static_cast<double>(u(r, "/packets/dropped")) / static_cast<double>(arrived) : 0.0);
     const Json& t = r.summary.at("traffic");
     uint64_t wire = 0;
     if (t.contains("sources")) {
