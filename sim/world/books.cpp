@@ -109,19 +109,23 @@ RunResult Books::close() {
   const uint32_t nq = w_.queue_count();
   const bool topology = w_.topology().declared;
   std::vector<Ledger> ledgers(nq);
+  std::vector<Json> queue_measured(topology ? nq : 0);  // each queue's metrics, written once
   Ledger total;
   for (uint32_t k = 0; k < nq; ++k) {
     w_.queues[k].shared->ring.check_invariants();
     ledgers[k] = queue_ledger(k);
     const std::string where = nq > 1 ? fmt::format(" (queue {})", k) : std::string();
     check_conservation(ledgers[k], where);
-    if (topology) check_events(measured(w_.queue_metrics[k]), ledgers[k], where);
+    if (topology) {
+      queue_measured[k] = measured(w_.queue_metrics[k]);
+      check_events(queue_measured[k], ledgers[k], where);
+    }
     total.add(ledgers[k]);
   }
   Json s = run_summary();
   check_events(s, total, "");
   s = ledger_json(total, std::move(s));
-  if (topology) add_topology(s, ledgers);
+  if (topology) add_topology(s, ledgers, std::move(queue_measured));
   add_provenance(s);
   write_trace();
   RunResult result;
@@ -248,13 +252,13 @@ void Books::add_device_figures(Json& s) const {
       s["faults"]["bad_chain"]["injected"][chain_fault_name(k)] = injected[static_cast<int>(k)];
 }
 
-void Books::add_topology(Json& s, const std::vector<Ledger>& ledgers) const {
+void Books::add_topology(Json& s, const std::vector<Ledger>& ledgers, std::vector<Json> queue_measured) const {
   // Per queue and per guest: the measured keys and the books. Totals of what
   // several threads do at once are the metrics' to make (total_from_queues).
   const Topology& topo = w_.topology();
   const RingFigures& f = w_.figures;
-  auto entity = [&](const MetricSet& metrics, const Ledger& b, uint32_t rings) {
-    Json j = ledger_json(b, measured(metrics));
+  auto entity = [&](Json measured_keys, const Ledger& b, uint32_t rings) {
+    Json j = ledger_json(b, std::move(measured_keys));
     j["memory"]["pinned_bytes_total"] = rings * f.ring_bytes + j["memory"]["posted_bytes_peak"].get<uint64_t>();
     return j;
   };
@@ -268,10 +272,10 @@ void Books::add_topology(Json& s, const std::vector<Ledger>& ledgers) const {
     for (uint32_t q = 0; q < gst.queues; ++q) {
       const uint32_t k = gst.first_queue + q;
       gb.add(ledgers[k]);
-      queue_json[k] = entity(w_.queue_metrics[k], ledgers[k], 1);
+      queue_json[k] = entity(std::move(queue_measured[k]), ledgers[k], 1);
       qs[std::to_string(q)] = queue_json[k];
     }
-    Json gj = entity(w_.guest_metrics[g], gb, gst.queues);
+    Json gj = entity(measured(w_.guest_metrics[g]), gb, gst.queues);
     gj["queues"] = std::move(qs);
     gbps.push_back(gj["throughput"]["delivered_gbps"].get<double>());
     guests[gst.name] = std::move(gj);

@@ -33,7 +33,8 @@ class Books {
   Json run_summary();
   void judge_steady_state(Json& measure, double warmup) const;
   void add_device_figures(Json& s) const;
-  void add_topology(Json& s, const std::vector<Ledger>& ledgers) const;
+  /// `queue_measured`: each queue's metric keys, as close() wrote them for its checks.
+  void add_topology(Json& s, const std::vector<Ledger>& ledgers, std::vector<Json> queue_measured) const;
   void add_provenance(Json& s) const;
   void write_trace() const;
 
