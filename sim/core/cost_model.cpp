@@ -33,15 +33,6 @@ struct CostDecl {
 //                so a better source can replace it.
 }  // namespace
 
-const std::vector<std::string>& CostModel::keys() {
-  static const std::vector<std::string> k = [] {
-    std::vector<std::string> out;
-    for (const auto& d : decls()) out.emplace_back(d.key);
-    return out;
-  }();
-  return k;
-}
-
 namespace {
 
 const std::vector<CostDecl>& decls() {

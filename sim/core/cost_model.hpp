@@ -39,8 +39,6 @@ struct CostModel {
   /// Every cost, bound to its member (the preset key too, which fills none).
   static const Bindings<CostModel>& bindings();
   static void declare(ParamTable& table);
-  /// The keys of the per-unit costs ("costs.host.per_packet_ns", ...).
-  static const std::vector<std::string>& keys();
   static CostModel from(const Config& cfg);
 
   double guest_ns(const GuestWork& w) const {
