@@ -117,7 +117,10 @@ int cmd_run(const RunArgs& a) {
   std::vector<RunResult> results;
   for (const auto& s : scenarios) {
     RunOptions opt;
-    if (!a.trace.empty()) opt.trace_path = trace_path_for(a.trace, s.name, scenarios.size() > 1);
+    if (!a.trace.empty()) {
+      opt.trace_path = trace_path_for(a.trace, s.name, scenarios.size() > 1);
+      opt.trace_format = "csv";  // `run --trace` writes the CSV event log (models/reports/trace_csv.cpp)
+    }
     opt.trace_limit = trace_limit;
     opt.check = a.check;
     RunOutcome o = run_in_child(s, opt);
@@ -203,10 +206,7 @@ int cmd_params(const std::string& policy) {
 }
 
 int cmd_trace_info(const std::string& file, bool as_json) {
-  if (const std::string problem = not_a_regular_file(file); problem == "does not exist")
-    fail_input(file, "", "cannot open file");
-  else if (!problem.empty())
-    fail_input(file, "", problem + ", not a capture or CSV trace");
+  require_input_file(file, "a capture or CSV trace");
   for (const TrafficInfo* k : Registry<TrafficInfo>::instance().all()) {
     if (!k->describe) continue;
     auto info = k->describe(file);

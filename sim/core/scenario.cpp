@@ -138,12 +138,16 @@ Json parse_json(const std::string& text, const std::string& source) {
   }
 }
 
-std::string read_input_file(const std::string& path, uint64_t max_bytes, std::string_view what) {
-  // Only regular files: /dev/zero was read until memory ran out and a FIFO
-  // blocked forever. Say what the path is when it is not a file.
+void require_input_file(const std::string& path, std::string_view what) {
   const std::string problem = not_a_regular_file(path);
   if (problem == "does not exist") fail_input(path, "", "cannot open file");
   if (!problem.empty()) fail_input(path, "", fmt::format("{}, not {}", problem, what));
+}
+
+std::string read_input_file(const std::string& path, uint64_t max_bytes, std::string_view what) {
+  // Only regular files: /dev/zero was read until memory ran out and a FIFO
+  // blocked forever. Say what the path is when it is not a file.
+  require_input_file(path, what);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail_input(path, "", "cannot open file");
   std::string text;

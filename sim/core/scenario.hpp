@@ -37,6 +37,8 @@ inline constexpr uint64_t kMaxJsonFileBytes = uint64_t{16} << 20;
 /// directory, a device, a FIFO, too large) is an InputError naming the path.
 /// `what` names what the file should have been ("a scenario file").
 std::string read_input_file(const std::string& path, uint64_t max_bytes, std::string_view what);
+/// The check read_input_file makes first, for files read by others (captures).
+void require_input_file(const std::string& path, std::string_view what);
 Json read_json_file(const std::string& path);
 /// Parses JSON text; errors are InputErrors naming `source`.
 Json parse_json(const std::string& text, const std::string& source);

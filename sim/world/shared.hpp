@@ -138,7 +138,11 @@ struct Shared {
   /// deadline, until then. Returns true if the deadline passed first.
   bool sleep_until_interrupt(std::optional<double> timeout_s) {
     ring.enable_cb();
-    const bool timed_out = timeout_s ? interrupt_->acquire_timeout(*timeout_s) : (interrupt_->acquire(), false);
+    bool timed_out = false;
+    if (timeout_s)
+      timed_out = interrupt_->acquire_timeout(*timeout_s);
+    else
+      interrupt_->acquire();
     ring.disable_cb();
     return timed_out;
   }

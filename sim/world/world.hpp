@@ -15,7 +15,7 @@ namespace vringsim {
 
 struct RunOptions {
   std::string trace_path;          ///< per-event log (run --trace); empty: none
-  std::string trace_format = "csv";  ///< its format: a registered EventLogInfo
+  std::string trace_format;        ///< its format: a registered EventLogInfo (the command line names it)
   uint64_t trace_limit = 100000;   ///< rows at most
   /// Verify the whole descriptor state (check_descriptor_graph) after every
   /// event; slow (O(ring size) per event), for tests and debugging.
