@@ -24,6 +24,7 @@
 #include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
+#include "sim/core/profile.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
 #include "sim/core/scenario.hpp"
@@ -202,6 +203,32 @@ int cmd_params(const std::string& policy) {
   }
   // The topology section: named nodes, <name> standing for each node's name.
   for (const ParamSpec* p : topology_params().all()) print(p);
+  // What each driver profile sets (driver.profile), with each value's source.
+  for (const ProfileInfo* pr : Registry<ProfileInfo>::instance().all()) {
+    std::cout << fmt::format("\ndriver.profile \"{}\": {}\n", pr->name, pr->description);
+    for (const ProfileSetting& s : pr->settings)
+      std::cout << fmt::format("  {:<40} {}\n      {}\n", s.key, s.value.dump(), s.source);
+  }
+  return kExitOk;
+}
+
+int cmd_features() {
+  std::cout << fmt::format("{:<20} {:>3}  {:<24} {}\n", "feature", "bit", "needs", "effect in the model");
+  for (const FeatureInfo& f : feature_table()) {
+    std::string needs;
+    for (const auto& n : feature_names(f.needs_any)) needs += (needs.empty() ? "" : " or ") + n;
+    std::string effect = f.effect;
+    if (!f.modelled) effect = "not modelled yet: refused";
+    if (effect.empty()) effect = "none on the receive path";
+    std::cout << fmt::format("{:<20} {:>3}  {:<24} {}\n", f.name, static_cast<unsigned>(f.feature),
+                             needs.empty() ? "-" : needs, effect);
+  }
+  return kExitOk;
+}
+
+int cmd_profiles() {
+  for (const ProfileInfo* p : Registry<ProfileInfo>::instance().all())
+    std::cout << fmt::format("{:<14} {}\n", p->name, p->description);
   return kExitOk;
 }
 
@@ -264,6 +291,8 @@ int main(int argc, char** argv) {
   params->add_option("policy", params_policy, "only the core's parameters and this policy's");
 
   auto* policies = app.add_subcommand("policies", "registered policies, one line each");
+  auto* features = app.add_subcommand("features", "virtio feature names, their dependencies and their effect");
+  auto* profiles = app.add_subcommand("profiles", "driver profiles (driver.profile), one line each");
 
   std::string sweep_file, sweep_shard;
   std::vector<std::string> sweep_sets;
@@ -346,6 +375,8 @@ int main(int argc, char** argv) {
     if (validate->parsed()) return cmd_validate(validate_files, validate_sets);
     if (params->parsed()) return cmd_params(params_policy);
     if (policies->parsed()) return cmd_policies();
+    if (features->parsed()) return cmd_features();
+    if (profiles->parsed()) return cmd_profiles();
     if (trace_info->parsed()) return cmd_trace_info(trace_file, trace_json);
     if (analytic->parsed()) return cmd_analytic(analytic_files, analytic_sets, analytic_json);
     if (calibrate->parsed()) return cmd_calibrate(calibrate_file, calibrate_out);

@@ -2,9 +2,10 @@
 
 namespace vringsim {
 
-ChainShape max_buffer_shape(bool recycle_pages) {
+ChainShape max_buffer_shape(bool recycle_pages, uint32_t header_bytes) {
   constexpr uint32_t kMaxSkbFrags2008 = 65536 / kPageBytes + 2;
   ChainShape s;
+  s.header_bytes = header_bytes;
   s.data_bytes = kMaxSkbFrags2008 * kPageBytes;
   s.recycle_pages = recycle_pages;
   return s;

@@ -28,7 +28,7 @@ struct ChainShape {
 /// The 2008 big-packets chain: header + 1514-byte buffer + MAX_SKB_FRAGS =
 /// 65536 / PAGE_SIZE + 2 = 18 pages (include/linux/skbuff.h in 2008): 20
 /// descriptors. max-buffer and larger-ring both post it.
-ChainShape max_buffer_shape(bool recycle_pages);
+ChainShape max_buffer_shape(bool recycle_pages, uint32_t header_bytes);
 
 class BigChainPolicy : public RxPolicy {
  public:

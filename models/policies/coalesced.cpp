@@ -29,11 +29,13 @@ const Bindings<ChainShape>& bindings() {
 const Registrar<PolicyInfo> kRegistered{PolicyInfo{
     "coalesced",
     "64 KiB part from order-k chunks (k=2: 4 x 16 KiB, 6 descriptors per slot); failed chunks fall back to pages",
+    RxMode::Big, false,
     [](ParamTable& t, const std::string& prefix) { bindings().declare(t, prefix); },
-    [](const Config& cfg, const std::string& prefix, uint64_t) -> std::unique_ptr<RxPolicy> {
+    [](const PolicyContext& c) -> std::unique_ptr<RxPolicy> {
       ChainShape s;
+      s.header_bytes = c.virtio.header_bytes;
       s.data_bytes = 65536;
-      return std::make_unique<BigChainPolicy>(bindings().load(cfg, prefix, s));
+      return std::make_unique<BigChainPolicy>(bindings().load(c.cfg, c.prefix, s));
     }}};
 
 }  // namespace

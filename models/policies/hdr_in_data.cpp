@@ -10,12 +10,14 @@ namespace {
 
 const Registrar<PolicyInfo> kRegistered{
     PolicyInfo{"hdr-in-data", "header inside the linear buffer, exactly 16 pages for 64 KiB: 17 descriptors per slot",
+               RxMode::Big, false,
                [](ParamTable& t, const std::string& prefix) { BigChainPolicy::recycle_binding().declare(t, prefix); },
-               [](const Config& cfg, const std::string& prefix, uint64_t) -> std::unique_ptr<RxPolicy> {
+               [](const PolicyContext& c) -> std::unique_ptr<RxPolicy> {
                  ChainShape s;
+                 s.header_bytes = c.virtio.header_bytes;
                  s.header_in_data = true;
                  s.data_bytes = 65536;
-                 return std::make_unique<BigChainPolicy>(BigChainPolicy::recycle_binding().load(cfg, prefix, s));
+                 return std::make_unique<BigChainPolicy>(BigChainPolicy::recycle_binding().load(c.cfg, c.prefix, s));
                }}};
 
 }  // namespace

@@ -10,9 +10,11 @@ namespace {
 
 const Registrar<PolicyInfo> kRegistered{
     PolicyInfo{"larger-ring", "max-buffer's 20-descriptor chains in a larger ring (the 2008 thread's 4096 entries)",
+               RxMode::Big, false,
                [](ParamTable& t, const std::string& prefix) { BigChainPolicy::recycle_binding().declare(t, prefix); },
-               [](const Config& cfg, const std::string& prefix, uint64_t) -> std::unique_ptr<RxPolicy> {
-                 return std::make_unique<BigChainPolicy>(BigChainPolicy::recycle_binding().load(cfg, prefix, max_buffer_shape(true)));
+               [](const PolicyContext& c) -> std::unique_ptr<RxPolicy> {
+                 return std::make_unique<BigChainPolicy>(BigChainPolicy::recycle_binding().load(
+                     c.cfg, c.prefix, max_buffer_shape(true, c.virtio.header_bytes)));
                }}};
 
 }  // namespace

@@ -1,15 +1,56 @@
 #include "models/policies/mergeable.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "sim/core/bindings.hpp"
+#include "sim/core/errors.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/settings.hpp"
 
 namespace vringsim {
 
-std::optional<Posting> MergeablePolicy::make_posting(GuestMemory& mem, GuestWork& work) {
+namespace {
+constexpr uint32_t align_up(uint32_t v, uint32_t a) { return (v + a - 1) / a * a; }
+/// GOOD_PACKET_LEN = ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN.
+constexpr uint32_t kGoodPacketLen = 14 + 4 + 1500;
+/// IP_MAX_MTU.
+constexpr uint32_t kIpMaxMtu = 65535;
+}  // namespace
+
+MergeablePolicy::MergeablePolicy(const MergeableConfig& c) : c_(c) {
+  switch (c_.sizing) {
+    case MergeableSizing::Page: initial_len_ = kPageBytes; break;
+    case MergeableSizing::Mtu: initial_len_ = align_up(c_.header_bytes + kGoodPacketLen, kCacheLine); break;
+    case MergeableSizing::Ewma: initial_len_ = next_buf_len(); break;
+  }
+}
+
+uint32_t MergeablePolicy::min_buf_len() const {
+  // mergeable_min_buf_len(): hdr + ETH_HLEN + VLAN_HLEN + the largest packet,
+  // spread over the whole ring; never below GOOD_PACKET_LEN.
+  const uint32_t packet_len = c_.big_packets ? kIpMaxMtu : c_.max_mtu;
+  const uint32_t buf_len = c_.header_bytes + 14 + 4 + packet_len;
+  const uint32_t per_entry = (buf_len + c_.ring_size - 1) / c_.ring_size;
+  return std::max(std::max(per_entry, c_.header_bytes) - c_.header_bytes, kGoodPacketLen);
+}
+
+uint32_t MergeablePolicy::next_buf_len() const {
+  switch (c_.sizing) {
+    case MergeableSizing::Page: return kPageBytes;
+    case MergeableSizing::Mtu: return initial_len_;
+    case MergeableSizing::Ewma: break;
+  }
+  // get_mergeable_buf_len()
+  if (c_.xdp) return kPageBytes - kXdpRoom;
+  const uint64_t avg = std::clamp<uint64_t>(avg_, min_buf_len(), kPageBytes - c_.header_bytes);
+  return align_up(c_.header_bytes + static_cast<uint32_t>(avg), kCacheLine);
+}
+
+std::optional<Posting> MergeablePolicy::page_posting(GuestMemory& mem, GuestWork& work) {
   uint64_t addr;
-  if (recycle_ && !recycled_.empty()) {
+  if (c_.recycle_pages && !recycled_.empty()) {
     addr = recycled_.back();
     recycled_.pop_back();
     ++work.page_recycles;
@@ -23,11 +64,78 @@ std::optional<Posting> MergeablePolicy::make_posting(GuestMemory& mem, GuestWork
   p.segs.push_back({addr, kPageBytes});
   p.blocks.push_back({addr, 0, false});
   p.bytes = kPageBytes;
+  lengths_[kPageBytes]++;
+  return p;
+}
+
+bool MergeablePolicy::frag_refill(uint32_t bytes, GuestMemory& mem, GuestWork& work) {
+  if (current_) {
+    // page_ref_count(page) == 1: no buffer holds the frag any more; start over.
+    if (frags_.at(*current_).refs == 0) offset_ = 0;
+    if (offset_ + bytes <= size_) return true;
+    // The current frag's tail is too short: it is left unused.
+    wasted_bytes_ += size_ - offset_;
+    const uint64_t old = *current_;
+    current_.reset();
+    if (frags_.at(old).refs == 0) {
+      mem.free_pages(old, frags_.at(old).order);
+      ++work.page_frees;
+      frags_.erase(old);
+    }
+  }
+  // An order-3 block without reclaim, else one page (skb_page_frag_refill).
+  ++work.page_allocs;
+  unsigned order = kFragOrder;
+  auto a = mem.alloc_pages(kFragOrder, c_.frag_order_failure_prob);
+  if (!a) {
+    ++frag_fallbacks_;
+    ++work.page_allocs;
+    order = 0;
+    a = mem.alloc_pages(0);
+    if (!a) return false;
+  }
+  current_ = *a;
+  frags_[*a] = Frag{order, 0};
+  offset_ = 0;
+  size_ = kPageBytes << order;
+  ++frags_allocated_;
+  return bytes <= size_;
+}
+
+std::optional<Posting> MergeablePolicy::make_posting(GuestMemory& mem, GuestWork& work) {
+  if (c_.sizing == MergeableSizing::Page) return page_posting(mem, work);
+  // add_recvbuf_mergeable()
+  uint32_t len = next_buf_len();
+  const uint32_t room = c_.xdp ? kXdpRoom : 0;
+  const uint32_t headroom = c_.xdp ? kXdpHeadroom : 0;
+  if (!frag_refill(len + room, mem, work)) return std::nullopt;
+  ++work.frag_carves;
+  const uint64_t base = *current_;
+  const uint64_t addr = base + offset_ + headroom;
+  ++frags_.at(base).refs;
+  offset_ += len + room;
+  const uint32_t hole = size_ - offset_;
+  if (c_.sizing == MergeableSizing::Ewma && hole < len + room) {
+    // Too little left for another buffer: it goes with this one (not with
+    // XDP, whose frames assume PAGE_SIZE frags).
+    if (!headroom) {
+      len += hole;
+      hole_bytes_ += hole;
+    } else {
+      wasted_bytes_ += hole;
+    }
+    offset_ += hole;
+  }
+  Posting p;
+  p.segs.push_back({addr, len});
+  p.blocks.push_back({base, frags_.at(base).order, false});
+  p.bytes = len;
+  lengths_[len]++;
   return p;
 }
 
 void MergeablePolicy::put_page(uint64_t addr, GuestMemory& mem, GuestWork& work) {
-  if (recycle_) {
+  if (c_.recycle_pages) {
     recycled_.push_back(addr);
     ++work.page_recycles;
   } else {
@@ -36,15 +144,36 @@ void MergeablePolicy::put_page(uint64_t addr, GuestMemory& mem, GuestWork& work)
   }
 }
 
+void MergeablePolicy::put_frag(uint64_t base, GuestMemory& mem, GuestWork& work) {
+  Frag& f = frags_.at(base);
+  ensure(f.refs > 0, "a page_frag buffer freed twice");
+  if (--f.refs > 0 || current_ == base) return;
+  mem.free_pages(base, f.order);
+  ++work.page_frees;
+  frags_.erase(base);
+}
+
 void MergeablePolicy::receive(std::span<const ReturnedBuffer> bufs, uint32_t frame_len, GuestMemory& mem,
                               GuestWork& work) {
-  // receive_mergeable(): copy up to GOOD_COPY_LEN into the skb head; a frame
-  // that fits there gives its page back, otherwise every page becomes a
-  // fragment and is freed with the skb by the stack.
-  work.bytes_copied += std::min(frame_len, copy_break_);
+  // receive_mergeable(): copy up to GOOD_COPY_LEN into the skb head; the
+  // rest of the buffers become fragments, freed with the skb by the stack.
+  work.bytes_copied += std::min(frame_len, c_.copy_break_bytes);
+  if (c_.sizing != MergeableSizing::Page) {
+    for (const auto& b : bufs) {
+      put_frag(b.posting->blocks.front().addr, mem, work);
+      b.posting->blocks.clear();
+    }
+    if (c_.sizing == MergeableSizing::Ewma) {
+      // ewma_pkt_len_add(&rq->mrg_avg_pkt_len, head_skb->len): weight 1/64, integer.
+      avg_ = avg_ ? ((avg_ << 6) - avg_ + frame_len) >> 6 : frame_len;
+      ++work.ewma_updates;
+    }
+    return;
+  }
+  // 2008: a frame that fit in the skb head gives its page back.
   for (size_t i = 0; i < bufs.size(); ++i) {
     const MemoryBlock& b = bufs[i].posting->blocks.front();
-    if (i == 0 && frame_len <= copy_break_) {
+    if (i == 0 && frame_len <= c_.copy_break_bytes) {
       put_page(b.addr, mem, work);
     } else {
       mem.free_pages(b.addr, 0);
@@ -55,8 +184,23 @@ void MergeablePolicy::receive(std::span<const ReturnedBuffer> bufs, uint32_t fra
 }
 
 void MergeablePolicy::release(Posting&& posting, GuestMemory& mem, GuestWork& work) {
-  for (const auto& b : posting.blocks) put_page(b.addr, mem, work);
+  for (const auto& b : posting.blocks) {
+    if (c_.sizing == MergeableSizing::Page)
+      put_page(b.addr, mem, work);
+    else
+      put_frag(b.addr, mem, work);
+  }
   posting.blocks.clear();
+}
+
+void MergeablePolicy::report(Json& out) const {
+  Json& m = out["mergeable"];
+  for (const auto& [len, n] : lengths_) m["buffers_posted_by_bytes"][std::to_string(len)] = n;
+  if (c_.sizing == MergeableSizing::Page) return;
+  m["frag_tail_bytes_added"] = hole_bytes_;
+  m["frag_tail_bytes_unused"] = wasted_bytes_;
+  m["frags_allocated"] = frags_allocated_;
+  m["frag_order0_fallbacks"] = frag_fallbacks_;
 }
 
 namespace {
@@ -64,6 +208,7 @@ namespace {
 struct MergeableSettings {
   uint32_t copy_break_bytes = 128;
   bool recycle_pages = true;
+  std::string sizing = "page";
 };
 
 const Bindings<MergeableSettings>& bindings() {
@@ -77,17 +222,42 @@ const Bindings<MergeableSettings>& bindings() {
                     .from("GOOD_COPY_LEN = 128, drivers/net/virtio_net.c"))
           .bind(&S::recycle_pages,
                 ParamSpec::boolean("recycle_pages", true)
-                    .help("give the page of a frame that fit in the skb head back to the driver's private list")
-                    .from("2008 receive_mergeable() gives such pages back with give_a_page()"));
+                    .help("page sizing: give the page of a frame that fit in the skb head back to the driver's "
+                          "private list")
+                    .from("2008 receive_mergeable() gives such pages back with give_a_page()"))
+          .bind(&S::sizing, ParamSpec::string("sizing", "page", {"page", "mtu", "ewma"})
+                                .help("buffer size: page (one 4096-byte page each, 2008-3.12), mtu (1536 bytes "
+                                      "from a 32 KiB page_frag, 3.13), ewma (an EWMA of packet lengths, clamped "
+                                      "to min_buf_len..PAGE_SIZE-hdr, from the page_frag, 3.14 to today)")
+                                .from("page: the 2008 patch; linux-6.x sets ewma"));
   return b;
 }
 
+MergeableSizing sizing_of(const std::string& s) {
+  if (s == "mtu") return MergeableSizing::Mtu;
+  if (s == "ewma") return MergeableSizing::Ewma;
+  return MergeableSizing::Page;
+}
+
 const Registrar<PolicyInfo> kRegistered{PolicyInfo{
-    "mergeable", "VIRTIO_NET_F_MRG_RXBUF: one page per descriptor, frames spread over ceil((len+12)/4096) buffers",
+    "mergeable", "VIRTIO_NET_F_MRG_RXBUF: one buffer per descriptor (a page, or page_frag-carved by sizing), frames "
+                 "spread over as many as they need",
+    RxMode::Mergeable, true,
     [](ParamTable& t, const std::string& prefix) { bindings().declare(t, prefix); },
-    [](const Config& cfg, const std::string& prefix, uint64_t) -> std::unique_ptr<RxPolicy> {
-      const MergeableSettings m = bindings().load(cfg, prefix);
-      return std::make_unique<MergeablePolicy>(m.copy_break_bytes, m.recycle_pages);
+    [](const PolicyContext& c) -> std::unique_ptr<RxPolicy> {
+      const MergeableSettings m = bindings().load(c.cfg, c.prefix);
+      const DriverSettings d = DriverSettings::bindings().load(c.cfg);
+      MergeableConfig mc;
+      mc.copy_break_bytes = m.copy_break_bytes;
+      mc.recycle_pages = m.recycle_pages;
+      mc.sizing = sizing_of(m.sizing);
+      mc.header_bytes = c.virtio.header_bytes;
+      mc.ring_size = c.ring_size;
+      mc.max_mtu = has(c.virtio.negotiated, Feature::MTU) ? c.virtio.mtu : 65535;
+      mc.big_packets = c.virtio.guest_gso() || c.virtio.mtu > 1500;
+      mc.xdp = d.xdp;
+      mc.frag_order_failure_prob = d.frag_order_failure_prob;
+      return std::make_unique<MergeablePolicy>(mc);
     }}};
 
 }  // namespace

@@ -1,35 +1,96 @@
 // mergeable (VIRTIO_NET_F_MRG_RXBUF, Herbert Xu and Mark McLoughlin, 2008):
-// every posting is one page-sized buffer; the device spreads a frame over as
-// many as it needs and writes their number into the 12-byte header
-// (virtio_net_hdr_mrg_rxbuf). The guest copies the first GOOD_COPY_LEN bytes
-// into the skb head and attaches the rest of the pages as fragments.
+// the device spreads a frame over as many posted buffers as it needs and
+// writes their number into the 12-byte header (virtio_net_hdr_mrg_rxbuf).
+// The guest copies the first GOOD_COPY_LEN bytes into the skb head and
+// attaches the rest as fragments.
+//
+// How big a buffer is has changed three times (policy.mergeable.sizing):
+//   page  one page per buffer (the 2008 patch, until 3.12);
+//   mtu   MERGE_BUFFER_LEN = ALIGN(hdr + 1518, 64) = 1536 bytes carved from
+//         a 32 KiB page_frag (3.13);
+//   ewma  ALIGN(hdr + clamp(avg, min_buf_len, PAGE_SIZE - hdr), 64) from the
+//         page_frag, avg an EWMA (weight 1/64) of received packet lengths;
+//         the frag's tail too short for another buffer goes to the current
+//         one (3.14 to today). With XDP every buffer is PAGE_SIZE - room.
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <vector>
 
 #include "sim/core/policy.hpp"
 
 namespace vringsim {
 
+enum class MergeableSizing : uint8_t { Page, Mtu, Ewma };
+
+struct MergeableConfig {
+  uint32_t copy_break_bytes = 128;
+  bool recycle_pages = true;
+  MergeableSizing sizing = MergeableSizing::Page;
+  uint32_t header_bytes = 12;
+  uint32_t ring_size = 256;
+  uint32_t max_mtu = 65535;     ///< dev->max_mtu: MAX_MTU, or the MTU feature's value
+  bool big_packets = false;     ///< vi->big_packets (guest GSO): min_buf_len sized for IP_MAX_MTU
+  bool xdp = false;             ///< an XDP program is attached: headroom and tailroom per buffer
+  double frag_order_failure_prob = 0;  ///< the order-3 frag allocation fails (falls back to one page)
+};
+
+/// L1_CACHE_BYTES on x86-64.
+inline constexpr uint32_t kCacheLine = 64;
+/// SKB_DATA_ALIGN(VIRTIO_XDP_HEADROOM 256 + sizeof(struct skb_shared_info) 320).
+inline constexpr uint32_t kXdpRoom = 576;
+inline constexpr uint32_t kXdpHeadroom = 256;
+/// SKB_FRAG_PAGE_ORDER = get_order(32768).
+inline constexpr unsigned kFragOrder = 3;
+
 class MergeablePolicy : public RxPolicy {
  public:
-  MergeablePolicy(uint32_t copy_break_bytes, bool recycle_pages)
-      : copy_break_(copy_break_bytes), recycle_(recycle_pages) {}
+  explicit MergeablePolicy(const MergeableConfig& c);
 
   bool mergeable() const override { return true; }
-  /// sizeof(struct virtio_net_hdr_mrg_rxbuf): the 10-byte header + num_buffers (u16).
-  uint32_t header_bytes() const override { return 12; }
-  std::vector<uint32_t> nominal_posting() const override { return {kPageBytes}; }
+  uint32_t header_bytes() const override { return c_.header_bytes; }
+  std::vector<uint32_t> nominal_posting() const override { return {initial_len_}; }
   std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) override;
   void receive(std::span<const ReturnedBuffer> bufs, uint32_t frame_len, GuestMemory& mem, GuestWork& work) override;
   void release(Posting&& posting, GuestMemory& mem, GuestWork& work) override;
+  void report(Json& out) const override;
+
+  /// mergeable_min_buf_len(): the smallest buffer for which a full ring
+  /// still holds the largest packet.
+  uint32_t min_buf_len() const;
+  /// get_mergeable_buf_len(): the length of the next buffer.
+  uint32_t next_buf_len() const;
+  /// The EWMA of received packet lengths (ewma_pkt_len_read).
+  uint64_t average() const { return avg_; }
 
  private:
+  struct Frag {
+    unsigned order = 0;
+    uint32_t refs = 0;  ///< buffers carved from it and not yet freed
+  };
+  std::optional<Posting> page_posting(GuestMemory& mem, GuestWork& work);
   void put_page(uint64_t addr, GuestMemory& mem, GuestWork& work);
+  /// skb_page_frag_refill(): room for `bytes` more in the current frag, or a new one.
+  bool frag_refill(uint32_t bytes, GuestMemory& mem, GuestWork& work);
+  /// Drops one buffer's reference to its frag; the frag is freed when no
+  /// buffer holds it and it is no longer the one being carved.
+  void put_frag(uint64_t base, GuestMemory& mem, GuestWork& work);
 
-  uint32_t copy_break_;
-  bool recycle_;
+  MergeableConfig c_;
+  uint32_t initial_len_ = kPageBytes;
   std::vector<uint64_t> recycled_;
+  // page_frag state (mtu, ewma)
+  std::map<uint64_t, Frag> frags_;  ///< by base address: frags some buffer still holds, and the current one
+  std::optional<uint64_t> current_;
+  uint32_t offset_ = 0, size_ = 0;
+  uint64_t avg_ = 0;  ///< DECLARE_EWMA(pkt_len, 0, 64)
+  // figures
+  std::map<uint32_t, uint64_t> lengths_;  ///< buffers posted, by length
+  uint64_t hole_bytes_ = 0;               ///< frag tails added to a buffer
+  uint64_t wasted_bytes_ = 0;             ///< frag tails left unused (no buffer fit)
+  uint64_t frags_allocated_ = 0, frag_fallbacks_ = 0;
 };
 
 }  // namespace vringsim

@@ -8,9 +8,12 @@ namespace vringsim {
 namespace {
 
 const Registrar<PolicyInfo> kRegistered{PolicyInfo{
-    "small", "2008 small-packet mode: header + one 1514-byte buffer (2 descriptors); no frames above the MTU", nullptr,
-    [](const Config&, const std::string&, uint64_t) -> std::unique_ptr<RxPolicy> {
-      return std::make_unique<BigChainPolicy>(ChainShape{});
+    "small", "2008 small-packet mode: header + one 1514-byte buffer (2 descriptors); no frames above the MTU",
+    RxMode::Small, true, nullptr,
+    [](const PolicyContext& c) -> std::unique_ptr<RxPolicy> {
+      ChainShape s;
+      s.header_bytes = c.virtio.header_bytes;
+      return std::make_unique<BigChainPolicy>(s);
     }}};
 
 }  // namespace

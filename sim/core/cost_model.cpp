@@ -69,6 +69,13 @@ const std::vector<CostDecl>& decls() {
       {"costs.guest.per_page_recycle_ns", &CostModel::guest_per_page_recycle_ns, 10.0,
        "guest CPU to take a page from, or give one to, the driver's private list (get_a_page/give_a_page)",
        "[lguest-2008] two list operations are the remainder of the per-page difference"},
+      {"costs.guest.per_frag_carve_ns", &CostModel::guest_per_frag_carve_ns, 20.0,
+       "guest CPU to carve one mergeable buffer from the page_frag (skb_page_frag_refill fast path, get_page, "
+       "offset arithmetic)",
+       "[estimate] an atomic increment and a few loads, tens of nanoseconds"},
+      {"costs.guest.per_ewma_update_ns", &CostModel::guest_per_ewma_update_ns, 2.0,
+       "guest CPU to update the mergeable buffer-length EWMA once per packet (ewma_pkt_len_add)",
+       "[estimate] a shift, a subtraction and an addition"},
       {"costs.guest.per_kick_ns", &CostModel::guest_per_kick_ns, 2000.0,
        "guest vCPU time lost to the I/O exit of a kick",
        "[estimate] KVM I/O exit to user space and back on 2008 hardware, a few microseconds"},

@@ -14,6 +14,8 @@ struct GuestWork {
   uint64_t page_allocs = 0;    ///< calls into the page allocator (any order)
   uint64_t page_frees = 0;     ///< blocks returned to the page allocator
   uint64_t page_recycles = 0;  ///< pages taken from / given to the driver's private list
+  uint64_t frag_carves = 0;    ///< buffers carved from a page_frag (get_page + offset)
+  uint64_t ewma_updates = 0;   ///< updates of the mergeable buffer-length EWMA
 
   GuestWork& operator+=(const GuestWork& o) {
     packets += o.packets;
@@ -22,6 +24,8 @@ struct GuestWork {
     page_allocs += o.page_allocs;
     page_frees += o.page_frees;
     page_recycles += o.page_recycles;
+    frag_carves += o.frag_carves;
+    ewma_updates += o.ewma_updates;
     return *this;
   }
 };

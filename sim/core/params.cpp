@@ -47,6 +47,13 @@ ParamSpec ParamSpec::number_list(std::string key, std::vector<double> def, std::
   p.unit = std::move(unit);
   return p;
 }
+ParamSpec ParamSpec::strings(std::string key, std::vector<std::string> def) {
+  ParamSpec p;
+  p.key = std::move(key);
+  p.type = ParamType::Strings;
+  p.default_value = def;
+  return p;
+}
 ParamSpec ParamSpec::names(std::string key) {
   ParamSpec p;
   p.key = std::move(key);
@@ -90,6 +97,7 @@ std::string ParamSpec::type_name() const {
     case ParamType::Boolean: return "boolean";
     case ParamType::String: return "string";
     case ParamType::NumberList: return "list of numbers";
+    case ParamType::Strings: return "list of strings";
     case ParamType::Names: return "list of names";
     case ParamType::Object: return "object";
   }
@@ -148,6 +156,11 @@ std::string ParamSpec::validate(const Json& v) const {
         return fmt::format("\"{}\" is not one of {}{}", brief(v.get_ref<const std::string&>()), range_text(),
                            near.empty() ? "" : fmt::format(" (did you mean {}?)", near));
       }
+      break;
+    case ParamType::Strings:
+      if (!v.is_array()) return fmt::format("expected a list of strings, got {}", brief_json(v));
+      for (size_t i = 0; i < v.size(); ++i)
+        if (!v[i].is_string()) return fmt::format("element {}: expected a string, got {}", i, brief_json(v[i]));
       break;
     case ParamType::Names:
       if (!v.is_array()) return fmt::format("expected a list of names, got {}", brief_json(v));

@@ -27,7 +27,7 @@ inline constexpr int kMaxJsonDepth = 64;
 /// A JSON value quoted in an error: at most `max` characters of it, and its size.
 std::string brief_json(const Json& value, size_t max = 80);
 
-enum class ParamType { Integer, Number, Boolean, String, NumberList, Names, Object };
+enum class ParamType { Integer, Number, Boolean, String, NumberList, Strings, Names, Object };
 
 struct ParamSpec {
   std::string key;  ///< dotted path into the scenario, e.g. "ring.size"
@@ -50,6 +50,8 @@ struct ParamSpec {
   static ParamSpec boolean(std::string key, bool def);
   static ParamSpec string(std::string key, std::string def, std::vector<std::string> choices = {});
   static ParamSpec number_list(std::string key, std::vector<double> def, std::string unit);
+  /// A list of strings (feature names...).
+  static ParamSpec strings(std::string key, std::vector<std::string> def);
   /// A list of node names (topology references).
   static ParamSpec names(std::string key);
   /// An object of keys checked elsewhere (a topology source's traffic overrides).

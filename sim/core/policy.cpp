@@ -2,13 +2,29 @@
 
 #include <numeric>
 
+#include "sim/core/registry.hpp"
+
 namespace vringsim {
 
-RingFigures ring_figures(uint32_t ring_size, bool mergeable, uint32_t header_bytes,
+const PolicyInfo* policy_for_mode(RxMode mode) {
+  for (const PolicyInfo* p : Registry<PolicyInfo>::instance().all())
+    if (p->mode == mode && p->picked_by_auto) return p;
+  return nullptr;
+}
+
+std::unique_ptr<RxPolicy> make_policy(const std::string& name, const PolicyContext& ctx) {
+  const PolicyInfo* info = Registry<PolicyInfo>::instance().find(name);
+  ensure(info != nullptr, "no policy \"" + name + "\"");
+  PolicyContext c = ctx;
+  c.prefix = "policy." + name + ".";
+  return info->create(c);
+}
+
+RingFigures ring_figures(uint32_t ring_size, bool event_idx, bool mergeable, uint32_t header_bytes,
                          const std::vector<uint32_t>& posting) {
   RingFigures f;
   f.size = ring_size;
-  f.ring_bytes = vring_size(ring_size);
+  f.ring_bytes = vring_size(ring_size, event_idx);
   f.descriptors_per_posting = static_cast<uint32_t>(posting.size());
   f.bytes_per_posting = std::accumulate(posting.begin(), posting.end(), uint64_t{0});
   if (posting.empty() || f.bytes_per_posting == 0) return f;

@@ -17,6 +17,7 @@
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/guest_work.hpp"
 #include "sim/core/params.hpp"
+#include "sim/core/virtio.hpp"
 #include "sim/core/virtqueue.hpp"
 
 namespace vringsim {
@@ -62,16 +63,41 @@ class RxPolicy {
   /// Gives back a posting that was built but could not be added to the ring
   /// (2.6.27 try_fill_recv allocates first and frees when add_buf refuses).
   virtual void release(Posting&& posting, GuestMemory& mem, GuestWork& work) = 0;
+  /// The policy's own figures (summary.json `policy.<key>`), counts only:
+  /// with several queues each key is summed over them.
+  virtual void report(Json& /*out*/) const {}
+};
+
+/// What a policy is built from: the resolved configuration and what the
+/// world decided (negotiated features, ring size).
+struct PolicyContext {
+  const Config& cfg;
+  std::string prefix;  ///< "policy.<name>."
+  uint64_t seed = 0;
+  VirtioSetup virtio;
+  uint32_t ring_size = 256;
 };
 
 struct PolicyInfo {
   std::string name;
   std::string description;
+  /// The receive mode it implements: a scenario whose negotiated features
+  /// select another mode cannot name it.
+  RxMode mode = RxMode::Mergeable;
+  /// Policy "auto" picks this one for its mode (one per mode).
+  bool picked_by_auto = false;
   /// Declares the policy's parameters; `prefix` is "policy.<name>.".
   std::function<void(ParamTable&, const std::string& prefix)> declare;
   /// Builds an instance from the resolved configuration.
-  std::function<std::unique_ptr<RxPolicy>(const Config&, const std::string& prefix, uint64_t seed)> create;
+  std::function<std::unique_ptr<RxPolicy>(const PolicyContext&)> create;
 };
+
+/// The policy name that selects by features.
+inline constexpr const char* kAutoPolicy = "auto";
+/// The policy "auto" picks for `mode`; null if none is registered.
+const PolicyInfo* policy_for_mode(RxMode mode);
+/// Builds policy `name` (not "auto") for a run.
+std::unique_ptr<RxPolicy> make_policy(const std::string& name, const PolicyContext& ctx);
 
 /// The 64 KiB packet of the ring figures: a GSO super-packet of 65535 bytes
 /// of IP datagram plus the 14-byte Ethernet header (IP_MAX_MTU + ETH_HLEN).
@@ -96,7 +122,8 @@ struct RingFigures {
   uint64_t max_frame_bytes = 0;
 };
 
-RingFigures ring_figures(uint32_t ring_size, bool mergeable, uint32_t header_bytes,
+/// `event_idx`: the ring holds used_event and avail_event (RING_EVENT_IDX).
+RingFigures ring_figures(uint32_t ring_size, bool event_idx, bool mergeable, uint32_t header_bytes,
                          const std::vector<uint32_t>& posting);
 
 }  // namespace vringsim

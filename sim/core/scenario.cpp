@@ -15,6 +15,7 @@
 #include "sim/core/errors.hpp"
 #include "sim/core/faults.hpp"
 #include "sim/core/policy.hpp"
+#include "sim/core/profile.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/topology.hpp"
 #include "sim/core/traffic.hpp"
@@ -33,6 +34,7 @@ void declare_core(ParamTable& t) {
   DeviceSettings::bindings().declare(t);
   FaultPlan::declare(t);
   DriverSettings::bindings().declare(t);
+  VirtioSettings::bindings().declare(t);
   CostModel::declare(t);
 }
 
@@ -222,6 +224,29 @@ Json resolve_defaults(const Json& doc) {
   return out;
 }
 
+ReceiveSetup resolve_receive(const Config& cfg, const std::string& source) {
+  const std::string pname = RunSettings::bindings().load(cfg).policy;
+  const bool pick = pname == kAutoPolicy;
+  const PolicyInfo* pinfo = pick ? nullptr : Registry<PolicyInfo>::instance().find(pname);
+  if (!pick && !pinfo) {
+    std::string names;
+    for (const auto& n : policy_names()) names += (names.empty() ? "" : ", ") + n;
+    fail_input(source, "/policy/name", fmt::format("unknown policy \"{}\" (valid: {})", pname, names));
+  }
+  ReceiveSetup rx;
+  rx.virtio = negotiate(cfg, pick ? std::nullopt : std::optional<RxMode>(pinfo->mode), pname, source);
+  if (pick) {
+    const PolicyInfo* chosen = policy_for_mode(rx.virtio.mode);
+    if (!chosen)
+      fail_input(source, "/policy/name",
+                 fmt::format("no policy runs the {} receive mode the features select", rx_mode_name(rx.virtio.mode)));
+    rx.policy = chosen->name;
+  } else {
+    rx.policy = pname;
+  }
+  return rx;
+}
+
 void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir) {
   const RunSettings run = RunSettings::bindings().load(cfg);
   if (run.warmup_s >= run.stop_time_s)
@@ -229,15 +254,10 @@ void check_resolved(const Config& cfg, const std::string& source, const std::str
                fmt::format("warm-up ({} s) must end before the run stops (stop.time_s = {} s)", run.warmup_s,
                            run.stop_time_s));
   // Every registered policy's parameters are validated (by check_document);
-  // the selected one must also fit the ring.
-  const std::string& pname = run.policy;
-  const PolicyInfo* pinfo = Registry<PolicyInfo>::instance().find(pname);
-  if (!pinfo) {
-    std::string names;
-    for (const auto& n : policy_names()) names += (names.empty() ? "" : ", ") + n;
-    fail_input(source, "/policy/name", fmt::format("unknown policy \"{}\" (valid: {})", pname, names));
-  }
-  auto policy = pinfo->create(cfg, "policy." + pname + ".", run.seed);
+  // the selected one must also agree with the features and fit the ring.
+  const ReceiveSetup rx = resolve_receive(cfg, source);
+  const std::string& pname = rx.policy;
+  auto policy = make_policy(pname, PolicyContext{cfg, "", run.seed, rx.virtio, run.ring_size});
   const auto posting = policy->nominal_posting();
   const uint32_t ring = run.ring_size;
   if (posting.size() > ring)
@@ -305,6 +325,30 @@ void apply_cost_preset(Json& doc, const std::string& source, const std::string& 
 }  // namespace
 
 namespace {
+/// driver.profile: a driver preset fills the keys the scenario does not set
+/// (default < profile < scenario file < sweep axis < --set), and a scenario
+/// that gives virtio.features without naming a policy gets policy "auto".
+void apply_driver_profile(Json& doc) {
+  const Json::json_pointer where("/driver/profile");
+  if (doc.contains(where) && doc[where].is_string() && !doc[where].get<std::string>().empty()) {
+    const ProfileInfo* profile = Registry<ProfileInfo>::instance().find(doc[where].get<std::string>());
+    ensure(profile != nullptr, "driver.profile passed validation but names no profile");
+    for (const ProfileSetting& s : profile->settings) {
+      const Json::json_pointer target(key_to_pointer(s.key));
+      if (doc.contains(target)) continue;
+      const ParamSpec* spec = param_table().find(s.key);
+      ensure(spec != nullptr && spec->validate(s.value).empty(),
+             "profile " + profile->name + " sets " + s.key + " to an invalid value");
+      doc[target] = s.value;
+    }
+    if (!doc.contains(Json::json_pointer("/policy/name"))) doc["policy"]["name"] = kAutoPolicy;
+  }
+  const Json::json_pointer features("/virtio/features");
+  if (doc.contains(features) && doc[features].is_array() && !doc[features].empty() &&
+      !doc.contains(Json::json_pointer("/policy/name")))
+    doc["policy"]["name"] = kAutoPolicy;
+}
+
 /// Each topology source's configuration: the scenario's, with the source's
 /// `traffic` overrides merged in and checked like the scenario's own.
 void resolve_sources(Scenario& s, const Json& doc) {
@@ -373,6 +417,7 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
                            const std::vector<std::string>& overrides) {
   check_document(doc, source);
   for (const auto& o : overrides) apply_override(doc, o);
+  apply_driver_profile(doc);
   apply_cost_preset(doc, source, base_dir);
   Scenario s;
   s.file = source;
@@ -381,6 +426,9 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
   s.base_dir = base_dir;
   check_resolved(s.config, source, s.base_dir);
   s.run = RunSettings::bindings().load(s.config);
+  const ReceiveSetup rx = resolve_receive(s.config, source);
+  s.run.policy = rx.policy;
+  s.virtio = rx.virtio;
   // A rate only constant and Poisson arrivals use: say so rather than
   // silently run at line rate.
   warn_unused_wire_keys(doc, WireSettings::bindings().load(s.config), source);

@@ -12,6 +12,7 @@
 #include "sim/core/params.hpp"
 #include "sim/core/settings.hpp"
 #include "sim/core/topology.hpp"
+#include "sim/core/virtio.hpp"
 
 namespace vringsim {
 
@@ -23,7 +24,9 @@ struct Scenario {
   std::string sha256;                  ///< of the resolved configuration (canonical JSON)
   std::vector<std::string> overrides;  ///< the --set arguments applied, in order
   Topology topology;                   ///< validated; one guest with one queue when the file has none
-  RunSettings run;                     ///< the run's own settings, from config
+  RunSettings run;                     ///< the run's own settings, from config; run.policy is the
+                                       ///< policy that runs ("auto" resolved)
+  VirtioSetup virtio;                  ///< the negotiated features and what they decide
 };
 
 /// Every parameter: the core's and every registered plug-in's. Built once.
@@ -52,6 +55,16 @@ void apply_override(Json& doc, const std::string& assignment);
 
 /// Fills every declared key missing from `doc` with its default.
 Json resolve_defaults(const Json& doc);
+
+/// The receive path a resolved config selects: the negotiated features and
+/// the policy that runs (policy "auto" resolved by the receive mode).
+struct ReceiveSetup {
+  std::string policy;
+  VirtioSetup virtio;
+};
+/// Throws InputError naming `source` and the pointer when the features and
+/// the policy contradict each other (virtio.hpp negotiate()).
+ReceiveSetup resolve_receive(const Config& cfg, const std::string& source);
 
 /// Checks that need several keys (and plug-ins' own checks) on a resolved
 /// config; `base_dir` is where the scenario's relative file names resolve.

@@ -70,8 +70,15 @@ const Bindings<RunSettings>& RunSettings::bindings() {
                                                 ? ""
                                                 : fmt::format("{} is not a power of two (1..32768)", brief_json(v));
                                    }))
-          .bind(&S::policy, ParamSpec::string("policy.name", "mergeable", Registry<PolicyInfo>::instance().names())
-                                .help("receive-buffer allocation policy (vringsim policies)")
+          .bind(&S::policy, ParamSpec::string("policy.name", "mergeable",
+                                              [] {
+                                                auto names = Registry<PolicyInfo>::instance().names();
+                                                names.insert(names.begin(), kAutoPolicy);
+                                                return names;
+                                              }())
+                                .help("receive-buffer allocation policy (vringsim policies); \"auto\": the one "
+                                      "the negotiated features select (the default with driver.profile or "
+                                      "virtio.features)")
                                 .from("mergeable: the scheme Linux adopted in 2008"))
           .bind(&S::traffic_kind,
                 ParamSpec::string("traffic.kind", "synthetic", Registry<TrafficInfo>::instance().names())
@@ -132,7 +139,17 @@ const Bindings<DriverSettings>& DriverSettings::bindings() {
                 ParamSpec::number("guest.refill_retry_delay_s", 0.5, "s")
                     .range(0, 1e6)
                     .help("after a failed refill leaves the ring empty, retry after this delay")
-                    .from("HZ/2: schedule_delayed_work(&vi->refill, HZ/2) in refill_work(), drivers/net/virtio_net.c"));
+                    .from("HZ/2: schedule_delayed_work(&vi->refill, HZ/2) in refill_work(), drivers/net/virtio_net.c"))
+          .bind(&S::xdp, ParamSpec::boolean("guest.xdp", false)
+                             .help("an XDP program is attached: mergeable buffers (ewma sizing) are PAGE_SIZE - "
+                                   "SKB_DATA_ALIGN(256 + 320) bytes, headroom and skb_shared_info around each")
+                             .from("no XDP program"))
+          .bind(&S::frag_order_failure_prob,
+                ParamSpec::number("guest.frag_order_failure_prob", 0.0, "probability")
+                    .range(0, 1)
+                    .help("probability that an order-3 (32 KiB) page_frag allocation fails; the frag is then one "
+                          "page (mergeable mtu and ewma sizing)")
+                    .from("0: memory not fragmented"));
   return b;
 }
 

@@ -45,6 +45,8 @@ struct DriverSettings {
   bool refill_2008 = true;
   double page_alloc_failure_prob = 0;
   double refill_retry_delay_s = 0.5;
+  bool xdp = false;                     ///< an XDP program is attached (buffer headroom and tailroom)
+  double frag_order_failure_prob = 0;  ///< an order-3 page_frag allocation fails
   static const Bindings<DriverSettings>& bindings();
   bool operator==(const DriverSettings&) const = default;
 };

@@ -49,8 +49,9 @@ std::optional<ChainFault> chain_fault_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-VirtQueue::VirtQueue(uint32_t num)
+VirtQueue::VirtQueue(uint32_t num, bool event_idx)
     : num_(num),
+      event_idx_(event_idx),
       desc_(num),
       state_(num, DescState::Free),
       num_free_(num),

@@ -34,11 +34,22 @@ inline constexpr uint64_t kVringAlign = 4096;
 inline constexpr uint32_t kDescriptorBytes = 16;
 
 /// Bytes of guest memory a split virtqueue of `num` entries occupies:
-/// `vring_size()` in include/uapi/linux/virtio_ring.h.
-constexpr uint64_t vring_size(uint64_t num, uint64_t align = kVringAlign) {
-  const uint64_t desc_and_avail = kDescriptorBytes * num + sizeof(uint16_t) * (3 + num);
+/// `vring_size()` in include/uapi/linux/virtio_ring.h. With the event index
+/// (VIRTIO_RING_F_EVENT_IDX) the avail ring ends with used_event and the used
+/// ring with avail_event, a u16 each; the 2008 layout had neither:
+/// ALIGN(16N + 2(2+N), 4096) + 4 + 8N (10244 bytes at 256 entries).
+constexpr uint64_t vring_size(uint64_t num, bool event_idx, uint64_t align = kVringAlign) {
+  const uint64_t event = event_idx ? 1 : 0;
+  const uint64_t desc_and_avail = kDescriptorBytes * num + sizeof(uint16_t) * (2 + event + num);
   const uint64_t aligned = (desc_and_avail + align - 1) & ~(align - 1);
-  return aligned + sizeof(uint16_t) * 3 + 8 * num;  // used: flags, idx, avail_event + ring
+  return aligned + sizeof(uint16_t) * (2 + event) + 8 * num;  // used: flags, idx, [avail_event] + ring
+}
+
+/// vring_need_event() of include/uapi/linux/virtio_ring.h: with the event
+/// index, notify when `event_idx` is among the entries from `old` (included)
+/// to `new_idx` (excluded), counted modulo 2^16.
+constexpr bool vring_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old) {
+  return static_cast<uint16_t>(new_idx - event_idx - 1) < static_cast<uint16_t>(new_idx - old);
 }
 
 /// Queue sizes the model accepts: a power of two in 1..32768.
@@ -84,10 +95,13 @@ std::optional<ChainFault> chain_fault_from_name(std::string_view name);
 
 class VirtQueue {
  public:
-  explicit VirtQueue(uint32_t num);
+  /// `event_idx`: VIRTIO_RING_F_EVENT_IDX negotiated (the ring's layout and
+  /// how notifications are suppressed).
+  explicit VirtQueue(uint32_t num, bool event_idx = false);
 
   uint32_t size() const { return num_; }
-  uint64_t bytes() const { return vring_size(num_); }
+  bool event_idx() const { return event_idx_; }
+  uint64_t bytes() const { return vring_size(num_, event_idx_); }
 
   // ---- driver side -------------------------------------------------------
   uint32_t num_free() const { return num_free_; }
@@ -98,17 +112,35 @@ class VirtQueue {
   /// Makes every added chain visible: avail->idx catches up (2.6.27 vring_kick).
   /// Returns how many chains were published.
   uint32_t publish_avail();
-  /// The device has not suppressed notifications (VRING_USED_F_NO_NOTIFY clear).
-  bool kick_wanted() const { return (used_flags_ & kVringUsedFNoNotify) == 0; }
+  /// Whether the driver must kick after publishing `published` chains
+  /// (virtqueue_kick_prepare): with the event index, if the device's
+  /// avail_event is among them; else if VRING_USED_F_NO_NOTIFY is clear.
+  bool kick_needed(uint32_t published) const {
+    if (event_idx_)
+      return vring_need_event(avail_event_, avail_idx_, static_cast<uint16_t>(avail_idx_ - published));
+    return (used_flags_ & kVringUsedFNoNotify) == 0;
+  }
   /// Used entries the driver has not collected yet.
   uint32_t used_pending() const { return static_cast<uint16_t>(used_idx_ - last_used_idx_); }
   /// Collects the next used entry and returns its chain to the free list.
   std::optional<UsedElem> get_buf();
-  void disable_cb() { avail_flags_ |= kVringAvailFNoInterrupt; }
-  /// Re-enables interrupts; false if used entries are already pending (the
-  /// caller must poll again: virtqueue_enable_cb()).
+  /// Suppresses interrupts (virtqueue_disable_cb_split): the flag, or with
+  /// the event index used_event = 0 ("a hack", says Linux: no interrupt
+  /// until the used index crosses 0).
+  void disable_cb() {
+    if (event_idx_)
+      used_event_ = 0;
+    else
+      avail_flags_ |= kVringAvailFNoInterrupt;
+  }
+  /// Re-enables interrupts (the flag, or used_event = the next entry to
+  /// collect); false if used entries are already pending (the caller must
+  /// poll again: virtqueue_enable_cb()).
   bool enable_cb() {
-    avail_flags_ &= static_cast<uint16_t>(~kVringAvailFNoInterrupt);
+    if (event_idx_)
+      used_event_ = last_used_idx_;
+    else
+      avail_flags_ &= static_cast<uint16_t>(~kVringAvailFNoInterrupt);
     return used_pending() == 0;
   }
 
@@ -130,14 +162,32 @@ class VirtQueue {
   void flush_used(uint32_t count);
   /// Elements written but not yet flushed.
   uint32_t used_unflushed() const { return unflushed_; }
-  /// The driver has not suppressed interrupts (VRING_AVAIL_F_NO_INTERRUPT clear).
-  bool interrupt_wanted() const { return (avail_flags_ & kVringAvailFNoInterrupt) == 0; }
-  /// virtio_queue_set_notification(): enable or suppress guest kicks.
+  /// Whether to interrupt the driver for the used entries written so far
+  /// (virtio_should_notify / vhost_notify): with the event index, if the
+  /// driver's used_event is among the entries since the last time the
+  /// device asked (always the first time); else if VRING_AVAIL_F_NO_INTERRUPT
+  /// is clear. With the event index asking moves "the last time".
+  bool should_interrupt() {
+    if (!event_idx_) return (avail_flags_ & kVringAvailFNoInterrupt) == 0;
+    const uint16_t now = static_cast<uint16_t>(used_idx_ + unflushed_);
+    const bool first = !signalled_valid_;
+    const uint16_t old = signalled_used_;
+    signalled_valid_ = true;
+    signalled_used_ = now;
+    return first || vring_need_event(used_event_, now, old);
+  }
+  /// Enables or suppresses guest kicks (vhost_enable_notify /
+  /// vhost_disable_notify): the flag, or with the event index avail_event =
+  /// the avail index the device has seen when enabling, and nothing written
+  /// when suppressing.
   void set_notification(bool enable) {
-    if (enable)
+    if (event_idx_) {
+      if (enable) avail_event_ = avail_idx_;
+    } else if (enable) {
       used_flags_ &= static_cast<uint16_t>(~kVringUsedFNoNotify);
-    else
+    } else {
       used_flags_ |= kVringUsedFNoNotify;
+    }
   }
 
   // ---- a device that defends itself ---------------------------------------
@@ -192,6 +242,7 @@ class VirtQueue {
   }
 
   uint32_t num_;
+  bool event_idx_;
   std::vector<Descriptor> desc_;
   std::vector<DescState> state_;
   uint32_t counts_[4] = {0, 0, 0, 0};
@@ -202,7 +253,9 @@ class VirtQueue {
   uint16_t avail_shadow_ = 0;  ///< avail index including unpublished chains
   uint16_t last_used_idx_ = 0;
 
-  // shared ring memory
+  // shared ring memory (the two event fields only with the event index)
+  uint16_t used_event_ = 0;   ///< at the end of the avail ring, written by the driver
+  uint16_t avail_event_ = 0;  ///< at the end of the used ring, written by the device
   uint16_t avail_flags_ = 0;
   uint16_t avail_idx_ = 0;
   std::vector<uint16_t> avail_ring_;
@@ -212,6 +265,8 @@ class VirtQueue {
 
   // device-private
   uint16_t last_avail_idx_ = 0;
+  uint16_t signalled_used_ = 0;  ///< used index when the device last asked should_interrupt()
+  bool signalled_valid_ = false;
   uint32_t unflushed_ = 0;
   std::vector<uint8_t> device_head_;  ///< 1 where a chain held by the device starts
   std::vector<uint8_t> avail_head_;   ///< 1 where a posted chain the device has not taken starts

@@ -1,5 +1,6 @@
 #include "sim/world/books.hpp"
 
+#include <functional>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -300,10 +301,36 @@ void Books::add_topology(Json& s, const std::vector<Ledger>& ledgers, std::vecto
 void Books::add_provenance(Json& s) const {
   const Scenario& sc = w_.scenario;
   s["policy"] = Json{{"name", sc.run.policy}};
-  s["provenance"] =
-      Json{{"version", version()},         {"scenario", sc.file},
-           {"scenario_sha256", sc.sha256}, {"seed", w_.seed},
-           {"overrides", sc.overrides},    {"precedence", "default < scenario file < sweep axis < --set"}};
+  // The policy's own figures, summed over the queues (they are counts).
+  // (Keys may be numbers, "1536": walked as object keys, never as pointers,
+  // which would read them as array indexes.)
+  const std::function<void(Json&, const Json&)> add = [&add](Json& into, const Json& from) {
+    for (auto it = from.begin(); it != from.end(); ++it) {
+      if (it.value().is_object())
+        add(into[it.key()], it.value());
+      else
+        into[it.key()] = into.contains(it.key()) ? Json(into[it.key()].get<uint64_t>() + it.value().get<uint64_t>())
+                                                 : it.value();
+    }
+  };
+  for (const RxQueue& q : w_.queues) {
+    Json r = Json::object();
+    q.policy->report(r);
+    add(s["policy"], r);
+  }
+  const VirtioSetup& v = sc.virtio;
+  s["virtio"] = Json{{"features", feature_names(v.negotiated)},
+                     {"features_from", v.from_policy ? "policy" : "virtio.features"},
+                     {"receive_mode", rx_mode_name(v.mode)},
+                     {"header_bytes", v.header_bytes},
+                     {"mtu", v.mtu},
+                     {"ring", Json{{"layout", "split"}, {"event_idx", v.event_idx()}}}};
+  s["provenance"] = Json{{"version", version()},
+                         {"scenario", sc.file},
+                         {"scenario_sha256", sc.sha256},
+                         {"seed", w_.seed},
+                         {"overrides", sc.overrides},
+                         {"precedence", "default < driver.profile, costs.preset < scenario file < sweep axis < --set"}};
   const double measured_s = s["throughput"]["measured_s"].get<double>();
   s["traffic"] = w_.inputs[0].source->summary(measured_s);
   s["traffic"]["gro"] = w_.inputs[0].arrivals->summary();

@@ -115,7 +115,7 @@ void GuestDriver::refill() {
   shared_.emit(BuffersPosted{.time = now, .chains = published, .bytes = bytes, .descriptors = descriptors});
   // The ring says whether the device wants a kick (it asks for them only
   // while it waits for buffers).
-  const bool notified = shared_.kick_if_wanted();
+  const bool notified = shared_.kick_if_wanted(published);
   shared_.emit(KickDecided{.time = now, .notified = notified});
   if (notified) busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
 }

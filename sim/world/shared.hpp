@@ -6,8 +6,9 @@
 // finished but not yet published, and the one channel the device and the
 // driver notify each other on. The actors never call each other: whether a
 // kick or an interrupt is due is the ring's to say, from the flags each side
-// writes into it (VRING_USED_F_NO_NOTIFY, VRING_AVAIL_F_NO_INTERRUPT), as
-// Linux's virtqueue_kick_prepare and QEMU's virtio_should_notify read them.
+// writes into it (VRING_USED_F_NO_NOTIFY, VRING_AVAIL_F_NO_INTERRUPT) or, with
+// RING_EVENT_IDX, the event indexes (avail_event, used_event), as Linux's
+// virtqueue_kick_prepare and QEMU's virtio_should_notify read them.
 #pragma once
 
 #include <simgrid/s4u/Semaphore.hpp>
@@ -94,8 +95,8 @@ class UsedTimeline {
 };
 
 struct Shared {
-  Shared(RunState& run, uint32_t ring_size, uint32_t queue = 0)
-      : run(run), queue(queue), ring(ring_size), packet_at(ring_size), num_buffers_at(ring_size, 0) {}
+  Shared(RunState& run, uint32_t ring_size, uint32_t queue = 0, bool event_idx = false)
+      : run(run), queue(queue), ring(ring_size, event_idx), packet_at(ring_size), num_buffers_at(ring_size, 0) {}
 
   RunState& run;
   const uint32_t queue;  ///< global receive-queue index, stamped on every event
@@ -118,8 +119,8 @@ struct Shared {
   /// Driver -> device, after publishing buffers: a kick, if the device has
   /// not suppressed them (it enables them only while it waits for buffers).
   /// Returns whether it was sent.
-  bool kick_if_wanted() {
-    if (!ring.kick_wanted()) return false;
+  bool kick_if_wanted(uint32_t published) {
+    if (!ring.kick_needed(published)) return false;
     kick_->release();
     return true;
   }
@@ -132,7 +133,7 @@ struct Shared {
   /// wants them (its driver enables them only while it sleeps, so a busy
   /// driver finds the frames when its poll ends).
   void interrupt_if_wanted() {
-    if (ring.interrupt_wanted()) interrupt_->release();
+    if (ring.should_interrupt()) interrupt_->release();
   }
   /// Driver: sleeps with interrupts enabled until one comes or, given a
   /// deadline, until then. Returns true if the deadline passed first.

@@ -112,7 +112,7 @@ void WorldBuilder::queues(World& w) const {
   const Config& cfg = scenario_.config;
   const Topology& topo = w.topology();
   const std::string& pname = scenario_.run.policy;
-  const PolicyInfo* pinfo = Registry<PolicyInfo>::instance().find(pname);
+  const VirtioSetup& virtio = scenario_.virtio;
   const uint32_t ring_size = scenario_.run.ring_size;
   const DeviceSettings device = DeviceSettings::bindings().load(cfg);
   const DriverSettings driver = DriverSettings::bindings().load(cfg);
@@ -126,11 +126,11 @@ void WorldBuilder::queues(World& w) const {
       const uint64_t qseed = stream_seed(w.seed, k, "topology.queue");
       RxQueue Q;
       Q.guest = g;
-      Q.policy = pinfo->create(cfg, "policy." + pname + ".", qseed);
+      Q.policy = make_policy(pname, PolicyContext{cfg, "", qseed, virtio, ring_size});
       if (k == 0)
-        w.figures =
-            ring_figures(ring_size, Q.policy->mergeable(), Q.policy->header_bytes(), Q.policy->nominal_posting());
-      Q.shared = std::make_unique<Shared>(*w.run, ring_size, k);
+        w.figures = ring_figures(ring_size, virtio.event_idx(), Q.policy->mergeable(), Q.policy->header_bytes(),
+                                 Q.policy->nominal_posting());
+      Q.shared = std::make_unique<Shared>(*w.run, ring_size, k, virtio.event_idx());
       HostDevice::Options hopt;
       static_cast<DeviceSettings&>(hopt) = device;
       hopt.mergeable = Q.policy->mergeable();

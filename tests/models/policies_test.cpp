@@ -4,6 +4,7 @@
 
 #include <numeric>
 
+#include "models/policies/mergeable.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/scenario.hpp"
@@ -20,12 +21,13 @@ Config config_with(const std::vector<std::string>& sets) {
 
 std::unique_ptr<RxPolicy> make(const std::string& name, const std::vector<std::string>& sets = {}) {
   const Config cfg = config_with(sets);
-  return Registry<PolicyInfo>::instance().find(name)->create(cfg, "policy." + name + ".", 1);
+  const PolicyInfo* info = Registry<PolicyInfo>::instance().find(name);
+  return make_policy(name, PolicyContext{cfg, "", 1, legacy_setup(info->mode), 256});
 }
 
 RingFigures figures(const std::string& name, uint32_t ring, const std::vector<std::string>& sets = {}) {
   auto p = make(name, sets);
-  return ring_figures(ring, p->mergeable(), p->header_bytes(), p->nominal_posting());
+  return ring_figures(ring, false, p->mergeable(), p->header_bytes(), p->nominal_posting());
 }
 
 TEST(Policies, EveryRegisteredPolicyIsDescribedAndBuildsAPostingThatFitsAFullRing) {
@@ -55,7 +57,7 @@ TEST(Policies, EveryPolicyParameterHasAUnitOrChoicesADefaultAndASource) {
 
 TEST(MaxBuffer, Ring256Holds12PacketsAndPins903024Bytes) {
   const auto f = figures("max-buffer", 256);
-  EXPECT_EQ(f.ring_bytes, 10246u);
+  EXPECT_EQ(f.ring_bytes, 10244u);  // the 2008 layout: no event index
   EXPECT_EQ(f.descriptors_per_slot_mtu, 20u);
   EXPECT_EQ(f.descriptors_per_slot_64k, 20u);
   EXPECT_EQ(f.capacity_packets_mtu, 12u);
@@ -85,7 +87,7 @@ TEST(HdrInData, Ring256Has17DescriptorSlotsAnd15Of_Them) {
 
 TEST(LargerRing, Ring4096Holds204SlotsPinning15351408Bytes) {
   const auto f = figures("larger-ring", 4096);
-  EXPECT_EQ(f.ring_bytes, 110598u);
+  EXPECT_EQ(f.ring_bytes, 110596u);
   EXPECT_EQ(f.capacity_packets_mtu, 204u);
   EXPECT_EQ(f.posted_bytes_full, 15351408u);
   // 256 slots would need an 8192-entry ring and pin 19,264,512 bytes.
@@ -117,8 +119,8 @@ TEST(RingFigures, AreExactForEveryPolicyAtEveryRingSize) {
     const uint64_t bytes = std::accumulate(posting.begin(), posting.end(), uint64_t{0});
     for (uint32_t n = 1; n <= kMaxQueueSize; n *= 2) {
       if (posting.size() > n) continue;
-      const auto f = ring_figures(n, p->mergeable(), p->header_bytes(), posting);
-      EXPECT_EQ(f.ring_bytes, vring_size(n));
+      const auto f = ring_figures(n, false, p->mergeable(), p->header_bytes(), posting);
+      EXPECT_EQ(f.ring_bytes, vring_size(n, false));
       EXPECT_EQ(f.posted_bytes_full, (n / posting.size()) * bytes) << info->name << " " << n;
       EXPECT_EQ(f.unusable_descriptors + f.capacity_packets_mtu * f.descriptors_per_slot_mtu, n);
     }
@@ -253,6 +255,151 @@ TEST(Policies, EveryPolicysChainsMatchItsNominalShapeAndGiveBackAllMemory) {
       EXPECT_EQ(mem.pages_in_use(), 0u) << info->name << " frame " << frame;
     }
   }
+}
+
+// ---- mergeable buffer sizing: page (2008), mtu (3.13), ewma (3.14+) ------
+
+/// Builds `n` postings of `p`; returns them.
+std::vector<Posting> post(RxPolicy& p, GuestMemory& mem, uint32_t n) {
+  std::vector<Posting> ps;
+  GuestWork w;
+  for (uint32_t i = 0; i < n; ++i) ps.push_back(*p.make_posting(mem, w));
+  return ps;
+}
+/// The device writes one frame of `len` into the front postings; the driver receives it.
+void receive_one(RxPolicy& p, GuestMemory& mem, std::vector<Posting>& ps, size_t& next, uint32_t len) {
+  std::vector<ReturnedBuffer> rbs;
+  uint64_t left = uint64_t{len} + p.header_bytes();
+  while (left > 0) {
+    Posting& q = ps.at(next++);
+    const uint64_t w = std::min<uint64_t>(left, q.bytes);
+    rbs.push_back({&q, static_cast<uint32_t>(w)});
+    left -= w;
+  }
+  GuestWork rw;
+  p.receive(rbs, len, mem, rw);
+}
+
+TEST(MergeableEwma, MtuFramesGet1536ByteBuffersAndEachFragsTailGoesToItsLastBuffer) {
+  auto p = make("mergeable", {"policy.mergeable.sizing=ewma"});
+  GuestMemory mem(1, 0.0);
+  const auto ps = post(*p, mem, 256);
+  // avg 0 -> clamped to min_buf_len 1518: ALIGN(12 + 1518, 64) = 1536. A 32 KiB
+  // frag holds 21 (32256 bytes); the 512-byte tail goes to the 21st.
+  uint64_t total = 0;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    EXPECT_EQ(ps[i].bytes, (i % 21 == 20) ? 2048u : 1536u) << i;
+    total += ps[i].bytes;
+  }
+  EXPECT_EQ(total, 256u * 1536 + 12 * 512);  // 393,216 + 6,144 = 399,360
+  EXPECT_EQ(mem.pages_in_use(), 13u * 8);    // 13 frags of 8 pages
+  Json r;
+  p->report(r);
+  EXPECT_EQ(r["mergeable"]["frag_tail_bytes_added"], 12 * 512);
+  EXPECT_EQ(r["mergeable"]["buffers_posted_by_bytes"]["1536"], 244);
+  EXPECT_EQ(r["mergeable"]["buffers_posted_by_bytes"]["2048"], 12);
+  EXPECT_EQ(r["mergeable"]["frags_allocated"], 13);
+}
+
+TEST(MergeableEwma, TheAverageIsLinuxsIntegerEwmaOfWeightOneSixtyFourth) {
+  auto p = make("mergeable", {"policy.mergeable.sizing=ewma"});
+  auto& m = dynamic_cast<MergeablePolicy&>(*p);
+  GuestMemory mem(1, 0.0);
+  auto ps = post(*p, mem, 64);
+  size_t next = 0;
+  // By hand: 1000 (first sample); (1000*63 + 5000) >> 6 = 68000 >> 6 = 1062;
+  // (1062*63 + 65549) >> 6 = 132455 >> 6 = 2069; (2069*63 + 60) >> 6 = 130407 >> 6 = 2037.
+  const std::pair<uint32_t, uint64_t> steps[] = {{1000, 1000}, {5000, 1062}, {65549, 2069}, {60, 2037}};
+  for (const auto& [len, avg] : steps) {
+    receive_one(*p, mem, ps, next, len);
+    EXPECT_EQ(m.average(), avg) << len;
+  }
+  EXPECT_EQ(m.next_buf_len(), 2112u);  // ALIGN(12 + 2037, 64)
+}
+
+TEST(MergeableEwma, GsoFramesConvergeToPageBuffersAndTake17PerPacket) {
+  auto p = make("mergeable", {"policy.mergeable.sizing=ewma"});
+  auto& m = dynamic_cast<MergeablePolicy&>(*p);
+  GuestMemory mem(1, 0.0);
+  auto ps = post(*p, mem, 64);
+  size_t next = 0;
+  receive_one(*p, mem, ps, next, kFrame64k);
+  EXPECT_EQ(m.average(), kFrame64k);
+  EXPECT_EQ(m.next_buf_len(), 4096u);  // clamp to PAGE_SIZE - 12, + 12
+  // The frag being carved was started with 1536-byte buffers: 4096-byte ones
+  // fill it until its tail goes to one of them; from the next frag on, 8 of
+  // exactly 4096 bytes fill each.
+  auto big = post(*p, mem, 40);
+  size_t first = 0;
+  while (big[first].bytes == 4096u) ++first;
+  EXPECT_GT(big[first].bytes, 4096u);
+  EXPECT_LT(big[first].bytes, 8192u);
+  for (size_t i = first + 1; i < big.size(); ++i) EXPECT_EQ(big[i].bytes, 4096u) << i;
+  size_t k = first + 1;
+  receive_one(*p, mem, big, k, kFrame64k);
+  EXPECT_EQ(k - (first + 1), 17u);  // ceil((65549 + 12) / 4096)
+}
+
+TEST(MergeableEwma, MinBufLenSpreadsTheLargestPacketOverTheRing) {
+  auto at = [](uint32_t ring, bool big, uint32_t max_mtu) {
+    MergeableConfig c;
+    c.sizing = MergeableSizing::Ewma;
+    c.ring_size = ring;
+    c.big_packets = big;
+    c.max_mtu = max_mtu;
+    return MergeablePolicy(c).min_buf_len();
+  };
+  EXPECT_EQ(at(256, true, 1500), 1518u);   // ceil(65565 / 256) - 12 = 245 < GOOD_PACKET_LEN
+  EXPECT_EQ(at(32, true, 1500), 2037u);    // ceil(65565 / 32) - 12 = 2049 - 12
+  EXPECT_EQ(at(16, false, 9000), 1518u);   // ceil((12 + 18 + 9000) / 16) - 12 = 553
+  EXPECT_EQ(at(4, false, 9000), 2246u);    // ceil(9030 / 4) - 12 = 2258 - 12
+}
+
+TEST(MergeableEwma, XdpBuffersArePageSizeLessTheRoomWithNoTailMerging) {
+  auto p = make("mergeable", {"policy.mergeable.sizing=ewma", "guest.xdp=true"});
+  GuestMemory mem(1, 0.0);
+  const auto ps = post(*p, mem, 16);
+  for (const auto& q : ps) EXPECT_EQ(q.bytes, 4096u - 576);
+  EXPECT_EQ(mem.pages_in_use(), 2u * 8);  // 8 buffers of 4096 bytes (with their room) per frag
+  EXPECT_EQ(ps[1].segs[0].addr - ps[0].segs[0].addr, 4096u);
+}
+
+TEST(MergeableMtu, FixedBuffersLeaveEachFragsTailUnused) {
+  auto p = make("mergeable", {"policy.mergeable.sizing=mtu"});
+  GuestMemory mem(1, 0.0);
+  const auto ps = post(*p, mem, 43);
+  for (const auto& q : ps) EXPECT_EQ(q.bytes, 1536u);
+  Json r;
+  p->report(r);
+  EXPECT_EQ(r["mergeable"]["frags_allocated"], 3);
+  EXPECT_EQ(r["mergeable"]["frag_tail_bytes_unused"], 2 * 512);
+}
+
+TEST(MergeableFrags, AFragIsFreedWhenItsLastBufferIsAndAFailedOrder3FallsBackToAPage) {
+  for (const char* sizing : {"mtu", "ewma"}) {
+    auto p = make("mergeable", {std::string("policy.mergeable.sizing=") + sizing});
+    GuestMemory mem(1, 0.0);
+    auto ps = post(*p, mem, 50);  // frags 1, 2 full; the third current
+    size_t next = 0;
+    for (int i = 0; i < 50; ++i) receive_one(*p, mem, ps, next, 100);
+    EXPECT_EQ(mem.pages_in_use(), 8u) << sizing;  // only the current frag is left
+    auto more = post(*p, mem, 1);                 // it is reused from offset 0
+    EXPECT_EQ(mem.pages_in_use(), 8u) << sizing;
+    GuestWork w;
+    p->release(std::move(more[0]), mem, w);
+  }
+  auto f = make("mergeable", {"policy.mergeable.sizing=ewma", "guest.frag_order_failure_prob=1"});
+  GuestMemory mem(1, 0.0);
+  const auto ps = post(*f, mem, 4);
+  // One-page frags: 1536, then 1536 + the 1024-byte tail; twice.
+  EXPECT_EQ(ps[0].bytes, 1536u);
+  EXPECT_EQ(ps[1].bytes, 2560u);
+  EXPECT_EQ(ps[2].bytes, 1536u);
+  EXPECT_EQ(ps[3].bytes, 2560u);
+  EXPECT_EQ(mem.pages_in_use(), 2u);
+  Json r;
+  f->report(r);
+  EXPECT_EQ(r["mergeable"]["frag_order0_fallbacks"], 2);
 }
 
 }  // namespace

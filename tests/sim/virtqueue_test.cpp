@@ -17,22 +17,36 @@ std::vector<BufferSeg> chain(uint32_t n, uint32_t len = 4096) {
   return s;
 }
 
-TEST(VringSize, MatchesLinuxFormulaAtHandComputedSizes) {
+TEST(VringSize, EventIndexLayoutMatchesLinuxFormulaAtHandComputedSizes) {
   // ALIGN(16N + 2(3+N), 4096) + 2*3 + 8N, worked by hand.
-  EXPECT_EQ(vring_size(1), 4096u + 6 + 8);
-  EXPECT_EQ(vring_size(256), 10246u);              // docs/model.md §2
-  EXPECT_EQ(vring_size(4096), 110598u);            // docs/model.md §2 (larger ring)
-  EXPECT_EQ(vring_size(1024), 20480u + 6 + 8192);  // 16384+2054=18438 -> 20480
-  EXPECT_EQ(vring_size(32768), 593920u + 6 + 262144);
+  EXPECT_EQ(vring_size(1, true), 4096u + 6 + 8);
+  EXPECT_EQ(vring_size(256, true), 10246u);              // docs/model.md §2
+  EXPECT_EQ(vring_size(4096, true), 110598u);            // docs/model.md §2 (larger ring)
+  EXPECT_EQ(vring_size(1024, true), 20480u + 6 + 8192);  // 16384+2054=18438 -> 20480
+  EXPECT_EQ(vring_size(32768, true), 593920u + 6 + 262144);
+}
+
+TEST(VringSize, The2008LayoutHasNoEventFields) {
+  // ALIGN(16N + 2(2+N), 4096) + 2*2 + 8N, by hand:
+  // N=256: 4096 + 516 = 4612 -> 8192; + 4 + 2048 = 10244.
+  EXPECT_EQ(vring_size(256, false), 10244u);
+  // N=4096: 65536 + 8196 = 73732 -> 77824; + 4 + 32768 = 110596.
+  EXPECT_EQ(vring_size(4096, false), 110596u);
+  EXPECT_EQ(vring_size(1, false), 4096u + 4 + 8);
+  // used_event never moves the used ring to another page (18N+4 and 18N+6
+  // have no multiple of 4096 between them): the layouts differ by avail_event.
+  for (uint64_t n = 1; n <= kMaxQueueSize; n *= 2) EXPECT_EQ(vring_size(n, true) - vring_size(n, false), 2u) << n;
 }
 
 TEST(VringSize, EveryPowerOfTwoAgreesWithAnIndependentComputation) {
   for (uint64_t n = 1; n <= kMaxQueueSize; n *= 2) {
-    const uint64_t first = 16 * n + 2 * (3 + n);
-    const uint64_t pages = (first + 4095) / 4096;
-    EXPECT_EQ(vring_size(n), pages * 4096 + 6 + 8 * n) << "N=" << n;
-    VirtQueue q(static_cast<uint32_t>(n));
-    EXPECT_EQ(q.bytes(), vring_size(n));
+    for (const bool event : {false, true}) {
+      const uint64_t first = 16 * n + 2 * (2 + event + n);
+      const uint64_t pages = (first + 4095) / 4096;
+      EXPECT_EQ(vring_size(n, event), pages * 4096 + 2 * (2 + event) + 8 * n) << "N=" << n;
+      VirtQueue q(static_cast<uint32_t>(n), event);
+      EXPECT_EQ(q.bytes(), vring_size(n, event));
+    }
   }
 }
 
@@ -120,12 +134,12 @@ TEST(VirtQueue, AvailBytesSumsChainsInRingOrderUpToTheNeed) {
 
 TEST(VirtQueue, NotificationFlagsFollowDriverAndDevice) {
   VirtQueue q(8);
-  EXPECT_TRUE(q.kick_wanted());
+  EXPECT_TRUE(q.kick_needed(0));
   q.set_notification(false);
-  EXPECT_FALSE(q.kick_wanted());
-  EXPECT_TRUE(q.interrupt_wanted());
+  EXPECT_FALSE(q.kick_needed(0));
+  EXPECT_TRUE(q.should_interrupt());
   q.disable_cb();
-  EXPECT_FALSE(q.interrupt_wanted());
+  EXPECT_FALSE(q.should_interrupt());
   // enable_cb reports pending used entries so the driver polls again.
   auto h = *q.add_inbuf(chain(1));
   q.publish_avail();
@@ -133,7 +147,102 @@ TEST(VirtQueue, NotificationFlagsFollowDriverAndDevice) {
   q.push_used(h, 1);
   q.flush_used(1);
   EXPECT_FALSE(q.enable_cb());
-  EXPECT_TRUE(q.interrupt_wanted());
+  EXPECT_TRUE(q.should_interrupt());
+}
+
+TEST(VringNeedEvent, IsTrueWhenTheEventIndexIsAmongTheNewEntriesAcrossTheWrap) {
+  EXPECT_TRUE(vring_need_event(0, 1, 0));
+  EXPECT_FALSE(vring_need_event(1, 1, 0));   // event 1 not yet reached
+  EXPECT_FALSE(vring_need_event(5, 5, 5));   // nothing new
+  EXPECT_TRUE(vring_need_event(3, 10, 2));   // 3 in [2, 10)
+  EXPECT_FALSE(vring_need_event(1, 10, 2));  // already passed before old
+  // Across 65535 -> 0: the window [65534, 1) holds 65534, 65535 and 0.
+  EXPECT_TRUE(vring_need_event(65534, 1, 65534));
+  EXPECT_TRUE(vring_need_event(65535, 1, 65534));
+  EXPECT_TRUE(vring_need_event(0, 1, 65534));
+  EXPECT_FALSE(vring_need_event(1, 1, 65534));
+  EXPECT_FALSE(vring_need_event(65533, 1, 65534));
+}
+
+/// Publishes `n` one-descriptor chains; returns whether the driver would kick.
+bool publish(VirtQueue& q, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) q.add_inbuf(chain(1));
+  return q.kick_needed(q.publish_avail());
+}
+/// The device takes and returns every published chain.
+void consume_all(VirtQueue& q) {
+  uint32_t n = 0;
+  while (q.avail_pending()) {
+    q.push_used(q.pop_avail(), 1);
+    ++n;
+  }
+  q.flush_used(n);
+}
+
+TEST(EventIdx, TheDriverKicksOnlyWhenItPublishesPastTheDevicesAvailEvent) {
+  VirtQueue q(8, true);
+  q.set_notification(true);  // the device waits: avail_event = avail idx (0)
+  EXPECT_TRUE(publish(q, 1));   // entry 0 is the one the device asked for
+  EXPECT_FALSE(publish(q, 1));  // avail_event stays 0: no kick for entry 1
+  q.set_notification(false);    // with the event index this writes nothing
+  consume_all(q);
+  while (q.get_buf()) {}
+  EXPECT_FALSE(publish(q, 2));
+  q.set_notification(true);  // avail_event = 4
+  consume_all(q);
+  while (q.get_buf()) {}
+  EXPECT_TRUE(publish(q, 3));
+  // A stale avail_event comes back into the window after 2^16 publications:
+  // the driver then kicks once (as vhost's guests do).
+  q.set_notification(false);
+  uint32_t kicks = 0;
+  for (uint32_t i = 0; i < 65536; ++i) {
+    consume_all(q);
+    while (q.get_buf()) {}
+    kicks += publish(q, 1);
+  }
+  EXPECT_EQ(kicks, 1u);
+}
+
+TEST(EventIdx, TheDeviceInterruptsWhenUsedIndexPassesTheDriversUsedEvent) {
+  VirtQueue q(8, true);
+  publish(q, 8);
+  EXPECT_TRUE(q.enable_cb());  // used_event = 0
+  q.push_used(q.pop_avail(), 1);
+  q.flush_used(1);
+  EXPECT_TRUE(q.should_interrupt());   // used idx 0 -> 1 passes used_event 0
+  q.push_used(q.pop_avail(), 1);
+  q.flush_used(1);
+  EXPECT_FALSE(q.should_interrupt());  // the driver has not moved used_event
+  EXPECT_TRUE(q.get_buf() && q.get_buf());
+  EXPECT_TRUE(q.enable_cb());  // used_event = 2
+  q.push_used(q.pop_avail(), 1);
+  q.flush_used(1);
+  EXPECT_TRUE(q.should_interrupt());
+  // While polling the driver writes used_event = 0 (Linux's
+  // virtqueue_disable_cb_split): no interrupt until the used index crosses 0.
+  q.disable_cb();
+  q.push_used(q.pop_avail(), 1);
+  q.flush_used(1);
+  EXPECT_FALSE(q.should_interrupt());
+}
+
+TEST(EventIdx, BothPathsAgreeOnTheFirstKickAndInterruptOfAnIdleRing) {
+  for (const bool event : {false, true}) {
+    VirtQueue q(8, event);
+    EXPECT_TRUE(publish(q, 4)) << event;  // a fresh ring: both take the first kick
+    q.set_notification(false);            // a busy device wants no kick
+    consume_all(q);
+    while (q.get_buf()) {}
+    EXPECT_FALSE(publish(q, 4)) << event;
+    q.set_notification(true);  // it ran dry and waits
+    consume_all(q);
+    while (q.get_buf()) {}
+    EXPECT_TRUE(publish(q, 4)) << event;
+    EXPECT_TRUE(q.enable_cb()) << event;  // the driver sleeps
+    consume_all(q);
+    EXPECT_TRUE(q.should_interrupt()) << event;
+  }
 }
 
 TEST(VirtQueue, WrongTransitionsAreCaughtAsInvariantErrors) {

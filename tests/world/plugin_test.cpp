@@ -38,8 +38,8 @@ class TwoPage : public RxPolicy {
   }
 };
 const Registrar<PolicyInfo> kTwoPage{PolicyInfo{"test-two-page", "mergeable receive with order-1 (8 KiB) buffers",
-                                                nullptr,
-                                                [](const Config&, const std::string&, uint64_t) {
+                                                RxMode::Mergeable, false, nullptr,
+                                                [](const PolicyContext&) {
                                                   return std::unique_ptr<RxPolicy>(std::make_unique<TwoPage>());
                                                 }}};
 

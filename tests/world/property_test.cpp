@@ -1,4 +1,4 @@
-// Hundreds of random scenarios (policy, ring size, traffic, faults, seed):
+// Hundreds of random scenarios (policy or driver profile, negotiated features, ring size, traffic, faults, seed):
 // each must run to the end with its invariants (the run checks them, and
 // --check after every event for a share of them), conserve packets and bytes,
 // and give byte-identical summaries when run twice with the same seed. A
@@ -50,6 +50,24 @@ Json random_scenario(Rng& rng, int i, bool check) {
            {"ring", {{"size", policy == "larger-ring" ? 1024 : 32 << rng.uniform_int(0, check ? 1 : 4)}}},
            {"host", {{"tap_queue_packets", rng.uniform_int(1, 600)}, {"burst_packets", rng.uniform_int(1, 64)}}},
            {"guest", {{"napi_budget", rng.uniform_int(1, 64)}, {"refill_rule", pick({"2008", "today"})}}}};
+  // Negotiated features: a driver profile (its policy "auto"), or the named
+  // policy's own features with ring features and VERSION_1 drawn on top.
+  if (rng.chance(0.2)) {
+    doc.erase("policy");
+    doc["driver"]["profile"] = pick({"linux-2.6.26", "linux-6.x"});
+  } else if (rng.chance(0.3)) {
+    const RxMode mode = Registry<PolicyInfo>::instance().find(policy)->mode;
+    std::vector<std::string> fs = feature_names(legacy_features(mode));
+    const bool v1 = rng.chance(0.5);
+    if (v1) fs.push_back("VERSION_1");
+    if (v1 && rng.chance(0.5)) fs.push_back("IN_ORDER");
+    if (rng.chance(0.5)) fs.push_back("RING_EVENT_IDX");
+    if (rng.chance(0.5)) fs.push_back("RING_INDIRECT_DESC");
+    doc["virtio"]["features"] = fs;
+  }
+  doc["policy"]["mergeable"]["sizing"] = pick({"page", "mtu", "ewma"});
+  if (rng.chance(0.2)) doc["guest"]["xdp"] = true;
+  if (rng.chance(0.2)) doc["guest"]["frag_order_failure_prob"] = rng.uniform();
   Json& tr = doc["traffic"];
   tr["arrival"] = pick({"line-rate", "constant", "poisson", "onoff"});
   tr["rate_gbps"] = 0.1 + 9.9 * rng.uniform();

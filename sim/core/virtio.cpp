@@ -1,0 +1,227 @@
+#include "sim/core/virtio.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "sim/core/errors.hpp"
+#include "sim/core/profile.hpp"
+#include "sim/core/registry.hpp"
+
+namespace vringsim {
+
+namespace {
+constexpr FeatureSet kGuestGso = bit(Feature::GUEST_TSO4) | bit(Feature::GUEST_TSO6) | bit(Feature::GUEST_UFO);
+/// Bits 32 and above exist only in the 1.x interface (the legacy one has a
+/// 32-bit feature field): each needs VERSION_1.
+constexpr FeatureSet kV1 = bit(Feature::VERSION_1);
+}  // namespace
+
+const std::vector<FeatureInfo>& feature_table() {
+  using F = Feature;
+  // Dependencies: virtio 1.2 §5.1.3.1 "Feature bit requirements".
+  static const std::vector<FeatureInfo> t = {
+      {F::CSUM, "CSUM", 0, ""},
+      {F::GUEST_CSUM, "GUEST_CSUM", 0, ""},
+      {F::CTRL_GUEST_OFFLOADS, "CTRL_GUEST_OFFLOADS", bit(F::CTRL_VQ), ""},
+      {F::MTU, "MTU", 0, "the driver uses virtio.mtu; above 1500 without MRG_RXBUF, big packets"},
+      {F::MAC, "MAC", 0, ""},
+      {F::GUEST_TSO4, "GUEST_TSO4", bit(F::GUEST_CSUM), "guest GSO: without MRG_RXBUF, big packets"},
+      {F::GUEST_TSO6, "GUEST_TSO6", bit(F::GUEST_CSUM), "guest GSO: without MRG_RXBUF, big packets"},
+      {F::GUEST_ECN, "GUEST_ECN", bit(F::GUEST_TSO4) | bit(F::GUEST_TSO6), ""},
+      {F::GUEST_UFO, "GUEST_UFO", bit(F::GUEST_CSUM), "guest GSO: without MRG_RXBUF, big packets"},
+      {F::HOST_TSO4, "HOST_TSO4", bit(F::CSUM), ""},
+      {F::HOST_TSO6, "HOST_TSO6", bit(F::CSUM), ""},
+      {F::HOST_ECN, "HOST_ECN", bit(F::HOST_TSO4) | bit(F::HOST_TSO6), ""},
+      {F::HOST_UFO, "HOST_UFO", bit(F::CSUM), ""},
+      {F::MRG_RXBUF, "MRG_RXBUF", 0, "mergeable receive buffers; 12-byte header"},
+      {F::STATUS, "STATUS", 0, ""},
+      {F::CTRL_VQ, "CTRL_VQ", 0, ""},
+      {F::MQ, "MQ", bit(F::CTRL_VQ), ""},
+      {F::RING_INDIRECT_DESC, "RING_INDIRECT_DESC", 0, ""},
+      {F::RING_EVENT_IDX, "RING_EVENT_IDX", 0,
+       "kicks and interrupts by avail_event and used_event (vring_need_event) instead of the flags; the ring holds both, a u16 each (2 more bytes: the other fits the padding)"},
+      {F::VERSION_1, "VERSION_1", 0, "12-byte header in every receive mode"},
+      {F::RING_PACKED, "RING_PACKED", kV1, "", false},
+      {F::IN_ORDER, "IN_ORDER", kV1, ""},
+  };
+  return t;
+}
+
+const FeatureInfo* find_feature(std::string_view name) {
+  for (const auto& f : feature_table())
+    if (name == f.name) return &f;
+  return nullptr;
+}
+
+std::vector<std::string> feature_names(FeatureSet s) {
+  std::vector<std::string> out;
+  for (const auto& f : feature_table())
+    if (has(s, f.feature)) out.push_back(f.name);
+  return out;
+}
+
+std::vector<std::string> all_feature_names() {
+  std::vector<std::string> out;
+  for (const auto& f : feature_table()) out.push_back(f.name);
+  return out;
+}
+
+const char* rx_mode_name(RxMode m) {
+  switch (m) {
+    case RxMode::Small: return "small";
+    case RxMode::Big: return "big";
+    case RxMode::Mergeable: return "mergeable";
+  }
+  return "?";
+}
+
+RxMode receive_mode(FeatureSet negotiated, uint32_t mtu) {
+  if (has(negotiated, Feature::MRG_RXBUF)) return RxMode::Mergeable;
+  if ((negotiated & kGuestGso) != 0 || mtu > 1500) return RxMode::Big;
+  return RxMode::Small;
+}
+
+uint32_t header_bytes(FeatureSet negotiated) {
+  return has(negotiated, Feature::MRG_RXBUF) || has(negotiated, Feature::VERSION_1) ? 12 : 10;
+}
+
+bool VirtioSetup::guest_gso() const { return (negotiated & kGuestGso) != 0; }
+
+FeatureSet legacy_features(RxMode mode) {
+  using F = Feature;
+  // What Linux 2.6.25/26 accepted (QEMU's virtio_net_bad_features() lists
+  // them: MAC, GUEST_CSUM, GUEST_TSO4, GUEST_TSO6, GUEST_ECN, plus the host
+  // offloads); 2.6.27 added MRG_RXBUF. The small mode is a driver without GSO.
+  const FeatureSet gso = bit(F::CSUM) | bit(F::GUEST_CSUM) | bit(F::MAC) | bit(F::GUEST_TSO4) |
+                         bit(F::GUEST_TSO6) | bit(F::GUEST_ECN) | bit(F::HOST_TSO4) | bit(F::HOST_TSO6) |
+                         bit(F::HOST_ECN);
+  switch (mode) {
+    case RxMode::Small: return bit(F::CSUM) | bit(F::MAC);
+    case RxMode::Big: return gso;
+    case RxMode::Mergeable: return gso | bit(F::MRG_RXBUF);
+  }
+  return 0;
+}
+
+VirtioSetup legacy_setup(RxMode mode) {
+  VirtioSetup v;
+  v.negotiated = legacy_features(mode);
+  v.from_policy = true;
+  v.mode = mode;
+  v.header_bytes = header_bytes(v.negotiated);
+  return v;
+}
+
+const Bindings<VirtioSettings>& VirtioSettings::bindings() {
+  using S = VirtioSettings;
+  auto check_names = [](const Json& v) -> std::string {
+    std::set<std::string> seen;
+    std::set<std::string> known;
+    for (const auto& n : all_feature_names()) known.insert(n);
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::string& n = v[i].get_ref<const std::string&>();
+      if (!find_feature(n)) {
+        const std::string near = nearest_of(n, known);
+        return fmt::format("element {}: unknown feature \"{}\"{}", i, brief(n),
+                           near.empty() ? "" : fmt::format(" (did you mean {}?)", near));
+      }
+      if (!seen.insert(n).second) return fmt::format("element {}: {} appears twice", i, n);
+    }
+    return "";
+  };
+  auto profiles = [] {
+    std::vector<std::string> out = Registry<ProfileInfo>::instance().names();
+    out.insert(out.begin(), "");
+    return out;
+  };
+  auto offered = [] {
+    std::vector<std::string> out;
+    for (const auto& f : feature_table())
+      if (f.modelled) out.push_back(f.name);
+    return out;
+  };
+  static const Bindings<S> b =
+      Bindings<S>{}
+          .bind(&S::accepted,
+                ParamSpec::strings("virtio.features", {})
+                    .help("features the driver accepts, by their virtio spec names (vringsim features); each "
+                          "must be offered by the device. Empty: the named policy's 2008 features (legacy ring "
+                          "layout, no event index)")
+                    .from("2008: the features of the named policy")
+                    .must(check_names))
+          .bind(&S::offered,
+                ParamSpec::strings("host.features", offered())
+                    .help("features the device offers")
+                    .from("every feature the model runs, as QEMU offers what its backend supports")
+                    .must(check_names))
+          .bind(&S::mtu, ParamSpec::integer("virtio.mtu", 1500, "bytes")
+                             .range(68, 65535)
+                             .help("the MTU in the device's configuration space; used only when MTU is "
+                                   "negotiated")
+                             .from("ETH_DATA_LEN = 1500"))
+          .bind(&S::profile, ParamSpec::string("driver.profile", "", profiles())
+                                 .help("a driver preset (vringsim profiles): fills virtio.features and the other "
+                                       "keys it lists that the scenario does not set; its policy is \"auto\" "
+                                       "unless it names one")
+                                 .from("none: the keys' own defaults"));
+  return b;
+}
+
+VirtioSetup negotiate(const Config& cfg, std::optional<RxMode> policy_mode, const std::string& policy,
+                      const std::string& source) {
+  const VirtioSettings s = VirtioSettings::bindings().load(cfg);
+  auto set_of = [](const std::vector<std::string>& names) {
+    FeatureSet out = 0;
+    for (const auto& n : names) out |= bit(find_feature(n)->feature);  // names were checked when the file was read
+    return out;
+  };
+  const FeatureSet offered = set_of(s.offered);
+  VirtioSetup v;
+  for (size_t i = 0; i < s.offered.size(); ++i)
+    if (!find_feature(s.offered[i])->modelled)
+      fail_input(source, fmt::format("/host/features/{}", i),
+                 fmt::format("{}: the model does not run this feature yet", s.offered[i]));
+  if (s.accepted.empty()) {
+    if (!policy_mode)
+      fail_input(source, "/policy/name",
+                 "\"auto\" picks the receive mode from the negotiated features: give virtio.features or "
+                 "driver.profile, or name a policy");
+    v.negotiated = legacy_features(*policy_mode);
+    v.from_policy = true;
+    if (const FeatureSet missing = v.negotiated & ~offered)
+      fail_input(source, "/host/features",
+                 fmt::format("the device does not offer {}, which policy \"{}\" needs", feature_names(missing)[0],
+                             policy));
+  } else {
+    v.from_policy = false;
+    v.negotiated = set_of(s.accepted);
+    for (size_t i = 0; i < s.accepted.size(); ++i) {
+      const FeatureInfo& f = *find_feature(s.accepted[i]);
+      const std::string ptr = fmt::format("/virtio/features/{}", i);
+      if (!f.modelled) fail_input(source, ptr, fmt::format("{}: the model does not run this feature yet", f.name));
+      if (!has(offered, f.feature))
+        fail_input(source, ptr, fmt::format("the device does not offer {} (/host/features)", f.name));
+      if (f.needs_any && !(v.negotiated & f.needs_any)) {
+        const auto needs = feature_names(f.needs_any);
+        fail_input(source, ptr,
+                   fmt::format("{} needs {}{}", f.name, needs[0], needs.size() > 1 ? " or " + needs[1] : ""));
+      }
+    }
+  }
+  if (s.mtu != 1500 && !has(v.negotiated, Feature::MTU))
+    fail_input(source, "/virtio/mtu",
+               fmt::format("{} is set but MTU is not negotiated (/virtio/features): the driver would use 1500",
+                           s.mtu));
+  v.mtu = has(v.negotiated, Feature::MTU) ? s.mtu : 1500;
+  v.mode = receive_mode(v.negotiated, v.mtu);
+  v.header_bytes = header_bytes(v.negotiated);
+  if (policy_mode && *policy_mode != v.mode)
+    fail_input(source, "/policy/name",
+               fmt::format("policy \"{}\" posts {} buffers, but the features in /virtio/features make the driver "
+                           "post {} buffers",
+                           policy, rx_mode_name(*policy_mode), rx_mode_name(v.mode)));
+  return v;
+}
+
+}  // namespace vringsim

@@ -1,0 +1,194 @@
+// Feature negotiation and driver profiles: what the negotiated set decides
+// (receive mode, header, ring layout), and every way a feature list can be
+// wrong, refused with one line naming the file and the pointer.
+#include "sim/core/virtio.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "sim/core/errors.hpp"
+#include "sim/core/policy.hpp"
+#include "sim/core/scenario.hpp"
+
+namespace vringsim {
+namespace {
+
+FeatureSet set(std::initializer_list<Feature> fs) {
+  FeatureSet s = 0;
+  for (Feature f : fs) s |= bit(f);
+  return s;
+}
+
+TEST(ReceiveMode, FollowsVirtnetProbe) {
+  using F = Feature;
+  EXPECT_EQ(receive_mode(set({F::MRG_RXBUF, F::GUEST_TSO4, F::GUEST_CSUM}), 1500), RxMode::Mergeable);
+  EXPECT_EQ(receive_mode(set({F::GUEST_TSO4, F::GUEST_CSUM}), 1500), RxMode::Big);
+  EXPECT_EQ(receive_mode(set({F::GUEST_TSO6, F::GUEST_CSUM}), 1500), RxMode::Big);
+  EXPECT_EQ(receive_mode(set({F::GUEST_UFO, F::GUEST_CSUM}), 1500), RxMode::Big);
+  EXPECT_EQ(receive_mode(set({F::MTU}), 9000), RxMode::Big);  // MTU above 1500, no GSO
+  EXPECT_EQ(receive_mode(set({F::MTU}), 1500), RxMode::Small);
+  EXPECT_EQ(receive_mode(set({F::GUEST_CSUM, F::GUEST_ECN, F::VERSION_1}), 1500), RxMode::Small);
+  EXPECT_EQ(receive_mode(0, 1500), RxMode::Small);
+}
+
+TEST(HeaderBytes, TwelveWithMergeableBuffersOrVersion1) {
+  EXPECT_EQ(header_bytes(0), 10u);
+  EXPECT_EQ(header_bytes(bit(Feature::MRG_RXBUF)), 12u);
+  EXPECT_EQ(header_bytes(bit(Feature::VERSION_1)), 12u);
+  EXPECT_EQ(header_bytes(bit(Feature::GUEST_TSO4)), 10u);
+}
+
+TEST(FeatureTable, BitsAreTheSpecsAndNamesAreUnique) {
+  EXPECT_EQ(static_cast<unsigned>(Feature::MRG_RXBUF), 15u);
+  EXPECT_EQ(static_cast<unsigned>(Feature::RING_INDIRECT_DESC), 28u);
+  EXPECT_EQ(static_cast<unsigned>(Feature::RING_EVENT_IDX), 29u);
+  EXPECT_EQ(static_cast<unsigned>(Feature::VERSION_1), 32u);
+  EXPECT_EQ(static_cast<unsigned>(Feature::RING_PACKED), 34u);
+  std::set<std::string> names;
+  FeatureSet bits = 0;
+  for (const auto& f : feature_table()) {
+    EXPECT_TRUE(names.insert(f.name).second) << f.name;
+    EXPECT_FALSE(has(bits, f.feature)) << f.name;
+    bits |= bit(f.feature);
+    EXPECT_EQ(find_feature(f.name), &f);
+    // Every feature above bit 31 exists only with VERSION_1 (32-bit legacy feature field).
+    if (static_cast<unsigned>(f.feature) > 32) EXPECT_EQ(f.needs_any, bit(Feature::VERSION_1)) << f.name;
+  }
+}
+
+class Negotiation : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("vringsim-virtio-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& text) {
+    const auto p = dir_ / fmt::format("s{}.json", n_++);
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  Scenario load(const std::string& text, const std::vector<std::string>& sets = {}) {
+    return load_scenario(write(text), sets);
+  }
+  /// The error after the file name, or "" if the scenario loads.
+  std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
+    const std::string f = write(text);
+    try {
+      load_scenario(f, sets);
+    } catch (const InputError& e) {
+      const std::string m = e.what();
+      return m.substr(0, f.size()) == f ? m.substr(f.size()) : m;
+    }
+    return "";
+  }
+  std::filesystem::path dir_;
+  int n_ = 0;
+};
+
+TEST_F(Negotiation, ANamedPolicyWithoutFeaturesRunsAsIn2008) {
+  const Scenario s = load(R"({"name": "x", "policy": {"name": "max-buffer"}})");
+  EXPECT_EQ(s.run.policy, "max-buffer");
+  EXPECT_TRUE(s.virtio.from_policy);
+  EXPECT_EQ(s.virtio.mode, RxMode::Big);
+  EXPECT_EQ(s.virtio.header_bytes, 10u);
+  EXPECT_FALSE(s.virtio.event_idx());
+  EXPECT_FALSE(has(s.virtio.negotiated, Feature::MRG_RXBUF));
+  const Scenario m = load(R"({"name": "x"})");
+  EXPECT_EQ(m.run.policy, "mergeable");
+  EXPECT_TRUE(has(m.virtio.negotiated, Feature::MRG_RXBUF));
+  EXPECT_EQ(m.virtio.header_bytes, 12u);
+}
+
+TEST_F(Negotiation, FeaturesWithoutAPolicyPickTheModeAsVirtnetProbeDoes) {
+  const Scenario a = load(R"({"name": "x", "virtio": {"features": ["MRG_RXBUF", "RING_EVENT_IDX"]}})");
+  EXPECT_EQ(a.config.string("policy.name"), "auto");
+  EXPECT_EQ(a.run.policy, "mergeable");
+  EXPECT_TRUE(a.virtio.event_idx());
+  const Scenario b = load(R"({"name": "x", "virtio": {"features": ["GUEST_CSUM", "GUEST_TSO4"]}})");
+  EXPECT_EQ(b.virtio.mode, RxMode::Big);
+  EXPECT_EQ(policy_for_mode(RxMode::Big)->name, b.run.policy);
+  const Scenario c = load(R"({"name": "x", "virtio": {"features": ["VERSION_1"]}})");
+  EXPECT_EQ(c.run.policy, "small");
+  EXPECT_EQ(c.virtio.header_bytes, 12u);
+  const Scenario d = load(R"({"name": "x", "virtio": {"features": ["MTU"], "mtu": 9000}})");
+  EXPECT_EQ(d.virtio.mode, RxMode::Big);
+  EXPECT_EQ(d.virtio.mtu, 9000u);
+}
+
+TEST_F(Negotiation, ProfilesFillOnlyWhatTheScenarioDoesNotSet) {
+  const Scenario l6 = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}})");
+  EXPECT_EQ(l6.run.policy, "mergeable");
+  EXPECT_TRUE(l6.virtio.event_idx());
+  EXPECT_TRUE(l6.virtio.indirect());
+  EXPECT_TRUE(has(l6.virtio.negotiated, Feature::VERSION_1));
+  EXPECT_EQ(l6.config.string("guest.refill_rule"), "today");
+  const Scenario l26 = load(R"({"name": "x", "driver": {"profile": "linux-2.6.26"}})");
+  EXPECT_EQ(l26.run.policy, "max-buffer");
+  EXPECT_FALSE(l26.virtio.event_idx());
+  EXPECT_EQ(l26.virtio.header_bytes, 10u);
+  // The file's own key beats the profile; --set beats the file.
+  const Scenario own = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}, "guest": {"refill_rule": "2008"}})");
+  EXPECT_EQ(own.config.string("guest.refill_rule"), "2008");
+  const Scenario set = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}, "guest": {"refill_rule": "2008"}})",
+                            {"guest.refill_rule=today"});
+  EXPECT_EQ(set.config.string("guest.refill_rule"), "today");
+  // A profile's features with one removed: without MRG_RXBUF, big packets.
+  const Scenario big = load(R"({"name": "x", "driver": {"profile": "linux-6.x"},
+      "virtio": {"features": ["GUEST_CSUM", "GUEST_TSO4", "RING_EVENT_IDX", "VERSION_1"]}})");
+  EXPECT_EQ(big.virtio.mode, RxMode::Big);
+}
+
+TEST_F(Negotiation, BadFeatureListsAreRefusedWithThePointer) {
+  EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["MRG_RXBUFS"]}})"),
+            ": /virtio/features: element 0: unknown feature \"MRG_RXBUFS\" (did you mean MRG_RXBUF?)");
+  EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["MRG_RXBUF", "MRG_RXBUF"]}})"),
+            ": /virtio/features: element 1: MRG_RXBUF appears twice");
+  EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["MRG_RXBUF"]}, "host": {"features": ["MAC"]}})"),
+            ": /virtio/features/0: the device does not offer MRG_RXBUF (/host/features)");
+  EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["GUEST_TSO4"]}})"),
+            ": /virtio/features/0: GUEST_TSO4 needs GUEST_CSUM");
+  EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["GUEST_ECN", "GUEST_CSUM"]}})"),
+            ": /virtio/features/0: GUEST_ECN needs GUEST_TSO4 or GUEST_TSO6");
+  EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["IN_ORDER", "MRG_RXBUF"]}})"),
+            ": /virtio/features/0: IN_ORDER needs VERSION_1");
+  EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["VERSION_1", "RING_PACKED"]}})"),
+            ": /virtio/features/1: RING_PACKED: the model does not run this feature yet");
+  EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["MRG_RXBUF"], "mtu": 9000}})"),
+            ": /virtio/mtu: 9000 is set but MTU is not negotiated (/virtio/features): the driver would use 1500");
+  EXPECT_EQ(error_of(R"({"name": "x", "driver": {"profile": "linux-7"}})"),
+            ": /driver/profile: \"linux-7\" is not one of linux-2.6.26|linux-6.x");
+}
+
+TEST_F(Negotiation, APolicyAndFeaturesThatContradictAreRefusedNamingBoth) {
+  EXPECT_EQ(error_of(R"({"name": "x", "policy": {"name": "mergeable"}, "driver": {"profile": "linux-2.6.26"}})"),
+            ": /policy/name: policy \"mergeable\" posts mergeable buffers, but the features in /virtio/features "
+            "make the driver post big buffers");
+  EXPECT_EQ(error_of(R"({"name": "x", "policy": {"name": "max-buffer"}, "virtio": {"features": ["MRG_RXBUF"]}})"),
+            ": /policy/name: policy \"max-buffer\" posts big buffers, but the features in /virtio/features make the "
+            "driver post mergeable buffers");
+  EXPECT_EQ(error_of(R"({"name": "x", "policy": {"name": "auto"}})"),
+            ": /policy/name: \"auto\" picks the receive mode from the negotiated features: give virtio.features or "
+            "driver.profile, or name a policy");
+  // A device that does not offer what a 2008 policy needs.
+  EXPECT_EQ(error_of(R"({"name": "x", "host": {"features": ["MAC", "CSUM"]}})"),
+            ": /host/features: the device does not offer GUEST_CSUM, which policy \"mergeable\" needs");
+}
+
+TEST_F(Negotiation, RingBytesFollowTheLayoutTheFeaturesSelect) {
+  for (const auto& [profile, bytes] : {std::pair{"linux-6.x", 10246u}, std::pair{"linux-2.6.26", 10244u}}) {
+    const Scenario s = load(fmt::format(R"({{"name": "x", "driver": {{"profile": "{}"}}}})", profile));
+    auto p = make_policy(s.run.policy, PolicyContext{s.config, "", 1, s.virtio, 256});
+    EXPECT_EQ(ring_figures(256, s.virtio.event_idx(), p->mergeable(), p->header_bytes(), p->nominal_posting())
+                  .ring_bytes,
+              bytes)
+        << profile;
+  }
+}
+
+}  // namespace
+}  // namespace vringsim
