@@ -1,4 +1,5 @@
 // Guest memory posted in the ring: its peak and time-average (memory.*), the
+// peak of the indirect tables beside it,
 // share of measured time with no chain published for the device
 // (ring.empty_fraction), and both levels in the time series.
 #include "sim/core/metric.hpp"
@@ -15,6 +16,8 @@ class RingMemory : public Metric {
       integrate_to(e.time);
       posted_bytes_ += e.bytes;
       peak_ = std::max(peak_, posted_bytes_);
+      table_bytes_ += e.table_bytes;
+      table_peak_ = std::max(table_peak_, table_bytes_);
       avail_chains_ += e.chains;
     });
     s.on<BuffersTaken>().connect([this](const BuffersTaken& e) {
@@ -24,11 +27,13 @@ class RingMemory : public Metric {
     s.on<BuffersUsed>().connect([this](const BuffersUsed& e) {
       integrate_to(e.time);
       posted_bytes_ -= e.bytes;
+      table_bytes_ -= e.table_bytes;
     });
     s.on<BadChainFound>().connect([this](const BadChainFound& e) {  // a skipped chain is no longer posted
       integrate_to(e.time);
       avail_chains_ -= e.consumed;
       posted_bytes_ -= e.bytes;
+      table_bytes_ -= e.table_bytes;
     });
   }
   void finish(double end) override { integrate_to(end); }
@@ -36,6 +41,7 @@ class RingMemory : public Metric {
     const double window = std::max(0.0, end - warmup_);
     j["memory"]["posted_bytes_peak"] = peak_;
     j["memory"]["posted_bytes_mean"] = window > 0 ? integral_ / window : 0.0;
+    j["memory"]["indirect_table_bytes_peak"] = table_peak_;
     j["ring"]["empty_fraction"] = share_of(empty_time_, window);
   }
   void total_from_queues(Json& run, std::span<const Json* const> queues, const Capacity& cap) const override {
@@ -63,6 +69,7 @@ class RingMemory : public Metric {
   double warmup_;
   double level_time_ = 0;
   uint64_t posted_bytes_ = 0, peak_ = 0;
+  uint64_t table_bytes_ = 0, table_peak_ = 0;  ///< indirect tables of the posted chains
   uint64_t avail_chains_ = 0;
   double integral_ = 0, empty_time_ = 0;
 };

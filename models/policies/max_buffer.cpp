@@ -10,7 +10,7 @@ namespace {
 const Registrar<PolicyInfo> kRegistered{PolicyInfo{
     "max-buffer",
     "2008 big packets: header + 1514-byte buffer + 18 pages per slot (20 descriptors), unused pages recycled",
-    RxMode::Big, true,
+    RxMode::Big, false,
     [](ParamTable& t, const std::string& prefix) { BigChainPolicy::recycle_binding().declare(t, prefix); },
     [](const PolicyContext& c) -> std::unique_ptr<RxPolicy> {
       return std::make_unique<BigChainPolicy>(

@@ -76,6 +76,10 @@ const std::vector<CostDecl>& decls() {
       {"costs.guest.per_ewma_update_ns", &CostModel::guest_per_ewma_update_ns, 2.0,
        "guest CPU to update the mergeable buffer-length EWMA once per packet (ewma_pkt_len_add)",
        "[estimate] a shift, a subtraction and an addition"},
+      {"costs.guest.per_indirect_table_ns", &CostModel::guest_per_indirect_table_ns, 150.0,
+       "guest CPU to allocate an indirect descriptor table when a chain is added and free it when it is "
+       "detached (alloc_indirect_split: kmalloc_array, kfree)",
+       "[estimate] a slab allocation and free of ~300 bytes, ~100-200 ns"},
       {"costs.guest.per_kick_ns", &CostModel::guest_per_kick_ns, 2000.0,
        "guest vCPU time lost to the I/O exit of a kick",
        "[estimate] KVM I/O exit to user space and back on 2008 hardware, a few microseconds"},

@@ -30,6 +30,7 @@ struct CostModel {
   double guest_per_page_recycle_ns = 0;  ///< take or give a page on the driver's private list
   double guest_per_frag_carve_ns = 0;    ///< carve one buffer from a page_frag
   double guest_per_ewma_update_ns = 0;   ///< one update of the buffer-length EWMA
+  double guest_per_indirect_table_ns = 0;  ///< allocate and later free one indirect table
   double guest_per_kick_ns = 0;          ///< the I/O exit a kick costs the vCPU
   double guest_per_interrupt_ns = 0;     ///< interrupt entry, injection and exit
   double guest_per_poll_ns = 0;          ///< one NAPI poll round
@@ -51,7 +52,8 @@ struct CostModel {
            static_cast<double>(w.page_frees) * guest_per_page_free_ns +
            static_cast<double>(w.page_recycles) * guest_per_page_recycle_ns +
            static_cast<double>(w.frag_carves) * guest_per_frag_carve_ns +
-           static_cast<double>(w.ewma_updates) * guest_per_ewma_update_ns;
+           static_cast<double>(w.ewma_updates) * guest_per_ewma_update_ns +
+           static_cast<double>(w.indirect_tables) * guest_per_indirect_table_ns;
   }
   double host_packet_ns(uint32_t descriptors, uint64_t bytes) const {
     return host_per_packet_ns + descriptors * host_per_descriptor_ns + static_cast<double>(bytes) * host_per_byte_ns;

@@ -66,7 +66,8 @@ struct BuffersPosted {
   uint32_t queue = 0;
   uint32_t chains = 0;
   uint64_t bytes = 0;        ///< buffer bytes of those chains
-  uint32_t descriptors = 0;  ///< descriptors in those chains
+  uint32_t descriptors = 0;  ///< ring descriptors those chains take
+  uint64_t table_bytes = 0;  ///< indirect tables of those chains (16 bytes an entry)
 };
 /// The device took chains from the avail ring for one frame.
 struct BuffersTaken {
@@ -87,6 +88,7 @@ struct BuffersUsed {
   uint32_t chains = 0;
   uint64_t bytes = 0;    ///< buffer bytes of those chains
   uint32_t written = 0;  ///< header and frame bytes written into them
+  uint64_t table_bytes = 0;  ///< indirect tables of those chains
 };
 /// The guest handed a frame to its stack.
 struct FrameDelivered {
@@ -139,7 +141,8 @@ struct BadChainFound {
   uint32_t consumed = 0;  ///< avail entries it consumed (0 or 1)
   uint16_t head = 0;
   uint64_t bytes = 0;        ///< buffer bytes of the chain it skipped (no longer posted)
-  uint32_t descriptors = 0;  ///< descriptors of that chain
+  uint32_t descriptors = 0;  ///< ring descriptors of that chain
+  uint64_t table_bytes = 0;  ///< its indirect table
 };
 /// The device marked itself broken (needs reset) and stopped using the ring.
 struct DeviceBroke {

@@ -54,7 +54,7 @@ std::string kinds_check(const Json& v) {
   const auto kinds = parse_fault_kinds(v.get<std::string>(), &bad);
   if (!kinds.empty()) return "";
   return fmt::format("\"{}\" is not a fault a guest can post (loop, next_out_of_range, zero_length, read_only, "
-                     "head_in_flight, head_out_of_range; or all)",
+                     "head_in_flight, head_out_of_range, bad_indirect; or all)",
                      bad);
 }
 
@@ -118,7 +118,8 @@ const Bindings<FaultSettings>& FaultSettings::bindings() {
           .bind(&S::bad_chain_kinds,
                 ParamSpec::string("faults.bad_chain.kinds", "all")
                     .help("comma-separated faults drawn uniformly: loop, next_out_of_range, zero_length, read_only, "
-                          "head_in_flight (the head added twice), head_out_of_range; or all")
+                          "head_in_flight (the head added twice), head_out_of_range, bad_indirect (a table length "
+                          "that is not a multiple of 16); or all (every one but bad_indirect, as before it existed)")
                     .from("all")
                     .must(kinds_check));
   return b;

@@ -16,6 +16,7 @@ struct GuestWork {
   uint64_t page_recycles = 0;  ///< pages taken from / given to the driver's private list
   uint64_t frag_carves = 0;    ///< buffers carved from a page_frag (get_page + offset)
   uint64_t ewma_updates = 0;   ///< updates of the mergeable buffer-length EWMA
+  uint64_t indirect_tables = 0;  ///< indirect tables allocated (kmalloc, freed at detach)
 
   GuestWork& operator+=(const GuestWork& o) {
     packets += o.packets;
@@ -26,6 +27,7 @@ struct GuestWork {
     page_recycles += o.page_recycles;
     frag_carves += o.frag_carves;
     ewma_updates += o.ewma_updates;
+    indirect_tables += o.indirect_tables;
     return *this;
   }
 };

@@ -20,16 +20,19 @@ std::unique_ptr<RxPolicy> make_policy(const std::string& name, const PolicyConte
   return info->create(c);
 }
 
-RingFigures ring_figures(uint32_t ring_size, bool event_idx, bool mergeable, uint32_t header_bytes,
+RingFigures ring_figures(uint32_t ring_size, RingLayout layout, bool mergeable, uint32_t header_bytes,
                          const std::vector<uint32_t>& posting) {
   RingFigures f;
   f.size = ring_size;
-  f.ring_bytes = vring_size(ring_size, event_idx);
-  f.descriptors_per_posting = static_cast<uint32_t>(posting.size());
+  f.ring_bytes = vring_size(ring_size, layout.event_idx);
+  const bool table = layout.indirect && posting.size() > 1;  // virtqueue_add_split: total_sg > 1
+  f.descriptors_per_posting = table ? 1 : static_cast<uint32_t>(posting.size());
+  f.indirect_table_bytes = table ? posting.size() * kDescriptorBytes : 0;
   f.bytes_per_posting = std::accumulate(posting.begin(), posting.end(), uint64_t{0});
   if (posting.empty() || f.bytes_per_posting == 0) return f;
   const uint32_t postings_full = ring_size / f.descriptors_per_posting;
   f.posted_bytes_full = postings_full * f.bytes_per_posting;
+  f.indirect_table_bytes_full = postings_full * f.indirect_table_bytes;
   // Postings one frame of `len` bytes needs (0 if it never fits).
   auto postings_for = [&](uint64_t len) -> uint64_t {
     const uint64_t need = len + header_bytes;

@@ -109,7 +109,9 @@ inline constexpr uint32_t kFrameMtu = 1514;
 struct RingFigures {
   uint32_t size = 0;
   uint64_t ring_bytes = 0;
-  uint32_t descriptors_per_posting = 0;
+  uint32_t descriptors_per_posting = 0;  ///< ring descriptors (1 with an indirect table)
+  uint64_t indirect_table_bytes = 0;     ///< per posting: 16 bytes a buffer, 0 without a table
+  uint64_t indirect_table_bytes_full = 0;  ///< the tables of a full ring
   uint64_t bytes_per_posting = 0;
   uint32_t descriptors_per_slot_mtu = 0;
   uint32_t descriptors_per_slot_64k = 0;
@@ -122,8 +124,14 @@ struct RingFigures {
   uint64_t max_frame_bytes = 0;
 };
 
-/// `event_idx`: the ring holds used_event and avail_event (RING_EVENT_IDX).
-RingFigures ring_figures(uint32_t ring_size, bool event_idx, bool mergeable, uint32_t header_bytes,
+/// What the negotiated ring features change in the figures.
+struct RingLayout {
+  bool event_idx = false;  ///< the ring holds used_event and avail_event (RING_EVENT_IDX)
+  bool indirect = false;   ///< a posting of several buffers takes one ring descriptor (RING_INDIRECT_DESC)
+  static RingLayout of(const VirtioSetup& v) { return {v.event_idx(), v.indirect()}; }
+};
+
+RingFigures ring_figures(uint32_t ring_size, RingLayout layout, bool mergeable, uint32_t header_bytes,
                          const std::vector<uint32_t>& posting);
 
 }  // namespace vringsim

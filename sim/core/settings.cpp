@@ -144,6 +144,12 @@ const Bindings<DriverSettings>& DriverSettings::bindings() {
                              .help("an XDP program is attached: mergeable buffers (ewma sizing) are PAGE_SIZE - "
                                    "SKB_DATA_ALIGN(256 + 320) bytes, headroom and skb_shared_info around each")
                              .from("no XDP program"))
+          .bind(&S::max_skb_frags, ParamSpec::integer("guest.max_skb_frags", 17, "pages")
+                                       .range(17, 45)
+                                       .help("MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS): a big-packets posting with guest "
+                                             "GSO takes this many pages after the first, and 2 more buffers")
+                                       .from("17: the default of include/linux/skbuff.h since 6.3 (65536 / "
+                                             "PAGE_SIZE + 1)"))
           .bind(&S::frag_order_failure_prob,
                 ParamSpec::number("guest.frag_order_failure_prob", 0.0, "probability")
                     .range(0, 1)

@@ -46,6 +46,7 @@ struct DriverSettings {
   double page_alloc_failure_prob = 0;
   double refill_retry_delay_s = 0.5;
   bool xdp = false;                     ///< an XDP program is attached (buffer headroom and tailroom)
+  uint32_t max_skb_frags = 17;          ///< MAX_SKB_FRAGS: pages of a big-packets posting with guest GSO
   double frag_order_failure_prob = 0;  ///< an order-3 page_frag allocation fails
   static const Bindings<DriverSettings>& bindings();
   bool operator==(const DriverSettings&) const = default;

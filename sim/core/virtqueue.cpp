@@ -8,6 +8,8 @@
 namespace vringsim {
 
 namespace {
+/// Where indirect tables are said to live (never a page the guest allocator hands out).
+constexpr uint64_t kIndirectTableBase = uint64_t{1} << 52;
 /// A fresh stamp for the scratch arrays (so no O(size) clearing per check).
 uint32_t next_stamp(uint32_t& stamp, std::vector<uint32_t>& a, std::vector<uint32_t>& b) {
   if (++stamp == 0) {
@@ -39,6 +41,7 @@ const char* chain_fault_name(ChainFault f) {
     case ChainFault::NextOutOfRange: return "next_out_of_range";
     case ChainFault::ZeroLength: return "zero_length";
     case ChainFault::ReadOnly: return "read_only";
+    case ChainFault::BadIndirect: return "bad_indirect";
   }
   return "?";
 }
@@ -49,9 +52,10 @@ std::optional<ChainFault> chain_fault_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-VirtQueue::VirtQueue(uint32_t num, bool event_idx)
+VirtQueue::VirtQueue(uint32_t num, bool event_idx, bool indirect)
     : num_(num),
       event_idx_(event_idx),
+      indirect_(indirect),
       desc_(num),
       state_(num, DescState::Free),
       num_free_(num),
@@ -59,8 +63,12 @@ VirtQueue::VirtQueue(uint32_t num, bool event_idx)
       used_ring_(num),
       device_head_(num, 0),
       avail_head_(num, 0),
+      avail_pos_(num, 0),
       tampered_(num, 0),
       shadow_(num),
+      table_(num),
+      table_tampered_(num, 0),
+      table_shadow_(num),
       seen_stamp_(num, 0),
       head_stamp_(num, 0) {
   if (!is_valid_queue_size(num))
@@ -80,12 +88,39 @@ void VirtQueue::set_state(uint16_t i, DescState from, DescState to) {
 }
 
 std::optional<uint16_t> VirtQueue::add_inbuf(std::span<const BufferSeg> segs) {
-  if (segs.empty() || segs.size() > num_free_) return std::nullopt;
+  const bool use_table = indirect_ && segs.size() > 1;
+  const size_t ring_descs = use_table ? 1 : segs.size();
+  if (segs.empty() || ring_descs > num_free_) return std::nullopt;
   // Only stray entries (fault injection) can fill the avail ring before the
   // free list runs out; the driver never overruns entries the device has not read.
   if (static_cast<uint16_t>(avail_shadow_ - last_avail_idx_) >= num_) return std::nullopt;
   const uint16_t head = free_head_;
   uint16_t i = head;
+  if (use_table) {
+    // alloc_indirect_split(): the buffers in a table, the ring descriptor
+    // pointing at it (the table's address is not guest memory the model
+    // tracks: kmalloc'd, freed when the chain is detached).
+    auto& t = table_[head];
+    t.clear();
+    for (size_t k = 0; k < segs.size(); ++k)
+      t.push_back({segs[k].addr, segs[k].len,
+                   static_cast<uint16_t>(kVringDescFWrite | (k + 1 < segs.size() ? kVringDescFNext : 0)),
+                   static_cast<uint16_t>(k + 1)});
+    table_tampered_[head] = 0;
+    set_state(i, DescState::Free, DescState::Posted);
+    tampered_[i] = 0;
+    Descriptor& d = desc_[i];
+    d.addr = kIndirectTableBase + uint64_t{head} * kDescriptorBytes * kMaxQueueSize;
+    d.len = static_cast<uint32_t>(segs.size() * kDescriptorBytes);
+    d.flags = kVringDescFIndirect;
+    free_head_ = d.next;
+    --num_free_;
+    avail_ring_[ring_slot(avail_shadow_)] = head;
+    avail_pos_[head] = avail_shadow_;
+    ++avail_shadow_;
+    avail_head_[head] = 1;
+    return head;
+  }
   for (size_t k = 0; k < segs.size(); ++k) {
     set_state(i, DescState::Free, DescState::Posted);
     tampered_[i] = 0;  // written afresh: the device sees what the driver wrote
@@ -98,6 +133,7 @@ std::optional<uint16_t> VirtQueue::add_inbuf(std::span<const BufferSeg> segs) {
   free_head_ = i;
   num_free_ -= static_cast<uint32_t>(segs.size());
   avail_ring_[ring_slot(avail_shadow_)] = head;
+  avail_pos_[head] = avail_shadow_;
   ++avail_shadow_;
   avail_head_[head] = 1;
   return head;
@@ -127,6 +163,10 @@ std::optional<UsedElem> VirtQueue::get_buf() {
   desc_[i].next = free_head_;
   free_head_ = static_cast<uint16_t>(e.id);
   num_free_ += n;
+  if (desc_[e.id].flags & kVringDescFIndirect) {  // detach_buf_split(): kfree(indir_desc)
+    table_[e.id].clear();
+    desc_[e.id].flags = 0;
+  }
   return e;
 }
 
@@ -162,12 +202,46 @@ ChainFault VirtQueue::check_chain(uint16_t head, uint32_t max_descriptors, uint6
     seen_stamp_[i] = stamp;
     if (n > limit) return ChainFault::TooLong;
     const Descriptor& d = shared_desc(i);
+    if (d.flags & kVringDescFIndirect) {
+      // A table is a chain of its own: only a head may point to one, alone.
+      if (n > 1 || (d.flags & kVringDescFNext)) return ChainFault::BadIndirect;
+      return check_table(d, head, max_descriptors, bytes);
+    }
     if (!(d.flags & kVringDescFWrite)) return ChainFault::ReadOnly;
     if (d.len == 0) return ChainFault::ZeroLength;
     total += d.len;
     if (!(d.flags & kVringDescFNext)) break;
     if (d.next >= num_) return ChainFault::NextOutOfRange;
     i = d.next;
+  }
+  if (bytes) *bytes = total;
+  return ChainFault::None;
+}
+
+ChainFault VirtQueue::check_table(const Descriptor& d, uint16_t head, uint32_t max_descriptors,
+                                  uint64_t* bytes) const {
+  // The device reads the table the ring descriptor points at: its length
+  // must be a positive multiple of 16, and its entries form one chain.
+  if (d.len == 0 || d.len % kDescriptorBytes != 0) return ChainFault::BadIndirect;
+  const std::vector<Descriptor>& t = shared_table(head);
+  const uint32_t entries = d.len / kDescriptorBytes;
+  if (entries > t.size()) return ChainFault::BadIndirect;  // longer than the table the driver allocated
+  std::vector<uint8_t>& seen = table_seen_;
+  seen.assign(entries, 0);
+  uint64_t total = 0;
+  uint32_t i = 0;
+  for (uint32_t n = 1;; ++n) {
+    if (seen[i]) return ChainFault::Loop;
+    seen[i] = 1;
+    if (n > max_descriptors) return ChainFault::TooLong;
+    const Descriptor& e = t[i];
+    if (e.flags & kVringDescFIndirect) return ChainFault::BadIndirect;
+    if (!(e.flags & kVringDescFWrite)) return ChainFault::ReadOnly;
+    if (e.len == 0) return ChainFault::ZeroLength;
+    total += e.len;
+    if (!(e.flags & kVringDescFNext)) break;
+    if (e.next >= entries) return ChainFault::NextOutOfRange;
+    i = e.next;
   }
   if (bytes) *bytes = total;
   return ChainFault::None;
@@ -205,14 +279,27 @@ void VirtQueue::walk_chain(uint16_t head, Fn&& fn) const {
 
 uint64_t VirtQueue::chain_bytes(uint16_t head) const {
   uint64_t total = 0;
+  if (desc_[head].flags & kVringDescFIndirect) {
+    for (const Descriptor& e : table_[head]) total += e.len;
+    return total;
+  }
   walk_chain(head, [&total](const Descriptor& d) { total += d.len; });
   return total;
 }
 
 uint32_t VirtQueue::chain_descriptors(uint16_t head) const {
+  if (desc_[head].flags & kVringDescFIndirect) return static_cast<uint32_t>(table_[head].size());
   uint32_t n = 0;
   walk_chain(head, [&n](const Descriptor&) { ++n; });
   return n;
+}
+
+void VirtQueue::write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d) {
+  ensure(head < num_ && state_[head] == DescState::Posted && k < table_[head].size(),
+         "writing a table entry of a chain that is not posted with a table");
+  if (!table_tampered_[head]) table_shadow_[head] = table_[head];
+  table_shadow_[head][k] = d;
+  table_tampered_[head] = 1;
 }
 
 void VirtQueue::write_shared_desc(uint16_t i, const Descriptor& d) {
@@ -239,7 +326,11 @@ uint16_t VirtQueue::pop_avail(std::vector<BufferSeg>* segs) {
   uint32_t n = 0;
   while (true) {
     set_state(i, DescState::Posted, DescState::Device);
-    if (segs) segs->push_back({desc_[i].addr, desc_[i].len});
+    if (segs && (desc_[i].flags & kVringDescFIndirect)) {
+      for (const Descriptor& e : table_[i]) segs->push_back({e.addr, e.len});
+    } else if (segs) {
+      segs->push_back({desc_[i].addr, desc_[i].len});
+    }
     ensure(++n <= num_, "descriptor chain loops");
     if (!(desc_[i].flags & kVringDescFNext)) break;
     i = desc_[i].next;

@@ -87,8 +87,10 @@ enum class ChainFault : uint8_t {
   NextOutOfRange,  ///< a next field past the table ("Desc next is %u")
   ZeroLength,      ///< a zero-length buffer ("zero sized buffers are not allowed")
   ReadOnly,        ///< a buffer the device may not write, in a receive chain
+  BadIndirect,     ///< an indirect table of a length that is not a positive multiple of 16, or an
+                   ///< indirect descriptor inside a table or chained with NEXT (virtio 1.x 2.7.5.3.2)
 };
-inline constexpr int kChainFaults = 8;
+inline constexpr int kChainFaults = 9;
 const char* chain_fault_name(ChainFault f);
 /// Parses a name chain_fault_name() gives (not "none").
 std::optional<ChainFault> chain_fault_from_name(std::string_view name);
@@ -96,18 +98,24 @@ std::optional<ChainFault> chain_fault_from_name(std::string_view name);
 class VirtQueue {
  public:
   /// `event_idx`: VIRTIO_RING_F_EVENT_IDX negotiated (the ring's layout and
-  /// how notifications are suppressed).
-  explicit VirtQueue(uint32_t num, bool event_idx = false);
+  /// how notifications are suppressed). `indirect`:
+  /// VIRTIO_RING_F_INDIRECT_DESC negotiated: a chain of several buffers
+  /// takes one ring descriptor pointing to a table of them.
+  explicit VirtQueue(uint32_t num, bool event_idx = false, bool indirect = false);
 
   uint32_t size() const { return num_; }
   bool event_idx() const { return event_idx_; }
+  bool indirect() const { return indirect_; }
   uint64_t bytes() const { return vring_size(num_, event_idx_); }
 
   // ---- driver side -------------------------------------------------------
   uint32_t num_free() const { return num_free_; }
   /// Adds a device-writable chain; its head goes on the avail ring but stays
   /// invisible to the device until publish_avail(). Returns the head, or
-  /// nothing (and changes nothing) if the free list is too short.
+  /// nothing (and changes nothing) if the free list is too short. With
+  /// indirect descriptors, several buffers go into a table (16 bytes each)
+  /// and take one ring descriptor (virtqueue_add_split: vq->indirect &&
+  /// total_sg > 1).
   std::optional<uint16_t> add_inbuf(std::span<const BufferSeg> segs);
   /// Makes every added chain visible: avail->idx catches up (2.6.27 vring_kick).
   /// Returns how many chains were published.
@@ -213,10 +221,21 @@ class VirtQueue {
   /// a chain already added, or an index past the table). False if the avail
   /// ring has no room.
   bool add_raw_avail(uint16_t head);
-  /// Bytes of the chain starting at `head`, by the driver's own record.
+  /// Writes entry `k` of the indirect table of the posted chain at `head`
+  /// as the device will read it (the driver's record stays).
+  void write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d);
+  /// Bytes of the chain starting at `head` (its table's, if indirect), by the driver's own record.
   uint64_t chain_bytes(uint16_t head) const;
-  /// Descriptors in the chain starting at `head`, by the driver's own record.
+  /// Buffers in the chain starting at `head` (table entries, if indirect), by the driver's own record.
   uint32_t chain_descriptors(uint16_t head) const;
+  /// Ring descriptors the chain at `head` takes: 1 with an indirect table.
+  uint32_t ring_descriptors(uint16_t head) const {
+    return (desc_[head].flags & kVringDescFIndirect) ? 1 : chain_descriptors(head);
+  }
+  /// Bytes of the indirect table of the chain at `head` (0 if it has none).
+  uint64_t table_bytes(uint16_t head) const { return table_[head].size() * kDescriptorBytes; }
+  /// The indirect table of the chain at `head` (empty if it has none).
+  const std::vector<Descriptor>& table(uint16_t head) const { return table_[head]; }
   /// Avail entries that name no chain of their own, not yet consumed.
   uint32_t stray_avail() const { return strays_; }
 
@@ -233,16 +252,27 @@ class VirtQueue {
   uint16_t ring_slot(uint16_t idx) const { return static_cast<uint16_t>(idx & (num_ - 1)); }
   /// The descriptor as the device sees it in shared memory.
   const Descriptor& shared_desc(uint16_t i) const { return tampered_[i] ? shadow_[i] : desc_[i]; }
+  const std::vector<Descriptor>& shared_table(uint16_t head) const {
+    return table_tampered_[head] ? table_shadow_[head] : table_[head];
+  }
+  ChainFault check_table(const Descriptor& d, uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
   ChainFault check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
   /// Calls fn on each descriptor of the chain at `head` (the driver's record).
   template <class Fn>
   void walk_chain(uint16_t head, Fn&& fn) const;
+  /// A chain the device may take: added, not yet taken, and its own avail
+  /// entry published. (A stray entry naming a head the driver has added again
+  /// but not yet published must not hand the device that chain: it would be
+  /// taken before it was posted.)
   bool is_available_head(uint16_t head) const {
-    return head < num_ && avail_head_[head];
+    return head < num_ && avail_head_[head] &&
+           static_cast<uint16_t>(avail_pos_[head] - last_avail_idx_) <
+               static_cast<uint16_t>(avail_idx_ - last_avail_idx_);
   }
 
   uint32_t num_;
   bool event_idx_;
+  bool indirect_;
   std::vector<Descriptor> desc_;
   std::vector<DescState> state_;
   uint32_t counts_[4] = {0, 0, 0, 0};
@@ -270,13 +300,19 @@ class VirtQueue {
   uint32_t unflushed_ = 0;
   std::vector<uint8_t> device_head_;  ///< 1 where a chain held by the device starts
   std::vector<uint8_t> avail_head_;   ///< 1 where a posted chain the device has not taken starts
+  std::vector<uint16_t> avail_pos_;   ///< the avail index of that chain's own entry
 
   // fault injection: the device-visible copies of tampered descriptors
   std::vector<uint8_t> tampered_;
   std::vector<Descriptor> shadow_;
+  // indirect tables by head: what the driver wrote, and tampered copies
+  std::vector<std::vector<Descriptor>> table_;
+  std::vector<uint8_t> table_tampered_;
+  std::vector<std::vector<Descriptor>> table_shadow_;
   uint32_t strays_ = 0;
   mutable std::vector<uint32_t> seen_stamp_;  ///< scratch for the device's loop check
   mutable std::vector<uint32_t> head_stamp_;  ///< scratch: heads counted by avail_bytes_upto
+  mutable std::vector<uint8_t> table_seen_;   ///< scratch: the loop check of an indirect table
   mutable uint32_t stamp_ = 0;
 };
 

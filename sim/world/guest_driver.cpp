@@ -73,7 +73,7 @@ void GuestDriver::refill() {
   VirtQueue& ring = shared_.ring;
   const double start = sg4::Engine::get_clock();
   GuestWork work;
-  uint64_t added = 0, bytes = 0;
+  uint64_t added = 0, bytes = 0, table_bytes = 0;
   uint32_t descriptors = 0;
   bool failed = false;
   const bool pressure = opt_.faults && opt_.faults->active(FaultKind::AllocFailure, start);
@@ -93,8 +93,10 @@ void GuestDriver::refill() {
       policy_.release(std::move(*posting), memory_, work);
       break;
     }
-    work.descriptors += posting->segs.size();
-    descriptors += static_cast<uint32_t>(posting->segs.size());
+    work.descriptors += posting->segs.size();  // every buffer written, in the ring or in a table
+    if (ring.desc(*head).flags & kVringDescFIndirect) ++work.indirect_tables;
+    descriptors += ring.ring_descriptors(*head);
+    table_bytes += ring.table_bytes(*head);
     bytes += posting->bytes;
     ++added;
     postings_[*head] = std::move(*posting);
@@ -112,7 +114,7 @@ void GuestDriver::refill() {
   }
   if (added == 0) return;
   const uint32_t published = ring.publish_avail();
-  shared_.emit(BuffersPosted{.time = now, .chains = published, .bytes = bytes, .descriptors = descriptors});
+  shared_.emit(BuffersPosted{.time = now, .chains = published, .bytes = bytes, .descriptors = descriptors, .table_bytes = table_bytes});
   // The ring says whether the device wants a kick (it asks for them only
   // while it waits for buffers).
   const bool notified = shared_.kick_if_wanted(published);

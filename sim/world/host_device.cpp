@@ -108,7 +108,8 @@ bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
     if (head) {
       e.head = *head;
       e.bytes = ring.chain_bytes(*head);
-      e.descriptors = ring.chain_descriptors(*head);
+      e.descriptors = ring.ring_descriptors(*head);
+      e.table_bytes = ring.table_bytes(*head);
     }
     shared_.emit(e);
     if (head) {
@@ -246,7 +247,8 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
   // one for a big or small posting, as many as it takes for mergeable buffers.
   VirtQueue& ring = shared_.ring;
   uint64_t left = need, chain_bytes = 0;
-  uint32_t chains = 0, descs = 0;
+  uint32_t chains = 0, descs = 0, ring_descs = 0;  // buffers mapped; ring descriptors taken
+  uint64_t table_bytes = 0;
   uint16_t first = 0;
   while (left > 0) {
     if (!screen_front(cursor, true)) {
@@ -263,6 +265,8 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
     if (chains == 0) first = head;
     ++chains;
     descs += static_cast<uint32_t>(segs_.size());
+    ring_descs += ring.ring_descriptors(head);
+    table_bytes += ring.table_bytes(head);
     chain_bytes += cb;
     left -= w;
     ensure(opt_.mergeable || left == 0, "a non-mergeable frame spilled past its chain");
@@ -270,7 +274,7 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
   shared_.packet_at[first] = pkt;
   shared_.num_buffers_at[first] = chains;
   shared_.emit(BuffersTaken{
-      .time = cursor, .packet = pkt.id, .head = first, .chains = chains, .bytes = chain_bytes, .descriptors = descs});
+      .time = cursor, .packet = pkt.id, .head = first, .chains = chains, .bytes = chain_bytes, .descriptors = ring_descs});
   double service_ns = costs_.host_packet_ns(descs, need);
   if (costs_.host_service_exponential) service_ns = service_rng_.exponential(service_ns);
   cursor += service_ns * 1e-9;
@@ -283,7 +287,8 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
                            .head = first,
                            .chains = chains,
                            .bytes = chain_bytes,
-                           .written = static_cast<uint32_t>(need)});
+                           .written = static_cast<uint32_t>(need),
+                           .table_bytes = table_bytes});
   return true;
 }
 

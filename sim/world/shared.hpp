@@ -95,8 +95,12 @@ class UsedTimeline {
 };
 
 struct Shared {
-  Shared(RunState& run, uint32_t ring_size, uint32_t queue = 0, bool event_idx = false)
-      : run(run), queue(queue), ring(ring_size, event_idx), packet_at(ring_size), num_buffers_at(ring_size, 0) {}
+  Shared(RunState& run, uint32_t ring_size, uint32_t queue = 0, bool event_idx = false, bool indirect = false)
+      : run(run),
+        queue(queue),
+        ring(ring_size, event_idx, indirect),
+        packet_at(ring_size),
+        num_buffers_at(ring_size, 0) {}
 
   RunState& run;
   const uint32_t queue;  ///< global receive-queue index, stamped on every event

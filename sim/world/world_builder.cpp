@@ -128,9 +128,9 @@ void WorldBuilder::queues(World& w) const {
       Q.guest = g;
       Q.policy = make_policy(pname, PolicyContext{cfg, "", qseed, virtio, ring_size});
       if (k == 0)
-        w.figures = ring_figures(ring_size, virtio.event_idx(), Q.policy->mergeable(), Q.policy->header_bytes(),
-                                 Q.policy->nominal_posting());
-      Q.shared = std::make_unique<Shared>(*w.run, ring_size, k, virtio.event_idx());
+        w.figures = ring_figures(ring_size, RingLayout::of(virtio), Q.policy->mergeable(),
+                                 Q.policy->header_bytes(), Q.policy->nominal_posting());
+      Q.shared = std::make_unique<Shared>(*w.run, ring_size, k, virtio.event_idx(), virtio.indirect());
       HostDevice::Options hopt;
       static_cast<DeviceSettings&>(hopt) = device;
       hopt.mergeable = Q.policy->mergeable();

@@ -50,14 +50,14 @@ check "policies: every line names and describes one" [ -z "$(grep -vE '^[a-z0-9-
 check "policies: max-buffer described" grep -q "^max-buffer " "$T/out"
 run "$BIN" params
 check "params lists ring.size with its source" grep -q "^ring.size .*docs/model.md §2" "$T/out"
-check "params lists every cost (16 per-unit, the service distribution, the preset)" [ "$(grep -c '^costs\.' "$T/out")" = 18 ]
+check "params lists every cost (17 per-unit, the service distribution, the preset)" [ "$(grep -c '^costs\.' "$T/out")" = 19 ]
 check "params lists the topology keys with their ranges" grep -qE "^topology.guests.<name>.queues +integer \[queues\] +1 +1..256" "$T/out"
 check "params lists every topology key (9)" [ "$(grep -c '^topology\.' "$T/out")" = 9 ]
 run "$BIN" params max-buffer
 check "params POLICY shows its own keys" grep -q "policy.max-buffer.recycle_pages" "$T/out"
 check "params POLICY hides other policies' keys" [ -z "$(grep 'policy.coalesced' "$T/out")" ]
 run "$BIN" params nope
-[ "$rc" = 2 ] && grep -q "valid: coalesced" "$T/err"
+[ "$rc" = 2 ] && grep -q "valid: big-packets, coalesced" "$T/err"
 check "params unknown policy: exit 2, lists valid" [ $? = 0 ]
 
 run "$BIN" validate "$T/a.json" "$T/b.json"

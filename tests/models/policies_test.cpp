@@ -27,7 +27,7 @@ std::unique_ptr<RxPolicy> make(const std::string& name, const std::vector<std::s
 
 RingFigures figures(const std::string& name, uint32_t ring, const std::vector<std::string>& sets = {}) {
   auto p = make(name, sets);
-  return ring_figures(ring, false, p->mergeable(), p->header_bytes(), p->nominal_posting());
+  return ring_figures(ring, RingLayout{}, p->mergeable(), p->header_bytes(), p->nominal_posting());
 }
 
 TEST(Policies, EveryRegisteredPolicyIsDescribedAndBuildsAPostingThatFitsAFullRing) {
@@ -119,7 +119,7 @@ TEST(RingFigures, AreExactForEveryPolicyAtEveryRingSize) {
     const uint64_t bytes = std::accumulate(posting.begin(), posting.end(), uint64_t{0});
     for (uint32_t n = 1; n <= kMaxQueueSize; n *= 2) {
       if (posting.size() > n) continue;
-      const auto f = ring_figures(n, false, p->mergeable(), p->header_bytes(), posting);
+      const auto f = ring_figures(n, RingLayout{}, p->mergeable(), p->header_bytes(), posting);
       EXPECT_EQ(f.ring_bytes, vring_size(n, false));
       EXPECT_EQ(f.posted_bytes_full, (n / posting.size()) * bytes) << info->name << " " << n;
       EXPECT_EQ(f.unusable_descriptors + f.capacity_packets_mtu * f.descriptors_per_slot_mtu, n);

@@ -116,7 +116,7 @@ TEST_F(ScenarioFiles, ARingSmallerThanOneSlotIsBadInput) {
 
 TEST_F(ScenarioFiles, UnknownPolicyListsTheValidOnes) {
   EXPECT_EQ(error_of(R"({"name": "x", "policy": {"name": "huge"}})"),
-            ": /policy/name: \"huge\" is not one of auto|coalesced|hdr-in-data|larger-ring|max-buffer|mergeable|small");
+            ": /policy/name: \"huge\" is not one of auto|big-packets|coalesced|hdr-in-data|larger-ring|max-buffer|mergeable|small");
   EXPECT_EQ(error_of(R"({"name": "x", "policy": {"nope": {"a": 1}}})"),
             ": /policy/nope: unknown key (did you mean /policy/name?)");
 }

@@ -183,11 +183,67 @@ TEST_F(Negotiation, RingBytesFollowTheLayoutTheFeaturesSelect) {
   for (const auto& [profile, bytes] : {std::pair{"linux-6.x", 10246u}, std::pair{"linux-2.6.26", 10244u}}) {
     const Scenario s = load(fmt::format(R"({{"name": "x", "driver": {{"profile": "{}"}}}})", profile));
     auto p = make_policy(s.run.policy, PolicyContext{s.config, "", 1, s.virtio, 256});
-    EXPECT_EQ(ring_figures(256, s.virtio.event_idx(), p->mergeable(), p->header_bytes(), p->nominal_posting())
+    EXPECT_EQ(ring_figures(256, RingLayout::of(s.virtio), p->mergeable(), p->header_bytes(), p->nominal_posting())
                   .ring_bytes,
               bytes)
         << profile;
   }
+}
+
+RingFigures figures_of(const Scenario& s) {
+  auto p = make_policy(s.run.policy, PolicyContext{s.config, "", 1, s.virtio, s.run.ring_size});
+  return ring_figures(s.run.ring_size, RingLayout::of(s.virtio), p->mergeable(), p->header_bytes(),
+                      p->nominal_posting());
+}
+
+TEST_F(Negotiation, TodaysBigPacketsTake19BuffersAndOneSlotWithIndirectDescriptors) {
+  // linux-6.x without MRG_RXBUF: big packets of MAX_SKB_FRAGS (17) + 2 buffers.
+  const char* gso = R"({"name": "x", "driver": {"profile": "linux-6.x"},
+      "virtio": {"features": ["GUEST_CSUM", "GUEST_TSO4", "GUEST_TSO6", "VERSION_1", "RING_EVENT_IDX"%s]}})";
+  auto with = [gso](const std::string& extra) {
+    std::string t = gso;
+    t.replace(t.find("%s"), 2, extra);
+    return t;
+  };
+  const Scenario direct = load(with(""));
+  ASSERT_EQ(direct.run.policy, "big-packets");
+  auto p = make_policy(direct.run.policy, PolicyContext{direct.config, "", 1, direct.virtio, 256});
+  std::vector<uint32_t> shape{12, 4096 - 32};
+  shape.insert(shape.end(), 17, 4096);
+  EXPECT_EQ(p->nominal_posting(), shape);
+  const RingFigures d = figures_of(direct);
+  EXPECT_EQ(d.descriptors_per_slot_mtu, 19u);
+  EXPECT_EQ(d.capacity_packets_mtu, 13u);  // floor(256 / 19)
+  EXPECT_EQ(d.unusable_descriptors, 256u - 13 * 19);
+  EXPECT_EQ(d.indirect_table_bytes, 0u);
+  EXPECT_EQ(d.posted_bytes_full, 13u * (12 + 4064 + 17 * 4096));
+  const Scenario ind = load(with(R"(, "RING_INDIRECT_DESC")"));
+  const RingFigures i = figures_of(ind);
+  EXPECT_EQ(i.descriptors_per_slot_mtu, 1u);
+  EXPECT_EQ(i.capacity_packets_mtu, 256u);
+  EXPECT_EQ(i.capacity_packets_64k, 256u);
+  EXPECT_EQ(i.indirect_table_bytes, 19u * 16);
+  EXPECT_EQ(i.indirect_table_bytes_full, 256u * 19 * 16);
+  EXPECT_EQ(i.posted_bytes_full, 256u * (12 + 4064 + 17 * 4096));
+  // CONFIG_MAX_SKB_FRAGS=45: 47 buffers.
+  const Scenario wide = load(with(""), {"guest.max_skb_frags=45"});
+  EXPECT_EQ(figures_of(wide).descriptors_per_slot_mtu, 47u);
+}
+
+TEST_F(Negotiation, WithoutGuestGsoAnMtuAbove1500SizesBigPacketsByTheMtu) {
+  const Scenario s = load(R"({"name": "x", "virtio": {"features": ["MTU", "VERSION_1"], "mtu": 9000}})");
+  ASSERT_EQ(s.run.policy, "big-packets");
+  const RingFigures f = figures_of(s);
+  EXPECT_EQ(f.descriptors_per_slot_mtu, 5u);  // DIV_ROUND_UP(9000, 4096) = 3 pages + 2
+  EXPECT_EQ(f.max_frame_bytes, 4064u + 3 * 4096);  // the header's buffer holds only the header
+}
+
+TEST_F(Negotiation, The2008MaxBufferIsUnchangedByTheNewBigPackets) {
+  const Scenario s = load(R"({"name": "x", "driver": {"profile": "linux-2.6.26"}})");
+  EXPECT_EQ(s.run.policy, "max-buffer");
+  const RingFigures f = figures_of(s);
+  EXPECT_EQ(f.descriptors_per_slot_mtu, 20u);
+  EXPECT_EQ(f.posted_bytes_full, 903024u);
 }
 
 }  // namespace

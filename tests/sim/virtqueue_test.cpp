@@ -324,6 +324,33 @@ TEST(ChainValidation, AHeadAddedTwiceIsInFlightTheSecondTime) {
   check_descriptor_graph(q);
 }
 
+TEST(ChainValidation, AStrayEntryNeverHandsTheDeviceAChainNotYetPublished) {
+  // Found by the property test (a double add, 9 queues): the stray entry of
+  // a head added twice outlived the chain; the driver added a new chain at
+  // that head and, before publishing it (it was still paying for the
+  // refill), the device followed the stray entry and took the unpublished
+  // chain: taken before it was posted.
+  VirtQueue q(8);
+  const uint16_t h = *q.add_inbuf(chain(2));
+  ASSERT_TRUE(add_stray_avail(q, h));
+  q.publish_avail();
+  q.push_used(q.pop_avail(), 1);  // the real entry
+  q.flush_used(1);
+  ASSERT_TRUE(q.get_buf().has_value());
+  const uint16_t again = *q.add_inbuf(chain(2));  // the same head, added, not published
+  ASSERT_EQ(again, h);
+  EXPECT_EQ(q.check_next_chain(1024), ChainFault::HeadInFlight);
+  EXPECT_EQ(q.avail_bytes_upto(1 << 20), 0u);
+  EXPECT_FALSE(q.discard_avail().has_value());  // the stray is consumed; the chain stays posted
+  EXPECT_EQ(q.state(h), DescState::Posted);
+  EXPECT_EQ(q.avail_pending(), 0u);
+  q.check_invariants();
+  q.publish_avail();
+  EXPECT_EQ(q.check_next_chain(1024), ChainFault::None);
+  EXPECT_EQ(q.pop_avail(), h);
+  q.check_invariants();
+}
+
 TEST(ChainValidation, AnIndexPastTheTableIsOutOfRange) {
   VirtQueue q(8);
   post(q, 1);
@@ -361,6 +388,80 @@ TEST(DescriptorGraph, CountsChainsAndTheLongestAcrossStates) {
   EXPECT_EQ(f.chains, 3u);
   EXPECT_EQ(f.in_use, 9u);
   EXPECT_EQ(f.longest, 5u);
+}
+
+// ---- indirect descriptors (VIRTIO_RING_F_INDIRECT_DESC) --------------------
+
+TEST(Indirect, AChainOfSeveralBuffersTakesOneRingDescriptorAndATable) {
+  VirtQueue q(256, false, true);
+  const auto h = q.add_inbuf(chain(19));
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(q.num_free(), 255u);
+  EXPECT_EQ(q.desc(*h).flags, kVringDescFIndirect);
+  EXPECT_EQ(q.desc(*h).len, 19u * 16);  // the table: 19 entries of 16 bytes
+  EXPECT_EQ(q.chain_descriptors(*h), 19u);
+  EXPECT_EQ(q.chain_bytes(*h), 19u * 4096);
+  q.publish_avail();
+  uint64_t bytes = 0;
+  EXPECT_EQ(q.check_next_chain(1024, &bytes), ChainFault::None);
+  EXPECT_EQ(bytes, 19u * 4096);
+  std::vector<BufferSeg> segs;
+  q.push_used(q.pop_avail(&segs), 5000);
+  EXPECT_EQ(segs.size(), 19u);
+  EXPECT_EQ(segs[18].addr, 0x1000ull * 19);
+  q.flush_used(1);
+  q.check_invariants();
+  check_descriptor_graph(q);
+  EXPECT_TRUE(q.get_buf().has_value());
+  EXPECT_EQ(q.num_free(), 256u);
+  EXPECT_TRUE(q.table(*h).empty());  // freed with the chain
+  // One buffer never goes through a table (total_sg > 1 only).
+  const auto one = q.add_inbuf(chain(1));
+  EXPECT_EQ(q.desc(*one).flags, kVringDescFWrite);
+}
+
+TEST(Indirect, A256RingHolds256NineteenBufferChainsWithTablesAnd13Without) {
+  for (const bool ind : {true, false}) {
+    VirtQueue q(256, false, ind);
+    uint32_t n = 0;
+    while (q.add_inbuf(chain(19))) ++n;
+    EXPECT_EQ(n, ind ? 256u : 13u);
+    q.publish_avail();
+    q.check_invariants();
+  }
+}
+
+TEST(Indirect, TamperedTablesAreFoundAsTheirKind) {
+  for (ChainFault kind : {ChainFault::Loop, ChainFault::NextOutOfRange, ChainFault::ZeroLength, ChainFault::ReadOnly,
+                          ChainFault::BadIndirect}) {
+    VirtQueue q(8, false, true);
+    const uint16_t head = *q.add_inbuf(chain(4));
+    q.publish_avail();
+    EXPECT_EQ(q.check_next_chain(1024), ChainFault::None);
+    tamper(q, head, kind);
+    EXPECT_EQ(q.check_next_chain(1024), kind) << chain_fault_name(kind);
+    q.check_invariants();
+    EXPECT_EQ(q.avail_bytes_upto(1 << 20), 0u);
+    discard_and_reclaim(q, head);
+    EXPECT_EQ(q.num_free(), 8u);
+    q.add_inbuf(chain(4));
+    q.publish_avail();
+    EXPECT_EQ(q.check_next_chain(1024), ChainFault::None) << "the table is written afresh";
+  }
+  // A table entry that is itself indirect, and a table longer than the device accepts.
+  VirtQueue q(8, false, true);
+  const uint16_t head = *q.add_inbuf(chain(4));
+  q.publish_avail();
+  EXPECT_EQ(q.check_next_chain(3), ChainFault::TooLong);
+  Descriptor d = q.table(head)[1];
+  d.flags |= kVringDescFIndirect;
+  q.write_shared_table_entry(head, 1, d);
+  EXPECT_EQ(q.check_next_chain(1024), ChainFault::BadIndirect);
+  // On a direct chain, a head marked indirect with half an entry of table.
+  VirtQueue r(8);
+  const uint16_t h2 = post(r, 2);
+  tamper(r, h2, ChainFault::BadIndirect);
+  EXPECT_EQ(r.check_next_chain(1024), ChainFault::BadIndirect);
 }
 
 }  // namespace
