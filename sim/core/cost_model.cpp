@@ -52,6 +52,10 @@ const std::vector<CostDecl>& decls() {
        "host CPU to inject an interrupt (QEMU raises the irq line through a KVM ioctl); the guest sees the "
        "interrupt this long after the used buffers are published",
        "[estimate] one ioctl into KVM and the injection on VM entry, about a microsecond on 2008 hardware"},
+      {"costs.host.per_segment_ns", &CostModel::host_per_segment_ns, 200.0,
+       "host CPU per MTU frame cut from a GSO packet for a guest without GSO (skb_gso_segment: an skb and a "
+       "header copy each); paid by the backend thread that serves the frame",
+       "[estimate] an skb allocation, a 66-byte header copy and checksum fix-up, ~200 ns"},
       {"costs.guest.per_packet_ns", &CostModel::guest_per_packet_ns, 5200.0,
        "guest CPU per packet: skb allocation, header parsing, the TCP/IP stack up to the socket",
        "[calibrated] with per_descriptor_ns on the 2008 setup (docs/model.md §2): max-buffer ~1 Gb/s, mergeable ~2 Gb/s"},

@@ -21,6 +21,7 @@ struct CostModel {
   double host_per_byte_ns = 0;        ///< copy into guest memory
   double host_per_kick_ns = 0;        ///< handle a guest kick (exit, wake the backend)
   double host_per_interrupt_ns = 0;   ///< inject an interrupt into the guest
+  double host_per_segment_ns = 0;   ///< cut one MTU frame from a GSO packet (guest without GSO)
   // Guest (the virtio-net driver and the stack above it), nanoseconds.
   double guest_per_packet_ns = 0;        ///< build an skb and run it up the stack
   double guest_per_descriptor_ns = 0;    ///< add one descriptor, or detach one

@@ -39,6 +39,7 @@ struct Packet {
   uint64_t id = 0;
   uint32_t len = 0;      ///< frame bytes, no FCS
   double arrival_s = 0;  ///< last bit at the host
+  bool segment = false;  ///< cut from a GSO packet by the host (costs.host.per_segment_ns)
 };
 
 // ---- the events (every one has `time` and `queue`, the global receive-queue

@@ -147,10 +147,42 @@ std::optional<Aggregator::Pending> Aggregator::pull() {
 }
 
 std::optional<Arrival> Aggregator::next() {
+  // Counted as they are handed out: packets_out stays what the host admitted
+  // so far (give or take the frame being merged).
+  if (!segments_.empty()) {
+    const Arrival s = segments_.front();
+    segments_.pop_front();
+    ++packets_out_;
+    ++segments_out_;
+    return s;
+  }
+  uint32_t header = 0;
+  auto a = merged(&header);
+  if (!a || segment_mtu_ == 0 || header == 0) return a;
+  const uint32_t max_frame = segment_mtu_ + 14;
+  if (a->len_bytes <= max_frame || header >= max_frame) return a;
+  // skb_gso_segment(): each segment is the header plus up to mss bytes.
+  const uint32_t mss = max_frame - header;
+  uint64_t left = a->len_bytes - header;
+  ++segmented_packets_;
+  while (left > 0) {
+    const uint32_t take = static_cast<uint32_t>(std::min<uint64_t>(left, mss));
+    segments_.push_back(Arrival{header + take, a->time_s, a->flow, true});
+    left -= take;
+  }
+  headers_added_bytes_ += uint64_t{header} * (segments_.size() - 1);
+  const Arrival s = segments_.front();  // stands for the packet merged() counted
+  segments_.pop_front();
+  ++segments_out_;
+  return s;
+}
+
+std::optional<Arrival> Aggregator::merged(uint32_t* header_bytes) {
   auto first = pull();
   if (!first) return std::nullopt;
   ++packets_out_;
   Arrival a{first->frame.len_bytes, first->time_s, first->frame.flow};
+  *header_bytes = first->frame.header_bytes;
   if (!enabled_ || first->frame.flow == 0 || first->frame.header_bytes == 0) return a;
   bool merged = false;
   while (auto more = pull()) {
@@ -171,10 +203,16 @@ std::optional<Arrival> Aggregator::next() {
 }
 
 Json Aggregator::summary() const {
-  return Json{{"frames_in", frames_in_},
-              {"packets_out", packets_out_},
-              {"super_packets", merged_packets_},
-              {"headers_removed_bytes", headers_removed_bytes_}};
+  Json j{{"frames_in", frames_in_},
+         {"packets_out", packets_out_},
+         {"super_packets", merged_packets_},
+         {"headers_removed_bytes", headers_removed_bytes_}};
+  if (segment_mtu_ != 0) {  // only when the guest takes no GSO packets
+    j["host_segmented_packets"] = segmented_packets_;
+    j["host_segments"] = segments_out_;
+    j["host_segment_headers_added_bytes"] = headers_added_bytes_;
+  }
+  return j;
 }
 
 }  // namespace vringsim

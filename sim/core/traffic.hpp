@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -145,7 +146,8 @@ class ArrivalProcess {
 struct Arrival {
   uint32_t len_bytes = 0;
   double time_s = 0;
-  uint32_t flow = 0;  ///< the (first) frame's flow: a topology routes by it
+  uint32_t flow = 0;     ///< the (first) frame's flow: a topology routes by it
+  bool segment = false;  ///< one of the MTU frames the host cut a GSO packet into
 };
 
 /// Host-side GRO (or a TSO sender): merges consecutive frames of one flow
@@ -160,6 +162,12 @@ class Aggregator {
   std::optional<Arrival> next();
   Json summary() const;
   TrafficSource& source() { return source_; }
+  /// The guest cannot take GSO packets (no GUEST_TSO4/6/UFO): the host cuts
+  /// a packet longer than `mtu` + 14 bytes that has a known L4 header into
+  /// frames of at most that length (skb_gso_segment as the tap's
+  /// features require), each carrying the header; they arrive together.
+  /// Packets without a known header are left whole (a device drops them).
+  void segment_for(uint32_t mtu) { segment_mtu_ = mtu; }
 
  private:
   struct Pending {
@@ -175,6 +183,11 @@ class Aggregator {
   double flush_gap_s_;
   std::optional<Pending> lookahead_;
   uint64_t frames_in_ = 0, packets_out_ = 0, merged_packets_ = 0, headers_removed_bytes_ = 0;
+  uint32_t segment_mtu_ = 0;  ///< 0: the guest takes GSO packets
+  std::deque<Arrival> segments_;
+  uint64_t segmented_packets_ = 0, segments_out_ = 0, headers_added_bytes_ = 0;
+  /// Merges frames from the wire (GRO); one packet, before segmentation.
+  std::optional<Arrival> merged(uint32_t* header_bytes);
 };
 
 }  // namespace vringsim

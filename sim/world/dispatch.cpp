@@ -42,7 +42,7 @@ Dispatcher::Pulled Dispatcher::pull() {
   const Arrival a = *head_[best];
   head_[best].reset();
   const uint32_t queue = topology_.total_queues() == 1 ? 0 : topology_.route(static_cast<uint32_t>(best), a.flow);
-  return {Status::Frame, Packet{emitted_++, a.len_bytes, a.time_s}, queue};
+  return {Status::Frame, Packet{emitted_++, a.len_bytes, a.time_s, a.segment}, queue};
 }
 
 Dispatcher::Answer Dispatcher::next(uint32_t queue, double until) {

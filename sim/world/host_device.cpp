@@ -275,7 +275,7 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
   shared_.num_buffers_at[first] = chains;
   shared_.emit(BuffersTaken{
       .time = cursor, .packet = pkt.id, .head = first, .chains = chains, .bytes = chain_bytes, .descriptors = ring_descs});
-  double service_ns = costs_.host_packet_ns(descs, need);
+  double service_ns = costs_.host_packet_ns(descs, need) + (pkt.segment ? costs_.host_per_segment_ns : 0.0);
   if (costs_.host_service_exponential) service_ns = service_rng_.exponential(service_ns);
   cursor += service_ns * 1e-9;
   // Faulty chains met while assembling the frame go back after it, unused.

@@ -79,6 +79,8 @@ void WorldBuilder::traffic(World& w) const {
     in.source = Registry<TrafficInfo>::instance().find(kind)->create(ctx);
     in.wire = std::make_unique<ArrivalProcess>(scfg, sseed);
     in.arrivals = std::make_unique<Aggregator>(scfg, *in.source, *in.wire);
+    // A guest without GSO gets GSO packets cut into MTU frames by the host.
+    if (!scenario_.virtio.guest_gso()) in.arrivals->segment_for(scenario_.virtio.mtu);
     feeds.push_back({in.arrivals.get()});
     w.inputs.push_back(std::move(in));
   }

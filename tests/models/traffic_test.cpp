@@ -405,5 +405,40 @@ TEST(Gro, MergesOneFlowsBackToBackFramesAndKeepsThePayload) {
   EXPECT_NEAR(out[0].time_s, 2 * 8.0 * (1514 + 24) / 10e9, 1e-15);
 }
 
+TEST(HostSegmentation, AGsoPacketForAGuestWithoutGsoIsCutIntoMtuFramesCarryingTheHeader) {
+  struct Src : TrafficSource {
+    std::vector<Frame> f;
+    size_t i = 0;
+    std::optional<Frame> next() override { return i < f.size() ? std::optional<Frame>(f[i++]) : std::nullopt; }
+  } src;
+  src.f = {Frame{65549, std::nullopt, 7, 66}, Frame{1514, std::nullopt, 7, 66}, Frame{9000, std::nullopt, 7, 0}};
+  Json doc = {{"name", "s"}};
+  const Config cfg(resolve_defaults(doc));
+  ArrivalProcess wire(cfg, 1);
+  Aggregator host(cfg, src, wire);
+  host.segment_for(1500);
+  std::vector<Arrival> out;
+  while (auto a = host.next()) out.push_back(*a);
+  // 65549 - 66 = 65483 payload bytes in segments of 1514 - 66 = 1448: 45 full
+  // (1514 bytes) and one of 66 + 323 = 389. Then the MTU frame as it is, and
+  // the 9000-byte frame with no known header left whole (a device drops it).
+  ASSERT_EQ(out.size(), 46u + 2);
+  for (size_t i = 0; i < 45; ++i) {
+    EXPECT_EQ(out[i].len_bytes, 1514u) << i;
+    EXPECT_TRUE(out[i].segment);
+    EXPECT_EQ(out[i].time_s, out[0].time_s);  // cut at once, on arrival
+    EXPECT_EQ(out[i].flow, 7u);
+  }
+  EXPECT_EQ(out[45].len_bytes, 389u);
+  EXPECT_FALSE(out[46].segment);
+  EXPECT_EQ(out[46].len_bytes, 1514u);
+  EXPECT_EQ(out[47].len_bytes, 9000u);
+  const Json j = host.summary();
+  EXPECT_EQ(j["host_segmented_packets"], 1);
+  EXPECT_EQ(j["host_segments"], 46);
+  EXPECT_EQ(j["host_segment_headers_added_bytes"], 45 * 66);
+  EXPECT_EQ(j["packets_out"], 48);
+}
+
 }  // namespace
 }  // namespace vringsim

@@ -233,16 +233,45 @@ TEST_F(Simulation, MaxBufferWrites18DescriptorsOfA64KiBFrame) {
 }
 
 TEST_F(Simulation, FramesThatCanNeverFitAreDroppedAsTooLarge) {
-  const Json doc = {
-      {"name", "big"},
-      {"stop", {{"time_s", 0.01}}},
-      {"measure", {{"warmup_s", 0.001}}},
-      {"policy", {{"name", "small"}}},
-      {"traffic", {{"synthetic", {{"length", "weighted"}, {"lens_bytes", {1514, 9000}}, {"weights", {1, 1}}}}}}};
+  // Frames with no known L4 header (header_bytes 0): the host cannot cut
+  // them into MTU frames, and small buffers cannot take them.
+  const Json doc = {{"name", "big"},
+                    {"stop", {{"time_s", 0.01}}},
+                    {"measure", {{"warmup_s", 0.001}}},
+                    {"policy", {{"name", "small"}}},
+                    {"traffic",
+                     {{"synthetic",
+                       {{"length", "weighted"}, {"lens_bytes", {1514, 9000}}, {"weights", {1, 1}}, {"header_bytes", 0}}}}}};
   const RunResult r = run(scenario(doc));
   EXPECT_GT(u(r, "/drops/too_large"), 0u);
   EXPECT_GT(u(r, "/packets/delivered"), 0u);
   expect_conservation(r);
+}
+
+TEST_F(Simulation, AGuestWithoutGsoGetsGsoPacketsCutIntoMtuFramesNotDropped) {
+  // 2008 small buffers negotiate no guest GSO: the host segments each
+  // 9000-byte TCP packet into ceil((9000 - 66) / 1448) = 7 frames.
+  const Json doc = {{"name", "seg"},
+                    {"stop", {{"time_s", 0.01}}},
+                    {"measure", {{"warmup_s", 0.001}}},
+                    {"policy", {{"name", "small"}}},
+                    {"traffic", {{"arrival", "constant"}, {"rate_gbps", 0.5}, {"synthetic", {{"len_bytes", 9000}}}}}};
+  const RunResult r = run(scenario(doc));
+  EXPECT_EQ(u(r, "/drops/too_large"), 0u);
+  const auto& g = r.summary["traffic"]["gro"];
+  // Segments count as the host hands them on: the run may end inside the last packet's.
+  const uint64_t cut = g["host_segmented_packets"].get<uint64_t>(), segs = g["host_segments"].get<uint64_t>();
+  EXPECT_GT(cut, 10u);
+  EXPECT_LE(segs, 7 * cut);
+  EXPECT_GT(segs, 7 * (cut - 1));
+  EXPECT_GT(u(r, "/packets/delivered"), 0u);
+  EXPECT_EQ(r.summary["buffers_per_packet"].size(), 1u);  // every frame fits one small slot
+  expect_conservation(r);
+  // A guest with GSO (2008 max-buffer) takes them whole: no segmentation figures.
+  Json big = doc;
+  big["policy"]["name"] = "max-buffer";
+  const RunResult b = run(scenario(big));
+  EXPECT_FALSE(b.summary["traffic"]["gro"].contains("host_segments"));
 }
 
 TEST_F(Simulation, BelowCapacityEverythingOfferedIsDelivered) {
@@ -325,9 +354,9 @@ TEST_F(Simulation, GroSuperPacketsTakeEveryPolicysLargeFramePath) {
     if (std::string(policy) == "max-buffer") {
       EXPECT_TRUE(bpp.contains("18")) << bpp.dump();
     }
-    if (std::string(policy) == "small") {  // 2008 small buffers cannot take a super-packet
-      EXPECT_GT(u(r, "/drops/too_large"), 0u);
-      EXPECT_LT(u(r, "/packets/delivered"), u(r, "/drops/too_large"));
+    if (std::string(policy) == "small") {  // no guest GSO: the host cuts each super-packet back into MTU frames
+      EXPECT_EQ(u(r, "/drops/too_large"), 0u);
+      EXPECT_GT(g["host_segments"].get<uint64_t>(), 40 * g["host_segmented_packets"].get<uint64_t>());
     }
   }
 }
