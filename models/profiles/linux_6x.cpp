@@ -19,6 +19,7 @@ const Registrar<ProfileInfo> kRegistered{ProfileInfo{
         {"policy.mergeable.sizing", "ewma",
          "get_mergeable_buf_len() since Linux 3.14 (ab7db91705e9): an EWMA of packet lengths, from a page_frag"},
         {"guest.refill_rule", "today", "virtnet_receive(): refill when num_free > min(budget, ring size) / 2"},
+        {"host.backend", "vhost", "QEMU with vhost=on: the in-kernel vhost-net backend of today's setups"},
     }}};
 
 }  // namespace

@@ -112,7 +112,15 @@ const Bindings<DeviceSettings>& DeviceSettings::bindings() {
                                                .range(1, kMaxQueueSize)
                                                .help("longest chain the device accepts (and never more than the "
                                                      "ring size)")
-                                               .from("VIRTQUEUE_MAX_SIZE = 1024, QEMU include/hw/virtio/virtio.h"));
+                                               .from("VIRTQUEUE_MAX_SIZE = 1024, QEMU include/hw/virtio/virtio.h"))
+          .bind(&S::vhost,
+                ParamSpec::string("host.backend", "qemu", {"qemu", "vhost"})
+                    .help("qemu: the 2008 userspace backend (turns of host.burst_packets frames on shared cores); "
+                          "vhost: vhost-net, which moves up to 64 frames at a time out of the tap's queue "
+                          "(VHOST_NET_BATCH; they no longer count against host.tap_queue_packets) and yields its "
+                          "turn after 256 frames or 512 KiB (VHOST_NET_PKT_WEIGHT, VHOST_NET_WEIGHT)")
+                    .from("qemu: the 2008 setup; linux-6.x sets vhost (drivers/vhost/net.c)"),
+                [](const Json& v) { return v == "vhost"; });
   return b;
 }
 

@@ -36,6 +36,7 @@ struct DeviceSettings {
   uint32_t burst_packets = 64;
   bool drop_bad_chains = false;  ///< false: a faulty chain breaks the device (QEMU virtio_error)
   uint32_t max_chain_descriptors = 1024;
+  bool vhost = false;  ///< host.backend: vhost-net (in-kernel) rather than QEMU's userspace backend
   static const Bindings<DeviceSettings>& bindings();
   bool operator==(const DeviceSettings&) const = default;
 };

@@ -59,7 +59,7 @@ uint64_t HostDevice::admit_until(double t) {
       // A broken device reads nothing from the tap: every frame is lost.
       drop(p, p.arrival_s, DropReason::DeviceBroken);
       ++dropped;
-    } else if (tap_.size() >= capacity) {
+    } else if (tap_.size() - batch_ >= capacity) {  // vhost's batch has left the tap's ring
       drop(p, p.arrival_s, DropReason::TapFull);
       ++dropped;
     } else {
@@ -88,6 +88,7 @@ void HostDevice::break_device(double t) {
     ++lost;
   }
   tap_.clear();
+  batch_ = 0;
   shared_.add_fates(lost);
 }
 
@@ -194,22 +195,34 @@ bool HostDevice::acquire_core(double& cursor) {
 }
 
 HostDevice::Burst HostDevice::serve_burst(double& cursor) {
-  // Frames back to back while buffers last, up to the burst size.
+  // Frames back to back while buffers last, up to the burst size; vhost-net
+  // yields its turn after VHOST_NET_PKT_WEIGHT frames or VHOST_NET_WEIGHT
+  // bytes (vhost_exceeds_weight), which on shared cores is what a turn is.
   Burst b;
-  while (b.served < opt_.burst_packets && cursor < shared_.stop_time()) {
+  const uint32_t limit = opt_.vhost ? kVhostNetPktWeight : opt_.burst_packets;
+  uint64_t bytes = 0;
+  while (b.served < limit && cursor < shared_.stop_time() && !(opt_.vhost && bytes >= kVhostNetWeight)) {
     if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) break;
     b.fates += admit_until(cursor);
     // A closed-loop source may still send something that arrives before
     // `cursor`: the device cannot serve at `cursor` until that is known.
     if (cursor >= known_until() || tap_.empty()) break;
+    const uint32_t len = tap_.front().len;
     const Served r = serve_front(cursor, b.fates);
     if (r == Served::Stop) break;
-    if (r == Served::Frame) ++b.served;
+    if (r == Served::Frame) {
+      ++b.served;
+      bytes += len;
+    }
   }
   return b;
 }
 
 HostDevice::Served HostDevice::serve_front(double& cursor, uint64_t& fates) {
+  // vhost-net peeks at the next frame through its own batch: when that is
+  // empty it moves up to VHOST_NET_BATCH frames out of the tap's ring at once
+  // (vhost_net_buf_produce), whether or not buffers are posted.
+  if (opt_.vhost && batch_ == 0) batch_ = static_cast<uint32_t>(std::min<size_t>(kVhostNetBatch, tap_.size()));
   const Packet pkt = tap_.front();
   const uint64_t need = uint64_t{opt_.header_bytes} + pkt.len;
   if (pkt.len > opt_.max_frame_bytes) {  // no posting of this ring can ever take it
@@ -227,7 +240,7 @@ HostDevice::Served HostDevice::serve_front(double& cursor, uint64_t& fates) {
     ++fates;
     return Served::Dropped;
   }
-  tap_.pop_front();
+  pop_front();
   if (!take_chains(pkt, need, cursor)) {
     ++fates;  // lost: the device broke mid-frame
     return Served::Stop;
@@ -235,9 +248,14 @@ HostDevice::Served HostDevice::serve_front(double& cursor, uint64_t& fates) {
   return Served::Frame;
 }
 
+void HostDevice::pop_front() {
+  tap_.pop_front();
+  if (batch_ > 0) --batch_;
+}
+
 void HostDevice::drop_too_large(double& cursor) {
   const Packet pkt = tap_.front();
-  tap_.pop_front();
+  pop_front();
   drop(pkt, cursor, DropReason::TooLarge);
   cursor += costs_.host_per_packet_ns * 1e-9;  // read from the tap, found no room
 }

@@ -27,6 +27,12 @@
 
 namespace vringsim {
 
+/// drivers/vhost/net.c: frames moved from the tap per batch, and a turn's
+/// weight in frames and bytes.
+inline constexpr uint32_t kVhostNetBatch = 64;
+inline constexpr uint32_t kVhostNetPktWeight = 256;
+inline constexpr uint64_t kVhostNetWeight = 0x80000;
+
 class HostDevice {
  public:
   /// The device's settings from the scenario (DeviceSettings: host.*, bound
@@ -87,6 +93,8 @@ class HostDevice {
   /// (no usable buffer, or the device broke).
   Served serve_front(double& cursor, uint64_t& fates);
   void drop_too_large(double& cursor);
+  /// Takes the front frame out of the tap (and out of vhost's batch).
+  void pop_front();
   /// Takes the frame's chains and writes it; false if the device broke midway.
   bool take_chains(const Packet& pkt, uint64_t need, double& cursor);
   /// The tap is empty (or the source not known far enough): sleeps until the
@@ -112,6 +120,9 @@ class HostDevice {
   Dispatcher& feed_;
 
   std::deque<Packet> tap_;
+  /// vhost: how many frames at the front of tap_ have left the tap's ring for
+  /// the backend's own batch (they no longer count against its capacity).
+  uint32_t batch_ = 0;
   std::optional<Packet> next_;   ///< the next frame on the wire, not yet arrived
   bool source_pending_ = false;  ///< no next_ yet: nothing for this queue is known before pending_until_
   double pending_until_ = 0;
