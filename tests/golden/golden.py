@@ -22,8 +22,12 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GOLDEN = os.path.join(ROOT, "tests", "golden")
-# The 2008 table (README) and its TCP twin: the text `vringsim run` prints.
-TABLES = {"seed-2008": "scenarios/seed-2008/*.json", "seed-2008-tcp": "scenarios/seed-2008-tcp/*.json"}
+# The 2008 table (README), its TCP twin and the linux-6 table: the text `vringsim run` prints.
+TABLES = {
+    "seed-2008": "scenarios/seed-2008/*.json",
+    "seed-2008-tcp": "scenarios/seed-2008-tcp/*.json",
+    "linux-6": "scenarios/linux-6/*.json",
+}
 
 
 def shipped_scenarios():
