@@ -66,7 +66,7 @@ bool GuestDriver::should_refill() const {
   return shared_.ring.num_free() > std::min<uint64_t>(opt_.napi_budget, shared_.ring.size()) / 2;
 }
 
-void GuestDriver::refill() {
+void GuestDriver::refill(bool from_work) {
   // try_fill_recv(): add postings until the ring refuses one (2008: allocate
   // first, free on refusal; today: stop once no descriptor is free), then kick.
   stall_if_descheduled();
@@ -108,9 +108,15 @@ void GuestDriver::refill() {
   const double now = sg4::Engine::get_clock();
   if (failed) {
     shared_.emit(RefillFailed{.time = now});
-    // The ring may hold nothing the host can use and no interrupt will come:
-    // retry later (refill_work, HZ/2).
-    if (posted_ == 0) retry_at_ = now + opt_.refill_retry_delay_s;
+    if (opt_.refill_2008) {
+      // The ring may hold nothing the host can use and no interrupt will
+      // come: retry later (refill_work, HZ/2).
+      if (posted_ == 0) retry_at_ = now + opt_.refill_retry_delay_s;
+    } else {
+      // Today: virtnet_receive() schedules refill_work at once; the work,
+      // failing too, reschedules itself HZ/2 later (refill_work: still_empty).
+      retry_at_ = from_work ? now + opt_.refill_retry_delay_s : now;
+    }
   }
   if (added == 0) return;
   const uint32_t published = ring.publish_avail();
@@ -142,7 +148,7 @@ void GuestDriver::wait_for_interrupt() {
     if (retry_at_ && now >= *retry_at_) {
       retry_at_.reset();
       CoreHold vcpu(opt_.vcpu);
-      refill();
+      refill(true);
       continue;
     }
     // Sleep until an interrupt, or until the next used entries the device

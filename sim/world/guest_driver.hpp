@@ -60,7 +60,8 @@ class GuestDriver {
   void drop_short_buffer(const UsedElem& used, double start, double& cost_ns);
   /// Collects a frame's buffers and hands it to the stack.
   void receive_frame(const UsedElem& first, double start, double& cost_ns);
-  void refill();
+  /// try_fill_recv(); `from_work`: run by the refill work (a retry), not by NAPI.
+  void refill(bool from_work = false);
   bool should_refill() const;
   void busy_until(double start, double end);
   /// While a vcpu_stall window is open the vCPU runs nothing: wait it out.

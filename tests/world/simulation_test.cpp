@@ -173,6 +173,39 @@ TEST_F(Simulation, VhostMovesABatchOutOfTheTapAndYieldsSharedCoresEvery256Frames
   }
 }
 
+TEST_F(Simulation, TodaysRefillRuleSchedulesTheRefillWorkAtOnceAfterAFailedRefill) {
+  // virtnet_receive(): a refill that could not allocate schedules refill_work
+  // with no delay; the work tries again and, failing too, reschedules itself
+  // HZ/2 later. In the trace: a failed refill in NAPI is followed by the
+  // work's attempt before any further poll delivers a packet.
+  const Json doc = {{"name", "refill"},
+                    {"stop", {{"time_s", 0.04}}},
+                    {"measure", {{"warmup_s", 0.001}}},
+                    {"guest", {{"refill_rule", "today"}}},
+                    {"faults", {{"alloc_failure", {{"at_s", {0.02}}, {"duration_s", 0.01}}}}},
+                    {"traffic", {{"arrival", "poisson"}, {"rate_gbps", 0.5}}}};
+  RunOptions opt;
+  opt.trace_path = (dir_ / "refill.csv").string();
+  opt.trace_format = "csv";
+  opt.trace_limit = 100000000;
+  ASSERT_EQ(run_in_child(scenario(doc), opt).exit_code, 0);
+  std::ifstream in(opt.trace_path);
+  std::string line, last;
+  uint32_t failed = 0, retried = 0;
+  while (std::getline(in, line)) {
+    const bool fail = line.find(",guest,refill_failed,") != std::string::npos;
+    const bool delivered = line.find(",guest,delivered,") != std::string::npos;
+    if (!fail && !delivered) continue;
+    if (fail) {
+      ++failed;
+      if (last == "fail") ++retried;  // no packet delivered since the previous failure: the work's retry
+    }
+    last = fail ? "fail" : "delivered";
+  }
+  EXPECT_GT(failed, 2u);
+  EXPECT_GT(retried, 0u) << "a failed refill was never retried before the next poll";
+}
+
 TEST_F(Simulation, Seed2008TcpLandsInTheSameBandsWithoutRecalibrating) {
   std::map<std::string, RunResult> r;
   for (const char* p : {"max-buffer", "mergeable"})
