@@ -56,7 +56,9 @@ TEST(FeatureTable, BitsAreTheSpecsAndNamesAreUnique) {
     bits |= bit(f.feature);
     EXPECT_EQ(find_feature(f.name), &f);
     // Every feature above bit 31 exists only with VERSION_1 (32-bit legacy feature field).
-    if (static_cast<unsigned>(f.feature) > 32) EXPECT_EQ(f.needs_any, bit(Feature::VERSION_1)) << f.name;
+    if (static_cast<unsigned>(f.feature) > 32) {
+      EXPECT_EQ(f.needs_any, bit(Feature::VERSION_1)) << f.name;
+    }
   }
 }
 
