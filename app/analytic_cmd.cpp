@@ -67,8 +67,7 @@ AnalyticCase analytic_case(const Scenario& sc, std::vector<std::string>* unmet) 
   c.lambda = rate_gbps * 1e9 / ((c.frame_bytes + 24.0) * 8.0);
   // Host time per frame: the descriptors of the chains the frame needs.
   auto policy = make_policy(run.policy, PolicyContext{cfg, "", run.seed, sc.virtio, run.ring_size});
-  const auto f = ring_figures(run.ring_size, RingLayout::of(sc.virtio), policy->mergeable(), policy->header_bytes(),
-                              policy->nominal_posting());
+  const auto f = ring_figures(run.ring_size, RingLayout::of(sc.virtio), *policy);
   const uint64_t bytes = uint64_t{policy->header_bytes()} + c.frame_bytes;
   need(bytes <= f.max_frame_bytes, "the frame must fit the policy's buffers");
   const uint64_t chains = policy->mergeable() ? (bytes + f.bytes_per_posting - 1) / f.bytes_per_posting : 1;

@@ -23,7 +23,7 @@ MergeablePolicy::MergeablePolicy(const MergeableConfig& c) : c_(c) {
   switch (c_.sizing) {
     case MergeableSizing::Page: initial_len_ = kPageBytes; break;
     case MergeableSizing::Mtu: initial_len_ = align_up(c_.header_bytes + kGoodPacketLen, kCacheLine); break;
-    case MergeableSizing::Ewma: initial_len_ = next_buf_len(); break;
+    case MergeableSizing::Ewma: initial_len_ = buf_len_for(0); break;
   }
 }
 
@@ -36,7 +36,7 @@ uint32_t MergeablePolicy::min_buf_len() const {
   return std::max(std::max(per_entry, c_.header_bytes) - c_.header_bytes, kGoodPacketLen);
 }
 
-uint32_t MergeablePolicy::next_buf_len() const {
+uint32_t MergeablePolicy::buf_len_for(uint64_t average) const {
   switch (c_.sizing) {
     case MergeableSizing::Page: return kPageBytes;
     case MergeableSizing::Mtu: return initial_len_;
@@ -44,8 +44,15 @@ uint32_t MergeablePolicy::next_buf_len() const {
   }
   // get_mergeable_buf_len()
   if (c_.xdp) return kPageBytes - kXdpRoom;
-  const uint64_t avg = std::clamp<uint64_t>(avg_, min_buf_len(), kPageBytes - c_.header_bytes);
+  const uint64_t avg = std::clamp<uint64_t>(average, min_buf_len(), kPageBytes - c_.header_bytes);
   return align_up(c_.header_bytes + static_cast<uint32_t>(avg), kCacheLine);
+}
+
+std::vector<uint32_t> MergeablePolicy::posting_for_stream(uint32_t frame_len) const {
+  // The first sample sets the average, and a constant stream keeps it there
+  // ((63 L + L) >> 6 = L). (Approached from below the integer EWMA stops one
+  // byte short; the clamp hides that for MTU frames and 64 KiB packets.)
+  return {c_.sizing == MergeableSizing::Ewma ? buf_len_for(frame_len) : initial_len_};
 }
 
 std::optional<Posting> MergeablePolicy::page_posting(GuestMemory& mem, GuestWork& work) {

@@ -52,6 +52,8 @@ class MergeablePolicy : public RxPolicy {
   bool mergeable() const override { return true; }
   uint32_t header_bytes() const override { return c_.header_bytes; }
   std::vector<uint32_t> nominal_posting() const override { return {initial_len_}; }
+  /// ewma: the buffer the average of a constant stream converges to.
+  std::vector<uint32_t> posting_for_stream(uint32_t frame_len) const override;
   std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) override;
   void receive(std::span<const ReturnedBuffer> bufs, uint32_t frame_len, GuestMemory& mem, GuestWork& work) override;
   void release(Posting&& posting, GuestMemory& mem, GuestWork& work) override;
@@ -61,7 +63,7 @@ class MergeablePolicy : public RxPolicy {
   /// still holds the largest packet.
   uint32_t min_buf_len() const;
   /// get_mergeable_buf_len(): the length of the next buffer.
-  uint32_t next_buf_len() const;
+  uint32_t next_buf_len() const { return buf_len_for(avg_); }
   /// The EWMA of received packet lengths (ewma_pkt_len_read).
   uint64_t average() const { return avg_; }
 
@@ -70,6 +72,8 @@ class MergeablePolicy : public RxPolicy {
     unsigned order = 0;
     uint32_t refs = 0;  ///< buffers carved from it and not yet freed
   };
+  /// get_mergeable_buf_len() with the average at `avg`.
+  uint32_t buf_len_for(uint64_t avg) const;
   std::optional<Posting> page_posting(GuestMemory& mem, GuestWork& work);
   void put_page(uint64_t addr, GuestMemory& mem, GuestWork& work);
   /// skb_page_frag_refill(): room for `bytes` more in the current frag, or a new one.

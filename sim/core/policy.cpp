@@ -55,4 +55,16 @@ RingFigures ring_figures(uint32_t ring_size, RingLayout layout, bool mergeable, 
   return f;
 }
 
+RingFigures ring_figures(uint32_t ring_size, RingLayout layout, const RxPolicy& policy) {
+  const auto mtu = policy.posting_for_stream(kFrameMtu);
+  RingFigures f = ring_figures(ring_size, layout, policy.mergeable(), policy.header_bytes(), mtu);
+  const auto big = policy.posting_for_stream(kFrame64k);
+  if (big != mtu) {
+    const RingFigures g = ring_figures(ring_size, layout, policy.mergeable(), policy.header_bytes(), big);
+    f.descriptors_per_slot_64k = g.descriptors_per_slot_64k;
+    f.capacity_packets_64k = g.capacity_packets_64k;
+  }
+  return f;
+}
+
 }  // namespace vringsim

@@ -54,6 +54,10 @@ class RxPolicy {
   /// Descriptor lengths of one posting when no allocation falls back: the
   /// shape the ring figures (slots, bytes) are computed from.
   virtual std::vector<uint32_t> nominal_posting() const = 0;
+  /// The posting shape once a long stream of `frame_len`-byte frames has
+  /// run (a policy that adapts its buffers, as the EWMA does, converges);
+  /// the nominal one for a policy that does not adapt.
+  virtual std::vector<uint32_t> posting_for_stream(uint32_t /*frame_len*/) const { return nominal_posting(); }
   /// Builds the next posting, allocating its memory; adds the work to `work`.
   /// Returns nothing when memory cannot be allocated (refill stops; retried later).
   virtual std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) = 0;
@@ -133,5 +137,9 @@ struct RingLayout {
 
 RingFigures ring_figures(uint32_t ring_size, RingLayout layout, bool mergeable, uint32_t header_bytes,
                          const std::vector<uint32_t>& posting);
+/// The figures of a policy: the MTU ones (and the memory ones) from its
+/// posting for a stream of MTU frames, the 64 KiB ones from its posting for
+/// a stream of 64 KiB packets (they differ only for a policy that adapts).
+RingFigures ring_figures(uint32_t ring_size, RingLayout layout, const RxPolicy& policy);
 
 }  // namespace vringsim

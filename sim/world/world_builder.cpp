@@ -130,8 +130,7 @@ void WorldBuilder::queues(World& w) const {
       Q.guest = g;
       Q.policy = make_policy(pname, PolicyContext{cfg, "", qseed, virtio, ring_size});
       if (k == 0)
-        w.figures = ring_figures(ring_size, RingLayout::of(virtio), Q.policy->mergeable(),
-                                 Q.policy->header_bytes(), Q.policy->nominal_posting());
+        w.figures = ring_figures(ring_size, RingLayout::of(virtio), *Q.policy);
       Q.shared = std::make_unique<Shared>(*w.run, ring_size, k, virtio.event_idx(), virtio.indirect());
       HostDevice::Options hopt;
       static_cast<DeviceSettings&>(hopt) = device;

@@ -248,5 +248,23 @@ TEST_F(Negotiation, The2008MaxBufferIsUnchangedByTheNewBigPackets) {
   EXPECT_EQ(f.posted_bytes_full, 903024u);
 }
 
+TEST_F(Negotiation, EwmaRingFiguresForA64KiBStreamAreThoseOfTheConvergedPageBuffers) {
+  const Scenario s = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}})");
+  auto p = make_policy(s.run.policy, PolicyContext{s.config, "", 1, s.virtio, 256});
+  const RingFigures f = ring_figures(256, RingLayout::of(s.virtio), *p);
+  EXPECT_EQ(f.bytes_per_posting, 1536u);  // MTU frames: ALIGN(12 + 1518, 64)
+  EXPECT_EQ(f.capacity_packets_mtu, 256u);
+  EXPECT_EQ(f.posted_bytes_full, 256u * 1536);
+  EXPECT_EQ(f.descriptors_per_slot_64k, 17u);  // 4096-byte buffers: ceil((65549 + 12) / 4096)
+  EXPECT_EQ(f.capacity_packets_64k, 15u);
+  // Page sizing does not adapt: the 2008 figures.
+  const Scenario m = load(R"({"name": "x"})");
+  auto q = make_policy(m.run.policy, PolicyContext{m.config, "", 1, m.virtio, 256});
+  const RingFigures g = ring_figures(256, RingLayout::of(m.virtio), *q);
+  EXPECT_EQ(g.descriptors_per_slot_64k, 17u);
+  EXPECT_EQ(g.capacity_packets_64k, 15u);
+  EXPECT_EQ(g.posted_bytes_full, 1048576u);
+}
+
 }  // namespace
 }  // namespace vringsim
