@@ -13,36 +13,12 @@
 #include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
 #include "sim/core/traffic.hpp"
+#include "tests/sim/scenario_files.hpp"
 
 namespace vringsim {
 namespace {
 
-class ScenarioFiles : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("vringsim-scn-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string write(const std::string& text) {
-    const auto p = dir_ / fmt::format("s{}.json", n_++);
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  /// The error message load_scenario gives, or "" if it loads.
-  std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
-    const std::string f = write(text);
-    try {
-      load_scenario(f, sets);
-    } catch (const InputError& e) {
-      const std::string m = e.what();
-      return m.substr(0, f.size()) == f ? m.substr(f.size()) : m;
-    }
-    return "";
-  }
-  std::filesystem::path dir_;
-  int n_ = 0;
-};
+using test_support::ScenarioFiles;
 
 TEST_F(ScenarioFiles, AMinimalScenarioLoadsWithEveryDefaultResolved) {
   const std::string f = write(R"({"name": "x"})");

@@ -13,6 +13,7 @@
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/scenario.hpp"
+#include "tests/sim/scenario_files.hpp"
 
 namespace vringsim {
 namespace {
@@ -62,35 +63,8 @@ TEST(FeatureTable, BitsAreTheSpecsAndNamesAreUnique) {
   }
 }
 
-class Negotiation : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("vringsim-virtio-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string write(const std::string& text) {
-    const auto p = dir_ / fmt::format("s{}.json", n_++);
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  Scenario load(const std::string& text, const std::vector<std::string>& sets = {}) {
-    return load_scenario(write(text), sets);
-  }
-  /// The error after the file name, or "" if the scenario loads.
-  std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
-    const std::string f = write(text);
-    try {
-      load_scenario(f, sets);
-    } catch (const InputError& e) {
-      const std::string m = e.what();
-      return m.substr(0, f.size()) == f ? m.substr(f.size()) : m;
-    }
-    return "";
-  }
-  std::filesystem::path dir_;
-  int n_ = 0;
-};
+/// Scenario files that negotiate (tests/sim/scenario_files.hpp).
+class Negotiation : public test_support::ScenarioFiles {};
 
 TEST_F(Negotiation, ANamedPolicyWithoutFeaturesRunsAsIn2008) {
   const Scenario s = load(R"({"name": "x", "policy": {"name": "max-buffer"}})");
