@@ -198,10 +198,11 @@ class CsvSource : public TrafficSource {
 
 void validate(const TrafficContext& ctx) {
   CsvReader r(trace_file(ctx));
-  while (r.next()) {
-  }
+  uint64_t short_frames = 0;
+  while (const auto row = r.next()) short_frames += row->len < kMinEthernetFrame;
   if (r.rows() == 0) throw InputError(fmt::format("{}: no rows to replay", trace_file(ctx).string()));
   warn_backward_timestamps(trace_file(ctx), r.nonmonotonic());
+  warn_short_frames(trace_file(ctx), short_frames);
 }
 
 std::optional<Json> describe(const std::filesystem::path& file) {

@@ -132,13 +132,17 @@ class PcapSource : public TrafficSource {
 void validate(const TrafficContext& ctx) {
   const PcapOptions opt(ctx);
   CaptureFile f(opt.file, opt.filter, opt.filter_where);
-  uint64_t usable = 0;
-  while (auto r = f.next()) ++usable;
+  uint64_t usable = 0, short_frames = 0;
+  while (auto r = f.next()) {
+    ++usable;
+    short_frames += r->wire_len < kMinEthernetFrame;
+  }
   const uint64_t selected = usable > opt.start_packet ? usable - opt.start_packet : 0;
   if (selected == 0)
     throw InputError(fmt::format("{}: no packet to replay: {} records, {} filtered out, start_packet {}",
                                  opt.file.string(), f.records_read(), f.filtered_out(), opt.start_packet));
   warn_backward_timestamps(opt.file, f.nonmonotonic());
+  warn_short_frames(opt.file, short_frames);
 }
 
 std::optional<Json> describe(const std::filesystem::path& file) {

@@ -13,6 +13,13 @@ void warn_backward_timestamps(const std::filesystem::path& file, uint64_t count)
                              count);
 }
 
+void warn_short_frames(const std::filesystem::path& file, uint64_t count) {
+  if (count)
+    std::cerr << fmt::format("{}: warning: {} frames shorter than {} bytes (the Ethernet minimum without FCS); "
+                             "replayed at their own length\n",
+                             file.string(), count, kMinEthernetFrame);
+}
+
 uint32_t TraceStats::quantile(double q) const {
   // Nearest rank, as for latencies.
   const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_))));

@@ -15,6 +15,11 @@ namespace vringsim {
 /// The one warning a trace with backward timestamps gets (replay keeps file
 /// order; the count is in the run's summary). Nothing when `count` is 0.
 void warn_backward_timestamps(const std::filesystem::path& file, uint64_t count);
+/// ETH_ZLEN: the shortest Ethernet frame without FCS; a NIC pads shorter ones.
+inline constexpr uint32_t kMinEthernetFrame = 60;
+/// Says once, on stderr, how many frames of a trace are shorter than that
+/// (captured on the sender before padding, or written by hand).
+void warn_short_frames(const std::filesystem::path& file, uint64_t count);
 
 class TraceStats {
  public:

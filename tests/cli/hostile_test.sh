@@ -220,5 +220,25 @@ run "$BIN" run "$SRC/scenarios/seed-2008/small.json" --set stop.time_s=0.02 --se
 check "three run calls into one DIR: runs.csv has a row for each run folder" '[ "$rc" = 0 ] && [ "$(wc -l <"$T/many/runs.csv")" = 4 ] && [ "$(ls -d "$T"/many/*/ | wc -l)" = 3 ]'
 check "runs.csv rows are the runs by name" '[ "$(/usr/bin/python3 -c "import csv,sys; print(\" \".join(r[\"policy.name\"] for r in csv.DictReader(open(sys.argv[1]))))" "$T/many/runs.csv")" = "max-buffer mergeable small" ]'
 
+# Trust (issue 14, "Smaller"): frames shorter than the Ethernet minimum (60
+# bytes without FCS) warn once, naming the file and how many; the run goes on.
+printf 'time_s,len_bytes\n0.000001,42\n0.000002,1514\n0.000003,42\n0.000004,60\n' >"$T/runts.csv"
+cat >"$T/runts.json" <<J
+{"name": "runts", "stop": {"time_s": 0.001}, "measure": {"warmup_s": 0},
+ "traffic": {"kind": "csv", "arrival": "trace", "csv": {"file": "runts.csv"}}}
+J
+run "$BIN" run "$T/runts.json"
+check "frames under 60 bytes: one warning with the count, exit 0" '[ "$rc" = 0 ] && [ "$(grep -c "shorter than 60 bytes" "$T/err")" = 1 ] && grep -q "runts.csv: warning: 2 frames shorter than 60 bytes" "$T/err"'
+/usr/bin/python3 - "$T/runts.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i, n in enumerate([42, 1514, 42, 42]):
+        f.write(struct.pack("<IIII", 0, i + 1, n, n) + bytes(n))
+PY
+sed 's/"kind": "csv", "arrival": "trace", "csv": {"file": "runts.csv"}/"kind": "pcap", "arrival": "trace", "pcap": {"file": "runts.pcap"}/' "$T/runts.json" >"$T/runts-pcap.json"
+run "$BIN" run "$T/runts-pcap.json"
+check "a capture with runts: one warning with the count, exit 0" '[ "$rc" = 0 ] && [ "$(grep -c "shorter than 60 bytes" "$T/err")" = 1 ] && grep -q "runts.pcap: warning: 3 frames shorter than 60 bytes" "$T/err"'
+
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
