@@ -180,9 +180,16 @@ std::optional<CaptureFile::Record> CaptureFile::next() {
   while (true) {
     pcap_pkthdr* hdr = nullptr;
     const u_char* data = nullptr;
+    if (cut_tail_) return std::nullopt;
     const int rc = pcap_next_ex(pcap_, &hdr, &data);
     if (rc == PCAP_ERROR_BREAK || rc == -2) return std::nullopt;  // end of file
     ++index_;
+    // libpcap says "truncated dump file" (pcap) or "truncated pcapng dump
+    // file" when the file ends inside a record: a cut tail, nothing else.
+    if (rc != 1 && allow_cut_tail_ && std::string_view(pcap_geterr(pcap_)).find("truncated") != std::string_view::npos) {
+      cut_tail_ = index_;
+      return std::nullopt;
+    }
     if (rc != 1)
       throw InputError(fmt::format("{}: packet {}: damaged record: {} ({} packets read before it)", file_.string(),
                                    index_, pcap_geterr(pcap_), index_ - 1));

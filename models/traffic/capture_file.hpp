@@ -42,6 +42,11 @@ class CaptureFile {
   /// The next record that passes the filter; nothing at the end of the file.
   /// A damaged record throws InputError "FILE: packet N: ... (K packets read before it)".
   std::optional<Record> next();
+  /// A last record cut short by the end of the file ends the file instead of
+  /// being an error (traffic.pcap.allow_truncated_tail).
+  void allow_truncated_tail() { allow_cut_tail_ = true; }
+  /// The file ended inside a record (only with allow_truncated_tail): its index.
+  std::optional<uint64_t> cut_tail() const { return cut_tail_; }
 
   const std::string& link_type() const { return link_name_; }
   /// "pcap" or "pcapng", with byte order and timestamp precision for pcap.
@@ -56,6 +61,8 @@ class CaptureFile {
  private:
   void parse_headers(const u_char* data, uint32_t caplen, Record& r) const;
 
+  bool allow_cut_tail_ = false;
+  std::optional<uint64_t> cut_tail_;
   std::filesystem::path file_;
   pcap_t* pcap_ = nullptr;
   bool parse_flows_ = true;

@@ -4,6 +4,8 @@
 // ignore it and send at link rate, a constant rate or Poisson.
 #include <fmt/format.h>
 
+#include <iostream>
+
 #include "models/traffic/capture_file.hpp"
 #include "models/traffic/pass_clock.hpp"
 #include "models/traffic/trace_stats.hpp"
@@ -17,6 +19,7 @@ namespace {
 struct PcapSettings {
   std::string file, filter;
   uint64_t loops = 1, start_packet = 0, max_packets = 0;
+  bool allow_truncated_tail = false;
 };
 
 const Bindings<PcapSettings>& bindings() {
@@ -41,7 +44,13 @@ const Bindings<PcapSettings>& bindings() {
           .bind(&S::max_packets, ParamSpec::integer("max_packets", 0, "packets")
                                      .range(0, 9.2e18)
                                      .help("selected packets replayed per pass at most (0: to the end)")
-                                     .from("to the end"));
+                                     .from("to the end"))
+          .bind(&S::allow_truncated_tail,
+                ParamSpec::boolean("allow_truncated_tail", false)
+                    .help("a capture whose last record is cut short by the end of the file (still being written, "
+                          "or copied before it was closed) replays the records before it, with a warning; false: "
+                          "bad input like any damaged record")
+                    .from("false: a damaged capture is refused"));
   return b;
 }
 
@@ -52,6 +61,7 @@ struct PcapOptions {
   uint64_t loops = 1;
   uint64_t start_packet = 0;
   uint64_t max_packets = 0;
+  bool allow_truncated_tail = false;
   bool parse_flows = false;  ///< only host GRO merging and routing to several queues use flows
 
   explicit PcapOptions(const TrafficContext& ctx) {
@@ -65,6 +75,13 @@ struct PcapOptions {
     loops = st.loops;
     start_packet = st.start_packet;
     max_packets = st.max_packets;
+    allow_truncated_tail = st.allow_truncated_tail;
+  }
+  /// Opens the capture with these options.
+  std::unique_ptr<CaptureFile> open() const {
+    auto f = std::make_unique<CaptureFile>(file, filter, filter_where, parse_flows);
+    if (allow_truncated_tail) f->allow_truncated_tail();
+    return f;
   }
 };
 
@@ -105,7 +122,7 @@ class PcapSource : public TrafficSource {
 
  private:
   void open_pass() {
-    file_ = std::make_unique<CaptureFile>(opt_.file, opt_.filter, opt_.filter_where, opt_.parse_flows);
+    file_ = opt_.open();
     link_type_ = file_->link_type();
     ++pass_;
     emitted_in_pass_ = skipped_in_pass_ = 0;
@@ -131,7 +148,8 @@ class PcapSource : public TrafficSource {
 /// and an empty selection are bad input before anything runs.
 void validate(const TrafficContext& ctx) {
   const PcapOptions opt(ctx);
-  CaptureFile f(opt.file, opt.filter, opt.filter_where);
+  const auto file = opt.open();
+  CaptureFile& f = *file;
   uint64_t usable = 0, short_frames = 0;
   while (auto r = f.next()) {
     ++usable;
@@ -143,6 +161,10 @@ void validate(const TrafficContext& ctx) {
                                  opt.file.string(), f.records_read(), f.filtered_out(), opt.start_packet));
   warn_backward_timestamps(opt.file, f.nonmonotonic());
   warn_short_frames(opt.file, short_frames);
+  if (const auto cut = f.cut_tail())
+    std::cerr << fmt::format("{}: warning: the last record (packet {}) is cut short; replaying the {} packets before "
+                             "it\n",
+                             opt.file.string(), *cut, *cut - 1);
 }
 
 std::optional<Json> describe(const std::filesystem::path& file) {

@@ -165,6 +165,33 @@ TEST_F(Traces, WrongMagicTruncatedAndDamagedFilesNameThePacket) {
   EXPECT_NE(e2.find("packet 1: damaged record"), std::string::npos) << e2;
 }
 
+TEST_F(Traces, ACutLastRecordIsAcceptedWithAWarningOnlyWhenAsked) {
+  // A capture still being written, or copied before it was closed: the last
+  // record is cut. traffic.pcap.allow_truncated_tail replays what precedes it.
+  const auto bytes = pcap_file(sample(), false, false);
+  const size_t cut = 24 + 16 + 96 + 16 + 20;  // inside the second record's data
+  const auto trunc = file("tail.pcap", std::vector<uint8_t>(bytes.begin(), bytes.begin() + cut));
+  const std::string base = R"({"name": "t", "traffic": {"kind": "pcap", "arrival": "trace", "pcap": {"file": ")" +
+                           trunc.string() + "\"";
+  EXPECT_NE(scenario_error(base + "}}}").find("packet 2: damaged record"), std::string::npos);
+  testing::internal::CaptureStderr();
+  const Scenario sc = scenario(base + R"(, "allow_truncated_tail": true}}})");
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err, trunc.string() + ": warning: the last record (packet 2) is cut short; replaying the 1 packets "
+                                  "before it\n");
+  const TrafficContext ctx{sc.config, "traffic.pcap.", 1, dir_};
+  auto src = Registry<TrafficInfo>::instance().find("pcap")->create(ctx);
+  ASSERT_TRUE(src->next().has_value());
+  EXPECT_FALSE(src->next().has_value());
+  // Damage that is not a cut tail stays an error, allowed or not.
+  auto ng = pcapng_file(sample(), false, false);
+  ng[28 + 20 + 4] = 0x21;  // a block length that is not a multiple of 4
+  const auto bad = file("bad-tail.pcapng", ng);
+  const std::string e = scenario_error(R"({"name": "t", "traffic": {"kind": "pcap", "arrival": "trace", "pcap": {"file": ")" +
+                                       bad.string() + R"(", "allow_truncated_tail": true}}})");
+  EXPECT_NE(e.find("packet 1: damaged record"), std::string::npos) << e;
+}
+
 TEST_F(Traces, ZeroAndOversizedLengthsAreBadInput) {
   auto pk = sample();
   pk[1].orig_len = 0;
