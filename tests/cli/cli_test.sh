@@ -60,6 +60,14 @@ run "$BIN" params nope
 [ "$rc" = 2 ] && grep -q "valid: big-packets, coalesced" "$T/err"
 check "params unknown policy: exit 2, lists valid" [ $? = 0 ]
 
+run "$BIN" features
+check "features: every feature the model knows, by its spec bit" grep -qE "^MRG_RXBUF +15 " "$T/out"
+check "features: the packed ring is listed as refused" grep -qE "^RING_PACKED +34 +VERSION_1 +not modelled yet: refused" "$T/out"
+run "$BIN" profiles
+check "profiles: both driver profiles, one line each" [ "$rc" = 0 -a "$(grep -cE '^linux-(2\.6\.26|6\.x) ' "$T/out")" = 2 ]
+run "$BIN" params
+check "params lists what linux-6.x sets, with a source" grep -q 'driver.profile "linux-6.x"' "$T/out"
+
 run "$BIN" validate "$T/a.json" "$T/b.json"
 check "validate good files" [ "$rc" = 0 -a "$(wc -l <"$T/out")" = 2 ]
 run "$BIN" validate "$T/bad.json"
