@@ -99,13 +99,38 @@ std::string csv_line(const std::vector<std::string>& cells) {
   return line;
 }
 
-void check_output_dir(const std::filesystem::path& dir, const std::string& what) {
-  for (std::filesystem::path p = dir; !p.empty(); p = p.parent_path()) {
+void check_output_dir(const std::filesystem::path& dir_given, const std::string& what) {
+  namespace fs = std::filesystem;
+  const fs::path dir = dir_given.empty() ? fs::path(".") : dir_given;
+  fs::path first_missing;  // the outermost directory the probe creates
+  for (fs::path p = dir; !p.empty(); p = p.parent_path()) {
     std::error_code ec;
-    if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
+    const bool there = fs::exists(p, ec);
+    if (there && !fs::is_directory(p, ec))
       throw InputError(fmt::format("{}: {}: {} is not a directory", dir.string(), what, p.string()));
+    if (!there) first_missing = p;
     if (p == p.parent_path()) break;  // the root
   }
+  // Can it be made and written? A probe makes what is missing and writes a
+  // file there, then undoes both: a directory nobody can write is refused
+  // before anything runs, in our words (the library's "filesystem error: ..."
+  // came mid-run, exit 1), and a refusal leaves nothing behind.
+  std::error_code ec;
+  std::string problem;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    problem = ec.message();
+  } else {
+    const fs::path probe = dir / (".vringsim-probe." + std::to_string(::getpid()));
+    if (FILE* f = std::fopen(probe.c_str(), "wb")) {
+      std::fclose(f);
+      fs::remove(probe, ec);
+    } else {
+      problem = std::strerror(errno);
+    }
+  }
+  if (!first_missing.empty()) fs::remove_all(first_missing, ec);
+  if (!problem.empty()) throw InputError(fmt::format("{}: {}: cannot write there ({})", dir.string(), what, problem));
 }
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& content) {

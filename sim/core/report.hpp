@@ -75,8 +75,10 @@ std::string csv_line(const std::vector<std::string>& cells);
 std::string number_text(double v);
 
 /// Bad input (InputError, exit 2) unless `dir` and every directory above it
-/// either exist as directories or do not exist yet; `what` names the option.
-/// Called before anything runs, so a bad path never costs a run.
+/// either exist as directories or do not exist yet, and `dir` can be made
+/// and written (a probe creates what is missing and a file, then removes
+/// both); `what` names the option. Called before anything runs, so a bad
+/// path never costs a run and a refusal leaves nothing behind.
 void check_output_dir(const std::filesystem::path& dir, const std::string& what);
 
 /// Writes `content` to a temporary file beside `path`, then renames it over

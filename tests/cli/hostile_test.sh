@@ -240,5 +240,15 @@ sed 's/"kind": "csv", "arrival": "trace", "csv": {"file": "runts.csv"}/"kind": "
 run "$BIN" run "$T/runts-pcap.json"
 check "a capture with runts: one warning with the count, exit 0" '[ "$rc" = 0 ] && [ "$(grep -c "shorter than 60 bytes" "$T/err")" = 1 ] && grep -q "runts.pcap: warning: 3 frames shorter than 60 bytes" "$T/err"'
 
+# Hostile inputs (issue 16): an --out nobody can write is refused before
+# anything runs, in our words, exit 2 like a regular file in the way; and
+# the probe leaves nothing behind.
+run "$BIN" run "$SRC/scenarios/seed-2008/small.json" --out /proc/vringsim-nope
+check "--out where no directory can be made: exit 2, our one line" '[ "$rc" = 2 ] && one_line && grep -q "^/proc/vringsim-nope: --out: cannot write there" "$T/err" && ! grep -q "filesystem error" "$T/err"'
+run "$BIN" sweep "$SRC/scenarios/sweeps/ci.json" --out /proc/vringsim-nope
+check "sweep --out the same: exit 2, our one line" '[ "$rc" = 2 ] && one_line && grep -q "^/proc/vringsim-nope: --out: cannot write there" "$T/err"'
+run "$BIN" run "$SRC/scenarios/seed-2008/small.json" --out "$T/probe/a/b" --set ring.size=300
+check "a refused scenario leaves no --out directory behind" '[ "$rc" = 2 ] && [ ! -e "$T/probe" ]'
+
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
