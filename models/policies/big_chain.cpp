@@ -36,22 +36,10 @@ std::vector<uint32_t> BigChainPolicy::nominal_posting() const {
   return lens;
 }
 
-std::optional<uint64_t> BigChainPolicy::get_page(GuestMemory& mem, GuestWork& work) {
-  if (shape_.recycle_pages && !recycled_.empty()) {
-    const uint64_t a = recycled_.back();
-    recycled_.pop_back();
-    ++work.page_recycles;
-    return a;
-  }
-  ++work.page_allocs;
-  return mem.alloc_pages(0);
-}
-
 void BigChainPolicy::put_block(const MemoryBlock& b, GuestMemory& mem, GuestWork& work) {
   if (b.slab) return;  // skb data goes with the skb (per-packet cost)
-  if (shape_.recycle_pages && b.order == 0) {
-    recycled_.push_back(b.addr);
-    ++work.page_recycles;
+  if (b.order == 0) {
+    pages_.give(b.addr, mem, work);  // freed if pages are not recycled
   } else {
     mem.free_pages(b.addr, b.order);
     ++work.page_frees;
@@ -88,7 +76,7 @@ std::optional<Posting> BigChainPolicy::make_posting(GuestMemory& mem, GuestWork&
       // Fragmented memory: build this chunk from order-0 pages, one
       // descriptor each (a longer chain).
       for (uint32_t got = 0; got < want; got += kPageBytes) {
-        auto a = get_page(mem, work);
+        auto a = pages_.take(mem, work);
         if (!a) return abandon();
         const uint32_t len = std::min(kPageBytes, want - got);
         p.segs.push_back({*a, len});
@@ -96,7 +84,7 @@ std::optional<Posting> BigChainPolicy::make_posting(GuestMemory& mem, GuestWork&
       }
       continue;
     }
-    auto a = get_page(mem, work);
+    auto a = pages_.take(mem, work);
     if (!a) return abandon();
     p.segs.push_back({*a, want});
     p.blocks.push_back({*a, 0, false});

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "models/policies/page_list.hpp"
 #include "sim/core/bindings.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/policy.hpp"
@@ -32,7 +33,7 @@ ChainShape max_buffer_shape(bool recycle_pages, uint32_t header_bytes);
 
 class BigChainPolicy : public RxPolicy {
  public:
-  explicit BigChainPolicy(ChainShape shape) : shape_(shape) {}
+  explicit BigChainPolicy(ChainShape shape) : shape_(shape), pages_(shape.recycle_pages) {}
 
   bool mergeable() const override { return false; }
   uint32_t header_bytes() const override { return shape_.header_bytes; }
@@ -48,11 +49,10 @@ class BigChainPolicy : public RxPolicy {
  private:
   uint32_t chunk_bytes() const { return kPageBytes << shape_.chunk_order; }
   uint32_t chunk_count() const { return (shape_.data_bytes + chunk_bytes() - 1) / chunk_bytes(); }
-  std::optional<uint64_t> get_page(GuestMemory& mem, GuestWork& work);
   void put_block(const MemoryBlock& b, GuestMemory& mem, GuestWork& work);
 
   ChainShape shape_;
-  std::vector<uint64_t> recycled_;  ///< the driver's private page list
+  PageList pages_;  ///< the driver's private page list
 };
 
 }  // namespace vringsim

@@ -12,6 +12,7 @@
 // back to the driver's page list (give_pages) and are posted again.
 #include <algorithm>
 
+#include "models/policies/page_list.hpp"
 #include "sim/core/bindings.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
@@ -28,7 +29,7 @@ constexpr uint32_t kCopyBreak = 128;
 class BigPackets : public RxPolicy {
  public:
   BigPackets(uint32_t header_bytes, uint32_t frags, bool recycle)
-      : header_(header_bytes), frags_(frags), recycle_(recycle) {}
+      : header_(header_bytes), frags_(frags), pages_(recycle) {}
 
   bool mergeable() const override { return false; }
   uint32_t header_bytes() const override { return header_; }
@@ -41,7 +42,7 @@ class BigPackets : public RxPolicy {
   std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) override {
     Posting p;
     for (uint32_t i = 0; i < frags_ + 1; ++i) {
-      auto a = get_page(mem, work);
+      auto a = pages_.take(mem, work);
       if (!a) {
         release(std::move(p), mem, work);
         return std::nullopt;
@@ -74,7 +75,7 @@ class BigPackets : public RxPolicy {
           mem.free_pages(p.blocks[i].addr, 0);
           ++work.page_frees;
         } else {
-          give_page(p.blocks[i].addr, mem, work);
+          pages_.give(p.blocks[i].addr, mem, work);
         }
       }
       p.blocks.clear();
@@ -82,37 +83,16 @@ class BigPackets : public RxPolicy {
   }
 
   void release(Posting&& posting, GuestMemory& mem, GuestWork& work) override {
-    for (const auto& b : posting.blocks) give_page(b.addr, mem, work);
+    for (const auto& b : posting.blocks) pages_.give(b.addr, mem, work);
     posting.blocks.clear();
   }
 
   void report(Json& out) const override { out["big-packets"]["pages_on_list"] = pages_.size(); }
 
  private:
-  std::optional<uint64_t> get_page(GuestMemory& mem, GuestWork& work) {
-    if (!pages_.empty()) {  // get_a_page(): the driver's list first
-      const uint64_t a = pages_.back();
-      pages_.pop_back();
-      ++work.page_recycles;
-      return a;
-    }
-    ++work.page_allocs;
-    return mem.alloc_pages(0);
-  }
-  void give_page(uint64_t addr, GuestMemory& mem, GuestWork& work) {
-    if (!recycle_) {
-      mem.free_pages(addr, 0);
-      ++work.page_frees;
-      return;
-    }
-    pages_.push_back(addr);
-    ++work.page_recycles;
-  }
-
   uint32_t header_;
   uint32_t frags_;
-  bool recycle_;
-  std::vector<uint64_t> pages_;  ///< rq->pages
+  PageList pages_;  ///< rq->pages
 };
 
 struct Settings {

@@ -19,7 +19,7 @@ constexpr uint32_t kGoodPacketLen = 14 + 4 + 1500;
 constexpr uint32_t kIpMaxMtu = 65535;
 }  // namespace
 
-MergeablePolicy::MergeablePolicy(const MergeableConfig& c) : c_(c) {
+MergeablePolicy::MergeablePolicy(const MergeableConfig& c) : c_(c), pages_(c.recycle_pages) {
   switch (c_.sizing) {
     case MergeableSizing::Page: initial_len_ = kPageBytes; break;
     case MergeableSizing::Mtu: initial_len_ = align_up(c_.header_bytes + kGoodPacketLen, kCacheLine); break;
@@ -56,17 +56,9 @@ std::vector<uint32_t> MergeablePolicy::posting_for_stream(uint32_t frame_len) co
 }
 
 std::optional<Posting> MergeablePolicy::page_posting(GuestMemory& mem, GuestWork& work) {
-  uint64_t addr;
-  if (c_.recycle_pages && !recycled_.empty()) {
-    addr = recycled_.back();
-    recycled_.pop_back();
-    ++work.page_recycles;
-  } else {
-    ++work.page_allocs;
-    auto a = mem.alloc_pages(0);
-    if (!a) return std::nullopt;
-    addr = *a;
-  }
+  const auto a = pages_.take(mem, work);
+  if (!a) return std::nullopt;
+  const uint64_t addr = *a;
   Posting p;
   p.segs.push_back({addr, kPageBytes});
   p.blocks.push_back({addr, 0, false});
@@ -141,16 +133,6 @@ std::optional<Posting> MergeablePolicy::make_posting(GuestMemory& mem, GuestWork
   return p;
 }
 
-void MergeablePolicy::put_page(uint64_t addr, GuestMemory& mem, GuestWork& work) {
-  if (c_.recycle_pages) {
-    recycled_.push_back(addr);
-    ++work.page_recycles;
-  } else {
-    mem.free_pages(addr, 0);
-    ++work.page_frees;
-  }
-}
-
 void MergeablePolicy::put_frag(uint64_t base, GuestMemory& mem, GuestWork& work) {
   Frag& f = frags_.at(base);
   ensure(f.refs > 0, "a page_frag buffer freed twice");
@@ -181,7 +163,7 @@ void MergeablePolicy::receive(std::span<const ReturnedBuffer> bufs, uint32_t fra
   for (size_t i = 0; i < bufs.size(); ++i) {
     const MemoryBlock& b = bufs[i].posting->blocks.front();
     if (i == 0 && frame_len <= c_.copy_break_bytes) {
-      put_page(b.addr, mem, work);
+      pages_.give(b.addr, mem, work);
     } else {
       mem.free_pages(b.addr, 0);
       ++work.page_frees;
@@ -193,7 +175,7 @@ void MergeablePolicy::receive(std::span<const ReturnedBuffer> bufs, uint32_t fra
 void MergeablePolicy::release(Posting&& posting, GuestMemory& mem, GuestWork& work) {
   for (const auto& b : posting.blocks) {
     if (c_.sizing == MergeableSizing::Page)
-      put_page(b.addr, mem, work);
+      pages_.give(b.addr, mem, work);
     else
       put_frag(b.addr, mem, work);
   }

@@ -19,6 +19,7 @@
 #include <optional>
 #include <vector>
 
+#include "models/policies/page_list.hpp"
 #include "sim/core/policy.hpp"
 
 namespace vringsim {
@@ -75,7 +76,6 @@ class MergeablePolicy : public RxPolicy {
   /// get_mergeable_buf_len() with the average at `avg`.
   uint32_t buf_len_for(uint64_t avg) const;
   std::optional<Posting> page_posting(GuestMemory& mem, GuestWork& work);
-  void put_page(uint64_t addr, GuestMemory& mem, GuestWork& work);
   /// skb_page_frag_refill(): room for `bytes` more in the current frag, or a new one.
   bool frag_refill(uint32_t bytes, GuestMemory& mem, GuestWork& work);
   /// Drops one buffer's reference to its frag; the frag is freed when no
@@ -84,7 +84,7 @@ class MergeablePolicy : public RxPolicy {
 
   MergeableConfig c_;
   uint32_t initial_len_ = kPageBytes;
-  std::vector<uint64_t> recycled_;
+  PageList pages_;  ///< the driver's private page list (page sizing)
   // page_frag state (mtu, ewma)
   std::map<uint64_t, Frag> frags_;  ///< by base address: frags some buffer still holds, and the current one
   std::optional<uint64_t> current_;

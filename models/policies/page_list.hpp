@@ -1,0 +1,49 @@
+// The driver's private list of order-0 pages (Linux get_a_page / give_a_page,
+// give_pages): pages a frame did not use go back on it and are posted again
+// before the allocator is asked. big-packets, the 2008 big-chain policies and
+// page-sized mergeable buffers all keep one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "sim/core/guest_memory.hpp"
+#include "sim/core/guest_work.hpp"
+
+namespace vringsim {
+
+class PageList {
+ public:
+  /// `recycle` false: pages given back are freed to the allocator instead.
+  explicit PageList(bool recycle) : recycle_(recycle) {}
+
+  /// A page from the list, else from the allocator (nothing if that fails).
+  std::optional<uint64_t> take(GuestMemory& mem, GuestWork& work) {
+    if (!pages_.empty()) {
+      const uint64_t a = pages_.back();
+      pages_.pop_back();
+      ++work.page_recycles;
+      return a;
+    }
+    ++work.page_allocs;
+    return mem.alloc_pages(0);
+  }
+  /// A page the driver no longer needs: onto the list, or freed.
+  void give(uint64_t addr, GuestMemory& mem, GuestWork& work) {
+    if (!recycle_) {
+      mem.free_pages(addr, 0);
+      ++work.page_frees;
+      return;
+    }
+    pages_.push_back(addr);
+    ++work.page_recycles;
+  }
+  size_t size() const { return pages_.size(); }
+
+ private:
+  bool recycle_;
+  std::vector<uint64_t> pages_;
+};
+
+}  // namespace vringsim
