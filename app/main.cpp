@@ -219,6 +219,7 @@ int cmd_features() {
     for (const auto& n : feature_names(f.needs_any)) needs += (needs.empty() ? "" : " or ") + n;
     std::string effect = f.effect;
     if (!f.modelled) effect = "not modelled yet: refused";
+    if (f.modelled && !f.offered_by_default) effect += "; not in host.features' default (QEMU: packed=on)";
     if (effect.empty()) effect = "none on the receive path";
     std::cout << fmt::format("{:<20} {:>3}  {:<24} {}\n", f.name, static_cast<unsigned>(f.feature),
                              needs.empty() ? "-" : needs, effect);

@@ -6,6 +6,7 @@
 #include <boost/graph/connected_components.hpp>
 #include <boost/graph/topological_sort.hpp>
 
+#include <algorithm>
 #include <iterator>
 #include <vector>
 
@@ -14,6 +15,21 @@
 namespace vringsim {
 
 DescGraphFigures check_descriptor_graph(const VirtQueue& ring) {
+  if (const SplitRing* s = ring.split_ring()) return check_descriptor_graph(*s);
+  const PackedRing& p = *ring.packed_ring();
+  p.check_invariants();
+  DescGraphFigures f;
+  for (uint32_t id = 0; id < p.size(); ++id) {
+    if (p.state(static_cast<uint16_t>(id)) == DescState::Free) continue;
+    const uint32_t slots = p.ring_descriptors(static_cast<uint16_t>(id));
+    ++f.chains;
+    f.in_use += slots;
+    f.longest = std::max(f.longest, slots);
+  }
+  return f;
+}
+
+DescGraphFigures check_descriptor_graph(const SplitRing& ring) {
   using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
   const uint32_t n = ring.size();
   Graph g(n);

@@ -1,7 +1,9 @@
 // The whole descriptor state as a graph (Boost.Graph), checked independently
-// of VirtQueue::check_invariants(): descriptors are vertices, each in-use
+// of SplitRing::check_invariants(): descriptors are vertices, each in-use
 // descriptor's next link (VRING_DESC_F_NEXT) an edge. The --check mode runs it
-// after every event.
+// after every event. A packed ring has no links to check (a chain is
+// consecutive slots): there PackedRing::check_invariants() rebuilds every
+// chain from the positions and the ring's flags.
 #pragma once
 
 #include <cstdint>
@@ -22,5 +24,6 @@ struct DescGraphFigures {
 /// the chains cover the table; then runs check_invariants(). Throws
 /// InvariantError naming the first violation.
 DescGraphFigures check_descriptor_graph(const VirtQueue& ring);
+DescGraphFigures check_descriptor_graph(const SplitRing& ring);
 
 }  // namespace vringsim

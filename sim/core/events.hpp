@@ -19,7 +19,7 @@
 #include <variant>
 #include <vector>
 
-#include "sim/core/virtqueue.hpp"
+#include "sim/core/vring_types.hpp"
 
 namespace vringsim {
 

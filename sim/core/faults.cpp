@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sim/core/errors.hpp"
+#include "sim/core/packed_ring.hpp"
 #include "sim/core/rng.hpp"
 
 namespace vringsim {
@@ -130,7 +131,7 @@ void FaultPlan::declare(ParamTable& t) {
   FaultSettings::bindings().declare(t);
 }
 
-FaultPlan::FaultPlan(const Config& cfg, uint64_t seed, double stop_time) {
+FaultPlan::FaultPlan(const Config& cfg, uint64_t seed, double stop_time, bool packed_ring) {
   for (int k = 0; k < kFaultKinds; ++k) {
     const WindowSettings ws = window_bindings(k).load(cfg, kind_prefix(k));
     std::vector<FaultWindow> w;
@@ -162,6 +163,8 @@ FaultPlan::FaultPlan(const Config& cfg, uint64_t seed, double stop_time) {
   bad_chain_rate_ = fs.bad_chain_rate;
   std::string bad;
   bad_chain_kinds_ = parse_fault_kinds(fs.bad_chain_kinds, &bad);
+  if (packed_ring && fs.bad_chain_kinds == "all")
+    std::erase_if(bad_chain_kinds_, [](ChainFault f) { return !packed_fault_injectable(f); });
   ensure(!bad_chain_kinds_.empty(), "faults.bad_chain.kinds passed validation but names no fault");
 }
 

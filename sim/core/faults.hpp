@@ -17,7 +17,7 @@
 #include "sim/core/bindings.hpp"
 #include "sim/core/config.hpp"
 #include "sim/core/params.hpp"
-#include "sim/core/virtqueue.hpp"
+#include "sim/core/vring_types.hpp"
 
 namespace vringsim {
 
@@ -47,7 +47,10 @@ struct FaultSettings {
 class FaultPlan {
  public:
   static void declare(ParamTable& t);
-  FaultPlan(const Config& cfg, uint64_t seed, double stop_time);
+  /// `packed_ring`: the faults "all" names are those a packed ring can take
+  /// (packed_fault_injectable); a list naming others is kept as it is (the
+  /// scenario check refuses it).
+  FaultPlan(const Config& cfg, uint64_t seed, double stop_time, bool packed_ring = false);
   /// No faults at all.
   FaultPlan() = default;
 

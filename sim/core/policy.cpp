@@ -2,7 +2,9 @@
 
 #include <numeric>
 
+#include "sim/core/packed_ring.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/split_ring.hpp"
 
 namespace vringsim {
 
@@ -24,8 +26,8 @@ RingFigures ring_figures(uint32_t ring_size, RingLayout layout, bool mergeable, 
                          const std::vector<uint32_t>& posting) {
   RingFigures f;
   f.size = ring_size;
-  f.ring_bytes = vring_size(ring_size, layout.event_idx);
-  const bool table = layout.indirect && posting.size() > 1;  // virtqueue_add_split: total_sg > 1
+  f.ring_bytes = layout.packed ? packed_ring_size(ring_size) : vring_size(ring_size, layout.event_idx);
+  const bool table = layout.indirect && posting.size() > 1;  // virtqueue_add_split/_packed: total_sg > 1
   f.descriptors_per_posting = table ? 1 : static_cast<uint32_t>(posting.size());
   f.indirect_table_bytes = table ? posting.size() * kDescriptorBytes : 0;
   f.bytes_per_posting = std::accumulate(posting.begin(), posting.end(), uint64_t{0});

@@ -18,7 +18,7 @@
 #include "sim/core/guest_work.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/virtio.hpp"
-#include "sim/core/virtqueue.hpp"
+#include "sim/core/vring_types.hpp"
 
 namespace vringsim {
 
@@ -132,7 +132,8 @@ struct RingFigures {
 struct RingLayout {
   bool event_idx = false;  ///< the ring holds used_event and avail_event (RING_EVENT_IDX)
   bool indirect = false;   ///< a posting of several buffers takes one ring descriptor (RING_INDIRECT_DESC)
-  static RingLayout of(const VirtioSetup& v) { return {v.event_idx(), v.indirect()}; }
+  bool packed = false;     ///< the packed ring (RING_PACKED): 16N + 8 bytes
+  static RingLayout of(const VirtioSetup& v) { return {v.event_idx(), v.indirect(), v.packed()}; }
 };
 
 RingFigures ring_figures(uint32_t ring_size, RingLayout layout, bool mergeable, uint32_t header_bytes,

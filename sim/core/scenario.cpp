@@ -16,7 +16,9 @@
 #include "sim/core/faults.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/profile.hpp"
+#include "sim/core/packed_ring.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/split_ring.hpp"
 #include "sim/core/topology.hpp"
 #include "sim/core/traffic.hpp"
 
@@ -257,6 +259,24 @@ void check_resolved(const Config& cfg, const std::string& source, const std::str
   // the selected one must also agree with the features and fit the ring.
   const ReceiveSetup rx = resolve_receive(cfg, source);
   const std::string& pname = rx.policy;
+  if (!rx.virtio.packed() && !is_valid_queue_size(run.ring_size))
+    fail_input(source, "/ring/size",
+               fmt::format("{} is not a power of two (1..32768); a split ring needs one, RING_PACKED takes any size",
+                           run.ring_size));
+  if (rx.virtio.packed()) {
+    if (DeviceSettings::bindings().load(cfg).vhost)
+      fail_input(source, "/host/backend",
+                 "\"vhost\": the kernel's vhost-net does not offer RING_PACKED (VHOST_FEATURES, "
+                 "drivers/vhost/vhost.h); the packed ring runs with host.backend \"qemu\"");
+    const FaultPlan faults(cfg, run.seed, run.stop_time_s, true);
+    if (faults.bad_chain_rate() > 0)
+      for (const ChainFault f : faults.bad_chain_kinds())
+        if (!packed_fault_injectable(f))
+          fail_input(source, "/faults/bad_chain/kinds",
+                     fmt::format("{} cannot be posted on a packed ring (no head indexes, no next links): it takes "
+                                 "zero_length, read_only and bad_indirect",
+                                 chain_fault_name(f)));
+  }
   auto policy = make_policy(pname, PolicyContext{cfg, "", run.seed, rx.virtio, run.ring_size});
   const auto posting = policy->nominal_posting();
   const uint32_t ring = run.ring_size;
@@ -411,6 +431,27 @@ void warn_unused_wire_keys(const Json& doc, const WireSettings& w, const std::st
                              source, w.rate_gbps, w.link_gbps);
 }
 
+/// check_resolved(), but an error about a key the last --set of it gave
+/// names that --set rather than the file ("--set ring.size=3: /ring/size: ...").
+void check_resolved_naming_overrides(const Config& cfg, const std::string& source, const std::string& base_dir,
+                                     const std::vector<std::string>& overrides) {
+  try {
+    check_resolved(cfg, source, base_dir);
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    const std::string head = source + ": /";
+    if (!what.starts_with(head)) throw;
+    const size_t end = what.find(": ", head.size());
+    const std::string ptr = what.substr(source.size() + 2, end - source.size() - 2);
+    for (auto it = overrides.rbegin(); it != overrides.rend(); ++it) {
+      const size_t eq = it->find('=');
+      if (eq != std::string::npos && key_to_pointer(it->substr(0, eq)) == ptr)
+        throw InputError("--set " + *it + what.substr(source.size()));
+    }
+    throw;
+  }
+}
+
 }  // namespace
 
 Scenario load_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
@@ -424,7 +465,7 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
   s.overrides = overrides;
   s.config = Config(resolve_defaults(doc));
   s.base_dir = base_dir;
-  check_resolved(s.config, source, s.base_dir);
+  check_resolved_naming_overrides(s.config, source, s.base_dir, overrides);
   s.run = RunSettings::bindings().load(s.config);
   const ReceiveSetup rx = resolve_receive(s.config, source);
   s.run.policy = rx.policy;

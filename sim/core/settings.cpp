@@ -7,7 +7,6 @@
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/traffic.hpp"
-#include "sim/core/virtqueue.hpp"
 
 namespace vringsim {
 
@@ -63,13 +62,9 @@ const Bindings<RunSettings>& RunSettings::bindings() {
                                            .from("1 ms: a thousand rows per simulated second"))
           .bind(&S::ring_size, ParamSpec::integer("ring.size", 256, "entries")
                                    .range(1, kMaxQueueSize)
-                                   .help("rx virtqueue size (descriptors)")
-                                   .from("docs/model.md §2: the 2008 ring of 256 entries (QEMU's rx queue size)")
-                                   .must([](const Json& v) -> std::string {
-                                     return is_valid_queue_size(v.get<int64_t>())
-                                                ? ""
-                                                : fmt::format("{} is not a power of two (1..32768)", brief_json(v));
-                                   }))
+                                   .help("rx virtqueue size (descriptors): a power of two for a split ring, any "
+                                         "size with RING_PACKED")
+                                   .from("docs/model.md §2: the 2008 ring of 256 entries (QEMU's rx queue size)"))
           .bind(&S::policy, ParamSpec::string("policy.name", "mergeable",
                                               [] {
                                                 auto names = Registry<PolicyInfo>::instance().names();

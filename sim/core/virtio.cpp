@@ -46,7 +46,10 @@ const std::vector<FeatureInfo>& feature_table() {
       {F::RING_EVENT_IDX, "RING_EVENT_IDX", 0,
        "kicks and interrupts by avail_event and used_event (vring_need_event) instead of the flags; the ring holds both, a u16 each (2 more bytes: the other fits the padding)"},
       {F::VERSION_1, "VERSION_1", 0, "12-byte header in every receive mode"},
-      {F::RING_PACKED, "RING_PACKED", kV1, "", false},
+      {F::RING_PACKED, "RING_PACKED", kV1,
+       "the packed ring: one ring of 16-byte descriptors read and written by both sides, and two 4-byte event "
+       "suppression areas (16N + 8 bytes); any queue size",
+       true, false},
       {F::IN_ORDER, "IN_ORDER", kV1, ""},
   };
   return t;
@@ -142,7 +145,7 @@ const Bindings<VirtioSettings>& VirtioSettings::bindings() {
   auto offered = [] {
     std::vector<std::string> out;
     for (const auto& f : feature_table())
-      if (f.modelled) out.push_back(f.name);
+      if (f.modelled && f.offered_by_default) out.push_back(f.name);
     return out;
   };
   static const Bindings<S> b =
@@ -157,7 +160,8 @@ const Bindings<VirtioSettings>& VirtioSettings::bindings() {
           .bind(&S::offered,
                 ParamSpec::strings("host.features", offered())
                     .help("features the device offers")
-                    .from("every feature the model runs, as QEMU offers what its backend supports")
+                    .from("every feature the model runs, as QEMU offers what its backend supports, but "
+                          "RING_PACKED (QEMU's packed property is off unless set: packed=on)")
                     .must(check_names))
           .bind(&S::mtu, ParamSpec::integer("virtio.mtu", 1500, "bytes")
                              .range(68, 65535)
@@ -205,7 +209,9 @@ VirtioSetup negotiate(const Config& cfg, std::optional<RxMode> policy_mode, cons
       const std::string ptr = fmt::format("/virtio/features/{}", i);
       if (!f.modelled) fail_input(source, ptr, fmt::format("{}: the model does not run this feature yet", f.name));
       if (!has(offered, f.feature))
-        fail_input(source, ptr, fmt::format("the device does not offer {} (/host/features)", f.name));
+        fail_input(source, ptr,
+                   fmt::format("the device does not offer {} (/host/features){}", f.name,
+                               f.offered_by_default ? "" : "; QEMU offers it only when asked (packed=on): add it there"));
       if (f.needs_any && !(v.negotiated & f.needs_any)) {
         const auto needs = feature_names(f.needs_any);
         fail_input(source, ptr,

@@ -56,6 +56,7 @@ struct FeatureInfo {
   FeatureSet needs_any;   ///< 0, or at least one of these must be negotiated too
   const char* effect;     ///< what it changes in the model ("" if nothing on the receive path)
   bool modelled = true;   ///< false: the model cannot run it yet (refused with a clear message)
+  bool offered_by_default = true;  ///< in host.features' default (QEMU's default device offers it)
 };
 /// Every feature the model knows, by bit.
 const std::vector<FeatureInfo>& feature_table();
@@ -101,6 +102,7 @@ struct VirtioSetup {
   uint32_t mtu = 1500;  ///< the MTU the driver uses (1500 without the MTU feature)
   bool event_idx() const { return has(negotiated, Feature::RING_EVENT_IDX); }
   bool indirect() const { return has(negotiated, Feature::RING_INDIRECT_DESC); }
+  bool packed() const { return has(negotiated, Feature::RING_PACKED); }
   bool guest_gso() const;
 };
 

@@ -328,7 +328,7 @@ void Books::add_provenance(Json& s) const {
                      {"receive_mode", rx_mode_name(v.mode)},
                      {"header_bytes", v.header_bytes},
                      {"mtu", v.mtu},
-                     {"ring", Json{{"layout", "split"}, {"event_idx", v.event_idx()}}}};
+                     {"ring", Json{{"layout", v.packed() ? "packed" : "split"}, {"event_idx", v.event_idx()}}}};
   s["provenance"] = Json{{"version", version()},
                          {"scenario", sc.file},
                          {"scenario_sha256", sc.sha256},

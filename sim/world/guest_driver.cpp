@@ -94,7 +94,7 @@ void GuestDriver::refill(bool from_work) {
       break;
     }
     work.descriptors += posting->segs.size();  // every buffer written, in the ring or in a table
-    if (ring.desc(*head).flags & kVringDescFIndirect) ++work.indirect_tables;
+    if (ring.table_bytes(*head) > 0) ++work.indirect_tables;
     descriptors += ring.ring_descriptors(*head);
     table_bytes += ring.table_bytes(*head);
     bytes += posting->bytes;

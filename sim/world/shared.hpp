@@ -95,10 +95,11 @@ class UsedTimeline {
 };
 
 struct Shared {
-  Shared(RunState& run, uint32_t ring_size, uint32_t queue = 0, bool event_idx = false, bool indirect = false)
+  Shared(RunState& run, uint32_t ring_size, uint32_t queue = 0, bool event_idx = false, bool indirect = false,
+         bool packed = false)
       : run(run),
         queue(queue),
-        ring(ring_size, event_idx, indirect),
+        ring(ring_size, event_idx, indirect, packed),
         packet_at(ring_size),
         num_buffers_at(ring_size, 0) {}
 

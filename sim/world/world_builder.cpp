@@ -88,7 +88,7 @@ void WorldBuilder::traffic(World& w) const {
   w.dispatcher = std::make_unique<Dispatcher>(std::move(feeds), topo, scenario_.run.stop_packets, 0.01);
   w.run = std::make_unique<RunState>(topo.total_queues());
   w.run->stop_time = scenario_.run.stop_time_s;
-  w.faults = std::make_unique<FaultPlan>(cfg, w.seed, w.run->stop_time);
+  w.faults = std::make_unique<FaultPlan>(cfg, w.seed, w.run->stop_time, scenario_.virtio.packed());
   w.costs = std::make_unique<CostModel>(CostModel::from(cfg));
 }
 
@@ -131,7 +131,7 @@ void WorldBuilder::queues(World& w) const {
       Q.policy = make_policy(pname, PolicyContext{cfg, "", qseed, virtio, ring_size});
       if (k == 0)
         w.figures = ring_figures(ring_size, RingLayout::of(virtio), *Q.policy);
-      Q.shared = std::make_unique<Shared>(*w.run, ring_size, k, virtio.event_idx(), virtio.indirect());
+      Q.shared = std::make_unique<Shared>(*w.run, ring_size, k, virtio.event_idx(), virtio.indirect(), virtio.packed());
       HostDevice::Options hopt;
       static_cast<DeviceSettings&>(hopt) = device;
       hopt.mergeable = Q.policy->mergeable();

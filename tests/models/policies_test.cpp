@@ -8,6 +8,7 @@
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/scenario.hpp"
+#include "sim/core/split_ring.hpp"
 
 namespace vringsim {
 namespace {

@@ -78,7 +78,7 @@ TEST_F(ScenarioFiles, UnknownKeySuggestsTheNearest) {
 }
 
 TEST_F(ScenarioFiles, OutOfRangeAndBadRingSizes) {
-  EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 300}})"), ": /ring/size: 300 is not a power of two (1..32768)");
+  EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 300}})"), ": /ring/size: 300 is not a power of two (1..32768); a split ring needs one, RING_PACKED takes any size");
   EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 65536}})"), ": /ring/size: 65536 is out of range (1..32768)");
   EXPECT_EQ(error_of(R"({"name": "x", "guest": {"page_alloc_failure_prob": 1.5}})"),
             ": /guest/page_alloc_failure_prob: 1.5 is out of range (0..1)");
@@ -142,7 +142,7 @@ TEST_F(ScenarioFiles, SetOverridesTheFileAndIsValidatedLikeIt) {
     load_scenario(f, {"ring.size=3"});
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()), "--set ring.size=3: /ring/size: 3 is not a power of two (1..32768)");
+    EXPECT_EQ(std::string(e.what()), "--set ring.size=3: /ring/size: 3 is not a power of two (1..32768); a split ring needs one, RING_PACKED takes any size");
   }
   // The hash follows the resolved configuration.
   EXPECT_NE(load_scenario(f).sha256, load_scenario(f, {"seed=2"}).sha256);

@@ -132,8 +132,12 @@ TEST_F(Negotiation, BadFeatureListsAreRefusedWithThePointer) {
             ": /virtio/features/0: GUEST_ECN needs GUEST_TSO4 or GUEST_TSO6");
   EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["IN_ORDER", "MRG_RXBUF"]}})"),
             ": /virtio/features/0: IN_ORDER needs VERSION_1");
+  // QEMU offers the packed ring only with packed=on: not in host.features' default.
   EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["VERSION_1", "RING_PACKED"]}})"),
-            ": /virtio/features/1: RING_PACKED: the model does not run this feature yet");
+            ": /virtio/features/1: the device does not offer RING_PACKED (/host/features); QEMU offers it only when "
+            "asked (packed=on): add it there");
+  EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["RING_PACKED"]}, "host": {"features": ["RING_PACKED"]}})"),
+            ": /virtio/features/0: RING_PACKED needs VERSION_1");
   EXPECT_EQ(error_of(R"({"name": "x", "virtio": {"features": ["MRG_RXBUF"], "mtu": 9000}})"),
             ": /virtio/mtu: 9000 is set but MTU is not negotiated (/virtio/features): the driver would use 1500");
   EXPECT_EQ(error_of(R"({"name": "x", "driver": {"profile": "linux-7"}})"),
@@ -204,6 +208,41 @@ TEST_F(Negotiation, TodaysBigPacketsTake19BuffersAndOneSlotWithIndirectDescripto
   // CONFIG_MAX_SKB_FRAGS=45: 47 buffers.
   const Scenario wide = load(with(""), {"guest.max_skb_frags=45"});
   EXPECT_EQ(figures_of(wide).descriptors_per_slot_mtu, 47u);
+}
+
+/// A linux-6.x guest on the packed ring, on a device that offers it.
+constexpr const char* kPacked = R"({"name": "x", "driver": {"profile": "linux-6.x"},
+    "virtio": {"features": ["CSUM", "GUEST_CSUM", "MAC", "GUEST_TSO4", "GUEST_TSO6", "GUEST_ECN", "HOST_TSO4",
+                            "HOST_TSO6", "HOST_ECN", "MRG_RXBUF", "STATUS", "CTRL_VQ", "RING_INDIRECT_DESC",
+                            "RING_EVENT_IDX", "VERSION_1", "RING_PACKED"]},
+    "host": {"backend": "qemu", "features": ["CSUM", "GUEST_CSUM", "MAC", "GUEST_TSO4", "GUEST_TSO6", "GUEST_ECN",
+                                             "HOST_TSO4", "HOST_TSO6", "HOST_ECN", "MRG_RXBUF", "STATUS", "CTRL_VQ",
+                                             "RING_INDIRECT_DESC", "RING_EVENT_IDX", "VERSION_1", "RING_PACKED"]}})";
+
+TEST_F(Negotiation, ThePackedRingTakesAnySizeAndTakes16NPlus8Bytes) {
+  const Scenario s = load(kPacked, {"ring.size=300"});
+  EXPECT_TRUE(s.virtio.packed());
+  EXPECT_EQ(s.run.policy, "mergeable");
+  EXPECT_EQ(figures_of(s).ring_bytes, 16u * 300 + 8);
+  EXPECT_EQ(figures_of(load(kPacked)).ring_bytes, 4104u);
+  // The same size on a split ring is refused, naming the --set that gave it.
+  EXPECT_EQ(error_of(R"({"name": "x", "driver": {"profile": "linux-6.x"}})", {"ring.size=300"}),
+            "--set ring.size=300: /ring/size: 300 is not a power of two (1..32768); a split ring needs one, "
+            "RING_PACKED takes any size");
+}
+
+TEST_F(Negotiation, ThePackedRingIsRefusedWhereNoDeviceRunsItOrItsFaultsCannotExist) {
+  // The kernel's vhost-net offers no packed ring.
+  EXPECT_EQ(error_of(kPacked, {"host.backend=vhost"}),
+            "--set host.backend=vhost: /host/backend: \"vhost\": the kernel's vhost-net does not offer RING_PACKED "
+            "(VHOST_FEATURES, drivers/vhost/vhost.h); the packed ring runs with host.backend \"qemu\"");
+  // No next links and no head indexes: no loop, no stray head.
+  EXPECT_EQ(error_of(kPacked, {"faults.bad_chain.rate=0.1", "faults.bad_chain.kinds=zero_length,loop"}),
+            "--set faults.bad_chain.kinds=zero_length,loop: /faults/bad_chain/kinds: loop cannot be posted on a "
+            "packed ring (no head indexes, no next links): it takes zero_length, read_only and bad_indirect");
+  // "all" means what the ring can take.
+  EXPECT_NO_THROW(load(kPacked, {"faults.bad_chain.rate=0.1"}));
+  EXPECT_NO_THROW(load(kPacked, {"faults.bad_chain.rate=0.1", "faults.bad_chain.kinds=read_only,bad_indirect"}));
 }
 
 TEST_F(Negotiation, WithoutGuestGsoAnMtuAbove1500SizesBigPacketsByTheMtu) {

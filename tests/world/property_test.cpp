@@ -55,14 +55,25 @@ Json random_scenario(Rng& rng, int i, bool check) {
   if (rng.chance(0.2)) {
     doc.erase("policy");
     doc["driver"]["profile"] = pick({"linux-2.6.26", "linux-6.x"});
-  } else if (rng.chance(0.3)) {
+  } else if (const bool force_packed = check && i % 20 == 0; force_packed || rng.chance(0.3)) {
+    // (every other checked run is on a packed ring)
     const RxMode mode = Registry<PolicyInfo>::instance().find(policy)->mode;
     std::vector<std::string> fs = feature_names(legacy_features(mode));
-    const bool v1 = rng.chance(0.5);
+    const bool v1 = force_packed || rng.chance(0.5);
     if (v1) fs.push_back("VERSION_1");
     if (v1 && rng.chance(0.5)) fs.push_back("IN_ORDER");
     if (rng.chance(0.5)) fs.push_back("RING_EVENT_IDX");
     if (rng.chance(0.5)) fs.push_back("RING_INDIRECT_DESC");
+    if (v1 && (force_packed || rng.chance(0.5))) {
+      // The packed ring, offered as QEMU does with packed=on, in sizes a
+      // split ring cannot have; its faults are those a packed ring can take.
+      fs.push_back("RING_PACKED");
+      std::vector<std::string> offered;
+      for (const FeatureInfo& x : feature_table())
+        if (x.modelled) offered.push_back(x.name);
+      doc["host"]["features"] = offered;
+      doc["ring"]["size"] = doc["ring"]["size"].get<int64_t>() + rng.uniform_int(0, 31);
+    }
     doc["virtio"]["features"] = fs;
   }
   doc["policy"]["mergeable"]["sizing"] = pick({"page", "mtu", "ewma"});
@@ -111,7 +122,7 @@ TEST(Properties, RandomScenariosConserveKeepInvariantsAndRepeatExactly) {
   fs::create_directories(dir);
   Rng rng(20261125, "property-test");
   const int n = property_runs();
-  int checked = 0;
+  int checked = 0, packed = 0, packed_checked = 0, packed_faulty = 0;
   for (int i = 0; i < n; ++i) {
     const bool check = i % 10 == 0;  // the whole descriptor state after every event, for one in ten
     const Json doc = random_scenario(rng, i, check);
@@ -134,6 +145,13 @@ TEST(Properties, RandomScenariosConserveKeepInvariantsAndRepeatExactly) {
     ASSERT_EQ(b.exit_code, 0) << replay;
     const Json& s = a.result.summary;
     ASSERT_EQ(s.dump(), b.result.summary.dump()) << "same seed, different summary\n" << replay;
+    if (sc.virtio.packed()) {
+      ++packed;
+      packed_checked += check;
+      uint64_t bad = 0;
+      for (const auto& [k, v] : s["host"]["bad_chains"].items()) bad += v.get<uint64_t>();
+      packed_faulty += bad > 0;
+    }
     ASSERT_EQ(a.result.ts_rows, b.result.ts_rows) << replay;
     const auto p = [&s](const char* ptr) { return s.at(Json::json_pointer(ptr)).get<uint64_t>(); };
     ASSERT_EQ(p("/packets/arrived"), p("/packets/delivered") + p("/packets/dropped") + p("/packets/in_flight"))
@@ -159,7 +177,13 @@ TEST(Properties, RandomScenariosConserveKeepInvariantsAndRepeatExactly) {
   }
   if (!std::getenv("VRINGSIM_PROPERTY_KEEP")) fs::remove_all(dir);
   RecordProperty("scenarios", n);
-  std::printf("%d random scenarios run twice each, %d of them with --check after every event\n", n, checked);
+  std::printf("%d random scenarios run twice each, %d of them with --check after every event; %d on a packed ring "
+              "(%d checked, %d with faulty chains)\n",
+              n, checked, packed, packed_checked, packed_faulty);
+  if (n >= 300) {  // the default draw covers the packed ring, checked and with faults
+    EXPECT_GT(packed_checked, 0);
+    EXPECT_GT(packed_faulty, 0);
+  }
 }
 
 }  // namespace

@@ -125,8 +125,12 @@ TEST_F(Sweeps, BadSweepsNameTheAxisOrThePoint) {
   EXPECT_NE(error_of(R"({"name": "x", "base": "base.json", "axes": [{"key": "ring.size", "values": []}]})")
                 .find(": /axes/0/values: empty axis"),
             std::string::npos);
+  EXPECT_NE(error_of(R"({"name": "x", "base": "base.json", "axes": [{"key": "ring.size", "values": [65536]}]})")
+                .find(": /axes/0/values/0: 65536 is out of range (1..32768)"),
+            std::string::npos);
+  // A size only a packed ring takes is the point's to refuse (on a split ring).
   EXPECT_NE(error_of(R"({"name": "x", "base": "base.json", "axes": [{"key": "ring.size", "values": [300]}]})")
-                .find(": /axes/0/values/0: 300 is not a power of two (1..32768)"),
+                .find("300 is not a power of two (1..32768); a split ring needs one, RING_PACKED takes any size"),
             std::string::npos);
   // Points that resolve to invalid scenarios: each is named.
   const std::string e = error_of(R"({"name": "x", "base": "base.json", "axes": [

@@ -1,5 +1,5 @@
 #include "sim/core/ring_faults.hpp"
-#include "sim/core/virtqueue.hpp"
+#include "sim/core/split_ring.hpp"
 
 #include <gtest/gtest.h>
 
@@ -44,22 +44,22 @@ TEST(VringSize, EveryPowerOfTwoAgreesWithAnIndependentComputation) {
       const uint64_t first = 16 * n + 2 * (2 + event + n);
       const uint64_t pages = (first + 4095) / 4096;
       EXPECT_EQ(vring_size(n, event), pages * 4096 + 2 * (2 + event) + 8 * n) << "N=" << n;
-      VirtQueue q(static_cast<uint32_t>(n), event);
+      SplitRing q(static_cast<uint32_t>(n), event);
       EXPECT_EQ(q.bytes(), vring_size(n, event));
     }
   }
 }
 
-TEST(VirtQueue, RejectsSizesThatAreNotPowersOfTwo) {
+TEST(SplitRing, RejectsSizesThatAreNotPowersOfTwo) {
   EXPECT_FALSE(is_valid_queue_size(0));
   EXPECT_FALSE(is_valid_queue_size(300));
   EXPECT_FALSE(is_valid_queue_size(65536));
   EXPECT_TRUE(is_valid_queue_size(32768));
-  EXPECT_THROW(VirtQueue(300), InvariantError);
+  EXPECT_THROW(SplitRing(300), InvariantError);
 }
 
-TEST(VirtQueue, AddedChainIsInvisibleUntilPublished) {
-  VirtQueue q(16);
+TEST(SplitRing, AddedChainIsInvisibleUntilPublished) {
+  SplitRing q(16);
   auto segs = chain(3);
   auto head = q.add_inbuf(segs);
   ASSERT_TRUE(head);
@@ -72,8 +72,8 @@ TEST(VirtQueue, AddedChainIsInvisibleUntilPublished) {
   q.check_invariants();
 }
 
-TEST(VirtQueue, AddFailsWithoutChangingAnythingWhenTooFewDescriptorsAreFree) {
-  VirtQueue q(16);
+TEST(SplitRing, AddFailsWithoutChangingAnythingWhenTooFewDescriptorsAreFree) {
+  SplitRing q(16);
   auto big = chain(12);
   ASSERT_TRUE(q.add_inbuf(big));
   EXPECT_FALSE(q.add_inbuf(chain(5)));
@@ -83,8 +83,8 @@ TEST(VirtQueue, AddFailsWithoutChangingAnythingWhenTooFewDescriptorsAreFree) {
   q.check_invariants();
 }
 
-TEST(VirtQueue, FullCycleMovesEveryDescriptorThroughEachStateAndBack) {
-  VirtQueue q(8);
+TEST(SplitRing, FullCycleMovesEveryDescriptorThroughEachStateAndBack) {
+  SplitRing q(8);
   auto h = *q.add_inbuf(chain(3));
   q.publish_avail();
   std::vector<BufferSeg> got;
@@ -107,8 +107,8 @@ TEST(VirtQueue, FullCycleMovesEveryDescriptorThroughEachStateAndBack) {
   q.check_invariants();
 }
 
-TEST(VirtQueue, IndicesWrapPast65536WithoutLosingADescriptor) {
-  VirtQueue q(4);
+TEST(SplitRing, IndicesWrapPast65536WithoutLosingADescriptor) {
+  SplitRing q(4);
   for (int i = 0; i < 70000; ++i) {
     auto h = q.add_inbuf(chain(1 + i % 4));
     ASSERT_TRUE(h) << i;
@@ -123,8 +123,8 @@ TEST(VirtQueue, IndicesWrapPast65536WithoutLosingADescriptor) {
   q.check_invariants();
 }
 
-TEST(VirtQueue, AvailBytesSumsChainsInRingOrderUpToTheNeed) {
-  VirtQueue q(32);
+TEST(SplitRing, AvailBytesSumsChainsInRingOrderUpToTheNeed) {
+  SplitRing q(32);
   for (int i = 0; i < 5; ++i) q.add_inbuf(chain(1));
   q.publish_avail();
   EXPECT_EQ(q.avail_bytes_upto(1), 4096u);
@@ -132,8 +132,8 @@ TEST(VirtQueue, AvailBytesSumsChainsInRingOrderUpToTheNeed) {
   EXPECT_EQ(q.avail_bytes_upto(1u << 30), 5u * 4096);
 }
 
-TEST(VirtQueue, NotificationFlagsFollowDriverAndDevice) {
-  VirtQueue q(8);
+TEST(SplitRing, NotificationFlagsFollowDriverAndDevice) {
+  SplitRing q(8);
   EXPECT_TRUE(q.kick_needed(0));
   q.set_notification(false);
   EXPECT_FALSE(q.kick_needed(0));
@@ -165,12 +165,12 @@ TEST(VringNeedEvent, IsTrueWhenTheEventIndexIsAmongTheNewEntriesAcrossTheWrap) {
 }
 
 /// Publishes `n` one-descriptor chains; returns whether the driver would kick.
-bool publish(VirtQueue& q, uint32_t n) {
+bool publish(SplitRing& q, uint32_t n) {
   for (uint32_t i = 0; i < n; ++i) q.add_inbuf(chain(1));
   return q.kick_needed(q.publish_avail());
 }
 /// The device takes and returns every published chain.
-void consume_all(VirtQueue& q) {
+void consume_all(SplitRing& q) {
   uint32_t n = 0;
   while (q.avail_pending()) {
     q.push_used(q.pop_avail(), 1);
@@ -180,7 +180,7 @@ void consume_all(VirtQueue& q) {
 }
 
 TEST(EventIdx, TheDriverKicksOnlyWhenItPublishesPastTheDevicesAvailEvent) {
-  VirtQueue q(8, true);
+  SplitRing q(8, true);
   q.set_notification(true);  // the device waits: avail_event = avail idx (0)
   EXPECT_TRUE(publish(q, 1));   // entry 0 is the one the device asked for
   EXPECT_FALSE(publish(q, 1));  // avail_event stays 0: no kick for entry 1
@@ -205,7 +205,7 @@ TEST(EventIdx, TheDriverKicksOnlyWhenItPublishesPastTheDevicesAvailEvent) {
 }
 
 TEST(EventIdx, TheDeviceInterruptsWhenUsedIndexPassesTheDriversUsedEvent) {
-  VirtQueue q(8, true);
+  SplitRing q(8, true);
   publish(q, 8);
   EXPECT_TRUE(q.enable_cb());  // used_event = 0
   q.push_used(q.pop_avail(), 1);
@@ -229,7 +229,7 @@ TEST(EventIdx, TheDeviceInterruptsWhenUsedIndexPassesTheDriversUsedEvent) {
 
 TEST(EventIdx, BothPathsAgreeOnTheFirstKickAndInterruptOfAnIdleRing) {
   for (const bool event : {false, true}) {
-    VirtQueue q(8, event);
+    SplitRing q(8, event);
     EXPECT_TRUE(publish(q, 4)) << event;  // a fresh ring: both take the first kick
     q.set_notification(false);            // a busy device wants no kick
     consume_all(q);
@@ -245,8 +245,8 @@ TEST(EventIdx, BothPathsAgreeOnTheFirstKickAndInterruptOfAnIdleRing) {
   }
 }
 
-TEST(VirtQueue, WrongTransitionsAreCaughtAsInvariantErrors) {
-  VirtQueue q(8);
+TEST(SplitRing, WrongTransitionsAreCaughtAsInvariantErrors) {
+  SplitRing q(8);
   EXPECT_THROW(q.pop_avail(), InvariantError);      // nothing published
   EXPECT_THROW(q.push_used(0, 1), InvariantError);  // device does not hold it
   EXPECT_THROW(q.flush_used(1), InvariantError);    // nothing written
@@ -255,7 +255,7 @@ TEST(VirtQueue, WrongTransitionsAreCaughtAsInvariantErrors) {
 // ---- a device that defends itself against a faulty driver ------------------
 
 /// Adds a chain of `n` descriptors and publishes it; returns its head.
-uint16_t post(VirtQueue& q, uint32_t n) {
+uint16_t post(SplitRing& q, uint32_t n) {
   const auto h = q.add_inbuf(chain(n));
   EXPECT_TRUE(h.has_value());
   q.publish_avail();
@@ -263,7 +263,7 @@ uint16_t post(VirtQueue& q, uint32_t n) {
 }
 
 /// The device returns the front chain unused and the driver takes it back.
-void discard_and_reclaim(VirtQueue& q, uint16_t head) {
+void discard_and_reclaim(SplitRing& q, uint16_t head) {
   const auto h = q.discard_avail();
   ASSERT_TRUE(h.has_value());
   EXPECT_EQ(*h, head);
@@ -279,7 +279,7 @@ void discard_and_reclaim(VirtQueue& q, uint16_t head) {
 
 TEST(ChainValidation, EachTamperedChainIsFoundAsItsKindAndReturnsCleanly) {
   for (ChainFault kind : {ChainFault::Loop, ChainFault::NextOutOfRange, ChainFault::ZeroLength, ChainFault::ReadOnly}) {
-    VirtQueue q(8);
+    SplitRing q(8);
     const uint16_t head = post(q, 3);
     EXPECT_EQ(q.check_next_chain(1024), ChainFault::None);
     tamper(q, head, kind);
@@ -297,7 +297,7 @@ TEST(ChainValidation, EachTamperedChainIsFoundAsItsKindAndReturnsCleanly) {
 }
 
 TEST(ChainValidation, AChainLongerThanTheDeviceAcceptsIsTooLong) {
-  VirtQueue q(32);
+  SplitRing q(32);
   post(q, 20);
   EXPECT_EQ(q.check_next_chain(20), ChainFault::None);
   EXPECT_EQ(q.check_next_chain(19), ChainFault::TooLong);
@@ -306,7 +306,7 @@ TEST(ChainValidation, AChainLongerThanTheDeviceAcceptsIsTooLong) {
 }
 
 TEST(ChainValidation, AHeadAddedTwiceIsInFlightTheSecondTime) {
-  VirtQueue q(8);
+  SplitRing q(8);
   const uint16_t head = post(q, 2);
   ASSERT_TRUE(add_stray_avail(q, head));
   q.publish_avail();
@@ -330,7 +330,7 @@ TEST(ChainValidation, AStrayEntryNeverHandsTheDeviceAChainNotYetPublished) {
   // that head and, before publishing it (it was still paying for the
   // refill), the device followed the stray entry and took the unpublished
   // chain: taken before it was posted.
-  VirtQueue q(8);
+  SplitRing q(8);
   const uint16_t h = *q.add_inbuf(chain(2));
   ASSERT_TRUE(add_stray_avail(q, h));
   q.publish_avail();
@@ -352,7 +352,7 @@ TEST(ChainValidation, AStrayEntryNeverHandsTheDeviceAChainNotYetPublished) {
 }
 
 TEST(ChainValidation, AnIndexPastTheTableIsOutOfRange) {
-  VirtQueue q(8);
+  SplitRing q(8);
   post(q, 1);
   ASSERT_TRUE(add_stray_avail(q, 0xffff));
   q.publish_avail();
@@ -363,7 +363,7 @@ TEST(ChainValidation, AnIndexPastTheTableIsOutOfRange) {
 }
 
 TEST(ChainValidation, StrayEntriesNeverLetTheDriverOverrunTheAvailRing) {
-  VirtQueue q(4);
+  SplitRing q(4);
   ASSERT_TRUE(add_stray_avail(q, 0xffff));
   ASSERT_TRUE(add_stray_avail(q, 0xffff));
   EXPECT_TRUE(q.add_inbuf(chain(1)).has_value());
@@ -376,7 +376,7 @@ TEST(ChainValidation, StrayEntriesNeverLetTheDriverOverrunTheAvailRing) {
 }
 
 TEST(DescriptorGraph, CountsChainsAndTheLongestAcrossStates) {
-  VirtQueue q(16);
+  SplitRing q(16);
   post(q, 3);
   post(q, 5);
   post(q, 1);
@@ -393,7 +393,7 @@ TEST(DescriptorGraph, CountsChainsAndTheLongestAcrossStates) {
 // ---- indirect descriptors (VIRTIO_RING_F_INDIRECT_DESC) --------------------
 
 TEST(Indirect, AChainOfSeveralBuffersTakesOneRingDescriptorAndATable) {
-  VirtQueue q(256, false, true);
+  SplitRing q(256, false, true);
   const auto h = q.add_inbuf(chain(19));
   ASSERT_TRUE(h.has_value());
   EXPECT_EQ(q.num_free(), 255u);
@@ -422,7 +422,7 @@ TEST(Indirect, AChainOfSeveralBuffersTakesOneRingDescriptorAndATable) {
 
 TEST(Indirect, A256RingHolds256NineteenBufferChainsWithTablesAnd13Without) {
   for (const bool ind : {true, false}) {
-    VirtQueue q(256, false, ind);
+    SplitRing q(256, false, ind);
     uint32_t n = 0;
     while (q.add_inbuf(chain(19))) ++n;
     EXPECT_EQ(n, ind ? 256u : 13u);
@@ -434,7 +434,7 @@ TEST(Indirect, A256RingHolds256NineteenBufferChainsWithTablesAnd13Without) {
 TEST(Indirect, TamperedTablesAreFoundAsTheirKind) {
   for (ChainFault kind : {ChainFault::Loop, ChainFault::NextOutOfRange, ChainFault::ZeroLength, ChainFault::ReadOnly,
                           ChainFault::BadIndirect}) {
-    VirtQueue q(8, false, true);
+    SplitRing q(8, false, true);
     const uint16_t head = *q.add_inbuf(chain(4));
     q.publish_avail();
     EXPECT_EQ(q.check_next_chain(1024), ChainFault::None);
@@ -449,7 +449,7 @@ TEST(Indirect, TamperedTablesAreFoundAsTheirKind) {
     EXPECT_EQ(q.check_next_chain(1024), ChainFault::None) << "the table is written afresh";
   }
   // A table entry that is itself indirect, and a table longer than the device accepts.
-  VirtQueue q(8, false, true);
+  SplitRing q(8, false, true);
   const uint16_t head = *q.add_inbuf(chain(4));
   q.publish_avail();
   EXPECT_EQ(q.check_next_chain(3), ChainFault::TooLong);
@@ -458,7 +458,7 @@ TEST(Indirect, TamperedTablesAreFoundAsTheirKind) {
   q.write_shared_table_entry(head, 1, d);
   EXPECT_EQ(q.check_next_chain(1024), ChainFault::BadIndirect);
   // On a direct chain, a head marked indirect with half an entry of table.
-  VirtQueue r(8);
+  SplitRing r(8);
   const uint16_t h2 = post(r, 2);
   tamper(r, h2, ChainFault::BadIndirect);
   EXPECT_EQ(r.check_next_chain(1024), ChainFault::BadIndirect);

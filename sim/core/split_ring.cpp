@@ -1,4 +1,4 @@
-#include "sim/core/virtqueue.hpp"
+#include "sim/core/split_ring.hpp"
 
 #include <algorithm>
 #include <string>
@@ -31,28 +31,7 @@ const char* state_name(DescState s) {
 }
 }  // namespace
 
-const char* chain_fault_name(ChainFault f) {
-  switch (f) {
-    case ChainFault::None: return "none";
-    case ChainFault::HeadOutOfRange: return "head_out_of_range";
-    case ChainFault::HeadInFlight: return "head_in_flight";
-    case ChainFault::Loop: return "loop";
-    case ChainFault::TooLong: return "too_long";
-    case ChainFault::NextOutOfRange: return "next_out_of_range";
-    case ChainFault::ZeroLength: return "zero_length";
-    case ChainFault::ReadOnly: return "read_only";
-    case ChainFault::BadIndirect: return "bad_indirect";
-  }
-  return "?";
-}
-
-std::optional<ChainFault> chain_fault_from_name(std::string_view name) {
-  for (int k = 1; k < kChainFaults; ++k)
-    if (name == chain_fault_name(static_cast<ChainFault>(k))) return static_cast<ChainFault>(k);
-  return std::nullopt;
-}
-
-VirtQueue::VirtQueue(uint32_t num, bool event_idx, bool indirect)
+SplitRing::SplitRing(uint32_t num, bool event_idx, bool indirect)
     : num_(num),
       event_idx_(event_idx),
       indirect_(indirect),
@@ -78,7 +57,7 @@ VirtQueue::VirtQueue(uint32_t num, bool event_idx, bool indirect)
   counts_[static_cast<int>(DescState::Free)] = num;
 }
 
-void VirtQueue::set_state(uint16_t i, DescState from, DescState to) {
+void SplitRing::set_state(uint16_t i, DescState from, DescState to) {
   if (state_[i] != from)
     throw InvariantError("descriptor " + std::to_string(i) + " is " + state_name(state_[i]) + ", expected " +
                          state_name(from));
@@ -87,7 +66,7 @@ void VirtQueue::set_state(uint16_t i, DescState from, DescState to) {
   ++counts_[static_cast<int>(to)];
 }
 
-std::optional<uint16_t> VirtQueue::add_inbuf(std::span<const BufferSeg> segs) {
+std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs) {
   const bool use_table = indirect_ && segs.size() > 1;
   const size_t ring_descs = use_table ? 1 : segs.size();
   if (segs.empty() || ring_descs > num_free_) return std::nullopt;
@@ -139,13 +118,13 @@ std::optional<uint16_t> VirtQueue::add_inbuf(std::span<const BufferSeg> segs) {
   return head;
 }
 
-uint32_t VirtQueue::publish_avail() {
+uint32_t SplitRing::publish_avail() {
   const uint32_t added = static_cast<uint16_t>(avail_shadow_ - avail_idx_);
   avail_idx_ = avail_shadow_;
   return added;
 }
 
-std::optional<UsedElem> VirtQueue::get_buf() {
+std::optional<UsedElem> SplitRing::get_buf() {
   if (used_pending() == 0) return std::nullopt;
   const UsedElem e = used_ring_[ring_slot(last_used_idx_)];
   ++last_used_idx_;
@@ -170,7 +149,7 @@ std::optional<UsedElem> VirtQueue::get_buf() {
   return e;
 }
 
-uint64_t VirtQueue::avail_bytes_upto(uint64_t need, uint32_t max_descriptors) const {
+uint64_t SplitRing::avail_bytes_upto(uint64_t need, uint32_t max_descriptors) const {
   uint64_t total = 0;
   const uint32_t stamp = next_stamp(stamp_, head_stamp_, seen_stamp_);
   for (uint16_t idx = last_avail_idx_; idx != avail_idx_ && total < need; ++idx) {
@@ -185,12 +164,12 @@ uint64_t VirtQueue::avail_bytes_upto(uint64_t need, uint32_t max_descriptors) co
   return total;
 }
 
-uint64_t VirtQueue::next_chain_bytes() const {
+uint64_t SplitRing::next_chain_bytes() const {
   uint64_t total = 0;
   return check_next_chain(kMaxQueueSize, &total) == ChainFault::None ? total : 0;
 }
 
-ChainFault VirtQueue::check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const {
+ChainFault SplitRing::check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const {
   if (head >= num_) return ChainFault::HeadOutOfRange;
   if (!is_available_head(head)) return ChainFault::HeadInFlight;
   const uint32_t stamp = next_stamp(stamp_, seen_stamp_, head_stamp_);
@@ -218,7 +197,7 @@ ChainFault VirtQueue::check_chain(uint16_t head, uint32_t max_descriptors, uint6
   return ChainFault::None;
 }
 
-ChainFault VirtQueue::check_table(const Descriptor& d, uint16_t head, uint32_t max_descriptors,
+ChainFault SplitRing::check_table(const Descriptor& d, uint16_t head, uint32_t max_descriptors,
                                   uint64_t* bytes) const {
   // The device reads the table the ring descriptor points at: its length
   // must be a positive multiple of 16, and its entries form one chain.
@@ -247,13 +226,13 @@ ChainFault VirtQueue::check_table(const Descriptor& d, uint16_t head, uint32_t m
   return ChainFault::None;
 }
 
-ChainFault VirtQueue::check_next_chain(uint32_t max_descriptors, uint64_t* bytes) const {
+ChainFault SplitRing::check_next_chain(uint32_t max_descriptors, uint64_t* bytes) const {
   if (bytes) *bytes = 0;
   if (avail_pending() == 0) return ChainFault::None;
   return check_chain(avail_ring_[ring_slot(last_avail_idx_)], max_descriptors, bytes);
 }
 
-std::optional<uint16_t> VirtQueue::discard_avail() {
+std::optional<uint16_t> SplitRing::discard_avail() {
   ensure(avail_pending() > 0, "device discarded from an empty avail ring");
   const uint16_t head = avail_ring_[ring_slot(last_avail_idx_)];
   if (!is_available_head(head)) {
@@ -267,7 +246,7 @@ std::optional<uint16_t> VirtQueue::discard_avail() {
 }
 
 template <class Fn>
-void VirtQueue::walk_chain(uint16_t head, Fn&& fn) const {
+void SplitRing::walk_chain(uint16_t head, Fn&& fn) const {
   uint16_t i = head;
   for (uint32_t n = 0;; ++n) {
     ensure(n < num_, "descriptor chain loops");
@@ -277,7 +256,7 @@ void VirtQueue::walk_chain(uint16_t head, Fn&& fn) const {
   }
 }
 
-uint64_t VirtQueue::chain_bytes(uint16_t head) const {
+uint64_t SplitRing::chain_bytes(uint16_t head) const {
   uint64_t total = 0;
   if (desc_[head].flags & kVringDescFIndirect) {
     for (const Descriptor& e : table_[head]) total += e.len;
@@ -287,14 +266,14 @@ uint64_t VirtQueue::chain_bytes(uint16_t head) const {
   return total;
 }
 
-uint32_t VirtQueue::chain_descriptors(uint16_t head) const {
+uint32_t SplitRing::chain_descriptors(uint16_t head) const {
   if (desc_[head].flags & kVringDescFIndirect) return static_cast<uint32_t>(table_[head].size());
   uint32_t n = 0;
   walk_chain(head, [&n](const Descriptor&) { ++n; });
   return n;
 }
 
-void VirtQueue::write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d) {
+void SplitRing::write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d) {
   ensure(head < num_ && state_[head] == DescState::Posted && k < table_[head].size(),
          "writing a table entry of a chain that is not posted with a table");
   if (!table_tampered_[head]) table_shadow_[head] = table_[head];
@@ -302,13 +281,13 @@ void VirtQueue::write_shared_table_entry(uint16_t head, uint32_t k, const Descri
   table_tampered_[head] = 1;
 }
 
-void VirtQueue::write_shared_desc(uint16_t i, const Descriptor& d) {
+void SplitRing::write_shared_desc(uint16_t i, const Descriptor& d) {
   ensure(i < num_ && state_[i] == DescState::Posted, "writing a descriptor that is not posted");
   shadow_[i] = d;
   tampered_[i] = 1;
 }
 
-bool VirtQueue::add_raw_avail(uint16_t head) {
+bool SplitRing::add_raw_avail(uint16_t head) {
   if (static_cast<uint16_t>(avail_shadow_ - last_avail_idx_) >= num_) return false;
   avail_ring_[ring_slot(avail_shadow_)] = head;
   ++avail_shadow_;
@@ -316,7 +295,7 @@ bool VirtQueue::add_raw_avail(uint16_t head) {
   return true;
 }
 
-uint16_t VirtQueue::pop_avail(std::vector<BufferSeg>* segs) {
+uint16_t SplitRing::pop_avail(std::vector<BufferSeg>* segs) {
   ensure(avail_pending() > 0, "device popped an empty avail ring");
   const uint16_t head = avail_ring_[ring_slot(last_avail_idx_)];
   ++last_avail_idx_;
@@ -340,7 +319,7 @@ uint16_t VirtQueue::pop_avail(std::vector<BufferSeg>* segs) {
   return head;
 }
 
-void VirtQueue::push_used(uint16_t head, uint32_t len) {
+void SplitRing::push_used(uint16_t head, uint32_t len) {
   ensure(head < num_ && device_head_[head], "device returned a chain it does not hold");
   ensure(unflushed_ < num_, "more used elements written than ring entries");
   device_head_[head] = 0;
@@ -348,7 +327,7 @@ void VirtQueue::push_used(uint16_t head, uint32_t len) {
   ++unflushed_;
 }
 
-void VirtQueue::flush_used(uint32_t count) {
+void SplitRing::flush_used(uint32_t count) {
   ensure(count <= unflushed_, "flushing more used elements than were written");
   for (uint32_t k = 0; k < count; ++k) {
     uint16_t i = static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id);
@@ -363,7 +342,7 @@ void VirtQueue::flush_used(uint32_t count) {
   unflushed_ -= count;
 }
 
-void VirtQueue::check_invariants() const {
+void SplitRing::check_invariants() const {
   std::vector<uint8_t> seen(num_, 0);
   auto mark = [&](uint16_t i, DescState expect, const char* where) {
     ensure(i < num_, std::string(where) + ": descriptor index out of range");

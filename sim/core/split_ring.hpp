@@ -1,0 +1,261 @@
+// The split virtqueue (virtio 1.x "split" layout, legacy memory layout): a
+// descriptor table with a free list, an available ring written by the driver
+// and a used ring written by the device, plus the two notification-suppression
+// flags. Plain C++: no SimGrid, no policy.
+//
+// Layout and flag values are those of Linux include/uapi/linux/virtio_ring.h.
+// Every descriptor is at every moment in exactly one state (docs/model.md §3):
+//   Free   - on the driver's free list;
+//   Posted - part of a chain the driver added (published or not yet);
+//   Device - part of a chain the device took from the avail ring;
+//   Used   - returned on the used ring, not yet collected by the driver.
+// Transitions are checked on every operation; check_invariants() verifies the
+// whole structure (free list, rings, chains) from scratch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "sim/core/vring_types.hpp"
+
+namespace vringsim {
+
+/// Bytes of guest memory a split virtqueue of `num` entries occupies:
+/// `vring_size()` in include/uapi/linux/virtio_ring.h. With the event index
+/// (VIRTIO_RING_F_EVENT_IDX) the avail ring ends with used_event and the used
+/// ring with avail_event, a u16 each; the 2008 layout had neither:
+/// ALIGN(16N + 2(2+N), 4096) + 4 + 8N (10244 bytes at 256 entries).
+constexpr uint64_t vring_size(uint64_t num, bool event_idx, uint64_t align = kVringAlign) {
+  const uint64_t event = event_idx ? 1 : 0;
+  const uint64_t desc_and_avail = kDescriptorBytes * num + sizeof(uint16_t) * (2 + event + num);
+  const uint64_t aligned = (desc_and_avail + align - 1) & ~(align - 1);
+  return aligned + sizeof(uint16_t) * (2 + event) + 8 * num;  // used: flags, idx, [avail_event] + ring
+}
+
+/// Queue sizes the model accepts: a power of two in 1..32768.
+constexpr bool is_valid_queue_size(int64_t num) { return num >= 1 && num <= kMaxQueueSize && (num & (num - 1)) == 0; }
+
+class SplitRing {
+ public:
+  /// `event_idx`: VIRTIO_RING_F_EVENT_IDX negotiated (the ring's layout and
+  /// how notifications are suppressed). `indirect`:
+  /// VIRTIO_RING_F_INDIRECT_DESC negotiated: a chain of several buffers
+  /// takes one ring descriptor pointing to a table of them.
+  explicit SplitRing(uint32_t num, bool event_idx = false, bool indirect = false);
+
+  uint32_t size() const { return num_; }
+  bool event_idx() const { return event_idx_; }
+  bool indirect() const { return indirect_; }
+  uint64_t bytes() const { return vring_size(num_, event_idx_); }
+
+  // ---- driver side -------------------------------------------------------
+  uint32_t num_free() const { return num_free_; }
+  /// Adds a device-writable chain; its head goes on the avail ring but stays
+  /// invisible to the device until publish_avail(). Returns the head, or
+  /// nothing (and changes nothing) if the free list is too short. With
+  /// indirect descriptors, several buffers go into a table (16 bytes each)
+  /// and take one ring descriptor (virtqueue_add_split: vq->indirect &&
+  /// total_sg > 1).
+  std::optional<uint16_t> add_inbuf(std::span<const BufferSeg> segs);
+  /// Makes every added chain visible: avail->idx catches up (2.6.27 vring_kick).
+  /// Returns how many chains were published.
+  uint32_t publish_avail();
+  /// Whether the driver must kick after publishing `published` chains
+  /// (virtqueue_kick_prepare): with the event index, if the device's
+  /// avail_event is among them; else if VRING_USED_F_NO_NOTIFY is clear.
+  bool kick_needed(uint32_t published) const {
+    if (event_idx_)
+      return vring_need_event(avail_event_, avail_idx_, static_cast<uint16_t>(avail_idx_ - published));
+    return (used_flags_ & kVringUsedFNoNotify) == 0;
+  }
+  /// Used entries the driver has not collected yet.
+  uint32_t used_pending() const { return static_cast<uint16_t>(used_idx_ - last_used_idx_); }
+  /// Collects the next used entry and returns its chain to the free list.
+  std::optional<UsedElem> get_buf();
+  /// Suppresses interrupts (virtqueue_disable_cb_split): the flag, or with
+  /// the event index used_event = 0 ("a hack", says Linux: no interrupt
+  /// until the used index crosses 0).
+  void disable_cb() {
+    if (event_idx_)
+      used_event_ = 0;
+    else
+      avail_flags_ |= kVringAvailFNoInterrupt;
+  }
+  /// Re-enables interrupts (the flag, or used_event = the next entry to
+  /// collect); false if used entries are already pending (the caller must
+  /// poll again: virtqueue_enable_cb()).
+  bool enable_cb() {
+    if (event_idx_)
+      used_event_ = last_used_idx_;
+    else
+      avail_flags_ &= static_cast<uint16_t>(~kVringAvailFNoInterrupt);
+    return used_pending() == 0;
+  }
+
+  // ---- device side -------------------------------------------------------
+  /// Published chains the device has not taken yet.
+  uint32_t avail_pending() const { return static_cast<uint16_t>(avail_idx_ - last_avail_idx_); }
+  /// Writable bytes of the published chains not yet taken, summed in ring
+  /// order until the sum reaches `need` (virtqueue_avail_bytes()). Chains a
+  /// device would refuse (check_next_chain) count nothing.
+  uint64_t avail_bytes_upto(uint64_t need, uint32_t max_descriptors = kMaxQueueSize) const;
+  /// Writable bytes of the next chain the device would take (0 if none).
+  uint64_t next_chain_bytes() const;
+  /// Takes the next published chain (virtqueue_pop()); its descriptors move to
+  /// Device. If `segs` is given, it receives the chain's buffers in order.
+  uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr);
+  /// Writes a used element after the ones already written (virtqueue_fill()).
+  void push_used(uint16_t head, uint32_t len);
+  /// Publishes the `count` oldest written used elements (virtqueue_flush()).
+  void flush_used(uint32_t count);
+  /// Elements written but not yet flushed.
+  uint32_t used_unflushed() const { return unflushed_; }
+  /// Whether to interrupt the driver for the used entries written so far
+  /// (virtio_should_notify / vhost_notify): with the event index, if the
+  /// driver's used_event is among the entries since the last time the
+  /// device asked (always the first time); else if VRING_AVAIL_F_NO_INTERRUPT
+  /// is clear. With the event index asking moves "the last time".
+  bool should_interrupt() {
+    if (!event_idx_) return (avail_flags_ & kVringAvailFNoInterrupt) == 0;
+    const uint16_t now = static_cast<uint16_t>(used_idx_ + unflushed_);
+    const bool first = !signalled_valid_;
+    const uint16_t old = signalled_used_;
+    signalled_valid_ = true;
+    signalled_used_ = now;
+    return first || vring_need_event(used_event_, now, old);
+  }
+  /// Enables or suppresses guest kicks (vhost_enable_notify /
+  /// vhost_disable_notify): the flag, or with the event index avail_event =
+  /// the avail index the device has seen when enabling, and nothing written
+  /// when suppressing.
+  void set_notification(bool enable) {
+    if (event_idx_) {
+      if (enable) avail_event_ = avail_idx_;
+    } else if (enable) {
+      used_flags_ &= static_cast<uint16_t>(~kVringUsedFNoNotify);
+    } else {
+      used_flags_ |= kVringUsedFNoNotify;
+    }
+  }
+
+  // ---- a device that defends itself ---------------------------------------
+  /// Checks the chain the next published avail entry names, reading only
+  /// what a device can read (the shared table and ring), as a device does
+  /// before it uses a chain. None if the chain is fine (or none is published).
+  /// `bytes`, if given, receives the chain's writable bytes when it is fine.
+  ChainFault check_next_chain(uint32_t max_descriptors, uint64_t* bytes = nullptr) const;
+  /// Consumes the front avail entry, found faulty by check_next_chain(). If
+  /// it names a chain the driver posted, the chain moves to the device, which
+  /// may return it unused (push_used with length 0); its head is returned.
+  /// A stray entry (no chain of its own) is consumed and nothing returned.
+  std::optional<uint16_t> discard_avail();
+
+  // ---- shared memory as a driver may write it ------------------------------
+  // (a correct driver never does this; sim/core/ring_faults.hpp builds
+  // faulty chains from these two writes.)
+  /// Writes `d` into the device-visible table at `i` (a posted descriptor)
+  /// without changing the driver's own record, as Linux keeps desc_extra
+  /// apart from the shared table. Re-adding the descriptor writes it afresh.
+  void write_shared_desc(uint16_t i, const Descriptor& d);
+  /// Adds an avail entry naming `head` with no chain of its own (the head of
+  /// a chain already added, or an index past the table). False if the avail
+  /// ring has no room.
+  bool add_raw_avail(uint16_t head);
+  /// Writes entry `k` of the indirect table of the posted chain at `head`
+  /// as the device will read it (the driver's record stays).
+  void write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d);
+  /// Bytes of the chain starting at `head` (its table's, if indirect), by the driver's own record.
+  uint64_t chain_bytes(uint16_t head) const;
+  /// Buffers in the chain starting at `head` (table entries, if indirect), by the driver's own record.
+  uint32_t chain_descriptors(uint16_t head) const;
+  /// Ring descriptors the chain at `head` takes: 1 with an indirect table.
+  uint32_t ring_descriptors(uint16_t head) const {
+    return (desc_[head].flags & kVringDescFIndirect) ? 1 : chain_descriptors(head);
+  }
+  /// Bytes of the indirect table of the chain at `head` (0 if it has none).
+  uint64_t table_bytes(uint16_t head) const { return table_[head].size() * kDescriptorBytes; }
+  /// The indirect table of the chain at `head` (empty if it has none).
+  const std::vector<Descriptor>& table(uint16_t head) const { return table_[head]; }
+  /// Avail entries that name no chain of their own, not yet consumed.
+  uint32_t stray_avail() const { return strays_; }
+
+  // ---- inspection --------------------------------------------------------
+  DescState state(uint16_t i) const { return state_[i]; }
+  uint32_t count(DescState s) const { return counts_[static_cast<int>(s)]; }
+  const Descriptor& desc(uint16_t i) const { return desc_[i]; }
+  /// Verifies the whole structure from scratch; throws InvariantError naming
+  /// the first violation. O(size).
+  void check_invariants() const;
+
+ private:
+  void set_state(uint16_t i, DescState from, DescState to);
+  uint16_t ring_slot(uint16_t idx) const { return static_cast<uint16_t>(idx & (num_ - 1)); }
+  /// The descriptor as the device sees it in shared memory.
+  const Descriptor& shared_desc(uint16_t i) const { return tampered_[i] ? shadow_[i] : desc_[i]; }
+  const std::vector<Descriptor>& shared_table(uint16_t head) const {
+    return table_tampered_[head] ? table_shadow_[head] : table_[head];
+  }
+  ChainFault check_table(const Descriptor& d, uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
+  ChainFault check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
+  /// Calls fn on each descriptor of the chain at `head` (the driver's record).
+  template <class Fn>
+  void walk_chain(uint16_t head, Fn&& fn) const;
+  /// A chain the device may take: added, not yet taken, and its own avail
+  /// entry published. (A stray entry naming a head the driver has added again
+  /// but not yet published must not hand the device that chain: it would be
+  /// taken before it was posted.)
+  bool is_available_head(uint16_t head) const {
+    return head < num_ && avail_head_[head] &&
+           static_cast<uint16_t>(avail_pos_[head] - last_avail_idx_) <
+               static_cast<uint16_t>(avail_idx_ - last_avail_idx_);
+  }
+
+  uint32_t num_;
+  bool event_idx_;
+  bool indirect_;
+  std::vector<Descriptor> desc_;
+  std::vector<DescState> state_;
+  uint32_t counts_[4] = {0, 0, 0, 0};
+
+  // driver-private
+  uint16_t free_head_ = 0;
+  uint32_t num_free_;
+  uint16_t avail_shadow_ = 0;  ///< avail index including unpublished chains
+  uint16_t last_used_idx_ = 0;
+
+  // shared ring memory (the two event fields only with the event index)
+  uint16_t used_event_ = 0;   ///< at the end of the avail ring, written by the driver
+  uint16_t avail_event_ = 0;  ///< at the end of the used ring, written by the device
+  uint16_t avail_flags_ = 0;
+  uint16_t avail_idx_ = 0;
+  std::vector<uint16_t> avail_ring_;
+  uint16_t used_flags_ = 0;
+  uint16_t used_idx_ = 0;
+  std::vector<UsedElem> used_ring_;
+
+  // device-private
+  uint16_t last_avail_idx_ = 0;
+  uint16_t signalled_used_ = 0;  ///< used index when the device last asked should_interrupt()
+  bool signalled_valid_ = false;
+  uint32_t unflushed_ = 0;
+  std::vector<uint8_t> device_head_;  ///< 1 where a chain held by the device starts
+  std::vector<uint8_t> avail_head_;   ///< 1 where a posted chain the device has not taken starts
+  std::vector<uint16_t> avail_pos_;   ///< the avail index of that chain's own entry
+
+  // fault injection: the device-visible copies of tampered descriptors
+  std::vector<uint8_t> tampered_;
+  std::vector<Descriptor> shadow_;
+  // indirect tables by head: what the driver wrote, and tampered copies
+  std::vector<std::vector<Descriptor>> table_;
+  std::vector<uint8_t> table_tampered_;
+  std::vector<std::vector<Descriptor>> table_shadow_;
+  uint32_t strays_ = 0;
+  mutable std::vector<uint32_t> seen_stamp_;  ///< scratch for the device's loop check
+  mutable std::vector<uint32_t> head_stamp_;  ///< scratch: heads counted by avail_bytes_upto
+  mutable std::vector<uint8_t> table_seen_;   ///< scratch: the loop check of an indirect table
+  mutable uint32_t stamp_ = 0;
+};
+
+}  // namespace vringsim
