@@ -70,12 +70,24 @@ CaptureFile::CaptureFile(const std::filesystem::path& file, const std::string& f
   FILE* fp = std::fopen(name.c_str(), "rb");
   if (!fp) throw InputError(fmt::format("{}: cannot open capture", name));
   std::setvbuf(fp, nullptr, _IOFBF, 1 << 20);
-  pcap_ = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, err);  // owns fp from here
-  if (!pcap_) {
-    std::fclose(fp);
-    throw InputError(fmt::format("{}: header: cannot read capture: {}", name, err));
+  if (format_ == "pcapng") {
+    ng_fp_ = fp;
+    try {
+      ng_ = std::make_unique<PcapngReader>(fp);
+    } catch (const std::runtime_error& e) {
+      std::fclose(fp);
+      ng_fp_ = nullptr;
+      throw InputError(fmt::format("{}: header: cannot read capture: {}", name, e.what()));
+    }
+    dlt_ = ng_->linktype();
+  } else {
+    pcap_ = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, err);  // owns fp from here
+    if (!pcap_) {
+      std::fclose(fp);
+      throw InputError(fmt::format("{}: header: cannot read capture: {}", name, err));
+    }
+    dlt_ = pcap_datalink(pcap_);
   }
-  dlt_ = pcap_datalink(pcap_);
   const char* dname = pcap_datalink_val_to_name(dlt_);
   link_name_ = dname ? dname : fmt::format("linktype {}", dlt_);
   bool known = dlt_ == DLT_LOOP;
@@ -86,18 +98,18 @@ CaptureFile::CaptureFile(const std::filesystem::path& file, const std::string& f
       l2 = lt.l2_bytes;
     }
   if (!known) {
-    pcap_close(pcap_);
-    pcap_ = nullptr;
+    close();
     throw InputError(fmt::format(
         "{}: link type {} ({}) is not supported (Ethernet, raw IP, Linux cooked v1/v2 and BSD loopback are)", name,
         link_name_, dlt_));
   }
   adjust_ = static_cast<int>(kEthernetHeader) - l2;
   if (!filter.empty()) {
-    if (pcap_compile(pcap_, &filter_, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-      const std::string why = pcap_geterr(pcap_);
-      pcap_close(pcap_);
-      pcap_ = nullptr;
+    if (!pcap_) dead_ = pcap_open_dead(dlt_, static_cast<int>(kMaxTraceFrameBytes));
+    pcap_t* compiler = pcap_ ? pcap_ : dead_;
+    if (!compiler || pcap_compile(compiler, &filter_, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      const std::string why = compiler ? pcap_geterr(compiler) : "cannot make a libpcap handle";
+      close();
       throw InputError(
           fmt::format("{}: invalid BPF filter \"{}\": {}", filter_where.empty() ? name : filter_where, filter, why));
     }
@@ -105,9 +117,62 @@ CaptureFile::CaptureFile(const std::filesystem::path& file, const std::string& f
   }
 }
 
+void CaptureFile::close() {
+  if (pcap_) pcap_close(pcap_);
+  pcap_ = nullptr;
+  if (dead_) pcap_close(dead_);
+  dead_ = nullptr;
+  ng_.reset();
+  if (ng_fp_) std::fclose(ng_fp_);
+  ng_fp_ = nullptr;
+}
+
 CaptureFile::~CaptureFile() {
   if (has_filter_) pcap_freecode(&filter_);
-  if (pcap_) pcap_close(pcap_);
+  close();
+}
+
+bool CaptureFile::read_raw(Raw& r) {
+  if (ng_) {
+    PcapngReader::Packet p;
+    std::string why;
+    switch (ng_->next(p, &why)) {
+      case PcapngReader::Status::End: return false;
+      case PcapngReader::Status::Truncated: r.status = 0; r.error = why; return true;
+      case PcapngReader::Status::Damaged: r.status = -1; r.error = why; return true;
+      case PcapngReader::Status::Packet: break;
+    }
+    r = Raw{};
+    r.status = 1;
+    r.hdr.caplen = p.caplen;
+    r.hdr.len = p.origlen;
+    r.data = p.data;
+    r.sec = p.sec;
+    r.nsec = p.nsec;
+    r.frac = p.frac;
+    r.exact = p.exact_ns;
+    return true;
+  }
+  pcap_pkthdr* hdr = nullptr;
+  const u_char* data = nullptr;
+  const int rc = pcap_next_ex(pcap_, &hdr, &data);
+  if (rc == PCAP_ERROR_BREAK || rc == -2) return false;  // end of file
+  if (rc != 1) {
+    // libpcap says "truncated dump file" when the file ends inside a record.
+    const std::string why = pcap_geterr(pcap_);
+    r.status = why.find("truncated") != std::string::npos ? 0 : -1;
+    r.error = why;
+    return true;
+  }
+  r.status = 1;
+  r.hdr = *hdr;
+  r.data = data;
+  // Nanosecond precision was asked for: tv_usec holds nanoseconds.
+  r.sec = hdr->ts.tv_sec;
+  r.nsec = hdr->ts.tv_usec;
+  r.frac = static_cast<long double>(r.nsec) * 1e-9L;
+  r.exact = true;
+  return true;
 }
 
 void CaptureFile::parse_headers(const u_char* d, uint32_t caplen, Record& r) const {
@@ -178,21 +243,20 @@ void CaptureFile::parse_headers(const u_char* d, uint32_t caplen, Record& r) con
 
 std::optional<CaptureFile::Record> CaptureFile::next() {
   while (true) {
-    pcap_pkthdr* hdr = nullptr;
-    const u_char* data = nullptr;
     if (cut_tail_) return std::nullopt;
-    const int rc = pcap_next_ex(pcap_, &hdr, &data);
-    if (rc == PCAP_ERROR_BREAK || rc == -2) return std::nullopt;  // end of file
+    Raw raw;
+    if (!read_raw(raw)) return std::nullopt;  // end of file
     ++index_;
-    // libpcap says "truncated dump file" (pcap) or "truncated pcapng dump
-    // file" when the file ends inside a record: a cut tail, nothing else.
-    if (rc != 1 && allow_cut_tail_ && std::string_view(pcap_geterr(pcap_)).find("truncated") != std::string_view::npos) {
+    // The file ends inside a record: a cut tail, nothing else.
+    if (raw.status == 0 && allow_cut_tail_) {
       cut_tail_ = index_;
       return std::nullopt;
     }
-    if (rc != 1)
+    if (raw.status != 1)
       throw InputError(fmt::format("{}: packet {}: damaged record: {} ({} packets read before it)", file_.string(),
-                                   index_, pcap_geterr(pcap_), index_ - 1));
+                                   index_, raw.error, index_ - 1));
+    const pcap_pkthdr* hdr = &raw.hdr;
+    const u_char* data = raw.data;
     if (hdr->len == 0)
       throw InputError(
           fmt::format("{}: packet {}: length 0 ({} packets read before it)", file_.string(), index_, index_ - 1));
@@ -209,16 +273,24 @@ std::optional<CaptureFile::Record> CaptureFile::next() {
     r.wire_len = static_cast<uint32_t>(wire);
     r.captured_len = hdr->caplen;
     r.truncated = hdr->caplen < hdr->len;
-    // Nanosecond precision was asked for: tv_usec holds nanoseconds. Work
-    // relative to the first record in integers: epoch nanoseconds do not fit
-    // a double's 53 bits.
-    const int64_t sec = hdr->ts.tv_sec, nsec = hdr->ts.tv_usec;
+    // Work relative to the first record in integers: epoch nanoseconds do
+    // not fit a double's 53 bits. A resolution finer than a nanosecond
+    // (pcapng) takes the fraction as it is.
+    const PcapngReader::Seconds sec = raw.sec;
+    const int64_t nsec = raw.nsec;
     if (!have_origin_) {
       origin_sec_ = sec;
       origin_nsec_ = nsec;
+      origin_frac_ = raw.frac;
+      origin_exact_ = raw.exact;
       have_origin_ = true;
     }
-    r.time_s = static_cast<double>(sec - origin_sec_) + static_cast<double>(nsec - origin_nsec_) * 1e-9;
+    // (128 bits: a pcapng timestamp may hold any 64-bit count of seconds.)
+    const double whole = static_cast<double>(sec - origin_sec_);
+    if (raw.exact && origin_exact_)
+      r.time_s = whole + static_cast<double>(nsec - origin_nsec_) * 1e-9;
+    else
+      r.time_s = static_cast<double>(static_cast<long double>(whole) + (raw.frac - origin_frac_));
     if (r.time_s < last_time_) ++nonmonotonic_;
     last_time_ = r.time_s;
     if (parse_flows_) parse_headers(data, hdr->caplen, r);

@@ -1,6 +1,8 @@
-// Reading a packet capture, pcap or pcapng, with libpcap (which handles both
-// formats, either byte order, microsecond and nanosecond timestamps), one
-// record at a time: memory stays flat whatever the capture's length.
+// Reading a packet capture, one record at a time: memory stays flat whatever
+// the capture's length. pcap with libpcap (either byte order, microsecond
+// and nanosecond timestamps); pcapng with our own reader
+// (models/traffic/pcapng_reader.hpp: every if_tsresol, and the same frames
+// pcap takes). BPF filters are libpcap's for both.
 //
 // Lengths are the original length on the wire, not the captured length
 // (captures are often cut by snaplen), normalised to Ethernet framing:
@@ -12,9 +14,13 @@
 #include <pcap/pcap.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include "models/traffic/pcapng_reader.hpp"
 
 namespace vringsim {
 
@@ -60,11 +66,29 @@ class CaptureFile {
 
  private:
   void parse_headers(const u_char* data, uint32_t caplen, Record& r) const;
+  /// One record as the file holds it: status 1 a packet, 0 the file ends
+  /// inside it, -1 it is damaged (`error` says how).
+  struct Raw {
+    int status = 1;
+    std::string error;
+    pcap_pkthdr hdr{};
+    const u_char* data = nullptr;
+    PcapngReader::Seconds sec = 0;
+    int64_t nsec = 0;
+    long double frac = 0;
+    bool exact = true;
+  };
+  /// False at the end of the file.
+  bool read_raw(Raw& r);
+  void close();
 
   bool allow_cut_tail_ = false;
   std::optional<uint64_t> cut_tail_;
   std::filesystem::path file_;
-  pcap_t* pcap_ = nullptr;
+  pcap_t* pcap_ = nullptr;             ///< pcap files
+  std::FILE* ng_fp_ = nullptr;         ///< pcapng files: the file and our reader
+  std::unique_ptr<PcapngReader> ng_;
+  pcap_t* dead_ = nullptr;             ///< pcapng: a handle to compile the filter with
   bool parse_flows_ = true;
   bpf_program filter_{};
   bool has_filter_ = false;
@@ -76,7 +100,10 @@ class CaptureFile {
   uint64_t filtered_out_ = 0;
   uint64_t nonmonotonic_ = 0;
   bool have_origin_ = false;
-  int64_t origin_sec_ = 0, origin_nsec_ = 0;
+  PcapngReader::Seconds origin_sec_ = 0;
+  int64_t origin_nsec_ = 0;
+  long double origin_frac_ = 0;  ///< pcapng: the first record's fraction of a second
+  bool origin_exact_ = true;     ///< its nanoseconds are exact
   double last_time_ = 0;
 };
 

@@ -185,7 +185,7 @@ std::optional<Json> describe(const std::filesystem::path& file) {
 }
 
 const Registrar<TrafficInfo> kRegistered{TrafficInfo{
-    "pcap", "replays a pcap or pcapng capture (libpcap), streaming; lengths are original wire lengths",
+    "pcap", "replays a pcap or pcapng capture (pcap: libpcap; pcapng: our reader), streaming; lengths are original wire lengths",
     [](ParamTable& t, const std::string& p) { bindings().declare(t, p); },
     [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> { return std::make_unique<PcapSource>(ctx); },
     validate, describe}};

@@ -94,6 +94,38 @@ inline std::vector<uint8_t> pcapng_file(const std::vector<Pkt>& pkts, bool big_e
   return b.data();
 }
 
+/// pcapng with any if_tsresol (the option's byte: 10^-n, or 2^-n with the
+/// top bit set; 0xff: no option, microseconds) and interface snaplen.
+/// Timestamps are ts_ns converted to that unit (exactly, in 128 bits).
+inline std::vector<uint8_t> pcapng_file_res(const std::vector<Pkt>& pkts, bool big_endian, uint8_t tsresol,
+                                            uint32_t snaplen = 262144) {
+  Bytes b(big_endian);
+  b.u32(0x0a0d0d0a), b.u32(28), b.u32(0x1a2b3c4d), b.u16(1), b.u16(0), b.u32(0xffffffff), b.u32(0xffffffff), b.u32(28);
+  const bool opt = tsresol != 0xff;
+  const uint32_t idb_len = opt ? 20 + 8 + 4 : 20;
+  b.u32(1), b.u32(idb_len), b.u16(1), b.u16(0), b.u32(snaplen);
+  if (opt) {
+    b.u16(9), b.u16(1), b.u8(tsresol), b.u8(0), b.u8(0), b.u8(0);
+    b.u16(0), b.u16(0);
+  }
+  b.u32(idb_len);
+  __extension__ typedef unsigned __int128 u128;
+  u128 per_s = 1;
+  const unsigned n = opt ? (tsresol & 0x7fu) : 6u;
+  for (unsigned k = 0; k < n; ++k) per_s *= (opt && (tsresol & 0x80)) ? 2 : 10;
+  for (const auto& p : pkts) {
+    const uint32_t padded = (static_cast<uint32_t>(p.data.size()) + 3) & ~3u;
+    const uint32_t len = 32 + padded;
+    const uint64_t ts = static_cast<uint64_t>(static_cast<u128>(p.ts_ns) * per_s / 1000000000u);
+    b.u32(6), b.u32(len), b.u32(0), b.u32(static_cast<uint32_t>(ts >> 32)), b.u32(static_cast<uint32_t>(ts));
+    b.u32(static_cast<uint32_t>(p.data.size())), b.u32(p.orig_len);
+    b.raw(p.data);
+    b.pad4();
+    b.u32(len);
+  }
+  return b.data();
+}
+
 inline void write_file(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
   std::ofstream(path, std::ios::binary)
       .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));

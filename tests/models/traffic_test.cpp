@@ -116,6 +116,58 @@ TEST_F(Traces, PcapngInEitherByteOrderAndResolution) {
     }
 }
 
+TEST_F(Traces, PcapngDecodesEveryTimestampResolutionTheSpecAllows) {
+  // if_tsresol: 10^-n or, with the top bit, 2^-n. Three packets 0.25 s and
+  // 1.5 s apart, within 2 s so that 2^-63 units fit in 64 bits.
+  std::vector<Pkt> pk = {tcp_frame(0, 80, 1460), tcp_frame(250000000, 80, 1460), tcp_frame(1750000000, 81, 100)};
+  for (const uint8_t res : {uint8_t{0xff}, uint8_t{3}, uint8_t{6}, uint8_t{9}, uint8_t{0x80 | 10}, uint8_t{0x80 | 30},
+                            uint8_t{0x80 | 63}}) {
+    for (const bool be : {false, true}) {
+      SCOPED_TRACE(fmt::format("tsresol {:#x} big-endian {}", res, be));
+      const auto f = file(fmt::format("r{}{}.pcapng", res, be), pcapng_file_res(pk, be, res));
+      CaptureFile cap(f);
+      std::vector<CaptureFile::Record> r;
+      while (auto x = cap.next()) r.push_back(*x);
+      ASSERT_EQ(r.size(), 3u);
+      EXPECT_NEAR(r[1].time_s, 0.25, 1e-9);
+      EXPECT_NEAR(r[2].time_s, 1.75, 1e-9);
+      EXPECT_EQ(cap.nonmonotonic(), 0u);
+      EXPECT_EQ(r[2].wire_len, 154u);
+    }
+  }
+}
+
+TEST_F(Traces, PcapngTimestampsAnywhereIn64BitsAreReadWithoutOverflow) {
+  // Resolution 1 s (if_tsresol 0): the first packet at 2^64 - 1 s, the next
+  // at 0. The fuzzer found the subtraction overflowing a 64-bit signed count.
+  std::vector<Pkt> pk = {tcp_frame(0, 80, 100), tcp_frame(0, 80, 100)};
+  auto bytes = pcapng_file_res(pk, false, 0);
+  const size_t epb = 28 + 32;  // section header, interface with if_tsresol
+  for (int k = 0; k < 8; ++k) bytes[epb + 12 + k] = 0xff;  // first packet: ts high and low all ones
+  CaptureFile cap(file("huge-ts.pcapng", bytes));
+  ASSERT_TRUE(cap.next());
+  const auto second = cap.next();
+  ASSERT_TRUE(second);
+  EXPECT_DOUBLE_EQ(second->time_s, -18446744073709551615.0);
+  EXPECT_EQ(cap.nonmonotonic(), 1u);
+}
+
+TEST_F(Traces, PcapAndPcapngTakeTheSameFrames) {
+  // A 70,000-byte frame (a GSO super-frame as tcpdump sees it on a host)
+  // captured whole: both formats accept it, with any interface snaplen.
+  std::vector<Pkt> pk = {tcp_frame(0, 80, 1460), tcp_frame(1000, 80, 70000 - 54, 70000)};
+  const auto a = read_all(file("big.pcap", pcap_file(pk, false, true)));
+  for (const uint32_t snap : {262144u, 65535u}) {
+    const auto b = read_all(file(fmt::format("big{}.pcapng", snap), pcapng_file_res(pk, false, 9, snap)));
+    ASSERT_EQ(a.size(), 2u);
+    ASSERT_EQ(b.size(), 2u) << snap;
+    EXPECT_EQ(a[1].wire_len, 70000u);
+    EXPECT_EQ(b[1].wire_len, 70000u);
+    EXPECT_EQ(a[1].captured_len, b[1].captured_len);
+    EXPECT_EQ(a[1].time_s, b[1].time_s);
+  }
+}
+
 TEST_F(Traces, OtherLinkTypesAreNormalisedToEthernetLengths) {
   // Raw IP: the same packets without their 14-byte Ethernet header.
   std::vector<Pkt> raw = sample();
