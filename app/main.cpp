@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 
 #include <sched.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -88,6 +90,21 @@ std::pair<unsigned, const char*> default_jobs() {
   return {std::max(1u, std::thread::hardware_concurrency()), "the machine's cores"};
 }
 
+/// A run killed mid-way (SIGKILL, power loss) leaves its streamed
+/// ".NAME.timeseries.csv.tmp.PID" behind: the next run of NAME into the
+/// directory removes those whose process is gone.
+void remove_stale_timeseries(const fs::path& out, const std::string& name) {
+  const std::string prefix = "." + name + ".timeseries.csv.tmp.";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(out, ec)) {
+    const std::string f = e.path().filename().string();
+    if (!f.starts_with(prefix)) continue;
+    const std::string pid = f.substr(prefix.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9) continue;
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+  }
+}
+
 int cmd_run(const RunArgs& a) {
   std::vector<std::string> overrides = a.sets;
   if (a.seed) overrides.insert(overrides.begin(), fmt::format("seed={}", parse_decimal("--seed", *a.seed, 0, INT64_MAX)));
@@ -124,8 +141,20 @@ int cmd_run(const RunArgs& a) {
     }
     opt.trace_limit = trace_limit;
     opt.check = a.check;
+    // timeseries.csv streams into the output directory as the run goes and
+    // moves into the run's folder when it has finished; without --out
+    // nobody reads it.
+    if (a.out.empty()) {
+      opt.timeseries = TimeseriesMode::Discard;
+    } else {
+      opt.timeseries = TimeseriesMode::Stream;
+      fs::create_directories(a.out);
+      remove_stale_timeseries(a.out, s.name);
+      opt.timeseries_path = (fs::path(a.out) / fmt::format(".{}.timeseries.csv.tmp.{}", s.name, ::getpid())).string();
+    }
     RunOutcome o = run_in_child(s, opt);
     if (o.exit_code != 0) {
+      if (!opt.timeseries_path.empty()) fs::remove(opt.timeseries_path);
       code = std::max(code, o.exit_code == kExitInternal ? kExitInternal : kExitFailed);
       continue;
     }
@@ -139,7 +168,12 @@ int cmd_run(const RunArgs& a) {
       // Each run's files land as soon as it finishes: a later failure keeps them.
       const fs::path dir = fs::path(a.out) / s.name;
       fs::create_directories(dir);
-      for (const auto& w : writers) w->write_run(dir, o.result);
+      try {
+        for (const auto& w : writers) w->write_run(dir, o.result);
+      } catch (...) {
+        if (!opt.timeseries_path.empty()) fs::remove(opt.timeseries_path);  // nothing half-written stays
+        throw;
+      }
     }
     results.push_back(std::move(o.result));
   }

@@ -9,6 +9,13 @@ namespace {
 class TimeseriesCsv : public ReportWriter {
  public:
   void write_run(const std::filesystem::path& dir, const RunResult& r) const override {
+    if (!r.ts_file.empty()) {
+      // Streamed while the run went (constant memory): move it into place,
+      // whole or not at all (the file sits in the output directory: one
+      // file system, so the rename is atomic).
+      move_file_atomic(r.ts_file, dir / "timeseries.csv");
+      return;
+    }
     std::string out = csv_line(r.ts_columns);
     std::vector<std::string> cells;
     for (const auto& row : r.ts_rows) {

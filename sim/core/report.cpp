@@ -14,7 +14,8 @@
 namespace vringsim {
 
 Json to_json(const RunResult& r) {
-  return Json{{"name", r.name}, {"summary", r.summary}, {"ts_columns", r.ts_columns}, {"ts_rows", r.ts_rows}};
+  return Json{{"name", r.name},         {"summary", r.summary}, {"ts_columns", r.ts_columns},
+              {"ts_rows", r.ts_rows},   {"ts_file", r.ts_file}, {"ts_row_count", r.ts_row_count}};
 }
 
 RunResult run_result_from_json(const Json& j) {
@@ -23,6 +24,8 @@ RunResult run_result_from_json(const Json& j) {
   r.summary = j.at("summary");
   r.ts_columns = j.at("ts_columns").get<std::vector<std::string>>();
   r.ts_rows = j.at("ts_rows").get<std::vector<std::vector<double>>>();
+  r.ts_file = j.value("ts_file", std::string());
+  r.ts_row_count = j.value("ts_row_count", uint64_t{0});
   return r;
 }
 
@@ -150,6 +153,25 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
   if (ec) {
     std::filesystem::remove(tmp);
     throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", path.string(), ec.message()));
+  }
+}
+
+void move_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to) {
+  // As write_file_atomic: on disk before it takes its name, or not at all.
+  FILE* f = std::fopen(from.c_str(), "rb");
+  if (!f) throw std::runtime_error(fmt::format("{}: cannot write: {}", to.string(), std::strerror(errno)));
+  const bool ok = ::fsync(fileno(f)) == 0;
+  const int err = errno;
+  std::fclose(f);
+  if (!ok) {
+    std::filesystem::remove(from);
+    throw std::runtime_error(fmt::format("{}: write failed: {}", to.string(), std::strerror(err)));
+  }
+  std::error_code ec;
+  std::filesystem::rename(from, to, ec);
+  if (ec) {
+    std::filesystem::remove(from);
+    throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", to.string(), ec.message()));
   }
 }
 

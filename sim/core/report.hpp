@@ -20,7 +20,9 @@ struct RunResult {
   std::string name;
   Json summary;
   std::vector<std::string> ts_columns;
-  std::vector<std::vector<double>> ts_rows;
+  std::vector<std::vector<double>> ts_rows;  ///< empty when the rows were streamed or dropped
+  std::string ts_file;                       ///< the streamed timeseries.csv, if it was streamed
+  uint64_t ts_row_count = 0;                 ///< rows sampled, wherever they went
 };
 
 Json to_json(const RunResult& r);
@@ -85,5 +87,9 @@ void check_output_dir(const std::filesystem::path& dir, const std::string& what)
 /// `path`: readers never see a half-written file. Throws std::runtime_error
 /// naming the path on failure.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+/// Gives the file `from` (on the same file system) the name `to` once it is
+/// on disk (fsync, then rename); on failure `from` is removed and `to` left
+/// as it was. Throws std::runtime_error "TO: write failed: ...".
+void move_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to);
 
 }  // namespace vringsim

@@ -133,8 +133,10 @@ RunResult Books::close() {
   RunResult result;
   result.name = w_.scenario.name;
   result.summary = std::move(s);
-  result.ts_columns = std::move(w_.ts_columns);
-  result.ts_rows = std::move(w_.ts_rows);
+  result.ts_columns = w_.series.columns();
+  result.ts_rows = std::move(w_.series.rows());
+  result.ts_row_count = w_.series.row_count();
+  if (w_.options.timeseries == TimeseriesMode::Stream) result.ts_file = w_.options.timeseries_path;
   return result;
 }
 
@@ -179,18 +181,9 @@ void Books::judge_steady_state(Json& m, double warmup) const {
   // drops at 0.1 s and 24,936 at 0.6 s). Judged on the sampled series: the
   // least-squares drift over the window against a tenth of what the queue or
   // ring holds, when the line explains most of the variance.
-  auto column = [this](const char* name) {
-    const auto it = std::find(w_.ts_columns.begin(), w_.ts_columns.end(), name);
-    return it == w_.ts_columns.end() ? w_.ts_columns.size() : static_cast<size_t>(it - w_.ts_columns.begin());
-  };
-  const size_t tap_col = column("tap_queue_packets"), free_col = column("free_descriptors");
-  std::vector<double> t, tap, free;
-  for (const auto& row : w_.ts_rows)
-    if (row[0] >= warmup && tap_col < row.size() && free_col < row.size()) {
-      t.push_back(row[0]);
-      tap.push_back(row[tap_col]);
-      free.push_back(row[free_col]);
-    }
+  const std::vector<double>& t = w_.series.window_t();
+  const std::vector<double>& tap = w_.series.window_tap();
+  const std::vector<double>& free = w_.series.window_free();
   const double window = w_.end_time - warmup;
   Json trend = {{"samples", t.size()}};
   if (t.size() < 10 || window <= 0) {

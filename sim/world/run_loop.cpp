@@ -80,14 +80,18 @@ void RunLoop::check_liveness(double t) {
   }
 }
 
-void RunLoop::sample(double t) {
+void RunLoop::sample(double t, bool final) {
   std::vector<double> values;
   for (const auto& m : w_.run_metrics) m->sample(values);
   uint64_t free_descriptors = 0;
   for (const auto& Q : w_.queues) free_descriptors += Q.shared->ring.num_free();
   std::vector<double> row = {t, static_cast<double>(free_descriptors)};
   for (size_t i : column_source_) row.push_back(values[i]);
-  w_.ts_rows.push_back(std::move(row));
+  // After the end is fixed no sample at or past it counts (finish() takes
+  // the last one); a sample at the end's own instant taken before is
+  // replaced there (TimeseriesSink::drop_held_from).
+  if (!final && w_.ended && t >= w_.end_time) return;
+  w_.series.offer(std::move(row));
 }
 
 void RunLoop::start_sampler() {
@@ -106,8 +110,9 @@ void RunLoop::start_sampler() {
     return std::pair(rank(names[a]), names[a]) < std::pair(rank(names[b]), names[b]);
   });
   column_source_ = order;
-  w_.ts_columns = {"time_s", "free_descriptors"};
-  for (size_t i : order) w_.ts_columns.push_back(names[i]);
+  std::vector<std::string> columns = {"time_s", "free_descriptors"};
+  for (size_t i : order) columns.push_back(names[i]);
+  w_.series.open(w_.options.timeseries, w_.options.timeseries_path, std::move(columns), w_.scenario.run.warmup_s);
 
   // With several queues only the sampler advances the bus (a driver cannot
   // know how far the other devices have admitted): it also wakes at least
@@ -145,6 +150,7 @@ void RunLoop::start_controller() {
   sg4::Actor::create("controller", w_.core_hosts[0], [this] {
     w_.run->drained->acquire_timeout(w_.run->stop_time);
     w_.end_time = sg4::Engine::get_clock();
+    w_.ended = true;
   });
 }
 
@@ -164,8 +170,9 @@ void RunLoop::finish() {
   // now that every arrival up to it is admitted and every event dispatched
   // (a sample at the end's instant may have been taken before a closed-loop
   // source's last frames were known; a drained trace ends between samples).
-  while (!w_.ts_rows.empty() && w_.ts_rows.back()[0] >= end) w_.ts_rows.pop_back();
-  sample(end);
+  w_.series.drop_held_from(end);
+  sample(end, true);
+  w_.series.close();
 }
 
 }  // namespace vringsim

@@ -23,7 +23,7 @@ class RunLoop {
   void start_queues();
   void start_sampler();
   void start_controller();
-  void sample(double t);
+  void sample(double t, bool final = false);
   void admit_all(double t);
   void check_liveness(double t);
   void finish();

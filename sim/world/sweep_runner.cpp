@@ -198,7 +198,9 @@ struct Task {
   int code = 0;
   try {
     const Scenario s = sw.scenario(*t.point, t.rep);
-    const RunResult r = run_scenario(s, {});
+    RunOptions opt;
+    opt.timeseries = TimeseriesMode::Discard;  // a point's files are its summary
+    const RunResult r = run_scenario(s, opt);
     write_file_atomic(t.dir / "summary.json", r.summary.dump(2) + "\n");
   } catch (const InvariantError& e) {
     std::cerr << "invariant broken: " << e.what() << "\n";

@@ -10,10 +10,15 @@
 
 #include "sim/core/report.hpp"
 #include "sim/core/scenario.hpp"
+#include "sim/world/timeseries.hpp"
 
 namespace vringsim {
 
 struct RunOptions {
+  /// The sampled rows: kept in RunResult::ts_rows, streamed to
+  /// `timeseries_path` as they are taken (RunResult::ts_file), or dropped.
+  TimeseriesMode timeseries = TimeseriesMode::Keep;
+  std::string timeseries_path;
   std::string trace_path;          ///< per-event log (run --trace); empty: none
   std::string trace_format;        ///< its format: a registered EventLogInfo (the command line names it)
   uint64_t trace_limit = 100000;   ///< rows at most

@@ -80,8 +80,8 @@ struct World {
 
   // What the run loop leaves for the books.
   double end_time = 0;
-  std::vector<std::string> ts_columns;
-  std::vector<std::vector<double>> ts_rows;
+  bool ended = false;  ///< the controller has fixed end_time (a drained source, or the stop time)
+  TimeseriesSink series;
   uint64_t checks = 0;  ///< --check: whole-state verifications done
 
   uint32_t queue_count() const { return static_cast<uint32_t>(queues.size()); }

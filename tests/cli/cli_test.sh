@@ -144,6 +144,18 @@ check "failed --trace write: exit 1" [ "$rc" = 1 ]
 check "failed --trace write: names the file, nothing half-written" grep -q "wf-trace.csv: write failed" "$T/err"
 check "failed --trace write: no file left" [ ! -e "$T/wf-trace.csv" -a -z "$(find "$T" -maxdepth 1 -name 'wf-trace.csv.tmp.*')" ]
 
+# timeseries.csv streams into --out as a hidden temporary and moves into the
+# run's folder at the end; one left by a killed run (its process gone) is
+# removed by the next run of that name, one of a live process is not.
+mkdir -p "$T/st"
+( : ) & dead=$!
+wait "$dead"
+touch "$T/st/.a.timeseries.csv.tmp.$dead" "$T/st/.a.timeseries.csv.tmp.$$"
+run "$BIN" run "$T/a.json" --out "$T/st"
+check "streamed time series: the same file" cmp -s "$T/st/a/timeseries.csv" "$T/o1/a/timeseries.csv"
+check "streamed time series: a dead run's temporary removed, a live one's kept" \
+  [ ! -e "$T/st/.a.timeseries.csv.tmp.$dead" -a -e "$T/st/.a.timeseries.csv.tmp.$$" ]
+
 # --trace: per-event CSV, bounded.
 run "$BIN" run "$T/a.json" --trace "$T/trace.csv" --trace-limit 50
 check "trace: header" [ "$(head -1 "$T/trace.csv")" = "time_s,actor,event,packet,head,count,len,bytes,detail" ]

@@ -159,6 +159,51 @@ TEST_F(Simulation, PackedAndSplitRingsAgreeOnEverythingButTheirBytes) {
   }
 }
 
+TEST_F(Simulation, StreamedTimeSeriesIsTheFileTheRowsMakeWhateverEndsTheRun) {
+  // run --out streams timeseries.csv as the run goes (constant memory). It
+  // must be the file the kept rows make: for a run that stops at
+  // stop.time_s, one that drains early (stop.packets) and a closed-loop
+  // sender; and dropping the rows changes no figure.
+  const std::vector<std::vector<std::string>> cases = {
+      {"stop.time_s=0.15"},
+      {"stop.time_s=1", "stop.packets=3000"},
+      {"stop.time_s=0.15", "traffic.kind=tcp", "traffic.arrival=trace"},
+  };
+  const WriterInfo* csv = Registry<WriterInfo>::instance().find("timeseries-csv");
+  ASSERT_NE(csv, nullptr);
+  for (const auto& sets : cases) {
+    const Scenario s = load_scenario((kSource / "scenarios/seed-2008/mergeable.json").string(), sets);
+    const RunResult kept = run(s);
+    ASSERT_FALSE(kept.ts_rows.empty());
+    EXPECT_TRUE(kept.ts_file.empty());
+    const fs::path a = dir_ / "kept", b = dir_ / "streamed";
+    fs::create_directories(a);
+    fs::create_directories(b);
+    csv->create()->write_run(a, kept);
+    RunOptions opt;
+    opt.timeseries = TimeseriesMode::Stream;
+    opt.timeseries_path = (dir_ / ".ts.tmp").string();
+    const RunOutcome o = run_in_child(s, opt);
+    ASSERT_EQ(o.exit_code, 0);
+    EXPECT_TRUE(o.result.ts_rows.empty());
+    EXPECT_EQ(o.result.ts_row_count, kept.ts_rows.size());
+    csv->create()->write_run(b, o.result);
+    EXPECT_FALSE(fs::exists(dir_ / ".ts.tmp"));  // moved into place
+    auto text = [](const fs::path& p) {
+      std::ifstream in(p);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    EXPECT_EQ(text(b / "timeseries.csv"), text(a / "timeseries.csv")) << sets.back();
+    EXPECT_EQ(o.result.summary.dump(), kept.summary.dump());
+    opt.timeseries = TimeseriesMode::Discard;
+    const RunOutcome d = run_in_child(s, opt);
+    EXPECT_EQ(d.result.summary.dump(), kept.summary.dump());
+    EXPECT_TRUE(d.result.ts_rows.empty());
+    fs::remove_all(a);
+    fs::remove_all(b);
+  }
+}
+
 TEST_F(Simulation, VhostMovesABatchOutOfTheTapAndYieldsSharedCoresEvery256Frames) {
   // A guest far slower than the wire: the tap stays full. QEMU's tap holds
   // 500 frames; vhost-net has moved up to 64 more into its own batch.

@@ -1,0 +1,87 @@
+#include "sim/world/timeseries.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "sim/core/report.hpp"
+
+namespace vringsim {
+
+namespace {
+constexpr size_t kFlushBytes = 1 << 20;
+}
+
+void TimeseriesSink::open(TimeseriesMode mode, const std::string& path, std::vector<std::string> columns,
+                          double warmup_s) {
+  mode_ = mode;
+  columns_ = std::move(columns);
+  warmup_ = warmup_s;
+  auto column = [this](const char* name) {
+    return static_cast<size_t>(std::find(columns_.begin(), columns_.end(), name) - columns_.begin());
+  };
+  tap_col_ = column("tap_queue_packets");
+  free_col_ = column("free_descriptors");
+  if (mode_ != TimeseriesMode::Stream) return;
+  path_ = path;
+  file_ = std::fopen(path.c_str(), "wb");
+  if (!file_) throw std::runtime_error(fmt::format("{}: cannot write the time series: {}", path, std::strerror(errno)));
+  buffer_ = csv_line(columns_);
+}
+
+TimeseriesSink::~TimeseriesSink() {
+  if (file_) std::fclose(file_);
+}
+
+void TimeseriesSink::offer(std::vector<double> row) {
+  if (held_) commit(*held_);
+  held_ = std::move(row);
+}
+
+void TimeseriesSink::drop_held_from(double end) {
+  if (held_ && (*held_)[0] >= end) held_.reset();
+}
+
+void TimeseriesSink::commit(std::vector<double>& row) {
+  ++count_;
+  if (row[0] >= warmup_ && tap_col_ < row.size() && free_col_ < row.size()) {
+    win_t_.push_back(row[0]);
+    win_tap_.push_back(row[tap_col_]);
+    win_free_.push_back(row[free_col_]);
+  }
+  switch (mode_) {
+    case TimeseriesMode::Keep: rows_.push_back(std::move(row)); break;
+    case TimeseriesMode::Discard: break;
+    case TimeseriesMode::Stream: {
+      std::vector<std::string> cells;
+      cells.reserve(row.size());
+      for (double v : row) cells.push_back(number_text(v));
+      buffer_ += csv_line(cells);
+      if (buffer_.size() >= kFlushBytes) {
+        if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
+          throw std::runtime_error(fmt::format("{}: cannot write the time series: {}", path_, std::strerror(errno)));
+        buffer_.clear();
+      }
+      break;
+    }
+  }
+}
+
+void TimeseriesSink::close() {
+  if (held_) {
+    commit(*held_);
+    held_.reset();
+  }
+  if (!file_) return;
+  const bool ok = std::fwrite(buffer_.data(), 1, buffer_.size(), file_) == buffer_.size() && std::fflush(file_) == 0;
+  const int err = errno;
+  std::fclose(file_);
+  file_ = nullptr;
+  buffer_.clear();
+  if (!ok) throw std::runtime_error(fmt::format("{}: cannot write the time series: {}", path_, std::strerror(err)));
+}
+
+}  // namespace vringsim
