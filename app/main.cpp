@@ -22,6 +22,7 @@
 
 #include "app/analytic_cmd.hpp"
 #include "app/calibrate_cmd.hpp"
+#include "app/diff_cmd.hpp"
 #include "app/plot_cmd.hpp"
 #include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
@@ -384,6 +385,17 @@ int main(int argc, char** argv) {
   topology->add_flag("--dot", topology_dot, "Graphviz DOT instead of text (dot -Tsvg draws it)");
   topology->add_option("--out", topology_out, "write to this file instead of standard output");
 
+  std::string diff_a, diff_b;
+  double diff_tolerance = 0;
+  bool diff_all = false;
+  auto* diff = app.add_subcommand(
+      "diff", "two run or sweep directories figure by figure; exit 1 if one moved by more than --tolerance");
+  diff->add_option("a", diff_a, "first directory (run --out or sweep --out; every summary.json under it)")->required();
+  diff->add_option("b", diff_b, "second directory, matched to the first by each summary's path")->required();
+  diff->add_option("--tolerance", diff_tolerance,
+                   "relative change allowed, |B - A| / max(|A|, |B|), 0..2 (default 0: any change; 0.01 = 1%)");
+  diff->add_flag("--all", diff_all, "list every figure compared, not only those that moved");
+
   std::string plot_input, plot_out, plot_formats;
   auto* plot = app.add_subcommand("plot", "figures (PNG, SVG) from a run or sweep directory (analysis/plot.py)");
   plot->add_option("input", plot_input, "run directory (run --out), sweep directory (sweep --out), or its CSV")
@@ -416,6 +428,7 @@ int main(int argc, char** argv) {
     if (analytic->parsed()) return cmd_analytic(analytic_files, analytic_sets, analytic_json);
     if (calibrate->parsed()) return cmd_calibrate(calibrate_file, calibrate_out);
     if (plot->parsed()) return cmd_plot(plot_input, plot_out, plot_formats);
+    if (diff->parsed()) return cmd_diff(diff_a, diff_b, diff_tolerance, diff_all);
     if (topology->parsed()) {
       const Scenario sc = load_scenario(topology_file, topology_sets);
       const std::string text = topology_dot ? sc.topology.dot() : sc.topology.text();

@@ -98,6 +98,23 @@ done
 run "$BIN" run "$T/a.json" --seed 7 --out "$T/o3"
 check "--seed changes the seed" grep -q '"seed": 7' "$T/o3/a/summary.json"
 
+# diff: figure by figure; exit 1 when one moved beyond --tolerance or a run
+# is on one side only, 2 for a directory that is not there.
+run "$BIN" diff "$T/o1" "$T/o2"
+check "diff identical runs: exit 0" [ "$rc" = 0 ] && check "diff identical runs: says so" grep -q "compared 2 runs, .* figures: 0 moved by more than 0 (relative)$" "$T/out"
+run "$BIN" run "$T/a.json" "$T/b.json" --out "$T/d4" --set traffic.arrival=poisson --set traffic.rate_gbps=1
+run "$BIN" run "$T/a.json" "$T/b.json" --out "$T/d5" --set traffic.arrival=poisson --set traffic.rate_gbps=1 --seed 9
+run "$BIN" diff "$T/d4" "$T/d5"
+check "diff another seed: exit 1" [ "$rc" = 1 ]
+check "diff another seed: names a figure that moved, with its change" grep -qE "^a +packets\.arrived +[0-9]+ +[0-9]+ +[-+][0-9.]+%$" "$T/out"
+check "diff another seed: the seed is a configuration difference" grep -qE "^a +config\.seed +1 +9$" "$T/out"
+run "$BIN" diff "$T/d4" "$T/d5" --tolerance 2
+check "diff within --tolerance: exit 0" [ "$rc" = 0 ]
+run "$BIN" diff "$T/o1" "$T/o3"
+check "diff a run on one side only: exit 1" [ "$rc" = 1 ] && check "diff: names it" grep -q "^run b (only in A)$" "$T/out"
+run "$BIN" diff "$T/o1" "$T/nothing"
+check "diff missing directory: exit 2, one line" [ "$rc" = 2 -a "$(wc -l <"$T/err")" = 1 ] && grep -q "nothing: B: not a directory" "$T/err"
+
 # Bad input: exit 2, nothing run, nothing written, earlier results intact.
 before=$(cat "$T/o1/a/summary.json" "$T/o1/runs.csv" | md5sum)
 run "$BIN" run "$T/a.json" "$T/bad.json" --out "$T/o1"
