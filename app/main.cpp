@@ -24,6 +24,7 @@
 #include "app/calibrate_cmd.hpp"
 #include "app/diff_cmd.hpp"
 #include "app/plot_cmd.hpp"
+#include "app/schema_cmd.hpp"
 #include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
@@ -396,6 +397,11 @@ int main(int argc, char** argv) {
                    "relative change allowed, |B - A| / max(|A|, |B|), 0..2 (default 0: any change; 0.01 = 1%)");
   diff->add_flag("--all", diff_all, "list every figure compared, not only those that moved");
 
+  std::string schema_kind = "scenario";
+  auto* schema = app.add_subcommand("schema", "a JSON Schema (draft 2020-12) of scenario, sweep or calibration files");
+  schema->add_option("kind", schema_kind, "scenario (default), sweep or calibration")
+      ->check(CLI::IsMember({"scenario", "sweep", "calibration"}));
+
   std::string plot_input, plot_out, plot_formats;
   auto* plot = app.add_subcommand("plot", "figures (PNG, SVG) from a run or sweep directory (analysis/plot.py)");
   plot->add_option("input", plot_input, "run directory (run --out), sweep directory (sweep --out), or its CSV")
@@ -429,6 +435,7 @@ int main(int argc, char** argv) {
     if (calibrate->parsed()) return cmd_calibrate(calibrate_file, calibrate_out);
     if (plot->parsed()) return cmd_plot(plot_input, plot_out, plot_formats);
     if (diff->parsed()) return cmd_diff(diff_a, diff_b, diff_tolerance, diff_all);
+    if (schema->parsed()) return cmd_schema(schema_kind);
     if (topology->parsed()) {
       const Scenario sc = load_scenario(topology_file, topology_sets);
       const std::string text = topology_dot ? sc.topology.dot() : sc.topology.text();

@@ -20,6 +20,7 @@ PACKAGES=(
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # fuzz targets (scripts/fuzz.sh)
   # plots and notebooks (analysis/, notebooks/), for Debian's /usr/bin/python3
   python3 python3-matplotlib python3-pandas
+  python3-jsonschema   # tests/schema: vringsim schema against the shipped files
   jupyter-nbconvert python3-ipykernel python3-nbclient python3-nbformat
 )
 
