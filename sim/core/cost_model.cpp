@@ -123,4 +123,16 @@ void CostModel::declare(ParamTable& table) { bindings().declare(table); }
 
 CostModel CostModel::from(const Config& cfg) { return bindings().load(cfg); }
 
+Json CostModel::origins(const Config& cfg) {
+  Json out = Json::object();
+  const CostModel c = from(cfg);
+  for (const CostDecl& d : decls()) {
+    const double v = c.*(d.field);
+    const std::string source = d.source;
+    const std::string tag = source.starts_with("[") ? source.substr(1, source.find(']') - 1) : "source";
+    out[d.key] = Json{{"ns", v}, {"default_ns", d.def}, {"origin", v == d.def ? tag : "given"}};
+  }
+  return out;
+}
+
 }  // namespace vringsim

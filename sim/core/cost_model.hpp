@@ -44,6 +44,11 @@ struct CostModel {
   static const Bindings<CostModel>& bindings();
   static void declare(ParamTable& table);
   static CostModel from(const Config& cfg);
+  /// Where each cost of `cfg` comes from, for provenance: {key: {"ns": value,
+  /// "origin": "calibrated" | "estimate" | "lguest-2008" (the default's
+  /// source, README "Cost model") or "given" (the run set another value:
+  /// scenario file, costs.preset, sweep axis or --set), "default_ns"}}.
+  static Json origins(const Config& cfg);
 
   double guest_ns(const GuestWork& w) const {
     return static_cast<double>(w.packets) * guest_per_packet_ns +

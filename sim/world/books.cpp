@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/core/cost_model.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/settings.hpp"
 #include "sim/core/trend.hpp"
@@ -327,7 +328,10 @@ void Books::add_provenance(Json& s) const {
                          {"scenario_sha256", sc.sha256},
                          {"seed", w_.seed},
                          {"overrides", sc.overrides},
-                         {"precedence", "default < driver.profile, costs.preset < scenario file < sweep axis < --set"}};
+                         {"precedence", "default < driver.profile, costs.preset < scenario file < sweep axis < --set"},
+                         // Which costs were fitted to the 2008 figures, which are estimates: the
+                         // figures that depend on them are predictions from these.
+                         {"costs", CostModel::origins(sc.config)}};
   const double measured_s = s["throughput"]["measured_s"].get<double>();
   s["traffic"] = w_.inputs[0].source->summary(measured_s);
   s["traffic"]["gro"] = w_.inputs[0].arrivals->summary();

@@ -98,6 +98,17 @@ done
 run "$BIN" run "$T/a.json" --seed 7 --out "$T/o3"
 check "--seed changes the seed" grep -q '"seed": 7' "$T/o3/a/summary.json"
 
+# Provenance says which costs were fitted and which are estimates, and
+# which the run changed.
+cost_origin() {  # cost_origin FILE KEY -> its origin
+  /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["provenance"]["costs"][sys.argv[2]]["origin"])' "$1" "$2"
+}
+check "provenance: a calibrated cost" [ "$(cost_origin "$T/o1/a/summary.json" costs.guest.per_packet_ns)" = calibrated ]
+check "provenance: an estimated cost" [ "$(cost_origin "$T/o1/a/summary.json" costs.host.per_packet_ns)" = estimate ]
+check "provenance: a cost from the 2008 lguest commit" [ "$(cost_origin "$T/o1/a/summary.json" costs.guest.per_page_free_ns)" = lguest-2008 ]
+run "$BIN" run "$T/a.json" --out "$T/o6" --set costs.guest.per_packet_ns=4000
+check "provenance: a cost the run set is given" [ "$(cost_origin "$T/o6/a/summary.json" costs.guest.per_packet_ns)" = given ]
+
 # diff: figure by figure; exit 1 when one moved beyond --tolerance or a run
 # is on one side only, 2 for a directory that is not there.
 run "$BIN" diff "$T/o1" "$T/o2"
