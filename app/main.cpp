@@ -25,6 +25,7 @@
 #include "app/diff_cmd.hpp"
 #include "app/plot_cmd.hpp"
 #include "app/schema_cmd.hpp"
+#include "app/sensitivity_cmd.hpp"
 #include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
@@ -397,6 +398,17 @@ int main(int argc, char** argv) {
                    "relative change allowed, |B - A| / max(|A|, |B|), 0..2 (default 0: any change; 0.01 = 1%)");
   diff->add_flag("--all", diff_all, "list every figure compared, not only those that moved");
 
+  SensitivityArgs sens;
+  std::string sens_jobs;
+  auto* sensitivity = app.add_subcommand(
+      "sensitivity", "elasticity of Gb/s, drops and p99 to each cost parameter (each moved down and up by --rel)");
+  sensitivity->add_option("file", sens.file, "scenario JSON file")->required();
+  sensitivity->add_option("--rel", sens.rel, "share to move each cost by, down and up (default 0.1)");
+  sensitivity->add_option("--params", sens.params, "comma-separated costs.* keys (default: every cost above 0)");
+  sensitivity->add_option("--set", sens.sets, "KEY=VALUE: override a scenario key in every run");
+  sensitivity->add_option("--jobs", sens_jobs, "runs at a time (default: the number of cores)");
+  sensitivity->add_option("--csv", sens.csv, "also write the table as CSV (for plotting)");
+
   std::string schema_kind = "scenario";
   auto* schema = app.add_subcommand("schema", "a JSON Schema (draft 2020-12) of scenario, sweep or calibration files");
   schema->add_option("kind", schema_kind, "scenario (default), sweep or calibration")
@@ -436,6 +448,10 @@ int main(int argc, char** argv) {
     if (plot->parsed()) return cmd_plot(plot_input, plot_out, plot_formats);
     if (diff->parsed()) return cmd_diff(diff_a, diff_b, diff_tolerance, diff_all);
     if (schema->parsed()) return cmd_schema(schema_kind);
+    if (sensitivity->parsed()) {
+      sens.jobs = sens_jobs.empty() ? default_job_count : static_cast<unsigned>(parse_decimal("--jobs", sens_jobs, 1, 4096));
+      return cmd_sensitivity(sens);
+    }
     if (topology->parsed()) {
       const Scenario sc = load_scenario(topology_file, topology_sets);
       const std::string text = topology_dot ? sc.topology.dot() : sc.topology.text();

@@ -109,6 +109,12 @@ check "provenance: a cost from the 2008 lguest commit" [ "$(cost_origin "$T/o1/a
 run "$BIN" run "$T/a.json" --out "$T/o6" --set costs.guest.per_packet_ns=4000
 check "provenance: a cost the run set is given" [ "$(cost_origin "$T/o6/a/summary.json" costs.guest.per_packet_ns)" = given ]
 
+# sensitivity: bad arguments are one line, exit 2.
+run "$BIN" sensitivity "$T/a.json" --params costs.guest.per_pakcet_ns
+check "sensitivity unknown cost: exit 2, named" [ "$rc" = 2 ] && grep -q '"costs.guest.per_pakcet_ns" is not a cost parameter' "$T/err"
+run "$BIN" sensitivity "$T/a.json" --rel 2
+check "sensitivity --rel out of range: exit 2" [ "$rc" = 2 ] && grep -q -- "--rel 2: expected a share in (0, 0.9]" "$T/err"
+
 # diff: figure by figure; exit 1 when one moved beyond --tolerance or a run
 # is on one side only, 2 for a directory that is not there.
 run "$BIN" diff "$T/o1" "$T/o2"

@@ -1,0 +1,160 @@
+#include "app/sensitivity_cmd.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <iostream>
+#include <limits>
+#include <thread>
+
+#include "app/exit_codes.hpp"
+#include "sim/core/cost_model.hpp"
+#include "sim/core/errors.hpp"
+#include "sim/core/report.hpp"
+#include "sim/core/scenario.hpp"
+#include "sim/world/runner.hpp"
+
+namespace vringsim {
+
+namespace {
+
+constexpr int kFigures = 3;
+constexpr const char* kFigureKeys[kFigures] = {"/throughput/delivered_gbps", "/packets/dropped", "/latency_us/p99"};
+constexpr const char* kFigureNames[kFigures] = {"Gb/s", "drops", "p99"};
+
+struct Job {
+  Scenario scenario;
+  double figures[kFigures] = {0, 0, 0};
+  bool ok = false;
+};
+
+/// Runs every job, `jobs` at a time (a thread each waits on its child process).
+void run_all(std::vector<Job>& work, unsigned jobs) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next++) < work.size();) {
+      RunOptions opt;
+      opt.timeseries = TimeseriesMode::Discard;
+      const RunOutcome o = run_in_child(work[i].scenario, opt);
+      if (o.exit_code != 0) continue;
+      for (int f = 0; f < kFigures; ++f) {
+        const Json::json_pointer p(kFigureKeys[f]);
+        work[i].figures[f] = o.result.summary.contains(p) ? o.result.summary.at(p).get<double>() : 0.0;
+      }
+      work[i].ok = true;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < std::max(1u, jobs); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+}
+
+double elasticity(double lo, double base, double hi, double rel) {
+  if (base == 0) return std::numeric_limits<double>::quiet_NaN();
+  return (hi - lo) / (2 * rel * base);
+}
+
+std::string shown(double e) { return std::isnan(e) ? "-" : fmt::format("{:+.3f}", e); }
+
+}  // namespace
+
+int cmd_sensitivity(const SensitivityArgs& a) {
+  if (!(a.rel > 0 && a.rel <= 0.9)) throw InputError(fmt::format("--rel {}: expected a share in (0, 0.9]", a.rel));
+  const Scenario base = load_scenario(a.file, a.sets);
+  const Json costs = CostModel::origins(base.config);
+  std::vector<std::string> keys;
+  if (a.params.empty()) {
+    for (const auto& [k, v] : costs.items())
+      if (v["ns"].get<double>() > 0) keys.push_back(k);
+  } else {
+    for (size_t pos = 0; pos <= a.params.size();) {
+      const size_t comma = std::min(a.params.find(',', pos), a.params.size());
+      const std::string k = a.params.substr(pos, comma - pos);
+      if (!costs.contains(k))
+        throw InputError(fmt::format("--params: \"{}\" is not a cost parameter (vringsim params lists the costs.* "
+                                     "keys)",
+                                     brief(k)));
+      if (costs[k]["ns"].get<double>() <= 0)
+        throw InputError(fmt::format("--params: {} is 0 in this scenario: moving it by a share changes nothing", k));
+      keys.push_back(k);
+      pos = comma + 1;
+    }
+  }
+  if (keys.empty()) throw InputError(fmt::format("{}: every cost is 0: nothing to move", a.file));
+
+  // The base run, then each cost down and up.
+  std::vector<Job> work;
+  work.push_back({base});
+  for (const auto& k : keys) {
+    const double v = costs[k]["ns"].get<double>();
+    for (const double f : {1 - a.rel, 1 + a.rel}) {
+      std::vector<std::string> sets = a.sets;
+      sets.push_back(fmt::format("{}={}", k, v * f));
+      work.push_back({load_scenario(a.file, sets)});
+    }
+  }
+  std::cerr << fmt::format("vringsim: {}: {} costs moved by {}%, {} runs, {} at a time\n", base.name, keys.size(),
+                           100 * a.rel, work.size(), a.jobs);
+  run_all(work, a.jobs);
+  if (!work[0].ok) {
+    std::cerr << fmt::format("vringsim: {}: the base run failed\n", a.file);
+    return kExitFailed;
+  }
+
+  struct Row {
+    std::string key, origin;
+    double value;
+    double e[kFigures], lo[kFigures], hi[kFigures];
+    bool ok;
+  };
+  std::vector<Row> rows;
+  int code = kExitOk;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Job &lo = work[1 + 2 * i], &hi = work[2 + 2 * i];
+    Row r{keys[i], costs[keys[i]]["origin"].get<std::string>(), costs[keys[i]]["ns"].get<double>(), {}, {}, {},
+          lo.ok && hi.ok};
+    if (!r.ok) code = kExitFailed;
+    for (int f = 0; f < kFigures; ++f) {
+      r.lo[f] = lo.figures[f];
+      r.hi[f] = hi.figures[f];
+      r.e[f] = r.ok ? elasticity(lo.figures[f], work[0].figures[f], hi.figures[f], a.rel)
+                    : std::numeric_limits<double>::quiet_NaN();
+    }
+    rows.push_back(r);
+  }
+  auto largest = [](const Row& r) {
+    double m = 0;
+    for (double e : r.e)
+      if (!std::isnan(e)) m = std::max(m, std::fabs(e));
+    return m;
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](const Row& x, const Row& y) { return largest(x) > largest(y); });
+
+  std::cout << fmt::format("{}: base {:.4g} Gb/s, {:.0f} drops, p99 {:.4g} us; elasticities for costs moved by "
+                           "±{}%:\n",
+                           base.name, work[0].figures[0], work[0].figures[1], work[0].figures[2], 100 * a.rel);
+  std::cout << fmt::format("{:<36} {:>10}  {:<12} {:>8} {:>8} {:>8}\n", "cost", "ns", "origin", kFigureNames[0],
+                           kFigureNames[1], kFigureNames[2]);
+  for (const Row& r : rows)
+    std::cout << fmt::format("{:<36} {:>10.6g}  {:<12} {:>8} {:>8} {:>8}{}\n", r.key, r.value, r.origin,
+                             shown(r.e[0]), shown(r.e[1]), shown(r.e[2]), r.ok ? "" : "  (a run failed)");
+  std::cout << "(- : the figure is 0 in the base run)\n";
+  if (!a.csv.empty()) {
+    std::string out = csv_line({"cost", "ns", "origin", "rel", "elasticity_gbps", "elasticity_drops",
+                                "elasticity_p99_us", "gbps_down", "gbps_base", "gbps_up", "drops_down", "drops_base",
+                                "drops_up", "p99_us_down", "p99_us_base", "p99_us_up"});
+    for (const Row& r : rows) {
+      std::vector<std::string> cells = {r.key, number_text(r.value), r.origin, number_text(a.rel)};
+      for (double e : r.e) cells.push_back(std::isnan(e) ? "" : number_text(e));
+      for (int f = 0; f < kFigures; ++f)
+        for (double v : {r.lo[f], work[0].figures[f], r.hi[f]}) cells.push_back(number_text(v));
+      out += csv_line(cells);
+    }
+    write_file_atomic(a.csv, out);
+  }
+  return code;
+}
+
+}  // namespace vringsim
