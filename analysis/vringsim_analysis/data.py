@@ -111,6 +111,8 @@ def load_sweep(directory: str) -> SweepSet:
     keep = ["point_id"] + [c for c in ("policy.name", "ring.size", "ring.capacity_packets_mtu",
                                         "memory.posted_bytes_full", "memory.ring_pinned_bytes_full")
                            if c not in axes]
+    # aggregate.csv repeats the axis values (sweep.json's are typed): take them once.
+    aggregate = aggregate.drop(columns=[c for c in axes if c in aggregate.columns])
     points = values.merge(first[keep], on="point_id", how="left").merge(aggregate, on="point_id", how="inner")
     if points.empty:
         raise InputError(f"{aggregate_csv}: no point of sweep.json has aggregated results")

@@ -67,13 +67,20 @@ void check_out_dir(const fs::path& out, const std::string& sha) {
 }
 
 /// Mean and 95% confidence interval (Student t, n - 1 degrees of freedom)
-/// over a point's replications of every column that is numeric in all of
-/// them. One row per point; columns `<key>.mean` and `<key>.ci95` (the
-/// half-width, empty with a single replication).
+/// over a point's replications of every figure that is numeric in all of
+/// them. One row per point: its id, n, each axis's value (strings too), then
+/// `<key>.mean` and `<key>.ci95` (the half-width, empty with a single
+/// replication). The configuration and provenance are inputs, the same in
+/// every replication by construction: no mean, no interval.
 std::string aggregate_csv(const Json& sj, const std::vector<std::string>& head,
                           const std::vector<std::map<std::string, std::string>>& rows) {
+  std::vector<std::string> axes;
+  for (const auto& p : sj["points"])
+    for (const auto& [k, v] : p["values"].items())
+      if (std::find(axes.begin(), axes.end(), k) == axes.end()) axes.push_back(k);
   std::vector<std::string> metrics;
   for (size_t c = 3; c < head.size(); ++c) {
+    if (head[c].starts_with("config.") || head[c].starts_with("provenance.")) continue;
     bool numeric = !rows.empty();
     for (const auto& row : rows) {
       auto it = row.find(head[c]);
@@ -86,6 +93,7 @@ std::string aggregate_csv(const Json& sj, const std::vector<std::string>& head,
     if (numeric) metrics.push_back(head[c]);
   }
   std::vector<std::string> out_head = {"point_id", "n"};
+  out_head.insert(out_head.end(), axes.begin(), axes.end());
   for (const auto& m : metrics) {
     out_head.push_back(m + ".mean");
     out_head.push_back(m + ".ci95");
@@ -105,6 +113,10 @@ std::string aggregate_csv(const Json& sj, const std::vector<std::string>& head,
         x(r, static_cast<Eigen::Index>(m)) = std::stod(reps[static_cast<size_t>(r)]->at(metrics[m]));
     const Eigen::RowVectorXd mean = x.colwise().mean();
     std::vector<std::string> cells = {p["id"].get<std::string>(), std::to_string(n)};
+    for (const auto& a : axes) {
+      const Json v = p["values"].value(a, Json());
+      cells.push_back(v.is_null() ? std::string() : v.is_string() ? v.get<std::string>() : v.dump());
+    }
     const double t =
         n > 1
             ? boost::math::quantile(boost::math::complement(boost::math::students_t(static_cast<double>(n - 1)), 0.025))

@@ -220,6 +220,18 @@ TEST_F(Sweeps, TheShippedCiSweepHasItsRowsAndConservationInEach) {
     EXPECT_NEAR(std::stod(agg[a][acol[key + ".mean"]]), (v[0] + v[1]) / 2, 1e-12);
     EXPECT_NEAR(std::stod(agg[a][acol[key + ".ci95"]]), 12.706204736174698 * std::fabs(v[0] - v[1]) / 2, 1e-9);
   }
+  // Each axis is a column of its own with the point's value, strings too
+  // (policy.name); the configuration, the same in every replication by
+  // construction, has no mean or interval.
+  for (const auto& [axis, value] : s.points[0].values.items()) {
+    ASSERT_TRUE(acol.count(axis)) << axis;
+    EXPECT_EQ(agg[1][acol[axis]], value.is_string() ? value.get<std::string>() : value.dump()) << axis;
+  }
+  EXPECT_TRUE(acol.count("policy.name"));
+  for (const auto& [name, c] : acol) {
+    EXPECT_FALSE(name.starts_with("config.")) << name;
+    EXPECT_FALSE(name.starts_with("provenance.")) << name;
+  }
 }
 
 TEST_F(Sweeps, ATimedOutRunIsRecordedAndTheOthersComplete) {
