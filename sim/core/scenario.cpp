@@ -5,9 +5,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -152,17 +156,20 @@ std::string read_input_file(const std::string& path, uint64_t max_bytes, std::st
   // Only regular files: /dev/zero was read until memory ran out and a FIFO
   // blocked forever. Say what the path is when it is not a file.
   require_input_file(path, what);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_input(path, "", "cannot open file");
+  // stdio rather than a stream: a failed read says why (errno), e.g.
+  // /proc/self/mem, a "regular file" whose reads fail with EIO.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!in) fail_input(path, "", fmt::format("cannot open file: {}", std::strerror(errno)));
   std::string text;
   std::vector<char> buf(1 << 16);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    text.append(buf.data(), static_cast<size_t>(in.gcount()));
+  while (true) {
+    const size_t n = std::fread(buf.data(), 1, buf.size(), in.get());
+    text.append(buf.data(), n);
     if (text.size() > max_bytes)  // checked while reading: a file may grow, and /proc files report size 0
       fail_input(path, "", fmt::format("larger than {} MiB: not {}", max_bytes >> 20, what));
+    if (n < buf.size()) break;
   }
-  if (in.bad()) fail_input(path, "", "cannot read file");
+  if (std::ferror(in.get())) fail_input(path, "", fmt::format("cannot read file: {}", std::strerror(errno)));
   return text;
 }
 

@@ -69,6 +69,10 @@ run "$BIN" validate /dev/null
 check "validate /dev/null: exit 2" '[ "$rc" = 2 ] && one_line'
 run "$BIN" trace-info /dev/zero
 check "trace-info /dev/zero: exit 2, not a regular file" '[ "$rc" = 2 ] && one_line && grep -q "not a regular file" "$T/err"'
+# /proc/self/mem is a "regular file" of size 0 whose reads fail: say why,
+# not "invalid JSON" (the message once was "unexpected end of input").
+run "$BIN" validate /proc/self/mem
+check "/proc/self/mem: exit 2, the read error named" '[ "$rc" = 2 ] && one_line && grep -q "^/proc/self/mem: /: cannot read file: Input/output error$" "$T/err"'
 mkfifo "$T/fifo.json"
 run "$BIN" validate "$T/fifo.json"
 check "a FIFO as scenario: exit 2 without blocking" '[ "$rc" = 2 ] && one_line && grep -q "not a regular file" "$T/err"'
