@@ -18,11 +18,14 @@ class TimeseriesCsv : public ReportWriter {
     }
     std::string out = csv_line(r.ts_columns);
     std::vector<std::string> cells;
-    for (const auto& row : r.ts_rows) {
+    auto emit = [&](const std::vector<double>& row) {
       cells.clear();
       for (double v : row) cells.push_back(number_text(v));
       out += csv_line(cells);
-    }
+    };
+    IdleRowThinner thin(r.ts_skip_idle);
+    for (const auto& row : r.ts_rows) thin.add(row, emit);
+    thin.finish(emit);
     write_file_atomic(dir / "timeseries.csv", out);
   }
 };

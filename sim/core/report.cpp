@@ -15,7 +15,8 @@ namespace vringsim {
 
 Json to_json(const RunResult& r) {
   return Json{{"name", r.name},         {"summary", r.summary}, {"ts_columns", r.ts_columns},
-              {"ts_rows", r.ts_rows},   {"ts_file", r.ts_file}, {"ts_row_count", r.ts_row_count}};
+              {"ts_rows", r.ts_rows},   {"ts_file", r.ts_file}, {"ts_row_count", r.ts_row_count},
+              {"ts_skip_idle", r.ts_skip_idle}};
 }
 
 RunResult run_result_from_json(const Json& j) {
@@ -26,6 +27,7 @@ RunResult run_result_from_json(const Json& j) {
   r.ts_rows = j.at("ts_rows").get<std::vector<std::vector<double>>>();
   r.ts_file = j.value("ts_file", std::string());
   r.ts_row_count = j.value("ts_row_count", uint64_t{0});
+  r.ts_skip_idle = j.value("ts_skip_idle", false);
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -23,6 +24,43 @@ struct RunResult {
   std::vector<std::vector<double>> ts_rows;  ///< empty when the rows were streamed or dropped
   std::string ts_file;                       ///< the streamed timeseries.csv, if it was streamed
   uint64_t ts_row_count = 0;                 ///< rows sampled, wherever they went
+  bool ts_skip_idle = false;                 ///< timeseries.csv thins idle rows (measure.skip_idle_samples)
+};
+
+/// timeseries.csv without the rows of a run of identical samples (equal
+/// in every column but time_s) other than its first and last: lossless,
+/// since forward-filling the grid restores them. Feed rows in time order;
+/// `emit` receives those to write; finish() emits a held last row.
+class IdleRowThinner {
+ public:
+  explicit IdleRowThinner(bool enabled) : enabled_(enabled) {}
+  template <class Emit>
+  void add(const std::vector<double>& row, Emit&& emit) {
+    if (enabled_ && have_last_ && same_but_time(row, last_)) {
+      held_ = row;  // the latest of the run, written if the run ends here
+      return;
+    }
+    if (held_) emit(*held_), held_.reset();
+    emit(row);
+    last_ = row;
+    have_last_ = true;
+  }
+  template <class Emit>
+  void finish(Emit&& emit) {
+    if (held_) emit(*held_), held_.reset();
+  }
+
+ private:
+  static bool same_but_time(const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 1; i < a.size(); ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
+  bool enabled_;
+  bool have_last_ = false;
+  std::vector<double> last_;
+  std::optional<std::vector<double>> held_;
 };
 
 Json to_json(const RunResult& r);

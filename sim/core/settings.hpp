@@ -25,6 +25,7 @@ struct RunSettings {
   uint64_t stop_packets = 0;  ///< 0: no limit
   double warmup_s = 0.1;
   double sample_interval_s = 0.001;
+  bool skip_idle_samples = true;  ///< timeseries.csv: keep only the first and last of identical rows
   uint32_t ring_size = 256;
   std::string policy;        ///< policy.name
   std::string traffic_kind;  ///< traffic.kind

@@ -137,6 +137,7 @@ RunResult Books::close() {
   result.ts_columns = w_.series.columns();
   result.ts_rows = std::move(w_.series.rows());
   result.ts_row_count = w_.series.row_count();
+  result.ts_skip_idle = w_.scenario.run.skip_idle_samples;
   if (w_.options.timeseries == TimeseriesMode::Stream) result.ts_file = w_.options.timeseries_path;
   return result;
 }
@@ -170,6 +171,9 @@ Json Books::run_summary() {
                                warmup, w_.end_time);
   m["valid"] = !m.contains("problem");
   judge_steady_state(m, warmup);
+  // Rows sampled, and those timeseries.csv holds (idle runs thinned).
+  m["samples"] = w_.series.row_count();
+  m["timeseries_rows"] = w_.series.rows_written();
   s["measure"] = std::move(m);
   add_device_figures(s);
   if (w_.options.check) s["check"] = Json{{"events_checked", w_.checks}};

@@ -112,7 +112,8 @@ void RunLoop::start_sampler() {
   column_source_ = order;
   std::vector<std::string> columns = {"time_s", "free_descriptors"};
   for (size_t i : order) columns.push_back(names[i]);
-  w_.series.open(w_.options.timeseries, w_.options.timeseries_path, std::move(columns), w_.scenario.run.warmup_s);
+  w_.series.open(w_.options.timeseries, w_.options.timeseries_path, std::move(columns), w_.scenario.run.warmup_s,
+                 w_.scenario.run.skip_idle_samples);
 
   // With several queues only the sampler advances the bus (a driver cannot
   // know how far the other devices have admitted): it also wakes at least

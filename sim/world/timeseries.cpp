@@ -16,8 +16,9 @@ constexpr size_t kFlushBytes = 1 << 20;
 }
 
 void TimeseriesSink::open(TimeseriesMode mode, const std::string& path, std::vector<std::string> columns,
-                          double warmup_s) {
+                          double warmup_s, bool skip_idle) {
   mode_ = mode;
+  thin_ = IdleRowThinner(skip_idle);
   columns_ = std::move(columns);
   warmup_ = warmup_s;
   auto column = [this](const char* name) {
@@ -52,21 +53,22 @@ void TimeseriesSink::commit(std::vector<double>& row) {
     win_tap_.push_back(row[tap_col_]);
     win_free_.push_back(row[free_col_]);
   }
-  switch (mode_) {
-    case TimeseriesMode::Keep: rows_.push_back(std::move(row)); break;
-    case TimeseriesMode::Discard: break;
-    case TimeseriesMode::Stream: {
-      std::vector<std::string> cells;
-      cells.reserve(row.size());
-      for (double v : row) cells.push_back(number_text(v));
-      buffer_ += csv_line(cells);
-      if (buffer_.size() >= kFlushBytes) {
-        if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
-          throw std::runtime_error(fmt::format("{}: cannot write the time series: {}", path_, std::strerror(errno)));
-        buffer_.clear();
-      }
-      break;
-    }
+  thin_.add(row, [this](const std::vector<double>& r) { write(r); });
+  if (mode_ == TimeseriesMode::Keep) rows_.push_back(std::move(row));
+}
+
+void TimeseriesSink::write(const std::vector<double>& row) {
+  // A row timeseries.csv holds (the writer thins kept rows the same way).
+  ++written_;
+  if (mode_ != TimeseriesMode::Stream) return;
+  std::vector<std::string> cells;
+  cells.reserve(row.size());
+  for (double v : row) cells.push_back(number_text(v));
+  buffer_ += csv_line(cells);
+  if (buffer_.size() >= kFlushBytes) {
+    if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
+      throw std::runtime_error(fmt::format("{}: cannot write the time series: {}", path_, std::strerror(errno)));
+    buffer_.clear();
   }
 }
 
@@ -75,6 +77,7 @@ void TimeseriesSink::close() {
     commit(*held_);
     held_.reset();
   }
+  thin_.finish([this](const std::vector<double>& r) { write(r); });
   if (!file_) return;
   const bool ok = std::fwrite(buffer_.data(), 1, buffer_.size(), file_) == buffer_.size() && std::fflush(file_) == 0;
   const int err = errno;

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/report.hpp"
+
 namespace vringsim {
 
 enum class TimeseriesMode { Keep, Stream, Discard };
@@ -24,7 +26,8 @@ class TimeseriesSink {
  public:
   /// `columns`: the header; `warmup_s`: where the measured window starts.
   /// Stream mode writes to `path` (throws std::runtime_error if it cannot).
-  void open(TimeseriesMode mode, const std::string& path, std::vector<std::string> columns, double warmup_s);
+  void open(TimeseriesMode mode, const std::string& path, std::vector<std::string> columns, double warmup_s,
+            bool skip_idle);
   ~TimeseriesSink();
 
   /// A sampled row (time first). The previous one is committed.
@@ -38,6 +41,8 @@ class TimeseriesSink {
   /// Keep mode: every committed row.
   std::vector<std::vector<double>>& rows() { return rows_; }
   uint64_t row_count() const { return count_; }
+  /// Rows timeseries.csv holds (fewer than row_count() when idle rows are skipped).
+  uint64_t rows_written() const { return written_; }
   /// The measured window's samples, for the steady-state judge.
   const std::vector<double>& window_t() const { return win_t_; }
   const std::vector<double>& window_tap() const { return win_tap_; }
@@ -45,6 +50,7 @@ class TimeseriesSink {
 
  private:
   void commit(std::vector<double>& row);
+  void write(const std::vector<double>& row);
 
   TimeseriesMode mode_ = TimeseriesMode::Keep;
   std::vector<std::string> columns_;
@@ -57,6 +63,8 @@ class TimeseriesSink {
   std::string path_;
   std::string buffer_;
   std::vector<double> win_t_, win_tap_, win_free_;
+  IdleRowThinner thin_{false};
+  uint64_t written_ = 0;
 };
 
 }  // namespace vringsim

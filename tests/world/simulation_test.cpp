@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "app/analytic_cmd.hpp"
 #include "app/calibrate_cmd.hpp"
@@ -202,6 +203,47 @@ TEST_F(Simulation, StreamedTimeSeriesIsTheFileTheRowsMakeWhateverEndsTheRun) {
     fs::remove_all(a);
     fs::remove_all(b);
   }
+}
+
+TEST_F(Simulation, IdleSamplesAreThinnedLosslessly) {
+  // A sparse load: most 1 ms samples repeat the one before. timeseries.csv
+  // keeps the first and last row of each run of identical samples; filling
+  // the sampling grid forward from the file gives back every sampled row.
+  const Scenario s = load_scenario((kSource / "scenarios/seed-2008/mergeable.json").string(),
+                                   {"traffic.arrival=poisson", "traffic.rate_gbps=0.001", "stop.time_s=0.3"});
+  const RunResult r = run(s);
+  const size_t n = r.ts_rows.size();
+  ASSERT_GT(n, 250u);
+  const fs::path dir = dir_ / "thin";
+  fs::create_directories(dir);
+  Registry<WriterInfo>::instance().find("timeseries-csv")->create()->write_run(dir, r);
+  std::ifstream in(dir / "timeseries.csv");
+  std::string line;
+  std::getline(in, line);  // header
+  std::vector<std::vector<double>> file;
+  while (std::getline(in, line)) {
+    std::vector<double> row;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) row.push_back(std::stod(cell));
+    file.push_back(row);
+  }
+  EXPECT_EQ(file.size(), u(r, "/measure/timeseries_rows"));
+  EXPECT_EQ(n, u(r, "/measure/samples"));
+  EXPECT_LT(file.size(), n / 2) << "a sparse load should thin";
+  EXPECT_EQ(file.front(), r.ts_rows.front());
+  EXPECT_EQ(file.back(), r.ts_rows.back());
+  size_t k = 0;
+  for (const auto& row : r.ts_rows) {
+    if (k + 1 < file.size() && file[k + 1][0] <= row[0]) ++k;  // the file's latest row at or before this time
+    std::vector<double> filled = file[k];
+    filled[0] = row[0];
+    ASSERT_EQ(filled, row) << "at " << row[0];
+  }
+  // Off, every sample is a row.
+  const RunResult all = run(load_scenario((kSource / "scenarios/seed-2008/mergeable.json").string(),
+                                          {"traffic.arrival=poisson", "traffic.rate_gbps=0.001", "stop.time_s=0.3",
+                                           "measure.skip_idle_samples=false"}));
+  EXPECT_EQ(u(all, "/measure/timeseries_rows"), u(all, "/measure/samples"));
 }
 
 TEST_F(Simulation, VhostMovesABatchOutOfTheTapAndYieldsSharedCoresEvery256Frames) {
