@@ -87,7 +87,7 @@ TEST_F(Simulation, EventIndexAndFlagsCountTheSameNotificationsWhereTheyMustAgree
   // The driver enables interrupts only while it sleeps and the device asks
   // for kicks only while it waits for buffers: then used_event and
   // avail_event suppress exactly what the flags do, and every figure but the
-  // ring's two bytes is the same (tests/sim/virtqueue_test.cpp has where
+  // ring's two bytes is the same (tests/sim/split_ring_test.cpp has where
   // they differ: the 16-bit wrap).
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
       {"mergeable", {R"(virtio.features=["MRG_RXBUF"])"}},
