@@ -17,15 +17,6 @@ uint16_t avail_bits(bool wrap) { return wrap ? kPackedDescFAvail : kPackedDescFU
 uint16_t used_bits(bool wrap) { return wrap ? (kPackedDescFAvail | kPackedDescFUsed) : 0; }
 constexpr uint16_t kWrapBits = kPackedDescFAvail | kPackedDescFUsed;
 
-const char* state_name(DescState s) {
-  switch (s) {
-    case DescState::Free: return "free";
-    case DescState::Posted: return "posted";
-    case DescState::Device: return "device";
-    case DescState::Used: return "used";
-  }
-  return "?";
-}
 }  // namespace
 
 PackedRing::PackedRing(uint32_t num, bool event_idx, bool indirect)
@@ -51,8 +42,8 @@ PackedRing::PackedRing(uint32_t num, bool event_idx, bool indirect)
 
 void PackedRing::set_state(uint16_t id, DescState from, DescState to) {
   if (state_[id] != from)
-    throw InvariantError(fmt::format("packed ring: buffer id {} is {}, expected {}", id, state_name(state_[id]),
-                                     state_name(from)));
+    throw InvariantError(fmt::format("packed ring: buffer id {} is {}, expected {}", id, desc_state_name(state_[id]),
+                                     desc_state_name(from)));
   state_[id] = to;
   counts_[static_cast<int>(from)] -= slots_[id];
   counts_[static_cast<int>(to)] += slots_[id];
@@ -370,13 +361,13 @@ void PackedRing::check_invariants() const {
   if (free_ids_.size() != ids[0]) fail("free id list and free ids disagree");
   if (counts_[0] != num_free_) fail("free slot count disagrees with the free count");
   for (int s = 1; s < 4; ++s)
-    if (slots[s] != counts_[s]) fail(fmt::format("slot counts disagree for {}", state_name(static_cast<DescState>(s))));
+    if (slots[s] != counts_[s]) fail(fmt::format("slot counts disagree for {}", desc_state_name(static_cast<DescState>(s))));
   if (uint64_t{counts_[0]} + counts_[1] + counts_[2] + counts_[3] != num_) fail("slot counts do not add up to the size");
   // Posted chains: consecutive from the device's position, published ones first.
   uint64_t pos = taken_;
   for (size_t k = 0; k < posted_.size(); ++k) {
     const uint16_t id = posted_[k];
-    if (state_[id] != DescState::Posted) fail(fmt::format("id {} on the posted list is {}", id, state_name(state_[id])));
+    if (state_[id] != DescState::Posted) fail(fmt::format("id {} on the posted list is {}", id, desc_state_name(state_[id])));
     if (pos_[id] != pos) fail(fmt::format("posted id {} is not where the previous chain ends", id));
     const bool published = k < avail_chains_;
     if (published != (pos < published_)) fail(fmt::format("posted id {} published state disagrees", id));

@@ -20,15 +20,6 @@ uint32_t next_stamp(uint32_t& stamp, std::vector<uint32_t>& a, std::vector<uint3
   return stamp;
 }
 
-const char* state_name(DescState s) {
-  switch (s) {
-    case DescState::Free: return "free";
-    case DescState::Posted: return "posted";
-    case DescState::Device: return "device";
-    case DescState::Used: return "used";
-  }
-  return "?";
-}
 }  // namespace
 
 SplitRing::SplitRing(uint32_t num, bool event_idx, bool indirect)
@@ -59,8 +50,8 @@ SplitRing::SplitRing(uint32_t num, bool event_idx, bool indirect)
 
 void SplitRing::set_state(uint16_t i, DescState from, DescState to) {
   if (state_[i] != from)
-    throw InvariantError("descriptor " + std::to_string(i) + " is " + state_name(state_[i]) + ", expected " +
-                         state_name(from));
+    throw InvariantError("descriptor " + std::to_string(i) + " is " + desc_state_name(state_[i]) + ", expected " +
+                         desc_state_name(from));
   state_[i] = to;
   --counts_[static_cast<int>(from)];
   ++counts_[static_cast<int>(to)];
@@ -348,7 +339,7 @@ void SplitRing::check_invariants() const {
     ensure(i < num_, std::string(where) + ": descriptor index out of range");
     ensure(!seen[i], std::string(where) + ": descriptor " + std::to_string(i) + " is in two places");
     ensure(state_[i] == expect, std::string(where) + ": descriptor " + std::to_string(i) + " is " +
-                                    state_name(state_[i]) + ", expected " + state_name(expect));
+                                    desc_state_name(state_[i]) + ", expected " + desc_state_name(expect));
     seen[i] = 1;
   };
   auto walk_chain = [&](uint16_t head, DescState expect, const char* where) {

@@ -2,6 +2,16 @@
 
 namespace vringsim {
 
+const char* desc_state_name(DescState s) {
+  switch (s) {
+    case DescState::Free: return "free";
+    case DescState::Posted: return "posted";
+    case DescState::Device: return "device";
+    case DescState::Used: return "used";
+  }
+  return "?";
+}
+
 const char* chain_fault_name(ChainFault f) {
   switch (f) {
     case ChainFault::None: return "none";

@@ -48,6 +48,8 @@ struct BufferSeg {
 };
 
 enum class DescState : uint8_t { Free, Posted, Device, Used };
+/// "free", "posted", "device", "used".
+const char* desc_state_name(DescState s);
 
 /// What a device can find wrong with the chain an avail entry names, in the
 /// order it checks (QEMU virtqueue_split_pop / virtqueue_split_read_next_desc,

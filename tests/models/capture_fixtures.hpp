@@ -66,44 +66,16 @@ inline std::vector<uint8_t> pcap_file(const std::vector<Pkt>& pkts, bool big_end
   return b.data();
 }
 
-/// pcapng: section header, one interface (nanosecond resolution if `nano`),
-/// one enhanced packet block per packet.
-inline std::vector<uint8_t> pcapng_file(const std::vector<Pkt>& pkts, bool big_endian, bool nano,
-                                        uint32_t linktype = 1) {
-  Bytes b(big_endian);
-  // Section header block
-  b.u32(0x0a0d0d0a), b.u32(28), b.u32(0x1a2b3c4d), b.u16(1), b.u16(0), b.u32(0xffffffff), b.u32(0xffffffff), b.u32(28);
-  // Interface description block, with if_tsresol (option 9) when nano
-  const uint32_t idb_len = nano ? 20 + 8 + 4 : 20;
-  b.u32(1), b.u32(idb_len), b.u16(static_cast<uint16_t>(linktype)), b.u16(0), b.u32(262144);
-  if (nano) {
-    b.u16(9), b.u16(1), b.u8(9), b.u8(0), b.u8(0), b.u8(0);  // if_tsresol = 10^-9
-    b.u16(0), b.u16(0);                                      // opt_endofopt
-  }
-  b.u32(idb_len);
-  for (const auto& p : pkts) {
-    const uint32_t padded = (static_cast<uint32_t>(p.data.size()) + 3) & ~3u;
-    const uint32_t len = 32 + padded;
-    const uint64_t ts = nano ? p.ts_ns : p.ts_ns / 1000;
-    b.u32(6), b.u32(len), b.u32(0), b.u32(static_cast<uint32_t>(ts >> 32)), b.u32(static_cast<uint32_t>(ts));
-    b.u32(static_cast<uint32_t>(p.data.size())), b.u32(p.orig_len);
-    b.raw(p.data);
-    b.pad4();
-    b.u32(len);
-  }
-  return b.data();
-}
-
 /// pcapng with any if_tsresol (the option's byte: 10^-n, or 2^-n with the
 /// top bit set; 0xff: no option, microseconds) and interface snaplen.
 /// Timestamps are ts_ns converted to that unit (exactly, in 128 bits).
 inline std::vector<uint8_t> pcapng_file_res(const std::vector<Pkt>& pkts, bool big_endian, uint8_t tsresol,
-                                            uint32_t snaplen = 262144) {
+                                            uint32_t snaplen = 262144, uint32_t linktype = 1) {
   Bytes b(big_endian);
   b.u32(0x0a0d0d0a), b.u32(28), b.u32(0x1a2b3c4d), b.u16(1), b.u16(0), b.u32(0xffffffff), b.u32(0xffffffff), b.u32(28);
   const bool opt = tsresol != 0xff;
   const uint32_t idb_len = opt ? 20 + 8 + 4 : 20;
-  b.u32(1), b.u32(idb_len), b.u16(1), b.u16(0), b.u32(snaplen);
+  b.u32(1), b.u32(idb_len), b.u16(static_cast<uint16_t>(linktype)), b.u16(0), b.u32(snaplen);
   if (opt) {
     b.u16(9), b.u16(1), b.u8(tsresol), b.u8(0), b.u8(0), b.u8(0);
     b.u16(0), b.u16(0);
@@ -124,6 +96,13 @@ inline std::vector<uint8_t> pcapng_file_res(const std::vector<Pkt>& pkts, bool b
     b.u32(len);
   }
   return b.data();
+}
+
+/// pcapng: section header, one interface (nanosecond resolution if `nano`,
+/// else no if_tsresol: microseconds), one enhanced packet block per packet.
+inline std::vector<uint8_t> pcapng_file(const std::vector<Pkt>& pkts, bool big_endian, bool nano,
+                                        uint32_t linktype = 1) {
+  return pcapng_file_res(pkts, big_endian, nano ? 9 : 0xff, 262144, linktype);
 }
 
 inline void write_file(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {

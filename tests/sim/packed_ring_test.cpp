@@ -8,15 +8,12 @@
 #include "sim/core/errors.hpp"
 #include "sim/core/ring_faults.hpp"
 #include "sim/core/virtqueue.hpp"
+#include "tests/sim/ring_fixtures.hpp"
 
 namespace vringsim {
 namespace {
 
-std::vector<BufferSeg> chain(uint32_t n, uint32_t len = 4096) {
-  std::vector<BufferSeg> s;
-  for (uint32_t i = 0; i < n; ++i) s.push_back({0x1000ull * (i + 1), len});
-  return s;
-}
+using test_support::chain;
 
 bool avail_bit(const PackedDesc& d) { return (d.flags & kPackedDescFAvail) != 0; }
 bool used_bit(const PackedDesc& d) { return (d.flags & kPackedDescFUsed) != 0; }

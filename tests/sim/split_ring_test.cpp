@@ -7,15 +7,12 @@
 
 #include "sim/core/desc_graph.hpp"
 #include "sim/core/errors.hpp"
+#include "tests/sim/ring_fixtures.hpp"
 
 namespace vringsim {
 namespace {
 
-std::vector<BufferSeg> chain(uint32_t n, uint32_t len = 4096) {
-  std::vector<BufferSeg> s;
-  for (uint32_t i = 0; i < n; ++i) s.push_back({0x1000ull * (i + 1), len});
-  return s;
-}
+using test_support::chain;
 
 TEST(VringSize, EventIndexLayoutMatchesLinuxFormulaAtHandComputedSizes) {
   // ALIGN(16N + 2(3+N), 4096) + 2*3 + 8N, worked by hand.
