@@ -143,19 +143,14 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw std::runtime_error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
   const size_t n = std::fwrite(content.data(), 1, content.size(), f);
-  const bool ok = n == content.size() && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+  const bool ok = n == content.size() && std::fflush(f) == 0;
   const int err = errno;
   std::fclose(f);
   if (!ok) {
     std::filesystem::remove(tmp);
     throw std::runtime_error(fmt::format("{}: write failed: {}", path.string(), std::strerror(err)));
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", path.string(), ec.message()));
-  }
+  move_file_atomic(tmp, path);  // fsync, then the name
 }
 
 void move_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to) {
