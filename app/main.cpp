@@ -379,12 +379,15 @@ int main(int argc, char** argv) {
 
   std::string topology_file, topology_out;
   std::vector<std::string> topology_sets;
-  bool topology_dot = false;
+  bool topology_dot = false, topology_expand = false;
   auto* topology = app.add_subcommand("topology", "print a scenario's resolved topology (guests, queues, cores); "
                                                   "--dot for Graphviz");
   topology->add_option("file", topology_file, "scenario JSON file")->required();
   topology->add_option("--set", topology_sets, "KEY=VALUE: override a scenario key");
-  topology->add_flag("--dot", topology_dot, "Graphviz DOT instead of text (dot -Tsvg draws it)");
+  topology->add_flag("--dot", topology_dot,
+                     "Graphviz DOT instead of text (dot -Tsvg draws it); the guests of one entry are one node");
+  topology->add_flag("--expand", topology_expand, "with --dot: every guest and every queue its own node")
+      ->needs("--dot");
   topology->add_option("--out", topology_out, "write to this file instead of standard output");
 
   std::string diff_a, diff_b;
@@ -454,7 +457,7 @@ int main(int argc, char** argv) {
     }
     if (topology->parsed()) {
       const Scenario sc = load_scenario(topology_file, topology_sets);
-      const std::string text = topology_dot ? sc.topology.dot() : sc.topology.text();
+      const std::string text = topology_dot ? sc.topology.dot(topology_expand) : sc.topology.text();
       if (topology_out.empty())
         std::cout << text;
       else

@@ -563,34 +563,99 @@ std::string Topology::text() const {
   return o.str();
 }
 
-std::string Topology::dot() const {
-  const Graph g = build_graph(*this);
-  std::ostringstream o;
-  auto vertex_writer = [&g, this](std::ostream& out, Graph::vertex_descriptor v) {
-    const Vertex& x = g[v];
-    std::string label = x.name;
-    std::string shape = "box";
-    switch (x.kind) {
-      case Kind::Source: shape = "invhouse"; break;
-      case Kind::Bridge: shape = "diamond"; break;
-      case Kind::Cores:
-        label += fmt::format("\\n{} core(s)", cores[x.index].count);
-        shape = "box3d";
-        break;
-      case Kind::Backend: shape = "component"; break;
-      case Kind::Guest: label += fmt::format("\\n{} vCPU(s)", guests[x.index].vcpus); break;
-      case Kind::Queue: shape = "ellipse"; break;
+namespace {
+
+/// Guests declared by one entry (same pointer), with the same bridge, backend,
+/// queues and vCPUs: drawn as one node when the DOT is grouped.
+std::vector<std::vector<uint32_t>> guest_groups(const Topology& t, bool expand) {
+  std::vector<std::vector<uint32_t>> groups;
+  for (uint32_t i = 0; i < t.guests.size(); ++i) {
+    const auto& g = t.guests[i];
+    if (!expand && !groups.empty()) {
+      const auto& h = t.guests[groups.back().front()];
+      if (h.pointer == g.pointer && h.bridge == g.bridge && h.backend == g.backend && h.queues == g.queues &&
+          h.vcpus == g.vcpus) {
+        groups.back().push_back(i);
+        continue;
+      }
     }
-    out << fmt::format("[label=\"{}\\n({})\", shape={}]", label, kind_name(x.kind), shape);
+    groups.push_back({i});
+  }
+  return groups;
+}
+
+}  // namespace
+
+std::string Topology::dot(bool expand) const {
+  // One vertex per source, bridge, guest group, queue group, backend and core
+  // group, in that order; a group of identical guests is one vertex and its
+  // queues one, so 128 guests of 4 queues draw as a handful of nodes.
+  struct DotVertex {
+    std::string label;
+    const char* shape;
   };
-  auto edge_writer = [&g](std::ostream& out, Graph::edge_descriptor e) {
-    if (g[e].data)
-      out << "[style=solid]";
-    else
-      out << (g[boost::target(e, g)].kind == Kind::Backend ? "[style=dashed, label=\"served by\"]"
-                                                           : "[style=dashed, label=\"pinned to\"]");
+  struct DotEdge {
+    std::string attrs;
   };
-  boost::write_graphviz(o, g, vertex_writer, edge_writer);
+  using DotGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, DotVertex, DotEdge>;
+  using V = DotGraph::vertex_descriptor;
+  DotGraph g;
+  auto vertex = [&g](const std::string& label, Kind k, const char* shape) {
+    return boost::add_vertex(DotVertex{fmt::format("{}\\n({})", label, kind_name(k)), shape}, g);
+  };
+  auto edge = [&g](V a, V b, std::string attrs) { boost::add_edge(a, b, DotEdge{std::move(attrs)}, g); };
+  std::vector<V> source_v, bridge_v, backend_v, guest_v(guests.size());
+  struct Served {
+    V queue;
+    uint32_t backend;
+    std::string label;
+  };
+  std::vector<Served> served;  // queue -> backend edges, added once the backends have vertices
+  for (const auto& s : sources) source_v.push_back(vertex(s.name, Kind::Source, "invhouse"));
+  for (const auto& b : bridges) bridge_v.push_back(vertex(b.name, Kind::Bridge, "diamond"));
+  for (const auto& grp : guest_groups(*this, expand)) {
+    const Guest& first = guests[grp.front()];
+    const size_t n = grp.size();
+    const V gv = n == 1 ? vertex(fmt::format("{}\\n{} vCPU(s)", first.name, first.vcpus), Kind::Guest, "box")
+                        : vertex(fmt::format("{} guests: {} .. {}\\n{} vCPU(s) each", n, first.name,
+                                             guests[grp.back()].name, first.vcpus),
+                                 Kind::Guest, "box");
+    for (uint32_t i : grp) guest_v[i] = gv;
+    if (n == 1) {
+      for (uint32_t q = 0; q < first.queues; ++q) {
+        const V qv = vertex(fmt::format("{}/rx{}", first.name, q), Kind::Queue, "ellipse");
+        edge(gv, qv, "style=solid");
+        served.push_back({qv, first.backend_index, "served by"});
+      }
+    } else {
+      const V qv = vertex(fmt::format("{} receive queue(s) each\\n{} in all", first.queues, n * first.queues),
+                          Kind::Queue, "ellipse");
+      edge(gv, qv, fmt::format("style=solid, label=\"x{}\"", n));
+      served.push_back({qv, first.backend_index, fmt::format("served by ({} threads)", n * first.queues)});
+    }
+  }
+  for (const auto& b : backends) backend_v.push_back(vertex(b.name, Kind::Backend, "component"));
+  std::vector<V> core_v;
+  for (const auto& c : cores)
+    core_v.push_back(vertex(fmt::format("{}\\n{} core(s)", c.name, c.count), Kind::Cores, "box3d"));
+  // Data-path edges into a group of guests: one.
+  auto port_edges = [&](V from, const std::vector<Port>& ports) {
+    std::vector<V> seen;
+    for (const auto& p : ports) {
+      const V to = p.kind == Kind::Bridge ? bridge_v[p.index] : guest_v[p.index];
+      if (std::find(seen.begin(), seen.end(), to) != seen.end()) continue;
+      seen.push_back(to);
+      edge(from, to, "style=solid");
+    }
+  };
+  for (uint32_t s = 0; s < sources.size(); ++s) port_edges(source_v[s], source_ports[s]);
+  for (uint32_t b = 0; b < bridges.size(); ++b) port_edges(bridge_v[b], bridge_ports[b]);
+  for (const auto& x : served) edge(x.queue, backend_v[x.backend], fmt::format("style=dashed, label=\"{}\"", x.label));
+  for (uint32_t b = 0; b < backends.size(); ++b) edge(backend_v[b], core_v[backends[b].group], "style=dashed, label=\"pinned to\"");
+  std::ostringstream o;
+  boost::write_graphviz(
+      o, g, [&g](std::ostream& out, V v) { out << fmt::format("[label=\"{}\", shape={}]", g[v].label, g[v].shape); },
+      [&g](std::ostream& out, DotGraph::edge_descriptor e) { out << "[" << g[e].attrs << "]"; });
   return o.str();
 }
 

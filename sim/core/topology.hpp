@@ -76,8 +76,11 @@ struct Topology {
 
   /// The resolved graph, one node per line (`vringsim topology FILE`).
   std::string text() const;
-  /// Graphviz DOT (boost::write_graphviz): data path solid, pinning dashed.
-  std::string dot() const;
+  /// Graphviz DOT: data path solid, pinning dashed. Guests declared by one
+  /// entry (same bridge, backend, queues, vCPUs) are one node, and their
+  /// queues one node, so 128 guests fit a page; `expand` draws every guest
+  /// and every queue.
+  std::string dot(bool expand = false) const;
 };
 
 /// Parses and validates `section` (the `topology` object; null for none).

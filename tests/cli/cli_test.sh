@@ -281,8 +281,17 @@ check "topology: a bridge and its guests" grep -q "^bridge  br-db <- storage -> 
 run "$BIN" topology "$SRC/scenarios/capacity/two-tenants.json" --dot --out "$T/tt.dot"
 [ "$rc" = 0 -a ! -s "$T/out" ] && head -1 "$T/tt.dot" | grep -q "^digraph G {$"
 check "topology --dot --out: a DOT file, nothing on stdout" [ $? = 0 ]
-[ "$(grep -c '(queue)' "$T/tt.dot")" = 20 ] && [ "$(grep -c 'pinned to' "$T/tt.dot")" = 2 ]
-check "topology --dot: 20 queues, pinned backends" [ $? = 0 ]
+[ "$(grep -c '(queue)' "$T/tt.dot")" = 2 ] && grep -q '6 guests: web-0 .. web-5' "$T/tt.dot" && [ "$(grep -c 'pinned to' "$T/tt.dot")" = 2 ]
+check "topology --dot: each entry's guests one node, their queues one node, pinned backends" [ $? = 0 ]
+run "$BIN" topology "$SRC/scenarios/capacity/two-tenants.json" --dot --expand
+[ "$rc" = 0 ] && [ "$(grep -c '(queue)' "$T/out")" = 20 ] && [ "$(grep -c '(guest)' "$T/out")" = 8 ]
+check "topology --dot --expand: 8 guests, 20 queues" [ $? = 0 ]
+run "$BIN" topology "$SRC/scenarios/capacity/128g-4q-16c-mergeable.json" --dot
+[ "$rc" = 0 ] && [ "$(grep -c 'shape=' "$T/out")" = 6 ] && grep -q '128 guests: vm-000 .. vm-127' "$T/out" && grep -q '512 in all' "$T/out"
+check "topology --dot of 128 guests x 4 queues: 6 nodes" [ $? = 0 ]
+run "$BIN" topology "$SRC/scenarios/capacity/two-tenants.json" --expand
+[ "$rc" = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q -- "--expand requires --dot" "$T/err"
+check "topology --expand without --dot: exit 2, one line" [ $? = 0 ]
 run "$BIN" topology "$SRC/scenarios/capacity/two-tenants.json" --set topology.backends.vhost-db.cores=numa9 --out "$T/bad.dot"
 [ "$rc" = 2 -a ! -e "$T/bad.dot" ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q "/topology/backends/vhost-db/cores: backend vhost-db is pinned to \"numa9\", which is no core group" "$T/err"
 check "topology: a backend pinned to no core group, exit 2, one line, nothing written" [ $? = 0 ]

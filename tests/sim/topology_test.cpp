@@ -149,13 +149,50 @@ TEST(Topology, TextAndDotDescribeEveryNodeAndEdge) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("bridge  br0 <- nic -> vm-0, vm-1"), std::string::npos) << text;
-  const std::string dot = t.dot();
-  size_t edges = 0;
-  for (size_t p = dot.find("->"); p != std::string::npos; p = dot.find("->", p + 2)) ++edges;
+  auto count = [](const std::string& s, const std::string& what) {
+    size_t n = 0;
+    for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + what.size())) ++n;
+    return n;
+  };
+  const std::string dot = t.dot(/*expand=*/true);
   // nic->br0, br0->2 guests, 2 guests->4 queues, 4 queues->vhost, vhost->host
-  EXPECT_EQ(edges, 1u + 2u + 4u + 4u + 1u) << dot;
+  EXPECT_EQ(count(dot, "->"), 1u + 2u + 4u + 4u + 1u) << dot;
   EXPECT_NE(dot.find("label=\"vm-1/rx1\\n(queue)\""), std::string::npos) << dot;
   EXPECT_NE(dot.find("label=\"pinned to\""), std::string::npos) << dot;
+  // Grouped (the default): the two guests of one entry are one node, their
+  // four queues one node: nic->br0, br0->guests, guests->queues,
+  // queues->vhost, vhost->host.
+  const std::string grouped = t.dot();
+  EXPECT_EQ(count(grouped, "->"), 5u) << grouped;
+  EXPECT_EQ(count(grouped, "shape="), 6u) << grouped;
+  EXPECT_NE(grouped.find("label=\"2 guests: vm-0 .. vm-1\\n2 vCPU(s) each\\n(guest)\""), std::string::npos) << grouped;
+  EXPECT_NE(grouped.find("label=\"2 receive queue(s) each\\n4 in all\\n(queue)\""), std::string::npos) << grouped;
+  EXPECT_NE(grouped.find("label=\"served by (4 threads)\""), std::string::npos) << grouped;
+}
+
+TEST(Topology, DotGroupsOnlyIdenticalGuests) {
+  // Entries differ (queues), and a guest entry of count 1 keeps its own node
+  // and queues; two bridges feeding one entry's guests draw one edge each.
+  const Topology t = parse_topology(Json::parse(R"({
+      "sources": {"a": {}, "b": {}},
+      "bridges": {"br0": {"from": ["a", "b"]}},
+      "cores": {"host": {"count": 4}},
+      "guests": {"big": {"count": 128, "queues": 4}, "small": {"count": 3}, "one": {"queues": 2}}})"),
+                                    "f.json");
+  ASSERT_EQ(t.guests.size(), 132u);
+  const std::string dot = t.dot();
+  size_t nodes = 0, edges = 0;
+  for (size_t p = dot.find("shape="); p != std::string::npos; p = dot.find("shape=", p + 1)) ++nodes;
+  for (size_t p = dot.find("->"); p != std::string::npos; p = dot.find("->", p + 1)) ++edges;
+  // 2 sources, br0, 3 guest nodes (big, small, one), queue nodes: 1 + 1 + 2, vhost, host
+  EXPECT_EQ(nodes, 2u + 1u + 3u + 4u + 1u + 1u) << dot;
+  // a->br0, b->br0, br0->3 guest nodes, 4 guest->queue, 4 queue->vhost, vhost->host
+  EXPECT_EQ(edges, 2u + 3u + 4u + 4u + 1u) << dot;
+  EXPECT_NE(dot.find("128 guests: big-000 .. big-127"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("512 in all"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("3 guests: small-0 .. small-2"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("label=\"one/rx1\\n(queue)\""), std::string::npos) << dot;
+  EXPECT_EQ(t.dot(true).find("128 guests"), std::string::npos);
 }
 
 }  // namespace
