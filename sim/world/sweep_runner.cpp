@@ -66,6 +66,12 @@ void check_out_dir(const fs::path& out, const std::string& sha) {
                                  old.value("name", std::string("?")), sha.substr(0, 12)));
 }
 
+/// True when a run's flattened summary has `key` set to false.
+bool flag_is_false(const std::map<std::string, std::string>& row, const std::string& key) {
+  const auto it = row.find(key);
+  return it != row.end() && it->second == "false";
+}
+
 /// Mean and 95% confidence interval (Student t, n - 1 degrees of freedom)
 /// over a point's replications of every figure that is numeric in all of
 /// them. One row per point: its id, n, each axis's value (strings too), then
@@ -98,6 +104,9 @@ std::string aggregate_csv(const Json& sj, const std::vector<std::string>& head,
     out_head.push_back(m + ".mean");
     out_head.push_back(m + ".ci95");
   }
+  // Replications whose figures are not steady-state results, or no results at all.
+  out_head.push_back("runs_unsteady");
+  out_head.push_back("runs_invalid");
   const bool partial = sj.value("partial", false);  // merge --partial: shards or runs are missing
   if (partial) out_head.push_back("partial");
   std::string csv = csv_line(out_head);
@@ -131,6 +140,13 @@ std::string aggregate_csv(const Json& sj, const std::vector<std::string>& head,
         cells.emplace_back();
       }
     }
+    size_t unsteady = 0, invalid = 0;
+    for (const auto* rep : reps) {
+      unsteady += flag_is_false(*rep, "measure.steady");
+      invalid += flag_is_false(*rep, "measure.valid");
+    }
+    cells.push_back(std::to_string(unsteady));
+    cells.push_back(std::to_string(invalid));
     if (partial) cells.emplace_back("true");
     csv += csv_line(cells);
   }
@@ -139,7 +155,36 @@ std::string aggregate_csv(const Json& sj, const std::vector<std::string>& head,
 
 /// results.csv (and failures.csv) from the run directories, in point and
 /// replication order: the same files whatever order runs finished in.
-void write_results(const fs::path& out, const Json& sj) {
+/// Runs whose figures are not results: not in steady state, or nothing measured.
+struct SweepHealth {
+  size_t runs = 0;
+  std::vector<std::string> unsteady, invalid;  ///< one point id per such run
+};
+
+/// Says on stderr which runs are not steady-state results (the table marks
+/// their points, aggregate.csv counts them per point).
+void warn_about(const SweepHealth& h) {
+  auto points = [](const std::vector<std::string>& ids) {
+    std::vector<std::string> unique;
+    for (const auto& id : ids)
+      if (std::find(unique.begin(), unique.end(), id) == unique.end()) unique.push_back(id);
+    std::string list;
+    for (size_t i = 0; i < unique.size() && i < 5; ++i) list += (i ? ", " : "") + unique[i];
+    if (unique.size() > 5) list += fmt::format(" and {} more", unique.size() - 5);
+    return fmt::format("point{} {}", unique.size() > 1 ? "s" : "", list);
+  };
+  if (!h.unsteady.empty())
+    std::cerr << fmt::format("sweep: warning: {} of {} runs not in steady state ({}): lengthen stop.time_s and "
+                             "measure.warmup_s; results.csv measure.steady_problem says what still moved\n",
+                             h.unsteady.size(), h.runs, points(h.unsteady));
+  if (!h.invalid.empty())
+    std::cerr << fmt::format("sweep: warning: nothing measured in {} of {} runs ({}): their figures are not "
+                             "results; results.csv measure.problem says why\n",
+                             h.invalid.size(), h.runs, points(h.invalid));
+}
+
+SweepHealth write_results(const fs::path& out, const Json& sj) {
+  SweepHealth health;
   std::vector<std::map<std::string, std::string>> rows;
   std::set<std::string, decltype(&natural_less)> columns(&natural_less);
   std::vector<std::vector<std::string>> failures;
@@ -153,6 +198,10 @@ void write_results(const fs::path& out, const Json& sj) {
           columns.insert(k);
           row.emplace(k, v);
         }
+        if (flag_is_false(row, "measure.valid"))
+          health.invalid.push_back(id);
+        else if (flag_is_false(row, "measure.steady"))
+          health.unsteady.push_back(id);
         row["point_id"] = id;
         row["rep"] = std::to_string(r);
         row["seed"] = p["seeds"][r].dump();
@@ -184,6 +233,8 @@ void write_results(const fs::path& out, const Json& sj) {
   } else if (fs::exists(out / "failures.csv")) {
     fs::remove(out / "failures.csv");
   }
+  health.runs = rows.size();
+  return health;
 }
 
 std::string tail_of(const fs::path& file, size_t bytes) {
@@ -244,13 +295,15 @@ void print_summary(const fs::path& out, const std::vector<const SweepPoint*>& mi
     return -1;
   };
   const int g = find("throughput.delivered_gbps.mean"), d = find("packets.dropped.mean");
+  const int unsteady = find("runs_unsteady"), invalid = find("runs_invalid");
   if (g < 0 || d < 0) return;
   std::map<std::string, std::vector<std::string>> by_id;
   while (std::getline(in, line)) {
     auto cells = split(line);
     if (!cells.empty()) by_id[cells[0]] = cells;
   }
-  std::cout << fmt::format("{:<14} {:>3}  {:>17}  {:>21}  {}\n", "point", "n", "delivered Gb/s", "dropped", "values");
+  std::cout << fmt::format("{:<16} {:>3}  {:>17}  {:>21}  {}\n", "point", "n", "delivered Gb/s", "dropped", "values");
+  bool any_invalid = false, any_unsteady = false;
   for (const auto* p : mine) {
     auto it = by_id.find(p->id);
     if (it == by_id.end()) continue;
@@ -261,8 +314,15 @@ void print_summary(const fs::path& out, const std::vector<const SweepPoint*>& mi
       return ci.empty() ? fmt::format("{:.{}f}", m, prec)
                         : fmt::format("{:.{}f} ± {:.{}f}", m, prec, std::stod(ci), prec);
     };
-    std::cout << fmt::format("{:<14} {:>3}  {:>17}  {:>21}  {}\n", p->id, c[1], pm(g, 3), pm(d, 0), p->values.dump());
+    auto some = [&c](int at) { return at >= 0 && c[static_cast<size_t>(at)] != "0"; };
+    const char* mark = some(invalid) ? " *" : some(unsteady) ? " ~" : "";
+    any_invalid = any_invalid || some(invalid);
+    any_unsteady = any_unsteady || (some(unsteady) && !some(invalid));
+    std::cout << fmt::format("{:<16} {:>3}  {:>17}  {:>21}  {}\n", p->id + mark, c[1], pm(g, 3), pm(d, 0),
+                             p->values.dump());
   }
+  if (any_invalid) std::cout << "* nothing measured in some replications (aggregate.csv runs_invalid)\n";
+  if (any_unsteady) std::cout << "~ some replications not in steady state (aggregate.csv runs_unsteady)\n";
 }
 
 }  // namespace
@@ -430,8 +490,9 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
   write_file_atomic(opt.out / "sweep.json", sj.dump(2) + "\n");
   Scheduler scheduler(sw, opt, mine);
   const size_t failed = scheduler.run();
-  write_results(opt.out, sj);
+  const SweepHealth health = write_results(opt.out, sj);
   print_summary(opt.out, mine);
+  warn_about(health);
   if (failed)
     std::cerr << fmt::format("sweep: {} of {} runs failed (see {})\n", failed, scheduler.total(),
                              (opt.out / "failures.csv").string());
@@ -603,7 +664,7 @@ int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool pa
                              in.missing_shards.size(), in.missing_runs.size());
   }
   write_file_atomic(out / "sweep.json", merged.dump(2) + "\n");
-  write_results(out, merged);
+  warn_about(write_results(out, merged));
   return 0;
 }
 

@@ -187,6 +187,52 @@ TEST_F(Sweeps, JobsShardsAndMergeAllGiveTheSameResults) {
   EXPECT_EQ(slurp(dir_ / "j1/results.csv"), one);  // untouched
 }
 
+TEST_F(Sweeps, RunsNotInSteadyStateOrWithNothingMeasuredAreCountedMarkedAndWarnedAbout) {
+  // A tap of 100000 frames at 10 Gb/s on max-buffer fills for the whole
+  // 0.05 s: its backlog trends (measure.steady false). Five packets end
+  // before the warm-up: nothing measured (measure.valid false).
+  const Sweep s = load_sweep(write("u.json", R"({"name": "u", "combine": "zip", "replications": 2, "seed": 1,
+      "base": {"name": "b", "stop": {"time_s": 0.05}, "measure": {"warmup_s": 0.01},
+               "traffic": {"rate_gbps": 10}, "policy": {"name": "max-buffer"}},
+      "axes": [{"key": "host.tap_queue_packets", "values": [500, 100000, 500]},
+               {"key": "stop.packets", "values": [100000000, 100000000, 5]}]})"));
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  ASSERT_EQ(run_sweep(s, {dir_ / "u", 2, std::nullopt, false}), 0);
+  const std::string err = testing::internal::GetCapturedStderr();
+  const std::string out = testing::internal::GetCapturedStdout();
+  const auto agg = parse_csv(slurp(dir_ / "u/aggregate.csv"));
+  ASSERT_EQ(agg.size(), 4u);
+  std::map<std::string, size_t> col;
+  for (size_t i = 0; i < agg[0].size(); ++i) col[agg[0][i]] = i;
+  ASSERT_TRUE(col.count("runs_unsteady") && col.count("runs_invalid")) << slurp(dir_ / "u/aggregate.csv");
+  EXPECT_EQ(agg[1][col["runs_unsteady"]], "0");
+  EXPECT_EQ(agg[1][col["runs_invalid"]], "0");
+  EXPECT_EQ(agg[2][col["runs_unsteady"]], "2");
+  EXPECT_EQ(agg[2][col["runs_invalid"]], "0");
+  EXPECT_EQ(agg[3][col["runs_invalid"]], "2");
+  EXPECT_NE(err.find(fmt::format("sweep: warning: 2 of 6 runs not in steady state (point {}): "
+                                 "lengthen stop.time_s and measure.warmup_s",
+                                 s.points[1].id)),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find(fmt::format("sweep: warning: nothing measured in 2 of 6 runs (point {})", s.points[2].id)),
+            std::string::npos)
+      << err;
+  // The table marks them as `vringsim run` marks its rows.
+  EXPECT_NE(out.find(s.points[1].id + " ~"), std::string::npos) << out;
+  EXPECT_NE(out.find(s.points[2].id + " *"), std::string::npos) << out;
+  EXPECT_EQ(out.find(s.points[0].id + " ~"), std::string::npos) << out;
+  // merge says the same.
+  testing::internal::CaptureStderr();
+  testing::internal::CaptureStdout();
+  ASSERT_EQ(merge_sweeps({dir_ / "u"}, dir_ / "um"), 0);
+  const std::string merr = testing::internal::GetCapturedStderr();
+  testing::internal::GetCapturedStdout();
+  EXPECT_NE(merr.find("2 of 6 runs not in steady state"), std::string::npos) << merr;
+  EXPECT_EQ(slurp(dir_ / "um/aggregate.csv"), slurp(dir_ / "u/aggregate.csv"));
+}
+
 TEST_F(Sweeps, TheShippedCiSweepHasItsRowsAndConservationInEach) {
   const Sweep s = load_sweep(std::string(VRINGSIM_SOURCE_DIR) + "/scenarios/sweeps/ci.json");
   ASSERT_EQ(run_sweep(s, {dir_ / "ci", 2, std::nullopt, false}), 0);
