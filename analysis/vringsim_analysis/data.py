@@ -63,6 +63,7 @@ class SweepSet:
     results: pd.DataFrame
     points: pd.DataFrame
     axes: list[str]
+    name: str = ""  # the sweep's name (sweep.json), for titles
     kind: str = "sweep"
 
 
@@ -117,7 +118,9 @@ def load_sweep(directory: str) -> SweepSet:
     if points.empty:
         raise InputError(f"{aggregate_csv}: no point of sweep.json has aggregated results")
     points = points.sort_values("index", kind="stable").reset_index(drop=True)
-    return SweepSet(directory, results, points, axes)
+    name = spec.get("name") if isinstance(spec.get("name"), str) and spec.get("name") else \
+        os.path.basename(os.path.normpath(directory))
+    return SweepSet(directory, results, points, axes, name)
 
 
 def load(path: str) -> RunSet | SweepSet:

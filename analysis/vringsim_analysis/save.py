@@ -20,7 +20,8 @@ def save(fig, directory: str, name: str, formats=("png", "svg")) -> list[str]:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=f".{fmt}", dir=directory)
         os.close(fd)
         try:
-            fig.savefig(tmp, format=fmt, metadata=METADATA.get(fmt))
+            # tight: legends placed beside the axes are kept whole
+            fig.savefig(tmp, format=fmt, metadata=METADATA.get(fmt), bbox_inches="tight")
             os.replace(tmp, final)
         except BaseException:
             os.unlink(tmp)
