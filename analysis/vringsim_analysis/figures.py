@@ -143,17 +143,19 @@ def memory_vs_capacity(data) -> list:
         g = g.sort_values("ring.size")
         ax.plot(g["memory.ring_pinned_bytes_full"] / MiB, g["ring.capacity_packets_mtu"], "o-", color=colors[policy],
                 label=policy)
-        for _, r in g.iterrows():
-            ax.annotate(f"{int(r['ring.size'])}", (r["memory.ring_pinned_bytes_full"] / MiB,
-                                                   r["ring.capacity_packets_mtu"]),
-                        textcoords="offset points", xytext=(4, 3), fontsize=7, color=colors[policy])
+    # Each ring size labelled once, at its point on the line that holds the most packets there (lines of
+    # other policies often lie on top of each other, and their labels did too).
+    top = df.sort_values("ring.capacity_packets_mtu", kind="stable").drop_duplicates("ring.size", keep="last")
+    for _, r in top.iterrows():
+        ax.annotate(f"{int(r['ring.size'])}", (r["memory.ring_pinned_bytes_full"] / MiB, r["ring.capacity_packets_mtu"]),
+                    textcoords="offset points", xytext=(-4, 5), ha="right", fontsize=7, color=colors[r["policy.name"]])
     ax.set_xscale("log")
     ax.set_yscale("log")
     _plain_log_labels(ax.xaxis, ax.yaxis)
     ax.tick_params(which="minor", labelsize=7)
     ax.set_xlabel("guest memory pinned by one full rx queue (MiB, ring + posted buffers)")
     ax.set_ylabel("MTU packets the full ring holds")
-    ax.set_title("Memory against packet capacity (labels: ring entries)")
+    ax.set_title("Memory against packet capacity (labels: ring entries, the same on every line)")
     _legend_outside(ax, title="policy")
     return [("memory_vs_capacity", fig)]
 

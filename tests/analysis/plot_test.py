@@ -16,6 +16,8 @@ import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
+os.umask(0o022)
+
 BIN = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else "build/vringsim"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -74,6 +76,8 @@ class Plot(unittest.TestCase):
             self.assertGreater(size[0], 300)
             self.assertGreater(size[1], 200)
             self.assertEqual(ET.parse(svg).getroot().tag, "{http://www.w3.org/2000/svg}svg")
+            for f in (png, svg):  # readable by others as any file the user writes (umask 022 here)
+                self.assertEqual(os.stat(f).st_mode & 0o777, 0o644, f)
         leftovers = [f for f in os.listdir(out) if f.startswith(".")]
         self.assertEqual(leftovers, [], "temporary files left behind")
 
