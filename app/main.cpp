@@ -94,17 +94,48 @@ std::pair<unsigned, const char*> default_jobs() {
 }
 
 /// A run killed mid-way (SIGKILL, power loss) leaves its streamed
-/// ".NAME.timeseries.csv.tmp.PID" behind: the next run of NAME into the
-/// directory removes those whose process is gone.
-void remove_stale_timeseries(const fs::path& out, const std::string& name) {
-  const std::string prefix = "." + name + ".timeseries.csv.tmp.";
+/// ".NAME.timeseries.csv.tmp.PID" or its staging folder ".NAME.tmp.PID"
+/// (and ".NAME.tmp.PID.old") behind: the next run of NAME into the directory
+/// removes those whose process is gone.
+void remove_stale_temporaries(const fs::path& out, const std::string& name) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(out, ec)) {
-    const std::string f = e.path().filename().string();
-    if (!f.starts_with(prefix)) continue;
-    const std::string pid = f.substr(prefix.size());
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9) continue;
-    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+    std::string f = e.path().filename().string();
+    for (const std::string& prefix : {"." + name + ".timeseries.csv.tmp.", "." + name + ".tmp."}) {
+      if (!f.starts_with(prefix)) continue;
+      std::string pid = f.substr(prefix.size());
+      if (pid.ends_with(".old")) pid.resize(pid.size() - 4);
+      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9) continue;
+      std::error_code rm;
+      if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), rm);
+    }
+  }
+}
+
+/// Puts one run's files in OUT/NAME together or not at all: each writer
+/// writes into a hidden staging folder, runs.csv is rewritten listing the
+/// run, and the folder takes its name last (replacing an earlier run of that
+/// name in one step). A failed write leaves nothing of the run, the files
+/// of earlier runs as they were, and names the file as the user will look
+/// for it (OUT/NAME/summary.json, not the staging folder).
+void publish_run(const fs::path& out, const RunResult& r, std::vector<RunResult> landed,
+                 const std::vector<std::unique_ptr<ReportWriter>>& writers) {
+  const fs::path dir = out / r.name;
+  const fs::path stage = out / fmt::format(".{}.tmp.{}", r.name, ::getpid());
+  std::error_code ec;
+  fs::remove_all(stage, ec);
+  try {
+    fs::create_directories(stage);
+    for (const auto& w : writers) w->write_run(stage, r);
+    landed.push_back(r);
+    for (const auto& w : writers) w->write_all(out, landed);
+    replace_dir_atomic(stage, dir);
+  } catch (const std::exception& e) {
+    fs::remove_all(stage, ec);
+    std::string what = e.what();
+    for (size_t at = what.find(stage.string()); at != std::string::npos; at = what.find(stage.string(), at))
+      what.replace(at, stage.string().size(), dir.string());
+    throw std::runtime_error(what + " (nothing of this run was kept)");
   }
 }
 
@@ -152,7 +183,7 @@ int cmd_run(const RunArgs& a) {
     } else {
       opt.timeseries = TimeseriesMode::Stream;
       fs::create_directories(a.out);
-      remove_stale_timeseries(a.out, s.name);
+      remove_stale_temporaries(a.out, s.name);
       opt.timeseries_path = (fs::path(a.out) / fmt::format(".{}.timeseries.csv.tmp.{}", s.name, ::getpid())).string();
     }
     RunOutcome o = run_in_child(s, opt);
@@ -168,20 +199,19 @@ int cmd_run(const RunArgs& a) {
       std::cerr << fmt::format("vringsim: {}: warning: not in steady state: {}\n", s.name,
                                m.value("steady_problem", std::string()));
     if (!a.out.empty()) {
-      // Each run's files land as soon as it finishes: a later failure keeps them.
-      const fs::path dir = fs::path(a.out) / s.name;
-      fs::create_directories(dir);
+      // Each run's files land as soon as it finishes, together: a later
+      // failure keeps them, a failed write of this run leaves none of it.
       try {
-        for (const auto& w : writers) w->write_run(dir, o.result);
-      } catch (...) {
-        if (!opt.timeseries_path.empty()) fs::remove(opt.timeseries_path);  // nothing half-written stays
-        throw;
+        publish_run(a.out, o.result, results, writers);
+      } catch (const std::runtime_error& e) {
+        if (!opt.timeseries_path.empty()) fs::remove(opt.timeseries_path);
+        std::cerr << "vringsim: " << e.what() << "\n";
+        code = std::max(code, kExitFailed);
+        continue;
       }
     }
     results.push_back(std::move(o.result));
   }
-  if (!a.out.empty() && !results.empty())
-    for (const auto& w : writers) w->write_all(a.out, results);
   for (const auto& w : writers) w->print(std::cout, results);
   return code;
 }

@@ -23,6 +23,8 @@ class RunsCsv : public ReportWriter {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
       const auto file = entry.path() / "summary.json";
+      // Hidden folders are a run being written (".NAME.tmp.PID"), not a run.
+      if (entry.path().filename().string().starts_with(".")) continue;
       if (!entry.is_directory() || !std::filesystem::is_regular_file(file)) continue;
       try {
         Json j = read_json_file(file.string());

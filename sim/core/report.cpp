@@ -1,6 +1,7 @@
 #include "sim/core/report.hpp"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -170,6 +171,27 @@ void move_file_atomic(const std::filesystem::path& from, const std::filesystem::
     std::filesystem::remove(from);
     throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", to.string(), ec.message()));
   }
+}
+
+void replace_dir_atomic(const std::filesystem::path& staged, const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    fs::rename(staged, dir, ec);
+    if (ec) throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", dir.string(), ec.message()));
+    return;
+  }
+  if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
+    fs::remove_all(staged, ec);  // now the old contents
+    return;
+  }
+  // A file system without RENAME_EXCHANGE: move the old one aside first
+  // (for a moment `dir` is absent, never mixed).
+  const fs::path old = staged.string() + ".old";
+  fs::rename(dir, old, ec);
+  if (!ec) fs::rename(staged, dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", dir.string(), ec.message()));
+  fs::remove_all(old, ec);
 }
 
 }  // namespace vringsim

@@ -130,4 +130,11 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
 /// as it was. Throws std::runtime_error "TO: write failed: ...".
 void move_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to);
 
+/// Puts the directory `staged` (its files already on disk) at `dir` in one
+/// step: a rename, or, when `dir` exists, an atomic exchange with it
+/// (renameat2 RENAME_EXCHANGE) after which the old contents are removed.
+/// Readers see the old directory or the new one, never a mix. Throws
+/// std::runtime_error naming `dir`.
+void replace_dir_atomic(const std::filesystem::path& staged, const std::filesystem::path& dir);
+
 }  // namespace vringsim

@@ -158,9 +158,10 @@ run "$BIN" run "$T/broken.json"
 [ "$rc" = 2 ] && grep -q "broken.json: /: invalid JSON: parse error at line 2" "$T/err"
 check "malformed JSON: line and column" [ $? = 0 ]
 
-# A write that fails midway (the 3rd file's fsync): clear error, exit
+# A write that fails midway (the 4th fsync: b's summary.json, after a's two
+# files and runs.csv): clear error, exit
 # non-zero, the files written before intact, nothing half-written.
-ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$SHIM" FAIL_FSYNC_AFTER=2 \
+ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$SHIM" FAIL_FSYNC_AFTER=3 \
   "$BIN" run "$T/a.json" "$T/b.json" --out "$T/wf" >"$T/out" 2>"$T/err"
 rc=$?
 check "failed write: exit 1" [ "$rc" = 1 ]
@@ -168,6 +169,30 @@ check "failed write: the message names the file" grep -q "$T/wf/b/summary.json: 
 check "failed write: earlier results intact" cmp -s "$T/wf/a/summary.json" "$T/o1/a/summary.json"
 check "failed write: earlier time series intact" cmp -s "$T/wf/a/timeseries.csv" "$T/o1/a/timeseries.csv"
 check "failed write: nothing half-written" [ ! -e "$T/wf/b/summary.json" -a -z "$(find "$T/wf" -name '*.tmp.*')" ]
+
+# Whichever write fails (the N-th fsync, N = 0..6), a run's files appear
+# together or not at all: every run folder holds summary.json and
+# timeseries.csv, runs.csv lists exactly the folders there, nothing hidden
+# or temporary is left, and the exit code says whether all landed.
+for n in 0 1 2 3 4 5 6; do
+  rm -rf "$T/wa"
+  ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$SHIM" FAIL_FSYNC_AFTER=$n \
+    "$BIN" run "$T/a.json" "$T/b.json" --out "$T/wa" >"$T/out" 2>"$T/err"
+  rc=$?
+  folders=$(cd "$T/wa" 2>/dev/null && find . -mindepth 1 -maxdepth 1 | sed 's|^\./||' | sort | tr '\n' ' ')
+  whole=yes
+  for d in $folders; do
+    [ -d "$T/wa/$d" ] || continue
+    [ -s "$T/wa/$d/summary.json" ] && [ -s "$T/wa/$d/timeseries.csv" ] || whole=no
+  done
+  listed=$( [ -e "$T/wa/runs.csv" ] && /usr/bin/python3 -c "import csv,sys; print(' '.join(sorted(r['config.name'] for r in csv.DictReader(open(sys.argv[1])))))" "$T/wa/runs.csv")
+  dirs=$(cd "$T/wa" 2>/dev/null && find . -mindepth 1 -maxdepth 1 -type d | sed 's|^\./||' | sort | tr '\n' ' ' | sed 's/ $//')
+  check "fsync $n fails: every run folder whole ($folders)" [ "$whole" = yes ]
+  check "fsync $n fails: runs.csv lists exactly the folders ('$listed' vs '$dirs')" [ "$listed" = "$dirs" ]
+  check "fsync $n fails: no hidden or temporary file left" [ -z "$(find "$T/wa" -name '.*' -o -name '*.tmp.*' 2>/dev/null)" ]
+  [ "$dirs" = "a b" ] && [ "$rc" = 0 ] || { [ "$dirs" != "a b" ] && [ "$rc" = 1 ]; }
+  check "fsync $n fails: exit $rc matches what landed ($dirs)" [ $? = 0 ]
+done
 
 # A --trace file that cannot be written is an output failure (exit 1), not a
 # broken invariant (it exited 3).
