@@ -515,8 +515,16 @@ int main(int argc, char** argv) {
   } catch (const InvariantError& e) {
     std::cerr << "vringsim: invariant broken: " << e.what() << "\n";
     return kExitInternal;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // Our own checks come first; one that slipped through still gets one
+    // short line, the paths quoted in at most 120 characters.
+    std::string paths;
+    for (const auto& p : {e.path1(), e.path2()})
+      if (!p.empty()) paths += " [" + brief(p.string(), 120) + "]";
+    std::cerr << "vringsim: " << e.code().message() << paths << "\n";
+    return kExitFailed;
   } catch (const std::exception& e) {
-    std::cerr << "vringsim: " << e.what() << "\n";
+    std::cerr << "vringsim: " << brief(e.what(), 400) << "\n";
     return kExitFailed;
   }
   return kExitBadInput;

@@ -45,12 +45,14 @@ inline std::string brief(std::string_view text, size_t max = 80) {
 }
 
 /// What keeps `path` from being read as an input file: "" for a regular file,
-/// else "does not exist", "is a directory" or "is not a regular file (…)".
-/// Devices and FIFOs are refused before they are opened: /dev/zero was read
-/// until memory ran out and a FIFO blocked forever.
+/// else "does not exist", "is a directory", "is not a regular file (…)" or
+/// "cannot be read: <why>" (a name too long, a component that is a file,
+/// no permission). Devices and FIFOs are refused before they are opened:
+/// /dev/zero was read until memory ran out and a FIFO blocked forever.
 inline std::string not_a_regular_file(const std::filesystem::path& path) {
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) return "cannot be read: " + ec.message();
   if (ec || !std::filesystem::exists(st)) return "does not exist";
   if (std::filesystem::is_directory(st)) return "is a directory";
   if (!std::filesystem::is_regular_file(st)) return "is not a regular file (a device, FIFO or socket)";

@@ -174,7 +174,8 @@ class SweepReader {
       fail_input(path_, "/base", "required key is missing (a scenario file or an inline scenario)");
     if (doc_["base"].is_string()) {
       const fs::path b = dir / doc_["base"].get<std::string>();
-      if (!fs::exists(b)) fail_input(path_, "/base", fmt::format("scenario file {} does not exist", b.string()));
+      if (const std::string problem = not_a_regular_file(b); !problem.empty())
+        fail_input(path_, "/base", fmt::format("scenario file {} {}", brief(b.string()), problem));
       sw_.base = read_json_file(b.string());
       sw_.base_source = b.string();
       sw_.base_dir = b.parent_path().string();

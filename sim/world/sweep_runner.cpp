@@ -526,7 +526,10 @@ Json read_sweep_json(const fs::path& dir) {
         !p["index"].is_number_unsigned() || !p.contains("seeds") || !p["seeds"].is_array())
       fail_input(f, ptr, "expected a point with \"index\", \"id\" and \"seeds\"");
     const std::string id = p["id"];
-    if (id.empty() || id.find_first_of("/\\.") != std::string::npos) fail_input(f, ptr + "/id", "not a point id");
+    // Ids are "p" and 12 hex digits (sweep.cpp); anything else could name a
+    // path outside the shard (a slash, "..") or one too long to stat.
+    if (id.size() != 13 || id[0] != 'p' || id.find_first_not_of("0123456789abcdef", 1) != std::string::npos)
+      fail_input(f, ptr + "/id", fmt::format("\"{}\" is not a point id (p and 12 hex digits)", brief(id, 40)));
   }
   if (sj.contains("shard") && !sj["shard"].is_null() && !sj["shard"].is_string())
     fail_input(f, "/shard", "expected \"K/N\" or null");

@@ -124,6 +124,12 @@ check "merge of shard 1 of 2: exit 2 naming the missing shard, nothing written" 
 run "$BIN" merge "$T/s1" --out "$T/m-partial" --partial
 check "merge --partial of shard 1 of 2: exit 0, says PARTIAL" '[ "$rc" = 0 ] && grep -q "PARTIAL" "$T/err"'
 check "merge --partial: sweep.json and aggregate.csv are marked" '/usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert j[\"partial\"] is True and j[\"missing_shards\"] == [\"2/2\"]" "$T/m-partial/sweep.json" && head -1 "$T/m-partial/aggregate.csv" | grep -q ",partial$" && [ "$(wc -l <"$T/m-partial/results.csv")" = 3 ]'
+cp -r "$T/s1" "$T/s1-longid"
+/usr/bin/python3 -c '
+import json, sys
+f = sys.argv[1]; j = json.load(open(f)); j["points"][0]["id"] = "p" + "a" * 300; json.dump(j, open(f, "w"))' "$T/s1-longid/sweep.json"
+run "$BIN" merge "$T/s1-longid" "$T/s2" --out "$T/m-longid"
+check "merge of a sweep.json with a 301-character point id: exit 2, one short line, nothing written" '[ "$rc" = 2 ] && one_line && short_line && grep -q "/points/0/id: .* is not a point id" "$T/err" && [ ! -e "$T/m-longid" ]'
 mkdir -p "$T/s3"
 echo '{"name":"x"}' >"$T/s3/sweep.json"
 run "$BIN" merge "$T/s3" --out "$T/m3"
