@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "fuzz/json_mutator.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/scenario.hpp"
 
@@ -16,4 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const InputError&) {
   }
   return 0;
+}
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  static const auto dict = vringsim::fuzz::dictionary_from_params();
+  return vringsim::fuzz::mutate_json(data, size, max_size, seed, dict);
 }

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "fuzz/fuzz_file_common.hpp"
+#include "fuzz/json_mutator.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/sweep.hpp"
 
@@ -19,4 +20,44 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const InputError&) {
   }
   return 0;
+}
+
+namespace {
+
+/// A sweep's own keys, axes over declared keys, and an inline base under /base.
+std::vector<vringsim::fuzz::KeyValues> sweep_dictionary() {
+  using vringsim::Json;
+  using vringsim::fuzz::KeyValues;
+  std::vector<KeyValues> d = {
+      {"/combine", {"grid", "zip", "random", "", 1}},
+      {"/samples", {0, 1, 100000, 100001, -1, 0.5}},
+      {"/replications", {0, 1, 1000, 1000001, -1}},
+      {"/seed", {0, -1, 18446744073709551615ull, "1", 1.5}},
+      {"/timeout_s", {0, -1, 1e308, 0.001}},
+      {"/base", {"base.json", "/tmp/base.json", "", "/dev/zero", "/tmp", Json::object()}},
+      {"/name", {"", "a/b", "..", std::string(300, 'n')}},
+  };
+  KeyValues axes{"/axes", {}};
+  for (const vringsim::ParamSpec* p : vringsim::param_table().all()) {
+    Json values = Json::array({p->default_value});
+    if (p->min) values.push_back(*p->min);
+    if (p->max) values.push_back(*p->max + 1);
+    axes.values.push_back(Json::array({{{"key", p->key}, {"values", values}}}));
+    axes.values.push_back(Json::array({{{"key", p->key}, {"min", p->min.value_or(0)}, {"max", p->max.value_or(1)},
+                                        {"log", true}, {"integer", true}}}));
+  }
+  axes.values.push_back(Json::array({{{"key", "seed"}, {"values", {1, 2}}}}));
+  d.push_back(std::move(axes));
+  for (auto kv : vringsim::fuzz::dictionary_from_params()) {
+    kv.pointer = "/base" + kv.pointer;
+    d.push_back(std::move(kv));
+  }
+  return d;
+}
+
+}  // namespace
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  static const auto dict = sweep_dictionary();
+  return vringsim::fuzz::mutate_json(data, size, max_size, seed, dict);
 }

@@ -1,8 +1,11 @@
 // What `vringsim trace-info` reports about a trace: counts, duration and the
 // length distribution, accumulated one frame at a time in constant memory
-// (a histogram over every possible length).
+// (a histogram over the lengths up to the longest seen: at most 64 KiB
+// entries, grown as longer frames come, so a short trace does not clear
+// half a megabyte first).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <vector>
@@ -23,8 +26,8 @@ void warn_short_frames(const std::filesystem::path& file, uint64_t count);
 
 class TraceStats {
  public:
-  TraceStats() : hist_(kMaxTraceFrameBytes + 1, 0) {}
   void add(uint32_t len, std::optional<double> time_s) {
+    if (len >= hist_.size()) hist_.resize(std::min<size_t>(kMaxTraceFrameBytes, std::max<size_t>(len, 2 * hist_.size())) + 1, 0);
     ++hist_[len];
     ++count_;
     bytes_ += len;

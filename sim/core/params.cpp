@@ -213,13 +213,17 @@ std::string brief_json(const Json& value, size_t max) {
   return brief(value.dump(), max);
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
+size_t edit_distance(std::string_view a, std::string_view b, size_t limit) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
+    size_t row_min = cur[0];
+    for (size_t j = 1; j <= b.size(); ++j) {
       cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      row_min = std::min(row_min, cur[j]);
+    }
+    if (row_min > limit) return limit + 1;  // every path through this row costs more already
     std::swap(prev, cur);
   }
   return prev[b.size()];
@@ -242,25 +246,30 @@ std::string nearest_of(std::string_view key, const std::set<std::string>& names)
   size_t best_d = SIZE_MAX;
   for (const auto& n : names) {
     if (!length_plausible(key, n)) continue;
-    const size_t d = edit_distance(key, n);
+    const size_t d = edit_distance(key, n, std::min(best_d, suggestion_distance(key) + 1));
     if (d < best_d) best_d = d, best = n;
   }
   return best_d <= suggestion_distance(key) ? best : "";
 }
 
 std::string ParamTable::nearest(std::string_view key) const {
-  // Candidates: every declared key and every section on the way to one.
-  std::vector<std::string> candidates;
+  // Candidates: every declared key and every section on the way to one
+  // (views into the keys, each once: no string is built per candidate).
+  std::vector<std::string_view> candidates;
   for (const auto& [k, v] : specs_) {
+    const std::string_view key_view = k;
     for (size_t dot = k.find('.'); dot != std::string::npos; dot = k.find('.', dot + 1))
-      candidates.push_back(k.substr(0, dot));
-    candidates.push_back(k);
+      candidates.push_back(key_view.substr(0, dot));
+    candidates.push_back(key_view);
   }
-  std::string best;
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  std::string_view best;
   size_t best_d = SIZE_MAX;
   for (const auto& c : candidates) {
     if (!length_plausible(key, c)) continue;
-    const size_t d = edit_distance(key, c);
+    // Only a name nearer than the best so far, and within the suggestion distance, matters.
+    const size_t d = edit_distance(key, c, std::min(best_d, suggestion_distance(key) + 1));
     if (d < best_d || (d == best_d && c < best)) {
       best_d = d;
       best = c;
@@ -268,7 +277,7 @@ std::string ParamTable::nearest(std::string_view key) const {
   }
   // Only suggest something plausibly meant: at most a third of the key changed.
   if (best_d > suggestion_distance(key)) return "";
-  return best;
+  return std::string(best);
 }
 
 std::string escape_pointer_token(std::string_view token) {

@@ -92,7 +92,10 @@ std::string key_to_pointer(std::string_view key);
 std::string pointer_to_key(std::string_view pointer);
 
 /// Edit distance, for suggestions.
-size_t edit_distance(std::string_view a, std::string_view b);
+/// Once the distance is known to exceed `limit` (a row of the table all
+/// above it) it stops and returns a value above `limit`, not the distance:
+/// the suggestions only need near names.
+size_t edit_distance(std::string_view a, std::string_view b, size_t limit = SIZE_MAX);
 /// The name in `names` nearest to `key` (edit distance), or "" when even the
 /// nearest changes more than a third of the key: a "did you mean" suggestion.
 std::string nearest_of(std::string_view key, const std::set<std::string>& names);

@@ -211,3 +211,25 @@ TEST_F(ScenarioFiles, AClosedLoopSenderDrivesOneQueue) {
 
 }  // namespace
 }  // namespace vringsim
+
+namespace vringsim {
+namespace {
+
+TEST(Suggestions, EditDistanceIsExactWithinItsLimitAndStopsBeyondIt) {
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("kitten", "sitting", 3), 3u);
+  EXPECT_GT(edit_distance("kitten", "sitting", 2), 2u);  // "more than 2"
+  EXPECT_EQ(edit_distance("kitten", "sitting", 0), 1u);  // the first row already exceeds 0: stops there
+  EXPECT_GT(edit_distance("", "abc", 1), 1u);
+  EXPECT_EQ(edit_distance("ring.size", "ring.size", 0), 0u);
+}
+
+TEST(Suggestions, TheNearestDeclaredKeyOrSectionIsSuggested) {
+  EXPECT_EQ(param_table().nearest("ring.sise"), "ring.size");
+  EXPECT_EQ(param_table().nearest("rin"), "ring");
+  EXPECT_EQ(param_table().nearest("policy.nmae"), "policy.name");
+  EXPECT_EQ(param_table().nearest("completely.unrelated.thing"), "");
+}
+
+}  // namespace
+}  // namespace vringsim
