@@ -27,7 +27,8 @@ void warn_short_frames(const std::filesystem::path& file, uint64_t count);
 class TraceStats {
  public:
   void add(uint32_t len, std::optional<double> time_s) {
-    if (len >= hist_.size()) hist_.resize(std::min<size_t>(kMaxTraceFrameBytes, std::max<size_t>(len, 2 * hist_.size())) + 1, 0);
+    if (len >= hist_.size())
+      hist_.resize(std::min<size_t>(kMaxTraceFrameBytes, std::max<size_t>(len, 2 * hist_.size())) + 1, 0);
     ++hist_[len];
     ++count_;
     bytes_ += len;

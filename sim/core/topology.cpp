@@ -651,7 +651,8 @@ std::string Topology::dot(bool expand) const {
   for (uint32_t s = 0; s < sources.size(); ++s) port_edges(source_v[s], source_ports[s]);
   for (uint32_t b = 0; b < bridges.size(); ++b) port_edges(bridge_v[b], bridge_ports[b]);
   for (const auto& x : served) edge(x.queue, backend_v[x.backend], fmt::format("style=dashed, label=\"{}\"", x.label));
-  for (uint32_t b = 0; b < backends.size(); ++b) edge(backend_v[b], core_v[backends[b].group], "style=dashed, label=\"pinned to\"");
+  for (uint32_t b = 0; b < backends.size(); ++b)
+    edge(backend_v[b], core_v[backends[b].group], "style=dashed, label=\"pinned to\"");
   std::ostringstream o;
   boost::write_graphviz(
       o, g, [&g](std::ostream& out, V v) { out << fmt::format("[label=\"{}\", shape={}]", g[v].label, g[v].shape); },

@@ -153,8 +153,6 @@ std::string aggregate_csv(const Json& sj, const std::vector<std::string>& head,
   return csv;
 }
 
-/// results.csv (and failures.csv) from the run directories, in point and
-/// replication order: the same files whatever order runs finished in.
 /// Runs whose figures are not results: not in steady state, or nothing measured.
 struct SweepHealth {
   size_t runs = 0;
@@ -183,6 +181,9 @@ void warn_about(const SweepHealth& h) {
                              h.invalid.size(), h.runs, points(h.invalid));
 }
 
+/// results.csv (and failures.csv) from the run directories, in point and
+/// replication order: the same files whatever order runs finished in. Says
+/// which runs are not steady-state results.
 SweepHealth write_results(const fs::path& out, const Json& sj) {
   SweepHealth health;
   std::vector<std::map<std::string, std::string>> rows;
