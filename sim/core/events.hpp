@@ -16,6 +16,7 @@
 #include <functional>
 #include <queue>
 #include <tuple>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -206,9 +207,31 @@ class Signals {
   Signal<double> time_;
 };
 
+/// Index of `E` in the variant `V` (its kind, for the bus's streams).
+template <class E, class V>
+struct KindOf;
+template <class E, class... Es>
+struct KindOf<E, std::variant<Es...>> {
+  static constexpr size_t value = [] {
+    constexpr bool is[] = {std::is_same_v<E, Es>...};
+    for (size_t i = 0; i < sizeof...(Es); ++i)
+      if (is[i]) return i;
+    return sizeof...(Es);
+  }();
+};
+
+/// Buffers events and dispatches them in (time, emission order). Each
+/// (queue, kind) is its own stream: one actor emits a kind for a queue, and
+/// mostly in time order, so a stream is a FIFO and only the heads of the
+/// non-empty streams sit in a small heap (a single heap of every pending
+/// event, 80 bytes each, was half the cost of a packet at line rate). An
+/// event stamped earlier than its stream's last goes to a heap of its own.
+/// The order of dispatch is exactly (time, emission order) either way.
 class EventBus {
  public:
-  explicit EventBus(uint32_t queues = 1) : queues_(queues) {}
+  static constexpr size_t kKinds = std::variant_size_v<AnyEvent>;
+
+  explicit EventBus(uint32_t queues = 1) : queues_(queues), streams_(size_t{queues} * kKinds) {}
   /// Every queue's events.
   Signals& run() { return run_; }
   /// Queue `k`'s events only.
@@ -216,7 +239,18 @@ class EventBus {
 
   template <class E>
   void emit(const E& e) {
-    heap_.push({e.time, seq_++, AnyEvent(e)});
+    const uint64_t seq = seq_++;
+    const auto id = static_cast<uint32_t>(size_t{e.queue} * kKinds + KindOf<E, AnyEvent>::value);
+    Fifo& s = streams_[id];
+    if (s.empty()) {
+      s.push_back({e.time, seq, AnyEvent(e)});
+      heads_.push({e.time, seq, id});
+    } else if (e.time >= s.back().time) {
+      s.push_back({e.time, seq, AnyEvent(e)});
+    } else {
+      late_.push({e.time, seq, AnyEvent(e)});
+    }
+    ++pending_;
     if (after_emit_) after_emit_(e.queue);
   }
   /// Called after every emission with the event's queue, when the state that
@@ -224,9 +258,24 @@ class EventBus {
   void set_after_emit(std::function<void(uint32_t queue)> fn) { after_emit_ = std::move(fn); }
   /// Dispatches, in (time, emission order), every event stamped at or before `safe_time`.
   void advance(double safe_time) {
-    while (!heap_.empty() && heap_.top().time <= safe_time) {
-      const AnyEvent e = heap_.top().event;
-      heap_.pop();
+    for (;;) {
+      const bool from_stream =
+          !heads_.empty() && (late_.empty() || late_.top().time > heads_.top().time ||
+                              (late_.top().time == heads_.top().time && late_.top().seq > heads_.top().seq));
+      if (from_stream ? heads_.top().time > safe_time : late_.empty() || late_.top().time > safe_time) return;
+      AnyEvent e;
+      if (from_stream) {
+        const uint32_t id = heads_.top().stream;
+        heads_.pop();
+        Fifo& s = streams_[id];
+        e = std::move(s.front().event);
+        s.pop_front();
+        if (!s.empty()) heads_.push({s.front().time, s.front().seq, id});
+      } else {
+        e = late_.top().event;
+        late_.pop();
+      }
+      --pending_;
       std::visit(
           [this](const auto& ev) {
             run_.emit(ev);
@@ -235,7 +284,7 @@ class EventBus {
           e);
     }
   }
-  size_t pending() const { return heap_.size(); }
+  size_t pending() const { return pending_; }
 
  private:
   struct Queued {
@@ -244,10 +293,45 @@ class EventBus {
     AnyEvent event;
     bool operator>(const Queued& o) const { return time > o.time || (time == o.time && seq > o.seq); }
   };
-  std::priority_queue<Queued, std::vector<Queued>, std::greater<>> heap_;
+  struct Head {
+    double time;
+    uint64_t seq;
+    uint32_t stream;
+    bool operator>(const Head& o) const { return time > o.time || (time == o.time && seq > o.seq); }
+  };
+
+  /// A FIFO that keeps its storage: emptied, it starts over at the front,
+  /// so a stream in steady state allocates nothing (a deque freed and took
+  /// a block every few hundred events).
+  class Fifo {
+   public:
+    bool empty() const { return head_ == items_.size(); }
+    const Queued& front() const { return items_[head_]; }
+    Queued& front() { return items_[head_]; }
+    const Queued& back() const { return items_.back(); }
+    void push_back(Queued q) { items_.push_back(std::move(q)); }
+    void pop_front() {
+      if (++head_ == items_.size()) {
+        items_.clear();
+        head_ = 0;
+      } else if (head_ >= 4096 && 2 * head_ >= items_.size()) {  // a stream that never empties: drop the front
+        items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
+    }
+
+   private:
+    std::vector<Queued> items_;
+    size_t head_ = 0;
+  };
+
   Signals run_;
   std::vector<Signals> queues_;
+  std::vector<Fifo> streams_;  ///< [queue * kKinds + kind]
+  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads_;  ///< the head of each non-empty stream
+  std::priority_queue<Queued, std::vector<Queued>, std::greater<>> late_;  ///< events earlier than their stream's last
   uint64_t seq_ = 0;
+  size_t pending_ = 0;
   std::function<void(uint32_t)> after_emit_;
 };
 
