@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <string_view>
 
 namespace vringsim {
@@ -31,6 +32,14 @@ inline void ensure(bool ok, const char* what) {
 }
 inline void ensure(bool ok, const std::string& what) {
   if (!ok) throw InvariantError(what);
+}
+/// The message built only when the check fails: `ensure(ok, [&] { return
+/// fmt::format(...); })` on paths taken per packet (a message formatted
+/// before every check cost more than the check).
+template <class Message>
+  requires std::is_invocable_r_v<std::string, Message>
+inline void ensure(bool ok, Message&& what) {
+  if (!ok) throw InvariantError(what());
 }
 
 /// User text quoted in an error message, bounded: a 50 MB value or a

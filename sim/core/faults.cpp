@@ -168,9 +168,7 @@ FaultPlan::FaultPlan(const Config& cfg, uint64_t seed, double stop_time, bool pa
   ensure(!bad_chain_kinds_.empty(), "faults.bad_chain.kinds passed validation but names no fault");
 }
 
-std::optional<double> FaultPlan::active(FaultKind k, double t) const {
-  const auto& w = windows(k);
-  if (w.empty()) return std::nullopt;
+std::optional<double> FaultPlan::active_in(const std::vector<FaultWindow>& w, double t) {
   // The last window starting at or before t.
   auto it = std::upper_bound(w.begin(), w.end(), t, [](double x, const FaultWindow& f) { return x < f.start; });
   if (it == w.begin()) return std::nullopt;

@@ -56,8 +56,13 @@ class FaultPlan {
 
   const std::vector<FaultWindow>& windows(FaultKind k) const { return windows_[static_cast<int>(k)]; }
   bool configured(FaultKind k) const { return !windows(k).empty(); }
-  /// The end of the window of kind `k` that holds `t`, if one does.
-  std::optional<double> active(FaultKind k, double t) const;
+  /// The end of the window of kind `k` that holds `t`, if one does. Asked
+  /// per arrival and per poll: with no window of that kind it costs a test
+  /// here (the search is out of line).
+  std::optional<double> active(FaultKind k, double t) const {
+    if (windows(k).empty()) return std::nullopt;
+    return active_in(windows(k), t);
+  }
   uint32_t tap_overflow_capacity() const { return tap_overflow_capacity_; }
 
   // A guest that posts faulty chains.
@@ -65,6 +70,7 @@ class FaultPlan {
   const std::vector<ChainFault>& bad_chain_kinds() const { return bad_chain_kinds_; }
 
  private:
+  static std::optional<double> active_in(const std::vector<FaultWindow>& w, double t);
   std::array<std::vector<FaultWindow>, kFaultKinds> windows_;
   uint32_t tap_overflow_capacity_ = 0;
   double bad_chain_rate_ = 0;

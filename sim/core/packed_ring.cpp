@@ -125,11 +125,12 @@ bool PackedRing::kick_needed(uint32_t) const {
 
 std::optional<UsedElem> PackedRing::get_buf() {
   if (used_visible_ == 0) return std::nullopt;
-  ensure(is_used(collected_), fmt::format("packed ring: slot {} holds no used descriptor", slot_of(collected_)));
+  ensure(is_used(collected_),
+         [&] { return fmt::format("packed ring: slot {} holds no used descriptor", slot_of(collected_)); });
   const PackedDesc& d = ring_[slot_of(collected_)];
   // virtqueue_get_buf_ctx_packed(): "id %u out of range", "id %u is not a head"
-  ensure(d.id < num_, fmt::format("packed ring: used id {} out of range", d.id));
-  ensure(state_[d.id] == DescState::Used, fmt::format("packed ring: used id {} is not a head", d.id));
+  ensure(d.id < num_, [&] { return fmt::format("packed ring: used id {} out of range", d.id); });
+  ensure(state_[d.id] == DescState::Used, [&] { return fmt::format("packed ring: used id {} is not a head", d.id); });
   const uint16_t id = d.id;
   const UsedElem e{id, d.len};
   set_state(id, DescState::Used, DescState::Free);
@@ -236,11 +237,13 @@ ChainFault PackedRing::check_next_chain(uint32_t max_descriptors, uint64_t* byte
 }
 
 uint16_t PackedRing::take(uint64_t pos, uint16_t id) {
-  ensure(pos == pos_[id], fmt::format("packed ring: buffer id {} is not at the device's position", id));
-  ensure(is_avail(pos), fmt::format("packed ring: the device took slot {}, not available", slot_of(pos)));
+  ensure(pos == pos_[id], [&] { return fmt::format("packed ring: buffer id {} is not at the device's position", id); });
+  ensure(is_avail(pos),
+         [&] { return fmt::format("packed ring: the device took slot {}, not available", slot_of(pos)); });
   const uint64_t last = pos + slots_[id] - 1;
-  ensure(ring_[slot_of(last)].id == id, fmt::format("packed ring: the chain's last descriptor names id {}, not {}",
-                                                    ring_[slot_of(last)].id, id));
+  ensure(ring_[slot_of(last)].id == id, [&] {
+    return fmt::format("packed ring: the chain's last descriptor names id {}, not {}", ring_[slot_of(last)].id, id);
+  });
   posted_.pop_front();
   --avail_chains_;
   taken_ += slots_[id];

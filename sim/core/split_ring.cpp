@@ -119,7 +119,7 @@ std::optional<UsedElem> SplitRing::get_buf() {
   if (used_pending() == 0) return std::nullopt;
   const UsedElem e = used_ring_[ring_slot(last_used_idx_)];
   ++last_used_idx_;
-  ensure(e.id < num_, "used element names descriptor " + std::to_string(e.id) + " outside the ring");
+  ensure(e.id < num_, [&] { return "used element names descriptor " + std::to_string(e.id) + " outside the ring"; });
   // detach_buf(): walk the chain back onto the free list.
   uint16_t i = static_cast<uint16_t>(e.id);
   uint32_t n = 0;
@@ -336,16 +336,16 @@ void SplitRing::flush_used(uint32_t count) {
 void SplitRing::check_invariants() const {
   std::vector<uint8_t> seen(num_, 0);
   auto mark = [&](uint16_t i, DescState expect, const char* where) {
-    ensure(i < num_, std::string(where) + ": descriptor index out of range");
-    ensure(!seen[i], std::string(where) + ": descriptor " + std::to_string(i) + " is in two places");
-    ensure(state_[i] == expect, std::string(where) + ": descriptor " + std::to_string(i) + " is " +
-                                    desc_state_name(state_[i]) + ", expected " + desc_state_name(expect));
+    ensure(i < num_, [&] { return std::string(where) + ": descriptor index out of range"; });
+    ensure(!seen[i], [&] { return std::string(where) + ": descriptor " + std::to_string(i) + " is in two places"; });
+    ensure(state_[i] == expect, [&] { return std::string(where) + ": descriptor " + std::to_string(i) + " is " +
+                                    desc_state_name(state_[i]) + ", expected " + desc_state_name(expect); });
     seen[i] = 1;
   };
   auto walk_chain = [&](uint16_t head, DescState expect, const char* where) {
     uint16_t i = head;
     for (uint32_t n = 0;; ++n) {
-      ensure(n < num_, std::string(where) + ": descriptor chain loops");
+      ensure(n < num_, [&] { return std::string(where) + ": descriptor chain loops"; });
       mark(i, expect, where);
       if (!(desc_[i].flags & kVringDescFNext)) break;
       i = desc_[i].next;
@@ -367,8 +367,10 @@ void SplitRing::check_invariants() const {
     else
       ++strays;
   }
-  ensure(strays == strays_, "avail ring holds " + std::to_string(strays) + " entries naming no posted chain, " +
-                                std::to_string(strays_) + " were added as strays");
+  ensure(strays == strays_, [&] {
+    return "avail ring holds " + std::to_string(strays) + " entries naming no posted chain, " +
+           std::to_string(strays_) + " were added as strays";
+  });
   // chains held by the device; written-unflushed used entries are still held
   for (uint32_t h = 0; h < num_; ++h)
     if (device_head_[h]) walk_chain(static_cast<uint16_t>(h), DescState::Device, "device");
@@ -379,7 +381,7 @@ void SplitRing::check_invariants() const {
   for (uint16_t idx = last_used_idx_; idx != used_idx_; ++idx)
     walk_chain(static_cast<uint16_t>(used_ring_[ring_slot(idx)].id), DescState::Used, "used ring");
   for (uint32_t i = 0; i < num_; ++i)
-    ensure(seen[i], "descriptor " + std::to_string(i) + " is lost (in no list or ring)");
+    ensure(seen[i], [&] { return "descriptor " + std::to_string(i) + " is lost (in no list or ring)"; });
   uint32_t total = 0;
   for (uint32_t c : counts_) total += c;
   ensure(total == num_, "descriptor state counts do not add up to the ring size");
