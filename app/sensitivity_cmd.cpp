@@ -3,11 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <iostream>
 #include <limits>
-#include <thread>
 
 #include "app/exit_codes.hpp"
 #include "sim/core/cost_model.hpp"
@@ -30,25 +28,23 @@ struct Job {
   bool ok = false;
 };
 
-/// Runs every job, `jobs` at a time (a thread each waits on its child process).
+/// Runs every job, `jobs` child processes at a time, all forked from this
+/// thread (run_in_children: a thread per job once hung a child under ASan).
 void run_all(std::vector<Job>& work, unsigned jobs) {
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next++) < work.size();) {
-      RunOptions opt;
-      opt.timeseries = TimeseriesMode::Discard;
-      const RunOutcome o = run_in_child(work[i].scenario, opt);
-      if (o.exit_code != 0) continue;
-      for (int f = 0; f < kFigures; ++f) {
-        const Json::json_pointer p(kFigureKeys[f]);
-        work[i].figures[f] = o.result.summary.contains(p) ? o.result.summary.at(p).get<double>() : 0.0;
-      }
-      work[i].ok = true;
+  std::vector<Scenario> scenarios;
+  for (const auto& j : work) scenarios.push_back(j.scenario);
+  RunOptions opt;
+  opt.timeseries = TimeseriesMode::Discard;
+  const std::vector<RunOutcome> outcomes = run_in_children(scenarios, opt, jobs);
+  for (size_t i = 0; i < work.size(); ++i) {
+    const RunOutcome& o = outcomes[i];
+    if (o.exit_code != 0) continue;
+    for (int f = 0; f < kFigures; ++f) {
+      const Json::json_pointer p(kFigureKeys[f]);
+      work[i].figures[f] = o.result.summary.contains(p) ? o.result.summary.at(p).get<double>() : 0.0;
     }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < std::max(1u, jobs); ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
+    work[i].ok = true;
+  }
 }
 
 double elasticity(double lo, double base, double hi, double rel) {

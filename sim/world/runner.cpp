@@ -1,5 +1,6 @@
 #include "sim/world/runner.hpp"
 
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,6 +8,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <iostream>
+#include <utility>
+#include <vector>
 
 #include "sim/core/errors.hpp"
 
@@ -25,7 +28,16 @@ bool write_all(int fd, const std::string& s) {
 }
 }  // namespace
 
-RunOutcome run_in_child(const Scenario& scenario, const RunOptions& options) {
+namespace {
+
+/// A child running one scenario: its pid and the read end of its pipe.
+struct Child {
+  pid_t pid = -1;
+  int fd = -1;
+  std::string data;
+};
+
+Child start_child(const Scenario& scenario, const RunOptions& options) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error("pipe() failed");
   std::cout.flush();
@@ -53,18 +65,27 @@ RunOutcome run_in_child(const Scenario& scenario, const RunOptions& options) {
     ::_exit(code);
   }
   ::close(fds[1]);
-  std::string data;
+  return {pid, fds[0], {}};
+}
+
+/// Reads what is there; false at the end of the child's output.
+bool read_some(Child& c) {
   char buf[1 << 16];
-  while (true) {
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+  for (;;) {
+    const ssize_t n = ::read(c.fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    data.append(buf, static_cast<size_t>(n));
+    if (n <= 0) return false;
+    c.data.append(buf, static_cast<size_t>(n));
+    return true;
   }
-  ::close(fds[0]);
+}
+
+/// After the end of its output: waits for the child and decodes its result.
+RunOutcome finish_child(Child& c, const Scenario& scenario) {
+  ::close(c.fd);
   int status = 0;
   rusage usage{};
-  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  while (::wait4(c.pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   RunOutcome out;
   out.max_rss_kb = usage.ru_maxrss;
@@ -74,7 +95,43 @@ RunOutcome run_in_child(const Scenario& scenario, const RunOptions& options) {
     std::cerr << "vringsim: " << scenario.file << ": simulation crashed (signal " << WTERMSIG(status) << ")\n";
     out.exit_code = 128 + WTERMSIG(status);
   }
-  if (out.exit_code == 0) out.result = run_result_from_json(Json::parse(data));
+  if (out.exit_code == 0) out.result = run_result_from_json(Json::parse(c.data));
+  return out;
+}
+
+}  // namespace
+
+RunOutcome run_in_child(const Scenario& scenario, const RunOptions& options) {
+  Child c = start_child(scenario, options);
+  while (read_some(c)) {
+  }
+  return finish_child(c, scenario);
+}
+
+std::vector<RunOutcome> run_in_children(const std::vector<Scenario>& scenarios, const RunOptions& options,
+                                        unsigned jobs) {
+  std::vector<RunOutcome> out(scenarios.size());
+  std::vector<std::pair<size_t, Child>> running;  // (scenario index, child)
+  size_t next = 0;
+  while (next < scenarios.size() || !running.empty()) {
+    while (running.size() < std::max(1u, jobs) && next < scenarios.size()) {
+      running.emplace_back(next, start_child(scenarios[next], options));
+      ++next;
+    }
+    std::vector<pollfd> fds;
+    for (const auto& [i, c] : running) fds.push_back({c.fd, POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("poll() failed");
+    }
+    for (size_t k = running.size(); k-- > 0;) {
+      if (!fds[k].revents) continue;
+      auto& [i, c] = running[k];
+      if (read_some(c)) continue;
+      out[i] = finish_child(c, scenarios[i]);
+      running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "sim/world/world.hpp"
 
@@ -15,5 +16,14 @@ struct RunOutcome {
 };
 
 RunOutcome run_in_child(const Scenario& scenario, const RunOptions& options);
+
+/// Each scenario in its own child, `jobs` at a time, outcomes in the order
+/// given. Every fork happens from the calling thread and no other thread is
+/// started: a child forked while another thread of the parent held a lock
+/// (the sanitizer's allocator, malloc, a static's guard) inherits it locked
+/// and waits forever (`vringsim sensitivity` hung that way under ASan when
+/// it ran a thread per job).
+std::vector<RunOutcome> run_in_children(const std::vector<Scenario>& scenarios, const RunOptions& options,
+                                        unsigned jobs);
 
 }  // namespace vringsim
