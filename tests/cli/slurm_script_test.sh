@@ -54,7 +54,7 @@ J
 rc=$?
 check "4 array tasks, merged, compared: exit 0" '[ "$rc" = 0 ]'
 check "the caller's relative OUT: four shards, merged and unsharded there, nothing in the checkout" \
-  '[ -d "$T/caller/out/shard-4" ] && [ "$(wc -l <"$T/caller/out/merged/results.csv")" = 13 ] && [ -d "$T/caller/out/unsharded" ] && [ ! -e "$SRC/out" ]'
+  '[ -d "$T/caller/out/shard-4" ] && [ "$(wc -l <"$T/caller/out/merged/results.csv")" = 13 ] && [ -d "$T/caller/out/unsharded" ] && [ ! -e "$SRC/out/shard-1" ] && [ ! -e "$SRC/out/merged" ]'
 check "one log per task" '[ "$(ls "$T/caller/out"/slurm-77_*.out | wc -l)" = 4 ]'
 check "each task runs its shard with --jobs from SLURM_CPUS_PER_TASK" \
   'grep -q "run .*sw.json .*out \$SLURM_ARRAY_TASK_ID 4 --jobs \$SLURM_CPUS_PER_TASK$" "$T/wrap"'
