@@ -68,7 +68,8 @@ class CsvReader {
       if (cells.size() != columns_) fail(fmt::format("{} cells, the header has {}", cells.size(), columns_));
       Row r{line_, 0, std::nullopt, 0};
       const double len = number(cells[len_col_], "len_bytes");
-      if (len != static_cast<double>(static_cast<uint64_t>(len)) || len < 1 || len > kMaxTraceFrameBytes)
+      // The range first: casting a double outside uint64_t's range is undefined (-1514 was).
+      if (!(len >= 1 && len <= kMaxTraceFrameBytes) || len != std::floor(len))
         fail(fmt::format("len_bytes {} is not a whole number in 1..{}", brief(cells[len_col_], 40), kMaxTraceFrameBytes));
       r.len = static_cast<uint32_t>(len);
       if (time_col_ != npos) {
