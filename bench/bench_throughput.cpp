@@ -6,6 +6,11 @@
 // wall time includes starting it. Best of REPEATS: the machine's noise only
 // ever adds time.
 //
+// Per delivered packet it prints the events through the event bus and the
+// blocking calls into SimGrid (sleeps, semaphores: sim/world/blocking.hpp),
+// the run's peak RSS, and delivered/s against a bare priority-queue loop's
+// events/s measured in the same run (bench/bare_loop.hpp; "vs bare").
+//
 // Usage: bench_throughput [SCENARIO_DIR] [SIMULATED_SECONDS] [REPEATS] [POLICY...]
 #include <fmt/format.h>
 
@@ -14,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bare_loop.hpp"
 #include "sim/core/scenario.hpp"
 #include "sim/world/runner.hpp"
 
@@ -25,6 +31,8 @@ namespace {
 
 struct Measured {
   double wall = 1e300, arrived = 0, delivered = 0, gbps = 0;
+  double bus_events = 0, blocking_calls = 0;
+  long rss_kb = 0;
 };
 
 Measured measure(const vringsim::Scenario& s, int repeats) {
@@ -38,6 +46,9 @@ Measured measure(const vringsim::Scenario& s, int repeats) {
     m.arrived = o.result.summary["packets"]["arrived"].get<double>();
     m.delivered = o.result.summary["packets"]["delivered"].get<double>();
     m.gbps = o.result.summary["throughput"]["delivered_gbps"].get<double>();
+    m.bus_events = static_cast<double>(o.result.bus_events);
+    m.blocking_calls = static_cast<double>(o.result.blocking_calls);
+    m.rss_kb = std::max(m.rss_kb, o.max_rss_kb);
   }
   return m;
 }
@@ -52,15 +63,20 @@ int main(int argc, char** argv) {
   std::vector<std::string> policies;
   for (int i = 4; i < argc; ++i) policies.emplace_back(argv[i]);
   if (policies.empty()) policies = {"mergeable", "max-buffer", "small", "larger-ring", "hdr-in-data", "coalesced"};
-  fmt::print("{:<12} {:<18} {:>10} {:>8} {:>12} {:>12} {:>9}\n", "policy", "load", "delivered", "wall s",
-             "arrived/s", "delivered/s", "Gb/s");
+  const double bare = bench::bare_loop_events_per_s();
+  fmt::print("bare priority-queue loop: {:.0f} events/s\n", bare);
+  fmt::print("{:<12} {:<14} {:>9} {:>7} {:>11} {:>11} {:>7} {:>7} {:>7} {:>8} {:>7}\n", "policy", "load", "delivered",
+             "wall s", "arrived/s", "deliv/s", "Gb/s", "bus/pkt", "sg/pkt", "vs bare", "RSS MiB");
   for (const auto& policy : policies) {
     const std::string file = dir + "/" + policy + ".json";
     const Scenario line = load_scenario(file, {"stop.time_s=" + seconds});
     const Measured l = measure(line, repeats);
     auto row = [&](const std::string& load, const Measured& m) {
-      fmt::print("{:<12} {:<18} {:>10.0f} {:>8.3f} {:>12.0f} {:>12.0f} {:>9.3f}\n", policy, load, m.delivered, m.wall,
-                 m.arrived / m.wall, m.delivered / m.wall, m.gbps);
+      const double per = std::max(m.delivered, 1.0);
+      fmt::print("{:<12} {:<14} {:>9.0f} {:>7.3f} {:>11.0f} {:>11.0f} {:>7.3f} {:>7.2f} {:>7.2f} {:>8.3f} {:>7.1f}\n",
+                 policy, load, m.delivered, m.wall, m.arrived / m.wall, m.delivered / m.wall, m.gbps,
+                 m.bus_events / per, m.blocking_calls / per, m.delivered / m.wall / bare,
+                 static_cast<double>(m.rss_kb) / 1024.0);
     };
     row("line rate", l);
     for (const double share : {0.9, 0.25}) {

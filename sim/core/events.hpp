@@ -285,6 +285,8 @@ class EventBus {
     }
   }
   size_t pending() const { return pending_; }
+  /// Events emitted so far.
+  uint64_t emitted() const { return seq_; }
 
  private:
   struct Queued {

@@ -10,6 +10,7 @@
 #include "sim/core/errors.hpp"
 #include "sim/core/settings.hpp"
 #include "sim/core/trend.hpp"
+#include "sim/world/blocking.hpp"
 
 namespace vringsim {
 
@@ -139,6 +140,8 @@ RunResult Books::close() {
   result.ts_row_count = w_.series.row_count();
   result.ts_skip_idle = w_.scenario.run.skip_idle_samples;
   if (w_.options.timeseries == TimeseriesMode::Stream) result.ts_file = w_.options.timeseries_path;
+  result.bus_events = w_.run->bus.emitted();
+  result.blocking_calls = blocking::calls;
   return result;
 }
 

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <exception>
 
+#include "sim/world/blocking.hpp"
+
 namespace vringsim {
 
 class CorePool {
@@ -25,7 +27,7 @@ class CorePool {
   /// More threads than cores: holding a core can mean waiting for one.
   bool contended() const { return slots_ != nullptr; }
   void acquire() {
-    if (slots_) slots_->acquire();
+    if (slots_) blocking::acquire(slots_);
   }
   void release() {
     if (slots_) slots_->release();

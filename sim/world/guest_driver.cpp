@@ -7,6 +7,7 @@
 
 #include "sim/core/errors.hpp"
 #include "sim/core/ring_faults.hpp"
+#include "sim/world/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -28,7 +29,7 @@ GuestDriver::GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, 
 void GuestDriver::stall_if_descheduled() {
   if (!opt_.faults) return;
   if (const auto end = opt_.faults->active(FaultKind::VcpuStall, sg4::Engine::get_clock()))
-    sg4::this_actor::sleep_until(*end);
+    blocking::sleep_until(*end);
 }
 
 void GuestDriver::post_fault(uint16_t head) {
@@ -57,7 +58,7 @@ uint64_t GuestDriver::processing_after(double t, uint64_t* bytes) const {
 
 void GuestDriver::busy_until(double start, double end) {
   shared_.emit_busy(Cpu::Guest, start, end);
-  sg4::this_actor::sleep_until(end);
+  blocking::sleep_until(end);
 }
 
 bool GuestDriver::should_refill() const {
@@ -142,7 +143,7 @@ void GuestDriver::wait_for_interrupt() {
       // already holds (the span still counts in the host's utilisation).
       const double injected = now + costs_.host_per_interrupt_ns * kNs;
       shared_.emit_busy(Cpu::Host, now, injected);
-      sg4::this_actor::sleep_until(injected);
+      blocking::sleep_until(injected);
       return;
     }
     if (retry_at_ && now >= *retry_at_) {

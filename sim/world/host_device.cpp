@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "sim/core/errors.hpp"
+#include "sim/world/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -153,7 +154,7 @@ void HostDevice::run() {
       shared_.emit_busy(Cpu::Host, burst_start, cursor);
       // A waiting guest must learn when the first of these frames is done.
       if (burst.served) shared_.interrupt_if_wanted();
-      sg4::this_actor::sleep_until(cursor);
+      blocking::sleep_until(cursor);
       if (holding) opt_.cores->release();
       shared_.add_fates(burst.fates);
       continue;
@@ -178,7 +179,7 @@ bool HostDevice::sit_out_pause(double& cursor) {
   const auto end = opt_.faults->active(FaultKind::BackendPause, cursor);
   if (!end) return false;
   // Descheduled: frames keep arriving (and overflowing the tap).
-  sg4::this_actor::sleep_until(*end);
+  blocking::sleep_until(*end);
   cursor = *end;
   return true;
 }
@@ -319,7 +320,7 @@ bool HostDevice::wait_for_traffic(double& cursor) {
   } else if (tap_.empty()) {
     return false;  // nothing more will arrive
   }
-  if (cursor > sg4::Engine::get_clock()) sg4::this_actor::sleep_until(cursor);
+  if (cursor > sg4::Engine::get_clock()) blocking::sleep_until(cursor);
   return true;
 }
 
@@ -341,7 +342,7 @@ void HostDevice::stall_for_buffers(double& cursor, bool share) {
   const double start = sg4::Engine::get_clock();
   cursor = start + costs_.host_per_kick_ns * 1e-9;
   shared_.emit_busy(Cpu::Host, start, cursor);
-  sg4::this_actor::sleep_until(cursor);
+  blocking::sleep_until(cursor);
 }
 
 }  // namespace vringsim

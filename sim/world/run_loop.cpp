@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "sim/core/errors.hpp"
+#include "sim/world/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -129,12 +130,12 @@ void RunLoop::start_sampler() {
                            const double u = static_cast<double>(k - 1) * interval +
                                             static_cast<double>(j) * interval / static_cast<double>(substeps);
                            if (u > run.stop_time) return;
-                           sg4::this_actor::sleep_until(u);
+                           blocking::sleep_until(u);
                            admit_all(u);
                            run.bus.advance(u);
                          }
                          if (t > run.stop_time) return;
-                         sg4::this_actor::sleep_until(t);
+                         blocking::sleep_until(t);
                          admit_all(t);
                          run.bus.advance(t);
                          check_liveness(t);
@@ -149,7 +150,7 @@ void RunLoop::start_controller() {
   // (every frame delivered or dropped).
   w_.end_time = w_.run->stop_time;
   sg4::Actor::create("controller", w_.core_hosts[0], [this] {
-    w_.run->drained->acquire_timeout(w_.run->stop_time);
+    blocking::acquire_timeout(w_.run->drained, w_.run->stop_time);
     w_.end_time = sg4::Engine::get_clock();
     w_.ended = true;
   });

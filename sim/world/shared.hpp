@@ -20,6 +20,7 @@
 
 #include "sim/core/events.hpp"
 #include "sim/core/virtqueue.hpp"
+#include "sim/world/blocking.hpp"
 
 namespace vringsim {
 
@@ -131,8 +132,8 @@ struct Shared {
   }
   /// Device: waits for a kick (and takes the others sent at the same instant).
   void wait_for_kick() {
-    kick_->acquire();
-    while (!kick_->would_block()) kick_->acquire();
+    blocking::acquire(kick_);
+    while (!kick_->would_block()) blocking::acquire(kick_);
   }
   /// Device -> driver, after finishing frames: an interrupt, if the driver
   /// wants them (its driver enables them only while it sleeps, so a busy
@@ -146,9 +147,9 @@ struct Shared {
     ring.enable_cb();
     bool timed_out = false;
     if (timeout_s)
-      timed_out = interrupt_->acquire_timeout(*timeout_s);
+      timed_out = blocking::acquire_timeout(interrupt_, *timeout_s);
     else
-      interrupt_->acquire();
+      blocking::acquire(interrupt_);
     ring.disable_cb();
     return timed_out;
   }

@@ -9,6 +9,7 @@
 #include "sim/core/desc_graph.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/world/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -57,6 +58,7 @@ void WorldBuilder::platform(World& w) const {
   argv.push_back(nullptr);
   int argc = static_cast<int>(w.engine_args.size());
   w.engine = std::make_unique<sg4::Engine>(&argc, argv.data());
+  blocking::calls = 0;  // this engine's
   auto* zone = sg4::create_full_zone("vringsim");
   for (const auto& c : w.topology().cores)
     w.core_hosts.push_back(zone->create_host("cores:" + c.name, 1e9)->set_core_count(static_cast<int>(c.count)));

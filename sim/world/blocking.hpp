@@ -1,0 +1,32 @@
+// Every call by which an actor hands control to SimGrid and may wait: a
+// timed sleep, a semaphore taken. Each is an activity in the engine (its
+// solver step and, when it waits, two context switches), the main cost of a
+// packet at low load. They are counted here for bench/ (per delivered
+// packet); the count never reaches a run's results.
+#pragma once
+
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Semaphore.hpp>
+
+#include <cstdint>
+
+namespace vringsim::blocking {
+
+/// Calls made in this process (one engine per process; its actors run one at a time).
+inline uint64_t calls = 0;
+
+inline void sleep_until(double t) {
+  ++calls;
+  simgrid::s4u::this_actor::sleep_until(t);
+}
+inline void acquire(const simgrid::s4u::SemaphorePtr& s) {
+  ++calls;
+  s->acquire();
+}
+/// True if `timeout_s` passed first.
+inline bool acquire_timeout(const simgrid::s4u::SemaphorePtr& s, double timeout_s) {
+  ++calls;
+  return s->acquire_timeout(timeout_s);
+}
+
+}  // namespace vringsim::blocking
