@@ -164,6 +164,7 @@ int cmd_run(const RunArgs& a) {
 
   std::vector<std::unique_ptr<ReportWriter>> writers;
   for (const WriterInfo* w : Registry<WriterInfo>::instance().all()) writers.push_back(w->create());
+  load_engine();  // SimGrid, now that there is something to simulate (and before --out is made)
 
   int code = kExitOk;
   std::vector<RunResult> results;

@@ -39,6 +39,7 @@ struct Child {
 
 Child start_child(const Scenario& scenario, const RunOptions& options) {
   int fds[2];
+  load_engine();  // once, in the parent: every child shares it
   if (::pipe(fds) != 0) throw std::runtime_error("pipe() failed");
   std::cout.flush();
   std::cerr.flush();

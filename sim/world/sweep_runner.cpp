@@ -485,6 +485,7 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
     return 0;
   }
   check_out_dir(opt.out, sw.sha256);
+  load_engine();  // before anything is written: a missing engine leaves no half-made folder
   fs::create_directories(opt.out);
   remove_stale_temporaries(opt.out);
   const Json sj = sweep_json(sw, opt);

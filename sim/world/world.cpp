@@ -4,15 +4,9 @@
 #include "sim/world/run_loop.hpp"
 #include "sim/world/world_builder.hpp"
 
-#ifndef VRINGSIM_VERSION
-#define VRINGSIM_VERSION "0.0.0"
-#endif
-
 namespace vringsim {
 
-const char* version() { return VRINGSIM_VERSION; }
-
-RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
+RunResult simulate(const Scenario& scenario, const RunOptions& options) {
   const std::unique_ptr<World> world = WorldBuilder{scenario, options}.build();
   RunLoop{*world}.run();
   return Books{*world}.close();

@@ -34,4 +34,15 @@ const char* version();
 /// invariant breaks.
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
 
+/// Brings the simulation engine (SimGrid and the actors) into the process if
+/// it is not linked in: the vringsim executable loads it from a module
+/// beside itself only for the commands that simulate, since loading SimGrid
+/// (and the ns-3 libraries Debian's build links it to) took 25 of the 32 ms
+/// of `vringsim --version`. Call it before forking children, so that they
+/// share it. Throws std::runtime_error if the module cannot be loaded.
+void load_engine();
+
+/// run_scenario()'s work, inside the engine.
+RunResult simulate(const Scenario& scenario, const RunOptions& options);
+
 }  // namespace vringsim

@@ -36,6 +36,21 @@ J
 
 run "$BIN" --version
 check "--version" [ "$rc" = 0 -a "$out" = "vringsim 0.1.0" ]
+# The engine (SimGrid) is a module beside the executable, loaded only to
+# simulate: without it the commands that do not simulate still work, and
+# those that do fail with one line before writing anything.
+mkdir -p "$T/lonely"
+cp "$BIN" "$T/lonely/vringsim"
+run "$T/lonely/vringsim" --version
+check "--version needs no engine" [ "$rc" = 0 -a "$out" = "vringsim 0.1.0" ]
+run "$T/lonely/vringsim" validate "$T/a.json"
+check "validate needs no engine" [ "$rc" = 0 ]
+run "$T/lonely/vringsim" run "$T/a.json" --out "$T/lonely/out"
+check "run without the engine: exit 1, one line naming the module, nothing written" \
+  [ "$rc" = 1 -a "$(wc -l <"$T/err")" = 1 -a ! -e "$T/lonely/out" ]
+check "run without the engine names the module" grep -q "cannot load the simulation engine: .*libvringsim_engine.so" "$T/err"
+run "$T/lonely/vringsim" sweep "$SRC/scenarios/sweeps/ci.json" --out "$T/lonely/sweep"
+check "sweep without the engine: exit 1, nothing written" [ "$rc" = 1 -a ! -e "$T/lonely/sweep" ]
 run "$BIN" --help
 check "--help exits 0 and lists run" [ "$rc" = 0 ]
 check "--help lists subcommands" grep -q "validate" "$T/out"
