@@ -184,6 +184,7 @@ void MergeablePolicy::release(Posting&& posting, GuestMemory& mem, GuestWork& wo
 
 void MergeablePolicy::report(Json& out) const {
   Json& m = out["mergeable"];
+  m = Json::object();  // an object even when nothing was posted: the run sums queues' reports key by key
   for (const auto& [len, n] : lengths_) m["buffers_posted_by_bytes"][std::to_string(len)] = n;
   if (c_.sizing == MergeableSizing::Page) return;
   m["frag_tail_bytes_added"] = hole_bytes_;

@@ -311,11 +311,13 @@ void Books::add_provenance(Json& s) const {
   // which would read them as array indexes.)
   const std::function<void(Json&, const Json&)> add = [&add](Json& into, const Json& from) {
     for (auto it = from.begin(); it != from.end(); ++it) {
+      const bool have = into.contains(it.key());
+      ensure(!have || into[it.key()].type() == it.value().type(),
+             "a policy reported \"" + it.key() + "\" as a number on one queue and not on another");
       if (it.value().is_object())
         add(into[it.key()], it.value());
       else
-        into[it.key()] = into.contains(it.key()) ? Json(into[it.key()].get<uint64_t>() + it.value().get<uint64_t>())
-                                                 : it.value();
+        into[it.key()] = have ? Json(into[it.key()].get<uint64_t>() + it.value().get<uint64_t>()) : it.value();
     }
   };
   for (const RxQueue& q : w_.queues) {

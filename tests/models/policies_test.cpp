@@ -2,6 +2,8 @@
 // docs/model.md §2, and memory that always comes back.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <numeric>
 
 #include "models/policies/mergeable.hpp"
@@ -44,6 +46,25 @@ TEST(Policies, EveryRegisteredPolicyIsDescribedAndBuildsAPostingThatFitsAFullRin
     for (uint32_t len : posting) EXPECT_GT(len, 0u) << info->name;
     EXPECT_GT(p->header_bytes(), 0u) << info->name;
   }
+}
+
+TEST(Policies, APolicyThatNeverPostedReportsNoNulls) {
+  // The run sums every queue's report key by key: a queue that never posted
+  // a buffer (allocations failing all run long) reported "mergeable": null,
+  // and the sum over queues stopped the run ("type must be number, but is
+  // object", exit 1).
+  const std::function<void(const Json&, const std::string&)> no_null = [&](const Json& j, const std::string& at) {
+    ASSERT_FALSE(j.is_null()) << at;
+    if (j.is_object())
+      for (auto it = j.begin(); it != j.end(); ++it) no_null(it.value(), at + "/" + it.key());
+  };
+  for (const PolicyInfo* info : Registry<PolicyInfo>::instance().all())
+    for (const char* sizing : {"page", "mtu", "ewma"}) {
+      auto p = make(info->name, {std::string("policy.mergeable.sizing=") + sizing});
+      Json r = Json::object();
+      p->report(r);
+      no_null(r, info->name + " " + sizing);
+    }
 }
 
 TEST(Policies, EveryPolicyParameterHasAUnitOrChoicesADefaultAndASource) {
