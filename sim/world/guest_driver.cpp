@@ -4,6 +4,7 @@
 #include <simgrid/s4u/Engine.hpp>
 
 #include <algorithm>
+#include <limits>
 
 #include "sim/core/errors.hpp"
 #include "sim/core/ring_faults.hpp"
@@ -24,12 +25,14 @@ GuestDriver::GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, 
       costs_(costs),
       opt_(opt),
       postings_(shared.ring.size()),
-      fault_rng_(opt.seed, "faults.bad_chain") {}
+      fault_rng_(opt.seed, "faults.bad_chain"),
+      clock_(shared.run, shared.driver_wakes_at, shared.device_wakes_at) {
+  clock_.enable(opt.lookahead);
+}
 
 void GuestDriver::stall_if_descheduled() {
   if (!opt_.faults) return;
-  if (const auto end = opt_.faults->active(FaultKind::VcpuStall, sg4::Engine::get_clock()))
-    blocking::sleep_until(*end);
+  if (const auto end = opt_.faults->active(FaultKind::VcpuStall, now())) clock_.sleep_to(*end);
 }
 
 void GuestDriver::post_fault(uint16_t head) {
@@ -58,7 +61,12 @@ uint64_t GuestDriver::processing_after(double t, uint64_t* bytes) const {
 
 void GuestDriver::busy_until(double start, double end) {
   shared_.emit_busy(Cpu::Guest, start, end);
-  blocking::sleep_until(end);
+  clock_.sleep_to(end);
+}
+
+void GuestDriver::took_vcpu() {
+  // A shared vCPU may have been a while coming (never with lookahead: one queue).
+  if (opt_.vcpu && opt_.vcpu->contended()) clock_.resync();
 }
 
 bool GuestDriver::should_refill() const {
@@ -72,7 +80,7 @@ void GuestDriver::refill(bool from_work) {
   // first, free on refusal; today: stop once no descriptor is free), then kick.
   stall_if_descheduled();
   VirtQueue& ring = shared_.ring;
-  const double start = sg4::Engine::get_clock();
+  const double start = now();
   GuestWork work;
   uint64_t added = 0, bytes = 0, table_bytes = 0;
   uint32_t descriptors = 0;
@@ -106,7 +114,7 @@ void GuestDriver::refill(bool from_work) {
   posted_ += added;
   max_posted_ = std::max(max_posted_, posted_);
   busy_until(start, start + costs_.guest_ns(work) * kNs);
-  const double now = sg4::Engine::get_clock();
+  const double now = this->now();
   if (failed) {
     shared_.emit(RefillFailed{.time = now});
     if (opt_.refill_2008) {
@@ -124,14 +132,14 @@ void GuestDriver::refill(bool from_work) {
   shared_.emit(BuffersPosted{.time = now, .chains = published, .bytes = bytes, .descriptors = descriptors, .table_bytes = table_bytes});
   // The ring says whether the device wants a kick (it asks for them only
   // while it waits for buffers).
-  const bool notified = shared_.kick_if_wanted(published);
+  const bool notified = shared_.kick_if_wanted(published, [this] { clock_.sync(); });
   shared_.emit(KickDecided{.time = now, .notified = notified});
   if (notified) busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
 }
 
 void GuestDriver::wait_for_interrupt() {
   while (true) {
-    const double now = sg4::Engine::get_clock();
+    const double now = this->now();
     shared_.publish_due(now);
     if (shared_.ring.used_pending() > 0) {
       // Interrupts are enabled while we wait: the host's publication raised
@@ -143,12 +151,13 @@ void GuestDriver::wait_for_interrupt() {
       // already holds (the span still counts in the host's utilisation).
       const double injected = now + costs_.host_per_interrupt_ns * kNs;
       shared_.emit_busy(Cpu::Host, now, injected);
-      blocking::sleep_until(injected);
+      clock_.sleep_to(injected);
       return;
     }
     if (retry_at_ && now >= *retry_at_) {
       retry_at_.reset();
       CoreHold vcpu(opt_.vcpu);
+      took_vcpu();
       refill(true);
       continue;
     }
@@ -157,24 +166,40 @@ void GuestDriver::wait_for_interrupt() {
     std::optional<double> deadline = shared_.used.next_time();
     if (retry_at_ && (!deadline || *retry_at_ < *deadline)) deadline = retry_at_;
     if (deadline) {
-      if (shared_.sleep_until_interrupt(std::max(0.0, *deadline - now))) {
+      clock_.sync();  // the timeout counts from SimGrid's clock
+      const double timeout = std::max(0.0, *deadline - now);
+      clock_.waiting_until(shared_.interrupt_pending() ? now : now + timeout);
+      const bool timed_out = shared_.sleep_until_interrupt(timeout);
+      clock_.resync();
+      if (timed_out) {
         // Woken by the deadline itself: make sure rounding cannot leave us a
         // hair before it. (A wake by an interrupt publishes nothing early.)
-        shared_.publish_due(std::max(sg4::Engine::get_clock(), *deadline));
+        shared_.publish_due(std::max(this->now(), *deadline));
       }
     } else {
+      // Only the device's interrupt wakes the driver, at the device's time:
+      // SimGrid's clock need not catch up first. One already sent ends the
+      // wait now, once the others due now have run: then it must.
       waiting_forever_ = true;
+      if (shared_.interrupt_pending()) {
+        clock_.sync();
+        clock_.waiting_until(clock_.now());
+      } else {
+        clock_.waiting_until(std::numeric_limits<double>::infinity());
+      }
       shared_.sleep_until_interrupt(std::nullopt);
       waiting_forever_ = false;
+      clock_.resync();
     }
   }
 }
 
 bool GuestDriver::poll(double extra_ns) {
   CoreHold vcpu(opt_.vcpu);  // queues sharing a vCPU take turns, a poll each
+  took_vcpu();
   stall_if_descheduled();
   VirtQueue& ring = shared_.ring;
-  const double start = sg4::Engine::get_clock();
+  const double start = now();
   // Observers may now see everything stamped up to here. With several queues
   // the other devices may not have admitted that far: the sampler advances.
   if (shared_.run.queues == 1) shared_.run.bus.advance(std::min(start, shared_.admitted_until));
@@ -194,11 +219,12 @@ bool GuestDriver::poll(double extra_ns) {
   }
   busy_until(start, start + cost_ns * kNs);
   in_poll_.clear();
+  clock_.sync_if_ending();  // these may be the last fates: the run ends now
   shared_.add_fates(received);
   if (should_refill()) refill();
   if (handled == opt_.napi_budget) return true;  // budget spent: poll again
   // napi_complete + virtqueue_enable_cb(): if more arrived meanwhile, poll again.
-  shared_.publish_due(sg4::Engine::get_clock());
+  shared_.publish_due(now());
   if (!ring.enable_cb()) {
     ring.disable_cb();
     return true;
@@ -272,6 +298,7 @@ void GuestDriver::run() {
   shared_.ring.disable_cb();  // interrupts only while the driver sleeps (wait_for_interrupt)
   {
     CoreHold vcpu(opt_.vcpu);
+    took_vcpu();
     refill();  // virtnet_probe(): fill the ring before the device starts
   }
   while (true) {

@@ -18,6 +18,7 @@
 #include "sim/core/settings.hpp"
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/policy.hpp"
+#include "sim/world/actor_clock.hpp"
 #include "sim/world/cores.hpp"
 #include "sim/world/shared.hpp"
 
@@ -32,6 +33,8 @@ class GuestDriver {
     uint64_t seed = 0;
     /// The vCPU this queue's NAPI runs on, when queues share vCPUs (null: one of its own).
     CorePool* vcpu = nullptr;
+    /// Skip the sleeps no other actor can cut short (actor_clock.hpp; one receive queue only).
+    bool lookahead = false;
   };
   GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, const CostModel& costs, Options opt);
 
@@ -64,6 +67,9 @@ class GuestDriver {
   void refill(bool from_work = false);
   bool should_refill() const;
   void busy_until(double start, double end);
+  double now() const { return clock_.now(); }
+  /// After taking the vCPU (CoreHold): the time is SimGrid's again if it had to wait.
+  void took_vcpu();
   /// While a vcpu_stall window is open the vCPU runs nothing: wait it out.
   void stall_if_descheduled();
   void post_fault(uint16_t head);
@@ -84,6 +90,7 @@ class GuestDriver {
   std::array<uint64_t, kChainFaults> injected_{};
   Rng fault_rng_;
   bool waiting_forever_ = false;
+  ActorClock clock_;
 
   struct InPoll {
     double delivery;

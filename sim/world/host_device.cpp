@@ -1,10 +1,12 @@
 #include "sim/world/host_device.hpp"
 
+#include <fmt/format.h>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
 
 #include "sim/core/errors.hpp"
 #include "sim/world/blocking.hpp"
@@ -14,16 +16,22 @@ namespace sg4 = simgrid::s4u;
 namespace vringsim {
 
 HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Dispatcher& feed)
-    : shared_(shared), costs_(costs), opt_(opt), feed_(feed), service_rng_(opt.seed, "costs.host.service") {
-  fetch_next(0.0);
+    : shared_(shared),
+      costs_(costs),
+      opt_(opt),
+      feed_(feed),
+      service_rng_(opt.seed, "costs.host.service"),
+      clock_(shared.run, shared.device_wakes_at, shared.driver_wakes_at) {
+  clock_.enable(opt.lookahead);
+  fetch_next(0.0, 0.0);
 }
 
-void HostDevice::fetch_next(double until) {
+void HostDevice::fetch_next(double until, double now) {
   next_.reset();
   source_pending_ = false;
   if (ClosedLoop* src = feed_.closed_loop()) {
     // Every fate up to the bus's safe time is known: hand them over first.
-    const double safe = std::min(sg4::Engine::get_clock(), shared_.admitted_until);
+    const double safe = std::min(now, shared_.admitted_until);
     shared_.run.bus.advance(safe);
     src->feedback_complete_until(safe);
   }
@@ -44,10 +52,10 @@ double HostDevice::known_until() const {
   return feed_.closed_loop() ? feed_.closed_loop()->quiet_until() : pending_until_;
 }
 
-uint64_t HostDevice::admit_until(double t) {
+uint64_t HostDevice::admit_until(double t, double now) {
   uint64_t dropped = 0;
   // Feedback (or other queues' frames) may have come in since.
-  if (source_pending_ && (feed_.closed_loop() || t >= pending_until_)) fetch_next(t);
+  if (source_pending_ && (feed_.closed_loop() || t >= pending_until_)) fetch_next(t, now);
   while (next_ && next_->arrival_s <= t) {
     const Packet p = *next_;
     ++shared_.run.admitted;
@@ -66,7 +74,7 @@ uint64_t HostDevice::admit_until(double t) {
     } else {
       tap_.push_back(p);
     }
-    fetch_next(t);
+    fetch_next(t, now);
   }
   shared_.admitted_until = std::max(shared_.admitted_until, t);
   return dropped;
@@ -90,7 +98,7 @@ void HostDevice::break_device(double t) {
   }
   tap_.clear();
   batch_ = 0;
-  shared_.add_fates(lost);
+  add_fates(lost);
 }
 
 bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
@@ -99,6 +107,7 @@ bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
     const ChainFault f = ring.check_next_chain(opt_.max_chain_descriptors, front_bytes);
     if (f == ChainFault::None) return true;
     ++bad_chains_[static_cast<int>(f)];
+    no_progress(t);
     BadChainFound e{.time = t, .fault = f};
     if (!opt_.drop_bad_chains) {
       shared_.emit(e);
@@ -120,7 +129,7 @@ bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
       } else {
         ring.push_used(*head, 0);
         shared_.used.push({t, 1, Packet{}, false});
-        shared_.interrupt_if_wanted();  // a waiting driver must learn when to look
+        interrupt_if_wanted();  // a waiting driver must learn when to look
       }
     }
   }
@@ -140,7 +149,7 @@ uint64_t HostDevice::tap_bytes() const {
 }
 
 void HostDevice::run() {
-  double cursor = sg4::Engine::get_clock();
+  double cursor = clock_.now();
   while (true) {
     shared_.publish_due(cursor);
     if (sit_out_pause(cursor)) continue;
@@ -150,21 +159,25 @@ void HostDevice::run() {
     const bool holding = share && acquire_core(cursor);
     const double burst_start = cursor;
     const Burst burst = serve_burst(cursor);
-    if (cursor > sg4::Engine::get_clock()) {
+    if (burst.served > 0 || burst.fates > 0)
+      progressed(cursor);
+    else
+      no_progress(cursor);
+    if (cursor > clock_.now()) {
       shared_.emit_busy(Cpu::Host, burst_start, cursor);
       // A waiting guest must learn when the first of these frames is done.
-      if (burst.served) shared_.interrupt_if_wanted();
-      blocking::sleep_until(cursor);
+      if (burst.served) interrupt_if_wanted();
+      clock_.sleep_to(cursor);
       if (holding) opt_.cores->release();
-      shared_.add_fates(burst.fates);
+      add_fates(burst.fates);
       continue;
     }
     // Frames served in no time (zero host costs) are done now: a waiting
     // guest must still hear of them, or the device below waits for a kick
     // the guest never sends (it once delivered nothing, exit 0).
-    if (burst.served) shared_.interrupt_if_wanted();
+    if (burst.served) interrupt_if_wanted();
     if (holding) opt_.cores->release();
-    shared_.add_fates(burst.fates);
+    add_fates(burst.fates);
     if (cursor >= shared_.stop_time()) return;
     if (tap_.empty() || cursor >= known_until()) {
       if (!wait_for_traffic(cursor)) return;  // the source is exhausted
@@ -179,17 +192,20 @@ bool HostDevice::sit_out_pause(double& cursor) {
   const auto end = opt_.faults->active(FaultKind::BackendPause, cursor);
   if (!end) return false;
   // Descheduled: frames keep arriving (and overflowing the tap).
-  blocking::sleep_until(*end);
+  clock_.sleep_to(*end);
   cursor = *end;
   return true;
 }
 
 bool HostDevice::acquire_core(double& cursor) {
-  shared_.add_fates(admit_until(cursor));
+  add_fates(admit_until(cursor, clock_.now()));
   if (tap_.empty() || cursor >= known_until() || cursor >= shared_.stop_time()) return false;
+  clock_.sync();
+  clock_.waiting_until(-std::numeric_limits<double>::infinity());  // when a core frees: unknown
   opt_.cores->acquire();
-  if (sg4::Engine::get_clock() > cursor) {
-    cursor = sg4::Engine::get_clock();
+  clock_.resync();
+  if (clock_.now() > cursor) {
+    cursor = clock_.now();
     shared_.publish_due(cursor);
   }
   return true;
@@ -204,7 +220,7 @@ HostDevice::Burst HostDevice::serve_burst(double& cursor) {
   uint64_t bytes = 0;
   while (b.served < limit && cursor < shared_.stop_time() && !(opt_.vhost && bytes >= kVhostNetWeight)) {
     if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) break;
-    b.fates += admit_until(cursor);
+    b.fates += admit_until(cursor, clock_.now());
     // A closed-loop source may still send something that arrives before
     // `cursor`: the device cannot serve at `cursor` until that is known.
     if (cursor >= known_until() || tap_.empty()) break;
@@ -316,11 +332,11 @@ bool HostDevice::wait_for_traffic(double& cursor) {
     cursor = next_->arrival_s;
   } else if (source_pending_) {
     // Nothing can arrive before the source's horizon; look again then.
-    cursor = std::max(known_until(), sg4::Engine::get_clock());
+    cursor = std::max(known_until(), clock_.now());
   } else if (tap_.empty()) {
     return false;  // nothing more will arrive
   }
-  if (cursor > sg4::Engine::get_clock()) blocking::sleep_until(cursor);
+  if (cursor > clock_.now()) clock_.sleep_to(cursor);
   return true;
 }
 
@@ -332,17 +348,55 @@ void HostDevice::stall_for_buffers(double& cursor, bool share) {
     ring.set_notification(false);
     return;
   }
-  shared_.emit(StallBegan{.time = sg4::Engine::get_clock()});
+  shared_.emit(StallBegan{.time = clock_.now()});
+  // Only the driver's kick ends this wait, at the driver's time: SimGrid's
+  // clock need not catch up first. One already sent ends the wait now, once
+  // the others due now have run: then it must.
   waiting_for_kick_ = true;
+  if (shared_.kick_pending()) {
+    clock_.sync();
+    clock_.waiting_until(clock_.now());
+  } else {
+    clock_.waiting_until(std::numeric_limits<double>::infinity());
+  }
   shared_.wait_for_kick();
+  clock_.resync();
   waiting_for_kick_ = false;
-  shared_.emit(StallEnded{.time = sg4::Engine::get_clock()});
+  shared_.emit(StallEnded{.time = clock_.now()});
   ring.set_notification(false);
+  if (share) clock_.waiting_until(-std::numeric_limits<double>::infinity());
   CoreHold core(share ? opt_.cores : nullptr);  // handling the kick takes host CPU too
-  const double start = sg4::Engine::get_clock();
+  if (share) clock_.resync();
+  const double start = clock_.now();
   cursor = start + costs_.host_per_kick_ns * 1e-9;
   shared_.emit_busy(Cpu::Host, start, cursor);
-  blocking::sleep_until(cursor);
+  clock_.sleep_to(cursor);
+}
+
+void HostDevice::progressed(double t) {
+  stuck_at_ = t;
+  idle_rounds_ = 0;
+}
+
+void HostDevice::no_progress(double t) {
+  // With no costs, a device refusing every chain (each longer than
+  // host.max_chain_descriptors, on_bad_chain "drop") and a driver posting new
+  // ones at once go round in zero simulated time: stop, rather than spin.
+  if (t != stuck_at_) return progressed(t);
+  if (++idle_rounds_ < kMaxIdleRounds) return;
+  throw InvariantError(fmt::format(
+      "no progress (queue {}): simulated time stuck at {:.9f} s for {} device steps that served and dropped "
+      "nothing ({} chains refused so far); with zero costs, a device that refuses every chain never lets time pass",
+      shared_.queue, t, idle_rounds_, std::accumulate(bad_chains_.begin(), bad_chains_.end(), uint64_t{0})));
+}
+
+void HostDevice::interrupt_if_wanted() {
+  shared_.interrupt_if_wanted([this] { clock_.sync(); });
+}
+
+void HostDevice::add_fates(uint64_t n) {
+  if (n) clock_.sync_if_ending();  // these may be the last fates: the run ends now
+  shared_.add_fates(n);
 }
 
 }  // namespace vringsim

@@ -21,6 +21,7 @@
 #include "sim/core/rng.hpp"
 #include "sim/core/settings.hpp"
 #include "sim/core/traffic.hpp"
+#include "sim/world/actor_clock.hpp"
 #include "sim/world/cores.hpp"
 #include "sim/world/dispatch.hpp"
 #include "sim/world/shared.hpp"
@@ -45,6 +46,8 @@ class HostDevice {
     uint64_t seed = 0;
     /// The host cores this backend thread shares with others (null: a core of its own).
     CorePool* cores = nullptr;
+    /// Skip the sleeps no other actor can cut short (actor_clock.hpp; one receive queue only).
+    bool lookahead = false;
   };
   HostDevice(Shared& shared, const CostModel& costs, Options opt, Dispatcher& feed);
 
@@ -52,8 +55,9 @@ class HostDevice {
   void run();
 
   /// Moves every frame that has arrived by `t` into the tap queue, dropping
-  /// those that find it full. Returns the number dropped.
-  uint64_t admit_until(double t);
+  /// those that find it full. Returns the number dropped. `now`: the
+  /// caller's time (the sampler's, when it brings every queue up to a sample).
+  uint64_t admit_until(double t, double now);
 
   // For the books at the end of a run: the device's own counts.
   struct Count {
@@ -87,6 +91,18 @@ class HostDevice {
   bool sit_out_pause(double& cursor);
   /// Shared cores: queues for one, if there is work; true if it holds one.
   bool acquire_core(double& cursor);
+  /// A frame served or dropped at `t`; a step at `t` that did neither (a
+  /// chain refused, a round with nothing done). kMaxIdleRounds of those at
+  /// one instant throw InvariantError: a zero-time livelock.
+  void progressed(double t);
+  void no_progress(double t);
+  static constexpr uint64_t kMaxIdleRounds = 1'000'000;
+  double stuck_at_ = -1;
+  uint64_t idle_rounds_ = 0;
+  /// Interrupts the driver if it wants one, at the device's time.
+  void interrupt_if_wanted();
+  /// Counts fates for the drain check (RunState::add_fates), at the device's time.
+  void add_fates(uint64_t n);
   /// One service burst: frames back to back while buffers last.
   Burst serve_burst(double& cursor);
   /// The frame at the front of the tap: taken, dropped, or the burst stops
@@ -102,7 +118,8 @@ class HostDevice {
   bool wait_for_traffic(double& cursor);
   /// No usable buffer: enables kicks, waits for one, and pays for it.
   void stall_for_buffers(double& cursor, bool share);
-  void fetch_next(double until);
+  /// `now`: the caller's time (the device's, or the sampler's when it admits).
+  void fetch_next(double until, double now);
   /// Checks the chain at the front of the avail ring, and the next while one
   /// is faulty: counts it, then breaks the device (returns false) or skips
   /// it. A skipped chain is returned unused, after the frame being assembled
@@ -132,6 +149,7 @@ class HostDevice {
   std::vector<BufferSeg> segs_;  ///< scratch
 
   Rng service_rng_;  ///< exponential service times (costs.host.service_distribution)
+  ActorClock clock_;
   std::array<uint64_t, kChainFaults> bad_chains_{};
   std::vector<uint16_t> discarded_;  ///< faulty chains to return after the current frame
   bool broken_ = false;

@@ -60,7 +60,7 @@ void RunLoop::start_queues() {
 }
 
 void RunLoop::admit_all(double t) {
-  for (auto& Q : w_.queues) w_.run->add_fates(Q.device->admit_until(t));
+  for (auto& Q : w_.queues) w_.run->add_fates(Q.device->admit_until(t, t));
 }
 
 void RunLoop::check_liveness(double t) {
@@ -129,12 +129,14 @@ void RunLoop::start_sampler() {
                          for (uint64_t j = 1; j < substeps; ++j) {
                            const double u = static_cast<double>(k - 1) * interval +
                                             static_cast<double>(j) * interval / static_cast<double>(substeps);
-                           if (u > run.stop_time) return;
+                           if (u > run.stop_time) return run.stop_sampling();
+                           run.sampler_wakes_at = u;
                            blocking::sleep_until(u);
                            admit_all(u);
                            run.bus.advance(u);
                          }
-                         if (t > run.stop_time) return;
+                         if (t > run.stop_time) return run.stop_sampling();
+                         run.sampler_wakes_at = t;
                          blocking::sleep_until(t);
                          admit_all(t);
                          run.bus.advance(t);

@@ -11,10 +11,12 @@
 // virtqueue_kick_prepare and QEMU's virtio_should_notify read them.
 #pragma once
 
+#include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -38,11 +40,20 @@ struct RunState {
   uint32_t exhausted_queues = 0;  ///< queues that will be sent nothing more
   uint64_t admitted = 0;
   uint64_t fates = 0;
+  bool drained_released = false;
 
   void add_fates(uint64_t n) {
     fates += n;
-    if (n && exhausted_queues == queues && fates == admitted) drained->release();
+    if (n && exhausted_queues == queues && fates == admitted) {
+      drained->release();
+      drained_released = true;  // the controller runs now
+    }
   }
+
+  /// When the sampler runs next (+infinity once it has stopped): the
+  /// driver's lookahead (GuestDriver::sleep_to) never passes it.
+  double sampler_wakes_at = 0;
+  void stop_sampling() { sampler_wakes_at = std::numeric_limits<double>::infinity(); }
 };
 
 /// The device works a burst ahead: it knows when each frame it took will be
@@ -124,12 +135,30 @@ struct Shared {
   // ---- notifications ----------------------------------------------------
   /// Driver -> device, after publishing buffers: a kick, if the device has
   /// not suppressed them (it enables them only while it waits for buffers).
-  /// Returns whether it was sent.
-  bool kick_if_wanted(uint32_t published) {
+  /// `before_kick` runs first (the driver brings SimGrid's clock up to its
+  /// own: the device wakes at the kick's time). Returns whether it was sent.
+  template <class BeforeKick>
+  bool kick_if_wanted(uint32_t published, BeforeKick&& before_kick) {
     if (!ring.kick_needed(published)) return false;
+    before_kick();
+    // Before the release, which yields: the device may run and wait again
+    // inside it, and publish its own next wake-up then.
+    device_wakes_at = simgrid::s4u::Engine::get_clock();
     kick_->release();
     return true;
   }
+  /// The earliest time the device may run next, for the driver's lookahead:
+  /// the end of its sleep; +infinity while it waits for a kick (only the
+  /// driver's kick wakes it, which resets this to the kick's time); minus
+  /// infinity when it cannot be known (it waits for a shared core).
+  double device_wakes_at = 0;
+  /// The same for the driver: the end of its sleep or timed wait; +infinity
+  /// while only an interrupt can wake it.
+  double driver_wakes_at = 0;
+  /// A kick or an interrupt sent and not yet taken: waiting for one returns
+  /// at once (after the actors due at this instant have run).
+  bool kick_pending() const { return !kick_->would_block(); }
+  bool interrupt_pending() const { return !interrupt_->would_block(); }
   /// Device: waits for a kick (and takes the others sent at the same instant).
   void wait_for_kick() {
     blocking::acquire(kick_);
@@ -138,8 +167,14 @@ struct Shared {
   /// Device -> driver, after finishing frames: an interrupt, if the driver
   /// wants them (its driver enables them only while it sleeps, so a busy
   /// driver finds the frames when its poll ends).
-  void interrupt_if_wanted() {
-    if (ring.should_interrupt()) interrupt_->release();
+  /// `before_interrupt` runs first (the device brings SimGrid's clock up to
+  /// its own: the driver wakes at the interrupt's time).
+  template <class BeforeInterrupt>
+  void interrupt_if_wanted(BeforeInterrupt&& before_interrupt) {
+    if (!ring.should_interrupt()) return;
+    before_interrupt();
+    driver_wakes_at = simgrid::s4u::Engine::get_clock();  // before the release, as for a kick
+    interrupt_->release();
   }
   /// Driver: sleeps with interrupts enabled until one comes or, given a
   /// deadline, until then. Returns true if the deadline passed first.

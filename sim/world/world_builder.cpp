@@ -142,12 +142,14 @@ void WorldBuilder::queues(World& w) const {
       hopt.faults = w.faults.get();
       hopt.seed = qseed;
       hopt.cores = w.host_pools[topo.backends[gst.backend_index].group].get();
+      hopt.lookahead = options_.lookahead && w.run->queues == 1;
       Q.device = std::make_unique<HostDevice>(*Q.shared, *w.costs, hopt, *w.dispatcher);
       GuestDriver::Options gopt;
       static_cast<DriverSettings&>(gopt) = driver;
       gopt.faults = w.faults.get();
       gopt.seed = qseed;
       gopt.vcpu = w.vcpu_pools[g][q % gst.vcpus].get();
+      gopt.lookahead = options_.lookahead && w.run->queues == 1;
       Q.driver = std::make_unique<GuestDriver>(*Q.shared, *Q.policy, *w.memories[g], *w.costs, gopt);
       w.queues.push_back(std::move(Q));
     }
