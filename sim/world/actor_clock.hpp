@@ -70,6 +70,18 @@ class ActorClock {
   /// side ends (infinity: it sets the time when it does), or that nothing
   /// here can tell (minus infinity: a shared core).
   void waiting_until(double t) { mine_ = t; }
+  /// Before a wait that only the other side's kick or interrupt ends: it
+  /// sets the time when it sends one, so SimGrid's clock need not catch up.
+  /// One already sent (`token_pending`) ends the wait now, after the actors
+  /// due now have run: then it must.
+  void waiting_for_other(bool token_pending) {
+    if (token_pending) {
+      sync();
+      waiting_until(now_);
+    } else {
+      waiting_until(std::numeric_limits<double>::infinity());
+    }
+  }
   /// Before the actor's last fates go in: the controller may end the run at once.
   void sync_if_ending() {
     if (run_.exhausted_queues == run_.queues) sync();

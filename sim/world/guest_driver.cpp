@@ -4,7 +4,6 @@
 #include <simgrid/s4u/Engine.hpp>
 
 #include <algorithm>
-#include <limits>
 
 #include "sim/core/errors.hpp"
 #include "sim/core/ring_faults.hpp"
@@ -177,16 +176,8 @@ void GuestDriver::wait_for_interrupt() {
         shared_.publish_due(std::max(this->now(), *deadline));
       }
     } else {
-      // Only the device's interrupt wakes the driver, at the device's time:
-      // SimGrid's clock need not catch up first. One already sent ends the
-      // wait now, once the others due now have run: then it must.
       waiting_forever_ = true;
-      if (shared_.interrupt_pending()) {
-        clock_.sync();
-        clock_.waiting_until(clock_.now());
-      } else {
-        clock_.waiting_until(std::numeric_limits<double>::infinity());
-      }
+      clock_.waiting_for_other(shared_.interrupt_pending());
       shared_.sleep_until_interrupt(std::nullopt);
       waiting_forever_ = false;
       clock_.resync();

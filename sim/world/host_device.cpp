@@ -349,16 +349,8 @@ void HostDevice::stall_for_buffers(double& cursor, bool share) {
     return;
   }
   shared_.emit(StallBegan{.time = clock_.now()});
-  // Only the driver's kick ends this wait, at the driver's time: SimGrid's
-  // clock need not catch up first. One already sent ends the wait now, once
-  // the others due now have run: then it must.
   waiting_for_kick_ = true;
-  if (shared_.kick_pending()) {
-    clock_.sync();
-    clock_.waiting_until(clock_.now());
-  } else {
-    clock_.waiting_until(std::numeric_limits<double>::infinity());
-  }
+  clock_.waiting_for_other(shared_.kick_pending());
   shared_.wait_for_kick();
   clock_.resync();
   waiting_for_kick_ = false;
