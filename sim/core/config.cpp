@@ -5,9 +5,9 @@
 namespace vringsim {
 
 const Json& Config::at(const std::string& key) const {
-  const Json::json_pointer ptr(key_to_pointer(key));
-  if (!json_.contains(ptr)) throw InvariantError("configuration has no key " + key);
-  return json_.at(ptr);
+  const Json* value = find_key(json_, key);
+  if (!value) throw InvariantError("configuration has no key " + key);
+  return *value;
 }
 
 }  // namespace vringsim

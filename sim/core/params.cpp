@@ -188,6 +188,9 @@ void ParamTable::add(ParamSpec spec) {
   const std::string key = spec.key;
   if (specs_.count(key)) throw InvariantError("parameter declared twice: " + key);
   specs_.emplace(key, std::move(spec));
+  for (size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', dot + 1))
+    names_.insert(key.substr(0, dot));
+  names_.insert(key);
 }
 
 const ParamSpec* ParamTable::find(std::string_view key) const {
@@ -253,31 +256,9 @@ std::string nearest_of(std::string_view key, const std::set<std::string>& names)
 }
 
 std::string ParamTable::nearest(std::string_view key) const {
-  // Candidates: every declared key and every section on the way to one
-  // (views into the keys, each once: no string is built per candidate).
-  std::vector<std::string_view> candidates;
-  for (const auto& [k, v] : specs_) {
-    const std::string_view key_view = k;
-    for (size_t dot = k.find('.'); dot != std::string::npos; dot = k.find('.', dot + 1))
-      candidates.push_back(key_view.substr(0, dot));
-    candidates.push_back(key_view);
-  }
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  std::string_view best;
-  size_t best_d = SIZE_MAX;
-  for (const auto& c : candidates) {
-    if (!length_plausible(key, c)) continue;
-    // Only a name nearer than the best so far, and within the suggestion distance, matters.
-    const size_t d = edit_distance(key, c, std::min(best_d, suggestion_distance(key) + 1));
-    if (d < best_d || (d == best_d && c < best)) {
-      best_d = d;
-      best = c;
-    }
-  }
-  // Only suggest something plausibly meant: at most a third of the key changed.
-  if (best_d > suggestion_distance(key)) return "";
-  return std::string(best);
+  // Every declared key and every section on the way to one, kept as they are
+  // declared: not rebuilt and sorted for each unknown key.
+  return nearest_of(key, names_);
 }
 
 std::string escape_pointer_token(std::string_view token) {
@@ -300,6 +281,56 @@ std::string key_to_pointer(std::string_view key) {
     p += '/';
     p += escape_pointer_token(key.substr(start, dot == std::string_view::npos ? dot : dot - start));
     if (dot == std::string_view::npos) return p;
+    start = dot + 1;
+  }
+}
+
+namespace {
+
+/// The segment of a dotted key from `start` up to the next dot.
+std::string_view segment(std::string_view key, size_t start, size_t& dot) {
+  dot = key.find('.', start);
+  return key.substr(start, dot == std::string_view::npos ? dot : dot - start);
+}
+
+}  // namespace
+
+const Json* find_key(const Json& doc, std::string_view key) {
+  const Json* node = &doc;
+  for (size_t start = 0;;) {
+    // Anything but an object on the way (an array takes an index token):
+    // the pointer's own rules.
+    if (!node->is_object()) {
+      const Json::json_pointer ptr(key_to_pointer(key));
+      return doc.contains(ptr) ? &doc.at(ptr) : nullptr;
+    }
+    size_t dot = 0;
+    const auto it = node->find(segment(key, start, dot));
+    if (it == node->end()) return nullptr;
+    if (dot == std::string_view::npos) return &*it;
+    node = &*it;
+    start = dot + 1;
+  }
+}
+
+void set_if_missing(Json& doc, std::string_view key, const Json& value) {
+  Json* node = &doc;
+  for (size_t start = 0;;) {
+    if (node->is_null()) *node = Json::object();  // as the pointer's operator[] makes one
+    if (!node->is_object()) {
+      const Json::json_pointer ptr(key_to_pointer(key));
+      if (!doc.contains(ptr)) doc[ptr] = value;
+      return;
+    }
+    size_t dot = 0;
+    const std::string_view name = segment(key, start, dot);
+    auto it = node->find(name);
+    if (dot == std::string_view::npos) {
+      if (it == node->end()) node->emplace(std::string(name), value);
+      return;
+    }
+    if (it == node->end()) it = node->emplace(std::string(name), Json()).first;
+    node = &*it;
     start = dot + 1;
   }
 }

@@ -83,6 +83,7 @@ class ParamTable {
 
  private:
   std::map<std::string, ParamSpec, std::less<>> specs_;
+  std::set<std::string> names_;  ///< every key and every section on the way to one
 };
 
 /// RFC 6901: "~" becomes "~0" and "/" becomes "~1" in one pointer token.
@@ -90,6 +91,15 @@ std::string escape_pointer_token(std::string_view token);
 /// Dotted key <-> JSON pointer ("ring.size" <-> "/ring/size").
 std::string key_to_pointer(std::string_view key);
 std::string pointer_to_key(std::string_view pointer);
+
+/// The value at a dotted key ("ring.size") in `doc`, or nullptr: the same
+/// answer as `doc.contains(json_pointer(key_to_pointer(key)))` then `at`,
+/// without building a pointer (a scenario load looks up every declared key
+/// several times; building pointers was a third of its time).
+const Json* find_key(const Json& doc, std::string_view key);
+/// Sets `doc` at a dotted key to `value` unless a value is there already (as
+/// `if (!doc.contains(p)) doc[p] = value` with p the key's pointer).
+void set_if_missing(Json& doc, std::string_view key, const Json& value);
 
 /// Edit distance, for suggestions.
 /// Once the distance is known to exceed `limit` (a row of the table all

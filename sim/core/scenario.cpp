@@ -44,10 +44,6 @@ void declare_core(ParamTable& t) {
   CostModel::declare(t);
 }
 
-const Json* find_in(const Json& doc, const std::string& key) {
-  const Json::json_pointer ptr(key_to_pointer(key));
-  return doc.contains(ptr) ? &doc.at(ptr) : nullptr;
-}
 
 void check_object(const Json& obj, const std::string& prefix, const std::string& source) {
   const ParamTable& table = param_table();
@@ -181,7 +177,7 @@ void check_document(const Json& doc, const std::string& source) {
   if (!doc.is_object()) fail_input(source, "", "a scenario must be a JSON object");
   check_object(doc, "", source);
   for (const ParamSpec* spec : param_table().all())
-    if (spec->required && !find_in(doc, spec->key)) fail_input(source, key_to_pointer(spec->key), "required key is missing");
+    if (spec->required && !find_key(doc, spec->key)) fail_input(source, key_to_pointer(spec->key), "required key is missing");
 }
 
 void apply_override(Json& doc, const std::string& assignment) {
@@ -226,10 +222,7 @@ void apply_override(Json& doc, const std::string& assignment) {
 
 Json resolve_defaults(const Json& doc) {
   Json out = doc;
-  for (const ParamSpec* spec : param_table().all()) {
-    const Json::json_pointer ptr(key_to_pointer(spec->key));
-    if (!out.contains(ptr)) out[ptr] = spec->default_value;
-  }
+  for (const ParamSpec* spec : param_table().all()) set_if_missing(out, spec->key, spec->default_value);
   return out;
 }
 

@@ -53,6 +53,45 @@ TEST(Pointers, DottedKeysAndJsonPointersConvertBothWays) {
     EXPECT_EQ(pointer_to_key(key_to_pointer(k)), k);
 }
 
+
+// find_key and set_if_missing replace a pointer built per look-up: they must
+// give the pointer's answers, also through arrays, nulls, numbers and the
+// characters a pointer escapes.
+TEST(Pointers, KeyLookUpsAnswerAsTheJsonPointerDoes) {
+  const Json doc = Json::parse(R"({"ring": {"size": 256, "gone": null}, "list": [{"a": 1}, 2],
+                                   "n": 5, "s": "x", "a/b": {"c~d": true}, "e": {}, "": {"": 3}})");
+  const std::vector<std::string> keys = {"ring.size", "ring.gone", "ring", "ring.size.more", "ring.missing",
+                                         "list.0.a", "list.1", "list.2", "list.x", "n", "n.m", "s.t",
+                                         "a/b.c~d", "a/b.c", "e", "e.f", "", ".", "missing.deeper"};
+  for (const std::string& k : keys) {
+    const Json::json_pointer ptr(key_to_pointer(k));
+    const Json* found = find_key(doc, k);
+    ASSERT_EQ(found != nullptr, doc.contains(ptr)) << k;
+    if (found) {
+      EXPECT_EQ(found, &doc.at(ptr)) << k;
+    }
+
+    Json by_pointer = doc, by_key = doc;
+    bool pointer_threw = false, key_threw = false;
+    try {
+      if (!by_pointer.contains(ptr)) by_pointer[ptr] = 7;
+    } catch (const Json::exception&) {
+      pointer_threw = true;
+    }
+    try {
+      set_if_missing(by_key, k, 7);
+    } catch (const Json::exception&) {
+      key_threw = true;
+    }
+    EXPECT_EQ(key_threw, pointer_threw) << k;
+    if (!pointer_threw) {
+      EXPECT_EQ(by_key, by_pointer) << k;
+    }
+  }
+  Json null_doc;  // a null document becomes an object, as with operator[]
+  set_if_missing(null_doc, "a.b", 1);
+  EXPECT_EQ(null_doc, Json::parse(R"({"a": {"b": 1}})"));
+}
 TEST_F(ScenarioFiles, AKeyGivenTwiceIsRefusedNotSilentlyOverwritten) {
   // nlohmann/json keeps the last of two equal keys: ring.size would have been 512.
   EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 256, "size": 512}})"),
