@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -48,28 +51,29 @@ CaptureFile::CaptureFile(const std::filesystem::path& file, const std::string& f
                          bool parse_flows)
     : file_(file), parse_flows_(parse_flows) {
   const std::string name = file.string();
-  {
-    std::ifstream probe(file, std::ios::binary);
-    if (!probe) throw InputError(fmt::format("{}: cannot open capture", name));
-    unsigned char m[4] = {0, 0, 0, 0};
-    probe.read(reinterpret_cast<char*>(m), 4);
-    const uint32_t be = uint32_t{m[0]} << 24 | uint32_t{m[1]} << 16 | uint32_t{m[2]} << 8 | m[3];
-    if (be == 0x0a0d0d0a)
-      format_ = "pcapng";
-    else if (be == 0xa1b2c3d4 || be == 0xd4c3b2a1)
-      format_ = fmt::format("pcap ({}, microsecond)", be == 0xa1b2c3d4 ? "big-endian" : "little-endian");
-    else if (be == 0xa1b23c4d || be == 0x4d3cb2a1)
-      format_ = fmt::format("pcap ({}, nanosecond)", be == 0xa1b23c4d ? "big-endian" : "little-endian");
-    else
-      throw InputError(fmt::format("{}: not a pcap or pcapng capture (magic number {:02x}{:02x}{:02x}{:02x})", name,
-                                   m[0], m[1], m[2], m[3]));
-  }
-  char err[PCAP_ERRBUF_SIZE] = "";
-  // Our own FILE with a 1 MiB buffer: libpcap reads two small pieces per
-  // record, and stdio's default 4 KiB buffer made that a visible cost.
+  // One FILE for the magic number and the reader. Its buffer: up to 1 MiB
+  // (libpcap reads two small pieces per record, and stdio's default 4 KiB
+  // made that a visible cost), but no more than the file needs.
   FILE* fp = std::fopen(name.c_str(), "rb");
   if (!fp) throw InputError(fmt::format("{}: cannot open capture", name));
-  std::setvbuf(fp, nullptr, _IOFBF, 1 << 20);
+  struct stat st {};
+  const size_t size = ::fstat(fileno(fp), &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  std::setvbuf(fp, nullptr, _IOFBF, std::clamp<size_t>(size, 4096, 1 << 20));
+  unsigned char m[4] = {0, 0, 0, 0};
+  const size_t got = std::fread(m, 1, 4, fp);
+  const uint32_t be = uint32_t{m[0]} << 24 | uint32_t{m[1]} << 16 | uint32_t{m[2]} << 8 | m[3];
+  if (be == 0x0a0d0d0a)
+    format_ = "pcapng";
+  else if (be == 0xa1b2c3d4 || be == 0xd4c3b2a1)
+    format_ = fmt::format("pcap ({}, microsecond)", be == 0xa1b2c3d4 ? "big-endian" : "little-endian");
+  else if (be == 0xa1b23c4d || be == 0x4d3cb2a1)
+    format_ = fmt::format("pcap ({}, nanosecond)", be == 0xa1b23c4d ? "big-endian" : "little-endian");
+  if (format_.empty() || got != 4 || std::fseek(fp, 0, SEEK_SET) != 0) {
+    std::fclose(fp);
+    throw InputError(fmt::format("{}: not a pcap or pcapng capture (magic number {:02x}{:02x}{:02x}{:02x})", name,
+                                 m[0], m[1], m[2], m[3]));
+  }
+  char err[PCAP_ERRBUF_SIZE] = "";
   if (format_ == "pcapng") {
     ng_fp_ = fp;
     try {

@@ -198,12 +198,13 @@ class CsvSource : public TrafficSource {
 };
 
 void validate(const TrafficContext& ctx) {
-  CsvReader r(trace_file(ctx));
+  const std::filesystem::path file = trace_file(ctx);
+  CsvReader r(file);
   uint64_t short_frames = 0;
   while (const auto row = r.next()) short_frames += row->len < kMinEthernetFrame;
-  if (r.rows() == 0) throw InputError(fmt::format("{}: no rows to replay", trace_file(ctx).string()));
-  warn_backward_timestamps(trace_file(ctx), r.nonmonotonic());
-  warn_short_frames(trace_file(ctx), short_frames);
+  if (r.rows() == 0) throw InputError(fmt::format("{}: no rows to replay", file.string()));
+  warn_backward_timestamps(file, r.nonmonotonic());
+  warn_short_frames(file, short_frames);
 }
 
 std::optional<Json> describe(const std::filesystem::path& file) {

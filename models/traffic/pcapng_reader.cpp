@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -89,9 +90,9 @@ PcapngReader::Read PcapngReader::read_block(uint32_t* type, std::string* why) {
       *why = fmt::format("Section Header Block in pcapng dump file has invalid length {}", len);
       return Read::Damaged;
     }
-    body_.resize(len - 8);
+    body_.resize(4);
     std::memcpy(body_.data(), &magic, 4);
-    const size_t rest = std::fread(body_.data() + 4, 1, len - 12, fp_);
+    const size_t rest = append_body(len - 12);
     if (rest < len - 12) {
       *why = fmt::format("truncated pcapng dump file; tried to read {} bytes, only got {}", len - 12, rest);
       return Read::Truncated;
@@ -103,8 +104,8 @@ PcapngReader::Read PcapngReader::read_block(uint32_t* type, std::string* why) {
       *why = fmt::format("block of type {:#x} has invalid length {} (a multiple of 4 in 12..{})", t, len, kMaxBlock);
       return Read::Damaged;
     }
-    body_.resize(len - 8);
-    const size_t rest = std::fread(body_.data(), 1, len - 8, fp_);
+    body_.clear();
+    const size_t rest = append_body(len - 8);
     if (rest < len - 8) {
       *why = fmt::format("truncated pcapng dump file; tried to read {} bytes, only got {}", len - 8, rest);
       return Read::Truncated;
@@ -118,6 +119,23 @@ PcapngReader::Read PcapngReader::read_block(uint32_t* type, std::string* why) {
   *type = t;
   if (t == kSectionHeader && !parse_section(why)) return Read::Damaged;
   return Read::Ok;
+}
+
+size_t PcapngReader::append_body(size_t n) {
+  constexpr size_t kChunk = 64 << 10;
+  size_t got = 0;
+  while (got < n) {
+    const size_t want = std::min(n - got, kChunk);
+    const size_t at = body_.size();
+    body_.resize(at + want);
+    const size_t r = std::fread(body_.data() + at, 1, want, fp_);
+    got += r;
+    if (r < want) {
+      body_.resize(at + r);
+      break;
+    }
+  }
+  return got;
 }
 
 bool PcapngReader::parse_section(std::string* why) {

@@ -56,6 +56,10 @@ class PcapngReader {
   };
   enum class Read { Ok, End, Truncated, Damaged };
   Read read_block(uint32_t* type, std::string* why);
+  /// Appends up to `n` bytes of the file to body_, growing it only as they
+  /// arrive; returns how many were read. A damaged block may claim 16 MiB in
+  /// a file of 20 bytes: allocating the claim first cost more than reading.
+  size_t append_body(size_t n);
   bool parse_section(std::string* why);
   bool parse_interface(std::string* why);
   void timestamp(const Interface& ifc, uint64_t ts, Packet& p) const;
