@@ -10,7 +10,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vringsim;
   static const bool base_written = [] {
-    std::ofstream("/tmp/base.json") << R"({"name": "b", "stop": {"time_s": 0.01}, "measure": {"warmup_s": 0.001}})";
+    std::ofstream(fuzz::work_dir() + "/base.json") << R"({"name": "b", "stop": {"time_s": 0.01}, "measure": {"warmup_s": 0.001}})";
     return true;
   }();
   (void)base_written;
@@ -34,7 +34,7 @@ std::vector<vringsim::fuzz::KeyValues> sweep_dictionary() {
       {"/replications", {0, 1, 1000, 1000001, -1}},
       {"/seed", {0, -1, 18446744073709551615ull, "1", 1.5}},
       {"/timeout_s", {0, -1, 1e308, 0.001}},
-      {"/base", {"base.json", "/tmp/base.json", "", "/dev/zero", "/tmp", Json::object()}},
+      {"/base", {"base.json", vringsim::fuzz::work_dir() + "/base.json", "", "/dev/zero", "/tmp", Json::object()}},
       {"/name", {"", "a/b", "..", std::string(300, 'n')}},
   };
   KeyValues axes{"/axes", {}};

@@ -9,8 +9,13 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)" --target fuzz_scenario fuzz_sweep fuzz_pcap fuzz_csv >"${TMPDIR:-/tmp}/vringsim-fuzz-build.log" || { tail -30 "${TMPDIR:-/tmp}/vringsim-fuzz-build.log"; exit 1; }
-work=$(mktemp -d)
+# Corpora grow, and the targets rewrite their input file on every run, in
+# memory when /dev/shm exists (on ext4, creating and truncating files cost
+# more than parsing them).
+work=$(mktemp -d -p /dev/shm vringsim-fuzz.XXXXXX 2>/dev/null || mktemp -d)
 trap 'rm -rf "$work"' EXIT
+export VRINGSIM_FUZZ_DIR="$work/input"
+mkdir -p "$VRINGSIM_FUZZ_DIR"
 for t in scenario sweep pcap csv; do
   mkdir -p "$work/$t"
   log="$work/$t.log"
