@@ -34,7 +34,8 @@ class CsvReader {
     // column's name: take it off.
     if (header.starts_with("\xEF\xBB\xBF")) header.erase(0, 3);
     size_t col = 0;
-    for (const auto& name : split(header)) {
+    split(header);
+    for (const std::string_view name : cells_) {
       size_t* slot = name == "len_bytes" ? &len_col_ : name == "time_s" ? &time_col_ : name == "flow" ? &flow_col_ : nullptr;
       // Unknown and repeated columns were accepted (the last len_bytes won).
       if (!slot)
@@ -45,6 +46,7 @@ class CsvReader {
       ++col;
     }
     columns_ = col;
+    cells_.clear();  // views into `header`, which ends here
     if (len_col_ == npos)
       throw InputError(fmt::format("{}: line {}: the header has no len_bytes column", file.string(), line_));
   }
@@ -59,12 +61,13 @@ class CsvReader {
   };
 
   std::optional<Row> next() {
-    std::string text;
+    std::string& text = text_;
     while (std::getline(in_, text)) {
       ++line_;
       strip(text);
       if (text.empty() || text[0] == '#') continue;
-      const auto cells = split(text);
+      split(text);
+      const std::vector<std::string_view>& cells = cells_;
       if (cells.size() != columns_) fail(fmt::format("{} cells, the header has {}", cells.size(), columns_));
       Row r{line_, 0, std::nullopt, 0};
       const double len = number(cells[len_col_], "len_bytes");
@@ -102,23 +105,25 @@ class CsvReader {
   static void strip(std::string& s) {
     while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
   }
-  static std::vector<std::string> split(const std::string& s) {
-    std::vector<std::string> out;
+  /// cells_ = the comma-separated cells of `s`, spaces trimmed: views into
+  /// `s`, in a vector kept from row to row (no allocation per row).
+  void split(std::string_view s) {
+    cells_.clear();
     size_t start = 0;
     while (true) {
       const size_t comma = s.find(',', start);
-      std::string cell = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      while (!cell.empty() && cell.front() == ' ') cell.erase(cell.begin());
-      while (!cell.empty() && cell.back() == ' ') cell.pop_back();
-      out.push_back(cell);
-      if (comma == std::string::npos) return out;
+      std::string_view cell = s.substr(start, comma == std::string_view::npos ? comma : comma - start);
+      while (!cell.empty() && cell.front() == ' ') cell.remove_prefix(1);
+      while (!cell.empty() && cell.back() == ' ') cell.remove_suffix(1);
+      cells_.push_back(cell);
+      if (comma == std::string_view::npos) return;
       start = comma + 1;
     }
   }
   [[noreturn]] void fail(const std::string& what) const {
     throw InputError(fmt::format("{}: line {}: {}", file_.string(), line_, what));
   }
-  double number(const std::string& cell, const char* column) const {
+  double number(std::string_view cell, const char* column) const {
     double v = 0;
     const auto [p, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
     if (ec != std::errc() || p != cell.data() + cell.size() || !std::isfinite(v))
@@ -128,6 +133,8 @@ class CsvReader {
 
   std::filesystem::path file_;
   std::ifstream in_;
+  std::string text_;                     ///< the line being read
+  std::vector<std::string_view> cells_;  ///< its cells (views into text_, or into the header)
   uint64_t line_ = 0, rows_ = 0, nonmonotonic_ = 0;
   size_t columns_ = 0, len_col_ = npos, time_col_ = npos, flow_col_ = npos;
   std::optional<double> origin_;

@@ -24,11 +24,13 @@ uint32_t TraceStats::quantile(double q) const {
   // Nearest rank, as for latencies.
   const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_))));
   uint64_t seen = 0;
-  for (uint32_t len = 0; len < hist_.size(); ++len) {
-    seen += hist_[len];
-    if (seen >= rank) return len;
-  }
-  return 0;
+  uint32_t found = 0;
+  for_each_length([&](uint32_t len, uint64_t n) {
+    seen += n;
+    found = len;
+    return seen < rank;
+  });
+  return seen >= rank ? found : 0;
 }
 
 Json TraceStats::to_json() const {
@@ -39,14 +41,14 @@ Json TraceStats::to_json() const {
   if (count_ == 0) return j;
   uint64_t small = 0, large = 0, above_mtu = 0;
   uint32_t mn = 0, mx = 0;
-  for (uint32_t len = 0; len < hist_.size(); ++len) {
-    if (!hist_[len]) continue;
+  for_each_length([&](uint32_t len, uint64_t n) {
     if (!mn) mn = len;
     mx = len;
-    if (len <= 128) small += hist_[len];
-    if (len >= 1400) large += hist_[len];
-    if (len > 1514) above_mtu += hist_[len];
-  }
+    if (len <= 128) small += n;
+    if (len >= 1400) large += n;
+    if (len > 1514) above_mtu += n;
+    return true;
+  });
   const double n = static_cast<double>(count_);
   j["len_bytes"] = Json{{"min", mn},
                         {"median", quantile(0.5)},

@@ -1,13 +1,15 @@
 // What `vringsim trace-info` reports about a trace: counts, duration and the
 // length distribution, accumulated one frame at a time in constant memory
-// (a histogram over the lengths up to the longest seen: at most 64 KiB
-// entries, grown as longer frames come, so a short trace does not clear
-// half a megabyte first).
+// (a histogram over the lengths up to the longest seen below 16 KiB, grown
+// as longer frames come, so a short trace does not clear memory first; the
+// few distinct lengths above that, up to 256 KiB, counted in a map: one
+// 200 kB frame made a 1.6 MB histogram to clear and scan three times).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <vector>
 
 #include "sim/core/params.hpp"
@@ -27,9 +29,12 @@ void warn_short_frames(const std::filesystem::path& file, uint64_t count);
 class TraceStats {
  public:
   void add(uint32_t len, std::optional<double> time_s) {
-    if (len >= hist_.size())
-      hist_.resize(std::min<size_t>(kMaxTraceFrameBytes, std::max<size_t>(len, 2 * hist_.size())) + 1, 0);
-    ++hist_[len];
+    if (len < kDense) {
+      if (len >= hist_.size()) hist_.resize(std::min<size_t>(kDense, std::max<size_t>(len + 1, 2 * hist_.size())), 0);
+      ++hist_[len];
+    } else {
+      ++long_[len];
+    }
     ++count_;
     bytes_ += len;
     if (time_s) {
@@ -44,8 +49,18 @@ class TraceStats {
   Json to_json() const;
 
  private:
+  static constexpr uint32_t kDense = 16384;
   uint32_t quantile(double q) const;
-  std::vector<uint64_t> hist_;
+  /// Calls fn(length, frames) for every length seen, shortest first.
+  template <typename Fn>
+  void for_each_length(Fn&& fn) const {
+    for (uint32_t len = 0; len < hist_.size(); ++len)
+      if (hist_[len] && !fn(len, hist_[len])) return;
+    for (const auto& [len, n] : long_)
+      if (!fn(len, n)) return;
+  }
+  std::vector<uint64_t> hist_;        ///< frames of each length below kDense
+  std::map<uint32_t, uint64_t> long_;  ///< frames of each longer length
   uint64_t count_ = 0, bytes_ = 0;
   bool have_time_ = false;
   double first_ = 0, last_ = 0, max_time_ = 0;

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "models/traffic/capture_file.hpp"
+#include "models/traffic/trace_stats.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/scenario.hpp"
@@ -93,6 +94,30 @@ Frame frame(uint32_t len, std::optional<double> time_s = std::nullopt) {
   f.len_bytes = len;
   f.time_s = time_s;
   return f;
+}
+
+// trace-info's length figures, by hand: 10 frames, lengths on both sides of
+// the 16 KiB line where the histogram hands over to a map of long lengths.
+TEST(TraceLengths, FiguresAcrossShortAndLongFramesAreExact) {
+  TraceStats s;
+  for (uint32_t len : {64u, 64u, 64u, 1514u, 1514u, 16383u, 16384u, 65549u, 65549u, 262144u})
+    s.add(len, std::nullopt);
+  const Json j = s.to_json();
+  EXPECT_EQ(j["packets"], 10);
+  EXPECT_EQ(j["bytes"].get<uint64_t>(), 3 * 64u + 2 * 1514u + 16383u + 16384u + 2 * 65549u + 262144u);
+  const Json& len = j["len_bytes"];
+  EXPECT_EQ(len["min"], 64);
+  EXPECT_EQ(len["median"], 1514);  // rank 5 of 10
+  EXPECT_EQ(len["p99"], 262144);   // rank 10
+  EXPECT_EQ(len["max"], 262144);
+  EXPECT_DOUBLE_EQ(len["share_le_128"].get<double>(), 0.3);
+  EXPECT_DOUBLE_EQ(len["share_ge_1400"].get<double>(), 0.7);
+  EXPECT_DOUBLE_EQ(len["share_above_1514"].get<double>(), 0.5);
+
+  TraceStats longs;  // only long frames: the median comes from the map
+  for (uint32_t l : {20000u, 30000u, 30000u}) longs.add(l, 0.0);
+  EXPECT_EQ(longs.to_json()["len_bytes"]["median"], 30000);
+  EXPECT_EQ(longs.to_json()["len_bytes"]["min"], 20000);
 }
 
 TEST_F(Traces, ClassicPcapInEitherByteOrderAndPrecision) {
