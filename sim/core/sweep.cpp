@@ -128,8 +128,8 @@ namespace {
 /// the points they make (counted first), each checked before anything runs.
 class SweepReader {
  public:
-  SweepReader(const std::string& path, const std::vector<std::string>& overrides)
-      : path_(path), doc_(read_json_file(path)) {
+  SweepReader(const std::string& path, const std::vector<std::string>& overrides, const SweepLimits& limits)
+      : path_(path), doc_(read_json_file(path)), limits_(limits) {
     sw_.file = path;
     sw_.overrides = overrides;
   }
@@ -140,6 +140,12 @@ class SweepReader {
     numbers();
     axes();
     count_points();
+    // The base's own keys, types and ranges, once: each point's load checks
+    // them before applying its axes, so a bad base made every point bad
+    // (100,000 times the same error, seconds to find). What only a whole
+    // point can say (a ring too small for the policy an axis picks) is
+    // still each point's.
+    check_document(sw_.base, sw_.base_source);
     check_topology_axes();
     make_points(point_values());
     validate_points();
@@ -234,23 +240,23 @@ class SweepReader {
     uint64_t count = 0;
     if (combine_ == "grid") {
       count = 1;
-      for (const Axis& ax : axes_) count = count > kMaxSweepPoints ? count : count * ax.values.size();
+      for (const Axis& ax : axes_) count = count > limits_.points ? count : count * ax.values.size();
     } else if (combine_ == "zip") {
       count = axes_[0].values.size();
     } else if (doc_.contains("samples") && doc_["samples"].is_number_unsigned()) {
       count = doc_["samples"].get<uint64_t>();
     }
-    if (count > kMaxSweepPoints) {
+    if (count > limits_.points) {
       double product = 1;  // a grid's full count, for the message (exact up to 2^53)
       for (const Axis& ax : axes_) product *= static_cast<double>(ax.values.size());
       fail_input(path_, combine_ == "random" ? "/samples" : "/axes",
                  fmt::format("{:.0f} points: more than the {} a sweep may have (split it into several sweeps)",
-                             combine_ == "grid" ? product : static_cast<double>(count), kMaxSweepPoints));
+                             combine_ == "grid" ? product : static_cast<double>(count), limits_.points));
     }
-    if (count * sw_.replications > kMaxSweepRuns)
+    if (count * sw_.replications > limits_.runs)
       fail_input(path_, "/replications",
                  fmt::format("{} points x {} replications: more than the {} runs a sweep may have", count,
-                             sw_.replications, kMaxSweepRuns));
+                             sw_.replications, limits_.runs));
   }
 
   std::vector<Json> point_values() const {
@@ -275,7 +281,7 @@ class SweepReader {
       }
     } else {
       if (!doc_.contains("samples")) fail_input(path_, "/samples", "required with combine = random");
-      const uint64_t n = get_uint("samples", 1, 1, kMaxSweepPoints);
+      const uint64_t n = get_uint("samples", 1, 1, limits_.points);
       Rng rng(sw_.seed, "sweep-samples");
       for (uint64_t j = 0; j < n; ++j) values.push_back(random_point(rng));
     }
@@ -328,22 +334,26 @@ class SweepReader {
   }
 
   void validate_points() const {
-    // Every point before anything runs; report each bad one.
+    // Every point before anything runs; name the first few bad ones and
+    // count the rest (100,000 bad points made a message of megabytes).
+    constexpr size_t kListed = 10;
     std::string errors;
     size_t bad = 0;
     for (const auto& pt : sw_.points) {
       try {
         (void)sw_.scenario(pt, 0);
       } catch (const InputError& e) {
-        ++bad;
-        errors += fmt::format("{}point {} {}: {}\n", errors.empty() ? "" : "", pt.id, brief_json(pt.values, 200),
-                              e.what());
+        if (++bad <= kListed) errors += fmt::format("point {} {}: {}\n", pt.id, brief_json(pt.values, 200), e.what());
       }
     }
-    if (bad) {
-      errors.pop_back();
-      throw InputError(fmt::format("{}: {} of {} points are invalid:\n{}", path_, bad, sw_.points.size(), errors));
+    if (!bad) return;
+    if (bad > kListed) {
+      errors += fmt::format("and {} more invalid points", bad - kListed);
+      throw InputError(fmt::format("{}: {} of {} points are invalid (the first {}):\n{}", path_, bad,
+                                   sw_.points.size(), kListed, errors));
     }
+    errors.pop_back();
+    throw InputError(fmt::format("{}: {} of {} points are invalid:\n{}", path_, bad, sw_.points.size(), errors));
   }
 
   void identify() {
@@ -358,6 +368,7 @@ class SweepReader {
 
   const std::string& path_;
   const Json doc_;
+  const SweepLimits limits_;
   Sweep sw_;
   std::string combine_;
   std::vector<Axis> axes_;
@@ -365,8 +376,8 @@ class SweepReader {
 
 }  // namespace
 
-Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
-  return SweepReader(path, overrides).read();
+Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides, const SweepLimits& limits) {
+  return SweepReader(path, overrides, limits).read();
 }
 
 }  // namespace vringsim

@@ -17,6 +17,10 @@ namespace vringsim {
 /// every point is validated by loading its scenario before anything runs.
 inline constexpr uint64_t kMaxSweepPoints = 100000;
 inline constexpr uint64_t kMaxSweepRuns = 1000000;
+struct SweepLimits {
+  uint64_t points = kMaxSweepPoints;
+  uint64_t runs = kMaxSweepRuns;
+};
 
 struct SweepPoint {
   size_t index = 0;  ///< position in expansion order
@@ -47,8 +51,11 @@ struct Sweep {
 
 /// Reads and expands a sweep file; checks its keys and every point's
 /// scenario. Bad input throws InputError; with several bad points the
-/// message names each, one per line.
-Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides = {});
+/// message names the first ten, one per line, and counts the rest.
+/// `limits`: the documented ones; the fuzz target lowers them (validating
+/// 100,000 points takes seconds, and the fuzzer should not wait on that).
+Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides = {},
+                 const SweepLimits& limits = {});
 
 /// "K/N" -> (K, N), 1-based; throws InputError.
 std::pair<uint32_t, uint32_t> parse_shard(const std::string& text);

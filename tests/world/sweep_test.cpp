@@ -138,6 +138,14 @@ TEST_F(Sweeps, BadSweepsNameTheAxisOrThePoint) {
   EXPECT_NE(e.find("2 of 6 points are invalid"), std::string::npos) << e;
   EXPECT_NE(e.find(R"({"policy.name":"max-buffer","ring.size":8})"), std::string::npos) << e;
   EXPECT_NE(e.find("8 entries cannot hold one max-buffer slot"), std::string::npos) << e;
+  // Thousands of bad points once made a message of one line each (100,000
+  // points: megabytes): the first ten are named, the rest counted.
+  const std::string many = error_of(R"({"name": "x", "base": "base.json", "axes": [
+      {"key": "policy.name", "values": ["max-buffer"]}, {"key": "ring.size", "values": [1, 2, 4, 8]},
+      {"key": "traffic.synthetic.flows", "values": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}]})");
+  EXPECT_NE(many.find("40 of 40 points are invalid (the first 10):"), std::string::npos) << many;
+  EXPECT_EQ(std::count(many.begin(), many.end(), '\n'), 11) << many;
+  EXPECT_NE(many.find("and 30 more invalid points"), std::string::npos) << many;
   EXPECT_NE(
       error_of(R"({"name": "x", "base": "base.json", "axez": []})").find(": /axez: unknown key (did you mean /axes?)"),
       std::string::npos);
