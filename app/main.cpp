@@ -105,9 +105,8 @@ void remove_stale_temporaries(const fs::path& out, const std::string& name) {
       if (!f.starts_with(prefix)) continue;
       std::string pid = f.substr(prefix.size());
       if (pid.ends_with(".old")) pid.resize(pid.size() - 4);
-      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9) continue;
       std::error_code rm;
-      if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), rm);
+      if (left_by_dead_process(pid)) fs::remove_all(e.path(), rm);
     }
   }
 }

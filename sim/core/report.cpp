@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -140,6 +142,11 @@ void check_output_dir(const std::filesystem::path& dir_given, const std::string&
   }
   if (!first_missing.empty()) fs::remove_all(first_missing, ec);
   if (!problem.empty()) throw InputError(fmt::format("{}: {}: cannot write there ({})", dir.string(), what, problem));
+}
+
+bool left_by_dead_process(std::string_view pid) {
+  if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  return ::kill(static_cast<pid_t>(std::stol(std::string(pid))), 0) != 0 && errno == ESRCH;
 }
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& content) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -124,6 +125,11 @@ std::string number_text(double v);
 /// both); `what` names the option. Called before anything runs, so a bad
 /// path never costs a run and a refusal leaves nothing behind.
 void check_output_dir(const std::filesystem::path& dir, const std::string& what);
+
+/// True if `pid` (the digits after ".tmp." in a temporary's name, as
+/// write_file_atomic and the run staging folders name them) is a process
+/// that no longer exists: what it left behind may be removed.
+bool left_by_dead_process(std::string_view pid);
 
 /// Writes `content` to a temporary file beside `path`, then renames it over
 /// `path`: readers never see a half-written file. Throws std::runtime_error

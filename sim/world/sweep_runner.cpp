@@ -469,10 +469,7 @@ void remove_stale_temporaries(const fs::path& out) {
     const std::string name = it->path().filename().string();
     const auto dot = name.rfind(".tmp.");
     if (dot == std::string::npos) continue;
-    const std::string pid = name.substr(dot + 5);
-    if (pid.empty() || pid.size() > 9 || !std::all_of(pid.begin(), pid.end(), ::isdigit)) continue;
-    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno == EPERM) continue;  // still running
-    fs::remove(it->path(), ec);
+    if (left_by_dead_process(std::string_view(name).substr(dot + 5))) fs::remove(it->path(), ec);
   }
 }
 
