@@ -1,6 +1,7 @@
 // libFuzzer target: the CSV trace reader, as `trace-info` describes a file
 // and as a scenario of traffic kind csv uses it: the load-time validation,
-// then the source a run reads, to its end. Any bytes: figures or an InputError.
+// then the source a run reads, to its end (one pass: a second replays the
+// same bytes through the same reader). Any bytes: figures or an InputError.
 //
 // The scenario around the file is loaded once, not per input: a scenario
 // load (every declared parameter resolved, the topology built) cost more
@@ -21,7 +22,7 @@ const Scenario& scenario(const std::string& file) {
     const std::string valid = "len_bytes,time_s\n1514,0\n60,0.000001\n";
     (void)fuzz::input_file(reinterpret_cast<const uint8_t*>(valid.data()), valid.size(), ".csv");
     const Json doc = {{"name", "f"},
-                      {"traffic", {{"kind", "csv"}, {"arrival", "trace"}, {"csv", {{"file", file}, {"loops", 2}}}}}};
+                      {"traffic", {{"kind", "csv"}, {"arrival", "trace"}, {"csv", {{"file", file}}}}}};
     return load_scenario_doc(doc, "fuzz.json", "/");
   }();
   return s;

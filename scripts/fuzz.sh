@@ -3,7 +3,7 @@
 # runs each for FUZZ_SECONDS (default 30) from the committed seed corpus,
 # printing executions per second and total executions. A crash stops with
 # the failing input saved as fuzz/crash-* (make it a regression test).
-# Longer runs: FUZZ_SECONDS=3600 bash scripts/fuzz.sh
+# Longer runs: FUZZ_SECONDS=3600 bash scripts/fuzz.sh (FUZZ_WORK=DIR keeps the corpora)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
@@ -11,9 +11,15 @@ cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)" --target fuzz_scenario fuzz_sweep fuzz_pcap fuzz_csv >"${TMPDIR:-/tmp}/vringsim-fuzz-build.log" || { tail -30 "${TMPDIR:-/tmp}/vringsim-fuzz-build.log"; exit 1; }
 # Corpora grow, and the targets rewrite their input file on every run, in
 # memory when /dev/shm exists (on ext4, creating and truncating files cost
-# more than parsing them).
-work=$(mktemp -d -p /dev/shm vringsim-fuzz.XXXXXX 2>/dev/null || mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# more than parsing them). FUZZ_WORK=DIR keeps them in DIR instead of a
+# temporary directory removed at the end (to copy new finds into fuzz/corpus/).
+if [ -n "${FUZZ_WORK:-}" ]; then
+  work=$FUZZ_WORK
+  mkdir -p "$work"
+else
+  work=$(mktemp -d -p /dev/shm vringsim-fuzz.XXXXXX 2>/dev/null || mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 export VRINGSIM_FUZZ_DIR="$work/input"
 mkdir -p "$VRINGSIM_FUZZ_DIR"
 for t in scenario sweep pcap csv; do
