@@ -354,12 +354,11 @@ void apply_driver_profile(Json& doc) {
     const ProfileInfo* profile = Registry<ProfileInfo>::instance().find(doc[where].get<std::string>());
     ensure(profile != nullptr, "driver.profile passed validation but names no profile");
     for (const ProfileSetting& s : profile->settings) {
-      const Json::json_pointer target(key_to_pointer(s.key));
-      if (doc.contains(target)) continue;
+      if (find_key(doc, s.key)) continue;
       const ParamSpec* spec = param_table().find(s.key);
       ensure(spec != nullptr && spec->validate(s.value).empty(),
              "profile " + profile->name + " sets " + s.key + " to an invalid value");
-      doc[target] = s.value;
+      set_if_missing(doc, s.key, s.value);
     }
     if (!doc.contains(Json::json_pointer("/policy/name"))) doc["policy"]["name"] = kAutoPolicy;
   }
