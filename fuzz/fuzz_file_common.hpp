@@ -12,7 +12,7 @@
 
 namespace vringsim::fuzz {
 
-/// $VRINGSIM_FUZZ_DIR (scripts/fuzz.sh makes one and removes it), else a
+/// $VRINGSIM_FUZZ_DIR (scripts/fuzz.sh sets it, inside its work directory), else a
 /// private directory in memory (/dev/shm) when there is one: on a disk file
 /// system, truncating and rewriting the input file on every run cost more
 /// than parsing it (ext4 frees and discards the blocks each time).
