@@ -44,7 +44,6 @@ void declare_core(ParamTable& t) {
   CostModel::declare(t);
 }
 
-
 void check_object(const Json& obj, const std::string& prefix, const std::string& source) {
   const ParamTable& table = param_table();
   for (auto it = obj.begin(); it != obj.end(); ++it) {
