@@ -9,6 +9,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "models/traffic/pass_cache.hpp"
 #include "models/traffic/pass_clock.hpp"
 #include "models/traffic/trace_stats.hpp"
 #include "sim/core/errors.hpp"
@@ -170,23 +171,28 @@ std::filesystem::path trace_file(const TrafficContext& ctx) {
 class CsvSource : public TrafficSource {
  public:
   explicit CsvSource(const TrafficContext& ctx)
-      : file_(trace_file(ctx)), loops_(bindings().load(ctx.cfg, ctx.prefix).loops) {
+      : file_(trace_file(ctx)), loops_(bindings().load(ctx.cfg, ctx.prefix).loops), cache_(loops_) {
     reader_ = std::make_unique<CsvReader>(file_);
     pass_ = 1;
   }
   std::optional<Frame> next() override {
     while (true) {
-      if (auto r = reader_->next()) {
-        ++emitted_;
-        ++in_pass_;
-        std::optional<double> t;
-        if (r->time_s) t = clock_.stamp(*r->time_s);
-        return Frame{r->len, t, r->flow, 0};
+      if (cache_.replaying()) {
+        if (const CachedFrame* c = cache_.next()) return emit(*c);
+      } else if (auto r = reader_->next()) {
+        const CachedFrame c{r->time_s.value_or(0.0), r->len, r->flow, 0, r->time_s.has_value(), false};
+        cache_.record(c);
+        return emit(c);
       }
-      nonmonotonic_ += reader_->nonmonotonic();
+      // A pass replayed from memory misordered what the first did.
+      if (!cache_.replaying()) pass_nonmonotonic_ = reader_->nonmonotonic();
+      nonmonotonic_ += pass_nonmonotonic_;
       if (pass_ >= loops_ || in_pass_ == 0) return std::nullopt;
       clock_.next_pass();
-      reader_ = std::make_unique<CsvReader>(file_);
+      if (cache_.next_pass())
+        reader_.reset();
+      else
+        reader_ = std::make_unique<CsvReader>(file_);
       ++pass_;
       in_pass_ = 0;
     }
@@ -197,10 +203,20 @@ class CsvSource : public TrafficSource {
   }
 
  private:
+  Frame emit(const CachedFrame& c) {
+    ++emitted_;
+    ++in_pass_;
+    std::optional<double> t;
+    if (c.has_time) t = clock_.stamp(c.time_s);
+    return Frame{c.len_bytes, t, c.flow, 0};
+  }
+
   std::filesystem::path file_;
   uint64_t loops_;
+  PassCache cache_;
   std::unique_ptr<CsvReader> reader_;
   uint64_t pass_ = 0, emitted_ = 0, in_pass_ = 0, nonmonotonic_ = 0;
+  uint64_t pass_nonmonotonic_ = 0;  ///< the last pass read from the file
   PassClock clock_;
 };
 

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "models/traffic/capture_file.hpp"
+#include "models/traffic/pass_cache.hpp"
 #include "models/traffic/pass_clock.hpp"
 #include "models/traffic/trace_stats.hpp"
 #include "sim/core/errors.hpp"
@@ -87,10 +88,15 @@ struct PcapOptions {
 
 class PcapSource : public TrafficSource {
  public:
-  explicit PcapSource(const TrafficContext& ctx) : opt_(ctx) { open_pass(); }
+  explicit PcapSource(const TrafficContext& ctx) : opt_(ctx), cache_(opt_.loops) { open_pass(); }
 
   std::optional<Frame> next() override {
     while (true) {
+      if (cache_.replaying()) {
+        if (const CachedFrame* c = cache_.next()) return emit(*c);
+        if (!next_pass()) return std::nullopt;
+        continue;
+      }
       if (opt_.max_packets && emitted_in_pass_ >= opt_.max_packets) {
         if (!next_pass()) return std::nullopt;
         continue;
@@ -104,10 +110,9 @@ class PcapSource : public TrafficSource {
         ++skipped_in_pass_;
         continue;
       }
-      if (r->truncated) ++truncated_;
-      ++emitted_in_pass_;
-      ++emitted_;
-      return Frame{r->wire_len, clock_.stamp(r->time_s), r->flow, r->header_bytes};
+      const CachedFrame c{r->time_s, r->wire_len, r->flow, r->header_bytes, true, r->truncated};
+      cache_.record(c);
+      return emit(c);
     }
   }
 
@@ -121,6 +126,12 @@ class PcapSource : public TrafficSource {
   }
 
  private:
+  Frame emit(const CachedFrame& c) {
+    if (c.truncated) ++truncated_;
+    ++emitted_in_pass_;
+    ++emitted_;
+    return Frame{c.len_bytes, clock_.stamp(c.time_s), c.flow, c.header_bytes};
+  }
   void open_pass() {
     file_ = opt_.open();
     link_type_ = file_->link_type();
@@ -128,19 +139,32 @@ class PcapSource : public TrafficSource {
     emitted_in_pass_ = skipped_in_pass_ = 0;
   }
   bool next_pass() {
-    filtered_ += file_->filtered_out();
-    nonmonotonic_ += file_->nonmonotonic();
+    // A pass replayed from memory filtered and misordered what the first did.
+    if (!cache_.replaying()) {
+      pass_filtered_ = file_->filtered_out();
+      pass_nonmonotonic_ = file_->nonmonotonic();
+    }
+    filtered_ += pass_filtered_;
+    nonmonotonic_ += pass_nonmonotonic_;
     if (pass_ >= opt_.loops || emitted_in_pass_ == 0) return false;
     clock_.next_pass();
-    open_pass();
+    if (!cache_.next_pass()) {
+      open_pass();
+      return true;
+    }
+    file_.reset();
+    ++pass_;
+    emitted_in_pass_ = skipped_in_pass_ = 0;
     return true;
   }
 
   PcapOptions opt_;
   std::unique_ptr<CaptureFile> file_;
+  PassCache cache_;
   std::string link_type_;
   uint64_t pass_ = 0, emitted_ = 0, emitted_in_pass_ = 0, skipped_in_pass_ = 0;
   uint64_t truncated_ = 0, filtered_ = 0, nonmonotonic_ = 0;
+  uint64_t pass_filtered_ = 0, pass_nonmonotonic_ = 0;  ///< the last pass read from the file
   PassClock clock_;
 };
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "models/traffic/capture_file.hpp"
+#include "models/traffic/pass_cache.hpp"
 #include "models/traffic/trace_stats.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/registry.hpp"
@@ -318,6 +319,74 @@ TEST_F(Traces, PcapSourceLoopsSkipsAndLimits) {
   EXPECT_NEAR(*got[2].time_s - *got[1].time_s, 10e-6, 1e-12);
   EXPECT_NEAR(*got[5].time_s, 50e-6, 1e-12);
   EXPECT_EQ(src->summary(1.0)["passes"], 3);
+}
+
+// Passes after the first replay it from memory (PassCache): every pass must
+// yield the first one's frames, and count what it filtered, misordered and
+// found truncated as the first did.
+TEST_F(Traces, LoopedPassesRepeatTheFirstPassAndItsCounts) {
+  auto pk = sample();
+  pk.push_back(tcp_frame(1700000000123477789ull, 80, 100));
+  std::swap(pk[0].ts_ns, pk[1].ts_ns);  // one backward timestamp per pass
+  file("l.pcap", pcap_file(pk, false, true));
+  const Scenario s = scenario(R"({"name": "p", "traffic": {"kind": "pcap", "arrival": "trace",
+      "pcap": {"file": "l.pcap", "loops": 4, "filter": "tcp port 80"}}})");
+  auto src =
+      Registry<TrafficInfo>::instance().find("pcap")->create(TrafficContext{s.config, "traffic.pcap.", 1, s.base_dir});
+  std::vector<Frame> got;
+  while (auto f = src->next()) got.push_back(*f);
+  ASSERT_EQ(got.size(), 12u);  // 4 passes of the 3 frames on port 80
+  for (size_t i = 3; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].len_bytes, got[i % 3].len_bytes) << i;
+    EXPECT_EQ(got[i].flow, got[i % 3].flow) << i;
+    EXPECT_EQ(got[i].header_bytes, got[i % 3].header_bytes) << i;
+    EXPECT_NEAR(*got[i].time_s - *got[i - i % 3].time_s, *got[i % 3].time_s - *got[0].time_s, 1e-12) << i;
+  }
+  EXPECT_EQ(got[0].len_bytes, 1514u);
+  EXPECT_EQ(got[1].len_bytes, 60u);
+  EXPECT_EQ(got[2].len_bytes, 154u);
+  const Json sum = src->summary(1.0);
+  EXPECT_EQ(sum["passes"], 4);
+  EXPECT_EQ(sum["packets_read"], 12);
+  EXPECT_EQ(sum["truncated"], 8);     // the 1514- and 154-byte frames, cut to 96, in each pass
+  EXPECT_EQ(sum["filtered_out"], 4);  // the frame to port 81, once a pass
+  EXPECT_EQ(sum["nonmonotonic_timestamps"], 4);
+
+  text("l.csv", "time_s,len_bytes\n0.002,100\n0.001,200\n0.003,300\n");
+  const Scenario c = scenario(R"({"name": "c", "traffic": {"kind": "csv", "arrival": "trace",
+      "csv": {"file": "l.csv", "loops": 3}}})");
+  auto csv =
+      Registry<TrafficInfo>::instance().find("csv")->create(TrafficContext{c.config, "traffic.csv.", 1, c.base_dir});
+  std::vector<Frame> rows;
+  while (auto f = csv->next()) rows.push_back(*f);
+  ASSERT_EQ(rows.size(), 9u);
+  for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].len_bytes, 100u * (i % 3 + 1)) << i;
+  // Each pass starts one mean gap (0.5 ms) after the previous one's last frame.
+  EXPECT_NEAR(*rows[3].time_s, 0.0015, 1e-12);
+  EXPECT_NEAR(*rows[8].time_s, 0.0040, 1e-12);
+  EXPECT_EQ(csv->summary(1.0)["nonmonotonic_timestamps"], 3);
+}
+
+TEST(PassCache, KeepsAFirstPassThatFitsAndNothingOfOneThatDoesNot) {
+  PassCache fits(3, 2);
+  fits.record({1.0, 10, 0, 0, true, false});
+  fits.record({2.0, 20, 0, 0, true, false});
+  ASSERT_TRUE(fits.next_pass());
+  for (int pass = 0; pass < 2; ++pass) {
+    ASSERT_NE(fits.next(), nullptr);
+    const CachedFrame* second = fits.next();
+    ASSERT_NE(second, nullptr);
+    EXPECT_EQ(second->len_bytes, 20u);
+    EXPECT_EQ(fits.next(), nullptr);
+    EXPECT_TRUE(fits.next_pass());
+  }
+  PassCache over(3, 2);
+  for (int i = 0; i < 3; ++i) over.record({1.0 * i, 10, 0, 0, true, false});
+  EXPECT_FALSE(over.next_pass());
+  EXPECT_FALSE(over.replaying());
+  PassCache once(1, 2);
+  once.record({1.0, 10, 0, 0, true, false});
+  EXPECT_FALSE(once.next_pass());
 }
 
 TEST_F(Traces, ScenariosCatchDamagedCapturesAtLoadTime) {
