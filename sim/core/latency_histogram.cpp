@@ -25,11 +25,28 @@ double LatencyHistogram::midpoint_ns(size_t i) {
 void LatencyHistogram::add(double seconds) {
   const double ns = std::max(0.0, std::round(seconds * 1e9));
   const size_t i = index(static_cast<uint64_t>(ns));
-  if (i >= buckets_.size()) buckets_.resize(i + 1, 0);
-  ++buckets_[i];
   ++count_;
   sum_ns_ += ns;
   max_ns_ = std::max(max_ns_, ns);
+  if (dense_) {
+    if (i >= buckets_.size()) buckets_.resize(i + 1, 0);
+    ++buckets_[i];
+    return;
+  }
+  const auto at = std::lower_bound(sparse_.begin(), sparse_.end(), i,
+                                   [](const Sparse& b, size_t x) { return b.index < x; });
+  if (at != sparse_.end() && at->index == i)
+    ++at->count;
+  else
+    sparse_.insert(at, Sparse{static_cast<uint32_t>(i), 1});
+  if (count_ >= kSparseMaxSamples || sparse_.size() > kSparseMaxBuckets) make_dense();
+}
+
+void LatencyHistogram::make_dense() {
+  buckets_.assign(sparse_.empty() ? 0 : sparse_.back().index + 1, 0);
+  for (const Sparse& b : sparse_) buckets_[b.index] = b.count;
+  std::vector<Sparse>().swap(sparse_);
+  dense_ = true;
 }
 
 double LatencyHistogram::percentile_us(double p) const {
@@ -40,9 +57,16 @@ double LatencyHistogram::percentile_us(double p) const {
   const double r = std::ceil(x - 1e-9 * std::max(1.0, x));
   const uint64_t rank = r < 1 ? 1 : static_cast<uint64_t>(r);
   uint64_t seen = 0;
-  for (size_t i = 0; i < buckets_.size(); ++i) {
-    seen += buckets_[i];
-    if (seen >= rank) return std::min(midpoint_ns(i), max_ns_) / 1e3;
+  if (dense_) {
+    for (size_t i = 0; i < buckets_.size(); ++i) {
+      seen += buckets_[i];
+      if (seen >= rank) return std::min(midpoint_ns(i), max_ns_) / 1e3;
+    }
+  } else {
+    for (const Sparse& b : sparse_) {
+      seen += b.count;
+      if (seen >= rank) return std::min(midpoint_ns(b.index), max_ns_) / 1e3;
+    }
   }
   return max_ns_ / 1e3;
 }

@@ -43,6 +43,28 @@ TEST(LatencyHistogram, IsExactBelow2048NanosecondsAndWithin1Part2048Above) {
   EXPECT_DOUBLE_EQ(g.max_us(), v.back());
 }
 
+// A few hundred samples over milliseconds keep a few KB (a 512-queue run has
+// one histogram per queue and per guest), and the dense array that replaces
+// them past 16384 samples answers exactly as they did: k copies of a sample
+// have the same nearest-rank percentiles as the sample.
+TEST(LatencyHistogram, StaysSmallWhileSparseAndAnswersAlikeOnceDense) {
+  std::vector<double> sample;
+  Rng rng(9, "lat");
+  for (int i = 0; i < 300; ++i) sample.push_back(std::round(rng.exponential(1e-3) * 1e9) * 1e-9);
+  LatencyHistogram few, many;
+  for (double s : sample) few.add(s);
+  for (int k = 0; k < 60; ++k)
+    for (double s : sample) many.add(s);
+  EXPECT_FALSE(few.dense());
+  EXPECT_LE(few.bucket_bytes(), 300u * 8 * 2);  // 8 bytes a bucket, vector growth at most doubles
+  EXPECT_TRUE(many.dense());                    // 18000 samples
+  EXPECT_GE(many.bucket_bytes(), 60000u);       // the dense array up to ~8 ms
+  for (double p : {1.0, 10.0, 50.0, 90.0, 99.0, 99.9, 100.0})
+    EXPECT_DOUBLE_EQ(few.percentile_us(p), many.percentile_us(p)) << p;
+  EXPECT_DOUBLE_EQ(few.max_us(), many.max_us());
+  EXPECT_NEAR(few.mean_us(), many.mean_us(), 1e-9 * few.mean_us());
+}
+
 std::unique_ptr<Metric> make(const std::string& name, double warmup_s, uint32_t ring_entries = 256) {
   const MetricInfo* info = Registry<MetricInfo>::instance().find(name);
   EXPECT_NE(info, nullptr) << name;
