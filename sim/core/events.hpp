@@ -108,10 +108,16 @@ struct KickDecided {
   uint32_t queue = 0;
   bool notified = false;
 };
-/// The host interrupted the guest.
+/// The host interrupted the guest. If the vCPU had been idle (every queue it
+/// runs asleep): for how long, how much of that it was halted (the idle time
+/// beyond host.halt_poll_ns; 0: it was polling or running), and the
+/// latency.vcpu_wakeup_ns a halted vCPU paid.
 struct InterruptRaised {
   double time = 0;
   uint32_t queue = 0;
+  double vcpu_idle_s = 0;
+  double vcpu_halted_s = 0;
+  double wakeup_s = 0;
 };
 /// The host has a frame and no usable buffer; it waits for a kick.
 struct StallBegan {

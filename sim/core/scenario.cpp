@@ -40,6 +40,7 @@ void declare_core(ParamTable& t) {
   DeviceSettings::bindings().declare(t);
   FaultPlan::declare(t);
   DriverSettings::bindings().declare(t);
+  LatencySettings::bindings().declare(t);
   VirtioSettings::bindings().declare(t);
   CostModel::declare(t);
 }

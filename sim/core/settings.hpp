@@ -54,4 +54,17 @@ struct DriverSettings {
   bool operator==(const DriverSettings&) const = default;
 };
 
+/// Time a notification or a wake-up takes that is not CPU time, consumed on
+/// the timeline of the side that waits (docs/model.md, "Latencies"). Zero
+/// latencies reproduce the model without them, byte for byte.
+struct LatencySettings {
+  double kick_ns = 0;            ///< a kick sent -> the device sees it
+  double interrupt_ns = 0;       ///< an interrupt injected -> the running guest takes it
+  double vcpu_wakeup_ns = 0;     ///< more when the vCPU had halted
+  double backend_wakeup_ns = 0;  ///< a sleeping backend thread woken (by a kick or a frame) -> it runs
+  double halt_poll_ns = 200000;  ///< an idle vCPU polls this long before it halts
+  static const Bindings<LatencySettings>& bindings();
+  bool operator==(const LatencySettings&) const = default;
+};
+
 }  // namespace vringsim

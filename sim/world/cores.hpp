@@ -23,7 +23,7 @@ namespace vringsim {
 class CorePool {
  public:
   CorePool(uint32_t cores, uint32_t threads)
-      : slots_(threads > cores ? simgrid::s4u::Semaphore::create(cores) : nullptr) {}
+      : slots_(threads > cores ? simgrid::s4u::Semaphore::create(cores) : nullptr), awake_(threads) {}
   /// More threads than cores: holding a core can mean waiting for one.
   bool contended() const { return slots_ != nullptr; }
   void acquire() {
@@ -33,8 +33,24 @@ class CorePool {
     if (slots_) slots_->release();
   }
 
+  // Idleness, for a vCPU (guest halts): it is idle while every thread it
+  // runs sleeps. Threads start awake.
+  /// A thread goes to sleep at `t`.
+  void thread_sleeps(double t) {
+    if (awake_ > 0 && --awake_ == 0) idle_since_ = t;
+  }
+  /// A thread is woken at `t`: how long the pool had been idle (0 if another
+  /// thread was awake).
+  double thread_wakes(double t) {
+    const double idle = awake_ == 0 ? t - idle_since_ : 0.0;
+    ++awake_;
+    return idle;
+  }
+
  private:
   simgrid::s4u::SemaphorePtr slots_;
+  uint32_t awake_;
+  double idle_since_ = 0;
 };
 
 /// Holds a core for a scope.

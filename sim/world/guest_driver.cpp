@@ -137,27 +137,41 @@ void GuestDriver::refill(bool from_work) {
 }
 
 void GuestDriver::wait_for_interrupt() {
+  if (opt_.vcpu) opt_.vcpu->thread_sleeps(now());
   while (true) {
     const double now = this->now();
     shared_.publish_due(now);
     if (shared_.ring.used_pending() > 0) {
       // Interrupts are enabled while we wait: the host's publication raised
       // one. The host spends per_interrupt_ns injecting it; the guest's
-      // handler runs once it is injected.
-      shared_.emit(InterruptRaised{.time = now});
+      // handler runs latency.interrupt_ns after it is injected, and
+      // latency.vcpu_wakeup_ns later still if the vCPU had halted (idle
+      // longer than host.halt_poll_ns).
+      InterruptRaised irq{.time = now};
+      if (opt_.vcpu) irq.vcpu_idle_s = opt_.vcpu->thread_wakes(now);
+      if (irq.vcpu_idle_s > opt_.latency.halt_poll_ns * kNs) {
+        irq.vcpu_halted_s = irq.vcpu_idle_s - opt_.latency.halt_poll_ns * kNs;
+        irq.wakeup_s = opt_.latency.vcpu_wakeup_ns * kNs;
+      }
+      shared_.emit(irq);
       // On shared host cores this cost does not queue for a core: in vhost
       // the thread that used the buffers signals the guest on the core it
       // already holds (the span still counts in the host's utilisation).
       const double injected = now + costs_.host_per_interrupt_ns * kNs;
       shared_.emit_busy(Cpu::Host, now, injected);
-      clock_.sleep_to(injected);
+      clock_.sleep_to(injected + opt_.latency.interrupt_ns * kNs + irq.wakeup_s);
       return;
     }
     if (retry_at_ && now >= *retry_at_) {
+      // The refill timer runs the vCPU (its idle time is not counted as a halt).
       retry_at_.reset();
-      CoreHold vcpu(opt_.vcpu);
-      took_vcpu();
-      refill(true);
+      if (opt_.vcpu) opt_.vcpu->thread_wakes(now);
+      {
+        CoreHold vcpu(opt_.vcpu);
+        took_vcpu();
+        refill(true);
+      }
+      if (opt_.vcpu) opt_.vcpu->thread_sleeps(this->now());
       continue;
     }
     // Sleep until an interrupt, or until the next used entries the device

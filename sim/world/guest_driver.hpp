@@ -35,6 +35,7 @@ class GuestDriver {
     CorePool* vcpu = nullptr;
     /// Skip the sleeps no other actor can cut short (actor_clock.hpp; one receive queue only).
     bool lookahead = false;
+    LatencySettings latency;
   };
   GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, const CostModel& costs, Options opt);
 

@@ -328,8 +328,13 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
 }
 
 bool HostDevice::wait_for_traffic(double& cursor) {
+  // With nothing in the tap the backend thread sleeps: the frame that wakes
+  // it finds it running latency.backend_wakeup_ns later.
+  if (tap_.empty()) asleep_ = true;
   if (next_ && next_->arrival_s <= known_until()) {
     cursor = next_->arrival_s;
+    if (asleep_ && cursor > clock_.now()) cursor += opt_.latency.backend_wakeup_ns * 1e-9;
+    asleep_ = false;
   } else if (source_pending_) {
     // Nothing can arrive before the source's horizon; look again then.
     cursor = std::max(known_until(), clock_.now());
@@ -353,6 +358,14 @@ void HostDevice::stall_for_buffers(double& cursor, bool share) {
   clock_.waiting_for_other(shared_.kick_pending());
   shared_.wait_for_kick();
   clock_.resync();
+  // The kick reaches the device latency.kick_ns after the guest sent it, and
+  // the backend thread, asleep meanwhile, runs latency.backend_wakeup_ns
+  // later still. Its notifications stay enabled until it looks at the ring:
+  // kicks sent meanwhile find it already on its way.
+  if (const double late = (opt_.latency.kick_ns + opt_.latency.backend_wakeup_ns) * 1e-9; late > 0) {
+    clock_.sleep_to(std::max(clock_.now(), shared_.kick_sent_at + late));
+    shared_.take_kicks();
+  }
   waiting_for_kick_ = false;
   shared_.emit(StallEnded{.time = clock_.now()});
   ring.set_notification(false);

@@ -48,6 +48,7 @@ class HostDevice {
     CorePool* cores = nullptr;
     /// Skip the sleeps no other actor can cut short (actor_clock.hpp; one receive queue only).
     bool lookahead = false;
+    LatencySettings latency;
   };
   HostDevice(Shared& shared, const CostModel& costs, Options opt, Dispatcher& feed);
 
@@ -155,6 +156,7 @@ class HostDevice {
   bool broken_ = false;
   double broken_at_ = 0;
   bool waiting_for_kick_ = false;
+  bool asleep_ = false;  ///< the backend thread went to sleep on an empty tap (latency.backend_wakeup_ns)
   Count admitted_;
   std::array<Count, kDropReasons> dropped_{};
 };

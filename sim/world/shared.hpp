@@ -144,6 +144,7 @@ struct Shared {
     // Before the release, which yields: the device may run and wait again
     // inside it, and publish its own next wake-up then.
     device_wakes_at = simgrid::s4u::Engine::get_clock();
+    if (!kick_pending()) kick_sent_at = device_wakes_at;
     kick_->release();
     return true;
   }
@@ -159,9 +160,15 @@ struct Shared {
   /// at once (after the actors due at this instant have run).
   bool kick_pending() const { return !kick_->would_block(); }
   bool interrupt_pending() const { return !interrupt_->would_block(); }
+  /// When the oldest kick not yet taken was sent.
+  double kick_sent_at = 0;
   /// Device: waits for a kick (and takes the others sent at the same instant).
   void wait_for_kick() {
     blocking::acquire(kick_);
+    take_kicks();
+  }
+  /// Device: takes the kicks sent and not taken (they find it already awake).
+  void take_kicks() {
     while (!kick_->would_block()) blocking::acquire(kick_);
   }
   /// Device -> driver, after finishing frames: an interrupt, if the driver

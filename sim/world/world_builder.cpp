@@ -120,6 +120,7 @@ void WorldBuilder::queues(World& w) const {
   const uint32_t ring_size = scenario_.run.ring_size;
   const DeviceSettings device = DeviceSettings::bindings().load(cfg);
   const DriverSettings driver = DriverSettings::bindings().load(cfg);
+  const LatencySettings latency = LatencySettings::bindings().load(cfg);
   w.queues.reserve(topo.total_queues());
   for (uint32_t g = 0; g < topo.guests.size(); ++g) {
     w.memories.push_back(
@@ -143,6 +144,7 @@ void WorldBuilder::queues(World& w) const {
       hopt.seed = qseed;
       hopt.cores = w.host_pools[topo.backends[gst.backend_index].group].get();
       hopt.lookahead = options_.lookahead && w.run->queues == 1;
+      hopt.latency = latency;
       Q.device = std::make_unique<HostDevice>(*Q.shared, *w.costs, hopt, *w.dispatcher);
       GuestDriver::Options gopt;
       static_cast<DriverSettings&>(gopt) = driver;
@@ -150,6 +152,7 @@ void WorldBuilder::queues(World& w) const {
       gopt.seed = qseed;
       gopt.vcpu = w.vcpu_pools[g][q % gst.vcpus].get();
       gopt.lookahead = options_.lookahead && w.run->queues == 1;
+      gopt.latency = latency;
       Q.driver = std::make_unique<GuestDriver>(*Q.shared, *Q.policy, *w.memories[g], *w.costs, gopt);
       w.queues.push_back(std::move(Q));
     }

@@ -118,6 +118,14 @@ Json random_scenario(Rng& rng, int i, bool check) {
                                                {"vcpus", rng.uniform_int(1, queues)}}}}}};
     tr["synthetic"]["flows"] = rng.uniform_int(1, 64);
   }
+  // Latencies in a third of the scenarios, from a stream of their own: the
+  // scenarios drawn before latencies existed stay the same.
+  Rng lat(static_cast<uint64_t>(i) + 1, "property-latency");
+  if (lat.chance(0.33)) {
+    for (const char* k : {"kick_ns", "interrupt_ns", "vcpu_wakeup_ns", "backend_wakeup_ns"})
+      if (lat.chance(0.5)) doc["latency"][k] = 100'000 * lat.uniform();
+    doc["host"]["halt_poll_ns"] = 400'000 * lat.uniform();
+  }
   return doc;
 }
 

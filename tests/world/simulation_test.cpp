@@ -230,6 +230,16 @@ TEST_F(Simulation, DriverLookaheadChangesNoOutputAndSparesEngineCalls) {
   cases.push_back({"scenarios/seed-2008/mergeable.json", {"stop.time_s=1", "stop.packets=2000"}});
   for (const char* f : {"alloc-failure", "vcpu-stall", "backend-pause", "bad-chains-drop", "tap-overflow"})
     cases.push_back({"scenarios/faults/" + std::string(f) + ".json", {}});
+  // Latencies: sleeps on each side's own timeline (a starved device waiting
+  // out a kick's latency, a halted vCPU's wake-up, a sleeping backend's).
+  for (const auto& sets : {low, std::vector<std::string>{"stop.time_s=0.03", "measure.warmup_s=0.01"}}) {
+    auto with = sets;
+    for (const char* l : {"latency.kick_ns=20000", "latency.interrupt_ns=5000", "latency.vcpu_wakeup_ns=30000",
+                          "latency.backend_wakeup_ns=10000", "host.halt_poll_ns=50000"})
+      with.push_back(l);
+    cases.push_back({"scenarios/seed-2008/max-buffer.json", with});
+    cases.push_back({"scenarios/linux-6/mergeable-mtu-10g.json", with});
+  }
   // A device with no costs waits for a kick while the driver runs 80 us of
   // polls ahead from 32 us: its catching up must land on the driver's own
   // time to the bit (a property test found the device taking buffers an ulp
