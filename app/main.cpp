@@ -25,6 +25,7 @@
 #include "app/diff_cmd.hpp"
 #include "app/plot_cmd.hpp"
 #include "app/schema_cmd.hpp"
+#include "app/ring_size_cmd.hpp"
 #include "app/sensitivity_cmd.hpp"
 #include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
@@ -442,6 +443,16 @@ int main(int argc, char** argv) {
   sensitivity->add_option("--jobs", sens_jobs, "runs at a time (default: the number of cores)");
   sensitivity->add_option("--csv", sens.csv, "also write the table as CSV (for plotting)");
 
+  RingSizeArgs ring;
+  std::string ring_jobs;
+  auto* ring_size = app.add_subcommand(
+      "ring-size", "the ring size below which the device starves, computed, beside throughput at each ring size");
+  ring_size->add_option("file", ring.file, "scenario JSON file")->required();
+  ring_size->add_option("--sizes", ring.sizes, "comma-separated ring sizes (default: 8, 16, ... 4096)");
+  ring_size->add_option("--set", ring.sets, "KEY=VALUE: override a scenario key in every run");
+  ring_size->add_option("--jobs", ring_jobs, "runs at a time (default: the number of cores)");
+  ring_size->add_option("--csv", ring.csv, "also write the table as CSV (for plotting)");
+
   std::string schema_kind = "scenario";
   auto* schema = app.add_subcommand("schema", "a JSON Schema (draft 2020-12) of scenario, sweep or calibration files");
   schema->add_option("kind", schema_kind, "scenario (default), sweep or calibration")
@@ -484,6 +495,10 @@ int main(int argc, char** argv) {
     if (sensitivity->parsed()) {
       sens.jobs = sens_jobs.empty() ? default_job_count : static_cast<unsigned>(parse_decimal("--jobs", sens_jobs, 1, 4096));
       return cmd_sensitivity(sens);
+    }
+    if (ring_size->parsed()) {
+      ring.jobs = ring_jobs.empty() ? default_job_count : static_cast<unsigned>(parse_decimal("--jobs", ring_jobs, 1, 4096));
+      return cmd_ring_size(ring);
     }
     if (topology->parsed()) {
       const Scenario sc = load_scenario(topology_file, topology_sets);
