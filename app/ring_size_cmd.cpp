@@ -90,7 +90,9 @@ int cmd_ring_size(const RingSizeArgs& a) {
   }
   const Json& big = outcomes[static_cast<size_t>(rows.rend() - largest) - 1].result.summary;
   const double per_slot = std::max(1.0, at(big, "/ring/descriptors_per_slot_mtu"));
-  const RingKnee k = ring_knee(runs.back().config, largest->pps, per_slot, at(big, "/cpu/guest_utilization"),
+  // A queue's rate: the run's over its receive queues, as summary.json's ring.knee_* take it.
+  const double queues = std::max(1.0, at(big, "/topology/queues"));
+  const RingKnee k = ring_knee(runs.back().config, largest->pps / queues, per_slot, at(big, "/cpu/guest_utilization"),
                                at(big, "/cpu/host_utilization"));
   double best = 0;
   for (const Row& r : rows)
@@ -99,7 +101,8 @@ int cmd_ring_size(const RingSizeArgs& a) {
 
   const Scenario& base = runs.back();
   std::cout << fmt::format(
-      "{}: {:.0f} packets/s at ring {} (the rate the ring must carry), {:g} descriptor(s) per packet's chain\n",
+      "{}: {:.0f} packets/s a queue at ring {} (the rate the ring must carry), {:g} descriptor(s) per packet's "
+      "chain\n",
       base.name, k.rate_pps, largest->size, k.descriptors_per_slot);
   std::cout << fmt::format(
       "notification round trip {:.3g} us: {:.3g} packets in flight, a ring of {:.3g} slots with the refill rule; "

@@ -180,6 +180,7 @@ def throughput_vs_ring_size(data) -> list:
     fig, ax = plt.subplots()
     cmap = plt.get_cmap("tab10")
     lines = len(groups) <= 10 and all(len(g) >= 2 for _, g in groups)
+    knees = False
     if lines:
         for i, (_, g) in enumerate(groups):
             g = g.sort_values("ring.size")
@@ -191,9 +192,20 @@ def throughput_vs_ring_size(data) -> list:
             _line_marking_unsteady(ax, x, mean, _unsteady(g).to_numpy(),
                                    dict(color=cmap(i % 10), marker=MARKERS[i % len(MARKERS)], label=f"{label} (n={n})"))
             ax.fill_between(x, mean - ci, mean + ci, color=cmap(i % 10), alpha=0.2, linewidth=0)
+            # The computed knee (summary.json ring.knee_entries, vringsim
+            # ring-size) at the largest ring, where the ring limits least.
+            knee = g["ring.knee_entries.mean"].iloc[-1] if "ring.knee_entries.mean" in g.columns else None
+            if knee is not None and x.min() <= knee <= x.max():
+                ax.axvline(knee, color=cmap(i % 10), linestyle=":", linewidth=1.2)
+                knees = True
         ax.set_title("Throughput against ring size (band: 95% confidence interval of the mean)")
+        notes = []
+        if knees:
+            notes.append("dotted: the computed knee of vringsim ring-size, below which the ring limits")
         if _unsteady(df).any():
-            ax.set_xlabel("ring size (entries)\n(hollow markers: points not in steady state, not results)")
+            notes.append("hollow markers: points not in steady state, not results")
+        if notes:
+            ax.set_xlabel("ring size (entries)\n(" + "; ".join(notes) + ")")
     else:
         by = "policy.name" if "policy.name" in df.columns else None
         colors = _policy_colors(df[by]) if by else {None: cmap(0)}

@@ -8,6 +8,7 @@
 
 #include "sim/core/cost_model.hpp"
 #include "sim/core/errors.hpp"
+#include "sim/core/ring_knee.hpp"
 #include "sim/core/settings.hpp"
 #include "sim/core/trend.hpp"
 #include "sim/world/blocking.hpp"
@@ -103,6 +104,17 @@ void Books::check_events(const Json& counted, const Ledger& b, const std::string
                                        tally.packets, tally.bytes));
 }
 
+void Books::add_ring_knee(Json& s) const {
+  // At the rate each queue delivered (the run's mean over its queues) and
+  // the utilisation the run measured: `vringsim ring-size` and the ring-size
+  // figure set it beside the simulated curve.
+  const double pps = s["throughput"]["delivered_pps"].get<double>() / w_.queue_count();
+  const RingKnee k = ring_knee(w_.scenario.config, pps, s["ring"]["descriptors_per_slot_mtu"].get<double>(),
+                               s["cpu"]["guest_utilization"].get<double>(), s["cpu"]["host_utilization"].get<double>());
+  s["ring"]["knee_slots"] = k.slots;
+  s["ring"]["knee_entries"] = k.entries;
+}
+
 Json Books::measured(const MetricSet& metrics) const {
   Json j = Json::object();
   for (const auto& m : metrics) m->write(j, w_.end_time);
@@ -130,6 +142,7 @@ RunResult Books::close() {
   check_events(s, total, "");
   s = ledger_json(total, std::move(s));
   if (topology) add_topology(s, ledgers, std::move(queue_measured));
+  add_ring_knee(s);
   add_provenance(s);
   write_trace();
   RunResult result;

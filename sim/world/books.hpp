@@ -36,6 +36,9 @@ class Books {
   /// `queue_measured`: each queue's metric keys, as close() wrote them for its checks.
   void add_topology(Json& s, const std::vector<Ledger>& ledgers, std::vector<Json> queue_measured) const;
   void add_provenance(Json& s) const;
+  /// ring.knee_slots, ring.knee_entries: the ring below which a queue's
+  /// device starves at this run's rate (sim/core/ring_knee.hpp).
+  void add_ring_knee(Json& s) const;
   void write_trace() const;
 
   World& w_;

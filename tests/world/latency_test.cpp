@@ -74,7 +74,8 @@ TEST_F(Simulation, AnInterruptLatencyStarvesTheDeviceExactlyWhenTheRingHoldsLess
 
 // A starved device sees the kick that ends its wait latency.kick_ns late:
 // each cycle grows by it, and the stall lasts at least that long. A ring big
-// enough never waits for a kick, and then the kick latency changes nothing.
+// enough never waits for a kick, and then the kick latency changes nothing but
+// the computed knee.
 TEST_F(Simulation, AKickLatencyLengthensEveryStarvedCycleAndNothingElse) {
   const RunResult starved = run(scenario(hand_case(8, 100'000, 50'000)));
   const double window = d(starved, "/measure/window_s");
@@ -90,9 +91,15 @@ TEST_F(Simulation, AKickLatencyLengthensEveryStarvedCycleAndNothingElse) {
 
   RunResult fast = run(scenario(hand_case(16, 81'000, 0)));
   RunResult slow_kick = run(scenario(hand_case(16, 81'000, 50'000)));
+  // The computed knee counts the kick in the round trip: rate x 50 us more
+  // (ring_knee; today's rule with budget 1 adds nothing to it).
+  EXPECT_NEAR(d(slow_kick, "/ring/knee_slots") - d(fast, "/ring/knee_slots"),
+              d(fast, "/throughput/delivered_pps") * 50e-6, 1e-9);
   for (RunResult* r : {&fast, &slow_kick}) {
     r->summary.erase("config");
     r->summary.erase("provenance");
+    r->summary["ring"].erase("knee_slots");
+    r->summary["ring"].erase("knee_entries");
   }
   EXPECT_EQ(fast.summary.dump(), slow_kick.summary.dump());
 }
