@@ -159,6 +159,7 @@ void HostDevice::run() {
     const bool holding = share && acquire_core(cursor);
     const double burst_start = cursor;
     const Burst burst = serve_burst(cursor);
+    if (burst.served) asleep_ = false;  // it ran: a later wait starts awake
     if (burst.served > 0 || burst.fates > 0)
       progressed(cursor);
     else
