@@ -261,8 +261,9 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
   }
   if (!out.empty()) {
     Json preset{{"schema_version", 1}, {"kind", "vringsim-cost-preset"}, {"name", c.name}, {"costs", Json::object()}};
+    // Costs and latencies: what a preset carries (apply_cost_preset).
     for (size_t j = 0; j < c.params.size(); ++j) {
-      if (!c.params[j].key.starts_with("costs.")) continue;
+      if (!c.params[j].key.starts_with("costs.") && !c.params[j].key.starts_with("latency.")) continue;
       preset[Json::json_pointer(key_to_pointer(c.params[j].key))] = fit.values[j];
     }
     Json points = Json::array();

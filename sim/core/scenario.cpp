@@ -317,8 +317,9 @@ std::string sha256_hex(const std::string& data) {
 
 namespace {
 /// costs.preset: a cost preset file (`vringsim calibrate` writes them) fills
-/// the costs the scenario does not set itself: default < preset < scenario
-/// file < sweep axis < --set.
+/// the costs, and the latencies if it has a "latency" object, that the
+/// scenario does not set itself: default < preset < scenario file < sweep
+/// axis < --set.
 void apply_cost_preset(Json& doc, const std::string& source, const std::string& base_dir) {
   const Json::json_pointer where("/costs/preset");
   if (!doc.contains(where) || !doc[where].is_string() || doc[where].get<std::string>().empty()) return;
@@ -331,15 +332,22 @@ void apply_cost_preset(Json& doc, const std::string& source, const std::string& 
   if (!preset.is_object() || !preset.contains("kind") || preset["kind"] != "vringsim-cost-preset")
     fail_input(name, "/kind", "not a cost preset (expected \"kind\": \"vringsim-cost-preset\")");
   if (!preset.contains("costs") || !preset["costs"].is_object()) fail_input(name, "/costs", "expected an object");
-  const Json flat = preset["costs"].flatten();
-  for (const auto& [ptr, value] : flat.items()) {
-    const std::string key = fmt::format("costs.{}", pointer_to_key(ptr));
-    const ParamSpec* spec = param_table().find(key);
-    if (!spec || key == "costs.preset") fail_input(name, "/costs" + ptr, "not a cost parameter");
-    const std::string err = spec->validate(value);
-    if (!err.empty()) fail_input(name, "/costs" + ptr, err);
-    const Json::json_pointer target("/costs" + ptr);
-    if (!doc.contains(target)) doc[target] = value;
+  if (preset.contains("latency") && !preset["latency"].is_object())
+    fail_input(name, "/latency", "expected an object");
+  for (const char* section : {"costs", "latency"}) {
+    if (!preset.contains(section) || preset[section].empty()) continue;  // ({}.flatten() is {"": null})
+    const std::string top = std::string("/") + section;
+    const Json flat = preset[section].flatten();
+    for (const auto& [ptr, value] : flat.items()) {
+      const std::string key = fmt::format("{}.{}", section, pointer_to_key(ptr));
+      const ParamSpec* spec = param_table().find(key);
+      if (!spec || key == "costs.preset")
+        fail_input(name, top + ptr, fmt::format("not a {} parameter", section == std::string("costs") ? "cost" : "latency"));
+      const std::string err = spec->validate(value);
+      if (!err.empty()) fail_input(name, top + ptr, err);
+      const Json::json_pointer target(top + ptr);
+      if (!doc.contains(target)) doc[target] = value;
+    }
   }
 }
 }  // namespace

@@ -304,6 +304,26 @@ fitted=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1])
 used=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['config']['costs']['guest']['per_packet_ns'])" "$T/wpo/wp/summary.json")
 check "a scenario runs with the fitted preset's costs" [ "$rc" = 0 -a "$fitted" = "$used" ]
 
+# calibrate a latency (issue 17): the shipped case fits latency.interrupt_ns
+# to the throughput a 100 us latency gives; the preset carries it.
+run "$BIN" calibrate "$SRC/scenarios/calibration/latency-ring-knee.json" --out "$T/cal/latency.json"
+fitted=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['latency']['interrupt_ns'])" "$T/cal/latency.json" 2>/dev/null)
+check "calibrate fits a latency: within 2% of the 100 us that made the measurement" \
+  /usr/bin/python3 -c "import sys; v = float(sys.argv[1]); sys.exit(0 if abs(v - 100000) < 2000 else 1)" "${fitted:-0}"
+cat >"$T/latpreset.json" <<J
+{"name": "lp", "stop": {"time_s": 0.02}, "measure": {"warmup_s": 0.005}, "costs": {"preset": "cal/latency.json"}}
+J
+run "$BIN" run "$T/latpreset.json" --out "$T/lpo"
+used=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['config']['latency']['interrupt_ns'])" "$T/lpo/lp/summary.json" 2>/dev/null)
+check "a scenario runs with the preset's latency" [ "$rc" = 0 -a "$fitted" = "$used" ]
+printf '{"kind": "vringsim-cost-preset", "costs": {}, "latency": {"interupt_ns": 5}}' >"$T/cal/badlat.json"
+cat >"$T/badlat.json" <<J
+{"name": "bl", "costs": {"preset": "cal/badlat.json"}}
+J
+run "$BIN" validate "$T/badlat.json"
+[ "$rc" = 2 ] && grep -q "/latency/interupt_ns: not a latency parameter" "$T/err"
+check "a preset's unknown latency key: exit 2, named" [ $? = 0 ]
+
 # A rate that the arrival process ignores is said, not silently dropped
 run "$BIN" validate "$T/a.json" --set traffic.rate_gbps=3
 [ "$rc" = 0 ] && grep -q '/traffic/rate_gbps: warning: ignored with traffic.arrival "line-rate"' "$T/err"
