@@ -55,7 +55,7 @@ struct DriverSettings {
 };
 
 /// Time a notification or a wake-up takes that is not CPU time, consumed on
-/// the timeline of the side that waits (docs/model.md, "Latencies"). Zero
+/// the timeline of the side that waits (docs/model.md §4b). Zero
 /// latencies reproduce the model without them, byte for byte.
 struct LatencySettings {
   double kick_ns = 0;            ///< a kick sent -> the device sees it
