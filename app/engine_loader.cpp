@@ -16,7 +16,7 @@ namespace vringsim {
 
 namespace {
 
-using Simulate = RunResult (*)(const Scenario*, const RunOptions*);
+using Simulate = void (*)(const Scenario*, const RunOptions*, RunResult*);
 Simulate simulate_fn = nullptr;
 
 std::filesystem::path module_path() {
@@ -41,7 +41,9 @@ void load_engine() {
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   load_engine();
-  return simulate_fn(&scenario, &options);
+  RunResult result;
+  simulate_fn(&scenario, &options, &result);
+  return result;
 }
 
 }  // namespace vringsim

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (preset "fuzz": clang-14, ASan + UBSan) and
+# Builds the libFuzzer targets (in the sanitizer build, preset "asan": clang-14, ASan + UBSan) and
 # runs each for FUZZ_SECONDS (default 30) from the committed seed corpus,
 # printing executions per second and total executions. A crash stops with
 # the failing input saved as fuzz/crash-* (make it a regression test).
@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$(nproc)" --target fuzz_scenario fuzz_sweep fuzz_pcap fuzz_csv >"${TMPDIR:-/tmp}/vringsim-fuzz-build.log" || { tail -30 "${TMPDIR:-/tmp}/vringsim-fuzz-build.log"; exit 1; }
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$(nproc)" --target fuzz_scenario fuzz_sweep fuzz_pcap fuzz_csv >"${TMPDIR:-/tmp}/vringsim-fuzz-build.log" || { tail -30 "${TMPDIR:-/tmp}/vringsim-fuzz-build.log"; exit 1; }
 # Corpora grow, and the targets rewrite their input file on every run, in
 # memory when /dev/shm exists (on ext4, creating and truncating files cost
 # more than parsing them). FUZZ_WORK=DIR keeps them in DIR instead of a
@@ -25,7 +25,7 @@ mkdir -p "$VRINGSIM_FUZZ_DIR"
 for t in scenario sweep pcap csv; do
   mkdir -p "$work/$t"
   log="$work/$t.log"
-  if ! ./build-fuzz/fuzz_$t -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix=fuzz/crash-$t- \
+  if ! ./build-asan/fuzz_$t -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix=fuzz/crash-$t- \
       "$work/$t" "fuzz/corpus/$t" >"$log" 2>&1; then
     tail -40 "$log"
     echo "fuzz_$t: FAILED (input saved as fuzz/crash-$t-*)"

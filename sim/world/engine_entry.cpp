@@ -3,7 +3,9 @@
 // plug-ins and their registries) it finds in the executable, which exports it.
 #include "sim/world/world.hpp"
 
-extern "C" vringsim::RunResult vringsim_engine_simulate(const vringsim::Scenario* scenario,
-                                                        const vringsim::RunOptions* options) {
-  return vringsim::simulate(*scenario, *options);
+// C linkage for dlsym; the result goes through a pointer, as a C function
+// cannot return a C++ class (clang warns).
+extern "C" void vringsim_engine_simulate(const vringsim::Scenario* scenario, const vringsim::RunOptions* options,
+                                         vringsim::RunResult* result) {
+  *result = vringsim::simulate(*scenario, *options);
 }

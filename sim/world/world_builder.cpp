@@ -9,6 +9,7 @@
 #include "sim/core/desc_graph.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/sanitizers.hpp"
 #include "sim/world/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -42,7 +43,7 @@ void WorldBuilder::platform(World& w) const {
   // contexts (slower but clean). VRINGSIM_CONTEXTS=thread|raw picks the
   // factory in any build (tests use it to run the thread path unsanitized).
   std::string factory;
-#if defined(__SANITIZE_ADDRESS__)
+#if VRINGSIM_ASAN
   factory = "thread";
 #endif
   if (const char* env = std::getenv("VRINGSIM_CONTEXTS"); env && *env) {

@@ -14,6 +14,7 @@
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/sanitizers.hpp"
 #include "sim/core/scenario.hpp"
 #include "sim/world/runner.hpp"
 
@@ -24,7 +25,7 @@ namespace fs = std::filesystem;
 
 int property_runs() {
   if (const char* env = std::getenv("VRINGSIM_PROPERTY_RUNS")) return std::atoi(env);
-#if defined(__SANITIZE_ADDRESS__)
+#if VRINGSIM_ASAN
   return 40;  // thread contexts under ASan are slow; the full set runs in the normal build
 #else
   return 300;

@@ -13,6 +13,7 @@
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/sanitizers.hpp"
 #include "sim/core/scenario.hpp"
 #include "sim/core/virtio.hpp"
 #include "sim/world/runner.hpp"
@@ -293,6 +294,13 @@ TEST_F(Simulation, DriverLookaheadChangesNoOutputAndSparesEngineCalls) {
     std::ifstream in(p);
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
+#if VRINGSIM_ASAN
+  // Every third case under the sanitizers (thread contexts: 92 s for all);
+  // the normal build runs each one.
+  std::vector<Case> third;
+  for (size_t i = 0; i < cases.size(); i += 3) third.push_back(cases[i]);
+  cases = third;
+#endif
   for (const auto& c : cases) {
     const Scenario s = load_scenario(fs::path(c.file).is_absolute() ? c.file : (kSource / c.file).string(), c.sets);
     const std::string label = c.file + (c.sets.empty() ? "" : " " + c.sets.back());
@@ -771,14 +779,12 @@ TEST_F(Simulation, ADroppingDeviceSkipsEveryFaultyChainAndTheGuestTakesItBack) {
   expect_conservation(r);
   EXPECT_GT(u(r, "/check/events_checked"), 10000u);
   EXPECT_EQ(u(r, "/host/broken"), 0u);
-  uint64_t tampered_found = 0, found = 0, injected = 0;
+  uint64_t tampered_found = 0;
   for (const char* k : {"loop", "next_out_of_range", "zero_length", "read_only", "head_in_flight", "head_out_of_range"}) {
     const uint64_t f = r.summary["host"]["bad_chains"][k], i = r.summary["faults"]["bad_chain"]["injected"][k];
     EXPECT_GT(i, 0u) << k;
     EXPECT_LE(f, i) << k;             // found at most what was posted...
     EXPECT_GE(f + 3, i) << k;         // ...and all but the few still on the ring at the end
-    found += f;
-    injected += i;
     if (std::string(k) != "head_in_flight" && std::string(k) != "head_out_of_range") tampered_found += f;
   }
   // Each tampered chain came back unused and the guest counted a short packet.
@@ -912,7 +918,7 @@ TEST_F(Simulation, TheMm1kChainAgreesWithTheSimulatorWhereItsAssumptionsHold) {
     double rho;
     int k;
   };
-#if defined(__SANITIZE_ADDRESS__)
+#if VRINGSIM_ASAN
   const std::vector<Point> points = {{0.9, 8}};
 #else
   const std::vector<Point> points = {{0.5, 8}, {0.9, 8}, {1.2, 8}, {0.5, 32}, {0.9, 32}, {1.2, 32}};
