@@ -20,6 +20,20 @@ const Registrar<ProfileInfo> kRegistered{ProfileInfo{
          "get_mergeable_buf_len() since Linux 3.14 (ab7db91705e9): an EWMA of packet lengths, from a page_frag"},
         {"guest.refill_rule", "today", "virtnet_receive(): refill when num_free > min(budget, ring size) / 2"},
         {"host.backend", "vhost", "QEMU with vhost=on: the in-kernel vhost-net backend of today's setups"},
+        // Latencies: estimates, as no measurement of them is published for a
+        // given host (docs/model.md §4b gives the reasoning).
+        {"latency.kick_ns", 1000.0,
+         "estimate: an ioeventfd write ends in KVM (no exit to QEMU), which signals the vhost worker's eventfd; a VM "
+         "exit and entry cost hundreds to thousands of cycles (Intel, \"Understanding VM exits\", 2009)"},
+        {"latency.interrupt_ns", 1000.0,
+         "estimate: vhost signals an irqfd and KVM injects into the running vCPU (an IPI, a VM exit and entry)"},
+        {"latency.vcpu_wakeup_ns", 5000.0,
+         "estimate: the halted vCPU thread is scheduled back in, \"a trip through the scheduler, normally on the "
+         "order of a few micro-seconds\" (Linux Documentation/virt/kvm/halt-polling.rst)"},
+        {"latency.backend_wakeup_ns", 5000.0,
+         "estimate: the sleeping vhost worker thread is woken by the scheduler, as a halted vCPU is "
+         "(Linux Documentation/virt/kvm/halt-polling.rst: a few microseconds)"},
+        {"host.halt_poll_ns", 200000.0, "KVM_HALT_POLL_NS_DEFAULT = 200000, arch/x86/include/asm/kvm_host.h"},
     }}};
 
 }  // namespace

@@ -107,9 +107,22 @@ TEST_F(Negotiation, ProfilesFillOnlyWhatTheScenarioDoesNotSet) {
   EXPECT_EQ(l26.run.policy, "max-buffer");
   EXPECT_FALSE(l26.virtio.event_idx());
   EXPECT_EQ(l26.virtio.header_bytes, 10u);
+  // Each era's latencies (docs/model.md §4b): no halt polling in 2008.
+  EXPECT_EQ(l6.config.number("latency.kick_ns"), 1000.0);
+  EXPECT_EQ(l6.config.number("latency.vcpu_wakeup_ns"), 5000.0);
+  EXPECT_EQ(l6.config.number("host.halt_poll_ns"), 200000.0);
+  EXPECT_EQ(l26.config.number("latency.kick_ns"), 5000.0);
+  EXPECT_EQ(l26.config.number("latency.interrupt_ns"), 2000.0);
+  EXPECT_EQ(l26.config.number("host.halt_poll_ns"), 0.0);
+  // Without a profile the latencies are 0 (the model's outputs before them).
+  const Scenario none = load(R"({"name": "x"})");
+  EXPECT_EQ(none.config.number("latency.kick_ns"), 0.0);
+  EXPECT_EQ(none.config.number("latency.vcpu_wakeup_ns"), 0.0);
   // The file's own key beats the profile; --set beats the file.
-  const Scenario own = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}, "guest": {"refill_rule": "2008"}})");
+  const Scenario own = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}, "guest": {"refill_rule": "2008"},
+                                "latency": {"kick_ns": 0}})");
   EXPECT_EQ(own.config.string("guest.refill_rule"), "2008");
+  EXPECT_EQ(own.config.number("latency.kick_ns"), 0.0);
   const Scenario set = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}, "guest": {"refill_rule": "2008"}})",
                             {"guest.refill_rule=today"});
   EXPECT_EQ(set.config.string("guest.refill_rule"), "today");
