@@ -170,6 +170,8 @@ const Bindings<DriverSettings>& DriverSettings::bindings() {
 
 const Bindings<LatencySettings>& LatencySettings::bindings() {
   using S = LatencySettings;
+  static constexpr const char* kFrom =
+      "0: no latency, the model before them; driver.profile sets an estimate for its era (docs/model.md §4b)";
   auto ns = [](const char* key, const char* help, const char* from) {
     return ParamSpec::number(key, 0.0, "ns").range(0, 1e9).help(help).from(from);
   };
@@ -179,21 +181,21 @@ const Bindings<LatencySettings>& LatencySettings::bindings() {
                                 "a kick sent by the guest -> the device sees it (2008: the I/O exit to QEMU; today: "
                                 "the ioeventfd signal); the device stays starved meanwhile and the guest may kick "
                                 "again. No CPU is charged for it (costs.*.per_kick_ns are the CPU)",
-                                "0: no latency, the model before them; driver.profile sets an estimate for its era (docs/model.md §4b)"))
+                                kFrom))
           .bind(&S::interrupt_ns, ns("latency.interrupt_ns",
                                      "an interrupt injected -> the guest's handler runs, on a running vCPU; the "
                                      "driver sees used buffers that much later. No CPU is charged for it",
-                                     "0: no latency, the model before them; driver.profile sets an estimate for its era (docs/model.md §4b)"))
+                                     kFrom))
           .bind(&S::vcpu_wakeup_ns,
                 ns("latency.vcpu_wakeup_ns",
                    "added to latency.interrupt_ns when the interrupt finds the vCPU halted (idle for longer than "
                    "host.halt_poll_ns): the host schedules the vCPU thread back in",
-                   "0: no latency, the model before them; driver.profile sets an estimate for its era (docs/model.md §4b)"))
+                   kFrom))
           .bind(&S::backend_wakeup_ns,
                 ns("latency.backend_wakeup_ns",
                    "a sleeping backend thread (QEMU's I/O thread, a vhost worker) woken by a kick or by a frame "
                    "reaching an empty tap runs this much later",
-                   "0: no latency, the model before them; driver.profile sets an estimate for its era (docs/model.md §4b)"))
+                   kFrom))
           .bind(&S::halt_poll_ns,
                 ParamSpec::number("host.halt_poll_ns", 200000.0, "ns")
                     .range(0, 1e10)
