@@ -12,9 +12,10 @@
   the best throughput) must fall within one power of two of it.
 - A bad --sizes is bad input: exit 2, one line.
 
-Usage: check_ring_size.py VRINGSIM SOURCE_DIR [hand-case]
-  hand-case: only the case worked by hand and the bad --sizes (the
-  sanitizer preset runs this: the 2008 runs take minutes there).
+Usage: check_ring_size.py VRINGSIM SOURCE_DIR hand-case|2008
+  hand-case: the case worked by hand and the bad --sizes (the sanitizer
+  preset runs only this: the 2008 runs take minutes there);
+  2008: the six 2008 scenarios.
 """
 import csv
 import os
@@ -24,7 +25,9 @@ import sys
 import tempfile
 
 binary, source = sys.argv[1], sys.argv[2]
-hand_only = len(sys.argv) > 3 and sys.argv[3] == "hand-case"
+mode = sys.argv[3] if len(sys.argv) > 3 else ""
+if mode not in ("hand-case", "2008"):
+    sys.exit("usage: check_ring_size.py VRINGSIM SOURCE_DIR hand-case|2008")
 failures = []
 
 
@@ -42,35 +45,47 @@ def ring_size(scenario, *args):
     return float(m.group(2)), int(knee_rows[0].split()[0]), p
 
 
-with tempfile.TemporaryDirectory() as tmp:
-    out = os.path.join(tmp, "knee.csv")
-    computed, simulated, p = ring_size("scenarios/latency/ring-knee.json", "--sizes", "4,8,16,32,64", "--csv", out)
-    if computed is not None:
-        if abs(computed - 10) > 0.1:
-            failures.append(f"ring-knee: computed {computed} entries, expected 10 (100 us / 10 us)")
-        if simulated != 16:
-            failures.append(f"ring-knee: simulated knee {simulated}, expected 16")
-        rows = list(csv.DictReader(open(out)))
-        if [int(r["ring_size"]) for r in rows] != [4, 8, 16, 32, 64]:
-            failures.append(f"ring-knee: CSV rows {[r['ring_size'] for r in rows]}")
-        stalls = {int(r["ring_size"]): int(r["stalls"]) for r in rows}
-        if not (stalls[8] > 0 and stalls[16] == 0):
-            failures.append(f"ring-knee: stalls by size {stalls}: 8 must starve, 16 must not")
-        print(f"ring-knee: computed {computed:g} entries, simulated knee {simulated}")
+def hand_case():
+    with tempfile.TemporaryDirectory() as tmp:
+        check_hand_case(os.path.join(tmp, "knee.csv"))
+    bad = subprocess.run([binary, "ring-size", os.path.join(source, "scenarios/latency/ring-knee.json"), "--sizes",
+                          "8,banana"], capture_output=True, text=True)
+    if bad.returncode != 2 or len(bad.stderr.strip().splitlines()) != 1 or "banana" not in bad.stderr:
+        failures.append(f"--sizes 8,banana: exit {bad.returncode}, stderr {bad.stderr!r}")
 
-sizes = "32,64,128,256,512,1024,2048,4096"
-for policy in [] if hand_only else ["mergeable", "max-buffer", "small", "hdr-in-data", "coalesced", "larger-ring"]:
-    computed, simulated, _ = ring_size(f"scenarios/seed-2008/{policy}.json", "--sizes", sizes)
+
+def check_hand_case(out):
+    computed, simulated, _ = ring_size("scenarios/latency/ring-knee.json", "--sizes", "4,8,16,32,64", "--csv", out)
     if computed is None:
-        continue
-    print(f"seed-2008/{policy}: computed {computed:.4g} entries, simulated knee {simulated}")
-    if not (computed / 2 <= simulated <= computed * 2):
-        failures.append(f"seed-2008/{policy}: simulated knee {simulated} not within a factor 2 of {computed:.4g}")
+        return
+    if abs(computed - 10) > 0.1:
+        failures.append(f"ring-knee: computed {computed} entries, expected 10 (100 us / 10 us)")
+    if simulated != 16:
+        failures.append(f"ring-knee: simulated knee {simulated}, expected 16")
+    rows = list(csv.DictReader(open(out)))
+    if [int(r["ring_size"]) for r in rows] != [4, 8, 16, 32, 64]:
+        failures.append(f"ring-knee: CSV rows {[r['ring_size'] for r in rows]}")
+    stalls = {int(r["ring_size"]): int(r["stalls"]) for r in rows}
+    if not (stalls[8] > 0 and stalls[16] == 0):
+        failures.append(f"ring-knee: stalls by size {stalls}: 8 must starve, 16 must not")
+    print(f"ring-knee: computed {computed:g} entries, simulated knee {simulated}")
 
-bad = subprocess.run([binary, "ring-size", os.path.join(source, "scenarios/latency/ring-knee.json"), "--sizes",
-                      "8,banana"], capture_output=True, text=True)
-if bad.returncode != 2 or len(bad.stderr.strip().splitlines()) != 1 or "banana" not in bad.stderr:
-    failures.append(f"--sizes 8,banana: exit {bad.returncode}, stderr {bad.stderr!r}")
+
+def seed_2008():
+    sizes = "32,64,128,256,512,1024,2048,4096"
+    for policy in ["mergeable", "max-buffer", "small", "hdr-in-data", "coalesced", "larger-ring"]:
+        computed, simulated, _ = ring_size(f"scenarios/seed-2008/{policy}.json", "--sizes", sizes)
+        if computed is None:
+            continue
+        print(f"seed-2008/{policy}: computed {computed:.4g} entries, simulated knee {simulated}")
+        if not (computed / 2 <= simulated <= computed * 2):
+            failures.append(f"seed-2008/{policy}: simulated knee {simulated} not within a factor 2 of {computed:.4g}")
+
+
+if mode == "hand-case":
+    hand_case()
+else:
+    seed_2008()
 
 for f in failures:
     print("FAIL:", f)
