@@ -30,6 +30,7 @@
 #include <limits>
 
 #include "sim/world/blocking.hpp"
+#include "sim/world/queue_fibers.hpp"
 #include "sim/world/shared.hpp"
 
 namespace vringsim {
@@ -53,19 +54,26 @@ class ActorClock {
     }
     sync();
     mine_ = t;
-    blocking::sleep_until(t);
+    sleep_until(t);
     resync();
   }
   /// Brings SimGrid's clock up to the actor's.
   void sync() {
-    if (now_ > simgrid::s4u::Engine::get_clock()) {
+    if (now_ > clock()) {
       mine_ = now_;
-      blocking::sleep_until(now_);
+      sleep_until(now_);
     }
     resync();
   }
   /// Back from a wait in SimGrid: the actor's time is SimGrid's again.
-  void resync() { now_ = simgrid::s4u::Engine::get_clock(); }
+  void resync() { now_ = clock(); }
+  /// The actor runs as a fiber of its queue's actor (queue_fibers.hpp).
+  void attach(QueueFibers* f, QueueFibers::Who side) {
+    fibers_ = f;
+    side_ = side;
+  }
+  /// SimGrid's clock, or the queue's own.
+  double clock() const { return fibers_ ? fibers_->clock() : simgrid::s4u::Engine::get_clock(); }
   /// Before a wait that ends at `t` (a timed wait), or that only the other
   /// side ends (infinity: it sets the time when it does), or that nothing
   /// here can tell (minus infinity: a shared core).
@@ -84,7 +92,10 @@ class ActorClock {
   }
   /// Before the actor's last fates go in: the controller may end the run at once.
   void sync_if_ending() {
-    if (run_.exhausted_queues == run_.queues) sync();
+    if (run_.exhausted_queues != run_.queues) return;
+    sync();
+    // The controller ends the run at SimGrid's own clock.
+    if (fibers_) blocking::sleep_until(now_);
   }
 
  private:
@@ -94,7 +105,7 @@ class ActorClock {
     // actor's wake-up that close after `t`, is SimGrid's to resolve.
     const double margin = 2 * precision_;
     return enabled_ && t - now_ > margin && t + margin < other_ && t + margin < run_.sampler_wakes_at &&
-           t + margin < run_.stop_time && !run_.drained_released && t <= 2 * simgrid::s4u::Engine::get_clock();
+           t + margin < run_.stop_time && !run_.drained_released && t <= 2 * clock();
   }
 
   const RunState& run_;
@@ -102,7 +113,16 @@ class ActorClock {
   const double& other_;
   bool enabled_ = false;
   double now_ = 0;
+  void sleep_until(double t) {
+    if (fibers_)
+      fibers_->sleep_until(side_, t);
+    else
+      blocking::sleep_until(t);
+  }
+
   const double precision_ = simgrid::config::get_value<double>("surf/precision");
+  QueueFibers* fibers_ = nullptr;
+  QueueFibers::Who side_ = QueueFibers::kDevice;
 };
 
 }  // namespace vringsim

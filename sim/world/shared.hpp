@@ -23,6 +23,7 @@
 #include "sim/core/events.hpp"
 #include "sim/core/virtqueue.hpp"
 #include "sim/world/blocking.hpp"
+#include "sim/world/queue_fibers.hpp"
 
 namespace vringsim {
 
@@ -143,9 +144,9 @@ struct Shared {
     before_kick();
     // Before the release, which yields: the device may run and wait again
     // inside it, and publish its own next wake-up then.
-    device_wakes_at = simgrid::s4u::Engine::get_clock();
+    device_wakes_at = clock();
     if (!kick_pending()) kick_sent_at = device_wakes_at;
-    kick_->release();
+    kick_.release();
     return true;
   }
   /// The earliest time the device may run next, for the driver's lookahead:
@@ -158,18 +159,27 @@ struct Shared {
   double driver_wakes_at = 0;
   /// A kick or an interrupt sent and not yet taken: waiting for one returns
   /// at once (after the actors due at this instant have run).
-  bool kick_pending() const { return !kick_->would_block(); }
-  bool interrupt_pending() const { return !interrupt_->would_block(); }
+  bool kick_pending() const { return kick_.pending(); }
+  bool interrupt_pending() const { return interrupt_.pending(); }
+  /// The device and the driver run as fibers of one actor (queue_fibers.hpp):
+  /// the kick and interrupt semaphores and the clock are its.
+  void run_on(QueueFibers& f) {
+    fibers_ = &f;
+    kick_.run_on(f);
+    interrupt_.run_on(f);
+  }
+  /// SimGrid's clock, or the fibers'.
+  double clock() const { return fibers_ ? fibers_->clock() : simgrid::s4u::Engine::get_clock(); }
   /// When the oldest kick not yet taken was sent.
   double kick_sent_at = 0;
   /// Device: waits for a kick (and takes the others sent at the same instant).
   void wait_for_kick() {
-    blocking::acquire(kick_);
+    kick_.acquire();
     take_kicks();
   }
   /// Device: takes the kicks sent and not taken (they find it already awake).
   void take_kicks() {
-    while (!kick_->would_block()) blocking::acquire(kick_);
+    while (kick_.pending()) kick_.acquire();
   }
   /// Device -> driver, after finishing frames: an interrupt, if the driver
   /// wants them (its driver enables them only while it sleeps, so a busy
@@ -180,18 +190,14 @@ struct Shared {
   void interrupt_if_wanted(BeforeInterrupt&& before_interrupt) {
     if (!ring.should_interrupt()) return;
     before_interrupt();
-    driver_wakes_at = simgrid::s4u::Engine::get_clock();  // before the release, as for a kick
-    interrupt_->release();
+    driver_wakes_at = clock();  // before the release, as for a kick
+    interrupt_.release();
   }
   /// Driver: sleeps with interrupts enabled until one comes or, given a
   /// deadline, until then. Returns true if the deadline passed first.
   bool sleep_until_interrupt(std::optional<double> timeout_s) {
     ring.enable_cb();
-    bool timed_out = false;
-    if (timeout_s)
-      timed_out = blocking::acquire_timeout(interrupt_, *timeout_s);
-    else
-      blocking::acquire(interrupt_);
+    const bool timed_out = interrupt_.acquire(timeout_s);
     ring.disable_cb();
     return timed_out;
   }
@@ -213,8 +219,38 @@ struct Shared {
   void add_fates(uint64_t n) { run.add_fates(n); }
 
  private:
-  simgrid::s4u::SemaphorePtr interrupt_ = simgrid::s4u::Semaphore::create(0);
-  simgrid::s4u::SemaphorePtr kick_ = simgrid::s4u::Semaphore::create(0);
+  /// The semaphore one side waits on (the device: kicks; the driver:
+  /// interrupts), in SimGrid or in the queue's fibers.
+  class Token {
+   public:
+    explicit Token(QueueFibers::Who owner) : owner_(owner) {}
+    void run_on(QueueFibers& f) { fibers_ = &f; }
+    /// Given and not yet taken: taking it does not block.
+    bool pending() const { return fibers_ ? fibers_->token_pending(owner_) : !sem_->would_block(); }
+    /// Takes it, waiting if needed, at most `timeout_s` if given (and above
+    /// 0). True if the timeout passed first.
+    bool acquire(std::optional<double> timeout_s = std::nullopt) {
+      if (fibers_) return fibers_->acquire(owner_, timeout_s ? *timeout_s : -1);
+      if (timeout_s) return blocking::acquire_timeout(sem_, *timeout_s);
+      blocking::acquire(sem_);
+      return false;
+    }
+    /// Gives it, from the other side.
+    void release() {
+      if (fibers_)
+        fibers_->release(owner_ == QueueFibers::kDevice ? QueueFibers::kDriver : QueueFibers::kDevice, owner_);
+      else
+        sem_->release();
+    }
+
+   private:
+    QueueFibers::Who owner_;
+    QueueFibers* fibers_ = nullptr;
+    simgrid::s4u::SemaphorePtr sem_ = simgrid::s4u::Semaphore::create(0);
+  };
+  QueueFibers* fibers_ = nullptr;
+  Token interrupt_{QueueFibers::kDriver};
+  Token kick_{QueueFibers::kDevice};
 };
 
 }  // namespace vringsim

@@ -44,6 +44,8 @@ struct RxQueue {
   std::unique_ptr<Shared> shared;
   std::unique_ptr<HostDevice> device;
   std::unique_ptr<GuestDriver> driver;
+  /// With one receive queue: its device and driver as fibers of one actor.
+  std::unique_ptr<QueueFibers> fibers;
 };
 
 /// Every registered metric, one instance each, for one scope.

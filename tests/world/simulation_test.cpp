@@ -209,8 +209,10 @@ TEST_F(Simulation, StreamedTimeSeriesIsTheFileTheRowsMakeWhateverEndsTheRun) {
 
 TEST_F(Simulation, DriverLookaheadChangesNoOutputAndSparesEngineCalls) {
   // The driver skips a sleep when no other actor can run before it ends
-  // (GuestDriver::sleep_to). Every figure, every sampled row and every
-  // event of the trace must be what SimGrid's own sleeps give, for each
+  // (GuestDriver::sleep_to), and with one queue the device and the driver
+  // are fibers of one actor (queue_fibers.hpp). Every figure, every sampled
+  // row and every event of the trace must be what SimGrid's own sleeps give
+  // (lookahead off: an actor each, every sleep in SimGrid), for each
   // policy, the 2008 and today's driver, kicks (a device out of buffers),
   // fault windows, a closed-loop sender and a run that ends when a finite
   // source drains; and at low load it must spare engine calls.
@@ -325,6 +327,14 @@ TEST_F(Simulation, DriverLookaheadChangesNoOutputAndSparesEngineCalls) {
     EXPECT_GT(text(dir_ / "with.csv").size(), 1000u) << label;  // the trace was written
     if (c.sets == low) {
       EXPECT_LT(with.result.blocking_calls, without.result.blocking_calls * 9 / 10) << label;
+      // One queue: the device and the driver are fibers of one actor
+      // (queue_fibers.hpp); SimGrid sees the sampler's instants, not the
+      // packets (issue 15's target: at most 0.2 calls per delivered packet).
+      // (Not under the sanitizers, where each side stays an actor: run_loop.cpp.)
+      const auto delivered = with.result.summary["packets"]["delivered"].get<uint64_t>();
+      if (!VRINGSIM_ASAN) {
+        EXPECT_LT(with.result.blocking_calls * 5, delivered) << label;
+      }
     }
   }
 }
