@@ -1,11 +1,13 @@
 #include "sim/world/queue_fibers.hpp"
 
+#include <boost/context/protected_fixedsize_stack.hpp>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <utility>
 
 #include "sim/world/blocking.hpp"
@@ -37,7 +39,11 @@ void QueueFibers::resume(Who w) {
 }
 
 void QueueFibers::start(Who w) {
-  side_[w].self = boost::context::fiber([this, w](boost::context::fiber&& caller) {
+  // An actor's stack in SimGrid is 8 MiB behind a guard page; Boost's default
+  // is 128 KiB of heap with none, where an overflow would overwrite memory
+  // silently. 1 MiB (mapped page by page as used) behind a guard page.
+  boost::context::protected_fixedsize_stack stack(1 << 20);
+  side_[w].self = boost::context::fiber(std::allocator_arg, stack, [this, w](boost::context::fiber&& caller) {
     Side& me = side_[w];
     me.caller = std::move(caller);
     try {
