@@ -30,7 +30,7 @@
 #include <limits>
 
 #include "sim/world/blocking.hpp"
-#include "sim/world/queue_fibers.hpp"
+#include "sim/world/fiber_loop.hpp"
 #include "sim/world/shared.hpp"
 
 namespace vringsim {
@@ -67,13 +67,10 @@ class ActorClock {
   }
   /// Back from a wait in SimGrid: the actor's time is SimGrid's again.
   void resync() { now_ = clock(); }
-  /// The actor runs as a fiber of its queue's actor (queue_fibers.hpp).
-  void attach(QueueFibers* f, QueueFibers::Who side) {
-    fibers_ = f;
-    side_ = side;
-  }
-  /// SimGrid's clock, or the queue's own.
-  double clock() const { return fibers_ ? fibers_->clock() : simgrid::s4u::Engine::get_clock(); }
+  /// The actor runs as a fiber of `loop` (fiber_loop.hpp).
+  void attach(FiberLoop* loop) { fibers_ = loop; }
+  /// SimGrid's clock, or the fiber loop's.
+  double clock() const { return clock_of(fibers_); }
   /// Before a wait that ends at `t` (a timed wait), or that only the other
   /// side ends (infinity: it sets the time when it does), or that nothing
   /// here can tell (minus infinity: a shared core).
@@ -115,14 +112,13 @@ class ActorClock {
   double now_ = 0;
   void sleep_until(double t) {
     if (fibers_)
-      fibers_->sleep_until(side_, t);
+      fibers_->sleep_until(t);
     else
       blocking::sleep_until(t);
   }
 
   const double precision_ = simgrid::config::get_value<double>("surf/precision");
-  QueueFibers* fibers_ = nullptr;
-  QueueFibers::Who side_ = QueueFibers::kDevice;
+  FiberLoop* fibers_ = nullptr;
 };
 
 }  // namespace vringsim

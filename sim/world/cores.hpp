@@ -11,26 +11,30 @@
 // nothing.
 #pragma once
 
-#include <simgrid/s4u/Semaphore.hpp>
-
 #include <cstdint>
 #include <exception>
+#include <optional>
 
-#include "sim/world/blocking.hpp"
+#include "sim/world/fiber_loop.hpp"
 
 namespace vringsim {
 
 class CorePool {
  public:
-  CorePool(uint32_t cores, uint32_t threads)
-      : slots_(threads > cores ? simgrid::s4u::Semaphore::create(cores) : nullptr), awake_(threads) {}
+  CorePool(uint32_t cores, uint32_t threads) : awake_(threads) {
+    if (threads > cores) slots_.emplace(cores);
+  }
   /// More threads than cores: holding a core can mean waiting for one.
-  bool contended() const { return slots_ != nullptr; }
+  bool contended() const { return slots_.has_value(); }
   void acquire() {
-    if (slots_) blocking::acquire(slots_);
+    if (slots_) slots_->acquire();
   }
   void release() {
     if (slots_) slots_->release();
+  }
+  /// Its threads run as fibers of `loop` (fiber_loop.hpp).
+  void run_on(FiberLoop& loop) {
+    if (slots_) slots_->run_on(loop);
   }
 
   // Idleness, for a vCPU (guest halts): it is idle while every thread it
@@ -48,7 +52,7 @@ class CorePool {
   }
 
  private:
-  simgrid::s4u::SemaphorePtr slots_;
+  std::optional<Semaphore> slots_;
   uint32_t awake_;
   double idle_since_ = 0;
 };

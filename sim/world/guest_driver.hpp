@@ -40,8 +40,8 @@ class GuestDriver {
   GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, const CostModel& costs, Options opt);
 
   void run();
-  /// Runs as a fiber of the queue's actor (queue_fibers.hpp), not as an actor of its own.
-  void run_on(QueueFibers& f) { clock_.attach(&f, QueueFibers::kDriver); }
+  /// Runs as a fiber of `loop` (fiber_loop.hpp), not as an actor of its own.
+  void run_on(FiberLoop& loop) { clock_.attach(&loop); }
 
   // For the conservation check at the end of a run.
   uint64_t collected_packets() const { return collected_; }

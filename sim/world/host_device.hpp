@@ -54,8 +54,8 @@ class HostDevice {
 
   /// The actor's body.
   void run();
-  /// Runs as a fiber of the queue's actor (queue_fibers.hpp), not as an actor of its own.
-  void run_on(QueueFibers& f) { clock_.attach(&f, QueueFibers::kDevice); }
+  /// Runs as a fiber of `loop` (fiber_loop.hpp), not as an actor of its own.
+  void run_on(FiberLoop& loop) { clock_.attach(&loop); }
 
   /// Moves every frame that has arrived by `t` into the tap queue, dropping
   /// those that find it full. Returns the number dropped. `now`: the

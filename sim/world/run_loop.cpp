@@ -49,28 +49,33 @@ std::function<void()> RunLoop::guarded(std::function<void()> body) {
 
 void RunLoop::start_queues() {
   const Topology& topo = w_.topology();
+  // The devices and drivers as fibers of one actor, switched without SimGrid
+  // (fiber_loop.hpp; same outputs), in the order their actors were created.
+  // Not under AddressSanitizer: Debian's Boost.Context switches stacks
+  // without telling it, and it takes a fiber's unwinding for a stack error.
+  if (w_.options.lookahead && !VRINGSIM_ASAN) {
+    w_.fibers = std::make_unique<FiberLoop>(*w_.run, simgrid::config::get_value<double>("surf/precision"));
+    FiberLoop& loop = *w_.fibers;
+    for (auto& pool : w_.host_pools) pool->run_on(loop);
+    for (auto& guest : w_.vcpu_pools)
+      for (auto& pool : guest) pool->run_on(loop);
+    for (auto& Q : w_.queues) {
+      HostDevice* device = Q.device.get();
+      GuestDriver* driver = Q.driver.get();
+      Q.shared->run_on(loop);
+      device->run_on(loop);
+      driver->run_on(loop);
+      loop.add_fiber([device] { device->run(); });
+      loop.add_fiber([driver] { driver->run(); });
+    }
+    sg4::Actor::create("queues", w_.core_hosts[0], guarded([&loop] { loop.run(); }))->daemonize();
+    return;
+  }
   for (auto& Q : w_.queues) {
     const auto& gst = topo.guests[Q.guest];
     const std::string name = fmt::format("{}/rx{}", gst.name, Q.shared->queue - gst.first_queue);
     HostDevice* device = Q.device.get();
     GuestDriver* driver = Q.driver.get();
-    // One receive queue: its device and driver as fibers of one actor,
-    // switched without SimGrid (queue_fibers.hpp; same outputs). Not under
-    // AddressSanitizer: Debian's Boost.Context switches stacks without
-    // telling it, and it takes a fiber's unwinding for a stack error.
-    if (w_.queue_count() == 1 && w_.options.lookahead && !VRINGSIM_ASAN) {
-      Q.fibers = std::make_unique<QueueFibers>(*w_.run, simgrid::config::get_value<double>("surf/precision"));
-      QueueFibers* f = Q.fibers.get();
-      Q.shared->run_on(*f);
-      device->run_on(*f);
-      driver->run_on(*f);
-      f->set_body(QueueFibers::kDevice, [device] { device->run(); });
-      f->set_body(QueueFibers::kDriver, [driver] { driver->run(); });
-      sg4::Actor::create("queue:" + name, w_.core_hosts[topo.backends[gst.backend_index].group],
-                         guarded([f] { f->run(); }))
-          ->daemonize();
-      continue;
-    }
     sg4::Actor::create("device:" + name, w_.core_hosts[topo.backends[gst.backend_index].group],
                        guarded([device] { device->run(); }))
         ->daemonize();

@@ -23,7 +23,7 @@
 #include "sim/core/events.hpp"
 #include "sim/core/virtqueue.hpp"
 #include "sim/world/blocking.hpp"
-#include "sim/world/queue_fibers.hpp"
+#include "sim/world/fiber_loop.hpp"
 
 namespace vringsim {
 
@@ -159,17 +159,17 @@ struct Shared {
   double driver_wakes_at = 0;
   /// A kick or an interrupt sent and not yet taken: waiting for one returns
   /// at once (after the actors due at this instant have run).
-  bool kick_pending() const { return kick_.pending(); }
-  bool interrupt_pending() const { return interrupt_.pending(); }
-  /// The device and the driver run as fibers of one actor (queue_fibers.hpp):
+  bool kick_pending() const { return !kick_.would_block(); }
+  bool interrupt_pending() const { return !interrupt_.would_block(); }
+  /// The device and the driver run as fibers of one actor (fiber_loop.hpp):
   /// the kick and interrupt semaphores and the clock are its.
-  void run_on(QueueFibers& f) {
-    fibers_ = &f;
-    kick_.run_on(f);
-    interrupt_.run_on(f);
+  void run_on(FiberLoop& loop) {
+    fibers_ = &loop;
+    kick_.run_on(loop);
+    interrupt_.run_on(loop);
   }
-  /// SimGrid's clock, or the fibers'.
-  double clock() const { return fibers_ ? fibers_->clock() : simgrid::s4u::Engine::get_clock(); }
+  /// SimGrid's clock, or the fiber loop's.
+  double clock() const { return clock_of(fibers_); }
   /// When the oldest kick not yet taken was sent.
   double kick_sent_at = 0;
   /// Device: waits for a kick (and takes the others sent at the same instant).
@@ -179,7 +179,7 @@ struct Shared {
   }
   /// Device: takes the kicks sent and not taken (they find it already awake).
   void take_kicks() {
-    while (kick_.pending()) kick_.acquire();
+    while (kick_pending()) kick_.acquire();
   }
   /// Device -> driver, after finishing frames: an interrupt, if the driver
   /// wants them (its driver enables them only while it sleeps, so a busy
@@ -219,38 +219,10 @@ struct Shared {
   void add_fates(uint64_t n) { run.add_fates(n); }
 
  private:
-  /// The semaphore one side waits on (the device: kicks; the driver:
-  /// interrupts), in SimGrid or in the queue's fibers.
-  class Token {
-   public:
-    explicit Token(QueueFibers::Who owner) : owner_(owner) {}
-    void run_on(QueueFibers& f) { fibers_ = &f; }
-    /// Given and not yet taken: taking it does not block.
-    bool pending() const { return fibers_ ? fibers_->token_pending(owner_) : !sem_->would_block(); }
-    /// Takes it, waiting if needed, at most `timeout_s` if given (and above
-    /// 0). True if the timeout passed first.
-    bool acquire(std::optional<double> timeout_s = std::nullopt) {
-      if (fibers_) return fibers_->acquire(owner_, timeout_s ? *timeout_s : -1);
-      if (timeout_s) return blocking::acquire_timeout(sem_, *timeout_s);
-      blocking::acquire(sem_);
-      return false;
-    }
-    /// Gives it, from the other side.
-    void release() {
-      if (fibers_)
-        fibers_->release(owner_ == QueueFibers::kDevice ? QueueFibers::kDriver : QueueFibers::kDevice, owner_);
-      else
-        sem_->release();
-    }
-
-   private:
-    QueueFibers::Who owner_;
-    QueueFibers* fibers_ = nullptr;
-    simgrid::s4u::SemaphorePtr sem_ = simgrid::s4u::Semaphore::create(0);
-  };
-  QueueFibers* fibers_ = nullptr;
-  Token interrupt_{QueueFibers::kDriver};
-  Token kick_{QueueFibers::kDevice};
+  FiberLoop* fibers_ = nullptr;
+  // What each side waits on: the device, kicks; the driver, interrupts.
+  Semaphore interrupt_{0};
+  Semaphore kick_{0};
 };
 
 }  // namespace vringsim

@@ -25,11 +25,11 @@ struct RunOptions {
   /// Verify the whole descriptor state (check_descriptor_graph) after every
   /// event; slow (O(ring size) per event), for tests and debugging.
   bool check = false;
-  /// The device and the driver of a lone receive queue run as fibers of one
-  /// SimGrid actor (sim/world/queue_fibers.hpp) and skip the sleeps no other
-  /// actor can cut short (sim/world/actor_clock.hpp). Off, each is an actor
-  /// and every sleep is SimGrid's: the outputs are the same (tests compare),
-  /// only slower.
+  /// Every receive queue's device and driver run as fibers of one SimGrid
+  /// actor (sim/world/fiber_loop.hpp), and those of a lone queue skip the
+  /// sleeps no other actor can cut short (sim/world/actor_clock.hpp). Off,
+  /// each is an actor and every sleep is SimGrid's: the outputs are the same
+  /// (tests compare), only slower.
   bool lookahead = true;
 };
 

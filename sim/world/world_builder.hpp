@@ -44,8 +44,6 @@ struct RxQueue {
   std::unique_ptr<Shared> shared;
   std::unique_ptr<HostDevice> device;
   std::unique_ptr<GuestDriver> driver;
-  /// With one receive queue: its device and driver as fibers of one actor.
-  std::unique_ptr<QueueFibers> fibers;
 };
 
 /// Every registered metric, one instance each, for one scope.
@@ -74,6 +72,10 @@ struct World {
   RingFigures figures;  ///< of one queue's ring and policy
   std::vector<std::unique_ptr<GuestMemory>> memories;  ///< per guest
   std::vector<RxQueue> queues;
+  /// The devices and drivers as fibers of one actor (RunOptions::lookahead).
+  /// After the queues and the pools: destroyed first, unwinding the fibers'
+  /// stacks while what they use is still there.
+  std::unique_ptr<FiberLoop> fibers;
 
   MetricSet run_metrics;
   std::vector<MetricSet> guest_metrics;  ///< with a topology section: per guest
