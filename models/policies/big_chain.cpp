@@ -48,6 +48,10 @@ void BigChainPolicy::put_block(const MemoryBlock& b, GuestMemory& mem, GuestWork
 
 std::optional<Posting> BigChainPolicy::make_posting(GuestMemory& mem, GuestWork& work) {
   Posting p;
+  // Sized once: grown one push at a time, a 20-descriptor chain cost 12
+  // allocations (a third of max-buffer's run time went to malloc and free).
+  p.segs.reserve(2 + chunk_count());
+  p.blocks.reserve(1 + chunk_count());
   // Header and linear part live in the skb (2.6.27 add_recvbuf: the header
   // in skb->cb, the data in an skb of MAX_PACKET_LEN).
   if (shape_.header_in_data) {

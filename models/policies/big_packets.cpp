@@ -41,6 +41,8 @@ class BigPackets : public RxPolicy {
 
   std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) override {
     Posting p;
+    p.blocks.reserve(frags_ + 1);  // sized once, not grown a push at a time
+    p.segs.reserve(frags_ + 2);
     for (uint32_t i = 0; i < frags_ + 1; ++i) {
       auto a = pages_.take(mem, work);
       if (!a) {
