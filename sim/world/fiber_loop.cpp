@@ -13,6 +13,36 @@
 
 namespace sg4 = simgrid::s4u;
 
+#if defined(BOOST_USE_UCONTEXT)
+// The sanitizer build uses Boost.Context's ucontext variant, which with
+// BOOST_USE_ASAN tells AddressSanitizer of every stack switch (fcontext
+// does not, and ASan took a fiber's unwinding for a stack error). That
+// variant keeps each thread's running fiber in the library, and Debian's
+// library is built for fcontext only: the record lives here. (Each SimGrid
+// actor is a thread in that build; the record is per thread, made the first
+// time a thread switches, as Boost's own source does.)
+namespace boost::context::detail {
+namespace {
+thread_local fiber_activation_record* running_record = nullptr;
+thread_local std::size_t record_users = 0;
+}  // namespace
+
+fiber_activation_record_initializer::fiber_activation_record_initializer() noexcept {
+  if (record_users++ == 0) running_record = new fiber_activation_record();
+}
+fiber_activation_record_initializer::~fiber_activation_record_initializer() {
+  if (--record_users == 0) {
+    delete running_record;
+    running_record = nullptr;
+  }
+}
+fiber_activation_record*& fiber_activation_record::current() noexcept {
+  thread_local fiber_activation_record_initializer initializer;
+  return running_record;
+}
+}  // namespace boost::context::detail
+#endif
+
 namespace vringsim {
 
 namespace {

@@ -9,7 +9,6 @@
 #include <numeric>
 
 #include "sim/core/errors.hpp"
-#include "sim/core/sanitizers.hpp"
 #include "sim/world/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -51,9 +50,7 @@ void RunLoop::start_queues() {
   const Topology& topo = w_.topology();
   // The devices and drivers as fibers of one actor, switched without SimGrid
   // (fiber_loop.hpp; same outputs), in the order their actors were created.
-  // Not under AddressSanitizer: Debian's Boost.Context switches stacks
-  // without telling it, and it takes a fiber's unwinding for a stack error.
-  if (w_.options.lookahead && !VRINGSIM_ASAN) {
+  if (w_.options.lookahead) {
     w_.fibers = std::make_unique<FiberLoop>(*w_.run, simgrid::config::get_value<double>("surf/precision"));
     FiberLoop& loop = *w_.fibers;
     for (auto& pool : w_.host_pools) pool->run_on(loop);
