@@ -287,7 +287,10 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
   uint64_t table_bytes = 0;
   uint16_t first = 0;
   while (left > 0) {
-    if (!screen_front(cursor, true)) {
+    // The first chain passed screen_front in serve_front, and nothing has
+    // touched the ring since: walking its descriptors again would find the
+    // same (max-buffer's are 20 long).
+    if (chains > 0 && !screen_front(cursor, true)) {
       // Broken mid-frame: the chains taken so far stay with the device
       // (QEMU detaches them unreturned) and the frame is lost.
       drop(pkt, cursor, DropReason::DeviceBroken);

@@ -117,6 +117,7 @@ class HostDevice {
   /// Takes the front frame out of the tap (and out of vhost's batch).
   void pop_front();
   /// Takes the frame's chains and writes it; false if the device broke midway.
+  /// The front chain has just been screened (serve_front): it is not again.
   bool take_chains(const Packet& pkt, uint64_t need, double& cursor);
   /// The tap is empty (or the source not known far enough): sleeps until the
   /// next arrival or the source's horizon. False if nothing more will come.
