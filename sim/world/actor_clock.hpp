@@ -54,14 +54,14 @@ class ActorClock {
     }
     sync();
     mine_ = t;
-    sleep_until(t);
+    vringsim::sleep_until(fibers_, t);
     resync();
   }
   /// Brings SimGrid's clock up to the actor's.
   void sync() {
     if (now_ > clock()) {
       mine_ = now_;
-      sleep_until(now_);
+      vringsim::sleep_until(fibers_, now_);
     }
     resync();
   }
@@ -110,13 +110,6 @@ class ActorClock {
   const double& other_;
   bool enabled_ = false;
   double now_ = 0;
-  void sleep_until(double t) {
-    if (fibers_)
-      fibers_->sleep_until(t);
-    else
-      blocking::sleep_until(t);
-  }
-
   const double precision_ = simgrid::config::get_value<double>("surf/precision");
   FiberLoop* fibers_ = nullptr;
 };

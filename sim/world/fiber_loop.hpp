@@ -180,6 +180,13 @@ class FiberLoop {
 inline double clock_of(const FiberLoop* loop) {
   return loop ? loop->clock() : simgrid::s4u::Engine::get_clock();
 }
+/// Sleeps until `t` in SimGrid, or in the fiber loop for its fibers.
+inline void sleep_until(FiberLoop* loop, double t) {
+  if (loop)
+    loop->sleep_until(t);
+  else
+    blocking::sleep_until(t);
+}
 
 /// A semaphore in SimGrid, or in a fiber loop once its users run there.
 class Semaphore {

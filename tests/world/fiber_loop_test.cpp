@@ -72,11 +72,7 @@ void body(const Program& p, uint32_t f, std::vector<std::unique_ptr<Semaphore>>&
     const Step& s = p[f][i];
     switch (s.op) {
       case Op::Sleep: {
-        const double t = clock_of(loop) + s.arg;
-        if (loop)
-          loop->sleep_until(t);
-        else
-          blocking::sleep_until(t);
+        sleep_until(loop, clock_of(loop) + s.arg);
         log.add(f, i, "slept", clock_of(loop));
         break;
       }
