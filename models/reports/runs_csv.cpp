@@ -1,9 +1,9 @@
 // runs.csv: one row per run folder in DIR (this call's and earlier ones'),
 // in name order; columns are the flattened summary keys in natural order, so
-// files from different calls concatenate (CONTRACT.md).
+// files from different calls concatenate (docs/contract.md).
+#include <algorithm>
 #include <iostream>
 #include <map>
-#include <set>
 
 #include "sim/core/errors.hpp"
 #include "sim/core/registry.hpp"
@@ -18,39 +18,42 @@ class RunsCsv : public ReportWriter {
   void write_all(const std::filesystem::path& dir, const std::vector<RunResult>& rs) const override {
     // Every run folder in DIR, not only this call's: runs added to DIR by
     // earlier calls stay listed (six calls into one DIR once left one row).
-    // This call's results stand for their own folders.
-    std::map<std::string, Json> summaries;  // by run name: rows in name order
+    // This call's results stand for their own folders, which are not read.
+    std::map<std::string, const Json*> summaries;  // by run name: rows in name order
+    for (const auto& r : rs) summaries[r.name] = &r.summary;
+    std::vector<Json> read;  // earlier runs' summaries, read from their folders
+    std::vector<std::string> names;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-      const auto file = entry.path() / "summary.json";
+      std::string name = entry.path().filename().string();
       // Hidden folders are a run being written (".NAME.tmp.PID"), not a run.
-      if (entry.path().filename().string().starts_with(".")) continue;
+      if (name.starts_with(".") || summaries.contains(name)) continue;
+      const auto file = entry.path() / "summary.json";
       if (!entry.is_directory() || !std::filesystem::is_regular_file(file)) continue;
       try {
         Json j = read_json_file(file.string());
-        if (j.is_object()) summaries[entry.path().filename().string()] = std::move(j);
+        if (!j.is_object()) continue;
+        read.push_back(std::move(j));
+        names.push_back(std::move(name));
       } catch (const InputError& e) {
         std::cerr << "vringsim: runs.csv leaves out " << file.string() << ": " << e.what() << "\n";
       }
     }
-    for (const auto& r : rs) summaries[r.name] = r.summary;
-    std::vector<std::map<std::string, std::string>> rows;
-    std::set<std::string, decltype(&natural_less)> columns(&natural_less);
-    for (const auto& [name, summary] : summaries) {
-      std::map<std::string, std::string> row;
-      for (auto& [k, v] : flatten(summary)) {
-        columns.insert(k);
-        row.emplace(k, v);
-      }
-      rows.push_back(std::move(row));
-    }
-    std::string out = csv_line(std::vector<std::string>(columns.begin(), columns.end()));
+    for (size_t i = 0; i < read.size(); ++i) summaries[names[i]] = &read[i];
+    // A 128 x 4 run's summary flattens to 38,690 keys: rows are sorted
+    // vectors and the columns one sorted list, not a map per row and a set.
+    std::vector<std::vector<std::pair<std::string, std::string>>> rows;
+    for (const auto& [name, summary] : summaries) rows.push_back(flatten(*summary));
+    const std::vector<std::string> columns = natural_columns(rows);
+    std::string out = csv_line(columns);
     std::vector<std::string> cells;
-    for (const auto& row : rows) {
+    for (auto& row : rows) {
+      // By key only, keeping order among equal keys: the first one wins, as it did in a std::map.
+      std::stable_sort(row.begin(), row.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
       cells.clear();
       for (const auto& c : columns) {
-        auto it = row.find(c);
-        cells.push_back(it == row.end() ? std::string() : it->second);
+        auto it = std::lower_bound(row.begin(), row.end(), c, [](const auto& kv, const std::string& k) { return kv.first < k; });
+        cells.push_back(it != row.end() && it->first == c ? it->second : std::string());
       }
       out += csv_line(cells);
     }

@@ -111,7 +111,11 @@ struct EventLogInfo {
 /// cell text (strings unquoted here).
 std::vector<std::pair<std::string, std::string>> flatten(const Json& j);
 /// Column order shared by every CSV: natural order (digit runs compare as numbers).
-bool natural_less(const std::string& a, const std::string& b);
+bool natural_less(std::string_view a, std::string_view b);
+/// The union of the rows' keys in natural order: a CSV's columns. Keys that
+/// compare equal (numbers with and without leading zeros) are one column,
+/// spelled as it first appears.
+std::vector<std::string> natural_columns(const std::vector<std::vector<std::pair<std::string, std::string>>>& rows);
 /// Quotes a CSV cell if it needs it (RFC 4180).
 std::string csv_cell(const std::string& s);
 /// One CSV line: cells quoted as needed, comma-separated, newline-terminated.

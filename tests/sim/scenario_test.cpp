@@ -12,6 +12,7 @@
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
+#include "sim/core/rng.hpp"
 #include "sim/core/traffic.hpp"
 #include "tests/sim/scenario_files.hpp"
 
@@ -208,6 +209,55 @@ TEST(Params, NaturalOrderSortsNumberedColumnsByValue) {
   EXPECT_FALSE(natural_less("buffers_per_packet.10", "buffers_per_packet.2"));
   EXPECT_TRUE(natural_less("a.b", "a.c"));
   EXPECT_FALSE(natural_less("x", "x"));
+}
+
+// The definition of natural order, one character or digit run at a time
+// (the comparator in sim/core/report.cpp skips the common prefix first).
+bool natural_less_by_definition(const std::string& a, const std::string& b) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (digit(a[i]) && digit(b[j])) {
+      size_t i2 = i, j2 = j;
+      while (i2 < a.size() && digit(a[i2])) ++i2;
+      while (j2 < b.size() && digit(b[j2])) ++j2;
+      std::string_view da(a.data() + i, i2 - i), db(b.data() + j, j2 - j);
+      while (da.size() > 1 && da[0] == '0') da.remove_prefix(1);
+      while (db.size() > 1 && db[0] == '0') db.remove_prefix(1);
+      if (da.size() != db.size()) return da.size() < db.size();
+      if (da != db) return da < db;
+      i = i2;
+      j = j2;
+      continue;
+    }
+    if (a[i] != b[j]) return a[i] < b[j];
+    ++i;
+    ++j;
+  }
+  return a.size() - i < b.size() - j;
+}
+
+TEST(Params, NaturalOrderAgreesWithItsDefinition) {
+  // Strings from a small alphabet, so that common prefixes, digit runs that
+  // straddle the first difference, leading zeros and ends meet often.
+  const std::string alphabet = "0019.a-/:";
+  Rng rng(7, "natural_less");
+  auto make = [&](const std::string& from) {
+    std::string s = from.substr(0, rng.uniform_int(0, from.size()));
+    const uint64_t extra = rng.uniform_int(0, 5);
+    for (uint64_t k = 0; k < extra; ++k) s += alphabet[rng.uniform_int(0, alphabet.size() - 1)];
+    return s;
+  };
+  for (int n = 0; n < 200000; ++n) {
+    const std::string a = make("guests.vm-006.queues.10.ring");
+    const std::string b = n % 2 ? make(a) : make("guests.vm-06.queues.1.ring");
+    ASSERT_EQ(natural_less(a, b), natural_less_by_definition(a, b)) << '"' << a << "\" vs \"" << b << '"';
+    ASSERT_EQ(natural_less(b, a), natural_less_by_definition(b, a)) << '"' << b << "\" vs \"" << a << '"';
+  }
+  EXPECT_FALSE(natural_less("x.01", "x.1"));  // the same number: neither comes first
+  EXPECT_FALSE(natural_less("x.1", "x.01"));
+  EXPECT_TRUE(natural_less("x1", "x1a"));
+  EXPECT_TRUE(natural_less("x12", "x1a") == false && natural_less("x1a", "x12"));
 }
 
 }  // namespace
