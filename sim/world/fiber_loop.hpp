@@ -191,31 +191,37 @@ inline void sleep_until(FiberLoop* loop, double t) {
 /// A semaphore in SimGrid, or in a fiber loop once its users run there.
 class Semaphore {
  public:
-  explicit Semaphore(uint32_t tokens) : tokens_(tokens), sem_(simgrid::s4u::Semaphore::create(tokens)) {}
+  /// The SimGrid semaphore is made on first use: fibers never use it (a
+  /// 128 x 4 run made a thousand for nothing).
+  explicit Semaphore(uint32_t tokens) : tokens_(tokens) {}
   void run_on(FiberLoop& loop) {
     loop_ = &loop;
     id_ = loop.add_semaphore(tokens_);
   }
   /// No token to take: acquiring waits.
-  bool would_block() const { return loop_ ? loop_->would_block(id_) : sem_->would_block(); }
+  bool would_block() const { return loop_ ? loop_->would_block(id_) : simgrid()->would_block(); }
   /// Takes a token, waiting if needed, at most `timeout_s` if given (and
   /// above 0). True if the timeout passed first.
   bool acquire(std::optional<double> timeout_s = std::nullopt) {
     if (loop_) return loop_->acquire(id_, timeout_s ? *timeout_s : -1);
-    if (timeout_s) return blocking::acquire_timeout(sem_, *timeout_s);
-    blocking::acquire(sem_);
+    if (timeout_s) return blocking::acquire_timeout(simgrid(), *timeout_s);
+    blocking::acquire(simgrid());
     return false;
   }
   void release() {
     if (loop_)
       loop_->release(id_);
     else
-      sem_->release();
+      simgrid()->release();
   }
 
  private:
+  const simgrid::s4u::SemaphorePtr& simgrid() const {
+    if (!sem_) sem_ = simgrid::s4u::Semaphore::create(tokens_);
+    return sem_;
+  }
   uint32_t tokens_;
-  simgrid::s4u::SemaphorePtr sem_;
+  mutable simgrid::s4u::SemaphorePtr sem_;
   FiberLoop* loop_ = nullptr;
   FiberLoop::Id id_ = 0;
 };
