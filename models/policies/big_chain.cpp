@@ -47,7 +47,7 @@ void BigChainPolicy::put_block(const MemoryBlock& b, GuestMemory& mem, GuestWork
 }
 
 std::optional<Posting> BigChainPolicy::make_posting(GuestMemory& mem, GuestWork& work) {
-  Posting p;
+  Posting p = fresh_posting();
   // Sized once: grown one push at a time, a 20-descriptor chain cost 12
   // allocations (a third of max-buffer's run time went to malloc and free).
   p.segs.reserve(2 + chunk_count());

@@ -40,7 +40,7 @@ class BigPackets : public RxPolicy {
   }
 
   std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) override {
-    Posting p;
+    Posting p = fresh_posting();
     p.blocks.reserve(frags_ + 1);  // sized once, not grown a push at a time
     p.segs.reserve(frags_ + 2);
     for (uint32_t i = 0; i < frags_ + 1; ++i) {

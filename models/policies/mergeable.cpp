@@ -59,7 +59,7 @@ std::optional<Posting> MergeablePolicy::page_posting(GuestMemory& mem, GuestWork
   const auto a = pages_.take(mem, work);
   if (!a) return std::nullopt;
   const uint64_t addr = *a;
-  Posting p;
+  Posting p = fresh_posting();
   p.segs.push_back({addr, kPageBytes});
   p.blocks.push_back({addr, 0, false});
   p.bytes = kPageBytes;
@@ -125,7 +125,7 @@ std::optional<Posting> MergeablePolicy::make_posting(GuestMemory& mem, GuestWork
     }
     offset_ += hole;
   }
-  Posting p;
+  Posting p = fresh_posting();
   p.segs.push_back({addr, len});
   p.blocks.push_back({base, frags_.at(base).order, false});
   p.bytes = len;

@@ -70,6 +70,31 @@ class RxPolicy {
   /// The policy's own figures (summary.json `policy.<key>`), counts only:
   /// with several queues each key is summed over them.
   virtual void report(Json& /*out*/) const {}
+
+  /// Takes back a spent posting (its memory already received or released)
+  /// for fresh_posting() to reuse its vectors' storage.
+  void recycle(Posting&& spent) {
+    if (spare_.size() >= kSpares) return;
+    spent.segs.clear();
+    spent.blocks.clear();
+    spent.bytes = 0;
+    spare_.push_back(std::move(spent));
+  }
+
+ protected:
+  /// An empty posting, on the storage of a spent one when there is one: in
+  /// steady state a posting allocates nothing (two allocations a packet
+  /// otherwise). A policy may also start from `Posting{}`.
+  Posting fresh_posting() {
+    if (spare_.empty()) return {};
+    Posting p = std::move(spare_.back());
+    spare_.pop_back();
+    return p;
+  }
+
+ private:
+  static constexpr size_t kSpares = 64;  ///< more than a NAPI poll's worth
+  std::vector<Posting> spare_;
 };
 
 /// What a policy is built from: the resolved configuration and what the

@@ -252,6 +252,7 @@ void GuestDriver::drop_short_buffer(const UsedElem& used, double start, double& 
   Posting& posting = posting_of(used.id);
   work.descriptors += posting.segs.size();
   policy_.release(std::move(posting), memory_, work);
+  policy_.recycle(std::move(posting));
   postings_[used.id].reset();
   --posted_;
   ++rx_length_errors_;
@@ -288,7 +289,10 @@ void GuestDriver::receive_frame(const UsedElem& first, double start, double& cos
     heads_.push_back(static_cast<uint16_t>(e.id));
   }
   policy_.receive(bufs_, pkt.len, memory_, work);
-  for (uint16_t h : heads_) postings_[h].reset();  // the postings are spent
+  for (uint16_t h : heads_) {  // the postings are spent: their storage serves the next ones
+    policy_.recycle(std::move(*postings_[h]));
+    postings_[h].reset();
+  }
   posted_ -= nbuf;
   ++collected_;
   collected_bytes_ += pkt.len;

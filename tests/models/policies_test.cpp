@@ -279,6 +279,31 @@ TEST(Policies, EveryPolicysChainsMatchItsNominalShapeAndGiveBackAllMemory) {
   }
 }
 
+// For every policy: a spent posting handed back with recycle() lends its
+// storage to the next one (no allocation per packet), and the next posting
+// is as good as a new one (the nominal shape, nothing left of the old).
+TEST(Policies, EveryPolicyBuildsOnRecycledPostings) {
+  for (const PolicyInfo* info : Registry<PolicyInfo>::instance().all()) {
+    auto p = make(info->name, {});
+    GuestMemory mem(3, 0.0);
+    GuestWork w;
+    Posting first = *p->make_posting(mem, w);
+    const BufferSeg* storage = first.segs.data();
+    const MemoryBlock* blocks = first.blocks.data();
+    const uint64_t bytes = first.bytes;
+    ReturnedBuffer rb{&first, static_cast<uint32_t>(first.bytes)};
+    p->receive({&rb, 1}, static_cast<uint32_t>(first.bytes) - p->header_bytes(), mem, w);
+    p->recycle(std::move(first));
+    const Posting next = *p->make_posting(mem, w);
+    EXPECT_EQ(next.segs.data(), storage) << info->name;
+    EXPECT_EQ(next.blocks.data(), blocks) << info->name;
+    EXPECT_EQ(next.bytes, bytes) << info->name;
+    const auto shape = p->nominal_posting();
+    ASSERT_EQ(next.segs.size(), shape.size()) << info->name;
+    for (size_t k = 0; k < shape.size(); ++k) EXPECT_EQ(next.segs[k].len, shape[k]) << info->name;
+  }
+}
+
 // ---- mergeable buffer sizing: page (2008), mtu (3.13), ewma (3.14+) ------
 
 /// Builds `n` postings of `p`; returns them.

@@ -22,7 +22,11 @@ class TwoPage : public RxPolicy {
     ++work.page_allocs;
     auto a = mem.alloc_pages(1);  // one order-1 block
     if (!a) return std::nullopt;  // allocation failed: refill stops
-    return Posting{{{*a, 2 * kPageBytes}}, {{*a, 1, false}}, 2 * kPageBytes};
+    Posting p = fresh_posting();  // reuses a spent posting's storage
+    p.segs.push_back({*a, 2 * kPageBytes});
+    p.blocks.push_back({*a, 1, false});
+    p.bytes = 2 * kPageBytes;
+    return p;
   }
   void receive(std::span<const ReturnedBuffer> bufs, uint32_t frame_len, GuestMemory& mem,
                GuestWork& work) override {
