@@ -251,10 +251,11 @@ uint16_t PackedRing::take(uint64_t pos, uint16_t id) {
   return id;
 }
 
-uint16_t PackedRing::pop_avail(std::vector<BufferSeg>* segs) {
+uint16_t PackedRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs) {
   ensure(avail_chains_ > 0, "device popped an empty packed ring");
   const uint16_t id = take(taken_, posted_.front());
   if (segs) *segs = segs_[id];  // the device maps what the driver posted
+  if (ring_descs) *ring_descs = ring_descriptors(id);
   return id;
 }
 

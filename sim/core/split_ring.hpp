@@ -105,7 +105,7 @@ class SplitRing {
   uint64_t next_chain_bytes() const;
   /// Takes the next published chain (virtqueue_pop()); its descriptors move to
   /// Device. If `segs` is given, it receives the chain's buffers in order.
-  uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr);
+  uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr, uint32_t* ring_descs = nullptr);
   /// Writes a used element after the ones already written (virtqueue_fill()).
   void push_used(uint16_t head, uint32_t len);
   /// Publishes the `count` oldest written used elements (virtqueue_flush()).

@@ -66,7 +66,10 @@ class VirtQueue {
     return on([=](const auto& r) { return r.avail_bytes_upto(need, max_descriptors); });
   }
   uint64_t next_chain_bytes() const { return on([](const auto& r) { return r.next_chain_bytes(); }); }
-  uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr) { return on([segs](auto& r) { return r.pop_avail(segs); }); }
+  /// Takes the next chain; `ring_descs`, if given, gets ring_descriptors() of it (from the same walk).
+  uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr, uint32_t* ring_descs = nullptr) {
+    return on([segs, ring_descs](auto& r) { return r.pop_avail(segs, ring_descs); });
+  }
   void push_used(uint16_t head, uint32_t len) { on([=](auto& r) { r.push_used(head, len); }); }
   void flush_used(uint32_t count) { on([count](auto& r) { r.flush_used(count); }); }
   uint32_t used_unflushed() const { return on([](const auto& r) { return r.used_unflushed(); }); }

@@ -296,7 +296,8 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
       drop(pkt, cursor, DropReason::DeviceBroken);
       return false;
     }
-    const uint16_t head = ring.pop_avail(&segs_);
+    uint32_t head_ring_descs = 0;
+    const uint16_t head = ring.pop_avail(&segs_, &head_ring_descs);
     uint64_t cb = 0;
     for (const auto& s : segs_) cb += s.len;
     const uint64_t w = std::min(left, cb);
@@ -304,7 +305,7 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
     if (chains == 0) first = head;
     ++chains;
     descs += static_cast<uint32_t>(segs_.size());
-    ring_descs += ring.ring_descriptors(head);
+    ring_descs += head_ring_descs;
     table_bytes += ring.table_bytes(head);
     chain_bytes += cb;
     left -= w;

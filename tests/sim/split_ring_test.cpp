@@ -85,8 +85,11 @@ TEST(SplitRing, FullCycleMovesEveryDescriptorThroughEachStateAndBack) {
   auto h = *q.add_inbuf(chain(3));
   q.publish_avail();
   std::vector<BufferSeg> got;
-  EXPECT_EQ(q.pop_avail(&got), h);
+  uint32_t ring_descs = 0;
+  EXPECT_EQ(q.pop_avail(&got, &ring_descs), h);
   ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(ring_descs, 3u);  // what ring_descriptors(h) counts, from the same walk
+  EXPECT_EQ(q.ring_descriptors(h), 3u);
   EXPECT_EQ(q.count(DescState::Device), 3u);
   q.push_used(h, 5000);
   EXPECT_EQ(q.used_pending(), 0u);  // written, not flushed
@@ -403,8 +406,11 @@ TEST(Indirect, AChainOfSeveralBuffersTakesOneRingDescriptorAndATable) {
   EXPECT_EQ(q.check_next_chain(1024, &bytes), ChainFault::None);
   EXPECT_EQ(bytes, 19u * 4096);
   std::vector<BufferSeg> segs;
-  q.push_used(q.pop_avail(&segs), 5000);
+  uint32_t ring_descs = 0;
+  q.push_used(q.pop_avail(&segs, &ring_descs), 5000);
   EXPECT_EQ(segs.size(), 19u);
+  EXPECT_EQ(ring_descs, 1u);  // one ring descriptor, the table's
+  EXPECT_EQ(q.ring_descriptors(*h), 1u);
   EXPECT_EQ(segs[18].addr, 0x1000ull * 19);
   q.flush_used(1);
   q.check_invariants();
