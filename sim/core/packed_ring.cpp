@@ -64,7 +64,7 @@ int64_t PackedRing::event_position(uint16_t off_wrap, uint64_t now) const {
   return (wrap_of(now) == wrap ? lap : lap - 1) * static_cast<int64_t>(num_) + static_cast<int64_t>(off);
 }
 
-std::optional<uint16_t> PackedRing::add_inbuf(std::span<const BufferSeg> segs) {
+std::optional<uint16_t> PackedRing::add_inbuf(std::span<const BufferSeg> segs, uint32_t* ring_descs) {
   const bool use_table = indirect_ && segs.size() > 1;
   const uint32_t n = use_table ? 1 : static_cast<uint32_t>(segs.size());
   if (segs.empty() || n > num_free_) return std::nullopt;
@@ -74,6 +74,7 @@ std::optional<uint16_t> PackedRing::add_inbuf(std::span<const BufferSeg> segs) {
   const uint64_t head = added_;
   pos_[id] = head;
   slots_[id] = n;
+  if (ring_descs) *ring_descs = n;
   segs_[id].assign(segs.begin(), segs.end());
   table_[id].clear();
   if (use_table) {

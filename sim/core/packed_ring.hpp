@@ -93,7 +93,7 @@ class PackedRing {
   /// Writes a device-writable chain into the next free slots and gives it a
   /// Buffer ID, which is returned; the head stays unavailable until
   /// publish_avail(). Nothing changes if too few slots are free.
-  std::optional<uint16_t> add_inbuf(std::span<const BufferSeg> segs);
+  std::optional<uint16_t> add_inbuf(std::span<const BufferSeg> segs, uint32_t* ring_descs = nullptr);
   /// Makes every added chain available (writes the heads' AVAIL/USED bits).
   /// Returns how many chains were published.
   uint32_t publish_avail();

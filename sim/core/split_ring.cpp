@@ -57,7 +57,7 @@ void SplitRing::set_state(uint16_t i, DescState from, DescState to) {
   ++counts_[static_cast<int>(to)];
 }
 
-std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs) {
+std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, uint32_t* ring_descs_out) {
   const bool use_table = indirect_ && segs.size() > 1;
   const size_t ring_descs = use_table ? 1 : segs.size();
   if (segs.empty() || ring_descs > num_free_) return std::nullopt;
@@ -66,6 +66,7 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs) {
   if (static_cast<uint16_t>(avail_shadow_ - last_avail_idx_) >= num_) return std::nullopt;
   const uint16_t head = free_head_;
   uint16_t i = head;
+  if (ring_descs_out) *ring_descs_out = static_cast<uint32_t>(ring_descs);
   if (use_table) {
     // alloc_indirect_split(): the buffers in a table, the ring descriptor
     // pointing at it (the table's address is not guest memory the model

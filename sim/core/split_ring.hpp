@@ -58,7 +58,7 @@ class SplitRing {
   /// indirect descriptors, several buffers go into a table (16 bytes each)
   /// and take one ring descriptor (virtqueue_add_split: vq->indirect &&
   /// total_sg > 1).
-  std::optional<uint16_t> add_inbuf(std::span<const BufferSeg> segs);
+  std::optional<uint16_t> add_inbuf(std::span<const BufferSeg> segs, uint32_t* ring_descs = nullptr);
   /// Makes every added chain visible: avail->idx catches up (2.6.27 vring_kick).
   /// Returns how many chains were published.
   uint32_t publish_avail();

@@ -50,8 +50,9 @@ class VirtQueue {
 
   // driver side
   uint32_t num_free() const { return on([](const auto& r) { return r.num_free(); }); }
-  std::optional<uint16_t> add_inbuf(std::span<const BufferSeg> segs) {
-    return on([segs](auto& r) { return r.add_inbuf(segs); });
+  /// Posts a chain; `ring_descs`, if given, gets ring_descriptors() of it.
+  std::optional<uint16_t> add_inbuf(std::span<const BufferSeg> segs, uint32_t* ring_descs = nullptr) {
+    return on([segs, ring_descs](auto& r) { return r.add_inbuf(segs, ring_descs); });
   }
   uint32_t publish_avail() { return on([](auto& r) { return r.publish_avail(); }); }
   bool kick_needed(uint32_t published) const { return on([published](const auto& r) { return r.kick_needed(published); }); }

@@ -96,14 +96,15 @@ void GuestDriver::refill(bool from_work) {
       failed = true;
       break;
     }
-    const auto head = ring.add_inbuf(posting->segs);
+    uint32_t ring_descs = 0;
+    const auto head = ring.add_inbuf(posting->segs, &ring_descs);
     if (!head) {
       policy_.release(std::move(*posting), memory_, work);
       break;
     }
     work.descriptors += posting->segs.size();  // every buffer written, in the ring or in a table
     if (ring.table_bytes(*head) > 0) ++work.indirect_tables;
-    descriptors += ring.ring_descriptors(*head);
+    descriptors += ring_descs;
     table_bytes += ring.table_bytes(*head);
     bytes += posting->bytes;
     ++added;

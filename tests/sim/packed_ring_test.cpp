@@ -92,7 +92,9 @@ TEST(PackedRing, AddFailsWithoutChangingAnythingWhenTooFewSlotsAreFree) {
 
 TEST(PackedRing, FullCycleMovesEachBufferThroughEveryStateAndFreesItsSlots) {
   PackedRing q(5);
-  const uint16_t id = *q.add_inbuf(chain(3, 1000));
+  uint32_t added_descs = 0;
+  const uint16_t id = *q.add_inbuf(chain(3, 1000), &added_descs);
+  EXPECT_EQ(added_descs, 3u);
   EXPECT_EQ(q.state(id), DescState::Posted);
   q.publish_avail();
   std::vector<BufferSeg> segs;

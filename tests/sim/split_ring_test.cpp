@@ -82,7 +82,9 @@ TEST(SplitRing, AddFailsWithoutChangingAnythingWhenTooFewDescriptorsAreFree) {
 
 TEST(SplitRing, FullCycleMovesEveryDescriptorThroughEachStateAndBack) {
   SplitRing q(8);
-  auto h = *q.add_inbuf(chain(3));
+  uint32_t added_descs = 0;
+  auto h = *q.add_inbuf(chain(3), &added_descs);
+  EXPECT_EQ(added_descs, 3u);
   q.publish_avail();
   std::vector<BufferSeg> got;
   uint32_t ring_descs = 0;
@@ -394,8 +396,10 @@ TEST(DescriptorGraph, CountsChainsAndTheLongestAcrossStates) {
 
 TEST(Indirect, AChainOfSeveralBuffersTakesOneRingDescriptorAndATable) {
   SplitRing q(256, false, true);
-  const auto h = q.add_inbuf(chain(19));
+  uint32_t added_descs = 0;
+  const auto h = q.add_inbuf(chain(19), &added_descs);
   ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(added_descs, 1u);
   EXPECT_EQ(q.num_free(), 255u);
   EXPECT_EQ(q.desc(*h).flags, kVringDescFIndirect);
   EXPECT_EQ(q.desc(*h).len, 19u * 16);  // the table: 19 entries of 16 bytes
