@@ -67,14 +67,17 @@ std::optional<Posting> BigChainPolicy::make_posting(GuestMemory& mem, GuestWork&
     release(std::move(p), mem, work);
     return std::nullopt;
   };
-  for (uint32_t i = 0; i < chunk_count(); ++i) {
-    const uint32_t want = std::min(left, chunk_bytes());
+  // Read once: the pushes below may alias the shape for the compiler, which
+  // then divided for chunk_count() on every one of max-buffer's 18 chunks.
+  const uint32_t chunks = chunk_count(), chunk = chunk_bytes(), order = shape_.chunk_order;
+  for (uint32_t i = 0; i < chunks; ++i) {
+    const uint32_t want = std::min(left, chunk);
     left -= want;
-    if (shape_.chunk_order > 0) {
+    if (order > 0) {
       ++work.page_allocs;
-      if (auto a = mem.alloc_pages(shape_.chunk_order, shape_.order_failure_prob)) {
+      if (auto a = mem.alloc_pages(order, shape_.order_failure_prob)) {
         p.segs.push_back({*a, want});
-        p.blocks.push_back({*a, shape_.chunk_order, false});
+        p.blocks.push_back({*a, order, false});
         continue;
       }
       // Fragmented memory: build this chunk from order-0 pages, one
