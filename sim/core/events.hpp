@@ -11,6 +11,7 @@
 // queue's own, so a metric can watch one queue, a guest's queues, or the run.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -250,7 +251,7 @@ class EventBus {
     Fifo& s = streams_[id];
     if (s.empty()) {
       s.push_back({e.time, seq, AnyEvent(e)});
-      heads_.push({e.time, seq, id});
+      push_head({e.time, seq, id});
     } else if (e.time >= s.back().time) {
       s.push_back({e.time, seq, AnyEvent(e)});
     } else {
@@ -266,17 +267,20 @@ class EventBus {
   void advance(double safe_time) {
     for (;;) {
       const bool from_stream =
-          !heads_.empty() && (late_.empty() || late_.top().time > heads_.top().time ||
-                              (late_.top().time == heads_.top().time && late_.top().seq > heads_.top().seq));
-      if (from_stream ? heads_.top().time > safe_time : late_.empty() || late_.top().time > safe_time) return;
+          !heads_.empty() && (late_.empty() || late_.top().time > heads_.front().time ||
+                              (late_.top().time == heads_.front().time && late_.top().seq > heads_.front().seq));
+      if (from_stream ? heads_.front().time > safe_time : late_.empty() || late_.top().time > safe_time) return;
       AnyEvent e;
       if (from_stream) {
-        const uint32_t id = heads_.top().stream;
-        heads_.pop();
+        const uint32_t id = heads_.front().stream;
         Fifo& s = streams_[id];
         e = std::move(s.front().event);
         s.pop_front();
-        if (!s.empty()) heads_.push({s.front().time, s.front().seq, id});
+        // The stream's next event takes its place: one sift, not a pop and a push.
+        if (s.empty())
+          pop_head();
+        else
+          replace_head({s.front().time, s.front().seq, id});
       } else {
         e = late_.top().event;
         late_.pop();
@@ -336,7 +340,30 @@ class EventBus {
   Signals run_;
   std::vector<Signals> queues_;
   std::vector<Fifo> streams_;  ///< [queue * kKinds + kind]
-  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads_;  ///< the head of each non-empty stream
+  /// The head of each non-empty stream: a binary min-heap on (time, seq).
+  std::vector<Head> heads_;
+  void push_head(Head h) {
+    heads_.push_back(h);
+    std::push_heap(heads_.begin(), heads_.end(), std::greater<>{});
+  }
+  void pop_head() {
+    std::pop_heap(heads_.begin(), heads_.end(), std::greater<>{});
+    heads_.pop_back();
+  }
+  /// Replaces the smallest head with `h` (sifted down from the top).
+  void replace_head(Head h) {
+    const size_t n = heads_.size();
+    size_t i = 0;
+    for (;;) {
+      size_t c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && heads_[c] > heads_[c + 1]) ++c;
+      if (!(h > heads_[c])) break;
+      heads_[i] = heads_[c];
+      i = c;
+    }
+    heads_[i] = h;
+  }
   std::priority_queue<Queued, std::vector<Queued>, std::greater<>> late_;  ///< events earlier than their stream's last
   uint64_t seq_ = 0;
   size_t pending_ = 0;
