@@ -52,7 +52,8 @@ class RunsCsv : public ReportWriter {
       std::stable_sort(row.begin(), row.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
       cells.clear();
       for (const auto& c : columns) {
-        auto it = std::lower_bound(row.begin(), row.end(), c, [](const auto& kv, const std::string& k) { return kv.first < k; });
+        auto it = std::lower_bound(row.begin(), row.end(), c,
+                                   [](const auto& kv, const std::string& k) { return kv.first < k; });
         cells.push_back(it != row.end() && it->first == c ? it->second : std::string());
       }
       out += csv_line(cells);
