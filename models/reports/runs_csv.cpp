@@ -21,8 +21,7 @@ class RunsCsv : public ReportWriter {
     // This call's results stand for their own folders, which are not read.
     std::map<std::string, const Json*> summaries;  // by run name: rows in name order
     for (const auto& r : rs) summaries[r.name] = &r.summary;
-    std::vector<Json> read;  // earlier runs' summaries, read from their folders
-    std::vector<std::string> names;
+    std::vector<std::pair<std::string, Json>> read;  // earlier runs, from their folders
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
       std::string name = entry.path().filename().string();
@@ -32,14 +31,12 @@ class RunsCsv : public ReportWriter {
       if (!entry.is_directory() || !std::filesystem::is_regular_file(file)) continue;
       try {
         Json j = read_json_file(file.string());
-        if (!j.is_object()) continue;
-        read.push_back(std::move(j));
-        names.push_back(std::move(name));
+        if (j.is_object()) read.emplace_back(std::move(name), std::move(j));
       } catch (const InputError& e) {
         std::cerr << "vringsim: runs.csv leaves out " << file.string() << ": " << e.what() << "\n";
       }
     }
-    for (size_t i = 0; i < read.size(); ++i) summaries[names[i]] = &read[i];
+    for (const auto& [name, j] : read) summaries[name] = &j;
     // A 128 x 4 run's summary flattens to 38,690 keys: rows are sorted
     // vectors and the columns one sorted list, not a map per row and a set.
     std::vector<std::vector<std::pair<std::string, std::string>>> rows;

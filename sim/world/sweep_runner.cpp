@@ -187,18 +187,17 @@ void warn_about(const SweepHealth& h) {
 SweepHealth write_results(const fs::path& out, const Json& sj) {
   SweepHealth health;
   std::vector<std::map<std::string, std::string>> rows;
-  std::set<std::string, decltype(&natural_less)> columns(&natural_less);
+  std::vector<std::vector<std::pair<std::string, std::string>>> flat;  // each row as flattened: its columns
   std::vector<std::vector<std::string>> failures;
   for (const auto& p : sj["points"]) {
     const std::string id = p["id"];
     for (uint32_t r = 0; r < p["seeds"].size(); ++r) {
       const fs::path d = rep_dir(out, id, r);
       if (fs::exists(d / "summary.json")) {
+        auto keys = flatten(read_json_file((d / "summary.json").string()));
         std::map<std::string, std::string> row;
-        for (auto& [k, v] : flatten(read_json_file((d / "summary.json").string()))) {
-          columns.insert(k);
-          row.emplace(k, v);
-        }
+        for (const auto& [k, v] : keys) row.emplace(k, v);  // the first of equal keys stays
+        flat.push_back(std::move(keys));
         if (flag_is_false(row, "measure.valid"))
           health.invalid.push_back(id);
         else if (flag_is_false(row, "measure.steady"))
@@ -215,6 +214,7 @@ SweepHealth write_results(const fs::path& out, const Json& sj) {
     }
   }
   std::vector<std::string> head = {"point_id", "rep", "seed"};
+  const std::vector<std::string> columns = natural_columns(flat);
   head.insert(head.end(), columns.begin(), columns.end());
   std::string csv = csv_line(head);
   for (const auto& row : rows) {

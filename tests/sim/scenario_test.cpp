@@ -211,30 +211,45 @@ TEST(Params, NaturalOrderSortsNumberedColumnsByValue) {
   EXPECT_FALSE(natural_less("x", "x"));
 }
 
-// The definition of natural order, one character or digit run at a time
-// (the comparator in sim/core/report.cpp skips the common prefix first).
+// Natural order by its definition, written as tokens (not as the library's
+// character loop): a string is a sequence of digit runs and single other
+// characters; two runs compare by value (leading zeros dropped: length,
+// then digits), anything else by its first character; a string that runs
+// out first comes first.
 bool natural_less_by_definition(const std::string& a, const std::string& b) {
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (digit(a[i]) && digit(b[j])) {
-      size_t i2 = i, j2 = j;
-      while (i2 < a.size() && digit(a[i2])) ++i2;
-      while (j2 < b.size() && digit(b[j2])) ++j2;
-      std::string_view da(a.data() + i, i2 - i), db(b.data() + j, j2 - j);
-      while (da.size() > 1 && da[0] == '0') da.remove_prefix(1);
-      while (db.size() > 1 && db[0] == '0') db.remove_prefix(1);
-      if (da.size() != db.size()) return da.size() < db.size();
-      if (da != db) return da < db;
-      i = i2;
-      j = j2;
-      continue;
+  struct Token {
+    bool number;
+    std::string text;   // as written
+    std::string value;  // a number's digits without leading zeros
+  };
+  auto tokens = [](const std::string& s) {
+    std::vector<Token> out;
+    for (size_t i = 0; i < s.size();) {
+      size_t end = i;
+      while (end < s.size() && s[end] >= '0' && s[end] <= '9') ++end;
+      if (end == i) {
+        out.push_back({false, s.substr(i, 1), ""});
+        ++i;
+        continue;
+      }
+      const std::string run = s.substr(i, end - i);
+      const size_t nonzero = std::min(run.find_first_not_of('0'), run.size() - 1);
+      out.push_back({true, run, run.substr(nonzero)});
+      i = end;
     }
-    if (a[i] != b[j]) return a[i] < b[j];
-    ++i;
-    ++j;
+    return out;
+  };
+  const std::vector<Token> ta = tokens(a), tb = tokens(b);
+  for (size_t k = 0; k < ta.size() && k < tb.size(); ++k) {
+    const Token &x = ta[k], &y = tb[k];
+    if (x.number && y.number) {
+      if (x.value.size() != y.value.size()) return x.value.size() < y.value.size();
+      if (x.value != y.value) return x.value < y.value;
+    } else if (x.text[0] != y.text[0]) {
+      return x.text[0] < y.text[0];
+    }
   }
-  return a.size() - i < b.size() - j;
+  return ta.size() < tb.size();
 }
 
 TEST(Params, NaturalOrderAgreesWithItsDefinition) {
