@@ -199,24 +199,24 @@ class Semaphore {
     id_ = loop.add_semaphore(tokens_);
   }
   /// No token to take: acquiring waits.
-  bool would_block() const { return loop_ ? loop_->would_block(id_) : simgrid()->would_block(); }
+  bool would_block() const { return loop_ ? loop_->would_block(id_) : sg_semaphore()->would_block(); }
   /// Takes a token, waiting if needed, at most `timeout_s` if given (and
   /// above 0). True if the timeout passed first.
   bool acquire(std::optional<double> timeout_s = std::nullopt) {
     if (loop_) return loop_->acquire(id_, timeout_s ? *timeout_s : -1);
-    if (timeout_s) return blocking::acquire_timeout(simgrid(), *timeout_s);
-    blocking::acquire(simgrid());
+    if (timeout_s) return blocking::acquire_timeout(sg_semaphore(), *timeout_s);
+    blocking::acquire(sg_semaphore());
     return false;
   }
   void release() {
     if (loop_)
       loop_->release(id_);
     else
-      simgrid()->release();
+      sg_semaphore()->release();
   }
 
  private:
-  const simgrid::s4u::SemaphorePtr& simgrid() const {
+  const simgrid::s4u::SemaphorePtr& sg_semaphore() const {
     if (!sem_) sem_ = simgrid::s4u::Semaphore::create(tokens_);
     return sem_;
   }

@@ -247,14 +247,18 @@ Posting& GuestDriver::posting_of(uint32_t head) {
   return *slot;
 }
 
+void GuestDriver::spend_posting(uint32_t head) {
+  policy_.recycle(std::move(posting_of(head)));
+  postings_[head].reset();
+}
+
 void GuestDriver::drop_short_buffer(const UsedElem& used, double start, double& cost_ns) {
   // receive_buf(): "short packet", rx_length_errors++, the buffer is freed.
   GuestWork work;
   Posting& posting = posting_of(used.id);
   work.descriptors += posting.segs.size();
   policy_.release(std::move(posting), memory_, work);
-  policy_.recycle(std::move(posting));
-  postings_[used.id].reset();
+  spend_posting(used.id);
   --posted_;
   ++rx_length_errors_;
   cost_ns += costs_.guest_ns(work);
@@ -290,10 +294,7 @@ void GuestDriver::receive_frame(const UsedElem& first, double start, double& cos
     heads_.push_back(static_cast<uint16_t>(e.id));
   }
   policy_.receive(bufs_, pkt.len, memory_, work);
-  for (uint16_t h : heads_) {  // the postings are spent: their storage serves the next ones
-    policy_.recycle(std::move(*postings_[h]));
-    postings_[h].reset();
-  }
+  for (uint16_t h : heads_) spend_posting(h);
   posted_ -= nbuf;
   ++collected_;
   collected_bytes_ += pkt.len;

@@ -62,6 +62,9 @@ class GuestDriver {
   void wait_for_interrupt();
   bool poll(double extra_ns);
   Posting& posting_of(uint32_t head);
+  /// The chain at `head` is back and its memory dealt with: its posting's
+  /// storage goes to the policy for the next one.
+  void spend_posting(uint32_t head);
   /// A buffer returned shorter than a header: counted and freed.
   void drop_short_buffer(const UsedElem& used, double start, double& cost_ns);
   /// Collects a frame's buffers and hands it to the stack.
