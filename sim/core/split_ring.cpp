@@ -39,6 +39,7 @@ SplitRing::SplitRing(uint32_t num, bool event_idx, bool indirect)
       table_(num),
       table_tampered_(num, 0),
       table_shadow_(num),
+      as_added_(num),
       seen_stamp_(num, 0),
       head_stamp_(num, 0) {
   if (!is_valid_queue_size(num))
@@ -48,13 +49,9 @@ SplitRing::SplitRing(uint32_t num, bool event_idx, bool indirect)
   counts_[static_cast<int>(DescState::Free)] = num;
 }
 
-void SplitRing::set_state(uint16_t i, DescState from, DescState to) {
-  if (state_[i] != from)
-    throw InvariantError("descriptor " + std::to_string(i) + " is " + desc_state_name(state_[i]) + ", expected " +
-                         desc_state_name(from));
-  state_[i] = to;
-  --counts_[static_cast<int>(from)];
-  ++counts_[static_cast<int>(to)];
+void SplitRing::wrong_state(uint16_t i, DescState expected) const {
+  throw InvariantError("descriptor " + std::to_string(i) + " is " + desc_state_name(state_[i]) + ", expected " +
+                       desc_state_name(expected));
 }
 
 std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, uint32_t* ring_descs_out) {
@@ -67,16 +64,27 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
   const uint16_t head = free_head_;
   uint16_t i = head;
   if (ring_descs_out) *ring_descs_out = static_cast<uint32_t>(ring_descs);
+  // What the device's check will find, recorded as the chain is written.
+  const auto count = static_cast<uint32_t>(segs.size());
+  uint64_t bytes = 0;
+  uint32_t first_zero = count;
+  auto record = [&](size_t k) {
+    bytes += segs[k].len;
+    if (segs[k].len == 0 && first_zero == count) first_zero = static_cast<uint32_t>(k);
+  };
   if (use_table) {
     // alloc_indirect_split(): the buffers in a table, the ring descriptor
     // pointing at it (the table's address is not guest memory the model
     // tracks: kmalloc'd, freed when the chain is detached).
     auto& t = table_[head];
     t.clear();
-    for (size_t k = 0; k < segs.size(); ++k)
+    for (size_t k = 0; k < segs.size(); ++k) {
+      record(k);
       t.push_back({segs[k].addr, segs[k].len,
                    static_cast<uint16_t>(kVringDescFWrite | (k + 1 < segs.size() ? kVringDescFNext : 0)),
                    static_cast<uint16_t>(k + 1)});
+    }
+    as_added_[head] = {bytes, count, first_zero};
     table_tampered_[head] = 0;
     set_state(i, DescState::Free, DescState::Posted);
     tampered_[i] = 0;
@@ -100,7 +108,9 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
     d.len = segs[k].len;
     d.flags = kVringDescFWrite | (k + 1 < segs.size() ? kVringDescFNext : 0);
     i = d.next;  // free-list successor doubles as the chain's next entry
+    record(k);
   }
+  as_added_[head] = {bytes, count, first_zero};
   free_head_ = i;
   num_free_ -= static_cast<uint32_t>(segs.size());
   avail_ring_[ring_slot(avail_shadow_)] = head;
@@ -161,9 +171,28 @@ uint64_t SplitRing::next_chain_bytes() const {
   return check_next_chain(kMaxQueueSize, &total) == ChainFault::None ? total : 0;
 }
 
+ChainFault SplitRing::check_as_added(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const {
+  // The walk below, step by step, on a chain as the driver wrote it: it
+  // would stop at the first zero-length buffer, or at the step past the
+  // limit, whichever comes first. A table's entries are limited by
+  // max_descriptors alone; the ring descriptor pointing at it is step 1.
+  const AsAdded& a = as_added_[head];
+  const uint32_t ring_limit = std::min(max_descriptors, num_);
+  uint32_t limit = ring_limit;
+  if (desc_[head].flags & kVringDescFIndirect) {
+    if (ring_limit < 1) return ChainFault::TooLong;
+    limit = max_descriptors;
+  }
+  if (a.first_zero < a.count) return a.first_zero + 1 > limit ? ChainFault::TooLong : ChainFault::ZeroLength;
+  if (a.count > limit) return ChainFault::TooLong;
+  if (bytes) *bytes = a.bytes;
+  return ChainFault::None;
+}
+
 ChainFault SplitRing::check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const {
   if (head >= num_) return ChainFault::HeadOutOfRange;
   if (!is_available_head(head)) return ChainFault::HeadInFlight;
+  if (shared_writes_ == 0) return check_as_added(head, max_descriptors, bytes);
   const uint32_t stamp = next_stamp(stamp_, seen_stamp_, head_stamp_);
   const uint32_t limit = std::min(max_descriptors, num_);
   uint16_t i = head;
@@ -268,6 +297,7 @@ uint32_t SplitRing::chain_descriptors(uint16_t head) const {
 void SplitRing::write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d) {
   ensure(head < num_ && state_[head] == DescState::Posted && k < table_[head].size(),
          "writing a table entry of a chain that is not posted with a table");
+  ++shared_writes_;
   if (!table_tampered_[head]) table_shadow_[head] = table_[head];
   table_shadow_[head][k] = d;
   table_tampered_[head] = 1;
@@ -275,6 +305,7 @@ void SplitRing::write_shared_table_entry(uint16_t head, uint32_t k, const Descri
 
 void SplitRing::write_shared_desc(uint16_t i, const Descriptor& d) {
   ensure(i < num_ && state_[i] == DescState::Posted, "writing a descriptor that is not posted");
+  ++shared_writes_;
   shadow_[i] = d;
   tampered_[i] = 1;
 }

@@ -190,7 +190,16 @@ class SplitRing {
   void check_invariants() const;
 
  private:
-  void set_state(uint16_t i, DescState from, DescState to);
+  /// Every descriptor of every chain moves through here four times a trip:
+  /// inline, with the error out of line.
+  void set_state(uint16_t i, DescState from, DescState to) {
+    if (state_[i] != from) [[unlikely]]
+      wrong_state(i, from);
+    state_[i] = to;
+    --counts_[static_cast<int>(from)];
+    ++counts_[static_cast<int>(to)];
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void wrong_state(uint16_t i, DescState expected) const;
   uint16_t ring_slot(uint16_t idx) const { return static_cast<uint16_t>(idx & (num_ - 1)); }
   /// The descriptor as the device sees it in shared memory.
   const Descriptor& shared_desc(uint16_t i) const { return tampered_[i] ? shadow_[i] : desc_[i]; }
@@ -199,6 +208,9 @@ class SplitRing {
   }
   ChainFault check_table(const Descriptor& d, uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
   ChainFault check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
+  /// check_chain() of an available chain nobody has written over since the
+  /// driver added it, from what add_inbuf() recorded, without the walk.
+  ChainFault check_as_added(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
   /// Calls fn on each descriptor of the chain at `head` (the driver's record).
   template <class Fn>
   void walk_chain(uint16_t head, Fn&& fn) const;
@@ -252,6 +264,19 @@ class SplitRing {
   std::vector<uint8_t> table_tampered_;
   std::vector<std::vector<Descriptor>> table_shadow_;
   uint32_t strays_ = 0;
+  /// Writes into shared descriptors or tables (fault injection). While none
+  /// was made, every chain is as add_inbuf() wrote it: no loop, no read-only
+  /// or out-of-range link, and the device's check needs no walk.
+  uint64_t shared_writes_ = 0;
+  /// What add_inbuf() wrote for each head: the chain's buffer bytes, its
+  /// buffers (ring descriptors, or table entries), and the first zero-length
+  /// one (`count` if none).
+  struct AsAdded {
+    uint64_t bytes = 0;
+    uint32_t count = 0;
+    uint32_t first_zero = 0;
+  };
+  std::vector<AsAdded> as_added_;
   mutable std::vector<uint32_t> seen_stamp_;  ///< scratch for the device's loop check
   mutable std::vector<uint32_t> head_stamp_;  ///< scratch: heads counted by avail_bytes_upto
   mutable std::vector<uint8_t> table_seen_;   ///< scratch: the loop check of an indirect table

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <vector>
 
 #include "sim/core/desc_graph.hpp"
@@ -295,6 +296,54 @@ TEST(ChainValidation, EachTamperedChainIsFoundAsItsKindAndReturnsCleanly) {
     post(q, 3);
     EXPECT_EQ(q.check_next_chain(1024), ChainFault::None) << chain_fault_name(kind);
     EXPECT_EQ(q.next_chain_bytes(), 3u * 4096);
+  }
+}
+
+TEST(ChainValidation, AChainAsAddedIsJudgedAsTheWalkJudgesIt) {
+  // Until something writes over shared descriptors, the device's check reads
+  // what add_inbuf() recorded instead of walking the chain. Two rings take
+  // the same random chains (some with zero-length buffers, some in tables)
+  // and the same device limits; one of them had a shared descriptor written
+  // with the very value it held, so it always walks. Every verdict and byte
+  // count must agree, limits below, at and above each chain's length.
+  std::mt19937_64 rng(20261203);
+  for (const bool indirect : {false, true}) {
+    SplitRing fast(8, false, indirect), walked(8, false, indirect);  // tables longer than the ring
+    const auto first = walked.add_inbuf(chain(1));
+    ASSERT_TRUE(first.has_value() && fast.add_inbuf(chain(1)).has_value());
+    walked.write_shared_desc(*first, walked.desc(*first));  // the same bytes: only the path changes
+    size_t faults_seen = 0, passes_seen = 0;
+    for (int step = 0; step < 4000; ++step) {
+      const uint32_t r = static_cast<uint32_t>(rng() % 10);
+      if (r < 4) {  // the driver posts a chain
+        std::vector<BufferSeg> segs =
+            chain(1 + static_cast<uint32_t>(rng() % 12), 1 + static_cast<uint32_t>(rng() % 9000));
+        if (rng() % 4 == 0) segs[rng() % segs.size()].len = 0;
+        const auto a = fast.add_inbuf(segs), b = walked.add_inbuf(segs);
+        ASSERT_EQ(a, b);
+        fast.publish_avail();
+        walked.publish_avail();
+      } else if (r < 7) {  // the device judges the front chain, and every posted one
+        const auto limit = static_cast<uint32_t>(rng() % 15);
+        uint64_t fast_bytes = 7, walked_bytes = 9;
+        const ChainFault f = fast.check_next_chain(limit, &fast_bytes);
+        ASSERT_EQ(f, walked.check_next_chain(limit, &walked_bytes)) << "step " << step << " limit " << limit;
+        ASSERT_EQ(fast_bytes, walked_bytes) << "step " << step;
+        ASSERT_EQ(fast.avail_bytes_upto(1 << 20, limit), walked.avail_bytes_upto(1 << 20, limit));
+        (f == ChainFault::None ? passes_seen : faults_seen) += fast.avail_pending() > 0;
+      } else if (fast.avail_pending() > 0) {  // the device takes the front chain and returns it
+        const uint16_t h = fast.pop_avail();
+        ASSERT_EQ(h, walked.pop_avail());
+        fast.push_used(h, 0);
+        walked.push_used(h, 0);
+        fast.flush_used(1);
+        walked.flush_used(1);
+        ASSERT_EQ(fast.get_buf()->id, walked.get_buf()->id);
+      }
+    }
+    fast.check_invariants();
+    EXPECT_GT(faults_seen, 100u) << "the walk must have found zero-length and too-long chains";
+    EXPECT_GT(passes_seen, 100u);
   }
 }
 
