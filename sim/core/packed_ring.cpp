@@ -252,11 +252,15 @@ uint16_t PackedRing::take(uint64_t pos, uint16_t id) {
   return id;
 }
 
-uint16_t PackedRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs) {
+uint16_t PackedRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs, ChainTotals* totals) {
   ensure(avail_chains_ > 0, "device popped an empty packed ring");
   const uint16_t id = take(taken_, posted_.front());
   if (segs) *segs = segs_[id];  // the device maps what the driver posted
   if (ring_descs) *ring_descs = ring_descriptors(id);
+  if (totals) {
+    *totals = {static_cast<uint32_t>(segs_[id].size()), 0};
+    for (const BufferSeg& s : segs_[id]) totals->bytes += s.len;
+  }
   return id;
 }
 

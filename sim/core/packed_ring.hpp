@@ -122,8 +122,10 @@ class PackedRing {
   /// refuse count nothing.
   uint64_t avail_bytes_upto(uint64_t need, uint32_t max_descriptors = kMaxQueueSize) const;
   uint64_t next_chain_bytes() const;
-  /// Takes the next available chain (virtqueue_packed_pop); returns its Buffer ID.
-  uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr, uint32_t* ring_descs = nullptr);
+  /// Takes the next available chain (virtqueue_packed_pop); returns its
+  /// Buffer ID. The out-parameters as SplitRing::pop_avail's.
+  uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr, uint32_t* ring_descs = nullptr,
+                     ChainTotals* totals = nullptr);
   /// Writes the used descriptor of chain `id` at the device's used position
   /// (visible once flushed) and skips the slots the chain took.
   void push_used(uint16_t id, uint32_t len);

@@ -318,7 +318,7 @@ bool SplitRing::add_raw_avail(uint16_t head) {
   return true;
 }
 
-uint16_t SplitRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs) {
+uint16_t SplitRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs, ChainTotals* totals) {
   ensure(avail_pending() > 0, "device popped an empty avail ring");
   const uint16_t head = avail_ring_[ring_slot(last_avail_idx_)];
   ++last_avail_idx_;
@@ -341,6 +341,8 @@ uint16_t SplitRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs
   avail_head_[head] = 0;
   // ring_descriptors(head) without walking the chain a second time.
   if (ring_descs) *ring_descs = (desc_[head].flags & kVringDescFIndirect) ? 1 : n;
+  // The driver's record of the chain is what add_inbuf() wrote.
+  if (totals) *totals = {as_added_[head].count, as_added_[head].bytes};
   return head;
 }
 

@@ -104,8 +104,11 @@ class SplitRing {
   /// Writable bytes of the next chain the device would take (0 if none).
   uint64_t next_chain_bytes() const;
   /// Takes the next published chain (virtqueue_pop()); its descriptors move to
-  /// Device. If `segs` is given, it receives the chain's buffers in order.
-  uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr, uint32_t* ring_descs = nullptr);
+  /// Device. If `segs` is given, it receives the chain's buffers in order;
+  /// `ring_descs`, the ring descriptors the chain takes; `totals`, its
+  /// buffers counted and summed.
+  uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr, uint32_t* ring_descs = nullptr,
+                     ChainTotals* totals = nullptr);
   /// Writes a used element after the ones already written (virtqueue_fill()).
   void push_used(uint16_t head, uint32_t len);
   /// Publishes the `count` oldest written used elements (virtqueue_flush()).

@@ -68,8 +68,9 @@ class VirtQueue {
   }
   uint64_t next_chain_bytes() const { return on([](const auto& r) { return r.next_chain_bytes(); }); }
   /// Takes the next chain; `ring_descs`, if given, gets ring_descriptors() of it (from the same walk).
-  uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr, uint32_t* ring_descs = nullptr) {
-    return on([segs, ring_descs](auto& r) { return r.pop_avail(segs, ring_descs); });
+  uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr, uint32_t* ring_descs = nullptr,
+                     ChainTotals* totals = nullptr) {
+    return on([=](auto& r) { return r.pop_avail(segs, ring_descs, totals); });
   }
   void push_used(uint16_t head, uint32_t len) { on([=](auto& r) { r.push_used(head, len); }); }
   void flush_used(uint32_t count) { on([count](auto& r) { r.flush_used(count); }); }

@@ -46,6 +46,12 @@ struct BufferSeg {
   uint64_t addr = 0;
   uint32_t len = 0;
 };
+/// A chain's buffers, counted and summed (what a device needs of a chain it
+/// maps, when it writes no data).
+struct ChainTotals {
+  uint32_t buffers = 0;
+  uint64_t bytes = 0;
+};
 
 enum class DescState : uint8_t { Free, Posted, Device, Used };
 /// "free", "posted", "device", "used".

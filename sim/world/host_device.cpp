@@ -297,14 +297,14 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
       return false;
     }
     uint32_t head_ring_descs = 0;
-    const uint16_t head = ring.pop_avail(&segs_, &head_ring_descs);
-    uint64_t cb = 0;
-    for (const auto& s : segs_) cb += s.len;
+    ChainTotals mapped;  // the device maps the chain's buffers; it writes no data
+    const uint16_t head = ring.pop_avail(nullptr, &head_ring_descs, &mapped);
+    const uint64_t cb = mapped.bytes;
     const uint64_t w = std::min(left, cb);
     ring.push_used(head, static_cast<uint32_t>(w));
     if (chains == 0) first = head;
     ++chains;
-    descs += static_cast<uint32_t>(segs_.size());
+    descs += mapped.buffers;
     ring_descs += head_ring_descs;
     table_bytes += ring.table_bytes(head);
     chain_bytes += cb;

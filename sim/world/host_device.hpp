@@ -152,7 +152,6 @@ class HostDevice {
   /// Arrivals are known up to this time (infinite unless the source is pending).
   double known_until() const;
 
-  std::vector<BufferSeg> segs_;  ///< scratch
 
   Rng service_rng_;  ///< exponential service times (costs.host.service_distribution)
   ActorClock clock_;

@@ -99,9 +99,12 @@ TEST(PackedRing, FullCycleMovesEachBufferThroughEveryStateAndFreesItsSlots) {
   q.publish_avail();
   std::vector<BufferSeg> segs;
   uint32_t ring_descs = 0;
-  EXPECT_EQ(q.pop_avail(&segs, &ring_descs), id);
+  ChainTotals totals;
+  EXPECT_EQ(q.pop_avail(&segs, &ring_descs, &totals), id);
   ASSERT_EQ(segs.size(), 3u);
   EXPECT_EQ(ring_descs, 3u);  // the ring slots the buffer took
+  EXPECT_EQ(totals.buffers, 3u);
+  EXPECT_EQ(totals.bytes, 3000u);
   EXPECT_EQ(segs[2].len, 1000u);
   EXPECT_EQ(q.state(id), DescState::Device);
   EXPECT_EQ(q.count(DescState::Device), 3u);

@@ -89,9 +89,12 @@ TEST(SplitRing, FullCycleMovesEveryDescriptorThroughEachStateAndBack) {
   q.publish_avail();
   std::vector<BufferSeg> got;
   uint32_t ring_descs = 0;
-  EXPECT_EQ(q.pop_avail(&got, &ring_descs), h);
+  ChainTotals totals;
+  EXPECT_EQ(q.pop_avail(&got, &ring_descs, &totals), h);
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(ring_descs, 3u);  // what ring_descriptors(h) counts, from the same walk
+  EXPECT_EQ(totals.buffers, 3u);
+  EXPECT_EQ(totals.bytes, 3u * 4096);
   EXPECT_EQ(q.ring_descriptors(h), 3u);
   EXPECT_EQ(q.count(DescState::Device), 3u);
   q.push_used(h, 5000);
@@ -460,9 +463,12 @@ TEST(Indirect, AChainOfSeveralBuffersTakesOneRingDescriptorAndATable) {
   EXPECT_EQ(bytes, 19u * 4096);
   std::vector<BufferSeg> segs;
   uint32_t ring_descs = 0;
-  q.push_used(q.pop_avail(&segs, &ring_descs), 5000);
+  ChainTotals totals;
+  q.push_used(q.pop_avail(&segs, &ring_descs, &totals), 5000);
   EXPECT_EQ(segs.size(), 19u);
   EXPECT_EQ(ring_descs, 1u);  // one ring descriptor, the table's
+  EXPECT_EQ(totals.buffers, 19u);  // the table's entries, not the ring descriptor
+  EXPECT_EQ(totals.bytes, 19u * 4096);
   EXPECT_EQ(q.ring_descriptors(*h), 1u);
   EXPECT_EQ(segs[18].addr, 0x1000ull * 19);
   q.flush_used(1);
