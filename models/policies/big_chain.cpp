@@ -112,21 +112,36 @@ void BigChainPolicy::receive(std::span<const ReturnedBuffer> bufs, uint32_t /*fr
   // freed there), the rest go back (2.6.27 receive_skb + trim_pages).
   for (const ReturnedBuffer& rb : bufs) {
     Posting& p = *rb.posting;
+    const BufferSeg* seg = p.segs.data();
+    const MemoryBlock* blk = p.blocks.data();
+    const size_t segs = p.segs.size(), blocks = p.blocks.size();
     uint64_t offset = 0;
-    size_t block = 0;
-    for (const auto& s : p.segs) {
-      const bool reached = offset < rb.written;
-      offset += s.len;
-      if (block < p.blocks.size() && p.blocks[block].addr == s.addr) {
-        const MemoryBlock& b = p.blocks[block++];
-        if (b.slab) continue;
-        if (reached) {
-          mem.free_pages(b.addr, b.order);  // freed by the stack with the skb
-          ++work.page_frees;
-        } else {
-          put_block(b, mem, work);
-        }
+    size_t s = 0, b = 0;
+    for (; s < segs && offset < rb.written; ++s) {  // reached: up the stack with the skb
+      offset += seg[s].len;
+      if (b < blocks && blk[b].addr == seg[s].addr) {
+        const MemoryBlock& m = blk[b++];
+        if (m.slab) continue;
+        mem.free_pages(m.addr, m.order);  // freed by the stack with the skb
+        ++work.page_frees;
       }
+    }
+    // Not reached: back to the driver. Page blocks one to a buffer go back
+    // together (one by one, the list's and the counter's updates cost more
+    // than the rest of the walk).
+    while (s < segs) {
+      size_t run = 0;
+      while (s + run < segs && b + run < blocks && blk[b + run].addr == seg[s + run].addr &&
+             blk[b + run].order == 0 && !blk[b + run].slab)
+        ++run;
+      if (run > 0) {
+        pages_.give_blocks(blk + b, run, mem, work);
+        s += run;
+        b += run;
+        continue;
+      }
+      if (b < blocks && blk[b].addr == seg[s].addr) put_block(blk[b++], mem, work);
+      ++s;
     }
     p.blocks.clear();
   }

@@ -10,6 +10,7 @@
 
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/guest_work.hpp"
+#include "sim/core/policy.hpp"
 
 namespace vringsim {
 
@@ -38,6 +39,19 @@ class PageList {
     }
     pages_.push_back(addr);
     ++work.page_recycles;
+  }
+  /// give() of the order-0 blocks [first, first + n), in order.
+  void give_blocks(const MemoryBlock* first, size_t n, GuestMemory& mem, GuestWork& work) {
+    if (!recycle_) {
+      for (size_t i = 0; i < n; ++i) mem.free_pages(first[i].addr, 0);
+      work.page_frees += n;
+      return;
+    }
+    const size_t old = pages_.size();
+    pages_.resize(old + n);
+    uint64_t* out = pages_.data() + old;
+    for (size_t i = 0; i < n; ++i) out[i] = first[i].addr;
+    work.page_recycles += n;
   }
   size_t size() const { return pages_.size(); }
 

@@ -165,12 +165,16 @@ TEST(MaxBuffer, MtuFrameRecycles18PagesAndMemoryComesBack) {
   p->receive({&rb, 1}, 1514, mem, rw);
   EXPECT_EQ(rw.page_recycles, 18u);  // all pages unused: back on the private list
   EXPECT_EQ(rw.page_frees, 0u);
-  // The next posting takes them from the list, not the allocator.
+  // The next posting takes them from the list, not the allocator: the list
+  // is a stack given the pages in chain order, so they come back last first.
   GuestWork w2;
   auto again = p->make_posting(mem, w2);
   EXPECT_EQ(w2.page_allocs, 0u);
   EXPECT_EQ(w2.page_recycles, 18u);
   EXPECT_EQ(mem.pages_in_use(), 18u);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->segs.size(), 20u);
+  for (size_t i = 0; i < 18; ++i) EXPECT_EQ(again->segs[2 + i].addr, posting->segs[19 - i].addr) << "page " << i;
 }
 
 TEST(MaxBuffer, A64KiBFrameSendsItsPagesUpTheStack) {
