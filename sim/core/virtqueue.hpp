@@ -67,7 +67,8 @@ class VirtQueue {
     return on([=](const auto& r) { return r.avail_bytes_upto(need, max_descriptors); });
   }
   uint64_t next_chain_bytes() const { return on([](const auto& r) { return r.next_chain_bytes(); }); }
-  /// Takes the next chain; `ring_descs`, if given, gets ring_descriptors() of it (from the same walk).
+  /// Takes the next chain; `ring_descs`, if given, gets ring_descriptors() of it (from the same walk);
+  /// `totals`, its buffers counted and summed.
   uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr, uint32_t* ring_descs = nullptr,
                      ChainTotals* totals = nullptr) {
     return on([=](auto& r) { return r.pop_avail(segs, ring_descs, totals); });
