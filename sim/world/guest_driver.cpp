@@ -99,7 +99,9 @@ void GuestDriver::refill(bool from_work) {
     uint32_t ring_descs = 0;
     const auto head = ring.add_inbuf(posting->segs, &ring_descs);
     if (!head) {
+      // The 2008 driver allocates before it finds the ring full, and frees.
       policy_.release(std::move(*posting), memory_, work);
+      policy_.recycle(std::move(*posting));  // its storage serves the next refill
       break;
     }
     work.descriptors += posting->segs.size();  // every buffer written, in the ring or in a table
