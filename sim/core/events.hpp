@@ -21,6 +21,7 @@
 #include <variant>
 #include <vector>
 
+#include "sim/core/fifo.hpp"
 #include "sim/core/vring_types.hpp"
 
 namespace vringsim {
@@ -248,7 +249,7 @@ class EventBus {
   void emit(const E& e) {
     const uint64_t seq = seq_++;
     const auto id = static_cast<uint32_t>(size_t{e.queue} * kKinds + KindOf<E, AnyEvent>::value);
-    Fifo& s = streams_[id];
+    Fifo<Queued>& s = streams_[id];
     if (s.empty()) {
       s.push_back({e.time, seq, AnyEvent(e)});
       push_head({e.time, seq, id});
@@ -273,7 +274,7 @@ class EventBus {
       AnyEvent e;
       if (from_stream) {
         const uint32_t id = heads_.front().stream;
-        Fifo& s = streams_[id];
+        Fifo<Queued>& s = streams_[id];
         e = std::move(s.front().event);
         s.pop_front();
         // The stream's next event takes its place: one sift, not a pop and a push.
@@ -312,34 +313,9 @@ class EventBus {
     bool operator>(const Head& o) const { return time > o.time || (time == o.time && seq > o.seq); }
   };
 
-  /// A FIFO that keeps its storage: emptied, it starts over at the front,
-  /// so a stream in steady state allocates nothing (a deque freed and took
-  /// a block every few hundred events).
-  class Fifo {
-   public:
-    bool empty() const { return head_ == items_.size(); }
-    const Queued& front() const { return items_[head_]; }
-    Queued& front() { return items_[head_]; }
-    const Queued& back() const { return items_.back(); }
-    void push_back(Queued q) { items_.push_back(std::move(q)); }
-    void pop_front() {
-      if (++head_ == items_.size()) {
-        items_.clear();
-        head_ = 0;
-      } else if (head_ >= 4096 && 2 * head_ >= items_.size()) {  // a stream that never empties: drop the front
-        items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
-        head_ = 0;
-      }
-    }
-
-   private:
-    std::vector<Queued> items_;
-    size_t head_ = 0;
-  };
-
   Signals run_;
   std::vector<Signals> queues_;
-  std::vector<Fifo> streams_;  ///< [queue * kKinds + kind]
+  std::vector<Fifo<Queued>> streams_;  ///< [queue * kKinds + kind]
   /// The head of each non-empty stream: a binary min-heap on (time, seq).
   std::vector<Head> heads_;
   void push_head(Head h) {

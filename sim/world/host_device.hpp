@@ -11,7 +11,7 @@
 #pragma once
 
 #include <array>
-#include <deque>
+#include "sim/core/fifo.hpp"
 #include <optional>
 #include <vector>
 
@@ -142,7 +142,7 @@ class HostDevice {
   Options opt_;
   Dispatcher& feed_;
 
-  std::deque<Packet> tap_;
+  Fifo<Packet> tap_;  ///< keeps its storage: a deque took a block every 16 frames
   /// vhost: how many frames at the front of tap_ have left the tap's ring for
   /// the backend's own batch (they no longer count against its capacity).
   uint32_t batch_ = 0;

@@ -15,7 +15,7 @@
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include <cstdint>
-#include <deque>
+#include "sim/core/fifo.hpp"
 #include <limits>
 #include <optional>
 #include <vector>
@@ -103,7 +103,7 @@ class UsedTimeline {
   uint64_t published_bytes() const { return published_bytes_; }
 
  private:
-  std::deque<Entry> entries_;
+  Fifo<Entry> entries_;  ///< keeps its storage: a deque took a block every 10 frames
   uint64_t published_packets_ = 0, published_bytes_ = 0;
 };
 
