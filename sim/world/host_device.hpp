@@ -11,12 +11,12 @@
 #pragma once
 
 #include <array>
-#include "sim/core/fifo.hpp"
 #include <optional>
 #include <vector>
 
 #include "sim/core/cost_model.hpp"
 #include "sim/core/faults.hpp"
+#include "sim/core/fifo.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/core/settings.hpp"

@@ -15,12 +15,12 @@
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include <cstdint>
-#include "sim/core/fifo.hpp"
 #include <limits>
 #include <optional>
 #include <vector>
 
 #include "sim/core/events.hpp"
+#include "sim/core/fifo.hpp"
 #include "sim/core/virtqueue.hpp"
 #include "sim/world/blocking.hpp"
 #include "sim/world/fiber_loop.hpp"
