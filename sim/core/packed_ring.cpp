@@ -146,13 +146,14 @@ std::optional<UsedElem> PackedRing::get_buf() {
 }
 
 bool PackedRing::enable_cb() {
-  if (event_idx_) {
+  if (event_idx_)
     driver_event_.off_wrap =
         static_cast<uint16_t>(slot_of(collected_) | (wrap_of(collected_) ? 1u << kPackedEventWrapBit : 0u));
-    driver_event_.flags = kPackedEventDesc;
-  } else {
-    driver_event_.flags = kPackedEventEnable;
+  if (driver_flags_shadow_ == kPackedEventDisable) {
+    driver_flags_shadow_ = event_idx_ ? kPackedEventDesc : kPackedEventEnable;
+    driver_event_.flags = driver_flags_shadow_;
   }
+  event_triggered_ = false;
   return used_pending() == 0;
 }
 
@@ -296,7 +297,7 @@ void PackedRing::flush_used(uint32_t count) {
 }
 
 bool PackedRing::should_interrupt() {
-  const uint64_t now = used_;
+  const uint64_t now = flushed_;
   const uint64_t old = signalled_;
   const bool first = !signalled_valid_;
   signalled_ = now;

@@ -107,12 +107,25 @@ class PackedRing {
   /// Reads the used descriptor at the driver's position, frees its chain's
   /// slots and Buffer ID (virtqueue_get_buf_ctx_packed).
   std::optional<UsedElem> get_buf();
-  /// DISABLE in the driver area (virtqueue_disable_cb_packed).
-  void disable_cb() { driver_event_.flags = kPackedEventDisable; }
+  /// DISABLE in the driver area (virtqueue_disable_cb_packed): once per
+  /// enable (the driver's shadow of its flags), and not written after an
+  /// interrupt was taken with the event index (event_triggered: the device
+  /// will not interrupt again for the DESC position it has passed).
+  void disable_cb() {
+    if (driver_flags_shadow_ == kPackedEventDisable) return;
+    driver_flags_shadow_ = kPackedEventDisable;
+    if (event_triggered_) return;
+    driver_event_.flags = kPackedEventDisable;
+  }
   /// ENABLE, or with the event index DESC at the next slot to collect
-  /// (virtqueue_enable_cb_prepare_packed); false if used descriptors are
-  /// already pending.
+  /// (virtqueue_enable_cb_prepare_packed; event_triggered cleared); false if
+  /// used descriptors are already pending.
   bool enable_cb();
+  /// The guest took an interrupt (vring_interrupt): with the event index,
+  /// vq->event_triggered (see disable_cb).
+  void interrupt_taken() {
+    if (event_idx_) event_triggered_ = true;
+  }
 
   // ---- device side -------------------------------------------------------
   /// Available chains the device has not taken yet.
@@ -132,13 +145,16 @@ class PackedRing {
   /// Makes the `count` oldest written used descriptors visible (the flags).
   void flush_used(uint32_t count);
   uint32_t used_unflushed() const { return static_cast<uint32_t>(unflushed_.size()); }
-  /// Whether to interrupt for the used descriptors written so far: DISABLE
+  /// Whether to interrupt for the used descriptors published so far
+  /// (virtqueue_packed_should_notify, right after each publication): DISABLE
   /// never, ENABLE always, DESC if the driver's event slot is among those
-  /// written since the device last asked (always the first time).
+  /// published since the device last asked (always the first time).
   bool should_interrupt();
   /// Kicks wanted or not (virtio_queue_packed_set_notification): DISABLE, or
   /// ENABLE / DESC at the first slot the driver has not made available yet.
   void set_notification(bool enable);
+  /// Whether a publication could make the driver kick: unless DISABLE.
+  bool kick_possible() const { return device_event_.flags != kPackedEventDisable; }
 
   // ---- a device that defends itself ---------------------------------------
   /// Checks the next available chain as the device reads it from the ring.
@@ -196,6 +212,8 @@ class PackedRing {
   bool indirect_;
   std::vector<PackedDesc> ring_;  ///< shared memory
   EventSuppress driver_event_;    ///< written by the driver (interrupts)
+  uint16_t driver_flags_shadow_ = kPackedEventEnable;  ///< the driver's own copy of its flags
+  bool event_triggered_ = false;  ///< an interrupt taken since the last enable_cb (event index)
   EventSuppress device_event_;    ///< written by the device (kicks)
 
   // driver-private (desc_state / desc_extra): per Buffer ID

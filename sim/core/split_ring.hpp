@@ -74,24 +74,40 @@ class SplitRing {
   uint32_t used_pending() const { return static_cast<uint16_t>(used_idx_ - last_used_idx_); }
   /// Collects the next used entry and returns its chain to the free list.
   std::optional<UsedElem> get_buf();
-  /// Suppresses interrupts (virtqueue_disable_cb_split): the flag, or with
-  /// the event index used_event = 0 ("a hack", says Linux: no interrupt
-  /// until the used index crosses 0).
+  /// Suppresses interrupts (virtqueue_disable_cb_split): once per enable
+  /// (the driver's shadow of its flags), and not at all in shared memory
+  /// after an interrupt was taken with the event index ("If device
+  /// triggered an event already it won't trigger one again": used_event is
+  /// left where the driver put it); else the flag, or with the event index
+  /// used_event = 0 ("a hack", says Linux: no interrupt until the used
+  /// index crosses 0).
   void disable_cb() {
+    if (avail_flags_shadow_ & kVringAvailFNoInterrupt) return;
+    avail_flags_shadow_ |= kVringAvailFNoInterrupt;
+    if (event_triggered_) return;
     if (event_idx_)
       used_event_ = 0;
     else
-      avail_flags_ |= kVringAvailFNoInterrupt;
+      avail_flags_ = avail_flags_shadow_;
   }
-  /// Re-enables interrupts (the flag, or used_event = the next entry to
-  /// collect); false if used entries are already pending (the caller must
-  /// poll again: virtqueue_enable_cb()).
+  /// Re-enables interrupts (virtqueue_enable_cb_prepare_split: the flag, or
+  /// used_event = the next entry to collect; event_triggered cleared); false
+  /// if used entries are already pending (virtqueue_poll: the caller must
+  /// poll again).
   bool enable_cb() {
-    if (event_idx_)
-      used_event_ = last_used_idx_;
-    else
-      avail_flags_ &= static_cast<uint16_t>(~kVringAvailFNoInterrupt);
+    if (avail_flags_shadow_ & kVringAvailFNoInterrupt) {
+      avail_flags_shadow_ &= static_cast<uint16_t>(~kVringAvailFNoInterrupt);
+      if (!event_idx_) avail_flags_ = avail_flags_shadow_;
+    }
+    if (event_idx_) used_event_ = last_used_idx_;
+    event_triggered_ = false;
     return used_pending() == 0;
+  }
+  /// The guest took an interrupt (vring_interrupt): with the event index it
+  /// notes that the device will not interrupt again until used_event moves
+  /// (vq->event_triggered), so disable_cb() need not write.
+  void interrupt_taken() {
+    if (event_idx_) event_triggered_ = true;
   }
 
   // ---- device side -------------------------------------------------------
@@ -115,14 +131,15 @@ class SplitRing {
   void flush_used(uint32_t count);
   /// Elements written but not yet flushed.
   uint32_t used_unflushed() const { return unflushed_; }
-  /// Whether to interrupt the driver for the used entries written so far
-  /// (virtio_should_notify / vhost_notify): with the event index, if the
-  /// driver's used_event is among the entries since the last time the
-  /// device asked (always the first time); else if VRING_AVAIL_F_NO_INTERRUPT
-  /// is clear. With the event index asking moves "the last time".
+  /// Whether to interrupt the driver for the used entries published so far
+  /// (virtio_split_should_notify / vhost_notify, called right after each
+  /// publication): with the event index, if the driver's used_event is among
+  /// the entries published since the last time the device asked (always the
+  /// first time); else if VRING_AVAIL_F_NO_INTERRUPT is clear. With the
+  /// event index asking moves "the last time".
   bool should_interrupt() {
     if (!event_idx_) return (avail_flags_ & kVringAvailFNoInterrupt) == 0;
-    const uint16_t now = static_cast<uint16_t>(used_idx_ + unflushed_);
+    const uint16_t now = used_idx_;
     const bool first = !signalled_valid_;
     const uint16_t old = signalled_used_;
     signalled_valid_ = true;
@@ -130,9 +147,12 @@ class SplitRing {
     return first || vring_need_event(used_event_, now, old);
   }
   /// Enables or suppresses guest kicks (vhost_enable_notify /
-  /// vhost_disable_notify): the flag, or with the event index avail_event =
-  /// the avail index the device has seen when enabling, and nothing written
-  /// when suppressing.
+  /// vhost_disable_notify; QEMU's virtio_queue_split_set_notification does
+  /// the same): the flag, or with the event index avail_event = the avail
+  /// index the device has seen when enabling, and nothing written when
+  /// suppressing (QEMU's vring_set_avail_event returns while notifications
+  /// are off, so neither does its virtqueue_split_pop move avail_event on the
+  /// receive path, where virtio_net_has_buffers has just turned them off).
   void set_notification(bool enable) {
     if (event_idx_) {
       if (enable) avail_event_ = avail_idx_;
@@ -142,6 +162,19 @@ class SplitRing {
       used_flags_ |= kVringUsedFNoNotify;
     }
   }
+  /// Whether a publication (of at most a ring's worth of chains) could make
+  /// the driver kick: the flag clear, or avail_event within a ring of the
+  /// avail index.
+  bool kick_possible() const {
+    if (event_idx_) return static_cast<uint16_t>(avail_event_ - avail_idx_) < num_;
+    return (used_flags_ & kVringUsedFNoNotify) == 0;
+  }
+  /// The device's next entry to take.
+  uint16_t last_avail_idx() const { return last_avail_idx_; }
+  // The notification fields in shared memory, for tests and traces.
+  uint16_t used_event() const { return used_event_; }
+  uint16_t avail_event() const { return avail_event_; }
+  uint16_t avail_flags() const { return avail_flags_; }
 
   // ---- a device that defends itself ---------------------------------------
   /// Checks the chain the next published avail entry names, reading only
@@ -239,6 +272,8 @@ class SplitRing {
   uint32_t num_free_;
   uint16_t avail_shadow_ = 0;  ///< avail index including unpublished chains
   uint16_t last_used_idx_ = 0;
+  uint16_t avail_flags_shadow_ = 0;  ///< the driver's own copy of avail->flags
+  bool event_triggered_ = false;     ///< an interrupt taken since the last enable_cb (event index)
 
   // shared ring memory (the two event fields only with the event index)
   uint16_t used_event_ = 0;   ///< at the end of the avail ring, written by the driver
@@ -252,7 +287,7 @@ class SplitRing {
 
   // device-private
   uint16_t last_avail_idx_ = 0;
-  uint16_t signalled_used_ = 0;  ///< used index when the device last asked should_interrupt()
+  uint16_t signalled_used_ = 0;  ///< published used index when the device last asked should_interrupt()
   bool signalled_valid_ = false;
   uint32_t unflushed_ = 0;
   std::vector<uint8_t> device_head_;  ///< 1 where a chain held by the device starts

@@ -60,6 +60,7 @@ class VirtQueue {
   std::optional<UsedElem> get_buf() { return on([](auto& r) { return r.get_buf(); }); }
   void disable_cb() { on([](auto& r) { r.disable_cb(); }); }
   bool enable_cb() { return on([](auto& r) { return r.enable_cb(); }); }
+  void interrupt_taken() { on([](auto& r) { r.interrupt_taken(); }); }
 
   // device side
   uint32_t avail_pending() const { return on([](const auto& r) { return r.avail_pending(); }); }
@@ -77,7 +78,10 @@ class VirtQueue {
   void flush_used(uint32_t count) { on([count](auto& r) { r.flush_used(count); }); }
   uint32_t used_unflushed() const { return on([](const auto& r) { return r.used_unflushed(); }); }
   bool should_interrupt() { return on([](auto& r) { return r.should_interrupt(); }); }
+  /// The device turns kicks on or off (vhost_enable_notify /
+  /// vhost_disable_notify, QEMU's virtio_queue_set_notification).
   void set_notification(bool enable) { on([enable](auto& r) { r.set_notification(enable); }); }
+  bool kick_possible() const { return on([](const auto& r) { return r.kick_possible(); }); }
   ChainFault check_next_chain(uint32_t max_descriptors, uint64_t* bytes = nullptr) const {
     return on([=](const auto& r) { return r.check_next_chain(max_descriptors, bytes); });
   }

@@ -57,6 +57,8 @@ class ActorClock {
     vringsim::sleep_until(fibers_, t);
     resync();
   }
+  /// Whether a sleep until `t` would be skipped: no other actor can run before.
+  bool can_skip_to(double t) const { return nobody_runs_before(t); }
   /// Brings SimGrid's clock up to the actor's.
   void sync() {
     if (now_ > clock()) {

@@ -139,30 +139,48 @@ void GuestDriver::refill(bool from_work) {
   if (notified) busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
 }
 
+void GuestDriver::interrupt_raised(double t) {
+  // The device decided, as it published used entries at `t`, that the ring
+  // asks for an interrupt (virtio_notify / vhost_signal). The host spends
+  // host.per_interrupt_ns injecting it (on shared host cores this does not
+  // queue for a core: in vhost the thread that used the buffers signals on
+  // the core it already holds; the span still counts in the host's
+  // utilisation).
+  InterruptRaised irq{.time = t};
+  if (napi_ == Napi::Idle) {
+    // It wakes the driver: the handler runs latency.interrupt_ns after the
+    // injection, and latency.vcpu_wakeup_ns later still if the vCPU had
+    // halted (idle longer than host.halt_poll_ns).
+    if (opt_.vcpu) irq.vcpu_idle_s = opt_.vcpu->thread_wakes(t);
+    if (irq.vcpu_idle_s > opt_.latency.halt_poll_ns * kNs) {
+      irq.vcpu_halted_s = irq.vcpu_idle_s - opt_.latency.halt_poll_ns * kNs;
+      irq.wakeup_s = opt_.latency.vcpu_wakeup_ns * kNs;
+    }
+    napi_ = Napi::Scheduled;
+    handler_at_ = t + costs_.host_per_interrupt_ns * kNs + opt_.latency.interrupt_ns * kNs + irq.wakeup_s;
+  } else {
+    // One more before the driver's handler suppressed them (with the flags,
+    // in the interrupt's latency; with the event index only when a stale
+    // used_event comes round): its handler finds NAPI scheduled and does
+    // nothing but cost the vCPU its entry and exit, in the next poll.
+    ++late_interrupts_;
+  }
+  shared_.emit(irq);
+  shared_.emit_busy(Cpu::Host, t, t + costs_.host_per_interrupt_ns * kNs);
+}
+
 void GuestDriver::wait_for_interrupt() {
   if (opt_.vcpu) opt_.vcpu->thread_sleeps(now());
   while (true) {
     const double now = this->now();
     shared_.publish_due(now);
-    if (shared_.ring.used_pending() > 0) {
-      // Interrupts are enabled while we wait: the host's publication raised
-      // one. The host spends per_interrupt_ns injecting it; the guest's
-      // handler runs latency.interrupt_ns after it is injected, and
-      // latency.vcpu_wakeup_ns later still if the vCPU had halted (idle
-      // longer than host.halt_poll_ns).
-      InterruptRaised irq{.time = now};
-      if (opt_.vcpu) irq.vcpu_idle_s = opt_.vcpu->thread_wakes(now);
-      if (irq.vcpu_idle_s > opt_.latency.halt_poll_ns * kNs) {
-        irq.vcpu_halted_s = irq.vcpu_idle_s - opt_.latency.halt_poll_ns * kNs;
-        irq.wakeup_s = opt_.latency.vcpu_wakeup_ns * kNs;
-      }
-      shared_.emit(irq);
-      // On shared host cores this cost does not queue for a core: in vhost
-      // the thread that used the buffers signals the guest on the core it
-      // already holds (the span still counts in the host's utilisation).
-      const double injected = now + costs_.host_per_interrupt_ns * kNs;
-      shared_.emit_busy(Cpu::Host, now, injected);
-      clock_.sleep_to(injected + opt_.latency.interrupt_ns * kNs + irq.wakeup_s);
+    if (napi_ == Napi::Scheduled) {
+      // vring_interrupt -> skb_recv_done -> virtqueue_napi_schedule: the
+      // handler runs; what the device published meanwhile was decided
+      // against interrupts still enabled.
+      clock_.sleep_to(handler_at_);
+      shared_.publish_due(this->now());
+      shared_.ring.interrupt_taken();
       return;
     }
     if (retry_at_ && now >= *retry_at_) {
@@ -177,25 +195,26 @@ void GuestDriver::wait_for_interrupt() {
       if (opt_.vcpu) opt_.vcpu->thread_sleeps(this->now());
       continue;
     }
-    // Sleep until an interrupt, or until the next used entries the device
-    // has finished are published (or the refill retry is due).
+    // Sleep until the device wakes us, or until the next used entries the
+    // device has finished are published (where it decides whether to
+    // interrupt), or the refill retry is due.
     std::optional<double> deadline = shared_.used.next_time();
     if (retry_at_ && (!deadline || *retry_at_ < *deadline)) deadline = retry_at_;
     if (deadline) {
       clock_.sync();  // the timeout counts from SimGrid's clock
       const double timeout = std::max(0.0, *deadline - now);
       clock_.waiting_until(shared_.interrupt_pending() ? now : now + timeout);
-      const bool timed_out = shared_.sleep_until_interrupt(timeout);
+      const bool timed_out = shared_.sleep_until_woken(timeout);
       clock_.resync();
       if (timed_out) {
         // Woken by the deadline itself: make sure rounding cannot leave us a
-        // hair before it. (A wake by an interrupt publishes nothing early.)
+        // hair before it. (A wake by the device publishes nothing early.)
         shared_.publish_due(std::max(this->now(), *deadline));
       }
     } else {
       waiting_forever_ = true;
       clock_.waiting_for_other(shared_.interrupt_pending());
-      shared_.sleep_until_interrupt(std::nullopt);
+      shared_.sleep_until_woken(std::nullopt);
       waiting_forever_ = false;
       clock_.resync();
     }
@@ -208,11 +227,13 @@ bool GuestDriver::poll(double extra_ns) {
   stall_if_descheduled();
   VirtQueue& ring = shared_.ring;
   const double start = now();
+  shared_.publish_due(start);
   // Observers may now see everything stamped up to here. With several queues
   // the other devices may not have admitted that far: the sampler advances.
   if (shared_.run.queues == 1) shared_.run.bus.advance(std::min(start, shared_.admitted_until));
-  shared_.publish_due(start);
-  double cost_ns = extra_ns + costs_.guest_per_poll_ns;
+  // Interrupts that came after the one that scheduled NAPI cost their entry and exit here.
+  double cost_ns = extra_ns + costs_.guest_per_poll_ns + late_interrupts_ * costs_.guest_per_interrupt_ns;
+  late_interrupts_ = 0;
   uint32_t received = 0, handled = 0;  // packets; used buffers (the budget counts both)
   in_poll_.clear();
   while (handled < opt_.napi_budget && ring.used_pending() > 0) {
@@ -231,15 +252,16 @@ bool GuestDriver::poll(double extra_ns) {
   shared_.add_fates(received);
   if (should_refill()) refill();
   if (handled == opt_.napi_budget) return true;  // budget spent: poll again
-  // napi_complete + virtqueue_enable_cb(): if more arrived meanwhile, poll again.
+  // virtqueue_napi_complete(): virtqueue_enable_cb_prepare, then
+  // virtqueue_poll: if more arrived meanwhile, disable and poll again
+  // (virtqueue_napi_schedule). What the device publishes until then was
+  // decided against interrupts disabled.
   shared_.publish_due(now());
   if (!ring.enable_cb()) {
     ring.disable_cb();
     return true;
   }
-  // The model's driver takes interrupts only while it sleeps
-  // (wait_for_interrupt): until then, what the device finishes is found here.
-  ring.disable_cb();
+  napi_ = Napi::Idle;  // interrupts stay enabled while the driver sleeps
   return false;
 }
 
@@ -308,7 +330,9 @@ void GuestDriver::receive_frame(const UsedElem& first, double start, double& cos
 }
 
 void GuestDriver::run() {
-  shared_.ring.disable_cb();  // interrupts only while the driver sleeps (wait_for_interrupt)
+  // Interrupts are enabled from the start (a ring's avail flags start at 0)
+  // and until an interrupt schedules NAPI.
+  shared_.on_interrupt = [this](double t) { interrupt_raised(t); };
   {
     CoreHold vcpu(opt_.vcpu);
     took_vcpu();
@@ -316,7 +340,8 @@ void GuestDriver::run() {
   }
   while (true) {
     wait_for_interrupt();
-    shared_.ring.disable_cb();  // napi_schedule: no interrupts while polling
+    napi_ = Napi::Polling;
+    shared_.ring.disable_cb();  // virtqueue_napi_schedule: no interrupts while polling
     double extra = costs_.guest_per_interrupt_ns;
     while (poll(extra)) extra = 0;
   }

@@ -60,6 +60,8 @@ class GuestDriver {
 
  private:
   void wait_for_interrupt();
+  /// The device raised an interrupt at `t` (Shared::on_interrupt).
+  void interrupt_raised(double t);
   bool poll(double extra_ns);
   Posting& posting_of(uint32_t head);
   /// The chain at `head` is back and its memory dealt with: its posting's
@@ -97,6 +99,12 @@ class GuestDriver {
   Rng fault_rng_;
   bool waiting_forever_ = false;
   ActorClock clock_;
+  /// NAPI: Idle (interrupts enabled, the driver asleep), Scheduled (an
+  /// interrupt raised, its handler due at handler_at_), Polling.
+  enum class Napi { Idle, Scheduled, Polling };
+  Napi napi_ = Napi::Idle;
+  double handler_at_ = 0;
+  uint32_t late_interrupts_ = 0;  ///< raised after NAPI was scheduled, not yet paid for
 
   struct InPoll {
     double delivery;

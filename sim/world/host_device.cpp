@@ -127,9 +127,10 @@ bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
       if (in_frame) {
         discarded_.push_back(*head);
       } else {
+        flush_batch();  // entries stay in ring order
         ring.push_used(*head, 0);
-        shared_.used.push({t, 1, Packet{}, false});
-        interrupt_if_wanted();  // a waiting driver must learn when to look
+        shared_.used.push({.time = t, .chains = 1});
+        wake_driver_to_look();  // a waiting driver must learn when to look
       }
     }
   }
@@ -152,10 +153,11 @@ void HostDevice::run() {
   double cursor = clock_.now();
   while (true) {
     shared_.publish_due(cursor);
+    const bool share = opt_.cores && opt_.cores->contended();
+    if (absorb_kick(cursor, share)) continue;
     if (sit_out_pause(cursor)) continue;
     // Shared host cores: a backend with frames waits for a core, holds it for
     // one burst, then queues again behind the others (cores.hpp).
-    const bool share = opt_.cores && opt_.cores->contended();
     const bool holding = share && acquire_core(cursor);
     const double burst_start = cursor;
     const Burst burst = serve_burst(cursor);
@@ -166,17 +168,17 @@ void HostDevice::run() {
       no_progress(cursor);
     if (cursor > clock_.now()) {
       shared_.emit_busy(Cpu::Host, burst_start, cursor);
-      // A waiting guest must learn when the first of these frames is done.
-      if (burst.served) interrupt_if_wanted();
+      // A sleeping guest must learn when the first of these frames is published.
+      if (burst.served) wake_driver_to_look();
       clock_.sleep_to(cursor);
       if (holding) opt_.cores->release();
       add_fates(burst.fates);
       continue;
     }
-    // Frames served in no time (zero host costs) are done now: a waiting
+    // Frames served in no time (zero host costs) are done now: a sleeping
     // guest must still hear of them, or the device below waits for a kick
     // the guest never sends (it once delivered nothing, exit 0).
-    if (burst.served) interrupt_if_wanted();
+    if (burst.served) wake_driver_to_look();
     if (holding) opt_.cores->release();
     add_fates(burst.fates);
     if (cursor >= shared_.stop_time()) return;
@@ -186,6 +188,37 @@ void HostDevice::run() {
     }
     stall_for_buffers(cursor, share);
   }
+}
+
+double HostDevice::kick_arrival() const {
+  // The kick reaches the device latency.kick_ns after the guest sent it, and
+  // the backend thread, asleep meanwhile, runs latency.backend_wakeup_ns
+  // later still.
+  return shared_.kick_sent_at + (opt_.latency.kick_ns + opt_.latency.backend_wakeup_ns) * 1e-9;
+}
+
+bool HostDevice::absorb_kick(double& cursor, bool share) {
+  // A kick that came while the device was running (or idle with nothing to
+  // do) and has reached it by now: vhost runs handle_rx once more (the work
+  // was queued again by the eventfd: vhost_poll_wakeup), which starts by
+  // disabling notifications; QEMU's main loop runs the queue's handler
+  // (virtio_net_handle_rx: qemu_flush_queued_packets). Either way the host
+  // pays host.per_kick_ns, and no token is left for a later stall.
+  if (!shared_.kick_pending() || kick_arrival() > cursor) return false;
+  shared_.take_kick();
+  if (opt_.vhost) shared_.ring.set_notification(false);
+  pay_kick(cursor, share);
+  return true;
+}
+
+void HostDevice::pay_kick(double& cursor, bool share) {
+  if (share) clock_.waiting_until(-std::numeric_limits<double>::infinity());
+  CoreHold core(share ? opt_.cores : nullptr);  // handling the kick takes host CPU too
+  if (share) clock_.resync();
+  const double start = std::max(cursor, clock_.now());
+  cursor = start + costs_.host_per_kick_ns * 1e-9;
+  shared_.emit_busy(Cpu::Host, start, cursor);
+  clock_.sleep_to(cursor);
 }
 
 bool HostDevice::sit_out_pause(double& cursor) {
@@ -219,12 +252,16 @@ HostDevice::Burst HostDevice::serve_burst(double& cursor) {
   Burst b;
   const uint32_t limit = opt_.vhost ? kVhostNetPktWeight : opt_.burst_packets;
   uint64_t bytes = 0;
+  bool looked = false;
   while (b.served < limit && cursor < shared_.stop_time() && !(opt_.vhost && bytes >= kVhostNetWeight)) {
     if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) break;
     b.fates += admit_until(cursor, clock_.now());
     // A closed-loop source may still send something that arrives before
     // `cursor`: the device cannot serve at `cursor` until that is known.
     if (cursor >= known_until() || tap_.empty()) break;
+    // handle_rx() begins with vhost_disable_notify(): no kicks while it runs.
+    if (opt_.vhost && !looked) shared_.ring.set_notification(false);
+    looked = true;
     const uint32_t len = tap_.front().len;
     const Served r = serve_front(cursor, b.fates);
     if (r == Served::Stop) break;
@@ -233,7 +270,16 @@ HostDevice::Burst HostDevice::serve_burst(double& cursor) {
       bytes += len;
     }
   }
+  // handle_rx() returns (the socket empty, no buffers, its weight spent):
+  // what it has used is published and signalled (vhost_net_signal_used at out:).
+  flush_batch();
   return b;
+}
+
+void HostDevice::flush_batch() {
+  if (batch_used_.chains == 0) return;
+  shared_.used.push(batch_used_);
+  batch_used_ = {};
 }
 
 HostDevice::Served HostDevice::serve_front(double& cursor, uint64_t& fates) {
@@ -251,6 +297,9 @@ HostDevice::Served HostDevice::serve_front(double& cursor, uint64_t& fates) {
   uint64_t front_bytes = 0;
   if (!screen_front(cursor, false, &front_bytes)) return Served::Stop;  // the device broke
   if (!has_buffers(need)) return Served::Stop;
+  // virtio_net_has_buffers() found them: QEMU suppresses kicks
+  // (virtio_queue_set_notification(vq, 0)) for every frame it takes.
+  if (!opt_.vhost) shared_.ring.set_notification(false);
   if (!opt_.mergeable && front_bytes < need) {
     // A chain too short for the frame: QEMU drops the frame and leaves the
     // chain posted (virtqueue_unpop).
@@ -320,8 +369,22 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
   cursor += service_ns * 1e-9;
   // Faulty chains met while assembling the frame go back after it, unused.
   for (const uint16_t h : discarded_) ring.push_used(h, 0);
-  shared_.used.push({cursor, chains + static_cast<uint32_t>(discarded_.size()), pkt});
+  const uint32_t heads = chains + static_cast<uint32_t>(discarded_.size());
   discarded_.clear();
+  if (opt_.vhost) {
+    // vhost-net publishes and signals what it has used in batches: once more
+    // than VHOST_NET_BATCH heads are done (handle_rx: nvq->done_idx >
+    // VHOST_NET_BATCH -> vhost_net_signal_used), and when handle_rx returns.
+    batch_used_.time = cursor;
+    batch_used_.chains += heads;
+    ++batch_used_.packets;
+    batch_used_.bytes += pkt.len;
+    if (batch_used_.chains > kVhostNetBatch) flush_batch();
+  } else {
+    // QEMU publishes and signals each frame (virtio_net_receive_rcu:
+    // virtqueue_flush, virtio_notify).
+    shared_.used.push({.time = cursor, .chains = heads, .packets = 1, .bytes = pkt.len});
+  }
   shared_.emit(BuffersUsed{.time = cursor,
                            .packet = pkt.id,
                            .head = first,
@@ -336,22 +399,57 @@ bool HostDevice::wait_for_traffic(double& cursor) {
   // With nothing in the tap the backend thread sleeps: the frame that wakes
   // it finds it running latency.backend_wakeup_ns later.
   if (tap_.empty()) asleep_ = true;
+  double until;
+  bool frame = false;
   if (next_ && next_->arrival_s <= known_until()) {
-    cursor = next_->arrival_s;
-    if (asleep_ && cursor > clock_.now()) cursor += opt_.latency.backend_wakeup_ns * 1e-9;
-    asleep_ = false;
+    until = next_->arrival_s;
+    if (asleep_ && until > clock_.now()) until += opt_.latency.backend_wakeup_ns * 1e-9;
+    frame = true;
   } else if (source_pending_) {
     // Nothing can arrive before the source's horizon; look again then.
-    cursor = std::max(known_until(), clock_.now());
+    until = std::max(known_until(), clock_.now());
   } else if (tap_.empty()) {
-    return false;  // nothing more will arrive
+    return false;  // nothing more will arrive (a kick now would find nothing to do)
+  } else {
+    until = clock_.now();
   }
-  if (cursor > clock_.now()) clock_.sleep_to(cursor);
+  // A kick on its way ends the wait when it arrives (absorb_kick).
+  if (shared_.kick_pending()) until = std::min(until, std::max(kick_arrival(), clock_.now()));
+  idle_until(until);
+  cursor = clock_.now();
+  if (frame && cursor >= until) asleep_ = false;
   return true;
 }
 
+void HostDevice::idle_until(double t) {
+  // Kicks can reach an idle device only where the ring lets the guest send
+  // one (before the device first ran, or a stale avail_event coming round
+  // after 2^16 entries): then the wait ends at a kick. Otherwise, and when
+  // the driver cannot run before `t`, a sleep.
+  if (t <= clock_.now()) return;
+  if (shared_.kick_pending() || !shared_.ring.kick_possible() || clock_.can_skip_to(t)) {
+    clock_.sleep_to(t);
+    return;
+  }
+  clock_.sync();
+  clock_.waiting_until(t);
+  shared_.wait_for_kick(t - clock_.now());
+  clock_.resync();
+}
+
 void HostDevice::stall_for_buffers(double& cursor, bool share) {
-  // No usable buffer: enable kicks, check again, wait for one.
+  // A kick taken late (sent before the device last looked at the ring) says
+  // nothing new: handle it and look again. Only a kick sent after the device
+  // enables notifications ends a stall.
+  if (shared_.kick_pending()) {
+    shared_.take_kick();
+    if (opt_.vhost) shared_.ring.set_notification(false);
+    pay_kick(cursor, share);
+    return;
+  }
+  // No usable buffer: enable kicks, check again, wait for one
+  // (handle_rx: vhost_enable_notify, and again if the guest slipped one in;
+  // QEMU: virtio_net_has_buffers).
   VirtQueue& ring = shared_.ring;
   ring.set_notification(true);
   if (has_buffers(uint64_t{opt_.header_bytes} + tap_.front().len)) {
@@ -366,21 +464,13 @@ void HostDevice::stall_for_buffers(double& cursor, bool share) {
   // The kick reaches the device latency.kick_ns after the guest sent it, and
   // the backend thread, asleep meanwhile, runs latency.backend_wakeup_ns
   // later still. Its notifications stay enabled until it looks at the ring:
-  // kicks sent meanwhile find it already on its way.
-  if (const double late = (opt_.latency.kick_ns + opt_.latency.backend_wakeup_ns) * 1e-9; late > 0) {
-    clock_.sleep_to(std::max(clock_.now(), shared_.kick_sent_at + late));
-    shared_.take_kicks();
-  }
+  // kicks sent meanwhile are the same one (the eventfd is already set).
+  if (kick_arrival() > clock_.now()) clock_.sleep_to(kick_arrival());
+  shared_.take_kick();
   waiting_for_kick_ = false;
   shared_.emit(StallEnded{.time = clock_.now()});
   ring.set_notification(false);
-  if (share) clock_.waiting_until(-std::numeric_limits<double>::infinity());
-  CoreHold core(share ? opt_.cores : nullptr);  // handling the kick takes host CPU too
-  if (share) clock_.resync();
-  const double start = clock_.now();
-  cursor = start + costs_.host_per_kick_ns * 1e-9;
-  shared_.emit_busy(Cpu::Host, start, cursor);
-  clock_.sleep_to(cursor);
+  pay_kick(cursor, share);
 }
 
 void HostDevice::progressed(double t) {
@@ -400,8 +490,8 @@ void HostDevice::no_progress(double t) {
       shared_.queue, t, idle_rounds_, std::accumulate(bad_chains_.begin(), bad_chains_.end(), uint64_t{0})));
 }
 
-void HostDevice::interrupt_if_wanted() {
-  shared_.interrupt_if_wanted([this] { clock_.sync(); });
+void HostDevice::wake_driver_to_look() {
+  shared_.wake_driver_to_look([this] { clock_.sync(); });
 }
 
 void HostDevice::add_fates(uint64_t n) {

@@ -104,8 +104,19 @@ class HostDevice {
   static constexpr uint64_t kMaxIdleRounds = 100'000;
   double stuck_at_ = -1;
   uint64_t idle_rounds_ = 0;
-  /// Interrupts the driver if it wants one, at the device's time.
-  void interrupt_if_wanted();
+  /// Wakes a sleeping driver to look at the used ring again, at the device's time.
+  void wake_driver_to_look();
+  /// When the pending kick reaches the device (latency.kick_ns and, the
+  /// backend thread being asleep, latency.backend_wakeup_ns after it was sent).
+  double kick_arrival() const;
+  /// A pending kick that has arrived by `cursor`, taken while running: paid for.
+  bool absorb_kick(double& cursor, bool share);
+  /// The host's cost of handling a kick, from `cursor` on.
+  void pay_kick(double& cursor, bool share);
+  /// Sleeps until `t`, or until a kick wakes the device if one can come.
+  void idle_until(double t);
+  /// Publishes vhost's batch of used entries (vhost_net_signal_used).
+  void flush_batch();
   /// Counts fates for the drain check (RunState::add_fates), at the device's time.
   void add_fates(uint64_t n);
   /// One service burst: frames back to back while buffers last.
@@ -161,6 +172,7 @@ class HostDevice {
   double broken_at_ = 0;
   bool waiting_for_kick_ = false;
   bool asleep_ = false;  ///< the backend thread went to sleep on an empty tap (latency.backend_wakeup_ns)
+  UsedTimeline::Entry batch_used_{.time = 0, .chains = 0};  ///< vhost: used and not yet published
   Count admitted_;
   std::array<Count, kDropReasons> dropped_{};
 };

@@ -81,7 +81,12 @@ void RunLoop::start_queues() {
 }
 
 void RunLoop::admit_all(double t) {
-  for (auto& Q : w_.queues) w_.run->add_fates(Q.device->admit_until(t, t));
+  // Every arrival and every publication of used entries up to `t` (and the
+  // interrupts those raise) before the bus moves past `t`.
+  for (auto& Q : w_.queues) {
+    w_.run->add_fates(Q.device->admit_until(t, t));
+    Q.shared->publish_due(t);
+  }
 }
 
 void RunLoop::check_liveness(double t) {

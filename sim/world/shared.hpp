@@ -15,6 +15,7 @@
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -57,30 +58,33 @@ struct RunState {
   void stop_sampling() { sampler_wakes_at = std::numeric_limits<double>::infinity(); }
 };
 
-/// The device works a burst ahead: it knows when each frame it took will be
-/// done, and publishes that frame's used entries then (virtqueue_flush at
-/// that time). Whoever looks at the used ring first brings it up to date.
+/// The device works a burst ahead: it knows when each publication of used
+/// entries will happen (QEMU: each frame, when it is written; vhost: each
+/// batch, vhost_net_signal_used), and the entries become visible then
+/// (virtqueue_flush). Whoever looks at the used ring first brings it up to
+/// date, and right after each publication the device decides whether it
+/// interrupts the guest (virtio_notify / vhost_signal), against the state
+/// the driver left in the ring at that time.
 class UsedTimeline {
  public:
   struct Entry {
     double time;
     uint32_t chains;
-    Packet packet;
-    bool is_packet = true;  ///< false: faulty chains returned unused
+    uint32_t packets = 0;  ///< frames (0: faulty chains returned unused)
+    uint64_t bytes = 0;
   };
   void push(const Entry& e) { entries_.push_back(e); }
-  /// Publishes on `ring` every entry finished by `t`.
-  void publish_due(VirtQueue& ring, double t) {
-    uint32_t chains = 0;
+  /// Publishes on `ring` every entry due by `t`, calling `after(time)` after each.
+  template <class After>
+  void publish_due(VirtQueue& ring, double t, After&& after) {
     while (!entries_.empty() && entries_.front().time <= t) {
-      chains += entries_.front().chains;
-      if (entries_.front().is_packet) {
-        ++published_packets_;
-        published_bytes_ += entries_.front().packet.len;
-      }
+      const Entry e = entries_.front();
       entries_.pop_front();
+      published_packets_ += e.packets;
+      published_bytes_ += e.bytes;
+      if (e.chains) ring.flush_used(e.chains);
+      after(e.time);
     }
-    if (chains) ring.flush_used(chains);
   }
   /// When the next entry will be published, if any is pending.
   std::optional<double> next_time() const {
@@ -90,13 +94,12 @@ class UsedTimeline {
   // For the books: frames finished and not yet published, and those published.
   uint64_t held_packets() const {
     uint64_t n = 0;
-    for (const auto& e : entries_) n += e.is_packet;
+    for (const auto& e : entries_) n += e.packets;
     return n;
   }
   uint64_t held_bytes() const {
     uint64_t b = 0;
-    for (const auto& e : entries_)
-      if (e.is_packet) b += e.packet.len;
+    for (const auto& e : entries_) b += e.bytes;
     return b;
   }
   uint64_t published_packets() const { return published_packets_; }
@@ -130,23 +133,44 @@ struct Shared {
   double admitted_until = 0;
   bool source_exhausted = false;
 
-  /// Publishes the used entries the device finished by `t`.
-  void publish_due(double t) { used.publish_due(ring, t); }
+  /// Publishes the used entries the device finished by `t`, deciding after
+  /// each publication whether the guest is interrupted (`on_interrupt`, set
+  /// by the driver, hears each interrupt raised, at its time).
+  void publish_due(double t) {
+    used.publish_due(ring, t, [this](double when) {
+      if (ring.should_interrupt() && on_interrupt) on_interrupt(when);
+    });
+  }
+  std::function<void(double)> on_interrupt;
 
   // ---- notifications ----------------------------------------------------
-  /// Driver -> device, after publishing buffers: a kick, if the device has
-  /// not suppressed them (it enables them only while it waits for buffers).
+  // A kick is an edge, not a token: the guest writes the device's eventfd
+  // (ioeventfd); it stays set until the device reads it, and kicks sent
+  // before then are the same one. A device waiting for a kick is woken by
+  // it; a device that is running finds it when it next looks (a vhost
+  // handle_rx queued again, QEMU's main loop) and pays for it then.
+
+  /// Driver -> device, after publishing buffers: a kick, if the ring says the
+  /// device wants one (VRING_USED_F_NO_NOTIFY, avail_event, the packed
+  /// ring's device area, as the device left them).
   /// `before_kick` runs first (the driver brings SimGrid's clock up to its
   /// own: the device wakes at the kick's time). Returns whether it was sent.
   template <class BeforeKick>
   bool kick_if_wanted(uint32_t published, BeforeKick&& before_kick) {
     if (!ring.kick_needed(published)) return false;
     before_kick();
-    // Before the release, which yields: the device may run and wait again
-    // inside it, and publish its own next wake-up then.
-    device_wakes_at = clock();
-    if (!kick_pending()) kick_sent_at = device_wakes_at;
-    kick_.release();
+    const double now = clock();
+    if (!kick_pending_) {
+      kick_pending_ = true;
+      kick_sent_at = now;
+    }
+    if (device_waits_ && !device_signalled_) {
+      // Before the release, which yields: the device may run and wait again
+      // inside it, and publish its own next wake-up then.
+      device_wakes_at = now;
+      device_signalled_ = true;
+      kick_.release();
+    }
     return true;
   }
   /// The earliest time the device may run next, for the driver's lookahead:
@@ -155,11 +179,11 @@ struct Shared {
   /// infinity when it cannot be known (it waits for a shared core).
   double device_wakes_at = 0;
   /// The same for the driver: the end of its sleep or timed wait; +infinity
-  /// while only an interrupt can wake it.
+  /// while only the device can wake it.
   double driver_wakes_at = 0;
-  /// A kick or an interrupt sent and not yet taken: waiting for one returns
-  /// at once (after the actors due at this instant have run).
-  bool kick_pending() const { return !kick_.would_block(); }
+  /// A kick sent and not yet taken by the device.
+  bool kick_pending() const { return kick_pending_; }
+  /// A wake-up sent to the waiting driver and not yet taken.
   bool interrupt_pending() const { return !interrupt_.would_block(); }
   /// The device and the driver run as fibers of one actor (fiber_loop.hpp):
   /// the kick and interrupt semaphores and the clock are its.
@@ -172,33 +196,42 @@ struct Shared {
   double clock() const { return clock_of(fibers_); }
   /// When the oldest kick not yet taken was sent.
   double kick_sent_at = 0;
-  /// Device: waits for a kick (and takes the others sent at the same instant).
-  void wait_for_kick() {
-    kick_.acquire();
-    take_kicks();
+  /// Device: takes the pending kick (and every one sent with it).
+  void take_kick() { kick_pending_ = false; }
+  /// Device: waits for a kick, at most `timeout_s` if given. True if one came
+  /// (it stays pending: take_kick() takes it). A kick already pending ends
+  /// the wait at once.
+  bool wait_for_kick(std::optional<double> timeout_s = std::nullopt) {
+    if (kick_pending_) return true;
+    device_waits_ = true;
+    device_signalled_ = false;
+    kick_.acquire(timeout_s);
+    device_waits_ = false;
+    // A kick at the instant the wait timed out released a token nobody took.
+    if (device_signalled_ && !kick_.would_block()) kick_.acquire();
+    return kick_pending_;
   }
-  /// Device: takes the kicks sent and not taken (they find it already awake).
-  void take_kicks() {
-    while (kick_pending()) kick_.acquire();
-  }
-  /// Device -> driver, after finishing frames: an interrupt, if the driver
-  /// wants them (its driver enables them only while it sleeps, so a busy
-  /// driver finds the frames when its poll ends).
-  /// `before_interrupt` runs first (the device brings SimGrid's clock up to
-  /// its own: the driver wakes at the interrupt's time).
-  template <class BeforeInterrupt>
-  void interrupt_if_wanted(BeforeInterrupt&& before_interrupt) {
-    if (!ring.should_interrupt()) return;
-    before_interrupt();
+  /// Device -> driver, after computing a burst: a driver asleep must look at
+  /// the used ring again (its next wake-up may now be earlier: the first new
+  /// publication). Whether that publication interrupts it is decided when it
+  /// happens (publish_due). `before_wake` runs first (the device brings
+  /// SimGrid's clock up to its own).
+  template <class BeforeWake>
+  void wake_driver_to_look(BeforeWake&& before_wake) {
+    if (!driver_waits_ || driver_signalled_) return;
+    before_wake();
     driver_wakes_at = clock();  // before the release, as for a kick
+    driver_signalled_ = true;
     interrupt_.release();
   }
-  /// Driver: sleeps with interrupts enabled until one comes or, given a
-  /// deadline, until then. Returns true if the deadline passed first.
-  bool sleep_until_interrupt(std::optional<double> timeout_s) {
-    ring.enable_cb();
+  /// Driver: sleeps until the device wakes it or, given a deadline, until
+  /// then. Returns true if the deadline passed first.
+  bool sleep_until_woken(std::optional<double> timeout_s) {
+    driver_waits_ = true;
+    driver_signalled_ = false;
     const bool timed_out = interrupt_.acquire(timeout_s);
-    ring.disable_cb();
+    driver_waits_ = false;
+    if (driver_signalled_ && !interrupt_.would_block()) interrupt_.acquire();
     return timed_out;
   }
 
@@ -220,9 +253,12 @@ struct Shared {
 
  private:
   FiberLoop* fibers_ = nullptr;
-  // What each side waits on: the device, kicks; the driver, interrupts.
+  // What each side waits on: the device, kicks; the driver, a wake-up.
   Semaphore interrupt_{0};
   Semaphore kick_{0};
+  bool kick_pending_ = false;
+  bool device_waits_ = false, device_signalled_ = false;
+  bool driver_waits_ = false, driver_signalled_ = false;
 };
 
 }  // namespace vringsim

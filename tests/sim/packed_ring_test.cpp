@@ -234,6 +234,7 @@ TEST(PackedRing, EventPositionsStayExactAcrossWrapsAndPast65536) {
     const uint16_t id = *q.add_inbuf(chain(2));
     q.publish_avail();
     ASSERT_TRUE(q.kick_needed(1)) << k;
+    q.disable_cb();  // the driver polled
     ASSERT_TRUE(q.enable_cb());
     q.pop_avail();
     q.push_used(id, 1);
@@ -250,6 +251,10 @@ TEST(PackedRing, InterruptsFollowTheDriverEventArea) {
   // The first ask always interrupts (signalled_used_valid is false).
   for (int k = 0; k < 3; ++k) q.add_inbuf(chain(1));
   q.publish_avail();
+  // A fresh ring's driver area says ENABLE (virtqueue_vring_init_packed);
+  // enable_cb writes DESC once the driver has disabled (its shadow).
+  EXPECT_EQ(q.driver_event().flags, kPackedEventEnable);
+  q.disable_cb();
   EXPECT_TRUE(q.enable_cb());
   EXPECT_EQ(q.driver_event().flags, kPackedEventDesc);
   EXPECT_EQ(q.driver_event().off_wrap, 0x8000u);

@@ -528,3 +528,50 @@ TEST(Indirect, TamperedTablesAreFoundAsTheirKind) {
 
 }  // namespace
 }  // namespace vringsim
+
+namespace vringsim {
+namespace {
+/// The device publishes one used entry (taking the next chain).
+void use_one(SplitRing& q) {
+  q.push_used(q.pop_avail(), 1);
+  q.flush_used(1);
+}
+}  // namespace
+
+// virtqueue_disable_cb_split writes once per enable (its shadow), and not at
+// all once an interrupt was taken with the event index (event_triggered):
+// used_event stays where enable_cb put it, not 0.
+TEST(EventIdx, AnInterruptTakenLeavesUsedEventWhereTheDriverPutIt) {
+  SplitRing q(8, true);
+  publish(q, 8);
+  use_one(q);
+  EXPECT_TRUE(q.should_interrupt());  // the first ask always interrupts
+  ASSERT_TRUE(q.get_buf());
+  EXPECT_TRUE(q.enable_cb());
+  EXPECT_EQ(q.used_event(), 1u);
+  use_one(q);
+  EXPECT_TRUE(q.should_interrupt());  // used idx 1 -> 2 passes used_event 1
+  q.interrupt_taken();
+  q.disable_cb();
+  EXPECT_EQ(q.used_event(), 1u);  // not the "hack" 0
+  use_one(q);
+  EXPECT_FALSE(q.should_interrupt());
+  // Without an interrupt taken, disabling writes 0; a second disable writes nothing.
+  while (q.get_buf()) {}
+  EXPECT_TRUE(q.enable_cb());
+  EXPECT_EQ(q.used_event(), 3u);
+  q.disable_cb();
+  EXPECT_EQ(q.used_event(), 0u);
+}
+
+// The flags: the shared flag follows the driver's shadow, once per change.
+TEST(SplitRing, TheInterruptFlagIsWrittenOncePerChangeAndAnInterruptTakenChangesNothing) {
+  SplitRing q(8);
+  EXPECT_EQ(q.avail_flags(), 0u);  // a fresh ring takes interrupts
+  q.interrupt_taken();             // no event index: no event_triggered
+  q.disable_cb();
+  EXPECT_EQ(q.avail_flags(), kVringAvailFNoInterrupt);
+  EXPECT_TRUE(q.enable_cb());
+  EXPECT_EQ(q.avail_flags(), 0u);
+}
+}  // namespace vringsim

@@ -46,7 +46,9 @@ class Liveness : public Simulation {
     // that keeps refilling delivers many rings' worth in 9 measured ms at
     // line rate (the slowest policy, max-buffer, about 770 frames).
     EXPECT_GT(u(r, "/packets/delivered"), 2 * u(r, "/ring/capacity_packets_mtu")) << policy << " with " << what;
-    EXPECT_GT(u(r, "/notifications/kicks"), 2u) << policy << " with " << what;
+    // Every time the device ran dry a kick woke it (a device that never ran
+    // dry asked for none: it suppresses kicks whenever it finds buffers).
+    EXPECT_GE(u(r, "/notifications/kicks"), u(r, "/host/stalls")) << policy << " with " << what;
   }
 };
 

@@ -126,11 +126,14 @@ std::string host_features_with_packed() {
 
 TEST_F(Simulation, PackedAndSplitRingsAgreeOnEverythingButTheirBytes) {
   // The model gives both layouts one cost model: a chain costs the same to
-  // post and to take. With the flags, and with the event index where the
-  // driver enables interrupts only while it sleeps and the device asks for
-  // kicks only while it waits, the packed ring's ENABLE/DISABLE/DESC areas
-  // suppress exactly what the split ring's flags and event indexes do; only
-  // the ring's memory differs: 16N + 8 bytes against the split layout.
+  // post and to take. With the flags the packed ring's ENABLE/DISABLE areas
+  // suppress exactly what the split ring's flags do; only the ring's memory
+  // differs: 16N + 8 bytes against the split layout. With the event index
+  // they differ where Linux's code does: a fresh split ring has used_event 0
+  // (one interrupt, then none until the driver first re-enables), a fresh
+  // packed ring ENABLE (virtqueue_vring_init_packed: every publication
+  // interrupts until the driver first disables), so the first interrupts
+  // differ and the runs drift apart by a few frames.
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
       {"mergeable", {R"(virtio.features=["MRG_RXBUF","VERSION_1"])"}},
       {"mergeable", {R"(virtio.features=["MRG_RXBUF","VERSION_1"])", "traffic.arrival=poisson", "traffic.rate_gbps=0.5"}},
@@ -152,10 +155,16 @@ TEST_F(Simulation, PackedAndSplitRingsAgreeOnEverythingButTheirBytes) {
       ASSERT_EQ(s.summary.at("/virtio/ring/layout"_json_pointer), "split");
       EXPECT_EQ(u(s, "/ring/bytes"), event ? 10246u : 10244u);
       EXPECT_EQ(u(p, "/ring/bytes"), 4104u);
-      for (const char* key : {"/notifications/kicks", "/notifications/kicks_suppressed", "/notifications/interrupts",
-                              "/packets/delivered", "/packets/dropped", "/memory/posted_bytes_peak"})
-        EXPECT_EQ(u(p, key), u(s, key)) << key << " " << split[0] << " " << sets.size();
-      EXPECT_EQ(p.summary["latency_us"], s.summary["latency_us"]);
+      if (!event) {
+        for (const char* key : {"/notifications/kicks", "/notifications/kicks_suppressed", "/notifications/interrupts",
+                                "/packets/delivered", "/packets/dropped", "/memory/posted_bytes_peak"})
+          EXPECT_EQ(u(p, key), u(s, key)) << key << " " << split[0] << " " << sets.size();
+        EXPECT_EQ(p.summary["latency_us"], s.summary["latency_us"]);
+      } else {
+        EXPECT_NEAR(static_cast<double>(u(p, "/packets/delivered")), static_cast<double>(u(s, "/packets/delivered")),
+                    1e-3 * static_cast<double>(u(s, "/packets/delivered")))
+            << split[0] << " " << sets.size();
+      }
       EXPECT_GT(u(s, "/notifications/kicks") + u(s, "/notifications/interrupts"), 0u);
       expect_conservation(p);
     }

@@ -1,0 +1,150 @@
+// Kicks and interrupts as the real device and driver decide them: the
+// device suppresses kicks whenever it finds buffers (QEMU's
+// virtio_net_has_buffers, vhost's handle_rx) and decides each interrupt
+// right after it publishes used entries (virtio_notify, vhost_signal)
+// against what the driver last wrote (virtqueue_enable_cb_prepare,
+// virtqueue_disable_cb); vhost-net publishes in batches. The cases are
+// built so that the counts follow by hand (docs/model.md §3).
+#include "tests/world/simulation_fixture.hpp"
+
+namespace vringsim {
+namespace {
+
+using test_support::Simulation;
+
+Json zero_costs() {
+  Json host, guest;
+  for (const char* k : {"per_packet_ns", "per_descriptor_ns", "per_byte_ns", "per_interrupt_ns", "per_kick_ns",
+                        "per_segment_ns"})
+    host[k] = 0;
+  for (const char* k : {"per_packet_ns", "per_descriptor_ns", "per_byte_copy_ns", "per_interrupt_ns", "per_kick_ns",
+                        "per_poll_ns", "per_page_alloc_ns", "per_page_free_ns", "per_page_recycle_ns",
+                        "per_ewma_update_ns", "per_frag_carve_ns", "per_indirect_table_ns"})
+    guest[k] = 0;
+  return {{"host", host}, {"guest", guest}};
+}
+
+/// MTU frames every 10 us, zero CPU costs, mergeable buffers on a 256-entry
+/// ring, an interrupt latency of 35 us: the guest takes an interrupt, its
+/// handler runs 35 us later, it collects what was published by then (four
+/// frames) and sleeps with interrupts enabled until the next publication.
+Json race_case(const std::vector<std::string>& features) {
+  return {{"name", "race"},
+          {"stop", {{"time_s", 0.05}}},
+          {"measure", {{"warmup_s", 0.01}}},
+          {"ring", {{"size", 256}}},
+          {"policy", {{"name", "mergeable"}}},
+          {"virtio", {{"features", features}}},
+          {"traffic",
+           {{"kind", "synthetic"},
+            {"arrival", "constant"},
+            {"rate_gbps", 1.2304},
+            {"synthetic", {{"length", "fixed"}, {"len_bytes", 1514}}}}},
+          {"latency", {{"interrupt_ns", 35'000}}},
+          {"costs", zero_costs()}};
+}
+
+// With the flags every publication before the handler runs finds
+// VRING_AVAIL_F_NO_INTERRUPT still clear and interrupts again: the frames at
+// +10, +20 and +30 us each raise one, so every frame does. With the event
+// index only the publication that crosses used_event does, once per enable:
+// one interrupt per four frames. The packed ring's areas say the same.
+TEST_F(Simulation, FlagsInterruptEveryPublicationInTheLatencyWindowAndTheEventIndexOnce) {
+  const std::string host_all = R"(host.features=["MRG_RXBUF","VERSION_1","RING_EVENT_IDX","RING_PACKED"])";
+  struct Case {
+    std::vector<std::string> features;
+    double per_packet;
+  };
+  for (const Case& c : {Case{{"MRG_RXBUF"}, 1.0}, Case{{"MRG_RXBUF", "RING_EVENT_IDX"}, 0.25},
+                        Case{{"MRG_RXBUF", "VERSION_1", "RING_PACKED"}, 1.0},
+                        Case{{"MRG_RXBUF", "VERSION_1", "RING_PACKED", "RING_EVENT_IDX"}, 0.25}}) {
+    const RunResult r = run(scenario(race_case(c.features), {host_all}));
+    const std::string what = Json(c.features).dump();
+    EXPECT_EQ(u(r, "/packets/delivered"), 5000u) << what;  // the whole run
+    EXPECT_EQ(u(r, "/packets/dropped"), 0u) << what;
+    EXPECT_DOUBLE_EQ(d(r, "/notifications/interrupts_per_packet"), c.per_packet) << what;
+    EXPECT_EQ(u(r, "/notifications/kicks"), 0u) << what;  // the device never runs dry
+    expect_conservation(r);
+  }
+}
+
+/// Frames at 10 Gb/s line rate, a device that takes 2 us a frame (the tap
+/// stays full), a guest that costs nothing and takes interrupts at once:
+/// every publication of used entries raises one interrupt, collected at once.
+Json batch_case(const std::string& backend) {
+  Json costs = zero_costs();
+  costs["host"]["per_packet_ns"] = 2000;
+  return {{"name", "batch"},
+          {"stop", {{"time_s", 0.02}}},
+          {"measure", {{"warmup_s", 0.004}}},
+          {"ring", {{"size", 256}}},
+          {"policy", {{"name", "mergeable"}}},
+          {"virtio", {{"features", {"MRG_RXBUF"}}}},
+          {"host", {{"backend", backend}}},
+          {"traffic",
+           {{"kind", "synthetic"},
+            {"arrival", "constant"},
+            {"rate_gbps", 10},
+            {"synthetic", {{"length", "fixed"}, {"len_bytes", 1514}}}}},
+          {"costs", costs}};
+}
+
+// QEMU publishes and signals every frame (virtio_net_receive_rcu). vhost-net
+// publishes once more than VHOST_NET_BATCH = 64 heads are done and when
+// handle_rx returns, here after its weight of 256 frames: 65 + 65 + 65 + 61,
+// four publications (and interrupts) per 256 frames.
+TEST_F(Simulation, VhostPublishesUsedEntriesInBatchesOfSixtyFiveHeadsAndAtTheEndOfATurn) {
+  const RunResult qemu = run(scenario(batch_case("qemu")));
+  const RunResult vhost = run(scenario(batch_case("vhost")));
+  for (const RunResult* r : {&qemu, &vhost}) {
+    EXPECT_EQ(u(*r, "/host/stalls"), 0u);
+    EXPECT_GT(u(*r, "/packets/delivered"), 7000u);  // 2 us a frame over 16 ms
+    expect_conservation(*r);
+  }
+  // Over the measured 16 ms: 8,000 frames; QEMU 8,000 interrupts, vhost 125.
+  EXPECT_NEAR(d(qemu, "/notifications/interrupts_per_packet"), 1.0, 1e-3);
+  EXPECT_NEAR(d(vhost, "/notifications/interrupts_per_packet"), 4.0 / 256, 2e-4);
+  // A frame waits for its batch: up to 64 more frames of 2 us.
+  EXPECT_GT(d(vhost, "/latency_us/max"), d(qemu, "/latency_us/max") + 100);
+}
+
+/// The latency tests' hand case (tests/world/latency_test.cpp): a refill per
+/// buffer, a tap of one frame, a 100 us interrupt latency.
+Json knee_case(uint32_t ring, const std::vector<std::string>& features) {
+  Json j = race_case(features);
+  j["ring"]["size"] = ring;
+  j["guest"] = {{"napi_budget", 1}, {"refill_rule", "today"}};
+  j["host"] = {{"tap_queue_packets", 1}};
+  j["latency"] = {{"interrupt_ns", 100'000}, {"kick_ns", 20'000}};
+  return j;
+}
+
+// The device suppresses kicks whenever it finds buffers, so only a device
+// that ran dry asks for one: a ring big enough (16, 32) gets none, whatever
+// the suppression. A starving one (8) leaves its notifications enabled
+// until it sees the kick, 20 us later: with the event index only the first
+// publication crosses avail_event (one kick a stall), with the flags every
+// refill in those 20 us kicks again (the same edge: the eventfd is already
+// set). Each kick is an edge: every stall lasts at least the kick latency
+// (a kick left over as a token would end a later stall at once).
+TEST_F(Simulation, KicksComeOnlyFromADeviceThatRanDryOnePerStall) {
+  for (const auto& features : {std::vector<std::string>{"MRG_RXBUF"}, {"MRG_RXBUF", "RING_EVENT_IDX"}}) {
+    const std::string what = Json(features).dump();
+    for (uint32_t ring : {16u, 32u}) {
+      const RunResult r = run(scenario(knee_case(ring, features)));
+      EXPECT_EQ(u(r, "/notifications/kicks"), 0u) << ring << what;
+      EXPECT_EQ(u(r, "/host/stalls"), 0u) << ring << what;
+    }
+    const RunResult r = run(scenario(knee_case(8, features)));
+    const uint64_t stalls = u(r, "/host/stalls");
+    EXPECT_GT(stalls, 200u) << what;
+    if (features.size() == 2)
+      EXPECT_NEAR(static_cast<double>(u(r, "/notifications/kicks")), static_cast<double>(stalls), 1.0) << what;
+    else
+      EXPECT_GT(u(r, "/notifications/kicks"), 2 * stalls) << what;
+    EXPECT_GE(d(r, "/host/stall_time_s"), static_cast<double>(stalls) * 20e-6) << what;
+  }
+}
+
+}  // namespace
+}  // namespace vringsim
