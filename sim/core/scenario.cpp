@@ -283,6 +283,15 @@ void check_resolved(const Config& cfg, const std::string& source, const std::str
   if (posting.size() > ring)
     fail_input(source, "/ring/size",
          fmt::format("{} entries cannot hold one {} slot ({} descriptors)", ring, pname, posting.size()));
+  if (const DeviceSettings dev = DeviceSettings::bindings().load(cfg);
+      !dev.vhost && dev.can_receive_bytes > 0 && policy->mergeable()) {
+    const RingFigures fig = ring_figures(ring, RingLayout::of(rx.virtio), *policy);
+    if (fig.posted_bytes_full < dev.can_receive_bytes)
+      fail_input(source, "/host/can_receive_bytes",
+                 fmt::format("{} bytes: a full ring of {} entries posts {} bytes of {} buffers, so this QEMU "
+                             "would never read the tap; 0 is today's QEMU (only the frame's size counts)",
+                             dev.can_receive_bytes, ring, fig.posted_bytes_full, pname));
+  }
   const std::string& kind = run.traffic_kind;
   const TrafficInfo* tinfo = Registry<TrafficInfo>::instance().find(kind);
   if (!tinfo) fail_input(source, "/traffic/kind", fmt::format("unknown traffic kind \"{}\"", kind));

@@ -121,7 +121,18 @@ const Bindings<DeviceSettings>& DeviceSettings::bindings() {
                           "(VHOST_NET_BATCH; they no longer count against host.tap_queue_packets) and yields its "
                           "turn after 256 frames or 512 KiB (VHOST_NET_PKT_WEIGHT, VHOST_NET_WEIGHT)")
                     .from("qemu: the 2008 setup; linux-6.x sets vhost (drivers/vhost/net.c)"),
-                [](const Json& v) { return v == "vhost"; });
+                [](const Json& v) { return v == "vhost"; })
+          .bind(&S::can_receive_bytes,
+                ParamSpec::integer("host.can_receive_bytes", 0, "bytes")
+                    .range(0, 1 << 30)
+                    .help("QEMU with mergeable buffers reads the tap only while the posted buffers hold at least "
+                          "this many bytes (and takes a frame only when they hold it and its header); 0: only the "
+                          "frame's own size counts. The 2008 scenarios with mergeable buffers set 65546")
+                    .from("0: today's QEMU, hw/net/virtio-net.c (virtio_net_can_receive checks no buffers; "
+                          "virtio_net_has_buffers the frame's size). 65546 = VIRTIO_NET_MAX_BUFSIZE, "
+                          "sizeof(struct virtio_net_hdr) + 64 KiB, in do_virtio_net_can_receive of kvm-80's "
+                          "qemu/hw/virtio-net.c (Mark McLoughlin, 2008-11-26, the host side of the mergeable "
+                          "series) and QEMU 0.10.0"));
   return b;
 }
 

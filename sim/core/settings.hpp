@@ -38,6 +38,7 @@ struct DeviceSettings {
   bool drop_bad_chains = false;  ///< false: a faulty chain breaks the device (QEMU virtio_error)
   uint32_t max_chain_descriptors = 1024;
   bool vhost = false;  ///< host.backend: vhost-net (in-kernel) rather than QEMU's userspace backend
+  uint64_t can_receive_bytes = 0;  ///< QEMU, mergeable: posted bytes it needs before it reads the tap
   static const Bindings<DeviceSettings>& bindings();
   bool operator==(const DeviceSettings&) const = default;
 };

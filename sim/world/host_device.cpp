@@ -138,8 +138,13 @@ bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
 
 bool HostDevice::has_buffers(uint64_t need) const {
   // virtio_net_has_buffers(): with mergeable buffers the posted chains must
-  // hold the whole frame; otherwise one chain is enough to try.
-  if (opt_.mergeable) return shared_.ring.avail_bytes_upto(need, opt_.max_chain_descriptors) >= need;
+  // hold the whole frame; otherwise one chain is enough to try. The 2008
+  // QEMU read the tap at all only while they held host.can_receive_bytes
+  // (do_virtio_net_can_receive(n, VIRTIO_NET_MAX_BUFSIZE)).
+  if (opt_.mergeable) {
+    const uint64_t want = opt_.vhost ? need : std::max(need, opt_.can_receive_bytes);
+    return shared_.ring.avail_bytes_upto(want, opt_.max_chain_descriptors) >= want;
+  }
   return shared_.ring.avail_pending() > 0;
 }
 
