@@ -422,15 +422,20 @@ int main(int argc, char** argv) {
   topology->add_option("--out", topology_out, "write to this file instead of standard output");
 
   std::string diff_a, diff_b;
-  double diff_tolerance = 0;
-  bool diff_all = false;
+  DiffOptions diff_opt;
   auto* diff = app.add_subcommand(
-      "diff", "two run or sweep directories figure by figure; exit 1 if one moved by more than --tolerance");
+      "diff", "two run or sweep directories figure by figure; exit 1 if a result moved by more than --tolerance");
   diff->add_option("a", diff_a, "first directory (run --out or sweep --out; every summary.json under it)")->required();
   diff->add_option("b", diff_b, "second directory, matched to the first by each summary's path")->required();
-  diff->add_option("--tolerance", diff_tolerance,
-                   "relative change allowed, |B - A| / max(|A|, |B|), 0..2 (default 0: any change; 0.01 = 1%)");
-  diff->add_flag("--all", diff_all, "list every figure compared, not only those that moved");
+  diff->add_option("--tolerance", diff_opt.tolerance,
+                   "change allowed, |B - A| / max(|A|, floor) (default 0: any change; 0.01 = 1%)");
+  diff->add_option("--floor", diff_opt.floor,
+                   "absolute floor of the change's denominator, so noise around 0 is no change (default 1e-9)");
+  diff->add_flag("--all", diff_opt.all,
+                 "compare the diagnostics too (measure.* but valid and steady, run.*, check.*), not only results");
+  diff->add_option("--only", diff_opt.only, "PATTERN: compare only these figures (dotted key, prefix or glob; repeatable)");
+  diff->add_option("--ignore", diff_opt.ignore, "PATTERN: leave these figures out (dotted key, prefix or glob; repeatable)");
+  diff->add_flag("--list", diff_opt.list, "list every figure compared, not only those that moved");
 
   SensitivityArgs sens;
   std::string sens_jobs;
@@ -490,7 +495,7 @@ int main(int argc, char** argv) {
     if (analytic->parsed()) return cmd_analytic(analytic_files, analytic_sets, analytic_json);
     if (calibrate->parsed()) return cmd_calibrate(calibrate_file, calibrate_out);
     if (plot->parsed()) return cmd_plot(plot_input, plot_out, plot_formats);
-    if (diff->parsed()) return cmd_diff(diff_a, diff_b, diff_tolerance, diff_all);
+    if (diff->parsed()) return cmd_diff(diff_a, diff_b, diff_opt);
     if (schema->parsed()) return cmd_schema(schema_kind);
     if (sensitivity->parsed()) {
       sens.jobs = sens_jobs.empty() ? default_job_count : static_cast<unsigned>(parse_decimal("--jobs", sens_jobs, 1, 4096));
