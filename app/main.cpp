@@ -378,6 +378,10 @@ int main(int argc, char** argv) {
   sweep->add_option("--shard", sweep_shard, "K/N: run only every N-th point, starting with the K-th (1-based)");
   sweep->add_flag("--dry-run", sweep_opt.dry_run, "list the points and their count, run nothing");
   sweep->add_option("--set", sweep_sets, "KEY=VALUE: override a scenario key in every run (after the axes)");
+  bool sweep_override_axis = false;
+  sweep->add_flag("--override-axis", sweep_override_axis,
+                  "let a --set override an axis: every point runs the --set value, and the reports show it "
+                  "(without it, such a --set is refused)");
 
   std::vector<std::string> merge_dirs;
   std::string merge_out;
@@ -523,7 +527,9 @@ int main(int argc, char** argv) {
         sweep_opt.jobs_from = "--jobs";
       }
       sweep_opt.out = sweep_out;
-      return run_sweep(load_sweep(sweep_file, sweep_sets), sweep_opt);
+      const Sweep sw = load_sweep(sweep_file, sweep_sets, {}, sweep_override_axis);
+      for (const std::string& note : sw.axis_overrides) std::cerr << note << "\n";
+      return run_sweep(sw, sweep_opt);
     }
     if (merge->parsed()) {
       std::vector<fs::path> dirs(merge_dirs.begin(), merge_dirs.end());
