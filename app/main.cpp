@@ -217,7 +217,7 @@ int cmd_run(const RunArgs& a) {
   return code;
 }
 
-int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets) {
+int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets, bool override_axis) {
   int code = kExitOk;
   for (const auto& f : files) {
     try {
@@ -225,7 +225,7 @@ int cmd_validate(const std::vector<std::string>& files, const std::vector<std::s
       // refused sweeps: "/axes: unknown key"): told apart by its keys.
       const Json doc = read_json_file(f);
       if (doc.is_object() && doc.contains("axes")) {
-        const Sweep sw = load_sweep(f, sets);
+        const Sweep sw = load_sweep(f, sets, {}, override_axis);
         std::cout << fmt::format("{}: ok (sweep {}, {} points x {} replications = {} runs)\n", f, sw.name,
                                  sw.points.size(), sw.replications, sw.points.size() * sw.replications);
         continue;
@@ -354,6 +354,9 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "check scenario files, run nothing");
   validate->add_option("files", validate_files, "scenario JSON files")->required();
   validate->add_option("--set", validate_sets, "KEY=VALUE overrides to check as well");
+  bool validate_override_axis = false;
+  validate->add_flag("--override-axis", validate_override_axis,
+                     "sweep files: let a --set override an axis, as sweep --override-axis does");
 
   std::string params_policy;
   auto* params = app.add_subcommand("params", "every parameter: key, unit, default, valid range, source");
@@ -490,7 +493,7 @@ int main(int argc, char** argv) {
       run_args.out_given = run_out->count() > 0;
       return cmd_run(run_args);
     }
-    if (validate->parsed()) return cmd_validate(validate_files, validate_sets);
+    if (validate->parsed()) return cmd_validate(validate_files, validate_sets, validate_override_axis);
     if (params->parsed()) return cmd_params(params_policy);
     if (policies->parsed()) return cmd_policies();
     if (features->parsed()) return cmd_features();

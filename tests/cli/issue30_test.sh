@@ -129,6 +129,10 @@ J
   check "sweep --override-axis: the points list the value run" [ "$(grep -c '"stop.time_s":0.01' "$T/out")" = 2 ]
   check "sweep --override-axis: equal points are one" grep -q "^2 points x 1 replications = 2 runs" "$T/out"
   check "sweep --override-axis: says so on stderr" grep -q "stop.time_s=0.01 overrides the axis stop.time_s" "$T/err"
+  run "$BIN" validate "$T/sw.json" --set stop.time_s=0.01
+  check "validate a sweep with --set on an axis: exit 2, suggests --override-axis" [ "$rc" = 2 ] && grep -q -- "--override-axis" "$T/err"
+  run "$BIN" validate "$T/sw.json" --set stop.time_s=0.01 --override-axis
+  check "validate --override-axis: the sweep as it would run" [ "$rc" = 0 ] && grep -q "ok (sweep ov, 2 points x 1 replications = 2 runs)" "$T/out"
   run "$BIN" sweep "$T/sw.json" --set stop.time_s=0.01 --override-axis --out "$T/ov" --jobs 2
   check "sweep --override-axis: exit 0" [ "$rc" = 0 ]
   col=$(/usr/bin/python3 -c 'import csv,sys
