@@ -168,6 +168,17 @@ J
   md=$(field "$T/l/late/summary.json" throughput.dropped_packets)
   check "table: measured drops below the run's ($md < $all)" [ "${md:-0}" -lt "$all" ]
   check "table: the drops column is the measured one ($(cell drops) = $md)" [ "$(cell drops)" = "$md" ]
+  # The sweep's table: delivered Gb/s beside the drops of the same window.
+  cat >"$T/sw.json" <<J
+{"name": "t", "base": "late.json", "axes": [{"key": "ring.size", "values": [128, 256]}]}
+J
+  run "$BIN" sweep "$T/sw.json" --out "$T/sw" --jobs 2
+  check "sweep table: exit 0" [ "$rc" = 0 ]
+  check "sweep table: the drops column names its window" grep -q "^point .* delivered Gb/s .* dropped (measured)" "$T/out"
+  want=$(/usr/bin/python3 -c 'import csv,sys
+r=list(csv.DictReader(open(sys.argv[1])))[0]
+print(r["point_id"], int(float(r["throughput.dropped_packets.mean"])))' "$T/sw/aggregate.csv")
+  check "sweep table: the measured drops ($want)" grep -qE "^${want% *} .* ${want#* } +\{" "$T/out"
   ;;
 
 steady)
