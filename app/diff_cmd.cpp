@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fnmatch.h>
+
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -49,22 +51,46 @@ std::map<std::string, Json> flat(const Json& j, const std::string& prefix) {
   return out;
 }
 
-/// |b - a| relative to the larger of the two (0 when both are 0); 1 for
-/// values that differ but are not both numbers.
-double moved(const Json& a, const Json& b) {
-  if (a.is_number() && b.is_number()) {
-    const double x = a.get<double>(), y = b.get<double>();
-    const double scale = std::max(std::fabs(x), std::fabs(y));
-    return scale == 0 ? 0 : std::fabs(y - x) / scale;
-  }
-  return a == b ? 0 : 1;
+/// Keys that describe how a run was measured rather than what it measured:
+/// the measured window's bounds, the samples taken, the steady-state judge's
+/// slopes, R^2 and message, the run's end and the --check count. Their
+/// meaning is in docs/metrics.md; `measure.valid` and `measure.steady`,
+/// which say whether the figures are results at all, are results.
+bool is_diagnostic(const std::string& key) {
+  if (key == "measure.valid" || key == "measure.steady") return false;
+  return key.starts_with("measure.") || key.starts_with("run.") || key.starts_with("check.");
 }
 
-std::string change_text(const Json& a, const Json& b) {
+/// A dotted-key glob (`latency_us.p9*`) or a prefix (`throughput` matches
+/// `throughput.delivered_gbps`).
+bool matches(const std::string& pattern, const std::string& key) {
+  if (key == pattern || (key.size() > pattern.size() && key.starts_with(pattern) && key[pattern.size()] == '.'))
+    return true;
+  return ::fnmatch(pattern.c_str(), key.c_str(), 0) == 0;
+}
+
+bool any_match(const std::vector<std::string>& patterns, const std::string& key) {
+  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return matches(p, key); });
+}
+
+/// The change of a figure, relative to A: (B - A) / max(|A|, floor). One
+/// definition for the column and the tolerance. Values that are not both
+/// numbers: 0 when equal, infinite otherwise.
+double change_of(const Json& a, const Json& b, double floor) {
+  if (a.is_number() && b.is_number()) {
+    const double x = a.get<double>(), y = b.get<double>();
+    if (x == y) return 0;
+    const double scale = std::max(std::fabs(x), floor);
+    return scale > 0 ? (y - x) / scale : std::copysign(HUGE_VAL, y - x);
+  }
+  return a == b ? 0 : HUGE_VAL;
+}
+
+std::string change_text(const Json& a, const Json& b, double change) {
   if (!a.is_number() || !b.is_number()) return "changed";
-  const double x = a.get<double>(), y = b.get<double>();
-  if (x == 0) return y == 0 ? "0" : "(was 0)";
-  return fmt::format("{:+.4g}%", 100 * (y - x) / std::fabs(x));
+  if (change == 0) return "0";
+  if (a.get<double>() == 0) return "(was 0)";
+  return fmt::format("{:+.4g}%", 100 * change);
 }
 
 std::string shown(const Json& v) {
@@ -74,14 +100,18 @@ std::string shown(const Json& v) {
 
 }  // namespace
 
-int cmd_diff(const std::string& a, const std::string& b, double tolerance, bool all) {
-  if (!(tolerance >= 0)) throw InputError(fmt::format("--tolerance {}: expected a share >= 0 (0.01 is 1%)", tolerance));
+int cmd_diff(const std::string& a, const std::string& b, const DiffOptions& opt) {
+  if (!(opt.tolerance >= 0))
+    throw InputError(fmt::format("--tolerance {}: expected a share >= 0 (0.01 is 1%)", opt.tolerance));
+  if (!(opt.floor >= 0) || !std::isfinite(opt.floor))
+    throw InputError(fmt::format("--floor {}: expected an absolute value >= 0", opt.floor));
   const auto left = summaries(a, "A"), right = summaries(b, "B");
   struct Row {
     std::string run, key, a, b, change;
   };
   std::vector<Row> rows, config_rows;
   std::vector<std::string> only;
+  std::vector<bool> only_used(opt.only.size(), false);
   uint64_t figures = 0, over = 0, runs = 0;
   for (const auto& [run, pa] : left) {
     const auto it = right.find(run);
@@ -104,25 +134,39 @@ int cmd_diff(const std::string& a, const std::string& b, double tolerance, bool 
     for (const auto& [k, v] : fa) keys.insert(k);
     for (const auto& [k, v] : fb) keys.insert(k);
     for (const auto& k : keys) {
+      // Compared: what --only names, else the results (everything with
+      // --all); never what --ignore names.
+      bool chosen = false;
+      for (size_t i = 0; i < opt.only.size(); ++i)
+        if (matches(opt.only[i], k)) chosen = only_used[i] = true;
+      if (opt.only.empty()) chosen = opt.all || !is_diagnostic(k);
+      if (!chosen || any_match(opt.ignore, k)) continue;
       ++figures;
       const bool in_a = fa.count(k) > 0, in_b = fb.count(k) > 0;
       const Json va = in_a ? fa[k] : Json(), vb = in_b ? fb[k] : Json();
-      const double m = in_a && in_b ? moved(va, vb) : 1;
-      const bool beyond = m > tolerance;
+      const double change = in_a && in_b ? change_of(va, vb, opt.floor) : HUGE_VAL;
+      const bool beyond = std::fabs(change) > opt.tolerance;
       over += beyond;
-      if (beyond || all)
+      if (beyond || opt.list)
         rows.push_back({run, k, in_a ? shown(va) : "-", in_b ? shown(vb) : "-",
-                        in_a && in_b ? change_text(va, vb) : (in_a ? "only in A" : "only in B")});
+                        in_a && in_b ? change_text(va, vb, change) : (in_a ? "only in A" : "only in B")});
     }
     auto ga = flat(ca, "config."), gb = flat(cb, "config.");
     std::set<std::string> ckeys;
     for (const auto& [k, v] : ga) ckeys.insert(k);
     for (const auto& [k, v] : gb) ckeys.insert(k);
     for (const auto& k : ckeys) {
+      if (any_match(opt.ignore, k)) continue;
       const Json va = ga.count(k) ? ga[k] : Json(), vb = gb.count(k) ? gb[k] : Json();
       if (va != vb) config_rows.push_back({run, k, va.is_null() ? "-" : shown(va), vb.is_null() ? "-" : shown(vb), ""});
     }
   }
+  // A pattern that matches nothing is a typo, not a pass.
+  for (size_t i = 0; i < opt.only.size(); ++i)
+    if (!only_used[i] && runs > 0)
+      throw InputError(fmt::format("--only {}: matches no figure of the runs compared (dotted summary keys, "
+                                   "a prefix or a glob: throughput, latency_us.p9*)",
+                                   brief(opt.only[i], 80)));
   for (const auto& [run, pb] : right)
     if (!left.count(run)) only.push_back(fmt::format("{} (only in B)", run));
 
@@ -148,7 +192,7 @@ int cmd_diff(const std::string& a, const std::string& b, double tolerance, bool 
   }
   for (const auto& o : only) std::cout << "run " << o << "\n";
   std::cout << fmt::format("compared {} runs, {} figures: {} moved by more than {} (relative){}\n", runs, figures, over,
-                           tolerance, only.empty() ? "" : fmt::format("; {} runs on one side only", only.size()));
+                           opt.tolerance, only.empty() ? "" : fmt::format("; {} runs on one side only", only.size()));
   return over > 0 || !only.empty() ? kExitFailed : kExitOk;
 }
 

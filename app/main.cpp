@@ -217,7 +217,7 @@ int cmd_run(const RunArgs& a) {
   return code;
 }
 
-int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets) {
+int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets, bool override_axis) {
   int code = kExitOk;
   for (const auto& f : files) {
     try {
@@ -225,7 +225,7 @@ int cmd_validate(const std::vector<std::string>& files, const std::vector<std::s
       // refused sweeps: "/axes: unknown key"): told apart by its keys.
       const Json doc = read_json_file(f);
       if (doc.is_object() && doc.contains("axes")) {
-        const Sweep sw = load_sweep(f, sets);
+        const Sweep sw = load_sweep(f, sets, {}, override_axis);
         std::cout << fmt::format("{}: ok (sweep {}, {} points x {} replications = {} runs)\n", f, sw.name,
                                  sw.points.size(), sw.replications, sw.points.size() * sw.replications);
         continue;
@@ -354,6 +354,9 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "check scenario files, run nothing");
   validate->add_option("files", validate_files, "scenario JSON files")->required();
   validate->add_option("--set", validate_sets, "KEY=VALUE overrides to check as well");
+  bool validate_override_axis = false;
+  validate->add_flag("--override-axis", validate_override_axis,
+                     "sweep files: let a --set override an axis, as sweep --override-axis does");
 
   std::string params_policy;
   auto* params = app.add_subcommand("params", "every parameter: key, unit, default, valid range, source");
@@ -378,6 +381,10 @@ int main(int argc, char** argv) {
   sweep->add_option("--shard", sweep_shard, "K/N: run only every N-th point, starting with the K-th (1-based)");
   sweep->add_flag("--dry-run", sweep_opt.dry_run, "list the points and their count, run nothing");
   sweep->add_option("--set", sweep_sets, "KEY=VALUE: override a scenario key in every run (after the axes)");
+  bool sweep_override_axis = false;
+  sweep->add_flag("--override-axis", sweep_override_axis,
+                  "let a --set override an axis: every point runs the --set value, and the reports show it "
+                  "(without it, such a --set is refused)");
 
   std::vector<std::string> merge_dirs;
   std::string merge_out;
@@ -422,15 +429,20 @@ int main(int argc, char** argv) {
   topology->add_option("--out", topology_out, "write to this file instead of standard output");
 
   std::string diff_a, diff_b;
-  double diff_tolerance = 0;
-  bool diff_all = false;
+  DiffOptions diff_opt;
   auto* diff = app.add_subcommand(
-      "diff", "two run or sweep directories figure by figure; exit 1 if one moved by more than --tolerance");
+      "diff", "two run or sweep directories figure by figure; exit 1 if a result moved by more than --tolerance");
   diff->add_option("a", diff_a, "first directory (run --out or sweep --out; every summary.json under it)")->required();
   diff->add_option("b", diff_b, "second directory, matched to the first by each summary's path")->required();
-  diff->add_option("--tolerance", diff_tolerance,
-                   "relative change allowed, |B - A| / max(|A|, |B|), 0..2 (default 0: any change; 0.01 = 1%)");
-  diff->add_flag("--all", diff_all, "list every figure compared, not only those that moved");
+  diff->add_option("--tolerance", diff_opt.tolerance,
+                   "change allowed, |B - A| / max(|A|, floor) (default 0: any change; 0.01 = 1%)");
+  diff->add_option("--floor", diff_opt.floor,
+                   "absolute floor of the change's denominator, so noise around 0 is no change (default 1e-9)");
+  diff->add_flag("--all", diff_opt.all,
+                 "compare the diagnostics too (measure.* but valid and steady, run.*, check.*), not only results");
+  diff->add_option("--only", diff_opt.only, "PATTERN: compare only these figures (dotted key, prefix or glob; repeatable)");
+  diff->add_option("--ignore", diff_opt.ignore, "PATTERN: leave these figures out (dotted key, prefix or glob; repeatable)");
+  diff->add_flag("--list", diff_opt.list, "list every figure compared, not only those that moved");
 
   SensitivityArgs sens;
   std::string sens_jobs;
@@ -481,7 +493,7 @@ int main(int argc, char** argv) {
       run_args.out_given = run_out->count() > 0;
       return cmd_run(run_args);
     }
-    if (validate->parsed()) return cmd_validate(validate_files, validate_sets);
+    if (validate->parsed()) return cmd_validate(validate_files, validate_sets, validate_override_axis);
     if (params->parsed()) return cmd_params(params_policy);
     if (policies->parsed()) return cmd_policies();
     if (features->parsed()) return cmd_features();
@@ -490,7 +502,7 @@ int main(int argc, char** argv) {
     if (analytic->parsed()) return cmd_analytic(analytic_files, analytic_sets, analytic_json);
     if (calibrate->parsed()) return cmd_calibrate(calibrate_file, calibrate_out);
     if (plot->parsed()) return cmd_plot(plot_input, plot_out, plot_formats);
-    if (diff->parsed()) return cmd_diff(diff_a, diff_b, diff_tolerance, diff_all);
+    if (diff->parsed()) return cmd_diff(diff_a, diff_b, diff_opt);
     if (schema->parsed()) return cmd_schema(schema_kind);
     if (sensitivity->parsed()) {
       sens.jobs = sens_jobs.empty() ? default_job_count : static_cast<unsigned>(parse_decimal("--jobs", sens_jobs, 1, 4096));
@@ -518,7 +530,9 @@ int main(int argc, char** argv) {
         sweep_opt.jobs_from = "--jobs";
       }
       sweep_opt.out = sweep_out;
-      return run_sweep(load_sweep(sweep_file, sweep_sets), sweep_opt);
+      const Sweep sw = load_sweep(sweep_file, sweep_sets, {}, sweep_override_axis);
+      for (const std::string& note : sw.axis_overrides) std::cerr << note << "\n";
+      return run_sweep(sw, sweep_opt);
     }
     if (merge->parsed()) {
       std::vector<fs::path> dirs(merge_dirs.begin(), merge_dirs.end());

@@ -1,6 +1,6 @@
 // Frames and bytes: arrived, delivered and dropped by reason (the whole run,
 // for the books), offered and delivered rates over the measured window
-// (throughput.*), and the cumulative counts of the time series.
+// and the drops in it (throughput.*), and the cumulative counts of the time series.
 #include "sim/core/metric.hpp"
 #include "sim/core/registry.hpp"
 
@@ -24,7 +24,10 @@ class Packets : public Metric {
       arrived_.add(e.len);
       if (e.time >= warmup_) m_arrived_.add(e.len);
     });
-    s.on<FrameDropped>().connect([this](const FrameDropped& e) { drops_[static_cast<int>(e.reason)].add(e.len); });
+    s.on<FrameDropped>().connect([this](const FrameDropped& e) {
+      drops_[static_cast<int>(e.reason)].add(e.len);
+      if (e.time >= warmup_) m_dropped_.add(e.len);
+    });
     s.on<FrameDelivered>().connect([this](const FrameDelivered& e) {
       delivered_.add(e.len);
       if (e.time >= warmup_) m_delivered_.add(e.len);
@@ -39,6 +42,8 @@ class Packets : public Metric {
     j["throughput"]["offered_pps"] = per_s(static_cast<double>(m_arrived_.packets));
     j["throughput"]["delivered_mpps"] = per_s(static_cast<double>(m_delivered_.packets)) / 1e6;
     j["throughput"]["measured_s"] = window;
+    // Drops in the same window as the rates (packets.dropped is the whole run's).
+    j["throughput"]["dropped_packets"] = m_dropped_.packets;
     for (int r = 0; r < kDropReasons; ++r)
       j["drops"][drop_reason_name(static_cast<DropReason>(r))] = drops_[r].packets;
     const Tally dropped = total_dropped();
@@ -67,7 +72,7 @@ class Packets : public Metric {
     return t;
   }
   double warmup_;
-  Tally arrived_, delivered_, m_arrived_, m_delivered_;
+  Tally arrived_, delivered_, m_arrived_, m_delivered_, m_dropped_;
   Tally drops_[kDropReasons];
 };
 

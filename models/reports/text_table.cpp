@@ -1,6 +1,7 @@
 // The side-by-side table `vringsim run` prints: a row per run.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/core/registry.hpp"
@@ -11,24 +12,34 @@ namespace {
 
 struct Column {
   const char* title;
-  const char* key;  // JSON pointer into summary.json
-  int precision;    // -1: integer
+  const char* key;         // JSON pointer into summary.json
+  int precision;           // -1: integer
+  bool per_queue = false;  // a total over the rings, shown per queue (divided by topology.queues)
 };
 
+// One scope per group of columns, named in the header: the ring's geometry
+// and memory per receive queue ("/q": with a topology summary.json's
+// memory.posted_bytes_full is every ring's, ring.bytes one ring's), the
+// rates, drops and latency over the measured window (the caption says so).
 const Column kColumns[] = {
     {"policy", "/policy/name", 0},
     {"ring", "/ring/size", -1},
-    {"ring B", "/ring/bytes", -1},
+    {"ring B/q", "/ring/bytes", -1},
     {"desc/slot", "/ring/descriptors_per_slot_mtu", -1},
     {"slots MTU", "/ring/capacity_packets_mtu", -1},
     {"slots 64K", "/ring/capacity_packets_64k", -1},
     {"unusable", "/ring/unusable_descriptors", -1},
-    {"posted B", "/memory/posted_bytes_full", -1},
+    {"posted B/q", "/memory/posted_bytes_full", -1, true},
     {"Gb/s", "/throughput/delivered_gbps", 3},
     {"pkt/s", "/throughput/delivered_pps", 0},
-    {"drops", "/packets/dropped", -1},
+    {"drops", "/throughput/dropped_packets", -1},
     {"p99 us", "/latency_us/p99", 1},
 };
+
+/// The caption under the table: which columns cover what.
+constexpr const char* kCaption =
+    "Gb/s, pkt/s, drops, p99 us: measured window (after measure.warmup_s); ring B/q, posted B/q: one receive "
+    "queue's ring and its buffers when full";
 
 /// A figure with `precision` decimals, or with 3 significant digits where
 /// those decimals would print a nonzero value as 0.000 (a low-rate capture).
@@ -77,13 +88,14 @@ void print_capacity(std::ostream& os, const std::vector<RunResult>& rs) {
                      fmt::format("{:.2f}", pinned / guests),
                      fmt::format("{:.3f}", s["throughput"]["delivered_gbps"].get<double>()),
                      fmt::format("{:.3f}", lo), fmt::format("{:.3f}", sum / guests), fmt::format("{:.3f}", hi),
-                     fmt::format("{}", s["packets"]["dropped"].get<uint64_t>()),
+                     fmt::format("{}", s["throughput"]["dropped_packets"].get<uint64_t>()),
                      fmt::format("{:.0f}%", 100 * s["cpu"]["host_utilization"].get<double>()),
                      fmt::format("{:.1f}", s["latency_us"]["p99"].get<double>()),
                      fmt::format("{:.4f}", s["fairness"]["jain_throughput"].get<double>())});
   }
   if (cells.size() == 1) return;
-  os << "\nper guest (pinned: all rings plus the peak of posted buffers; Jain: fairness of per-guest Gb/s)\n";
+  os << "\nper guest (pinned: all rings plus the peak of posted buffers, whole run; Gb/s, drops, host CPU, p99: "
+        "measured window; Jain: fairness of per-guest Gb/s)\n";
   print_aligned(os, cells, 1);
 }
 
@@ -111,6 +123,10 @@ class TextTable : public ReportWriter {
         const auto& v = r.summary.at(ptr);
         if (v.is_string())
           row.push_back(v.get<std::string>());
+        else if (c.precision < 0 && c.per_queue)
+          row.push_back(fmt::format("{}", v.get<int64_t>() / std::max<int64_t>(1, r.summary.value(
+                                                                  nlohmann::json::json_pointer("/topology/queues"),
+                                                                  int64_t{1}))));
         else if (c.precision < 0)
           row.push_back(fmt::format("{}", v.get<int64_t>()));
         else
@@ -119,10 +135,11 @@ class TextTable : public ReportWriter {
       cells.push_back(std::move(row));
     }
     print_aligned(os, cells, 2);  // run and policy
+    os << kCaption << "\n";
     if (unmeasured) os << "* nothing measured: its figures are not results (summary.json measure.problem says why)\n";
     if (unsteady)
-      os << "~ not in steady state: a backlog still moving over the measured window (summary.json "
-            "measure.steady_problem)\n";
+      os << "~ not in steady state: a backlog, the posted memory or the delivered rate still moving over the "
+            "measured window (summary.json measure.steady_problem)\n";
     print_capacity(os, rs);
   }
 };

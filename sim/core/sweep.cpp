@@ -128,8 +128,9 @@ namespace {
 /// the points they make (counted first), each checked before anything runs.
 class SweepReader {
  public:
-  SweepReader(const std::string& path, const std::vector<std::string>& overrides, const SweepLimits& limits)
-      : path_(path), doc_(read_json_file(path)), limits_(limits) {
+  SweepReader(const std::string& path, const std::vector<std::string>& overrides, const SweepLimits& limits,
+              bool override_axis)
+      : path_(path), doc_(read_json_file(path)), limits_(limits), override_axis_(override_axis) {
     sw_.file = path;
     sw_.overrides = overrides;
   }
@@ -139,6 +140,7 @@ class SweepReader {
     base();
     numbers();
     axes();
+    check_overridden_axes();
     count_points();
     // The base's own keys, types and ranges, once: each point's load checks
     // them before applying its axes, so a bad base made every point bad
@@ -147,7 +149,7 @@ class SweepReader {
     // still each point's.
     check_document(sw_.base, sw_.base_source);
     check_topology_axes();
-    make_points(point_values());
+    make_points(overridden(point_values()));
     validate_points();
     identify();
     return std::move(sw_);
@@ -366,9 +368,65 @@ class SweepReader {
     sw_.sha256 = sha256_hex(ident.dump());
   }
 
+  /// --set assignments that touch an axis: the axis's index and the --set.
+  struct AxisOverride {
+    size_t axis;
+    std::string assignment;
+  };
+
+  static bool overlaps(const std::string& a, const std::string& b) {
+    // The same key, or one inside the other (topology.guests.vm and
+    // topology.guests.vm.count).
+    return a == b || (a.size() > b.size() && a.starts_with(b) && a[b.size()] == '.') ||
+           (b.size() > a.size() && b.starts_with(a) && b[a.size()] == '.');
+  }
+
+  void check_overridden_axes() {
+    for (const std::string& o : sw_.overrides) {
+      const std::string key = o.substr(0, o.find('='));
+      for (size_t i = 0; i < axes_.size(); ++i) {
+        if (!overlaps(key, axes_[i].key)) continue;
+        if (!override_axis_)
+          fail_input("--set " + o, key_to_pointer(key),
+                     fmt::format("overrides the sweep's axis {} (/axes/{}): every point would run the --set value "
+                                 "while sweep.json, results.csv, aggregate.csv and the table reported the axis's; "
+                                 "remove the --set or the axis, or give --override-axis to run the --set value "
+                                 "and report it",
+                                 brief(axes_[i].key, 80), i));
+        overridden_.push_back({i, o});
+      }
+    }
+  }
+
+  /// With --override-axis: each point's axis values as the runs will have
+  /// them once the --set is applied (what every report then shows).
+  std::vector<Json> overridden(std::vector<Json> values) {
+    if (overridden_.empty()) return values;
+    for (Json& p : values)
+      for (const AxisOverride& ov : overridden_) {
+        const std::string& key = axes_[ov.axis].key;
+        Json doc = Json::object();
+        apply_override(doc, key + "=" + p[key].dump());
+        apply_override(doc, ov.assignment);
+        const Json::json_pointer ptr(key_to_pointer(key));
+        if (!doc.contains(ptr))
+          fail_input("--set " + ov.assignment, key_to_pointer(key),
+                     fmt::format("leaves the sweep's axis {} (/axes/{}) without a value", brief(key, 80), ov.axis));
+        p[key] = doc.at(ptr);
+      }
+    for (const AxisOverride& ov : overridden_)
+      sw_.axis_overrides.push_back(fmt::format(
+          "sweep: --set {} overrides the axis {} (--override-axis): every point runs the --set value, and sweep.json, "
+          "results.csv, aggregate.csv and the table report it",
+          brief(ov.assignment, 80), brief(axes_[ov.axis].key, 80)));
+    return values;
+  }
+
   const std::string& path_;
   const Json doc_;
   const SweepLimits limits_;
+  const bool override_axis_;
+  std::vector<AxisOverride> overridden_;
   Sweep sw_;
   std::string combine_;
   std::vector<Axis> axes_;
@@ -376,8 +434,9 @@ class SweepReader {
 
 }  // namespace
 
-Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides, const SweepLimits& limits) {
-  return SweepReader(path, overrides, limits).read();
+Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides, const SweepLimits& limits,
+                 bool override_axis) {
+  return SweepReader(path, overrides, limits, override_axis).read();
 }
 
 }  // namespace vringsim

@@ -40,6 +40,9 @@ struct Sweep {
   double timeout_s = 0;                ///< per run; 0: none
   std::vector<std::string> overrides;  ///< --set, applied after the axes
   std::string sha256;                  ///< identifies the sweep (points, seeds, base, overrides)
+  /// With --override-axis: one line per --set that overrides an axis (the
+  /// points carry the value run, so every report shows it), for stderr.
+  std::vector<std::string> axis_overrides;
 
   /// The seed of replication `rep` of `point`.
   uint64_t seed_of(const SweepPoint& point, uint32_t rep) const;
@@ -54,8 +57,12 @@ struct Sweep {
 /// message names the first ten, one per line, and counts the rest.
 /// `limits`: the documented ones; the fuzz target lowers them (validating
 /// 100,000 points takes seconds, and the fuzzer should not wait on that).
+/// A --set whose key is an axis's (or contains one, or lies inside one) is
+/// bad input: every point would run the --set value while the reports named
+/// the axis's. With `override_axis` it is applied, and the points' values
+/// become the values run (equal points merge).
 Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides = {},
-                 const SweepLimits& limits = {});
+                 const SweepLimits& limits = {}, bool override_axis = false);
 
 /// "K/N" -> (K, N), 1-based; throws InputError.
 std::pair<uint32_t, uint32_t> parse_shard(const std::string& text);

@@ -196,15 +196,49 @@ Json Books::run_summary() {
   return s;
 }
 
+namespace {
+
+/// A level's mean over ten equal slices of the window (each sample weighted
+/// by the time since the previous one), as points (slice middle, mean): the
+/// refill sawtooth and the sampling noise average out within a slice, a
+/// drift through the window does not.
+struct Sliced {
+  std::vector<double> t, y;
+};
+Sliced slice_means(const std::vector<double>& t, const std::vector<double>& y, double from, double window) {
+  constexpr int kSlices = 10;
+  std::vector<double> sum(kSlices, 0), weight(kSlices, 0);
+  for (size_t i = 1; i < t.size(); ++i) {
+    const double dt = t[i] - t[i - 1];
+    if (!(dt > 0)) continue;
+    const int k = std::clamp(static_cast<int>((t[i] - from) / window * kSlices), 0, kSlices - 1);
+    sum[k] += y[i] * dt;
+    weight[k] += dt;
+  }
+  Sliced out;
+  for (int k = 0; k < kSlices; ++k)
+    if (weight[k] > 0) {
+      out.t.push_back(from + (k + 0.5) * window / kSlices);
+      out.y.push_back(sum[k] / weight[k]);
+    }
+  return out;
+}
+
+}  // namespace
+
 void Books::judge_steady_state(Json& m, double warmup) const {
   // A backlog or ring occupancy that moves through the whole measured window
   // means the averages describe a transient (capacity runs once showed 0
   // drops at 0.1 s and 24,936 at 0.6 s). Judged on the sampled series: the
   // least-squares drift over the window against a tenth of what the queue or
-  // ring holds, when the line explains most of the variance.
+  // ring holds, when the line explains most of the variance. The figures
+  // users quote are judged the same way: the posted buffer memory (its mean
+  // is memory.posted_bytes_mean) and the delivered rate (throughput.*).
   const std::vector<double>& t = w_.series.window_t();
   const std::vector<double>& tap = w_.series.window_tap();
   const std::vector<double>& free = w_.series.window_free();
+  const std::vector<double>& posted = w_.series.window_posted();
+  const std::vector<double>& delivered = w_.series.window_delivered();
   const double window = w_.end_time - warmup;
   Json trend = {{"samples", t.size()}};
   if (t.size() < 10 || window <= 0) {
@@ -218,13 +252,29 @@ void Books::judge_steady_state(Json& m, double warmup) const {
   trend["tap_queue_r2"] = tap_trend.r2;
   trend["free_descriptors_per_s"] = free_trend.slope;
   trend["free_descriptors_r2"] = free_trend.r2;
+  // Posted memory and the delivered rate: means over ten slices of the window
+  // (the rate from the cumulative delivered count between samples).
+  const Sliced posted_sl = slice_means(t, posted, warmup, window);
+  std::vector<double> rate(t.size(), 0);
+  for (size_t i = 1; i < t.size(); ++i)
+    if (t[i] > t[i - 1]) rate[i] = (delivered[i] - delivered[i - 1]) / (t[i] - t[i - 1]);
+  const Sliced rate_sl = slice_means(t, rate, warmup, window);
+  const Trend posted_trend = fit_trend(posted_sl.t, posted_sl.y), rate_trend = fit_trend(rate_sl.t, rate_sl.y);
+  trend["posted_bytes_per_s"] = posted_trend.slope;
+  trend["posted_bytes_r2"] = posted_trend.r2;
+  trend["delivered_pps_per_s"] = rate_trend.slope;
+  trend["delivered_pps_r2"] = rate_trend.r2;
   // Moving: a line explains most of the variance (R^2 > 0.8) and it drifts
   // by more than a tenth of the level's mean, and more than a frame per queue
   // (the taps) or half the rings' entries (the free descriptors), over the
   // window.
   // For the rings the floor is half their entries: the 2008 refill rule lets
   // a ring drain to half before it refills, a sawtooth that a sparse trace
-  // may cover only part of.
+  // may cover only part of. The posted memory is judged on slice means (the
+  // sawtooth averages out within a slice) with a floor of one MTU slot's
+  // buffers per queue; the delivered rate on slice means with a floor of
+  // three standard deviations of a Poisson count of the packets delivered
+  // in the window (noise, not a trend).
   auto moving = [&](const Trend& tr, const std::vector<double>& y, double floor) {
     double mean = 0;
     for (double v : y) mean += v;
@@ -232,14 +282,33 @@ void Books::judge_steady_state(Json& m, double warmup) const {
     const double drift = std::fabs(tr.slope * window);
     return tr.r2 > 0.8 && drift > std::max(0.1 * std::fabs(mean), floor);
   };
+  auto mean_of = [](const std::vector<double>& y) {
+    double mean = 0;
+    for (double v : y) mean += v;
+    return y.empty() ? 0.0 : mean / static_cast<double>(y.size());
+  };
   std::string problem;
   const double tap_drift = tap_trend.slope * window, free_drift = free_trend.slope * window;
+  const double posted_drift = posted_trend.slope * window, rate_drift = rate_trend.slope * window;
+  const double delivered_in_window = delivered.back() - delivered.front();
   if (moving(tap_trend, tap, queues))
     problem = fmt::format("the tap backlog {} by {:.0f} frames over the measured window ({:.0f}/s, R^2 {:.2f})",
                           tap_drift > 0 ? "grew" : "shrank", std::fabs(tap_drift), tap_trend.slope, tap_trend.r2);
   else if (moving(free_trend, free, 0.5 * w_.scenario.run.ring_size * queues))
     problem = fmt::format("the rings' free descriptors {} by {:.0f} over the measured window ({:.0f}/s, R^2 {:.2f})",
                           free_drift > 0 ? "grew" : "fell", std::fabs(free_drift), free_trend.slope, free_trend.r2);
+  else if (posted_sl.y.size() >= 3 &&
+           moving(posted_trend, posted_sl.y, static_cast<double>(w_.figures.bytes_per_slot_mtu) * queues))
+    problem = fmt::format(
+        "the posted buffer memory {} by {:.0f} bytes over the measured window (mean {:.0f} B, {:.0f} B/s, R^2 "
+        "{:.2f}): memory.posted_bytes_mean depends on the window",
+        posted_drift > 0 ? "grew" : "fell", std::fabs(posted_drift), mean_of(posted_sl.y), posted_trend.slope,
+        posted_trend.r2);
+  else if (rate_sl.y.size() >= 3 && moving(rate_trend, rate_sl.y, 3 * std::sqrt(std::max(delivered_in_window, 1.0)) / window))
+    problem = fmt::format(
+        "the delivered rate {} by {:.0f} packets/s over the measured window (mean {:.0f} packets/s, R^2 {:.2f}): "
+        "throughput.* depends on the window",
+        rate_drift > 0 ? "rose" : "fell", std::fabs(rate_drift), mean_of(rate_sl.y), rate_trend.r2);
   m["steady"] = problem.empty();
   if (!problem.empty())
     m["steady_problem"] = problem + ": lengthen stop.time_s (and measure.warmup_s) until it levels off";

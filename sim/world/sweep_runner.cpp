@@ -295,7 +295,12 @@ void print_summary(const fs::path& out, const std::vector<const SweepPoint*>& mi
       if (head[i] == name) return static_cast<int>(i);
     return -1;
   };
-  const int g = find("throughput.delivered_gbps.mean"), d = find("packets.dropped.mean");
+  // Drops over the window the Gb/s covers; results of a vringsim that had no
+  // throughput.dropped_packets give the whole run's, and the header says so.
+  const int g = find("throughput.delivered_gbps.mean");
+  const int measured_drops = find("throughput.dropped_packets.mean");
+  const int d = measured_drops >= 0 ? measured_drops : find("packets.dropped.mean");
+  const char* dropped_title = measured_drops >= 0 ? "dropped (measured)" : "dropped (whole run)";
   const int unsteady = find("runs_unsteady"), invalid = find("runs_invalid");
   if (g < 0 || d < 0) return;
   std::map<std::string, std::vector<std::string>> by_id;
@@ -303,7 +308,8 @@ void print_summary(const fs::path& out, const std::vector<const SweepPoint*>& mi
     auto cells = split(line);
     if (!cells.empty()) by_id[cells[0]] = cells;
   }
-  std::cout << fmt::format("{:<16} {:>3}  {:>17}  {:>21}  {}\n", "point", "n", "delivered Gb/s", "dropped", "values");
+  std::cout << fmt::format("{:<16} {:>3}  {:>17}  {:>21}  {}\n", "point", "n", "delivered Gb/s", dropped_title,
+                           "values");
   bool any_invalid = false, any_unsteady = false;
   for (const auto* p : mine) {
     auto it = by_id.find(p->id);

@@ -26,6 +26,8 @@ void TimeseriesSink::open(TimeseriesMode mode, const std::string& path, std::vec
   };
   tap_col_ = column("tap_queue_packets");
   free_col_ = column("free_descriptors");
+  posted_col_ = column("posted_bytes");
+  delivered_col_ = column("delivered_packets");
   if (mode_ != TimeseriesMode::Stream) return;
   path_ = path;
   file_ = std::fopen(path.c_str(), "wb");
@@ -48,10 +50,13 @@ void TimeseriesSink::drop_held_from(double end) {
 
 void TimeseriesSink::commit(std::vector<double>& row) {
   ++count_;
-  if (row[0] >= warmup_ && tap_col_ < row.size() && free_col_ < row.size()) {
+  if (row[0] >= warmup_ && tap_col_ < row.size() && free_col_ < row.size() && posted_col_ < row.size() &&
+      delivered_col_ < row.size()) {
     win_t_.push_back(row[0]);
     win_tap_.push_back(row[tap_col_]);
     win_free_.push_back(row[free_col_]);
+    win_posted_.push_back(row[posted_col_]);
+    win_delivered_.push_back(row[delivered_col_]);
   }
   thin_.add(row, [this](const std::vector<double>& r) { write(r); });
   if (mode_ == TimeseriesMode::Keep) rows_.push_back(std::move(row));

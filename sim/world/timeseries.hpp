@@ -5,9 +5,9 @@
 // up are the same: the last row taken is held back until the next one
 // comes, so the run's end can replace a sample taken at its own instant.
 //
-// The steady-state judge needs three columns of the measured window (time,
-// tap backlog, free descriptors): those are kept whatever the mode, 24 bytes
-// a row.
+// The steady-state judge needs five columns of the measured window (time,
+// tap backlog, free descriptors, posted bytes, delivered packets): those are
+// kept whatever the mode, 40 bytes a row.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +47,8 @@ class TimeseriesSink {
   const std::vector<double>& window_t() const { return win_t_; }
   const std::vector<double>& window_tap() const { return win_tap_; }
   const std::vector<double>& window_free() const { return win_free_; }
+  const std::vector<double>& window_posted() const { return win_posted_; }
+  const std::vector<double>& window_delivered() const { return win_delivered_; }
 
  private:
   void commit(std::vector<double>& row);
@@ -55,14 +57,14 @@ class TimeseriesSink {
   TimeseriesMode mode_ = TimeseriesMode::Keep;
   std::vector<std::string> columns_;
   double warmup_ = 0;
-  size_t tap_col_ = 0, free_col_ = 0;
+  size_t tap_col_ = 0, free_col_ = 0, posted_col_ = 0, delivered_col_ = 0;
   std::optional<std::vector<double>> held_;
   std::vector<std::vector<double>> rows_;
   uint64_t count_ = 0;
   std::FILE* file_ = nullptr;
   std::string path_;
   std::string buffer_;
-  std::vector<double> win_t_, win_tap_, win_free_;
+  std::vector<double> win_t_, win_tap_, win_free_, win_posted_, win_delivered_;
   IdleRowThinner thin_{false};
   uint64_t written_ = 0;
 };
