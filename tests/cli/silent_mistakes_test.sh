@@ -66,6 +66,23 @@ run "$BIN" analytic "$SRC/scenarios/analytic/mm1k-rho0.9.json" --set traffic.rat
 p=$(/usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin)[0]; print(min(d['analytic']['drop_probability'], d['simulated']['drop_probability']))" <"$T/out" 2>/dev/null)
 check "analytic --json: drop probabilities are >= 0 (got $p)" /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 0 else 1)" "${p:--1}"
 
+# ---- ring-size: the default sizes below one slot are skipped -------------------
+run "$BIN" ring-size "$SRC/scenarios/seed-2008/max-buffer.json" --set stop.time_s=0.02 --set measure.warmup_s=0.005 \
+  --jobs 2
+check "ring-size max-buffer, default sizes: exit 0 (stderr: $err)" [ "$rc" = 0 ]
+check "ring-size: says which default sizes it skipped and why" \
+  grep -q "skipped the default sizes 8, 16: fewer entries than one max-buffer slot (20 descriptors)" "$T/err"
+check "ring-size: blames no --set ring.size the user never typed" [ -z "$(grep -- '--set ring.size' "$T/err")" ]
+check "ring-size: the table starts at 32" [ "$(awk '$1 ~ /^[0-9]+$/ {print $1; exit}' "$T/out")" = 32 ]
+check "ring-size: numbers in plain notation" [ -z "$(grep -E '[0-9]e[+-]?[0-9]' "$T/out")" ]
+check "ring-size: the computed knee line" grep -qE "^computed knee: [0-9]+(\.[0-9]+)? slots = [0-9]+(\.[0-9]+)? ring entries$" "$T/out"
+# Sizes the user typed that hold no slot are still bad input, named as typed.
+run "$BIN" ring-size "$SRC/scenarios/seed-2008/max-buffer.json" --sizes 8,64 --set stop.time_s=0.02 \
+  --set measure.warmup_s=0.005
+check "ring-size --sizes 8,64: exit 2, one line, nothing on stdout" [ "$rc" = 2 -a -z "$out" -a "$(grep -c '' "$T/err")" = 1 ]
+check "ring-size --sizes 8: names --sizes, not a --set" grep -q -- "^--sizes 8,64: /ring/size: 8 entries cannot hold one max-buffer slot (20 descriptors)" "$T/err"
+check "ring-size --sizes 8: no --set ring.size" [ -z "$(grep -- '--set ring.size' "$T/err")" ]
+
 
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
