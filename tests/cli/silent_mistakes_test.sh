@@ -83,6 +83,33 @@ check "ring-size --sizes 8,64: exit 2, one line, nothing on stdout" [ "$rc" = 2 
 check "ring-size --sizes 8: names --sizes, not a --set" grep -q -- "^--sizes 8,64: /ring/size: 8 entries cannot hold one max-buffer slot (20 descriptors)" "$T/err"
 check "ring-size --sizes 8: no --set ring.size" [ -z "$(grep -- '--set ring.size' "$T/err")" ]
 
+# ---- --set costs.preset=FILE resolves against the working directory ------------
+mkdir -p "$T/cwd/scen" "$T/cwd/presets"
+printf '{"kind": "vringsim-cost-preset", "costs": {"guest": {"per_packet_ns": 4321}}}\n' >"$T/cwd/presets/typed.json"
+printf '{"kind": "vringsim-cost-preset", "costs": {"guest": {"per_packet_ns": 1234}}}\n' >"$T/cwd/scen/inside.json"
+cat >"$T/cwd/scen/p.json" <<'J'
+{"name": "p", "stop": {"time_s": 0.01}, "measure": {"warmup_s": 0.002}, "costs": {"preset": "inside.json"}}
+J
+cat >"$T/cwd/scen/q.json" <<'J'
+{"name": "q", "stop": {"time_s": 0.01}, "measure": {"warmup_s": 0.002}}
+J
+cd "$T/cwd" || exit 1
+run "$BIN" run scen/p.json --out "$T/cwd/o1"
+check "a preset written in a scenario resolves against its folder" \
+  [ "$rc" = 0 -a "$(json "$T/cwd/o1/p/summary.json" "float(d['config']['costs']['guest']['per_packet_ns'])")" = 1234.0 ]
+run "$BIN" run scen/q.json --set costs.preset=presets/typed.json --out "$T/cwd/o2"
+check "--set costs.preset=FILE resolves against the working directory (stderr: $err)" \
+  [ "$rc" = 0 -a "$(json "$T/cwd/o2/q/summary.json" "float(d['config']['costs']['guest']['per_packet_ns'])")" = 4321.0 ]
+run "$BIN" validate scen/p.json --set costs.preset=presets/typed.json
+check "--set costs.preset over a scenario's own preset: validate ok" [ "$rc" = 0 ]
+run "$BIN" validate scen/q.json --set costs.preset=typed.json
+check "--set costs.preset=FILE missing: exit 2, one line" [ "$rc" = 2 -a "$(grep -c '' "$T/err")" = 1 ]
+check "--set costs.preset=FILE missing: names the --set and the path tried" \
+  grep -q -- "^--set costs.preset=typed.json: /costs/preset: typed.json does not exist" "$T/err"
+cd "$T/cwd/scen" || exit 1
+run "$BIN" validate p.json
+check "a scenario's preset still found from its own folder" [ "$rc" = 0 ]
+cd "$T" || exit 1
 
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
