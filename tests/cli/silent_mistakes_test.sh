@@ -62,6 +62,8 @@ check "analytic light load: a drop_probability row" grep -q "^  drop_probability
 check "analytic light load: no negative figure" [ -z "$(grep -E '^  [a-z_]+ +-' "$T/out")" ]
 check "analytic light load: no -100 % on a figure at rounding noise" [ -z "$(grep -E -- '-100\.00%' "$T/out")" ]
 check "analytic: the simulated time rounded" grep -qE "simulated 0\.25 s$" "$T/out"
+run "$BIN" analytic "$SRC/scenarios/analytic/mm1k-rho0.9.json" --set stop.time_s=0.3 --set measure.warmup_s=0.1
+check "analytic: 0.3 - 0.1 s simulated prints as 0.2 s, not 0.19999999999999998 s" grep -qE "simulated 0\.2 s$" "$T/out"
 run "$BIN" analytic "$SRC/scenarios/analytic/mm1k-rho0.9.json" --set traffic.rate_gbps=0.2 --set stop.time_s=0.3 --json
 p=$(/usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin)[0]; print(min(d['analytic']['drop_probability'], d['simulated']['drop_probability']))" <"$T/out" 2>/dev/null)
 check "analytic --json: drop probabilities are >= 0 (got $p)" /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 0 else 1)" "${p:--1}"
