@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <tuple>
 
 #include "app/exit_codes.hpp"
 #include "sim/core/cost_model.hpp"
@@ -53,7 +55,23 @@ AnalyticCase analytic_case(const Scenario& sc, std::vector<std::string>* unmet) 
            {costs.host_per_kick_ns, "costs.host.per_kick_ns"},
            {costs.host_per_interrupt_ns, "costs.host.per_interrupt_ns"}})
     need(cost == 0.0, key_to_pointer(key) + " must be 0 (the guest and notifications cost nothing)");
+  // A notification or a wake-up that takes time delays the refill and the
+  // host: the chain has no state for a frame delivered late.
+  const LatencySettings lat = LatencySettings::bindings().load(cfg);
+  for (const auto& [ns, key] : std::initializer_list<std::pair<double, const char*>>{
+           {lat.kick_ns, "latency.kick_ns"},
+           {lat.interrupt_ns, "latency.interrupt_ns"},
+           {lat.vcpu_wakeup_ns, "latency.vcpu_wakeup_ns"},
+           {lat.backend_wakeup_ns, "latency.backend_wakeup_ns"}})
+    need(ns == 0.0, key_to_pointer(key) + " must be 0 (a notification or wake-up takes no time)");
+  // vhost-net moves a batch out of the tap at a time and yields every 256
+  // frames: not one frame served at a time.
+  need(!DeviceSettings::bindings().load(cfg).vhost,
+       "/host/backend must be \"qemu\" (vhost serves the tap in batches, not one frame at a time)");
   need(DriverSettings::bindings().load(cfg).page_alloc_failure_prob == 0.0, "/guest/page_alloc_failure_prob must be 0");
+  // More than one queue, guest or source is not one queue.
+  need(sc.topology.total_queues() == 1 && sc.topology.sources.size() == 1,
+       "/topology must have one source and one receive queue");
   const FaultPlan faults(cfg, run.seed, run.stop_time_s);
   need(faults.bad_chain_rate() == 0.0, "/faults/bad_chain/rate must be 0");
   for (int k = 0; k < kFaultKinds; ++k)
@@ -67,6 +85,25 @@ AnalyticCase analytic_case(const Scenario& sc, std::vector<std::string>* unmet) 
   c.lambda = rate_gbps * 1e9 / ((c.frame_bytes + 24.0) * 8.0);
   // Host time per frame: the descriptors of the chains the frame needs.
   auto policy = make_policy(run.policy, PolicyContext{cfg, "", run.seed, sc.virtio, run.ring_size});
+  // The guest costs nothing, including the work of the mechanisms the
+  // scenario runs: page_frag carving (mergeable mtu and ewma sizing), the
+  // EWMA's updates, indirect tables (RING_INDIRECT_DESC).
+  const std::string sizing = run.policy == "mergeable" ? cfg.string("policy.mergeable.sizing") : "";
+  for (const auto& [runs, cost, key] : std::initializer_list<std::tuple<bool, double, const char*>>{
+           {sizing == "mtu" || sizing == "ewma", costs.guest_per_frag_carve_ns, "costs.guest.per_frag_carve_ns"},
+           {sizing == "ewma", costs.guest_per_ewma_update_ns, "costs.guest.per_ewma_update_ns"},
+           {sc.virtio.indirect(), costs.guest_per_indirect_table_ns, "costs.guest.per_indirect_table_ns"}})
+    need(!runs || cost == 0.0, key_to_pointer(key) + " must be 0 (the guest and notifications cost nothing)");
+  // EWMA-sized mergeable buffers follow the lengths seen so far: the
+  // descriptors a frame takes (its service time) are not one number.
+  need(sizing != "ewma",
+       "/policy/mergeable/sizing must not be \"ewma\" (buffer lengths that follow the traffic's history)");
+  // A guest without GSO gets frames above the MTU cut by the host: one
+  // arrival becomes several.
+  need(sc.virtio.guest_gso() || c.frame_bytes <= uint64_t{sc.virtio.mtu} + 14,
+       fmt::format("/traffic: {}-byte frames are cut into MTU frames by the host for a guest without GSO (one "
+                   "arrival, several packets)",
+                   c.frame_bytes));
   const auto f = ring_figures(run.ring_size, RingLayout::of(sc.virtio), *policy);
   const uint64_t bytes = uint64_t{policy->header_bytes()} + c.frame_bytes;
   need(bytes <= f.max_frame_bytes, "the frame must fit the policy's buffers");
@@ -84,7 +121,19 @@ struct Row {
   const char* metric;
   double analytic;
   double simulated;
+  /// The smallest difference that means something: below it both figures
+  /// are rounding noise or under the simulation's resolution, and the
+  /// relative difference is taken against it rather than against the
+  /// analytic figure (1e-17 against 0 is not "-100 %").
+  double floor;
+  /// (simulated - analytic) / max(|analytic|, floor), 0 when that rounds to 0.00 %.
+  double relative() const {
+    const double rel = (simulated - analytic) / std::max(std::abs(analytic), floor);
+    return std::abs(rel) < 5e-5 ? 0.0 : rel;
+  }
 };
+
+double probability(double p) { return std::clamp(p, 0.0, 1.0); }
 
 double at(const Json& s, const char* ptr) { return s.at(Json::json_pointer(ptr)).get<double>(); }
 
@@ -117,11 +166,17 @@ int cmd_analytic(const std::vector<std::string>& files, const std::vector<std::s
     }
     const Json& s = o.result.summary;
     const double offered = at(s, "/throughput/offered_pps"), delivered = at(s, "/throughput/delivered_pps");
+    const double measured_s = at(s, "/throughput/measured_s");
+    // A share of frames resolves to one frame of those offered in the window.
+    const double one_frame = offered * measured_s >= 1 ? 1.0 / (offered * measured_s) : 1.0;
+    // Frames that arrived before the window and were delivered in it can
+    // make delivered exceed offered: no drop, not a negative one.
     const std::vector<Row> rows = {
-        {"throughput_pps", q.throughput_pps, delivered},
-        {"drop_probability", q.blocking, offered > 0 ? 1.0 - delivered / offered : 0.0},
-        {"mean_latency_us", q.mean_sojourn_s * 1e6, at(s, "/latency_us/mean")},
-        {"host_utilization", q.utilization, at(s, "/cpu/host_utilization")},
+        {"throughput_pps", q.throughput_pps, delivered, 1.0},
+        {"drop_probability", probability(q.blocking), probability(offered > 0 ? 1.0 - delivered / offered : 0.0),
+         one_frame},
+        {"mean_latency_us", q.mean_sojourn_s * 1e6, at(s, "/latency_us/mean"), 1e-3},
+        {"host_utilization", probability(q.utilization), at(s, "/cpu/host_utilization"), 1e-6},
     };
     if (json) {
       Json j{{"name", sc.name},
@@ -131,14 +186,12 @@ int cmd_analytic(const std::vector<std::string>& files, const std::vector<std::s
       all.push_back(std::move(j));
       continue;
     }
-    std::cout << fmt::format("{}: M/M/1/K with lambda {:.0f}/s, mu {:.0f}/s (rho {:.3f}), K {}; simulated {} s\n",
-                             sc.name, c.lambda, c.mu, c.lambda / c.mu, c.capacity, at(s, "/throughput/measured_s"));
+    std::cout << fmt::format("{}: M/M/1/K with lambda {:.0f}/s, mu {:.0f}/s (rho {:.3f}), K {}; simulated {:.6g} s\n",
+                             sc.name, c.lambda, c.mu, c.lambda / c.mu, c.capacity, measured_s);
     std::cout << fmt::format("  {:<18} {:>14} {:>14} {:>10}\n", "metric", "analytic", "simulated", "rel diff");
-    for (const Row& r : rows) {
-      const double rel = r.analytic != 0 ? (r.simulated - r.analytic) / r.analytic : r.simulated;
+    for (const Row& r : rows)
       std::cout << fmt::format("  {:<18} {:>14.6g} {:>14.6g} {:>+9.2f}%\n", r.metric, r.analytic, r.simulated,
-                               100.0 * rel);
-    }
+                               100.0 * r.relative());
   }
   if (json) std::cout << all.dump(1) << "\n";
   return code;

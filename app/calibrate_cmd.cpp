@@ -138,7 +138,7 @@ Calibration load_calibration(const std::string& path) {
   for (const auto& p : c.points) {
     std::vector<std::string> o = p.overrides;
     for (const auto& q : c.params) o.push_back(fmt::format("{}={}", q.key, q.initial));
-    load_scenario(p.scenario, o);
+    load_scenario(p.scenario, o, o.size());  // a point's `set` is written in the calibration file, not typed
   }
   return c;
 }
@@ -230,7 +230,7 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
     for (const auto& p : c.points) {
       std::vector<std::string> o = p.overrides;
       for (size_t j = 0; j < values.size(); ++j) o.push_back(fmt::format("{}={:.17g}", c.params[j].key, values[j]));
-      const RunOutcome run = run_in_child(load_scenario(p.scenario, o), {});
+      const RunOutcome run = run_in_child(load_scenario(p.scenario, o, o.size()), {});
       if (run.exit_code != 0) {
         ++failures;
         throw std::runtime_error(fmt::format("{}: the simulation failed (exit {})", p.scenario, run.exit_code));

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
+#include "sim/core/policy.hpp"
 #include "sim/core/report.hpp"
 #include "sim/core/ring_knee.hpp"
 #include "sim/core/scenario.hpp"
@@ -50,15 +52,70 @@ double at(const Json& s, const char* ptr) {
   return s.contains(p) ? s.at(p).get<double>() : 0.0;
 }
 
+/// A number in plain notation, never with an exponent (1280, not
+/// 1.28e+03): `digits` significant digits, whole from 10^digits up, six
+/// decimals below 0.001.
+std::string plain(double v, int digits = 3) {
+  if (std::abs(v) >= std::pow(10.0, digits)) return fmt::format("{:.0f}", v);
+  if (v == 0 || std::abs(v) >= 0.001) return fmt::format("{:.{}g}", v, digits);
+  return fmt::format("{:.6f}", v);
+}
+
+/// The descriptors one slot of the scenario's policy takes on a ring of
+/// `size` entries (what load_scenario checks against the size).
+size_t slot_descriptors(const Scenario& sc, uint32_t size) {
+  return make_policy(sc.run.policy, PolicyContext{sc.config, "", sc.run.seed, sc.virtio, size})
+      ->nominal_posting()
+      .size();
+}
+
 }  // namespace
 
 int cmd_ring_size(const RingSizeArgs& a) {
-  const std::vector<uint32_t> sizes = parse_sizes(a.sizes);
+  std::vector<uint32_t> sizes = parse_sizes(a.sizes);
+  if (a.sizes.empty()) {
+    // The default sizes start at 8, fewer entries than one slot of a
+    // multi-descriptor policy (max-buffer: 20): those are left out, and
+    // stderr says which. The largest holds a slot of every policy.
+    const Scenario probe = load_scenario(a.file, [&] {
+      auto sets = a.sets;
+      sets.push_back(fmt::format("ring.size={}", sizes.back()));
+      return sets;
+    }());
+    std::vector<uint32_t> kept;
+    std::string skipped;
+    size_t slot = 0;
+    for (uint32_t size : sizes) {
+      const size_t need = slot_descriptors(probe, size);
+      if (need <= size) {
+        kept.push_back(size);
+      } else {
+        skipped += (skipped.empty() ? "" : ", ") + std::to_string(size);
+        slot = need;
+      }
+    }
+    if (kept.empty())
+      throw InputError(fmt::format("{}: no default ring size (8..4096) holds one {} slot: give --sizes", a.file,
+                                   probe.run.policy));
+    if (!skipped.empty())
+      std::cerr << fmt::format("{}: ring-size: skipped the default sizes {}: fewer entries than one {} slot ({} "
+                               "descriptors)\n",
+                               a.file, skipped, probe.run.policy, slot);
+    sizes = std::move(kept);
+  }
   std::vector<Scenario> runs;
   for (uint32_t size : sizes) {
     auto sets = a.sets;
     sets.push_back(fmt::format("ring.size={}", size));
-    runs.push_back(load_scenario(a.file, sets));  // a size the scenario refuses is bad input, named here
+    // A size the scenario refuses is bad input, named here as the user gave
+    // it: by --sizes, not by the --set this command adds.
+    try {
+      runs.push_back(load_scenario(a.file, sets));
+    } catch (const InputError& e) {
+      const std::string what = e.what(), mine = "--set " + sets.back() + ": ";
+      if (!what.starts_with(mine)) throw;
+      throw InputError(fmt::format("--sizes {}: {}", a.sizes.empty() ? "(default)" : a.sizes, what.substr(mine.size())));
+    }
   }
   RunOptions opt;
   opt.timeseries = TimeseriesMode::Discard;
@@ -101,18 +158,17 @@ int cmd_ring_size(const RingSizeArgs& a) {
 
   const Scenario& base = runs.back();
   std::cout << fmt::format(
-      "{}: {:.0f} packets/s a queue at ring {} (the rate the ring must carry), {:g} descriptor(s) per packet's "
+      "{}: {:.0f} packets/s a queue at ring {} (the rate the ring must carry), {} descriptor(s) per packet's "
       "chain\n",
-      base.name, k.rate_pps, largest->size, k.descriptors_per_slot);
+      base.name, k.rate_pps, largest->size, plain(k.descriptors_per_slot));
   std::cout << fmt::format(
-      "notification round trip {:.3g} us: {:.3g} packets in flight, a ring of {:.3g} slots with the refill rule; "
+      "notification round trip {} us: {} packets in flight, a ring of {} slots with the refill rule; "
       "the device starves below it\n",
-      k.round_trip_s * 1e6, k.rate_pps * k.round_trip_s, k.latency_slots);
+      plain(k.round_trip_s * 1e6), plain(k.rate_pps * k.round_trip_s), plain(k.latency_slots));
   if (k.cpu_round_s > 0)
-    std::cout << fmt::format(
-        "a saturated CPU pays {:.3g} us a round: under 1% of the round's packets from {:.3g} slots\n",
-        k.cpu_round_s * 1e6, k.amortized_slots);
-  std::cout << fmt::format("computed knee: {:.3g} slots = {:.3g} ring entries\n", k.slots, k.entries);
+    std::cout << fmt::format("a saturated CPU pays {} us a round: under 1% of the round's packets from {} slots\n",
+                             plain(k.cpu_round_s * 1e6), plain(k.amortized_slots));
+  std::cout << fmt::format("computed knee: {} slots = {} ring entries\n", plain(k.slots), plain(k.entries));
   std::cout << fmt::format("{:>6} {:>6} {:>9} {:>11} {:>8} {:>10} {:>9}\n", "ring", "slots", "Gb/s", "packets/s",
                            "stalls", "stall s", "drops");
   for (const Row& r : rows) {
@@ -123,8 +179,8 @@ int cmd_ring_size(const RingSizeArgs& a) {
     }
     std::string mark;
     if (knee_row != rows.end() && &r == &*knee_row) mark = "  <- simulated knee (first within 1% of the best)";
-    std::cout << fmt::format("{:>6} {:>6.0f} {:>9.4g} {:>11.0f} {:>8} {:>10.4g} {:>9}{}\n", r.size, r.slots, r.gbps,
-                             r.pps, r.stalls, r.stall_s, r.drops, mark);
+    std::cout << fmt::format("{:>6} {:>6.0f} {:>9} {:>11.0f} {:>8} {:>10} {:>9}{}\n", r.size, r.slots, plain(r.gbps, 4),
+                             r.pps, r.stalls, plain(r.stall_s, 4), r.drops, mark);
   }
   if (!a.csv.empty()) {
     std::string out = csv_line({"ring_size", "slots_mtu", "delivered_gbps", "delivered_pps", "stalls", "stall_time_s",

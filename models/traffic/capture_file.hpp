@@ -38,7 +38,8 @@ class CaptureFile {
 
   /// Opens `file`; `filter` is a BPF expression (pcap-filter(7)) or "".
   /// Throws InputError naming the file (or `filter_where` for a bad filter).
-  /// `parse_flows`: fill Record::flow and header_bytes (only GRO needs them).
+  /// `parse_flows`: fill Record::flow and header_bytes (host GRO, routing by
+  /// flow and host-side segmentation need them).
   CaptureFile(const std::filesystem::path& file, const std::string& filter = "", const std::string& filter_where = "",
               bool parse_flows = true);
   ~CaptureFile();

@@ -63,11 +63,13 @@ struct PcapOptions {
   uint64_t start_packet = 0;
   uint64_t max_packets = 0;
   bool allow_truncated_tail = false;
-  bool parse_flows = false;  ///< only host GRO merging and routing to several queues use flows
+  /// Parse each frame's headers (flow and header length): host GRO merging,
+  /// routing to several queues and host-side segmentation use them.
+  bool parse_flows = false;
 
   explicit PcapOptions(const TrafficContext& ctx) {
     const PcapSettings st = bindings().load(ctx.cfg, ctx.prefix);
-    parse_flows = GroSettings::bindings().load(ctx.cfg).enabled || ctx.need_flows;
+    parse_flows = GroSettings::bindings().load(ctx.cfg).enabled || ctx.need_flows || ctx.need_headers;
     if (st.file.empty())
       throw InputError(key_to_pointer(ctx.prefix + "file") + ": required when traffic.kind is \"pcap\"");
     file = ctx.path(ctx.prefix + "file", st.file);

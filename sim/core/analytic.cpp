@@ -4,6 +4,7 @@
 
 #include <Eigen/SparseLU>
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/core/errors.hpp"
@@ -35,6 +36,9 @@ Eigen::VectorXd stationary_distribution(const Eigen::SparseMatrix<double>& Q) {
 
 namespace {
 QueuePrediction figures_from(double lambda, double mu, uint64_t k, Eigen::VectorXd pi) {
+  // A probability below the solve's rounding error can come out a little
+  // below zero (pi_K = -7.6e-18 at light load): it is zero.
+  pi = pi.cwiseMax(0.0).cwiseMin(1.0);
   QueuePrediction q;
   q.arrival_rate = lambda;
   q.service_rate = mu;
@@ -43,7 +47,7 @@ QueuePrediction figures_from(double lambda, double mu, uint64_t k, Eigen::Vector
   q.throughput_pps = lambda * (1.0 - q.blocking);
   for (Eigen::Index i = 0; i < pi.size(); ++i) q.mean_in_system += static_cast<double>(i) * pi(i);
   q.mean_sojourn_s = q.mean_in_system / q.throughput_pps;
-  q.utilization = 1.0 - pi(0);
+  q.utilization = std::clamp(1.0 - pi(0), 0.0, 1.0);
   q.distribution = std::move(pi);
   return q;
 }

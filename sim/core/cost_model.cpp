@@ -107,7 +107,8 @@ const Bindings<CostModel>& CostModel::bindings() {
     return std::move(out)
         .declare_only(ParamSpec::string("costs.preset", "")
                           .help("a cost preset file (JSON, written by `vringsim calibrate`) whose costs fill those the "
-                                "scenario does not set; relative to the scenario's directory")
+                                "scenario does not set; relative to the scenario's directory when written in a scenario, to the "
+                                "working directory when given by --set")
                           .from("none: the defaults below"))
         .bind(&CostModel::host_service_exponential,
               ParamSpec::string("costs.host.service_distribution", "deterministic", {"deterministic", "exponential"})

@@ -329,13 +329,25 @@ namespace {
 /// the costs, and the latencies if it has a "latency" object, that the
 /// scenario does not set itself: default < preset < scenario file < sweep
 /// axis < --set.
-void apply_cost_preset(Json& doc, const std::string& source, const std::string& base_dir) {
+/// A preset named by a --set (an override from `typed_from` on) resolves
+/// against the working directory, and its errors name that --set; one the
+/// scenario file names (or an earlier override: a sweep axis) against
+/// `base_dir`.
+void apply_cost_preset(Json& doc, const std::string& source, const std::string& base_dir,
+                       const std::vector<std::string>& overrides, size_t typed_from) {
   const Json::json_pointer where("/costs/preset");
   if (!doc.contains(where) || !doc[where].is_string() || doc[where].get<std::string>().empty()) return;
   std::filesystem::path file(doc[where].get<std::string>());
-  if (file.is_relative()) file = std::filesystem::path(base_dir) / file;
+  std::string named_by = source;
+  for (size_t i = overrides.size(); i-- > 0;) {
+    const size_t eq = overrides[i].find('=');
+    if (eq == std::string::npos || overrides[i].substr(0, eq) != "costs.preset") continue;
+    if (i >= typed_from) named_by = "--set " + overrides[i];
+    break;
+  }
+  if (file.is_relative() && named_by == source) file = std::filesystem::path(base_dir) / file;
   if (const std::string problem = not_a_regular_file(file); !problem.empty())
-    fail_input(source, "/costs/preset", brief(file.string(), 200) + " " + problem);
+    fail_input(named_by, "/costs/preset", brief(file.string(), 200) + " " + problem);
   const std::string name = file.string();
   const Json preset = read_json_file(name);
   if (!preset.is_object() || !preset.contains("kind") || preset["kind"] != "vringsim-cost-preset")
@@ -471,11 +483,11 @@ void check_resolved_naming_overrides(const Config& cfg, const std::string& sourc
 }  // namespace
 
 Scenario load_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
-                           const std::vector<std::string>& overrides) {
+                           const std::vector<std::string>& overrides, size_t typed_from) {
   check_document(doc, source);
   for (const auto& o : overrides) apply_override(doc, o);
   apply_driver_profile(doc);
-  apply_cost_preset(doc, source, base_dir);
+  apply_cost_preset(doc, source, base_dir, overrides, typed_from);
   Scenario s;
   s.file = source;
   s.overrides = overrides;
@@ -496,8 +508,9 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
   return s;
 }
 
-Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
-  return load_scenario_doc(read_json_file(path), path, std::filesystem::path(path).parent_path().string(), overrides);
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides, size_t typed_from) {
+  return load_scenario_doc(read_json_file(path), path, std::filesystem::path(path).parent_path().string(), overrides,
+                           typed_from);
 }
 
 }  // namespace vringsim

@@ -71,11 +71,17 @@ ReceiveSetup resolve_receive(const Config& cfg, const std::string& source);
 void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir);
 
 /// All of the above: load `path`, apply `overrides`, validate, resolve.
-Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
+/// `overrides[typed_from..]` were typed on the command line (--set): a file
+/// they name (`costs.preset`) resolves against the working directory, as
+/// every path a user types; one written in the scenario file, or given by
+/// an override before `typed_from` (a sweep axis, a calibration point),
+/// against the scenario file's directory.
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {},
+                       size_t typed_from = 0);
 /// The same for a scenario document already in memory (a sweep's inline
 /// base): `source` names it in errors, `base_dir` resolves its file names.
 Scenario load_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
-                           const std::vector<std::string>& overrides = {});
+                           const std::vector<std::string>& overrides = {}, size_t typed_from = 0);
 
 std::string sha256_hex(const std::string& data);
 

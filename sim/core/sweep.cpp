@@ -110,7 +110,8 @@ std::vector<std::string> Sweep::run_overrides(const SweepPoint& point, uint32_t 
 }
 
 Scenario Sweep::scenario(const SweepPoint& point, uint32_t rep) const {
-  return load_scenario_doc(base, base_source, base_dir, run_overrides(point, rep));
+  // The axes and the seed come from the sweep file; the --set after them were typed.
+  return load_scenario_doc(base, base_source, base_dir, run_overrides(point, rep), point.values.size() + 1);
 }
 
 std::pair<uint32_t, uint32_t> parse_shard(const std::string& text) {
@@ -316,7 +317,7 @@ class SweepReader {
       for (size_t j = 0; j < axes_[i].values.size(); ++j) {
         try {
           (void)load_scenario_doc(sw_.base, sw_.base_source, sw_.base_dir,
-                                  {axes_[i].key + "=" + axes_[i].values[j].dump()});
+                                  {axes_[i].key + "=" + axes_[i].values[j].dump()}, 1);
         } catch (const InputError& e) {
           std::string what = e.what();
           if (what.starts_with(sw_.base_source + ": ")) what = what.substr(sw_.base_source.size() + 2);

@@ -77,6 +77,10 @@ struct TrafficContext {
   uint64_t seed = 0;
   std::filesystem::path base_dir;  ///< relative file names resolve here (the scenario's directory)
   bool need_flows = false;         ///< frames are routed by flow (a topology): give each its flow hash
+  /// Something downstream reads a frame's L4 header length: host-side
+  /// segmentation for a guest without GSO (docs/model.md "Host-side
+  /// segmentation"). Host GRO needs it too; a source reads traffic.gro itself.
+  bool need_headers = false;
   /// The file a parameter names (`key`, for errors), resolved against base_dir.
   std::filesystem::path path(const std::string& key, const std::string& file) const;
 };

@@ -78,6 +78,7 @@ void WorldBuilder::traffic(World& w) const {
     const std::string kind = RunSettings::bindings().load(scfg).traffic_kind;
     TrafficContext ctx{scfg, "traffic." + kind + ".", sseed, scenario_.base_dir};
     ctx.need_flows = topo.total_queues() > 1;
+    ctx.need_headers = !scenario_.virtio.guest_gso();  // segment_for() below cuts by the header
     TrafficInput in;
     in.source = Registry<TrafficInfo>::instance().find(kind)->create(ctx);
     in.wire = std::make_unique<ArrivalProcess>(scfg, sseed);

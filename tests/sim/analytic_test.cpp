@@ -48,6 +48,20 @@ TEST(MarkovChain, KnownValuesOfMm1k) {
   EXPECT_NEAR(solve_mm1k(0.5, 1.0, 200).mean_sojourn_s, 2.0, 1e-9);
 }
 
+TEST(MarkovChain, ProbabilitiesAtRoundingNoiseAreNeverNegative) {
+  // Issue 30: at light load pi_K is below the LU solve's rounding error and
+  // came out as -7.6e-18, printed as a negative drop probability.
+  for (double rho = 0.001; rho < 1.0; rho *= 1.3)
+    for (uint64_t k : {8u, 16u, 32u, 64u, 256u}) {
+      const QueuePrediction q = solve_mm1k(rho * 1e5, 1e5, k);
+      EXPECT_GE(q.distribution.minCoeff(), 0.0) << rho << " " << k;
+      EXPECT_GE(q.blocking, 0.0) << rho << " " << k;
+      EXPECT_LE(q.blocking, 1.0) << rho << " " << k;
+      EXPECT_GE(q.utilization, 0.0) << rho << " " << k;
+      EXPECT_LE(q.utilization, 1.0) << rho << " " << k;
+    }
+}
+
 }  // namespace
 }  // namespace vringsim
 

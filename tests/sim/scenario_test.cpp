@@ -189,6 +189,41 @@ TEST_F(ScenarioFiles, SetOverridesTheFileAndIsValidatedLikeIt) {
   EXPECT_EQ(load_scenario(f).sha256, load_scenario(f).sha256);
 }
 
+TEST(CostPresets, ATypedPresetResolvesAgainstTheWorkingDirectoryAnAxisAgainstTheScenario) {
+  // Issue 30: `--set costs.preset=FILE` looked for FILE beside the scenario.
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / fmt::format("vringsim-preset-{}", getpid());
+  fs::create_directories(dir / "scen");
+  auto preset = [](const fs::path& file, int ns) {
+    std::ofstream(file) << fmt::format(R"({{"kind": "vringsim-cost-preset", "costs": {{"guest": {{"per_packet_ns": {}}}}}}})", ns);
+  };
+  preset(dir / "p.json", 4321);
+  preset(dir / "scen" / "p.json", 1234);
+  const fs::path was = fs::current_path();
+  fs::current_path(dir);
+  const Json doc = {{"name", "x"}};
+  const std::string base = (dir / "scen").string();
+  auto cost = [](const Scenario& s) { return s.config.number("costs.guest.per_packet_ns"); };
+  // Typed on the command line (every override from typed_from = 0 on): the working directory.
+  const double typed = cost(load_scenario_doc(doc, "s.json", base, {"costs.preset=p.json"}));
+  // Before typed_from (a sweep axis, a calibration point): the scenario's directory, as in the file.
+  const double axis = cost(load_scenario_doc(doc, "s.json", base, {"costs.preset=p.json"}, 1));
+  const double in_file =
+      cost(load_scenario_doc({{"name", "x"}, {"costs", {{"preset", "p.json"}}}}, "s.json", base, {"seed=3"}));
+  std::string missing;
+  try {
+    load_scenario_doc(doc, "s.json", base, {"costs.preset=scen/none.json"});
+  } catch (const InputError& e) {
+    missing = e.what();
+  }
+  fs::current_path(was);
+  fs::remove_all(dir);
+  EXPECT_EQ(typed, 4321);
+  EXPECT_EQ(axis, 1234);
+  EXPECT_EQ(in_file, 1234);
+  EXPECT_EQ(missing, "--set costs.preset=scen/none.json: /costs/preset: scen/none.json does not exist");
+}
+
 TEST(Registries, EveryPluginAndParameterIsDescribedWithUnitDefaultAndSource) {
   for (const auto* p : Registry<PolicyInfo>::instance().all()) EXPECT_FALSE(p->description.empty()) << p->name;
   for (const auto* t : Registry<TrafficInfo>::instance().all()) EXPECT_FALSE(t->description.empty()) << t->name;
