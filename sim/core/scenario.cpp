@@ -482,10 +482,38 @@ void check_resolved_naming_overrides(const Config& cfg, const std::string& sourc
 
 }  // namespace
 
+namespace {
+/// A capture, trace or length file named by a --set (an override from
+/// `typed_from` on) is a path the user typed: it resolves against the
+/// working directory, as the scenario, --out or a typed costs.preset do. It
+/// is rewritten relative to the scenario's folder, where the source looks
+/// for it, so the configuration echoed in summary.json stays relative.
+void rebase_typed_files(Json& doc, const std::string& base_dir, const std::vector<std::string>& overrides,
+                        size_t typed_from) {
+  namespace fs = std::filesystem;
+  for (size_t i = typed_from; i < overrides.size(); ++i) {
+    const size_t eq = overrides[i].find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = overrides[i].substr(0, eq);
+    if (!key.starts_with("traffic.") || !(key.ends_with(".file") || key.ends_with("_file"))) continue;
+    const Json::json_pointer where(key_to_pointer(key));
+    if (!doc.contains(where) || !doc[where].is_string()) continue;
+    const fs::path file(doc[where].get<std::string>());
+    if (file.empty() || file.is_absolute()) continue;
+    std::error_code ec;
+    const fs::path from = fs::absolute(base_dir.empty() ? fs::path(".") : fs::path(base_dir), ec);
+    const fs::path to = fs::absolute(file, ec);
+    if (ec) continue;
+    doc[where] = to.lexically_normal().lexically_relative(from.lexically_normal()).string();
+  }
+}
+}  // namespace
+
 Scenario load_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
                            const std::vector<std::string>& overrides, size_t typed_from) {
   check_document(doc, source);
   for (const auto& o : overrides) apply_override(doc, o);
+  rebase_typed_files(doc, base_dir, overrides, typed_from);
   apply_driver_profile(doc);
   apply_cost_preset(doc, source, base_dir, overrides, typed_from);
   Scenario s;

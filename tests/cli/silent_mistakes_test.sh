@@ -113,5 +113,15 @@ run "$BIN" validate p.json
 check "a scenario's preset still found from its own folder" [ "$rc" = 0 ]
 cd "$T" || exit 1
 
+# ---- a capture or trace file a --set names resolves against the working directory too
+cd "$SRC" || exit 1
+run "$BIN" validate scenarios/traffic/pcap-loopback-mergeable.json --set traffic.pcap.file=scenarios/traffic/data/loopback-tcp.pcap
+check "--set traffic.pcap.file=FILE resolves against the working directory (stderr: $err)" [ "$rc" = 0 ]
+run "$BIN" validate scenarios/traffic/pcap-loopback-mergeable.json --set traffic.pcap.file=loopback-tcp.pcap
+check "--set traffic.pcap.file=FILE missing: exit 2" [ "$rc" = 2 ]
+run "$BIN" validate scenarios/traffic/pcap-loopback-mergeable.json
+check "a capture a scenario names still resolves against its folder" [ "$rc" = 0 ]
+cd "$T" || exit 1
+
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
