@@ -26,7 +26,8 @@ RingFigures ring_figures(uint32_t ring_size, RingLayout layout, bool mergeable, 
                          const std::vector<uint32_t>& posting) {
   RingFigures f;
   f.size = ring_size;
-  f.ring_bytes = layout.packed ? packed_ring_size(ring_size) : vring_size(ring_size, layout.event_idx);
+  f.ring_bytes =
+      layout.packed ? packed_ring_size(ring_size) : vring_size(ring_size, layout.event_idx, layout.split_align());
   const bool table = layout.indirect && posting.size() > 1;  // virtqueue_add_split/_packed: total_sg > 1
   f.descriptors_per_posting = table ? 1 : static_cast<uint32_t>(posting.size());
   f.indirect_table_bytes = table ? posting.size() * kDescriptorBytes : 0;

@@ -16,6 +16,7 @@
 #include "sim/core/config.hpp"
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/guest_work.hpp"
+#include "sim/core/vring_types.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/virtio.hpp"
 #include "sim/core/vring_types.hpp"
@@ -158,7 +159,11 @@ struct RingLayout {
   bool event_idx = false;  ///< the ring holds used_event and avail_event (RING_EVENT_IDX)
   bool indirect = false;   ///< a posting of several buffers takes one ring descriptor (RING_INDIRECT_DESC)
   bool packed = false;     ///< the packed ring (RING_PACKED): 16N + 8 bytes
-  static RingLayout of(const VirtioSetup& v) { return {v.event_idx(), v.indirect(), v.packed()}; }
+  /// VERSION_1: a modern device, whose split ring is aligned to
+  /// SMP_CACHE_BYTES (64) instead of the legacy 4096 (kVringAlignModern).
+  bool modern = false;
+  uint64_t split_align() const { return modern ? kVringAlignModern : kVringAlign; }
+  static RingLayout of(const VirtioSetup& v) { return {v.event_idx(), v.indirect(), v.packed(), v.modern()}; }
 };
 
 RingFigures ring_figures(uint32_t ring_size, RingLayout layout, bool mergeable, uint32_t header_bytes,

@@ -13,6 +13,7 @@
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/scenario.hpp"
+#include "sim/core/split_ring.hpp"
 #include "tests/sim/scenario_files.hpp"
 
 namespace vringsim {
@@ -173,7 +174,8 @@ TEST_F(Negotiation, APolicyAndFeaturesThatContradictAreRefusedNamingBoth) {
 }
 
 TEST_F(Negotiation, RingBytesFollowTheLayoutTheFeaturesSelect) {
-  for (const auto& [profile, bytes] : {std::pair{"linux-6.x", 10246u}, std::pair{"linux-2.6.26", 10244u}}) {
+  // linux-6.x negotiates VERSION_1: a modern device's ring, aligned to 64 bytes.
+  for (const auto& [profile, bytes] : {std::pair{"linux-6.x", 6726u}, std::pair{"linux-2.6.26", 10244u}}) {
     const Scenario s = load(fmt::format(R"({{"name": "x", "driver": {{"profile": "{}"}}}})", profile));
     auto p = make_policy(s.run.policy, PolicyContext{s.config, "", 1, s.virtio, 256});
     EXPECT_EQ(ring_figures(256, RingLayout::of(s.virtio), p->mergeable(), p->header_bytes(), p->nominal_posting())
@@ -187,6 +189,26 @@ RingFigures figures_of(const Scenario& s) {
   auto p = make_policy(s.run.policy, PolicyContext{s.config, "", 1, s.virtio, s.run.ring_size});
   return ring_figures(s.run.ring_size, RingLayout::of(s.virtio), p->mergeable(), p->header_bytes(),
                       p->nominal_posting());
+}
+
+TEST_F(Negotiation, AModernSplitRingIsAlignedToTheCacheLineALegacyOneToThePage) {
+  // virtio_pci_modern.c setup_vq(): vring_create_virtqueue(index, num,
+  // SMP_CACHE_BYTES, ...); the legacy interface keeps VIRTIO_PCI_VRING_ALIGN.
+  // 256 entries with the event index: ALIGN(4096 + 2 (3 + 256), 64) = 4672,
+  // + 6 + 2048 = 6726 (10246 with 4096).
+  EXPECT_EQ(vring_size(256, true, 64), 6726u);
+  EXPECT_EQ(vring_size(256, false, 4096), 10244u);
+  EXPECT_EQ(vring_size(4096, false, 4096), 110596u);
+  EXPECT_EQ(figures_of(load(R"({"name": "x", "driver": {"profile": "linux-6.x"}})")).ring_bytes, 6726u);
+  // The same features on a legacy device (no VERSION_1): the page alignment.
+  EXPECT_EQ(figures_of(load(R"({"name": "x", "virtio": {"features": ["MRG_RXBUF", "RING_EVENT_IDX"]}})")).ring_bytes,
+            10246u);
+  EXPECT_EQ(figures_of(load(R"({"name": "x", "virtio": {"features": ["MRG_RXBUF", "VERSION_1"]}})")).ring_bytes,
+            6724u);  // no event index: ALIGN(4612, 64) = 4672, + 4 + 2048
+  // The 2008 runs (a named policy, no features) keep the legacy layout.
+  EXPECT_EQ(figures_of(load(R"({"name": "x", "policy": {"name": "max-buffer"}})")).ring_bytes, 10244u);
+  EXPECT_EQ(figures_of(load(R"({"name": "x", "policy": {"name": "larger-ring"}, "ring": {"size": 4096}})")).ring_bytes,
+            110596u);
 }
 
 TEST_F(Negotiation, TodaysBigPacketsTake19BuffersAndOneSlotWithIndirectDescriptors) {

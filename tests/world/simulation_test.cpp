@@ -150,7 +150,8 @@ TEST_F(Simulation, PackedAndSplitRingsAgreeOnEverythingButTheirBytes) {
       const RunResult p = run(load_scenario(file, packed));
       ASSERT_EQ(p.summary.at("/virtio/ring/layout"_json_pointer), "packed");
       ASSERT_EQ(s.summary.at("/virtio/ring/layout"_json_pointer), "split");
-      EXPECT_EQ(u(s, "/ring/bytes"), event ? 10246u : 10244u);
+      // VERSION_1: the split ring aligned to 64 (virtio_pci_modern.c setup_vq).
+      EXPECT_EQ(u(s, "/ring/bytes"), event ? 6726u : 6724u);
       EXPECT_EQ(u(p, "/ring/bytes"), 4104u);
       for (const char* key : {"/notifications/kicks", "/notifications/kicks_suppressed", "/notifications/interrupts",
                               "/packets/delivered", "/packets/dropped", "/memory/posted_bytes_peak"})
