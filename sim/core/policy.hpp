@@ -138,7 +138,10 @@ inline constexpr uint32_t kFrameMtu = 1514;
 /// What the ring holds under a policy, from its nominal posting shape.
 struct RingFigures {
   uint32_t size = 0;
-  uint64_t ring_bytes = 0;
+  uint64_t ring_bytes = 0;  ///< the layout: vring_size() or 16N + 8
+  /// The guest memory the ring's allocations take: whole pages each
+  /// (ring_pinned_bytes(); what memory totals add up).
+  uint64_t ring_pinned_bytes = 0;
   uint32_t descriptors_per_posting = 0;  ///< ring descriptors (1 with an indirect table)
   uint64_t indirect_table_bytes = 0;     ///< per posting: 16 bytes a buffer, 0 without a table
   uint64_t indirect_table_bytes_full = 0;  ///< the tables of a full ring
@@ -165,6 +168,15 @@ struct RingLayout {
   uint64_t split_align() const { return modern ? kVringAlignModern : kVringAlign; }
   static RingLayout of(const VirtioSetup& v) { return {v.event_idx(), v.indirect(), v.packed(), v.modern()}; }
 };
+
+/// Guest memory a ring pins: vring_alloc_queue() (drivers/virtio/virtio_ring.c)
+/// takes alloc_pages_exact(PAGE_ALIGN(size)) or dma_alloc_coherent(), whole
+/// pages either way. A split ring is one allocation of vring_size()
+/// (vring_alloc_queue_split); a packed ring three: the descriptor ring
+/// (16N) and the driver and device event areas (4 bytes each;
+/// vring_alloc_queue_packed). 256 entries: split 6,726 -> 8 KiB (10,246 ->
+/// 12 KiB with the legacy alignment), packed 4096 + 4 + 4 -> 12 KiB.
+uint64_t ring_pinned_bytes(uint32_t ring_size, RingLayout layout);
 
 RingFigures ring_figures(uint32_t ring_size, RingLayout layout, bool mergeable, uint32_t header_bytes,
                          const std::vector<uint32_t>& posting);
