@@ -47,7 +47,7 @@ const std::vector<FeatureInfo>& feature_table() {
        "kicks and interrupts by avail_event and used_event (vring_need_event) instead of the flags; the ring holds both, a u16 each (2 more bytes: the other fits the padding)"},
       {F::VERSION_1, "VERSION_1", 0,
        "12-byte header in every receive mode; a modern device: the split ring aligned to 64 bytes "
-       "(virtio_pci_modern.c setup_vq: SMP_CACHE_BYTES)"},
+       "(virtio_pci_modern.c setup_vq: SMP_CACHE_BYTES); small buffers of one descriptor (add_recvbuf_small)"},
       {F::RING_PACKED, "RING_PACKED", kV1,
        "the packed ring: one ring of 16-byte descriptors read and written by both sides, and two 4-byte event "
        "suppression areas (16N + 8 bytes); any queue size",

@@ -211,6 +211,38 @@ TEST_F(Negotiation, AModernSplitRingIsAlignedToTheCacheLineALegacyOneToThePage) 
             110596u);
 }
 
+TEST_F(Negotiation, TodaysSmallBuffersAreOneDescriptorOfHeaderPlusGoodPacketLen) {
+  // add_recvbuf_small(): one buffer of hdr_len + GOOD_PACKET_LEN (14 + 4 +
+  // 1500) = 12 + 1518 = 1530 bytes; 256 entries hold 256 of them.
+  const Scenario s = load(R"({"name": "x", "virtio": {"features": ["VERSION_1"]}})");
+  ASSERT_EQ(s.virtio.mode, RxMode::Small);
+  auto p = make_policy(s.run.policy, PolicyContext{s.config, "", 1, s.virtio, 256});
+  EXPECT_EQ(p->nominal_posting(), std::vector<uint32_t>{1530});
+  const RingFigures f = figures_of(s);
+  EXPECT_EQ(f.descriptors_per_slot_mtu, 1u);
+  EXPECT_EQ(f.capacity_packets_mtu, 256u);
+  EXPECT_EQ(f.capacity_packets_64k, 0u);
+  EXPECT_EQ(f.posted_bytes_full, 256u * 1530);  // 391,680
+  EXPECT_EQ(f.max_frame_bytes, 1518u);          // a VLAN-tagged MTU frame fits
+  // One buffer never takes an indirect table (virtqueue_add_split: total_sg > 1).
+  const Scenario ind = load(R"({"name": "x", "virtio": {"features": ["VERSION_1", "RING_INDIRECT_DESC"]}})");
+  const RingFigures i = figures_of(ind);
+  EXPECT_EQ(i.descriptors_per_posting, 1u);
+  EXPECT_EQ(i.indirect_table_bytes, 0u);
+  EXPECT_EQ(i.capacity_packets_mtu, 256u);
+  // Nor do mergeable buffers (linux-6.x negotiates RING_INDIRECT_DESC).
+  const RingFigures m = figures_of(load(R"({"name": "x", "driver": {"profile": "linux-6.x"}})"));
+  EXPECT_EQ(m.indirect_table_bytes, 0u);
+  EXPECT_EQ(m.descriptors_per_slot_mtu, 1u);
+  // The 2008 small mode stays two descriptors: the 10-byte header and 1514.
+  const Scenario old = load(R"({"name": "x", "policy": {"name": "small"}})");
+  auto q = make_policy(old.run.policy, PolicyContext{old.config, "", 1, old.virtio, 256});
+  EXPECT_EQ(q->nominal_posting(), (std::vector<uint32_t>{10, 1514}));
+  const RingFigures o = figures_of(old);
+  EXPECT_EQ(o.capacity_packets_mtu, 128u);
+  EXPECT_EQ(o.posted_bytes_full, 128u * 1524);
+}
+
 TEST_F(Negotiation, TodaysBigPacketsTake19BuffersAndOneSlotWithIndirectDescriptors) {
   // linux-6.x without MRG_RXBUF: big packets of MAX_SKB_FRAGS (17) + 2 buffers.
   const char* gso = R"({"name": "x", "driver": {"profile": "linux-6.x"},
