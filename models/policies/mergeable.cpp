@@ -42,16 +42,24 @@ uint32_t MergeablePolicy::buf_len_for(uint64_t average) const {
     case MergeableSizing::Mtu: return initial_len_;
     case MergeableSizing::Ewma: break;
   }
-  // get_mergeable_buf_len()
+  // get_mergeable_buf_len(): clamp_t(avg, rq->min_buf_len, PAGE_SIZE - hdr_len)
+  // as the kernel's clamp computes it (include/linux/minmax.h __clamp, since
+  // 2122e2a4efc2, Linux 6.1): val >= hi ? hi : (val <= lo ? lo : val). Rings
+  // under 17 entries with guest GSO have lo > hi (min_buf_len 4086 at 16
+  // entries): an average below hi then gets min_buf_len, a buffer above
+  // the page (4160 bytes at 16 entries, from the 32 KiB frag), one at or
+  // above hi gets hi. (std::clamp with lo > hi is undefined.)
   if (c_.xdp) return kPageBytes - kXdpRoom;
-  const uint64_t avg = std::clamp<uint64_t>(average, min_buf_len(), kPageBytes - c_.header_bytes);
+  const uint64_t lo = min_buf_len(), hi = kPageBytes - c_.header_bytes;
+  const uint64_t avg = average >= hi ? hi : (average <= lo ? lo : average);
   return align_up(c_.header_bytes + static_cast<uint32_t>(avg), kCacheLine);
 }
 
 std::vector<uint32_t> MergeablePolicy::posting_for_stream(uint32_t frame_len) const {
   // The first sample sets the average, and a constant stream keeps it there
-  // ((63 L + L) >> 6 = L). (Approached from below the integer EWMA stops one
-  // byte short; the clamp hides that for MTU frames and 64 KiB packets.)
+  // ((63 L + L) >> 6 = L). (Approached from below, the integer EWMA stops
+  // where (63 avg + L) >> 6 = avg, i.e. anywhere from L - 63 to L: up to 63
+  // bytes short; the clamp hides that for MTU frames and 64 KiB packets.)
   return {c_.sizing == MergeableSizing::Ewma ? buf_len_for(frame_len) : initial_len_};
 }
 

@@ -406,6 +406,28 @@ TEST(MergeableEwma, MinBufLenSpreadsTheLargestPacketOverTheRing) {
   EXPECT_EQ(at(4, false, 9000), 2246u);    // ceil(9030 / 4) - 12 = 2258 - 12
 }
 
+TEST(MergeableEwma, AMinBufLenAboveThePageClampsAsTheKernelsClampDoes) {
+  // Rings under 17 entries with guest GSO: min_buf_len (ceil(65565 / 16) -
+  // 12 = 4086) exceeds PAGE_SIZE - hdr (4084). The kernel's clamp() (since
+  // 2122e2a4efc2, Linux 6.1) is val >= hi ? hi : (val <= lo ? lo : val):
+  // an average at or above 4084 gives 4084, one below gives min_buf_len.
+  MergeableConfig c;
+  c.sizing = MergeableSizing::Ewma;
+  c.ring_size = 16;
+  c.big_packets = true;
+  MergeablePolicy p(c);
+  EXPECT_EQ(p.min_buf_len(), 4086u);
+  EXPECT_EQ(p.next_buf_len(), 4160u);  // avg 0: ALIGN(12 + 4086, 64)
+  GuestMemory mem(1, 0.0);
+  auto ps = post(p, mem, 16);
+  size_t next = 0;
+  receive_one(p, mem, ps, next, 4085);  // the first sample sets the average
+  EXPECT_EQ(p.average(), 4085u);
+  EXPECT_EQ(p.next_buf_len(), 4096u);  // 4085 >= hi: ALIGN(12 + 4084, 64)
+  c.ring_size = 8;                     // ceil(65565 / 8) - 12 = 8184
+  EXPECT_EQ(MergeablePolicy(c).next_buf_len(), 8256u);  // ALIGN(12 + 8184, 64)
+}
+
 TEST(MergeableEwma, XdpBuffersArePageSizeLessTheRoomWithNoTailMerging) {
   auto p = make("mergeable", {"policy.mergeable.sizing=ewma", "guest.xdp=true"});
   GuestMemory mem(1, 0.0);
