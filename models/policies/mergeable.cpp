@@ -77,8 +77,11 @@ std::optional<Posting> MergeablePolicy::page_posting(GuestMemory& mem, GuestWork
 
 bool MergeablePolicy::frag_refill(uint32_t bytes, GuestMemory& mem, GuestWork& work) {
   if (current_) {
-    // page_ref_count(page) == 1: no buffer holds the frag any more; start over.
-    if (frags_.at(*current_).refs == 0) offset_ = 0;
+    // page_ref_count(page) == 1: no buffer holds the frag any more; start
+    // over. Premapped, the dma record holds a reference to the frag it is
+    // in until the next frag is started (virtnet_rq_alloc: get_page, and
+    // virtnet_rq_unmap of rq->last_dma then): never 1 while it is current.
+    if (frags_.at(*current_).refs == 0 && !c_.premapped) offset_ = 0;
     if (offset_ + bytes <= size_) return true;
     // The current frag's tail is too short: it is left unused.
     wasted_bytes_ += size_ - offset_;
@@ -116,6 +119,15 @@ std::optional<Posting> MergeablePolicy::make_posting(GuestMemory& mem, GuestWork
   const uint32_t room = c_.xdp ? kXdpRoom : 0;
   const uint32_t headroom = c_.xdp ? kXdpHeadroom : 0;
   if (!frag_refill(len + room, mem, work)) return std::nullopt;
+  if (c_.premapped && offset_ == 0) {
+    // A new frag: virtnet_rq_alloc() puts its struct virtnet_rq_dma at the
+    // head (alloc_frag->offset = sizeof(*dma)). A buffer that would then
+    // overrun the frag (a one-page frag) is cut by the record's size
+    // (add_recvbuf_mergeable, 6aacd1484468 "virtio-net: fix overflow
+    // inside virtnet_rq_alloc").
+    if (len + room + kRqDmaBytes > size_) len -= kRqDmaBytes;
+    offset_ = kRqDmaBytes;
+  }
   ++work.frag_carves;
   const uint64_t base = *current_;
   const uint64_t addr = base + offset_ + headroom;
@@ -255,6 +267,7 @@ const Registrar<PolicyInfo> kRegistered{PolicyInfo{
       mc.big_packets = c.virtio.guest_gso() || c.virtio.mtu > 1500;
       mc.xdp = d.xdp;
       mc.frag_order_failure_prob = d.frag_order_failure_prob;
+      mc.premapped = d.rx_premapped;
       return std::make_unique<MergeablePolicy>(mc);
     }}};
 

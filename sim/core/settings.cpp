@@ -166,7 +166,17 @@ const Bindings<DriverSettings>& DriverSettings::bindings() {
                     .range(0, 1)
                     .help("probability that an order-3 (32 KiB) page_frag allocation fails; the frag is then one "
                           "page (mergeable mtu and ewma sizing)")
-                    .from("0: memory not fragmented"));
+                    .from("0: memory not fragmented"))
+          .bind(&S::rx_premapped,
+                ParamSpec::boolean("guest.rx_premapped", false)
+                    .help("the driver maps receive frags for DMA itself (premapped mode, virtnet_rq_alloc): a 16-byte "
+                          "struct virtnet_rq_dma sits at the head of each new page_frag and the frag is never "
+                          "reused from its start while it is being carved (mergeable mtu and ewma sizing); 4096-byte "
+                          "buffers then fit 7 to a 32 KiB frag instead of 8")
+                    .from("off before Linux 6.6 and where the device does not use the DMA API (6.6-6.9, 6.11, 6.12: "
+                          "virtqueue_set_dma_premapped fails without it); on for mergeable and small buffers in 6.10 "
+                          "(the series 'rx enable premapped mode by default', reverted for 6.11) and from 6.13 (47008bb51c3e, 'virtio_net: enable "
+                          "premapped mode for merge and small by default'); linux-6.x sets it"));
   return b;
 }
 
