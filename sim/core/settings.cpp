@@ -103,7 +103,7 @@ const Bindings<DeviceSettings>& DeviceSettings::bindings() {
                     .help("qemu backend: frames the device serves per step; on shared host cores (a topology's "
                           "core groups) also the length of a backend's turn on a core before it queues again, so "
                           "contended runs depend on it (scenarios/capacity/8g-1q-4c-max-buffer.json: 7.8898 Gb/s at 1, 7.8912 at 64); with a "
-                          "core of its own the results are identical for any value (tested)")
+                          "core of its own the results do not depend on it (tested)")
                     .from("VHOST_NET_BATCH = 64, drivers/vhost/net.c, as a convenient size"))
           .bind(&S::drop_bad_chains,
                 ParamSpec::string("host.on_bad_chain", "broken", {"broken", "drop"})
