@@ -63,6 +63,29 @@ std::vector<uint32_t> MergeablePolicy::posting_for_stream(uint32_t frame_len) co
   return {c_.sizing == MergeableSizing::Ewma ? buf_len_for(frame_len) : initial_len_};
 }
 
+uint32_t MergeablePolicy::buffers_for_stream_frame(uint32_t frame_len) const {
+  if (c_.sizing == MergeableSizing::Page) return 0;
+  const uint32_t len = posting_for_stream(frame_len).front();
+  const uint32_t room = c_.xdp ? kXdpRoom : 0, size = kPageBytes << kFragOrder;
+  const uint32_t start = c_.premapped ? kRqDmaBytes : 0;
+  const uint64_t need = uint64_t{frame_len} + c_.header_bytes;
+  uint64_t got = 0;
+  uint32_t n = 0, offset = start;
+  while (got < need) {
+    if (offset + len + room > size) offset = start;  // the next frag
+    uint32_t b = len;
+    offset += len + room;
+    const uint32_t hole = size - offset;
+    if (c_.sizing == MergeableSizing::Ewma && hole < len + room) {
+      if (!c_.xdp) b += hole;
+      offset = size;
+    }
+    got += b;
+    if (++n > 65536) return 0;  // never reached: a buffer holds at least 1518 bytes
+  }
+  return n;
+}
+
 std::optional<Posting> MergeablePolicy::page_posting(GuestMemory& mem, GuestWork& work) {
   const auto a = pages_.take(mem, work);
   if (!a) return std::nullopt;

@@ -61,6 +61,10 @@ class MergeablePolicy : public RxPolicy {
   std::vector<uint32_t> nominal_posting() const override { return {initial_len_}; }
   /// ewma: the buffer the average of a constant stream converges to.
   std::vector<uint32_t> posting_for_stream(uint32_t frame_len) const override;
+  /// Frag sizing: carves a long stream's buffers from fresh 32 KiB frags as
+  /// make_posting() does (the record of a premapped frag, tails merged) and
+  /// counts those one frame takes, starting at a frag's head.
+  uint32_t buffers_for_stream_frame(uint32_t frame_len) const override;
   std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) override;
   void receive(std::span<const ReturnedBuffer> bufs, uint32_t frame_len, GuestMemory& mem, GuestWork& work) override;
   void release(Posting&& posting, GuestMemory& mem, GuestWork& work) override;

@@ -78,6 +78,10 @@ RingFigures ring_figures(uint32_t ring_size, RingLayout layout, const RxPolicy& 
     f.descriptors_per_slot_64k = g.descriptors_per_slot_64k;
     f.capacity_packets_64k = g.capacity_packets_64k;
   }
+  if (const uint32_t n = policy.mergeable() ? policy.buffers_for_stream_frame(kFrame64k) : 0) {
+    f.descriptors_per_slot_64k = n;  // one descriptor a mergeable buffer
+    f.capacity_packets_64k = n <= ring_size ? ring_size / n : 0;
+  }
   return f;
 }
 

@@ -59,6 +59,10 @@ class RxPolicy {
   /// run (a policy that adapts its buffers, as the EWMA does, converges);
   /// the nominal one for a policy that does not adapt.
   virtual std::vector<uint32_t> posting_for_stream(uint32_t /*frame_len*/) const { return nominal_posting(); }
+  /// Mergeable policies whose buffers in a long stream of `frame_len` frames
+  /// are not all the posting's length (frag tails merged, premapped frags):
+  /// the buffers one such frame takes. 0: count by the posting's length.
+  virtual uint32_t buffers_for_stream_frame(uint32_t /*frame_len*/) const { return 0; }
   /// Builds the next posting, allocating its memory; adds the work to `work`.
   /// Returns nothing when memory cannot be allocated (refill stops; retried later).
   virtual std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) = 0;

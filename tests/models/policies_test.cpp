@@ -463,6 +463,21 @@ TEST(MergeablePremapped, TheDmaRecordAtEachFragsHeadLeaves7BuffersPerFragAnd15Pe
   EXPECT_EQ(small[1].bytes, 1536u + 1008);  // at 1552; the 1008-byte tail joins it
 }
 
+TEST(MergeablePremapped, TheRingFiguresCountTheBuffersAPacketTakesInTheStream) {
+  // A long stream of 64 KiB packets: 4096-byte buffers, 7 to a premapped
+  // frag, 15 per packet, so a 256-entry ring holds 17 such packets (the
+  // nominal posting alone says 17 buffers and 15 packets).
+  auto p = make("mergeable", {"policy.mergeable.sizing=ewma", "guest.rx_premapped=true"});
+  const RingFigures f = ring_figures(256, RingLayout{}, *p);
+  EXPECT_EQ(f.descriptors_per_slot_64k, 15u);
+  EXPECT_EQ(f.capacity_packets_64k, 17u);  // floor(256 / 15)
+  EXPECT_EQ(f.descriptors_per_slot_mtu, 1u);
+  auto q = make("mergeable", {"policy.mergeable.sizing=ewma"});
+  const RingFigures g = ring_figures(256, RingLayout{}, *q);
+  EXPECT_EQ(g.descriptors_per_slot_64k, 17u);  // 8 of exactly 4096 a frag: as nominal
+  EXPECT_EQ(g.capacity_packets_64k, 15u);
+}
+
 TEST(MergeablePremapped, TheCurrentFragIsNeverReusedFromItsStart) {
   // The dma record holds a page reference while its frag is current, so
   // skb_page_frag_refill() never sees page_ref_count() == 1: carving goes on.

@@ -335,8 +335,16 @@ TEST_F(Negotiation, EwmaRingFiguresForA64KiBStreamAreThoseOfTheConvergedPageBuff
   EXPECT_EQ(f.bytes_per_posting, 1536u);  // MTU frames: ALIGN(12 + 1518, 64)
   EXPECT_EQ(f.capacity_packets_mtu, 256u);
   EXPECT_EQ(f.posted_bytes_full, 256u * 1536);
-  EXPECT_EQ(f.descriptors_per_slot_64k, 17u);  // 4096-byte buffers: ceil((65549 + 12) / 4096)
-  EXPECT_EQ(f.capacity_packets_64k, 15u);
+  // 4096-byte buffers, 7 to a premapped frag (six of 4096, one of 8176):
+  // 15 per 64 KiB packet, 17 packets in 256 entries.
+  EXPECT_EQ(f.descriptors_per_slot_64k, 15u);
+  EXPECT_EQ(f.capacity_packets_64k, 17u);
+  // Without premapping, 8 of exactly 4096 a frag: ceil((65549 + 12) / 4096).
+  const Scenario n = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}, "guest": {"rx_premapped": false}})");
+  auto r = make_policy(n.run.policy, PolicyContext{n.config, "", 1, n.virtio, 256});
+  const RingFigures h = ring_figures(256, RingLayout::of(n.virtio), *r);
+  EXPECT_EQ(h.descriptors_per_slot_64k, 17u);
+  EXPECT_EQ(h.capacity_packets_64k, 15u);
   // Page sizing does not adapt: the 2008 figures.
   const Scenario m = load(R"({"name": "x"})");
   auto q = make_policy(m.run.policy, PolicyContext{m.config, "", 1, m.virtio, 256});
