@@ -42,17 +42,48 @@ uint32_t MergeablePolicy::buf_len_for(uint64_t average) const {
     case MergeableSizing::Mtu: return initial_len_;
     case MergeableSizing::Ewma: break;
   }
-  // get_mergeable_buf_len()
+  // get_mergeable_buf_len(): clamp_t(avg, rq->min_buf_len, PAGE_SIZE - hdr_len)
+  // as the kernel's clamp computes it (include/linux/minmax.h __clamp, since
+  // 2122e2a4efc2, Linux 6.1): val >= hi ? hi : (val <= lo ? lo : val). Rings
+  // under 17 entries with guest GSO have lo > hi (min_buf_len 4086 at 16
+  // entries): an average below hi then gets min_buf_len, a buffer above
+  // the page (4160 bytes at 16 entries, from the 32 KiB frag), one at or
+  // above hi gets hi. (std::clamp with lo > hi is undefined.)
   if (c_.xdp) return kPageBytes - kXdpRoom;
-  const uint64_t avg = std::clamp<uint64_t>(average, min_buf_len(), kPageBytes - c_.header_bytes);
+  const uint64_t lo = min_buf_len(), hi = kPageBytes - c_.header_bytes;
+  const uint64_t avg = average >= hi ? hi : (average <= lo ? lo : average);
   return align_up(c_.header_bytes + static_cast<uint32_t>(avg), kCacheLine);
 }
 
 std::vector<uint32_t> MergeablePolicy::posting_for_stream(uint32_t frame_len) const {
   // The first sample sets the average, and a constant stream keeps it there
-  // ((63 L + L) >> 6 = L). (Approached from below the integer EWMA stops one
-  // byte short; the clamp hides that for MTU frames and 64 KiB packets.)
+  // ((63 L + L) >> 6 = L). (Approached from below, the integer EWMA stops
+  // where (63 avg + L) >> 6 = avg, i.e. anywhere from L - 63 to L: up to 63
+  // bytes short; the clamp hides that for MTU frames and 64 KiB packets.)
   return {c_.sizing == MergeableSizing::Ewma ? buf_len_for(frame_len) : initial_len_};
+}
+
+uint32_t MergeablePolicy::buffers_for_stream_frame(uint32_t frame_len) const {
+  if (c_.sizing == MergeableSizing::Page) return 0;
+  const uint32_t len = posting_for_stream(frame_len).front();
+  const uint32_t room = c_.xdp ? kXdpRoom : 0, size = kPageBytes << kFragOrder;
+  const uint32_t start = c_.premapped ? kRqDmaBytes : 0;
+  const uint64_t need = uint64_t{frame_len} + c_.header_bytes;
+  uint64_t got = 0;
+  uint32_t n = 0, offset = start;
+  while (got < need) {
+    if (offset + len + room > size) offset = start;  // the next frag
+    uint32_t b = len;
+    offset += len + room;
+    const uint32_t hole = size - offset;
+    if (c_.sizing == MergeableSizing::Ewma && hole < len + room) {
+      if (!c_.xdp) b += hole;
+      offset = size;
+    }
+    got += b;
+    if (++n > 65536) return 0;  // never reached: a buffer holds at least 1518 bytes
+  }
+  return n;
 }
 
 std::optional<Posting> MergeablePolicy::page_posting(GuestMemory& mem, GuestWork& work) {
@@ -69,8 +100,11 @@ std::optional<Posting> MergeablePolicy::page_posting(GuestMemory& mem, GuestWork
 
 bool MergeablePolicy::frag_refill(uint32_t bytes, GuestMemory& mem, GuestWork& work) {
   if (current_) {
-    // page_ref_count(page) == 1: no buffer holds the frag any more; start over.
-    if (frags_.at(*current_).refs == 0) offset_ = 0;
+    // page_ref_count(page) == 1: no buffer holds the frag any more; start
+    // over. Premapped, the dma record holds a reference to the frag it is
+    // in until the next frag is started (virtnet_rq_alloc: get_page, and
+    // virtnet_rq_unmap of rq->last_dma then): never 1 while it is current.
+    if (frags_.at(*current_).refs == 0 && !c_.premapped) offset_ = 0;
     if (offset_ + bytes <= size_) return true;
     // The current frag's tail is too short: it is left unused.
     wasted_bytes_ += size_ - offset_;
@@ -108,6 +142,15 @@ std::optional<Posting> MergeablePolicy::make_posting(GuestMemory& mem, GuestWork
   const uint32_t room = c_.xdp ? kXdpRoom : 0;
   const uint32_t headroom = c_.xdp ? kXdpHeadroom : 0;
   if (!frag_refill(len + room, mem, work)) return std::nullopt;
+  if (c_.premapped && offset_ == 0) {
+    // A new frag: virtnet_rq_alloc() puts its struct virtnet_rq_dma at the
+    // head (alloc_frag->offset = sizeof(*dma)). A buffer that would then
+    // overrun the frag (a one-page frag) is cut by the record's size
+    // (add_recvbuf_mergeable, 6aacd1484468 "virtio-net: fix overflow
+    // inside virtnet_rq_alloc").
+    if (len + room + kRqDmaBytes > size_) len -= kRqDmaBytes;
+    offset_ = kRqDmaBytes;
+  }
   ++work.frag_carves;
   const uint64_t base = *current_;
   const uint64_t addr = base + offset_ + headroom;
@@ -247,6 +290,7 @@ const Registrar<PolicyInfo> kRegistered{PolicyInfo{
       mc.big_packets = c.virtio.guest_gso() || c.virtio.mtu > 1500;
       mc.xdp = d.xdp;
       mc.frag_order_failure_prob = d.frag_order_failure_prob;
+      mc.premapped = d.rx_premapped;
       return std::make_unique<MergeablePolicy>(mc);
     }}};
 

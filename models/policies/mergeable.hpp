@@ -12,6 +12,9 @@
 //         page_frag, avg an EWMA (weight 1/64) of received packet lengths;
 //         the frag's tail too short for another buffer goes to the current
 //         one (3.14 to today). With XDP every buffer is PAGE_SIZE - room.
+// In premapped mode (guest.rx_premapped; 6.10, and 6.13 on) the driver maps
+// each frag for DMA itself and keeps the mapping's record, struct
+// virtnet_rq_dma (16 bytes), at the head of the frag (virtnet_rq_alloc).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +39,7 @@ struct MergeableConfig {
   bool big_packets = false;     ///< vi->big_packets (guest GSO): min_buf_len sized for IP_MAX_MTU
   bool xdp = false;             ///< an XDP program is attached: headroom and tailroom per buffer
   double frag_order_failure_prob = 0;  ///< the order-3 frag allocation fails (falls back to one page)
+  bool premapped = false;       ///< rx premapped mode: a struct virtnet_rq_dma heads each frag
 };
 
 /// L1_CACHE_BYTES on x86-64.
@@ -45,6 +49,8 @@ inline constexpr uint32_t kXdpRoom = 576;
 inline constexpr uint32_t kXdpHeadroom = 256;
 /// SKB_FRAG_PAGE_ORDER = get_order(32768).
 inline constexpr unsigned kFragOrder = 3;
+/// sizeof(struct virtnet_rq_dma) {dma_addr_t addr; u32 ref; u16 len; u16 need_sync;}.
+inline constexpr uint32_t kRqDmaBytes = 16;
 
 class MergeablePolicy : public RxPolicy {
  public:
@@ -55,6 +61,10 @@ class MergeablePolicy : public RxPolicy {
   std::vector<uint32_t> nominal_posting() const override { return {initial_len_}; }
   /// ewma: the buffer the average of a constant stream converges to.
   std::vector<uint32_t> posting_for_stream(uint32_t frame_len) const override;
+  /// Frag sizing: carves a long stream's buffers from fresh 32 KiB frags as
+  /// make_posting() does (the record of a premapped frag, tails merged) and
+  /// counts those one frame takes, starting at a frag's head.
+  uint32_t buffers_for_stream_frame(uint32_t frame_len) const override;
   std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) override;
   void receive(std::span<const ReturnedBuffer> bufs, uint32_t frame_len, GuestMemory& mem, GuestWork& work) override;
   void release(Posting&& posting, GuestMemory& mem, GuestWork& work) override;

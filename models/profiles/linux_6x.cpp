@@ -19,6 +19,10 @@ const Registrar<ProfileInfo> kRegistered{ProfileInfo{
         {"policy.mergeable.sizing", "ewma",
          "get_mergeable_buf_len() since Linux 3.14 (ab7db91705e9): an EWMA of packet lengths, from a page_frag"},
         {"guest.refill_rule", "today", "virtnet_receive(): refill when num_free > min(budget, ring size) / 2"},
+        {"guest.rx_premapped", true,
+         "the profile stands for today's mainline (6.13 and later): 47008bb51c3e 'virtio_net: enable premapped mode "
+         "for merge and small by default' (after the 6.11 revert of 6.10's 'rx enable premapped mode by default'); set false for 6.6-6.9, "
+         "6.11 and 6.12 on a device without the DMA API"},
         {"host.backend", "vhost", "QEMU with vhost=on: the in-kernel vhost-net backend of today's setups"},
         // Latencies: estimates, as no measurement of them is published for a
         // given host (docs/model.md §4b gives the reasoning).

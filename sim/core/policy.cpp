@@ -22,11 +22,23 @@ std::unique_ptr<RxPolicy> make_policy(const std::string& name, const PolicyConte
   return info->create(c);
 }
 
+namespace {
+constexpr uint64_t page_align(uint64_t bytes) { return (bytes + kPageBytes - 1) / kPageBytes * kPageBytes; }
+}  // namespace
+
+uint64_t ring_pinned_bytes(uint32_t ring_size, RingLayout layout) {
+  if (layout.packed)  // sizeof(struct vring_packed_desc_event) = 4, twice
+    return page_align(uint64_t{kDescriptorBytes} * ring_size) + 2 * page_align(4);
+  return page_align(vring_size(ring_size, layout.event_idx, layout.split_align()));
+}
+
 RingFigures ring_figures(uint32_t ring_size, RingLayout layout, bool mergeable, uint32_t header_bytes,
                          const std::vector<uint32_t>& posting) {
   RingFigures f;
   f.size = ring_size;
-  f.ring_bytes = layout.packed ? packed_ring_size(ring_size) : vring_size(ring_size, layout.event_idx);
+  f.ring_bytes =
+      layout.packed ? packed_ring_size(ring_size) : vring_size(ring_size, layout.event_idx, layout.split_align());
+  f.ring_pinned_bytes = ring_pinned_bytes(ring_size, layout);
   const bool table = layout.indirect && posting.size() > 1;  // virtqueue_add_split/_packed: total_sg > 1
   f.descriptors_per_posting = table ? 1 : static_cast<uint32_t>(posting.size());
   f.indirect_table_bytes = table ? posting.size() * kDescriptorBytes : 0;
@@ -65,6 +77,10 @@ RingFigures ring_figures(uint32_t ring_size, RingLayout layout, const RxPolicy& 
     const RingFigures g = ring_figures(ring_size, layout, policy.mergeable(), policy.header_bytes(), big);
     f.descriptors_per_slot_64k = g.descriptors_per_slot_64k;
     f.capacity_packets_64k = g.capacity_packets_64k;
+  }
+  if (const uint32_t n = policy.mergeable() ? policy.buffers_for_stream_frame(kFrame64k) : 0) {
+    f.descriptors_per_slot_64k = n;  // one descriptor a mergeable buffer
+    f.capacity_packets_64k = n <= ring_size ? ring_size / n : 0;
   }
   return f;
 }

@@ -16,6 +16,7 @@
 #include "sim/core/config.hpp"
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/guest_work.hpp"
+#include "sim/core/vring_types.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/virtio.hpp"
 #include "sim/core/vring_types.hpp"
@@ -58,6 +59,10 @@ class RxPolicy {
   /// run (a policy that adapts its buffers, as the EWMA does, converges);
   /// the nominal one for a policy that does not adapt.
   virtual std::vector<uint32_t> posting_for_stream(uint32_t /*frame_len*/) const { return nominal_posting(); }
+  /// Mergeable policies whose buffers in a long stream of `frame_len` frames
+  /// are not all the posting's length (frag tails merged, premapped frags):
+  /// the buffers one such frame takes. 0: count by the posting's length.
+  virtual uint32_t buffers_for_stream_frame(uint32_t /*frame_len*/) const { return 0; }
   /// Builds the next posting, allocating its memory; adds the work to `work`.
   /// Returns nothing when memory cannot be allocated (refill stops; retried later).
   virtual std::optional<Posting> make_posting(GuestMemory& mem, GuestWork& work) = 0;
@@ -137,7 +142,10 @@ inline constexpr uint32_t kFrameMtu = 1514;
 /// What the ring holds under a policy, from its nominal posting shape.
 struct RingFigures {
   uint32_t size = 0;
-  uint64_t ring_bytes = 0;
+  uint64_t ring_bytes = 0;  ///< the layout: vring_size() or 16N + 8
+  /// The guest memory the ring's allocations take: whole pages each
+  /// (ring_pinned_bytes(); what memory totals add up).
+  uint64_t ring_pinned_bytes = 0;
   uint32_t descriptors_per_posting = 0;  ///< ring descriptors (1 with an indirect table)
   uint64_t indirect_table_bytes = 0;     ///< per posting: 16 bytes a buffer, 0 without a table
   uint64_t indirect_table_bytes_full = 0;  ///< the tables of a full ring
@@ -158,8 +166,21 @@ struct RingLayout {
   bool event_idx = false;  ///< the ring holds used_event and avail_event (RING_EVENT_IDX)
   bool indirect = false;   ///< a posting of several buffers takes one ring descriptor (RING_INDIRECT_DESC)
   bool packed = false;     ///< the packed ring (RING_PACKED): 16N + 8 bytes
-  static RingLayout of(const VirtioSetup& v) { return {v.event_idx(), v.indirect(), v.packed()}; }
+  /// VERSION_1: a modern device, whose split ring is aligned to
+  /// SMP_CACHE_BYTES (64) instead of the legacy 4096 (kVringAlignModern).
+  bool modern = false;
+  uint64_t split_align() const { return modern ? kVringAlignModern : kVringAlign; }
+  static RingLayout of(const VirtioSetup& v) { return {v.event_idx(), v.indirect(), v.packed(), v.modern()}; }
 };
+
+/// Guest memory a ring pins: vring_alloc_queue() (drivers/virtio/virtio_ring.c)
+/// takes alloc_pages_exact(PAGE_ALIGN(size)) or dma_alloc_coherent(), whole
+/// pages either way. A split ring is one allocation of vring_size()
+/// (vring_alloc_queue_split); a packed ring three: the descriptor ring
+/// (16N) and the driver and device event areas (4 bytes each;
+/// vring_alloc_queue_packed). 256 entries: split 6,726 -> 8 KiB (10,246 ->
+/// 12 KiB with the legacy alignment), packed 4096 + 4 + 4 -> 12 KiB.
+uint64_t ring_pinned_bytes(uint32_t ring_size, RingLayout layout);
 
 RingFigures ring_figures(uint32_t ring_size, RingLayout layout, bool mergeable, uint32_t header_bytes,
                          const std::vector<uint32_t>& posting);

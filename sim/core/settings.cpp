@@ -100,8 +100,10 @@ const Bindings<DeviceSettings>& DeviceSettings::bindings() {
           .bind(&S::burst_packets,
                 ParamSpec::integer("host.burst_packets", 64, "packets")
                     .range(1, 1000000)
-                    .help("frames the host actor serves per simulation step; a granularity of the simulation, not "
-                          "of the model: results are identical for any value (tested)")
+                    .help("qemu backend: frames the device serves per step; on shared host cores (a topology's "
+                          "core groups) also the length of a backend's turn on a core before it queues again, so "
+                          "contended runs depend on it (scenarios/capacity/8g-1q-4c-max-buffer.json: 7.8898 Gb/s at 1, 7.8912 at 64); with a "
+                          "core of its own the results do not depend on it (tested)")
                     .from("VHOST_NET_BATCH = 64, drivers/vhost/net.c, as a convenient size"))
           .bind(&S::drop_bad_chains,
                 ParamSpec::string("host.on_bad_chain", "broken", {"broken", "drop"})
@@ -175,7 +177,17 @@ const Bindings<DriverSettings>& DriverSettings::bindings() {
                     .range(0, 1)
                     .help("probability that an order-3 (32 KiB) page_frag allocation fails; the frag is then one "
                           "page (mergeable mtu and ewma sizing)")
-                    .from("0: memory not fragmented"));
+                    .from("0: memory not fragmented"))
+          .bind(&S::rx_premapped,
+                ParamSpec::boolean("guest.rx_premapped", false)
+                    .help("the driver maps receive frags for DMA itself (premapped mode, virtnet_rq_alloc): a 16-byte "
+                          "struct virtnet_rq_dma sits at the head of each new page_frag and the frag is never "
+                          "reused from its start while it is being carved (mergeable mtu and ewma sizing); 4096-byte "
+                          "buffers then fit 7 to a 32 KiB frag instead of 8")
+                    .from("off before Linux 6.6 and where the device does not use the DMA API (6.6-6.9, 6.11, 6.12: "
+                          "virtqueue_set_dma_premapped fails without it); on for mergeable and small buffers in 6.10 "
+                          "(the series 'rx enable premapped mode by default', reverted for 6.11) and from 6.13 (47008bb51c3e, 'virtio_net: enable "
+                          "premapped mode for merge and small by default'); linux-6.x sets it"));
   return b;
 }
 

@@ -51,6 +51,7 @@ struct DriverSettings {
   bool xdp = false;                     ///< an XDP program is attached (buffer headroom and tailroom)
   uint32_t max_skb_frags = 17;          ///< MAX_SKB_FRAGS: pages of a big-packets posting with guest GSO
   double frag_order_failure_prob = 0;  ///< an order-3 page_frag allocation fails
+  bool rx_premapped = false;  ///< the driver DMA-maps receive frags itself (struct virtnet_rq_dma at each frag's head)
   static const Bindings<DriverSettings>& bindings();
   bool operator==(const DriverSettings&) const = default;
 };

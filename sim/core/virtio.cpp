@@ -45,7 +45,9 @@ const std::vector<FeatureInfo>& feature_table() {
        "a chain of several buffers takes one ring slot and a 16-byte-per-buffer table (big packets)"},
       {F::RING_EVENT_IDX, "RING_EVENT_IDX", 0,
        "kicks and interrupts by avail_event and used_event (vring_need_event) instead of the flags; the ring holds both, a u16 each (2 more bytes: the other fits the padding)"},
-      {F::VERSION_1, "VERSION_1", 0, "12-byte header in every receive mode"},
+      {F::VERSION_1, "VERSION_1", 0,
+       "12-byte header in every receive mode; a modern device: the split ring aligned to 64 bytes "
+       "(virtio_pci_modern.c setup_vq: SMP_CACHE_BYTES); small buffers of one descriptor (add_recvbuf_small)"},
       {F::RING_PACKED, "RING_PACKED", kV1,
        "the packed ring: one ring of 16-byte descriptors read and written by both sides, and two 4-byte event "
        "suppression areas (16N + 8 bytes); any queue size",

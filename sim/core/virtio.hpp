@@ -103,6 +103,8 @@ struct VirtioSetup {
   bool event_idx() const { return has(negotiated, Feature::RING_EVENT_IDX); }
   bool indirect() const { return has(negotiated, Feature::RING_INDIRECT_DESC); }
   bool packed() const { return has(negotiated, Feature::RING_PACKED); }
+  /// VERSION_1: the modern interface (ring alignment, today's small buffers).
+  bool modern() const { return has(negotiated, Feature::VERSION_1); }
   bool guest_gso() const;
 };
 

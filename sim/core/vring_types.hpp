@@ -18,8 +18,13 @@ inline constexpr uint16_t kVringAvailFNoInterrupt = 1;
 inline constexpr uint16_t kVringUsedFNoNotify = 1;
 /// Largest queue size the virtio spec allows (2.7 "Split Virtqueues": Queue Size <= 32768).
 inline constexpr uint32_t kMaxQueueSize = 32768;
-/// The legacy interface aligns the used ring to a 4096-byte page.
+/// The legacy interface aligns the used ring to a 4096-byte page
+/// (VIRTIO_PCI_VRING_ALIGN, drivers/virtio/virtio_pci_legacy.c setup_vq).
 inline constexpr uint64_t kVringAlign = 4096;
+/// A modern (VERSION_1) PCI device's split ring is aligned to the cache line:
+/// drivers/virtio/virtio_pci_modern.c setup_vq() calls
+/// vring_create_virtqueue(index, num, SMP_CACHE_BYTES, ...); 64 on x86-64.
+inline constexpr uint64_t kVringAlignModern = 64;
 inline constexpr uint32_t kDescriptorBytes = 16;
 
 /// vring_need_event() of include/uapi/linux/virtio_ring.h: with the event

@@ -36,6 +36,7 @@ Json ledger_json(const Books::Ledger& b, Json s) {
 Json ring_json(const RingFigures& f) {
   return Json{{"size", f.size},
               {"bytes", f.ring_bytes},
+              {"pinned_bytes", f.ring_pinned_bytes},
               {"descriptors_per_slot_mtu", f.descriptors_per_slot_mtu},
               {"descriptors_per_slot_64k", f.descriptors_per_slot_64k},
               {"capacity_packets_mtu", f.capacity_packets_mtu},
@@ -165,10 +166,12 @@ Json Books::run_summary() {
   s["ring"].update(ring_json(f));
   s["memory"]["bytes_per_slot_mtu"] = f.bytes_per_slot_mtu;
   s["memory"]["posted_bytes_full"] = nq * f.posted_bytes_full;
-  s["memory"]["ring_pinned_bytes_full"] = nq * (f.ring_bytes + f.posted_bytes_full + f.indirect_table_bytes_full);
-  // What the guests pin: every ring, plus the most buffer memory posted at
-  // once and the most indirect-table memory (both peak with a full ring).
-  s["memory"]["pinned_bytes_total"] = nq * f.ring_bytes + s["memory"]["posted_bytes_peak"].get<uint64_t>() +
+  s["memory"]["ring_pinned_bytes_full"] =
+      nq * (f.ring_pinned_bytes + f.posted_bytes_full + f.indirect_table_bytes_full);
+  // What the guests pin: every ring's pages, plus the most buffer memory
+  // posted at once and the most indirect-table memory (both peak with a
+  // full ring).
+  s["memory"]["pinned_bytes_total"] = nq * f.ring_pinned_bytes + s["memory"]["posted_bytes_peak"].get<uint64_t>() +
                                       s["memory"]["indirect_table_bytes_peak"].get<uint64_t>();
   s["run"] = Json{{"end_s", w_.end_time}};
   // Was anything measured? A trace that ends before the warm-up (or a run
@@ -346,7 +349,7 @@ void Books::add_topology(Json& s, const std::vector<Ledger>& ledgers, std::vecto
   const RingFigures& f = w_.figures;
   auto entity = [&](Json measured_keys, const Ledger& b, uint32_t rings) {
     Json j = ledger_json(b, std::move(measured_keys));
-    j["memory"]["pinned_bytes_total"] = rings * f.ring_bytes + j["memory"]["posted_bytes_peak"].get<uint64_t>() +
+    j["memory"]["pinned_bytes_total"] = rings * f.ring_pinned_bytes + j["memory"]["posted_bytes_peak"].get<uint64_t>() +
                                         j["memory"]["indirect_table_bytes_peak"].get<uint64_t>();
     return j;
   };

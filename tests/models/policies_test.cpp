@@ -406,6 +406,93 @@ TEST(MergeableEwma, MinBufLenSpreadsTheLargestPacketOverTheRing) {
   EXPECT_EQ(at(4, false, 9000), 2246u);    // ceil(9030 / 4) - 12 = 2258 - 12
 }
 
+TEST(MergeableEwma, AMinBufLenAboveThePageClampsAsTheKernelsClampDoes) {
+  // Rings under 17 entries with guest GSO: min_buf_len (ceil(65565 / 16) -
+  // 12 = 4086) exceeds PAGE_SIZE - hdr (4084). The kernel's clamp() (since
+  // 2122e2a4efc2, Linux 6.1) is val >= hi ? hi : (val <= lo ? lo : val):
+  // an average at or above 4084 gives 4084, one below gives min_buf_len.
+  MergeableConfig c;
+  c.sizing = MergeableSizing::Ewma;
+  c.ring_size = 16;
+  c.big_packets = true;
+  MergeablePolicy p(c);
+  EXPECT_EQ(p.min_buf_len(), 4086u);
+  EXPECT_EQ(p.next_buf_len(), 4160u);  // avg 0: ALIGN(12 + 4086, 64)
+  GuestMemory mem(1, 0.0);
+  auto ps = post(p, mem, 16);
+  size_t next = 0;
+  receive_one(p, mem, ps, next, 4085);  // the first sample sets the average
+  EXPECT_EQ(p.average(), 4085u);
+  EXPECT_EQ(p.next_buf_len(), 4096u);  // 4085 >= hi: ALIGN(12 + 4084, 64)
+  c.ring_size = 8;                     // ceil(65565 / 8) - 12 = 8184
+  EXPECT_EQ(MergeablePolicy(c).next_buf_len(), 8256u);  // ALIGN(12 + 8184, 64)
+}
+
+TEST(MergeablePremapped, TheDmaRecordAtEachFragsHeadLeaves7BuffersPerFragAnd15PerPacket) {
+  // Premapped rx (virtnet_rq_alloc): a struct virtnet_rq_dma (16 bytes) at
+  // the head of every new frag. 4096-byte buffers then start at 16: six
+  // fit, the seventh takes the 4080-byte tail (8176 bytes); a 64 KiB packet
+  // (65549 + 12) takes 6 x 4096 + 8176 = 32752 twice and one more: 15.
+  auto p = make("mergeable", {"policy.mergeable.sizing=ewma", "guest.rx_premapped=true"});
+  GuestMemory mem(1, 0.0);
+  auto ps = post(*p, mem, 64);
+  EXPECT_EQ(ps[0].segs[0].addr % 32768, 16u);  // after the record
+  size_t next = 0;
+  receive_one(*p, mem, ps, next, kFrame64k);
+  auto big = post(*p, mem, 40);
+  size_t first = 0;  // the frag started with 1536-byte buffers ends first
+  while (big[first].bytes == 4096u) ++first;
+  ++first;
+  for (size_t i = first; i + 7 <= big.size(); i += 7) {
+    for (size_t j = 0; j < 6; ++j) EXPECT_EQ(big[i + j].bytes, 4096u) << i + j;
+    EXPECT_EQ(big[i + 6].bytes, 8176u) << i + 6;
+    EXPECT_EQ(big[i].segs[0].addr % 32768, 16u) << i;
+  }
+  size_t k = first;
+  receive_one(*p, mem, big, k, kFrame64k);
+  EXPECT_EQ(k - first, 15u);
+  // Without premapping: 8 of 4096 per frag, 17 per packet (the test above).
+  // A one-page frag (order-3 failure): the first 4096-byte buffer is cut
+  // by the record's 16 bytes (6aacd1484468, "fix overflow inside
+  // virtnet_rq_alloc").
+  auto one = make("mergeable", {"policy.mergeable.sizing=ewma", "guest.rx_premapped=true",
+                                "guest.frag_order_failure_prob=1"});
+  GuestMemory m1(1, 0.0);
+  auto small = post(*one, m1, 4);
+  EXPECT_EQ(small[0].bytes, 1536u);         // at 16
+  EXPECT_EQ(small[1].bytes, 1536u + 1008);  // at 1552; the 1008-byte tail joins it
+}
+
+TEST(MergeablePremapped, TheRingFiguresCountTheBuffersAPacketTakesInTheStream) {
+  // A long stream of 64 KiB packets: 4096-byte buffers, 7 to a premapped
+  // frag, 15 per packet, so a 256-entry ring holds 17 such packets (the
+  // nominal posting alone says 17 buffers and 15 packets).
+  auto p = make("mergeable", {"policy.mergeable.sizing=ewma", "guest.rx_premapped=true"});
+  const RingFigures f = ring_figures(256, RingLayout{}, *p);
+  EXPECT_EQ(f.descriptors_per_slot_64k, 15u);
+  EXPECT_EQ(f.capacity_packets_64k, 17u);  // floor(256 / 15)
+  EXPECT_EQ(f.descriptors_per_slot_mtu, 1u);
+  auto q = make("mergeable", {"policy.mergeable.sizing=ewma"});
+  const RingFigures g = ring_figures(256, RingLayout{}, *q);
+  EXPECT_EQ(g.descriptors_per_slot_64k, 17u);  // 8 of exactly 4096 a frag: as nominal
+  EXPECT_EQ(g.capacity_packets_64k, 15u);
+}
+
+TEST(MergeablePremapped, TheCurrentFragIsNeverReusedFromItsStart) {
+  // The dma record holds a page reference while its frag is current, so
+  // skb_page_frag_refill() never sees page_ref_count() == 1: carving goes on.
+  auto p = make("mergeable", {"policy.mergeable.sizing=ewma", "guest.rx_premapped=true"});
+  GuestMemory mem(1, 0.0);
+  auto ps = post(*p, mem, 50);  // 21 + 21 + 8
+  size_t next = 0;
+  for (int i = 0; i < 50; ++i) receive_one(*p, mem, ps, next, 100);
+  EXPECT_EQ(mem.pages_in_use(), 8u);
+  auto more = post(*p, mem, 1);
+  EXPECT_EQ(more[0].segs[0].addr % 32768, 16u + 8 * 1536);
+  GuestWork w;
+  p->release(std::move(more[0]), mem, w);
+}
+
 TEST(MergeableEwma, XdpBuffersArePageSizeLessTheRoomWithNoTailMerging) {
   auto p = make("mergeable", {"policy.mergeable.sizing=ewma", "guest.xdp=true"});
   GuestMemory mem(1, 0.0);

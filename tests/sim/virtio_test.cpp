@@ -13,6 +13,7 @@
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/scenario.hpp"
+#include "sim/core/split_ring.hpp"
 #include "tests/sim/scenario_files.hpp"
 
 namespace vringsim {
@@ -173,7 +174,8 @@ TEST_F(Negotiation, APolicyAndFeaturesThatContradictAreRefusedNamingBoth) {
 }
 
 TEST_F(Negotiation, RingBytesFollowTheLayoutTheFeaturesSelect) {
-  for (const auto& [profile, bytes] : {std::pair{"linux-6.x", 10246u}, std::pair{"linux-2.6.26", 10244u}}) {
+  // linux-6.x negotiates VERSION_1: a modern device's ring, aligned to 64 bytes.
+  for (const auto& [profile, bytes] : {std::pair{"linux-6.x", 6726u}, std::pair{"linux-2.6.26", 10244u}}) {
     const Scenario s = load(fmt::format(R"({{"name": "x", "driver": {{"profile": "{}"}}}})", profile));
     auto p = make_policy(s.run.policy, PolicyContext{s.config, "", 1, s.virtio, 256});
     EXPECT_EQ(ring_figures(256, RingLayout::of(s.virtio), p->mergeable(), p->header_bytes(), p->nominal_posting())
@@ -187,6 +189,58 @@ RingFigures figures_of(const Scenario& s) {
   auto p = make_policy(s.run.policy, PolicyContext{s.config, "", 1, s.virtio, s.run.ring_size});
   return ring_figures(s.run.ring_size, RingLayout::of(s.virtio), p->mergeable(), p->header_bytes(),
                       p->nominal_posting());
+}
+
+TEST_F(Negotiation, AModernSplitRingIsAlignedToTheCacheLineALegacyOneToThePage) {
+  // virtio_pci_modern.c setup_vq(): vring_create_virtqueue(index, num,
+  // SMP_CACHE_BYTES, ...); the legacy interface keeps VIRTIO_PCI_VRING_ALIGN.
+  // 256 entries with the event index: ALIGN(4096 + 2 (3 + 256), 64) = 4672,
+  // + 6 + 2048 = 6726 (10246 with 4096).
+  EXPECT_EQ(vring_size(256, true, 64), 6726u);
+  EXPECT_EQ(vring_size(256, false, 4096), 10244u);
+  EXPECT_EQ(vring_size(4096, false, 4096), 110596u);
+  EXPECT_EQ(figures_of(load(R"({"name": "x", "driver": {"profile": "linux-6.x"}})")).ring_bytes, 6726u);
+  // The same features on a legacy device (no VERSION_1): the page alignment.
+  EXPECT_EQ(figures_of(load(R"({"name": "x", "virtio": {"features": ["MRG_RXBUF", "RING_EVENT_IDX"]}})")).ring_bytes,
+            10246u);
+  EXPECT_EQ(figures_of(load(R"({"name": "x", "virtio": {"features": ["MRG_RXBUF", "VERSION_1"]}})")).ring_bytes,
+            6724u);  // no event index: ALIGN(4612, 64) = 4672, + 4 + 2048
+  // The 2008 runs (a named policy, no features) keep the legacy layout.
+  EXPECT_EQ(figures_of(load(R"({"name": "x", "policy": {"name": "max-buffer"}})")).ring_bytes, 10244u);
+  EXPECT_EQ(figures_of(load(R"({"name": "x", "policy": {"name": "larger-ring"}, "ring": {"size": 4096}})")).ring_bytes,
+            110596u);
+}
+
+TEST_F(Negotiation, TodaysSmallBuffersAreOneDescriptorOfHeaderPlusGoodPacketLen) {
+  // add_recvbuf_small(): one buffer of hdr_len + GOOD_PACKET_LEN (14 + 4 +
+  // 1500) = 12 + 1518 = 1530 bytes; 256 entries hold 256 of them.
+  const Scenario s = load(R"({"name": "x", "virtio": {"features": ["VERSION_1"]}})");
+  ASSERT_EQ(s.virtio.mode, RxMode::Small);
+  auto p = make_policy(s.run.policy, PolicyContext{s.config, "", 1, s.virtio, 256});
+  EXPECT_EQ(p->nominal_posting(), std::vector<uint32_t>{1530});
+  const RingFigures f = figures_of(s);
+  EXPECT_EQ(f.descriptors_per_slot_mtu, 1u);
+  EXPECT_EQ(f.capacity_packets_mtu, 256u);
+  EXPECT_EQ(f.capacity_packets_64k, 0u);
+  EXPECT_EQ(f.posted_bytes_full, 256u * 1530);  // 391,680
+  EXPECT_EQ(f.max_frame_bytes, 1518u);          // a VLAN-tagged MTU frame fits
+  // One buffer never takes an indirect table (virtqueue_add_split: total_sg > 1).
+  const Scenario ind = load(R"({"name": "x", "virtio": {"features": ["VERSION_1", "RING_INDIRECT_DESC"]}})");
+  const RingFigures i = figures_of(ind);
+  EXPECT_EQ(i.descriptors_per_posting, 1u);
+  EXPECT_EQ(i.indirect_table_bytes, 0u);
+  EXPECT_EQ(i.capacity_packets_mtu, 256u);
+  // Nor do mergeable buffers (linux-6.x negotiates RING_INDIRECT_DESC).
+  const RingFigures m = figures_of(load(R"({"name": "x", "driver": {"profile": "linux-6.x"}})"));
+  EXPECT_EQ(m.indirect_table_bytes, 0u);
+  EXPECT_EQ(m.descriptors_per_slot_mtu, 1u);
+  // The 2008 small mode stays two descriptors: the 10-byte header and 1514.
+  const Scenario old = load(R"({"name": "x", "policy": {"name": "small"}})");
+  auto q = make_policy(old.run.policy, PolicyContext{old.config, "", 1, old.virtio, 256});
+  EXPECT_EQ(q->nominal_posting(), (std::vector<uint32_t>{10, 1514}));
+  const RingFigures o = figures_of(old);
+  EXPECT_EQ(o.capacity_packets_mtu, 128u);
+  EXPECT_EQ(o.posted_bytes_full, 128u * 1524);
 }
 
 TEST_F(Negotiation, TodaysBigPacketsTake19BuffersAndOneSlotWithIndirectDescriptors) {
@@ -281,8 +335,16 @@ TEST_F(Negotiation, EwmaRingFiguresForA64KiBStreamAreThoseOfTheConvergedPageBuff
   EXPECT_EQ(f.bytes_per_posting, 1536u);  // MTU frames: ALIGN(12 + 1518, 64)
   EXPECT_EQ(f.capacity_packets_mtu, 256u);
   EXPECT_EQ(f.posted_bytes_full, 256u * 1536);
-  EXPECT_EQ(f.descriptors_per_slot_64k, 17u);  // 4096-byte buffers: ceil((65549 + 12) / 4096)
-  EXPECT_EQ(f.capacity_packets_64k, 15u);
+  // 4096-byte buffers, 7 to a premapped frag (six of 4096, one of 8176):
+  // 15 per 64 KiB packet, 17 packets in 256 entries.
+  EXPECT_EQ(f.descriptors_per_slot_64k, 15u);
+  EXPECT_EQ(f.capacity_packets_64k, 17u);
+  // Without premapping, 8 of exactly 4096 a frag: ceil((65549 + 12) / 4096).
+  const Scenario n = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}, "guest": {"rx_premapped": false}})");
+  auto r = make_policy(n.run.policy, PolicyContext{n.config, "", 1, n.virtio, 256});
+  const RingFigures h = ring_figures(256, RingLayout::of(n.virtio), *r);
+  EXPECT_EQ(h.descriptors_per_slot_64k, 17u);
+  EXPECT_EQ(h.capacity_packets_64k, 15u);
   // Page sizing does not adapt: the 2008 figures.
   const Scenario m = load(R"({"name": "x"})");
   auto q = make_policy(m.run.policy, PolicyContext{m.config, "", 1, m.virtio, 256});

@@ -70,8 +70,10 @@ TEST_F(Simulation, TopologyTotalsAreTheSumsOverGuestsAndQueues) {
   EXPECT_NEAR(pps, d(r, "/throughput/delivered_pps"), 1e-6 * pps);
   // The host-wide peak of posted memory is at most the sum of the guests' peaks.
   EXPECT_LE(d(r, "/memory/posted_bytes_peak"), peak_sum);
-  EXPECT_EQ(u(r, "/memory/pinned_bytes_total"), 10 * u(r, "/ring/bytes") + u(r, "/memory/posted_bytes_peak"));
-  EXPECT_EQ(u(r, "/memory/ring_pinned_bytes_full"), 10 * (u(r, "/ring/bytes") + 256 * 4096));
+  // Each ring pins whole pages: 10,244 bytes of 2008 layout on 3 pages.
+  EXPECT_EQ(u(r, "/ring/pinned_bytes"), 12288u);
+  EXPECT_EQ(u(r, "/memory/pinned_bytes_total"), 10 * u(r, "/ring/pinned_bytes") + u(r, "/memory/posted_bytes_peak"));
+  EXPECT_EQ(u(r, "/memory/ring_pinned_bytes_full"), 10 * (u(r, "/ring/pinned_bytes") + 256 * 4096));
   const double jain = d(r, "/fairness/jain_throughput");
   EXPECT_GT(jain, 0.25);
   EXPECT_LE(jain, 1.0);
