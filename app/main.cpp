@@ -194,7 +194,8 @@ int cmd_run(const RunArgs& a) {
       continue;
     }
     if (const Json& m = o.result.summary["measure"]; !m.value("valid", true))
-      std::cerr << fmt::format("vringsim: {}: warning: nothing measured: {}\n", s.name,
+      std::cerr << fmt::format("vringsim: {}: warning: {}: {}\n", s.name,
+                               m.contains("deadlock_s") ? "deadlock" : "nothing measured",
                                m.value("problem", std::string()));
     else if (m.contains("steady") && m["steady"] == false)
       std::cerr << fmt::format("vringsim: {}: warning: not in steady state: {}\n", s.name,

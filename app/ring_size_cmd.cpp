@@ -45,6 +45,7 @@ struct Row {
   bool ok = false;
   double gbps = 0, pps = 0, stall_s = 0, slots = 0;
   uint64_t stalls = 0, drops = 0;
+  std::string note;  ///< why its figures are not a result (a deadlock, nothing measured)
 };
 
 double at(const Json& s, const char* ptr) {
@@ -134,6 +135,11 @@ int cmd_ring_size(const RingSizeArgs& a) {
       r.stall_s = at(s, "/host/stall_time_s");
       r.drops = static_cast<uint64_t>(at(s, "/packets/dropped"));
       r.slots = at(s, "/ring/capacity_packets_mtu");
+      if (const Json& m = s["measure"]; m.contains("deadlock_s"))
+        r.note = fmt::format("  <- deadlocked at {} s: not a throughput (summary.json measure.problem)",
+                             plain(m["deadlock_s"].get<double>(), 6));
+      else if (!m.value("valid", true))
+        r.note = "  <- nothing measured (summary.json measure.problem)";
     } else {
       code = kExitFailed;
     }
@@ -177,7 +183,7 @@ int cmd_ring_size(const RingSizeArgs& a) {
                                outcomes[static_cast<size_t>(&r - rows.data())].exit_code);
       continue;
     }
-    std::string mark;
+    std::string mark = r.note;
     if (knee_row != rows.end() && &r == &*knee_row) mark = "  <- simulated knee (first within 1% of the best)";
     std::cout << fmt::format("{:>6} {:>6.0f} {:>9} {:>11.0f} {:>8} {:>10} {:>9}{}\n", r.size, r.slots, plain(r.gbps, 4),
                              r.pps, r.stalls, plain(r.stall_s, 4), r.drops, mark);

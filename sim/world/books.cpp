@@ -188,6 +188,10 @@ Json Books::run_summary() {
     m["problem"] = fmt::format("no frame arrived in the measured window ({} s to {} s): lower measure.warmup_s "
                                "or give the run more traffic",
                                warmup, w_.end_time);
+  else if (w_.deadlock_at >= 0 && w_.deadlock_at <= w_.end_time) {
+    m["deadlock_s"] = w_.deadlock_at;
+    m["problem"] = w_.deadlock;
+  }
   m["valid"] = !m.contains("problem");
   judge_steady_state(m, warmup);
   // Rows sampled, and those timeseries.csv holds (idle runs thinned).

@@ -24,6 +24,7 @@ const std::vector<std::string> kContractColumns = {"posted_bytes", "tap_queue_pa
 
 void RunLoop::run() {
   stuck_.assign(w_.queue_count(), 0);
+  waiting_.assign(w_.queue_count(), 0);
   start_queues();
   start_sampler();
   start_controller();
@@ -104,6 +105,22 @@ void RunLoop::check_liveness(double t) {
                                        "driver for an interrupt while used buffers wait to be seen",
                                        k, t));
     stuck_[k] = now;
+    // Both waiting with nothing used and no kick on its way is the model's
+    // own deadlock: the device wants more buffers than the driver will post
+    // before it hears of a frame (e.g. the 2008 QEMU's 64 KiB with the 2008
+    // refill rule on a small ring). Nothing will change: say so.
+    const bool waiting = Q.device->waiting_for_kick() && Q.driver->waiting_for_interrupt_only() &&
+                         !Q.shared->kick_pending() && Q.shared->used.empty() && Q.shared->ring.used_pending() == 0;
+    if (waiting && waiting_[k] && w_.deadlock_at < 0) {
+      w_.deadlock_at = t;
+      w_.deadlock = fmt::format(
+          "queue {} deadlocked by {:.6f} s: its device waits for buffers (a kick) and its driver for an "
+          "interrupt, and the {} chain(s) ({} bytes) posted are fewer than the device waits for (host.can_receive_bytes "
+          "{}, or the frame at the front of the tap) while the driver will post more only after a frame",
+          k, t, Q.shared->ring.avail_pending(), Q.shared->ring.avail_bytes_upto(uint64_t{1} << 40),
+          DeviceSettings::bindings().load(w_.scenario.config).can_receive_bytes);
+    }
+    waiting_[k] = waiting;
   }
 }
 

@@ -31,6 +31,7 @@ class RunLoop {
   World& w_;
   std::exception_ptr failure_;
   std::vector<char> stuck_;            ///< per queue: the liveness check saw it stuck at the last sample
+  std::vector<char> waiting_;          ///< per queue: both sides waited for the other at the last sample
   std::vector<size_t> column_source_;  ///< time series: for each column after the first two, its place in a sample
 };
 

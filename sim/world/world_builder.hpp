@@ -84,6 +84,11 @@ struct World {
 
   // What the run loop leaves for the books.
   double end_time = 0;
+  /// A queue whose device waits for a kick while its driver waits for an
+  /// interrupt, with nothing posted the device will take and nothing used
+  /// (the model's own deadlock, not a bug): when first seen, and what.
+  double deadlock_at = -1;
+  std::string deadlock;
   bool ended = false;  ///< the controller has fixed end_time (a drained source, or the stop time)
   TimeseriesSink series;
   uint64_t checks = 0;  ///< --check: whole-state verifications done

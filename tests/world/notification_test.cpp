@@ -172,3 +172,29 @@ TEST_F(Simulation, The2008QemuWaitsForSixtyFourKilobytesOfMergeableBuffers) {
 }
 }  // namespace
 }  // namespace vringsim
+
+namespace vringsim {
+namespace {
+using test_support::Simulation;
+const std::filesystem::path kSource = VRINGSIM_SOURCE_DIR;
+// With the 2008 refill rule a 32-entry ring is refilled once fewer than 16
+// chains are posted, while the 2008 QEMU waits for 17 pages: after the
+// first 16 frames both sides wait for the other for good. The run says so
+// (measure.valid false, measure.deadlock_s) rather than report 0 Gb/s as a
+// throughput.
+TEST_F(Simulation, ADeadlockOfDeviceAndDriverIsReportedNotMeasured) {
+  const RunResult r = run(load_scenario((kSource / "scenarios/seed-2008/mergeable.json").string(),
+                                        {"ring.size=32", "stop.time_s=0.05", "measure.warmup_s=0.01"}));
+  EXPECT_EQ(u(r, "/packets/delivered"), 16u);
+  EXPECT_FALSE(r.summary.at("/measure/valid"_json_pointer).get<bool>());
+  EXPECT_GT(d(r, "/measure/deadlock_s"), 0.0);
+  EXPECT_NE(r.summary.at("/measure/problem"_json_pointer).get<std::string>().find("deadlocked"), std::string::npos);
+  expect_conservation(r);
+  // 64 entries: the driver refills below 32 chains, above the 17 pages.
+  const RunResult ok = run(load_scenario((kSource / "scenarios/seed-2008/mergeable.json").string(),
+                                         {"ring.size=64", "stop.time_s=0.05", "measure.warmup_s=0.01"}));
+  EXPECT_TRUE(ok.summary.at("/measure/valid"_json_pointer).get<bool>());
+  EXPECT_FALSE(ok.summary.at("/measure"_json_pointer).contains("deadlock_s"));
+}
+}  // namespace
+}  // namespace vringsim
