@@ -80,9 +80,11 @@ Books::Ledger Books::queue_ledger(uint32_t k) const {
   b.delivered = {drv.collected_packets() - in_guest, drv.collected_bytes() - guest_bytes};
   const UsedTimeline& used = Q.shared->used;  // finished by the device: held (unpublished) or published
   b.in_flight.packets =
-      dev.tap_packets() + used.held_packets() + (used.published_packets() - drv.collected_packets()) + in_guest;
+      dev.tap_packets() + dev.batch_packets() + used.held_packets() + (used.published_packets() - drv.collected_packets()) +
+      in_guest;
   b.in_flight.bytes =
-      dev.tap_bytes() + used.held_bytes() + (used.published_bytes() - drv.collected_bytes()) + guest_bytes;
+      dev.tap_bytes() + dev.batch_bytes() + used.held_bytes() + (used.published_bytes() - drv.collected_bytes()) +
+      guest_bytes;
   return b;
 }
 

@@ -27,6 +27,8 @@ GuestDriver::GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, 
       fault_rng_(opt.seed, "faults.bad_chain"),
       clock_(shared.run, shared.driver_wakes_at, shared.device_wakes_at) {
   clock_.enable(opt.lookahead);
+  // Before anything runs: no publication may go unheard.
+  shared_.on_interrupt = [this](double t) { interrupt_raised(t); };
 }
 
 void GuestDriver::stall_if_descheduled() {
@@ -179,6 +181,7 @@ void GuestDriver::wait_for_interrupt() {
       // handler runs; what the device published meanwhile was decided
       // against interrupts still enabled.
       clock_.sleep_to(handler_at_);
+      stall_if_descheduled();  // a descheduled vCPU runs no handler until it is back
       shared_.publish_due(this->now());
       shared_.ring.interrupt_taken();
       return;
@@ -332,7 +335,6 @@ void GuestDriver::receive_frame(const UsedElem& first, double start, double& cos
 void GuestDriver::run() {
   // Interrupts are enabled from the start (a ring's avail flags start at 0)
   // and until an interrupt schedules NAPI.
-  shared_.on_interrupt = [this](double t) { interrupt_raised(t); };
   {
     CoreHold vcpu(opt_.vcpu);
     took_vcpu();

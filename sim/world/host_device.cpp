@@ -127,7 +127,7 @@ bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
       if (in_frame) {
         discarded_.push_back(*head);
       } else {
-        flush_batch();  // entries stay in ring order
+        flush_batch(t);  // entries stay in ring order
         ring.push_used(*head, 0);
         shared_.used.push({.time = t, .chains = 1});
         wake_driver_to_look();  // a waiting driver must learn when to look
@@ -258,8 +258,12 @@ HostDevice::Burst HostDevice::serve_burst(double& cursor) {
   const uint32_t limit = opt_.vhost ? kVhostNetPktWeight : opt_.burst_packets;
   uint64_t bytes = 0;
   bool looked = false;
+  bool paused = false;
   while (b.served < limit && cursor < shared_.stop_time() && !(opt_.vhost && bytes >= kVhostNetWeight)) {
-    if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) break;
+    if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) {
+      paused = true;
+      break;
+    }
     b.fates += admit_until(cursor, clock_.now());
     // A closed-loop source may still send something that arrives before
     // `cursor`: the device cannot serve at `cursor` until that is known.
@@ -276,13 +280,16 @@ HostDevice::Burst HostDevice::serve_burst(double& cursor) {
     }
   }
   // handle_rx() returns (the socket empty, no buffers, its weight spent):
-  // what it has used is published and signalled (vhost_net_signal_used at out:).
-  flush_batch();
+  // what it has used is published and signalled (vhost_net_signal_used at
+  // out:). A thread descheduled mid-turn (backend_pause) signals nothing
+  // until it runs again.
+  if (!paused) flush_batch(cursor);
   return b;
 }
 
-void HostDevice::flush_batch() {
+void HostDevice::flush_batch(double t) {
   if (batch_used_.chains == 0) return;
+  batch_used_.time = std::max(batch_used_.time, t);
   shared_.used.push(batch_used_);
   batch_used_ = {};
 }
@@ -384,7 +391,7 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
     batch_used_.chains += heads;
     ++batch_used_.packets;
     batch_used_.bytes += pkt.len;
-    if (batch_used_.chains > kVhostNetBatch) flush_batch();
+    if (batch_used_.chains > kVhostNetBatch) flush_batch(cursor);
   } else {
     // QEMU publishes and signals each frame (virtio_net_receive_rcu:
     // virtqueue_flush, virtio_notify).
@@ -447,6 +454,8 @@ void HostDevice::stall_for_buffers(double& cursor, bool share) {
   // nothing new: handle it and look again. Only a kick sent after the device
   // enables notifications ends a stall.
   if (shared_.kick_pending()) {
+    // (Not before it arrives: until then the device does not know of it.)
+    if (kick_arrival() > clock_.now()) clock_.sleep_to(kick_arrival());
     shared_.take_kick();
     if (opt_.vhost) shared_.ring.set_notification(false);
     pay_kick(cursor, share);

@@ -74,6 +74,9 @@ class HostDevice {
   uint64_t admitted_bytes() const { return admitted_.bytes; }
   const Count& dropped(DropReason why) const { return dropped_[static_cast<int>(why)]; }
   uint64_t tap_packets() const { return tap_.size(); }
+  /// vhost: frames written and not yet published (a turn cut by backend_pause).
+  uint64_t batch_packets() const { return batch_used_.packets; }
+  uint64_t batch_bytes() const { return batch_used_.bytes; }
   uint64_t tap_bytes() const;
 
   /// For the liveness check: the device waits for a kick.
@@ -115,8 +118,8 @@ class HostDevice {
   void pay_kick(double& cursor, bool share);
   /// Sleeps until `t`, or until a kick wakes the device if one can come.
   void idle_until(double t);
-  /// Publishes vhost's batch of used entries (vhost_net_signal_used).
-  void flush_batch();
+  /// Publishes vhost's batch of used entries at `t` (vhost_net_signal_used).
+  void flush_batch(double t);
   /// Counts fates for the drain check (RunState::add_fates), at the device's time.
   void add_fates(uint64_t n);
   /// One service burst: frames back to back while buffers last.

@@ -84,10 +84,11 @@ void RunLoop::start_queues() {
 void RunLoop::admit_all(double t) {
   // Every arrival and every publication of used entries up to `t` (and the
   // interrupts those raise) before the bus moves past `t`.
-  for (auto& Q : w_.queues) {
-    w_.run->add_fates(Q.device->admit_until(t, t));
-    Q.shared->publish_due(t);
-  }
+  // Publications first, on every queue: admitting may advance the bus (a
+  // closed-loop source's feedback), and the interrupts they raise must be
+  // on it before it passes them.
+  for (auto& Q : w_.queues) Q.shared->publish_due(t);
+  for (auto& Q : w_.queues) w_.run->add_fates(Q.device->admit_until(t, t));
 }
 
 void RunLoop::check_liveness(double t) {
@@ -113,12 +114,14 @@ void RunLoop::check_liveness(double t) {
                          !Q.shared->kick_pending() && Q.shared->used.empty() && Q.shared->ring.used_pending() == 0;
     if (waiting && waiting_[k] && w_.deadlock_at < 0) {
       w_.deadlock_at = t;
+      const uint64_t gate = DeviceSettings::bindings().load(w_.scenario.config).can_receive_bytes;
       w_.deadlock = fmt::format(
           "queue {} deadlocked by {:.6f} s: its device waits for buffers (a kick) and its driver for an "
-          "interrupt, and the {} chain(s) ({} bytes) posted are fewer than the device waits for (host.can_receive_bytes "
-          "{}, or the frame at the front of the tap) while the driver will post more only after a frame",
+          "interrupt, and the {} chain(s) ({} bytes) posted are fewer than the device waits for ({}) while the "
+          "driver will post more only after a frame",
           k, t, Q.shared->ring.avail_pending(), Q.shared->ring.avail_bytes_upto(uint64_t{1} << 40),
-          DeviceSettings::bindings().load(w_.scenario.config).can_receive_bytes);
+          gate > 0 ? fmt::format("host.can_receive_bytes {}, or the frame at the front of the tap", gate)
+                   : std::string("the frame at the front of the tap"));
     }
     waiting_[k] = waiting;
   }

@@ -66,6 +66,15 @@ TEST_F(Simulation, FlagsInterruptEveryPublicationInTheLatencyWindowAndTheEventIn
     EXPECT_EQ(u(r, "/notifications/kicks"), 0u) << what;  // the device never runs dry
     expect_conservation(r);
   }
+  // vhost-net (split rings only): each frame finds the tap empty after it,
+  // so handle_rx returns and publishes it alone, as QEMU does: the same counts.
+  for (const Case& c : {Case{{"MRG_RXBUF"}, 1.0}, Case{{"MRG_RXBUF", "RING_EVENT_IDX"}, 0.25}}) {
+    const RunResult r = run(scenario(race_case(c.features), {"host.backend=vhost"}));
+    const std::string what = "vhost " + Json(c.features).dump();
+    EXPECT_EQ(u(r, "/packets/delivered"), 5000u) << what;
+    EXPECT_DOUBLE_EQ(d(r, "/notifications/interrupts_per_packet"), c.per_packet) << what;
+    EXPECT_EQ(u(r, "/notifications/kicks"), 0u) << what;
+  }
 }
 
 /// Frames at 10 Gb/s line rate, a device that takes 2 us a frame (the tap
@@ -195,6 +204,36 @@ TEST_F(Simulation, ADeadlockOfDeviceAndDriverIsReportedNotMeasured) {
                                          {"ring.size=64", "stop.time_s=0.05", "measure.warmup_s=0.01"}));
   EXPECT_TRUE(ok.summary.at("/measure/valid"_json_pointer).get<bool>());
   EXPECT_FALSE(ok.summary.at("/measure"_json_pointer).contains("deadlock_s"));
+}
+}  // namespace
+}  // namespace vringsim
+
+namespace vringsim {
+namespace {
+using test_support::Simulation;
+// A descheduled vCPU (faults.vcpu_stall) runs no interrupt handler until it
+// is back: with the flags, every publication meanwhile finds interrupts
+// still enabled and interrupts again. In the race case (a frame every
+// 10 us) 10 ms stalls, 20 a second, leave about 1000 frames a second
+// published into a stalled vCPU, each an interrupt; the handler used to
+// run (and disable them) 35 us after the first.
+TEST_F(Simulation, AStalledVcpuTakesNoHandlerAndEveryPublicationMeanwhileInterrupts) {
+  Json j = race_case({"MRG_RXBUF"});
+  j["faults"] = {{"vcpu_stall", {{"rate_per_s", 20}, {"duration_s", 0.01}}}};
+  j["stop"]["time_s"] = 0.5;  // 8 stall windows with this seed
+  j["ring"]["size"] = 4096;   // room for a 10 ms stall's frames
+  const RunResult r = run(scenario(j));
+  // Every frame published interrupts: outside stalls in the race window,
+  // inside them for the whole stall.
+  EXPECT_EQ(u(r, "/faults/vcpu_stall/windows"), 8u);
+  EXPECT_NEAR(d(r, "/notifications/interrupts_per_packet"), 1.0, 1e-3);
+  Json e = race_case({"MRG_RXBUF", "RING_EVENT_IDX"});
+  e["faults"] = j["faults"];
+  e["stop"] = j["stop"];
+  e["ring"]["size"] = 4096;
+  const RunResult ev = run(scenario(e));
+  EXPECT_LT(d(ev, "/notifications/interrupts_per_packet"), 0.3);
+  expect_conservation(r);
 }
 }  // namespace
 }  // namespace vringsim
