@@ -5,21 +5,8 @@ set -u
 BIN=$1
 SRC=$2
 SHIM=$3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-pass=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
-run() {  # run CMD... : sets rc, out, err
-  "$@" >"$T/out" 2>"$T/err"
-  rc=$?
-  out=$(cat "$T/out")
-  err=$(cat "$T/err")
-}
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 cat >"$T/a.json" <<'J'
 {"name": "a", "stop": {"time_s": 0.02}, "measure": {"warmup_s": 0.005}, "policy": {"name": "max-buffer"}}

@@ -11,21 +11,8 @@ set -u
 BIN=$1
 SRC=$2
 PART=$3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-pass=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
-run() {  # run CMD... : sets rc, out, err
-  "$@" >"$T/out" 2>"$T/err"
-  rc=$?
-  out=$(cat "$T/out")
-  err=$(cat "$T/err")
-}
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
 cell() {  # cell TITLE : the first row's cell under TITLE in the table in $T/out
   /usr/bin/python3 -c 'import re,sys
 lines=open(sys.argv[1]).read().splitlines()

@@ -13,14 +13,6 @@ using test_support::Simulation;
 /// buffer (budget 1, today's rule: num_free > 0), a tap that holds one
 /// frame. Only latencies take time.
 Json hand_case(uint32_t ring, double interrupt_ns, double kick_ns = 0) {
-  Json costs_host, costs_guest;
-  for (const char* k : {"per_packet_ns", "per_descriptor_ns", "per_byte_ns", "per_interrupt_ns", "per_kick_ns",
-                        "per_segment_ns"})
-    costs_host[k] = 0;
-  for (const char* k : {"per_packet_ns", "per_descriptor_ns", "per_byte_copy_ns", "per_interrupt_ns", "per_kick_ns",
-                        "per_poll_ns", "per_page_alloc_ns", "per_page_free_ns", "per_page_recycle_ns",
-                        "per_ewma_update_ns", "per_frag_carve_ns", "per_indirect_table_ns"})
-    costs_guest[k] = 0;
   return {{"name", "hand"},
           {"stop", {{"time_s", 0.05}}},
           {"measure", {{"warmup_s", 0.01}}},
@@ -35,7 +27,7 @@ Json hand_case(uint32_t ring, double interrupt_ns, double kick_ns = 0) {
           {"guest", {{"napi_budget", 1}, {"refill_rule", "today"}}},
           {"host", {{"tap_queue_packets", 1}}},
           {"latency", {{"interrupt_ns", interrupt_ns}, {"kick_ns", kick_ns}}},
-          {"costs", {{"host", costs_host}, {"guest", costs_guest}}}};
+          {"costs", test_support::zero_costs()}};
 }
 
 // The guest sees a used buffer L after the device wrote it, and refills it

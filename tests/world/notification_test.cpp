@@ -11,18 +11,7 @@ namespace vringsim {
 namespace {
 
 using test_support::Simulation;
-
-Json zero_costs() {
-  Json host, guest;
-  for (const char* k : {"per_packet_ns", "per_descriptor_ns", "per_byte_ns", "per_interrupt_ns", "per_kick_ns",
-                        "per_segment_ns"})
-    host[k] = 0;
-  for (const char* k : {"per_packet_ns", "per_descriptor_ns", "per_byte_copy_ns", "per_interrupt_ns", "per_kick_ns",
-                        "per_poll_ns", "per_page_alloc_ns", "per_page_free_ns", "per_page_recycle_ns",
-                        "per_ewma_update_ns", "per_frag_carve_ns", "per_indirect_table_ns"})
-    guest[k] = 0;
-  return {{"host", host}, {"guest", guest}};
-}
+using test_support::zero_costs;
 
 /// MTU frames every 10 us, zero CPU costs, mergeable buffers on a 256-entry
 /// ring, an interrupt latency of 35 us: the guest takes an interrupt, its

@@ -20,6 +20,20 @@ namespace vringsim::test_support {
 
 namespace fs = std::filesystem;
 
+/// `costs` with every CPU cost at 0: hand cases where only latencies and
+/// the traffic take time.
+inline Json zero_costs() {
+  Json host, guest;
+  for (const char* k : {"per_packet_ns", "per_descriptor_ns", "per_byte_ns", "per_interrupt_ns", "per_kick_ns",
+                        "per_segment_ns"})
+    host[k] = 0;
+  for (const char* k : {"per_packet_ns", "per_descriptor_ns", "per_byte_copy_ns", "per_interrupt_ns", "per_kick_ns",
+                        "per_poll_ns", "per_page_alloc_ns", "per_page_free_ns", "per_page_recycle_ns",
+                        "per_ewma_update_ns", "per_frag_carve_ns", "per_indirect_table_ns"})
+    guest[k] = 0;
+  return {{"host", host}, {"guest", guest}};
+}
+
 class Simulation : public ::testing::Test {
  protected:
   void SetUp() override {
