@@ -210,10 +210,14 @@ bool HostDevice::absorb_kick(double& cursor, bool share) {
   // (virtio_net_handle_rx: qemu_flush_queued_packets). Either way the host
   // pays host.per_kick_ns, and no token is left for a later stall.
   if (!shared_.kick_pending() || kick_arrival() > cursor) return false;
+  handle_kick(cursor, share);
+  return true;
+}
+
+void HostDevice::handle_kick(double& cursor, bool share) {
   shared_.take_kick();
   if (opt_.vhost) shared_.ring.set_notification(false);
   pay_kick(cursor, share);
-  return true;
 }
 
 void HostDevice::pay_kick(double& cursor, bool share) {
@@ -427,26 +431,30 @@ bool HostDevice::wait_for_traffic(double& cursor) {
   }
   // A kick on its way ends the wait when it arrives (absorb_kick).
   if (shared_.kick_pending()) until = std::min(until, std::max(kick_arrival(), clock_.now()));
-  idle_until(until);
-  cursor = clock_.now();
-  if (frame && cursor >= until) asleep_ = false;
+  if (idle_until(until)) {
+    cursor = clock_.now();  // a kick came first
+    return true;
+  }
+  cursor = std::max(cursor, until);
+  if (frame) asleep_ = false;
   return true;
 }
 
-void HostDevice::idle_until(double t) {
+bool HostDevice::idle_until(double t) {
   // Kicks can reach an idle device only where the ring lets the guest send
   // one (before the device first ran, or a stale avail_event coming round
   // after 2^16 entries): then the wait ends at a kick. Otherwise, and when
   // the driver cannot run before `t`, a sleep.
-  if (t <= clock_.now()) return;
+  if (t <= clock_.now()) return false;
   if (shared_.kick_pending() || !shared_.ring.kick_possible() || clock_.can_skip_to(t)) {
     clock_.sleep_to(t);
-    return;
+    return false;
   }
   clock_.sync();
   clock_.waiting_until(t);
-  shared_.wait_for_kick(t - clock_.now());
+  const bool kicked = shared_.wait_for_kick(t - clock_.now());
   clock_.resync();
+  return kicked && clock_.now() < t;
 }
 
 void HostDevice::stall_for_buffers(double& cursor, bool share) {
@@ -456,9 +464,7 @@ void HostDevice::stall_for_buffers(double& cursor, bool share) {
   if (shared_.kick_pending()) {
     // (Not before it arrives: until then the device does not know of it.)
     if (kick_arrival() > clock_.now()) clock_.sleep_to(kick_arrival());
-    shared_.take_kick();
-    if (opt_.vhost) shared_.ring.set_notification(false);
-    pay_kick(cursor, share);
+    handle_kick(cursor, share);
     return;
   }
   // No usable buffer: enable kicks, check again, wait for one

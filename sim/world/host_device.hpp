@@ -116,8 +116,11 @@ class HostDevice {
   bool absorb_kick(double& cursor, bool share);
   /// The host's cost of handling a kick, from `cursor` on.
   void pay_kick(double& cursor, bool share);
-  /// Sleeps until `t`, or until a kick wakes the device if one can come.
-  void idle_until(double t);
+  /// Sleeps until `t`, or until a kick wakes the device if one can come;
+  /// true if a kick came first.
+  bool idle_until(double t);
+  /// Takes the pending kick and pays for it (vhost: handle_rx runs again).
+  void handle_kick(double& cursor, bool share);
   /// Publishes vhost's batch of used entries at `t` (vhost_net_signal_used).
   void flush_batch(double t);
   /// Counts fates for the drain check (RunState::add_fates), at the device's time.
