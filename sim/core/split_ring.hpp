@@ -169,11 +169,8 @@ class SplitRing {
     if (event_idx_) return static_cast<uint16_t>(avail_event_ - avail_idx_) < num_;
     return (used_flags_ & kVringUsedFNoNotify) == 0;
   }
-  /// The device's next entry to take.
-  uint16_t last_avail_idx() const { return last_avail_idx_; }
-  // The notification fields in shared memory, for tests and traces.
+  // The driver's notification fields in shared memory, for tests.
   uint16_t used_event() const { return used_event_; }
-  uint16_t avail_event() const { return avail_event_; }
   uint16_t avail_flags() const { return avail_flags_; }
 
   // ---- a device that defends itself ---------------------------------------

@@ -110,6 +110,37 @@ class UsedTimeline {
   uint64_t published_packets_ = 0, published_bytes_ = 0;
 };
 
+/// One side's wait for the other: a semaphore released only while its owner
+/// waits, and at most once a wait, so no token outlives the wait it ended.
+class Wakeup {
+ public:
+  void run_on(FiberLoop& loop) { sem_.run_on(loop); }
+  /// Its owner waits and has not been woken yet: a wake() would end the wait.
+  bool waiting() const { return waits_ && !signalled_; }
+  /// Ends the wait (call only when waiting()). The release yields: the owner
+  /// may run before the caller goes on.
+  void wake() {
+    signalled_ = true;
+    sem_.release();
+  }
+  /// Waits until woken or, given a deadline, until then. True if the deadline passed first.
+  bool wait(std::optional<double> timeout_s) {
+    waits_ = true;
+    signalled_ = false;
+    const bool timed_out = sem_.acquire(timeout_s);
+    waits_ = false;
+    // A wake at the instant the wait timed out released a token nobody took.
+    if (signalled_ && !sem_.would_block()) sem_.acquire();
+    return timed_out;
+  }
+  /// A wake sent and not yet taken.
+  bool pending() const { return !sem_.would_block(); }
+
+ private:
+  Semaphore sem_{0};
+  bool waits_ = false, signalled_ = false;
+};
+
 struct Shared {
   Shared(RunState& run, uint32_t ring_size, uint32_t queue = 0, bool event_idx = false, bool indirect = false,
          bool packed = false)
@@ -164,12 +195,11 @@ struct Shared {
       kick_pending_ = true;
       kick_sent_at = now;
     }
-    if (device_waits_ && !device_signalled_) {
+    if (device_wake_.waiting()) {
       // Before the release, which yields: the device may run and wait again
       // inside it, and publish its own next wake-up then.
       device_wakes_at = now;
-      device_signalled_ = true;
-      kick_.release();
+      device_wake_.wake();
     }
     return true;
   }
@@ -184,13 +214,13 @@ struct Shared {
   /// A kick sent and not yet taken by the device.
   bool kick_pending() const { return kick_pending_; }
   /// A wake-up sent to the waiting driver and not yet taken.
-  bool interrupt_pending() const { return !interrupt_.would_block(); }
+  bool interrupt_pending() const { return driver_wake_.pending(); }
   /// The device and the driver run as fibers of one actor (fiber_loop.hpp):
   /// the kick and interrupt semaphores and the clock are its.
   void run_on(FiberLoop& loop) {
     fibers_ = &loop;
-    kick_.run_on(loop);
-    interrupt_.run_on(loop);
+    device_wake_.run_on(loop);
+    driver_wake_.run_on(loop);
   }
   /// SimGrid's clock, or the fiber loop's.
   double clock() const { return clock_of(fibers_); }
@@ -203,12 +233,7 @@ struct Shared {
   /// the wait at once.
   bool wait_for_kick(std::optional<double> timeout_s = std::nullopt) {
     if (kick_pending_) return true;
-    device_waits_ = true;
-    device_signalled_ = false;
-    kick_.acquire(timeout_s);
-    device_waits_ = false;
-    // A kick at the instant the wait timed out released a token nobody took.
-    if (device_signalled_ && !kick_.would_block()) kick_.acquire();
+    device_wake_.wait(timeout_s);
     return kick_pending_;
   }
   /// Device -> driver, after computing a burst: a driver asleep must look at
@@ -218,22 +243,14 @@ struct Shared {
   /// SimGrid's clock up to its own).
   template <class BeforeWake>
   void wake_driver_to_look(BeforeWake&& before_wake) {
-    if (!driver_waits_ || driver_signalled_) return;
+    if (!driver_wake_.waiting()) return;
     before_wake();
     driver_wakes_at = clock();  // before the release, as for a kick
-    driver_signalled_ = true;
-    interrupt_.release();
+    driver_wake_.wake();
   }
   /// Driver: sleeps until the device wakes it or, given a deadline, until
   /// then. Returns true if the deadline passed first.
-  bool sleep_until_woken(std::optional<double> timeout_s) {
-    driver_waits_ = true;
-    driver_signalled_ = false;
-    const bool timed_out = interrupt_.acquire(timeout_s);
-    driver_waits_ = false;
-    if (driver_signalled_ && !interrupt_.would_block()) interrupt_.acquire();
-    return timed_out;
-  }
+  bool sleep_until_woken(std::optional<double> timeout_s) { return driver_wake_.wait(timeout_s); }
 
   double stop_time() const { return run.stop_time; }
   /// Publishes an event of this queue.
@@ -253,12 +270,9 @@ struct Shared {
 
  private:
   FiberLoop* fibers_ = nullptr;
-  // What each side waits on: the device, kicks; the driver, a wake-up.
-  Semaphore interrupt_{0};
-  Semaphore kick_{0};
+  // What each side waits on: the device, kicks; the driver, a look at the used ring.
+  Wakeup device_wake_, driver_wake_;
   bool kick_pending_ = false;
-  bool device_waits_ = false, device_signalled_ = false;
-  bool driver_waits_ = false, driver_signalled_ = false;
 };
 
 }  // namespace vringsim
