@@ -13,6 +13,14 @@ namespace {
 using test_support::Simulation;
 using test_support::zero_costs;
 
+/// Synthetic MTU frames (1514 bytes) at a constant `rate_gbps`.
+Json mtu_frames(double rate_gbps) {
+  return {{"kind", "synthetic"},
+          {"arrival", "constant"},
+          {"rate_gbps", rate_gbps},
+          {"synthetic", {{"length", "fixed"}, {"len_bytes", 1514}}}};
+}
+
 /// MTU frames every 10 us, zero CPU costs, mergeable buffers on a 256-entry
 /// ring, an interrupt latency of 35 us: the guest takes an interrupt, its
 /// handler runs 35 us later, it collects what was published by then (four
@@ -24,11 +32,7 @@ Json race_case(const std::vector<std::string>& features) {
           {"ring", {{"size", 256}}},
           {"policy", {{"name", "mergeable"}}},
           {"virtio", {{"features", features}}},
-          {"traffic",
-           {{"kind", "synthetic"},
-            {"arrival", "constant"},
-            {"rate_gbps", 1.2304},
-            {"synthetic", {{"length", "fixed"}, {"len_bytes", 1514}}}}},
+          {"traffic", mtu_frames(1.2304)},
           {"latency", {{"interrupt_ns", 35'000}}},
           {"costs", zero_costs()}};
 }
@@ -79,11 +83,7 @@ Json batch_case(const std::string& backend) {
           {"policy", {{"name", "mergeable"}}},
           {"virtio", {{"features", {"MRG_RXBUF"}}}},
           {"host", {{"backend", backend}}},
-          {"traffic",
-           {{"kind", "synthetic"},
-            {"arrival", "constant"},
-            {"rate_gbps", 10},
-            {"synthetic", {{"length", "fixed"}, {"len_bytes", 1514}}}}},
+          {"traffic", mtu_frames(10)},
           {"costs", costs}};
 }
 
