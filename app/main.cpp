@@ -28,6 +28,7 @@
 #include "app/ring_size_cmd.hpp"
 #include "app/sensitivity_cmd.hpp"
 #include "app/exit_codes.hpp"
+#include "sim/core/cost_preset.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/profile.hpp"
@@ -302,6 +303,42 @@ int cmd_profiles() {
   return kExitOk;
 }
 
+/// `presets`: the shipped cost presets, one line each; `presets NAME`: each
+/// value of one, beside the default, with the preset's source for it.
+int cmd_presets(const std::string& name) {
+  if (name.empty()) {
+    for (const CostPresetInfo* p : Registry<CostPresetInfo>::instance().all()) {
+      const Json doc = parse_json(p->text, p->file);
+      std::cout << fmt::format("{:<10} {}  {}\n", p->name, p->file, doc.value("description", ""));
+    }
+    return kExitOk;
+  }
+  const CostPresetInfo* p = Registry<CostPresetInfo>::instance().find(name);
+  if (!p) {
+    std::string names;
+    for (const std::string& n : Registry<CostPresetInfo>::instance().names()) names += (names.empty() ? "" : ", ") + n;
+    throw InputError(fmt::format("presets: no shipped preset \"{}\" (valid: {})", name, names));
+  }
+  const Json doc = parse_json(p->text, p->file);
+  check_cost_preset(doc, p->file);
+  std::cout << fmt::format("preset {} ({}): {}\n", p->name, p->file, doc.value("description", ""));
+  std::cout << fmt::format("{:<36} {:>10} {:>10}  {}\n", "key", "value", "default", "source");
+  for (const char* section : {"costs", "latency"}) {
+    if (!doc.contains(section) || doc[section].empty()) continue;
+    const Json flat = doc[section].flatten();
+    for (const auto& [ptr, value] : flat.items()) {
+      const std::string key = fmt::format("{}.{}", section, pointer_to_key(ptr));
+      const ParamSpec* spec = param_table().find(key);
+      const std::string source = doc.contains("sources") && doc["sources"].contains(key)
+                                     ? doc["sources"][key].get<std::string>()
+                                     : "(no source given)";
+      std::cout << fmt::format("{:<36} {:>10} {:>10}  {}\n", key, value.dump(), spec->default_value.dump(), source);
+    }
+  }
+  if (doc.contains("fit")) std::cout << "fit: " << doc["fit"].dump() << "\n";
+  return kExitOk;
+}
+
 int cmd_trace_info(const std::string& file, bool as_json) {
   require_input_file(file, "a capture or CSV trace");
   for (const TrafficInfo* k : Registry<TrafficInfo>::instance().all()) {
@@ -366,6 +403,10 @@ int main(int argc, char** argv) {
   auto* policies = app.add_subcommand("policies", "registered policies, one line each");
   auto* features = app.add_subcommand("features", "virtio feature names, their dependencies and their effect");
   auto* profiles = app.add_subcommand("profiles", "driver profiles (driver.profile), one line each");
+  std::string presets_name;
+  auto* presets = app.add_subcommand("presets", "shipped cost presets (costs.preset), one line each; with a name, "
+                                                 "its every value and source");
+  presets->add_option("name", presets_name, "a preset's name: list its values");
 
   std::string sweep_file, sweep_shard;
   std::vector<std::string> sweep_sets;
@@ -499,6 +540,7 @@ int main(int argc, char** argv) {
     if (policies->parsed()) return cmd_policies();
     if (features->parsed()) return cmd_features();
     if (profiles->parsed()) return cmd_profiles();
+    if (presets->parsed()) return cmd_presets(presets_name);
     if (trace_info->parsed()) return cmd_trace_info(trace_file, trace_json);
     if (analytic->parsed()) return cmd_analytic(analytic_files, analytic_sets, analytic_json);
     if (calibrate->parsed()) return cmd_calibrate(calibrate_file, calibrate_out);

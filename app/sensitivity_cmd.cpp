@@ -59,7 +59,7 @@ std::string shown(double e) { return std::isnan(e) ? "-" : fmt::format("{:+.3f}"
 int cmd_sensitivity(const SensitivityArgs& a) {
   if (!(a.rel > 0 && a.rel <= 0.9)) throw InputError(fmt::format("--rel {}: expected a share in (0, 0.9]", a.rel));
   const Scenario base = load_scenario(a.file, a.sets);
-  const Json costs = CostModel::origins(base.config);
+  const Json costs = CostModel::origins(base.config, base.cost_preset);
   std::vector<std::string> keys;
   if (a.params.empty()) {
     for (const auto& [k, v] : costs.items())

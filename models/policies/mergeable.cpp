@@ -288,7 +288,7 @@ const Registrar<PolicyInfo> kRegistered{PolicyInfo{
       mc.ring_size = c.ring_size;
       mc.max_mtu = has(c.virtio.negotiated, Feature::MTU) ? c.virtio.mtu : 65535;
       mc.big_packets = c.virtio.guest_gso() || c.virtio.mtu > 1500;
-      mc.xdp = d.xdp;
+      mc.xdp = d.xdp_attached();
       mc.frag_order_failure_prob = d.frag_order_failure_prob;
       mc.premapped = d.rx_premapped;
       return std::make_unique<MergeablePolicy>(mc);

@@ -93,6 +93,15 @@ const std::vector<CostDecl>& decls() {
       {"costs.guest.per_poll_ns", &CostModel::guest_per_poll_ns, 200.0,
        "guest CPU per NAPI poll round (softirq entry, napi bookkeeping)",
        "[estimate] a softirq round trip, a few hundred cycles"},
+      {"costs.guest.per_xdp_ns", &CostModel::guest_per_xdp_ns, 30.0,
+       "guest CPU to run the attached XDP program on one frame (guest.xdp_action): xdp_init_buff, "
+       "xdp_prepare_buff, bpf_prog_run_xdp and the verdict's switch in receive_small_xdp/receive_mergeable_xdp",
+       "[estimate] a JIT-compiled one-verdict program and the xdp_buff set-up, tens of nanoseconds"},
+      {"costs.guest.per_byte_ns", &CostModel::guest_per_byte_ns, 0.0,
+       "guest CPU per byte of a frame handed to the stack (not an XDP drop): the reader's copy to user space "
+       "(tcp_recvmsg/udp_recvmsg -> skb_copy_datagram_iter) on the queue's vCPU, and checksum work",
+       "[estimate] 0: in 2008 every calibration frame was an MTU frame, so the reader's copy is inside the "
+       "calibrated per_packet_ns"},
   };
   return d;
 }
@@ -124,14 +133,24 @@ void CostModel::declare(ParamTable& table) { bindings().declare(table); }
 
 CostModel CostModel::from(const Config& cfg) { return bindings().load(cfg); }
 
-Json CostModel::origins(const Config& cfg) {
+Json CostModel::origins(const Config& cfg, const CostPresetUse& preset) {
   Json out = Json::object();
   const CostModel c = from(cfg);
+  const auto tag_of = [](const std::string& source) {
+    return source.starts_with("[") && source.find(']') != std::string::npos ? source.substr(1, source.find(']') - 1)
+                                                                            : std::string("source");
+  };
   for (const CostDecl& d : decls()) {
     const double v = c.*(d.field);
-    const std::string source = d.source;
-    const std::string tag = source.starts_with("[") ? source.substr(1, source.find(']') - 1) : "source";
-    out[d.key] = Json{{"ns", v}, {"default_ns", d.def}, {"origin", v == d.def ? tag : "given"}};
+    Json row{{"ns", v}, {"default_ns", d.def}};
+    if (preset.filled.contains(d.key)) {
+      const auto it = preset.sources.find(d.key);
+      row["origin"] = it == preset.sources.end() ? "preset" : tag_of(it->second);
+      row["preset"] = preset.name;
+    } else {
+      row["origin"] = v == d.def ? tag_of(d.source) : "given";
+    }
+    out[d.key] = std::move(row);
   }
   return out;
 }

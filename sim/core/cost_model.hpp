@@ -9,6 +9,7 @@
 
 #include "sim/core/bindings.hpp"
 #include "sim/core/config.hpp"
+#include "sim/core/cost_preset.hpp"
 #include "sim/core/guest_work.hpp"
 #include "sim/core/params.hpp"
 
@@ -35,6 +36,8 @@ struct CostModel {
   double guest_per_kick_ns = 0;          ///< the I/O exit a kick costs the vCPU
   double guest_per_interrupt_ns = 0;     ///< interrupt entry, injection and exit
   double guest_per_poll_ns = 0;          ///< one NAPI poll round
+  double guest_per_xdp_ns = 0;           ///< run the attached XDP program on one frame
+  double guest_per_byte_ns = 0;          ///< per byte handed to the stack: the reader's copy to user space
 
   /// The host's time per frame is an exponential draw with mean
   /// host_packet_ns() instead of exactly that (costs.host.service_distribution).
@@ -45,10 +48,12 @@ struct CostModel {
   static void declare(ParamTable& table);
   static CostModel from(const Config& cfg);
   /// Where each cost of `cfg` comes from, for provenance: {key: {"ns": value,
-  /// "origin": "calibrated" | "estimate" | "lguest-2008" (the default's
-  /// source, README "Cost model") or "given" (the run set another value:
-  /// scenario file, costs.preset, sweep axis or --set), "default_ns"}}.
-  static Json origins(const Config& cfg);
+  /// "default_ns", "origin"}}, the origin being the tag of the value's
+  /// source: "calibrated", "estimate", "lguest-2008" ... (README "Cost
+  /// model"), from the preset that filled it (then also "preset": its name)
+  /// or from the default's declaration; "given" when the scenario file, a
+  /// sweep axis or --set gave the value.
+  static Json origins(const Config& cfg, const CostPresetUse& preset = {});
 
   double guest_ns(const GuestWork& w) const {
     return static_cast<double>(w.packets) * guest_per_packet_ns +
@@ -59,7 +64,9 @@ struct CostModel {
            static_cast<double>(w.page_recycles) * guest_per_page_recycle_ns +
            static_cast<double>(w.frag_carves) * guest_per_frag_carve_ns +
            static_cast<double>(w.ewma_updates) * guest_per_ewma_update_ns +
-           static_cast<double>(w.indirect_tables) * guest_per_indirect_table_ns;
+           static_cast<double>(w.indirect_tables) * guest_per_indirect_table_ns +
+           static_cast<double>(w.xdp_runs) * guest_per_xdp_ns +
+           static_cast<double>(w.bytes_delivered) * guest_per_byte_ns;
   }
   double host_packet_ns(uint32_t descriptors, uint64_t bytes) const {
     return host_per_packet_ns + descriptors * host_per_descriptor_ns + static_cast<double>(bytes) * host_per_byte_ns;

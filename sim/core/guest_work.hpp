@@ -17,6 +17,8 @@ struct GuestWork {
   uint64_t frag_carves = 0;    ///< buffers carved from a page_frag (get_page + offset)
   uint64_t ewma_updates = 0;   ///< updates of the mergeable buffer-length EWMA
   uint64_t indirect_tables = 0;  ///< indirect tables allocated (kmalloc, freed at detach)
+  uint64_t xdp_runs = 0;         ///< frames the attached XDP program ran on
+  uint64_t bytes_delivered = 0;  ///< bytes of frames handed to the stack (the reader copies them out)
 
   GuestWork& operator+=(const GuestWork& o) {
     packets += o.packets;
@@ -28,6 +30,8 @@ struct GuestWork {
     frag_carves += o.frag_carves;
     ewma_updates += o.ewma_updates;
     indirect_tables += o.indirect_tables;
+    xdp_runs += o.xdp_runs;
+    bytes_delivered += o.bytes_delivered;
     return *this;
   }
 };

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "sim/core/cost_model.hpp"
+#include "sim/core/cost_preset.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/faults.hpp"
 #include "sim/core/policy.hpp"
@@ -226,6 +227,41 @@ Json resolve_defaults(const Json& doc) {
   return out;
 }
 
+namespace {
+/// An XDP program on the queue (guest.xdp, guest.xdp_action), as Linux's
+/// virtnet_xdp_set() allows it: with guest offloads negotiated, only when the
+/// driver can turn them off (CTRL_GUEST_OFFLOADS: virtnet_clear_guest_offloads,
+/// after which the device sends no GSO packet); and receive_buf() runs the
+/// program in receive_small and receive_mergeable only, never receive_big.
+void check_xdp(const Config& cfg, const std::string& source, VirtioSetup& v) {
+  // guest.xdp alone keeps its meaning from before guest.xdp_action: the
+  // buffers' layout with a program attached, on any features.
+  const DriverSettings d = DriverSettings::bindings().load(cfg);
+  if (d.xdp_action == DriverSettings::XdpAction::None) return;
+  const char* where = "/guest/xdp_action";
+  if (v.mode == RxMode::Big)
+    fail_input(source, where,
+               "an XDP program never runs on big packets (receive_buf() -> receive_big(), drivers/net/virtio_net.c): "
+               "negotiate MRG_RXBUF, or leave out the guest GSO features for small buffers (virtio.features_remove)");
+  FeatureSet offloads = 0;
+  for (Feature f : {Feature::GUEST_TSO4, Feature::GUEST_TSO6, Feature::GUEST_ECN, Feature::GUEST_UFO,
+                    Feature::GUEST_CSUM})
+    if (has(v.negotiated, f)) offloads |= bit(f);
+  if (offloads == 0) return;
+  if (!has(v.negotiated, Feature::CTRL_GUEST_OFFLOADS))
+    fail_input(source, where,
+               fmt::format("Linux refuses the XDP program: \"Can't set XDP while host is implementing GRO_HW/CSUM, "
+                           "disable GRO_HW/CSUM first\" (virtnet_xdp_set): negotiate CTRL_GUEST_OFFLOADS, or leave "
+                           "out {}",
+                           [&] {
+                             std::string names;
+                             for (const auto& n : feature_names(offloads)) names += (names.empty() ? "" : ", ") + n;
+                             return names;
+                           }()));
+  v.negotiated &= ~offloads;  // virtnet_clear_guest_offloads(): the receive mode stays as probed
+}
+}  // namespace
+
 ReceiveSetup resolve_receive(const Config& cfg, const std::string& source) {
   const std::string pname = RunSettings::bindings().load(cfg).policy;
   const bool pick = pname == kAutoPolicy;
@@ -246,6 +282,7 @@ ReceiveSetup resolve_receive(const Config& cfg, const std::string& source) {
   } else {
     rx.policy = pname;
   }
+  check_xdp(cfg, source, rx.virtio);
   return rx;
 }
 
@@ -325,19 +362,21 @@ std::string sha256_hex(const std::string& data) {
 }
 
 namespace {
-/// costs.preset: a cost preset file (`vringsim calibrate` writes them) fills
-/// the costs, and the latencies if it has a "latency" object, that the
-/// scenario does not set itself: default < preset < scenario file < sweep
-/// axis < --set.
-/// A preset named by a --set (an override from `typed_from` on) resolves
-/// against the working directory, and its errors name that --set; one the
-/// scenario file names (or an earlier override: a sweep axis) against
-/// `base_dir`.
-void apply_cost_preset(Json& doc, const std::string& source, const std::string& base_dir,
-                       const std::vector<std::string>& overrides, size_t typed_from) {
+/// costs.preset: a cost preset (a shipped one by name, models/presets/, or
+/// a file `vringsim calibrate` wrote) fills the costs, and the latencies if
+/// it has a "latency" object, that the scenario does not set itself:
+/// default < profile, preset < scenario file < sweep axis < --set. (A
+/// profile names its era's preset; the scenario's own names win.)
+/// A preset file named by a --set (an override from `typed_from` on)
+/// resolves against the working directory, and its errors name that --set;
+/// one the scenario file names (or an earlier override: a sweep axis)
+/// against `base_dir`. Returns what the preset filled, for provenance.
+CostPresetUse apply_cost_preset(Json& doc, const std::string& source, const std::string& base_dir,
+                                const std::vector<std::string>& overrides, size_t typed_from) {
   const Json::json_pointer where("/costs/preset");
-  if (!doc.contains(where) || !doc[where].is_string() || doc[where].get<std::string>().empty()) return;
-  std::filesystem::path file(doc[where].get<std::string>());
+  CostPresetUse use;
+  if (!doc.contains(where) || !doc[where].is_string() || doc[where].get<std::string>().empty()) return use;
+  const std::string value = doc[where].get<std::string>();
   std::string named_by = source;
   for (size_t i = overrides.size(); i-- > 0;) {
     const size_t eq = overrides[i].find('=');
@@ -345,31 +384,46 @@ void apply_cost_preset(Json& doc, const std::string& source, const std::string& 
     if (i >= typed_from) named_by = "--set " + overrides[i];
     break;
   }
-  if (file.is_relative() && named_by == source) file = std::filesystem::path(base_dir) / file;
-  if (const std::string problem = not_a_regular_file(file); !problem.empty())
-    fail_input(named_by, "/costs/preset", brief(file.string(), 200) + " " + problem);
-  const std::string name = file.string();
-  const Json preset = read_json_file(name);
-  if (!preset.is_object() || !preset.contains("kind") || preset["kind"] != "vringsim-cost-preset")
-    fail_input(name, "/kind", "not a cost preset (expected \"kind\": \"vringsim-cost-preset\")");
-  if (!preset.contains("costs") || !preset["costs"].is_object()) fail_input(name, "/costs", "expected an object");
-  if (preset.contains("latency") && !preset["latency"].is_object())
-    fail_input(name, "/latency", "expected an object");
+  // A shipped preset's name means the shipped preset; anything else is a file.
+  Json preset;
+  const auto& shipped_presets = Registry<CostPresetInfo>::instance();
+  if (const CostPresetInfo* shipped = shipped_presets.find(value)) {
+    use.name = shipped->name;
+    use.file = shipped->file;
+    preset = parse_json(shipped->text, shipped->file);
+  } else {
+    std::filesystem::path file(value);
+    if (file.is_relative() && named_by == source) file = std::filesystem::path(base_dir) / file;
+    if (std::string problem = not_a_regular_file(file); !problem.empty()) {
+      if (!names_preset_file(value)) {
+        std::string names;
+        for (const std::string& n : shipped_presets.names()) names += (names.empty() ? "" : ", ") + n;
+        problem += fmt::format(" (and is not a shipped preset: {})", names);
+      }
+      fail_input(named_by, "/costs/preset", brief(file.string(), 200) + " " + problem);
+    }
+    use.file = file.string();
+    preset = read_json_file(use.file);
+    use.name = preset.is_object() && preset.contains("name") && preset["name"].is_string()
+                   ? preset["name"].get<std::string>()
+                   : file.stem().string();
+  }
+  check_cost_preset(preset, use.file);
   for (const char* section : {"costs", "latency"}) {
     if (!preset.contains(section) || preset[section].empty()) continue;  // ({}.flatten() is {"": null})
     const std::string top = std::string("/") + section;
-    const Json flat = preset[section].flatten();
+    const Json flat = preset[section].flatten();  // (a temporary's items() would dangle)
     for (const auto& [ptr, value] : flat.items()) {
-      const std::string key = fmt::format("{}.{}", section, pointer_to_key(ptr));
-      const ParamSpec* spec = param_table().find(key);
-      if (!spec || key == "costs.preset")
-        fail_input(name, top + ptr, fmt::format("not a {} parameter", section == std::string("costs") ? "cost" : "latency"));
-      const std::string err = spec->validate(value);
-      if (!err.empty()) fail_input(name, top + ptr, err);
       const Json::json_pointer target(top + ptr);
-      if (!doc.contains(target)) doc[target] = value;
+      if (doc.contains(target)) continue;
+      doc[target] = value;
+      const std::string key = fmt::format("{}.{}", section, pointer_to_key(ptr));
+      use.filled.insert(key);
+      if (preset.contains("sources") && preset["sources"].contains(key))
+        use.sources[key] = preset["sources"][key].get<std::string>();
     }
   }
+  return use;
 }
 }  // namespace
 
@@ -515,8 +569,9 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
   for (const auto& o : overrides) apply_override(doc, o);
   rebase_typed_files(doc, base_dir, overrides, typed_from);
   apply_driver_profile(doc);
-  apply_cost_preset(doc, source, base_dir, overrides, typed_from);
+  CostPresetUse preset = apply_cost_preset(doc, source, base_dir, overrides, typed_from);
   Scenario s;
+  s.cost_preset = std::move(preset);
   s.file = source;
   s.overrides = overrides;
   s.config = Config(resolve_defaults(doc));

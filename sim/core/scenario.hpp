@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/core/config.hpp"
+#include "sim/core/cost_preset.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/settings.hpp"
 #include "sim/core/topology.hpp"
@@ -27,6 +28,7 @@ struct Scenario {
   RunSettings run;                     ///< the run's own settings, from config; run.policy is the
                                        ///< policy that runs ("auto" resolved)
   VirtioSetup virtio;                  ///< the negotiated features and what they decide
+  CostPresetUse cost_preset;           ///< the costs.preset applied, and what it filled
 };
 
 /// Every parameter: the core's and every registered plug-in's. Built once.

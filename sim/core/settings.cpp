@@ -166,6 +166,19 @@ const Bindings<DriverSettings>& DriverSettings::bindings() {
                              .help("an XDP program is attached: mergeable buffers (ewma sizing) are PAGE_SIZE - "
                                    "SKB_DATA_ALIGN(256 + 320) bytes, headroom and skb_shared_info around each")
                              .from("no XDP program"))
+          .bind(&S::xdp_action,
+                ParamSpec::string("guest.xdp_action", "none", {"none", "pass", "drop"})
+                    .help("the verdict of the XDP program attached to the queue, for every frame: none (no program, "
+                          "unless guest.xdp), pass (the program runs, then the frame goes up the stack as without "
+                          "it) or drop (the program runs, the buffers are freed at once: no skb, no stack; "
+                          "receive_small_xdp / receive_mergeable_xdp in drivers/net/virtio_net.c). Either attaches a "
+                          "program as guest.xdp does; costs.guest.per_xdp_ns is paid per frame")
+                    .from("none: no XDP program"),
+                [](const Json& v) {
+                  return v == "drop"   ? DriverSettings::XdpAction::Drop
+                         : v == "pass" ? DriverSettings::XdpAction::Pass
+                                       : DriverSettings::XdpAction::None;
+                })
           .bind(&S::max_skb_frags, ParamSpec::integer("guest.max_skb_frags", 17, "pages")
                                        .range(17, 45)
                                        .help("MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS): a big-packets posting with guest "

@@ -48,7 +48,12 @@ struct DriverSettings {
   bool refill_2008 = true;
   double page_alloc_failure_prob = 0;
   double refill_retry_delay_s = 0.5;
-  bool xdp = false;                     ///< an XDP program is attached (buffer headroom and tailroom)
+  bool xdp = false;                     ///< guest.xdp: an XDP program is attached (buffer headroom and tailroom)
+  /// What the attached XDP program decides for every frame (guest.xdp_action).
+  enum class XdpAction : uint8_t { None, Pass, Drop };
+  XdpAction xdp_action = XdpAction::None;
+  /// An XDP program runs on every frame: guest.xdp, or an xdp_action.
+  bool xdp_attached() const { return xdp || xdp_action != XdpAction::None; }
   uint32_t max_skb_frags = 17;          ///< MAX_SKB_FRAGS: pages of a big-packets posting with guest GSO
   double frag_order_failure_prob = 0;  ///< an order-3 page_frag allocation fails
   bool rx_premapped = false;  ///< the driver DMA-maps receive frags itself (struct virtnet_rq_dma at each frag's head)

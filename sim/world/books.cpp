@@ -327,7 +327,7 @@ void Books::judge_steady_state(Json& m, double warmup) const {
 void Books::add_device_figures(Json& s) const {
   // Faulty chains the devices found and the guests posted; broken devices.
   std::array<uint64_t, kChainFaults> bad{}, injected{};
-  uint64_t broken = 0, rx_length_errors = 0;
+  uint64_t broken = 0, rx_length_errors = 0, xdp_drops = 0;
   double broken_at = 0;
   for (const auto& Q : w_.queues) {
     for (int k = 1; k < kChainFaults; ++k) {
@@ -337,11 +337,15 @@ void Books::add_device_figures(Json& s) const {
     if (Q.device->broken() && (!broken || Q.device->broken_at() < broken_at)) broken_at = Q.device->broken_at();
     broken += Q.device->broken() ? 1 : 0;
     rx_length_errors += Q.driver->rx_length_errors();
+    xdp_drops += Q.driver->xdp_drops();
   }
   for (int k = 1; k < kChainFaults; ++k) s["host"]["bad_chains"][chain_fault_name(static_cast<ChainFault>(k))] = bad[k];
   s["host"]["broken"] = broken;  // devices (queues) broken; 0 or 1 with one queue
   if (broken) s["host"]["broken_at_s"] = broken_at;
   s["guest"]["rx_length_errors"] = rx_length_errors;
+  // Frames the guest's XDP program dropped: collected from the ring (counted
+  // in the delivered figures, which are the driver's) but given to no socket.
+  if (w_.queues.front().driver->options().xdp_action == DriverSettings::XdpAction::Drop) s["guest"]["xdp_drops"] = xdp_drops;
   const FaultPlan& faults = *w_.faults;
   if (faults.bad_chain_rate() > 0)
     for (ChainFault k : faults.bad_chain_kinds())
@@ -429,9 +433,11 @@ void Books::add_provenance(Json& s) const {
                          {"seed", w_.seed},
                          {"overrides", sc.overrides},
                          {"precedence", "default < driver.profile, costs.preset < scenario file < sweep axis < --set"},
-                         // Which costs were fitted to the 2008 figures, which are estimates: the
+                         // Which costs were fitted to published figures, which are estimates: the
                          // figures that depend on them are predictions from these.
-                         {"costs", CostModel::origins(sc.config)}};
+                         {"costs", CostModel::origins(sc.config, sc.cost_preset)}};
+  if (!sc.cost_preset.empty())
+    s["provenance"]["cost_preset"] = Json{{"name", sc.cost_preset.name}, {"file", sc.cost_preset.file}};
   const double measured_s = s["throughput"]["measured_s"].get<double>();
   s["traffic"] = w_.inputs[0].source->summary(measured_s);
   s["traffic"]["gro"] = w_.inputs[0].arrivals->summary();

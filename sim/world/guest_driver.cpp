@@ -320,7 +320,18 @@ void GuestDriver::receive_frame(const UsedElem& first, double start, double& cos
     bufs_.push_back({&posting, e.len});
     heads_.push_back(static_cast<uint16_t>(e.id));
   }
-  policy_.receive(bufs_, pkt.len, memory_, work);
+  // An attached XDP program runs on the frame before any skb is built
+  // (receive_small_xdp / receive_mergeable_xdp). XDP_DROP frees the buffers
+  // there (put_page, as a short buffer's are); XDP_PASS goes on as without it.
+  if (opt_.xdp_attached()) ++work.xdp_runs;
+  if (opt_.xdp_action == DriverSettings::XdpAction::Drop) {
+    work.packets = 0;
+    for (const ReturnedBuffer& b : bufs_) policy_.release(std::move(*b.posting), memory_, work);
+    ++xdp_drops_;
+  } else {
+    policy_.receive(bufs_, pkt.len, memory_, work);
+    work.bytes_delivered = pkt.len;
+  }
   for (uint16_t h : heads_) spend_posting(h);
   posted_ -= nbuf;
   ++collected_;

@@ -52,6 +52,9 @@ class GuestDriver {
   uint64_t posted_chains() const { return posted_; }
   /// Buffers returned shorter than a header (rx_length_errors).
   uint64_t rx_length_errors() const { return rx_length_errors_; }
+  /// Frames the attached XDP program dropped (guest.xdp_action drop).
+  uint64_t xdp_drops() const { return xdp_drops_; }
+  const Options& options() const { return opt_; }
   /// For the liveness check: the driver sleeps until an interrupt, with no
   /// timer of its own (no publication it knows of, no refill retry).
   bool waiting_for_interrupt_only() const { return waiting_forever_; }
@@ -95,6 +98,7 @@ class GuestDriver {
   uint64_t collected_bytes_ = 0;
   std::optional<double> retry_at_;
   uint64_t rx_length_errors_ = 0;
+  uint64_t xdp_drops_ = 0;
   std::array<uint64_t, kChainFaults> injected_{};
   Rng fault_rng_;
   bool waiting_forever_ = false;

@@ -52,7 +52,7 @@ check "policies: every line names and describes one" [ -z "$(grep -vE '^[a-z0-9-
 check "policies: max-buffer described" grep -q "^max-buffer " "$T/out"
 run "$BIN" params
 check "params lists ring.size with its source" grep -q "^ring.size .*docs/model.md §2" "$T/out"
-check "params lists every cost (18 per-unit, the service distribution, the preset)" [ "$(grep -c '^costs\.' "$T/out")" = 20 ]
+check "params lists every cost (20 per-unit, the service distribution, the preset)" [ "$(grep -c '^costs\.' "$T/out")" = 22 ]
 check "params lists the topology keys with their ranges" grep -qE "^topology.guests.<name>.queues +integer \[queues\] +1 +1..256" "$T/out"
 check "params lists every topology key (9)" [ "$(grep -c '^topology\.' "$T/out")" = 9 ]
 run "$BIN" params max-buffer

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sim/core/cost_model.hpp"
+#include "sim/core/cost_preset.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
@@ -222,6 +224,83 @@ TEST(CostPresets, ATypedPresetResolvesAgainstTheWorkingDirectoryAnAxisAgainstThe
   EXPECT_EQ(axis, 1234);
   EXPECT_EQ(in_file, 1234);
   EXPECT_EQ(missing, "--set costs.preset=scen/none.json: /costs/preset: scen/none.json does not exist");
+}
+
+TEST(CostPresets, EveryShippedPresetParsesAndGivesEveryValueASource) {
+  const auto presets = Registry<CostPresetInfo>::instance().all();
+  ASSERT_GE(presets.size(), 2u);
+  for (const CostPresetInfo* p : presets) {
+    SCOPED_TRACE(p->file);
+    const Json doc = parse_json(p->text, p->file);
+    check_cost_preset(doc, p->file);  // throws on a bad key or value
+    EXPECT_EQ(doc.at("name"), p->name);
+    EXPECT_EQ(p->file, "models/presets/" + p->name + ".json");
+    const Json flat = doc.at("costs").flatten();
+    for (const auto& [ptr, value] : flat.items())
+      EXPECT_TRUE(doc.at("sources").contains("costs." + pointer_to_key(ptr))) << ptr;
+  }
+}
+
+TEST(CostPresets, The2008PresetIsTheDefaultsValueForValueAndSourceForSource) {
+  // The defaults every scenario without a preset runs on are the 2008 era's:
+  // the file and the declarations must not drift apart.
+  const CostPresetInfo* p = Registry<CostPresetInfo>::instance().find("2008");
+  ASSERT_NE(p, nullptr);
+  const Json doc = parse_json(p->text, p->file);
+  size_t costs = 0;
+  for (const ParamSpec* spec : param_table().all()) {
+    if (!spec->key.starts_with("costs.") || spec->type != ParamType::Number) continue;
+    ++costs;
+    SCOPED_TRACE(spec->key);
+    const Json::json_pointer at(key_to_pointer(spec->key));
+    ASSERT_TRUE(doc.contains(at));
+    EXPECT_EQ(doc[at].get<double>(), spec->default_value.get<double>());
+    EXPECT_EQ(doc["sources"][spec->key], spec->source);
+  }
+  EXPECT_EQ(costs, doc["costs"].flatten().size());
+}
+
+TEST_F(ScenarioFiles, AShippedPresetFillsWhatTheScenarioLeavesAndSaysWhere) {
+  const Scenario today = load(R"({"name": "x", "costs": {"preset": "today-x86"}})");
+  EXPECT_EQ(today.cost_preset.name, "today-x86");
+  EXPECT_EQ(today.cost_preset.file, "models/presets/today-x86.json");
+  const Json today_preset = parse_json(Registry<CostPresetInfo>::instance().find("today-x86")->text, "today");
+  EXPECT_EQ(today.config.number("costs.guest.per_packet_ns"), today_preset["costs"]["guest"]["per_packet_ns"].get<double>());
+  // A value the scenario gives is the scenario's, and provenance says so.
+  const Scenario own = load(R"({"name": "x", "costs": {"preset": "today-x86", "guest": {"per_packet_ns": 777}}})");
+  EXPECT_EQ(own.config.number("costs.guest.per_packet_ns"), 777);
+  EXPECT_FALSE(own.cost_preset.filled.contains("costs.guest.per_packet_ns"));
+  const Json origins = CostModel::origins(own.config, own.cost_preset);
+  EXPECT_EQ(origins["costs.guest.per_packet_ns"]["origin"], "given");
+  EXPECT_EQ(origins["costs.guest.per_byte_ns"]["origin"], "calibrated");
+  EXPECT_EQ(origins["costs.guest.per_byte_ns"]["preset"], "today-x86");
+  EXPECT_EQ(origins["costs.host.per_descriptor_ns"]["origin"], "estimate");
+  // The scenario may name the other era's preset.
+  const Scenario old = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}, "costs": {"preset": "2008"}})");
+  EXPECT_EQ(old.config.number("costs.guest.per_packet_ns"), 5200);
+  // No profile, no preset: the defaults (the 2008 values), no preset in provenance.
+  EXPECT_TRUE(load(R"({"name": "x"})").cost_preset.empty());
+  const std::string unknown = error_of(R"({"name": "x", "costs": {"preset": "today"}})");
+  EXPECT_NE(unknown.find("today does not exist (and is not a shipped preset: 2008, today-x86)"), std::string::npos)
+      << unknown;
+}
+
+TEST_F(ScenarioFiles, AnXdpProgramAttachesAsLinuxVirtnetXdpSetAllowsIt) {
+  // Guest offloads without CTRL_GUEST_OFFLOADS: refused, as virtnet_xdp_set() refuses.
+  const std::string offloads = error_of(R"({"name": "x", "driver": {"profile": "linux-6.x"}, "guest": {"xdp_action": "drop"}})");
+  EXPECT_NE(offloads.find("/guest/xdp_action: Linux refuses the XDP program"), std::string::npos) << offloads;
+  EXPECT_NE(offloads.find("GUEST_CSUM, GUEST_TSO4, GUEST_TSO6, GUEST_ECN"), std::string::npos) << offloads;
+  // With CTRL_GUEST_OFFLOADS the driver turns them off: mergeable stays, guest GSO goes.
+  const Scenario m = load(R"({"name": "x", "guest": {"xdp_action": "drop"}, "virtio": {"features":
+      ["GUEST_CSUM", "GUEST_TSO4", "GUEST_TSO6", "MRG_RXBUF", "CTRL_VQ", "CTRL_GUEST_OFFLOADS", "VERSION_1"]}})");
+  EXPECT_EQ(m.virtio.mode, RxMode::Mergeable);
+  EXPECT_FALSE(m.virtio.guest_gso());
+  // Big packets never run the program.
+  const std::string big = error_of(R"({"name": "x", "guest": {"xdp_action": "pass"}, "virtio": {"features":
+      ["GUEST_CSUM", "GUEST_TSO4", "CTRL_VQ", "CTRL_GUEST_OFFLOADS", "VERSION_1"]}})");
+  EXPECT_NE(big.find("/guest/xdp_action: an XDP program never runs on big packets"), std::string::npos) << big;
+  // Small buffers without offloads: attaches.
+  EXPECT_EQ(error_of(R"({"name": "x", "guest": {"xdp_action": "drop"}, "virtio": {"features": ["VERSION_1"]}})"), "");
 }
 
 TEST(Registries, EveryPluginAndParameterIsDescribedWithUnitDefaultAndSource) {
