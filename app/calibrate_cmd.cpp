@@ -287,12 +287,18 @@ FitResult fit_least_squares(const Calibration& c,
     best.residuals.assign(r.data(), r.data() + r.size());
   };
   // Forward differences, 2% of each value: simulated throughput is a sum
-  // of discrete events, so steps must be well above its granularity.
+  // of discrete events, so steps must be well above its granularity. Near 0
+  // the step keeps a floor of 1e-3 of the range, but never more than the
+  // initial value: a cost given without a max has the parameter table's
+  // 0..1e9 ns, whose floor (1e6 ns) made every step 20 us, a secant across
+  // several times the cost instead of a derivative.
   auto jacobian = [&](const Eigen::VectorXd& x, const Eigen::VectorXd& r) {
     Eigen::MatrixXd J(m, n);
     for (Eigen::Index j = 0; j < n; ++j) {
-      const double scale = std::max(std::abs(x(j)), 1e-3 * (c.params[static_cast<size_t>(j)].max -
-                                                            c.params[static_cast<size_t>(j)].min));
+      const CalibrationParam& q = c.params[static_cast<size_t>(j)];
+      double floor = 1e-3 * (q.max - q.min);
+      if (q.initial != 0) floor = std::min(floor, std::abs(q.initial));
+      const double scale = std::max(std::abs(x(j)), floor);
       double h = 0.02 * scale;
       if (x(j) + h > c.params[static_cast<size_t>(j)].max) h = -h;
       Eigen::VectorXd xh = x;

@@ -77,6 +77,18 @@ TEST(CalibrateDiagnostics, ParameterNearItsBoundOnlyByTheParameterTablesRangeIsN
   EXPECT_FALSE(f.condition_number.has_value());  // one parameter: nothing to tell apart
 }
 
+TEST(CalibrateDiagnostics, DerivativeStepIsTheParametersOwnSizeNotATableRangeOf1e9) {
+  // Throughput ~ 1 / P: an elasticity of 1. With a floor of 1e-3 of 0..1e9
+  // the step was 20 us on a 5 us cost, and the secant gave 0.2.
+  Calibration c;
+  c.params = {param("costs.guest.per_packet_ns", 4000, 0, 1e9)};
+  c.points = {point("one.json", guest_limited(5000, 0, 0))};
+  const FitResult f =
+      fit_least_squares(c, [](const std::vector<double>& v) { return std::vector<double>{guest_limited(v[0], 0, 0)}; });
+  ASSERT_TRUE(f.converged);
+  EXPECT_NEAR(f.elasticity[0], 1.0, 0.03);
+}
+
 TEST(CalibrateDiagnostics, SaturatedPointIsNamedWithItsSet) {
   // The second point is limited by a host cost that is not fitted: the guest
   // cost moves its throughput not at all.
