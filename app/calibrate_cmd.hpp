@@ -60,7 +60,7 @@ constexpr double kInsensitiveElasticity = 0.05;
 /// entry d ln(metric) / d ln(parameter)) is above this: the weakest
 /// combination of parameters then moves the points 100 times less than the
 /// strongest, so a 0.5% misfit leaves it free by 50%. Well-posed fits sit
-/// far below (the shipped 2008 fit: 2.5).
+/// far below (the shipped 2008 fit: 2.58).
 constexpr double kIllConditioned = 100;
 /// In the weakest combination, parameters whose share is at least this
 /// fraction of the largest are named.
