@@ -7,9 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <limits>
-#include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -102,6 +103,7 @@ Calibration load_calibration(const std::string& path) {
         if (!(p.measured > 0)) fail_input(path, ptr + "/measured", "must be positive");
       } else if (k == "set") {
         if (!v.is_object()) fail_input(path, ptr + "/set", "expected an object of scenario keys");
+        p.set = v;
         for (const auto& [key, value] : v.items()) {
           const ParamSpec* spec = numeric_param(key, ptr + "/set/" + key);
           const std::string err = spec->validate(value);
@@ -143,6 +145,124 @@ Calibration load_calibration(const std::string& path) {
   return c;
 }
 
+std::string point_label(const Calibration& c, size_t i) {
+  const CalibrationPoint& p = c.points[i];
+  std::string set;
+  for (const auto& o : p.overrides) set += (set.empty() ? "" : " ") + o;
+  return fmt::format("/points/{} ({}{})", i, fs::path(p.scenario).filename().string(),
+                     set.empty() ? "" : ", set " + set);
+}
+
+namespace {
+
+bool is_finite_bound(double b) { return std::abs(b) < 1e299; }  // load_calibration's ±1e300: no bound
+
+std::string percent(double share) { return fmt::format("{:+.2f}%", 100 * share); }
+
+// What the Jacobian at the result says about the fit (fit_limits explains
+// each threshold). J holds d(residual_i)/d(parameter_j), residuals relative
+// to the measured values.
+void diagnose(const Calibration& c, const Eigen::MatrixXd& J, FitResult& f) {
+  namespace L = fit_limits;
+  const auto m = J.rows(), n = J.cols();
+  // (a) A parameter at one of its bounds: the points asked for more than the bound allows.
+  for (Eigen::Index j = 0; j < n; ++j) {
+    const CalibrationParam& q = c.params[static_cast<size_t>(j)];
+    const double v = f.values[static_cast<size_t>(j)];
+    for (const auto& [which, b] : {std::pair<const char*, double>{"min", q.min}, {"max", q.max}}) {
+      if (!is_finite_bound(b) || std::abs(v - b) > L::kAtBoundShare * std::abs(q.initial - b)) continue;
+      f.diagnostics.push_back(
+          {"parameter_at_bound",
+           fmt::format("{} ended at its {} ({:g}): the points ask for a value beyond it; widen the bound if such a "
+                       "value is plausible, otherwise something not fitted limits these points",
+                       q.key, which, b),
+           {{"parameter", q.key}, {"bound", which}, {"bound_value", b}, {"value", v}}});
+      break;  // min == max is one finding, not two
+    }
+  }
+  // Elasticities: d ln(metric_i) / d ln(parameter_j), at the result. A
+  // parameter fitted to 0 has none, so it counts by the size it started at
+  // (or by 1 unit); the metric is the simulated one (a fit far from its
+  // measurement would otherwise look insensitive).
+  Eigen::MatrixXd E(m, n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    const CalibrationParam& q = c.params[static_cast<size_t>(j)];
+    double scale = std::abs(f.values[static_cast<size_t>(j)]);
+    if (scale == 0) scale = std::abs(q.initial);
+    if (scale == 0) scale = 1;
+    for (Eigen::Index i = 0; i < m; ++i) {
+      const double measured = c.points[static_cast<size_t>(i)].measured;
+      const double y = f.simulated[static_cast<size_t>(i)];
+      E(i, j) = J(i, j) * measured / (y > 0 ? y : measured) * scale;
+    }
+  }
+  // (b) A point the parameters barely move.
+  f.elasticity.assign(static_cast<size_t>(m), 0.0);
+  for (Eigen::Index i = 0; i < m; ++i) {
+    const double e = E.row(i).cwiseAbs().sum();
+    f.elasticity[static_cast<size_t>(i)] = e;
+    if (e >= L::kInsensitiveElasticity) continue;
+    const CalibrationPoint& p = c.points[static_cast<size_t>(i)];
+    f.diagnostics.push_back(
+        {"point_insensitive",
+         fmt::format("{} barely depends on the parameters (sum of |d ln {} / d ln parameter| = {:.3g}, under {:g}): "
+                     "saturated, or limited by something not fitted",
+                     point_label(c, static_cast<size_t>(i)), c.metric, e, L::kInsensitiveElasticity),
+         {{"point", i},
+          {"scenario", p.scenario},
+          {"set", p.set},
+          {"elasticity", e},
+          {"threshold", L::kInsensitiveElasticity}}});
+  }
+  // (c) Parameters the points cannot tell apart: the elasticity matrix's
+  // condition number, and the combination its smallest singular vector moves.
+  if (n < 2) return;
+  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(E, Eigen::ComputeThinV);
+  const Eigen::VectorXd& sv = svd.singularValues();
+  if (!(sv(0) > 0)) return;  // nothing moves any point: (b) said so for each
+  const double kappa = sv(n - 1) > 0 ? sv(0) / sv(n - 1) : std::numeric_limits<double>::infinity();
+  if (std::isfinite(kappa)) f.condition_number = kappa;
+  if (kappa <= L::kIllConditioned) return;
+  Eigen::VectorXd v = svd.matrixV().col(n - 1);
+  Eigen::Index big = 0;
+  v.cwiseAbs().maxCoeff(&big);
+  v /= v(big);  // the largest share +1: a 1% move of that parameter
+  const Eigen::VectorXd moved = E * (0.01 * v);
+  std::vector<std::string> names, steps;
+  Json direction = Json::object();
+  for (Eigen::Index j = 0; j < n; ++j) {
+    if (std::abs(v(j)) < L::kCombinationShare) continue;
+    const std::string& key = c.params[static_cast<size_t>(j)].key;
+    names.push_back(key);
+    steps.push_back(fmt::format("{} {}", key, percent(0.01 * v(j))));
+    direction[key] = 0.01 * v(j);
+  }
+  std::string joined, moves;
+  for (size_t k = 0; k < names.size(); ++k) joined += (k == 0 ? "" : k + 1 == names.size() ? " and " : ", ") + names[k];
+  for (size_t k = 0; k < steps.size(); ++k) moves += (k == 0 ? "" : " with ") + steps[k];
+  const std::string cond = std::isfinite(kappa) ? fmt::format("{:.3g}", kappa) : std::string("infinite");
+  const double change = moved.cwiseAbs().maxCoeff();
+  // "by more than 1.1e-16%" says nothing a reader can use: floor the figure.
+  const std::string change_text = 100 * change < 1e-4 ? std::string("0.0001%") : fmt::format("{:.2g}%", 100 * change);
+  f.diagnostics.push_back(
+      {"parameters_not_separable",
+       names.size() > 1
+           ? fmt::format("parameters {} are not separately determined by these points: {} moves no point's {} by more "
+                         "than {} (condition number {}, above {:g}); fit fewer of them, or add a point that "
+                         "weighs them differently",
+                         joined, moves, c.metric, change_text, cond, L::kIllConditioned)
+           : fmt::format("parameter {} is not determined by these points: {} moves no point's {} by more than {} "
+                         "(condition number {}, above {:g}); fix it, or add a point it moves",
+                         joined, moves, c.metric, change_text, cond, L::kIllConditioned),
+       {{"parameters", names},
+        {"direction", direction},
+        {"max_change", change},
+        {"condition_number", std::isfinite(kappa) ? Json(kappa) : Json(nullptr)},
+        {"threshold", L::kIllConditioned}}});
+}
+
+}  // namespace
+
 FitResult fit_least_squares(const Calibration& c,
                             const std::function<std::vector<double>(const std::vector<double>&)>& simulate) {
   const auto n = static_cast<Eigen::Index>(c.params.size());
@@ -166,23 +286,19 @@ FitResult fit_least_squares(const Calibration& c,
     best.simulated = sim;
     best.residuals.assign(r.data(), r.data() + r.size());
   };
-  Eigen::VectorXd x(n);
-  for (Eigen::Index j = 0; j < n; ++j) x(j) = c.params[static_cast<size_t>(j)].initial;
-  std::vector<double> sim;
-  Eigen::VectorXd r = residuals(x, &sim);
-  record(x, sim, r);
-  double lambda = 1e-2;  // Levenberg-Marquardt damping
-  for (best.iterations = 0; best.iterations < c.max_iterations; ++best.iterations) {
-    if (r.cwiseAbs().maxCoeff() <= c.tolerance) {
-      best.converged = true;
-      return best;
-    }
-    // Forward differences, 2% of each value: simulated throughput is a sum
-    // of discrete events, so steps must be well above its granularity.
+  // Forward differences, 2% of each value: simulated throughput is a sum
+  // of discrete events, so steps must be well above its granularity. Near 0
+  // the step keeps a floor of 1e-3 of the range, but never more than the
+  // initial value: a cost given without a max has the parameter table's
+  // 0..1e9 ns, whose floor (1e6 ns) made every step 20 us, a secant across
+  // several times the cost instead of a derivative.
+  auto jacobian = [&](const Eigen::VectorXd& x, const Eigen::VectorXd& r) {
     Eigen::MatrixXd J(m, n);
     for (Eigen::Index j = 0; j < n; ++j) {
-      const double scale = std::max(std::abs(x(j)), 1e-3 * (c.params[static_cast<size_t>(j)].max -
-                                                            c.params[static_cast<size_t>(j)].min));
+      const CalibrationParam& q = c.params[static_cast<size_t>(j)];
+      double floor = 1e-3 * (q.max - q.min);
+      if (q.initial != 0) floor = std::min(floor, std::abs(q.initial));
+      const double scale = std::max(std::abs(x(j)), floor);
       double h = 0.02 * scale;
       if (x(j) + h > c.params[static_cast<size_t>(j)].max) h = -h;
       Eigen::VectorXd xh = x;
@@ -190,6 +306,24 @@ FitResult fit_least_squares(const Calibration& c,
       std::vector<double> ignored;
       J.col(j) = (residuals(xh, &ignored) - r) / (xh(j) - x(j));
     }
+    return J;
+  };
+  Eigen::VectorXd x(n);
+  for (Eigen::Index j = 0; j < n; ++j) x(j) = c.params[static_cast<size_t>(j)].initial;
+  std::vector<double> sim;
+  Eigen::VectorXd r = residuals(x, &sim);
+  record(x, sim, r);
+  Eigen::MatrixXd J;
+  bool jacobian_at_x = false;  // J was taken at the current x (the fit ended without moving from it)
+  best.stopped = "max_iterations";
+  double lambda = 1e-2;  // Levenberg-Marquardt damping
+  for (best.iterations = 0; best.iterations < c.max_iterations; ++best.iterations) {
+    if (r.cwiseAbs().maxCoeff() <= c.tolerance) {
+      best.stopped = "tolerance";
+      break;
+    }
+    J = jacobian(x, r);
+    jacobian_at_x = true;
     const Eigen::MatrixXd JtJ = J.transpose() * J;
     const Eigen::VectorXd g = J.transpose() * r;
     bool improved = false;
@@ -206,15 +340,27 @@ FitResult fit_least_squares(const Calibration& c,
         r = rn;
         sim = simn;
         record(x, sim, r);
+        jacobian_at_x = false;
         lambda = std::max(lambda / 3.0, 1e-7);
         improved = true;
       } else {
         lambda *= 4.0;
       }
     }
-    if (!improved) break;  // no step reduces the misfit: a minimum that misses the tolerance
+    if (!improved) {  // no step reduces the misfit: a minimum that misses the tolerance
+      best.stopped = "no_improvement";
+      break;
+    }
   }
   best.converged = r.cwiseAbs().maxCoeff() <= c.tolerance;
+  if (best.converged) best.stopped = "tolerance";
+  // The diagnostics need the Jacobian at the result; counted apart, so the
+  // fit's own figures stay what they were.
+  const int fit_simulations = best.simulations;
+  if (!jacobian_at_x) J = jacobian(x, r);
+  best.diagnostic_simulations = best.simulations - fit_simulations;
+  best.simulations = fit_simulations;
+  diagnose(c, J, best);
   return best;
 }
 
@@ -244,19 +390,75 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
   };
   const FitResult fit = fit_least_squares(c, simulate);
 
-  std::cout << fmt::format("calibrate {}: {} point(s), {} parameter(s), metric {}; {} after {} iteration(s), {} "
-                           "simulations\n",
-                           c.name, c.points.size(), c.params.size(), c.metric,
-                           fit.converged ? "converged" : "DID NOT CONVERGE", fit.iterations, fit.simulations);
-  std::cout << fmt::format("  {:<34} {:>14} {:>14}\n", "parameter", "initial", fit.converged ? "fitted" : "best found");
+  // Stderr says what is wrong with the fit; stdout's table marks the rows.
+  const std::string who = fmt::format("vringsim: calibrate {}", c.name);
+  for (const FitDiagnostic& d : fit.diagnostics) std::cerr << fmt::format("{}: warning: {}\n", who, d.message);
+  const size_t warnings = fit.diagnostics.size();
+  const std::string outcome =
+      fit.converged
+          ? (warnings ? fmt::format("converged with {} warning{} (on stderr)", warnings, warnings == 1 ? "" : "s")
+                      : std::string("converged"))
+          : std::string("DID NOT CONVERGE");
+  std::cout << fmt::format(
+      "calibrate {}: {} point(s), {} parameter(s), metric {}; {} after {} iteration(s), {} "
+      "simulations (+{} for the diagnostics)\n",
+      c.name, c.points.size(), c.params.size(), c.metric, outcome, fit.iterations, fit.simulations,
+      fit.diagnostic_simulations);
+  std::map<std::string, std::string> param_note;  // parameter -> what the diagnostics say of it
+  std::set<size_t> insensitive;
+  for (const FitDiagnostic& d : fit.diagnostics) {
+    if (d.kind == "parameter_at_bound")
+      param_note[d.detail["parameter"]] =
+          fmt::format("at its {} {:g}", d.detail["bound"].get<std::string>(), d.detail["bound_value"].get<double>());
+    else if (d.kind == "point_insensitive")
+      insensitive.insert(d.detail["point"].get<size_t>());
+    else if (d.kind == "parameters_not_separable")
+      for (const auto& k : d.detail["parameters"]) {
+        std::string& note = param_note[k.get<std::string>()];
+        note += (note.empty() ? "" : "; ") + std::string("not determined separately");
+      }
+  }
+  std::cout << fmt::format("  {:<34} {:>14} {:>14}  {}\n", "parameter", "initial",
+                           fit.converged ? "fitted" : "best found", "note");
   for (size_t j = 0; j < c.params.size(); ++j)
-    std::cout << fmt::format("  {:<34} {:>14.6g} {:>14.6g}\n", c.params[j].key, c.params[j].initial, fit.values[j]);
-  std::cout << fmt::format("  {:<44} {:>10} {:>10} {:>9}\n", "point", "measured", "simulated", "residual");
-  for (size_t i = 0; i < c.points.size(); ++i)
-    std::cout << fmt::format("  {:<44} {:>10.4f} {:>10.4f} {:>+8.3f}%\n", fs::path(c.points[i].scenario).filename().string(),
-                             c.points[i].measured, fit.simulated[i], 100.0 * fit.residuals[i]);
+    std::cout << fmt::format("  {:<34} {:>14.6g} {:>14.6g}  {}\n", c.params[j].key, c.params[j].initial, fit.values[j],
+                             param_note.contains(c.params[j].key) ? param_note[c.params[j].key] : "-");
+  std::cout << fmt::format("  {:<44} {:>10} {:>10} {:>9} {:>10}  {}\n", "point", "measured", "simulated", "residual",
+                           "elasticity", "set");
+  for (size_t i = 0; i < c.points.size(); ++i) {
+    std::string set;
+    for (const auto& o : c.points[i].overrides) set += (set.empty() ? "" : " ") + o;
+    std::cout << fmt::format("  {:<44} {:>10.4f} {:>10.4f} {:>+8.3f}% {:>9.3f}{}  {}\n",
+                             fs::path(c.points[i].scenario).filename().string(), c.points[i].measured, fit.simulated[i],
+                             100.0 * fit.residuals[i], fit.elasticity[i], insensitive.contains(i) ? "!" : " ",
+                             set.empty() ? "-" : set);
+  }
+  if (!insensitive.empty())
+    std::cout << fmt::format("  ! under {:g}: the parameters barely move this point\n",
+                             fit_limits::kInsensitiveElasticity);
+  if (fit.condition_number || c.params.size() > 1)
+    std::cout << fmt::format(
+        "  condition number of the elasticities: {} (above {:g}: parameters not separately "
+        "determined)\n",
+        fit.condition_number ? fmt::format("{:.3g}", *fit.condition_number) : "infinite", fit_limits::kIllConditioned);
   if (!fit.converged) {
-    std::cout << fmt::format("  no point within {:.3g}% of every measurement; nothing written\n", 100 * c.tolerance);
+    // Name what stopped it: the point furthest off, and any parameter a bound held.
+    size_t worst = 0;
+    for (size_t i = 1; i < c.points.size(); ++i)
+      if (std::abs(fit.residuals[i]) > std::abs(fit.residuals[worst])) worst = i;
+    std::string why = fmt::format(
+        "did not converge ({}): the furthest point is {}, simulated {:.4g} against {:.4g} measured ({:+.3f}%, "
+        "tolerance {:.3g}%)",
+        fit.stopped == "max_iterations" ? fmt::format("max_iterations {} reached", c.max_iterations)
+                                        : std::string("no step reduced the misfit"),
+        point_label(c, worst), fit.simulated[worst], c.points[worst].measured, 100 * fit.residuals[worst],
+        100 * c.tolerance);
+    for (const FitDiagnostic& d : fit.diagnostics)
+      if (d.kind == "parameter_at_bound")
+        why += fmt::format("; {} stopped at its {} {:g}", d.detail["parameter"].get<std::string>(),
+                           d.detail["bound"].get<std::string>(), d.detail["bound_value"].get<double>());
+    std::cerr << fmt::format("{}: {}\n", who, why);
+    std::cout << fmt::format("  {}; nothing written\n", why);
     return kExitFailed;
   }
   if (!out.empty()) {
@@ -269,9 +471,18 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
     Json points = Json::array();
     for (size_t i = 0; i < c.points.size(); ++i)
       points.push_back({{"scenario", c.points[i].scenario},
+                        {"set", c.points[i].set},
                         {"measured", c.points[i].measured},
                         {"simulated", fit.simulated[i]},
-                        {"residual", fit.residuals[i]}});
+                        {"residual", fit.residuals[i]},
+                        {"elasticity", fit.elasticity[i]}});
+    Json diagnostics = Json::array();
+    for (const FitDiagnostic& d : fit.diagnostics) {
+      Json e = d.detail;
+      e["kind"] = d.kind;
+      e["message"] = d.message;
+      diagnostics.push_back(std::move(e));
+    }
     std::string text;
     {
       std::ifstream in(c.file, std::ios::binary);
@@ -284,7 +495,11 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
                      {"metric", c.metric},
                      {"iterations", fit.iterations},
                      {"simulations", fit.simulations},
-                     {"points", points}};
+                     {"diagnostic_simulations", fit.diagnostic_simulations},
+                     {"stopped", fit.stopped},
+                     {"condition_number", fit.condition_number ? Json(*fit.condition_number) : Json(nullptr)},
+                     {"points", points},
+                     {"diagnostics", diagnostics}};
     if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());
     write_file_atomic(out, preset.dump(2) + "\n");
     std::cout << fmt::format("  wrote {} (use it with \"costs\": {{\"preset\": \"{}\"}})\n", out,
