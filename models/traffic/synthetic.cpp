@@ -89,8 +89,11 @@ const Bindings<SyntheticSettings>& bindings() {
                                .from("one flow, as a single netperf stream"))
           .bind(&S::header_bytes, ParamSpec::integer("header_bytes", 66, "bytes")
                                       .range(0, 65535)
-                                      .help("Ethernet + IP + TCP header bytes of each frame, which GRO merging "
-                                            "removes from all but the first frame of a super-packet")
+                                      .help("Ethernet + IP + TCP header bytes of each frame (a shorter frame is "
+                                            "all header; 0: unknown), which GRO merging removes from all but the "
+                                            "first frame of a super-packet, and which host segmentation for a guest "
+                                            "without GSO copies into each MTU segment: there it must leave 8 bytes "
+                                            "of payload (at most virtio.mtu + 6)")
                                       .from("14 + 20 + 32: Ethernet, IPv4, TCP with timestamps (Linux's default)"));
   return b;
 }

@@ -39,7 +39,8 @@ const Bindings<TcpSettings>& bindings() {
       Bindings<S>{}
           .bind(&S::len_bytes, ParamSpec::integer("len_bytes", 1514, "bytes")
                                    .range(64, 65549)
-                                   .help("frame length of a full segment")
+                                   .help("frame length of a full segment (for a guest without GSO at most the "
+                                         "MTU frame, virtio.mtu + 14: the host would cut longer frames)")
                                    .from("1514: an MSS of 1460 (1448 with timestamps) in an MTU frame"))
           .bind(&S::header_bytes, ParamSpec::integer("header_bytes", 66, "bytes")
                                       .range(0, 65535)
