@@ -69,7 +69,7 @@ struct PcapOptions {
 
   explicit PcapOptions(const TrafficContext& ctx) {
     const PcapSettings st = bindings().load(ctx.cfg, ctx.prefix);
-    parse_flows = GroSettings::bindings().load(ctx.cfg).enabled || ctx.need_flows || ctx.need_headers;
+    parse_flows = GroSettings::bindings().load(ctx.cfg).enabled || ctx.need_flows || ctx.need_headers();
     if (st.file.empty())
       throw InputError(key_to_pointer(ctx.prefix + "file") + ": required when traffic.kind is \"pcap\"");
     file = ctx.path(ctx.prefix + "file", st.file);
@@ -170,14 +170,43 @@ class PcapSource : public TrafficSource {
   PassClock clock_;
 };
 
-/// Reads the whole capture once: damaged records, zero or oversized lengths
-/// and an empty selection are bad input before anything runs.
+/// For a guest without GSO the host cuts a replayed frame longer than an MTU
+/// frame (or a packet GRO merges from it) into segments of its parsed header
+/// plus payload: a header that leaves too little (segment_header_problem)
+/// names its record. Left to the host, it was cut into one-byte or empty
+/// segments (issue 35); a real host cuts by the sender's gso_size, which a
+/// capture does not record, so the model derives it from the MTU and
+/// refuses what that cannot make.
+void check_segments(const TrafficContext& ctx, const PcapOptions& opt, const CaptureFile::Record& r) {
+  if (ctx.segment_mtu == 0 || r.header_bytes == 0) return;  // nothing cut; 0: no known header, left whole
+  const uint32_t frame = mtu_frame_bytes(ctx.segment_mtu);
+  const GroSettings gro = GroSettings::bindings().load(ctx.cfg);
+  std::string what;
+  if (r.wire_len > frame)
+    what = fmt::format("the {}-byte frame", r.wire_len);
+  else if (gro.enabled && gro.max_bytes > frame)
+    what = gro_packets_phrase(gro.max_bytes);
+  else
+    return;
+  if (const std::string why = segment_header_problem(r.header_bytes, ctx.segment_mtu, what); !why.empty())
+    throw InputError(
+        fmt::format("{}: packet {}: its {}-byte header {} ({} packets read before it; {} can leave it "
+                    "out)",
+                    opt.file.string(), r.index, r.header_bytes, why, r.index - 1, ctx.prefix + "filter"));
+}
+
+/// Reads the whole capture once: damaged records, zero or oversized lengths,
+/// frames the host cannot cut into MTU segments and an empty selection are
+/// bad input before anything runs.
 void validate(const TrafficContext& ctx) {
   const PcapOptions opt(ctx);
   const auto file = opt.open();
   CaptureFile& f = *file;
   uint64_t usable = 0, short_frames = 0;
   while (auto r = f.next()) {
+    // Only the records a pass replays: start_packet skips, max_packets stops.
+    if (usable >= opt.start_packet && (opt.max_packets == 0 || usable - opt.start_packet < opt.max_packets))
+      check_segments(ctx, opt, *r);
     ++usable;
     short_frames += r->wire_len < kMinEthernetFrame;
   }

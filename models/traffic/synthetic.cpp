@@ -4,6 +4,7 @@
 // Poisson, on/off bursts). Infinite: stop.time_s or stop.packets ends the run.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -88,8 +89,11 @@ const Bindings<SyntheticSettings>& bindings() {
                                .from("one flow, as a single netperf stream"))
           .bind(&S::header_bytes, ParamSpec::integer("header_bytes", 66, "bytes")
                                       .range(0, 65535)
-                                      .help("Ethernet + IP + TCP header bytes of each frame, which GRO merging "
-                                            "removes from all but the first frame of a super-packet")
+                                      .help("Ethernet + IP + TCP header bytes of each frame (a shorter frame is "
+                                            "all header; 0: unknown), which GRO merging removes from all but the "
+                                            "first frame of a super-packet, and which host segmentation for a guest "
+                                            "without GSO copies into each MTU segment: there it must leave 8 bytes "
+                                            "of payload (at most virtio.mtu + 6)")
                                       .from("14 + 20 + 32: Ethernet, IPv4, TCP with timestamps (Linux's default)"));
   return b;
 }
@@ -122,6 +126,7 @@ class SyntheticSource : public TrafficSource {
     } else {
       set_weighted(st.lens_bytes, st.weights, ptr);
     }
+    check_segments(ctx, ptr, dist == "fixed");
   }
 
   std::optional<uint32_t> constant_length() const override {
@@ -159,6 +164,39 @@ class SyntheticSource : public TrafficSource {
       cumulative_.push_back(total);
     }
     if (total <= 0) throw InputError(ptr + "/weights: the weights sum to zero");
+  }
+
+  /// The longest frame this source draws (a weighted length of weight 0 is never drawn).
+  uint32_t max_len() const {
+    if (mode_ == Mode::Fixed) return fixed_;
+    if (mode_ == Mode::Uniform) return hi_;
+    uint32_t m = 0;
+    for (size_t i = 0; i < lens_.size(); ++i)
+      if (cumulative_[i] > (i ? cumulative_[i - 1] : 0)) m = std::max(m, lens_[i]);
+    return m;
+  }
+
+  /// For a guest without GSO the host cuts what is longer than an MTU frame
+  /// into segments of this source's header plus payload: a frame above it,
+  /// or the packets GRO merges from frames with payload. The header must
+  /// leave payload in each (issue 35: 1513 bytes cut 9000-byte frames into
+  /// 7,487 one-byte segments).
+  void check_segments(const TrafficContext& ctx, const std::string& ptr, bool fixed) const {
+    if (ctx.segment_mtu == 0 || header_bytes_ == 0) return;  // nothing cut; 0: no known header, left whole
+    const uint32_t frame = mtu_frame_bytes(ctx.segment_mtu), longest = max_len();
+    const GroSettings gro = GroSettings::bindings().load(ctx.cfg);
+    std::string what;
+    if (longest > frame)
+      what = fixed ? fmt::format("the {}-byte frames", longest) : fmt::format("frames of up to {} bytes", longest);
+    else if (gro.enabled && gro.max_bytes > frame && longest > header_bytes_)
+      what = gro_packets_phrase(gro.max_bytes);
+    else
+      return;
+    // A frame not longer than the header is all header (header_bytes is cut
+    // to its length): the longest cut frame's header is the smaller.
+    const uint32_t header = std::min(header_bytes_, longest);
+    if (const std::string why = segment_header_problem(header, ctx.segment_mtu, what); !why.empty())
+      throw InputError(fmt::format("{}/header_bytes: {} {}", ptr, header_bytes_, why));
   }
 
   /// An empirical distribution: a CSV with columns len_bytes and cdf (the

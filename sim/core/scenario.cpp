@@ -332,7 +332,10 @@ void check_resolved(const Config& cfg, const std::string& source, const std::str
   const std::string& kind = run.traffic_kind;
   const TrafficInfo* tinfo = Registry<TrafficInfo>::instance().find(kind);
   if (!tinfo) fail_input(source, "/traffic/kind", fmt::format("unknown traffic kind \"{}\"", kind));
-  const TrafficContext ctx{cfg, "traffic." + kind + ".", run.seed, base_dir};
+  TrafficContext ctx{cfg, "traffic." + kind + ".", run.seed, base_dir};
+  // The source checks its frames against the MTU segments the host cuts for
+  // a guest without GSO, as the run will (WorldBuilder::traffic).
+  ctx.segment_mtu = rx.virtio.guest_gso() ? 0 : rx.virtio.mtu;
   try {
     if (tinfo->validate) tinfo->validate(ctx);
     auto src = tinfo->create(ctx);

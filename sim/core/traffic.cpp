@@ -17,6 +17,25 @@ std::filesystem::path TrafficContext::path(const std::string& key, const std::st
   return p;
 }
 
+std::string segment_header_problem(uint32_t header, uint32_t mtu, const std::string& what) {
+  const uint32_t frame = mtu_frame_bytes(mtu);
+  const uint32_t payload = frame > header ? frame - header : 0;
+  if (payload >= kMinSegmentPayloadBytes) return "";
+  const std::string left = payload == 0   ? "no payload"
+                           : payload == 1 ? "1 byte of payload"
+                                          : fmt::format("{} bytes of payload", payload);
+  return fmt::format(
+      "leaves {} in each {}-byte MTU segment the host cuts {} into for a guest without GSO (virtio.mtu {} + 14): "
+      "the header must be at most {}, which leaves {} bytes, TCP's smallest segment payload (TCP_MIN_GSO_SIZE, "
+      "include/net/tcp.h)",
+      left, frame, what, mtu, frame > kMinSegmentPayloadBytes ? frame - kMinSegmentPayloadBytes : 0,
+      kMinSegmentPayloadBytes);
+}
+
+std::string gro_packets_phrase(uint64_t max_bytes) {
+  return fmt::format("the packets GRO merges (up to traffic.gro.max_bytes, {})", max_bytes);
+}
+
 const Bindings<WireSettings>& WireSettings::bindings() {
   using S = WireSettings;
   static const Bindings<S> b =
@@ -159,17 +178,33 @@ std::optional<Arrival> Aggregator::next() {
   uint32_t header = 0;
   auto a = merged(&header);
   if (!a || segment_mtu_ == 0 || header == 0) return a;
-  const uint32_t max_frame = segment_mtu_ + 14;
-  if (a->len_bytes <= max_frame || header >= max_frame) return a;
+  const uint32_t max_frame = mtu_frame_bytes(segment_mtu_);
+  if (a->len_bytes <= max_frame) return a;
+  // Every source refuses a header that leaves less than TCP's smallest
+  // segment payload before a run (segment_header_problem): one here would
+  // be cut into one-byte or empty segments, thousands a packet.
+  ensure(header + kMinSegmentPayloadBytes <= max_frame, [&] {
+    return fmt::format(
+        "host segmentation: a {}-byte packet's {}-byte header leaves less than {} bytes of payload in a "
+        "{}-byte MTU segment (its source should have refused it)",
+        a->len_bytes, header, kMinSegmentPayloadBytes, max_frame);
+  });
   // skb_gso_segment(): each segment is the header plus up to mss bytes.
   const uint32_t mss = max_frame - header;
-  uint64_t left = a->len_bytes - header;
+  const uint64_t payload = a->len_bytes - header;
+  uint64_t left = payload;
   ++segmented_packets_;
   while (left > 0) {
     const uint32_t take = static_cast<uint32_t>(std::min<uint64_t>(left, mss));
     segments_.push_back(Arrival{header + take, a->time_s, a->flow, true});
     left -= take;
   }
+  // Each segment carries payload (take > 0 above), so there are never more
+  // segments than payload bytes; as many as the payload needs at mss each.
+  ensure(!segments_.empty() && segments_.size() <= payload && segments_.size() == (payload + mss - 1) / mss, [&] {
+    return fmt::format("host segmentation: {} segments for {} payload bytes at {} a segment", segments_.size(), payload,
+                       mss);
+  });
   headers_added_bytes_ += uint64_t{header} * (segments_.size() - 1);
   const Arrival s = segments_.front();  // stands for the packet merged() counted
   segments_.pop_front();

@@ -34,6 +34,28 @@ struct Frame {
 /// Frames above this are bad input in a trace (a 64 KiB GSO frame is 65549).
 inline constexpr uint32_t kMaxTraceFrameBytes = 256 * 1024;
 
+/// Host-side segmentation for a guest without GSO (docs/model.md "Host-side
+/// segmentation") cuts a packet longer than an MTU frame (the MTU plus the
+/// 14-byte Ethernet header, ETH_HLEN) into segments of its header plus at
+/// most `mtu_frame - header` payload bytes.
+inline constexpr uint32_t mtu_frame_bytes(uint32_t mtu) { return mtu + 14; }
+/// The fewest payload bytes a full segment carries: TCP's smallest
+/// gso_size, TCP_MIN_GSO_SIZE = TCP_MIN_SND_MSS (48) - MAX_TCP_OPTION_SPACE
+/// (40) (include/net/tcp.h, since 3b4929f65b0d "tcp: limit payload size of
+/// sacked skbs"; __tcp_mtu_to_mss "reserve[s] room for full set of TCP
+/// options and 8 bytes of data"). A header that leaves less made the host
+/// cut a 9000-byte frame into 7,487 one-byte segments (issue 35).
+inline constexpr uint32_t kMinSegmentPayloadBytes = 8;
+/// Why the host cannot cut `what` (a phrase: "the 9000-byte frames") for a
+/// guest without GSO whose MTU is `mtu`, when their header is `header`
+/// bytes: "leaves N bytes of payload in each M-byte MTU segment the host
+/// cuts WHAT into ...; at most ...". Empty when it can. Sources prefix
+/// their pointer and value (or file and packet), and check before a run.
+std::string segment_header_problem(uint32_t header, uint32_t mtu, const std::string& what);
+/// What GRO hands on can be longer than the MTU frame: the phrase for the
+/// packets it merges, for segment_header_problem().
+std::string gro_packets_phrase(uint64_t max_bytes);
+
 class TrafficSource {
  public:
   virtual ~TrafficSource() = default;
@@ -77,10 +99,14 @@ struct TrafficContext {
   uint64_t seed = 0;
   std::filesystem::path base_dir;  ///< relative file names resolve here (the scenario's directory)
   bool need_flows = false;         ///< frames are routed by flow (a topology): give each its flow hash
+  /// The guest takes no GSO packets: the host cuts those longer than
+  /// mtu_frame_bytes(segment_mtu) into segments by their header
+  /// (Aggregator::segment_for). 0: the guest takes them whole. A source
+  /// checks its lengths and headers against it (segment_header_problem).
+  uint32_t segment_mtu = 0;
   /// Something downstream reads a frame's L4 header length: host-side
-  /// segmentation for a guest without GSO (docs/model.md "Host-side
-  /// segmentation"). Host GRO needs it too; a source reads traffic.gro itself.
-  bool need_headers = false;
+  /// segmentation. Host GRO needs it too; a source reads traffic.gro itself.
+  bool need_headers() const { return segment_mtu != 0; }
   /// The file a parameter names (`key`, for errors), resolved against base_dir.
   std::filesystem::path path(const std::string& key, const std::string& file) const;
 };
@@ -171,6 +197,8 @@ class Aggregator {
   /// frames of at most that length (skb_gso_segment as the tap's
   /// features require), each carrying the header; they arrive together.
   /// Packets without a known header are left whole (a device drops them).
+  /// A header that leaves less than kMinSegmentPayloadBytes is a bug: the
+  /// sources refuse it as input (TrafficContext::segment_mtu). 0: cut nothing.
   void segment_for(uint32_t mtu) { segment_mtu_ = mtu; }
 
  private:

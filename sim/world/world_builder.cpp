@@ -78,13 +78,14 @@ void WorldBuilder::traffic(World& w) const {
     const std::string kind = RunSettings::bindings().load(scfg).traffic_kind;
     TrafficContext ctx{scfg, "traffic." + kind + ".", sseed, scenario_.base_dir};
     ctx.need_flows = topo.total_queues() > 1;
-    ctx.need_headers = !scenario_.virtio.guest_gso();  // segment_for() below cuts by the header
+    // A guest without GSO gets GSO packets cut into MTU frames by the host
+    // (segment_for() below, by each packet's header).
+    ctx.segment_mtu = scenario_.virtio.guest_gso() ? 0 : scenario_.virtio.mtu;
     TrafficInput in;
     in.source = Registry<TrafficInfo>::instance().find(kind)->create(ctx);
     in.wire = std::make_unique<ArrivalProcess>(scfg, sseed);
     in.arrivals = std::make_unique<Aggregator>(scfg, *in.source, *in.wire);
-    // A guest without GSO gets GSO packets cut into MTU frames by the host.
-    if (!scenario_.virtio.guest_gso()) in.arrivals->segment_for(scenario_.virtio.mtu);
+    in.arrivals->segment_for(ctx.segment_mtu);
     feeds.push_back({in.arrivals.get()});
     w.inputs.push_back(std::move(in));
   }
