@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "app/exit_codes.hpp"
+#include "sim/core/cost_preset.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/report.hpp"
 #include "sim/core/scenario.hpp"
@@ -39,13 +40,21 @@ Calibration load_calibration(const std::string& path) {
   Calibration c;
   c.file = path;
   if (!doc.is_object()) fail_input(path, "", "a measurement file must be a JSON object");
-  static const std::set<std::string> known = {"schema_version", "name",      "description",   "parameters",
-                                              "points",         "metric",    "tolerance",     "max_iterations"};
+  static const std::set<std::string> known = {"schema_version", "name",   "description", "parameters",    "points",
+                                              "metric",         "preset", "tolerance",   "max_iterations"};
   for (const auto& [k, v] : doc.items())
     if (!known.contains(k)) fail_input(path, "/" + k, "unknown key");
   if (doc.contains("schema_version") && doc["schema_version"] != 1) fail_input(path, "/schema_version", "must be 1");
   if (doc.contains("name") && !doc["name"].is_string()) fail_input(path, "/name", "expected a string");
   c.name = doc.value("name", fs::path(path).stem().string());
+  if (doc.contains("preset")) {
+    if (!doc["preset"].is_string() || doc["preset"].get<std::string>().empty())
+      fail_input(path, "/preset", "expected the name of the preset file the fit updates");
+    const fs::path f = fs::path(path).parent_path() / doc["preset"].get<std::string>();
+    if (!fs::is_regular_file(f)) fail_input(path, "/preset", fmt::format("{} does not exist", f.string()));
+    check_cost_preset(read_json_file(f.string()), f.string());
+    c.preset = f.string();
+  }
   const ParamTable& table = param_table();
   auto numeric_param = [&](const std::string& key, const std::string& ptr) -> const ParamSpec* {
     const ParamSpec* spec = table.find(key);
@@ -138,8 +147,9 @@ Calibration load_calibration(const std::string& path) {
                     c.points.size(), c.points.size() == 1 ? "" : "s", c.params.size()));
   // Every point must load with the parameters set (the scenario's own errors surface here, before any run).
   for (const auto& p : c.points) {
-    std::vector<std::string> o = p.overrides;
+    std::vector<std::string> o;
     for (const auto& q : c.params) o.push_back(fmt::format("{}={}", q.key, q.initial));
+    o.insert(o.end(), p.overrides.begin(), p.overrides.end());  // the point's own setup wins (point_overrides)
     load_scenario(p.scenario, o, o.size());  // a point's `set` is written in the calibration file, not typed
   }
   return c;
@@ -374,8 +384,12 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
   auto simulate = [&](const std::vector<double>& values) {
     std::vector<double> result;
     for (const auto& p : c.points) {
-      std::vector<std::string> o = p.overrides;
+      // The fitted values, then the point's own `set`: a point whose setup
+      // fixes a fitted key (a device that is not the one the parameter
+      // describes) keeps its value, and does not depend on that parameter.
+      std::vector<std::string> o;
       for (size_t j = 0; j < values.size(); ++j) o.push_back(fmt::format("{}={:.17g}", c.params[j].key, values[j]));
+      o.insert(o.end(), p.overrides.begin(), p.overrides.end());
       const RunOutcome run = run_in_child(load_scenario(p.scenario, o, o.size()), {});
       if (run.exit_code != 0) {
         ++failures;
@@ -463,6 +477,7 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
   }
   if (!out.empty()) {
     Json preset{{"schema_version", 1}, {"kind", "vringsim-cost-preset"}, {"name", c.name}, {"costs", Json::object()}};
+    if (!c.preset.empty()) preset = read_json_file(c.preset);  // the preset the fit updates, whole
     // Costs and latencies: what a preset carries (apply_cost_preset).
     for (size_t j = 0; j < c.params.size(); ++j) {
       if (!c.params[j].key.starts_with("costs.") && !c.params[j].key.starts_with("latency.")) continue;

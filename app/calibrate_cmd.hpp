@@ -30,6 +30,11 @@ struct CalibrationPoint {
 
 struct Calibration {
   std::string file, name;
+  /// "preset": the preset file the fit updates (relative to the
+  /// calibration file): --out writes it back whole, its fitted values
+  /// replaced and its "fit" record renewed, so that one command regenerates
+  /// a shipped preset. Empty: --out holds the fitted values alone.
+  std::string preset;
   std::vector<CalibrationParam> params;
   std::vector<CalibrationPoint> points;
   std::string metric = "throughput.delivered_gbps";
