@@ -216,6 +216,9 @@ void apply_override(Json& doc, const std::string& assignment) {
     const std::string near = table.nearest(key);
     fail_input(source, ptr, near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
   }
+  // A string key takes what was typed as the string: `costs.preset=2008`
+  // names the preset "2008", not the number.
+  if (spec->type == ParamType::String && (value.is_number() || value.is_boolean())) value = text;
   const std::string err = spec->validate(value);
   if (!err.empty()) fail_input(source, ptr, err);
   doc[Json::json_pointer(ptr)] = value;

@@ -278,6 +278,11 @@ TEST_F(ScenarioFiles, AShippedPresetFillsWhatTheScenarioLeavesAndSaysWhere) {
   // The scenario may name the other era's preset.
   const Scenario old = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}, "costs": {"preset": "2008"}})");
   EXPECT_EQ(old.config.number("costs.guest.per_packet_ns"), 5200);
+  // Typed as it is named: a string key takes "2008" as the string, not the number.
+  EXPECT_EQ(load(R"({"name": "x"})", {"costs.preset=2008"}).cost_preset.name, "2008");
+  // driver.profile linux-6.x runs on its era's preset; linux-2.6.26 on the defaults (2008).
+  EXPECT_EQ(load(R"({"name": "x", "driver": {"profile": "linux-6.x"}})").cost_preset.name, "today-x86");
+  EXPECT_TRUE(load(R"({"name": "x", "driver": {"profile": "linux-2.6.26"}})").cost_preset.empty());
   // No profile, no preset: the defaults (the 2008 values), no preset in provenance.
   EXPECT_TRUE(load(R"({"name": "x"})").cost_preset.empty());
   const std::string unknown = error_of(R"({"name": "x", "costs": {"preset": "today"}})");
