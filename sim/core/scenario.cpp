@@ -222,7 +222,8 @@ void apply_override(Json& doc, const std::string& assignment) {
 
 Json resolve_defaults(const Json& doc) {
   Json out = doc;
-  for (const ParamSpec* spec : param_table().all()) set_if_missing(out, spec->key, spec->default_value);
+  for (const ParamSpec* spec : param_table().all())
+    if (spec->edits.empty()) set_if_missing(out, spec->key, spec->default_value);  // an edit is not a setting
   return out;
 }
 
