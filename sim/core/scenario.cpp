@@ -215,6 +215,18 @@ void apply_override(Json& doc, const std::string& assignment) {
     const std::string near = table.nearest(key);
     fail_input(source, ptr, near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
   }
+  // A list of feature names takes NAME,NAME on the command line too (as
+  // --set virtio.features_remove=MRG_RXBUF): no quoting of a JSON list.
+  if (spec->type == ParamType::Strings && value.is_string()) {
+    const std::string names = value.get<std::string>();
+    value = Json::array();
+    for (size_t start = 0; !names.empty();) {
+      const size_t comma = names.find(',', start);
+      value.push_back(names.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
   const std::string err = spec->validate(value);
   if (!err.empty()) fail_input(source, ptr, err);
   doc[Json::json_pointer(ptr)] = value;
