@@ -472,25 +472,55 @@ void warn_unused_wire_keys(const Json& doc, const WireSettings& w, const std::st
                              source, w.rate_gbps, w.link_gbps);
 }
 
-/// check_resolved(), but an error about a key the last --set of it gave
-/// names that --set rather than the file ("--set ring.size=3: /ring/size: ...").
+/// An error about a key the last --set of it gave, or about a value inside
+/// it (/virtio/features_remove/1), names that --set rather than the file
+/// ("--set ring.size=3: /ring/size: ..."); any other is rethrown as it is.
+[[noreturn]] void rethrow_naming_override(const InputError& e, const std::string& source,
+                                          const std::vector<std::string>& overrides) {
+  const std::string what = e.what();
+  const std::string head = source + ": /";
+  if (what.starts_with(head)) {
+    const size_t end = what.find(": ", head.size());
+    const std::string ptr = what.substr(source.size() + 2, end - source.size() - 2);
+    for (auto it = overrides.rbegin(); it != overrides.rend(); ++it) {
+      const size_t eq = it->find('=');
+      if (eq == std::string::npos) continue;
+      const std::string key_ptr = key_to_pointer(it->substr(0, eq));
+      if (ptr == key_ptr || ptr.starts_with(key_ptr + "/"))
+        throw InputError("--set " + *it + what.substr(source.size()));
+    }
+  }
+  throw e;
+}
+
+/// check_resolved(), its errors naming the --set that gave their key.
 void check_resolved_naming_overrides(const Config& cfg, const std::string& source, const std::string& base_dir,
                                      const std::vector<std::string>& overrides) {
   try {
     check_resolved(cfg, source, base_dir);
   } catch (const InputError& e) {
-    const std::string what = e.what();
-    const std::string head = source + ": /";
-    if (!what.starts_with(head)) throw;
-    const size_t end = what.find(": ", head.size());
-    const std::string ptr = what.substr(source.size() + 2, end - source.size() - 2);
-    for (auto it = overrides.rbegin(); it != overrides.rend(); ++it) {
-      const size_t eq = it->find('=');
-      if (eq != std::string::npos && key_to_pointer(it->substr(0, eq)) == ptr)
-        throw InputError("--set " + *it + what.substr(source.size()));
-    }
-    throw;
+    rethrow_naming_override(e, source, overrides);
   }
+}
+
+/// virtio.features_remove, then virtio.features_add, applied to the list the
+/// precedence chain gave virtio.features (`doc` after the overrides and the
+/// driver profile): the document holds the edited list and no longer the
+/// edit, which is returned for provenance. `base_from` says where the list
+/// came from, for messages.
+FeatureEdit apply_feature_edit(Json& doc, const std::string& source, const std::string& base_from) {
+  FeatureEdit edit;
+  if (!doc.contains("virtio") || !doc["virtio"].is_object()) return edit;
+  Json& v = doc["virtio"];
+  // Types were checked with the rest of the document.
+  if (v.contains("features")) edit.base = v["features"].get<std::vector<std::string>>();
+  if (v.contains("features_remove")) edit.remove = v["features_remove"].get<std::vector<std::string>>();
+  if (v.contains("features_add")) edit.add = v["features_add"].get<std::vector<std::string>>();
+  v.erase("features_remove");
+  v.erase("features_add");
+  const std::vector<std::string> edited = edited_features(edit, source, base_from);
+  if (!edit.empty()) v["features"] = edited;
+  return edit;
 }
 
 }  // namespace
@@ -527,9 +557,19 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
   check_document(doc, source);
   for (const auto& o : overrides) apply_override(doc, o);
   rebase_typed_files(doc, base_dir, overrides, typed_from);
+  const Json* profile = find_key(doc, "driver.profile");
+  const std::string base_from =
+      !find_key(doc, "virtio.features") && profile && profile->is_string() && !profile->get<std::string>().empty()
+          ? fmt::format("driver.profile \"{}\"'s list", profile->get<std::string>())
+          : "";
   apply_driver_profile(doc);
-  apply_cost_preset(doc, source, base_dir, overrides, typed_from);
   Scenario s;
+  try {
+    s.features_edit = apply_feature_edit(doc, source, base_from);
+  } catch (const InputError& e) {
+    rethrow_naming_override(e, source, overrides);
+  }
+  apply_cost_preset(doc, source, base_dir, overrides, typed_from);
   s.file = source;
   s.overrides = overrides;
   s.config = Config(resolve_defaults(doc));

@@ -27,6 +27,7 @@ struct Scenario {
   RunSettings run;                     ///< the run's own settings, from config; run.policy is the
                                        ///< policy that runs ("auto" resolved)
   VirtioSetup virtio;                  ///< the negotiated features and what they decide
+  FeatureEdit features_edit;           ///< virtio.features_remove/_add and the list they edited
 };
 
 /// Every parameter: the core's and every registered plug-in's. Built once.

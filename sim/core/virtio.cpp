@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "sim/core/errors.hpp"
@@ -159,6 +160,22 @@ const Bindings<VirtioSettings>& VirtioSettings::bindings() {
                           "layout, no event index)")
                     .from("2008: the features of the named policy")
                     .must(check_names))
+          // Edits of virtio.features: checked where they are applied
+          // (edited_features), so that an unknown or idle name is named by its
+          // own pointer (/virtio/features_remove/1).
+          .declare_only(ParamSpec::strings("virtio.features_remove", {})
+                            .help("features taken out of virtio.features (the list driver.profile, the scenario, "
+                                  "a sweep axis or --set gave it), before virtio.features_add: e.g. MRG_RXBUF to "
+                                  "switch linux-6.x to big packets. Each must be in the list; --set takes "
+                                  "NAME,NAME. The resolved virtio.features holds the result")
+                            .from("none: the list as given")
+                            .edit_of("virtio.features"))
+          .declare_only(ParamSpec::strings("virtio.features_add", {})
+                            .help("features appended to virtio.features after virtio.features_remove; none may be "
+                                  "in the list already; --set takes NAME,NAME. The resolved virtio.features holds "
+                                  "the result")
+                            .from("none: the list as given")
+                            .edit_of("virtio.features"))
           .bind(&S::offered,
                 ParamSpec::strings("host.features", offered())
                     .help("features the device offers")
@@ -176,6 +193,61 @@ const Bindings<VirtioSettings>& VirtioSettings::bindings() {
                                        "unless it names one")
                                  .from("none: the keys' own defaults"));
   return b;
+}
+
+std::vector<std::string> edited_features(const FeatureEdit& edit, const std::string& source,
+                                         const std::string& base_from) {
+  const std::string list = base_from.empty() ? "virtio.features" : fmt::format("virtio.features ({})", base_from);
+  auto check_names = [&](const std::vector<std::string>& names, const char* key) {
+    std::set<std::string> known;
+    for (const auto& n : all_feature_names()) known.insert(n);
+    std::set<std::string> seen;
+    for (size_t i = 0; i < names.size(); ++i) {
+      const std::string ptr = fmt::format("/virtio/{}/{}", key, i);
+      if (!find_feature(names[i])) {
+        const std::string near = nearest_of(names[i], known);
+        fail_input(source, ptr,
+                   fmt::format("unknown feature \"{}\"{}", brief(names[i]),
+                               near.empty() ? "" : fmt::format(" (did you mean {}?)", near)));
+      }
+      if (!seen.insert(names[i]).second) fail_input(source, ptr, fmt::format("{} appears twice", names[i]));
+    }
+  };
+  check_names(edit.remove, "features_remove");
+  check_names(edit.add, "features_add");
+  if (edit.empty()) return edit.base;
+  if (edit.base.empty())
+    fail_input(source, edit.remove.empty() ? "/virtio/features_add" : "/virtio/features_remove",
+               "there is no virtio.features list to edit (empty: the named policy's 2008 features); give "
+               "driver.profile or virtio.features");
+  auto holds = [](const std::vector<std::string>& names, const std::string& n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
+  // Remove first, then add: an edit that would change nothing is a mistake
+  // the user wants to hear about, not a no-op.
+  std::vector<std::string> out = edit.base;
+  for (size_t i = 0; i < edit.remove.size(); ++i) {
+    const auto it = std::find(out.begin(), out.end(), edit.remove[i]);
+    if (it == out.end())
+      fail_input(source, fmt::format("/virtio/features_remove/{}", i),
+                 fmt::format("{} is not in {}: removing it changes nothing", edit.remove[i], list));
+    out.erase(it);
+  }
+  for (size_t i = 0; i < edit.add.size(); ++i) {
+    const std::string ptr = fmt::format("/virtio/features_add/{}", i);
+    if (holds(edit.remove, edit.add[i]))
+      fail_input(source, ptr,
+                 fmt::format("{} is removed by virtio.features_remove too: removing and adding it changes nothing",
+                             edit.add[i]));
+    if (holds(out, edit.add[i]))
+      fail_input(source, ptr, fmt::format("{} is already in {}: adding it changes nothing", edit.add[i], list));
+    out.push_back(edit.add[i]);
+  }
+  if (out.empty())
+    fail_input(source, "/virtio/features_remove",
+               "removes every feature of virtio.features, and an empty list means the named policy's 2008 "
+               "features, not none");
+  return out;
 }
 
 VirtioSetup negotiate(const Config& cfg, std::optional<RxMode> policy_mode, const std::string& policy,

@@ -44,6 +44,12 @@ TEST_F(FeatureEdits, RemovingMrgRxbufFromTheProfilesListPostsBigPackets) {
   EXPECT_EQ(s.config.at("virtio.features").get<std::vector<std::string>>(), without(linux6_features(), {"MRG_RXBUF"}));
   EXPECT_FALSE(s.config.json()["virtio"].contains("features_remove"));
   EXPECT_FALSE(s.config.json()["virtio"].contains("features_add"));
+  // The edit itself, for provenance.features_edit.
+  EXPECT_EQ(s.features_edit.base, linux6_features());
+  EXPECT_EQ(s.features_edit.remove, std::vector<std::string>{"MRG_RXBUF"});
+  EXPECT_TRUE(s.features_edit.add.empty());
+  // Without an edit the scenario records none.
+  EXPECT_TRUE(load(kLinux6).features_edit.empty());
 }
 
 TEST_F(FeatureEdits, RemoveComesFirstThenAddAppends) {
