@@ -239,7 +239,7 @@ Json resolve_defaults(const Json& doc) {
   return out;
 }
 
-ReceiveSetup resolve_receive(const Config& cfg, const std::string& source) {
+ReceiveSetup resolve_receive(const Config& cfg, const std::string& source, const FeatureEdit& edit) {
   const std::string pname = RunSettings::bindings().load(cfg).policy;
   const bool pick = pname == kAutoPolicy;
   const PolicyInfo* pinfo = pick ? nullptr : Registry<PolicyInfo>::instance().find(pname);
@@ -249,7 +249,7 @@ ReceiveSetup resolve_receive(const Config& cfg, const std::string& source) {
     fail_input(source, "/policy/name", fmt::format("unknown policy \"{}\" (valid: {})", pname, names));
   }
   ReceiveSetup rx;
-  rx.virtio = negotiate(cfg, pick ? std::nullopt : std::optional<RxMode>(pinfo->mode), pname, source);
+  rx.virtio = negotiate(cfg, pick ? std::nullopt : std::optional<RxMode>(pinfo->mode), pname, source, edit);
   if (pick) {
     const PolicyInfo* chosen = policy_for_mode(rx.virtio.mode);
     if (!chosen)
@@ -262,7 +262,8 @@ ReceiveSetup resolve_receive(const Config& cfg, const std::string& source) {
   return rx;
 }
 
-void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir) {
+void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir,
+                    const FeatureEdit& edit) {
   const RunSettings run = RunSettings::bindings().load(cfg);
   if (run.warmup_s >= run.stop_time_s)
     fail_input(source, "/measure/warmup_s",
@@ -270,7 +271,7 @@ void check_resolved(const Config& cfg, const std::string& source, const std::str
                            run.stop_time_s));
   // Every registered policy's parameters are validated (by check_document);
   // the selected one must also agree with the features and fit the ring.
-  const ReceiveSetup rx = resolve_receive(cfg, source);
+  const ReceiveSetup rx = resolve_receive(cfg, source, edit);
   const std::string& pname = rx.policy;
   if (!rx.virtio.packed() && !is_valid_queue_size(run.ring_size))
     fail_input(source, "/ring/size",
@@ -427,7 +428,7 @@ void resolve_sources(Scenario& s, const Json& doc) {
     try {
       check_document(d, s.file);
       src.config = Config(resolve_defaults(d));
-      check_resolved(src.config, s.file, s.base_dir);
+      check_resolved(src.config, s.file, s.base_dir, s.features_edit);
     } catch (const InputError& e) {
       std::string what = e.what();
       const std::string from = s.file + ": /traffic", to = s.file + ": " + src.pointer + "/traffic";
@@ -495,9 +496,9 @@ void warn_unused_wire_keys(const Json& doc, const WireSettings& w, const std::st
 
 /// check_resolved(), its errors naming the --set that gave their key.
 void check_resolved_naming_overrides(const Config& cfg, const std::string& source, const std::string& base_dir,
-                                     const std::vector<std::string>& overrides) {
+                                     const std::vector<std::string>& overrides, const FeatureEdit& edit) {
   try {
-    check_resolved(cfg, source, base_dir);
+    check_resolved(cfg, source, base_dir, edit);
   } catch (const InputError& e) {
     rethrow_naming_override(e, source, overrides);
   }
@@ -574,9 +575,9 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
   s.overrides = overrides;
   s.config = Config(resolve_defaults(doc));
   s.base_dir = base_dir;
-  check_resolved_naming_overrides(s.config, source, s.base_dir, overrides);
+  check_resolved_naming_overrides(s.config, source, s.base_dir, overrides, s.features_edit);
   s.run = RunSettings::bindings().load(s.config);
-  const ReceiveSetup rx = resolve_receive(s.config, source);
+  const ReceiveSetup rx = resolve_receive(s.config, source, s.features_edit);
   s.run.policy = rx.policy;
   s.virtio = rx.virtio;
   // A rate only constant and Poisson arrivals use: say so rather than

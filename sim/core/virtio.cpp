@@ -250,8 +250,87 @@ std::vector<std::string> edited_features(const FeatureEdit& edit, const std::str
   return out;
 }
 
+namespace {
+/// The features `now` with the fewest changes after which the driver posts
+/// `mode` buffers by receive_mode()'s rule: MRG_RXBUF for mergeable; for big,
+/// none and guest GSO (TSO4 and TSO6 with the GUEST_CSUM they need) unless an
+/// MTU above 1500 selects big already; for small, neither (an MTU above 1500
+/// is the caller's). A feature whose dependency went goes with it
+/// (GUEST_ECN needs GUEST_TSO4 or GUEST_TSO6).
+FeatureSet features_for_mode(FeatureSet now, RxMode mode, bool mtu_above_1500) {
+  using F = Feature;
+  FeatureSet f = now;
+  switch (mode) {
+    case RxMode::Mergeable: f |= bit(F::MRG_RXBUF); break;
+    case RxMode::Big:
+      f &= ~bit(F::MRG_RXBUF);
+      if (!(f & kGuestGso) && !mtu_above_1500) f |= bit(F::GUEST_CSUM) | bit(F::GUEST_TSO4) | bit(F::GUEST_TSO6);
+      break;
+    case RxMode::Small: f &= ~(bit(F::MRG_RXBUF) | kGuestGso); break;
+  }
+  for (bool again = true; again;) {
+    again = false;
+    for (const auto& info : feature_table())
+      if (has(f, info.feature) && info.needs_any && !(f & info.needs_any)) {
+        f &= ~bit(info.feature);
+        again = true;
+      }
+  }
+  return f;
+}
+
+std::string comma_joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+/// The --set arguments after which the scenario's features select `mode`,
+/// keeping every other feature: the whole edit of the list the precedence
+/// chain gave (`edit.base`, or `accepted` when the scenario edited nothing),
+/// since a later --set of a key replaces an earlier one.
+std::string mode_fix(const std::vector<std::string>& accepted, FeatureSet now, RxMode mode, uint32_t mtu,
+                     const FeatureEdit& edit) {
+  const bool mtu_above_1500 = has(now, Feature::MTU) && mtu > 1500;
+  const FeatureSet want = features_for_mode(now, mode, mtu_above_1500);
+  std::vector<std::string> sets;
+  auto edit_set = [&sets](const char* key, const std::vector<std::string>& names, bool given) {
+    if (!names.empty())
+      sets.push_back(fmt::format("--set virtio.{}={}", key, comma_joined(names)));
+    else if (given)
+      sets.push_back(fmt::format("--set virtio.{}=[]", key));  // undo the scenario's own edit
+  };
+  if (want == 0) {
+    // No list can say "no features" (empty is the named policy's 2008 set),
+    // and that set posts the policy's own buffers.
+    sets.push_back("--set virtio.features=[]");
+    edit_set("features_remove", {}, !edit.remove.empty());
+    edit_set("features_add", {}, !edit.add.empty());
+  } else {
+    const std::vector<std::string>& base = edit.empty() ? accepted : edit.base;
+    FeatureSet in_base = 0;
+    std::vector<std::string> remove, add;
+    for (const auto& n : base) {
+      const Feature f = find_feature(n)->feature;
+      in_base |= bit(f);
+      if (!has(want, f)) remove.push_back(n);
+    }
+    for (const auto& n : accepted)  // kept from the scenario's own virtio.features_add
+      if (const Feature f = find_feature(n)->feature; !has(in_base, f) && has(want, f)) add.push_back(n);
+    for (const auto& info : feature_table())
+      if (has(want, info.feature) && !has(now, info.feature) && !has(in_base, info.feature)) add.push_back(info.name);
+    edit_set("features_remove", remove, !edit.remove.empty());
+    edit_set("features_add", add, !edit.add.empty());
+  }
+  if (mode == RxMode::Small && mtu_above_1500) sets.push_back("--set virtio.mtu=1500");
+  std::string out;
+  for (const auto& s : sets) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+}  // namespace
+
 VirtioSetup negotiate(const Config& cfg, std::optional<RxMode> policy_mode, const std::string& policy,
-                      const std::string& source) {
+                      const std::string& source, const FeatureEdit& edit) {
   const VirtioSettings s = VirtioSettings::bindings().load(cfg);
   auto set_of = [](const std::vector<std::string>& names) {
     FeatureSet out = 0;
@@ -303,8 +382,9 @@ VirtioSetup negotiate(const Config& cfg, std::optional<RxMode> policy_mode, cons
   if (policy_mode && *policy_mode != v.mode)
     fail_input(source, "/policy/name",
                fmt::format("policy \"{}\" posts {} buffers, but the features in /virtio/features make the driver "
-                           "post {} buffers",
-                           policy, rx_mode_name(*policy_mode), rx_mode_name(v.mode)));
+                           "post {} buffers; {} makes them post {} buffers and keeps the other features",
+                           policy, rx_mode_name(*policy_mode), rx_mode_name(v.mode),
+                           mode_fix(s.accepted, v.negotiated, *policy_mode, s.mtu, edit), rx_mode_name(*policy_mode)));
   return v;
 }
 

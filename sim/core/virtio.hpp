@@ -134,8 +134,12 @@ struct VirtioSetup {
 /// mode of the policy the scenario names (nothing for policy "auto").
 /// Throws InputError ("SOURCE: /pointer: ...") for an unknown feature, one
 /// the device does not offer, a missing dependency, a feature the model does
-/// not run, or "auto" with no features to decide from.
+/// not run, or "auto" with no features to decide from. A named policy whose
+/// mode the features contradict is refused with the --set of
+/// virtio.features_remove / _add that makes them agree, relative to `edit`'s
+/// base when the scenario edited its list (a later --set of a key replaces
+/// an earlier one, so the suggestion carries the whole edit).
 VirtioSetup negotiate(const Config& cfg, std::optional<RxMode> policy_mode, const std::string& policy,
-                      const std::string& source);
+                      const std::string& source, const FeatureEdit& edit = FeatureEdit{});
 
 }  // namespace vringsim
