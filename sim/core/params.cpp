@@ -89,6 +89,10 @@ ParamSpec&& ParamSpec::mandatory() && {
   required = true;
   return std::move(*this);
 }
+ParamSpec&& ParamSpec::edit_of(std::string key) && {
+  edits = std::move(key);
+  return std::move(*this);
+}
 
 std::string ParamSpec::type_name() const {
   switch (type) {

@@ -43,6 +43,11 @@ struct ParamSpec {
   /// error message, or "" if the value is fine.
   std::function<std::string(const Json&)> check;
   bool required = false;
+  /// Non-empty: the key this one edits (virtio.features_remove edits
+  /// virtio.features). An edit is applied while the scenario loads and is not
+  /// a setting of its own: the resolved configuration holds the edited key,
+  /// not the edit, and no default is filled in for it.
+  std::string edits;
 
   // Fluent builders, so a declaration reads as one sentence.
   static ParamSpec integer(std::string key, int64_t def, std::string unit);
@@ -61,6 +66,7 @@ struct ParamSpec {
   ParamSpec&& from(std::string where) &&;
   ParamSpec&& must(std::function<std::string(const Json&)> fn) &&;
   ParamSpec&& mandatory() &&;
+  ParamSpec&& edit_of(std::string key) &&;
 
   /// "" if `value` is valid for this parameter, else what is wrong with it.
   std::string validate(const Json& value) const;

@@ -219,6 +219,18 @@ void apply_override(Json& doc, const std::string& assignment) {
   // A string key takes what was typed as the string: `costs.preset=2008`
   // names the preset "2008", not the number.
   if (spec->type == ParamType::String && (value.is_number() || value.is_boolean())) value = text;
+  // A list of feature names takes NAME,NAME on the command line too (as
+  // --set virtio.features_remove=MRG_RXBUF): no quoting of a JSON list.
+  if (spec->type == ParamType::Strings && value.is_string()) {
+    const std::string names = value.get<std::string>();
+    value = Json::array();
+    for (size_t start = 0; !names.empty();) {
+      const size_t comma = names.find(',', start);
+      value.push_back(names.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
   const std::string err = spec->validate(value);
   if (!err.empty()) fail_input(source, ptr, err);
   doc[Json::json_pointer(ptr)] = value;
@@ -226,7 +238,8 @@ void apply_override(Json& doc, const std::string& assignment) {
 
 Json resolve_defaults(const Json& doc) {
   Json out = doc;
-  for (const ParamSpec* spec : param_table().all()) set_if_missing(out, spec->key, spec->default_value);
+  for (const ParamSpec* spec : param_table().all())
+    if (spec->edits.empty()) set_if_missing(out, spec->key, spec->default_value);  // an edit is not a setting
   return out;
 }
 
@@ -265,7 +278,7 @@ void check_xdp(const Config& cfg, const std::string& source, VirtioSetup& v) {
 }
 }  // namespace
 
-ReceiveSetup resolve_receive(const Config& cfg, const std::string& source) {
+ReceiveSetup resolve_receive(const Config& cfg, const std::string& source, const FeatureEdit& edit) {
   const std::string pname = RunSettings::bindings().load(cfg).policy;
   const bool pick = pname == kAutoPolicy;
   const PolicyInfo* pinfo = pick ? nullptr : Registry<PolicyInfo>::instance().find(pname);
@@ -275,7 +288,7 @@ ReceiveSetup resolve_receive(const Config& cfg, const std::string& source) {
     fail_input(source, "/policy/name", fmt::format("unknown policy \"{}\" (valid: {})", pname, names));
   }
   ReceiveSetup rx;
-  rx.virtio = negotiate(cfg, pick ? std::nullopt : std::optional<RxMode>(pinfo->mode), pname, source);
+  rx.virtio = negotiate(cfg, pick ? std::nullopt : std::optional<RxMode>(pinfo->mode), pname, source, edit);
   if (pick) {
     const PolicyInfo* chosen = policy_for_mode(rx.virtio.mode);
     if (!chosen)
@@ -289,7 +302,8 @@ ReceiveSetup resolve_receive(const Config& cfg, const std::string& source) {
   return rx;
 }
 
-void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir) {
+void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir,
+                    const FeatureEdit& edit) {
   const RunSettings run = RunSettings::bindings().load(cfg);
   if (run.warmup_s >= run.stop_time_s)
     fail_input(source, "/measure/warmup_s",
@@ -297,7 +311,7 @@ void check_resolved(const Config& cfg, const std::string& source, const std::str
                            run.stop_time_s));
   // Every registered policy's parameters are validated (by check_document);
   // the selected one must also agree with the features and fit the ring.
-  const ReceiveSetup rx = resolve_receive(cfg, source);
+  const ReceiveSetup rx = resolve_receive(cfg, source, edit);
   const std::string& pname = rx.policy;
   if (!rx.virtio.packed() && !is_valid_queue_size(run.ring_size))
     fail_input(source, "/ring/size",
@@ -474,7 +488,7 @@ void resolve_sources(Scenario& s, const Json& doc) {
     try {
       check_document(d, s.file);
       src.config = Config(resolve_defaults(d));
-      check_resolved(src.config, s.file, s.base_dir);
+      check_resolved(src.config, s.file, s.base_dir, s.features_edit);
     } catch (const InputError& e) {
       std::string what = e.what();
       const std::string from = s.file + ": /traffic", to = s.file + ": " + src.pointer + "/traffic";
@@ -519,25 +533,55 @@ void warn_unused_wire_keys(const Json& doc, const WireSettings& w, const std::st
                              source, w.rate_gbps, w.link_gbps);
 }
 
-/// check_resolved(), but an error about a key the last --set of it gave
-/// names that --set rather than the file ("--set ring.size=3: /ring/size: ...").
-void check_resolved_naming_overrides(const Config& cfg, const std::string& source, const std::string& base_dir,
-                                     const std::vector<std::string>& overrides) {
-  try {
-    check_resolved(cfg, source, base_dir);
-  } catch (const InputError& e) {
-    const std::string what = e.what();
-    const std::string head = source + ": /";
-    if (!what.starts_with(head)) throw;
+/// An error about a key the last --set of it gave, or about a value inside
+/// it (/virtio/features_remove/1), names that --set rather than the file
+/// ("--set ring.size=3: /ring/size: ..."); any other is rethrown as it is.
+[[noreturn]] void rethrow_naming_override(const InputError& e, const std::string& source,
+                                          const std::vector<std::string>& overrides) {
+  const std::string what = e.what();
+  const std::string head = source + ": /";
+  if (what.starts_with(head)) {
     const size_t end = what.find(": ", head.size());
     const std::string ptr = what.substr(source.size() + 2, end - source.size() - 2);
     for (auto it = overrides.rbegin(); it != overrides.rend(); ++it) {
       const size_t eq = it->find('=');
-      if (eq != std::string::npos && key_to_pointer(it->substr(0, eq)) == ptr)
+      if (eq == std::string::npos) continue;
+      const std::string key_ptr = key_to_pointer(it->substr(0, eq));
+      if (ptr == key_ptr || ptr.starts_with(key_ptr + "/"))
         throw InputError("--set " + *it + what.substr(source.size()));
     }
-    throw;
   }
+  throw e;
+}
+
+/// check_resolved(), its errors naming the --set that gave their key.
+void check_resolved_naming_overrides(const Config& cfg, const std::string& source, const std::string& base_dir,
+                                     const std::vector<std::string>& overrides, const FeatureEdit& edit) {
+  try {
+    check_resolved(cfg, source, base_dir, edit);
+  } catch (const InputError& e) {
+    rethrow_naming_override(e, source, overrides);
+  }
+}
+
+/// virtio.features_remove, then virtio.features_add, applied to the list the
+/// precedence chain gave virtio.features (`doc` after the overrides and the
+/// driver profile): the document holds the edited list and no longer the
+/// edit, which is returned for provenance. `base_from` says where the list
+/// came from, for messages.
+FeatureEdit apply_feature_edit(Json& doc, const std::string& source, const std::string& base_from) {
+  FeatureEdit edit;
+  if (!doc.contains("virtio") || !doc["virtio"].is_object()) return edit;
+  Json& v = doc["virtio"];
+  // Types were checked with the rest of the document.
+  if (v.contains("features")) edit.base = v["features"].get<std::vector<std::string>>();
+  if (v.contains("features_remove")) edit.remove = v["features_remove"].get<std::vector<std::string>>();
+  if (v.contains("features_add")) edit.add = v["features_add"].get<std::vector<std::string>>();
+  v.erase("features_remove");
+  v.erase("features_add");
+  const std::vector<std::string> edited = edited_features(edit, source, base_from);
+  if (!edit.empty()) v["features"] = edited;
+  return edit;
 }
 
 }  // namespace
@@ -574,17 +618,26 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
   check_document(doc, source);
   for (const auto& o : overrides) apply_override(doc, o);
   rebase_typed_files(doc, base_dir, overrides, typed_from);
+  const Json* profile = find_key(doc, "driver.profile");
+  const std::string base_from =
+      !find_key(doc, "virtio.features") && profile && profile->is_string() && !profile->get<std::string>().empty()
+          ? fmt::format("driver.profile \"{}\"'s list", profile->get<std::string>())
+          : "";
   apply_driver_profile(doc);
-  CostPresetUse preset = apply_cost_preset(doc, source, base_dir, overrides, typed_from);
   Scenario s;
-  s.cost_preset = std::move(preset);
+  try {
+    s.features_edit = apply_feature_edit(doc, source, base_from);
+  } catch (const InputError& e) {
+    rethrow_naming_override(e, source, overrides);
+  }
+  s.cost_preset = apply_cost_preset(doc, source, base_dir, overrides, typed_from);
   s.file = source;
   s.overrides = overrides;
   s.config = Config(resolve_defaults(doc));
   s.base_dir = base_dir;
-  check_resolved_naming_overrides(s.config, source, s.base_dir, overrides);
+  check_resolved_naming_overrides(s.config, source, s.base_dir, overrides, s.features_edit);
   s.run = RunSettings::bindings().load(s.config);
-  const ReceiveSetup rx = resolve_receive(s.config, source);
+  const ReceiveSetup rx = resolve_receive(s.config, source, s.features_edit);
   s.run.policy = rx.policy;
   s.virtio = rx.virtio;
   // A rate only constant and Poisson arrivals use: say so rather than

@@ -29,6 +29,7 @@ struct Scenario {
                                        ///< policy that runs ("auto" resolved)
   VirtioSetup virtio;                  ///< the negotiated features and what they decide
   CostPresetUse cost_preset;           ///< the costs.preset applied, and what it filled
+  FeatureEdit features_edit;           ///< virtio.features_remove/_add and the list they edited
 };
 
 /// Every parameter: the core's and every registered plug-in's. Built once.
@@ -65,12 +66,14 @@ struct ReceiveSetup {
   VirtioSetup virtio;
 };
 /// Throws InputError naming `source` and the pointer when the features and
-/// the policy contradict each other (virtio.hpp negotiate()).
-ReceiveSetup resolve_receive(const Config& cfg, const std::string& source);
+/// the policy contradict each other (virtio.hpp negotiate()); `edit` is the
+/// scenario's edit of its feature list, which the suggested fix replaces.
+ReceiveSetup resolve_receive(const Config& cfg, const std::string& source, const FeatureEdit& edit = FeatureEdit{});
 
 /// Checks that need several keys (and plug-ins' own checks) on a resolved
 /// config; `base_dir` is where the scenario's relative file names resolve.
-void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir);
+void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir,
+                    const FeatureEdit& edit = FeatureEdit{});
 
 /// All of the above: load `path`, apply `overrides`, validate, resolve.
 /// `overrides[typed_from..]` were typed on the command line (--set): a file

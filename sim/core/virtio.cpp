@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "sim/core/errors.hpp"
@@ -159,6 +160,22 @@ const Bindings<VirtioSettings>& VirtioSettings::bindings() {
                           "layout, no event index)")
                     .from("2008: the features of the named policy")
                     .must(check_names))
+          // Edits of virtio.features: checked where they are applied
+          // (edited_features), so that an unknown or idle name is named by its
+          // own pointer (/virtio/features_remove/1).
+          .declare_only(ParamSpec::strings("virtio.features_remove", {})
+                            .help("features taken out of virtio.features (the list driver.profile, the scenario, "
+                                  "a sweep axis or --set gave it), before virtio.features_add: e.g. MRG_RXBUF to "
+                                  "switch linux-6.x to big packets. Each must be in the list; --set takes "
+                                  "NAME,NAME. The resolved virtio.features holds the result")
+                            .from("none: the list as given")
+                            .edit_of("virtio.features"))
+          .declare_only(ParamSpec::strings("virtio.features_add", {})
+                            .help("features appended to virtio.features after virtio.features_remove; none may be "
+                                  "in the list already; --set takes NAME,NAME. The resolved virtio.features holds "
+                                  "the result")
+                            .from("none: the list as given")
+                            .edit_of("virtio.features"))
           .bind(&S::offered,
                 ParamSpec::strings("host.features", offered())
                     .help("features the device offers")
@@ -178,8 +195,142 @@ const Bindings<VirtioSettings>& VirtioSettings::bindings() {
   return b;
 }
 
+std::vector<std::string> edited_features(const FeatureEdit& edit, const std::string& source,
+                                         const std::string& base_from) {
+  const std::string list = base_from.empty() ? "virtio.features" : fmt::format("virtio.features ({})", base_from);
+  auto check_names = [&](const std::vector<std::string>& names, const char* key) {
+    std::set<std::string> known;
+    for (const auto& n : all_feature_names()) known.insert(n);
+    std::set<std::string> seen;
+    for (size_t i = 0; i < names.size(); ++i) {
+      const std::string ptr = fmt::format("/virtio/{}/{}", key, i);
+      if (!find_feature(names[i])) {
+        const std::string near = nearest_of(names[i], known);
+        fail_input(source, ptr,
+                   fmt::format("unknown feature \"{}\"{}", brief(names[i]),
+                               near.empty() ? "" : fmt::format(" (did you mean {}?)", near)));
+      }
+      if (!seen.insert(names[i]).second) fail_input(source, ptr, fmt::format("{} appears twice", names[i]));
+    }
+  };
+  check_names(edit.remove, "features_remove");
+  check_names(edit.add, "features_add");
+  if (edit.empty()) return edit.base;
+  if (edit.base.empty())
+    fail_input(source, edit.remove.empty() ? "/virtio/features_add" : "/virtio/features_remove",
+               "there is no virtio.features list to edit (empty: the named policy's 2008 features); give "
+               "driver.profile or virtio.features");
+  auto holds = [](const std::vector<std::string>& names, const std::string& n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
+  // Remove first, then add: an edit that would change nothing is a mistake
+  // the user wants to hear about, not a no-op.
+  std::vector<std::string> out = edit.base;
+  for (size_t i = 0; i < edit.remove.size(); ++i) {
+    const auto it = std::find(out.begin(), out.end(), edit.remove[i]);
+    if (it == out.end())
+      fail_input(source, fmt::format("/virtio/features_remove/{}", i),
+                 fmt::format("{} is not in {}: removing it changes nothing", edit.remove[i], list));
+    out.erase(it);
+  }
+  for (size_t i = 0; i < edit.add.size(); ++i) {
+    const std::string ptr = fmt::format("/virtio/features_add/{}", i);
+    if (holds(edit.remove, edit.add[i]))
+      fail_input(source, ptr,
+                 fmt::format("{} is removed by virtio.features_remove too: removing and adding it changes nothing",
+                             edit.add[i]));
+    if (holds(out, edit.add[i]))
+      fail_input(source, ptr, fmt::format("{} is already in {}: adding it changes nothing", edit.add[i], list));
+    out.push_back(edit.add[i]);
+  }
+  if (out.empty())
+    fail_input(source, "/virtio/features_remove",
+               "removes every feature of virtio.features, and an empty list means the named policy's 2008 "
+               "features, not none");
+  return out;
+}
+
+namespace {
+/// The features `now` with the fewest changes after which the driver posts
+/// `mode` buffers by receive_mode()'s rule: MRG_RXBUF for mergeable; for big,
+/// none and guest GSO (TSO4 and TSO6 with the GUEST_CSUM they need) unless an
+/// MTU above 1500 selects big already; for small, neither (an MTU above 1500
+/// is the caller's). A feature whose dependency went goes with it
+/// (GUEST_ECN needs GUEST_TSO4 or GUEST_TSO6).
+FeatureSet features_for_mode(FeatureSet now, RxMode mode, bool mtu_above_1500) {
+  using F = Feature;
+  FeatureSet f = now;
+  switch (mode) {
+    case RxMode::Mergeable: f |= bit(F::MRG_RXBUF); break;
+    case RxMode::Big:
+      f &= ~bit(F::MRG_RXBUF);
+      if (!(f & kGuestGso) && !mtu_above_1500) f |= bit(F::GUEST_CSUM) | bit(F::GUEST_TSO4) | bit(F::GUEST_TSO6);
+      break;
+    case RxMode::Small: f &= ~(bit(F::MRG_RXBUF) | kGuestGso); break;
+  }
+  for (bool again = true; again;) {
+    again = false;
+    for (const auto& info : feature_table())
+      if (has(f, info.feature) && info.needs_any && !(f & info.needs_any)) {
+        f &= ~bit(info.feature);
+        again = true;
+      }
+  }
+  return f;
+}
+
+std::string comma_joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+/// The --set arguments after which the scenario's features select `mode`,
+/// keeping every other feature: the whole edit of the list the precedence
+/// chain gave (`edit.base`, or `accepted` when the scenario edited nothing),
+/// since a later --set of a key replaces an earlier one.
+std::string mode_fix(const std::vector<std::string>& accepted, FeatureSet now, RxMode mode, uint32_t mtu,
+                     const FeatureEdit& edit) {
+  const bool mtu_above_1500 = has(now, Feature::MTU) && mtu > 1500;
+  const FeatureSet want = features_for_mode(now, mode, mtu_above_1500);
+  std::vector<std::string> sets;
+  auto edit_set = [&sets](const char* key, const std::vector<std::string>& names, bool given) {
+    if (!names.empty())
+      sets.push_back(fmt::format("--set virtio.{}={}", key, comma_joined(names)));
+    else if (given)
+      sets.push_back(fmt::format("--set virtio.{}=[]", key));  // undo the scenario's own edit
+  };
+  if (want == 0) {
+    // No list can say "no features" (empty is the named policy's 2008 set),
+    // and that set posts the policy's own buffers.
+    sets.push_back("--set virtio.features=[]");
+    edit_set("features_remove", {}, !edit.remove.empty());
+    edit_set("features_add", {}, !edit.add.empty());
+  } else {
+    const std::vector<std::string>& base = edit.empty() ? accepted : edit.base;
+    FeatureSet in_base = 0;
+    std::vector<std::string> remove, add;
+    for (const auto& n : base) {
+      const Feature f = find_feature(n)->feature;
+      in_base |= bit(f);
+      if (!has(want, f)) remove.push_back(n);
+    }
+    for (const auto& n : accepted)  // kept from the scenario's own virtio.features_add
+      if (const Feature f = find_feature(n)->feature; !has(in_base, f) && has(want, f)) add.push_back(n);
+    for (const auto& info : feature_table())
+      if (has(want, info.feature) && !has(now, info.feature) && !has(in_base, info.feature)) add.push_back(info.name);
+    edit_set("features_remove", remove, !edit.remove.empty());
+    edit_set("features_add", add, !edit.add.empty());
+  }
+  if (mode == RxMode::Small && mtu_above_1500) sets.push_back("--set virtio.mtu=1500");
+  std::string out;
+  for (const auto& s : sets) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+}  // namespace
+
 VirtioSetup negotiate(const Config& cfg, std::optional<RxMode> policy_mode, const std::string& policy,
-                      const std::string& source) {
+                      const std::string& source, const FeatureEdit& edit) {
   const VirtioSettings s = VirtioSettings::bindings().load(cfg);
   auto set_of = [](const std::vector<std::string>& names) {
     FeatureSet out = 0;
@@ -231,8 +382,9 @@ VirtioSetup negotiate(const Config& cfg, std::optional<RxMode> policy_mode, cons
   if (policy_mode && *policy_mode != v.mode)
     fail_input(source, "/policy/name",
                fmt::format("policy \"{}\" posts {} buffers, but the features in /virtio/features make the driver "
-                           "post {} buffers",
-                           policy, rx_mode_name(*policy_mode), rx_mode_name(v.mode)));
+                           "post {} buffers; {} makes them post {} buffers and keeps the other features",
+                           policy, rx_mode_name(*policy_mode), rx_mode_name(v.mode),
+                           mode_fix(s.accepted, v.negotiated, *policy_mode, s.mtu, edit), rx_mode_name(*policy_mode)));
   return v;
 }
 

@@ -93,6 +93,28 @@ struct VirtioSettings {
   static const Bindings<VirtioSettings>& bindings();
 };
 
+/// virtio.features_remove and virtio.features_add: single features taken out
+/// of and put into the list the precedence chain gave virtio.features (a
+/// driver profile's, the scenario file's, a sweep axis's or a --set's), so
+/// that a profile's receive mode can be switched without retyping its list.
+struct FeatureEdit {
+  std::vector<std::string> base;    ///< virtio.features before the edit
+  std::vector<std::string> remove;  ///< virtio.features_remove, applied first
+  std::vector<std::string> add;     ///< virtio.features_add, appended after
+  bool empty() const { return remove.empty() && add.empty(); }
+};
+
+/// `edit.base` without `edit.remove`, then with `edit.add` appended: the list
+/// virtio.features holds after its edit. `base_from` says where the list came
+/// from, for messages ("driver.profile \"linux-6.x\"'s list", or ""). Throws
+/// InputError ("SOURCE: /virtio/features_remove/N: ...") for an unknown name,
+/// a name given twice, removing one the list lacks, adding one it holds or
+/// one the same edit removes (each of which would change nothing), an edit of
+/// an empty list (the named policy's 2008 features, no list of its own) and
+/// an edit that empties the list.
+std::vector<std::string> edited_features(const FeatureEdit& edit, const std::string& source,
+                                         const std::string& base_from);
+
 /// The outcome of negotiation.
 struct VirtioSetup {
   FeatureSet negotiated = 0;
@@ -112,8 +134,12 @@ struct VirtioSetup {
 /// mode of the policy the scenario names (nothing for policy "auto").
 /// Throws InputError ("SOURCE: /pointer: ...") for an unknown feature, one
 /// the device does not offer, a missing dependency, a feature the model does
-/// not run, or "auto" with no features to decide from.
+/// not run, or "auto" with no features to decide from. A named policy whose
+/// mode the features contradict is refused with the --set of
+/// virtio.features_remove / _add that makes them agree, relative to `edit`'s
+/// base when the scenario edited its list (a later --set of a key replaces
+/// an earlier one, so the suggestion carries the whole edit).
 VirtioSetup negotiate(const Config& cfg, std::optional<RxMode> policy_mode, const std::string& policy,
-                      const std::string& source);
+                      const std::string& source, const FeatureEdit& edit = FeatureEdit{});
 
 }  // namespace vringsim

@@ -438,6 +438,12 @@ void Books::add_provenance(Json& s) const {
                          {"costs", CostModel::origins(sc.config, sc.cost_preset)}};
   if (!sc.cost_preset.empty())
     s["provenance"]["cost_preset"] = Json{{"name", sc.cost_preset.name}, {"file", sc.cost_preset.file}};
+  // virtio.features_remove/_add are applied to the list and are not in the
+  // configuration (which holds the list they made): say what they were, and
+  // the list they edited.
+  if (!sc.features_edit.empty())
+    s["provenance"]["features_edit"] =
+        Json{{"base", sc.features_edit.base}, {"remove", sc.features_edit.remove}, {"add", sc.features_edit.add}};
   const double measured_s = s["throughput"]["measured_s"].get<double>();
   s["traffic"] = w_.inputs[0].source->summary(measured_s);
   s["traffic"]["gro"] = w_.inputs[0].arrivals->summary();

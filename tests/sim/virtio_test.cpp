@@ -161,10 +161,13 @@ TEST_F(Negotiation, BadFeatureListsAreRefusedWithThePointer) {
 TEST_F(Negotiation, APolicyAndFeaturesThatContradictAreRefusedNamingBoth) {
   EXPECT_EQ(error_of(R"({"name": "x", "policy": {"name": "mergeable"}, "driver": {"profile": "linux-2.6.26"}})"),
             ": /policy/name: policy \"mergeable\" posts mergeable buffers, but the features in /virtio/features "
-            "make the driver post big buffers");
+            "make the driver post big buffers; --set virtio.features_add=MRG_RXBUF makes them post mergeable "
+            "buffers and keeps the other features");
   EXPECT_EQ(error_of(R"({"name": "x", "policy": {"name": "max-buffer"}, "virtio": {"features": ["MRG_RXBUF"]}})"),
             ": /policy/name: policy \"max-buffer\" posts big buffers, but the features in /virtio/features make the "
-            "driver post mergeable buffers");
+            "driver post mergeable buffers; --set virtio.features_remove=MRG_RXBUF --set "
+            "virtio.features_add=GUEST_CSUM,GUEST_TSO4,GUEST_TSO6 makes them post big buffers and keeps the other "
+            "features");
   EXPECT_EQ(error_of(R"({"name": "x", "policy": {"name": "auto"}})"),
             ": /policy/name: \"auto\" picks the receive mode from the negotiated features: give virtio.features or "
             "driver.profile, or name a policy");
