@@ -517,7 +517,12 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
                      {"diagnostics", diagnostics}};
     if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());
     write_file_atomic(out, preset.dump(2) + "\n");
-    std::cout << fmt::format("  wrote {} (use it with \"costs\": {{\"preset\": \"{}\"}})\n", out,
+    if (!c.preset.empty())
+      std::cout << fmt::format("  wrote {} (the preset {} names; a shipped preset takes effect when the program is "
+                               "rebuilt)\n",
+                               out, fs::path(c.file).filename().string());
+    else
+      std::cout << fmt::format("  wrote {} (use it with \"costs\": {{\"preset\": \"{}\"}})\n", out,
                              fs::path(out).filename().string());
   }
   return failures ? kExitFailed : kExitOk;

@@ -152,6 +152,10 @@ Json calibration_schema() {
               {"description", "real-valued scenario keys (costs.*) to fit"}}},
             {"points", {{"type", "array"}, {"minItems", 1}, {"items", point}}},
             {"metric", {{"type", "string"}, {"default", "throughput.delivered_gbps"}}},
+            {"preset",
+             {{"type", "string"},
+              {"minLength", 1},
+              {"description", "a cost preset file (relative to this file) the fit updates: --out writes it back whole"}}},
             {"tolerance", {{"type", "number"}, {"exclusiveMinimum", 0}, {"exclusiveMaximum", 1}}},
             {"max_iterations", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}}}}},
           {"additionalProperties", false}};

@@ -38,6 +38,9 @@ const Registrar<ProfileInfo> kRegistered{ProfileInfo{
          "estimate: the sleeping vhost worker thread is woken by the scheduler, as a halted vCPU is "
          "(Linux Documentation/virt/kvm/halt-polling.rst: a few microseconds)"},
         {"host.halt_poll_ns", 200000.0, "KVM_HALT_POLL_NS_DEFAULT = 200000, arch/x86/include/asm/kvm_host.h"},
+        {"costs.preset", "today-x86",
+         "a current x86 server with vhost-net: three costs fitted to published figures of 2023-2026, the rest "
+         "estimates (models/presets/today-x86.json, docs/model.md §4)"},
     }}};
 
 }  // namespace
