@@ -302,6 +302,52 @@ ReceiveSetup resolve_receive(const Config& cfg, const std::string& source, const
   return rx;
 }
 
+namespace {
+/// host.notify_on_empty is the 2008 QEMU's rule (kvm-userspace
+/// qemu/hw/virtio.c virtio_notify(), QEMU 0.10.0): QEMU's backend, the split
+/// ring and its flags. Every host that knows more applies the rule only for
+/// a guest that accepted VIRTIO_F_NOTIFY_ON_EMPTY, which no Linux guest has
+/// done since 2.6.32 (Rusty Russell's "virtio_net: don't free buffers in
+/// xmit ring", 2009-09-24, dropped it from virtio_net's feature table).
+void check_notify_on_empty(const Config& cfg, const std::string& source, const VirtioSetup& v) {
+  const DeviceSettings dev = DeviceSettings::bindings().load(cfg);
+  if (!dev.notify_on_empty) return;
+  const char* where = "/host/notify_on_empty";
+  if (dev.vhost)
+    fail_input(source, where,
+               "true is the 2008 QEMU's rule (virtio_notify in qemu/hw/virtio.c); vhost-net (2010) notifies on "
+               "empty only for a guest that accepted VIRTIO_F_NOTIFY_ON_EMPTY (vhost_notify), and Linux guests "
+               "stopped asking for it in 2.6.32: it runs with host.backend \"qemu\"");
+  // QEMU's split ring with the flags only: the packed ring has no such rule
+  // (virtio_packed_should_notify), and the split ring applies it with the
+  // event index only for a guest that accepted the feature.
+  std::vector<std::string> reasons, names;
+  if (v.packed()) {
+    names.push_back("RING_PACKED");
+    reasons.push_back(
+        "QEMU's packed ring has no such rule (virtio_packed_should_notify reads only the driver's event "
+        "suppression area)");
+  }
+  if (v.event_idx()) {
+    names.push_back("RING_EVENT_IDX");
+    reasons.push_back(
+        "with RING_EVENT_IDX (2011) QEMU notifies on empty only for a guest that accepted "
+        "VIRTIO_F_NOTIFY_ON_EMPTY (virtio_split_should_notify), which no Linux guest negotiating the event index "
+        "does");
+  }
+  if (names.empty()) return;
+  std::string list, why;
+  for (size_t i = 0; i < names.size(); ++i) {
+    list += (i ? "," : "") + names[i];
+    why += (i ? "; " : "") + reasons[i];
+  }
+  fail_input(source, where,
+             fmt::format("true is the 2008 QEMU's rule of a split ring with the flags (virtio_notify read only "
+                         "VRING_AVAIL_F_NO_INTERRUPT): {}; virtio.features_remove={} runs it",
+                         why, list));
+}
+}  // namespace
+
 void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir,
                     const FeatureEdit& edit) {
   const RunSettings run = RunSettings::bindings().load(cfg);
@@ -331,6 +377,7 @@ void check_resolved(const Config& cfg, const std::string& source, const std::str
                                  "zero_length, read_only and bad_indirect",
                                  chain_fault_name(f)));
   }
+  check_notify_on_empty(cfg, source, rx.virtio);
   auto policy = make_policy(pname, PolicyContext{cfg, "", run.seed, rx.virtio, run.ring_size});
   const auto posting = policy->nominal_posting();
   const uint32_t ring = run.ring_size;

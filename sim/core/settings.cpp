@@ -134,7 +134,20 @@ const Bindings<DeviceSettings>& DeviceSettings::bindings() {
                           "virtio_net_has_buffers the frame's size). 65546 = VIRTIO_NET_MAX_BUFSIZE, "
                           "sizeof(struct virtio_net_hdr) + 64 KiB, in do_virtio_net_can_receive of kvm-80's "
                           "qemu/hw/virtio-net.c (Mark McLoughlin, 2008-11-26, the host side of the mergeable "
-                          "series) and QEMU 0.10.0"));
+                          "series) and QEMU 0.10.0"))
+          .bind(&S::notify_on_empty,
+                ParamSpec::boolean("host.notify_on_empty", false)
+                    .help("qemu backend, split ring, flags (no RING_EVENT_IDX): the device interrupts after a "
+                          "publication even while the guest suppresses interrupts (VRING_AVAIL_F_NO_INTERRUPT) "
+                          "when it has no buffer left: every posted chain taken and every chain taken returned. "
+                          "The 2008 QEMU did so whether or not the guest accepted VIRTIO_F_NOTIFY_ON_EMPTY "
+                          "(bit 24); false: today's QEMU with a guest that does not accept it (Linux since "
+                          "2.6.32)")
+                    .from("kvm-userspace qemu/hw/virtio.c virtio_notify(), \"Always notify when queue is empty\": "
+                          "if ((vq->inuse || vring_avail_idx(vq) != vq->last_avail_idx) && (vring_avail_flags(vq) "
+                          "& VRING_AVAIL_F_NO_INTERRUPT)) return; (inuse since 67fecf87, Mark McLoughlin, "
+                          "2008-08-11; kvm-80; QEMU 0.10.0 hw/virtio.c). false: no shipped scenario turns it on "
+                          "yet"));
   return b;
 }
 

@@ -39,6 +39,7 @@ struct DeviceSettings {
   uint32_t max_chain_descriptors = 1024;
   bool vhost = false;  ///< host.backend: vhost-net (in-kernel) rather than QEMU's userspace backend
   uint64_t can_receive_bytes = 0;  ///< QEMU, mergeable: posted bytes it needs before it reads the tap
+  bool notify_on_empty = false;    ///< QEMU 2008: interrupt, whatever the guest suppressed, once out of buffers
   static const Bindings<DeviceSettings>& bindings();
   bool operator==(const DeviceSettings&) const = default;
 };

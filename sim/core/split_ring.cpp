@@ -369,6 +369,11 @@ void SplitRing::flush_used(uint32_t count) {
   unflushed_ -= count;
 }
 
+void SplitRing::set_notify_on_empty(bool on) {
+  ensure(!on || !event_idx_, "notify-on-empty is the 2008 flags' rule: not with RING_EVENT_IDX");
+  notify_on_empty_ = on;
+}
+
 void SplitRing::check_invariants() const {
   std::vector<uint8_t> seen(num_, 0);
   auto mark = [&](uint16_t i, DescState expect, const char* where) {

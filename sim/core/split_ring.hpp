@@ -135,10 +135,12 @@ class SplitRing {
   /// (virtio_split_should_notify / vhost_notify, called right after each
   /// publication): with the event index, if the driver's used_event is among
   /// the entries published since the last time the device asked (always the
-  /// first time); else if VRING_AVAIL_F_NO_INTERRUPT is clear. With the
+  /// first time); else if VRING_AVAIL_F_NO_INTERRUPT is clear, or, with the
+  /// device's notify-on-empty rule, if it has no buffer left. With the
   /// event index asking moves "the last time".
   bool should_interrupt() {
-    if (!event_idx_) return (avail_flags_ & kVringAvailFNoInterrupt) == 0;
+    if (!event_idx_)
+      return (avail_flags_ & kVringAvailFNoInterrupt) == 0 || (notify_on_empty_ && device_out_of_buffers());
     const uint16_t now = used_idx_;
     const bool first = !signalled_valid_;
     const uint16_t old = signalled_used_;
@@ -146,6 +148,27 @@ class SplitRing {
     signalled_used_ = now;
     return first || vring_need_event(used_event_, now, old);
   }
+  /// The 2008 QEMU's rule (host.notify_on_empty): the device interrupts
+  /// whatever VRING_AVAIL_F_NO_INTERRUPT says once it has no buffer left.
+  /// kvm-userspace qemu/hw/virtio.c virtio_notify() from 2008-08-11
+  /// (67fecf87, "kvm: qemu: Add VIRTIO_F_NOTIFY_ON_EMPTY"; kvm-80; QEMU
+  /// 0.10.0's hw/virtio.c), applied whether or not the guest accepted the
+  /// feature bit: "Always notify when queue is empty": `if ((vq->inuse ||
+  /// vring_avail_idx(vq) != vq->last_avail_idx) && (vring_avail_flags(vq) &
+  /// VRING_AVAIL_F_NO_INTERRUPT)) return;`. That code reads no event index
+  /// (RING_EVENT_IDX came later): the rule is the flags' only.
+  void set_notify_on_empty(bool on);
+  bool notify_on_empty() const { return notify_on_empty_; }
+  /// The device has no buffer left: every published chain taken
+  /// (vring_avail_idx == last_avail_idx) and every chain taken published on
+  /// the used ring (QEMU's vq->inuse == 0: virtqueue_pop counts up,
+  /// virtqueue_flush down). The device works ahead of its publications
+  /// (sim/world/shared.hpp UsedTimeline): at the publication of one frame it
+  /// may already hold the chains of frames it publishes later. It took them
+  /// after this publication in time (QEMU pops a frame's chains when that
+  /// frame's turn comes), so they were still on the avail ring then; either
+  /// way they are buffers left, and the ring is not out of them.
+  bool device_out_of_buffers() const { return avail_pending() == 0 && count(DescState::Device) == 0; }
   /// Enables or suppresses guest kicks (vhost_enable_notify /
   /// vhost_disable_notify; QEMU's virtio_queue_split_set_notification does
   /// the same): the flag, or with the event index avail_event = the avail
@@ -286,6 +309,7 @@ class SplitRing {
   uint16_t last_avail_idx_ = 0;
   uint16_t signalled_used_ = 0;  ///< published used index when the device last asked should_interrupt()
   bool signalled_valid_ = false;
+  bool notify_on_empty_ = false;  ///< the 2008 QEMU's "always notify when queue is empty" (set_notify_on_empty)
   uint32_t unflushed_ = 0;
   std::vector<uint8_t> device_head_;  ///< 1 where a chain held by the device starts
   std::vector<uint8_t> avail_head_;   ///< 1 where a posted chain the device has not taken starts

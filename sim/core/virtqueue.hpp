@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "sim/core/errors.hpp"
 #include "sim/core/packed_ring.hpp"
 #include "sim/core/split_ring.hpp"
 
@@ -78,6 +79,14 @@ class VirtQueue {
   void flush_used(uint32_t count) { on([count](auto& r) { r.flush_used(count); }); }
   uint32_t used_unflushed() const { return on([](const auto& r) { return r.used_unflushed(); }); }
   bool should_interrupt() { return on([](auto& r) { return r.should_interrupt(); }); }
+  /// The 2008 QEMU's notify-on-empty rule (host.notify_on_empty,
+  /// SplitRing::set_notify_on_empty): a split ring's only, as QEMU's
+  /// virtio_packed_should_notify has no such rule.
+  void set_notify_on_empty(bool enable) {
+    SplitRing* s = split_ring();
+    ensure(s || !enable, "notify-on-empty is a split ring's rule: not with RING_PACKED");
+    if (s) s->set_notify_on_empty(enable);
+  }
   /// The device turns kicks on or off (vhost_enable_notify /
   /// vhost_disable_notify, QEMU's virtio_queue_set_notification).
   void set_notification(bool enable) { on([enable](auto& r) { r.set_notification(enable); }); }

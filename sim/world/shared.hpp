@@ -166,7 +166,10 @@ struct Shared {
 
   /// Publishes the used entries the device finished by `t`, deciding after
   /// each publication whether the guest is interrupted (`on_interrupt`, set
-  /// by the driver, hears each interrupt raised, at its time).
+  /// by the driver, hears each interrupt raised, at its time). The ring
+  /// decides, notify-on-empty included (host.notify_on_empty): at that
+  /// moment it holds the chains the device took for frames it publishes
+  /// later, which count as buffers left (SplitRing::device_out_of_buffers).
   void publish_due(double t) {
     used.publish_due(ring, t, [this](double when) {
       if (ring.should_interrupt() && on_interrupt) on_interrupt(when);

@@ -138,6 +138,7 @@ void WorldBuilder::queues(World& w) const {
       if (k == 0)
         w.figures = ring_figures(ring_size, RingLayout::of(virtio), *Q.policy);
       Q.shared = std::make_unique<Shared>(*w.run, ring_size, k, virtio.event_idx(), virtio.indirect(), virtio.packed());
+      Q.shared->ring.set_notify_on_empty(device.notify_on_empty);  // checked: qemu, split ring, flags
       HostDevice::Options hopt;
       static_cast<DeviceSettings&>(hopt) = device;
       hopt.mergeable = Q.policy->mergeable();

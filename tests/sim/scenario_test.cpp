@@ -308,6 +308,40 @@ TEST_F(ScenarioFiles, AnXdpProgramAttachesAsLinuxVirtnetXdpSetAllowsIt) {
   EXPECT_EQ(error_of(R"({"name": "x", "guest": {"xdp_action": "drop"}, "virtio": {"features": ["VERSION_1"]}})"), "");
 }
 
+// host.notify_on_empty is the 2008 QEMU's rule (qemu/hw/virtio.c
+// virtio_notify): QEMU's backend, a split ring, the flags. Anything else is
+// refused at the key, with what stands in the way and the edit that runs it.
+TEST_F(ScenarioFiles, NotifyOnEmptyRunsOnlyWhereThe2008QemuRuleApplied) {
+  const std::string base = R"({"name": "x", "policy": {"name": "mergeable"}, "host": {"notify_on_empty": true)";
+  EXPECT_EQ(error_of(base + "}}"), "");
+  EXPECT_TRUE(load(base + "}}").config.flag("host.notify_on_empty"));
+  const std::string vhost = error_of(base + R"(, "backend": "vhost"}})");
+  EXPECT_EQ(vhost.find(": /host/notify_on_empty: true is the 2008 QEMU's rule"), 0u) << vhost;
+  EXPECT_NE(vhost.find("host.backend \"qemu\""), std::string::npos) << vhost;
+  // linux-6.x brings vhost, the event index and VERSION_1: the backend is named first.
+  const std::string today = error_of(base + R"(}, "driver": {"profile": "linux-6.x"}})");
+  EXPECT_NE(today.find("/host/notify_on_empty: true is the 2008 QEMU's rule (virtio_notify"), std::string::npos)
+      << today;
+  // The event index: refused, and the suggested edit runs.
+  const std::string ev = base + R"(}, "virtio": {"features": ["MRG_RXBUF", "RING_EVENT_IDX"]}})";
+  const std::string e = error_of(ev);
+  EXPECT_EQ(e.find(": /host/notify_on_empty: true is the 2008 QEMU's rule of a split ring with the flags"), 0u) << e;
+  EXPECT_NE(e.find("virtio_split_should_notify"), std::string::npos) << e;
+  EXPECT_NE(e.find("virtio.features_remove=RING_EVENT_IDX runs it"), std::string::npos) << e;
+  EXPECT_EQ(error_of(ev, {"virtio.features_remove=RING_EVENT_IDX"}), "");
+  // The packed ring (QEMU's virtio_packed_should_notify has no such rule),
+  // with the event index too: both are named.
+  const std::string host_all = R"(host.features=["MRG_RXBUF","VERSION_1","RING_EVENT_IDX","RING_PACKED"])";
+  const std::string packed =
+      base + R"(}, "virtio": {"features": ["MRG_RXBUF", "VERSION_1", "RING_PACKED", "RING_EVENT_IDX"]}})";
+  const std::string p = error_of(packed, {host_all});
+  EXPECT_NE(p.find("virtio_packed_should_notify"), std::string::npos) << p;
+  EXPECT_NE(p.find("virtio.features_remove=RING_PACKED,RING_EVENT_IDX runs it"), std::string::npos) << p;
+  EXPECT_EQ(error_of(packed, {host_all, "virtio.features_remove=RING_PACKED,RING_EVENT_IDX"}), "");
+  // Off, every combination runs as before.
+  EXPECT_EQ(error_of(packed, {host_all, "host.notify_on_empty=false"}), "");
+}
+
 TEST(Registries, EveryPluginAndParameterIsDescribedWithUnitDefaultAndSource) {
   for (const auto* p : Registry<PolicyInfo>::instance().all()) EXPECT_FALSE(p->description.empty()) << p->name;
   for (const auto* t : Registry<TrafficInfo>::instance().all()) EXPECT_FALSE(t->description.empty()) << t->name;

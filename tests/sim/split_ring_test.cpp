@@ -8,6 +8,7 @@
 
 #include "sim/core/desc_graph.hpp"
 #include "sim/core/errors.hpp"
+#include "sim/core/virtqueue.hpp"
 #include "tests/sim/ring_fixtures.hpp"
 
 namespace vringsim {
@@ -249,6 +250,60 @@ TEST(EventIdx, BothPathsAgreeOnTheFirstKickAndInterruptOfAnIdleRing) {
     consume_all(q);
     EXPECT_TRUE(q.should_interrupt()) << event;
   }
+}
+
+// host.notify_on_empty, the 2008 QEMU's virtio_notify(): "Always notify
+// when queue is empty", if ((vq->inuse || vring_avail_idx(vq) !=
+// vq->last_avail_idx) && (vring_avail_flags(vq) & VRING_AVAIL_F_NO_INTERRUPT))
+// return. With interrupts suppressed, the publication after which the device
+// has no buffer left (every published chain taken, every chain taken
+// returned) interrupts anyway; the publications before it do not.
+TEST(NotifyOnEmpty, ThePublicationThatLeavesTheDeviceNoBufferInterruptsWhateverTheFlag) {
+  for (const bool rule : {false, true}) {
+    SplitRing q(8);
+    q.set_notify_on_empty(rule);
+    publish(q, 3);
+    q.disable_cb();  // the driver polls
+    // The device works ahead: it has taken two chains when it publishes the first.
+    const uint16_t a = q.pop_avail();
+    q.push_used(a, 1);
+    const uint16_t b = q.pop_avail();
+    q.push_used(b, 1);
+    q.flush_used(1);
+    EXPECT_FALSE(q.should_interrupt()) << rule;  // one chain published, one held
+    const uint16_t c = q.pop_avail();
+    q.push_used(c, 1);
+    q.flush_used(1);
+    EXPECT_FALSE(q.device_out_of_buffers());
+    EXPECT_FALSE(q.should_interrupt()) << rule;  // none published, but c's chain is held (QEMU: inuse)
+    q.flush_used(1);
+    EXPECT_TRUE(q.device_out_of_buffers());
+    EXPECT_EQ(q.should_interrupt(), rule);  // nothing left: the 2008 QEMU interrupts
+    // A chain taken and not yet returned is a buffer left, published or not.
+    publish(q, 1);
+    EXPECT_FALSE(q.should_interrupt()) << rule;
+    const uint16_t d = q.pop_avail();
+    EXPECT_FALSE(q.should_interrupt()) << rule;
+    q.push_used(d, 1);
+    q.flush_used(1);
+    EXPECT_EQ(q.should_interrupt(), rule);
+    // Interrupts enabled: the flag alone decides, as before.
+    while (q.get_buf()) {}
+    EXPECT_TRUE(q.enable_cb());
+    EXPECT_TRUE(q.should_interrupt()) << rule;
+    q.check_invariants();
+  }
+}
+
+TEST(NotifyOnEmpty, IsTheFlagsRuleOnlyNotTheEventIndexs) {
+  SplitRing q(8, true);
+  EXPECT_THROW(q.set_notify_on_empty(true), InvariantError);
+  q.set_notify_on_empty(false);  // off is off anywhere
+  VirtQueue packed(8, false, false, true);
+  EXPECT_THROW(packed.set_notify_on_empty(true), InvariantError);
+  VirtQueue split(8, false, false, false);
+  split.set_notify_on_empty(true);
+  EXPECT_TRUE(split.split_ring()->notify_on_empty());
 }
 
 TEST(SplitRing, WrongTransitionsAreCaughtAsInvariantErrors) {
