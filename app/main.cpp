@@ -323,17 +323,12 @@ int cmd_presets(const std::string& name) {
   check_cost_preset(doc, p->file);
   std::cout << fmt::format("preset {} ({}): {}\n", p->name, p->file, doc.value("description", ""));
   std::cout << fmt::format("{:<36} {:>10} {:>10}  {}\n", "key", "value", "default", "source");
-  for (const char* section : {"costs", "latency"}) {
-    if (!doc.contains(section) || doc[section].empty()) continue;
-    const Json flat = doc[section].flatten();
-    for (const auto& [ptr, value] : flat.items()) {
-      const std::string key = fmt::format("{}.{}", section, pointer_to_key(ptr));
-      const ParamSpec* spec = param_table().find(key);
-      const std::string source = doc.contains("sources") && doc["sources"].contains(key)
-                                     ? doc["sources"][key].get<std::string>()
-                                     : "(no source given)";
-      std::cout << fmt::format("{:<36} {:>10} {:>10}  {}\n", key, value.dump(), spec->default_value.dump(), source);
-    }
+  for (const PresetValue& v : preset_values(doc)) {
+    const std::string source = doc.contains("sources") && doc["sources"].contains(v.key)
+                                   ? doc["sources"][v.key].get<std::string>()
+                                   : "(no source given)";
+    std::cout << fmt::format("{:<36} {:>10} {:>10}  {}\n", v.key, v.value.dump(),
+                             param_table().find(v.key)->default_value.dump(), source);
   }
   if (doc.contains("fit")) std::cout << "fit: " << doc["fit"].dump() << "\n";
   return kExitOk;

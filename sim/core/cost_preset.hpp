@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "sim/core/params.hpp"
 
@@ -37,6 +38,15 @@ struct CostPresetUse {
 /// True when a `costs.preset` value can only be a file (a path, or a name
 /// ending in .json); a shipped preset's name wins over a file of that name.
 bool names_preset_file(const std::string& value);
+
+/// One value a preset sets: its dotted key ("costs.guest.per_packet_ns"),
+/// its JSON pointer ("/costs/guest/per_packet_ns") and the value.
+struct PresetValue {
+  std::string key, pointer;
+  Json value;
+};
+/// Every value of a preset's "costs" and "latency" objects, in that order.
+std::vector<PresetValue> preset_values(const Json& preset);
 
 /// Parses and checks a preset document: kind, costs/latency objects of known
 /// keys with valid values, sources naming keys the preset sets. Errors are

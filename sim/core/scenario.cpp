@@ -476,19 +476,13 @@ CostPresetUse apply_cost_preset(Json& doc, const std::string& source, const std:
                    : file.stem().string();
   }
   check_cost_preset(preset, use.file);
-  for (const char* section : {"costs", "latency"}) {
-    if (!preset.contains(section) || preset[section].empty()) continue;  // ({}.flatten() is {"": null})
-    const std::string top = std::string("/") + section;
-    const Json flat = preset[section].flatten();  // (a temporary's items() would dangle)
-    for (const auto& [ptr, value] : flat.items()) {
-      const Json::json_pointer target(top + ptr);
-      if (doc.contains(target)) continue;
-      doc[target] = value;
-      const std::string key = fmt::format("{}.{}", section, pointer_to_key(ptr));
-      use.filled.insert(key);
-      if (preset.contains("sources") && preset["sources"].contains(key))
-        use.sources[key] = preset["sources"][key].get<std::string>();
-    }
+  for (const PresetValue& v : preset_values(preset)) {
+    const Json::json_pointer target(v.pointer);
+    if (doc.contains(target)) continue;
+    doc[target] = v.value;
+    use.filled.insert(v.key);
+    if (preset.contains("sources") && preset["sources"].contains(v.key))
+      use.sources[v.key] = preset["sources"][v.key].get<std::string>();
   }
   return use;
 }
