@@ -86,8 +86,11 @@ Calibration load_calibration(const std::string& path) {
         p.min = std::max(p.min, number_at(v, path, ptr + "/min"));
       else if (k == "max")
         p.max = std::min(p.max, number_at(v, path, ptr + "/max"));
-      else
-        fail_input(path, ptr + "/" + k, "unknown key (initial, min, max)");
+      else if (k == "step") {
+        p.step = number_at(v, path, ptr + "/step");
+        if (!(p.step > 0)) fail_input(path, ptr + "/step", "must be positive");
+      } else
+        fail_input(path, ptr + "/" + k, "unknown key (initial, min, max, step)");
     }
     if (!(p.min <= p.initial && p.initial <= p.max))
       fail_input(path, ptr, fmt::format("initial {} is outside [{}, {}]", p.initial, p.min, p.max));
@@ -402,7 +405,31 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
     }
     return result;
   };
-  const FitResult fit = fit_least_squares(c, simulate);
+  FitResult fit = fit_least_squares(c, simulate);
+  // Parameters with a "step" are written as multiples of it; the points are
+  // simulated again at the written values, and the table shows those.
+  std::vector<std::string> rounded(c.params.size());
+  if (fit.converged) {
+    bool moved = false;
+    for (size_t j = 0; j < c.params.size(); ++j) {
+      const CalibrationParam& p = c.params[j];
+      if (p.step <= 0) continue;
+      const double r = std::clamp(std::round(fit.values[j] / p.step) * p.step, p.min, p.max);
+      if (r == fit.values[j]) continue;
+      rounded[j] = fmt::format("rounded to a multiple of {:g} from {:.6g}", p.step, fit.values[j]);
+      fit.values[j] = r;
+      moved = true;
+    }
+    if (moved) {
+      fit.simulated = simulate(fit.values);
+      fit.diagnostic_simulations += static_cast<int>(c.points.size());
+      for (size_t i = 0; i < c.points.size(); ++i) {
+        fit.residuals[i] = (fit.simulated[i] - c.points[i].measured) / c.points[i].measured;
+        if (std::abs(fit.residuals[i]) > c.tolerance) fit.converged = false;
+      }
+      if (!fit.converged) fit.stopped = "rounding";
+    }
+  }
 
   // Stderr says what is wrong with the fit; stdout's table marks the rows.
   const std::string who = fmt::format("vringsim: calibrate {}", c.name);
@@ -434,9 +461,12 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
   }
   std::cout << fmt::format("  {:<34} {:>14} {:>14}  {}\n", "parameter", "initial",
                            fit.converged ? "fitted" : "best found", "note");
-  for (size_t j = 0; j < c.params.size(); ++j)
+  for (size_t j = 0; j < c.params.size(); ++j) {
+    std::string note = param_note.contains(c.params[j].key) ? param_note[c.params[j].key] : "";
+    if (!rounded[j].empty()) note += (note.empty() ? "" : "; ") + rounded[j];
     std::cout << fmt::format("  {:<34} {:>14.6g} {:>14.6g}  {}\n", c.params[j].key, c.params[j].initial, fit.values[j],
-                             param_note.contains(c.params[j].key) ? param_note[c.params[j].key] : "-");
+                             note.empty() ? "-" : note);
+  }
   std::cout << fmt::format("  {:<44} {:>10} {:>10} {:>9} {:>10}  {}\n", "point", "measured", "simulated", "residual",
                            "elasticity", "set");
   for (size_t i = 0; i < c.points.size(); ++i) {
@@ -464,6 +494,7 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
         "did not converge ({}): the furthest point is {}, simulated {:.4g} against {:.4g} measured ({:+.3f}%, "
         "tolerance {:.3g}%)",
         fit.stopped == "max_iterations" ? fmt::format("max_iterations {} reached", c.max_iterations)
+        : fit.stopped == "rounding"     ? std::string("the values rounded to their steps leave the tolerance")
                                         : std::string("no step reduced the misfit"),
         point_label(c, worst), fit.simulated[worst], c.points[worst].measured, 100 * fit.residuals[worst],
         100 * c.tolerance);

@@ -19,6 +19,10 @@ namespace vringsim {
 struct CalibrationParam {
   std::string key;
   double initial = 0, min = 0, max = 0;
+  /// "step": the fitted value is written as a multiple of it (0: as fitted).
+  /// Whole nanoseconds keep every sum of costs exact in the engine's clock,
+  /// so results cannot depend on how a run groups its frames.
+  double step = 0;
 };
 
 struct CalibrationPoint {

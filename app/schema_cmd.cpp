@@ -135,7 +135,8 @@ Json calibration_schema() {
       {"additionalProperties", false}};
   const Json param = {{"type", "object"},
                       {"properties", {{"initial", {{"type", "number"}}}, {"min", {{"type", "number"}}},
-                                      {"max", {{"type", "number"}}}}},
+                                      {"max", {{"type", "number"}}},
+                                      {"step", {{"type", "number"}, {"exclusiveMinimum", 0}}}}},
                       {"additionalProperties", false}};
   return {{"$schema", kDialect},
           {"$id", "https://vringsim.example/schema/calibration.json"},

@@ -47,7 +47,7 @@ bound)
 J
   run "$BIN" calibrate "$T/cal.json" --out "$T/p.json"
   check "a fit held by a bound: exit 1, nothing written" [ "$rc" = 1 -a ! -e "$T/p.json" ]
-  check "stdout: did not converge, the point furthest off" grep -q "did not converge (no step reduced the misfit): the furthest point is /points/0 (a.json), simulated 1.232 against 1.541 measured" "$T/out"
+  check "stdout: did not converge, the point furthest off" grep -q "did not converge (no step reduced the misfit): the furthest point is /points/0 (a.json), simulated 1.622 against 2.198 measured" "$T/out"
   check "stdout: the bound that stopped it" grep -q "costs.guest.per_packet_ns stopped at its min 3000; nothing written" "$T/out"
   check "stdout: the parameter's row says it is at its bound" grep -qE "^  costs.guest.per_packet_ns +5200 +3000  at its min 3000$" "$T/out"
   check "stderr: a warning naming the parameter and the bound" grep -q "^vringsim: calibrate bound: warning: costs.guest.per_packet_ns ended at its min (3000)" "$T/err"
@@ -77,7 +77,7 @@ J
   check "a saturated point: exit 0 (the fit converged), preset written" [ "$rc" = 0 -a -s "$T/p.json" ]
   check "stdout: converged with 1 warning" grep -q "; converged with 1 warning (on stderr) after" "$T/out"
   check "stdout: the point's row shows its set and a marked elasticity" grep -qE "^  a.json +0.2366 +0.2366 +[+-]0.000% +0.000!  costs.host.per_packet_ns=50000$" "$T/out"
-  check "stdout: a row without a set says so" grep -qE "^  a.json +0.92[0-9]+ +0.92[0-9]+ +[+-]0.[0-9]+% +0.[0-9]+   -$" "$T/out"
+  check "stdout: a row without a set says so" grep -qE "^  a.json +1.11[0-9]+ +1.11[0-9]+ +[+-]0.[0-9]+% +0.[0-9]+   -$" "$T/out"
   check "stderr: the point, its set, and why" grep -q "^vringsim: calibrate sat: warning: /points/1 (a.json, set costs.host.per_packet_ns=50000) barely depends on the parameters (.*): saturated, or limited by something not fitted" "$T/err"
   check "stderr: nothing about the live point" [ "$(grep -c warning "$T/err")" = 1 ]
   check "the preset records the point, its set and elasticity" [ "$(field "$T/p.json" fit.diagnostics.0.kind)" = '"point_insensitive"' \
@@ -111,11 +111,15 @@ sys.exit(0 if len(d) == 1 and d[0]["kind"] == "parameters_not_separable"
 shipped)
   run "$BIN" calibrate "$SRC/scenarios/calibration/2008-netperf.json" --out "$T/p.json"
   check "the shipped calibration: exit 0, no warning" [ "$rc" = 0 -a ! -s "$T/err" ]
-  check "the shipped calibration: converged, no warning counted" grep -q "; converged after 2 iteration(s), 14 simulations (+4 for the diagnostics)$" "$T/out"
-  check "the shipped calibration: its figures" [ "$(grep -cE '^  costs.guest.per_descriptor_ns +100 +144.333  -$|^  costs.guest.per_packet_ns +4000 +5230.91  -$' "$T/out")" = 2 ]
-  check "the shipped calibration: its points" [ "$(grep -cE '^  max-buffer.json +1.0000 +1.0023 +\+0.229% |^  mergeable.json +2.0000 +2.0034 +\+0.168% ' "$T/out")" = 2 ]
+  check "the shipped calibration: converged, no warning counted" grep -q "; converged after 2 iteration(s), 14 simulations (+6 for the diagnostics)$" "$T/out"
+  check "the shipped calibration: its figures" [ "$(grep -cE '^  costs.guest.per_descriptor_ns +100 +95  rounded to a multiple of 1 from 95.1355$|^  costs.guest.per_packet_ns +4000 +5328  rounded to a multiple of 1 from 5328.18$' "$T/out")" = 2 ]
+  check "the shipped calibration: its points" [ "$(grep -cE '^  max-buffer.json +1.0000 +1.0003 +\+0.033% |^  mergeable.json +2.0000 +2.0038 +\+0.191% ' "$T/out")" = 2 ]
   check "the shipped calibration: the preset has no diagnostic and a small condition number" /usr/bin/python3 -c 'import json,sys
 f=json.load(open(sys.argv[1]))["fit"]; sys.exit(0 if f["diagnostics"] == [] and f["condition_number"] < 10 and f["stopped"] == "tolerance" else 1)' "$T/p.json"
+  check "the shipped calibration: regenerates the 2008 preset's values and sources" /usr/bin/python3 -c 'import json,sys
+a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
+for d in (a, b): d.pop("fit")
+sys.exit(0 if a == b else 1)' "$SRC/models/presets/2008.json" "$T/p.json"
   ;;
 today)
   # The today preset is what its measurement file regenerates: the same
@@ -134,9 +138,9 @@ json.dump(d, open(os.path.join(t, "published.json"), "w"))' "$SRC/scenarios/cali
 a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
 for d in (a, b): d.pop("fit")
 sys.exit(0 if a == b else 1)' "$SRC/models/presets/today-x86.json" "$T/today.json"
-  check "the today calibration: setups 1 and 3 within 0.1%, setup 2 within 6%" /usr/bin/python3 -c 'import json,sys
+  check "the today calibration: setups 1 and 3 within 0.2%, setup 2 within 6%" /usr/bin/python3 -c 'import json,sys
 p=json.load(open(sys.argv[1]))["fit"]["points"]; r=[abs(x["residual"]) for x in p]
-sys.exit(0 if r[0] < 0.001 and r[3] < 0.001 and max(r[1], r[2]) < 0.06 and len(p) == 4 else 1)' "$T/today.json"
+sys.exit(0 if r[0] < 0.002 and r[3] < 0.002 and max(r[1], r[2]) < 0.06 and len(p) == 4 else 1)' "$T/today.json"
   check "the today calibration: no parameter at a bound" /usr/bin/python3 -c 'import json,sys
 f=json.load(open(sys.argv[1]))["fit"]; sys.exit(0 if f["diagnostics"] == [] else 1)' "$T/today.json"
   ;;
