@@ -6,7 +6,8 @@
   must hold 100 us / 10 us = 10 one-buffer slots (docs/model.md 4b); the
   command must compute 10 (to 1%), and the simulated knee must be 16 (8
   slots starve, 16 do not).
-- The six 2008 scenarios, where the guest's CPU is saturated: the knee is
+- The six 2008 scenarios without their era's latencies, where the guest's
+  CPU is saturated: the knee is
   the ring whose rounds carry 100 x rate x the guest's fixed cost per round
   (interrupt, poll, kick). The simulated knee (the first size within 1% of
   the best throughput) must fall within one power of two of it.
@@ -73,8 +74,13 @@ def check_hand_case(out):
 
 def seed_2008():
     sizes = "32,64,128,256,512,1024,2048,4096"
+    # The regime the computed knee models: a saturated guest CPU and no
+    # latency. (On their era's host, latencies and QEMU's notify-on-empty,
+    # max-buffer, hdr-in-data and larger-ring still gain 3 % from 2048 to
+    # 4096 entries, past the computed 1,764: an open finding of issue 31.)
+    cpu_bound = ["--set", "costs.preset=", "--set", "host.notify_on_empty=false"]
     for policy in ["mergeable", "max-buffer", "small", "hdr-in-data", "coalesced", "larger-ring"]:
-        computed, simulated, _ = ring_size(f"scenarios/seed-2008/{policy}.json", "--sizes", sizes)
+        computed, simulated, _ = ring_size(f"scenarios/seed-2008/{policy}.json", "--sizes", sizes, *cpu_bound)
         if computed is None:
             continue
         print(f"seed-2008/{policy}: computed {computed:.4g} entries, simulated knee {simulated}")

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -12,6 +13,7 @@
 #include "sim/core/cost_preset.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
+#include "sim/core/profile.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
 #include "sim/core/rng.hpp"
@@ -258,6 +260,16 @@ TEST(CostPresets, The2008PresetIsTheDefaultsValueForValueAndSourceForSource) {
     EXPECT_EQ(doc["sources"][spec->key], spec->source);
   }
   EXPECT_EQ(costs, doc["costs"].flatten().size());
+  // Its latencies are the 2008 host's: the linux-2.6.26 profile's, value for value.
+  const ProfileInfo* old = Registry<ProfileInfo>::instance().find("linux-2.6.26");
+  ASSERT_NE(old, nullptr);
+  size_t latencies = 0;
+  for (const ProfileSetting& s : old->settings) {
+    if (!s.key.starts_with("latency.")) continue;
+    ++latencies;
+    EXPECT_EQ(doc[Json::json_pointer(key_to_pointer(s.key))], s.value) << s.key;
+  }
+  EXPECT_EQ(latencies, doc["latency"].size());
 }
 
 TEST_F(ScenarioFiles, AShippedPresetFillsWhatTheScenarioLeavesAndSaysWhere) {
@@ -277,7 +289,8 @@ TEST_F(ScenarioFiles, AShippedPresetFillsWhatTheScenarioLeavesAndSaysWhere) {
   EXPECT_EQ(origins["costs.host.per_descriptor_ns"]["origin"], "estimate");
   // The scenario may name the other era's preset.
   const Scenario old = load(R"({"name": "x", "driver": {"profile": "linux-6.x"}, "costs": {"preset": "2008"}})");
-  EXPECT_EQ(old.config.number("costs.guest.per_packet_ns"), 5200);
+  EXPECT_EQ(old.config.number("costs.guest.per_packet_ns"), param_table().find("costs.guest.per_packet_ns")->default_value);
+  EXPECT_EQ(old.config.number("latency.kick_ns"), 1000);  // the profile's latency, filled before the preset's
   // Typed as it is named: a string key takes "2008" as the string, not the number.
   EXPECT_EQ(load(R"({"name": "x"})", {"costs.preset=2008"}).cost_preset.name, "2008");
   // driver.profile linux-6.x runs on its era's preset; linux-2.6.26 on the defaults (2008).

@@ -109,13 +109,14 @@ TEST_F(TimeSeries, LastRowEqualsTheSummary_ATopology) {
 // Steady state: a backlog still climbing through the measured window is said
 // (capacity runs once reported 0 drops at 0.1 s and 24,936 at 0.6 s).
 TEST_F(TimeSeries, ABacklogClimbingThroughTheWindowIsNotSteady) {
-  // max-buffer absorbs ~0.99 Gb/s of MTU frames: offered 1.2 Gb/s, the tap
-  // (500 frames) fills at ~17,000 frames/s, so over 5..25 ms it climbs.
+  // max-buffer absorbs ~1.19 Gb/s of MTU frames on the default costs (no
+  // latencies): offered 1.4 Gb/s, the tap (500 frames) fills at ~17,000
+  // frames/s, so over 5..25 ms it climbs.
   const Json doc{{"name", "climb"},
                  {"stop", {{"time_s", 0.025}}},
                  {"measure", {{"warmup_s", 0.005}}},
                  {"policy", {{"name", "max-buffer"}}},
-                 {"traffic", {{"arrival", "constant"}, {"rate_gbps", 1.2}}}};
+                 {"traffic", {{"arrival", "constant"}, {"rate_gbps", 1.4}}}};
   const RunResult climbing = run(scenario(doc));
   EXPECT_EQ(climbing.summary["measure"]["steady"], false);
   EXPECT_GT(d(climbing, "/measure/trend/tap_queue_packets_per_s"), 10000.0);
