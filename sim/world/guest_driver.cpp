@@ -323,7 +323,7 @@ void GuestDriver::receive_frame(const UsedElem& first, double start, double& cos
   // An attached XDP program runs on the frame before any skb is built
   // (receive_small_xdp / receive_mergeable_xdp). XDP_DROP frees the buffers
   // there (put_page, as a short buffer's are); XDP_PASS goes on as without it.
-  if (opt_.xdp_attached()) ++work.xdp_runs;
+  if (opt_.xdp_action != DriverSettings::XdpAction::None) ++work.xdp_runs;  // (guest.xdp alone: the layout only)
   if (opt_.xdp_action == DriverSettings::XdpAction::Drop) {
     work.packets = 0;
     for (const ReturnedBuffer& b : bufs_) policy_.release(std::move(*b.posting), memory_, work);

@@ -29,7 +29,8 @@ inline Json zero_costs() {
     host[k] = 0;
   for (const char* k : {"per_packet_ns", "per_descriptor_ns", "per_byte_copy_ns", "per_interrupt_ns", "per_kick_ns",
                         "per_poll_ns", "per_page_alloc_ns", "per_page_free_ns", "per_page_recycle_ns",
-                        "per_ewma_update_ns", "per_frag_carve_ns", "per_indirect_table_ns"})
+                        "per_ewma_update_ns", "per_frag_carve_ns", "per_indirect_table_ns", "per_xdp_ns",
+                        "per_byte_ns"})
     guest[k] = 0;
   return {{"host", host}, {"guest", guest}};
 }

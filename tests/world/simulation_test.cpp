@@ -631,6 +631,33 @@ TEST_F(Simulation, ResultsDoNotDependOnTheHostBurstSize) {
   }
 }
 
+TEST_F(Simulation, AnXdpDropCostsTheProgramAndNoStackAndFreesEveryBuffer) {
+  // Small buffers of a modern device, no offloads: the program attaches.
+  // Every CPU cost 0 but the program's (400 ns) and the stack's (600 ns a
+  // packet): a dropped frame costs the vCPU 400 ns, a passed one 1,000.
+  Json doc = {{"name", "xdp"},
+              {"stop", {{"time_s", 0.02}}},
+              {"measure", {{"warmup_s", 0.005}}},
+              {"virtio", {{"features", {"VERSION_1"}}}},
+              {"costs", test_support::zero_costs()},
+              {"traffic", {{"arrival", "constant"}, {"rate_gbps", 0.2}, {"synthetic", {{"len_bytes", 60}}}}}};
+  doc["costs"]["guest"]["per_xdp_ns"] = 400;
+  doc["costs"]["guest"]["per_packet_ns"] = 600;
+  const RunResult drop = run(scenario(doc, {"guest.xdp_action=drop"}));
+  const RunResult pass = run(scenario(doc, {"guest.xdp_action=pass"}));
+  const RunResult none = run(scenario(doc));
+  expect_conservation(drop);
+  const double pps = d(drop, "/throughput/delivered_pps");
+  ASSERT_GT(pps, 100000.0);
+  EXPECT_EQ(d(pass, "/throughput/delivered_pps"), pps);  // far below either cost's limit
+  EXPECT_NEAR(d(drop, "/cpu/guest_utilization"), pps * 400e-9, 0.002);
+  EXPECT_NEAR(d(pass, "/cpu/guest_utilization"), pps * 1000e-9, 0.002);
+  EXPECT_NEAR(d(none, "/cpu/guest_utilization"), pps * 600e-9, 0.002);
+  // Every frame the driver took was dropped, and every buffer went back.
+  EXPECT_EQ(u(drop, "/guest/xdp_drops"), u(drop, "/packets/delivered"));
+  EXPECT_FALSE(pass.summary["guest"].contains("xdp_drops"));
+}
+
 TEST_F(Simulation, AFiniteSourceDrainsAndStopsEarly) {
   const Json doc = {{"name", "drain"},
                     {"stop", {{"time_s", 1.0}, {"packets", 5000}}},
