@@ -482,8 +482,8 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
                              fit_limits::kInsensitiveElasticity);
   if (fit.condition_number || c.params.size() > 1)
     std::cout << fmt::format(
-        "  condition number of the elasticities: {} (above {:g}: parameters not separately "
-        "determined)\n",
+        "  condition number of the elasticities: {} (the parameters are not separately determined above "
+        "{:g})\n",
         fit.condition_number ? fmt::format("{:.3g}", *fit.condition_number) : "infinite", fit_limits::kIllConditioned);
   if (!fit.converged) {
     // Name what stopped it: the point furthest off, and any parameter a bound held.
