@@ -142,7 +142,14 @@ void publish_run(const fs::path& out, const RunResult& r, std::vector<RunResult>
 
 int cmd_run(const RunArgs& a) {
   std::vector<std::string> overrides = a.sets;
-  if (a.seed) overrides.insert(overrides.begin(), fmt::format("seed={}", parse_decimal("--seed", *a.seed, 0, INT64_MAX)));
+  if (a.seed) {
+    // One range, the scenario's: --seed once took up to 2^63 - 1 while the
+    // scenario refused anything above 9.2e18.
+    const ParamSpec& seed = *param_table().find("seed");
+    overrides.insert(overrides.begin(),
+                     fmt::format("seed={}", parse_decimal("--seed", *a.seed, static_cast<uint64_t>(*seed.int_min),
+                                                          static_cast<uint64_t>(*seed.int_max))));
+  }
   const uint64_t trace_limit = parse_decimal("--trace-limit", a.trace_limit, 0, UINT64_MAX);
   // Everything is loaded and checked before anything runs or is written.
   std::vector<Scenario> scenarios;

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The command-line items of issue 35, one part per item:
+#   seed     --seed and the scenario's seed (and stop.packets) accept one
+#            range, 0..9223372036854775807, stated exactly when refused
+# Usage: issue35_cli_test.sh VRINGSIM PART
+set -u
+BIN=$1
+PART=$2
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
+one_line() { [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && [ -n "$err" ]; }
+has() { printf '%s\n' "$err" | grep -qF -- "$1"; }
+
+cat >"$T/a.json" <<'J'
+{"name": "a", "stop": {"time_s": 0.002}, "measure": {"warmup_s": 0.0005}, "traffic": {"arrival": "poisson", "rate_gbps": 1}}
+J
+: >"$T/file"  # a regular file: a path under it cannot be written, even by root
+
+case $PART in
+seed)
+  max=9223372036854775807
+  over=9223372036854775808
+  run "$BIN" run "$T/a.json" --seed $max
+  check "run --seed $max: the command line's maximum runs (was exit 2)" [ "$rc" = 0 ]
+  run "$BIN" validate "$T/a.json" --set seed=$max
+  check "validate --set seed=$max: exit 0" [ "$rc" = 0 ]
+  run "$BIN" run "$T/a.json" --seed $over
+  check "run --seed $over: exit 2" [ "$rc" = 2 ]
+  check "run --seed $over: one line" one_line
+  check "run --seed $over: states the range exactly" has "0..$max"
+  run "$BIN" validate "$T/a.json" --set seed=$over
+  check "--set seed=$over: exit 2" [ "$rc" = 2 ]
+  check "--set seed=$over: the same range, exactly" has "$over is out of range (0..$max)"
+  check "--set seed=$over: no rounded bound" [ -z "$(printf '%s\n' "$err" | grep -F 'e+18')" ]
+  run "$BIN" validate "$T/a.json" --set seed=9200000000000000001
+  check "--set seed=9200000000000000001 (above the old 9.2e18): exit 0" [ "$rc" = 0 ]
+  run "$BIN" validate "$T/a.json" --set stop.packets=$max
+  check "--set stop.packets=$max: exit 0" [ "$rc" = 0 ]
+  run "$BIN" validate "$T/a.json" --set stop.packets=$over
+  check "--set stop.packets=$over: exit 2" [ "$rc" = 2 ]
+  check "--set stop.packets=$over: the range, exactly" has "/stop/packets: $over is out of range (0..$max)"
+  run "$BIN" params
+  check "params: seed's range exact" grep -qE "^seed +integer +1 +0\.\.$max " "$T/out"
+  check "params: stop.packets's range exact" grep -qE "^stop\.packets +integer \[packets\] +0 +0\.\.$max " "$T/out"
+  run "$BIN" schema
+  check "schema: seed's maximum exact" /usr/bin/python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+s=d["properties"]["seed"]; p=d["properties"]["stop"]["properties"]["packets"]
+sys.exit(0 if (s["minimum"], s["maximum"], p["maximum"]) == (0, 2**63-1, 2**63-1) and type(s["maximum"]) is int else 1)' "$T/out"
+  ;;
+
+
+
+
+*)
+  echo "unknown part $PART"
+  exit 2
+  ;;
+esac
+
+echo "$pass passed, $fails failed"
+[ "$fails" = 0 ]
