@@ -74,6 +74,8 @@ size_t slot_descriptors(const Scenario& sc, uint32_t size) {
 
 int cmd_ring_size(const RingSizeArgs& a) {
   std::vector<uint32_t> sizes = parse_sizes(a.sizes);
+  // Before anything runs: a path that cannot be written once cost every run, then exit 1.
+  if (a.csv) check_output_file(*a.csv, "--csv");
   if (a.sizes.empty()) {
     // The default sizes start at 8, fewer entries than one slot of a
     // multi-descriptor policy (max-buffer: 20): those are left out, and
@@ -188,7 +190,7 @@ int cmd_ring_size(const RingSizeArgs& a) {
     std::cout << fmt::format("{:>6} {:>6.0f} {:>9} {:>11.0f} {:>8} {:>10} {:>9}{}\n", r.size, r.slots, plain(r.gbps, 4),
                              r.pps, r.stalls, plain(r.stall_s, 4), r.drops, mark);
   }
-  if (!a.csv.empty()) {
+  if (a.csv) {
     std::string out = csv_line({"ring_size", "slots_mtu", "delivered_gbps", "delivered_pps", "stalls", "stall_time_s",
                                 "dropped", "computed_knee_entries", "simulated_knee"});
     for (const Row& r : rows) {
@@ -197,7 +199,7 @@ int cmd_ring_size(const RingSizeArgs& a) {
                        std::to_string(r.stalls), number_text(r.stall_s), std::to_string(r.drops),
                        number_text(k.entries), knee_row != rows.end() && &r == &*knee_row ? "1" : "0"});
     }
-    write_file_atomic(a.csv, out);
+    write_output_file(*a.csv, out);
   }
   return code;
 }

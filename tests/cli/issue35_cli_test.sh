@@ -2,6 +2,10 @@
 # The command-line items of issue 35, one part per item:
 #   seed     --seed and the scenario's seed (and stop.packets) accept one
 #            range, 0..9223372036854775807, stated exactly when refused
+#   trace    run --trace "" is refused like run --out "" (it wrote nothing, exit 0)
+#   outputs  ring-size/sensitivity --csv and topology --out are checked before
+#            anything runs (exit 2 naming the path; ring-size ran every
+#            simulation first, topology exited 1)
 # Usage: issue35_cli_test.sh VRINGSIM PART
 set -u
 BIN=$1
@@ -49,8 +53,45 @@ s=d["properties"]["seed"]; p=d["properties"]["stop"]["properties"]["packets"]
 sys.exit(0 if (s["minimum"], s["maximum"], p["maximum"]) == (0, 2**63-1, 2**63-1) and type(s["maximum"]) is int else 1)' "$T/out"
   ;;
 
+trace)
+  run "$BIN" run "$T/a.json" --trace ""
+  check "run --trace \"\": exit 2 (was 0, writing nothing)" [ "$rc" = 2 ]
+  check "run --trace \"\": one line" one_line
+  check "run --trace \"\": names the option" has '--trace "": expected a file name'
+  check "run --trace \"\": nothing run" [ -z "$out" ]
+  ;;
 
-
+outputs)
+  run "$BIN" ring-size "$T/a.json" --sizes 64,128 --csv "$T/file/r.csv"
+  check "ring-size --csv under a file: exit 2 (was 1 after every run)" [ "$rc" = 2 ]
+  check "ring-size --csv under a file: one line" one_line
+  check "ring-size --csv under a file: names the path" has "$T/file: --csv: $T/file is not a directory"
+  check "ring-size --csv under a file: nothing run" [ -z "$out" ]
+  run "$BIN" ring-size "$T/a.json" --sizes 64,128 --csv "$T"
+  check "ring-size --csv DIR: exit 2" [ "$rc" = 2 ]
+  check "ring-size --csv DIR: says so" has "$T: --csv: is a directory, expected a file name"
+  run "$BIN" ring-size "$T/a.json" --sizes 64,128 --csv ""
+  check "ring-size --csv \"\": exit 2" [ "$rc" = 2 ]
+  check "ring-size --csv \"\": one line naming it" has '--csv "": expected a file name'
+  run "$BIN" sensitivity "$T/a.json" --params costs.guest.per_packet_ns --csv "$T/file/s.csv"
+  check "sensitivity --csv under a file: exit 2" [ "$rc" = 2 ]
+  check "sensitivity --csv under a file: one line, naming the path" one_line
+  check "sensitivity --csv under a file: names the path" has "$T/file: --csv: $T/file is not a directory"
+  check "sensitivity --csv under a file: nothing run" [ -z "$out" ]
+  run "$BIN" topology "$T/a.json" --out "$T/file/t.txt"
+  check "topology --out under a file: exit 2 (was 1)" [ "$rc" = 2 ]
+  check "topology --out under a file: one line" one_line
+  check "topology --out under a file: names the path" has "$T/file: --out: $T/file is not a directory"
+  run "$BIN" topology "$T/a.json" --out "$T"
+  check "topology --out DIR: exit 2" [ "$rc" = 2 ]
+  check "topology --out DIR: says so" has "$T: --out: is a directory, expected a file name"
+  run "$BIN" topology "$T/a.json" --out ""
+  check "topology --out \"\": exit 2" [ "$rc" = 2 ]
+  check "topology --out \"\": names it" has '--out "": expected a file name'
+  run "$BIN" topology "$T/a.json" --out "$T/new/t.txt"
+  check "topology --out into a new folder: exit 0" [ "$rc" = 0 ]
+  check "topology --out into a new folder: written" [ -s "$T/new/t.txt" ]
+  ;;
 
 *)
   echo "unknown part $PART"
