@@ -18,12 +18,15 @@ namespace vringsim {
 
 namespace {
 
-std::vector<uint32_t> parse_sizes(const std::string& text) {
+std::vector<uint32_t> parse_sizes(const std::optional<std::string>& given) {
   std::vector<uint32_t> out;
-  if (text.empty()) {
+  if (!given) {
     for (uint32_t s = 8; s <= 4096; s *= 2) out.push_back(s);
     return out;
   }
+  // An explicitly empty list once ran the defaults.
+  if (given->empty()) throw InputError("--sizes \"\": expected a comma-separated list of ring sizes (1..32768)");
+  const std::string& text = *given;
   size_t at = 0;
   while (at <= text.size()) {
     const size_t comma = std::min(text.find(',', at), text.size());
@@ -76,7 +79,7 @@ int cmd_ring_size(const RingSizeArgs& a) {
   std::vector<uint32_t> sizes = parse_sizes(a.sizes);
   // Before anything runs: a path that cannot be written once cost every run, then exit 1.
   if (a.csv) check_output_file(*a.csv, "--csv");
-  if (a.sizes.empty()) {
+  if (!a.sizes) {
     // The default sizes start at 8, fewer entries than one slot of a
     // multi-descriptor policy (max-buffer: 20): those are left out, and
     // stderr says which. The largest holds a slot of every policy.
@@ -117,7 +120,7 @@ int cmd_ring_size(const RingSizeArgs& a) {
     } catch (const InputError& e) {
       const std::string what = e.what(), mine = "--set " + sets.back() + ": ";
       if (!what.starts_with(mine)) throw;
-      throw InputError(fmt::format("--sizes {}: {}", a.sizes.empty() ? "(default)" : a.sizes, what.substr(mine.size())));
+      throw InputError(fmt::format("--sizes {}: {}", a.sizes ? *a.sizes : "(default)", what.substr(mine.size())));
     }
   }
   RunOptions opt;

@@ -17,7 +17,7 @@ namespace vringsim {
 struct RingSizeArgs {
   std::string file;
   std::vector<std::string> sets;
-  std::string sizes;  ///< comma-separated ring sizes; empty: powers of two from 8 to 4096
+  std::optional<std::string> sizes;  ///< comma-separated ring sizes; none: powers of two from 8 to 4096
   unsigned jobs = 1;
   std::optional<std::string> csv;    ///< also write the table here
 };

@@ -58,18 +58,22 @@ std::string shown(double e) { return std::isnan(e) ? "-" : fmt::format("{:+.3f}"
 
 int cmd_sensitivity(const SensitivityArgs& a) {
   if (!(a.rel > 0 && a.rel <= 0.9)) throw InputError(fmt::format("--rel {}: expected a share in (0, 0.9]", a.rel));
+  // An explicitly empty list once ran every cost.
+  if (a.params && a.params->empty())
+    throw InputError("--params \"\": expected a comma-separated list of costs.* keys (vringsim params lists them)");
   // Before anything runs: a path that cannot be written once cost every run, then exit 1.
   if (a.csv) check_output_file(*a.csv, "--csv");
   const Scenario base = load_scenario(a.file, a.sets);
   const Json costs = CostModel::origins(base.config, base.cost_preset);
   std::vector<std::string> keys;
-  if (a.params.empty()) {
+  if (!a.params) {
     for (const auto& [k, v] : costs.items())
       if (v["ns"].get<double>() > 0) keys.push_back(k);
   } else {
-    for (size_t pos = 0; pos <= a.params.size();) {
-      const size_t comma = std::min(a.params.find(',', pos), a.params.size());
-      const std::string k = a.params.substr(pos, comma - pos);
+    const std::string& params = *a.params;
+    for (size_t pos = 0; pos <= params.size();) {
+      const size_t comma = std::min(params.find(',', pos), params.size());
+      const std::string k = params.substr(pos, comma - pos);
       if (!costs.contains(k))
         throw InputError(fmt::format("--params: \"{}\" is not a cost parameter (vringsim params lists the costs.* "
                                      "keys)",

@@ -20,7 +20,7 @@ struct SensitivityArgs {
   std::string file;
   std::vector<std::string> sets;
   double rel = 0.1;
-  std::string params;  ///< comma-separated cost keys; empty: every cost above 0
+  std::optional<std::string> params;  ///< comma-separated cost keys; none: every cost above 0
   unsigned jobs = 1;
   std::optional<std::string> csv;     ///< also write the table here
 };

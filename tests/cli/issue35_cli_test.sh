@@ -6,6 +6,8 @@
 #   outputs  ring-size/sensitivity --csv and topology --out are checked before
 #            anything runs (exit 2 naming the path; ring-size ran every
 #            simulation first, topology exited 1)
+#   lists    an explicitly empty ring-size --sizes or sensitivity --params is
+#            refused (it ran the defaults)
 # Usage: issue35_cli_test.sh VRINGSIM PART
 set -u
 BIN=$1
@@ -91,6 +93,19 @@ outputs)
   run "$BIN" topology "$T/a.json" --out "$T/new/t.txt"
   check "topology --out into a new folder: exit 0" [ "$rc" = 0 ]
   check "topology --out into a new folder: written" [ -s "$T/new/t.txt" ]
+  ;;
+
+lists)
+  run "$BIN" ring-size "$T/a.json" --sizes ''
+  check "ring-size --sizes '': exit 2 (ran the defaults)" [ "$rc" = 2 ]
+  check "ring-size --sizes '': one line" one_line
+  check "ring-size --sizes '': names it" has '--sizes "": expected a comma-separated list of ring sizes'
+  check "ring-size --sizes '': nothing run" [ -z "$out" ]
+  run "$BIN" sensitivity "$T/a.json" --params ''
+  check "sensitivity --params '': exit 2 (ran the defaults)" [ "$rc" = 2 ]
+  check "sensitivity --params '': one line" one_line
+  check "sensitivity --params '': names it" has '--params "": expected a comma-separated list of costs.* keys'
+  check "sensitivity --params '': nothing run" [ -z "$out" ]
   ;;
 
 *)
