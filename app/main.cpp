@@ -56,7 +56,8 @@ struct RunArgs {
   std::vector<std::string> sets;
   std::string trace;
   std::string trace_limit = "100000";
-  bool out_given = false;  ///< --out was on the command line (an empty one is refused)
+  bool out_given = false;    ///< --out was on the command line (an empty one is refused)
+  bool trace_given = false;  ///< --trace was, likewise
   bool check = false;
 };
 
@@ -142,7 +143,14 @@ void publish_run(const fs::path& out, const RunResult& r, std::vector<RunResult>
 
 int cmd_run(const RunArgs& a) {
   std::vector<std::string> overrides = a.sets;
-  if (a.seed) overrides.insert(overrides.begin(), fmt::format("seed={}", parse_decimal("--seed", *a.seed, 0, INT64_MAX)));
+  if (a.seed) {
+    // One range, the scenario's: --seed once took up to 2^63 - 1 while the
+    // scenario refused anything above 9.2e18.
+    const ParamSpec& seed = *param_table().find("seed");
+    overrides.insert(overrides.begin(),
+                     fmt::format("seed={}", parse_decimal("--seed", *a.seed, static_cast<uint64_t>(*seed.int_min),
+                                                          static_cast<uint64_t>(*seed.int_max))));
+  }
   const uint64_t trace_limit = parse_decimal("--trace-limit", a.trace_limit, 0, UINT64_MAX);
   // Everything is loaded and checked before anything runs or is written.
   std::vector<Scenario> scenarios;
@@ -157,11 +165,8 @@ int cmd_run(const RunArgs& a) {
   }
   if (a.out_given && a.out.empty()) throw InputError("--out \"\": expected a directory name");
   if (!a.out.empty()) check_output_dir(a.out, "--out");
-  if (!a.trace.empty()) {
-    if (fs::is_directory(a.trace))
-      throw InputError(fmt::format("{}: --trace: is a directory, expected a file name", a.trace));
-    check_output_dir(fs::path(a.trace).parent_path(), "--trace");
-  }
+  // --trace "" once ran and wrote nothing, exit 0.
+  if (a.trace_given) check_output_file(a.trace, "--trace");
 
   std::vector<std::unique_ptr<ReportWriter>> writers;
   for (const WriterInfo* w : Registry<WriterInfo>::instance().all()) writers.push_back(w->create());
@@ -377,7 +382,7 @@ int main(int argc, char** argv) {
   run->add_option("--seed", run_args.seed, "same as --set seed=N");
   run->add_option("--set", run_args.sets,
                   "KEY=VALUE: override a scenario key (dotted path; VALUE is JSON or a string)");
-  run->add_option("--trace", run_args.trace,
+  auto* run_trace = run->add_option("--trace", run_args.trace,
                   "write a per-event CSV here (one file per run: FILE.<name>.csv if several)");
   run->add_option("--trace-limit", run_args.trace_limit, "at most this many trace rows")->capture_default_str();
   run->add_flag("--check", run_args.check,
@@ -452,7 +457,8 @@ int main(int argc, char** argv) {
   calibrate->add_option("measurements", calibrate_file, "measurement JSON file (see README)")->required();
   calibrate->add_option("--out", calibrate_out, "write the fitted costs here as a cost preset (costs.preset)");
 
-  std::string topology_file, topology_out;
+  std::string topology_file;
+  std::optional<std::string> topology_out;
   std::vector<std::string> topology_sets;
   bool topology_dot = false, topology_expand = false;
   auto* topology = app.add_subcommand("topology", "print a scenario's resolved topology (guests, queues, cores); "
@@ -528,6 +534,7 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) {
       run_args.out_given = run_out->count() > 0;
+      run_args.trace_given = run_trace->count() > 0;
       return cmd_run(run_args);
     }
     if (validate->parsed()) return cmd_validate(validate_files, validate_sets, validate_override_axis);
@@ -552,11 +559,13 @@ int main(int argc, char** argv) {
     }
     if (topology->parsed()) {
       const Scenario sc = load_scenario(topology_file, topology_sets);
+      // Refused up front (exit 2), as run --out is; a bad path was exit 1.
+      if (topology_out) check_output_file(*topology_out, "--out");
       const std::string text = topology_dot ? sc.topology.dot(topology_expand) : sc.topology.text();
-      if (topology_out.empty())
-        std::cout << text;
+      if (topology_out)
+        write_output_file(*topology_out, text);
       else
-        write_file_atomic(topology_out, text);
+        std::cout << text;
       return kExitOk;
     }
     if (sweep->parsed()) {

@@ -18,12 +18,15 @@ namespace vringsim {
 
 namespace {
 
-std::vector<uint32_t> parse_sizes(const std::string& text) {
+std::vector<uint32_t> parse_sizes(const std::optional<std::string>& given) {
   std::vector<uint32_t> out;
-  if (text.empty()) {
+  if (!given) {
     for (uint32_t s = 8; s <= 4096; s *= 2) out.push_back(s);
     return out;
   }
+  // An explicitly empty list once ran the defaults.
+  if (given->empty()) throw InputError("--sizes \"\": expected a comma-separated list of ring sizes (1..32768)");
+  const std::string& text = *given;
   size_t at = 0;
   while (at <= text.size()) {
     const size_t comma = std::min(text.find(',', at), text.size());
@@ -74,7 +77,9 @@ size_t slot_descriptors(const Scenario& sc, uint32_t size) {
 
 int cmd_ring_size(const RingSizeArgs& a) {
   std::vector<uint32_t> sizes = parse_sizes(a.sizes);
-  if (a.sizes.empty()) {
+  // Before anything runs: a path that cannot be written once cost every run, then exit 1.
+  if (a.csv) check_output_file(*a.csv, "--csv");
+  if (!a.sizes) {
     // The default sizes start at 8, fewer entries than one slot of a
     // multi-descriptor policy (max-buffer: 20): those are left out, and
     // stderr says which. The largest holds a slot of every policy.
@@ -115,7 +120,7 @@ int cmd_ring_size(const RingSizeArgs& a) {
     } catch (const InputError& e) {
       const std::string what = e.what(), mine = "--set " + sets.back() + ": ";
       if (!what.starts_with(mine)) throw;
-      throw InputError(fmt::format("--sizes {}: {}", a.sizes.empty() ? "(default)" : a.sizes, what.substr(mine.size())));
+      throw InputError(fmt::format("--sizes {}: {}", a.sizes ? *a.sizes : "(default)", what.substr(mine.size())));
     }
   }
   RunOptions opt;
@@ -188,7 +193,7 @@ int cmd_ring_size(const RingSizeArgs& a) {
     std::cout << fmt::format("{:>6} {:>6.0f} {:>9} {:>11.0f} {:>8} {:>10} {:>9}{}\n", r.size, r.slots, plain(r.gbps, 4),
                              r.pps, r.stalls, plain(r.stall_s, 4), r.drops, mark);
   }
-  if (!a.csv.empty()) {
+  if (a.csv) {
     std::string out = csv_line({"ring_size", "slots_mtu", "delivered_gbps", "delivered_pps", "stalls", "stall_time_s",
                                 "dropped", "computed_knee_entries", "simulated_knee"});
     for (const Row& r : rows) {
@@ -197,7 +202,7 @@ int cmd_ring_size(const RingSizeArgs& a) {
                        std::to_string(r.stalls), number_text(r.stall_s), std::to_string(r.drops),
                        number_text(k.entries), knee_row != rows.end() && &r == &*knee_row ? "1" : "0"});
     }
-    write_file_atomic(a.csv, out);
+    write_output_file(*a.csv, out);
   }
   return code;
 }

@@ -8,6 +8,7 @@
 // simulated knee: the first size within 1% of the best throughput.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,9 @@ namespace vringsim {
 struct RingSizeArgs {
   std::string file;
   std::vector<std::string> sets;
-  std::string sizes;  ///< comma-separated ring sizes; empty: powers of two from 8 to 4096
+  std::optional<std::string> sizes;  ///< comma-separated ring sizes; none: powers of two from 8 to 4096
   unsigned jobs = 1;
-  std::string csv;    ///< also write the table here
+  std::optional<std::string> csv;    ///< also write the table here
 };
 
 int cmd_ring_size(const RingSizeArgs& a);

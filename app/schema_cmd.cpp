@@ -27,8 +27,10 @@ Json with_null(Json schema, const Json& def) {
 Json value_schema(const ParamSpec& p) {
   Json s;
   auto bounds = [&p](Json& t) {
-    if (p.min) t["minimum"] = *p.min;
-    if (p.max) t["maximum"] = *p.max;
+    if (p.int_min) t["minimum"] = *p.int_min;  // exact: 2^63 - 1, not 9.223372036854776e18
+    else if (p.min) t["minimum"] = *p.min;
+    if (p.int_max) t["maximum"] = *p.int_max;
+    else if (p.max) t["maximum"] = *p.max;
   };
   switch (p.type) {
     case ParamType::Integer: s = {{"type", "integer"}}; bounds(s); break;

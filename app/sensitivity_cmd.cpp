@@ -58,16 +58,22 @@ std::string shown(double e) { return std::isnan(e) ? "-" : fmt::format("{:+.3f}"
 
 int cmd_sensitivity(const SensitivityArgs& a) {
   if (!(a.rel > 0 && a.rel <= 0.9)) throw InputError(fmt::format("--rel {}: expected a share in (0, 0.9]", a.rel));
+  // An explicitly empty list once ran every cost.
+  if (a.params && a.params->empty())
+    throw InputError("--params \"\": expected a comma-separated list of costs.* keys (vringsim params lists them)");
+  // Before anything runs: a path that cannot be written once cost every run, then exit 1.
+  if (a.csv) check_output_file(*a.csv, "--csv");
   const Scenario base = load_scenario(a.file, a.sets);
   const Json costs = CostModel::origins(base.config, base.cost_preset);
   std::vector<std::string> keys;
-  if (a.params.empty()) {
+  if (!a.params) {
     for (const auto& [k, v] : costs.items())
       if (v["ns"].get<double>() > 0) keys.push_back(k);
   } else {
-    for (size_t pos = 0; pos <= a.params.size();) {
-      const size_t comma = std::min(a.params.find(',', pos), a.params.size());
-      const std::string k = a.params.substr(pos, comma - pos);
+    const std::string& params = *a.params;
+    for (size_t pos = 0; pos <= params.size();) {
+      const size_t comma = std::min(params.find(',', pos), params.size());
+      const std::string k = params.substr(pos, comma - pos);
       if (!costs.contains(k))
         throw InputError(fmt::format("--params: \"{}\" is not a cost parameter (vringsim params lists the costs.* "
                                      "keys)",
@@ -137,7 +143,7 @@ int cmd_sensitivity(const SensitivityArgs& a) {
     std::cout << fmt::format("{:<36} {:>10.6g}  {:<12} {:>8} {:>8} {:>8}{}\n", r.key, r.value, r.origin,
                              shown(r.e[0]), shown(r.e[1]), shown(r.e[2]), r.ok ? "" : "  (a run failed)");
   std::cout << "(- : the figure is 0 in the base run)\n";
-  if (!a.csv.empty()) {
+  if (a.csv) {
     std::string out = csv_line({"cost", "ns", "origin", "rel", "elasticity_gbps", "elasticity_drops",
                                 "elasticity_p99_us", "gbps_down", "gbps_base", "gbps_up", "drops_down", "drops_base",
                                 "drops_up", "p99_us_down", "p99_us_base", "p99_us_up"});
@@ -148,7 +154,7 @@ int cmd_sensitivity(const SensitivityArgs& a) {
         for (double v : {r.lo[f], work[0].figures[f], r.hi[f]}) cells.push_back(number_text(v));
       out += csv_line(cells);
     }
-    write_file_atomic(a.csv, out);
+    write_output_file(*a.csv, out);
   }
   return code;
 }

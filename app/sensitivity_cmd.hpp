@@ -10,6 +10,7 @@
 // not. Same seed in every run (common random numbers).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,9 @@ struct SensitivityArgs {
   std::string file;
   std::vector<std::string> sets;
   double rel = 0.1;
-  std::string params;  ///< comma-separated cost keys; empty: every cost above 0
+  std::optional<std::string> params;  ///< comma-separated cost keys; none: every cost above 0
   unsigned jobs = 1;
-  std::string csv;     ///< also write the table here
+  std::optional<std::string> csv;     ///< also write the table here
 };
 
 int cmd_sensitivity(const SensitivityArgs& a);

@@ -73,6 +73,13 @@ ParamSpec&& ParamSpec::range(std::optional<double> lo, std::optional<double> hi)
   max = hi;
   return std::move(*this);
 }
+ParamSpec&& ParamSpec::integer_range(int64_t lo, int64_t hi) && {
+  int_min = lo;
+  int_max = hi;
+  min = static_cast<double>(lo);
+  max = static_cast<double>(hi);
+  return std::move(*this);
+}
 ParamSpec&& ParamSpec::help(std::string text) && {
   description = std::move(text);
   return std::move(*this);
@@ -121,6 +128,7 @@ std::string ParamSpec::range_text() const {
     for (const auto& c : choices) s += (s.empty() ? "" : "|") + c;
     return s;
   }
+  if (int_min && int_max) return fmt::format("{}..{}", *int_min, *int_max);
   if (min && max) return num_text(*min) + ".." + num_text(*max);
   if (min) return ">= " + num_text(*min);
   if (max) return "<= " + num_text(*max);
@@ -139,6 +147,15 @@ std::string ParamSpec::validate(const Json& v) const {
   switch (type) {
     case ParamType::Integer:
       if (!v.is_number_integer()) return fmt::format("expected an integer, got {}", brief_json(v));
+      if (int_min && int_max) {
+        // Exact: as integers, never through a double.
+        const bool in = v.is_number_unsigned()
+                            ? *int_max >= 0 && v.get<uint64_t>() <= static_cast<uint64_t>(*int_max) &&
+                                  (*int_min <= 0 || v.get<uint64_t>() >= static_cast<uint64_t>(*int_min))
+                            : v.get<int64_t>() >= *int_min && v.get<int64_t>() <= *int_max;
+        if (!in) return fmt::format("{} is out of range ({})", v.dump(), range_text());
+        break;
+      }
       err = v.is_number_unsigned() ? in_range(static_cast<double>(v.get<uint64_t>()), v.dump())
                                    : in_range(static_cast<double>(v.get<int64_t>()), v.dump());
       break;

@@ -5,6 +5,7 @@
 // report.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -36,6 +37,12 @@ struct ParamSpec {
   std::string unit;  ///< "entries", "bytes", "ns", "s", "Gb/s", "probability", "" ...
   std::optional<double> min;
   std::optional<double> max;
+  /// An integer parameter's bounds, exact (integer_range): `min` and `max`
+  /// hold them as doubles, which round above 2^53 (2^63 - 1 is 2^63 as a
+  /// double, and a range of 0..9.2e18 once refused seeds the command line
+  /// took).
+  std::optional<int64_t> int_min;
+  std::optional<int64_t> int_max;
   std::vector<std::string> choices;  ///< for strings: the allowed values (empty: any)
   std::string description;
   std::string source;  ///< where the default comes from
@@ -62,6 +69,8 @@ struct ParamSpec {
   /// An object of keys checked elsewhere (a topology source's traffic overrides).
   static ParamSpec object(std::string key);
   ParamSpec&& range(std::optional<double> lo, std::optional<double> hi) &&;
+  /// An integer parameter's range, checked and printed exactly.
+  ParamSpec&& integer_range(int64_t lo, int64_t hi) &&;
   ParamSpec&& help(std::string text) &&;
   ParamSpec&& from(std::string where) &&;
   ParamSpec&& must(std::function<std::string(const Json&)> fn) &&;

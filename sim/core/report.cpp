@@ -167,6 +167,14 @@ void check_output_dir(const std::filesystem::path& dir_given, const std::string&
   if (!problem.empty()) throw InputError(fmt::format("{}: {}: cannot write there ({})", dir.string(), what, problem));
 }
 
+void check_output_file(const std::filesystem::path& file, const std::string& what) {
+  if (file.empty()) throw InputError(fmt::format("{} \"\": expected a file name", what));
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw InputError(fmt::format("{}: {}: is a directory, expected a file name", file.string(), what));
+  check_output_dir(file.parent_path(), what);
+}
+
 bool left_by_dead_process(std::string_view pid) {
   if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string_view::npos) return false;
   return ::kill(static_cast<pid_t>(std::stol(std::string(pid))), 0) != 0 && errno == ESRCH;
@@ -185,6 +193,11 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
     throw std::runtime_error(fmt::format("{}: write failed: {}", path.string(), std::strerror(err)));
   }
   move_file_atomic(tmp, path);  // fsync, then the name
+}
+
+void write_output_file(const std::filesystem::path& path, const std::string& content) {
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  write_file_atomic(path, content);
 }
 
 void move_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to) {

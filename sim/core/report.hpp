@@ -129,6 +129,11 @@ std::string number_text(double v);
 /// both); `what` names the option. Called before anything runs, so a bad
 /// path never costs a run and a refusal leaves nothing behind.
 void check_output_dir(const std::filesystem::path& dir, const std::string& what);
+/// The same for an output file named by option `what` (`run --trace`,
+/// `--csv`, `topology --out`): bad input if the name is empty (`--trace "":
+/// expected a file name`) or a directory, or if check_output_dir refuses
+/// its directory. Makes nothing; write_output_file makes the directory.
+void check_output_file(const std::filesystem::path& file, const std::string& what);
 
 /// True if `pid` (the digits after ".tmp." in a temporary's name, as
 /// write_file_atomic and the run staging folders name them) is a process
@@ -139,6 +144,9 @@ bool left_by_dead_process(std::string_view pid);
 /// `path`: readers never see a half-written file. Throws std::runtime_error
 /// naming the path on failure.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+/// write_file_atomic for a file check_output_file accepted: makes its
+/// directory first, as `run --out` makes its.
+void write_output_file(const std::filesystem::path& path, const std::string& content);
 /// Gives the file `from` (on the same file system) the name `to` once it is
 /// on disk (fsync, then rename); on failure `from` is removed and `to` left
 /// as it was. Throws std::runtime_error "TO: write failed: ...".

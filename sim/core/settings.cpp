@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cstdint>
 
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
@@ -39,7 +40,7 @@ const Bindings<RunSettings>& RunSettings::bindings() {
                               .must(run_name_problem))
           .bind(&S::description, ParamSpec::string("description", "").help("free text").from("none"))
           .bind(&S::seed, ParamSpec::integer("seed", 1, "")
-                              .range(0, 9.2e18)
+                              .integer_range(0, INT64_MAX)
                               .help("seed of every random stream in the run")
                               .from("arbitrary; same seed, same bytes"))
           .bind(&S::stop_time_s, ParamSpec::number("stop.time_s", 1.0, "s")
@@ -48,7 +49,7 @@ const Bindings<RunSettings>& RunSettings::bindings() {
                                      .from("one simulated second: ~800k MTU frames at 10 Gb/s"))
           .bind(&S::stop_packets,
                 ParamSpec::integer("stop.packets", 0, "packets")
-                    .range(0, 9.2e18)
+                    .integer_range(0, INT64_MAX)
                     .help("frames the source offers at most (0: no limit); the run then stops once every one is "
                           "delivered or dropped, or at stop.time_s")
                     .from("no limit"))

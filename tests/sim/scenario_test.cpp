@@ -128,6 +128,32 @@ TEST_F(ScenarioFiles, OutOfRangeAndBadRingSizes) {
             ": /guest/page_alloc_failure_prob: 1.5 is out of range (0..1)");
 }
 
+// Issue 35: the seed's range was 0..9.2e18 as a double, below the 2^63 - 1
+// that --seed took, and printed rounded.
+TEST_F(ScenarioFiles, SeedAndStopPacketsTakeEveryInt64AndStateTheirRangeExactly) {
+  EXPECT_EQ(error_of(R"({"name": "x", "seed": 9223372036854775807, "stop": {"packets": 9223372036854775807}})"), "");
+  EXPECT_EQ(error_of(R"({"name": "x", "seed": 9200000000000000001})"), "");
+  EXPECT_EQ(error_of(R"({"name": "x", "seed": 9223372036854775808})"),
+            ": /seed: 9223372036854775808 is out of range (0..9223372036854775807)");
+  EXPECT_EQ(error_of(R"({"name": "x", "seed": 18446744073709551615})"),
+            ": /seed: 18446744073709551615 is out of range (0..9223372036854775807)");
+  EXPECT_EQ(error_of(R"({"name": "x", "seed": -1})"), ": /seed: -1 is out of range (0..9223372036854775807)");
+  EXPECT_EQ(error_of(R"({"name": "x", "stop": {"packets": 9223372036854775808}})"),
+            ": /stop/packets: 9223372036854775808 is out of range (0..9223372036854775807)");
+}
+
+TEST(Params, AnIntegerRangeIsCheckedAndPrintedExactly) {
+  const ParamSpec p = ParamSpec::integer("k", 0, "").integer_range(-3, INT64_MAX);
+  EXPECT_EQ(p.range_text(), "-3..9223372036854775807");
+  EXPECT_EQ(p.validate(Json(-3)), "");
+  EXPECT_EQ(p.validate(Json(-4)), "-4 is out of range (-3..9223372036854775807)");
+  EXPECT_EQ(p.validate(Json(INT64_MAX)), "");
+  EXPECT_EQ(p.validate(Json(uint64_t{1} << 63)), "9223372036854775808 is out of range (-3..9223372036854775807)");
+  const ParamSpec q = ParamSpec::integer("k", 5, "").integer_range(5, 7);
+  EXPECT_EQ(q.validate(Json(uint64_t{4})), "4 is out of range (5..7)");
+  EXPECT_EQ(q.validate(Json(uint64_t{7})), "");
+}
+
 TEST_F(ScenarioFiles, ARingSmallerThanOneSlotIsBadInput) {
   EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 16}, "policy": {"name": "max-buffer"}})"),
             ": /ring/size: 16 entries cannot hold one max-buffer slot (20 descriptors)");
