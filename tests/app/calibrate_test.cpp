@@ -64,14 +64,19 @@ TEST(CalibrateDiagnostics, ParameterClampedOnItsBoundIsNamedWithTheBound) {
   EXPECT_TRUE(of_kind(f, "point_insensitive").empty());
 }
 
-TEST(CalibrateDiagnostics, ParameterNearItsBoundOnlyByTheParameterTablesRangeIsNotAtABound) {
-  // A cost with no bounds but the table's 0..1e9 fitted to 5,000 ns from
-  // 4,000 is nowhere near either: "near" is measured from the initial value.
+/// The guest's per-packet cost, bounded only by the parameter table's
+/// 0..1e9, fitted from 4,000 ns to one guest-limited point at 5,000 ns.
+FitResult fit_one_cost_with_the_tables_range() {
   Calibration c;
   c.params = {param("costs.guest.per_packet_ns", 4000, 0, 1e9)};
   c.points = {point("one.json", guest_limited(5000, 0, 0))};
-  const FitResult f =
-      fit_least_squares(c, [](const std::vector<double>& v) { return std::vector<double>{guest_limited(v[0], 0, 0)}; });
+  return fit_least_squares(c, [](const std::vector<double>& v) { return std::vector<double>{guest_limited(v[0], 0, 0)}; });
+}
+
+TEST(CalibrateDiagnostics, ParameterNearItsBoundOnlyByTheParameterTablesRangeIsNotAtABound) {
+  // A cost with no bounds but the table's 0..1e9 fitted to 5,000 ns from
+  // 4,000 is nowhere near either: "near" is measured from the initial value.
+  const FitResult f = fit_one_cost_with_the_tables_range();
   ASSERT_TRUE(f.converged);
   EXPECT_TRUE(f.diagnostics.empty()) << f.diagnostics[0].message;
   EXPECT_FALSE(f.condition_number.has_value());  // one parameter: nothing to tell apart
@@ -80,11 +85,7 @@ TEST(CalibrateDiagnostics, ParameterNearItsBoundOnlyByTheParameterTablesRangeIsN
 TEST(CalibrateDiagnostics, DerivativeStepIsTheParametersOwnSizeNotATableRangeOf1e9) {
   // Throughput ~ 1 / P: an elasticity of 1. With a floor of 1e-3 of 0..1e9
   // the step was 20 us on a 5 us cost, and the secant gave 0.2.
-  Calibration c;
-  c.params = {param("costs.guest.per_packet_ns", 4000, 0, 1e9)};
-  c.points = {point("one.json", guest_limited(5000, 0, 0))};
-  const FitResult f =
-      fit_least_squares(c, [](const std::vector<double>& v) { return std::vector<double>{guest_limited(v[0], 0, 0)}; });
+  const FitResult f = fit_one_cost_with_the_tables_range();
   ASSERT_TRUE(f.converged);
   EXPECT_NEAR(f.elasticity[0], 1.0, 0.03);
 }

@@ -19,6 +19,21 @@ print(json.dumps(d))' "$1" "$2"
 suggestion() {  # the --set arguments the error in $T/err suggests, one a line
   grep -o -- '--set virtio\.[a-z_]*=[^ ]*' "$T/err" | sed 's/^--set //'
 }
+# follows WHAT FILE POLICY EXPECTED MODE: --set policy.name=POLICY on FILE is
+# refused in one line suggesting EXPECTED, and the suggested command runs in
+# receive mode MODE.
+follows() {
+  local what=$1 file=$2 policy=$3 expected=$4 mode=$5 name
+  name=$(basename "$file" .json)
+  run "$BIN" run "$file" --set policy.name="$policy" --out "$T/refused-$policy"
+  check "$what: exit 2" [ "$rc" = 2 ]
+  check "$what: one line" [ "$(wc -l <"$T/err")" = 1 ]
+  mapfile -t fix < <(suggestion)
+  check "$what: suggests $expected" [ "${fix[*]}" = "$expected" ]
+  run "$BIN" run "$file" --set policy.name="$policy" --set "${fix[0]:-}" --out "$T/followed-$policy"
+  check "$what, suggested command: exit 0" [ "$rc" = 0 ]
+  check "$what, suggested command: $mode buffers" [ "$(field "$T/followed-$policy/linux6-$name/summary.json" virtio.receive_mode)" = "\"$mode\"" ]
+}
 MERGEABLE=scenarios/linux-6/mergeable-mtu-10g.json
 BIG=scenarios/linux-6/big-mtu-10g.json  # linux-6.x's features without MRG_RXBUF or RING_INDIRECT_DESC
 
@@ -51,24 +66,10 @@ check "no edit: exit 0" [ "$rc" = 0 ]
 check "no edit: no provenance.features_edit" [ "$(grep -c features_edit "$T/plain/linux6-mergeable-mtu-10g/summary.json")" = 0 ]
 
 # 2. small on linux-6: guest GSO goes too (GUEST_ECN with it, it needs TSO).
-run "$BIN" run "$MERGEABLE" --set policy.name=small --out "$T/o2"
-check "small on linux-6: exit 2" [ "$rc" = 2 ]
-check "small on linux-6: one line" [ "$(wc -l <"$T/err")" = 1 ]
-mapfile -t fix < <(suggestion)
-check "small on linux-6: suggests removing MRG_RXBUF and guest GSO" [ "${fix[*]}" = "virtio.features_remove=GUEST_TSO4,GUEST_TSO6,GUEST_ECN,MRG_RXBUF" ]
-run "$BIN" run "$MERGEABLE" --set policy.name=small --set "${fix[0]:-}" --out "$T/small"
-check "small, suggested command: exit 0" [ "$rc" = 0 ]
-check "small, suggested command: small buffers" [ "$(field "$T/small/linux6-mergeable-mtu-10g/summary.json" virtio.receive_mode)" = '"small"' ]
+follows "small on linux-6" "$MERGEABLE" small "virtio.features_remove=GUEST_TSO4,GUEST_TSO6,GUEST_ECN,MRG_RXBUF" small
 
 # 3. mergeable on a linux-6 file whose list lacks MRG_RXBUF.
-run "$BIN" run "$BIG" --set policy.name=mergeable --out "$T/o3"
-check "mergeable without MRG_RXBUF: exit 2" [ "$rc" = 2 ]
-check "mergeable without MRG_RXBUF: one line" [ "$(wc -l <"$T/err")" = 1 ]
-mapfile -t fix < <(suggestion)
-check "mergeable without MRG_RXBUF: suggests adding it" [ "${fix[*]}" = "virtio.features_add=MRG_RXBUF" ]
-run "$BIN" run "$BIG" --set policy.name=mergeable --set "${fix[0]:-}" --out "$T/merg"
-check "mergeable, suggested command: exit 0" [ "$rc" = 0 ]
-check "mergeable, suggested command: mergeable buffers" [ "$(field "$T/merg/linux6-big-mtu-10g/summary.json" virtio.receive_mode)" = '"mergeable"' ]
+follows "mergeable without MRG_RXBUF" "$BIG" mergeable "virtio.features_add=MRG_RXBUF" mergeable
 # ... and small on that file: guest GSO only.
 run "$BIN" validate "$BIG" --set policy.name=small
 mapfile -t fix < <(suggestion)
