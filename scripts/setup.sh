@@ -10,7 +10,6 @@ PACKAGES=(
   # chosen libraries (README "Dependencies")
   libsimgrid-dev       # simulation kernel (s4u actors); pkg-config only, no CMake config
   libboost-graph-dev   # descriptor-chain checks (--check), topology graphs
-  libboost-context-dev # a receive queue's device and driver as fibers (sim/world/queue_fibers.hpp)
   nlohmann-json3-dev   # scenario files, summary.json
   libeigen3-dev        # sweep statistics, analytic cross-check, calibration
   libgtest-dev         # unit tests

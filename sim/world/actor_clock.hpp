@@ -30,7 +30,8 @@
 #include <limits>
 
 #include "sim/world/blocking.hpp"
-#include "sim/world/fiber_loop.hpp"
+#include "sim/world/task.hpp"
+#include "sim/world/task_loop.hpp"
 #include "sim/world/shared.hpp"
 
 namespace vringsim {
@@ -46,33 +47,28 @@ class ActorClock {
   double now() const { return now_; }
 
   /// Sleeps until `t` (at once if `t` is not later than now).
-  void sleep_to(double t) {
-    if (t <= now_) return;  // as SimGrid's sleep_until: no wait
+  Step sleep_to(double t) {
+    if (t <= now_) return {};  // as SimGrid's sleep_until: no wait
     if (nobody_runs_before(t)) {
       now_ += t - now_;  // SimGrid's clock would go from now_ to now_ + (t - now_): the same sum
-      return;
+      return {};
     }
-    sync();
-    mine_ = t;
-    vringsim::sleep_until(fibers_, t);
-    resync();
+    return sleep_in_engine(t);
   }
   /// Whether a sleep until `t` would be skipped: no other actor can run before.
   bool can_skip_to(double t) const { return nobody_runs_before(t); }
   /// Brings SimGrid's clock up to the actor's.
-  void sync() {
-    if (now_ > clock()) {
-      mine_ = now_;
-      vringsim::sleep_until(fibers_, now_);
-    }
+  Step sync() {
+    if (now_ > clock()) return catch_up();
     resync();
+    return {};
   }
   /// Back from a wait in SimGrid: the actor's time is SimGrid's again.
   void resync() { now_ = clock(); }
-  /// The actor runs as a fiber of `loop` (fiber_loop.hpp).
-  void attach(FiberLoop* loop) { fibers_ = loop; }
-  /// SimGrid's clock, or the fiber loop's.
-  double clock() const { return clock_of(fibers_); }
+  /// The actor runs as a task of `loop` (task_loop.hpp).
+  void attach(TaskLoop* loop) { loop_ = loop; }
+  /// SimGrid's clock, or the task loop's.
+  double clock() const { return clock_of(loop_); }
   /// Before a wait that ends at `t` (a timed wait), or that only the other
   /// side ends (infinity: it sets the time when it does), or that nothing
   /// here can tell (minus infinity: a shared core).
@@ -81,23 +77,38 @@ class ActorClock {
   /// sets the time when it sends one, so SimGrid's clock need not catch up.
   /// One already sent (`token_pending`) ends the wait now, after the actors
   /// due now have run: then it must.
-  void waiting_for_other(bool token_pending) {
-    if (token_pending) {
-      sync();
-      waiting_until(now_);
-    } else {
-      waiting_until(std::numeric_limits<double>::infinity());
-    }
+  Step waiting_for_other(bool token_pending) {
+    if (token_pending) return sync_then_wait();
+    waiting_until(std::numeric_limits<double>::infinity());
+    return {};
   }
   /// Before the actor's last fates go in: the controller may end the run at once.
-  void sync_if_ending() {
-    if (run_.exhausted_queues != run_.queues) return;
-    sync();
-    // The controller ends the run at SimGrid's own clock.
-    if (fibers_) blocking::sleep_until(now_);
+  Step sync_if_ending() {
+    if (run_.exhausted_queues != run_.queues) return {};
+    return sync_for_end();
   }
 
  private:
+  Task<void> sleep_in_engine(double t) {
+    co_await sync();
+    mine_ = t;
+    co_await vringsim::sleep_until(loop_, t);
+    resync();
+  }
+  Task<void> catch_up() {
+    mine_ = now_;
+    co_await vringsim::sleep_until(loop_, now_);
+    resync();
+  }
+  Task<void> sync_then_wait() {
+    co_await sync();
+    waiting_until(now_);
+  }
+  Task<void> sync_for_end() {
+    co_await sync();
+    // The controller ends the run at SimGrid's own clock.
+    if (loop_) blocking::sleep_until(now_);
+  }
   bool nobody_runs_before(double t) const {
     // SimGrid ends a sleep whose remaining time falls under its timing
     // precision at the step it is in: a sleep that short, or another
@@ -113,7 +124,7 @@ class ActorClock {
   bool enabled_ = false;
   double now_ = 0;
   const double precision_ = simgrid::config::get_value<double>("surf/precision");
-  FiberLoop* fibers_ = nullptr;
+  TaskLoop* loop_ = nullptr;
 };
 
 }  // namespace vringsim

@@ -12,10 +12,10 @@
 #pragma once
 
 #include <cstdint>
-#include <exception>
 #include <optional>
 
-#include "sim/world/fiber_loop.hpp"
+#include "sim/world/task.hpp"
+#include "sim/world/task_loop.hpp"
 
 namespace vringsim {
 
@@ -26,14 +26,17 @@ class CorePool {
   }
   /// More threads than cores: holding a core can mean waiting for one.
   bool contended() const { return slots_.has_value(); }
-  void acquire() {
-    if (slots_) slots_->acquire();
+  /// Takes a core (only a contended pool has any to wait for).
+  Step acquire() {
+    if (!slots_) return {};
+    return wait(slots_->acquire());
   }
-  void release() {
-    if (slots_) slots_->release();
+  Step release() {
+    if (!slots_) return {};
+    return wait(slots_->release());
   }
-  /// Its threads run as fibers of `loop` (fiber_loop.hpp).
-  void run_on(FiberLoop& loop) {
+  /// Its threads run as tasks of `loop` (task_loop.hpp).
+  void run_on(TaskLoop& loop) {
     if (slots_) slots_->run_on(loop);
   }
 
@@ -52,32 +55,10 @@ class CorePool {
   }
 
  private:
+  static Task<void> wait(Wait w) { co_await w; }
   std::optional<Semaphore> slots_;
   uint32_t awake_;
   double idle_since_ = 0;
-};
-
-/// Holds a core for a scope.
-///
-/// Not released when the scope is left by an exception: that is SimGrid
-/// killing the actor at the end of the run (or after another actor's
-/// failure), and a killed actor must not call into the engine. On thread
-/// contexts the release blocked forever there (the ASan build hung).
-class CoreHold {
- public:
-  explicit CoreHold(CorePool* pool)
-      : pool_(pool && pool->contended() ? pool : nullptr), unwinding_(std::uncaught_exceptions()) {
-    if (pool_) pool_->acquire();
-  }
-  ~CoreHold() {
-    if (pool_ && std::uncaught_exceptions() == unwinding_) pool_->release();
-  }
-  CoreHold(const CoreHold&) = delete;
-  CoreHold& operator=(const CoreHold&) = delete;
-
- private:
-  CorePool* pool_;
-  int unwinding_;  ///< exceptions in flight when the core was taken
 };
 
 }  // namespace vringsim

@@ -31,9 +31,9 @@ GuestDriver::GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, 
   shared_.on_interrupt = [this](double t) { interrupt_raised(t); };
 }
 
-void GuestDriver::stall_if_descheduled() {
-  if (!opt_.faults) return;
-  if (const auto end = opt_.faults->active(FaultKind::VcpuStall, now())) clock_.sleep_to(*end);
+Step GuestDriver::stall_in_window() {
+  if (const auto end = opt_.faults->active(FaultKind::VcpuStall, now())) return clock_.sleep_to(*end);
+  return {};
 }
 
 void GuestDriver::post_fault(uint16_t head) {
@@ -60,9 +60,9 @@ uint64_t GuestDriver::processing_after(double t, uint64_t* bytes) const {
   return n;
 }
 
-void GuestDriver::busy_until(double start, double end) {
+Step GuestDriver::busy_until(double start, double end) {
   shared_.emit_busy(Cpu::Guest, start, end);
-  clock_.sleep_to(end);
+  return clock_.sleep_to(end);
 }
 
 void GuestDriver::took_vcpu() {
@@ -76,10 +76,17 @@ bool GuestDriver::should_refill() const {
   return shared_.ring.num_free() > std::min<uint64_t>(opt_.napi_budget, shared_.ring.size()) / 2;
 }
 
-void GuestDriver::refill(bool from_work) {
+Task<void> GuestDriver::refill_on_vcpu(bool from_work) {
+  if (opt_.vcpu) co_await opt_.vcpu->acquire();
+  took_vcpu();
+  co_await refill(from_work);
+  if (opt_.vcpu) co_await opt_.vcpu->release();
+}
+
+Task<void> GuestDriver::refill(bool from_work) {
   // try_fill_recv(): add postings until the ring refuses one (2008: allocate
   // first, free on refusal; today: stop once no descriptor is free), then kick.
-  stall_if_descheduled();
+  co_await stall_if_descheduled();
   VirtQueue& ring = shared_.ring;
   const double start = now();
   GuestWork work;
@@ -117,7 +124,7 @@ void GuestDriver::refill(bool from_work) {
   }
   posted_ += added;
   max_posted_ = std::max(max_posted_, posted_);
-  busy_until(start, start + costs_.guest_ns(work) * kNs);
+  co_await busy_until(start, start + costs_.guest_ns(work) * kNs);
   const double now = this->now();
   if (failed) {
     shared_.emit(RefillFailed{.time = now});
@@ -131,14 +138,18 @@ void GuestDriver::refill(bool from_work) {
       retry_at_ = from_work ? now + opt_.refill_retry_delay_s : now;
     }
   }
-  if (added == 0) return;
+  if (added == 0) co_return;
   const uint32_t published = ring.publish_avail();
   shared_.emit(BuffersPosted{.time = now, .chains = published, .bytes = bytes, .descriptors = descriptors, .table_bytes = table_bytes});
   // The ring says whether the device wants a kick (it asks for them only
   // while it waits for buffers).
-  const bool notified = shared_.kick_if_wanted(published, [this] { clock_.sync(); });
+  const bool notified = shared_.kick_wanted(published);
+  if (notified) {
+    co_await clock_.sync();  // the device wakes at the kick's time
+    co_await shared_.send_kick();
+  }
   shared_.emit(KickDecided{.time = now, .notified = notified});
-  if (notified) busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
+  if (notified) co_await busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
 }
 
 void GuestDriver::interrupt_raised(double t) {
@@ -171,7 +182,7 @@ void GuestDriver::interrupt_raised(double t) {
   shared_.emit_busy(Cpu::Host, t, t + costs_.host_per_interrupt_ns * kNs);
 }
 
-void GuestDriver::wait_for_interrupt() {
+Task<void> GuestDriver::wait_for_interrupt() {
   if (opt_.vcpu) opt_.vcpu->thread_sleeps(now());
   while (true) {
     const double now = this->now();
@@ -180,21 +191,17 @@ void GuestDriver::wait_for_interrupt() {
       // vring_interrupt -> skb_recv_done -> virtqueue_napi_schedule: the
       // handler runs; what the device published meanwhile was decided
       // against interrupts still enabled.
-      clock_.sleep_to(handler_at_);
-      stall_if_descheduled();  // a descheduled vCPU runs no handler until it is back
+      co_await clock_.sleep_to(handler_at_);
+      co_await stall_if_descheduled();  // a descheduled vCPU runs no handler until it is back
       shared_.publish_due(this->now());
       shared_.ring.interrupt_taken();
-      return;
+      co_return;
     }
     if (retry_at_ && now >= *retry_at_) {
       // The refill timer runs the vCPU (its idle time is not counted as a halt).
       retry_at_.reset();
       if (opt_.vcpu) opt_.vcpu->thread_wakes(now);
-      {
-        CoreHold vcpu(opt_.vcpu);
-        took_vcpu();
-        refill(true);
-      }
+      co_await refill_on_vcpu(true);
       if (opt_.vcpu) opt_.vcpu->thread_sleeps(this->now());
       continue;
     }
@@ -204,10 +211,10 @@ void GuestDriver::wait_for_interrupt() {
     std::optional<double> deadline = shared_.used.next_time();
     if (retry_at_ && (!deadline || *retry_at_ < *deadline)) deadline = retry_at_;
     if (deadline) {
-      clock_.sync();  // the timeout counts from SimGrid's clock
+      co_await clock_.sync();  // the timeout counts from SimGrid's clock
       const double timeout = std::max(0.0, *deadline - now);
       clock_.waiting_until(shared_.interrupt_pending() ? now : now + timeout);
-      const bool timed_out = shared_.sleep_until_woken(timeout);
+      const bool timed_out = co_await shared_.sleep_until_woken(timeout);
       clock_.resync();
       if (timed_out) {
         // Woken by the deadline itself: make sure rounding cannot leave us a
@@ -216,18 +223,21 @@ void GuestDriver::wait_for_interrupt() {
       }
     } else {
       waiting_forever_ = true;
-      clock_.waiting_for_other(shared_.interrupt_pending());
-      shared_.sleep_until_woken(std::nullopt);
+      co_await clock_.waiting_for_other(shared_.interrupt_pending());
+      co_await shared_.sleep_until_woken(std::nullopt);
       waiting_forever_ = false;
       clock_.resync();
     }
   }
 }
 
-bool GuestDriver::poll(double extra_ns) {
-  CoreHold vcpu(opt_.vcpu);  // queues sharing a vCPU take turns, a poll each
+Task<bool> GuestDriver::poll(double extra_ns) {
+  // Queues sharing a vCPU take turns, a poll each (a pool with a vCPU per
+  // queue never waits).
+  CorePool* const vcpu = opt_.vcpu && opt_.vcpu->contended() ? opt_.vcpu : nullptr;
+  if (vcpu) co_await vcpu->acquire();
   took_vcpu();
-  stall_if_descheduled();
+  co_await stall_if_descheduled();
   VirtQueue& ring = shared_.ring;
   const double start = now();
   shared_.publish_due(start);
@@ -249,23 +259,27 @@ bool GuestDriver::poll(double extra_ns) {
     receive_frame(first, start, cost_ns);
     ++received;
   }
-  busy_until(start, start + cost_ns * kNs);
+  co_await busy_until(start, start + cost_ns * kNs);
   in_poll_.clear();
-  clock_.sync_if_ending();  // these may be the last fates: the run ends now
+  co_await clock_.sync_if_ending();  // these may be the last fates: the run ends now
   shared_.add_fates(received);
-  if (should_refill()) refill();
-  if (handled == opt_.napi_budget) return true;  // budget spent: poll again
+  if (should_refill()) co_await refill();
+  bool again = handled == opt_.napi_budget;  // budget spent: poll again
   // virtqueue_napi_complete(): virtqueue_enable_cb_prepare, then
   // virtqueue_poll: if more arrived meanwhile, disable and poll again
   // (virtqueue_napi_schedule). What the device publishes until then was
   // decided against interrupts disabled.
-  shared_.publish_due(now());
-  if (!ring.enable_cb()) {
-    ring.disable_cb();
-    return true;
+  if (!again) {
+    shared_.publish_due(now());
+    if (!ring.enable_cb()) {
+      ring.disable_cb();
+      again = true;
+    } else {
+      napi_ = Napi::Idle;  // interrupts stay enabled while the driver sleeps
+    }
   }
-  napi_ = Napi::Idle;  // interrupts stay enabled while the driver sleeps
-  return false;
+  if (vcpu) co_await vcpu->release();
+  co_return again;
 }
 
 Posting& GuestDriver::posting_of(uint32_t head) {
@@ -343,20 +357,16 @@ void GuestDriver::receive_frame(const UsedElem& first, double start, double& cos
   in_poll_.push_back({t, pkt.len});
 }
 
-void GuestDriver::run() {
+Task<void> GuestDriver::run() {
   // Interrupts are enabled from the start (a ring's avail flags start at 0)
   // and until an interrupt schedules NAPI.
-  {
-    CoreHold vcpu(opt_.vcpu);
-    took_vcpu();
-    refill();  // virtnet_probe(): fill the ring before the device starts
-  }
+  co_await refill_on_vcpu(false);  // virtnet_probe(): fill the ring before the device starts
   while (true) {
-    wait_for_interrupt();
+    co_await wait_for_interrupt();
     napi_ = Napi::Polling;
     shared_.ring.disable_cb();  // virtqueue_napi_schedule: no interrupts while polling
     double extra = costs_.guest_per_interrupt_ns;
-    while (poll(extra)) extra = 0;
+    while (co_await poll(extra)) extra = 0;
   }
 }
 

@@ -39,9 +39,11 @@ class GuestDriver {
   };
   GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, const CostModel& costs, Options opt);
 
-  void run();
-  /// Runs as a fiber of `loop` (fiber_loop.hpp), not as an actor of its own.
-  void run_on(FiberLoop& loop) { clock_.attach(&loop); }
+  /// The actor's body: probe's fill, then interrupts and NAPI polls as
+  /// long as the run lasts.
+  Task<void> run();
+  /// Runs as a task of `loop` (task_loop.hpp), not as an actor of its own.
+  void run_on(TaskLoop& loop) { clock_.attach(&loop); }
 
   // For the conservation check at the end of a run.
   uint64_t collected_packets() const { return collected_; }
@@ -62,10 +64,10 @@ class GuestDriver {
   const std::array<uint64_t, kChainFaults>& injected() const { return injected_; }
 
  private:
-  void wait_for_interrupt();
+  Task<void> wait_for_interrupt();
   /// The device raised an interrupt at `t` (Shared::on_interrupt).
   void interrupt_raised(double t);
-  bool poll(double extra_ns);
+  Task<bool> poll(double extra_ns);
   Posting& posting_of(uint32_t head);
   /// The chain at `head` is back and its memory dealt with: its posting's
   /// storage goes to the policy for the next one.
@@ -75,14 +77,17 @@ class GuestDriver {
   /// Collects a frame's buffers and hands it to the stack.
   void receive_frame(const UsedElem& first, double start, double& cost_ns);
   /// try_fill_recv(); `from_work`: run by the refill work (a retry), not by NAPI.
-  void refill(bool from_work = false);
+  Task<void> refill(bool from_work = false);
+  /// refill() on the vCPU, taken for it (queues sharing a vCPU take turns).
+  Task<void> refill_on_vcpu(bool from_work);
   bool should_refill() const;
-  void busy_until(double start, double end);
+  Step busy_until(double start, double end);
   double now() const { return clock_.now(); }
   /// After taking the vCPU (CoreHold): the time is SimGrid's again if it had to wait.
   void took_vcpu();
   /// While a vcpu_stall window is open the vCPU runs nothing: wait it out.
-  void stall_if_descheduled();
+  Step stall_if_descheduled() { return opt_.faults ? stall_in_window() : Step{}; }
+  Step stall_in_window();
   void post_fault(uint16_t head);
 
   Shared& shared_;

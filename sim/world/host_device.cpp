@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "sim/core/errors.hpp"
 #include "sim/world/blocking.hpp"
@@ -98,21 +99,22 @@ void HostDevice::break_device(double t) {
   }
   tap_.clear();
   batch_ = 0;
-  add_fates(lost);
+  // Counted as the burst ends (run): it ends at once, with no wait before.
+  lost_fates_ += lost;
 }
 
-bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
+HostDevice::Screen HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
   VirtQueue& ring = shared_.ring;
   while (true) {
     const ChainFault f = ring.check_next_chain(opt_.max_chain_descriptors, front_bytes);
-    if (f == ChainFault::None) return true;
+    if (f == ChainFault::None) return Screen::Ok;
     ++bad_chains_[static_cast<int>(f)];
     no_progress(t);
     BadChainFound e{.time = t, .fault = f};
     if (!opt_.drop_bad_chains) {
       shared_.emit(e);
       break_device(t);
-      return false;
+      return Screen::Broken;
     }
     const auto head = ring.discard_avail();
     e.consumed = 1;
@@ -130,7 +132,7 @@ bool HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
         flush_batch(t);  // entries stay in ring order
         ring.push_used(*head, 0);
         shared_.used.push({.time = t, .chains = 1});
-        wake_driver_to_look();  // a waiting driver must learn when to look
+        if (shared_.driver_waiting()) return Screen::Wake;  // a waiting driver must learn when to look
       }
     }
   }
@@ -154,18 +156,32 @@ uint64_t HostDevice::tap_bytes() const {
   return b;
 }
 
-void HostDevice::run() {
+Task<void> HostDevice::run() {
   double cursor = clock_.now();
   while (true) {
     shared_.publish_due(cursor);
     const bool share = opt_.cores && opt_.cores->contended();
-    if (absorb_kick(cursor, share)) continue;
-    if (sit_out_pause(cursor)) continue;
+    if (kick_arrived(cursor)) {
+      co_await handle_kick(cursor, share);
+      continue;
+    }
+    // Descheduled (backend_pause): frames keep arriving (and overflowing the tap).
+    if (const auto end = pause_end(cursor)) {
+      co_await clock_.sleep_to(*end);
+      cursor = *end;
+      continue;
+    }
     // Shared host cores: a backend with frames waits for a core, holds it for
     // one burst, then queues again behind the others (cores.hpp).
-    const bool holding = share && acquire_core(cursor);
+    const bool holding = share && co_await acquire_core(cursor);
     const double burst_start = cursor;
-    const Burst burst = serve_burst(cursor);
+    Burst burst;
+    serve_burst(cursor, burst);
+    while (burst.wake) {  // a faulty chain returned: the sleeping driver hears of it first
+      co_await wake_driver_to_look();
+      serve_burst(cursor, burst);
+    }
+    if (lost_fates_) co_await add_fates(std::exchange(lost_fates_, 0));  // the tap of a device that broke
     if (burst.served) asleep_ = false;  // it ran: a later wait starts awake
     if (burst.served > 0 || burst.fates > 0)
       progressed(cursor);
@@ -174,24 +190,24 @@ void HostDevice::run() {
     if (cursor > clock_.now()) {
       shared_.emit_busy(Cpu::Host, burst_start, cursor);
       // A sleeping guest must learn when the first of these frames is published.
-      if (burst.served) wake_driver_to_look();
-      clock_.sleep_to(cursor);
-      if (holding) opt_.cores->release();
-      add_fates(burst.fates);
+      if (burst.served) co_await wake_driver_to_look();
+      co_await clock_.sleep_to(cursor);
+      if (holding) co_await opt_.cores->release();
+      co_await add_fates(burst.fates);
       continue;
     }
     // Frames served in no time (zero host costs) are done now: a sleeping
     // guest must still hear of them, or the device below waits for a kick
     // the guest never sends (it once delivered nothing, exit 0).
-    if (burst.served) wake_driver_to_look();
-    if (holding) opt_.cores->release();
-    add_fates(burst.fates);
-    if (cursor >= shared_.stop_time()) return;
+    if (burst.served) co_await wake_driver_to_look();
+    if (holding) co_await opt_.cores->release();
+    co_await add_fates(burst.fates);
+    if (cursor >= shared_.stop_time()) co_return;
     if (tap_.empty() || cursor >= known_until()) {
-      if (!wait_for_traffic(cursor)) return;  // the source is exhausted
+      if (!co_await wait_for_traffic(cursor)) co_return;  // the source is exhausted
       continue;
     }
-    stall_for_buffers(cursor, share);
+    co_await stall_for_buffers(cursor, share);
   }
 }
 
@@ -202,85 +218,87 @@ double HostDevice::kick_arrival() const {
   return shared_.kick_sent_at + (opt_.latency.kick_ns + opt_.latency.backend_wakeup_ns) * 1e-9;
 }
 
-bool HostDevice::absorb_kick(double& cursor, bool share) {
+bool HostDevice::kick_arrived(double cursor) const {
   // A kick that came while the device was running (or idle with nothing to
   // do) and has reached it by now: vhost runs handle_rx once more (the work
   // was queued again by the eventfd: vhost_poll_wakeup), which starts by
   // disabling notifications; QEMU's main loop runs the queue's handler
   // (virtio_net_handle_rx: qemu_flush_queued_packets). Either way the host
   // pays host.per_kick_ns, and no token is left for a later stall.
-  if (!shared_.kick_pending() || kick_arrival() > cursor) return false;
-  handle_kick(cursor, share);
-  return true;
+  return shared_.kick_pending() && kick_arrival() <= cursor;
 }
 
-void HostDevice::handle_kick(double& cursor, bool share) {
+Task<void> HostDevice::handle_kick(double& cursor, bool share) {
   shared_.take_kick();
   if (opt_.vhost) shared_.ring.set_notification(false);
-  pay_kick(cursor, share);
+  co_await pay_kick(cursor, share);
 }
 
-void HostDevice::pay_kick(double& cursor, bool share) {
-  if (share) clock_.waiting_until(-std::numeric_limits<double>::infinity());
-  CoreHold core(share ? opt_.cores : nullptr);  // handling the kick takes host CPU too
-  if (share) clock_.resync();
+Task<void> HostDevice::pay_kick(double& cursor, bool share) {
+  // Handling the kick takes host CPU too: on shared cores, a core's turn.
+  if (share) {
+    clock_.waiting_until(-std::numeric_limits<double>::infinity());
+    co_await opt_.cores->acquire();
+    clock_.resync();
+  }
   const double start = std::max(cursor, clock_.now());
   cursor = start + costs_.host_per_kick_ns * 1e-9;
   shared_.emit_busy(Cpu::Host, start, cursor);
-  clock_.sleep_to(cursor);
+  co_await clock_.sleep_to(cursor);
+  if (share) co_await opt_.cores->release();
 }
 
-bool HostDevice::sit_out_pause(double& cursor) {
-  if (!opt_.faults) return false;
-  const auto end = opt_.faults->active(FaultKind::BackendPause, cursor);
-  if (!end) return false;
-  // Descheduled: frames keep arriving (and overflowing the tap).
-  clock_.sleep_to(*end);
-  cursor = *end;
-  return true;
+std::optional<double> HostDevice::pause_end(double cursor) const {
+  if (!opt_.faults) return std::nullopt;
+  return opt_.faults->active(FaultKind::BackendPause, cursor);
 }
 
-bool HostDevice::acquire_core(double& cursor) {
-  add_fates(admit_until(cursor, clock_.now()));
-  if (tap_.empty() || cursor >= known_until() || cursor >= shared_.stop_time()) return false;
-  clock_.sync();
+Task<bool> HostDevice::acquire_core(double& cursor) {
+  co_await add_fates(admit_until(cursor, clock_.now()));
+  if (tap_.empty() || cursor >= known_until() || cursor >= shared_.stop_time()) co_return false;
+  co_await clock_.sync();
   clock_.waiting_until(-std::numeric_limits<double>::infinity());  // when a core frees: unknown
-  opt_.cores->acquire();
+  co_await opt_.cores->acquire();
   clock_.resync();
   if (clock_.now() > cursor) {
     cursor = clock_.now();
     shared_.publish_due(cursor);
   }
-  return true;
+  co_return true;
 }
 
-HostDevice::Burst HostDevice::serve_burst(double& cursor) {
+void HostDevice::serve_burst(double& cursor, Burst& b) {
   // Frames back to back while buffers last, up to the burst size; vhost-net
   // yields its turn after VHOST_NET_PKT_WEIGHT frames or VHOST_NET_WEIGHT
   // bytes (vhost_exceeds_weight), which on shared cores is what a turn is.
-  Burst b;
+  b.wake = false;
   const uint32_t limit = opt_.vhost ? kVhostNetPktWeight : opt_.burst_packets;
-  uint64_t bytes = 0;
-  bool looked = false;
   bool paused = false;
-  while (b.served < limit && cursor < shared_.stop_time() && !(opt_.vhost && bytes >= kVhostNetWeight)) {
-    if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) {
-      paused = true;
-      break;
+  while (b.served < limit && cursor < shared_.stop_time() && !(opt_.vhost && b.bytes >= kVhostNetWeight)) {
+    if (!b.retry_front) {
+      if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) {
+        paused = true;
+        break;
+      }
+      b.fates += admit_until(cursor, clock_.now());
+      // A closed-loop source may still send something that arrives before
+      // `cursor`: the device cannot serve at `cursor` until that is known.
+      if (cursor >= known_until() || tap_.empty()) break;
+      // handle_rx() begins with vhost_disable_notify(): no kicks while it runs.
+      if (opt_.vhost && !b.looked) shared_.ring.set_notification(false);
+      b.looked = true;
     }
-    b.fates += admit_until(cursor, clock_.now());
-    // A closed-loop source may still send something that arrives before
-    // `cursor`: the device cannot serve at `cursor` until that is known.
-    if (cursor >= known_until() || tap_.empty()) break;
-    // handle_rx() begins with vhost_disable_notify(): no kicks while it runs.
-    if (opt_.vhost && !looked) shared_.ring.set_notification(false);
-    looked = true;
+    b.retry_front = false;
     const uint32_t len = tap_.front().len;
     const Served r = serve_front(cursor, b.fates);
+    if (r == Served::Wake) {  // nothing before the screening has changed: the same frame, again
+      b.wake = b.retry_front = true;
+      return;
+    }
     if (r == Served::Stop) break;
     if (r == Served::Frame) {
       ++b.served;
-      bytes += len;
+      b.bytes += len;
     }
   }
   // handle_rx() returns (the socket empty, no buffers, its weight spent):
@@ -288,7 +306,6 @@ HostDevice::Burst HostDevice::serve_burst(double& cursor) {
   // out:). A thread descheduled mid-turn (backend_pause) signals nothing
   // until it runs again.
   if (!paused) flush_batch(cursor);
-  return b;
 }
 
 void HostDevice::flush_batch(double t) {
@@ -311,7 +328,11 @@ HostDevice::Served HostDevice::serve_front(double& cursor, uint64_t& fates) {
     return Served::Dropped;
   }
   uint64_t front_bytes = 0;
-  if (!screen_front(cursor, false, &front_bytes)) return Served::Stop;  // the device broke
+  switch (screen_front(cursor, false, &front_bytes)) {
+    case Screen::Ok: break;
+    case Screen::Broken: return Served::Stop;
+    case Screen::Wake: return Served::Wake;  // then here again: nothing before the screening has changed
+  }
   if (!has_buffers(need)) return Served::Stop;
   // virtio_net_has_buffers() found them: QEMU suppresses kicks
   // (virtio_queue_set_notification(vq, 0)) for every frame it takes.
@@ -355,7 +376,7 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
     // The first chain passed screen_front in serve_front, and nothing has
     // touched the ring since: walking its descriptors again would find the
     // same (max-buffer's are 20 long).
-    if (chains > 0 && !screen_front(cursor, true)) {
+    if (chains > 0 && screen_front(cursor, true) == Screen::Broken) {
       // Broken mid-frame: the chains taken so far stay with the device
       // (QEMU detaches them unreturned) and the frame is lost.
       drop(pkt, cursor, DropReason::DeviceBroken);
@@ -411,7 +432,7 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
   return true;
 }
 
-bool HostDevice::wait_for_traffic(double& cursor) {
+Task<bool> HostDevice::wait_for_traffic(double& cursor) {
   // With nothing in the tap the backend thread sleeps: the frame that wakes
   // it finds it running latency.backend_wakeup_ns later.
   if (tap_.empty()) asleep_ = true;
@@ -425,47 +446,47 @@ bool HostDevice::wait_for_traffic(double& cursor) {
     // Nothing can arrive before the source's horizon; look again then.
     until = std::max(known_until(), clock_.now());
   } else if (tap_.empty()) {
-    return false;  // nothing more will arrive (a kick now would find nothing to do)
+    co_return false;  // nothing more will arrive (a kick now would find nothing to do)
   } else {
     until = clock_.now();
   }
   // A kick on its way ends the wait when it arrives (absorb_kick).
   if (shared_.kick_pending()) until = std::min(until, std::max(kick_arrival(), clock_.now()));
-  if (idle_until(until)) {
+  if (co_await idle_until(until)) {
     cursor = clock_.now();  // a kick came first
-    return true;
+    co_return true;
   }
   cursor = std::max(cursor, until);
   if (frame) asleep_ = false;
-  return true;
+  co_return true;
 }
 
-bool HostDevice::idle_until(double t) {
+Task<bool> HostDevice::idle_until(double t) {
   // Kicks can reach an idle device only where the ring lets the guest send
   // one (before the device first ran, or a stale avail_event coming round
   // after 2^16 entries): then the wait ends at a kick. Otherwise, and when
   // the driver cannot run before `t`, a sleep.
-  if (t <= clock_.now()) return false;
+  if (t <= clock_.now()) co_return false;
   if (shared_.kick_pending() || !shared_.ring.kick_possible() || clock_.can_skip_to(t)) {
-    clock_.sleep_to(t);
-    return false;
+    co_await clock_.sleep_to(t);
+    co_return false;
   }
-  clock_.sync();
+  co_await clock_.sync();
   clock_.waiting_until(t);
-  const bool kicked = shared_.wait_for_kick(t - clock_.now());
+  const bool kicked = co_await shared_.wait_for_kick(t - clock_.now());
   clock_.resync();
-  return kicked && clock_.now() < t;
+  co_return kicked && clock_.now() < t;
 }
 
-void HostDevice::stall_for_buffers(double& cursor, bool share) {
+Task<void> HostDevice::stall_for_buffers(double& cursor, bool share) {
   // A kick taken late (sent before the device last looked at the ring) says
   // nothing new: handle it and look again. Only a kick sent after the device
   // enables notifications ends a stall.
   if (shared_.kick_pending()) {
     // (Not before it arrives: until then the device does not know of it.)
-    if (kick_arrival() > clock_.now()) clock_.sleep_to(kick_arrival());
-    handle_kick(cursor, share);
-    return;
+    if (kick_arrival() > clock_.now()) co_await clock_.sleep_to(kick_arrival());
+    co_await handle_kick(cursor, share);
+    co_return;
   }
   // No usable buffer: enable kicks, check again, wait for one
   // (handle_rx: vhost_enable_notify, and again if the guest slipped one in;
@@ -474,23 +495,23 @@ void HostDevice::stall_for_buffers(double& cursor, bool share) {
   ring.set_notification(true);
   if (has_buffers(uint64_t{opt_.header_bytes} + tap_.front().len)) {
     ring.set_notification(false);
-    return;
+    co_return;
   }
   shared_.emit(StallBegan{.time = clock_.now()});
   waiting_for_kick_ = true;
-  clock_.waiting_for_other(shared_.kick_pending());
-  shared_.wait_for_kick();
+  co_await clock_.waiting_for_other(shared_.kick_pending());
+  co_await shared_.wait_for_kick();
   clock_.resync();
   // The kick reaches the device latency.kick_ns after the guest sent it, and
   // the backend thread, asleep meanwhile, runs latency.backend_wakeup_ns
   // later still. Its notifications stay enabled until it looks at the ring:
   // kicks sent meanwhile are the same one (the eventfd is already set).
-  if (kick_arrival() > clock_.now()) clock_.sleep_to(kick_arrival());
+  if (kick_arrival() > clock_.now()) co_await clock_.sleep_to(kick_arrival());
   shared_.take_kick();
   waiting_for_kick_ = false;
   shared_.emit(StallEnded{.time = clock_.now()});
   ring.set_notification(false);
-  pay_kick(cursor, share);
+  co_await pay_kick(cursor, share);
 }
 
 void HostDevice::progressed(double t) {
@@ -510,12 +531,24 @@ void HostDevice::no_progress(double t) {
       shared_.queue, t, idle_rounds_, std::accumulate(bad_chains_.begin(), bad_chains_.end(), uint64_t{0})));
 }
 
-void HostDevice::wake_driver_to_look() {
-  shared_.wake_driver_to_look([this] { clock_.sync(); });
+Step HostDevice::wake_driver_to_look() {
+  if (!shared_.driver_waiting()) return {};
+  return sync_and_wake_driver();
 }
 
-void HostDevice::add_fates(uint64_t n) {
-  if (n) clock_.sync_if_ending();  // these may be the last fates: the run ends now
+Task<void> HostDevice::sync_and_wake_driver() {
+  co_await clock_.sync();  // the driver wakes at the device's time
+  co_await shared_.wake_driver();
+}
+
+Step HostDevice::add_fates(uint64_t n) {
+  if (n && shared_.run.exhausted_queues == shared_.run.queues) return add_last_fates(n);
+  shared_.add_fates(n);
+  return {};
+}
+
+Task<void> HostDevice::add_last_fates(uint64_t n) {
+  co_await clock_.sync_if_ending();  // these may be the last fates: the run ends now
   shared_.add_fates(n);
 }
 

@@ -52,10 +52,11 @@ class HostDevice {
   };
   HostDevice(Shared& shared, const CostModel& costs, Options opt, Dispatcher& feed);
 
-  /// The actor's body.
-  void run();
-  /// Runs as a fiber of `loop` (fiber_loop.hpp), not as an actor of its own.
-  void run_on(FiberLoop& loop) { clock_.attach(&loop); }
+  /// The actor's body: vhost-net's handle_rx, or QEMU's receive path, as
+  /// long as the run lasts.
+  Task<void> run();
+  /// Runs as a task of `loop` (task_loop.hpp), not as an actor of its own.
+  void run_on(TaskLoop& loop) { clock_.attach(&loop); }
 
   /// Moves every frame that has arrived by `t` into the tap queue, dropping
   /// those that find it full. Returns the number dropped. `now`: the
@@ -91,12 +92,20 @@ class HostDevice {
   struct Burst {
     uint32_t served = 0;  ///< frames taken
     uint64_t fates = 0;   ///< frames whose fate (a drop) was decided
+    // Progress, for a burst stopped to wake the driver and called again.
+    uint64_t bytes = 0;        ///< of the frames taken
+    bool looked = false;       ///< the ring was looked at (vhost disabled kicks)
+    bool wake = false;         ///< stopped: the sleeping driver must be woken first
+    bool retry_front = false;  ///< then the same frame is tried again
   };
-  enum class Served { Frame, Dropped, Stop };
-  /// While a backend_pause window is open the backend runs nothing: wait it out.
-  bool sit_out_pause(double& cursor);
+  /// Wake: a faulty chain was returned and the driver sleeps; it must be
+  /// woken (wake_driver_to_look) before the same frame is tried again.
+  enum class Served { Frame, Dropped, Stop, Wake };
+  enum class Screen { Ok, Broken, Wake };
+  /// While a backend_pause window is open at `cursor`, the backend runs nothing until its end.
+  std::optional<double> pause_end(double cursor) const;
   /// Shared cores: queues for one, if there is work; true if it holds one.
-  bool acquire_core(double& cursor);
+  Task<bool> acquire_core(double& cursor);
   /// A frame served or dropped at `t`; a step at `t` that did neither (a
   /// chain refused, a round with nothing done). kMaxIdleRounds of those at
   /// one instant throw InvariantError: a zero-time livelock. 100,000 is
@@ -108,25 +117,30 @@ class HostDevice {
   double stuck_at_ = -1;
   uint64_t idle_rounds_ = 0;
   /// Wakes a sleeping driver to look at the used ring again, at the device's time.
-  void wake_driver_to_look();
+  Step wake_driver_to_look();
+  Task<void> sync_and_wake_driver();
   /// When the pending kick reaches the device (latency.kick_ns and, the
   /// backend thread being asleep, latency.backend_wakeup_ns after it was sent).
   double kick_arrival() const;
-  /// A pending kick that has arrived by `cursor`, taken while running: paid for.
-  bool absorb_kick(double& cursor, bool share);
+  /// A pending kick has arrived by `cursor` while the device ran (to be taken and paid for).
+  bool kick_arrived(double cursor) const;
   /// The host's cost of handling a kick, from `cursor` on.
-  void pay_kick(double& cursor, bool share);
+  Task<void> pay_kick(double& cursor, bool share);
   /// Sleeps until `t`, or until a kick wakes the device if one can come;
   /// true if a kick came first.
-  bool idle_until(double t);
+  Task<bool> idle_until(double t);
   /// Takes the pending kick and pays for it (vhost: handle_rx runs again).
-  void handle_kick(double& cursor, bool share);
+  Task<void> handle_kick(double& cursor, bool share);
   /// Publishes vhost's batch of used entries at `t` (vhost_net_signal_used).
   void flush_batch(double t);
   /// Counts fates for the drain check (RunState::add_fates), at the device's time.
-  void add_fates(uint64_t n);
-  /// One service burst: frames back to back while buffers last.
-  Burst serve_burst(double& cursor);
+  Step add_fates(uint64_t n);
+  Task<void> add_last_fates(uint64_t n);
+  /// One service burst: frames back to back while buffers last. It stops
+  /// early with `b.wake` set when a faulty chain was returned to a sleeping
+  /// driver, which must hear of it first; then it is called again with the
+  /// same `b` and goes on.
+  void serve_burst(double& cursor, Burst& b);
   /// The frame at the front of the tap: taken, dropped, or the burst stops
   /// (no usable buffer, or the device broke).
   Served serve_front(double& cursor, uint64_t& fates);
@@ -138,18 +152,20 @@ class HostDevice {
   bool take_chains(const Packet& pkt, uint64_t need, double& cursor);
   /// The tap is empty (or the source not known far enough): sleeps until the
   /// next arrival or the source's horizon. False if nothing more will come.
-  bool wait_for_traffic(double& cursor);
+  Task<bool> wait_for_traffic(double& cursor);
   /// No usable buffer: enables kicks, waits for one, and pays for it.
-  void stall_for_buffers(double& cursor, bool share);
+  Task<void> stall_for_buffers(double& cursor, bool share);
   /// `now`: the caller's time (the device's, or the sampler's when it admits).
   void fetch_next(double until, double now);
   /// Checks the chain at the front of the avail ring, and the next while one
-  /// is faulty: counts it, then breaks the device (returns false) or skips
-  /// it. A skipped chain is returned unused, after the frame being assembled
-  /// if `in_frame` (so a frame's chains stay together on the used ring).
+  /// is faulty: counts it, then breaks the device (Broken) or skips it. A
+  /// skipped chain is returned unused, after the frame being assembled if
+  /// `in_frame` (so a frame's chains stay together on the used ring); one
+  /// returned at once while the driver sleeps stops the screening (Wake):
+  /// the driver is woken, and the screening goes on from there.
   /// `front_bytes`, if given, receives the writable bytes of the (good)
   /// chain now at the front, 0 if none is published.
-  bool screen_front(double t, bool in_frame, uint64_t* front_bytes = nullptr);
+  Screen screen_front(double t, bool in_frame, uint64_t* front_bytes = nullptr);
   void break_device(double t);
   void drop(const Packet& p, double t, DropReason why);
   bool has_buffers(uint64_t need) const;
@@ -175,6 +191,7 @@ class HostDevice {
   std::array<uint64_t, kChainFaults> bad_chains_{};
   std::vector<uint16_t> discarded_;  ///< faulty chains to return after the current frame
   bool broken_ = false;
+  uint64_t lost_fates_ = 0;  ///< frames a breaking device lost from its tap, not yet counted
   double broken_at_ = 0;
   bool waiting_for_kick_ = false;
   bool asleep_ = false;  ///< the backend thread went to sleep on an empty tap (latency.backend_wakeup_ns)

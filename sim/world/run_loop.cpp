@@ -49,11 +49,11 @@ std::function<void()> RunLoop::guarded(std::function<void()> body) {
 
 void RunLoop::start_queues() {
   const Topology& topo = w_.topology();
-  // The devices and drivers as fibers of one actor, switched without SimGrid
-  // (fiber_loop.hpp; same outputs), in the order their actors were created.
+  // The devices and drivers as tasks of one actor, switched without SimGrid
+  // (task_loop.hpp; same outputs), in the order their actors were created.
   if (w_.options.lookahead) {
-    w_.fibers = std::make_unique<FiberLoop>(*w_.run, simgrid::config::get_value<double>("surf/precision"));
-    FiberLoop& loop = *w_.fibers;
+    w_.tasks = std::make_unique<TaskLoop>(*w_.run, simgrid::config::get_value<double>("surf/precision"));
+    TaskLoop& loop = *w_.tasks;
     for (auto& pool : w_.host_pools) pool->run_on(loop);
     for (auto& guest : w_.vcpu_pools)
       for (auto& pool : guest) pool->run_on(loop);
@@ -63,8 +63,8 @@ void RunLoop::start_queues() {
       Q.shared->run_on(loop);
       device->run_on(loop);
       driver->run_on(loop);
-      loop.add_fiber([device] { device->run(); });
-      loop.add_fiber([driver] { driver->run(); });
+      loop.add_task(device->run());
+      loop.add_task(driver->run());
     }
     sg4::Actor::create("queues", w_.core_hosts[0], guarded([&loop] { loop.run(); }))->daemonize();
     return;
@@ -75,9 +75,16 @@ void RunLoop::start_queues() {
     HostDevice* device = Q.device.get();
     GuestDriver* driver = Q.driver.get();
     sg4::Actor::create("device:" + name, w_.core_hosts[topo.backends[gst.backend_index].group],
-                       guarded([device] { device->run(); }))
+                       guarded([device] {
+                         Task<void> body = device->run();
+                         run_to_end(body);
+                       }))
         ->daemonize();
-    sg4::Actor::create("driver:" + name, w_.guest_hosts[Q.guest], guarded([driver] { driver->run(); }))->daemonize();
+    sg4::Actor::create("driver:" + name, w_.guest_hosts[Q.guest], guarded([driver] {
+                         Task<void> body = driver->run();
+                         run_to_end(body);
+                       }))
+        ->daemonize();
   }
 }
 

@@ -24,7 +24,7 @@
 #include "sim/core/fifo.hpp"
 #include "sim/core/virtqueue.hpp"
 #include "sim/world/blocking.hpp"
-#include "sim/world/fiber_loop.hpp"
+#include "sim/world/task_loop.hpp"
 
 namespace vringsim {
 
@@ -114,24 +114,24 @@ class UsedTimeline {
 /// waits, and at most once a wait, so no token outlives the wait it ended.
 class Wakeup {
  public:
-  void run_on(FiberLoop& loop) { sem_.run_on(loop); }
+  void run_on(TaskLoop& loop) { sem_.run_on(loop); }
   /// Its owner waits and has not been woken yet: a wake() would end the wait.
   bool waiting() const { return waits_ && !signalled_; }
   /// Ends the wait (call only when waiting()). The release yields: the owner
   /// may run before the caller goes on.
-  void wake() {
+  Wait wake() {
     signalled_ = true;
-    sem_.release();
+    return sem_.release();
   }
   /// Waits until woken or, given a deadline, until then. True if the deadline passed first.
-  bool wait(std::optional<double> timeout_s) {
+  Task<bool> wait(std::optional<double> timeout_s) {
     waits_ = true;
     signalled_ = false;
-    const bool timed_out = sem_.acquire(timeout_s);
+    const bool timed_out = co_await sem_.acquire(timeout_s);
     waits_ = false;
     // A wake at the instant the wait timed out released a token nobody took.
-    if (signalled_ && !sem_.would_block()) sem_.acquire();
-    return timed_out;
+    if (signalled_ && !sem_.would_block()) co_await sem_.acquire();
+    co_return timed_out;
   }
   /// A wake sent and not yet taken.
   bool pending() const { return !sem_.would_block(); }
@@ -184,27 +184,23 @@ struct Shared {
   // it; a device that is running finds it when it next looks (a vhost
   // handle_rx queued again, QEMU's main loop) and pays for it then.
 
-  /// Driver -> device, after publishing buffers: a kick, if the ring says the
-  /// device wants one (VRING_USED_F_NO_NOTIFY, avail_event, the packed
+  /// Driver -> device, after publishing buffers: whether the ring says the
+  /// device wants a kick (VRING_USED_F_NO_NOTIFY, avail_event, the packed
   /// ring's device area, as the device left them).
-  /// `before_kick` runs first (the driver brings SimGrid's clock up to its
-  /// own: the device wakes at the kick's time). Returns whether it was sent.
-  template <class BeforeKick>
-  bool kick_if_wanted(uint32_t published, BeforeKick&& before_kick) {
-    if (!ring.kick_needed(published)) return false;
-    before_kick();
+  bool kick_wanted(uint32_t published) const { return ring.kick_needed(published); }
+  /// Sends the kick (after the driver has brought SimGrid's clock up to its
+  /// own: the device wakes at the kick's time).
+  Step send_kick() {
     const double now = clock();
     if (!kick_pending_) {
       kick_pending_ = true;
       kick_sent_at = now;
     }
-    if (device_wake_.waiting()) {
-      // Before the release, which yields: the device may run and wait again
-      // inside it, and publish its own next wake-up then.
-      device_wakes_at = now;
-      device_wake_.wake();
-    }
-    return true;
+    if (!device_wake_.waiting()) return {};
+    // Before the release, which yields: the device may run and wait again
+    // inside it, and publish its own next wake-up then.
+    device_wakes_at = now;
+    return wake(device_wake_);
   }
   /// The earliest time the device may run next, for the driver's lookahead:
   /// the end of its sleep; +infinity while it waits for a kick (only the
@@ -218,15 +214,15 @@ struct Shared {
   bool kick_pending() const { return kick_pending_; }
   /// A wake-up sent to the waiting driver and not yet taken.
   bool interrupt_pending() const { return driver_wake_.pending(); }
-  /// The device and the driver run as fibers of one actor (fiber_loop.hpp):
+  /// The device and the driver run as tasks of one actor (task_loop.hpp):
   /// the kick and interrupt semaphores and the clock are its.
-  void run_on(FiberLoop& loop) {
-    fibers_ = &loop;
+  void run_on(TaskLoop& loop) {
+    loop_ = &loop;
     device_wake_.run_on(loop);
     driver_wake_.run_on(loop);
   }
-  /// SimGrid's clock, or the fiber loop's.
-  double clock() const { return clock_of(fibers_); }
+  /// SimGrid's clock, or the task loop's.
+  double clock() const { return clock_of(loop_); }
   /// When the oldest kick not yet taken was sent.
   double kick_sent_at = 0;
   /// Device: takes the pending kick (and every one sent with it).
@@ -234,26 +230,24 @@ struct Shared {
   /// Device: waits for a kick, at most `timeout_s` if given. True if one came
   /// (it stays pending: take_kick() takes it). A kick already pending ends
   /// the wait at once.
-  bool wait_for_kick(std::optional<double> timeout_s = std::nullopt) {
-    if (kick_pending_) return true;
-    device_wake_.wait(timeout_s);
-    return kick_pending_;
+  Task<bool> wait_for_kick(std::optional<double> timeout_s = std::nullopt) {
+    if (kick_pending_) co_return true;
+    co_await device_wake_.wait(timeout_s);
+    co_return kick_pending_;
   }
   /// Device -> driver, after computing a burst: a driver asleep must look at
   /// the used ring again (its next wake-up may now be earlier: the first new
   /// publication). Whether that publication interrupts it is decided when it
-  /// happens (publish_due). `before_wake` runs first (the device brings
-  /// SimGrid's clock up to its own).
-  template <class BeforeWake>
-  void wake_driver_to_look(BeforeWake&& before_wake) {
-    if (!driver_wake_.waiting()) return;
-    before_wake();
+  /// happens (publish_due). Only while the driver waits (driver_waiting()),
+  /// after the device has brought SimGrid's clock up to its own.
+  bool driver_waiting() const { return driver_wake_.waiting(); }
+  Step wake_driver() {
     driver_wakes_at = clock();  // before the release, as for a kick
-    driver_wake_.wake();
+    return wake(driver_wake_);
   }
   /// Driver: sleeps until the device wakes it or, given a deadline, until
   /// then. Returns true if the deadline passed first.
-  bool sleep_until_woken(std::optional<double> timeout_s) { return driver_wake_.wait(timeout_s); }
+  Task<bool> sleep_until_woken(std::optional<double> timeout_s) { return driver_wake_.wait(timeout_s); }
 
   double stop_time() const { return run.stop_time; }
   /// Publishes an event of this queue.
@@ -272,7 +266,8 @@ struct Shared {
   void add_fates(uint64_t n) { run.add_fates(n); }
 
  private:
-  FiberLoop* fibers_ = nullptr;
+  static Task<void> wake(Wakeup& w) { co_await w.wake(); }
+  TaskLoop* loop_ = nullptr;
   // What each side waits on: the device, kicks; the driver, a look at the used ring.
   Wakeup device_wake_, driver_wake_;
   bool kick_pending_ = false;

@@ -25,8 +25,8 @@ struct RunOptions {
   /// Verify the whole descriptor state (check_descriptor_graph) after every
   /// event; slow (O(ring size) per event), for tests and debugging.
   bool check = false;
-  /// Every receive queue's device and driver run as fibers of one SimGrid
-  /// actor (sim/world/fiber_loop.hpp), and those of a lone queue skip the
+  /// Every receive queue's device and driver run as tasks (coroutines) of
+  /// one SimGrid actor (sim/world/task_loop.hpp), and those of a lone queue skip the
   /// sleeps no other actor can cut short (sim/world/actor_clock.hpp). Off,
   /// each is an actor and every sleep is SimGrid's: the outputs are the same
   /// (tests compare), only slower.

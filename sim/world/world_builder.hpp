@@ -72,10 +72,10 @@ struct World {
   RingFigures figures;  ///< of one queue's ring and policy
   std::vector<std::unique_ptr<GuestMemory>> memories;  ///< per guest
   std::vector<RxQueue> queues;
-  /// The devices and drivers as fibers of one actor (RunOptions::lookahead).
-  /// After the queues and the pools: destroyed first, unwinding the fibers'
-  /// stacks while what they use is still there.
-  std::unique_ptr<FiberLoop> fibers;
+  /// The devices and drivers as tasks of one actor (RunOptions::lookahead).
+  /// After the queues and the pools: destroyed first, the tasks' frames
+  /// (and what their locals hold) while what they use is still there.
+  std::unique_ptr<TaskLoop> tasks;
 
   MetricSet run_metrics;
   std::vector<MetricSet> guest_metrics;  ///< with a topology section: per guest

@@ -245,8 +245,8 @@ TEST_F(Simulation, StreamedTimeSeriesIsTheFileTheRowsMakeWhateverEndsTheRun) {
 
 TEST_F(Simulation, DriverLookaheadChangesNoOutputAndSparesEngineCalls) {
   // The driver skips a sleep when no other actor can run before it ends
-  // (GuestDriver::sleep_to), and the devices and the drivers are fibers of
-  // one actor (fiber_loop.hpp). Every figure, every sampled
+  // (GuestDriver::sleep_to), and the devices and the drivers are coroutines
+  // of one actor (task_loop.hpp). Every figure, every sampled
   // row and every event of the trace must be what SimGrid's own sleeps give
   // (lookahead off: an actor each, every sleep in SimGrid), for each
   // policy, the 2008 and today's driver, kicks (a device out of buffers),
@@ -328,7 +328,7 @@ TEST_F(Simulation, DriverLookaheadChangesNoOutputAndSparesEngineCalls) {
   const fs::path sub_ns_file = dir_ / "sub-ns-sleeps.json";
   std::ofstream(sub_ns_file) << sub_ns.dump(1);
   cases.push_back({sub_ns_file.string(), {}});
-  // Several queues: every queue's device and driver are fibers of one actor,
+  // Several queues: every queue's device and driver are tasks of one actor,
   // queueing for shared host cores and, with fewer vCPUs than queues, for a
   // vCPU (the loop's own semaphores); the sampler advances the bus. Loaded,
   // at low load, with latencies, and with every core and vCPU contended.
@@ -398,7 +398,7 @@ TEST_F(Simulation, DriverLookaheadChangesNoOutputAndSparesEngineCalls) {
     EXPECT_GT(text(dir_ / "with.csv").size(), 1000u) << label;  // the trace was written
     if (c.sets == low || c.sets == several_low) {
       EXPECT_LT(with.result.blocking_calls, without.result.blocking_calls * 9 / 10) << label;
-      // The devices and the drivers are fibers of one actor (fiber_loop.hpp);
+      // The devices and the drivers are coroutines of one actor (task_loop.hpp);
       // SimGrid sees the sampler's instants, not the packets (issue 15's
       // target: at most 0.2 calls per delivered packet).
       const auto delivered = with.result.summary["packets"]["delivered"].get<uint64_t>();
@@ -667,6 +667,24 @@ TEST_F(Simulation, AFiniteSourceDrainsAndStopsEarly) {
   EXPECT_EQ(u(r, "/packets/arrived"), 5000u);
   EXPECT_EQ(u(r, "/packets/in_flight"), 0u);
   EXPECT_EQ(u(r, "/packets/delivered"), 5000u);  // 1 Gb/s is well within mergeable's reach
+  EXPECT_LT(d(r, "/run/end_s"), 0.1);
+  expect_conservation(r);
+}
+
+TEST_F(Simulation, ADeviceBrokenAfterTheSourceRanDryStillLetsTheRunDrain) {
+  // The frames a breaking device finds in its tap are lost, and each is a
+  // fate: once the source has sent its last frame, those may be the last
+  // fates, and the run must end there. (In the coroutine engine's first
+  // draft they were never counted when the source was already dry: this
+  // run went on to stop.time_s, 5 s.) Seed 7's first faulty chain at 1 in
+  // 1,000 comes after the 2,000th frame was sent.
+  const Scenario s = load_scenario((kSource / "scenarios/faults/bad-chains-broken.json").string(),
+                                   {"stop.packets=2000", "stop.time_s=5", "faults.bad_chain.rate=0.001",
+                                    "traffic.rate_gbps=9", "measure.warmup_s=0"});
+  const RunResult r = run(s);
+  ASSERT_EQ(u(r, "/host/broken"), 1u);
+  EXPECT_EQ(u(r, "/packets/arrived"), 2000u);
+  EXPECT_EQ(u(r, "/packets/in_flight"), 0u);
   EXPECT_LT(d(r, "/run/end_s"), 0.1);
   expect_conservation(r);
 }

@@ -1,6 +1,6 @@
-// FiberLoop (sim/world/fiber_loop.hpp) against SimGrid itself: random
+// TaskLoop (sim/world/task_loop.hpp) against SimGrid itself: random
 // programs of sleeps and semaphore calls, run once as SimGrid actors and
-// once as fibers of one actor, in the same engine. Every call's return, with
+// once as coroutines of one actor, in the same engine. Every call's return, with
 // its time and its place among the others, must be the same: the loop copies
 // SimGrid's sub-rounds, its 1 ns minimum sleep, its timers ending together
 // within surf/precision in its heap's order, and its semaphores' queues. The
@@ -21,7 +21,7 @@
 
 #include "sim/core/rng.hpp"
 #include "sim/core/sanitizers.hpp"
-#include "sim/world/fiber_loop.hpp"
+#include "sim/world/task_loop.hpp"
 #include "sim/world/shared.hpp"
 
 namespace vringsim {
@@ -30,12 +30,12 @@ namespace {
 namespace sg4 = simgrid::s4u;
 
 enum class Op { Sleep, Acquire, Release };
-struct Step {
+struct ProgramStep {
   Op op;
   double arg = 0;  ///< the sleep's duration; the acquisition's timeout (none if not above 0)
   uint32_t sem = 0;
 };
-using Program = std::vector<std::vector<Step>>;  ///< per fiber
+using Program = std::vector<std::vector<ProgramStep>>;  ///< per fiber
 
 Program random_program(Rng& rng, uint32_t fibers, uint32_t sems) {
   // Durations from a small set, so dates meet: equal ones, under the
@@ -66,19 +66,24 @@ struct Log {
   }
 };
 
-/// Runs `p` as actors (loop null) or as fibers of `loop`, logging to `log`.
-void body(const Program& p, uint32_t f, std::vector<std::unique_ptr<Semaphore>>& sems, FiberLoop* loop, Log& log) {
+/// Runs `p` as actors (loop null) or as tasks of `loop`, logging to `log`.
+Task<void> body(const Program& p, uint32_t f, std::vector<std::unique_ptr<Semaphore>>& sems, TaskLoop* loop,
+                Log& log) {
   for (size_t i = 0; i < p[f].size(); ++i) {
-    const Step& s = p[f][i];
+    const ProgramStep& s = p[f][i];
     switch (s.op) {
       case Op::Sleep: {
-        sleep_until(loop, clock_of(loop) + s.arg);
+        co_await sleep_until(loop, clock_of(loop) + s.arg);
         log.add(f, i, "slept", clock_of(loop));
         break;
       }
-      case Op::Acquire: log.add(f, i, sems[s.sem]->acquire(s.arg) ? "timed out" : "acquired", clock_of(loop)); break;
+      case Op::Acquire: {
+        const bool timed_out = co_await sems[s.sem]->acquire(s.arg);
+        log.add(f, i, timed_out ? "timed out" : "acquired", clock_of(loop));
+        break;
+      }
       case Op::Release:
-        sems[s.sem]->release();
+        co_await sems[s.sem]->release();
         log.add(f, i, "released", clock_of(loop));
         break;
     }
@@ -91,7 +96,7 @@ void body(const Program& p, uint32_t f, std::vector<std::unique_ptr<Semaphore>>&
 /// the first difference on stderr, exit 1.
 int compare_in_child(uint64_t seed) {
   xbt_log_control_set("root.thresh:critical");
-  std::vector<std::string> args = {"fiber-loop-test"};
+  std::vector<std::string> args = {"task-loop-test"};
   if (VRINGSIM_ASAN) args.push_back("--cfg=contexts/factory:thread");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -102,14 +107,14 @@ int compare_in_child(uint64_t seed) {
   sg4::Host* host = zone->create_host("h", 1e9);
   zone->seal();
 
-  Rng rng(seed, "fiber-loop-test");
+  Rng rng(seed, "task-loop-test");
   const auto fibers = static_cast<uint32_t>(rng.uniform_int(2, 6));
   const auto nsems = static_cast<uint32_t>(rng.uniform_int(1, 3));
   const Program program = random_program(rng, fibers, nsems);
   RunState run(1);
   run.stop_time = 1e9;
   run.stop_sampling();
-  FiberLoop loop(run, simgrid::config::get_value<double>("surf/precision"));
+  TaskLoop loop(run, simgrid::config::get_value<double>("surf/precision"));
   std::vector<std::unique_ptr<Semaphore>> actor_sems, fiber_sems;
   for (uint32_t s = 0; s < nsems; ++s) {
     const auto tokens = static_cast<uint32_t>(rng.uniform_int(0, 2));
@@ -119,8 +124,11 @@ int compare_in_child(uint64_t seed) {
   }
   Log actors, in_fibers;
   for (uint32_t f = 0; f < fibers; ++f) {
-    sg4::Actor::create(fmt::format("actor{}", f), host, [&, f] { body(program, f, actor_sems, nullptr, actors); });
-    loop.add_fiber([&, f] { body(program, f, fiber_sems, &loop, in_fibers); });
+    sg4::Actor::create(fmt::format("actor{}", f), host, [&, f] {
+      Task<void> t = body(program, f, actor_sems, nullptr, actors);
+      run_to_end(t);
+    });
+    loop.add_task(body(program, f, fiber_sems, &loop, in_fibers));
   }
   sg4::Actor::create("loop", host, [&loop] { loop.run(); })->daemonize();
   engine.run();
@@ -136,7 +144,7 @@ int compare_in_child(uint64_t seed) {
   return n > 0 ? 0 : 1;
 }
 
-TEST(FiberLoop, RandomProgramsRunAsInSimGrid) {
+TEST(TaskLoop, RandomProgramsRunAsInSimGrid) {
   // (A tie order flipped, or |date - now| < precision computed as date <
   // now + precision, fails at the first seed.)
   const uint64_t seeds = VRINGSIM_ASAN ? 40 : 200;  // thread contexts under ASan

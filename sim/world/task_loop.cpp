@@ -1,47 +1,17 @@
-#include "sim/world/fiber_loop.hpp"
+#include "sim/world/task_loop.hpp"
 
-#include <boost/context/protected_fixedsize_stack.hpp>
 #include <simgrid/s4u/Actor.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <utility>
 
 #include "sim/world/shared.hpp"
 
 namespace sg4 = simgrid::s4u;
-
-#if defined(BOOST_USE_UCONTEXT)
-// The sanitizer build uses Boost.Context's ucontext variant, which with
-// BOOST_USE_ASAN tells AddressSanitizer of every stack switch (fcontext
-// does not, and ASan took a fiber's unwinding for a stack error). That
-// variant keeps each thread's running fiber in the library, and Debian's
-// library is built for fcontext only: the record lives here. (Each SimGrid
-// actor is a thread in that build; the record is per thread, made the first
-// time a thread switches, as Boost's own source does.)
-namespace boost::context::detail {
-namespace {
-thread_local fiber_activation_record* running_record = nullptr;
-thread_local std::size_t record_users = 0;
-}  // namespace
-
-fiber_activation_record_initializer::fiber_activation_record_initializer() noexcept {
-  if (record_users++ == 0) running_record = new fiber_activation_record();
-}
-fiber_activation_record_initializer::~fiber_activation_record_initializer() {
-  if (--record_users == 0) {
-    delete running_record;
-    running_record = nullptr;
-  }
-}
-fiber_activation_record*& fiber_activation_record::current() noexcept {
-  thread_local fiber_activation_record_initializer initializer;
-  return running_record;
-}
-}  // namespace boost::context::detail
-#endif
 
 namespace vringsim {
 
@@ -49,51 +19,58 @@ namespace {
 constexpr size_t kNoSampler = std::numeric_limits<size_t>::max();
 }
 
-bool FiberLoop::near_the_end() const {
+bool TaskLoop::near_the_end() const {
   return run_.drained_released || clock_ + 2 * precision_ >= run_.stop_time;
 }
 
-FiberLoop::Id FiberLoop::add_fiber(std::function<void()> body) {
-  fibers_.emplace_back().body = std::move(body);
-  return static_cast<Id>(fibers_.size() - 1);
-}
-
-void FiberLoop::suspend() {
-  if (near_the_end()) sg4::this_actor::yield();
-  Fiber& f = fibers_[current_];
-  f.caller = std::move(f.caller).resume();
-  f.call = Call::None;
-}
-
-void FiberLoop::resume(Id w) {
-  current_ = w;
-  Fiber& f = fibers_[w];
-  f.self = std::move(f.self).resume();
-  if (f.failure) std::rethrow_exception(std::exchange(f.failure, nullptr));
-}
-
-void FiberLoop::start(Id w) {
-  // An actor's stack in SimGrid is 8 MiB behind a guard page; Boost's default
-  // is 128 KiB of heap with none, where an overflow would overwrite memory
-  // silently. 1 MiB (mapped page by page as used) behind a guard page.
-  boost::context::protected_fixedsize_stack stack(1 << 20);
-  fibers_[w].self = boost::context::fiber(std::allocator_arg, stack, [this, w](boost::context::fiber&& caller) {
-    Fiber& me = fibers_[w];
-    me.caller = std::move(caller);
-    try {
-      me.body();
-    } catch (const boost::context::detail::forced_unwind&) {
-      throw;  // destroyed unfinished (the world, after the run): boost unwinds the stack
-    } catch (...) {
-      me.failure = std::current_exception();  // an error, or SimGrid ending the actor
+bool Wait::await_ready() {
+  if (!loop_) {  // an actor of its own: the call is made in SimGrid now
+    switch (kind_) {
+      case Kind::Sleep: blocking::sleep_until(arg_); break;
+      case Kind::Acquire:
+        if (has_timeout_)
+          timed_out_ = blocking::acquire_timeout(*sg_, arg_);
+        else
+          blocking::acquire(*sg_);
+        break;
+      case Kind::Release: (*sg_)->release(); break;
     }
-    me.call = Call::None;
-    return std::move(me.caller);
-  });
+    return true;
+  }
+  if (kind_ == Kind::Sleep && arg_ <= loop_->clock_) return true;  // SimGrid makes no call
+  if (loop_->near_the_end()) sg4::this_actor::yield();
+  return false;
 }
 
-void FiberLoop::handle(Id w) {
-  Fiber& f = fibers_[w];
+void Wait::await_suspend(std::coroutine_handle<> h) { loop_->park(h, *this); }
+
+bool Wait::await_resume() const {
+  if (kind_ != Kind::Acquire) return false;
+  return loop_ ? loop_->tasks_[loop_->current_].timed_out : timed_out_;
+}
+
+void TaskLoop::park(std::coroutine_handle<> h, const Wait& w) {
+  Entry& e = tasks_[current_];
+  e.resume_at = h;
+  e.calling = true;
+  e.call = w.kind_;
+  e.sem = w.sem_;
+  e.arg = w.kind_ == Call::Sleep ? w.arg_ - clock_ : w.arg_;
+}
+
+void TaskLoop::resume(Id w) {
+  current_ = w;
+  Entry& e = tasks_[w];
+  const std::coroutine_handle<> h = e.resume_at ? e.resume_at : e.body.handle();
+  e.resume_at = nullptr;
+  e.calling = false;
+  h.resume();
+  e.body.rethrow_if_failed();  // an error, or SimGrid ending the actor
+}
+
+void TaskLoop::handle(Id w) {
+  Entry& f = tasks_[w];
+  if (!f.calling) return;  // its body returned
   switch (f.call) {
     case Call::Sleep: set_timer(w, clock_ + std::max(f.arg, precision_)); break;
     case Call::Acquire: {
@@ -113,8 +90,8 @@ void FiberLoop::handle(Id w) {
       Sem& s = sems_[f.sem];
       if (!s.idle()) {
         const Id r = s.pop();
-        fibers_[r].waiting = false;
-        fibers_[r].timer = 0;  // its timeout, if any, is cancelled
+        tasks_[r].waiting = false;
+        tasks_[r].timer = 0;  // its timeout, if any, is cancelled
         answer(r);
       } else {
         ++s.tokens;
@@ -122,22 +99,18 @@ void FiberLoop::handle(Id w) {
       answer(w);
       break;
     }
-    case Call::None: break;  // its body returned
   }
 }
 
-const FiberLoop::Timer* FiberLoop::next_timer() {
-  while (!heap_.empty() && fibers_[heap_.top().fiber].timer != heap_.top().seq) heap_.pop();
+const TaskLoop::Timer* TaskLoop::next_timer() {
+  while (!heap_.empty() && tasks_[heap_.top().task].timer != heap_.top().seq) heap_.pop();
   return heap_.empty() ? nullptr : &heap_.top();
 }
 
-void FiberLoop::run() {
+void TaskLoop::run() {
   const auto never = sg4::Semaphore::create(0);
   next_.clear();
-  for (Id w = 0; w < fibers_.size(); ++w) {
-    start(w);
-    next_.push_back(w);  // the order the actors were created in
-  }
+  for (Id w = 0; w < tasks_.size(); ++w) next_.push_back(w);  // the order the actors were created in
   std::vector<Id> ran;
   size_t sampler_at = kNoSampler;  // the sampler's turn in the next sub-round
   for (;;) {
@@ -184,9 +157,9 @@ void FiberLoop::run() {
     // doubles is exact, where now + precision would round).
     for (const Timer* t = next_timer(); t && std::abs(t->date - clock_) < precision_; t = next_timer()) {
       if (sampler_at != kNoSampler && t->date < sample) sampler_at = next_.size() + 1;
-      const Id w = t->fiber;
+      const Id w = t->task;
       heap_.pop();
-      Fiber& f = fibers_[w];
+      Entry& f = tasks_[w];
       f.timer = 0;
       if (f.waiting) {  // a timed acquisition: it leaves the queue
         sems_[f.sem].leave(w);
@@ -196,6 +169,16 @@ void FiberLoop::run() {
       answer(w);
     }
   }
+}
+
+}  // namespace vringsim
+
+namespace vringsim {
+
+void run_to_end(Task<void>& task) {
+  task.handle().resume();
+  if (!task.done()) throw std::logic_error("a task without a loop waited outside SimGrid");
+  task.rethrow_if_failed();
 }
 
 }  // namespace vringsim
