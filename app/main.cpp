@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -368,6 +369,36 @@ int cmd_policies() {
   return kExitOk;
 }
 
+/// Levenshtein distance, for "did you mean".
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// The first word is not a command: the nearest command's name (two edits
+/// at most), or nothing.
+std::optional<std::string> unknown_command(const CLI::App& app, int argc, char** argv, std::string* nearest) {
+  if (argc < 2 || argv[1][0] == '-') return std::nullopt;
+  const std::string word = argv[1];
+  size_t best = 3;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_name() == word) return std::nullopt;
+    const size_t d = edit_distance(word, sub->get_name());
+    if (d < best) best = d, *nearest = sub->get_name();
+  }
+  return word;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -520,6 +551,13 @@ int main(int argc, char** argv) {
   plot->add_option("--out", plot_out, "directory for the figures")->required();
   plot->add_option("--format", plot_formats, "png,svg (default both)");
 
+  std::string nearest;
+  if (const auto word = unknown_command(app, argc, argv, &nearest)) {
+    std::cerr << "vringsim: no command '" << *word << "'"
+              << (nearest.empty() ? std::string() : "; did you mean '" + nearest + "'?")
+              << " (vringsim --help lists the commands)\n";
+    return kExitBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

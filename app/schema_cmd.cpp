@@ -39,6 +39,7 @@ Json value_schema(const ParamSpec& p) {
     case ParamType::String:
       s = {{"type", "string"}};
       if (!p.choices.empty()) s["enum"] = p.choices;
+      if (!p.pattern.empty()) s["pattern"] = p.pattern;
       break;
     case ParamType::NumberList: {
       Json item = {{"type", "number"}};
@@ -47,7 +48,12 @@ Json value_schema(const ParamSpec& p) {
       break;
     }
     case ParamType::Strings:
-    case ParamType::Names: s = {{"type", "array"}, {"items", {{"type", "string"}}}}; break;
+    case ParamType::Names: {
+      Json item = {{"type", "string"}};
+      if (!p.item_choices.empty()) item["enum"] = p.item_choices;
+      s = {{"type", "array"}, {"items", item}};
+      break;
+    }
     case ParamType::Object: s = {{"type", "object"}}; break;
   }
   s = with_null(std::move(s), p.default_value);

@@ -41,11 +41,11 @@ constexpr const char* kCaption =
     "Gb/s, pkt/s, drops, p99 us: measured window (after measure.warmup_s); ring B/q, posted B/q: one receive "
     "queue's ring and its buffers when full";
 
-/// A figure with `precision` decimals, or with 3 significant digits where
-/// those decimals would print a nonzero value as 0.000 (a low-rate capture).
+/// A figure with `precision` decimals where those show at least two
+/// significant digits, else with 3 significant digits (a low-rate capture):
+/// 0.000525 and 0.000425 Gb/s print alike, not as 0.001 and 0.000425.
 std::string figure_text(double v, int precision) {
-  const std::string fixed = fmt::format("{:.{}f}", v, precision);
-  if (v == 0 || std::fabs(v) >= 0.5 * std::pow(10.0, -precision)) return fixed;
+  if (v == 0 || std::fabs(v) >= std::pow(10.0, 1 - precision)) return fmt::format("{:.{}f}", v, precision);
   return fmt::format("{:.3g}", v);
 }
 

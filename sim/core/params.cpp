@@ -92,6 +92,14 @@ ParamSpec&& ParamSpec::must(std::function<std::string(const Json&)> fn) && {
   check = std::move(fn);
   return std::move(*this);
 }
+ParamSpec&& ParamSpec::matching(std::string regex) && {
+  pattern = std::move(regex);
+  return std::move(*this);
+}
+ParamSpec&& ParamSpec::items_from(std::vector<std::string> names) && {
+  item_choices = std::move(names);
+  return std::move(*this);
+}
 ParamSpec&& ParamSpec::mandatory() && {
   required = true;
   return std::move(*this);

@@ -44,6 +44,11 @@ struct ParamSpec {
   std::optional<int64_t> int_min;
   std::optional<int64_t> int_max;
   std::vector<std::string> choices;  ///< for strings: the allowed values (empty: any)
+  /// For strings: the pattern a value matches (an ECMAScript regex, for the
+  /// JSON Schema; the check itself is `check`'s), "" if any.
+  std::string pattern;
+  /// For string lists: the allowed elements (empty: any), for the JSON Schema.
+  std::vector<std::string> item_choices;
   std::string description;
   std::string source;  ///< where the default comes from
   /// Extra check on a value that passed the type and range checks; returns an
@@ -74,6 +79,10 @@ struct ParamSpec {
   ParamSpec&& help(std::string text) &&;
   ParamSpec&& from(std::string where) &&;
   ParamSpec&& must(std::function<std::string(const Json&)> fn) &&;
+  /// The pattern `must` checks, stated for the schema.
+  ParamSpec&& matching(std::string regex) &&;
+  /// The names a string list's elements are drawn from, stated for the schema.
+  ParamSpec&& items_from(std::vector<std::string> names) &&;
   ParamSpec&& mandatory() &&;
   ParamSpec&& edit_of(std::string key) &&;
 

@@ -159,7 +159,8 @@ const Bindings<VirtioSettings>& VirtioSettings::bindings() {
                           "must be offered by the device. Empty: the named policy's 2008 features (legacy ring "
                           "layout, no event index)")
                     .from("2008: the features of the named policy")
-                    .must(check_names))
+                    .must(check_names)
+                    .items_from(all_feature_names()))
           // Edits of virtio.features: checked where they are applied
           // (edited_features), so that an unknown or idle name is named by its
           // own pointer (/virtio/features_remove/1).
@@ -169,19 +170,22 @@ const Bindings<VirtioSettings>& VirtioSettings::bindings() {
                                   "switch linux-6.x to big packets. Each must be in the list; --set takes "
                                   "NAME,NAME. The resolved virtio.features holds the result")
                             .from("none: the list as given")
-                            .edit_of("virtio.features"))
+                            .edit_of("virtio.features")
+                            .items_from(all_feature_names()))
           .declare_only(ParamSpec::strings("virtio.features_add", {})
                             .help("features appended to virtio.features after virtio.features_remove; none may be "
                                   "in the list already; --set takes NAME,NAME. The resolved virtio.features holds "
                                   "the result")
                             .from("none: the list as given")
-                            .edit_of("virtio.features"))
+                            .edit_of("virtio.features")
+                            .items_from(all_feature_names()))
           .bind(&S::offered,
                 ParamSpec::strings("host.features", offered())
                     .help("features the device offers")
                     .from("every feature the model runs, as QEMU offers what its backend supports, but "
                           "RING_PACKED (QEMU's packed property is off unless set: packed=on)")
-                    .must(check_names))
+                    .must(check_names)
+                    .items_from(all_feature_names()))
           .bind(&S::mtu, ParamSpec::integer("virtio.mtu", 1500, "bytes")
                              .range(68, 65535)
                              .help("the MTU in the device's configuration space; used only when MTU is "

@@ -344,8 +344,8 @@ check "topology --dot of 128 guests x 4 queues: 6 nodes" [ $? = 0 ]
 run "$BIN" topology "$SRC/scenarios/capacity/two-tenants.json" --expand
 [ "$rc" = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q -- "--expand requires --dot" "$T/err"
 check "topology --expand without --dot: exit 2, one line" [ $? = 0 ]
-run "$BIN" topology "$SRC/scenarios/capacity/two-tenants.json" --set topology.backends.vhost-db.cores=numa9 --out "$T/bad.dot"
-[ "$rc" = 2 -a ! -e "$T/bad.dot" ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q "/topology/backends/vhost-db/cores: backend vhost-db is pinned to \"numa9\", which is no core group" "$T/err"
+run "$BIN" topology "$SRC/scenarios/capacity/two-tenants.json" --set topology.backends.qemu-db.cores=numa9 --out "$T/bad.dot"
+[ "$rc" = 2 -a ! -e "$T/bad.dot" ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q "/topology/backends/qemu-db/cores: backend qemu-db is pinned to \"numa9\", which is no core group" "$T/err"
 check "topology: a backend pinned to no core group, exit 2, one line, nothing written" [ $? = 0 ]
 run "$BIN" run "$SRC/scenarios/capacity/two-tenants.json" --set stop.time_s=0.02 --set measure.warmup_s=0.01 --out "$T/tt"
 [ "$rc" = 0 ] && grep -q "^per guest" "$T/out" && /usr/bin/python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert len(s['guests']) == 8 and len(s['guests']['db-0']['queues']) == 4" "$T/tt/two-tenants/summary.json"

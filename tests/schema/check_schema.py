@@ -60,6 +60,13 @@ refused = [
     ("scenario", {"name": "x", "policy": {"name": "mergable"}}),
     ("scenario", {"ring": {"size": 256}}),  # no name
     ("scenario", {"name": "x", "guest": {"page_alloc_failure_prob": 1.5}}),
+    # Issue 34: the name's pattern and the feature names are the schema's too.
+    ("scenario", {"name": "bad name!"}),
+    ("scenario", {"name": "-x"}),
+    ("scenario", {"name": "x" * 101}),
+    ("scenario", {"name": "x", "virtio": {"features": ["MRG_RXBUFF"]}}),
+    ("scenario", {"name": "x", "virtio": {"features_remove": ["NOPE"]}}),
+    ("scenario", {"name": "x", "host": {"features": ["mrg_rxbuf"]}}),
     ("sweep", {"name": "s", "base": {}, "axes": []}),
     ("sweep", {"name": "s", "base": {}, "axes": [{"key": "ring.size", "values": [256]}], "combine": "cross"}),
     ("calibration", {"parameters": {}, "points": []}),
