@@ -60,6 +60,7 @@ struct RunArgs {
   bool out_given = false;    ///< --out was on the command line (an empty one is refused)
   bool trace_given = false;  ///< --trace was, likewise
   bool check = false;
+  std::string jobs = "1";  ///< --jobs as typed
 };
 
 std::string trace_path_for(const std::string& trace, const std::string& name, bool several) {
@@ -173,10 +174,11 @@ int cmd_run(const RunArgs& a) {
   for (const WriterInfo* w : Registry<WriterInfo>::instance().all()) writers.push_back(w->create());
   load_engine();  // SimGrid, now that there is something to simulate (and before --out is made)
 
-  int code = kExitOk;
-  std::vector<RunResult> results;
-  for (const auto& s : scenarios) {
-    RunOptions opt;
+  const auto jobs = static_cast<unsigned>(parse_decimal("--jobs", a.jobs, 1, 4096));
+  std::vector<RunOptions> options(scenarios.size());
+  for (size_t i = 0; i < scenarios.size(); ++i) {
+    const Scenario& s = scenarios[i];
+    RunOptions& opt = options[i];
     if (!a.trace.empty()) {
       opt.trace_path = trace_path_for(a.trace, s.name, scenarios.size() > 1);
       opt.trace_format = "csv";  // `run --trace` writes the CSV event log (models/reports/trace_csv.cpp)
@@ -194,11 +196,20 @@ int cmd_run(const RunArgs& a) {
       remove_stale_temporaries(a.out, s.name);
       opt.timeseries_path = (fs::path(a.out) / fmt::format(".{}.timeseries.csv.tmp.{}", s.name, ::getpid())).string();
     }
-    RunOutcome o = run_in_child(s, opt);
+  }
+
+  int code = kExitOk;
+  std::vector<RunResult> results;
+  // --jobs runs at a time; each run's files land in the order given, as
+  // soon as it and every earlier one have finished: the same bytes as one
+  // at a time.
+  run_in_children(scenarios, options, jobs, [&](size_t i, RunOutcome&& o) {
+    const Scenario& s = scenarios[i];
+    const RunOptions& opt = options[i];
     if (o.exit_code != 0) {
       if (!opt.timeseries_path.empty()) fs::remove(opt.timeseries_path);
       code = std::max(code, o.exit_code == kExitInternal ? kExitInternal : kExitFailed);
-      continue;
+      return;
     }
     if (const Json& m = o.result.summary["measure"]; !m.value("valid", true))
       std::cerr << fmt::format("vringsim: {}: warning: {}: {}\n", s.name,
@@ -216,11 +227,11 @@ int cmd_run(const RunArgs& a) {
         if (!opt.timeseries_path.empty()) fs::remove(opt.timeseries_path);
         std::cerr << "vringsim: " << e.what() << "\n";
         code = std::max(code, kExitFailed);
-        continue;
+        return;
       }
     }
     results.push_back(std::move(o.result));
-  }
+  });
   for (const auto& w : writers) w->print(std::cout, results);
   return code;
 }
@@ -416,6 +427,8 @@ int main(int argc, char** argv) {
   auto* run_trace = run->add_option("--trace", run_args.trace,
                   "write a per-event CSV here (one file per run: FILE.<name>.csv if several)");
   run->add_option("--trace-limit", run_args.trace_limit, "at most this many trace rows")->capture_default_str();
+  run->add_option("--jobs", run_args.jobs, "runs at a time, each a child process (outputs as with 1)")
+      ->capture_default_str();
   run->add_flag("--check", run_args.check,
                 "verify the whole descriptor state (a Boost.Graph of the chains) after every event; slow");
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -112,11 +113,19 @@ RunOutcome run_in_child(const Scenario& scenario, const RunOptions& options) {
 std::vector<RunOutcome> run_in_children(const std::vector<Scenario>& scenarios, const RunOptions& options,
                                         unsigned jobs) {
   std::vector<RunOutcome> out(scenarios.size());
+  run_in_children(scenarios, std::vector<RunOptions>(scenarios.size(), options), jobs,
+                  [&out](size_t i, RunOutcome&& o) { out[i] = std::move(o); });
+  return out;
+}
+
+void run_in_children(const std::vector<Scenario>& scenarios, const std::vector<RunOptions>& options, unsigned jobs,
+                     const std::function<void(size_t, RunOutcome&&)>& done) {
+  std::vector<std::optional<RunOutcome>> finished(scenarios.size());
   std::vector<std::pair<size_t, Child>> running;  // (scenario index, child)
-  size_t next = 0;
+  size_t next = 0, handed = 0;
   while (next < scenarios.size() || !running.empty()) {
     while (running.size() < std::max(1u, jobs) && next < scenarios.size()) {
-      running.emplace_back(next, start_child(scenarios[next], options));
+      running.emplace_back(next, start_child(scenarios[next], options[next]));
       ++next;
     }
     std::vector<pollfd> fds;
@@ -129,11 +138,14 @@ std::vector<RunOutcome> run_in_children(const std::vector<Scenario>& scenarios, 
       if (!fds[k].revents) continue;
       auto& [i, c] = running[k];
       if (read_some(c)) continue;
-      out[i] = finish_child(c, scenarios[i]);
+      finished[i] = finish_child(c, scenarios[i]);
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
     }
+    for (; handed < scenarios.size() && finished[handed]; ++handed) {
+      done(handed, std::move(*finished[handed]));
+      finished[handed].reset();
+    }
   }
-  return out;
 }
 
 }  // namespace vringsim

@@ -2,6 +2,7 @@
 // and brings its results back over a pipe.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,10 @@ RunOutcome run_in_child(const Scenario& scenario, const RunOptions& options);
 /// it ran a thread per job).
 std::vector<RunOutcome> run_in_children(const std::vector<Scenario>& scenarios, const RunOptions& options,
                                         unsigned jobs);
+/// The same with each scenario's own options (`options[i]`), handing each
+/// outcome to `done(i, outcome)` in the order given, as soon as it and every
+/// earlier one have finished (so what `done` writes lands in order).
+void run_in_children(const std::vector<Scenario>& scenarios, const std::vector<RunOptions>& options, unsigned jobs,
+                     const std::function<void(size_t, RunOutcome&&)>& done);
 
 }  // namespace vringsim

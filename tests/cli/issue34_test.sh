@@ -4,6 +4,8 @@
 #            (Graphviz is installed by scripts/setup.sh)
 #   names    no shipped topology calls a backend "vhost..." that runs QEMU's
 #            backend (two-tenants.json did)
+#   jobs     run --jobs N runs N at a time and writes the same bytes as one
+#            at a time (summaries, time series, runs.csv, the table)
 #   command  a mistyped command gets "did you mean" and exit 2
 #   digits   the table prints a small figure with 3 significant digits on
 #            both sides of 0.0005 (0.000525 printed as 0.001, 0.000425 as
@@ -41,6 +43,22 @@ print(" ".join(json.load(open(sys.argv[1]))["topology"]["backends"]))' "$f")
     rm -rf "$T/n"
   done
   check "the topologies with named backends were looked at ($looked)" [ "$looked" -gt 0 ]
+  ;;
+
+jobs)
+  files=("$SRC"/scenarios/seed-2008/*.json)
+  sets=(--set stop.time_s=0.05 --set measure.warmup_s=0.01)
+  run "$BIN" run "${files[@]}" "${sets[@]}" --out "$T/one"
+  check "--jobs 1 (the default): exit 0" [ "$rc" = 0 ]
+  cp "$T/out" "$T/one.txt"
+  run "$BIN" run "${files[@]}" "${sets[@]}" --out "$T/three" --jobs 3
+  check "--jobs 3: exit 0" [ "$rc" = 0 ]
+  check "--jobs 3: the same table" cmp -s "$T/one.txt" "$T/out"
+  check "--jobs 3: the same files, byte for byte" diff -r "$T/one" "$T/three"
+  check "six runs written" [ "$(ls "$T/three" | wc -l)" = 7 ]
+  run "$BIN" run "${files[@]}" --jobs 0 --out "$T/zero"
+  check "--jobs 0: exit 2" [ "$rc" = 2 ]
+  check "--jobs 0: nothing written" [ ! -e "$T/zero" ]
   ;;
 
 command)
