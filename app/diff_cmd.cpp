@@ -120,7 +120,7 @@ int cmd_diff(const std::string& a, const std::string& b, const DiffOptions& opt)
       continue;
     }
     ++runs;
-    Json ja = read_json_file(pa.string()), jb = read_json_file(it->second.string());
+    Json ja = read_summary_file(pa.string()), jb = read_summary_file(it->second.string());
     for (Json* j : {&ja, &jb}) {
       if (!j->is_object())
         throw InputError(fmt::format("{}: /: a summary must be a JSON object", (j == &ja ? pa : it->second).string()));

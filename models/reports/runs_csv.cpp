@@ -30,7 +30,7 @@ class RunsCsv : public ReportWriter {
       const auto file = entry.path() / "summary.json";
       if (!entry.is_directory() || !std::filesystem::is_regular_file(file)) continue;
       try {
-        Json j = read_json_file(file.string());
+        Json j = read_summary_file(file.string());
         if (j.is_object()) read.emplace_back(std::move(name), std::move(j));
       } catch (const InputError& e) {
         std::cerr << "vringsim: runs.csv leaves out " << file.string() << ": " << e.what() << "\n";

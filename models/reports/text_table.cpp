@@ -74,20 +74,17 @@ void print_capacity(std::ostream& os, const std::vector<RunResult>& rs) {
   constexpr double kMiB = 1024.0 * 1024.0;
   for (const auto& r : rs) {
     const auto& s = r.summary;
-    if (!s.contains("guests")) continue;
-    double lo = 1e300, hi = 0, sum = 0;
-    for (const auto& [name, g] : s["guests"].items()) {
-      const double v = g["throughput"]["delivered_gbps"].get<double>();
-      lo = std::min(lo, v), hi = std::max(hi, v), sum += v;
-    }
-    const double guests = static_cast<double>(s["guests"].size());
+    if (!s.contains("per_guest")) continue;
+    const Json& gbps = s["per_guest"]["throughput.delivered_gbps"];
+    const double lo = gbps["min"].get<double>(), mean = gbps["mean"].get<double>(), hi = gbps["max"].get<double>();
+    const double guests = static_cast<double>(s["topology"]["guests"].get<uint64_t>());
     const double pinned = static_cast<double>(s["memory"]["pinned_bytes_total"].get<uint64_t>()) / kMiB;
     cells.push_back({r.name, fmt::format("{}", s["topology"]["guests"].get<uint64_t>()),
                      fmt::format("{}", s["topology"]["queues"].get<uint64_t>()),
                      fmt::format("{}", s["topology"]["host_cores"].get<uint64_t>()), fmt::format("{:.1f}", pinned),
                      fmt::format("{:.2f}", pinned / guests),
                      fmt::format("{:.3f}", s["throughput"]["delivered_gbps"].get<double>()),
-                     fmt::format("{:.3f}", lo), fmt::format("{:.3f}", sum / guests), fmt::format("{:.3f}", hi),
+                     fmt::format("{:.3f}", lo), fmt::format("{:.3f}", mean), fmt::format("{:.3f}", hi),
                      fmt::format("{}", s["throughput"]["dropped_packets"].get<uint64_t>()),
                      fmt::format("{:.0f}%", 100 * s["cpu"]["host_utilization"].get<double>()),
                      fmt::format("{:.1f}", s["latency_us"]["p99"].get<double>()),

@@ -174,6 +174,10 @@ Json read_json_file(const std::string& path) {
   return parse_json(read_input_file(path, kMaxJsonFileBytes, "a scenario, sweep or calibration file"), path);
 }
 
+Json read_summary_file(const std::string& path) {
+  return parse_json(read_input_file(path, kMaxSummaryFileBytes, "a summary vringsim writes"), path);
+}
+
 void check_document(const Json& doc, const std::string& source) {
   if (!doc.is_object()) fail_input(source, "", "a scenario must be a JSON object");
   check_object(doc, "", source);

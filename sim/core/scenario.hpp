@@ -46,6 +46,11 @@ std::string read_input_file(const std::string& path, uint64_t max_bytes, std::st
 /// The check read_input_file makes first, for files read by others (captures).
 void require_input_file(const std::string& path, std::string_view what);
 Json read_json_file(const std::string& path);
+/// A summary.json that vringsim wrote (diff, runs.csv, sweeps, merge read
+/// them): up to 1 GiB, as before per-guest figures left it (a 4,096 x 16
+/// run's was 162 MB); "larger than 1024 MiB: not a summary vringsim writes".
+inline constexpr uint64_t kMaxSummaryFileBytes = uint64_t{1} << 30;
+Json read_summary_file(const std::string& path);
 /// Parses JSON text; errors are InputErrors naming `source`.
 Json parse_json(const std::string& text, const std::string& source);
 

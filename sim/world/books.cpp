@@ -17,6 +17,32 @@ namespace vringsim {
 
 namespace {
 
+/// How a few figures spread over the guests: {key: {min, mean, max}}, the
+/// distributions summary.json keeps of what guests.csv lists guest by guest.
+Json spread_over(const Json& guests) {
+  static const char* const kKeys[] = {"/throughput/delivered_gbps", "/packets/dropped_share", "/latency_us/p99",
+                                      "/memory/pinned_bytes_total", "/cpu/host_utilization", "/cpu/guest_utilization"};
+  Json out = Json::object();
+  for (const char* key : kKeys) {
+    const Json::json_pointer p(key);
+    double lo = 0, hi = 0, sum = 0;
+    size_t n = 0;
+    for (const auto& [name, g] : guests.items()) {
+      if (!g.contains(p)) continue;
+      const double v = g.at(p).get<double>();
+      lo = n ? std::min(lo, v) : v;
+      hi = n ? std::max(hi, v) : v;
+      sum += v;
+      ++n;
+    }
+    if (n == 0) continue;
+    std::string name = std::string(key + 1);
+    std::replace(name.begin(), name.end(), '/', '.');
+    out[name] = Json{{"min", lo}, {"mean", sum / static_cast<double>(n)}, {"max", hi}};
+  }
+  return out;
+}
+
 Json ledger_json(const Books::Ledger& b, Json s) {
   s["packets"] = Json{{"arrived", b.arrived.packets},
                       {"delivered", b.delivered.packets},
@@ -144,11 +170,11 @@ RunResult Books::close() {
   Json s = run_summary();
   check_events(s, total, "");
   s = ledger_json(total, std::move(s));
-  if (topology) add_topology(s, ledgers, std::move(queue_measured));
+  RunResult result;
+  if (topology) add_topology(s, result, ledgers, std::move(queue_measured));
   add_ring_knee(s);
   add_provenance(s);
   write_trace();
-  RunResult result;
   result.name = w_.scenario.name;
   result.summary = std::move(s);
   result.ts_columns = w_.series.columns();
@@ -352,7 +378,8 @@ void Books::add_device_figures(Json& s) const {
       s["faults"]["bad_chain"]["injected"][chain_fault_name(k)] = injected[static_cast<int>(k)];
 }
 
-void Books::add_topology(Json& s, const std::vector<Ledger>& ledgers, std::vector<Json> queue_measured) const {
+void Books::add_topology(Json& s, RunResult& result, const std::vector<Ledger>& ledgers,
+                         std::vector<Json> queue_measured) const {
   // Per queue and per guest: the measured keys and the books. Totals of what
   // several threads do at once are the metrics' to make (total_from_queues).
   const Topology& topo = w_.topology();
@@ -380,8 +407,10 @@ void Books::add_topology(Json& s, const std::vector<Ledger>& ledgers, std::vecto
     gj["queues"] = std::move(qs);
     gbps.push_back(gj["throughput"]["delivered_gbps"].get<double>());
     guests[gst.name] = std::move(gj);
+    result.guest_order.push_back(gst.name);
   }
-  s["guests"] = std::move(guests);
+  s["per_guest"] = spread_over(guests);
+  result.guests = std::move(guests);
   Capacity cap;
   cap.queues = w_.queue_count();
   cap.host_cores = cap.vcpus = 0;

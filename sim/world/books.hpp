@@ -34,7 +34,8 @@ class Books {
   void judge_steady_state(Json& measure, double warmup) const;
   void add_device_figures(Json& s) const;
   /// `queue_measured`: each queue's metric keys, as close() wrote them for its checks.
-  void add_topology(Json& s, const std::vector<Ledger>& ledgers, std::vector<Json> queue_measured) const;
+  void add_topology(Json& s, RunResult& result, const std::vector<Ledger>& ledgers,
+                    std::vector<Json> queue_measured) const;
   void add_provenance(Json& s) const;
   /// ring.knee_slots, ring.knee_entries: the ring below which a queue's
   /// device starves at this run's rate (sim/core/ring_knee.hpp).

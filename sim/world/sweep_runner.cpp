@@ -22,6 +22,7 @@
 #include <boost/math/distributions/students_t.hpp>
 
 #include "sim/core/errors.hpp"
+#include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
 #include "sim/world/world.hpp"
 
@@ -194,7 +195,7 @@ SweepHealth write_results(const fs::path& out, const Json& sj) {
     for (uint32_t r = 0; r < p["seeds"].size(); ++r) {
       const fs::path d = rep_dir(out, id, r);
       if (fs::exists(d / "summary.json")) {
-        auto keys = flatten(read_json_file((d / "summary.json").string()));
+        auto keys = flatten(read_summary_file((d / "summary.json").string()));
         std::map<std::string, std::string> row;
         for (const auto& [k, v] : keys) row.emplace(k, v);  // the first of equal keys stays
         flat.push_back(std::move(keys));
@@ -265,6 +266,10 @@ struct Task {
     RunOptions opt;
     opt.timeseries = TimeseriesMode::Discard;  // a point's files are its summary
     const RunResult r = run_scenario(s, opt);
+    // What a registered report writes per point (a topology's guests.csv),
+    // then the summary, whose presence marks the point done.
+    for (const WriterInfo* w : Registry<WriterInfo>::instance().all())
+      if (const auto writer = w->create(); writer->writes_sweep_points()) writer->write_run(t.dir, r);
     write_file_atomic(t.dir / "summary.json", r.summary.dump(2) + "\n");
   } catch (const InvariantError& e) {
     std::cerr << "invariant broken: " << e.what() << "\n";
@@ -608,7 +613,7 @@ std::vector<std::string> check_runs(std::vector<ShardDir>& shards) {
         const fs::path src = rep_dir(in.dir, p["id"], r);
         if (fs::exists(src / "summary.json")) {
           const std::string f = (src / "summary.json").string();
-          if (!read_json_file(f).is_object()) fail_input(f, "", "expected the object `vringsim run` writes");
+          if (!read_summary_file(f).is_object()) fail_input(f, "", "expected the object `vringsim run` writes");
           in.summaries.push_back(src);
         } else if (!fs::exists(src / "failed.json")) {
           missing.push_back((src / "summary.json").string());
@@ -647,6 +652,14 @@ void copy_summaries(const MergeInputs& in, const fs::path& out) {
       const fs::path dst = out / fs::relative(src, shard.dir);
       if (fs::exists(dst / "summary.json")) continue;
       fs::create_directories(dst);
+      // Every file of the point (a topology's guests.csv and queues.csv),
+      // the summary last: its presence marks the point merged.
+      for (const auto& f : fs::directory_iterator(src)) {
+        const std::string name = f.path().filename().string();
+        if (!f.is_regular_file() || name == "summary.json" || name == "failed.json") continue;
+        fs::copy_file(f.path(), dst / (name + ".tmp"), fs::copy_options::overwrite_existing);
+        fs::rename(dst / (name + ".tmp"), dst / name);
+      }
       fs::copy_file(src / "summary.json", dst / "summary.json.tmp", fs::copy_options::overwrite_existing);
       fs::rename(dst / "summary.json.tmp", dst / "summary.json");
       fs::remove(dst / "failed.json");

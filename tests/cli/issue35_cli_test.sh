@@ -8,6 +8,10 @@
 #            simulation first, topology exited 1)
 #   lists    an explicitly empty ring-size --sizes or sensitivity --params is
 #            refused (it ran the defaults)
+#   scale    per-guest and per-queue figures go to guests.csv and queues.csv
+#            (a row each), not into summary.json and runs.csv; diff reads a
+#            summary above 16 MiB (a 4,096 x 16 run's was 162 MB, refused
+#            as "not a scenario, sweep or calibration file")
 # Usage: issue35_cli_test.sh VRINGSIM PART
 set -u
 BIN=$1
@@ -93,6 +97,27 @@ outputs)
   run "$BIN" topology "$T/a.json" --out "$T/new/t.txt"
   check "topology --out into a new folder: exit 0" [ "$rc" = 0 ]
   check "topology --out into a new folder: written" [ -s "$T/new/t.txt" ]
+  ;;
+
+scale)
+  run "$BIN" run "$T/a.json" --set topology.guests.vm.count=64 --set topology.guests.vm.queues=4 --out "$T/A"
+  check "64 x 4: exit 0" [ "$rc" = 0 ]
+  check "64 x 4: summary.json holds no per-guest keys" [ -z "$(grep -F '"vm-00"' "$T/A/a/summary.json")" ]
+  check "64 x 4: guests.csv, a row per guest" [ "$(wc -l <"$T/A/a/guests.csv")" = 65 ]
+  check "64 x 4: queues.csv, a row per queue" [ "$(wc -l <"$T/A/a/queues.csv")" = 257 ]
+  check "64 x 4: runs.csv under 1,000 columns" [ "$(head -1 "$T/A/runs.csv" | tr ',' '\n' | wc -l)" -lt 1000 ]
+  # An old-format summary above 16 MiB, as a 4,096 x 16 run wrote: diff reads it.
+  /usr/bin/python3 - "$T/A/a/summary.json" <<'P'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["guests"] = {f"vm-{g:04}": {"queues": {str(q): {"packets": {"delivered": g * 16 + q}, "pad": "x" * 300}
+                                         for q in range(16)}} for g in range(4096)}
+json.dump(s, open(sys.argv[1], "w"))
+P
+  check "the padded summary is above 16 MiB" [ "$(stat -c %s "$T/A/a/summary.json")" -gt 16777216 ]
+  cp -r "$T/A" "$T/B"
+  run "$BIN" diff "$T/A" "$T/B"
+  check "diff of two 16+ MiB summaries: exit 0 (was 2)" [ "$rc" = 0 ]
   ;;
 
 lists)

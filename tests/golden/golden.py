@@ -9,7 +9,8 @@ A scenario's golden file, tests/golden/<scenario path>, holds its summary.json
 without the provenance section (version, scenario hash and path change with
 every edit that moves no figure), written canonically (sorted keys, one value
 per line) so that a diff in review shows exactly which figures a change moved,
-and the SHA-256 of its timeseries.csv. Values are compared exactly: the same
+and the SHA-256 of its timeseries.csv (and, with a topology, of its
+guests.csv and queues.csv). Values are compared exactly: the same
 doubles print the same digits. Run from the repository root.
 """
 import glob
@@ -56,8 +57,15 @@ def produce(vringsim, scenario):
             summary = json.load(f)
         with open(os.path.join(out, name, "timeseries.csv"), "rb") as f:
             ts = hashlib.sha256(f.read()).hexdigest()
+        golden = {"summary": summary, "timeseries_csv_sha256": ts}
+        # A run with a topology: each guest's and queue's figures, one row each.
+        for extra in ("guests.csv", "queues.csv"):
+            path = os.path.join(out, name, extra)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    golden[extra.replace(".", "_") + "_sha256"] = hashlib.sha256(f.read()).hexdigest()
     summary.pop("provenance", None)
-    return canonical({"summary": summary, "timeseries_csv_sha256": ts})
+    return canonical(golden)
 
 
 def table(vringsim, pattern):

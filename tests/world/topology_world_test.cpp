@@ -31,13 +31,14 @@ TEST_F(Simulation, TopologyTotalsAreTheSumsOverGuestsAndQueues) {
   const RunResult r = run(scenario(topology_doc(Json::parse(
       R"({"cores": {"host": {"count": 2}}, "guests": {"vm": {"count": 3, "queues": 2}, "big": {"queues": 4, "vcpus": 2}}})"))));
   const Json& s = r.summary;
-  ASSERT_EQ(s["guests"].size(), 4u);
+  ASSERT_FALSE(s.contains("guests")) << "per-guest figures go to guests.csv, not summary.json";
+  ASSERT_EQ(r.guests.size(), 4u);
   EXPECT_EQ(s["topology"]["queues"], 10);
   EXPECT_GT(s["drops"]["tap_full"].get<uint64_t>(), 0u) << "the shared cores should overflow some taps";
   for (const char* what : {"packets", "bytes"})
     for (const char* k : {"arrived", "delivered", "dropped", "in_flight"}) {
       uint64_t over_guests = 0, over_queues = 0;
-      for (const auto& [name, g] : s["guests"].items()) {
+      for (const auto& [name, g] : r.guests.items()) {
         over_guests += g[what][k].get<uint64_t>();
         uint64_t in_guest = 0;
         for (const auto& [q, qj] : g["queues"].items()) in_guest += qj[what][k].get<uint64_t>();
@@ -49,7 +50,7 @@ TEST_F(Simulation, TopologyTotalsAreTheSumsOverGuestsAndQueues) {
     }
   uint64_t tap_full = 0, stalls = 0;
   double pps = 0, peak_sum = 0;
-  for (const auto& [name, g] : s["guests"].items()) {
+  for (const auto& [name, g] : r.guests.items()) {
     // Conservation per guest and per queue.
     EXPECT_EQ(g["packets"]["arrived"].get<uint64_t>(), g["packets"]["delivered"].get<uint64_t>() +
                                                            g["packets"]["dropped"].get<uint64_t>() +
@@ -89,11 +90,11 @@ TEST_F(Simulation, TwoBackendsSharingOneCoreEachGetAboutHalf) {
   const RunResult shared = run(scenario(doc));
   const RunResult own = run(scenario(doc, {"topology.cores.host.count=2"}));
   for (const char* g : {"vm-0", "vm-1"}) {
-    const double alone = own.summary["guests"][g]["throughput"]["delivered_pps"].get<double>();
-    const double half = shared.summary["guests"][g]["throughput"]["delivered_pps"].get<double>();
+    const double alone = own.guests[g]["throughput"]["delivered_pps"].get<double>();
+    const double half = shared.guests[g]["throughput"]["delivered_pps"].get<double>();
     EXPECT_NEAR(half / alone, 0.5, 0.03) << g << ": " << half << " against " << alone;
-    EXPECT_NEAR(shared.summary["guests"][g]["cpu"]["host_utilization"].get<double>(), 0.5, 0.03) << g;
-    EXPECT_NEAR(own.summary["guests"][g]["cpu"]["host_utilization"].get<double>(), 1.0, 0.01) << g;
+    EXPECT_NEAR(shared.guests[g]["cpu"]["host_utilization"].get<double>(), 0.5, 0.03) << g;
+    EXPECT_NEAR(own.guests[g]["cpu"]["host_utilization"].get<double>(), 1.0, 0.01) << g;
   }
   EXPECT_NEAR(d(shared, "/cpu/host_utilization"), 1.0, 0.01);
   EXPECT_GT(u(shared, "/drops/tap_full"), u(own, "/drops/tap_full"));  // the starved backends fall behind
@@ -116,7 +117,7 @@ TEST_F(Simulation, OneGuestWithOneQueueIsExactlyTheRunWithoutTopology) {
   const RunResult with = run(scenario(topology_doc(Json::parse(R"({"guests": {"guest": {}}})"))));
   Json a = without.summary, b = with.summary;
   // The breakdown a topology adds: one guest, one queue, equal to the totals.
-  const Json guest = b["guests"]["guest"];
+  const Json guest = with.guests["guest"];
   for (const char* k : {"/packets", "/bytes", "/drops", "/throughput", "/latency_us", "/memory/posted_bytes_peak",
                         "/memory/pinned_bytes_total", "/notifications", "/host/stalls", "/host/stall_time_s", "/cpu",
                         "/ring/empty_fraction", "/buffers_per_packet"}) {
@@ -126,7 +127,7 @@ TEST_F(Simulation, OneGuestWithOneQueueIsExactlyTheRunWithoutTopology) {
   }
   EXPECT_EQ(b["fairness"]["jain_throughput"], 1.0);
   for (Json* s : {&a, &b})
-    for (const char* k : {"config", "provenance", "guests", "fairness", "topology"}) s->erase(k);
+    for (const char* k : {"config", "provenance", "per_guest", "fairness", "topology"}) s->erase(k);
   EXPECT_TRUE(a == b) << "the totals differ";
   EXPECT_EQ(without.ts_rows, with.ts_rows);
   EXPECT_EQ(without.ts_columns, with.ts_columns);
@@ -143,6 +144,7 @@ TEST_F(Simulation, ManyQueuesRunTheSameTwiceAndCheckedEventByEvent) {
   a.summary.erase("provenance");  // names the file
   b.summary.erase("provenance");
   EXPECT_TRUE(a.summary == b.summary) << "two runs of one scenario differ";
+  EXPECT_TRUE(a.guests == b.guests) << "two runs of one scenario differ guest by guest";
   EXPECT_EQ(a.ts_rows, b.ts_rows);
 }
 
@@ -153,7 +155,7 @@ TEST_F(Simulation, SourcesAreMergedAndEachKeepsItsOwnTraffic) {
     "guests": {"on-a": {"bridge": "a", "queues": 2}, "on-b": {"bridge": "b"}}})"));
   doc["host"]["tap_queue_packets"] = 500;
   const RunResult r = run(scenario(doc));
-  const Json& g = r.summary["guests"];
+  const Json& g = r.guests;
   // rate_gbps counts wire bits (frame + 24 bytes); offered_gbps frame bits.
   const double a_mean = g["on-a"]["bytes"]["arrived"].get<double>() / g["on-a"]["packets"]["arrived"].get<double>();
   EXPECT_NEAR(g["on-a"]["throughput"]["offered_gbps"].get<double>(), 3.0 * a_mean / (a_mean + 24), 0.1);
@@ -179,7 +181,7 @@ TEST_F(Simulation, ACapturesFramesAreSpreadByTheirFiveTupleOneFlowOneQueue) {
   const RunResult r = run(scenario(doc));
   EXPECT_EQ(u(r, "/packets/arrived"), 240u);
   int busy = 0;
-  for (const auto& [g, gj] : r.summary["guests"].items())
+  for (const auto& [g, gj] : r.guests.items())
     for (const auto& [q, qj] : gj["queues"].items()) {
       const uint64_t n = qj["packets"]["arrived"].get<uint64_t>();
       EXPECT_EQ(n % 40, 0u) << g << "/" << q << ": a flow was split across queues";
