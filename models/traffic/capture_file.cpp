@@ -277,6 +277,9 @@ std::optional<CaptureFile::Record> CaptureFile::next() {
     r.wire_len = static_cast<uint32_t>(wire);
     r.captured_len = hdr->caplen;
     r.truncated = hdr->caplen < hdr->len;
+    r.orig_len = hdr->len;
+    r.ts_sec = static_cast<int64_t>(raw.sec);
+    r.ts_nsec = raw.nsec;
     // Work relative to the first record in integers: epoch nanoseconds do
     // not fit a double's 53 bits. A resolution finer than a nanosecond
     // (pcapng) takes the fraction as it is.

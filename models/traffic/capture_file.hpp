@@ -34,6 +34,9 @@ class CaptureFile {
     double time_s = 0;          ///< since the file's first record
     uint32_t flow = 0;          ///< hash of the 5-tuple (0 if not IP or cut short)
     uint32_t header_bytes = 0;  ///< Ethernet + IP + TCP/UDP header bytes (0 if unknown)
+    uint32_t orig_len = 0;      ///< original length as the file holds it (before normalising)
+    int64_t ts_sec = 0;         ///< the timestamp as libpcap gives it: seconds since the epoch
+    int64_t ts_nsec = 0;        ///< and nanoseconds (finer resolutions truncated)
   };
 
   /// Opens `file`; `filter` is a BPF expression (pcap-filter(7)) or "".
