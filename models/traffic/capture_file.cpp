@@ -78,18 +78,19 @@ CaptureFile::CaptureFile(const std::filesystem::path& file, const std::string& f
     ng_fp_ = fp;
     try {
       ng_ = std::make_unique<PcapngReader>(fp);
-    } catch (const std::runtime_error& e) {
+    } catch (const PcapngReader::HeaderError& e) {
       std::fclose(fp);
       ng_fp_ = nullptr;
-      throw InputError(fmt::format("{}: header: cannot read capture: {}", name, e.what()));
+      throw InputError(fmt::format("{}: header: cannot read capture: {} (block at byte {})", name, e.what(), e.offset));
     }
     dlt_ = ng_->linktype();
   } else {
     pcap_ = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, err);  // owns fp from here
     if (!pcap_) {
       std::fclose(fp);
-      throw InputError(fmt::format("{}: header: cannot read capture: {}", name, err));
+      throw InputError(fmt::format("{}: header: cannot read capture: {} (file header at byte 0)", name, err));
     }
+    pcap_fp_ = fp;
     dlt_ = pcap_datalink(pcap_);
   }
   const char* dname = pcap_datalink_val_to_name(dlt_);
@@ -102,10 +103,12 @@ CaptureFile::CaptureFile(const std::filesystem::path& file, const std::string& f
       l2 = lt.l2_bytes;
     }
   if (!known) {
+    const std::string where = ng_ ? fmt::format("Interface Description Block at byte {}", ng_->interface_offset())
+                                  : std::string("file header at byte 0");
     close();
     throw InputError(fmt::format(
-        "{}: link type {} ({}) is not supported (Ethernet, raw IP, Linux cooked v1/v2 and BSD loopback are)", name,
-        link_name_, dlt_));
+        "{}: link type {} ({}) is not supported (Ethernet, raw IP, Linux cooked v1/v2 and BSD loopback are; {})",
+        name, link_name_, dlt_, where));
   }
   adjust_ = static_cast<int>(kEthernetHeader) - l2;
   if (!filter.empty()) {
@@ -124,6 +127,7 @@ CaptureFile::CaptureFile(const std::filesystem::path& file, const std::string& f
 void CaptureFile::close() {
   if (pcap_) pcap_close(pcap_);
   pcap_ = nullptr;
+  pcap_fp_ = nullptr;
   if (dead_) pcap_close(dead_);
   dead_ = nullptr;
   ng_.reset();
@@ -140,13 +144,14 @@ bool CaptureFile::read_raw(Raw& r) {
   if (ng_) {
     PcapngReader::Packet p;
     std::string why;
-    switch (ng_->next(p, &why)) {
+    const PcapngReader::Status st = ng_->next(p, &why);
+    r.offset = ng_->block_offset();
+    switch (st) {
       case PcapngReader::Status::End: return false;
       case PcapngReader::Status::Truncated: r.status = 0; r.error = why; return true;
       case PcapngReader::Status::Damaged: r.status = -1; r.error = why; return true;
       case PcapngReader::Status::Packet: break;
     }
-    r = Raw{};
     r.status = 1;
     r.hdr.caplen = p.caplen;
     r.hdr.len = p.origlen;
@@ -155,10 +160,14 @@ bool CaptureFile::read_raw(Raw& r) {
     r.nsec = p.nsec;
     r.frac = p.frac;
     r.exact = p.exact_ns;
+    r.has_time = p.has_time;
     return true;
   }
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
+  // Where the record starts (glibc answers from its buffer: no system call).
+  const long at = std::ftell(pcap_fp_);
+  r.offset = at < 0 ? 0 : static_cast<uint64_t>(at);
   const int rc = pcap_next_ex(pcap_, &hdr, &data);
   if (rc == PCAP_ERROR_BREAK || rc == -2) return false;  // end of file
   if (rc != 1) {
@@ -257,17 +266,19 @@ std::optional<CaptureFile::Record> CaptureFile::next() {
       return std::nullopt;
     }
     if (raw.status != 1)
-      throw InputError(fmt::format("{}: packet {}: damaged record: {} ({} packets read before it)", file_.string(),
-                                   index_, raw.error, index_ - 1));
+      throw InputError(fmt::format("{}: packet {}: damaged record: {} ({} at byte {}; {} packets read before it)",
+                                   file_.string(), index_, raw.error, unit(), raw.offset, index_ - 1));
     const pcap_pkthdr* hdr = &raw.hdr;
     const u_char* data = raw.data;
     if (hdr->len == 0)
-      throw InputError(
-          fmt::format("{}: packet {}: length 0 ({} packets read before it)", file_.string(), index_, index_ - 1));
+      throw InputError(fmt::format("{}: packet {}: length 0 ({} at byte {}; {} packets read before it)",
+                                   file_.string(), index_, unit(), raw.offset, index_ - 1));
     const int64_t wire = static_cast<int64_t>(hdr->len) + adjust_;
     if (wire <= 0 || wire > kMaxTraceFrameBytes)
-      throw InputError(fmt::format("{}: packet {}: length {} is outside 1..{} bytes ({} packets read before it)",
-                                   file_.string(), index_, hdr->len, kMaxTraceFrameBytes, index_ - 1));
+      throw InputError(fmt::format("{}: packet {}: length {} is outside 1..{} bytes ({} at byte {}; {} packets read "
+                                   "before it)",
+                                   file_.string(), index_, hdr->len, kMaxTraceFrameBytes, unit(), raw.offset,
+                                   index_ - 1));
     if (has_filter_ && !pcap_offline_filter(&filter_, hdr, data)) {
       ++filtered_out_;
       continue;
@@ -280,6 +291,15 @@ std::optional<CaptureFile::Record> CaptureFile::next() {
     r.orig_len = hdr->len;
     r.ts_sec = static_cast<int64_t>(raw.sec);
     r.ts_nsec = raw.nsec;
+    r.offset = raw.offset;
+    r.has_time = raw.has_time;
+    if (parse_flows_) parse_headers(data, hdr->caplen, r);
+    if (!raw.has_time) {
+      // A pcapng Simple Packet Block: no timestamp of its own, so no time on
+      // the trace's clock either (and no backward step counted for it).
+      r.time_s = last_time_;
+      return r;
+    }
     // Work relative to the first record in integers: epoch nanoseconds do
     // not fit a double's 53 bits. A resolution finer than a nanosecond
     // (pcapng) takes the fraction as it is.
@@ -292,7 +312,7 @@ std::optional<CaptureFile::Record> CaptureFile::next() {
       origin_exact_ = raw.exact;
       have_origin_ = true;
     }
-    // (128 bits: a pcapng timestamp may hold any 64-bit count of seconds.)
+    // (128 bits: two signed 64-bit counts of seconds differ by up to 2^64.)
     const double whole = static_cast<double>(sec - origin_sec_);
     if (raw.exact && origin_exact_)
       r.time_s = whole + static_cast<double>(nsec - origin_nsec_) * 1e-9;
@@ -300,7 +320,6 @@ std::optional<CaptureFile::Record> CaptureFile::next() {
       r.time_s = static_cast<double>(static_cast<long double>(whole) + (raw.frac - origin_frac_));
     if (r.time_s < last_time_) ++nonmonotonic_;
     last_time_ = r.time_s;
-    if (parse_flows_) parse_headers(data, hdr->caplen, r);
     return r;
   }
 }
