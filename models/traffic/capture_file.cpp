@@ -44,7 +44,8 @@ bool CaptureFile::looks_like_capture(const std::filesystem::path& file) {
   unsigned char m[4] = {0, 0, 0, 0};
   if (!in.read(reinterpret_cast<char*>(m), 4)) return false;
   const uint32_t be = uint32_t{m[0]} << 24 | uint32_t{m[1]} << 16 | uint32_t{m[2]} << 8 | m[3];
-  return be == 0xa1b2c3d4 || be == 0xd4c3b2a1 || be == 0xa1b23c4d || be == 0x4d3cb2a1 || be == 0x0a0d0d0a;
+  return be == 0xa1b2c3d4 || be == 0xd4c3b2a1 || be == 0xa1b23c4d || be == 0x4d3cb2a1 || be == 0xa1b2cd34 ||
+         be == 0x34cdb2a1 || be == 0x0a0d0d0a;
 }
 
 CaptureFile::CaptureFile(const std::filesystem::path& file, const std::string& filter, const std::string& filter_where,
@@ -68,6 +69,8 @@ CaptureFile::CaptureFile(const std::filesystem::path& file, const std::string& f
     format_ = fmt::format("pcap ({}, microsecond)", be == 0xa1b2c3d4 ? "big-endian" : "little-endian");
   else if (be == 0xa1b23c4d || be == 0x4d3cb2a1)
     format_ = fmt::format("pcap ({}, nanosecond)", be == 0xa1b23c4d ? "big-endian" : "little-endian");
+  else if (be == 0xa1b2cd34 || be == 0x34cdb2a1)  // "modified" pcap (Kuznetzov's patch), which libpcap reads too
+    format_ = fmt::format("pcap ({}, microsecond, modified)", be == 0xa1b2cd34 ? "big-endian" : "little-endian");
   if (format_.empty() || got != 4 || std::fseek(fp, 0, SEEK_SET) != 0) {
     std::fclose(fp);
     throw InputError(fmt::format("{}: not a pcap or pcapng capture (magic number {:02x}{:02x}{:02x}{:02x})", name,

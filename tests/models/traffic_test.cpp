@@ -281,6 +281,22 @@ TEST_F(Traces, PcapngSimplePacketBlocksHaveNoTimestamp) {
       << e;
 }
 
+TEST_F(Traces, ModifiedPcapMagicIsReadAsLibpcapReadsIt) {
+  // 0xa1b2cd34: pcap with 24-byte record headers (Alexey Kuznetzov's patched
+  // tcpdump); libpcap reads it, so vringsim does.
+  Bytes b(false);
+  b.u32(0xa1b2cd34), b.u16(2), b.u16(4), b.u32(0), b.u32(0), b.u32(262144), b.u32(1);
+  for (const auto& p : sample()) {
+    b.u32(static_cast<uint32_t>(p.ts_ns / 1000000000)), b.u32(static_cast<uint32_t>(p.ts_ns % 1000000000 / 1000));
+    b.u32(static_cast<uint32_t>(p.data.size())), b.u32(p.orig_len), b.u32(0), b.u16(0), b.u8(0), b.u8(0);
+    b.raw(p.data);
+  }
+  const auto f = file("modified.pcap", b.data());
+  EXPECT_TRUE(CaptureFile::looks_like_capture(f));
+  EXPECT_EQ(CaptureFile(f).format(), "pcap (little-endian, microsecond, modified)");
+  expect_sample(read_all(f), false);
+}
+
 TEST_F(Traces, OtherLinkTypesAreNormalisedToEthernetLengthsInPcapAndPcapng) {
   // Each link type read from pcap is read from pcapng too (raw IP, 101, was
   // refused there: libpcap maps LINKTYPE_RAW to DLT_RAW, and so do we).
