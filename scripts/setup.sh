@@ -16,7 +16,7 @@ PACKAGES=(
   libcli11-dev         # command line
   libfmt-dev           # formatting
   libssl-dev           # SHA-256 of scenarios (libcrypto)
-  libpcap-dev          # pcap and pcapng replay
+  libpcap-dev          # pcap replay, BPF filters; the pcapng reader is tested against it (tests/pcap)
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # fuzz targets (scripts/fuzz.sh)
   # plots and notebooks (analysis/, notebooks/), for Debian's /usr/bin/python3
   python3 python3-matplotlib python3-pandas
