@@ -128,6 +128,12 @@ def cases():
     c["shb-length-30.pcapng"] = le.pack("III", SHB, 30, MAGIC) + le.pack("HHq", 1, 0, -1) + b"\0" * 6 + \
         idb(le) + three_epbs(le)
     c["shb-length-24.pcapng"] = le.pack("III", SHB, 24, MAGIC) + le.pack("HHq", 1, 0, -1)[:12] + idb(le)
+    # The first section header may be up to 1 MiB long (libpcap's limit for it; 16 MiB for other blocks).
+    pad = lambda n: b"\0" * (n - 28)  # noqa: E731  bytes filling the block to n (options nobody reads)
+    c["shb-length-1mib.pcapng"] = shb(le, extra=pad(1 << 20)) + idb(le) + three_epbs(le)
+    c["shb-length-over-1mib.pcapng"] = shb(le, extra=pad((1 << 20) + 4)) + idb(le) + three_epbs(le)
+    c["second-shb-over-1mib.pcapng"] = base() + three_epbs(le) + shb(le, extra=pad((1 << 20) + 4)) + idb(le) + \
+        three_epbs(le)
     c["second-shb-too-short.pcapng"] = base() + three_epbs(le) + block(le, SHB, le.pack("IHH", MAGIC, 1, 0)) + \
         idb(le) + three_epbs(le)
 
