@@ -94,6 +94,8 @@ CaptureFile::CaptureFile(const std::filesystem::path& file, const std::string& f
       throw InputError(fmt::format("{}: header: cannot read capture: {} (file header at byte 0)", name, err));
     }
     pcap_fp_ = fp;
+    pcap_snapshot_ = static_cast<uint32_t>(std::max(pcap_snapshot(pcap_), 0));
+    pcap_record_header_ = format_.find("modified") != std::string::npos ? 24 : 16;
     dlt_ = pcap_datalink(pcap_);
   }
   const char* dname = pcap_datalink_val_to_name(dlt_);
@@ -168,9 +170,7 @@ bool CaptureFile::read_raw(Raw& r) {
   }
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
-  // Where the record starts (glibc answers from its buffer: no system call).
-  const long at = std::ftell(pcap_fp_);
-  r.offset = at < 0 ? 0 : static_cast<uint64_t>(at);
+  r.offset = pcap_next_at_;
   const int rc = pcap_next_ex(pcap_, &hdr, &data);
   if (rc == PCAP_ERROR_BREAK || rc == -2) return false;  // end of file
   if (rc != 1) {
@@ -183,6 +183,16 @@ bool CaptureFile::read_raw(Raw& r) {
   r.status = 1;
   r.hdr = *hdr;
   r.data = data;
+  // Where the next record starts: libpcap read this one's header and its
+  // captured bytes, unless it cut them to the snaplen (and skipped the
+  // rest): then ask the file. (ftell on every record cost 10 to 20% of
+  // reading a capture.)
+  if (hdr->caplen < pcap_snapshot_) {
+    pcap_next_at_ += pcap_record_header_ + hdr->caplen;
+  } else {
+    const long at = std::ftell(pcap_fp_);
+    pcap_next_at_ = at < 0 ? pcap_next_at_ : static_cast<uint64_t>(at);
+  }
   // Nanosecond precision was asked for: tv_usec holds nanoseconds.
   r.sec = hdr->ts.tv_sec;
   r.nsec = hdr->ts.tv_usec;

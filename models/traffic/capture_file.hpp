@@ -99,6 +99,9 @@ class CaptureFile {
   std::filesystem::path file_;
   pcap_t* pcap_ = nullptr;             ///< pcap files
   std::FILE* pcap_fp_ = nullptr;       ///< and the file it reads (owned by pcap_)
+  uint64_t pcap_next_at_ = 24;         ///< where the next pcap record starts
+  uint32_t pcap_snapshot_ = 0;         ///< libpcap's snaplen for the file
+  uint32_t pcap_record_header_ = 16;   ///< record header bytes (24 in the "modified" format)
   std::FILE* ng_fp_ = nullptr;         ///< pcapng files: the file and our reader
   std::unique_ptr<PcapngReader> ng_;
   pcap_t* dead_ = nullptr;             ///< pcapng: a handle to compile the filter with

@@ -375,6 +375,21 @@ TEST_F(Traces, WrongMagicTruncatedAndDamagedFilesNameThePacket) {
                                                 "not 1 (block at byte 28)");
 }
 
+TEST_F(Traces, PcapErrorOffsetsCountRecordsLibpcapCutToTheSnaplen) {
+  // Snaplen 96 in the file header, records of 1000 captured bytes: libpcap
+  // hands over 96 and skips the rest, the offsets still count all 1000.
+  Bytes b(false);
+  b.u32(0xa1b2c3d4), b.u16(2), b.u16(4), b.u32(0), b.u32(0), b.u32(96), b.u32(1);
+  for (uint32_t k = 0; k < 3; ++k) {
+    b.u32(1), b.u32(k), b.u32(1000), b.u32(1000);
+    b.raw(std::vector<uint8_t>(1000, 0));
+  }
+  b.u32(1), b.u32(9), b.u32(300000), b.u32(300000);  // above libpcap's 262144: damaged
+  const auto f = file("snapcut.pcap", b.data());
+  EXPECT_EQ(error_of(f), f.string() + ": packet 4: damaged record: invalid packet capture length 300000, bigger than "
+                                      "snaplen of 96 (record at byte 3072; 3 packets read before it)");
+}
+
 TEST_F(Traces, ACutLastRecordIsAcceptedWithAWarningOnlyWhenAsked) {
   // A capture still being written, or copied before it was closed: the last
   // record is cut. traffic.pcap.allow_truncated_tail replays what precedes it.
