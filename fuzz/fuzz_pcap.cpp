@@ -1,6 +1,7 @@
-// libFuzzer target: the capture reader (pcap and pcapng through libpcap,
-// our length, link-type and header handling). Any bytes: records or an
-// InputError naming the packet.
+// libFuzzer target: the capture reader (pcap through libpcap, pcapng through
+// our reader, our length, link-type and header handling). Any bytes: records
+// or an InputError naming the packet. fuzz_pcap_diff checks the same reader
+// against libpcap.
 #include "fuzz/fuzz_file_common.hpp"
 #include "models/traffic/capture_file.hpp"
 #include "sim/core/errors.hpp"

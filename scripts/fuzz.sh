@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
 cmake --preset asan >/dev/null
-cmake --build --preset asan -j "$(nproc)" --target fuzz_scenario fuzz_sweep fuzz_pcap fuzz_csv >"${TMPDIR:-/tmp}/vringsim-fuzz-build.log" || { tail -30 "${TMPDIR:-/tmp}/vringsim-fuzz-build.log"; exit 1; }
+cmake --build --preset asan -j "$(nproc)" --target fuzz_scenario fuzz_sweep fuzz_pcap fuzz_pcap_diff fuzz_csv >"${TMPDIR:-/tmp}/vringsim-fuzz-build.log" || { tail -30 "${TMPDIR:-/tmp}/vringsim-fuzz-build.log"; exit 1; }
 # Corpora grow, and the targets rewrite their input file on every run, in
 # memory when /dev/shm exists (on ext4, creating and truncating files cost
 # more than parsing them). FUZZ_WORK=DIR keeps them in DIR instead of a
@@ -22,7 +22,7 @@ else
 fi
 export VRINGSIM_FUZZ_DIR="$work/input"
 mkdir -p "$VRINGSIM_FUZZ_DIR"
-for t in scenario sweep pcap csv; do
+for t in scenario sweep pcap pcap_diff csv; do
   mkdir -p "$work/$t"
   log="$work/$t.log"
   if ! ./build-asan/fuzz_$t -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix=fuzz/crash-$t- \

@@ -16,7 +16,7 @@ RUN_PACKAGES=(
   libcli11-dev         # command line
   libfmt-dev           # formatting
   libssl-dev           # SHA-256 of scenarios (libcrypto)
-  libpcap-dev          # pcap and pcapng replay
+  libpcap-dev          # pcap replay, BPF filters; the pcapng reader is tested against it (tests/pcap)
 )
 # What the test command adds: the tests, the fuzz targets, plots and notebooks.
 TEST_PACKAGES=(

@@ -34,10 +34,16 @@ class CaptureFile {
     double time_s = 0;          ///< since the file's first record
     uint32_t flow = 0;          ///< hash of the 5-tuple (0 if not IP or cut short)
     uint32_t header_bytes = 0;  ///< Ethernet + IP + TCP/UDP header bytes (0 if unknown)
+    uint32_t orig_len = 0;      ///< original length as the file holds it (before normalising)
+    bool has_time = true;       ///< false: a pcapng Simple Packet Block (time_s is the previous record's)
+    int64_t ts_sec = 0;         ///< the timestamp as libpcap gives it: seconds since the epoch
+    int64_t ts_nsec = 0;        ///< and nanoseconds (finer resolutions truncated)
+    uint64_t offset = 0;        ///< where the record (pcap) or block (pcapng) starts in the file
   };
 
   /// Opens `file`; `filter` is a BPF expression (pcap-filter(7)) or "".
-  /// Throws InputError naming the file (or `filter_where` for a bad filter).
+  /// Throws InputError naming the file and the byte offset of what is wrong
+  /// (or `filter_where` for a bad filter).
   /// `parse_flows`: fill Record::flow and header_bytes (host GRO, routing by
   /// flow and host-side segmentation need them).
   CaptureFile(const std::filesystem::path& file, const std::string& filter = "", const std::string& filter_where = "",
@@ -47,7 +53,8 @@ class CaptureFile {
   CaptureFile& operator=(const CaptureFile&) = delete;
 
   /// The next record that passes the filter; nothing at the end of the file.
-  /// A damaged record throws InputError "FILE: packet N: ... (K packets read before it)".
+  /// A damaged record throws InputError "FILE: packet N: ... (record at byte
+  /// X; K packets read before it)" ("block at byte X" in a pcapng file).
   std::optional<Record> next();
   /// A last record cut short by the end of the file ends the file instead of
   /// being an error (traffic.pcap.allow_truncated_tail).
@@ -58,6 +65,8 @@ class CaptureFile {
   const std::string& link_type() const { return link_name_; }
   /// "pcap" or "pcapng", with byte order and timestamp precision for pcap.
   const std::string& format() const { return format_; }
+  /// "record" (pcap) or "block" (pcapng): what an error's byte offset points at.
+  const char* unit() const { return ng_ ? "block" : "record"; }
   uint64_t records_read() const { return index_; }
   uint64_t filtered_out() const { return filtered_out_; }
   uint64_t nonmonotonic() const { return nonmonotonic_; }
@@ -78,6 +87,8 @@ class CaptureFile {
     int64_t nsec = 0;
     long double frac = 0;
     bool exact = true;
+    bool has_time = true;
+    uint64_t offset = 0;
   };
   /// False at the end of the file.
   bool read_raw(Raw& r);
@@ -87,6 +98,10 @@ class CaptureFile {
   std::optional<uint64_t> cut_tail_;
   std::filesystem::path file_;
   pcap_t* pcap_ = nullptr;             ///< pcap files
+  std::FILE* pcap_fp_ = nullptr;       ///< and the file it reads (owned by pcap_)
+  uint64_t pcap_next_at_ = 24;         ///< where the next pcap record starts
+  uint32_t pcap_snapshot_ = 0;         ///< libpcap's snaplen for the file
+  uint32_t pcap_record_header_ = 16;   ///< record header bytes (24 in the "modified" format)
   std::FILE* ng_fp_ = nullptr;         ///< pcapng files: the file and our reader
   std::unique_ptr<PcapngReader> ng_;
   pcap_t* dead_ = nullptr;             ///< pcapng: a handle to compile the filter with

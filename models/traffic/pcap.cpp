@@ -112,7 +112,7 @@ class PcapSource : public TrafficSource {
         ++skipped_in_pass_;
         continue;
       }
-      const CachedFrame c{r->time_s, r->wire_len, r->flow, r->header_bytes, true, r->truncated};
+      const CachedFrame c{r->time_s, r->wire_len, r->flow, r->header_bytes, r->has_time, r->truncated};
       cache_.record(c);
       return emit(c);
     }
@@ -132,7 +132,10 @@ class PcapSource : public TrafficSource {
     if (c.truncated) ++truncated_;
     ++emitted_in_pass_;
     ++emitted_;
-    return Frame{c.len_bytes, clock_.stamp(c.time_s), c.flow, c.header_bytes};
+    // A pcapng Simple Packet Block has no timestamp (validate() refuses it
+    // when the capture's own timing is replayed).
+    return Frame{c.len_bytes, c.has_time ? std::optional<double>(clock_.stamp(c.time_s)) : std::nullopt, c.flow,
+                 c.header_bytes};
   }
   void open_pass() {
     file_ = opt_.open();
@@ -190,9 +193,9 @@ void check_segments(const TrafficContext& ctx, const PcapOptions& opt, const Cap
     return;
   if (const std::string why = segment_header_problem(r.header_bytes, ctx.segment_mtu, what); !why.empty())
     throw InputError(
-        fmt::format("{}: packet {}: its {}-byte header {} ({} packets read before it; {} can leave it "
-                    "out)",
-                    opt.file.string(), r.index, r.header_bytes, why, r.index - 1, ctx.prefix + "filter"));
+        fmt::format("{}: packet {}: its {}-byte header {} (at byte {}; {} packets read before it; {} can leave "
+                    "it out)",
+                    opt.file.string(), r.index, r.header_bytes, why, r.offset, r.index - 1, ctx.prefix + "filter"));
 }
 
 /// Reads the whole capture once: damaged records, zero or oversized lengths,
@@ -202,8 +205,13 @@ void validate(const TrafficContext& ctx) {
   const PcapOptions opt(ctx);
   const auto file = opt.open();
   CaptureFile& f = *file;
+  const bool trace_timing = WireSettings::bindings().load(ctx.cfg).arrival == "trace";
   uint64_t usable = 0, short_frames = 0;
   while (auto r = f.next()) {
+    if (trace_timing && !r->has_time)
+      throw InputError(fmt::format("{}: packet {}: a Simple Packet Block has no timestamp, and traffic.arrival "
+                                   "\"trace\" replays the capture's own ({} at byte {}; {} packets read before it)",
+                                   opt.file.string(), r->index, f.unit(), r->offset, r->index - 1));
     // Only the records a pass replays: start_packet skips, max_packets stops.
     if (usable >= opt.start_packet && (opt.max_packets == 0 || usable - opt.start_packet < opt.max_packets))
       check_segments(ctx, opt, *r);
@@ -228,7 +236,7 @@ std::optional<Json> describe(const std::filesystem::path& file) {
   TraceStats stats;
   uint64_t truncated = 0;
   while (auto r = f.next()) {
-    stats.add(r->wire_len, r->time_s);
+    stats.add(r->wire_len, r->has_time ? std::optional<double>(r->time_s) : std::nullopt);
     if (r->truncated) ++truncated;
   }
   Json j = stats.to_json();

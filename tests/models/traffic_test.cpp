@@ -142,12 +142,12 @@ TEST_F(Traces, PcapngInEitherByteOrderAndResolution) {
     }
 }
 
-TEST_F(Traces, PcapngDecodesEveryTimestampResolutionTheSpecAllows) {
+TEST_F(Traces, PcapngDecodesEveryTimestampResolutionLibpcapDecodesExactly) {
   // if_tsresol: 10^-n or, with the top bit, 2^-n. Three packets 0.25 s and
-  // 1.5 s apart, within 2 s so that 2^-63 units fit in 64 bits.
+  // 1.5 s apart, within 2 s so that 10^-19 units fit in 64 bits.
   std::vector<Pkt> pk = {tcp_frame(0, 80, 1460), tcp_frame(250000000, 80, 1460), tcp_frame(1750000000, 81, 100)};
-  for (const uint8_t res : {uint8_t{0xff}, uint8_t{3}, uint8_t{6}, uint8_t{9}, uint8_t{0x80 | 10}, uint8_t{0x80 | 30},
-                            uint8_t{0x80 | 63}}) {
+  for (const uint8_t res : {uint8_t{0xff}, uint8_t{3}, uint8_t{6}, uint8_t{9}, uint8_t{12}, uint8_t{19},
+                            uint8_t{0x80 | 10}, uint8_t{0x80 | 30}, uint8_t{0x80 | 34}}) {
     for (const bool be : {false, true}) {
       SCOPED_TRACE(fmt::format("tsresol {:#x} big-endian {}", res, be));
       const auto f = file(fmt::format("r{}{}.pcapng", res, be), pcapng_file_res(pk, be, res));
@@ -157,71 +157,196 @@ TEST_F(Traces, PcapngDecodesEveryTimestampResolutionTheSpecAllows) {
       ASSERT_EQ(r.size(), 3u);
       EXPECT_NEAR(r[1].time_s, 0.25, 1e-9);
       EXPECT_NEAR(r[2].time_s, 1.75, 1e-9);
+      EXPECT_EQ(r[2].ts_nsec, 750000000);  // truncated to nanoseconds as libpcap does
       EXPECT_EQ(cap.nonmonotonic(), 0u);
       EXPECT_EQ(r[2].wire_len, 154u);
     }
   }
 }
 
-TEST_F(Traces, PcapngTimestampsAnywhereIn64BitsAreReadWithoutOverflow) {
-  // Resolution 1 s (if_tsresol 0): the first packet at 2^64 - 1 s, the next
-  // at 0. The fuzzer found the subtraction overflowing a 64-bit signed count.
-  std::vector<Pkt> pk = {tcp_frame(0, 80, 100), tcp_frame(0, 80, 100)};
-  auto bytes = pcapng_file_res(pk, false, 0);
-  const size_t epb = 28 + 32;  // section header, interface with if_tsresol
-  for (int k = 0; k < 8; ++k) bytes[epb + 12 + k] = 0xff;  // first packet: ts high and low all ones
-  CaptureFile cap(file("huge-ts.pcapng", bytes));
-  ASSERT_TRUE(cap.next());
-  const auto second = cap.next();
-  ASSERT_TRUE(second);
-  EXPECT_DOUBLE_EQ(second->time_s, -18446744073709551615.0);
-  EXPECT_EQ(cap.nonmonotonic(), 1u);
+TEST_F(Traces, PcapngResolutionsLibpcapRefusesOrMisreadsAreRefused) {
+  // libpcap refuses 10^-20 and 2^-64 and finer (a second's units overflow 64
+  // bits), and reads 2^-35..2^-63 with nanoseconds that overflow (2^-63:
+  // 0.25 s read as 1 ns): vringsim refuses all of them, naming the interface.
+  std::vector<Pkt> pk = {tcp_frame(0, 80, 100), tcp_frame(250000000, 80, 100)};
+  for (const uint8_t res : {uint8_t{20}, uint8_t{127}, uint8_t{0x80 | 64}, uint8_t{0x80 | 100}}) {
+    const auto f = file(fmt::format("fine{}.pcapng", res), pcapng_file_res(pk, false, res));
+    EXPECT_EQ(error_of(f), fmt::format("{}: header: cannot read capture: interface 0: if_tsresol {}^-{} is finer "
+                                       "than a 64-bit count of units per second holds (block at byte 28)",
+                                       f.string(), res & 0x80 ? 2 : 10, res & 0x7f));
+  }
+  for (const uint8_t res : {uint8_t{0x80 | 35}, uint8_t{0x80 | 63}}) {
+    const auto f = file(fmt::format("fine{}.pcapng", res), pcapng_file_res(pk, false, res));
+    EXPECT_EQ(error_of(f), fmt::format("{}: header: cannot read capture: interface 0: if_tsresol 2^-{} is finer "
+                                       "than libpcap converts exactly (2^-34: beyond, its nanoseconds overflow 64 "
+                                       "bits) (block at byte 28)",
+                                       f.string(), res & 0x7f));
+  }
 }
 
-TEST_F(Traces, PcapAndPcapngTakeTheSameFrames) {
+TEST_F(Traces, PcapngTimestampsAcrossTheSigned64BitRangeAreReadWithoutOverflow) {
+  // Resolution 1 s (if_tsresol 0) and if_tsoffset -2^63: the first packet at
+  // -2^63 s, the next at 2^63 - 1 s; 2^64 - 1 s apart, computed in 128 bits.
+  // Past 2^63 - 1 s (libpcap wraps around to negative seconds) is refused.
+  const auto make = [](uint64_t second_ts) {
+    Bytes b(false);
+    b.u32(0x0a0d0d0a), b.u32(28), b.u32(0x1a2b3c4d), b.u16(1), b.u16(0), b.u32(0xffffffff), b.u32(0xffffffff);
+    b.u32(28);
+    b.u32(1), b.u32(40), b.u16(1), b.u16(0), b.u32(0);  // interface: 20 + if_tsresol 8 + if_tsoffset 12
+    b.u16(9), b.u16(1), b.u8(0), b.u8(0), b.u8(0), b.u8(0);
+    b.u16(14), b.u16(8), b.u32(0), b.u32(0x80000000u);  // -2^63, little-endian
+    b.u32(40);
+    for (const uint64_t ts : {uint64_t{0}, second_ts}) {
+      b.u32(6), b.u32(92), b.u32(0), b.u32(static_cast<uint32_t>(ts >> 32)), b.u32(static_cast<uint32_t>(ts));
+      b.u32(60), b.u32(60);
+      b.raw(std::vector<uint8_t>(60, 0));
+      b.u32(92);
+    }
+    return b.data();
+  };
+  const auto wide = file("wide.pcapng", make(UINT64_MAX));
+  EXPECT_EQ(error_of(wide), "");
+  CaptureFile cap(wide);
+  const auto first = cap.next();
+  const auto second = cap.next();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->ts_sec, INT64_MIN);
+  EXPECT_EQ(second->ts_sec, INT64_MAX);
+  EXPECT_DOUBLE_EQ(second->time_s, 18446744073709551615.0);
+  EXPECT_EQ(cap.nonmonotonic(), 0u);
+  // A first timestamp of 2^64 - 1 s with no offset: refused, naming the block.
+  auto bytes = pcapng_file_res({tcp_frame(0, 80, 100), tcp_frame(0, 80, 100)}, false, 0);
+  const size_t epb = 28 + 32;  // section header, interface with if_tsresol
+  for (int k = 0; k < 8; ++k) bytes[epb + 12 + k] = 0xff;  // first packet: ts high and low all ones
+  const auto f = file("huge-ts.pcapng", bytes);
+  EXPECT_EQ(error_of(f), f.string() + ": packet 1: damaged record: timestamp of 18446744073709551615 s plus "
+                                      "if_tsoffset 0 s is outside a signed 64-bit count of seconds (libpcap wraps it "
+                                      "around) (block at byte 60; 0 packets read before it)");
+}
+
+TEST_F(Traces, PcapngRefusesACapturedLengthAboveTheSnaplenAsLibpcapDoes) {
   // A 70,000-byte frame (a GSO super-frame as tcpdump sees it on a host)
-  // captured whole: both formats accept it, with any interface snaplen.
+  // captured whole: read from pcap, and from pcapng when the interface's
+  // snaplen allows it (0 stands for the largest, 262144). libpcap refuses it
+  // in pcapng above the interface's snaplen, and so does vringsim.
   std::vector<Pkt> pk = {tcp_frame(0, 80, 1460), tcp_frame(1000, 80, 70000 - 54, 70000)};
   const auto a = read_all(file("big.pcap", pcap_file(pk, false, true)));
-  for (const uint32_t snap : {262144u, 65535u}) {
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[1].wire_len, 70000u);
+  for (const uint32_t snap : {262144u, 0u}) {
     const auto b = read_all(file(fmt::format("big{}.pcapng", snap), pcapng_file_res(pk, false, 9, snap)));
-    ASSERT_EQ(a.size(), 2u);
     ASSERT_EQ(b.size(), 2u) << snap;
-    EXPECT_EQ(a[1].wire_len, 70000u);
     EXPECT_EQ(b[1].wire_len, 70000u);
     EXPECT_EQ(a[1].captured_len, b[1].captured_len);
     EXPECT_EQ(a[1].time_s, b[1].time_s);
   }
+  const auto f = file("big65535.pcapng", pcapng_file_res(pk, false, 9, 65535));
+  EXPECT_EQ(error_of(f), f.string() + ": packet 2: damaged record: captured length 70000 above the snaplen 65535 "
+                                      "(block at byte 188; 1 packets read before it)");
 }
 
-TEST_F(Traces, OtherLinkTypesAreNormalisedToEthernetLengths) {
-  // Raw IP: the same packets without their 14-byte Ethernet header.
-  std::vector<Pkt> raw = sample();
-  for (auto& p : raw) {
-    p.orig_len -= 14;
-    p.data.erase(p.data.begin(), p.data.begin() + 14);
+TEST_F(Traces, PcapngSimplePacketBlocksHaveNoTimestamp) {
+  // A Simple Packet Block: the original length, the first interface's, no
+  // timestamp. libpcap reads it (timestamp: the interface's if_tsoffset, 0
+  // ns; captured length: up to the snaplen), so vringsim does; a replay that
+  // keeps the capture's timing cannot, and says which packet.
+  Bytes b(false);
+  b.u32(0x0a0d0d0a), b.u32(28), b.u32(0x1a2b3c4d), b.u16(1), b.u16(0), b.u32(0xffffffff), b.u32(0xffffffff);
+  b.u32(28);
+  b.u32(1), b.u32(20), b.u16(1), b.u16(0), b.u32(96), b.u32(20);  // snaplen 96
+  const Pkt p = tcp_frame(1700000000000000000ull, 80, 1460);
+  b.u32(6), b.u32(32 + 96), b.u32(0), b.u32(static_cast<uint32_t>(1700000000000000ull >> 32));
+  b.u32(static_cast<uint32_t>(1700000000000000ull)), b.u32(96), b.u32(1514), b.raw(p.data), b.u32(32 + 96);
+  b.u32(3), b.u32(16 + 96), b.u32(1514), b.raw(p.data), b.u32(16 + 96);  // at byte 176
+  const auto f = file("spb.pcapng", b.data());
+  CaptureFile cap(f);
+  const auto r1 = cap.next(), r2 = cap.next();
+  ASSERT_TRUE(r1 && r2);
+  EXPECT_FALSE(cap.next());
+  EXPECT_TRUE(r1->has_time);
+  EXPECT_FALSE(r2->has_time);
+  EXPECT_EQ(r2->wire_len, 1514u);
+  EXPECT_EQ(r2->captured_len, 96u);
+  EXPECT_EQ(r2->ts_sec, 0);
+  EXPECT_EQ(r2->time_s, r1->time_s);  // no time of its own: not a step backwards
+  EXPECT_EQ(r2->header_bytes, 54u);
+  EXPECT_EQ(cap.nonmonotonic(), 0u);
+  const std::string base =
+      R"({"name": "t", "traffic": {"kind": "pcap", "pcap": {"file": ")" + f.string() + R"("}, "arrival": ")";
+  EXPECT_NO_THROW(scenario(base + R"(line-rate"}})"));
+  const std::string e = scenario_error(base + R"(trace"}})");
+  EXPECT_NE(e.find(f.string() + ": packet 2: a Simple Packet Block has no timestamp, and traffic.arrival \"trace\" "
+                                "replays the capture's own (block at byte 176; 1 packets read before it)"),
+            std::string::npos)
+      << e;
+}
+
+TEST_F(Traces, ModifiedPcapMagicIsReadAsLibpcapReadsIt) {
+  // 0xa1b2cd34: pcap with 24-byte record headers (Alexey Kuznetzov's patched
+  // tcpdump); libpcap reads it, so vringsim does.
+  Bytes b(false);
+  b.u32(0xa1b2cd34), b.u16(2), b.u16(4), b.u32(0), b.u32(0), b.u32(262144), b.u32(1);
+  for (const auto& p : sample()) {
+    b.u32(static_cast<uint32_t>(p.ts_ns / 1000000000)), b.u32(static_cast<uint32_t>(p.ts_ns % 1000000000 / 1000));
+    b.u32(static_cast<uint32_t>(p.data.size())), b.u32(p.orig_len), b.u32(0), b.u16(0), b.u8(0), b.u8(0);
+    b.raw(p.data);
   }
-  const auto r = read_all(file("raw.pcap", pcap_file(raw, false, false, 101 /* LINKTYPE_RAW */)));
-  ASSERT_EQ(r.size(), 3u);
-  EXPECT_EQ(r[0].wire_len, 1514u);
-  EXPECT_EQ(r[0].header_bytes, 54u);
-  // Linux cooked v1 (16-byte header instead of 14): 2 bytes less.
-  std::vector<Pkt> sll = sample();
-  for (auto& p : sll) {
-    p.orig_len += 2;
-    p.data.insert(p.data.begin() + 12, {0, 0});  // 16 bytes; protocol lands at offset 14
+  const auto f = file("modified.pcap", b.data());
+  EXPECT_TRUE(CaptureFile::looks_like_capture(f));
+  EXPECT_EQ(CaptureFile(f).format(), "pcap (little-endian, microsecond, modified)");
+  expect_sample(read_all(f), false);
+}
+
+TEST_F(Traces, OtherLinkTypesAreNormalisedToEthernetLengthsInPcapAndPcapng) {
+  // Each link type read from pcap is read from pcapng too (raw IP, 101, was
+  // refused there: libpcap maps LINKTYPE_RAW to DLT_RAW, and so do we).
+  for (const bool ng : {false, true}) {
+    SCOPED_TRACE(ng ? "pcapng" : "pcap");
+    const auto make = [&](const std::string& name, const std::vector<Pkt>& pk, uint32_t linktype) {
+      return file(name + (ng ? ".pcapng" : ".pcap"),
+                  ng ? pcapng_file(pk, false, false, linktype) : pcap_file(pk, false, false, linktype));
+    };
+    // Raw IP: the same packets without their 14-byte Ethernet header.
+    std::vector<Pkt> raw = sample();
+    for (auto& p : raw) {
+      p.orig_len -= 14;
+      p.data.erase(p.data.begin(), p.data.begin() + 14);
+    }
+    for (const uint32_t lt : {101u /* LINKTYPE_RAW */, 12u /* DLT_RAW */, 228u /* IPv4 */}) {
+      const auto r = read_all(make(fmt::format("raw{}", lt), raw, lt));
+      ASSERT_EQ(r.size(), 3u);
+      EXPECT_EQ(r[0].wire_len, 1514u);
+      EXPECT_EQ(r[0].header_bytes, 54u);
+    }
+    // Linux cooked v1 (16-byte header instead of 14): 2 bytes less.
+    std::vector<Pkt> sll = sample();
+    for (auto& p : sll) {
+      p.orig_len += 2;
+      p.data.insert(p.data.begin() + 12, {0, 0});  // 16 bytes; protocol lands at offset 14
+    }
+    const auto s = read_all(make("sll", sll, 113));
+    EXPECT_EQ(s[0].wire_len, 1514u);
+    EXPECT_EQ(s[0].flow, s[1].flow);
+    EXPECT_NE(s[0].flow, 0u);
+    // BSD loopback (4-byte header): 10 bytes more.
+    std::vector<Pkt> loop = raw;
+    for (auto& p : loop) {
+      p.orig_len += 4;
+      p.data.insert(p.data.begin(), {2, 0, 0, 0});
+    }
+    for (const uint32_t lt : {0u, 108u}) EXPECT_EQ(read_all(make(fmt::format("loop{}", lt), loop, lt))[0].wire_len, 1514u);
   }
-  const auto s = read_all(file("sll.pcap", pcap_file(sll, false, false, 113)));
-  EXPECT_EQ(s[0].wire_len, 1514u);
-  EXPECT_EQ(s[0].flow, s[1].flow);
-  EXPECT_NE(s[0].flow, 0u);
 }
 
 TEST_F(Traces, UnsupportedLinkTypeIsRejectedByName) {
   const auto f = file("wifi.pcap", pcap_file(sample(), false, false, 105));
   EXPECT_EQ(error_of(f), f.string() +
                              ": link type IEEE802_11 (105) is not supported (Ethernet, raw IP, Linux cooked "
-                             "v1/v2 and BSD loopback are)");
+                             "v1/v2 and BSD loopback are; file header at byte 0)");
+  const auto g = file("wifi.pcapng", pcapng_file(sample(), false, false, 105));
+  EXPECT_EQ(error_of(g), g.string() +
+                             ": link type IEEE802_11 (105) is not supported (Ethernet, raw IP, Linux cooked "
+                             "v1/v2 and BSD loopback are; Interface Description Block at byte 28)");
 }
 
 TEST_F(Traces, WrongMagicTruncatedAndDamagedFilesNameThePacket) {
@@ -235,12 +360,34 @@ TEST_F(Traces, WrongMagicTruncatedAndDamagedFilesNameThePacket) {
   const auto trunc = file("trunc.pcap", std::vector<uint8_t>(bytes.begin(), bytes.begin() + cut));
   const std::string e = error_of(trunc);
   EXPECT_EQ(e.rfind(trunc.string() + ": packet 2: damaged record: ", 0), 0u) << e;
-  EXPECT_NE(e.find("(1 packets read before it)"), std::string::npos) << e;
-  // pcapng with a block whose length is not a multiple of 4.
+  EXPECT_NE(e.find("(record at byte 136; 1 packets read before it)"), std::string::npos) << e;
+  // pcapng with a block whose length is not a multiple of 4: the block's offset.
   auto ng = pcapng_file(sample(), false, false);
   ng[28 + 20 + 4] = 0x21;  // first EPB's total length
-  const std::string e2 = error_of(file("bad.pcapng", ng));
-  EXPECT_NE(e2.find("packet 1: damaged record"), std::string::npos) << e2;
+  const auto bad = file("bad.pcapng", ng);
+  EXPECT_EQ(error_of(bad), bad.string() + ": packet 1: damaged record: block of type 0x6 has length 33 (a multiple of "
+                                          "4 in 12..16777216) (block at byte 48; 0 packets read before it)");
+  // A damaged interface option: the header error names its block.
+  auto opt = pcapng_file(sample(), false, true);
+  opt[28 + 16 + 2] = 2;  // if_tsresol of length 2
+  const auto badopt = file("badopt.pcapng", opt);
+  EXPECT_EQ(error_of(badopt), badopt.string() + ": header: cannot read capture: interface 0: if_tsresol has length 2, "
+                                                "not 1 (block at byte 28)");
+}
+
+TEST_F(Traces, PcapErrorOffsetsCountRecordsLibpcapCutToTheSnaplen) {
+  // Snaplen 96 in the file header, records of 1000 captured bytes: libpcap
+  // hands over 96 and skips the rest, the offsets still count all 1000.
+  Bytes b(false);
+  b.u32(0xa1b2c3d4), b.u16(2), b.u16(4), b.u32(0), b.u32(0), b.u32(96), b.u32(1);
+  for (uint32_t k = 0; k < 3; ++k) {
+    b.u32(1), b.u32(k), b.u32(1000), b.u32(1000);
+    b.raw(std::vector<uint8_t>(1000, 0));
+  }
+  b.u32(1), b.u32(9), b.u32(300000), b.u32(300000);  // above libpcap's 262144: damaged
+  const auto f = file("snapcut.pcap", b.data());
+  EXPECT_EQ(error_of(f), f.string() + ": packet 4: damaged record: invalid packet capture length 300000, bigger than "
+                                      "snaplen of 96 (record at byte 3072; 3 packets read before it)");
 }
 
 TEST_F(Traces, ACutLastRecordIsAcceptedWithAWarningOnlyWhenAsked) {
@@ -275,12 +422,13 @@ TEST_F(Traces, ZeroAndOversizedLengthsAreBadInput) {
   pk[1].orig_len = 0;
   pk[1].data.clear();
   const auto f = file("zero.pcap", pcap_file(pk, false, false));
-  EXPECT_EQ(error_of(f), f.string() + ": packet 2: length 0 (1 packets read before it)");
+  EXPECT_EQ(error_of(f), f.string() + ": packet 2: length 0 (record at byte 136; 1 packets read before it)");
   auto big = sample();
   big[2].orig_len = 300000;
   const auto g = file("big.pcap", pcap_file(big, false, false));
   EXPECT_EQ(error_of(g),
-            g.string() + ": packet 3: length 300000 is outside 1..262144 bytes (2 packets read before it)");
+            g.string() + ": packet 3: length 300000 is outside 1..262144 bytes (record at byte 212; 2 packets read "
+                         "before it)");
 }
 
 TEST_F(Traces, BpfFilterSelectsAndABadOneIsNamed) {
@@ -570,7 +718,7 @@ TEST_F(Traces, ACapturedFrameTheHostCannotCutIsNamedByItsPacket) {
                    "cuts the 9000-byte frame into for a guest without GSO (virtio.mtu 68 + 14)"),
             std::string::npos)
       << e;
-  EXPECT_NE(e.find("(1 packets read before it; traffic.pcap.filter can leave it out)"), std::string::npos) << e;
+  EXPECT_NE(e.find("(at byte 136; 1 packets read before it; traffic.pcap.filter can leave it out)"), std::string::npos) << e;
   EXPECT_NE(scenario_error(json, {"virtio.features=[\"MTU\"]", "virtio.mtu=86"})
                 .find("big.pcap: packet 2: its 94-byte header leaves 6 bytes of payload in each 100-byte MTU segment"),
             std::string::npos);
