@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "sim/core/errors.hpp"
 
@@ -246,16 +249,54 @@ std::string brief_json(const Json& value, size_t max) {
 }
 
 size_t edit_distance(std::string_view a, std::string_view b, size_t limit) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  // Two lower bounds first, each linear: every "did you mean" compares the
+  // key with hundreds of declared names and almost all are far from it (the
+  // quadratic table for each was a tenth of a fuzzed scenario load).
+  // Each character one string has beyond the other costs an insertion.
+  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) return limit + 1;
+  // The characters of `a` that `b` cannot match (as a multiset), and the
+  // reverse: each costs at least one edit.
+  if (limit < std::max(a.size(), b.size())) {
+    std::array<uint32_t, 256> count{};
+    for (const char c : b) ++count[static_cast<unsigned char>(c)];
+    size_t unmatched_a = 0;
+    for (const char c : a) {
+      uint32_t& n = count[static_cast<unsigned char>(c)];
+      if (n > 0)
+        --n;
+      else
+        ++unmatched_a;
+    }
+    const size_t unmatched_b = b.size() - (a.size() - unmatched_a);
+    if (std::max(unmatched_a, unmatched_b) > limit) return limit + 1;
+  }
+  // The distance is never above the longer length: a limit beyond it changes nothing.
+  limit = std::min(limit, std::max(a.size(), b.size()));
+  const size_t above = limit + 1;  // any value beyond the limit
+  // Two rows of the table, on the stack for names of declared-key length.
+  std::array<size_t, 2 * 128> small;
+  std::vector<size_t> large;
+  size_t* prev = small.data();
+  size_t* cur = small.data() + 128;
+  if (b.size() >= 128) {
+    large.resize(2 * (b.size() + 1));
+    prev = large.data();
+    cur = large.data() + b.size() + 1;
+  }
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = std::min(j, above);
   for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    size_t row_min = cur[0];
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    // Only the cells within `limit` of the diagonal: a path through any
+    // other costs more than the limit. The cells beside that band read as
+    // `above`.
+    const size_t lo = i > limit ? i - limit : 1, hi = std::min(b.size(), i + limit);
+    cur[lo - 1] = lo == 1 ? std::min(i, above) : above;
+    size_t row_min = cur[lo - 1];
+    for (size_t j = lo; j <= hi; ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1), above});
       row_min = std::min(row_min, cur[j]);
     }
-    if (row_min > limit) return limit + 1;  // every path through this row costs more already
+    if (hi < b.size()) cur[hi + 1] = above;
+    if (row_min > limit) return above;  // every path through this row costs more already
     std::swap(prev, cur);
   }
   return prev[b.size()];
@@ -274,14 +315,19 @@ bool length_plausible(std::string_view key, std::string_view name) {
 }  // namespace
 
 std::string nearest_of(std::string_view key, const std::set<std::string>& names) {
-  std::string best;
-  size_t best_d = SIZE_MAX;
+  // The first of the nearest names within the suggestion distance: once one
+  // is found, only a nearer one counts, and the limit tightens.
+  std::string_view best;
+  size_t best_d = suggestion_distance(key) + 1;
   for (const auto& n : names) {
     if (!length_plausible(key, n)) continue;
-    const size_t d = edit_distance(key, n, std::min(best_d, suggestion_distance(key) + 1));
-    if (d < best_d) best_d = d, best = n;
+    const size_t d = edit_distance(key, n, best_d - 1);
+    if (d < best_d) {
+      best_d = d, best = n;
+      if (d == 0) break;
+    }
   }
-  return best_d <= suggestion_distance(key) ? best : "";
+  return std::string(best);
 }
 
 std::string ParamTable::nearest(std::string_view key) const {

@@ -51,16 +51,16 @@ void check_object(const Json& obj, const std::string& prefix, const std::string&
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     if (prefix.empty() && it.key() == "topology") continue;  // lists of named nodes: parse_topology checks it
     const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
-    const std::string ptr = key_to_pointer(key);
     if (const ParamSpec* spec = table.find(key)) {
       const std::string err = spec->validate(it.value());
-      if (!err.empty()) fail_input(source, ptr, err);
+      if (!err.empty()) fail_input(source, key_to_pointer(key), err);
     } else if (table.is_section(key)) {
-      if (!it.value().is_object()) fail_input(source, ptr, fmt::format("expected an object, got {}", brief_json(it.value())));
+      if (!it.value().is_object())
+        fail_input(source, key_to_pointer(key), fmt::format("expected an object, got {}", brief_json(it.value())));
       check_object(it.value(), key, source);
     } else {
       const std::string near = table.nearest(key);
-      fail_input(source, ptr,
+      fail_input(source, key_to_pointer(key),
            near.empty() ? std::string("unknown key")
                         : fmt::format("unknown key (did you mean {}?)", key_to_pointer(near)));
     }

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <random>
 #include <fstream>
 
 #include "sim/core/cost_model.hpp"
@@ -518,6 +520,37 @@ TEST(Suggestions, EditDistanceIsExactWithinItsLimitAndStopsBeyondIt) {
   EXPECT_EQ(edit_distance("kitten", "sitting", 0), 1u);  // the first row already exceeds 0: stops there
   EXPECT_GT(edit_distance("", "abc", 1), 1u);
   EXPECT_EQ(edit_distance("ring.size", "ring.size", 0), 0u);
+  EXPECT_GT(edit_distance("abcdef", "uvwxyz", 3), 3u);  // no common character: refused before the table
+  EXPECT_EQ(edit_distance(std::string(200, 'a'), std::string(199, 'a') + "b"), 1u);  // past the stack rows
+}
+
+TEST(Suggestions, EditDistanceMatchesTheFullTableOnRandomStrings) {
+  // The shortcuts (length difference, unmatched characters, rows on the
+  // stack) give the full table's answer whenever it is within the limit.
+  auto reference = [](const std::string& a, const std::string& b) {
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (size_t i = 1; i <= a.size(); ++i)
+      for (size_t j = 1; j <= b.size(); ++j)
+        d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    return d[a.size()][b.size()];
+  };
+  std::mt19937_64 rng(35);
+  auto random_string = [&rng] {
+    std::string s(rng() % 12, ' ');
+    for (char& c : s) c = static_cast<char>('a' + rng() % 4);
+    return s;
+  };
+  for (int n = 0; n < 5000; ++n) {
+    const std::string a = random_string(), b = random_string();
+    const size_t want = reference(a, b), limit = rng() % 8;
+    EXPECT_EQ(edit_distance(a, b), want) << a << " " << b;
+    if (want <= limit)
+      EXPECT_EQ(edit_distance(a, b, limit), want) << a << " " << b << " " << limit;
+    else
+      EXPECT_GT(edit_distance(a, b, limit), limit) << a << " " << b << " " << limit;
+  }
 }
 
 TEST(Suggestions, TheNearestDeclaredKeyOrSectionIsSuggested) {
