@@ -83,57 +83,114 @@ const ParamTable& param_table() {
   return table;
 }
 
+namespace {
+
+/// Builds a document from the parser's SAX events, as nlohmann's own DOM
+/// parser does, checking as it goes. JSON allows a key twice in one object
+/// and nlohmann keeps the last one: a scenario that sets ring.size twice
+/// would silently run with the second. It is refused, naming the key's JSON
+/// pointer; so is nesting deeper than kMaxJsonDepth. (nlohmann's callback
+/// parser, used for this before, copied every key three times, kept a set
+/// of keys per object and called a std::function for every value: a third
+/// of parsing a scenario.)
+class CheckedDomBuilder {
+ public:
+  CheckedDomBuilder(Json& root, const std::string& source) : root_(root), source_(source) {}
+
+  bool null() { return value(nullptr); }
+  bool boolean(bool v) { return value(v); }
+  bool number_integer(Json::number_integer_t v) { return value(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return value(v); }
+  bool number_float(Json::number_float_t v, const Json::string_t& /*text*/) { return value(v); }
+  bool string(Json::string_t& v) { return value(v); }
+  bool binary(Json::binary_t& v) { return value(std::move(v)); }
+  bool start_object(std::size_t /*unknown*/) { return open(Json::value_t::object); }
+  bool start_array(std::size_t /*unknown*/) { return open(Json::value_t::array); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(Json::string_t& k) {
+    Frame& top = stack_.back();
+    const auto [it, inserted] = top.node->get_ref<Json::object_t&>().try_emplace(k);
+    top.key = &it->first;
+    if (!inserted) fail_input(source_, pointer(stack_.size()), "key appears twice in one object");
+    member_ = &it->second;
+    return true;
+  }
+  // parse_error for syntax, out_of_range for numbers no double can hold.
+  [[noreturn]] bool parse_error(std::size_t /*position*/, const std::string& /*token*/,
+                                const nlohmann::detail::exception& e) {
+    throw e;
+  }
+
+ private:
+  struct Frame {
+    Json* node;
+    size_t index = 0;                ///< the element being read (arrays)
+    const std::string* key = nullptr;  ///< the member being read (objects)
+  };
+
+  /// The JSON pointer of the value being read `depth` levels down.
+  std::string pointer(size_t depth) const {
+    std::string p;
+    for (size_t i = 0; i < depth && i < stack_.size(); ++i) {
+      p += '/';
+      p += stack_[i].node->is_array() ? std::to_string(stack_[i].index) : escape_pointer_token(*stack_[i].key);
+    }
+    return p;
+  }
+  /// Puts a value where the next one goes: the root, an array's end, or the member whose key was read last.
+  Json* place(Json&& v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    if (stack_.back().node->is_array()) {
+      auto& elements = stack_.back().node->get_ref<Json::array_t&>();
+      elements.push_back(std::move(v));
+      return &elements.back();
+    }
+    *member_ = std::move(v);
+    return member_;
+  }
+  void element_done() {
+    if (!stack_.empty() && stack_.back().node->is_array()) ++stack_.back().index;
+  }
+  template <typename V>
+  bool value(V&& v) {
+    place(Json(std::forward<V>(v)));
+    element_done();
+    return true;
+  }
+  bool open(Json::value_t kind) {
+    if (stack_.size() >= static_cast<size_t>(kMaxJsonDepth))
+      fail_input(source_, pointer(stack_.size()), fmt::format("nested deeper than {} levels", kMaxJsonDepth));
+    // Containers on the stack stay where they are: only the innermost grows.
+    stack_.push_back({place(Json(kind))});
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    element_done();
+    return true;
+  }
+
+  Json& root_;
+  const std::string& source_;
+  std::vector<Frame> stack_;
+  Json* member_ = nullptr;
+};
+
+}  // namespace
+
 Json parse_json(const std::string& text, const std::string& source) {
   // nlohmann stops at a NUL byte and ignores the rest: `{...}\0garbage` was
   // accepted whole. A NUL is never in a JSON text.
   if (const auto nul = text.find('\0'); nul != std::string::npos)
     fail_input(source, "", fmt::format("a NUL byte at offset {}: not a JSON text file", nul));
-  // JSON allows a key twice in one object and nlohmann keeps the last one:
-  // a scenario that sets ring.size twice would silently run with the second.
-  // Refuse it, naming the key's JSON pointer.
-  struct Frame {
-    bool array = false;
-    size_t index = 0;
-    std::string key;  ///< the key being read (objects)
-    std::set<std::string> keys;
-  };
-  std::vector<Frame> stack;
-  auto pointer = [&stack](size_t depth) {
-    std::string p;
-    for (size_t i = 0; i < depth && i < stack.size(); ++i) {
-      p += '/';
-      p += stack[i].array ? std::to_string(stack[i].index) : escape_pointer_token(stack[i].key);
-    }
-    return p;
-  };
-  auto element_done = [&stack] {
-    if (!stack.empty() && stack.back().array) ++stack.back().index;
-  };
-  const Json::parser_callback_t check_keys = [&](int, Json::parse_event_t event, Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        if (stack.size() >= static_cast<size_t>(kMaxJsonDepth))
-          fail_input(source, pointer(stack.size()), fmt::format("nested deeper than {} levels", kMaxJsonDepth));
-        stack.push_back({event == Json::parse_event_t::array_start, 0, {}, {}});
-        break;
-      case Json::parse_event_t::key: {
-        Frame& f = stack.back();
-        f.key = parsed.get<std::string>();
-        if (!f.keys.insert(f.key).second) fail_input(source, pointer(stack.size()), "key appears twice in one object");
-        break;
-      }
-      case Json::parse_event_t::object_end:
-      case Json::parse_event_t::array_end:
-        stack.pop_back();
-        element_done();
-        break;
-      case Json::parse_event_t::value: element_done(); break;
-    }
-    return true;
-  };
+  Json doc;
+  CheckedDomBuilder builder(doc, source);
   try {
-    return Json::parse(text, check_keys);
+    Json::sax_parse(text, &builder);
   } catch (const Json::exception& e) {
     // parse_error, and out_of_range for numbers no double can hold: both read
     // "[json.exception.<kind>.<id>] what"; keep the what.
@@ -142,6 +199,7 @@ Json parse_json(const std::string& text, const std::string& source) {
     if (close != std::string::npos) what = what.substr(close + 2);
     fail_input(source, "", "invalid JSON: " + what);
   }
+  return doc;
 }
 
 void require_input_file(const std::string& path, std::string_view what) {

@@ -112,6 +112,40 @@ TEST_F(ScenarioFiles, AKeyGivenTwiceIsRefusedNotSilentlyOverwritten) {
   EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 256}, "host": {"burst_packets": 8}, "guest": {"napi_budget": 8}})"), "");
 }
 
+TEST(ParseJson, BuildsTheDocumentNlohmannParses) {
+  // parse_json builds the document from SAX events itself (for its checks):
+  // every kind of value, in objects and arrays at any depth, comes out as
+  // nlohmann's own parser reads it.
+  for (const char* text :
+       {"{}", "[]", "null", "true", "-0.0", "18446744073709551615", "-9223372036854775808", "\"a\\u0000b\"",
+        R"({"a": [1, 2.5, "x", null, false, [], {}], "b": {"c": {"d": [[[-1]]]}}, "e": 1e308})",
+        R"([{"x": 1}, [{"y": [2, {"z": {}}]}], 3])", R"({"": {"~/": ["\ud83d\ude00"]}})"}) {
+    EXPECT_EQ(parse_json(text, "t"), Json::parse(text)) << text;
+  }
+}
+
+TEST(ParseJson, NamesWhereNestingGoesTooDeep) {
+  auto error = [](const std::string& text) {
+    try {
+      (void)parse_json(text, "t");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // 64 levels are allowed (the object, "a", 62 arrays in it); the 65th is
+  // refused where it opens, named by its pointer (/a/1/0/0/..., shortened).
+  EXPECT_EQ(error(R"({"a": [1, )" + std::string(62, '[') + std::string(62, ']') + "]}"), "");
+  const std::string deep = error(R"({"a": [1, )" + std::string(63, '[') + std::string(63, ']') + "]}");
+  EXPECT_TRUE(deep.starts_with("t: /a/1/0/0/0/")) << deep;
+  EXPECT_TRUE(deep.ends_with(": nested deeper than 64 levels")) << deep;
+  EXPECT_EQ(error(R"({"k": [{"k": 1}, {"k": 2, "k": 3}]})"), "t: /k/1/k: key appears twice in one object");
+  EXPECT_EQ(error(R"({"a": 1} x)"),
+            "t: /: invalid JSON: parse error at line 1, column 10: syntax error while parsing value - invalid literal; "
+            "last read: '1} x'; expected end of input");
+  EXPECT_EQ(error(R"({"a": 1e400})"), "t: /: invalid JSON: number overflow parsing '1e400'");
+}
+
 TEST_F(ScenarioFiles, WrongTypeIsNamedByPointer) {
   EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": "big"}})"), R"(: /ring/size: expected an integer, got "big")");
   EXPECT_EQ(error_of(R"({"name": "x", "ring": 5})"), ": /ring: expected an object, got 5");
