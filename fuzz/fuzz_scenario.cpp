@@ -20,6 +20,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 }
 
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
-  static const auto dict = vringsim::fuzz::dictionary_from_params();
+  static const std::string dict = vringsim::fuzz::dictionary_text(vringsim::fuzz::dictionary_from_params());
   return vringsim::fuzz::mutate_json(data, size, max_size, seed, dict);
 }

@@ -66,6 +66,6 @@ std::vector<vringsim::fuzz::KeyValues> sweep_dictionary() {
 }  // namespace
 
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
-  static const auto dict = sweep_dictionary();
+  static const std::string dict = vringsim::fuzz::dictionary_text(sweep_dictionary());
   return vringsim::fuzz::mutate_json(data, size, max_size, seed, dict);
 }
