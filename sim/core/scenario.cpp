@@ -760,9 +760,10 @@ Scenario load_scenario_doc(Json doc, const std::string& source, const std::strin
   s.name = s.run.name;
   s.topology = parse_topology(doc.contains("topology") ? doc["topology"] : Json(), source);
   resolve_sources(s, doc);
-  s.sha256 = sha256_hex(s.config.json().dump());
   return s;
 }
+
+std::string Scenario::sha256() const { return sha256_hex(config.json().dump()); }
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides, size_t typed_from) {
   return load_scenario_doc(read_json_file(path), path, std::filesystem::path(path).parent_path().string(), overrides,

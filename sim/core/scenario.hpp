@@ -22,7 +22,6 @@ struct Scenario {
   std::string base_dir;                ///< the file's directory: relative paths inside the scenario resolve here
   std::string name;                    ///< the scenario's `name`
   Config config;                       ///< resolved: every declared key has a value
-  std::string sha256;                  ///< of the resolved configuration (canonical JSON)
   std::vector<std::string> overrides;  ///< the --set arguments applied, in order
   Topology topology;                   ///< validated; one guest with one queue when the file has none
   RunSettings run;                     ///< the run's own settings, from config; run.policy is the
@@ -30,6 +29,11 @@ struct Scenario {
   VirtioSetup virtio;                  ///< the negotiated features and what they decide
   CostPresetUse cost_preset;           ///< the costs.preset applied, and what it filled
   FeatureEdit features_edit;           ///< virtio.features_remove/_add and the list they edited
+
+  /// SHA-256 of the resolved configuration (canonical JSON), for a run's
+  /// provenance. Computed when asked: checking a sweep loads every point,
+  /// and printing and hashing each one's few hundred keys was a quarter of it.
+  std::string sha256() const;
 };
 
 /// Every parameter: the core's and every registered plug-in's. Built once.

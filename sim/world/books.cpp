@@ -458,7 +458,7 @@ void Books::add_provenance(Json& s) const {
                      {"ring", Json{{"layout", v.packed() ? "packed" : "split"}, {"event_idx", v.event_idx()}}}};
   s["provenance"] = Json{{"version", version()},
                          {"scenario", sc.file},
-                         {"scenario_sha256", sc.sha256},
+                         {"scenario_sha256", sc.sha256()},
                          {"seed", w_.seed},
                          {"overrides", sc.overrides},
                          {"precedence", "default < driver.profile, costs.preset < scenario file < sweep axis < --set"},

@@ -35,7 +35,7 @@ TEST_F(ScenarioFiles, AMinimalScenarioLoadsWithEveryDefaultResolved) {
   EXPECT_EQ(s.config.integer("host.tap_queue_packets"), 500);
   EXPECT_EQ(s.config.integer("guest.napi_budget"), 64);
   EXPECT_TRUE(s.config.flag("policy.max-buffer.recycle_pages"));  // unselected policies resolve too
-  EXPECT_EQ(s.sha256.size(), 64u);
+  EXPECT_EQ(s.sha256().size(), 64u);
 }
 
 TEST_F(ScenarioFiles, MalformedJsonNamesLineAndColumn) {
@@ -251,8 +251,8 @@ TEST_F(ScenarioFiles, SetOverridesTheFileAndIsValidatedLikeIt) {
     EXPECT_EQ(std::string(e.what()), "--set ring.size=3: /ring/size: 3 is not a power of two (1..32768); a split ring needs one, RING_PACKED takes any size");
   }
   // The hash follows the resolved configuration.
-  EXPECT_NE(load_scenario(f).sha256, load_scenario(f, {"seed=2"}).sha256);
-  EXPECT_EQ(load_scenario(f).sha256, load_scenario(f).sha256);
+  EXPECT_NE(load_scenario(f).sha256(), load_scenario(f, {"seed=2"}).sha256());
+  EXPECT_EQ(load_scenario(f).sha256(), load_scenario(f).sha256());
 }
 
 TEST(CostPresets, ATypedPresetResolvesAgainstTheWorkingDirectoryAnAxisAgainstTheScenario) {
