@@ -112,6 +112,46 @@ TEST_F(ScenarioFiles, AKeyGivenTwiceIsRefusedNotSilentlyOverwritten) {
   EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": 256}, "host": {"burst_packets": 8}, "guest": {"napi_budget": 8}})"), "");
 }
 
+TEST(Defaults, FilledInOneWalkAsKeyByKey) {
+  // resolve_defaults walks a tree of every default at once; it gives what
+  // setting each declared default on its own gives, nulls and odd shapes too.
+  auto key_by_key = [](Json doc) {
+    for (const ParamSpec* spec : param_table().all())
+      if (spec->edits.empty()) set_if_missing(doc, spec->key, spec->default_value);
+    return doc;
+  };
+  auto outcome = [](auto&& resolve, const Json& doc) {
+    try {
+      return resolve(doc).dump();
+    } catch (const Json::exception& e) {
+      return std::string("threw ") + e.what();
+    }
+  };
+  size_t checked = 0;
+  for (const char* text :
+       {R"({})", R"({"name": "x"})", R"({"ring": {"size": 512}})", R"({"ring": null})", R"({"ring": {"size": null}})",
+        R"({"ring": {}})", R"({"host": {"tap_queue_packets": 9}, "guest": null, "policy": {"max-buffer": null}})",
+        R"({"policy": {"max-buffer": {"recycle_pages": false}}, "virtio": {"features": ["MRG_RXBUF"]}})",
+        R"({"traffic": {"kind": "csv", "csv": {"file": "a.csv"}}, "topology": {"guests": {"vm": {"count": 2}}}})",
+        R"({"ring": {"size": {"odd": 1}}, "unknown": [1]})", R"({"ring": 5})", R"({"ring": [1]})", R"(null)",
+        R"({"policy": {"max-buffer": 3}})"}) {
+    const Json doc = Json::parse(text);
+    EXPECT_EQ(outcome(resolve_defaults, doc), outcome(key_by_key, doc)) << text;
+    ++checked;
+  }
+  // And every section of a full resolved configuration, removed or nulled in turn.
+  const Json full = resolve_defaults(Json::object());
+  for (auto it = full.begin(); it != full.end(); ++it) {
+    for (const Json& replacement : {Json(), Json::object()}) {
+      Json doc = full;
+      doc[it.key()] = replacement;
+      EXPECT_EQ(outcome(resolve_defaults, doc), outcome(key_by_key, doc)) << it.key();
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 30u);
+}
+
 TEST(ParseJson, BuildsTheDocumentNlohmannParses) {
   // parse_json builds the document from SAX events itself (for its checks):
   // every kind of value, in objects and arrays at any depth, comes out as
