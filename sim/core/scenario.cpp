@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -254,6 +255,51 @@ void check_document(const Json& doc, const std::string& source) {
     if (spec->required && !find_key(doc, spec->key)) fail_input(source, key_to_pointer(spec->key), "required key is missing");
 }
 
+namespace {
+
+/// Setting `key` by the JSON pointer's rules makes a list where a segment is
+/// a number and nothing is there yet, and fills a list with nulls up to the
+/// index: --set topology.guests.99999999999=1 asked for 10^11 of them
+/// (std::bad_alloc; found by fuzz_sweep). An index may replace an element or
+/// add one at the end, no further.
+void refuse_index_past_list_end(const Json& doc, const std::string& key, const std::string& source,
+                                const std::string& ptr) {
+  const Json* node = &doc;  // nullptr: nothing there yet, the assignment makes it
+  for (size_t start = 0;;) {
+    const size_t dot = key.find('.', start);
+    const std::string_view name =
+        std::string_view(key).substr(start, dot == std::string::npos ? std::string_view::npos : dot - start);
+    const bool number =
+        !name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (node && node->is_object()) {
+      const auto it = node->find(name);
+      node = it == node->end() ? nullptr : &*it;
+    } else if (!node || node->is_null() || node->is_array()) {
+      // A list, or nothing yet (a number makes a list there, anything else an object).
+      const size_t size = node && node->is_array() ? node->size() : 0;
+      if (number) {
+        uint64_t index = 0;
+        const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), index);
+        if (ec != std::errc() || index > size)
+          fail_input(source, ptr,
+                     fmt::format("cannot set it: index {} is past the end of the list there ({} elements)",
+                                 brief(name, 40), size));
+        node = index < size ? &(*node)[index] : nullptr;
+      } else if (node && node->is_array() && name != "-") {
+        return;  // not an index: the pointer refuses it
+      } else {
+        node = nullptr;  // a member or an element at the end, made by the assignment
+      }
+    } else {
+      return;  // a value on the way: the pointer refuses it
+    }
+    if (dot == std::string::npos) return;
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
 void apply_override(Json& doc, const std::string& assignment) {
   const std::string source = "--set " + assignment;
   const auto eq = assignment.find('=');
@@ -277,6 +323,7 @@ void apply_override(Json& doc, const std::string& assignment) {
     value = text;  // not JSON (or a number no double can hold): take it as a string
   }
   if (is_topology_key(key)) {  // parse_topology validates the section as a whole
+    refuse_index_past_list_end(doc, key, source, ptr);
     try {
       doc[Json::json_pointer(ptr)] = value;
     } catch (const Json::exception&) {

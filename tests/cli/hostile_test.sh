@@ -267,5 +267,14 @@ check "sweep --out the same: exit 2, our one line" '[ "$rc" = 2 ] && one_line &&
 run "$BIN" run "$SRC/scenarios/seed-2008/small.json" --out "$T/probe/a/b" --set ring.size=300
 check "a refused scenario leaves no --out directory behind" '[ "$rc" = 2 ] && [ ! -e "$T/probe" ]'
 
+# fuzz_sweep (issue 35): a topology key whose segment is a number indexed a
+# list by JSON pointer rules, and a list that was not there was made that
+# long: --set topology.guests.99999999999=1 asked for 10^11 nulls
+# (std::bad_alloc, exit 1). An index past a list's end is refused.
+run "$BIN" validate "$SRC/scenarios/seed-2008/small.json" --set topology.guests.99999999999=1
+check "--set a topology key through a list index far past its end: exit 2, one line" '[ "$rc" = 2 ] && one_line && grep -q "^--set topology.guests.99999999999=1: /topology/guests/99999999999: cannot set it: index 99999999999 is past the end of the list there (0 elements)$" "$T/err"'
+run "$BIN" validate "$SRC/scenarios/seed-2008/small.json" --set topology.guests.vm.queues.0=1
+check "--set index 0 of a new list still makes the list (parse_topology judges it)" '[ "$rc" = 2 ] && one_line && ! grep -q "past the end" "$T/err"'
+
 echo "$pass passed, $fails failed"
 [ "$fails" = 0 ]
