@@ -55,15 +55,48 @@ Json sweep_json(const Sweep& sw, const SweepOptions& opt) {
   return j;
 }
 
-/// DIR/sweep.json must be absent or describe the same sweep.
-void check_out_dir(const fs::path& out, const std::string& sha) {
+/// What a sweep.json's "shard" says, in words: "shard 1/3", or "the whole
+/// sweep" (null: an unsharded sweep, or a merge).
+std::string shard_words(const Json& shard) {
+  if (shard.is_null()) return "the whole sweep";
+  return "shard " + (shard.is_string() ? brief(shard.get<std::string>(), 40) : brief(shard.dump(), 40));
+}
+
+/// "shard 1/3 of sweep NAME" or "the whole sweep NAME".
+std::string shard_of_sweep(const Json& shard, const std::string& name) {
+  return shard.is_null() ? "the whole sweep " + name : shard_words(shard) + " of sweep " + name;
+}
+
+/// A sweep.json's name, for messages ("?" when it has none).
+std::string name_of(const Json& sj) {
+  return sj.is_object() && sj.contains("name") && sj["name"].is_string() ? brief(sj["name"].get<std::string>(), 80)
+                                                                          : "?";
+}
+
+/// DIR/sweep.json as a sweep or merge finds it: null if there is none,
+/// refused if it describes another sweep.
+Json sweep_json_in(const fs::path& out, const std::string& sha) {
   check_output_dir(out, "--out");
   const fs::path sj = out / "sweep.json";
-  if (!fs::exists(sj)) return;
-  const Json old = read_json_file(sj.string());
-  if (old.value("sweep_sha256", std::string()) != sha)
+  if (!fs::exists(sj)) return nullptr;
+  Json old = read_json_file(sj.string());
+  if (!old.is_object() || old.value("sweep_sha256", std::string()) != sha)
     throw InputError(fmt::format("{}: holds a different sweep ({}; this one is {}): use another --out", out.string(),
-                                 old.value("name", std::string("?")), sha.substr(0, 12)));
+                                 name_of(old), sha.substr(0, 12)));
+  if (!old.contains("shard")) old["shard"] = nullptr;
+  return old;
+}
+
+/// DIR/sweep.json must be absent or describe the same sweep and the same
+/// shard. A shard run into another shard's folder once relabelled it, and
+/// merge then left out the first shard's runs, which were on disk: an --out
+/// holds one shard (or the whole sweep), resumed by the same command.
+void check_out_dir(const fs::path& out, const Sweep& sw, const Json& shard) {
+  const Json old = sweep_json_in(out, sw.sha256);
+  if (old.is_null() || old["shard"] == shard) return;
+  throw InputError(fmt::format("{}: --out: holds {}, not {}: give each shard its own --out and combine them with "
+                               "vringsim merge",
+                               out.string(), shard_of_sweep(old["shard"], brief(sw.name, 80)), shard_words(shard)));
 }
 
 /// True when a run's flattened summary has `key` set to false.
@@ -487,11 +520,11 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
     print_dry_run(sw, opt, mine);
     return 0;
   }
-  check_out_dir(opt.out, sw.sha256);
+  const Json sj = sweep_json(sw, opt);
+  check_out_dir(opt.out, sw, sj["shard"]);
   load_engine();  // before anything is written: a missing engine leaves no half-made folder
   fs::create_directories(opt.out);
   remove_stale_temporaries(opt.out);
-  const Json sj = sweep_json(sw, opt);
   write_file_atomic(opt.out / "sweep.json", sj.dump(2) + "\n");
   Scheduler scheduler(sw, opt, mine);
   const size_t failed = scheduler.run();
@@ -658,7 +691,17 @@ void copy_summaries(const MergeInputs& in, const fs::path& out) {
 
 int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool partial) {
   const MergeInputs in = read_merge_inputs(dirs, partial);  // nothing is written before this returns
-  check_out_dir(out, in.sweep()["sweep_sha256"].get<std::string>());
+  // Into a shard's folder only when that shard is an input: its runs would
+  // be in the result while sweep.json called the shard missing.
+  const Json old = sweep_json_in(out, in.sweep()["sweep_sha256"].get<std::string>());
+  const bool out_is_input = std::any_of(in.shards.begin(), in.shards.end(), [&](const ShardDir& d) {
+    std::error_code ec;
+    return fs::equivalent(d.dir, out, ec);
+  });
+  if (!old.is_null() && !old["shard"].is_null() && !out_is_input)
+    throw InputError(fmt::format("{}: --out: holds {}, which is not among merge's inputs: give it as an input "
+                                 "too, or merge into another folder",
+                                 out.string(), shard_of_sweep(old["shard"], name_of(old))));
   fs::create_directories(out);
   copy_summaries(in, out);
   Json merged = in.sweep();

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Issue 35, the sweep, output and trace-info items, one part per item:
+#   shard-label     a sweep into a folder holding another shard of the same sweep is
+#                   refused (it relabelled the folder, and merge --partial dropped runs on disk)
+# Usage: issue35_sweep_test.sh VRINGSIM FAIL_FSYNC_SHIM PART
+set -u
+BIN=$1
+SHIM=$2
+PART=$3
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
+one_line() { [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && [ -n "$err" ]; }
+has() { printf '%s\n' "$err" | grep -qF -- "$1"; }
+cd "$T" || exit 1
+
+cat >a.json <<'J'
+{"name": "a", "stop": {"time_s": 0.002}, "measure": {"warmup_s": 0.0005}, "traffic": {"arrival": "poisson", "rate_gbps": 1}}
+J
+# Three points, two replications: shard 1/3 runs point 0, 2/3 point 1, 3/3 point 2.
+cat >sw.json <<'J'
+{"schema_version": 1, "name": "s35", "base": "a.json", "axes": [{"key": "ring.size", "values": [64, 128, 256]}],
+ "replications": 2, "seed": 35}
+J
+summaries() { find "$1" -name summary.json | wc -l; }
+failures() { /usr/bin/python3 -c 'import csv,sys; print(len(list(csv.DictReader(open(sys.argv[1])))))' "$1/failures.csv"; }
+# with_shim ENV=VALUE... CMD...: CMD with fsync failing as the variables say
+with_shim() { env ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$SHIM" "$@"; }
+
+case $PART in
+shard-label)
+  run "$BIN" sweep sw.json --out o --shard 1/3
+  check "shard 1/3: exit 0" [ "$rc" = 0 ]
+  check "shard 1/3: its 2 runs" [ "$(summaries o)" = 2 ]
+  cp o/sweep.json before.json
+  run "$BIN" sweep sw.json --out o --shard 2/3
+  check "shard 2/3 into shard 1/3's folder: exit 2 (it ran, relabelling the folder)" [ "$rc" = 2 ]
+  check "shard 2/3 into shard 1/3's folder: one line" one_line
+  check "shard 2/3 into shard 1/3's folder: names the folder and both shards" \
+    has "o: --out: holds shard 1/3 of sweep s35, not shard 2/3:"
+  check "shard 2/3 into shard 1/3's folder: nothing run" [ "$(summaries o)" = 2 ]
+  check "shard 2/3 into shard 1/3's folder: sweep.json untouched" cmp -s before.json o/sweep.json
+  run "$BIN" sweep sw.json --out o --shard 1/2
+  check "shard 1/2 into shard 1/3's folder: exit 2" [ "$rc" = 2 ]
+  check "shard 1/2 into shard 1/3's folder: both labels" has "holds shard 1/3 of sweep s35, not shard 1/2:"
+  run "$BIN" sweep sw.json --out o
+  check "the whole sweep into shard 1/3's folder: exit 2" [ "$rc" = 2 ]
+  check "the whole sweep into shard 1/3's folder: both labels" \
+    has "o: --out: holds shard 1/3 of sweep s35, not the whole sweep:"
+  check "nothing of the refused calls ran" [ "$(summaries o)" = 2 ]
+  run "$BIN" sweep sw.json --out o --shard 1/3
+  check "shard 1/3 again into its own folder: resumes, exit 0" [ "$rc" = 0 ]
+  # The whole sweep's folder is not a shard's either.
+  run "$BIN" sweep sw.json --out w
+  check "whole sweep: exit 0" [ "$rc" = 0 ]
+  run "$BIN" sweep sw.json --out w --shard 3/3
+  check "shard 3/3 into the whole sweep's folder: exit 2" [ "$rc" = 2 ]
+  check "shard 3/3 into the whole sweep's folder: both labels" \
+    has "w: --out: holds the whole sweep s35, not shard 3/3:"
+  check "the whole sweep's folder keeps its label" grep -q '"shard": null' w/sweep.json
+  # Each shard in its own folder, then merge: every run on disk is in the result.
+  run "$BIN" sweep sw.json --out o2 --shard 2/3
+  run "$BIN" merge o o2 --out m --partial
+  check "merge --partial of shards 1/3 and 2/3: exit 0" [ "$rc" = 0 ]
+  check "merge --partial: the 4 runs on disk" [ "$(summaries m)" = 4 ]
+  check "merge --partial: only shard 3/3 missing" grep -qF '"missing_shards": [
+    "3/3"
+  ]' m/sweep.json
+  check "merge --partial: results.csv has the 4 runs" [ "$(($(wc -l <m/results.csv) - 1))" = 4 ]
+  # merge into a folder holding a shard that is not among its inputs.
+  run "$BIN" sweep sw.json --out o3 --shard 3/3
+  run "$BIN" merge o o2 --out o3 --partial
+  check "merge into shard 3/3's folder, not an input: exit 2" [ "$rc" = 2 ]
+  check "merge into shard 3/3's folder, not an input: one line" one_line
+  check "merge into shard 3/3's folder, not an input: nothing written" [ "$(summaries o3)" = 2 ]
+  check "merge into another shard's folder: names it and its shard" \
+    has "o3: --out: holds shard 3/3 of sweep s35, which is not among merge's inputs:"
+  run "$BIN" merge o o2 o3 --out o3
+  check "merge into one of its inputs: exit 0" [ "$rc" = 0 ]
+  check "merge into one of its inputs: every run" [ "$(summaries o3)" = 6 ]
+  ;;
+
+
+
+
+
+
+*)
+  echo "unknown part $PART"
+  exit 2
+  ;;
+esac
+
+echo "$pass passed, $fails failed"
+[ "$fails" = 0 ]
