@@ -14,13 +14,16 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include <Eigen/Dense>
 #include <boost/math/distributions/students_t.hpp>
 
+#include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/report.hpp"
 #include "sim/world/world.hpp"
@@ -279,6 +282,19 @@ std::string tail_of(const fs::path& file, size_t bytes) {
   return s.size() > bytes ? s.substr(s.size() - bytes) : s;
 }
 
+/// How a run's child says, on its stderr.txt, that an output could not be written.
+constexpr std::string_view kWriteFailure = "write failure: ";
+
+/// The last write failure a run's stderr.txt reports, without the prefix:
+/// "DIR/points/ID/rep-K/summary.json: write failed: No space left on device".
+std::optional<std::string> write_failure_in(const fs::path& stderr_txt) {
+  std::ifstream in(stderr_txt);
+  std::optional<std::string> found;
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(kWriteFailure)) found = brief(line.substr(kWriteFailure.size()), 400);
+  return found;
+}
+
 struct Task {
   const SweepPoint* point;
   uint32_t rep;
@@ -301,7 +317,12 @@ struct Task {
     write_file_atomic(t.dir / "summary.json", r.summary.dump(2) + "\n");
   } catch (const InvariantError& e) {
     std::cerr << "invariant broken: " << e.what() << "\n";
-    code = 3;
+    code = kExitInternal;
+  } catch (const WriteError& e) {
+    // A full disk is a run that failed (exit code 1), not a broken invariant
+    // (it was logged as exit code 3). The parent reads this line back.
+    std::cerr << kWriteFailure << e.what() << "\n";
+    code = kExitFailed;
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
     code = 3;
@@ -456,6 +477,8 @@ class Scheduler {
                    : fmt::format("killed by signal {}", WTERMSIG(status));
     else
       reason = fmt::format("exit code {}", WEXITSTATUS(status));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == kExitFailed)
+      if (const auto what = write_failure_in(t.dir / "stderr.txt")) reason += ", write failure: " + *what;
     write_file_atomic(t.dir / "failed.json",
                       Json{{"reason", reason}, {"stderr_tail", tail_of(t.dir / "stderr.txt", 2000)}}.dump(2) + "\n");
     report(t, "FAILED: " + reason, secs);

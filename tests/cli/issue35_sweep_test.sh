@@ -2,6 +2,8 @@
 # Issue 35, the sweep, output and trace-info items, one part per item:
 #   shard-label     a sweep into a folder holding another shard of the same sweep is
 #                   refused (it relabelled the folder, and merge --partial dropped runs on disk)
+#   write-exit      a sweep run that cannot write its summary is a write failure, exit code
+#                   class 1, and says so (it was logged as "exit code 3", an invariant)
 # Usage: issue35_sweep_test.sh VRINGSIM FAIL_FSYNC_SHIM PART
 set -u
 BIN=$1
@@ -79,6 +81,31 @@ shard-label)
   check "merge into one of its inputs: every run" [ "$(summaries o3)" = 6 ]
   ;;
 
+write-exit)
+  # Every run's summary.json meets a full disk (ENOSPC at fsync); nothing else does.
+  with_shim FAIL_FSYNC_AFTER=0 FAIL_FSYNC_MATCH=summary.json FAIL_FSYNC_ERRNO=28 \
+    "$BIN" sweep sw.json --out o >out 2>err
+  rc=$?
+  err=$(cat err)
+  check "summaries cannot be written: the sweep exits 1" [ "$rc" = 1 ]
+  check "no run is logged as exit code 3 (an invariant)" [ -z "$(grep -F 'exit code 3' err o/failures.csv)" ]
+  check "each run is logged as a write failure, exit code 1, naming its file" \
+    [ "$(grep -cE '^sweep: [0-9]/6 p[0-9a-f]{12} rep [01]: FAILED: exit code 1, write failure: o/points/p[0-9a-f]{12}/rep-[01]/summary.json: write failed: No space left on device \(' err)" = 6 ]
+  /usr/bin/python3 - o <<'P'
+import csv, json, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(d + "/failures.csv")))
+assert len(rows) == 6, rows
+for r in rows:
+    want = "exit code 1, write failure: %s/points/%s/rep-%s/summary.json: write failed: No space left on device" % (d, r["point_id"], r["rep"])
+    assert r["reason"] == want, (r["reason"], want)
+P
+  check "failures.csv: reason 'exit code 1, write failure: FILE: ...' for each run" [ $? = 0 ]
+  check "no summary.json half-written" [ "$(summaries o)" = 0 -a -z "$(find o -name '*.tmp.*')" ]
+  # The rest of the run once the disk has room: a resume completes it.
+  run "$BIN" sweep sw.json --out o
+  check "a resume after the disk has room: exit 0, every run" [ "$rc" = 0 -a "$(summaries o)" = 6 -a ! -e o/failures.csv ]
+  ;;
 
 
 
