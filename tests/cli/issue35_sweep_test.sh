@@ -4,6 +4,8 @@
 #                   refused (it relabelled the folder, and merge --partial dropped runs on disk)
 #   write-exit      a sweep run that cannot write its summary is a write failure, exit code
 #                   class 1, and says so (it was logged as "exit code 3", an invariant)
+#   runs-csv        a runs.csv that cannot be written is named once, with the runs it left
+#                   out (it was one identical line per run, naming none)
 # Usage: issue35_sweep_test.sh VRINGSIM FAIL_FSYNC_SHIM PART
 set -u
 BIN=$1
@@ -107,6 +109,34 @@ P
   check "a resume after the disk has room: exit 0, every run" [ "$rc" = 0 -a "$(summaries o)" = 6 -a ! -e o/failures.csv ]
   ;;
 
+runs-csv)
+  for n in b c; do sed "s/\"a\"/\"$n\"/" a.json >"$n.json"; done
+  with_shim FAIL_FSYNC_AFTER=0 FAIL_FSYNC_MATCH=runs.csv FAIL_FSYNC_ERRNO=28 \
+    "$BIN" run a.json b.json c.json --out r >out 2>err
+  rc=$?
+  err=$(cat err)
+  check "runs.csv cannot be written: exit 1" [ "$rc" = 1 ]
+  check "runs.csv cannot be written: one line (was one identical line per run)" one_line
+  check "runs.csv cannot be written: names the file and every run it left out" \
+    [ "$err" = "vringsim: r/runs.csv: write failed: No space left on device; 3 runs not recorded (nothing of them kept): a, b, c" ]
+  check "runs.csv cannot be written: no run folder, no temporary" [ -z "$(ls -A r)" ]
+  # The second run's runs.csv fails alone (the first landed): that run is named.
+  with_shim FAIL_FSYNC_AFTER=1 FAIL_FSYNC_MATCH=runs.csv FAIL_FSYNC_ERRNO=28 \
+    "$BIN" run a.json b.json --out r2 >out 2>err
+  rc=$?
+  err=$(cat err)
+  check "the second runs.csv write fails: exit 1" [ "$rc" = 1 ]
+  check "the second runs.csv write fails: names b alone" \
+    [ "$err" = "vringsim: r2/runs.csv: write failed: No space left on device; 1 run not recorded (nothing of it kept): b" ]
+  check "the second runs.csv write fails: a landed, listed" [ -s r2/a/summary.json -a "$(wc -l <r2/runs.csv)" = 2 -a ! -e r2/b ]
+  # A run's own file failing still names that file, one line per run.
+  with_shim FAIL_FSYNC_AFTER=0 FAIL_FSYNC_MATCH=summary.json FAIL_FSYNC_ERRNO=28 \
+    "$BIN" run a.json b.json --out r3 >out 2>err
+  rc=$?
+  check "summaries cannot be written: exit 1" [ "$rc" = 1 ]
+  check "summaries cannot be written: a's file named" grep -qF "r3/a/summary.json: write failed" err
+  check "summaries cannot be written: b's file named" grep -qF "r3/b/summary.json: write failed" err
+  ;;
 
 
 
