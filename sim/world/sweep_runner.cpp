@@ -567,7 +567,7 @@ struct ShardDir {
   fs::path dir;
   Json sweep;                          ///< its sweep.json
   std::optional<std::pair<uint32_t, uint32_t>> shard;  ///< (K, N); none: the whole sweep
-  std::vector<fs::path> summaries;     ///< rep dirs holding a summary.json
+  std::vector<fs::path> ended;         ///< rep dirs of runs that ended: a summary.json or a failed.json
 };
 
 /// Reads DIR/sweep.json and checks the fields merge relies on, naming the
@@ -665,8 +665,10 @@ std::vector<std::string> check_runs(std::vector<ShardDir>& shards) {
         if (fs::exists(src / "summary.json")) {
           const std::string f = (src / "summary.json").string();
           if (!read_json_file(f).is_object()) fail_input(f, "", "expected the object `vringsim run` writes");
-          in.summaries.push_back(src);
-        } else if (!fs::exists(src / "failed.json")) {
+          in.ended.push_back(src);
+        } else if (fs::exists(src / "failed.json")) {
+          in.ended.push_back(src);
+        } else {
           missing.push_back((src / "summary.json").string());
         }
       }
@@ -696,16 +698,39 @@ MergeInputs read_merge_inputs(const std::vector<fs::path>& dirs, bool partial) {
   return in;
 }
 
-void copy_summaries(const MergeInputs& in, const fs::path& out) {
+/// Copies `from` to `to` under a temporary name, then gives it its name once
+/// on disk (a merge killed midway leaves a temporary a later one removes).
+void copy_file_atomic(const fs::path& from, const fs::path& to) {
+  const fs::path tmp = to.string() + ".tmp." + std::to_string(::getpid());
+  std::error_code ec;
+  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw WriteError(fmt::format("{}: cannot write: {}", to.string(), ec.message()));
+  }
+  move_file_atomic(tmp, to);
+}
+
+/// Each ended run's files as the sweep left them: stderr.txt, then
+/// failed.json or, last, summary.json (whose presence says the run is done),
+/// so the merged tree is the unsharded sweep's, file for file (merge once
+/// copied summary.json alone: no stderr.txt, and failed runs left out of
+/// failures.csv). A run the output already holds a summary of is kept.
+void copy_runs(const MergeInputs& in, const fs::path& out) {
   for (const auto& shard : in.shards) {
-    if (fs::exists(out) && fs::equivalent(shard.dir, out)) continue;
-    for (const fs::path& src : shard.summaries) {
+    std::error_code ec;
+    if (fs::exists(out) && fs::equivalent(shard.dir, out, ec)) continue;
+    for (const fs::path& src : shard.ended) {
       const fs::path dst = out / fs::relative(src, shard.dir);
       if (fs::exists(dst / "summary.json")) continue;
       fs::create_directories(dst);
-      fs::copy_file(src / "summary.json", dst / "summary.json.tmp", fs::copy_options::overwrite_existing);
-      fs::rename(dst / "summary.json.tmp", dst / "summary.json");
-      fs::remove(dst / "failed.json");
+      if (fs::exists(src / "stderr.txt")) copy_file_atomic(src / "stderr.txt", dst / "stderr.txt");
+      if (fs::exists(src / "summary.json")) {
+        copy_file_atomic(src / "summary.json", dst / "summary.json");
+        fs::remove(dst / "failed.json");
+      } else {
+        copy_file_atomic(src / "failed.json", dst / "failed.json");
+      }
     }
   }
 }
@@ -726,7 +751,8 @@ int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool pa
                                  "too, or merge into another folder",
                                  out.string(), shard_of_sweep(old["shard"], name_of(old))));
   fs::create_directories(out);
-  copy_summaries(in, out);
+  remove_stale_temporaries(out);
+  copy_runs(in, out);
   Json merged = in.sweep();
   merged["shard"] = nullptr;
   if (!in.complete()) {

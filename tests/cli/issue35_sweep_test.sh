@@ -6,6 +6,8 @@
 #                   class 1, and says so (it was logged as "exit code 3", an invariant)
 #   runs-csv        a runs.csv that cannot be written is named once, with the runs it left
 #                   out (it was one identical line per run, naming none)
+#   merge-tree      merged shards are the unsharded sweep's tree, file for file, byte for
+#                   byte (merge left out stderr.txt, and failed runs)
 # Usage: issue35_sweep_test.sh VRINGSIM FAIL_FSYNC_SHIM PART
 set -u
 BIN=$1
@@ -138,6 +140,44 @@ runs-csv)
   check "summaries cannot be written: b's file named" grep -qF "r3/b/summary.json: write failed" err
   ;;
 
+merge-tree)
+  # The same sweep, unsharded and as two shards merged: the same tree, byte for byte.
+  # traffic.rate_gbps beside line-rate arrivals is warned about on each run's stderr:
+  # every stderr.txt has something in it.
+  cat >w.json <<'J'
+{"name": "w", "stop": {"time_s": 0.002}, "measure": {"warmup_s": 0.0005}, "traffic": {"rate_gbps": 1}}
+J
+  cat >sw2.json <<'J'
+{"schema_version": 1, "name": "m35", "base": "w.json", "axes": [{"key": "ring.size", "values": [64, 128, 256]}],
+ "replications": 2, "seed": 35}
+J
+  run "$BIN" sweep sw2.json --out u
+  check "unsharded: exit 0" [ "$rc" = 0 ]
+  check "each run's stderr.txt has the warning" [ "$(find u -name stderr.txt -size +0 | wc -l)" = 6 ]
+  run "$BIN" sweep sw2.json --out s1 --shard 1/2
+  run "$BIN" sweep sw2.json --out s2 --shard 2/2
+  run "$BIN" merge s1 s2 --out m
+  check "merge: exit 0" [ "$rc" = 0 ]
+  diff -r u m >diff.txt 2>&1
+  d=$?
+  check "merged = unsharded, every file, byte for byte: $(head -c 300 diff.txt | tr '\n' ' ')" [ "$d" = 0 ]
+  check "merged and unsharded list the same files" \
+    [ "$(cd u && find . -type f | sort)" = "$(cd m && find . -type f | sort)" ]
+  # Failed runs too: every run times out (0.3 s of wall time for 20 simulated seconds).
+  cat >sw3.json <<'J'
+{"schema_version": 1, "name": "t35", "base": "w.json", "axes": [{"key": "ring.size", "values": [64, 128, 256]}],
+ "replications": 1, "seed": 35, "timeout_s": 0.3}
+J
+  run "$BIN" sweep sw3.json --out tu --set stop.time_s=20
+  check "every run timed out: exit 1, 3 failures" [ "$rc" = 1 -a "$(failures tu)" = 3 ]
+  run "$BIN" sweep sw3.json --out t1 --shard 1/2 --set stop.time_s=20
+  run "$BIN" sweep sw3.json --out t2 --shard 2/2 --set stop.time_s=20
+  run "$BIN" merge t1 t2 --out tm
+  check "merge of failed runs: exit 0" [ "$rc" = 0 ]
+  diff -r tu tm >diff.txt 2>&1
+  d=$?
+  check "merged failed runs = unsharded, byte for byte: $(head -c 300 diff.txt | tr '\n' ' ')" [ "$d" = 0 ]
+  ;;
 
 
 
