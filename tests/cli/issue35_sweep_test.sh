@@ -8,6 +8,10 @@
 #                   out (it was one identical line per run, naming none)
 #   merge-tree      merged shards are the unsharded sweep's tree, file for file, byte for
 #                   byte (merge left out stderr.txt, and failed runs)
+#   trace-duration  trace-info's duration_s is the latest timestamp less the earliest (it
+#                   was 0 when the first record was the latest)
+#   trace-empty     a trace of no packets prints duration_s 0 and null length figures with
+#                   a note, the same in text and JSON (they were left out)
 # Usage: issue35_sweep_test.sh VRINGSIM FAIL_FSYNC_SHIM PART
 set -u
 BIN=$1
@@ -179,7 +183,76 @@ J
   check "merged failed runs = unsharded, byte for byte: $(head -c 300 diff.txt | tr '\n' ' ')" [ "$d" = 0 ]
   ;;
 
+trace-duration)
+  # Records at 8590 s, 0 s and 4000 s (after the first): they span 8590 s.
+  /usr/bin/python3 - <<'P'
+import struct
+with open("ooo.pcap", "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for t, n in [(1700008590, 1514), (1700000000, 60), (1700004000, 590)]:
+        f.write(struct.pack("<IIII", t, 0, n, n) + bytes(n))
+P
+  printf 'time_s,len_bytes\n8590,1514\n0,60\n4000,590\n' >ooo.csv
+  for f in ooo.pcap ooo.csv; do
+    run "$BIN" trace-info $f
+    check "$f: exit 0" [ "$rc" = 0 ]
+    check "$f: duration_s 8590 (was 0)" grep -qE '^duration_s +8590$' out
+    run "$BIN" trace-info $f --json
+    check "$f --json: duration_s 8590" /usr/bin/python3 -c 'import json,sys; sys.exit(0 if json.load(open("out"))["duration_s"] == 8590 else 1)'
+  done
+  printf 'time_s,len_bytes\n2.5,1514\n3.5,60\n' >inorder.csv
+  run "$BIN" trace-info inorder.csv
+  check "in order: duration_s 1" grep -qE '^duration_s +1$' out
+  ;;
 
+trace-empty)
+  /usr/bin/python3 -c 'import struct; open("empty.pcap", "wb").write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))'
+  printf 'time_s,len_bytes\n' >empty.csv
+  printf 'len_bytes\n' >empty-untimed.csv
+  note="no packets: duration_s is 0 and the len_bytes figures are null"
+  for f in empty.pcap empty.csv; do
+    run "$BIN" trace-info $f
+    check "$f: exit 0" [ "$rc" = 0 ]
+    check "$f: packets 0" grep -qE '^packets +0$' out
+    check "$f: duration_s 0 (was left out)" grep -qE '^duration_s +0$' out
+    for k in min median p99 max mean share_le_128 share_ge_1400 share_above_1514; do
+      check "$f: len_bytes.$k null (was left out)" grep -qE "^len_bytes\.$k +null$" out
+    done
+    check "$f: the note says why" grep -qE "^note +$note$" out
+    cp out text.txt
+    run "$BIN" trace-info $f --json
+    /usr/bin/python3 - "$note" <<'P'
+import json, sys
+j = json.load(open("out"))
+assert j["packets"] == 0 and j["bytes"] == 0 and j["duration_s"] == 0, j
+assert j["len_bytes"] == {k: None for k in ["min", "median", "p99", "max", "mean", "share_le_128",
+                                            "share_ge_1400", "share_above_1514"]}, j
+assert j["note"] == sys.argv[1], j
+# The text output is the JSON flattened: the same keys, the same values.
+text = {}
+for line in open("text.txt"):
+    k, v = line.rstrip("\n").split(None, 1)
+    text[k] = v
+def flat(o, p=""):
+    for k, v in o.items():
+        if isinstance(v, dict):
+            yield from flat(v, p + k + ".")
+        else:
+            yield p + k, v
+flat_j = dict(flat(j))
+assert sorted(flat_j) == sorted(text), (sorted(flat_j), sorted(text))
+for k, v in flat_j.items():  # numbers as numbers: the text writes 0.0 as 0
+    ok = text[k] == "null" if v is None else float(text[k]) == v if isinstance(v, (int, float)) else text[k] == v
+    assert ok, (k, v, text[k])
+P
+    check "$f --json: the same figures and note as the text" [ $? = 0 ]
+  done
+  # Without a time_s column there are no timestamps: no duration_s, as for a CSV with rows.
+  run "$BIN" trace-info empty-untimed.csv
+  check "untimed CSV: exit 0, no duration_s" [ "$rc" = 0 -a -z "$(grep '^duration_s' out)" ]
+  check "untimed CSV: null lengths" grep -qE '^len_bytes\.median +null$' out
+  check "untimed CSV: its note" grep -qE '^note +no packets: the len_bytes figures are null$' out
+  ;;
 
 *)
   echo "unknown part $PART"

@@ -121,6 +121,37 @@ TEST(TraceLengths, FiguresAcrossShortAndLongFramesAreExact) {
   EXPECT_EQ(longs.to_json()["len_bytes"]["min"], 20000);
 }
 
+// duration_s is the latest timestamp less the earliest, in any order (issue
+// 35: it was the latest less the first record's, 0 when the first was the
+// latest); a trace of no packets prints every figure.
+TEST(TraceLengths, DurationSpansTheEarliestToTheLatestInAnyOrder) {
+  TraceStats s;
+  for (double t : {8590.0, 0.0, 4000.0}) s.add(1514, t);
+  EXPECT_EQ(s.to_json()["duration_s"].get<double>(), 8590.0);
+  TraceStats late;  // the earliest last
+  for (double t : {100.5, 200.25, 50.0}) late.add(60, t);
+  EXPECT_EQ(late.to_json()["duration_s"].get<double>(), 150.25);
+  TraceStats one;
+  one.add(60, 7.0);
+  EXPECT_EQ(one.to_json()["duration_s"].get<double>(), 0.0);
+  TraceStats untimed;
+  untimed.add(60, std::nullopt);
+  EXPECT_FALSE(untimed.to_json().contains("duration_s"));
+}
+
+TEST(TraceLengths, NoPacketsPrintsZeroDurationAndNullLengthsWithANote) {
+  const Json j = TraceStats().to_json(true);
+  EXPECT_EQ(j["packets"], 0);
+  EXPECT_EQ(j["bytes"], 0);
+  EXPECT_EQ(j["duration_s"].get<double>(), 0.0);
+  ASSERT_EQ(j["len_bytes"].size(), 8u);
+  for (const auto& [k, v] : j["len_bytes"].items()) EXPECT_TRUE(v.is_null()) << k;
+  EXPECT_EQ(j["note"], "no packets: duration_s is 0 and the len_bytes figures are null");
+  const Json untimed = TraceStats().to_json(false);  // a CSV without time_s
+  EXPECT_FALSE(untimed.contains("duration_s"));
+  EXPECT_EQ(untimed["note"], "no packets: the len_bytes figures are null");
+}
+
 TEST_F(Traces, ClassicPcapInEitherByteOrderAndPrecision) {
   for (bool be : {false, true})
     for (bool nano : {false, true}) {
