@@ -242,7 +242,7 @@ std::optional<Json> describe(const std::filesystem::path& file) {
   CsvReader r(file);
   TraceStats stats;
   while (auto row = r.next()) stats.add(row->len, row->time_s);
-  Json j = stats.to_json();
+  Json j = stats.to_json(r.has_time());
   j["format"] = r.has_time() ? "csv (len_bytes, time_s)" : "csv (len_bytes)";
   j["nonmonotonic_timestamps"] = r.nonmonotonic();
   return j;

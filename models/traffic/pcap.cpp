@@ -239,7 +239,7 @@ std::optional<Json> describe(const std::filesystem::path& file) {
     stats.add(r->wire_len, r->has_time ? std::optional<double>(r->time_s) : std::nullopt);
     if (r->truncated) ++truncated;
   }
-  Json j = stats.to_json();
+  Json j = stats.to_json(true);  // every record has a timestamp
   j["format"] = f.format();
   j["link_type"] = f.link_type();
   j["truncated"] = truncated;

@@ -33,12 +33,23 @@ uint32_t TraceStats::quantile(double q) const {
   return seen >= rank ? found : 0;
 }
 
-Json TraceStats::to_json() const {
+Json TraceStats::to_json(bool timed) const {
   Json j;
   j["packets"] = count_;
   j["bytes"] = bytes_;
-  if (have_time_) j["duration_s"] = max_time_ - first_;
-  if (count_ == 0) return j;
+  if (have_time_ || timed) j["duration_s"] = have_time_ ? max_time_ - min_time_ : 0.0;
+  if (count_ == 0) {
+    // Every figure, as for a trace with packets (they were left out): no
+    // frame has a length, so each length figure is null, and a note says why.
+    Json len;
+    for (const char* k :
+         {"min", "median", "p99", "max", "mean", "share_le_128", "share_ge_1400", "share_above_1514"})
+      len[k] = nullptr;
+    j["len_bytes"] = len;
+    j["note"] = j.contains("duration_s") ? "no packets: duration_s is 0 and the len_bytes figures are null"
+                                         : "no packets: the len_bytes figures are null";
+    return j;
+  }
   uint64_t small = 0, large = 0, above_mtu = 0;
   uint32_t mn = 0, mx = 0;
   for_each_length([&](uint32_t len, uint64_t n) {

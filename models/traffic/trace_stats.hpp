@@ -38,15 +38,19 @@ class TraceStats {
     ++count_;
     bytes_ += len;
     if (time_s) {
-      if (!have_time_) first_ = *time_s;
+      // The span is the earliest to the latest, in whatever order they come
+      // (it was the latest less the first record's: 0 when the first was the latest).
+      min_time_ = have_time_ ? std::min(min_time_, *time_s) : *time_s;
+      max_time_ = have_time_ ? std::max(max_time_, *time_s) : *time_s;
       have_time_ = true;
-      last_ = *time_s;
-      if (*time_s > max_time_) max_time_ = *time_s;
     }
   }
   uint64_t count() const { return count_; }
-  /// Sections shared by every trace kind.
-  Json to_json() const;
+  /// Sections shared by every trace kind: packets, bytes, duration_s (with
+  /// timestamps: `timed`, a format that carries them, or any frame that had
+  /// one) and len_bytes. A trace of no packets prints every figure: duration_s
+  /// 0, each len_bytes figure null, and a `note` saying so.
+  Json to_json(bool timed = false) const;
 
  private:
   static constexpr uint32_t kDense = 16384;
@@ -63,7 +67,7 @@ class TraceStats {
   std::map<uint32_t, uint64_t> long_;  ///< frames of each longer length
   uint64_t count_ = 0, bytes_ = 0;
   bool have_time_ = false;
-  double first_ = 0, last_ = 0, max_time_ = 0;
+  double min_time_ = 0, max_time_ = 0;
 };
 
 }  // namespace vringsim

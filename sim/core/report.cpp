@@ -185,14 +185,14 @@ bool left_by_dead_process(std::string_view pid) {
 void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
   const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
   FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw std::runtime_error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
+  if (!f) throw WriteError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
   const size_t n = std::fwrite(content.data(), 1, content.size(), f);
   const bool ok = n == content.size() && std::fflush(f) == 0;
   const int err = errno;
   std::fclose(f);
   if (!ok) {
     std::filesystem::remove(tmp);
-    throw std::runtime_error(fmt::format("{}: write failed: {}", path.string(), std::strerror(err)));
+    throw WriteError(fmt::format("{}: write failed: {}", path.string(), std::strerror(err)));
   }
   move_file_atomic(tmp, path);  // fsync, then the name
 }
@@ -205,19 +205,19 @@ void write_output_file(const std::filesystem::path& path, const std::string& con
 void move_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to) {
   // As write_file_atomic: on disk before it takes its name, or not at all.
   FILE* f = std::fopen(from.c_str(), "rb");
-  if (!f) throw std::runtime_error(fmt::format("{}: cannot write: {}", to.string(), std::strerror(errno)));
+  if (!f) throw WriteError(fmt::format("{}: cannot write: {}", to.string(), std::strerror(errno)));
   const bool ok = ::fsync(fileno(f)) == 0;
   const int err = errno;
   std::fclose(f);
   if (!ok) {
     std::filesystem::remove(from);
-    throw std::runtime_error(fmt::format("{}: write failed: {}", to.string(), std::strerror(err)));
+    throw WriteError(fmt::format("{}: write failed: {}", to.string(), std::strerror(err)));
   }
   std::error_code ec;
   std::filesystem::rename(from, to, ec);
   if (ec) {
     std::filesystem::remove(from);
-    throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", to.string(), ec.message()));
+    throw WriteError(fmt::format("{}: cannot rename into place: {}", to.string(), ec.message()));
   }
 }
 
@@ -226,7 +226,7 @@ void replace_dir_atomic(const std::filesystem::path& staged, const std::filesyst
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     fs::rename(staged, dir, ec);
-    if (ec) throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", dir.string(), ec.message()));
+    if (ec) throw WriteError(fmt::format("{}: cannot rename into place: {}", dir.string(), ec.message()));
     return;
   }
   if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
@@ -238,7 +238,7 @@ void replace_dir_atomic(const std::filesystem::path& staged, const std::filesyst
   const fs::path old = staged.string() + ".old";
   fs::rename(dir, old, ec);
   if (!ec) fs::rename(staged, dir, ec);
-  if (ec) throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", dir.string(), ec.message()));
+  if (ec) throw WriteError(fmt::format("{}: cannot rename into place: {}", dir.string(), ec.message()));
   fs::remove_all(old, ec);
 }
 

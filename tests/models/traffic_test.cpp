@@ -11,8 +11,10 @@
 #include "models/traffic/capture_file.hpp"
 #include "models/traffic/pass_cache.hpp"
 #include "models/traffic/trace_stats.hpp"
+#include "models/traffic/weighted_pick.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/rng.hpp"
 #include "sim/core/scenario.hpp"
 #include "sim/core/traffic.hpp"
 #include "tests/models/capture_fixtures.hpp"
@@ -119,6 +121,37 @@ TEST(TraceLengths, FiguresAcrossShortAndLongFramesAreExact) {
   for (uint32_t l : {20000u, 30000u, 30000u}) longs.add(l, 0.0);
   EXPECT_EQ(longs.to_json()["len_bytes"]["median"], 30000);
   EXPECT_EQ(longs.to_json()["len_bytes"]["min"], 20000);
+}
+
+// duration_s is the latest timestamp less the earliest, in any order (issue
+// 35: it was the latest less the first record's, 0 when the first was the
+// latest); a trace of no packets prints every figure.
+TEST(TraceLengths, DurationSpansTheEarliestToTheLatestInAnyOrder) {
+  TraceStats s;
+  for (double t : {8590.0, 0.0, 4000.0}) s.add(1514, t);
+  EXPECT_EQ(s.to_json()["duration_s"].get<double>(), 8590.0);
+  TraceStats late;  // the earliest last
+  for (double t : {100.5, 200.25, 50.0}) late.add(60, t);
+  EXPECT_EQ(late.to_json()["duration_s"].get<double>(), 150.25);
+  TraceStats one;
+  one.add(60, 7.0);
+  EXPECT_EQ(one.to_json()["duration_s"].get<double>(), 0.0);
+  TraceStats untimed;
+  untimed.add(60, std::nullopt);
+  EXPECT_FALSE(untimed.to_json().contains("duration_s"));
+}
+
+TEST(TraceLengths, NoPacketsPrintsZeroDurationAndNullLengthsWithANote) {
+  const Json j = TraceStats().to_json(true);
+  EXPECT_EQ(j["packets"], 0);
+  EXPECT_EQ(j["bytes"], 0);
+  EXPECT_EQ(j["duration_s"].get<double>(), 0.0);
+  ASSERT_EQ(j["len_bytes"].size(), 8u);
+  for (const auto& [k, v] : j["len_bytes"].items()) EXPECT_TRUE(v.is_null()) << k;
+  EXPECT_EQ(j["note"], "no packets: duration_s is 0 and the len_bytes figures are null");
+  const Json untimed = TraceStats().to_json(false);  // a CSV without time_s
+  EXPECT_FALSE(untimed.contains("duration_s"));
+  EXPECT_EQ(untimed["note"], "no packets: the len_bytes figures are null");
 }
 
 TEST_F(Traces, ClassicPcapInEitherByteOrderAndPrecision) {
@@ -828,6 +861,73 @@ TEST_F(Traces, EmpiricalLengthsFollowTheCdfFileAndBadFilesAreNamed) {
       scenario_error(R"({"name": "e", "traffic": {"synthetic": {"length": "empirical", "cdf_file": "short.csv"}}})")
           .find("the last row's cdf is 0.5, not 1"),
       std::string::npos);
+}
+
+// The weighted draw by binary search picks, for every draw, the index the
+// linear scan it replaced picked (issue 35: a 1 M-entry list made a 0.05 s
+// run take 34 s), so every output stays byte-identical.
+size_t linear_pick(const std::vector<double>& cumulative, double x) {  // the scan as it was
+  size_t i = 0;
+  while (i + 1 < cumulative.size() && x >= cumulative[i]) ++i;
+  return i;
+}
+
+TEST(Generators, WeightedPickIsTheLinearScansIndexByHand) {
+  // Weights 1, 0, 2, 0, 1: cumulative 1, 1, 3, 3, 4. [0, 1) -> 0, [1, 3) -> 2,
+  // [3, 4) -> 4; the zero weights (1 and 3) are never picked.
+  const std::vector<double> c = {1, 1, 3, 3, 4};
+  const std::vector<std::pair<double, size_t>> by_hand = {
+      {0.0, 0}, {0.5, 0}, {std::nextafter(1.0, 0.0), 0}, {1.0, 2}, {2.5, 2}, {std::nextafter(3.0, 0.0), 2},
+      {3.0, 4}, {3.75, 4}, {std::nextafter(4.0, 0.0), 4}, {4.0, 4}};
+  for (const auto& [x, want] : by_hand) {
+    EXPECT_EQ(pick_weighted(c, x), want) << x;
+    EXPECT_EQ(linear_pick(c, x), want) << x;
+  }
+  // A leading zero weight: x = 0 is not below 0, so the next length; a
+  // trailing one is picked only by a draw rounded up to the total, as before.
+  EXPECT_EQ(pick_weighted({0, 1}, 0.0), 1u);
+  EXPECT_EQ(pick_weighted({1, 3, 3}, 2.999), 1u);
+  EXPECT_EQ(pick_weighted({1, 3, 3}, 3.0), 2u);
+  EXPECT_EQ(pick_weighted({5}, 4.9), 0u);  // one length: always it
+  EXPECT_EQ(pick_weighted({5}, 5.0), 0u);
+}
+
+TEST(Generators, WeightedDrawsAreTheLinearScansDrawForDraw) {
+  // A 3,000-entry list with zero weights and runs of equal cumulative sums:
+  // every draw x (and every boundary itself) picks the same index both ways.
+  Rng w(35, "weights");
+  std::vector<double> c;
+  double total = 0;
+  for (int i = 0; i < 3000; ++i) {
+    total += w.uniform() < 0.3 ? 0.0 : static_cast<double>(w.uniform_int(1, 1000));
+    c.push_back(total);
+  }
+  Rng u(36, "draws");
+  for (int k = 0; k < 200000; ++k) {
+    const double x = u.uniform() * total;
+    ASSERT_EQ(pick_weighted(c, x), linear_pick(c, x)) << x;
+  }
+  for (double x : c) {
+    ASSERT_EQ(pick_weighted(c, x), linear_pick(c, x)) << x;
+    ASSERT_EQ(pick_weighted(c, std::nextafter(x, 0.0)), linear_pick(c, std::nextafter(x, 0.0))) << x;
+  }
+  // The source end to end: the lengths it draws are those the scan picks from
+  // its own stream (seed 7, "traffic-lengths"), IMIX and a weighted list.
+  const std::vector<std::pair<std::vector<std::string>, std::vector<double>>> cases = {
+      {{"traffic.synthetic.length=imix"}, {60, 590, 1514}},
+      {{"traffic.synthetic.length=weighted", "traffic.synthetic.lens_bytes=[60, 100, 590, 800, 1514]",
+        "traffic.synthetic.weights=[1, 0, 2, 0, 1]"},
+       {60, 100, 590, 800, 1514}}};
+  const std::vector<std::vector<double>> weights = {{7, 4, 1}, {1, 0, 2, 0, 1}};
+  for (size_t k = 0; k < cases.size(); ++k) {
+    std::vector<double> cum;
+    double sum = 0;
+    for (double x : weights[k]) cum.push_back(sum += x);
+    Rng stream(7, "traffic-lengths");
+    const auto frames = draw(cases[k].first, 20000);
+    for (size_t i = 0; i < frames.size(); ++i)
+      ASSERT_EQ(frames[i].len_bytes, cases[k].second[linear_pick(cum, stream.uniform() * sum)]) << k << " " << i;
+  }
 }
 
 TEST(Wire, OnOffSendsBurstsAtLinkRateAndIdlesForTheDutyCycle) {
