@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import matplotlib
 import matplotlib.pyplot as plt
 import matplotlib.ticker
@@ -44,12 +46,25 @@ def _unsteady(df: pd.DataFrame) -> pd.Series:
     return flags
 
 
+UNSTEADY_NOTE = "not in steady state, not results"
+
+
+def _mark_unsteady(fig, artist) -> None:
+    """Tag an artist that marks results not in steady state (hollow markers, hatched bars, a run's note) with
+    an id of its own (SVG ids are unique) that starts with "unsteady-", by which tests find the marks."""
+    n = getattr(fig, "_vringsim_unsteady_marks", 0)
+    fig._vringsim_unsteady_marks = n + 1
+    artist.set_gid(f"unsteady-{n}")
+
+
 def _line_marking_unsteady(ax, x, y, unsteady, style: dict) -> None:
     """A line through every point; the points that are not steady-state results drawn hollow."""
-    ax.plot(x, y, linestyle="-", **style)
+    style = dict(style)
+    ax.plot(x, y, linestyle=style.pop("linestyle", "-"), **style)
     if unsteady.any():
         hollow = {k: v for k, v in style.items() if k != "label"}
-        ax.plot(x[unsteady], y[unsteady], linestyle="none", markerfacecolor="white", **hollow)
+        line, = ax.plot(x[unsteady], y[unsteady], linestyle="none", markerfacecolor="white", **hollow)
+        _mark_unsteady(ax.figure, line)
 
 
 def _short_names(keys: list[str]) -> dict[str, str]:
@@ -106,20 +121,94 @@ def _log2_x(ax, values) -> None:
     ax.minorticks_off()
 
 
-def _plain_log_labels(*axes) -> None:
-    """Label a log axis as plain numbers (20, 50 rather than 10^1.3); minor ticks only at 2 and 5
-    times a power of ten, and only while the axis spans at most two decades, so labels never collide."""
-    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
-    for axis in axes:
-        axis.set_major_formatter(plain)
-        lo, hi = axis.get_view_interval()
-        span = np.log10(hi / lo) if lo > 0 and hi > lo else 99
+def _number_text(v: float) -> str:
+    """A tick value as plain digits: 0.5, 20, 1,000 (never 10^3, 1e+03 or -0)."""
+    if v == 0:
+        return "0"
+    if abs(v) >= 1000 and float(v).is_integer():
+        return f"{v:,.0f}"
+    return f"{v:g}"
 
-        def minor(v, _, span=span):
-            mantissa = round(v / 10 ** np.floor(np.log10(v)), 6) if v > 0 else 0
-            return f"{v:g}" if span <= 2 and mantissa in (2.0, 5.0) else ""
 
-        axis.set_minor_formatter(matplotlib.ticker.FuncFormatter(minor))
+def _log_ticks(axis, lo: float, hi: float) -> None:
+    """A log axis over [lo, hi] ticked with plain numbers, three to eight of them whatever the span: every
+    decade (every other one, ... over wide spans), else 1-2-5 times a power of ten, else every integer
+    mantissa, else evenly spaced round numbers (a span well under a decade: 0.4 to 0.95 MiB)."""
+    if axis.axis_name == "x":
+        axis.axes.set_xlim(lo, hi)
+    else:
+        axis.axes.set_ylim(lo, hi)
+    e0, e1 = int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi)))
+
+    def at(mantissas, step=1):
+        return [m * 10.0 ** e for e in range(e0, e1 + 1, step) for m in mantissas if lo <= m * 10.0 ** e <= hi]
+
+    ticks = at((1,))
+    step = 1
+    while len(ticks) > 8:
+        step += 1
+        ticks = at((1,), step)
+    for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        if len(ticks) >= 3:
+            break
+        ticks = at(mantissas)
+    if len(ticks) < 3:
+        ticks = [v for v in matplotlib.ticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+                 if lo <= v <= hi]
+    axis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _number_text(v)))
+    axis.set_minor_locator(matplotlib.ticker.NullLocator())
+
+
+def _log_limits(values, pad: float = 1.25, top: float | None = None) -> tuple[float, float]:
+    """Limits around positive values on a log axis, `pad` times beyond the extremes (`top` times above:
+    room for a label over the highest point)."""
+    v = np.asarray([x for x in values if x > 0 and np.isfinite(x)], dtype=float)
+    if not len(v):
+        return 0.1, 10.0
+    return float(v.min()) / pad, float(v.max()) * (top or pad)
+
+
+def _drawn_texts(fig, renderer) -> list:
+    """Every text the figure draws, as (Text, window extent): titles, axis and tick labels (only ticks
+    within the view), annotations, legend entries and the figure's own texts."""
+    out = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        texts = [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label,
+                 ax.xaxis.get_offset_text(), ax.yaxis.get_offset_text(), *ax.texts]
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_visible():
+                texts += [label for tick in axis._update_ticks() if tick.get_visible()
+                          for label in (tick.label1, tick.label2)]
+        legend = ax.get_legend()
+        if legend is not None:
+            texts += list(legend.get_texts()) + [legend.get_title()]
+        out += texts
+    out += list(fig.texts)
+    if fig._suptitle is not None:
+        out.append(fig._suptitle)
+    return [(t, t.get_window_extent(renderer)) for t in out if t.get_visible() and t.get_text().strip()]
+
+
+def _drop_overlapping(fig, candidates) -> None:
+    """Hide each candidate (point labels) that would touch any other text: the figure is drawn, then the
+    candidates are kept in order while they overlap neither a text kept so far nor any other text."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ids = {id(t) for t in candidates}
+    fixed = [bb for t, bb in _drawn_texts(fig, renderer) if id(t) not in ids]
+    for ax in fig.axes:  # a legend's box too, not only its texts
+        if ax.get_legend() is not None:
+            fixed.append(ax.get_legend().get_window_extent(renderer))
+    kept = []
+    for t in candidates:
+        bb = t.get_window_extent(renderer)
+        if any(bb.overlaps(o) for o in fixed + kept):
+            t.set_visible(False)
+        else:
+            kept.append(bb)
 
 
 def _queues(df: pd.DataFrame) -> pd.Series:
@@ -130,33 +219,127 @@ def _queues(df: pd.DataFrame) -> pd.Series:
     return pd.Series(1.0, index=df.index)
 
 
+def _guests(df: pd.DataFrame) -> pd.Series:
+    """Guests per run (runs with a topology); 1 for the others."""
+    for col in ("topology.guests", "topology.guests.mean"):
+        if col in df.columns:
+            return df[col].fillna(1).astype(float)
+    return pd.Series(1.0, index=df.index)
+
+
+def _features(value) -> frozenset:
+    """summary.json's virtio.features (a JSON list in the CSV) as a set; empty when absent."""
+    try:
+        v = json.loads(value) if isinstance(value, str) else []
+    except ValueError:
+        return frozenset()
+    return frozenset(v) if isinstance(v, list) else frozenset()
+
+
+def _memory_rows(data) -> pd.DataFrame:
+    """One row per run (a run directory) or per point (a sweep: its runs' first row, the measured
+    memory.pinned_bytes_total as their mean), with `unsteady`."""
+    if isinstance(data, RunSet):
+        return data.runs.assign(unsteady=_unsteady(data.runs))
+    res = data.results.assign(unsteady=_unsteady(data.results))
+    by = res.groupby("point_id", sort=False)
+    df = by.first()
+    if "memory.pinned_bytes_total" in res.columns:
+        df["memory.pinned_bytes_total"] = by["memory.pinned_bytes_total"].mean()
+    df["unsteady"] = by["unsteady"].any()
+    return df.reset_index()
+
+
+def _memory_series(df: pd.DataFrame, totals: bool) -> pd.Series:
+    """What tells runs' memory apart besides the ring size (or the guest count): the policy, the negotiated
+    features that some of that policy's runs have and others not (RING_INDIRECT_DESC makes a big-packets ring
+    hold 256 packets in 18 MiB rather than 13 in 1 MiB), the MTU where it varies and, for totals, the queues
+    per guest."""
+    feats = df["virtio.features"].map(_features) if "virtio.features" in df.columns \
+        else pd.Series([frozenset()] * len(df), index=df.index)
+    labels = df["policy.name"].astype(str).copy()
+    for policy, idx in df.groupby("policy.name", sort=False).groups.items():
+        sets = feats[idx]
+        varying = sorted(frozenset.union(*sets) - frozenset.intersection(*sets))
+        for i in idx:
+            present = [f for f in varying if f in feats[i]]
+            if present:
+                labels[i] += " + " + " + ".join(present)
+    if "virtio.mtu" in df.columns and df["virtio.mtu"].nunique() > 1:
+        labels += ", MTU " + df["virtio.mtu"].map(_value_text)
+    if totals:
+        per_guest = _queues(df) / _guests(df)
+        if per_guest.nunique() > 1:
+            labels += ", " + per_guest.map(lambda v: f"{v:g} queue{'' if v == 1 else 's'}/guest")
+    return labels
+
+
 def memory_vs_capacity(data) -> list:
-    """The 2008 trade-off: guest memory a full ring pins against how many MTU packets it holds."""
-    df = data.runs if isinstance(data, RunSet) else data.points
-    df = df.copy()
-    # memory.ring_pinned_bytes_full totals every ring of a topology: one ring's share.
-    df["memory.ring_pinned_bytes_full"] = df["memory.ring_pinned_bytes_full"] / _queues(df)
-    df = df.drop_duplicates(subset=["policy.name", "ring.size"]).copy()
-    colors = _policy_colors(df["policy.name"])
+    """The 2008 trade-off: guest memory a full ring pins against how many MTU packets it holds. One point
+    per distinct configuration (runs that differ only in traffic share theirs), one line per policy and the
+    features that change its buffers, through its ring sizes. With several guests or queues (a topology),
+    the totals a capacity planner asks for: memory.pinned_bytes_total against what all rings hold."""
+    df = _memory_rows(data)
+    queues, guests = _queues(df), _guests(df)
+    totals = bool((queues > 1).any() or (guests > 1).any())
+    if totals:
+        memory = df["memory.pinned_bytes_total"] if "memory.pinned_bytes_total" in df.columns \
+            else df["memory.ring_pinned_bytes_full"]
+        df = df.assign(x=memory / MiB, y=df["ring.capacity_packets_mtu"] * queues, mark=guests,
+                       text=[f"{g:g}\u00d7{q / g:g}" for g, q in zip(guests, queues)])
+        mark_name = "guests \u00d7 queues per guest"
+    else:
+        # memory.ring_pinned_bytes_full totals every ring of a topology: one ring's share.
+        df = df.assign(x=df["memory.ring_pinned_bytes_full"] / queues / MiB, y=df["ring.capacity_packets_mtu"],
+                       mark=df["ring.size"].astype(float), text=df["ring.size"].map(_value_text))
+        mark_name = "ring entries"
+    df = df.assign(series=_memory_series(df, totals), x=df["x"].round(9))
+    points = df.groupby(["series", "mark", "text", "x", "y"], sort=True)["unsteady"].any().reset_index()
+    # Memory from the configuration (a full ring) is no measurement: only the measured totals can be unsteady.
+    if not totals:
+        points["unsteady"] = False
+    series = sorted(points["series"].unique())
+    cmap = plt.get_cmap("tab10" if len(series) <= 10 else "tab20")
+    colors = {name: cmap(i % cmap.N) for i, name in enumerate(series)}
     fig, ax = plt.subplots()
-    for policy, g in df.groupby("policy.name", sort=True):
-        g = g.sort_values("ring.size")
-        ax.plot(g["memory.ring_pinned_bytes_full"] / MiB, g["ring.capacity_packets_mtu"], "o-", color=colors[policy],
-                label=policy)
-    # Each ring size labelled once, at its point on the line that holds the most packets there (lines of
-    # other policies often lie on top of each other, and their labels did too).
-    top = df.sort_values("ring.capacity_packets_mtu", kind="stable").drop_duplicates("ring.size", keep="last")
-    for _, r in top.iterrows():
-        ax.annotate(f"{int(r['ring.size'])}", (r["memory.ring_pinned_bytes_full"] / MiB, r["ring.capacity_packets_mtu"]),
-                    textcoords="offset points", xytext=(-4, 5), ha="right", fontsize=7, color=colors[r["policy.name"]])
+    for i, name in enumerate(series):
+        g = points[points["series"] == name].sort_values(["mark", "x"])
+        # alternate marker sizes: a line that lies on another (mergeable, split or packed ring) stays visible
+        _line_marking_unsteady(ax, g["x"].to_numpy(dtype=float), g["y"].to_numpy(dtype=float),
+                               g["unsteady"].to_numpy(), dict(color=colors[name], marker=MARKERS[i % len(MARKERS)],
+                                                              markersize=8 if i % 2 == 0 else 5, label=name))
+    # Where every line has the same marks, each is labelled once, at its point that holds the most packets
+    # (lines of other policies often lie on top of each other, and their labels did too); else every point,
+    # one label where lines meet (in grey, the marks in the legend's order).
+    marks = {name: frozenset(points.loc[points["series"] == name, "mark"]) for name in series}
+    same = len(set(marks.values())) == 1
+    if same:
+        shown = points.sort_values(["y", "x"], kind="stable").drop_duplicates("mark", keep="last")
+        shown = [(r["x"], r["y"], r["text"], colors[r["series"]]) for _, r in shown.iterrows()]
+    else:
+        shown = [(x, y, ", ".join(g["text"]), colors[g["series"].iloc[0]] if len(g) == 1 else "0.3")
+                 for (x, y), g in points.groupby(["x", "y"], sort=True)]
+    labels = [ax.annotate(text, (x, y), textcoords="offset points", xytext=(-4, 5), ha="right", fontsize=7,
+                          color=color) for x, y, text, color in shown]
     ax.set_xscale("log")
     ax.set_yscale("log")
-    _plain_log_labels(ax.xaxis, ax.yaxis)
-    ax.tick_params(which="minor", labelsize=7)
-    ax.set_xlabel("guest memory pinned by one full rx queue (MiB, ring + posted buffers)")
-    ax.set_ylabel("MTU packets the full ring holds")
-    ax.set_title("Memory against packet capacity (labels: ring entries, the same on every line)")
-    _legend_outside(ax, title="policy")
+    _log_ticks(ax.xaxis, *_log_limits(points["x"]))
+    _log_ticks(ax.yaxis, *_log_limits(points["y"], top=1.8))
+    ax.tick_params(labelsize=8)
+    if totals:
+        ax.set_xlabel("guest memory pinned, all guests (MiB: rings + peak posted buffers)")
+        ax.set_ylabel("MTU packets all rings hold when full (packets)")
+        ax.set_title(f"Memory against packet capacity, all guests (labels: {mark_name})", fontsize=11)
+    else:
+        ax.set_xlabel("guest memory pinned by one full rx queue (MiB: ring + posted buffers)")
+        ax.set_ylabel("MTU packets the full ring holds (packets)")
+        ax.set_title(f"Memory against packet capacity (labels: {mark_name}" +
+                     (", the same on every line)" if same and len(series) > 1 else ")"), fontsize=11)
+    if points["unsteady"].any():
+        ax.set_xlabel(ax.get_xlabel() + f"\n(hollow markers: runs {UNSTEADY_NOTE})")
+    _legend_outside(ax, title="policy (+ features some of its runs lack)" if any("+" in n for n in series)
+                    else "policy")
+    _drop_overlapping(fig, labels)
     return [("memory_vs_capacity", fig)]
 
 
@@ -436,8 +619,7 @@ def capacity(data) -> list:
     bottom.plot(offered.index.to_numpy(dtype=float), offered.to_numpy(), "k:", linewidth=1.5,
                 label="offered load")
     top.set_yscale("log")
-    _plain_log_labels(top.yaxis)
-    top.tick_params(which="minor", labelsize=7)
+    _log_ticks(top.yaxis, *_log_limits(means["memory.pinned_bytes_total"] / MiB, pad=1.4))
     top.set_ylabel("guest memory pinned, all guests (MiB:\nrings + peak posted buffers)")
     bottom.set_ylabel("delivered throughput,\nall guests (Gb/s)")
     bottom.set_ylim(bottom=0)
