@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import matplotlib
+import matplotlib.patches
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
@@ -474,27 +475,75 @@ def drops_by_reason(data) -> list:
     return [("drops_by_reason", fig)]
 
 
+BAR_GROUPS_MAX = 6  # grouped bars up to this many runs or policies; one row each beyond
+
+
 def buffers_per_packet(data) -> list:
-    """How many buffers (descriptors written) each delivered packet used: the share of packets per count."""
+    """How many buffers (descriptors written) each delivered packet used: the share of packets per count, per
+    run (a run directory) or per policy (a sweep). Up to six of them as grouped bars in distinct colours;
+    more as one row each (a heat map with the share written in each cell), where bars would cycle colours
+    and shrink to slivers."""
     df = data.runs if isinstance(data, RunSet) else data.results
     cols = sorted((c for c in df.columns if c.startswith("buffers_per_packet.")), key=lambda c: int(c.split(".")[1]))
     if not cols:
         return []
     by = "config.name" if isinstance(data, RunSet) else "policy.name"
-    counts = df.groupby(by, sort=True)[cols].sum()
-    shares = counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0).fillna(0)
+    grouped = df.assign(unsteady=_unsteady(df)).groupby(by, sort=True)
+    counts = grouped[cols].sum()
+    unsteady = grouped["unsteady"].any()
+    cols = [c for c in cols if counts[c].sum() > 0] or cols  # counts no packet used: no column
+    counts = counts[cols]
+    pct = 100 * counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0).fillna(0)
     ks = [int(c.split(".")[1]) for c in cols]
-    fig, ax = plt.subplots()
-    width = 0.8 / max(1, len(shares))
-    cmap = plt.get_cmap("tab10")
-    for i, (name, row) in enumerate(shares.iterrows()):
-        ax.bar(np.arange(len(ks)) + i * width, row.to_numpy(), width=width, color=cmap(i % 10), label=str(name))
-    ax.set_xticks(np.arange(len(ks)) + 0.4 - width / 2, [str(k) for k in ks])
-    ax.set_xlabel("buffers (descriptors written) per delivered packet")
-    ax.set_ylabel("share of delivered packets")
-    ax.set_ylim(0, 1)
-    ax.set_title("Buffers per packet")
-    _legend_outside(ax)
+    what = "run" if isinstance(data, RunSet) else "policy"
+    xlabel = "buffers (descriptors written) per delivered packet (count)"
+    if len(pct) <= BAR_GROUPS_MAX:
+        fig, ax = plt.subplots()
+        width = 0.8 / len(pct)
+        cmap = plt.get_cmap("tab10")
+        for i, (name, row) in enumerate(pct.iterrows()):
+            style = dict(color=cmap(i)) if not unsteady[name] else \
+                dict(facecolor="white", edgecolor=cmap(i), hatch="////", linewidth=1.0)
+            bars = ax.bar(np.arange(len(ks)) + (i - (len(pct) - 1) / 2) * width, row.to_numpy(), width=width,
+                          label=f"{name} ({UNSTEADY_NOTE.split(',')[0]})" if unsteady[name] else str(name), **style)
+            if unsteady[name]:
+                _mark_unsteady(fig, bars.patches[0])  # one mark per run (or policy)
+        ax.set_xticks(np.arange(len(ks)), [str(k) for k in ks])
+        ax.set_ylabel("delivered packets (%)")
+        ax.set_ylim(0, 100)
+        ax.set_title(f"Buffers per packet, one colour per {what}")
+        if unsteady.any():
+            xlabel += f"\n(hatched: {what}s {UNSTEADY_NOTE})"
+        ax.set_xlabel(xlabel)
+        _legend_outside(ax)
+        return [("buffers_per_packet", fig)]
+    fig, ax = plt.subplots(figsize=(max(6.0, 3.2 + 0.5 * len(ks)), 0.27 * len(pct) + 1.9))
+    image = ax.imshow(pct.to_numpy(), aspect="auto", cmap="Blues", vmin=0, vmax=100, interpolation="nearest")
+    for (i, j), v in np.ndenumerate(pct.to_numpy()):
+        if v > 0:
+            ax.text(j, i, f"{v:.0f}" if v >= 0.5 else "<1", ha="center", va="center", fontsize=6.5,
+                    color="white" if v > 60 else "black")
+    ax.set_xticks(np.arange(len(ks)), [str(k) for k in ks])
+    ax.set_yticks(np.arange(len(pct)), [str(n) for n in pct.index], fontsize=7)
+    for i, name in enumerate(pct.index):
+        if unsteady[name]:  # inset, so that two such rows one above the other stay two boxes
+            box = matplotlib.patches.Rectangle((-0.46, i - 0.4), len(ks) - 0.08, 0.8, fill=False, linestyle="--",
+                                               linewidth=1.2, edgecolor="tab:red")
+            ax.add_patch(box)
+            _mark_unsteady(fig, box)
+            ax.get_yticklabels()[i].set_color("tab:red")
+    ax.tick_params(axis="x", labelsize=8)
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if unsteady.any():
+        xlabel += f"\n(red, outlined: {what}s {UNSTEADY_NOTE})"
+    ax.set_xlabel(xlabel)
+    ax.set_title(f"Buffers per packet, one row per {what} (% of its delivered packets)", fontsize=10)
+    bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    bar.set_label("delivered packets (%)")
+    bar.ax.tick_params(labelsize=7)
+    fig.tight_layout()
     return [("buffers_per_packet", fig)]
 
 
