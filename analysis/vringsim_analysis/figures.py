@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import matplotlib
+import matplotlib.lines
 import matplotlib.patches
 import matplotlib.pyplot as plt
 import matplotlib.ticker
@@ -548,69 +549,154 @@ def buffers_per_packet(data) -> list:
 
 
 TIMESERIES_RUNS_PER_FIGURE = 6
+FREE_LIST_NOTE = ("not free: descriptors off the driver's free list, whether posted and not yet taken by the device, "
+                  "held by it, or used and not yet collected by the driver")
 
 
-def _regular(ts: pd.DataFrame, interval: float) -> pd.DataFrame:
-    """The series back on its regular sampling grid: `measure.skip_idle_samples` keeps only the first and
-    last of a run of identical rows, so carrying each row forward restores every sample exactly."""
-    if not interval or interval != interval or len(ts) < 2:
-        return ts
-    k = np.rint(ts["time_s"].to_numpy(dtype=float) / interval).astype(np.int64)
-    if len(np.unique(k)) != len(k):  # not on a grid of this interval: leave it as it is
-        return ts
-    full = np.arange(k[0], k[-1] + 1)
-    if len(full) > 5_000_000:
-        return ts
-    out = ts.set_index(k).reindex(full).ffill()
-    out["time_s"] = full * interval
-    return out.reset_index(drop=True)
+def _config(runs: pd.DataFrame, name: str, key: str, default=np.nan):
+    """A run's configuration value (runs.csv config.<key>), or `default` where absent or empty."""
+    col = "config." + key
+    if col not in runs.columns:
+        return default
+    v = runs.at[name, col]
+    return default if v is None or (isinstance(v, float) and v != v) else v
+
+
+def _step_mean(t: np.ndarray, v: np.ndarray, window: float, at: np.ndarray) -> np.ndarray:
+    """The moving mean over `window` seconds, centred, of the step function the rows describe: each value
+    holds until the next row. That is exactly the series measure.skip_idle_samples thinned (an idle stretch
+    keeps its first and last rows, the grid between them forward-fills), and a row off the grid (the run's
+    last, at run.end_s) counts for the time it covers: no straight line across an idle gap."""
+    area = np.concatenate([[0.0], np.cumsum(v[:-1] * np.diff(t))])
+
+    def integral(q):
+        j = np.clip(np.searchsorted(t, q, side="right") - 1, 0, len(t) - 1)
+        return area[j] + v[j] * (q - t[j])
+
+    lo, hi = np.maximum(at - window / 2, t[0]), np.minimum(at + window / 2, t[-1])
+    width = hi - lo
+    held = v[np.clip(np.searchsorted(t, at, side="right") - 1, 0, len(t) - 1)]
+    return np.where(width > 0, (integral(hi) - integral(lo)) / np.where(width > 0, width, 1.0), held)
+
+
+def _grid(t: np.ndarray, interval: float) -> np.ndarray:
+    """Where to evaluate a rolling mean: every sample time of the regular grid (at most 20,000 of them, else
+    4,000 evenly spaced), and the last row's time."""
+    n = int(np.floor((t[-1] - t[0]) / interval + 1e-9)) + 1
+    points = t[0] + interval * np.arange(n) if n <= 20_000 else np.linspace(t[0], t[-1], 4_000)
+    return points if points[-1] >= t[-1] - 1e-12 else np.append(points, t[-1])
+
+
+def _top(values, floor: float = 1.0) -> float:
+    """An axis top 8% above the largest value, never a degenerate 0 (a constant-zero series gets 0..floor)."""
+    m = max([float(x) for x in values if np.isfinite(x)] or [0.0])
+    return m * 1.08 if m > 0 else floor
 
 
 def timeseries(data) -> list:
-    """Ring occupancy, posted memory and the tap queue over time: one row of panels per run (six runs a
-    figure, then timeseries_2, ...), each with the raw samples faint and their rolling mean."""
+    """Ring, posted memory and the tap queue over time: one row of panels per run (six runs a figure, then
+    timeseries_2, ...), every sample faint (held until the next: idle samples are skipped) under a moving mean
+    over 1/50 of the run. Each column shares its range across the runs of a set with as many queues: 0-100% of
+    the ring, 0 to the most MiB posted, 0 to the tap limit (or the most queued, above it with vhost's batch);
+    so a full tap wavering between 499 and 500 frames is drawn flat, and no axis goes below zero."""
     if not isinstance(data, RunSet) or not data.timeseries:
         return []
     runs = data.runs.set_index(data.runs["config.name"].astype(str))
-    # free_descriptors counts every ring of a topology
-    sizes = (data.runs["ring.size"] * _queues(data.runs)).set_axis(runs.index)
+    queues = _queues(data.runs).set_axis(runs.index)
+    unsteady = _unsteady(data.runs).set_axis(runs.index)
     names = sorted(data.timeseries)
+    rows = {}
+    for name in names:
+        ts = data.timeseries[name].ffill()
+        t = ts["time_s"].to_numpy(dtype=float)
+        interval = float(_config(runs, name, "measure.sample_interval_s", 0.0) or 0.0)
+        if not interval > 0:
+            interval = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+        size = float(runs.at[name, "ring.size"]) * queues[name]  # free_descriptors counts every ring
+        tap_limit = float(_config(runs, name, "host.tap_queue_packets", np.nan)) * queues[name]
+        rows[name] = dict(
+            t=t, interval=interval, queues=queues[name], limit=tap_limit,
+            backend=str(_config(runs, name, "host.backend", "")), warmup=float(_config(runs, name, "measure.warmup_s", 0)),
+            thinned=len(ts) < float(runs.at[name, "measure.samples"]) if "measure.samples" in runs.columns else False,
+            values=[100 * (size - ts["free_descriptors"].to_numpy(dtype=float)) / size,
+                    ts["posted_bytes"].to_numpy(dtype=float) / MiB, ts["tap_queue_packets"].to_numpy(dtype=float)])
+    # The shared ranges, per number of queues (memory and the tap limit grow with the queues).
+    tops = {}
+    for q in {r["queues"] for r in rows.values()}:
+        same = [r for r in rows.values() if r["queues"] == q]
+        tops[q] = (_top([r["values"][1].max() for r in same]),
+                   _top([r["values"][2].max() for r in same] + [r["limit"] for r in same]))
+    over = {n for n, r in rows.items() if np.isfinite(r["limit"]) and r["values"][2].max() > r["limit"]}
+    notes = [FREE_LIST_NOTE]
+    if over:
+        vhost = all(rows[n]["backend"] == "vhost" for n in over)
+        notes.append("* above the dashed tap limit: " + (
+            "vhost-net moves up to 64 frames per queue out of the tap into its batch (docs/model.md), and they "
+            "still count as queued" if vhost else "frames counted beyond host.tap_queue_packets"))
+    if any(r["thinned"] for r in rows.values()):
+        notes.append("idle stretches (measure.skip_idle_samples: repeated rows left out) drawn as the value held")
+    titles = ["ring descriptors not free", "buffers posted", "frames queued in the tap"]
     figures = []
     for page, first in enumerate(range(0, len(names), TIMESERIES_RUNS_PER_FIGURE)):
         chunk = names[first:first + TIMESERIES_RUNS_PER_FIGURE]
-        fig, axes = plt.subplots(len(chunk), 3, figsize=(11, 2.2 * len(chunk) + 1.2), squeeze=False,
-                                 sharex="row")
+        foot = 0.17 * len(notes) + 0.15
+        height = 2.1 * len(chunk) + 0.9 + foot
+        fig, axes = plt.subplots(len(chunk), 3, figsize=(11, height), squeeze=False, sharex="row")
         for row, name in enumerate(chunk):
-            interval = float(runs.at[name, "config.measure.sample_interval_s"]) \
-                if "config.measure.sample_interval_s" in runs.columns else 0.0
-            ts = _regular(data.timeseries[name], interval)
-            window = max(5, len(ts) // 50)
-            t = ts["time_s"].to_numpy(dtype=float)
-            series = [
-                (100 * (sizes[name] - ts["free_descriptors"]) / sizes[name], "descriptors in use (%)", False),
-                (ts["posted_bytes"] / MiB, "posted buffers (MiB)", False),
-                (ts["tap_queue_packets"].astype(float), "tap queue (frames)", True),
-            ]
-            for col, (y, what, counts) in enumerate(series):
+            r = rows[name]
+            t = r["t"]
+            window = max(5 * r["interval"], (t[-1] - t[0]) / 50)
+            at = _grid(t, r["interval"])
+            mib_top, tap_top = tops[r["queues"]]
+            all_taps = ", all taps" if r["queues"] > 1 else ""
+            for col, y in enumerate(r["values"]):
                 ax = axes[row][col]
-                ax.plot(t, y, color="tab:blue", alpha=0.3, linewidth=0.5, label="every sample")
-                ax.plot(t, y.rolling(window, center=True, min_periods=1).mean(), color="tab:blue", linewidth=1.2,
-                        label=f"rolling mean of {window}")
-                if counts:
-                    _integer_axis(ax.yaxis)
-                else:
-                    ax.yaxis.get_major_formatter().set_useOffset(False)
-                ax.tick_params(labelsize=7)
+                if r["warmup"] > 0:
+                    ax.axvspan(0, min(r["warmup"], t[-1]), color="0.88", linewidth=0, zorder=0)
+                ax.plot(t, y, drawstyle="steps-post", color="tab:blue", alpha=0.35, linewidth=0.6, clip_on=False)
+                ax.plot(at, _step_mean(t, y, window, at), color="tab:blue", linewidth=1.3, clip_on=False)
+                ax.set_xlim(0, t[-1])
                 ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4))
+                ax.tick_params(labelsize=7)
+                if col == 0:
+                    ax.set_ylim(0, 100)
+                    ax.set_yticks([0, 25, 50, 75, 100])
+                    ax.set_ylabel(f"{name}\nnot free (% of ring)", fontsize=8)
+                elif col == 1:
+                    ax.set_ylim(0, mib_top)
+                    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+                    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _number_text(v)))
+                    ax.set_ylabel("posted (MiB)", fontsize=8)
+                else:
+                    ax.set_ylim(0, tap_top)
+                    _integer_axis(ax.yaxis, nbins=4)
+                    if np.isfinite(r["limit"]) and r["limit"] > 0:
+                        # ticked in quarters of the limit, which is then read off the axis
+                        ax.set_yticks(np.unique(np.round(np.linspace(0, r["limit"], 5))))
+                        ax.axhline(r["limit"], color="0.3", linestyle="--", linewidth=0.9, zorder=1.5)
+                    ax.set_ylabel(f"queued{'*' if name in over else ''} (frames{all_taps})", fontsize=8)
                 if row == 0:
-                    ax.set_title(what, fontsize=9)
+                    ax.set_title(titles[col], fontsize=9)
                 if row == len(chunk) - 1:
                     ax.set_xlabel("simulated time (s)", fontsize=8)
-            axes[row][0].set_ylabel(name, fontsize=8)
-        axes[0][2].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=7)
+            if unsteady[name]:
+                note = axes[row][0].text(0.98, 0.96, "not in steady state", transform=axes[row][0].transAxes,
+                                         ha="right", va="top", fontsize=7, color="tab:red",
+                                         bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="tab:red",
+                                                   alpha=0.9))
+                _mark_unsteady(fig, note)
+        handles = [matplotlib.lines.Line2D([], [], color="tab:blue", alpha=0.35, linewidth=0.6),
+                   matplotlib.lines.Line2D([], [], color="tab:blue", linewidth=1.3),
+                   matplotlib.lines.Line2D([], [], color="0.3", linestyle="--", linewidth=0.9),
+                   matplotlib.patches.Patch(color="0.88")]
+        labels = ["every sample", "moving mean over 1/50 of the run", "tap limit (host.tap_queue_packets)",
+                  "warm-up, not measured"]
+        axes[0][2].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                          fontsize=7)
         more = f" (runs {first + 1}-{first + len(chunk)} of {len(names)})" if len(names) > len(chunk) else ""
         fig.suptitle(f"Ring, memory and tap queue over time, one row per run{more}", fontsize=10)
-        fig.tight_layout()
+        fig.text(0.01, 0.004, "\n".join(notes), fontsize=7, ha="left", va="bottom")
+        fig.tight_layout(rect=(0, foot / height, 1, 1))
         figures.append(("timeseries" if page == 0 else f"timeseries_{page + 1}", fig))
     return figures
 
