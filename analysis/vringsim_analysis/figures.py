@@ -97,10 +97,13 @@ def _label(row: pd.Series, keys: list[str]) -> str:
     return ", ".join(_value_text(row[k]) if k == "policy.name" else f"{names[k]}={_value_text(row[k])}" for k in keys)
 
 
-def _legend_outside(ax, **kw) -> None:
-    """The legend to the right of the axes, never on the data (saved with a tight bounding box)."""
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
+def _legend_outside(ax, extra=(), **kw) -> None:
+    """The legend to the right of the axes, never on the data (saved with a tight bounding box); `extra`:
+    (handle, label) pairs for entries no artist of the axes stands for."""
+    handles, labels = ax.get_legend_handles_labels()
+    handles, labels = handles + [h for h, _ in extra], labels + [lab for _, lab in extra]
+    if handles:
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
 
 
 def _integer_axis(axis, nbins="auto") -> None:
@@ -410,23 +413,72 @@ def throughput_vs_ring_size(data) -> list:
     return [("throughput_vs_ring_size", fig)]
 
 
+def _hatched(color) -> dict:
+    """The style of a bar that is not a result (a run not in steady state): hollow, hatched, outlined."""
+    return dict(facecolor="white", edgecolor=color, hatch="////", linewidth=0.8)
+
+
+def _unsteady_ticks(ax, unsteady) -> None:
+    """Category labels (y ticks) of the runs or points not in steady state in red."""
+    for label, flag in zip(ax.get_yticklabels(), unsteady):
+        if flag:
+            label.set_color("tab:red")
+
+
 def throughput_by_point(data) -> list:
-    """Every sweep point's mean throughput with its 95% interval (any axes)."""
+    """Every sweep point's mean throughput with its 95% interval (any axes); points with a run not in
+    steady state hatched, their labels red."""
     if not isinstance(data, SweepSet):
         return []
     df = data.points
     keys = [a for a in data.axes if a not in NOT_A_SERIES and df[a].nunique() > 1] or data.axes
     labels = [_label(r, keys) for _, r in df.iterrows()]
+    unsteady = _unsteady(df).to_numpy()
     fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(df) + 2.2))
     y = np.arange(len(df))
-    ax.barh(y, df["throughput.delivered_gbps.mean"], xerr=df["throughput.delivered_gbps.ci95"].fillna(0),
-            color="tab:blue", alpha=0.8, capsize=3)
+    mean = df["throughput.delivered_gbps.mean"].to_numpy(dtype=float)
+    ci = df["throughput.delivered_gbps.ci95"].fillna(0).to_numpy(dtype=float)
+    ax.barh(y[~unsteady], mean[~unsteady], xerr=ci[~unsteady], color="tab:blue", alpha=0.8, capsize=3,
+            label="steady state")
+    if unsteady.any():
+        bars = ax.barh(y[unsteady], mean[unsteady], xerr=ci[unsteady], capsize=3, label=UNSTEADY_NOTE,
+                       **_hatched("tab:blue"))
+        for patch in bars.patches:
+            _mark_unsteady(fig, patch)
     ax.set_yticks(y, labels, fontsize=7)
+    _unsteady_ticks(ax, unsteady)
     ax.invert_yaxis()
     ax.set_xlabel("delivered throughput (Gb/s, mean with 95% confidence interval)")
     ax.set_title(f"Sweep {data.name}: throughput per point")
+    if unsteady.any():
+        _legend_outside(ax)
     fig.tight_layout()
     return [("throughput_by_point", fig)]
+
+
+def _fit_labels(ax, labels, ends) -> None:
+    """Widen the x axis until every bar-end label (placed a few points right of its bar's end, so its width
+    is fixed in pixels) lies inside the axes, clear of a legend beside them."""
+    fig = ax.figure
+    for _ in range(4):  # the layout moves the axes as its tick labels change: settle it
+        fig.tight_layout()
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        short = 3.5 * fig.dpi - box.width  # long category labels and a legend left the bars too little room
+        if short > 1:
+            fig.set_figwidth(fig.get_figwidth() + short / fig.dpi)
+            continue
+        lo, hi = ax.get_xlim()
+        need = hi
+        for text, end in zip(labels, ends):
+            right = text.get_window_extent(renderer).x1 + 4  # 4 px clear of the axes' edge
+            at = box.x0 + (end - lo) / (hi - lo) * box.width
+            room = max(0.25, 1 - (right - at) / box.width)  # the share of the width left for the bar
+            need = max(need, lo + (end - lo) / room)
+        if need <= hi * 1.0001:
+            return
+        ax.set_xlim(lo, need)
 
 
 def _share_text(part: float, whole: float) -> str:
@@ -444,35 +496,44 @@ def drops_by_reason(data) -> list:
         labels = list(df["config.name"].astype(str))
         cols = {r: f"drops.{r}" for r in DROP_REASONS}
         arrived_col = "packets.arrived"
-        note = "frames dropped in the run"
+        note = "dropped (frames, whole run)"
     else:
         df = data.points
         keys = [a for a in data.axes if a not in NOT_A_SERIES and df[a].nunique() > 1] or data.axes
         labels = [_label(r, keys) for _, r in df.iterrows()]
         cols = {r: f"drops.{r}.mean" for r in DROP_REASONS}
         arrived_col = "packets.arrived.mean"
-        note = "frames dropped per run (mean over replications)"
+        note = "dropped (frames per run, mean over replications)"
     present = {r: c for r, c in cols.items() if c in df.columns}
+    unsteady = _unsteady(df).to_numpy()
     fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(df) + 2.2))
     y = np.arange(len(df))
     left = np.zeros(len(df))
     colors = {"tap_full": "tab:red", "too_large": "tab:orange", "device_broken": "tab:purple"}
     for reason, col in present.items():
         v = df[col].fillna(0).to_numpy(dtype=float)
-        ax.barh(y, v, left=left, color=colors[reason], label=reason)
+        ax.barh(y[~unsteady], v[~unsteady], left=left[~unsteady], color=colors[reason], label=reason)
+        if unsteady.any():
+            ax.barh(y[unsteady], v[unsteady], left=left[unsteady], **_hatched(colors[reason]))
         left += v
     arrived = df[arrived_col].to_numpy(dtype=float) if arrived_col in df.columns else np.full(len(df), np.nan)
-    for yi, total, whole in zip(y, left, arrived):
-        ax.annotate(f"{total:,.0f}{_share_text(total, whole) if total else ''}", (total, yi), xytext=(3, 0),
-                    textcoords="offset points", va="center", fontsize=7)
-    ax.set_xlim(0, max(float(left.max()), 1.0) * 1.45)  # room for the labels
+    texts = []
+    for yi, total, whole, flag in zip(y, left, arrived, unsteady):
+        texts.append(ax.annotate(f"{total:,.0f}{_share_text(total, whole) if total else ''}", (total, yi),
+                                 xytext=(3, 0), textcoords="offset points", va="center", fontsize=7,
+                                 color="tab:red" if flag else "black"))
+        if flag:
+            _mark_unsteady(fig, texts[-1])
+    ax.set_xlim(0, max(float(left.max()), 1.0) * 1.05)
     _integer_axis(ax.xaxis, nbins=5)
     ax.set_yticks(y, labels, fontsize=7)
+    _unsteady_ticks(ax, unsteady)
     ax.invert_yaxis()
     ax.set_xlabel(note)
     ax.set_title("Drops by reason (label: dropped, and their share of arrivals)")
-    _legend_outside(ax)
-    fig.tight_layout()
+    _legend_outside(ax, [(matplotlib.patches.Patch(**_hatched("0.3")), "hatched: not in steady state")]
+                    if unsteady.any() else [])
+    _fit_labels(ax, texts, left)
     return [("drops_by_reason", fig)]
 
 
