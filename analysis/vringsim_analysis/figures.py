@@ -33,6 +33,7 @@ def _policy_colors(policies) -> dict[str, tuple]:
 
 
 MARKERS = "os^Dv<>p"
+LINESTYLES = ["-", "--", "-.", (0, (5, 1, 1, 1, 1, 1))]
 
 
 def _unsteady(df: pd.DataFrame) -> pd.Series:
@@ -783,37 +784,67 @@ def capacity(data) -> list:
     if any(c not in df.columns for c in metrics):
         return []
     df = df.assign(unsteady=_unsteady(df))
-    means = df.groupby(series_keys + ["topology.guests"], sort=True)[metrics].mean().reset_index()
-    means["unsteady"] = df.groupby(series_keys + ["topology.guests"], sort=True)["unsteady"].any().to_numpy()
+    by = df.groupby(series_keys + ["topology.guests"], sort=True)
+    means = by[metrics].mean().reset_index()
+    means["unsteady"] = by["unsteady"].any().to_numpy()
     means["drop_pct"] = 100 * means["packets.dropped"] / means["packets.arrived"].where(means["packets.arrived"] > 0)
-    fig, (top, bottom, drops) = plt.subplots(3, 1, sharex=True, figsize=(7.5, 10),
-                                             gridspec_kw={"height_ratios": [3, 3, 2]})
-    def name(key: str) -> str:  # topology.cores.host.count -> cores host; topology.guests.vm.queues -> queues/guest
+
+    def name(key: str) -> str:  # topology.cores.host.count -> host cores; topology.guests.vm.queues -> queues/guest
         parts = key.split(".")
         if key.startswith("topology.cores.") and len(parts) == 4:
             return f"{parts[2]} cores"
         if key.startswith("topology.guests.") and len(parts) == 4:
             return f"{parts[3]}/guest"
-        return parts[-1]
+        return "policy" if key == "policy.name" else parts[-1]
 
-    def label(row) -> str:
-        return ", ".join(str(row[k]) if k == "policy.name" else f"{name(k)} {row[k]:g}" if isinstance(row[k], float)
-                         else f"{name(k)} {row[k]}" for k in series_keys) if series_keys else "all"
+    def label(values, keys) -> str:
+        return ", ".join(str(v) if k == "policy.name" else f"{name(k)} {v:g}" if isinstance(v, float)
+                         else f"{name(k)} {v}" for k, v in zip(keys, values))
 
-    by = series_keys[0] if len(series_keys) == 1 else series_keys
-    groups = list(means.groupby(by, sort=True)) if series_keys else [((), means)]
-    cmap = plt.get_cmap("tab20" if len(groups) > 10 else "tab10")
-    for i, (_, g) in enumerate(groups):
+    # The keys memory depends on give the colours; the others (host cores: memory is the same on 4 or 16)
+    # the line styles. The memory panel draws one line per colour, the others one per colour and style.
+    memory_keys = list(series_keys)
+    for key in series_keys:
+        rest = [k for k in memory_keys if k != key] + ["topology.guests"]
+        m = means.groupby(rest)["memory.pinned_bytes_total"]
+        if ((m.max() - m.min()) <= 1e-3 * m.max().abs()).all():
+            memory_keys.remove(key)
+    style_keys = [k for k in series_keys if k not in memory_keys]
+
+    def combos(keys) -> list:
+        return sorted(set(means[keys].itertuples(index=False, name=None))) if keys else [()]
+
+    colour_groups, style_groups = combos(memory_keys), combos(style_keys)
+    cmap = plt.get_cmap("tab10" if len(colour_groups) <= 10 else "tab20")
+    colour = {c: cmap(i % cmap.N) for i, c in enumerate(colour_groups)}
+    style = {c: dict(linestyle=LINESTYLES[i % len(LINESTYLES)], marker=MARKERS[i % len(MARKERS)],
+                     markersize=7 - 3 * (i % 2))  # identical values stay visible
+             for i, c in enumerate(style_groups)}
+    fig, (top, bottom, drops) = plt.subplots(3, 1, sharex=True, figsize=(7.5, 10),
+                                             gridspec_kw={"height_ratios": [3, 3, 2]})
+    memory = means.groupby(memory_keys + ["topology.guests"], sort=True)
+    memory = memory["memory.pinned_bytes_total"].mean().to_frame().assign(unsteady=memory["unsteady"].any())
+    memory = memory.reset_index()
+    for c in colour_groups:
+        g = memory[(memory[memory_keys].apply(tuple, axis=1) == c)] if memory_keys else memory
         g = g.sort_values("topology.guests")
-        style = dict(color=cmap(i % cmap.N), marker=MARKERS[i % len(MARKERS)], label=label(g.iloc[0]),
-                     markersize=7 - 3 * (i % 2), alpha=0.9)  # identical values stay visible
+        _line_marking_unsteady(top, g["topology.guests"].to_numpy(dtype=float),
+                               (g["memory.pinned_bytes_total"] / MiB).to_numpy(), g["unsteady"].to_numpy(),
+                               dict(color=colour[c], marker="o", markersize=6, alpha=0.9,
+                                    label=label(c, memory_keys) if memory_keys else "every line below"))
+    for keys, g in means.groupby(series_keys, sort=True) if series_keys else [((), means)]:
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        values = dict(zip(series_keys, keys))
+        c = tuple(values[k] for k in memory_keys)
+        st = tuple(values[k] for k in style_keys)
+        g = g.sort_values("topology.guests")
         x = g["topology.guests"].to_numpy(dtype=float)
-        for ax, y in ((top, g["memory.pinned_bytes_total"] / MiB), (bottom, g["throughput.delivered_gbps"]),
-                      (drops, g["drop_pct"])):
-            _line_marking_unsteady(ax, x, y.to_numpy(dtype=float), g["unsteady"].to_numpy(), style)
+        for ax, y in ((bottom, g["throughput.delivered_gbps"]), (drops, g["drop_pct"])):
+            _line_marking_unsteady(ax, x, y.to_numpy(dtype=float), g["unsteady"].to_numpy(),
+                                   dict(color=colour[c], alpha=0.9, **style[st]))
     offered = means.groupby("topology.guests")["throughput.offered_gbps"].mean()
-    bottom.plot(offered.index.to_numpy(dtype=float), offered.to_numpy(), "k:", linewidth=1.5,
-                label="offered load")
+    bottom.plot(offered.index.to_numpy(dtype=float), offered.to_numpy(), color="0.45", linestyle=":",
+                linewidth=2.2, label="offered load")
     top.set_yscale("log")
     _log_ticks(top.yaxis, *_log_limits(means["memory.pinned_bytes_total"] / MiB, pad=1.4))
     top.set_ylabel("guest memory pinned, all guests (MiB:\nrings + peak posted buffers)")
@@ -822,11 +853,18 @@ def capacity(data) -> list:
     drops.set_ylabel("frames dropped\n(% of arrivals)")
     drops.set_ylim(bottom=0)
     _log2_x(drops, means["topology.guests"].unique())
-    drops.set_xlabel("guests on the host" + ("\n(hollow markers: runs not in steady state, not results)"
-                                              if means["unsteady"].any() else ""))
+    drops.set_xlabel("guests on the host (count)" + (f"\n(hollow markers: runs {UNSTEADY_NOTE})"
+                                                     if means["unsteady"].any() else ""))
     top.set_title("Capacity: what the guests pin, what they get, what is dropped")
-    _legend_outside(top, fontsize=7)
-    bottom.legend(handles=bottom.get_lines()[-1:], loc="lower right", fontsize=7)  # the offered-load line
+    styles = ", ".join(name(k) for k in style_keys)
+    _legend_outside(top, fontsize=7, title_fontsize=7,
+                    title=(f"colour: {', '.join(name(k) for k in memory_keys)}" if memory_keys else "memory") +
+                    (f"\n(memory is the same\nfor any {styles})" if style_keys else ""))
+    entries = [(matplotlib.lines.Line2D([], [], color="0.2", **style[st]), label(st, style_keys))
+               for st in style_groups] if style_keys else []
+    entries.append((bottom.get_lines()[-1], "offered load"))
+    bottom.legend(*zip(*entries), loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=7,
+                  title_fontsize=7, title=f"line: {styles}" if style_keys else None)
     fig.tight_layout()
     return [("capacity", fig)]
 
