@@ -192,9 +192,7 @@ def _drawn_texts(fig, renderer) -> list:
         if legend is not None:
             texts += list(legend.get_texts()) + [legend.get_title()]
         out += texts
-    out += list(fig.texts)
-    if fig._suptitle is not None:
-        out.append(fig._suptitle)
+    out += list(fig.texts)  # the suptitle among them
     return [(t, t.get_window_extent(renderer)) for t in out if t.get_visible() and t.get_text().strip()]
 
 
@@ -678,7 +676,8 @@ def timeseries(data) -> list:
         tap_limit = float(_config(runs, name, "host.tap_queue_packets", np.nan)) * queues[name]
         rows[name] = dict(
             t=t, interval=interval, queues=queues[name], limit=tap_limit,
-            backend=str(_config(runs, name, "host.backend", "")), warmup=float(_config(runs, name, "measure.warmup_s", 0)),
+            backend=str(_config(runs, name, "host.backend", "")),
+            warmup=float(_config(runs, name, "measure.warmup_s", 0)),
             thinned=len(ts) < float(runs.at[name, "measure.samples"]) if "measure.samples" in runs.columns else False,
             values=[100 * (size - ts["free_descriptors"].to_numpy(dtype=float)) / size,
                     ts["posted_bytes"].to_numpy(dtype=float) / MiB, ts["tap_queue_packets"].to_numpy(dtype=float)])
