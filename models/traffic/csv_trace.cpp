@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <unordered_map>
 
 #include "models/traffic/pass_cache.hpp"
 #include "models/traffic/pass_clock.hpp"
@@ -53,6 +54,7 @@ class CsvReader {
   }
 
   bool has_time() const { return time_col_ != npos; }
+  bool has_flow() const { return flow_col_ != npos; }
 
   struct Row {
     uint64_t line;
@@ -241,10 +243,30 @@ std::optional<Json> describe(const std::filesystem::path& file) {
   }
   CsvReader r(file);
   TraceStats stats;
-  while (auto row = r.next()) stats.add(row->len, row->time_s);
+  RateProfile rates;
+  std::unordered_map<std::string, Tally> flows;  // by flow id, when the trace has them
+  while (auto row = r.next()) {
+    stats.add(row->len, row->time_s);
+    if (row->time_s) rates.add(*row->time_s, row->len);
+    if (r.has_flow()) flows[std::to_string(row->flow - 1)].add(row->len);
+  }
   Json j = stats.to_json(r.has_time());
-  j["format"] = r.has_time() ? "csv (len_bytes, time_s)" : "csv (len_bytes)";
+  std::string format = "csv (len_bytes";
+  if (r.has_time()) format += ", time_s";
+  if (r.has_flow()) format += ", flow";
+  j["format"] = format + ")";
   j["nonmonotonic_timestamps"] = r.nonmonotonic();
+  if (r.has_time()) rates.add_to(j);
+  // No addresses: what the trace has (its flow ids), and that the rest is unknown.
+  Json fl;
+  if (r.has_flow()) {
+    fl["count"] = flows.size();
+    fl["top"] = top_by_bytes(flows, 10, "flow", [](const std::string& id) { return "flow " + id; });
+  }
+  fl["note"] = std::string("a CSV trace has no addresses: its 5-tuples, directions and a filter are unknown") +
+               (r.has_flow() ? " (flows listed by the flow column's ids)" : "") +
+               (r.has_time() ? "" : "; no time_s column: no rates or gaps");
+  j["flows"] = fl;
   return j;
 }
 
