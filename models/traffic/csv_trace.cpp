@@ -173,7 +173,11 @@ std::filesystem::path trace_file(const TrafficContext& ctx) {
 class CsvSource : public TrafficSource {
  public:
   explicit CsvSource(const TrafficContext& ctx)
-      : file_(trace_file(ctx)), loops_(bindings().load(ctx.cfg, ctx.prefix).loops), cache_(loops_) {
+      : file_(trace_file(ctx)),
+        loops_(bindings().load(ctx.cfg, ctx.prefix).loops),
+        wire_(WireSettings::bindings().load(ctx.cfg)),
+        prefix_(ctx.prefix),
+        cache_(loops_) {
     reader_ = std::make_unique<CsvReader>(file_);
     pass_ = 1;
   }
@@ -204,6 +208,13 @@ class CsvSource : public TrafficSource {
     return Json{{"packets_read", emitted_}, {"passes", pass_}, {"nonmonotonic_timestamps", nonmonotonic_}};
   }
 
+  std::optional<TraceSpan> trace_span() const override {
+    CsvReader r(file_);
+    SpanCounter span;
+    while (auto row = r.next()) span.add(row->time_s);
+    return span.finish(file_.string(), "CSV trace", prefix_, loops_, wire_);
+  }
+
  private:
   Frame emit(const CachedFrame& c) {
     ++emitted_;
@@ -215,6 +226,8 @@ class CsvSource : public TrafficSource {
 
   std::filesystem::path file_;
   uint64_t loops_;
+  WireSettings wire_;
+  std::string prefix_;
   PassCache cache_;
   std::unique_ptr<CsvReader> reader_;
   uint64_t pass_ = 0, emitted_ = 0, in_pass_ = 0, nonmonotonic_ = 0;

@@ -66,6 +66,8 @@ struct PcapOptions {
   uint64_t start_packet = 0;
   uint64_t max_packets = 0;
   bool allow_truncated_tail = false;
+  WireSettings wire;
+  std::string prefix;  ///< "traffic.pcap."
   /// Parse each frame's headers (flow and header length): host GRO merging,
   /// routing to several queues and host-side segmentation use them.
   bool parse_flows = false;
@@ -82,6 +84,8 @@ struct PcapOptions {
     start_packet = st.start_packet;
     max_packets = st.max_packets;
     allow_truncated_tail = st.allow_truncated_tail;
+    wire = WireSettings::bindings().load(ctx.cfg);
+    prefix = ctx.prefix;
   }
   /// Opens the capture with these options.
   std::unique_ptr<CaptureFile> open() const {
@@ -119,6 +123,18 @@ class PcapSource : public TrafficSource {
       cache_.record(c);
       return emit(c);
     }
+  }
+
+  std::optional<TraceSpan> trace_span() const override {
+    const auto f = opt_.open();
+    SpanCounter span;
+    uint64_t usable = 0;
+    while (auto r = f->next()) {
+      if (usable++ < opt_.start_packet) continue;
+      if (opt_.max_packets && usable - opt_.start_packet > opt_.max_packets) break;
+      span.add(r->has_time ? std::optional<double>(r->time_s) : std::nullopt);
+    }
+    return span.finish(opt_.file.string(), "capture", opt_.prefix, opt_.loops, opt_.wire);
   }
 
   Json summary(double) const override {

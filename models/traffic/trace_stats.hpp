@@ -73,6 +73,42 @@ class TraceStats {
   double min_time_ = 0, max_time_ = 0;
 };
 
+/// A TraceSpan from one pass's timestamps in file order, replayed as
+/// PassClock replays them (each pass one mean gap after the previous one).
+class SpanCounter {
+ public:
+  void add(std::optional<double> t) {
+    ++frames_;
+    if (!t) return;
+    if (!have_) first_ = lo_ = hi_ = *t, have_ = true;
+    lo_ = std::min(lo_, *t);
+    hi_ = std::max(hi_, *t);
+    last_ = *t;
+    ++timed_;
+  }
+  TraceSpan finish(const std::string& file, const std::string& noun, const std::string& prefix, uint64_t loops,
+                   const WireSettings& wire) const {
+    TraceSpan s;
+    s.file = file;
+    s.noun = noun;
+    s.prefix = prefix;
+    s.frames = frames_;
+    s.loops = loops;
+    s.timed = have_;
+    s.own_timing = wire.arrival == "trace";
+    s.duration_s = hi_ - lo_;
+    const double pass = (last_ - first_) + (timed_ > 1 ? (last_ - first_) / static_cast<double>(timed_ - 1) : 0.0);
+    s.first_s = std::max(0.0, lo_ - first_) / wire.speed;
+    s.last_s = (static_cast<double>(loops - 1) * pass + (hi_ - first_)) / wire.speed;
+    return s;
+  }
+
+ private:
+  bool have_ = false;
+  uint64_t frames_ = 0, timed_ = 0;
+  double first_ = 0, last_ = 0, lo_ = 0, hi_ = 0;
+};
+
 /// Packets and bytes of one flow, direction or window.
 struct Tally {
   uint64_t packets = 0, bytes = 0;
