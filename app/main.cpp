@@ -396,7 +396,7 @@ int cmd_trace_info(const std::string& file, bool as_json) {
     }
     auto rows = flatten(j);
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return natural_less(a.first, b.first); });
-    for (const auto& [key, value] : rows) std::cout << fmt::format("{:<26} {}\n", key, value);
+    for (const auto& [key, value] : rows) std::cout << fmt::format("{:<30} {}\n", key, value);
     return kExitOk;
   }
   std::string kinds;

@@ -442,6 +442,7 @@ class Scheduler {
     return failed_;
   }
   size_t total() const { return total_; }
+  size_t done_before() const { return done_before_; }
 
  private:
   struct Running {
@@ -555,6 +556,10 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
   remove_stale_temporaries(opt.out);
   write_file_atomic(opt.out / "sweep.json", sj.dump(2) + "\n");
   Scheduler scheduler(sw, opt, mine);
+  // A rerun into the same folder skips what is done: say how much, before the progress.
+  if (scheduler.done_before())
+    std::cerr << fmt::format("sweep: resuming {}: {} of {} runs already done, {} to run\n", opt.out.string(),
+                             scheduler.done_before(), scheduler.total(), scheduler.total() - scheduler.done_before());
   const size_t failed = scheduler.run();
   const SweepHealth health = write_results(opt.out, sj);
   print_summary(opt.out, mine);
@@ -778,6 +783,20 @@ int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool pa
   }
   write_file_atomic(out / "sweep.json", merged.dump(2) + "\n");
   warn_about(write_results(out, merged));
+  // Say what was merged (it printed nothing): the inputs, their runs, where.
+  std::string labels;
+  size_t runs = 0, failed = 0;
+  for (const auto& d : in.shards) {
+    labels += (labels.empty() ? "" : ", ") +
+              (d.shard ? fmt::format("{}/{}", d.shard->first, d.shard->second) : std::string("the whole sweep"));
+    for (const fs::path& r : d.ended) {
+      ++runs;
+      failed += !fs::exists(r / "summary.json");
+    }
+  }
+  std::cout << fmt::format("merge: {} input{} of sweep {} ({}): {} runs ({} done, {} failed) into {}{}\n",
+                           in.shards.size(), in.shards.size() == 1 ? "" : "s", name_of(in.sweep()), labels, runs,
+                           runs - failed, failed, out.string(), in.complete() ? "" : " (partial)");
   return 0;
 }
 

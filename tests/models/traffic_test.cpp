@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "models/traffic/capture_file.hpp"
 #include "models/traffic/pass_cache.hpp"
@@ -152,6 +153,106 @@ TEST(TraceLengths, NoPacketsPrintsZeroDurationAndNullLengthsWithANote) {
   const Json untimed = TraceStats().to_json(false);  // a CSV without time_s
   EXPECT_FALSE(untimed.contains("duration_s"));
   EXPECT_EQ(untimed["note"], "no packets: the len_bytes figures are null");
+}
+
+// Issue 34: trace-info explains a capture: rates, flows, directions, gaps and
+// the filter that keeps the busiest direction, on a capture whose figures
+// are worked out by hand (capture_fixtures.hpp, issue34_capture).
+TEST_F(Traces, TraceInfoGivesRatesFlowsDirectionsGapsAndTheFilter) {
+  const auto f = file("i34.pcap", pcap_file(issue34_capture(), false, true));
+  const Json j = *Registry<TrafficInfo>::instance().find("pcap")->describe(f);
+  EXPECT_EQ(j["packets"], 9);
+  EXPECT_EQ(j["bytes"], 9308);  // 6 x 1514 + 64 + 100 + 60
+  EXPECT_NEAR(j["duration_s"].get<double>(), 2.7002, 1e-12);
+  const Json& rate = j["rate"];
+  EXPECT_NEAR(rate["mean_packets_per_s"].get<double>(), 9 / 2.7002, 1e-9);
+  EXPECT_NEAR(rate["mean_gbps"].get<double>(), 9308 * 8 / 2.7002 / 1e9, 1e-15);
+  // 1 ms windows from the first timestamp: the busiest is [2.7, 2.701): 3 frames, 4542 bytes.
+  EXPECT_NEAR(rate["peak_1ms"]["packets_per_s"].get<double>(), 3000, 1e-9);
+  EXPECT_NEAR(rate["peak_1ms"]["gbps"].get<double>(), 4542 * 8 / 1e-3 / 1e9, 1e-12);
+  EXPECT_NEAR(rate["peak_1ms"]["start_s"].get<double>(), 2.7, 1e-12);
+  // 100 ms windows: [0, 0.1) holds 5 frames, 3 x 1514 + 64 + 100 = 4706 bytes.
+  EXPECT_NEAR(rate["peak_100ms"]["packets_per_s"].get<double>(), 50, 1e-9);
+  EXPECT_NEAR(rate["peak_100ms"]["gbps"].get<double>(), 4706 * 8 / 0.1 / 1e9, 1e-15);
+  EXPECT_EQ(rate["peak_100ms"]["start_s"].get<double>(), 0.0);
+  EXPECT_NE(rate["windows"].get<std::string>().find("aligned to the first timestamp"), std::string::npos);
+  // One idle gap over a second: 0.2 s to 2.7 s.
+  EXPECT_EQ(j["gaps"]["count"], 1);
+  EXPECT_NEAR(j["gaps"]["longest_s"].get<double>(), 2.5, 1e-12);
+  EXPECT_NEAR(j["gaps"]["longest_start_s"].get<double>(), 0.2, 1e-12);
+  // Flows, by bytes; the ARP frame is "non-IP".
+  EXPECT_EQ(j["flows"]["count"], 5);
+  const Json& top = j["flows"]["top"];
+  ASSERT_EQ(top.size(), 5u);
+  const std::vector<std::tuple<std::string, int, int>> flows = {
+      {"tcp 10.0.0.1:5001 > 10.0.0.2:80", 5, 7570}, {"tcp 10.0.0.1:5001 > 10.0.0.2:81", 1, 1514},
+      {"udp 10.0.0.3:53 > 10.0.0.1:4000", 1, 100},  {"tcp 10.0.0.2:80 > 10.0.0.1:5001", 1, 64},
+      {"non-IP", 1, 60}};
+  for (size_t i = 0; i < flows.size(); ++i) {
+    const Json& r = top[std::to_string(i + 1)];
+    EXPECT_EQ(r["flow"], std::get<0>(flows[i])) << i;
+    EXPECT_EQ(r["packets"], std::get<1>(flows[i])) << i;
+    EXPECT_EQ(r["bytes"], std::get<2>(flows[i])) << i;
+  }
+  // Directions: address pairs; 10.0.0.1 > 10.0.0.2 carries the most bytes.
+  const Json& d = j["directions"];
+  EXPECT_EQ(d["count"], 4);
+  EXPECT_EQ(d["most_bytes"], "10.0.0.1 > 10.0.0.2");
+  EXPECT_NEAR(d["most_bytes_share"].get<double>(), 9084.0 / 9308, 1e-15);
+  EXPECT_EQ(d["top"]["1"], (Json{{"direction", "10.0.0.1 > 10.0.0.2"}, {"packets", 6}, {"bytes", 9084}}));
+  EXPECT_EQ(d["top"]["2"], (Json{{"direction", "10.0.0.3 > 10.0.0.1"}, {"packets", 1}, {"bytes", 100}}));
+  EXPECT_EQ(d["top"]["3"], (Json{{"direction", "10.0.0.2 > 10.0.0.1"}, {"packets", 1}, {"bytes", 64}}));
+  EXPECT_EQ(d["top"]["4"], (Json{{"direction", "non-IP"}, {"packets", 1}, {"bytes", 60}}));
+  // The filter, as traffic.pcap.filter takes it (libpcap), keeps that direction and nothing else.
+  const Json& flt = j["filter"];
+  EXPECT_EQ(flt["expression"], "src host 10.0.0.1 and dst host 10.0.0.2");
+  EXPECT_EQ(flt["set"], "--set 'traffic.pcap.filter=src host 10.0.0.1 and dst host 10.0.0.2'");
+  EXPECT_EQ(flt["kept_packets"], 6);
+  EXPECT_EQ(flt["kept_bytes"], 9084);
+  EXPECT_FALSE(flt.contains("note"));
+  EXPECT_EQ(read_all(f, flt["expression"].get<std::string>()).size(), 6u);
+}
+
+TEST_F(Traces, TraceInfoFilterReadsBehindAVlanTagAndIPv6) {
+  // The same frames behind an 802.1Q tag: BPF needs `vlan` to read their addresses.
+  std::vector<Pkt> tagged = issue34_capture();
+  for (Pkt& p : tagged) {
+    p.data.insert(p.data.begin() + 12, {0x81, 0x00, 0x00, 0x07});
+    p.orig_len += 4;
+  }
+  const Json j = *Registry<TrafficInfo>::instance().find("pcap")->describe(file("vlan.pcap", pcap_file(tagged, false, true)));
+  EXPECT_EQ(j["filter"]["expression"], "vlan and src host 10.0.0.1 and dst host 10.0.0.2");
+  EXPECT_EQ(j["filter"]["kept_packets"], 6);
+  EXPECT_EQ(j["flows"]["top"]["1"]["flow"], "tcp 10.0.0.1:5001 > 10.0.0.2:80");
+  // IPv6: addresses in brackets beside a port.
+  std::vector<uint8_t> d(14 + 40 + 20, 0);
+  d[12] = 0x86, d[13] = 0xdd, d[14] = 0x60, d[14 + 6] = 17;
+  d[14 + 8] = 0xfe, d[14 + 9] = 0x80, d[14 + 23] = 1;   // fe80::1
+  d[14 + 24] = 0xfe, d[14 + 25] = 0x80, d[14 + 39] = 2;  // fe80::2
+  d[54] = 0x11, d[55] = 0x22, d[56] = 0x00, d[57] = 0x35;
+  const Json v6 = *Registry<TrafficInfo>::instance().find("pcap")->describe(
+      file("v6.pcap", pcap_file({{1700000000000000000ull, 200, d}}, false, true)));
+  EXPECT_EQ(v6["flows"]["top"]["1"]["flow"], "udp [fe80::1]:4386 > [fe80::2]:53");
+  EXPECT_EQ(v6["filter"]["expression"], "src host fe80::1 and dst host fe80::2");
+  EXPECT_EQ(v6["filter"]["kept_packets"], 1);
+  // One frame: no duration, so no mean rate.
+  EXPECT_TRUE(v6["rate"]["mean_gbps"].is_null());
+}
+
+TEST_F(Traces, TraceInfoOnACsvTraceSaysFlowsAreUnknown) {
+  const auto f = text("t.csv", "time_s,len_bytes,flow\n10,1514,3\n10.0005,60,4\n12.5,1514,3\n");
+  const Json j = *Registry<TrafficInfo>::instance().find("csv")->describe(f);
+  EXPECT_NEAR(j["rate"]["mean_packets_per_s"].get<double>(), 3 / 2.5, 1e-12);
+  EXPECT_NEAR(j["rate"]["peak_1ms"]["gbps"].get<double>(), 1574 * 8 / 1e-3 / 1e9, 1e-12);
+  EXPECT_EQ(j["gaps"]["count"], 1);
+  EXPECT_NEAR(j["gaps"]["longest_start_s"].get<double>(), 0.0005, 1e-12);
+  EXPECT_EQ(j["flows"]["top"]["1"], (Json{{"flow", "flow 3"}, {"packets", 2}, {"bytes", 3028}}));
+  EXPECT_NE(j["flows"]["note"].get<std::string>().find("no addresses"), std::string::npos);
+  EXPECT_FALSE(j.contains("directions"));
+  EXPECT_FALSE(j.contains("filter"));
+  const Json untimed = *Registry<TrafficInfo>::instance().find("csv")->describe(text("u.csv", "len_bytes\n60\n"));
+  EXPECT_FALSE(untimed.contains("rate"));
+  EXPECT_NE(untimed["flows"]["note"].get<std::string>().find("no rates"), std::string::npos);
 }
 
 TEST_F(Traces, ClassicPcapInEitherByteOrderAndPrecision) {
