@@ -15,8 +15,6 @@ BIN=$1
 PART=$2
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-one_line() { [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && [ -n "$err" ]; }
-has() { printf '%s\n' "$err" | grep -qF -- "$1"; }
 cd "$T" || exit 1
 
 # capture NAME "NS:PROTO:SRC:SPORT:DST:DPORT:WIRE"...: Ethernet/IPv4 frames, 10.0.0.SRC to
@@ -65,23 +63,9 @@ j = json.load(open("out"))
 r = j["rate"]
 assert abs(r["mean_packets_per_s"] - 9 / 2.7002) < 1e-9, r
 assert abs(r["mean_gbps"] - 9308 * 8 / 2.7002 / 1e9) < 1e-15, r
-text = {}
-for line in open("text.txt"):
-    k, v = line.rstrip("\n").split(None, 1)
-    text[k] = v
-def flat(o, p=""):
-    for k, v in o.items():
-        if isinstance(v, dict):
-            yield from flat(v, p + k + ".")
-        else:
-            yield p + k, v
-flat_j = dict(flat(j))
-assert sorted(flat_j) == sorted(text), (sorted(set(flat_j) ^ set(text)))
-for k, v in flat_j.items():
-    ok = text[k] == "null" if v is None else float(text[k]) == v if isinstance(v, (int, float)) else text[k] == v
-    assert ok, (k, v, text[k])
 P
-  check "--json: the text's keys and values" [ $? = 0 ]
+  check "--json: the mean rate exactly" [ $? = 0 ]
+  check "--json: the text's keys and values" /usr/bin/python3 "$CLI_DIR/text_is_json.py" text.txt out
   # The printed line, as a shell takes it, into a run: 6 of the 9 frames replayed.
   cat >s.json <<'J'
 {"name": "i34", "stop": {"time_s": 3}, "measure": {"warmup_s": 0.0001}, "traffic": {"kind": "pcap", "arrival": "trace", "pcap": {"file": "i34.pcap"}}}

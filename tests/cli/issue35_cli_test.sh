@@ -21,8 +21,6 @@ BIN=$1
 PART=$2
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-one_line() { [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && [ -n "$err" ]; }
-has() { printf '%s\n' "$err" | grep -qF -- "$1"; }
 
 cat >"$T/a.json" <<'J'
 {"name": "a", "stop": {"time_s": 0.002}, "measure": {"warmup_s": 0.0005}, "traffic": {"arrival": "poisson", "rate_gbps": 1}}
