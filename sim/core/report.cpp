@@ -40,6 +40,29 @@ RunResult run_result_from_json(const Json& j) {
   return r;
 }
 
+std::string csv_table(const std::vector<std::string>& lead, const std::vector<std::vector<std::string>>& lead_cells,
+                      std::vector<std::vector<std::pair<std::string, std::string>>>& rows) {
+  const std::vector<std::string> keys = natural_columns(rows);
+  std::vector<std::string> header = lead;
+  header.insert(header.end(), keys.begin(), keys.end());
+  std::string out = csv_line(header);
+  std::vector<std::string> cells;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    auto& row = rows[r];
+    // By key only, keeping order among equal keys: the first one wins, as it did in a std::map.
+    std::stable_sort(row.begin(), row.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    cells.clear();
+    if (!lead.empty()) cells = lead_cells[r];
+    for (const auto& c : keys) {
+      auto it = std::lower_bound(row.begin(), row.end(), c,
+                                 [](const auto& kv, const std::string& k) { return kv.first < k; });
+      cells.push_back(it != row.end() && it->first == c ? it->second : std::string());
+    }
+    out += csv_line(cells);
+  }
+  return out;
+}
+
 std::string number_text(double v) {
   if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) return fmt::format("{}", static_cast<int64_t>(v));
   return fmt::format("{}", v);

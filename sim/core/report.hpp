@@ -125,6 +125,12 @@ bool natural_less(std::string_view a, std::string_view b);
 /// compare equal (numbers with and without leading zeros) are one column,
 /// spelled as it first appears.
 std::vector<std::string> natural_columns(const std::vector<std::vector<std::pair<std::string, std::string>>>& rows);
+/// Rows of flattened keys as one CSV text: the `lead` columns first (row r's
+/// cells for them in `lead_cells[r]`, or none if `lead` is empty), then the
+/// natural_columns() of the rows' keys, a key a row lacks an empty cell
+/// (among equal keys in a row, the first one wins). Sorts each row.
+std::string csv_table(const std::vector<std::string>& lead, const std::vector<std::vector<std::string>>& lead_cells,
+                      std::vector<std::vector<std::pair<std::string, std::string>>>& rows);
 /// Quotes a CSV cell if it needs it (RFC 4180).
 std::string csv_cell(const std::string& s);
 /// One CSV line: cells quoted as needed, comma-separated, newline-terminated.
