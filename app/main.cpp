@@ -122,6 +122,12 @@ void remove_stale_temporaries(const fs::path& out, const std::string& name) {
 /// name in one step). A failed write leaves nothing of the run, the files
 /// of earlier runs as they were, and names the file as the user will look
 /// for it (OUT/NAME/summary.json, not the staging folder).
+/// A file every run rewrites (runs.csv) could not be written: the message
+/// names that file and not the run, which the caller names.
+struct SharedFileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 void publish_run(const fs::path& out, const RunResult& r, std::vector<RunResult> landed,
                  const std::vector<std::unique_ptr<ReportWriter>>& writers) {
   const fs::path dir = out / r.name;
@@ -132,8 +138,15 @@ void publish_run(const fs::path& out, const RunResult& r, std::vector<RunResult>
     fs::create_directories(stage);
     for (const auto& w : writers) w->write_run(stage, r);
     landed.push_back(r);
-    for (const auto& w : writers) w->write_all(out, landed);
+    try {
+      for (const auto& w : writers) w->write_all(out, landed);
+    } catch (const WriteError& e) {
+      throw SharedFileError(e.what());
+    }
     replace_dir_atomic(stage, dir);
+  } catch (const SharedFileError&) {
+    fs::remove_all(stage, ec);
+    throw;
   } catch (const std::exception& e) {
     fs::remove_all(stage, ec);
     std::string what = e.what();
@@ -200,6 +213,10 @@ int cmd_run(const RunArgs& a) {
 
   int code = kExitOk;
   std::vector<RunResult> results;
+  // runs.csv failing fails every later run the same way: said once, at the
+  // end, per file and reason, with the runs it left out (it was one
+  // identical line per run, naming none).
+  std::vector<std::pair<std::string, std::vector<std::string>>> unrecorded;
   // --jobs runs at a time; each run's files land in the order given, as
   // soon as it and every earlier one have finished: the same bytes as one
   // at a time.
@@ -223,6 +240,13 @@ int cmd_run(const RunArgs& a) {
       // failure keeps them, a failed write of this run leaves none of it.
       try {
         publish_run(a.out, o.result, results, writers);
+      } catch (const SharedFileError& e) {
+        if (!opt.timeseries_path.empty()) fs::remove(opt.timeseries_path);
+        auto it = std::find_if(unrecorded.begin(), unrecorded.end(), [&](const auto& u) { return u.first == e.what(); });
+        if (it == unrecorded.end()) it = unrecorded.insert(unrecorded.end(), {e.what(), {}});
+        it->second.push_back(s.name);
+        code = std::max(code, kExitFailed);
+        return;
       } catch (const std::runtime_error& e) {
         if (!opt.timeseries_path.empty()) fs::remove(opt.timeseries_path);
         std::cerr << "vringsim: " << e.what() << "\n";
@@ -232,6 +256,13 @@ int cmd_run(const RunArgs& a) {
     }
     results.push_back(std::move(o.result));
   });
+  for (const auto& [what, names] : unrecorded) {
+    std::string list;
+    for (size_t i = 0; i < names.size() && i < 20; ++i) list += (i ? ", " : "") + names[i];
+    if (names.size() > 20) list += fmt::format(" and {} more", names.size() - 20);
+    std::cerr << fmt::format("vringsim: {}; {} run{} not recorded (nothing of {} kept): {}\n", what, names.size(),
+                             names.size() == 1 ? "" : "s", names.size() == 1 ? "it" : "them", list);
+  }
   for (const auto& w : writers) w->print(std::cout, results);
   return code;
 }
@@ -365,7 +396,7 @@ int cmd_trace_info(const std::string& file, bool as_json) {
     }
     auto rows = flatten(j);
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return natural_less(a.first, b.first); });
-    for (const auto& [key, value] : rows) std::cout << fmt::format("{:<26} {}\n", key, value);
+    for (const auto& [key, value] : rows) std::cout << fmt::format("{:<30} {}\n", key, value);
     return kExitOk;
   }
   std::string kinds;

@@ -41,20 +41,7 @@ class RunsCsv : public ReportWriter {
     // vectors and the columns one sorted list, not a map per row and a set.
     std::vector<std::vector<std::pair<std::string, std::string>>> rows;
     for (const auto& [name, summary] : summaries) rows.push_back(flatten(*summary));
-    const std::vector<std::string> columns = natural_columns(rows);
-    std::string out = csv_line(columns);
-    std::vector<std::string> cells;
-    for (auto& row : rows) {
-      // By key only, keeping order among equal keys: the first one wins, as it did in a std::map.
-      std::stable_sort(row.begin(), row.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-      cells.clear();
-      for (const auto& c : columns) {
-        auto it = std::lower_bound(row.begin(), row.end(), c,
-                                   [](const auto& kv, const std::string& k) { return kv.first < k; });
-        cells.push_back(it != row.end() && it->first == c ? it->second : std::string());
-      }
-      out += csv_line(cells);
-    }
+    const std::string out = csv_table({}, {}, rows);
     write_file_atomic(dir / "runs.csv", out);
   }
 };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -201,35 +202,97 @@ bool CaptureFile::read_raw(Raw& r) {
   return true;
 }
 
-void CaptureFile::parse_headers(const u_char* d, uint32_t caplen, Record& r) const {
-  // Find the network layer.
-  uint32_t off = 0;
-  int version = 0;  // 4 or 6
-  if (dlt_ == DLT_EN10MB) {
-    if (caplen < 14) return;
+namespace {
+
+/// Where the network layer starts in a frame of link type `dlt`, and its IP
+/// version (4 or 6; anything else: not IP). `vlan`: a tag was skipped.
+int network_layer(int dlt, const u_char* d, uint32_t caplen, uint32_t& off, bool& vlan) {
+  off = 0;
+  int version = 0;
+  if (dlt == DLT_EN10MB) {
+    if (caplen < 14) return 0;
     uint16_t type = be16(d + 12);
     off = 14;
     while ((type == 0x8100 || type == 0x88a8) && caplen >= off + 4) {  // VLAN tags
       type = be16(d + off + 2);
       off += 4;
     }
+    vlan = off > 14;
     version = type == 0x0800 ? 4 : type == 0x86dd ? 6 : 0;
-  } else if (dlt_ == DLT_LINUX_SLL) {
-    if (caplen < 16) return;
+  } else if (dlt == DLT_LINUX_SLL) {
+    if (caplen < 16) return 0;
     const uint16_t type = be16(d + 14);
     off = 16;
     version = type == 0x0800 ? 4 : type == 0x86dd ? 6 : 0;
-  } else if (dlt_ == DLT_LINUX_SLL2) {
-    if (caplen < 20) return;
+  } else if (dlt == DLT_LINUX_SLL2) {
+    if (caplen < 20) return 0;
     const uint16_t type = be16(d);
     off = 20;
     version = type == 0x0800 ? 4 : type == 0x86dd ? 6 : 0;
-  } else if (dlt_ == DLT_NULL || dlt_ == DLT_LOOP) {
+  } else if (dlt == DLT_NULL || dlt == DLT_LOOP) {
     off = 4;
     if (caplen > 4) version = d[4] >> 4;
   } else {
     if (caplen > 0) version = d[0] >> 4;
   }
+  return version;
+}
+
+std::string address_text(const FiveTuple& t, const std::array<uint8_t, 16>& a, bool port, uint16_t p) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  ::inet_ntop(t.version == 4 ? AF_INET : AF_INET6, a.data(), buf, sizeof buf);
+  if (!port || !t.has_ports) return buf;
+  return t.version == 4 ? fmt::format("{}:{}", buf, p) : fmt::format("[{}]:{}", buf, p);
+}
+
+/// The addresses and ports of a frame, as far as they were captured.
+FiveTuple parse_tuple(int dlt, const u_char* d, uint32_t caplen) {
+  FiveTuple t;
+  uint32_t off = 0;
+  const int version = network_layer(dlt, d, caplen, off, t.vlan);
+  uint32_t l4 = 0;
+  if (version == 4 && caplen >= off + 20) {
+    t.proto = d[off + 9];
+    std::copy(d + off + 12, d + off + 16, t.src.begin());
+    std::copy(d + off + 16, d + off + 20, t.dst.begin());
+    l4 = off + (d[off] & 0x0f) * 4u;
+    if ((be16(d + off + 6) & 0x1fff) != 0) l4 = 0;  // a later fragment: no L4 header
+  } else if (version == 6 && caplen >= off + 40) {
+    t.proto = d[off + 6];
+    std::copy(d + off + 8, d + off + 24, t.src.begin());
+    std::copy(d + off + 24, d + off + 40, t.dst.begin());
+    l4 = off + 40;
+  } else {
+    return t;
+  }
+  t.version = static_cast<uint8_t>(version);
+  if ((t.proto == 6 || t.proto == 17) && l4 && caplen >= l4 + 4) {
+    t.has_ports = true;
+    t.sport = be16(d + l4);
+    t.dport = be16(d + l4 + 2);
+  }
+  return t;
+}
+
+}  // namespace
+
+std::string FiveTuple::src_text(bool port) const { return address_text(*this, src, port, sport); }
+std::string FiveTuple::dst_text(bool port) const { return address_text(*this, dst, port, dport); }
+std::string FiveTuple::proto_name() const {
+  switch (proto) {
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 1: return "icmp";
+    case 58: return "icmpv6";
+    default: return fmt::format("proto {}", proto);
+  }
+}
+
+void CaptureFile::parse_headers(const u_char* d, uint32_t caplen, Record& r) const {
+  // Find the network layer.
+  uint32_t off = 0;
+  bool vlan = false;
+  const int version = network_layer(dlt_, d, caplen, off, vlan);
   if (version != 4 && version != 6) return;
   uint32_t ip_len = 0, l4 = 0;
   uint8_t proto = 0;
@@ -307,6 +370,7 @@ std::optional<CaptureFile::Record> CaptureFile::next() {
     r.offset = raw.offset;
     r.has_time = raw.has_time;
     if (parse_flows_) parse_headers(data, hdr->caplen, r);
+    if (keep_tuples_) tuple_ = parse_tuple(dlt_, data, hdr->caplen);
     if (!raw.has_time) {
       // A pcapng Simple Packet Block: no timestamp of its own, so no time on
       // the trace's clock either (and no backward step counted for it).

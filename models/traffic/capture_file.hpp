@@ -13,6 +13,7 @@
 
 #include <pcap/pcap.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +24,22 @@
 #include "models/traffic/pcapng_reader.hpp"
 
 namespace vringsim {
+
+/// A frame's addresses as trace-info reports them: the same Ethernet (VLAN
+/// tags skipped), IPv4/IPv6 and TCP/UDP headers the flow hash reads.
+struct FiveTuple {
+  uint8_t version = 0;     ///< 4 or 6; 0: not IP (or its IP header was not captured)
+  uint8_t proto = 0;       ///< IPv4 protocol, IPv6 next header
+  bool has_ports = false;  ///< TCP or UDP, the first fragment, ports captured
+  bool vlan = false;       ///< behind an 802.1Q/802.1ad tag
+  uint16_t sport = 0, dport = 0;
+  std::array<uint8_t, 16> src{}, dst{};  ///< the first 4 bytes for IPv4
+  /// "10.0.0.1", "fe80::1"; with a port, "10.0.0.1:5001", "[fe80::1]:5001".
+  std::string src_text(bool port) const;
+  std::string dst_text(bool port) const;
+  /// "tcp", "udp", "icmp", "icmpv6" or "proto N".
+  std::string proto_name() const;
+};
 
 class CaptureFile {
  public:
@@ -56,6 +73,10 @@ class CaptureFile {
   /// A damaged record throws InputError "FILE: packet N: ... (record at byte
   /// X; K packets read before it)" ("block at byte X" in a pcapng file).
   std::optional<Record> next();
+  /// Also parse each record's addresses and ports (tuple()).
+  void keep_tuples() { keep_tuples_ = true; }
+  /// With keep_tuples(): the addresses of the record next() last returned.
+  const FiveTuple& tuple() const { return tuple_; }
   /// A last record cut short by the end of the file ends the file instead of
   /// being an error (traffic.pcap.allow_truncated_tail).
   void allow_truncated_tail() { allow_cut_tail_ = true; }
@@ -106,6 +127,8 @@ class CaptureFile {
   std::unique_ptr<PcapngReader> ng_;
   pcap_t* dead_ = nullptr;             ///< pcapng: a handle to compile the filter with
   bool parse_flows_ = true;
+  bool keep_tuples_ = false;
+  FiveTuple tuple_;
   bpf_program filter_{};
   bool has_filter_ = false;
   int dlt_ = 0;

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <unordered_map>
 
 #include "models/traffic/pass_cache.hpp"
 #include "models/traffic/pass_clock.hpp"
@@ -53,6 +54,7 @@ class CsvReader {
   }
 
   bool has_time() const { return time_col_ != npos; }
+  bool has_flow() const { return flow_col_ != npos; }
 
   struct Row {
     uint64_t line;
@@ -171,7 +173,11 @@ std::filesystem::path trace_file(const TrafficContext& ctx) {
 class CsvSource : public TrafficSource {
  public:
   explicit CsvSource(const TrafficContext& ctx)
-      : file_(trace_file(ctx)), loops_(bindings().load(ctx.cfg, ctx.prefix).loops), cache_(loops_) {
+      : file_(trace_file(ctx)),
+        loops_(bindings().load(ctx.cfg, ctx.prefix).loops),
+        wire_(WireSettings::bindings().load(ctx.cfg)),
+        prefix_(ctx.prefix),
+        cache_(loops_) {
     reader_ = std::make_unique<CsvReader>(file_);
     pass_ = 1;
   }
@@ -202,6 +208,13 @@ class CsvSource : public TrafficSource {
     return Json{{"packets_read", emitted_}, {"passes", pass_}, {"nonmonotonic_timestamps", nonmonotonic_}};
   }
 
+  std::optional<TraceSpan> trace_span() const override {
+    CsvReader r(file_);
+    SpanCounter span;
+    while (auto row = r.next()) span.add(row->time_s);
+    return span.finish(file_.string(), "CSV trace", prefix_, loops_, wire_);
+  }
+
  private:
   Frame emit(const CachedFrame& c) {
     ++emitted_;
@@ -213,6 +226,8 @@ class CsvSource : public TrafficSource {
 
   std::filesystem::path file_;
   uint64_t loops_;
+  WireSettings wire_;
+  std::string prefix_;
   PassCache cache_;
   std::unique_ptr<CsvReader> reader_;
   uint64_t pass_ = 0, emitted_ = 0, in_pass_ = 0, nonmonotonic_ = 0;
@@ -241,10 +256,30 @@ std::optional<Json> describe(const std::filesystem::path& file) {
   }
   CsvReader r(file);
   TraceStats stats;
-  while (auto row = r.next()) stats.add(row->len, row->time_s);
-  Json j = stats.to_json();
-  j["format"] = r.has_time() ? "csv (len_bytes, time_s)" : "csv (len_bytes)";
+  RateProfile rates;
+  std::unordered_map<std::string, Tally> flows;  // by flow id, when the trace has them
+  while (auto row = r.next()) {
+    stats.add(row->len, row->time_s);
+    if (row->time_s) rates.add(*row->time_s, row->len);
+    if (r.has_flow()) flows[std::to_string(row->flow - 1)].add(row->len);
+  }
+  Json j = stats.to_json(r.has_time());
+  std::string format = "csv (len_bytes";
+  if (r.has_time()) format += ", time_s";
+  if (r.has_flow()) format += ", flow";
+  j["format"] = format + ")";
   j["nonmonotonic_timestamps"] = r.nonmonotonic();
+  if (r.has_time()) rates.add_to(j);
+  // No addresses: what the trace has (its flow ids), and that the rest is unknown.
+  Json fl;
+  if (r.has_flow()) {
+    fl["count"] = flows.size();
+    fl["top"] = top_by_bytes(flows, 10, "flow", [](const std::string& id) { return "flow " + id; });
+  }
+  fl["note"] = std::string("a CSV trace has no addresses: its 5-tuples, directions and a filter are unknown") +
+               (r.has_flow() ? " (flows listed by the flow column's ids)" : "") +
+               (r.has_time() ? "" : "; no time_s column: no rates or gaps");
+  j["flows"] = fl;
   return j;
 }
 

@@ -4,7 +4,10 @@
 // ignore it and send at link rate, a constant rate or Poisson.
 #include <fmt/format.h>
 
+#include <cstring>
 #include <iostream>
+#include <tuple>
+#include <unordered_map>
 
 #include "models/traffic/capture_file.hpp"
 #include "models/traffic/pass_cache.hpp"
@@ -63,6 +66,8 @@ struct PcapOptions {
   uint64_t start_packet = 0;
   uint64_t max_packets = 0;
   bool allow_truncated_tail = false;
+  WireSettings wire;
+  std::string prefix;  ///< "traffic.pcap."
   /// Parse each frame's headers (flow and header length): host GRO merging,
   /// routing to several queues and host-side segmentation use them.
   bool parse_flows = false;
@@ -79,6 +84,8 @@ struct PcapOptions {
     start_packet = st.start_packet;
     max_packets = st.max_packets;
     allow_truncated_tail = st.allow_truncated_tail;
+    wire = WireSettings::bindings().load(ctx.cfg);
+    prefix = ctx.prefix;
   }
   /// Opens the capture with these options.
   std::unique_ptr<CaptureFile> open() const {
@@ -116,6 +123,18 @@ class PcapSource : public TrafficSource {
       cache_.record(c);
       return emit(c);
     }
+  }
+
+  std::optional<TraceSpan> trace_span() const override {
+    const auto f = opt_.open();
+    SpanCounter span;
+    uint64_t usable = 0;
+    while (auto r = f->next()) {
+      if (usable++ < opt_.start_packet) continue;
+      if (opt_.max_packets && usable - opt_.start_packet > opt_.max_packets) break;
+      span.add(r->has_time ? std::optional<double>(r->time_s) : std::nullopt);
+    }
+    return span.finish(opt_.file.string(), "capture", opt_.prefix, opt_.loops, opt_.wire);
   }
 
   Json summary(double) const override {
@@ -230,20 +249,129 @@ void validate(const TrafficContext& ctx) {
                              opt.file.string(), *cut, *cut - 1);
 }
 
+/// trace-info lists this many flows and directions.
+constexpr size_t kTopFlows = 10;
+/// Distinct flows tracked at most (a scan makes one per packet); packets of
+/// flows seen after that are counted, not listed.
+constexpr size_t kMaxFlows = size_t{1} << 20;
+
+/// A tuple's key for the flow and direction tables: its bytes ("" not IP).
+std::string flow_key(const FiveTuple& t) {
+  if (t.version == 0) return {};
+  FiveTuple k = t;
+  k.vlan = false;  // one flow, tagged or not
+  static_assert(sizeof(FiveTuple) == 40, "no padding: the key is the tuple's bytes");
+  return std::string(reinterpret_cast<const char*>(&k), sizeof k);
+}
+std::string direction_key(const FiveTuple& t) {
+  if (t.version == 0) return {};
+  FiveTuple d;
+  d.version = t.version;
+  d.src = t.src;
+  d.dst = t.dst;
+  return flow_key(d);
+}
+FiveTuple from_key(const std::string& k) {
+  FiveTuple t;
+  std::memcpy(&t, k.data(), sizeof t);
+  return t;
+}
+std::string flow_label(const std::string& k) {
+  if (k.empty()) return "non-IP";
+  const FiveTuple t = from_key(k);
+  return fmt::format("{} {} > {}", t.proto_name(), t.src_text(true), t.dst_text(true));
+}
+std::string direction_label(const std::string& k) {
+  if (k.empty()) return "non-IP";
+  const FiveTuple t = from_key(k);
+  return fmt::format("{} > {}", t.src_text(false), t.dst_text(false));
+}
+
 std::optional<Json> describe(const std::filesystem::path& file) {
   if (!CaptureFile::looks_like_capture(file)) return std::nullopt;
   CaptureFile f(file);
+  f.keep_tuples();
   TraceStats stats;
+  RateProfile rates;
+  std::unordered_map<std::string, Tally> flows, directions;
+  std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> tagged;  ///< direction: frames with a VLAN tag, without
+  Tally untracked;
   uint64_t truncated = 0;
   while (auto r = f.next()) {
     stats.add(r->wire_len, r->has_time ? std::optional<double>(r->time_s) : std::nullopt);
+    if (r->has_time) rates.add(r->time_s, r->wire_len);
     if (r->truncated) ++truncated;
+    const FiveTuple& t = f.tuple();
+    std::string key = flow_key(t);
+    if (auto it = flows.find(key); it != flows.end())
+      it->second.add(r->wire_len);
+    else if (flows.size() < kMaxFlows)
+      flows[std::move(key)].add(r->wire_len);
+    else
+      untracked.add(r->wire_len);
+    const std::string dir = direction_key(t);
+    directions[dir].add(r->wire_len);
+    auto& [with_tag, without] = tagged[dir];
+    ++(t.vlan ? with_tag : without);
   }
-  Json j = stats.to_json();
+  Json j = stats.to_json(true);  // every record has a timestamp
   j["format"] = f.format();
   j["link_type"] = f.link_type();
   j["truncated"] = truncated;
   j["nonmonotonic_timestamps"] = f.nonmonotonic();
+  rates.add_to(j);
+  // Flows: 5-tuples (proto, source, destination); non-IP frames are one entry.
+  Json fl = {{"count", flows.size()}, {"top", top_by_bytes(flows, kTopFlows, "flow", flow_label)}};
+  if (untracked.packets)
+    fl["untracked"] = Json{{"note", fmt::format("flows after the first {} are counted here, not listed", kMaxFlows)},
+                           {"packets", untracked.packets},
+                           {"bytes", untracked.bytes}};
+  j["flows"] = fl;
+  // Directions: source address to destination address.
+  Json dj = {{"count", directions.size()}, {"top", top_by_bytes(directions, kTopFlows, "direction", direction_label)}};
+  // The most bytes (ties: the most packets, then the lowest key, as listed).
+  std::string most;
+  Tally most_t;
+  uint64_t total = 0;
+  for (const auto& [k, t] : directions) {
+    total += t.bytes;
+    if (most_t.packets == 0 || std::tie(t.bytes, t.packets) > std::tie(most_t.bytes, most_t.packets) ||
+        (t.bytes == most_t.bytes && t.packets == most_t.packets && k < most)) {
+      most = k;
+      most_t = t;
+    }
+  }
+  dj["most_bytes"] = directions.empty() ? Json(nullptr) : Json(direction_label(most));
+  dj["most_bytes_share"] = total ? Json(static_cast<double>(most_t.bytes) / static_cast<double>(total)) : Json(nullptr);
+  j["directions"] = dj;
+  // The BPF filter (traffic.pcap.filter, applied by libpcap) that keeps the
+  // busiest direction, checked by applying it.
+  Json fj;
+  if (directions.empty() || most.empty()) {
+    fj["expression"] = nullptr;
+    fj["note"] = directions.empty() ? "no packets: no direction to keep"
+                                    : "the most bytes are in non-IP frames: no address to filter on";
+  } else {
+    const FiveTuple t = from_key(most);
+    const std::string hosts = fmt::format("src host {} and dst host {}", t.src_text(false), t.dst_text(false));
+    // BPF reads the addresses after a VLAN tag only behind the `vlan` keyword.
+    const auto [with_tag, without] = tagged[most];
+    const std::string expr = with_tag == 0  ? hosts
+                             : without == 0 ? "vlan and " + hosts
+                                            : fmt::format("({}) or (vlan and {})", hosts, hosts);
+    CaptureFile check(file, expr, "the suggested filter", false);
+    Tally kept;
+    while (auto r = check.next()) kept.add(r->wire_len);
+    fj["keeps"] = direction_label(most);
+    fj["expression"] = expr;
+    fj["set"] = fmt::format("--set 'traffic.pcap.filter={}'", expr);
+    fj["kept_packets"] = kept.packets;
+    fj["kept_bytes"] = kept.bytes;
+    if (kept.packets != most_t.packets || kept.bytes != most_t.bytes)
+      fj["note"] = fmt::format("libpcap keeps {} packets with it, the direction has {}", kept.packets,
+                               most_t.packets);
+  }
+  j["filter"] = fj;
   return j;
 }
 

@@ -11,6 +11,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "models/traffic/weighted_pick.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/bindings.hpp"
@@ -138,10 +139,9 @@ class SyntheticSource : public TrafficSource {
     if (mode_ == Mode::Uniform) {
       len = static_cast<uint32_t>(rng_.uniform_int(lo_, hi_));
     } else if (mode_ == Mode::Weighted) {
-      const double x = rng_.uniform() * cumulative_.back();
-      size_t i = 0;
-      while (i + 1 < cumulative_.size() && x >= cumulative_[i]) ++i;
-      len = lens_[i];
+      // A binary search of the cumulative weights set_weighted prepared: the
+      // length the linear scan picked, in O(log n) (weighted_pick.hpp).
+      len = lens_[pick_weighted(cumulative_, rng_.uniform() * cumulative_.back())];
     }
     // Flows are numbered from 1 (0 means "no flow"); the draw has its own
     // stream so the lengths do not depend on the number of flows.
@@ -150,12 +150,15 @@ class SyntheticSource : public TrafficSource {
   }
 
  private:
+  /// The lengths and their cumulative weights, prepared once for every draw.
   void set_weighted(const std::vector<double>& lens, const std::vector<double>& weights, const std::string& ptr) {
     mode_ = Mode::Weighted;
     if (lens.empty()) throw InputError(ptr + "/lens_bytes: needs at least one length");
     if (lens.size() != weights.size())
       throw InputError(fmt::format("{}/weights: {} weights for {} lengths", ptr, weights.size(), lens.size()));
     double total = 0;
+    lens_.reserve(lens.size());
+    cumulative_.reserve(lens.size());
     for (size_t i = 0; i < lens.size(); ++i) {
       if (lens[i] != std::floor(lens[i]))
         throw InputError(fmt::format("{}/lens_bytes/{}: {} is not a whole number of bytes", ptr, i, lens[i]));

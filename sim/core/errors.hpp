@@ -3,7 +3,8 @@
 // InputError is bad input from a user (scenario file, --set, command line): the
 // message is already formatted as `SOURCE: /json/pointer: what is wrong` and the
 // program exits 2 with it. InvariantError is a bug: a broken model invariant
-// (conservation, descriptor states); the program exits 3 naming it.
+// (conservation, descriptor states); the program exits 3 naming it. WriteError
+// is an output that could not be written (disk full): exit 1.
 #pragma once
 
 #include <filesystem>
@@ -22,6 +23,15 @@ class InputError : public std::runtime_error {
 class InvariantError : public std::logic_error {
  public:
   using std::logic_error::logic_error;
+};
+
+/// An output that could not be written (a full disk, an I/O error): the work
+/// failed (exit code 1, docs/contract.md "A write that fails later (disk
+/// full) is exit 1"), nothing is wrong with the model. The message names the
+/// file: `FILE: write failed: No space left on device`.
+class WriteError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 /// Throws InvariantError with `what` when `ok` is false. Used for checks that

@@ -40,6 +40,29 @@ RunResult run_result_from_json(const Json& j) {
   return r;
 }
 
+std::string csv_table(const std::vector<std::string>& lead, const std::vector<std::vector<std::string>>& lead_cells,
+                      std::vector<std::vector<std::pair<std::string, std::string>>>& rows) {
+  const std::vector<std::string> keys = natural_columns(rows);
+  std::vector<std::string> header = lead;
+  header.insert(header.end(), keys.begin(), keys.end());
+  std::string out = csv_line(header);
+  std::vector<std::string> cells;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    auto& row = rows[r];
+    // By key only, keeping order among equal keys: the first one wins, as it did in a std::map.
+    std::stable_sort(row.begin(), row.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    cells.clear();
+    if (!lead.empty()) cells = lead_cells[r];
+    for (const auto& c : keys) {
+      auto it = std::lower_bound(row.begin(), row.end(), c,
+                                 [](const auto& kv, const std::string& k) { return kv.first < k; });
+      cells.push_back(it != row.end() && it->first == c ? it->second : std::string());
+    }
+    out += csv_line(cells);
+  }
+  return out;
+}
+
 std::string number_text(double v) {
   if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) return fmt::format("{}", static_cast<int64_t>(v));
   return fmt::format("{}", v);
@@ -185,14 +208,14 @@ bool left_by_dead_process(std::string_view pid) {
 void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
   const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
   FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw std::runtime_error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
+  if (!f) throw WriteError(fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
   const size_t n = std::fwrite(content.data(), 1, content.size(), f);
   const bool ok = n == content.size() && std::fflush(f) == 0;
   const int err = errno;
   std::fclose(f);
   if (!ok) {
     std::filesystem::remove(tmp);
-    throw std::runtime_error(fmt::format("{}: write failed: {}", path.string(), std::strerror(err)));
+    throw WriteError(fmt::format("{}: write failed: {}", path.string(), std::strerror(err)));
   }
   move_file_atomic(tmp, path);  // fsync, then the name
 }
@@ -205,19 +228,19 @@ void write_output_file(const std::filesystem::path& path, const std::string& con
 void move_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to) {
   // As write_file_atomic: on disk before it takes its name, or not at all.
   FILE* f = std::fopen(from.c_str(), "rb");
-  if (!f) throw std::runtime_error(fmt::format("{}: cannot write: {}", to.string(), std::strerror(errno)));
+  if (!f) throw WriteError(fmt::format("{}: cannot write: {}", to.string(), std::strerror(errno)));
   const bool ok = ::fsync(fileno(f)) == 0;
   const int err = errno;
   std::fclose(f);
   if (!ok) {
     std::filesystem::remove(from);
-    throw std::runtime_error(fmt::format("{}: write failed: {}", to.string(), std::strerror(err)));
+    throw WriteError(fmt::format("{}: write failed: {}", to.string(), std::strerror(err)));
   }
   std::error_code ec;
   std::filesystem::rename(from, to, ec);
   if (ec) {
     std::filesystem::remove(from);
-    throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", to.string(), ec.message()));
+    throw WriteError(fmt::format("{}: cannot rename into place: {}", to.string(), ec.message()));
   }
 }
 
@@ -226,7 +249,7 @@ void replace_dir_atomic(const std::filesystem::path& staged, const std::filesyst
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     fs::rename(staged, dir, ec);
-    if (ec) throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", dir.string(), ec.message()));
+    if (ec) throw WriteError(fmt::format("{}: cannot rename into place: {}", dir.string(), ec.message()));
     return;
   }
   if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
@@ -238,7 +261,7 @@ void replace_dir_atomic(const std::filesystem::path& staged, const std::filesyst
   const fs::path old = staged.string() + ".old";
   fs::rename(dir, old, ec);
   if (!ec) fs::rename(staged, dir, ec);
-  if (ec) throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", dir.string(), ec.message()));
+  if (ec) throw WriteError(fmt::format("{}: cannot rename into place: {}", dir.string(), ec.message()));
   fs::remove_all(old, ec);
 }
 

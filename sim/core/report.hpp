@@ -125,6 +125,12 @@ bool natural_less(std::string_view a, std::string_view b);
 /// compare equal (numbers with and without leading zeros) are one column,
 /// spelled as it first appears.
 std::vector<std::string> natural_columns(const std::vector<std::vector<std::pair<std::string, std::string>>>& rows);
+/// Rows of flattened keys as one CSV text: the `lead` columns first (row r's
+/// cells for them in `lead_cells[r]`, or none if `lead` is empty), then the
+/// natural_columns() of the rows' keys, a key a row lacks an empty cell
+/// (among equal keys in a row, the first one wins). Sorts each row.
+std::string csv_table(const std::vector<std::string>& lead, const std::vector<std::vector<std::string>>& lead_cells,
+                      std::vector<std::vector<std::pair<std::string, std::string>>>& rows);
 /// Quotes a CSV cell if it needs it (RFC 4180).
 std::string csv_cell(const std::string& s);
 /// One CSV line: cells quoted as needed, comma-separated, newline-terminated.
@@ -150,22 +156,22 @@ void check_output_file(const std::filesystem::path& file, const std::string& wha
 bool left_by_dead_process(std::string_view pid);
 
 /// Writes `content` to a temporary file beside `path`, then renames it over
-/// `path`: readers never see a half-written file. Throws std::runtime_error
-/// naming the path on failure.
+/// `path`: readers never see a half-written file. Throws WriteError naming
+/// the path on failure.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 /// write_file_atomic for a file check_output_file accepted: makes its
 /// directory first, as `run --out` makes its.
 void write_output_file(const std::filesystem::path& path, const std::string& content);
 /// Gives the file `from` (on the same file system) the name `to` once it is
 /// on disk (fsync, then rename); on failure `from` is removed and `to` left
-/// as it was. Throws std::runtime_error "TO: write failed: ...".
+/// as it was. Throws WriteError "TO: write failed: ...".
 void move_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to);
 
 /// Puts the directory `staged` (its files already on disk) at `dir` in one
 /// step: a rename, or, when `dir` exists, an atomic exchange with it
 /// (renameat2 RENAME_EXCHANGE) after which the old contents are removed.
 /// Readers see the old directory or the new one, never a mix. Throws
-/// std::runtime_error naming `dir`.
+/// WriteError naming `dir`.
 void replace_dir_atomic(const std::filesystem::path& staged, const std::filesystem::path& dir);
 
 }  // namespace vringsim

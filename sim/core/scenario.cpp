@@ -517,6 +517,14 @@ void check_notify_on_empty(const Config& cfg, const std::string& source, const V
                          "VRING_AVAIL_F_NO_INTERRUPT): {}; virtio.features_remove={} runs it",
                          why, list));
 }
+/// A message that starts with a JSON pointer into the scenario ("/traffic/
+/// arrival: ..."), not with an absolute file name ("/tmp/x.pcap: ..."):
+/// its first token names a section or key of the scenario.
+bool names_a_pointer(const std::string& what) {
+  if (!what.starts_with("/")) return false;
+  const std::string first = what.substr(1, what.find_first_of("/:", 1) - 1);
+  return param_table().is_section(first) || param_table().find(first) != nullptr;
+}
 }  // namespace
 
 void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir,
@@ -583,9 +591,11 @@ void check_resolved(const Config& cfg, const std::string& source, const std::str
                         kind));
     }
   } catch (const InputError& e) {
-    // Traffic kinds report "/pointer: message" or "DATAFILE: where: message".
+    // Traffic kinds report "/pointer: message" or "DATAFILE: where: message";
+    // a data file named by an absolute path starts with "/" too, but its
+    // first token is no section of the scenario.
     const std::string what = e.what();
-    throw InputError(what.starts_with("/") ? fmt::format("{}: {}", source, what) : what);
+    throw InputError(names_a_pointer(what) ? fmt::format("{}: {}", source, what) : what);
   }
 }
 

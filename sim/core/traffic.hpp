@@ -56,6 +56,21 @@ std::string segment_header_problem(uint32_t header, uint32_t mtu, const std::str
 /// packets it merges, for segment_header_problem().
 std::string gro_packets_phrase(uint64_t max_bytes);
 
+/// Where a replayed trace's frames fall on the run's clock, for the message
+/// of a run that measured nothing (Books::run_summary).
+struct TraceSpan {
+  std::string file;
+  std::string noun = "capture";  ///< "capture" or "CSV trace"
+  std::string prefix;            ///< its keys: "traffic.pcap."
+  uint64_t frames = 0;        ///< replayed in one pass
+  double duration_s = 0;      ///< the latest timestamp less the earliest in one pass, in the trace's own time
+  double first_s = 0;         ///< the first frame is due this long after the start (traffic.speed applied)
+  double last_s = 0;          ///< and the last one of the last pass
+  bool own_timing = false;    ///< traffic.arrival "trace": the timestamps set the arrivals
+  bool timed = true;          ///< the trace has timestamps at all
+  uint64_t loops = 1;
+};
+
 class TrafficSource {
  public:
   virtual ~TrafficSource() = default;
@@ -72,6 +87,9 @@ class TrafficSource {
   /// The one length every frame of this source has, if it has one (the
   /// analytic model needs equal frames); nothing otherwise.
   virtual std::optional<uint32_t> constant_length() const { return std::nullopt; }
+  /// A source replaying a file: where its frames fall on the run's clock
+  /// (reads the file again: called only to explain a run that measured nothing).
+  virtual std::optional<TraceSpan> trace_span() const { return std::nullopt; }
 };
 
 /// A closed-loop source (a TCP-like sender): the run tells it the fate of

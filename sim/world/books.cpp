@@ -187,6 +187,46 @@ RunResult Books::close() {
   return result;
 }
 
+namespace {
+/// `x` rounded to two significant digits, up or down: a setting to suggest.
+double two_digits(double x, bool up) {
+  if (!(x > 0)) return 0;
+  const double unit = std::pow(10.0, std::floor(std::log10(x)) - 1);
+  const double n = x / unit;
+  // (90.000000001 is 90: the rounding noise of a sum of timestamps is no reason to suggest 91.)
+  return (up ? std::ceil(n - 1e-6) : std::floor(n + 1e-6)) * unit;
+}
+}  // namespace
+
+std::string Books::unmeasured_advice() const {
+  const std::string generic = "lower measure.warmup_s or give the run more traffic";
+  std::optional<TraceSpan> sp;
+  for (const auto& in : w_.inputs)
+    if ((sp = in.source->trace_span())) break;
+  if (!sp) return generic;
+  const double warmup = w_.scenario.run.warmup_s, stop = w_.scenario.run.stop_time_s;
+  const std::string passes = sp->loops > 1 ? fmt::format(" over its {} passes", sp->loops) : "";
+  if (!sp->own_timing || !sp->timed) {
+    // Sent as the wire paces it, not by its timestamps: the frames ran out.
+    return fmt::format("the {} {} ({} frames{}{}) was all sent by {} s: lower measure.warmup_s below that or "
+                       "raise {}loops",
+                       sp->noun, sp->file, sp->frames,
+                       sp->timed ? fmt::format(", spanning {} s, timing not replayed", sp->duration_s) : std::string(),
+                       passes, w_.end_time, sp->prefix);
+  }
+  const std::string span = fmt::format("the {} {} spans {} s, its frames due {} s to {} s after the start{}", sp->noun,
+                                       sp->file, sp->duration_s, sp->first_s, sp->last_s, passes);
+  if (sp->last_s > stop)
+    return fmt::format("{}, and stop.time_s ({} s) ends the run before the last: --set stop.time_s={}", span, stop,
+                       two_digits(sp->last_s, true));
+  if (sp->last_s <= warmup) {
+    if (sp->last_s <= 0) return fmt::format("{}: give the run more traffic ({}loops)", span, sp->prefix);
+    return fmt::format("{}, all before measure.warmup_s ({} s): --set measure.warmup_s={}", span, warmup,
+                       two_digits(sp->last_s / 2, false));
+  }
+  return fmt::format("{}: {}", span, generic);
+}
+
 Json Books::run_summary() {
   const RingFigures& f = w_.figures;
   const uint32_t nq = w_.queue_count();
@@ -209,13 +249,11 @@ Json Books::run_summary() {
   const double window = s["throughput"]["measured_s"].get<double>();
   Json m = {{"warmup_s", warmup}, {"end_s", w_.end_time}, {"window_s", window}};
   if (window <= 0)
-    m["problem"] = fmt::format("the run ended at {} s, before measure.warmup_s ({} s): lower measure.warmup_s "
-                               "or give the run more traffic",
-                               w_.end_time, warmup);
+    m["problem"] = fmt::format("the run ended at {} s, before measure.warmup_s ({} s): {}", w_.end_time, warmup,
+                               unmeasured_advice());
   else if (s["throughput"]["offered_pps"].get<double>() <= 0)
-    m["problem"] = fmt::format("no frame arrived in the measured window ({} s to {} s): lower measure.warmup_s "
-                               "or give the run more traffic",
-                               warmup, w_.end_time);
+    m["problem"] = fmt::format("no frame arrived in the measured window ({} s to {} s): {}", warmup, w_.end_time,
+                               unmeasured_advice());
   else if (w_.deadlock_at >= 0 && w_.deadlock_at <= w_.end_time) {
     m["deadlock_s"] = w_.deadlock_at;
     m["problem"] = w_.deadlock;

@@ -31,6 +31,9 @@ class Books {
   void check_events(const Json& counted, const Ledger& b, const std::string& where) const;
   Json measured(const MetricSet& metrics) const;
   Json run_summary();
+  /// What to do when nothing was measured: for a replayed trace, where its
+  /// frames fall against stop.time_s and measure.warmup_s, and the setting to change.
+  std::string unmeasured_advice() const;
   void judge_steady_state(Json& measure, double warmup) const;
   void add_device_figures(Json& s) const;
   /// `queue_measured`: each queue's metric keys, as close() wrote them for its checks.

@@ -14,13 +14,16 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include <Eigen/Dense>
 #include <boost/math/distributions/students_t.hpp>
 
+#include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
@@ -56,15 +59,48 @@ Json sweep_json(const Sweep& sw, const SweepOptions& opt) {
   return j;
 }
 
-/// DIR/sweep.json must be absent or describe the same sweep.
-void check_out_dir(const fs::path& out, const std::string& sha) {
+/// What a sweep.json's "shard" says, in words: "shard 1/3", or "the whole
+/// sweep" (null: an unsharded sweep, or a merge).
+std::string shard_words(const Json& shard) {
+  if (shard.is_null()) return "the whole sweep";
+  return "shard " + (shard.is_string() ? brief(shard.get<std::string>(), 40) : brief(shard.dump(), 40));
+}
+
+/// "shard 1/3 of sweep NAME" or "the whole sweep NAME".
+std::string shard_of_sweep(const Json& shard, const std::string& name) {
+  return shard.is_null() ? "the whole sweep " + name : shard_words(shard) + " of sweep " + name;
+}
+
+/// A sweep.json's name, for messages ("?" when it has none).
+std::string name_of(const Json& sj) {
+  return sj.is_object() && sj.contains("name") && sj["name"].is_string() ? brief(sj["name"].get<std::string>(), 80)
+                                                                          : "?";
+}
+
+/// DIR/sweep.json as a sweep or merge finds it: null if there is none,
+/// refused if it describes another sweep.
+Json sweep_json_in(const fs::path& out, const std::string& sha) {
   check_output_dir(out, "--out");
   const fs::path sj = out / "sweep.json";
-  if (!fs::exists(sj)) return;
-  const Json old = read_json_file(sj.string());
-  if (old.value("sweep_sha256", std::string()) != sha)
+  if (!fs::exists(sj)) return nullptr;
+  Json old = read_json_file(sj.string());
+  if (!old.is_object() || old.value("sweep_sha256", std::string()) != sha)
     throw InputError(fmt::format("{}: holds a different sweep ({}; this one is {}): use another --out", out.string(),
-                                 old.value("name", std::string("?")), sha.substr(0, 12)));
+                                 name_of(old), sha.substr(0, 12)));
+  if (!old.contains("shard")) old["shard"] = nullptr;
+  return old;
+}
+
+/// DIR/sweep.json must be absent or describe the same sweep and the same
+/// shard. A shard run into another shard's folder once relabelled it, and
+/// merge then left out the first shard's runs, which were on disk: an --out
+/// holds one shard (or the whole sweep), resumed by the same command.
+void check_out_dir(const fs::path& out, const Sweep& sw, const Json& shard) {
+  const Json old = sweep_json_in(out, sw.sha256);
+  if (old.is_null() || old["shard"] == shard) return;
+  throw InputError(fmt::format("{}: --out: holds {}, not {}: give each shard its own --out and combine them with "
+                               "vringsim merge",
+                               out.string(), shard_of_sweep(old["shard"], brief(sw.name, 80)), shard_words(shard)));
 }
 
 /// True when a run's flattened summary has `key` set to false.
@@ -247,6 +283,19 @@ std::string tail_of(const fs::path& file, size_t bytes) {
   return s.size() > bytes ? s.substr(s.size() - bytes) : s;
 }
 
+/// How a run's child says, on its stderr.txt, that an output could not be written.
+constexpr std::string_view kWriteFailure = "write failure: ";
+
+/// The last write failure a run's stderr.txt reports, without the prefix:
+/// "DIR/points/ID/rep-K/summary.json: write failed: No space left on device".
+std::optional<std::string> write_failure_in(const fs::path& stderr_txt) {
+  std::ifstream in(stderr_txt);
+  std::optional<std::string> found;
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(kWriteFailure)) found = brief(line.substr(kWriteFailure.size()), 400);
+  return found;
+}
+
 struct Task {
   const SweepPoint* point;
   uint32_t rep;
@@ -273,7 +322,12 @@ struct Task {
     write_file_atomic(t.dir / "summary.json", r.summary.dump(2) + "\n");
   } catch (const InvariantError& e) {
     std::cerr << "invariant broken: " << e.what() << "\n";
-    code = 3;
+    code = kExitInternal;
+  } catch (const WriteError& e) {
+    // A full disk is a run that failed (exit code 1), not a broken invariant
+    // (it was logged as exit code 3). The parent reads this line back.
+    std::cerr << kWriteFailure << e.what() << "\n";
+    code = kExitFailed;
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
     code = 3;
@@ -388,6 +442,7 @@ class Scheduler {
     return failed_;
   }
   size_t total() const { return total_; }
+  size_t done_before() const { return done_before_; }
 
  private:
   struct Running {
@@ -428,6 +483,8 @@ class Scheduler {
                    : fmt::format("killed by signal {}", WTERMSIG(status));
     else
       reason = fmt::format("exit code {}", WEXITSTATUS(status));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == kExitFailed)
+      if (const auto what = write_failure_in(t.dir / "stderr.txt")) reason += ", write failure: " + *what;
     write_file_atomic(t.dir / "failed.json",
                       Json{{"reason", reason}, {"stderr_tail", tail_of(t.dir / "stderr.txt", 2000)}}.dump(2) + "\n");
     report(t, "FAILED: " + reason, secs);
@@ -492,13 +549,17 @@ int run_sweep(const Sweep& sw, const SweepOptions& opt) {
     print_dry_run(sw, opt, mine);
     return 0;
   }
-  check_out_dir(opt.out, sw.sha256);
+  const Json sj = sweep_json(sw, opt);
+  check_out_dir(opt.out, sw, sj["shard"]);
   load_engine();  // before anything is written: a missing engine leaves no half-made folder
   fs::create_directories(opt.out);
   remove_stale_temporaries(opt.out);
-  const Json sj = sweep_json(sw, opt);
   write_file_atomic(opt.out / "sweep.json", sj.dump(2) + "\n");
   Scheduler scheduler(sw, opt, mine);
+  // A rerun into the same folder skips what is done: say how much, before the progress.
+  if (scheduler.done_before())
+    std::cerr << fmt::format("sweep: resuming {}: {} of {} runs already done, {} to run\n", opt.out.string(),
+                             scheduler.done_before(), scheduler.total(), scheduler.total() - scheduler.done_before());
   const size_t failed = scheduler.run();
   const SweepHealth health = write_results(opt.out, sj);
   print_summary(opt.out, mine);
@@ -516,7 +577,7 @@ struct ShardDir {
   fs::path dir;
   Json sweep;                          ///< its sweep.json
   std::optional<std::pair<uint32_t, uint32_t>> shard;  ///< (K, N); none: the whole sweep
-  std::vector<fs::path> summaries;     ///< rep dirs holding a summary.json
+  std::vector<fs::path> ended;         ///< rep dirs of runs that ended: a summary.json or a failed.json
 };
 
 /// Reads DIR/sweep.json and checks the fields merge relies on, naming the
@@ -614,8 +675,10 @@ std::vector<std::string> check_runs(std::vector<ShardDir>& shards) {
         if (fs::exists(src / "summary.json")) {
           const std::string f = (src / "summary.json").string();
           if (!read_summary_file(f).is_object()) fail_input(f, "", "expected the object `vringsim run` writes");
-          in.summaries.push_back(src);
-        } else if (!fs::exists(src / "failed.json")) {
+          in.ended.push_back(src);
+        } else if (fs::exists(src / "failed.json")) {
+          in.ended.push_back(src);
+        } else {
           missing.push_back((src / "summary.json").string());
         }
       }
@@ -645,24 +708,47 @@ MergeInputs read_merge_inputs(const std::vector<fs::path>& dirs, bool partial) {
   return in;
 }
 
-void copy_summaries(const MergeInputs& in, const fs::path& out) {
+/// Copies `from` to `to` under a temporary name, then gives it its name once
+/// on disk (a merge killed midway leaves a temporary a later one removes).
+void copy_file_atomic(const fs::path& from, const fs::path& to) {
+  const fs::path tmp = to.string() + ".tmp." + std::to_string(::getpid());
+  std::error_code ec;
+  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw WriteError(fmt::format("{}: cannot write: {}", to.string(), ec.message()));
+  }
+  move_file_atomic(tmp, to);
+}
+
+/// Each ended run's files as the sweep left them: stderr.txt, then
+/// failed.json or, last, summary.json (whose presence says the run is done),
+/// so the merged tree is the unsharded sweep's, file for file (merge once
+/// copied summary.json alone: no stderr.txt, and failed runs left out of
+/// failures.csv). A run the output already holds a summary of is kept.
+void copy_runs(const MergeInputs& in, const fs::path& out) {
   for (const auto& shard : in.shards) {
-    if (fs::exists(out) && fs::equivalent(shard.dir, out)) continue;
-    for (const fs::path& src : shard.summaries) {
+    std::error_code ec;
+    if (fs::exists(out) && fs::equivalent(shard.dir, out, ec)) continue;
+    for (const fs::path& src : shard.ended) {
       const fs::path dst = out / fs::relative(src, shard.dir);
       if (fs::exists(dst / "summary.json")) continue;
       fs::create_directories(dst);
-      // Every file of the point (a topology's guests.csv and queues.csv),
-      // the summary last: its presence marks the point merged.
+      // Every file of the point (stderr.txt, a topology's guests.csv and
+      // queues.csv), then the summary or failed.json, whose presence marks
+      // the point merged.
       for (const auto& f : fs::directory_iterator(src)) {
         const std::string name = f.path().filename().string();
-        if (!f.is_regular_file() || name == "summary.json" || name == "failed.json") continue;
-        fs::copy_file(f.path(), dst / (name + ".tmp"), fs::copy_options::overwrite_existing);
-        fs::rename(dst / (name + ".tmp"), dst / name);
+        if (!f.is_regular_file() || name == "summary.json" || name == "failed.json" || name.ends_with(".tmp"))
+          continue;
+        copy_file_atomic(f.path(), dst / name);
       }
-      fs::copy_file(src / "summary.json", dst / "summary.json.tmp", fs::copy_options::overwrite_existing);
-      fs::rename(dst / "summary.json.tmp", dst / "summary.json");
-      fs::remove(dst / "failed.json");
+      if (fs::exists(src / "summary.json")) {
+        copy_file_atomic(src / "summary.json", dst / "summary.json");
+        fs::remove(dst / "failed.json");
+      } else {
+        copy_file_atomic(src / "failed.json", dst / "failed.json");
+      }
     }
   }
 }
@@ -671,9 +757,20 @@ void copy_summaries(const MergeInputs& in, const fs::path& out) {
 
 int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool partial) {
   const MergeInputs in = read_merge_inputs(dirs, partial);  // nothing is written before this returns
-  check_out_dir(out, in.sweep()["sweep_sha256"].get<std::string>());
+  // Into a shard's folder only when that shard is an input: its runs would
+  // be in the result while sweep.json called the shard missing.
+  const Json old = sweep_json_in(out, in.sweep()["sweep_sha256"].get<std::string>());
+  const bool out_is_input = std::any_of(in.shards.begin(), in.shards.end(), [&](const ShardDir& d) {
+    std::error_code ec;
+    return fs::equivalent(d.dir, out, ec);
+  });
+  if (!old.is_null() && !old["shard"].is_null() && !out_is_input)
+    throw InputError(fmt::format("{}: --out: holds {}, which is not among merge's inputs: give it as an input "
+                                 "too, or merge into another folder",
+                                 out.string(), shard_of_sweep(old["shard"], name_of(old))));
   fs::create_directories(out);
-  copy_summaries(in, out);
+  remove_stale_temporaries(out);
+  copy_runs(in, out);
   Json merged = in.sweep();
   merged["shard"] = nullptr;
   if (!in.complete()) {
@@ -686,6 +783,20 @@ int merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out, bool pa
   }
   write_file_atomic(out / "sweep.json", merged.dump(2) + "\n");
   warn_about(write_results(out, merged));
+  // Say what was merged (it printed nothing): the inputs, their runs, where.
+  std::string labels;
+  size_t runs = 0, failed = 0;
+  for (const auto& d : in.shards) {
+    labels += (labels.empty() ? "" : ", ") +
+              (d.shard ? fmt::format("{}/{}", d.shard->first, d.shard->second) : std::string("the whole sweep"));
+    for (const fs::path& r : d.ended) {
+      ++runs;
+      failed += !fs::exists(r / "summary.json");
+    }
+  }
+  std::cout << fmt::format("merge: {} input{} of sweep {} ({}): {} runs ({} done, {} failed) into {}{}\n",
+                           in.shards.size(), in.shards.size() == 1 ? "" : "s", name_of(in.sweep()), labels, runs,
+                           runs - failed, failed, out.string(), in.complete() ? "" : " (partial)");
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "sim/core/errors.hpp"
 #include "sim/core/report.hpp"
 
 namespace vringsim {
@@ -31,7 +32,7 @@ void TimeseriesSink::open(TimeseriesMode mode, const std::string& path, std::vec
   if (mode_ != TimeseriesMode::Stream) return;
   path_ = path;
   file_ = std::fopen(path.c_str(), "wb");
-  if (!file_) throw std::runtime_error(fmt::format("{}: cannot write the time series: {}", path, std::strerror(errno)));
+  if (!file_) throw WriteError(fmt::format("{}: cannot write the time series: {}", path, std::strerror(errno)));
   buffer_ = csv_line(columns_);
 }
 
@@ -72,7 +73,7 @@ void TimeseriesSink::write(const std::vector<double>& row) {
   buffer_ += csv_line(cells);
   if (buffer_.size() >= kFlushBytes) {
     if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
-      throw std::runtime_error(fmt::format("{}: cannot write the time series: {}", path_, std::strerror(errno)));
+      throw WriteError(fmt::format("{}: cannot write the time series: {}", path_, std::strerror(errno)));
     buffer_.clear();
   }
 }
@@ -89,7 +90,7 @@ void TimeseriesSink::close() {
   std::fclose(file_);
   file_ = nullptr;
   buffer_.clear();
-  if (!ok) throw std::runtime_error(fmt::format("{}: cannot write the time series: {}", path_, std::strerror(err)));
+  if (!ok) throw WriteError(fmt::format("{}: cannot write the time series: {}", path_, std::strerror(err)));
 }
 
 }  // namespace vringsim

@@ -17,13 +17,6 @@ run() {  # run CMD... : sets rc, out, err; 60 s at most, 4 GB of memory at most
   # (AddressSanitizer reserves terabytes of address space: no limit under it.)
   (if [ -z "${ASAN_OPTIONS:-}" ]; then ulimit -v 4000000; fi; timeout 60 "$@") >"$T/out" 2>"$T/err" </dev/null
   rc=$?
-  # Under ASan the fibers switch stacks with swapcontext, which ASan warns of
-  # once per process whether or not the switches are annotated (they are:
-  # sim/world/fiber_loop.cpp). That line is the sanitizer's, not vringsim's.
-  if [ -n "${ASAN_OPTIONS:-}" ]; then
-    grep -v "^==[0-9]*==WARNING: ASan doesn't fully support makecontext/swapcontext" "$T/err" >"$T/err.kept" || true
-    mv "$T/err.kept" "$T/err"
-  fi
   out=$(head -c 100000 "$T/out")
   err=$(head -c 100000 "$T/err")
 }

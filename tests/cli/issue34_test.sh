@@ -17,7 +17,6 @@ SRC=$2
 PART=$3
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-has() { printf '%s\n' "$err" | grep -qF -- "$1"; }
 
 case $PART in
 dot)

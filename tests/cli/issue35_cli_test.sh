@@ -8,6 +8,9 @@
 #            simulation first, topology exited 1)
 #   lists    an explicitly empty ring-size --sizes or sensitivity --params is
 #            refused (it ran the defaults)
+#   abspath  an error about a capture named by an absolute path starts with
+#            that path (it was taken for a JSON pointer and prefixed with the
+#            scenario's name: "a.json: /tmp/x.pcap: ...")
 #   scale    per-guest and per-queue figures go to guests.csv and queues.csv
 #            (a row each), not into summary.json and runs.csv; diff reads a
 #            summary above 16 MiB (a 4,096 x 16 run's was 162 MB, refused
@@ -18,8 +21,6 @@ BIN=$1
 PART=$2
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "$0")/lib.sh"
-one_line() { [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && [ -n "$err" ]; }
-has() { printf '%s\n' "$err" | grep -qF -- "$1"; }
 
 cat >"$T/a.json" <<'J'
 {"name": "a", "stop": {"time_s": 0.002}, "measure": {"warmup_s": 0.0005}, "traffic": {"arrival": "poisson", "rate_gbps": 1}}
@@ -97,6 +98,18 @@ outputs)
   run "$BIN" topology "$T/a.json" --out "$T/new/t.txt"
   check "topology --out into a new folder: exit 0" [ "$rc" = 0 ]
   check "topology --out into a new folder: written" [ -s "$T/new/t.txt" ]
+  ;;
+
+abspath)
+  printf 'garbage-not-a-capture-xxxxxxxxxxxxxxxxxxxxxxx' >"$T/bad.pcap"
+  printf '{"name": "abs", "traffic": {"kind": "pcap", "arrival": "trace", "pcap": {"file": "%s"}}}\n' "$T/bad.pcap" >"$T/abs.json"
+  run "$BIN" validate "$T/abs.json"
+  check "a damaged capture: exit 2" [ "$rc" = 2 ]
+  check "a damaged capture: one line" one_line
+  check "the line starts with the capture's path" [ "${err#"$T/bad.pcap: "}" != "$err" ]
+  printf '{"name": "abs", "traffic": {"kind": "pcap", "arrival": "sideways", "pcap": {"file": "%s"}}}\n' "$T/bad.pcap" >"$T/ptr.json"
+  run "$BIN" validate "$T/ptr.json"
+  check "a bad key still names the scenario and the pointer" has "$T/ptr.json: /traffic/arrival"
   ;;
 
 scale)

@@ -52,6 +52,45 @@ inline Pkt tcp_frame(uint64_t ts_ns, uint16_t flow_port, uint32_t payload, uint3
   return {ts_ns, orig, d};
 }
 
+/// An Ethernet/IPv4 frame of `proto` (6 TCP, 17 UDP) from src:sport to
+/// dst:dport (addresses as 10.0.0.N, given N), `wire` bytes long on the wire.
+inline Pkt ip_frame(uint64_t ts_ns, uint8_t proto, uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport,
+                    uint32_t wire) {
+  Pkt p = tcp_frame(ts_ns, dport, wire - 54);
+  auto& d = p.data;
+  d[14 + 9] = proto;
+  d[14 + 15] = src, d[14 + 19] = dst;
+  d[34] = static_cast<uint8_t>(sport >> 8), d[35] = static_cast<uint8_t>(sport);
+  return p;
+}
+
+/// An ARP frame (not IP), 60 bytes.
+inline Pkt arp_frame(uint64_t ts_ns) {
+  std::vector<uint8_t> d(60, 0);
+  d[12] = 0x08, d[13] = 0x06;
+  return {ts_ns, 60, d};
+}
+
+/// Issue 34's capture for trace-info, nine frames over 2.7002 s:
+///   0 s, 0.5 ms       tcp 10.0.0.1:5001 > 10.0.0.2:80, 1514 bytes each
+///   1.2 ms            tcp 10.0.0.2:80 > 10.0.0.1:5001, 64 bytes (the other way)
+///   3 ms              tcp 10.0.0.1:5001 > 10.0.0.2:81, 1514
+///   50 ms             udp 10.0.0.3:53 > 10.0.0.1:4000, 100
+///   200 ms            ARP, 60 (not IP)
+///   2.7, 2.7001, 2.7002 s  tcp 10.0.0.1:5001 > 10.0.0.2:80, 1514 each (after a 2.5 s gap)
+inline std::vector<Pkt> issue34_capture() {
+  const uint64_t t0 = 1700000000000000000ull;
+  return {ip_frame(t0, 6, 1, 5001, 2, 80, 1514),
+          ip_frame(t0 + 500000, 6, 1, 5001, 2, 80, 1514),
+          ip_frame(t0 + 1200000, 6, 2, 80, 1, 5001, 64),
+          ip_frame(t0 + 3000000, 6, 1, 5001, 2, 81, 1514),
+          ip_frame(t0 + 50000000, 17, 3, 53, 1, 4000, 100),
+          arp_frame(t0 + 200000000),
+          ip_frame(t0 + 2700000000ull, 6, 1, 5001, 2, 80, 1514),
+          ip_frame(t0 + 2700100000ull, 6, 1, 5001, 2, 80, 1514),
+          ip_frame(t0 + 2700200000ull, 6, 1, 5001, 2, 80, 1514)};
+}
+
 /// Classic pcap. `nano`: nanosecond magic. `linktype`: DLT value.
 inline std::vector<uint8_t> pcap_file(const std::vector<Pkt>& pkts, bool big_endian, bool nano, uint32_t linktype = 1) {
   Bytes b(big_endian);

@@ -7,12 +7,15 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "models/traffic/capture_file.hpp"
 #include "models/traffic/pass_cache.hpp"
 #include "models/traffic/trace_stats.hpp"
+#include "models/traffic/weighted_pick.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/rng.hpp"
 #include "sim/core/scenario.hpp"
 #include "sim/core/traffic.hpp"
 #include "tests/models/capture_fixtures.hpp"
@@ -119,6 +122,137 @@ TEST(TraceLengths, FiguresAcrossShortAndLongFramesAreExact) {
   for (uint32_t l : {20000u, 30000u, 30000u}) longs.add(l, 0.0);
   EXPECT_EQ(longs.to_json()["len_bytes"]["median"], 30000);
   EXPECT_EQ(longs.to_json()["len_bytes"]["min"], 20000);
+}
+
+// duration_s is the latest timestamp less the earliest, in any order (issue
+// 35: it was the latest less the first record's, 0 when the first was the
+// latest); a trace of no packets prints every figure.
+TEST(TraceLengths, DurationSpansTheEarliestToTheLatestInAnyOrder) {
+  TraceStats s;
+  for (double t : {8590.0, 0.0, 4000.0}) s.add(1514, t);
+  EXPECT_EQ(s.to_json()["duration_s"].get<double>(), 8590.0);
+  TraceStats late;  // the earliest last
+  for (double t : {100.5, 200.25, 50.0}) late.add(60, t);
+  EXPECT_EQ(late.to_json()["duration_s"].get<double>(), 150.25);
+  TraceStats one;
+  one.add(60, 7.0);
+  EXPECT_EQ(one.to_json()["duration_s"].get<double>(), 0.0);
+  TraceStats untimed;
+  untimed.add(60, std::nullopt);
+  EXPECT_FALSE(untimed.to_json().contains("duration_s"));
+}
+
+TEST(TraceLengths, NoPacketsPrintsZeroDurationAndNullLengthsWithANote) {
+  const Json j = TraceStats().to_json(true);
+  EXPECT_EQ(j["packets"], 0);
+  EXPECT_EQ(j["bytes"], 0);
+  EXPECT_EQ(j["duration_s"].get<double>(), 0.0);
+  ASSERT_EQ(j["len_bytes"].size(), 8u);
+  for (const auto& [k, v] : j["len_bytes"].items()) EXPECT_TRUE(v.is_null()) << k;
+  EXPECT_EQ(j["note"], "no packets: duration_s is 0 and the len_bytes figures are null");
+  const Json untimed = TraceStats().to_json(false);  // a CSV without time_s
+  EXPECT_FALSE(untimed.contains("duration_s"));
+  EXPECT_EQ(untimed["note"], "no packets: the len_bytes figures are null");
+}
+
+// Issue 34: trace-info explains a capture: rates, flows, directions, gaps and
+// the filter that keeps the busiest direction, on a capture whose figures
+// are worked out by hand (capture_fixtures.hpp, issue34_capture).
+TEST_F(Traces, TraceInfoGivesRatesFlowsDirectionsGapsAndTheFilter) {
+  const auto f = file("i34.pcap", pcap_file(issue34_capture(), false, true));
+  const Json j = *Registry<TrafficInfo>::instance().find("pcap")->describe(f);
+  EXPECT_EQ(j["packets"], 9);
+  EXPECT_EQ(j["bytes"], 9308);  // 6 x 1514 + 64 + 100 + 60
+  EXPECT_NEAR(j["duration_s"].get<double>(), 2.7002, 1e-12);
+  const Json& rate = j["rate"];
+  EXPECT_NEAR(rate["mean_packets_per_s"].get<double>(), 9 / 2.7002, 1e-9);
+  EXPECT_NEAR(rate["mean_gbps"].get<double>(), 9308 * 8 / 2.7002 / 1e9, 1e-15);
+  // 1 ms windows from the first timestamp: the busiest is [2.7, 2.701): 3 frames, 4542 bytes.
+  EXPECT_NEAR(rate["peak_1ms"]["packets_per_s"].get<double>(), 3000, 1e-9);
+  EXPECT_NEAR(rate["peak_1ms"]["gbps"].get<double>(), 4542 * 8 / 1e-3 / 1e9, 1e-12);
+  EXPECT_NEAR(rate["peak_1ms"]["start_s"].get<double>(), 2.7, 1e-12);
+  // 100 ms windows: [0, 0.1) holds 5 frames, 3 x 1514 + 64 + 100 = 4706 bytes.
+  EXPECT_NEAR(rate["peak_100ms"]["packets_per_s"].get<double>(), 50, 1e-9);
+  EXPECT_NEAR(rate["peak_100ms"]["gbps"].get<double>(), 4706 * 8 / 0.1 / 1e9, 1e-15);
+  EXPECT_EQ(rate["peak_100ms"]["start_s"].get<double>(), 0.0);
+  EXPECT_NE(rate["windows"].get<std::string>().find("aligned to the first timestamp"), std::string::npos);
+  // One idle gap over a second: 0.2 s to 2.7 s.
+  EXPECT_EQ(j["gaps"]["count"], 1);
+  EXPECT_NEAR(j["gaps"]["longest_s"].get<double>(), 2.5, 1e-12);
+  EXPECT_NEAR(j["gaps"]["longest_start_s"].get<double>(), 0.2, 1e-12);
+  // Flows, by bytes; the ARP frame is "non-IP".
+  EXPECT_EQ(j["flows"]["count"], 5);
+  const Json& top = j["flows"]["top"];
+  ASSERT_EQ(top.size(), 5u);
+  const std::vector<std::tuple<std::string, int, int>> flows = {
+      {"tcp 10.0.0.1:5001 > 10.0.0.2:80", 5, 7570}, {"tcp 10.0.0.1:5001 > 10.0.0.2:81", 1, 1514},
+      {"udp 10.0.0.3:53 > 10.0.0.1:4000", 1, 100},  {"tcp 10.0.0.2:80 > 10.0.0.1:5001", 1, 64},
+      {"non-IP", 1, 60}};
+  for (size_t i = 0; i < flows.size(); ++i) {
+    const Json& r = top[std::to_string(i + 1)];
+    EXPECT_EQ(r["flow"], std::get<0>(flows[i])) << i;
+    EXPECT_EQ(r["packets"], std::get<1>(flows[i])) << i;
+    EXPECT_EQ(r["bytes"], std::get<2>(flows[i])) << i;
+  }
+  // Directions: address pairs; 10.0.0.1 > 10.0.0.2 carries the most bytes.
+  const Json& d = j["directions"];
+  EXPECT_EQ(d["count"], 4);
+  EXPECT_EQ(d["most_bytes"], "10.0.0.1 > 10.0.0.2");
+  EXPECT_NEAR(d["most_bytes_share"].get<double>(), 9084.0 / 9308, 1e-15);
+  EXPECT_EQ(d["top"]["1"], (Json{{"direction", "10.0.0.1 > 10.0.0.2"}, {"packets", 6}, {"bytes", 9084}}));
+  EXPECT_EQ(d["top"]["2"], (Json{{"direction", "10.0.0.3 > 10.0.0.1"}, {"packets", 1}, {"bytes", 100}}));
+  EXPECT_EQ(d["top"]["3"], (Json{{"direction", "10.0.0.2 > 10.0.0.1"}, {"packets", 1}, {"bytes", 64}}));
+  EXPECT_EQ(d["top"]["4"], (Json{{"direction", "non-IP"}, {"packets", 1}, {"bytes", 60}}));
+  // The filter, as traffic.pcap.filter takes it (libpcap), keeps that direction and nothing else.
+  const Json& flt = j["filter"];
+  EXPECT_EQ(flt["expression"], "src host 10.0.0.1 and dst host 10.0.0.2");
+  EXPECT_EQ(flt["set"], "--set 'traffic.pcap.filter=src host 10.0.0.1 and dst host 10.0.0.2'");
+  EXPECT_EQ(flt["kept_packets"], 6);
+  EXPECT_EQ(flt["kept_bytes"], 9084);
+  EXPECT_FALSE(flt.contains("note"));
+  EXPECT_EQ(read_all(f, flt["expression"].get<std::string>()).size(), 6u);
+}
+
+TEST_F(Traces, TraceInfoFilterReadsBehindAVlanTagAndIPv6) {
+  // The same frames behind an 802.1Q tag: BPF needs `vlan` to read their addresses.
+  std::vector<Pkt> tagged = issue34_capture();
+  for (Pkt& p : tagged) {
+    p.data.insert(p.data.begin() + 12, {0x81, 0x00, 0x00, 0x07});
+    p.orig_len += 4;
+  }
+  const Json j = *Registry<TrafficInfo>::instance().find("pcap")->describe(file("vlan.pcap", pcap_file(tagged, false, true)));
+  EXPECT_EQ(j["filter"]["expression"], "vlan and src host 10.0.0.1 and dst host 10.0.0.2");
+  EXPECT_EQ(j["filter"]["kept_packets"], 6);
+  EXPECT_EQ(j["flows"]["top"]["1"]["flow"], "tcp 10.0.0.1:5001 > 10.0.0.2:80");
+  // IPv6: addresses in brackets beside a port.
+  std::vector<uint8_t> d(14 + 40 + 20, 0);
+  d[12] = 0x86, d[13] = 0xdd, d[14] = 0x60, d[14 + 6] = 17;
+  d[14 + 8] = 0xfe, d[14 + 9] = 0x80, d[14 + 23] = 1;   // fe80::1
+  d[14 + 24] = 0xfe, d[14 + 25] = 0x80, d[14 + 39] = 2;  // fe80::2
+  d[54] = 0x11, d[55] = 0x22, d[56] = 0x00, d[57] = 0x35;
+  const Json v6 = *Registry<TrafficInfo>::instance().find("pcap")->describe(
+      file("v6.pcap", pcap_file({{1700000000000000000ull, 200, d}}, false, true)));
+  EXPECT_EQ(v6["flows"]["top"]["1"]["flow"], "udp [fe80::1]:4386 > [fe80::2]:53");
+  EXPECT_EQ(v6["filter"]["expression"], "src host fe80::1 and dst host fe80::2");
+  EXPECT_EQ(v6["filter"]["kept_packets"], 1);
+  // One frame: no duration, so no mean rate.
+  EXPECT_TRUE(v6["rate"]["mean_gbps"].is_null());
+}
+
+TEST_F(Traces, TraceInfoOnACsvTraceSaysFlowsAreUnknown) {
+  const auto f = text("t.csv", "time_s,len_bytes,flow\n10,1514,3\n10.0005,60,4\n12.5,1514,3\n");
+  const Json j = *Registry<TrafficInfo>::instance().find("csv")->describe(f);
+  EXPECT_NEAR(j["rate"]["mean_packets_per_s"].get<double>(), 3 / 2.5, 1e-12);
+  EXPECT_NEAR(j["rate"]["peak_1ms"]["gbps"].get<double>(), 1574 * 8 / 1e-3 / 1e9, 1e-12);
+  EXPECT_EQ(j["gaps"]["count"], 1);
+  EXPECT_NEAR(j["gaps"]["longest_start_s"].get<double>(), 0.0005, 1e-12);
+  EXPECT_EQ(j["flows"]["top"]["1"], (Json{{"flow", "flow 3"}, {"packets", 2}, {"bytes", 3028}}));
+  EXPECT_NE(j["flows"]["note"].get<std::string>().find("no addresses"), std::string::npos);
+  EXPECT_FALSE(j.contains("directions"));
+  EXPECT_FALSE(j.contains("filter"));
+  const Json untimed = *Registry<TrafficInfo>::instance().find("csv")->describe(text("u.csv", "len_bytes\n60\n"));
+  EXPECT_FALSE(untimed.contains("rate"));
+  EXPECT_NE(untimed["flows"]["note"].get<std::string>().find("no rates"), std::string::npos);
 }
 
 TEST_F(Traces, ClassicPcapInEitherByteOrderAndPrecision) {
@@ -828,6 +962,73 @@ TEST_F(Traces, EmpiricalLengthsFollowTheCdfFileAndBadFilesAreNamed) {
       scenario_error(R"({"name": "e", "traffic": {"synthetic": {"length": "empirical", "cdf_file": "short.csv"}}})")
           .find("the last row's cdf is 0.5, not 1"),
       std::string::npos);
+}
+
+// The weighted draw by binary search picks, for every draw, the index the
+// linear scan it replaced picked (issue 35: a 1 M-entry list made a 0.05 s
+// run take 34 s), so every output stays byte-identical.
+size_t linear_pick(const std::vector<double>& cumulative, double x) {  // the scan as it was
+  size_t i = 0;
+  while (i + 1 < cumulative.size() && x >= cumulative[i]) ++i;
+  return i;
+}
+
+TEST(Generators, WeightedPickIsTheLinearScansIndexByHand) {
+  // Weights 1, 0, 2, 0, 1: cumulative 1, 1, 3, 3, 4. [0, 1) -> 0, [1, 3) -> 2,
+  // [3, 4) -> 4; the zero weights (1 and 3) are never picked.
+  const std::vector<double> c = {1, 1, 3, 3, 4};
+  const std::vector<std::pair<double, size_t>> by_hand = {
+      {0.0, 0}, {0.5, 0}, {std::nextafter(1.0, 0.0), 0}, {1.0, 2}, {2.5, 2}, {std::nextafter(3.0, 0.0), 2},
+      {3.0, 4}, {3.75, 4}, {std::nextafter(4.0, 0.0), 4}, {4.0, 4}};
+  for (const auto& [x, want] : by_hand) {
+    EXPECT_EQ(pick_weighted(c, x), want) << x;
+    EXPECT_EQ(linear_pick(c, x), want) << x;
+  }
+  // A leading zero weight: x = 0 is not below 0, so the next length; a
+  // trailing one is picked only by a draw rounded up to the total, as before.
+  EXPECT_EQ(pick_weighted({0, 1}, 0.0), 1u);
+  EXPECT_EQ(pick_weighted({1, 3, 3}, 2.999), 1u);
+  EXPECT_EQ(pick_weighted({1, 3, 3}, 3.0), 2u);
+  EXPECT_EQ(pick_weighted({5}, 4.9), 0u);  // one length: always it
+  EXPECT_EQ(pick_weighted({5}, 5.0), 0u);
+}
+
+TEST(Generators, WeightedDrawsAreTheLinearScansDrawForDraw) {
+  // A 3,000-entry list with zero weights and runs of equal cumulative sums:
+  // every draw x (and every boundary itself) picks the same index both ways.
+  Rng w(35, "weights");
+  std::vector<double> c;
+  double total = 0;
+  for (int i = 0; i < 3000; ++i) {
+    total += w.uniform() < 0.3 ? 0.0 : static_cast<double>(w.uniform_int(1, 1000));
+    c.push_back(total);
+  }
+  Rng u(36, "draws");
+  for (int k = 0; k < 200000; ++k) {
+    const double x = u.uniform() * total;
+    ASSERT_EQ(pick_weighted(c, x), linear_pick(c, x)) << x;
+  }
+  for (double x : c) {
+    ASSERT_EQ(pick_weighted(c, x), linear_pick(c, x)) << x;
+    ASSERT_EQ(pick_weighted(c, std::nextafter(x, 0.0)), linear_pick(c, std::nextafter(x, 0.0))) << x;
+  }
+  // The source end to end: the lengths it draws are those the scan picks from
+  // its own stream (seed 7, "traffic-lengths"), IMIX and a weighted list.
+  const std::vector<std::pair<std::vector<std::string>, std::vector<double>>> cases = {
+      {{"traffic.synthetic.length=imix"}, {60, 590, 1514}},
+      {{"traffic.synthetic.length=weighted", "traffic.synthetic.lens_bytes=[60, 100, 590, 800, 1514]",
+        "traffic.synthetic.weights=[1, 0, 2, 0, 1]"},
+       {60, 100, 590, 800, 1514}}};
+  const std::vector<std::vector<double>> weights = {{7, 4, 1}, {1, 0, 2, 0, 1}};
+  for (size_t k = 0; k < cases.size(); ++k) {
+    std::vector<double> cum;
+    double sum = 0;
+    for (double x : weights[k]) cum.push_back(sum += x);
+    Rng stream(7, "traffic-lengths");
+    const auto frames = draw(cases[k].first, 20000);
+    for (size_t i = 0; i < frames.size(); ++i)
+      ASSERT_EQ(frames[i].len_bytes, cases[k].second[linear_pick(cum, stream.uniform() * sum)]) << k << " " << i;
+  }
 }
 
 TEST(Wire, OnOffSendsBurstsAtLinkRateAndIdlesForTheDutyCycle) {
