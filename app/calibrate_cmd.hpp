@@ -49,8 +49,8 @@ struct Calibration {
 /// Reads and checks a measurement file; InputError names the file and pointer.
 Calibration load_calibration(const std::string& path);
 
-/// When a fit is not a fit. The thresholds are documented in README
-/// "Calibration" and docs/contract.md; each is a judgement, explained here.
+/// When a fit is not a fit. The thresholds are documented in
+/// docs/guide/calibrating.md ("When a fit is not a fit") and docs/contract.md; each is a judgement, explained here.
 namespace fit_limits {
 /// A parameter is at a bound when it ended within this share of the way
 /// from its initial value to that bound. The damped step is clamped, so a

@@ -521,7 +521,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> analytic_files, analytic_sets;
   bool analytic_json = false;
   auto* analytic = app.add_subcommand(
-      "analytic", "an M/M/1/K Markov chain's prediction beside the simulator's figures (see README)");
+      "analytic", "an M/M/1/K Markov chain's prediction beside the simulator's figures (see docs/guide/analytic-cross-check.md)");
   analytic->add_option("files", analytic_files, "scenario JSON files whose assumptions the model meets")->required();
   analytic->add_option("--set", analytic_sets, "KEY=VALUE: override a scenario key");
   analytic->add_flag("--json", analytic_json, "print JSON");
@@ -529,7 +529,7 @@ int main(int argc, char** argv) {
   std::string calibrate_file, calibrate_out;
   auto* calibrate = app.add_subcommand(
       "calibrate", "fit named cost parameters to measured throughput (least squares, one simulation per evaluation)");
-  calibrate->add_option("measurements", calibrate_file, "measurement JSON file (see README)")->required();
+  calibrate->add_option("measurements", calibrate_file, "measurement JSON file (see docs/guide/calibrating.md)")->required();
   calibrate->add_option("--out", calibrate_out, "write the fitted costs here as a cost preset (costs.preset)");
 
   std::string topology_file;

@@ -93,7 +93,7 @@ Json scenario_schema() {
   // The topology section is lists of named nodes, checked by its own parser.
   root["properties"]["topology"] = {
       {"type", "object"},
-      {"description", "guests, queues and host cores (README \"Many guests\"); checked when the scenario loads"}};
+      {"description", "guests, queues and host cores (docs/guide/capacity-planning.md); checked when the scenario loads"}};
   return root;
 }
 

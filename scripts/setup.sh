@@ -8,7 +8,7 @@ set -euo pipefail
 RUN_PACKAGES=(
   # toolchain pieces a bare machine may lack
   cmake make g++ pkg-config
-  # chosen libraries (README "Dependencies")
+  # chosen libraries (docs/developer.md, "Dependencies")
   libsimgrid-dev       # simulation kernel (s4u actors); pkg-config only, no CMake config
   libboost-graph-dev   # descriptor-chain checks (--check), topology graphs; Boost.Math
   nlohmann-json3-dev   # scenario files, summary.json
@@ -22,7 +22,7 @@ RUN_PACKAGES=(
 TEST_PACKAGES=(
   libgtest-dev         # unit tests
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # fuzz targets and the sanitizer build (scripts/fuzz.sh)
-  graphviz             # `vringsim topology --dot | dot -Tsvg` (README), checked by a test
+  graphviz             # `vringsim topology --dot | dot -Tsvg` (docs/guide/capacity-planning.md), checked by a test
   # plots and notebooks (analysis/, notebooks/), for Debian's /usr/bin/python3
   python3 python3-matplotlib python3-pandas
   python3-jsonschema   # tests/schema: vringsim schema against the shipped files

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The Markdown a user reads renders as written: every code fence closed, every
 relative link pointing at a file or folder of the repository (and, with a
-#fragment, at a heading of that file).
+#fragment, at a heading of that file; a bare #fragment at a heading of the
+file it is in).
 
 Usage: docs_check.py SOURCE_DIR
 """
@@ -11,8 +12,13 @@ import re
 import sys
 
 source = sys.argv[1]
-files = [os.path.join(source, "README.md")] + sorted(glob.glob(os.path.join(source, "docs", "**", "*.md"),
-                                                             recursive=True))
+# The README, every page under docs/ (the user guide in docs/guide/ included)
+# and the README of each top-level folder (analysis/, notebooks/), but not
+# those of build or output trees.
+files = ([os.path.join(source, "README.md")]
+         + sorted(glob.glob(os.path.join(source, "docs", "**", "*.md"), recursive=True))
+         + sorted(p for p in glob.glob(os.path.join(source, "*", "README.md"))
+                  if not re.match(r"(build|out)", os.path.basename(os.path.dirname(p)))))
 failures = []
 
 
@@ -50,8 +56,12 @@ for path in files:
         if fence:
             continue
         for target in re.findall(r"\]\(([^)\s]+)\)", line):
-            if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
-                continue  # a URL or a fragment of this file
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target):
+                continue  # a URL
+            if target.startswith("#"):
+                if target[1:].lower() not in anchors(path):
+                    failures.append(f"{rel}:{n}: link to {target}: no heading {target} in this file")
+                continue
             file_part, _, frag = target.partition("#")
             dest = os.path.normpath(os.path.join(os.path.dirname(path), file_part))
             if not os.path.exists(dest):

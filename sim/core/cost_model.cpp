@@ -18,9 +18,10 @@ struct CostDecl {
   const char* source;
 };
 
-// Sources, in the order the README's "Cost model" section explains them:
+// Sources, in the order docs/guide/calibrating.md ("The cost model and its
+// presets") explains them:
 //  [calibrated]  fitted so the 2008 setup reproduces the thread's netperf
-//                figures (docs/model.md §2); see README "Calibration".
+//                figures (docs/model.md §2); see docs/guide/calibrating.md.
 //  [lguest-2008] derived from the times in Rusty Russell's commit
 //                "virtio: Recycle unused recv buffer pages for large skbs in
 //                net driver" (Linux fb6813f48080, 2008): receiving 1 GB with
@@ -29,8 +30,8 @@ struct CostDecl {
 //                of 18 pages each is ~470 ns per page for alloc + free less
 //                two list operations.
 //  [estimate]    order-of-magnitude figure for 2008-class x86 hardware with
-//                no single public measurement behind it; listed in the README
-//                so a better source can replace it.
+//                no single public measurement behind it; listed in
+//                docs/guide/calibrating.md so a better source can replace it.
 }  // namespace
 
 namespace {

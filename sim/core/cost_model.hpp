@@ -49,8 +49,8 @@ struct CostModel {
   static CostModel from(const Config& cfg);
   /// Where each cost of `cfg` comes from, for provenance: {key: {"ns": value,
   /// "default_ns", "origin"}}, the origin being the tag of the value's
-  /// source: "calibrated", "estimate", "lguest-2008" ... (README "Cost
-  /// model"), from the preset that filled it (then also "preset": its name)
+  /// source: "calibrated", "estimate", "lguest-2008" ... (docs/guide/
+  /// calibrating.md), from the preset that filled it (then also "preset": its name)
   /// or from the default's declaration; "given" when the scenario file, a
   /// sweep axis or --set gave the value.
   static Json origins(const Config& cfg, const CostPresetUse& preset = {});

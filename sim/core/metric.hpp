@@ -5,8 +5,8 @@
 // one instance of every registered metric for the run, and with a topology
 // one per guest and one per queue; it never names a metric.
 //
-// Adding a metric is one file pair in models/metrics/ (README "Adding a
-// metric"): nothing else changes.
+// Adding a metric is one file pair in models/metrics/ (docs/developer.md,
+// "Adding a metric"): nothing else changes.
 #pragma once
 
 #include <functional>

@@ -10,7 +10,7 @@
 #   degenerate  guest per_packet_ns and per_descriptor_ns on two points with
 #               the same chains: the pair named as not separately determined
 #   shipped     scenarios/calibration/2008-netperf.json converges with no
-#               warning, to the figures README "Calibration" shows
+#               warning, to the figures docs/guide/calibrating.md shows
 # Usage: calibrate_test.sh VRINGSIM SOURCE_DIR PART
 set -u
 BIN=$1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The smaller items of issue 34, one part per item:
-#   dot      the README's `topology --dot | dot -Tsvg` recipe draws an SVG
+#   dot      docs/guide/capacity-planning.md's `topology --dot | dot -Tsvg` recipe draws an SVG
 #            (Graphviz is installed by scripts/setup.sh)
 #   names    no shipped topology calls a backend "vhost..." that runs QEMU's
 #            backend (two-tenants.json did)

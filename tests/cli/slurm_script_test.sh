@@ -2,7 +2,7 @@
 # scripts/slurm-sweep.sh against a stand-in sbatch that runs the array's
 # tasks one after another with the variables Slurm sets (SLURM_ARRAY_TASK_ID,
 # SLURM_CPUS_PER_TASK, ...). The real one-node cluster runs in .ci/run
-# (README: scripts/slurm-sweep.sh --one-node-cluster); this checks the
+# (docs/developer.md: scripts/slurm-sweep.sh --one-node-cluster); this checks the
 # script's own logic on every change: paths, the merge, --compare, failures.
 # Usage: slurm_script_test.sh VRINGSIM SOURCE_DIR
 set -u

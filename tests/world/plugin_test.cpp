@@ -1,5 +1,5 @@
 // Plug-ins defined here, in the test tree, run end to end: nothing outside
-// this file knows them. A policy (the README's "Adding a policy" example)
+// this file knows them. A policy (docs/developer.md's "Adding a policy" example)
 // and a metric (the "Adding a metric" example) register themselves, and a
 // whole simulation uses both.
 #include <gtest/gtest.h>

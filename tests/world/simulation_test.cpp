@@ -626,7 +626,7 @@ TEST_F(Simulation, ResultsDoNotDependOnTheHostBurstSize) {
     // (On the default costs, whole nanoseconds but for 0.25 ns a byte. With
     // today-x86's 0.08 and 0.109 ns a byte the clock's rounding can decide a
     // tie: max-buffer here delivers one frame more at burst 7 than at 1.
-    // README "How the simulation is made fast and still exact".)
+    // docs/developer.md, "How the simulation is made fast and still exact".)
     expect_burst_independent(doc, {1, 7, 64, 1000}, policy);
   }
 }
@@ -1071,7 +1071,7 @@ TEST_F(Simulation, FaultWindowsComeFromTheSeed) {
 // ---- analytic cross-check (issue 5) ----------------------------------------
 
 TEST_F(Simulation, TheMm1kChainAgreesWithTheSimulatorWhereItsAssumptionsHold) {
-  // Tolerances (README "Analytic cross-check"): four times the spread seen
+  // Tolerances (docs/guide/analytic-cross-check.md): four times the spread seen
   // over 8 seeds of 2 s runs at these points, scaled to 4 s runs.
   struct Point {
     double rho;
