@@ -1,11 +1,11 @@
 #include "sim/world/task_loop.hpp"
 
 #include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Semaphore.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <stdexcept>
 #include <utility>
 
 #include "sim/world/shared.hpp"
@@ -19,19 +19,6 @@ bool TaskLoop::near_the_end() const {
 }
 
 bool Wait::await_ready() {
-  if (!loop_) {  // an actor of its own: the call is made in SimGrid now
-    switch (kind_) {
-      case Kind::Sleep: blocking::sleep_until(arg_); break;
-      case Kind::Acquire:
-        if (has_timeout_)
-          timed_out_ = blocking::acquire_timeout(*sg_, arg_);
-        else
-          blocking::acquire(*sg_);
-        break;
-      case Kind::Release: (*sg_)->release(); break;
-    }
-    return true;
-  }
   if (kind_ == Kind::Sleep && arg_ <= loop_->clock_) return true;  // no wait
   if (loop_->near_the_end()) sg4::this_actor::yield();
   // A call that needs no wait does not suspend the task: a free token taken,
@@ -55,7 +42,7 @@ void Wait::await_suspend(std::coroutine_handle<> h) { loop_->park(h, *this); }
 
 bool Wait::await_resume() const {
   if (kind_ != Kind::Acquire) return false;
-  return loop_ ? loop_->tasks_[loop_->current_].timed_out : timed_out_;
+  return loop_->tasks_[loop_->current_].timed_out;
 }
 
 void TaskLoop::park(std::coroutine_handle<> h, const Wait& w) {
@@ -177,16 +164,6 @@ void TaskLoop::run() {
       due(w, f.due);
     }
   }
-}
-
-}  // namespace vringsim
-
-namespace vringsim {
-
-void run_to_end(Task<void>& task) {
-  task.handle().resume();
-  if (!task.done()) throw std::logic_error("a task without a loop waited outside SimGrid");
-  task.rethrow_if_failed();
 }
 
 }  // namespace vringsim

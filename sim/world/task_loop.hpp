@@ -42,7 +42,6 @@
 #pragma once
 
 #include <simgrid/s4u/Engine.hpp>
-#include <simgrid/s4u/Semaphore.hpp>
 
 #include <algorithm>
 #include <array>
@@ -63,24 +62,19 @@ namespace vringsim {
 struct RunState;
 class TaskLoop;
 
-/// A call that may wait: in the queue loop (suspending the task until the
-/// loop answers it), or, with no loop, made in SimGrid at once.
+/// A call that may wait: the task suspends until the loop answers it (one
+/// that needs no wait goes on at once).
 class [[nodiscard]] Wait {
  public:
   enum class Kind : uint8_t { Sleep, Acquire, Release };
-  /// simgrid::s4u::this_actor::sleep_until(t).
-  static Wait sleep_until(TaskLoop* loop, double t) { return Wait(loop, Kind::Sleep, t, 0, nullptr); }
-  /// Semaphore::acquire_timeout(timeout) (a timeout not above 0: acquire).
-  /// With no loop, a timeout not given is Semaphore::acquire().
-  static Wait acquire(TaskLoop* loop, uint32_t sem, std::optional<double> timeout,
-                      const simgrid::s4u::SemaphorePtr* sg) {
-    Wait w(loop, Kind::Acquire, timeout ? *timeout : -1, sem, sg);
-    w.has_timeout_ = timeout.has_value();
-    return w;
+  /// Sleeps until `t`.
+  static Wait sleep_until(TaskLoop* loop, double t) { return Wait(loop, Kind::Sleep, t, 0); }
+  /// Takes a token of `sem`, waiting at most `timeout` if given and above 0.
+  static Wait acquire(TaskLoop* loop, uint32_t sem, std::optional<double> timeout) {
+    return Wait(loop, Kind::Acquire, timeout ? *timeout : -1, sem);
   }
-  static Wait release(TaskLoop* loop, uint32_t sem, const simgrid::s4u::SemaphorePtr* sg) {
-    return Wait(loop, Kind::Release, 0, sem, sg);
-  }
+  /// Gives a token of `sem`: to its first waiter, if any.
+  static Wait release(TaskLoop* loop, uint32_t sem) { return Wait(loop, Kind::Release, 0, sem); }
 
   bool await_ready();
   void await_suspend(std::coroutine_handle<> h);
@@ -88,16 +82,12 @@ class [[nodiscard]] Wait {
   bool await_resume() const;
 
  private:
-  Wait(TaskLoop* loop, Kind k, double arg, uint32_t sem, const simgrid::s4u::SemaphorePtr* sg)
-      : loop_(loop), kind_(k), arg_(arg), sem_(sem), sg_(sg) {}
+  Wait(TaskLoop* loop, Kind k, double arg, uint32_t sem) : loop_(loop), kind_(k), arg_(arg), sem_(sem) {}
   friend class TaskLoop;
   TaskLoop* loop_;
   Kind kind_;
   double arg_;  ///< the sleep's end; the acquisition's timeout
   uint32_t sem_;
-  const simgrid::s4u::SemaphorePtr* sg_;
-  bool has_timeout_ = false;
-  bool timed_out_ = false;  ///< (made in SimGrid)
 };
 
 class TaskLoop {
@@ -246,39 +236,30 @@ class TaskLoop {
   uint64_t shuffle_ = 0;    ///< the shuffle's seed and state (0: none)
 };
 
-/// SimGrid's clock, or the task loop's for its tasks.
+/// The task loop's clock (SimGrid's before a side is attached to one).
 inline double clock_of(const TaskLoop* loop) {
   return loop ? loop->clock() : simgrid::s4u::Engine::get_clock();
 }
-/// Sleeps until `t` in SimGrid, or in the task loop for its tasks.
+/// Sleeps until `t` in the task loop.
 inline Wait sleep_until(TaskLoop* loop, double t) { return Wait::sleep_until(loop, t); }
 
-/// A semaphore in SimGrid, or in a task loop once its users run there.
+/// A semaphore of the task loop its users run on (run_on before any use).
 class Semaphore {
  public:
-  /// The SimGrid semaphore is made on first use: tasks never use it (a
-  /// 128 x 4 run made a thousand for nothing).
   explicit Semaphore(uint32_t tokens) : tokens_(tokens) {}
   void run_on(TaskLoop& loop) {
     loop_ = &loop;
     id_ = loop.add_semaphore(tokens_);
   }
   /// No token to take: acquiring waits.
-  bool would_block() const { return loop_ ? loop_->would_block(id_) : sg_semaphore()->would_block(); }
+  bool would_block() const { return loop_->would_block(id_); }
   /// Takes a token, waiting if needed, at most `timeout_s` if given (and
   /// above 0). Awaited: true if the timeout passed first.
-  Wait acquire(std::optional<double> timeout_s = std::nullopt) {
-    return Wait::acquire(loop_, id_, timeout_s, loop_ ? nullptr : &sg_semaphore());
-  }
-  Wait release() { return Wait::release(loop_, id_, loop_ ? nullptr : &sg_semaphore()); }
+  Wait acquire(std::optional<double> timeout_s = std::nullopt) { return Wait::acquire(loop_, id_, timeout_s); }
+  Wait release() { return Wait::release(loop_, id_); }
 
  private:
-  const simgrid::s4u::SemaphorePtr& sg_semaphore() const {
-    if (!sem_) sem_ = simgrid::s4u::Semaphore::create(tokens_);
-    return sem_;
-  }
   uint32_t tokens_;
-  mutable simgrid::s4u::SemaphorePtr sem_;
   TaskLoop* loop_ = nullptr;
   TaskLoop::Id id_ = 0;
 };
