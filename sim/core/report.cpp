@@ -21,7 +21,7 @@ Json to_json(const RunResult& r) {
   return Json{{"name", r.name},         {"summary", r.summary}, {"ts_columns", r.ts_columns},
               {"ts_rows", r.ts_rows},   {"ts_file", r.ts_file}, {"ts_row_count", r.ts_row_count},
               {"ts_skip_idle", r.ts_skip_idle}, {"bus_events", r.bus_events},
-              {"blocking_calls", r.blocking_calls}, {"guests", r.guests}, {"guest_order", r.guest_order}};
+              {"blocking_calls", r.blocking_calls}, {"loop_waits", r.loop_waits}, {"guests", r.guests}, {"guest_order", r.guest_order}};
 }
 
 RunResult run_result_from_json(const Json& j) {
@@ -35,6 +35,7 @@ RunResult run_result_from_json(const Json& j) {
   r.ts_skip_idle = j.value("ts_skip_idle", false);
   r.bus_events = j.value("bus_events", uint64_t{0});
   r.blocking_calls = j.value("blocking_calls", uint64_t{0});
+  r.loop_waits = j.value("loop_waits", uint64_t{0});
   r.guests = j.value("guests", Json::object());
   r.guest_order = j.value("guest_order", std::vector<std::string>{});
   return r;

@@ -34,9 +34,11 @@ struct RunResult {
   uint64_t ts_row_count = 0;                 ///< rows sampled, wherever they went
   bool ts_skip_idle = false;                 ///< timeseries.csv thins idle rows (measure.skip_idle_samples)
   /// What the run cost the engine, for bench/ (never in a report): events
-  /// through the event bus, and blocking calls into SimGrid (sim/world/blocking.hpp).
+  /// through the event bus, blocking calls into SimGrid, and the calls that
+  /// suspended a task of the task loop (sim/world/blocking.hpp).
   uint64_t bus_events = 0;
   uint64_t blocking_calls = 0;
+  uint64_t loop_waits = 0;
 };
 
 /// timeseries.csv without the rows of a run of identical samples (equal

@@ -15,6 +15,9 @@ namespace vringsim::blocking {
 
 /// Calls made in this process (one engine per process; its actors run one at a time).
 inline uint64_t calls = 0;
+/// Calls that suspended a task of the task loop (task_loop.hpp): its sleeps,
+/// its waits on a semaphore, its releases to a waiter.
+inline uint64_t loop_waits = 0;
 
 inline void sleep_until(double t) {
   if (t <= simgrid::s4u::Engine::get_clock()) return;  // SimGrid returns at once: no activity

@@ -184,6 +184,7 @@ RunResult Books::close() {
   if (w_.options.timeseries == TimeseriesMode::Stream) result.ts_file = w_.options.timeseries_path;
   result.bus_events = w_.run->bus.emitted();
   result.blocking_calls = blocking::calls;
+  result.loop_waits = blocking::loop_waits;
   return result;
 }
 

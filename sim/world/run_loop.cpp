@@ -48,44 +48,27 @@ std::function<void()> RunLoop::guarded(std::function<void()> body) {
 }
 
 void RunLoop::start_queues() {
-  const Topology& topo = w_.topology();
   // The devices and drivers as tasks of one actor, switched without SimGrid
-  // (task_loop.hpp; same outputs), in the order their actors were created.
-  if (w_.options.lookahead) {
-    w_.tasks = std::make_unique<TaskLoop>(*w_.run, simgrid::config::get_value<double>("surf/precision"));
-    TaskLoop& loop = *w_.tasks;
-    for (auto& pool : w_.host_pools) pool->run_on(loop);
-    for (auto& guest : w_.vcpu_pools)
-      for (auto& pool : guest) pool->run_on(loop);
-    for (auto& Q : w_.queues) {
-      HostDevice* device = Q.device.get();
-      GuestDriver* driver = Q.driver.get();
-      Q.shared->run_on(loop);
-      device->run_on(loop);
-      driver->run_on(loop);
-      loop.add_task(device->run());
-      loop.add_task(driver->run());
-    }
-    sg4::Actor::create("queues", w_.core_hosts[0], guarded([&loop] { loop.run(); }))->daemonize();
-    return;
-  }
+  // (task_loop.hpp), started in the order of the queues, each device before
+  // its driver. With or without the lookahead: the order of simultaneous
+  // events is the loop's rule (docs/model.md §7), which actors of their own
+  // would leave to SimGrid's heap.
+  w_.tasks = std::make_unique<TaskLoop>(*w_.run, simgrid::config::get_value<double>("surf/precision"));
+  TaskLoop& loop = *w_.tasks;
+  if (w_.options.shuffle_seed) loop.shuffle(w_.options.shuffle_seed);
+  for (auto& pool : w_.host_pools) pool->run_on(loop);
+  for (auto& guest : w_.vcpu_pools)
+    for (auto& pool : guest) pool->run_on(loop);
   for (auto& Q : w_.queues) {
-    const auto& gst = topo.guests[Q.guest];
-    const std::string name = fmt::format("{}/rx{}", gst.name, Q.shared->queue - gst.first_queue);
     HostDevice* device = Q.device.get();
     GuestDriver* driver = Q.driver.get();
-    sg4::Actor::create("device:" + name, w_.core_hosts[topo.backends[gst.backend_index].group],
-                       guarded([device] {
-                         Task<void> body = device->run();
-                         run_to_end(body);
-                       }))
-        ->daemonize();
-    sg4::Actor::create("driver:" + name, w_.guest_hosts[Q.guest], guarded([driver] {
-                         Task<void> body = driver->run();
-                         run_to_end(body);
-                       }))
-        ->daemonize();
+    Q.shared->run_on(loop);
+    device->run_on(loop);
+    driver->run_on(loop);
+    loop.add_task(device->run(), TaskLoop::Side::Host);
+    loop.add_task(driver->run(), TaskLoop::Side::Guest);
   }
+  sg4::Actor::create("queues", w_.core_hosts[0], guarded([&loop] { loop.run(); }))->daemonize();
 }
 
 void RunLoop::admit_all(double t) {

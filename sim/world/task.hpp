@@ -6,10 +6,8 @@
 // kernel setting (with a 1 MiB fiber stack behind a guard page per side,
 // 16,384 ran out of memory maps).
 //
-// Who runs a task decides what a wait is (task_loop.hpp): the queue loop
-// suspends it and answers the call as SimGrid would, or, with an actor per
-// side (RunOptions::lookahead off), the call is made in SimGrid at once and
-// the task never suspends.
+// The task loop (task_loop.hpp) runs them: a call that waits suspends the
+// task until the loop answers it, in the order of docs/model.md §7.
 #pragma once
 
 #include <coroutine>
@@ -166,9 +164,5 @@ class [[nodiscard]] Step {
  private:
   Task<void> task_;
 };
-
-/// Runs a task to its end on the calling stack, for an actor whose every
-/// wait is made in SimGrid (none suspends the task).
-void run_to_end(Task<void>& task);
 
 }  // namespace vringsim

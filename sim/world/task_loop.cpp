@@ -1,12 +1,11 @@
 #include "sim/world/task_loop.hpp"
 
 #include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Semaphore.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <memory>
-#include <stdexcept>
 #include <utility>
 
 #include "sim/world/shared.hpp"
@@ -15,30 +14,27 @@ namespace sg4 = simgrid::s4u;
 
 namespace vringsim {
 
-namespace {
-constexpr size_t kNoSampler = std::numeric_limits<size_t>::max();
-}
-
 bool TaskLoop::near_the_end() const {
   return run_.drained_released || clock_ + 2 * precision_ >= run_.stop_time;
 }
 
 bool Wait::await_ready() {
-  if (!loop_) {  // an actor of its own: the call is made in SimGrid now
-    switch (kind_) {
-      case Kind::Sleep: blocking::sleep_until(arg_); break;
-      case Kind::Acquire:
-        if (has_timeout_)
-          timed_out_ = blocking::acquire_timeout(*sg_, arg_);
-        else
-          blocking::acquire(*sg_);
-        break;
-      case Kind::Release: (*sg_)->release(); break;
-    }
-    return true;
-  }
-  if (kind_ == Kind::Sleep && arg_ <= loop_->clock_) return true;  // SimGrid makes no call
+  if (kind_ == Kind::Sleep && arg_ <= loop_->clock_) return true;  // no wait
   if (loop_->near_the_end()) sg4::this_actor::yield();
+  // A call that needs no wait does not suspend the task: a free token taken,
+  // a token left when nobody waits for it.
+  switch (kind_) {
+    case Kind::Sleep: return false;
+    case Kind::Acquire:
+      loop_->tasks_[loop_->current_].timed_out = false;
+      return loop_->try_take(sem_);
+    case Kind::Release: {
+      TaskLoop::Sem& s = loop_->sems_[sem_];
+      if (!s.idle()) return false;
+      ++s.tokens;
+      return true;
+    }
+  }
   return false;
 }
 
@@ -46,7 +42,7 @@ void Wait::await_suspend(std::coroutine_handle<> h) { loop_->park(h, *this); }
 
 bool Wait::await_resume() const {
   if (kind_ != Kind::Acquire) return false;
-  return loop_ ? loop_->tasks_[loop_->current_].timed_out : timed_out_;
+  return loop_->tasks_[loop_->current_].timed_out;
 }
 
 void TaskLoop::park(std::coroutine_handle<> h, const Wait& w) {
@@ -56,6 +52,22 @@ void TaskLoop::park(std::coroutine_handle<> h, const Wait& w) {
   e.call = w.kind_;
   e.sem = w.sem_;
   e.arg = w.kind_ == Call::Sleep ? w.arg_ - clock_ : w.arg_;
+}
+
+bool TaskLoop::try_take(Id sem) {
+  Sem& s = sems_[sem];
+  if (s.tokens == 0) return false;
+  --s.tokens;
+  return true;
+}
+
+uint64_t TaskLoop::draw() {
+  // splitmix64: the shuffle's order (never 0 as a state: 0 means none).
+  uint64_t z = (shuffle_ += 0x9e3779b97f4a7c15ULL);
+  if (shuffle_ == 0) shuffle_ = 1;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
 }
 
 void TaskLoop::resume(Id w) {
@@ -71,35 +83,29 @@ void TaskLoop::resume(Id w) {
 void TaskLoop::handle(Id w) {
   Entry& f = tasks_[w];
   if (!f.calling) return;  // its body returned
+  ++blocking::loop_waits;
   switch (f.call) {
     case Call::Sleep: set_timer(w, clock_ + std::max(f.arg, precision_)); break;
-    case Call::Acquire: {
-      f.timed_out = false;
-      Sem& s = sems_[f.sem];
-      if (s.tokens > 0) {
-        --s.tokens;
-        answer(w);
-      } else {
-        s.waiters.push_back(w);
-        f.waiting = true;
-        if (f.arg > 0) set_timer(w, clock_ + std::max(f.arg, precision_));
-      }
+    case Call::Acquire: {  // no token was free (Wait::await_ready): it queues
+      sems_[f.sem].waiters.push_back(w);
+      f.waiting = true;
+      if (f.arg > 0) set_timer(w, clock_ + std::max(f.arg, precision_));
       break;
     }
-    case Call::Release: {
-      Sem& s = sems_[f.sem];
-      if (!s.idle()) {
-        const Id r = s.pop();
-        tasks_[r].waiting = false;
-        tasks_[r].timer = 0;  // its timeout, if any, is cancelled
-        answer(r);
-      } else {
-        ++s.tokens;
-      }
-      answer(w);
+    case Call::Release: {  // someone waits (Wait::await_ready): the first, woken, runs before the releaser goes on
+      const Id r = sems_[f.sem].pop();
+      tasks_[r].waiting = false;
+      tasks_[r].timer = 0;  // its timeout, if any, is cancelled
+      due(r, Phase::Woken);
+      due(w, Phase::GoesOn);
       break;
     }
   }
+}
+
+void TaskLoop::draw_next(Ready& r) {
+  const size_t k = r.head + static_cast<size_t>(draw() % (r.ids.size() - r.head));
+  std::swap(r.ids[r.head], r.ids[k]);
 }
 
 const TaskLoop::Timer* TaskLoop::next_timer() {
@@ -109,21 +115,14 @@ const TaskLoop::Timer* TaskLoop::next_timer() {
 
 void TaskLoop::run() {
   const auto never = sg4::Semaphore::create(0);
-  next_.clear();
-  for (Id w = 0; w < tasks_.size(); ++w) next_.push_back(w);  // the order the actors were created in
-  std::vector<Id> ran;
-  size_t sampler_at = kNoSampler;  // the sampler's turn in the next sub-round
+  for (Id w = 0; w < tasks_.size(); ++w) due(w, tasks_[w].due);  // (in the order added, unless shuffled)
   for (;;) {
-    while (!next_.empty()) {
-      ran.swap(next_);
-      next_.clear();
-      for (size_t i = 0; i < ran.size(); ++i) {
-        if (i == sampler_at) sg4::this_actor::yield();
-        resume(ran[i]);
-      }
-      if (sampler_at == ran.size()) sg4::this_actor::yield();
-      sampler_at = kNoSampler;
-      for (Id w : ran) handle(w);
+    Id w;
+    Phase phase;
+    while (next_due(w, phase)) {
+      if (on_run) on_run(w, clock_, phase);
+      resume(w);
+      handle(w);
     }
     const Timer* first = next_timer();
     if (!first) {
@@ -133,8 +132,7 @@ void TaskLoop::run() {
     const double d = first->date;
     // Near the sampler's next instant, the end, or once a finite source has
     // drained, another actor may run: SimGrid's clock goes there, stopping
-    // at each sampler instant on the way (each step then the same exact sum
-    // as when the actors slept in SimGrid).
+    // at each sampler instant on the way.
     const double margin = 2 * precision_;
     const double sample = run_.sampler_wakes_at;
     if (d + margin >= sample || d + margin >= run_.stop_time || run_.drained_released) {
@@ -142,21 +140,18 @@ void TaskLoop::run() {
       blocking::sleep_until(target);
       if (target >= sample) sg4::this_actor::yield();  // the sampler reads first at its instant
       clock_ = std::max(clock_, sg4::Engine::get_clock());
-      ++steps_;
       if (target != d) continue;
-      // A sampler instant within the precision after the step's date ends
-      // in this step too, after the timers dated before it: the sampler
-      // runs at its place in the sub-round.
-      if (target < sample && sample - clock_ < precision_) sampler_at = 0;
+      // A sampler instant within the precision after the step's date is
+      // this step's instant: it reads before the tasks due then.
+      if (target < sample && sample - clock_ < precision_) sg4::this_actor::yield();
     } else {
       clock_ += d - clock_;
-      ++steps_;
     }
-    // The timers due within the precision end now, in the heap's order
-    // (SimGrid's test, |date - now| < precision: the difference of two close
-    // doubles is exact, where now + precision would round).
+    // The timers due within the precision end now, at one instant, the
+    // step's (SimGrid's test, |date - now| < precision: the difference of
+    // two close doubles is exact, where now + precision would round); made
+    // in date order, then the order they were set.
     for (const Timer* t = next_timer(); t && std::abs(t->date - clock_) < precision_; t = next_timer()) {
-      if (sampler_at != kNoSampler && t->date < sample) sampler_at = next_.size() + 1;
       const Id w = t->task;
       heap_.pop();
       Entry& f = tasks_[w];
@@ -166,19 +161,9 @@ void TaskLoop::run() {
         f.waiting = false;
         f.timed_out = true;
       }
-      answer(w);
+      due(w, f.due);
     }
   }
-}
-
-}  // namespace vringsim
-
-namespace vringsim {
-
-void run_to_end(Task<void>& task) {
-  task.handle().resume();
-  if (!task.done()) throw std::logic_error("a task without a loop waited outside SimGrid");
-  task.rethrow_if_failed();
 }
 
 }  // namespace vringsim

@@ -7,39 +7,49 @@
 // of the run time; with many queues, every core a backend queues for was one
 // more. Here the calls by which the tasks hand control over (the sleeps;
 // the kick, interrupt and core semaphores: blocking.hpp, cores.hpp) are
-// carried out by a copy of the part of SimGrid's loop they use, on the
-// loop's own clock, and switching between them is a coroutine resumed:
-//   - a sub-round runs each task due, in order, up to its next call; then
-//     the calls are answered in that order (kernel/EngineImpl.cpp run());
-//   - a sleep lasts at least surf/precision (surf/cpu_cas01.cpp sleep());
-//   - a semaphore: acquire takes a token or queues (first come, first
-//     served), with a timeout as a sleep; release wakes the first waiter
-//     before the releaser goes on (kernel/activity/SemaphoreImpl.cpp);
-//   - a step moves the clock c to the next timer date D as SimGrid does,
-//     c + (D - c), and ends every timer due within surf/precision of it, in
-//     the order of SimGrid's stable heap (by date; at one date the oldest
-//     step's first, and within a step the newest first: sleep() pushes to the
-//     front of the list the next step inserts from).
+// carried out by the loop, on its own clock, and switching between them is
+// a coroutine resumed.
+//
+// The order of what happens at one instant is the model's rule (docs/model.md
+// §7 "Simultaneous instants"), not an engine's heap order: every task due
+// runs in the order of its event's key (time, phase, sequence):
+//   - time: when it is due (a step's timers at its clock, a wake-up at its
+//     sender's: every event of a step is at its instant);
+//   - phase: Due (its wait's time ran out: work done, a latency passed), a
+//     device's (HostDue) before a driver's (GuestDue), then Woken (a kick, a
+//     device's call to the driver, a core handed over: the receiver of a
+//     signal sent at that time), then GoesOn (the sender of that signal,
+//     after its receiver);
+//   - sequence: the order the events were made, which the rule leaves free:
+//     a shuffle seed (TaskLoop::shuffle) draws it instead, and
+//     tests/shuffle/ measures how far outputs move.
+// A call that needs no wait (a free token taken, a token left for nobody
+// waiting, a sleep into the past) does not suspend the task. A sleep lasts at
+// least surf/precision (1 ns), and the clock moves from c to the next date D
+// as c + (D - c), ending every timer within surf/precision of D in that step,
+// at one instant (its sequence in date order, then the order set): the
+// run's one clock is still SimGrid's double seconds, its resolution 1 ns
+// (issue 32 asks for integer nanoseconds).
 // Only the sampler, the controller and the end of the run make the loop's
 // actor call SimGrid itself: before its clock passes the sampler's next
-// instant it sleeps there in SimGrid (stopping at each instant, so SimGrid's
-// own sums stay exact), lets the sampler read first, and near the end each
-// call is also a SimGrid call, so the run ends the actor where it ended the
-// actors before.
+// instant it sleeps there in SimGrid (stopping at each instant), lets the
+// sampler read first, and near the end each call is also a SimGrid call, so
+// SimGrid ends the actor where the run ends.
 //
-// Every output is what an actor per side gave, byte for byte: the golden
-// files, a property test of 300 random scenarios against SimGrid's own
-// actors (lookahead off), the lookahead test's traces and task_loop_test's
-// random programs check it.
+// tests/world/task_loop_test.cpp checks the rule on hand cases and random
+// programs; the lookahead (actor_clock.hpp) changes no output (the property
+// test and the lookahead test's traces).
 #pragma once
 
 #include <simgrid/s4u/Engine.hpp>
-#include <simgrid/s4u/Semaphore.hpp>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <queue>
 #include <vector>
@@ -52,24 +62,19 @@ namespace vringsim {
 struct RunState;
 class TaskLoop;
 
-/// A call that may wait: in the queue loop (suspending the task until the
-/// loop answers it), or, with no loop, made in SimGrid at once.
+/// A call that may wait: the task suspends until the loop answers it (one
+/// that needs no wait goes on at once).
 class [[nodiscard]] Wait {
  public:
   enum class Kind : uint8_t { Sleep, Acquire, Release };
-  /// simgrid::s4u::this_actor::sleep_until(t).
-  static Wait sleep_until(TaskLoop* loop, double t) { return Wait(loop, Kind::Sleep, t, 0, nullptr); }
-  /// Semaphore::acquire_timeout(timeout) (a timeout not above 0: acquire).
-  /// With no loop, a timeout not given is Semaphore::acquire().
-  static Wait acquire(TaskLoop* loop, uint32_t sem, std::optional<double> timeout,
-                      const simgrid::s4u::SemaphorePtr* sg) {
-    Wait w(loop, Kind::Acquire, timeout ? *timeout : -1, sem, sg);
-    w.has_timeout_ = timeout.has_value();
-    return w;
+  /// Sleeps until `t`.
+  static Wait sleep_until(TaskLoop* loop, double t) { return Wait(loop, Kind::Sleep, t, 0); }
+  /// Takes a token of `sem`, waiting at most `timeout` if given and above 0.
+  static Wait acquire(TaskLoop* loop, uint32_t sem, std::optional<double> timeout) {
+    return Wait(loop, Kind::Acquire, timeout ? *timeout : -1, sem);
   }
-  static Wait release(TaskLoop* loop, uint32_t sem, const simgrid::s4u::SemaphorePtr* sg) {
-    return Wait(loop, Kind::Release, 0, sem, sg);
-  }
+  /// Gives a token of `sem`: to its first waiter, if any.
+  static Wait release(TaskLoop* loop, uint32_t sem) { return Wait(loop, Kind::Release, 0, sem); }
 
   bool await_ready();
   void await_suspend(std::coroutine_handle<> h);
@@ -77,29 +82,33 @@ class [[nodiscard]] Wait {
   bool await_resume() const;
 
  private:
-  Wait(TaskLoop* loop, Kind k, double arg, uint32_t sem, const simgrid::s4u::SemaphorePtr* sg)
-      : loop_(loop), kind_(k), arg_(arg), sem_(sem), sg_(sg) {}
+  Wait(TaskLoop* loop, Kind k, double arg, uint32_t sem) : loop_(loop), kind_(k), arg_(arg), sem_(sem) {}
   friend class TaskLoop;
   TaskLoop* loop_;
   Kind kind_;
   double arg_;  ///< the sleep's end; the acquisition's timeout
   uint32_t sem_;
-  const simgrid::s4u::SemaphorePtr* sg_;
-  bool has_timeout_ = false;
-  bool timed_out_ = false;  ///< (made in SimGrid)
 };
 
 class TaskLoop {
  public:
   using Id = uint32_t;
+  /// The phase of an event at one instant (docs/model.md §7): what is due by
+  /// its own time first, the host's before the guest's, then the receivers
+  /// of signals sent at that time, then their senders.
+  enum class Phase : uint8_t { HostDue = 0, GuestDue = 1, Woken = 2, GoesOn = 3 };
+  /// Which side a task is on: a device (a backend thread) or a driver.
+  enum class Side : uint8_t { Host, Guest };
 
   /// `precision`: SimGrid's surf/precision.
   TaskLoop(RunState& run, double precision) : run_(run), precision_(precision) {}
 
-  /// A task (its actor's body). The first sub-round runs them in the order
-  /// added (the order the actors were created in).
-  Id add_task(Task<void> body) {
-    tasks_.emplace_back().body = std::move(body);
+  /// A task (its actor's body) on `side`. At time 0 they start in the order
+  /// added, each side's in its phase.
+  Id add_task(Task<void> body, Side side = Side::Host) {
+    Entry& e = tasks_.emplace_back();
+    e.body = std::move(body);
+    e.due = side == Side::Host ? Phase::HostDue : Phase::GuestDue;
     return static_cast<Id>(tasks_.size() - 1);
   }
   /// A semaphore holding `tokens`.
@@ -107,10 +116,15 @@ class TaskLoop {
     sems_.push_back({tokens, {}, 0});
     return static_cast<Id>(sems_.size() - 1);
   }
-  /// The loop's clock: SimGrid's, as the actors would have seen it.
+  /// Events the rule leaves free (same time, same phase) run in an order
+  /// drawn from `seed` instead of the order they were made in (0: made).
+  void shuffle(uint64_t seed) { shuffle_ = seed; }
+  /// The loop's clock: the step's.
   double clock() const { return clock_; }
   /// Semaphore::would_block: no token to take.
   bool would_block(Id sem) const { return sems_[sem].tokens == 0; }
+  /// Called before each task runs, with its event's key (tests).
+  std::function<void(Id task, double time, Phase phase)> on_run;
 
   /// The actor's body.
   void run();
@@ -128,6 +142,7 @@ class TaskLoop {
     uint64_t timer = 0;                 ///< its sleep's or timeout's timer (0: none)
     bool waiting = false;               ///< queued on `sem`
     bool timed_out = false;
+    Phase due = Phase::HostDue;         ///< its phase when its wait's time runs out
   };
   struct Sem {
     uint32_t tokens;
@@ -146,29 +161,60 @@ class TaskLoop {
       if (idle()) waiters.clear(), first = 0;
     }
   };
-  /// A sleep's end in SimGrid's heap: by date; at one date the oldest step's
-  /// first, the newest within a step first.
+  /// The tasks due now (every event of a step is at its instant: the step's
+  /// clock), by phase; within a phase first made, first run (`head` on),
+  /// unless shuffled.
+  struct Ready {
+    std::vector<Id> ids;
+    size_t head = 0;
+  };
+  /// A sleep's or timeout's end: by date, then the order it was set in.
   struct Timer {
     double date;
-    uint64_t step, seq;
+    uint64_t seq;
     Id task;
     bool operator>(const Timer& o) const {
       if (date != o.date) return date > o.date;
-      if (step != o.step) return step > o.step;
-      return seq < o.seq;
+      return seq > o.seq;
     }
   };
-  /// The running task makes call `w` (not answered at once): it is suspended at `h`.
+  /// The running task makes call `w`, which waits: it is suspended at `h`.
   void park(std::coroutine_handle<> h, const Wait& w);
+  /// Takes a token of `sem` if one is free.
+  bool try_take(Id sem);
+  /// Gives a token of `sem` to its first waiter, if any (true), who is due now, Woken.
+  bool hand_over(Id sem);
   /// Task `w` runs up to its next call.
   void resume(Id w);
-  /// Answers task `w`'s call, as SimGrid's maestro does after a sub-round.
+  /// Carries out task `w`'s call.
   void handle(Id w);
-  /// Task `w` runs in the next sub-round.
-  void answer(Id w) { next_.push_back(w); }
+  /// Task `w` is due now, in `phase`.
+  void due(Id w, Phase phase) {
+    const auto p = static_cast<unsigned>(phase);
+    ready_[p].ids.push_back(w);
+    pending_ |= 1u << p;
+  }
+  /// The next task due now, the smallest key first (false: none).
+  bool next_due(Id& w, Phase& phase) {
+    if (!pending_) return false;
+    const auto p = static_cast<unsigned>(std::countr_zero(pending_));
+    Ready& r = ready_[p];
+    if (shuffle_) draw_next(r);
+    w = r.ids[r.head++];
+    if (r.head == r.ids.size()) {
+      r.ids.clear();
+      r.head = 0;
+      pending_ &= ~(1u << p);
+    }
+    phase = static_cast<Phase>(p);
+    return true;
+  }
+  /// Shuffled: swaps one of `r`'s tasks, drawn, to its head.
+  void draw_next(Ready& r);
+  uint64_t draw();
   void set_timer(Id w, double date) {
     tasks_[w].timer = ++timers_;
-    heap_.push({date, steps_, timers_, w});
+    heap_.push({date, timers_, w});
   }
   /// The earliest timer still set (stale entries dropped), if any.
   const Timer* next_timer();
@@ -183,45 +229,37 @@ class TaskLoop {
   std::vector<Entry> tasks_;
   std::vector<Sem> sems_;
   Id current_ = 0;          ///< the task running
-  std::vector<Id> next_;    ///< the tasks to run in the next sub-round, in order
+  std::array<Ready, 4> ready_;  ///< by phase
+  unsigned pending_ = 0;        ///< the phases with tasks due (bits)
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> heap_;
-  uint64_t steps_ = 0;      ///< clock steps so far
   uint64_t timers_ = 0;     ///< timers set so far
+  uint64_t shuffle_ = 0;    ///< the shuffle's seed and state (0: none)
 };
 
-/// SimGrid's clock, or the task loop's for its tasks.
+/// The task loop's clock (SimGrid's before a side is attached to one).
 inline double clock_of(const TaskLoop* loop) {
   return loop ? loop->clock() : simgrid::s4u::Engine::get_clock();
 }
-/// Sleeps until `t` in SimGrid, or in the task loop for its tasks.
+/// Sleeps until `t` in the task loop.
 inline Wait sleep_until(TaskLoop* loop, double t) { return Wait::sleep_until(loop, t); }
 
-/// A semaphore in SimGrid, or in a task loop once its users run there.
+/// A semaphore of the task loop its users run on (run_on before any use).
 class Semaphore {
  public:
-  /// The SimGrid semaphore is made on first use: tasks never use it (a
-  /// 128 x 4 run made a thousand for nothing).
   explicit Semaphore(uint32_t tokens) : tokens_(tokens) {}
   void run_on(TaskLoop& loop) {
     loop_ = &loop;
     id_ = loop.add_semaphore(tokens_);
   }
   /// No token to take: acquiring waits.
-  bool would_block() const { return loop_ ? loop_->would_block(id_) : sg_semaphore()->would_block(); }
+  bool would_block() const { return loop_->would_block(id_); }
   /// Takes a token, waiting if needed, at most `timeout_s` if given (and
   /// above 0). Awaited: true if the timeout passed first.
-  Wait acquire(std::optional<double> timeout_s = std::nullopt) {
-    return Wait::acquire(loop_, id_, timeout_s, loop_ ? nullptr : &sg_semaphore());
-  }
-  Wait release() { return Wait::release(loop_, id_, loop_ ? nullptr : &sg_semaphore()); }
+  Wait acquire(std::optional<double> timeout_s = std::nullopt) { return Wait::acquire(loop_, id_, timeout_s); }
+  Wait release() { return Wait::release(loop_, id_); }
 
  private:
-  const simgrid::s4u::SemaphorePtr& sg_semaphore() const {
-    if (!sem_) sem_ = simgrid::s4u::Semaphore::create(tokens_);
-    return sem_;
-  }
   uint32_t tokens_;
-  mutable simgrid::s4u::SemaphorePtr sem_;
   TaskLoop* loop_ = nullptr;
   TaskLoop::Id id_ = 0;
 };

@@ -25,12 +25,15 @@ struct RunOptions {
   /// Verify the whole descriptor state (check_descriptor_graph) after every
   /// event; slow (O(ring size) per event), for tests and debugging.
   bool check = false;
-  /// Every receive queue's device and driver run as tasks (coroutines) of
-  /// one SimGrid actor (sim/world/task_loop.hpp), and those of a lone queue skip the
-  /// sleeps no other actor can cut short (sim/world/actor_clock.hpp). Off,
-  /// each is an actor and every sleep is SimGrid's: the outputs are the same
-  /// (tests compare), only slower.
+  /// A lone receive queue's device and driver skip the sleeps no other
+  /// task can cut short (sim/world/actor_clock.hpp). Off, every sleep is the
+  /// task loop's (sim/world/task_loop.hpp): the outputs are the same (tests
+  /// compare), only slower.
   bool lookahead = true;
+  /// Simultaneous events the model's order leaves free (same time, same
+  /// phase: docs/model.md §7) run in an order drawn from this seed, not the
+  /// order they were made in (0). For tests/shuffle/.
+  uint64_t shuffle_seed = 0;
 };
 
 /// The vringsim version string (provenance.version).

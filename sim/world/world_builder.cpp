@@ -60,6 +60,7 @@ void WorldBuilder::platform(World& w) const {
   int argc = static_cast<int>(w.engine_args.size());
   w.engine = std::make_unique<sg4::Engine>(&argc, argv.data());
   blocking::calls = 0;  // this engine's
+  blocking::loop_waits = 0;
   auto* zone = sg4::create_full_zone("vringsim");
   for (const auto& c : w.topology().cores)
     w.core_hosts.push_back(zone->create_host("cores:" + c.name, 1e9)->set_core_count(static_cast<int>(c.count)));

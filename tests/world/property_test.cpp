@@ -164,7 +164,7 @@ TEST(Properties, RandomScenariosConserveKeepInvariantsAndRepeatExactly) {
     const RunOutcome a = run_in_child(sc, opt);
     ASSERT_EQ(a.exit_code, 0) << replay;
     // The repeat runs without the lookahead (actor_clock.hpp): every sleep
-    // SimGrid's own. Same seed, same figures, whichever.
+    // the task loop's own. Same seed, same figures, whichever.
     RunOptions every_sleep = opt;
     every_sleep.lookahead = false;
     const RunOutcome b = run_in_child(sc, every_sleep);
