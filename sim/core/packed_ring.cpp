@@ -28,8 +28,6 @@ PackedRing::PackedRing(uint32_t num, bool event_idx, bool indirect)
       pos_(num, 0),
       slots_(num, 0),
       segs_(num),
-      table_(num),
-      shared_table_(num),
       num_free_(num),
       written_(num, 0) {
   if (!is_valid_packed_size(num))
@@ -76,8 +74,12 @@ std::optional<uint16_t> PackedRing::add_inbuf(std::span<const BufferSeg> segs, u
   slots_[id] = n;
   if (ring_descs) *ring_descs = n;
   segs_[id].assign(segs.begin(), segs.end());
-  table_[id].clear();
+  if (!table_.empty()) table_[id].clear();
   if (use_table) {
+    if (table_.empty()) {
+      table_.resize(num_);
+      shared_table_.resize(num_);
+    }
     // alloc_indirect_packed(): WRITE is the only flag a table entry has.
     for (const BufferSeg& s : segs) table_[id].push_back({s.addr, s.len, kVringDescFWrite, 0});
     shared_table_[id] = table_[id];
@@ -139,7 +141,7 @@ std::optional<UsedElem> PackedRing::get_buf() {
   num_free_ += slots_[id];
   slots_[id] = 0;
   segs_[id].clear();
-  table_[id].clear();
+  if (!table_.empty()) table_[id].clear();
   free_ids_.push_back(id);
   --used_visible_;
   return e;
@@ -162,7 +164,7 @@ ChainFault PackedRing::check_table(const PackedDesc& d, uint32_t max_descriptors
   // (others are reserved and ignored: virtio 1.x 2.8.7).
   if (d.len == 0 || d.len % kDescriptorBytes != 0) return ChainFault::BadIndirect;
   ensure(d.id < num_, "packed ring: an indirect descriptor names no buffer id");
-  const std::vector<Descriptor>& t = shared_table_[d.id];
+  const std::vector<Descriptor>& t = shared_table(d.id);
   const uint32_t entries = d.len / kDescriptorBytes;
   if (entries > t.size()) return ChainFault::BadIndirect;  // longer than the table the driver allocated
   if (entries > max_descriptors) return ChainFault::TooLong;
@@ -333,7 +335,7 @@ void PackedRing::write_chain_desc(uint16_t id, uint32_t k, const PackedDesc& d) 
 }
 
 void PackedRing::write_shared_table_entry(uint16_t id, uint32_t k, const Descriptor& d) {
-  ensure(id < num_ && state_[id] == DescState::Posted && k < shared_table_[id].size() && !table_[id].empty(),
+  ensure(id < num_ && state_[id] == DescState::Posted && k < shared_table(id).size() && !table(id).empty(),
          "writing a table entry of a chain that is not posted with a table");
   shared_table_[id][k] = d;
 }

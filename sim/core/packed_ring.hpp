@@ -175,8 +175,8 @@ class PackedRing {
   uint64_t chain_bytes(uint16_t id) const;
   uint32_t chain_descriptors(uint16_t id) const { return static_cast<uint32_t>(segs_[id].size()); }
   uint32_t ring_descriptors(uint16_t id) const { return slots_[id]; }
-  uint64_t table_bytes(uint16_t id) const { return table_[id].size() * kDescriptorBytes; }
-  const std::vector<Descriptor>& table(uint16_t id) const { return table_[id]; }
+  uint64_t table_bytes(uint16_t id) const { return table(id).size() * kDescriptorBytes; }
+  const std::vector<Descriptor>& table(uint16_t id) const { return table_.empty() ? no_table() : table_[id]; }
 
   // ---- inspection --------------------------------------------------------
   DescState state(uint16_t id) const { return state_[id]; }
@@ -221,8 +221,18 @@ class PackedRing {
   std::vector<uint64_t> pos_;                      ///< position of the chain's first slot
   std::vector<uint32_t> slots_;                    ///< slots the chain takes
   std::vector<std::vector<BufferSeg>> segs_;       ///< the buffers, as the driver posted them
-  std::vector<std::vector<Descriptor>> table_;     ///< indirect table as the driver wrote it
-  std::vector<std::vector<Descriptor>> shared_table_;  ///< as the device reads it
+  // Indirect tables by Buffer ID, as the driver wrote them and as the
+  // device reads them: sized at the first chain added with a table (a ring
+  // without INDIRECT_DESC, or with one-buffer chains only, never has one).
+  std::vector<std::vector<Descriptor>> table_;
+  std::vector<std::vector<Descriptor>> shared_table_;
+  static const std::vector<Descriptor>& no_table() {
+    static const std::vector<Descriptor> kNone;
+    return kNone;
+  }
+  const std::vector<Descriptor>& shared_table(uint16_t id) const {
+    return shared_table_.empty() ? no_table() : shared_table_[id];
+  }
   std::vector<uint16_t> free_ids_;                 ///< a stack; the top is handed out next
   uint32_t counts_[4] = {0, 0, 0, 0};
   uint32_t num_free_;

@@ -11,10 +11,11 @@ namespace {
 /// Where indirect tables are said to live (never a page the guest allocator hands out).
 constexpr uint64_t kIndirectTableBase = uint64_t{1} << 52;
 /// A fresh stamp for the scratch arrays (so no O(size) clearing per check).
-uint32_t next_stamp(uint32_t& stamp, std::vector<uint32_t>& a, std::vector<uint32_t>& b) {
+/// (`b`, when the ring has it.)
+uint32_t next_stamp(uint32_t& stamp, std::vector<uint32_t>& a, std::vector<uint32_t>* b) {
   if (++stamp == 0) {
     std::fill(a.begin(), a.end(), 0);
-    std::fill(b.begin(), b.end(), 0);
+    if (b) std::fill(b->begin(), b->end(), 0);
     stamp = 1;
   }
   return stamp;
@@ -34,13 +35,7 @@ SplitRing::SplitRing(uint32_t num, bool event_idx, bool indirect)
       device_head_(num, 0),
       avail_head_(num, 0),
       avail_pos_(num, 0),
-      tampered_(num, 0),
-      shadow_(num),
-      table_(num),
-      table_tampered_(num, 0),
-      table_shadow_(num),
       as_added_(num),
-      seen_stamp_(num, 0),
       head_stamp_(num, 0) {
   if (!is_valid_queue_size(num))
     throw InvariantError("virtqueue size " + std::to_string(num) + " is not a power of two in 1..32768");
@@ -76,6 +71,7 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
     // alloc_indirect_split(): the buffers in a table, the ring descriptor
     // pointing at it (the table's address is not guest memory the model
     // tracks: kmalloc'd, freed when the chain is detached).
+    if (table_.empty()) table_.resize(num_);
     auto& t = table_[head];
     t.clear();
     for (size_t k = 0; k < segs.size(); ++k) {
@@ -85,9 +81,11 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
                    static_cast<uint16_t>(k + 1)});
     }
     as_added_[head] = {bytes, count, first_zero};
-    table_tampered_[head] = 0;
+    if (written_) {
+      written_->table_tampered[head] = 0;
+      written_->tampered[i] = 0;
+    }
     set_state(i, DescState::Free, DescState::Posted);
-    tampered_[i] = 0;
     Descriptor& d = desc_[i];
     d.addr = kIndirectTableBase + uint64_t{head} * kDescriptorBytes * kMaxQueueSize;
     d.len = static_cast<uint32_t>(segs.size() * kDescriptorBytes);
@@ -102,7 +100,7 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
   }
   for (size_t k = 0; k < segs.size(); ++k) {
     set_state(i, DescState::Free, DescState::Posted);
-    tampered_[i] = 0;  // written afresh: the device sees what the driver wrote
+    if (written_) written_->tampered[i] = 0;  // written afresh: the device sees what the driver wrote
     Descriptor& d = desc_[i];
     d.addr = segs[k].addr;
     d.len = segs[k].len;
@@ -153,7 +151,7 @@ std::optional<UsedElem> SplitRing::get_buf() {
 
 uint64_t SplitRing::avail_bytes_upto(uint64_t need, uint32_t max_descriptors) const {
   uint64_t total = 0;
-  const uint32_t stamp = next_stamp(stamp_, head_stamp_, seen_stamp_);
+  const uint32_t stamp = next_stamp(stamp_, head_stamp_, written_ ? &written_->seen_stamp : nullptr);
   for (uint16_t idx = last_avail_idx_; idx != avail_idx_ && total < need; ++idx) {
     const uint16_t head = avail_ring_[ring_slot(idx)];
     // A chain named twice (a double add) is counted once.
@@ -193,13 +191,15 @@ ChainFault SplitRing::check_chain(uint16_t head, uint32_t max_descriptors, uint6
   if (head >= num_) return ChainFault::HeadOutOfRange;
   if (!is_available_head(head)) return ChainFault::HeadInFlight;
   if (shared_writes_ == 0) return check_as_added(head, max_descriptors, bytes);
-  const uint32_t stamp = next_stamp(stamp_, seen_stamp_, head_stamp_);
+  // A shared write made written_ (shared_writes_ counts them).
+  std::vector<uint32_t>& seen_stamp = written_->seen_stamp;
+  const uint32_t stamp = next_stamp(stamp_, seen_stamp, &head_stamp_);
   const uint32_t limit = std::min(max_descriptors, num_);
   uint16_t i = head;
   uint64_t total = 0;
   for (uint32_t n = 1;; ++n) {
-    if (seen_stamp_[i] == stamp) return ChainFault::Loop;
-    seen_stamp_[i] = stamp;
+    if (seen_stamp[i] == stamp) return ChainFault::Loop;
+    seen_stamp[i] = stamp;
     if (n > limit) return ChainFault::TooLong;
     const Descriptor& d = shared_desc(i);
     if (d.flags & kVringDescFIndirect) {
@@ -280,7 +280,7 @@ void SplitRing::walk_chain(uint16_t head, Fn&& fn) const {
 uint64_t SplitRing::chain_bytes(uint16_t head) const {
   uint64_t total = 0;
   if (desc_[head].flags & kVringDescFIndirect) {
-    for (const Descriptor& e : table_[head]) total += e.len;
+    for (const Descriptor& e : table(head)) total += e.len;
     return total;
   }
   walk_chain(head, [&total](const Descriptor& d) { total += d.len; });
@@ -288,26 +288,33 @@ uint64_t SplitRing::chain_bytes(uint16_t head) const {
 }
 
 uint32_t SplitRing::chain_descriptors(uint16_t head) const {
-  if (desc_[head].flags & kVringDescFIndirect) return static_cast<uint32_t>(table_[head].size());
+  if (desc_[head].flags & kVringDescFIndirect) return static_cast<uint32_t>(table(head).size());
   uint32_t n = 0;
   walk_chain(head, [&n](const Descriptor&) { ++n; });
   return n;
 }
 
+SplitRing::SharedWrites& SplitRing::shared_writes() {
+  if (!written_) written_ = std::make_unique<SharedWrites>(num_);
+  return *written_;
+}
+
 void SplitRing::write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d) {
-  ensure(head < num_ && state_[head] == DescState::Posted && k < table_[head].size(),
+  ensure(head < num_ && state_[head] == DescState::Posted && k < table(head).size(),
          "writing a table entry of a chain that is not posted with a table");
+  SharedWrites& w = shared_writes();
   ++shared_writes_;
-  if (!table_tampered_[head]) table_shadow_[head] = table_[head];
-  table_shadow_[head][k] = d;
-  table_tampered_[head] = 1;
+  if (!w.table_tampered[head]) w.table_shadow[head] = table_[head];
+  w.table_shadow[head][k] = d;
+  w.table_tampered[head] = 1;
 }
 
 void SplitRing::write_shared_desc(uint16_t i, const Descriptor& d) {
   ensure(i < num_ && state_[i] == DescState::Posted, "writing a descriptor that is not posted");
+  SharedWrites& w = shared_writes();
   ++shared_writes_;
-  shadow_[i] = d;
-  tampered_[i] = 1;
+  w.shadow[i] = d;
+  w.tampered[i] = 1;
 }
 
 bool SplitRing::add_raw_avail(uint16_t head) {

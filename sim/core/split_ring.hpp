@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -231,9 +232,12 @@ class SplitRing {
     return (desc_[head].flags & kVringDescFIndirect) ? 1 : chain_descriptors(head);
   }
   /// Bytes of the indirect table of the chain at `head` (0 if it has none).
-  uint64_t table_bytes(uint16_t head) const { return table_[head].size() * kDescriptorBytes; }
+  uint64_t table_bytes(uint16_t head) const { return table(head).size() * kDescriptorBytes; }
   /// The indirect table of the chain at `head` (empty if it has none).
-  const std::vector<Descriptor>& table(uint16_t head) const { return table_[head]; }
+  const std::vector<Descriptor>& table(uint16_t head) const {
+    static const std::vector<Descriptor> kNone;
+    return table_.empty() ? kNone : table_[head];
+  }
   /// Avail entries that name no chain of their own, not yet consumed.
   uint32_t stray_avail() const { return strays_; }
 
@@ -258,10 +262,15 @@ class SplitRing {
   [[noreturn, gnu::cold, gnu::noinline]] void wrong_state(uint16_t i, DescState expected) const;
   uint16_t ring_slot(uint16_t idx) const { return static_cast<uint16_t>(idx & (num_ - 1)); }
   /// The descriptor as the device sees it in shared memory.
-  const Descriptor& shared_desc(uint16_t i) const { return tampered_[i] ? shadow_[i] : desc_[i]; }
-  const std::vector<Descriptor>& shared_table(uint16_t head) const {
-    return table_tampered_[head] ? table_shadow_[head] : table_[head];
+  const Descriptor& shared_desc(uint16_t i) const {
+    return written_ && written_->tampered[i] ? written_->shadow[i] : desc_[i];
   }
+  const std::vector<Descriptor>& shared_table(uint16_t head) const {
+    return written_ && written_->table_tampered[head] ? written_->table_shadow[head] : table(head);
+  }
+  /// The shared-memory copies, made at the first write into shared memory.
+  struct SharedWrites;
+  SharedWrites& shared_writes();
   ChainFault check_table(const Descriptor& d, uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
   ChainFault check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
   /// check_chain() of an available chain nobody has written over since the
@@ -315,13 +324,25 @@ class SplitRing {
   std::vector<uint8_t> avail_head_;   ///< 1 where a posted chain the device has not taken starts
   std::vector<uint16_t> avail_pos_;   ///< the avail index of that chain's own entry
 
-  // fault injection: the device-visible copies of tampered descriptors
-  std::vector<uint8_t> tampered_;
-  std::vector<Descriptor> shadow_;
-  // indirect tables by head: what the driver wrote, and tampered copies
+  /// Indirect tables by head, as the driver wrote them: sized at the first
+  /// chain added with a table (empty until then: a ring without
+  /// INDIRECT_DESC, or whose chains are all one buffer, never has one).
   std::vector<std::vector<Descriptor>> table_;
-  std::vector<uint8_t> table_tampered_;
-  std::vector<std::vector<Descriptor>> table_shadow_;
+  /// Fault injection: the device-visible copies of descriptors and tables a
+  /// driver wrote over (write_shared_desc, write_shared_table_entry), and
+  /// the scratch of the device's loop check, which walks chains only after
+  /// such a write. Made at the first write: a run without faults never pays
+  /// for them (66 of a ring entry's 121 bytes were these and table_).
+  struct SharedWrites {
+    explicit SharedWrites(uint32_t num)
+        : tampered(num, 0), shadow(num), table_tampered(num, 0), table_shadow(num), seen_stamp(num, 0) {}
+    std::vector<uint8_t> tampered;
+    std::vector<Descriptor> shadow;
+    std::vector<uint8_t> table_tampered;
+    std::vector<std::vector<Descriptor>> table_shadow;
+    std::vector<uint32_t> seen_stamp;  ///< scratch for the device's loop check
+  };
+  std::unique_ptr<SharedWrites> written_;
   uint32_t strays_ = 0;
   /// Writes into shared descriptors or tables (fault injection). While none
   /// was made, every chain is as add_inbuf() wrote it: no loop, no read-only
@@ -336,7 +357,6 @@ class SplitRing {
     uint32_t first_zero = 0;
   };
   std::vector<AsAdded> as_added_;
-  mutable std::vector<uint32_t> seen_stamp_;  ///< scratch for the device's loop check
   mutable std::vector<uint32_t> head_stamp_;  ///< scratch: heads counted by avail_bytes_upto
   mutable std::vector<uint8_t> table_seen_;   ///< scratch: the loop check of an indirect table
   mutable uint32_t stamp_ = 0;
