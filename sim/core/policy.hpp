@@ -16,6 +16,7 @@
 #include "sim/core/config.hpp"
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/guest_work.hpp"
+#include "sim/core/inline_vec.hpp"
 #include "sim/core/vring_types.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/virtio.hpp"
@@ -30,11 +31,13 @@ struct MemoryBlock {
   bool slab = false;   ///< kmalloc'd (skb data), freed with the skb
 };
 
-/// One buffer chain the driver posts: its descriptors and the memory behind them.
+/// One buffer chain the driver posts: its descriptors and the memory behind
+/// them. A one-buffer posting (mergeable, small) allocates nothing: the
+/// driver keeps one for every ring entry.
 struct Posting {
-  std::vector<BufferSeg> segs;
-  std::vector<MemoryBlock> blocks;  ///< page blocks in data order (for recycling)
-  uint64_t bytes = 0;               ///< sum of segs' lengths
+  InlineVec<BufferSeg> segs;
+  InlineVec<MemoryBlock> blocks;  ///< page blocks in data order (for recycling)
+  uint64_t bytes = 0;             ///< sum of segs' lengths
 };
 
 /// A returned chain: the posting and how many bytes the device wrote into it.
