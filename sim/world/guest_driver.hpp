@@ -105,7 +105,7 @@ class GuestDriver {
   uint64_t rx_length_errors_ = 0;
   uint64_t xdp_drops_ = 0;
   std::array<uint64_t, kChainFaults> injected_{};
-  Rng fault_rng_;
+  LazyRng fault_rng_;  ///< drawn only when the scenario injects bad chains
   bool waiting_forever_ = false;
   ActorClock clock_;
   /// NAPI: Idle (interrupts enabled, the driver asleep), Scheduled (an

@@ -186,7 +186,7 @@ class HostDevice {
   double known_until() const;
 
 
-  Rng service_rng_;  ///< exponential service times (costs.host.service_distribution)
+  LazyRng service_rng_;  ///< exponential service times (costs.host.service_distribution), drawn only then
   ActorClock clock_;
   std::array<uint64_t, kChainFaults> bad_chains_{};
   std::vector<uint16_t> discarded_;  ///< faulty chains to return after the current frame
