@@ -41,9 +41,12 @@ inline const char* drop_reason_name(DropReason r) {
 struct Packet {
   uint64_t id = 0;
   uint32_t len = 0;      ///< frame bytes, no FCS
-  double arrival_s = 0;  ///< last bit at the host
   bool segment = false;  ///< cut from a GSO packet by the host (costs.host.per_segment_ns)
+  double arrival_s = 0;  ///< last bit at the host
 };
+// 24 bytes, not 32: every ring entry has one (Shared::packet_at), and every
+// frame in a tap queue.
+static_assert(sizeof(Packet) == 24);
 
 // ---- the events (every one has `time` and `queue`, the global receive-queue
 // index: 0 without a topology) -------------------------------------------------

@@ -27,7 +27,7 @@ Dispatcher::Pulled Dispatcher::pull() {
     // The sender decides on feedback: ask it every time, never read ahead.
     const auto a = inputs_[0].arrivals->next();
     if (!a) return {closed_loop_->pending() ? Status::Pending : Status::Exhausted, {}, 0};
-    return {Status::Frame, Packet{emitted_++, a->len_bytes, a->time_s}, 0};
+    return {Status::Frame, Packet{.id = emitted_++, .len = a->len_bytes, .arrival_s = a->time_s}, 0};
   }
   // The earliest head among the sources (ties: the first source).
   size_t best = inputs_.size();
@@ -42,7 +42,7 @@ Dispatcher::Pulled Dispatcher::pull() {
   const Arrival a = *head_[best];
   head_[best].reset();
   const uint32_t queue = topology_.total_queues() == 1 ? 0 : topology_.route(static_cast<uint32_t>(best), a.flow);
-  return {Status::Frame, Packet{emitted_++, a.len_bytes, a.time_s, a.segment}, queue};
+  return {Status::Frame, Packet{.id = emitted_++, .len = a.len_bytes, .segment = a.segment, .arrival_s = a.time_s}, queue};
 }
 
 Dispatcher::Answer Dispatcher::next(uint32_t queue, double until) {
