@@ -35,8 +35,7 @@ SplitRing::SplitRing(uint32_t num, bool event_idx, bool indirect)
       device_head_(num, 0),
       avail_head_(num, 0),
       avail_pos_(num, 0),
-      as_added_(num),
-      head_stamp_(num, 0) {
+      as_added_(num) {
   if (!is_valid_queue_size(num))
     throw InvariantError("virtqueue size " + std::to_string(num) + " is not a power of two in 1..32768");
   // The free list threads through desc.next, as in Linux's vring_new_virtqueue.
@@ -80,7 +79,7 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
                    static_cast<uint16_t>(kVringDescFWrite | (k + 1 < segs.size() ? kVringDescFNext : 0)),
                    static_cast<uint16_t>(k + 1)});
     }
-    as_added_[head] = {bytes, count, first_zero};
+    record_added(head, bytes, count, first_zero);
     if (written_) {
       written_->table_tampered[head] = 0;
       written_->tampered[i] = 0;
@@ -108,7 +107,7 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
     i = d.next;  // free-list successor doubles as the chain's next entry
     record(k);
   }
-  as_added_[head] = {bytes, count, first_zero};
+  record_added(head, bytes, count, first_zero);
   free_head_ = i;
   num_free_ -= static_cast<uint32_t>(segs.size());
   avail_ring_[ring_slot(avail_shadow_)] = head;
@@ -151,6 +150,16 @@ std::optional<UsedElem> SplitRing::get_buf() {
 
 uint64_t SplitRing::avail_bytes_upto(uint64_t need, uint32_t max_descriptors) const {
   uint64_t total = 0;
+  if (strays_ == 0) {
+    // Every entry not yet taken names a chain of its own, posted once: none
+    // can be named twice, and there is nothing to stamp.
+    for (uint16_t idx = last_avail_idx_; idx != avail_idx_ && total < need; ++idx) {
+      uint64_t bytes = 0;
+      if (check_chain(avail_ring_[ring_slot(idx)], max_descriptors, &bytes) == ChainFault::None) total += bytes;
+    }
+    return total;
+  }
+  if (head_stamp_.empty()) head_stamp_.assign(num_, 0);
   const uint32_t stamp = next_stamp(stamp_, head_stamp_, written_ ? &written_->seen_stamp : nullptr);
   for (uint16_t idx = last_avail_idx_; idx != avail_idx_ && total < need; ++idx) {
     const uint16_t head = avail_ring_[ring_slot(idx)];
@@ -174,7 +183,7 @@ ChainFault SplitRing::check_as_added(uint16_t head, uint32_t max_descriptors, ui
   // would stop at the first zero-length buffer, or at the step past the
   // limit, whichever comes first. A table's entries are limited by
   // max_descriptors alone; the ring descriptor pointing at it is step 1.
-  const AsAdded& a = as_added_[head];
+  const Added a = added(head);
   const uint32_t ring_limit = std::min(max_descriptors, num_);
   uint32_t limit = ring_limit;
   if (desc_[head].flags & kVringDescFIndirect) {
@@ -294,6 +303,16 @@ uint32_t SplitRing::chain_descriptors(uint16_t head) const {
   return n;
 }
 
+void SplitRing::record_added(uint16_t head, uint64_t bytes, uint32_t count, uint32_t first_zero) {
+  if (bytes <= UINT32_MAX && count <= UINT16_MAX) [[likely]] {
+    as_added_[head] = {static_cast<uint32_t>(bytes), static_cast<uint16_t>(count), static_cast<uint16_t>(first_zero)};
+    return;
+  }
+  if (wide_.empty()) wide_.resize(num_);
+  wide_[head] = {bytes, count, first_zero};
+  as_added_[head] = {};
+}
+
 SplitRing::SharedWrites& SplitRing::shared_writes() {
   if (!written_) written_ = std::make_unique<SharedWrites>(num_);
   return *written_;
@@ -349,7 +368,10 @@ uint16_t SplitRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs
   // ring_descriptors(head) without walking the chain a second time.
   if (ring_descs) *ring_descs = (desc_[head].flags & kVringDescFIndirect) ? 1 : n;
   // The driver's record of the chain is what add_inbuf() wrote.
-  if (totals) *totals = {as_added_[head].count, as_added_[head].bytes};
+  if (totals) {
+    const Added a = added(head);
+    *totals = {a.count, a.bytes};
+  }
   return head;
 }
 

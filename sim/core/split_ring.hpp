@@ -351,13 +351,30 @@ class SplitRing {
   /// What add_inbuf() wrote for each head: the chain's buffer bytes, its
   /// buffers (ring descriptors, or table entries), and the first zero-length
   /// one (`count` if none).
-  struct AsAdded {
+  struct Added {
     uint64_t bytes = 0;
     uint32_t count = 0;
     uint32_t first_zero = 0;
   };
+  /// 8 bytes a head: count 0 (no chain is empty) says the chain did not
+  /// fit (4 GiB or more, 65,536 buffers or more) and is in wide_.
+  struct AsAdded {
+    uint32_t bytes = 0;
+    uint16_t count = 0;
+    uint16_t first_zero = 0;
+  };
   std::vector<AsAdded> as_added_;
-  mutable std::vector<uint32_t> head_stamp_;  ///< scratch: heads counted by avail_bytes_upto
+  std::vector<Added> wide_;  ///< made at the first chain that does not fit AsAdded
+  Added added(uint16_t head) const {
+    const AsAdded& a = as_added_[head];
+    if (a.count) [[likely]]
+      return {a.bytes, a.count, a.first_zero};
+    return wide_[head];
+  }
+  void record_added(uint16_t head, uint64_t bytes, uint32_t count, uint32_t first_zero);
+  /// Scratch: heads counted by avail_bytes_upto, made when a stray entry
+  /// (fault injection) first makes a head named twice possible.
+  mutable std::vector<uint32_t> head_stamp_;
   mutable std::vector<uint8_t> table_seen_;   ///< scratch: the loop check of an indirect table
   mutable uint32_t stamp_ = 0;
 };
