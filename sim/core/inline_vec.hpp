@@ -3,14 +3,18 @@
 // and small policies is one buffer in one memory block, and the driver keeps
 // a posting for every ring entry: with std::vector that was two 16-byte heap
 // allocations an entry (32 bytes each with malloc's header), 16 KiB of a
-// 256-entry queue's memory. Same size as a std::vector (24 bytes).
+// 256-entry queue's memory. Same size as a std::vector (24 bytes), of which
+// it leaves 4 for a next member declared [[no_unique_address]] (Posting
+// keeps its bytes there): it holds at most 65,535 elements.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <new>
+#include <stdexcept>
 #include <type_traits>
 
 namespace vringsim {
@@ -66,8 +70,12 @@ class InlineVec {
   const T& back() const { return data()[size_ - 1]; }
 
   void push_back(const T& v) {
-    if (size_ == cap_) grow(2 * size_t{cap_});
+    if (size_ == cap_) grow(size_t{size_} + 1);
     data()[size_++] = v;
+  }
+  void assign(const T* first, const T* last) {
+    size_ = 0;
+    append(first, static_cast<size_t>(last - first));
   }
   void reserve(size_t n) {
     if (n > cap_) grow(n);
@@ -76,17 +84,21 @@ class InlineVec {
   void clear() { size_ = 0; }
 
  private:
-  void grow(size_t n) {
+  static constexpr size_t kMax = UINT16_MAX;
+  /// Room for at least `need`: twice the capacity, or more if asked, at most kMax.
+  void grow(size_t need) {
+    if (need > kMax) throw std::length_error("InlineVec: more than 65,535 elements");
+    const size_t n = std::min(kMax, std::max(need, 2 * size_t{cap_}));
     T* p = static_cast<T*>(::operator new(n * sizeof(T)));
     if (size_) std::memcpy(static_cast<void*>(p), static_cast<const void*>(data()), size_ * sizeof(T));
     free_heap();
     heap_ = p;
-    cap_ = static_cast<uint32_t>(n);
+    cap_ = static_cast<uint16_t>(n);
   }
   void append(const T* p, size_t n) {
     reserve(size_ + n);
     if (n) std::memcpy(static_cast<void*>(data() + size_), static_cast<const void*>(p), n * sizeof(T));
-    size_ += static_cast<uint32_t>(n);
+    size_ = static_cast<uint16_t>(size_ + n);
   }
   /// Takes `o`'s elements (its heap block, or a copy of its inline one) and leaves it empty.
   void take(InlineVec& o) {
@@ -110,8 +122,8 @@ class InlineVec {
     alignas(T) std::byte inline_[sizeof(T)];
     T* heap_;
   };
-  uint32_t size_ = 0;
-  uint32_t cap_ = 1;
+  uint16_t size_ = 0;
+  uint16_t cap_ = 1;
 };
 
 }  // namespace vringsim

@@ -73,7 +73,7 @@ std::optional<uint16_t> PackedRing::add_inbuf(std::span<const BufferSeg> segs, u
   pos_[id] = head;
   slots_[id] = n;
   if (ring_descs) *ring_descs = n;
-  segs_[id].assign(segs.begin(), segs.end());
+  segs_[id].assign(segs.data(), segs.data() + segs.size());
   if (!table_.empty()) table_[id].clear();
   if (use_table) {
     if (table_.empty()) {
@@ -258,7 +258,7 @@ uint16_t PackedRing::take(uint64_t pos, uint16_t id) {
 uint16_t PackedRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs, ChainTotals* totals) {
   ensure(avail_chains_ > 0, "device popped an empty packed ring");
   const uint16_t id = take(taken_, posted_.front());
-  if (segs) *segs = segs_[id];  // the device maps what the driver posted
+  if (segs) segs->assign(segs_[id].begin(), segs_[id].end());  // the device maps what the driver posted
   if (ring_descs) *ring_descs = ring_descriptors(id);
   if (totals) {
     *totals = {static_cast<uint32_t>(segs_[id].size()), 0};

@@ -34,6 +34,7 @@
 #include <span>
 #include <vector>
 
+#include "sim/core/inline_vec.hpp"
 #include "sim/core/vring_types.hpp"
 
 namespace vringsim {
@@ -220,7 +221,7 @@ class PackedRing {
   std::vector<DescState> state_;
   std::vector<uint64_t> pos_;                      ///< position of the chain's first slot
   std::vector<uint32_t> slots_;                    ///< slots the chain takes
-  std::vector<std::vector<BufferSeg>> segs_;       ///< the buffers, as the driver posted them
+  std::vector<InlineVec<BufferSeg>> segs_;  ///< the buffers, as the driver posted them (one: no heap)
   // Indirect tables by Buffer ID, as the driver wrote them and as the
   // device reads them: sized at the first chain added with a table (a ring
   // without INDIRECT_DESC, or with one-buffer chains only, never has one).

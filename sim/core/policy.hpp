@@ -32,13 +32,15 @@ struct MemoryBlock {
 };
 
 /// One buffer chain the driver posts: its descriptors and the memory behind
-/// them. A one-buffer posting (mergeable, small) allocates nothing: the
-/// driver keeps one for every ring entry.
+/// them. A one-buffer posting (mergeable, small) allocates nothing, and
+/// `bytes` sits in the tail of `blocks`: the driver keeps one for every ring
+/// entry, 48 bytes each.
 struct Posting {
-  InlineVec<BufferSeg> segs;
-  InlineVec<MemoryBlock> blocks;  ///< page blocks in data order (for recycling)
-  uint64_t bytes = 0;             ///< sum of segs' lengths
+  [[no_unique_address]] InlineVec<BufferSeg> segs;
+  [[no_unique_address]] InlineVec<MemoryBlock> blocks;  ///< page blocks in data order (for recycling)
+  uint32_t bytes = 0;  ///< sum of segs' lengths (a descriptor's length is a u32 too)
 };
+static_assert(sizeof(Posting) == 48);
 
 /// A returned chain: the posting and how many bytes the device wrote into it.
 struct ReturnedBuffer {
@@ -82,6 +84,8 @@ class RxPolicy {
   /// Takes back a spent posting (its memory already received or released)
   /// for fresh_posting() to reuse its vectors' storage.
   void recycle(Posting&& spent) {
+    // A one-buffer posting holds its buffer and block in itself: no storage to lend.
+    if (!spent.segs.on_heap() && !spent.blocks.on_heap()) return;
     if (spare_.size() >= kSpares) return;
     spent.segs.clear();
     spent.blocks.clear();

@@ -283,14 +283,14 @@ Task<bool> GuestDriver::poll(double extra_ns) {
 }
 
 Posting& GuestDriver::posting_of(uint32_t head) {
-  auto& slot = postings_[head];
-  ensure(slot.has_value(), "the device returned a chain the driver never posted");
-  return *slot;
+  Posting& slot = postings_[head];
+  ensure(!slot.segs.empty(), "the device returned a chain the driver never posted");
+  return slot;
 }
 
 void GuestDriver::spend_posting(uint32_t head) {
   policy_.recycle(std::move(posting_of(head)));
-  postings_[head].reset();
+  postings_[head] = Posting{};
 }
 
 void GuestDriver::drop_short_buffer(const UsedElem& used, double start, double& cost_ns) {

@@ -96,7 +96,7 @@ class GuestDriver {
   const CostModel& costs_;
   Options opt_;
 
-  std::vector<std::optional<Posting>> postings_;  ///< by head: what each posted chain holds
+  std::vector<Posting> postings_;  ///< by head: what each posted chain holds (no segs: none posted there)
   uint64_t posted_ = 0;                           ///< vi->num: chains posted and not yet collected
   uint64_t max_posted_ = 0;                       ///< vi->max
   uint64_t collected_ = 0;                        ///< packets taken off the used ring
