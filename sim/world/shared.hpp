@@ -157,7 +157,7 @@ struct Shared {
   /// What the device wrote at the head of a chain: the frame, and (first
   /// chain of a frame) the header's num_buffers.
   std::vector<Packet> packet_at;
-  std::vector<uint32_t> num_buffers_at;
+  std::vector<uint16_t> num_buffers_at;  ///< a u16, as virtio_net_hdr_mrg_rxbuf's (at most the ring's 32,768)
 
   UsedTimeline used;
   /// Every arrival up to this time has been handed to the device (its tap queue).
