@@ -27,6 +27,9 @@ class Books {
 
  private:
   Ledger queue_ledger(uint32_t k) const;
+  /// Frees queue k's ring, posted-chain records and per-head writes once
+  /// its ledger is taken (nothing after reads them).
+  void release_ring(uint32_t k);
   void check_conservation(const Ledger& b, const std::string& where) const;
   void check_events(const Json& counted, const Ledger& b, const std::string& where) const;
   Json measured(const MetricSet& metrics) const;
