@@ -70,8 +70,11 @@ class InlineVec {
   const T& back() const { return data()[size_ - 1]; }
 
   void push_back(const T& v) {
+    // `v` may be one of its own elements, which growing overwrites (the
+    // inline one shares its storage with the heap pointer) or frees.
+    const T copy = v;
     if (size_ == cap_) grow(size_t{size_} + 1);
-    data()[size_++] = v;
+    data()[size_++] = copy;
   }
   void assign(const T* first, const T* last) {
     size_ = 0;

@@ -1,0 +1,34 @@
+// InlineVec (sim/core/inline_vec.hpp): one element inline, more on the heap.
+#include "sim/core/inline_vec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+
+namespace vringsim {
+namespace {
+
+struct Block {
+  uint64_t addr;
+  uint64_t len;
+};
+
+TEST(InlineVec, PushingBackItsOwnElementWhileGrowingCopiesTheElement) {
+  // The inline element shares its storage with the heap pointer: growing
+  // from one element to the heap overwrites it, and a reference to it then
+  // read the pointer's bytes. Growing on the heap frees the old block.
+  InlineVec<Block> v{{0x1000, 4096}};
+  ASSERT_EQ(v.size(), v.capacity());
+  v.push_back(v[0]);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[1].addr, 0x1000u);
+  EXPECT_EQ(v[1].len, 4096u);
+  ASSERT_EQ(v.size(), v.capacity());
+  v.push_back(v[1]);  // 2 -> 4 on the heap: v[1] lives in the block freed
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[2].addr, 0x1000u);
+  EXPECT_EQ(v[2].len, 4096u);
+}
+
+}  // namespace
+}  // namespace vringsim
