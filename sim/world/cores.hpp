@@ -4,15 +4,32 @@
 // A thread holds a core for one unit of work (a device service burst of at
 // most host.burst_packets frames, as vhost-net hands back its worker after a
 // weight's worth; a NAPI poll of at most the budget) and then queues for one
-// again behind the threads already waiting (FIFO): with k busy threads on n <
-// k cores each gets n/k of the time, in turns. The units are the same bursts
-// the actors already compute at once, so the frames' times stay exact within
-// a unit. A pool with at least one core per thread never waits and changes
-// nothing.
+// again. The units are the same bursts the actors already compute at once,
+// so the frames' times stay exact within a unit. A pool with at least one
+// core per thread never waits and changes nothing. Which waiting thread a
+// freed core goes to is the pool's rule (docs/model.md §7 "Shared cores"):
+//   - Fifo, a vCPU's receive queues: net_rx_action() (net/core/dev.c) polls
+//     the NAPI instances on its CPU's poll_list in order and puts one that
+//     used its whole budget back at the tail: first come, first served.
+//   - Fair, a host core group's backend threads: the host's scheduler runs
+//     the runnable thread that has had the least CPU time (CFS,
+//     kernel/sched/fair.c: pick_next_entity() takes the leftmost entity of
+//     the tree ordered by vruntime, which update_curr() advances by the time
+//     run; equal weights), equal times in the order they queued (an entity
+//     goes right of its equals in __enqueue_entity()). A thread that slept
+//     comes back no more than a sleeper's credit behind the least-run
+//     thread (place_entity(): max(its vruntime, min_vruntime - thresh)).
+//     With every thread's time counted, identical backends get equal shares
+//     whatever order they first queued in; with first come, first served
+//     the order of the first simultaneous requests set each one's share for
+//     the whole run (tests/shuffle found it).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "sim/world/task.hpp"
 #include "sim/world/task_loop.hpp"
@@ -21,11 +38,22 @@ namespace vringsim {
 
 class CorePool {
  public:
-  CorePool(uint32_t cores, uint32_t threads) : awake_(threads) {
-    if (threads > cores) slots_.emplace(cores);
+  enum class Rule : uint8_t { Fifo, Fair };
+  /// A thread of a Fair pool (add_thread()).
+  using Thread = uint32_t;
+  /// `sleeper_credit_s`: Fair, place_entity()'s thresh.
+  CorePool(uint32_t cores, uint32_t threads, Rule rule = Rule::Fifo, double sleeper_credit_s = 0)
+      : awake_(threads), credit_ns_(std::llround(sleeper_credit_s * 1e9)) {
+    if (threads > cores) slots_.emplace(cores, rule == Rule::Fair);
+    if (rule == Rule::Fair) runs_.reserve(threads);
   }
   /// More threads than cores: holding a core can mean waiting for one.
   bool contended() const { return slots_.has_value(); }
+  /// A thread of a Fair pool: the one whose time acquire(t) and release(t) count.
+  Thread add_thread() {
+    runs_.push_back({});
+    return static_cast<Thread>(runs_.size() - 1);
+  }
   /// Takes a core (only a contended pool has any to wait for).
   Step acquire() {
     if (!slots_) return {};
@@ -33,6 +61,18 @@ class CorePool {
   }
   Step release() {
     if (!slots_) return {};
+    return wait(slots_->release());
+  }
+  /// Thread `t` of a Fair pool takes a core: the least run first.
+  Step acquire(Thread t) {
+    if (!slots_) return {};
+    return fair_acquire(t);
+  }
+  /// Thread `t` gives its core back: the time it held it counts.
+  Step release(Thread t) {
+    if (!slots_) return {};
+    Run& r = runs_[t];
+    r.vruntime_ns += std::llround((slots_->clock() - r.since) * 1e9);
     return wait(slots_->release());
   }
   /// Its threads run as tasks of `loop` (task_loop.hpp).
@@ -56,8 +96,30 @@ class CorePool {
 
  private:
   static Task<void> wait(Wait w) { co_await w; }
+  Task<void> fair_acquire(Thread t) {
+    Run& r = runs_[t];
+    // place_entity(): no further behind than the credit (a thread that never
+    // slept is never that far behind: this changes nothing for it).
+    r.vruntime_ns = std::max(r.vruntime_ns, min_vruntime_ns_ - credit_ns_);
+    co_await slots_->acquire_by(static_cast<double>(r.vruntime_ns));
+    // update_min_vruntime(): the time of the least-run thread, taken at each
+    // turn's start (CFS also moves it as the running thread runs), never
+    // going back.
+    min_vruntime_ns_ = std::max(min_vruntime_ns_, r.vruntime_ns);
+    r.since = slots_->clock();
+  }
+  /// A Fair pool's thread: the core time it has had (vruntime, whole
+  /// nanoseconds: sums of turns compare equal when they are), and since when
+  /// it holds a core.
+  struct Run {
+    int64_t vruntime_ns = 0;
+    double since = 0;
+  };
   std::optional<Semaphore> slots_;
+  std::vector<Run> runs_;
+  int64_t min_vruntime_ns_ = 0;
   uint32_t awake_;
+  int64_t credit_ns_;
   double idle_since_ = 0;
 };
 

@@ -192,7 +192,7 @@ Task<void> HostDevice::run() {
       // A sleeping guest must learn when the first of these frames is published.
       if (burst.served) co_await wake_driver_to_look();
       co_await clock_.sleep_to(cursor);
-      if (holding) co_await opt_.cores->release();
+      if (holding) co_await opt_.cores->release(opt_.core_thread);
       co_await add_fates(burst.fates);
       continue;
     }
@@ -200,7 +200,7 @@ Task<void> HostDevice::run() {
     // guest must still hear of them, or the device below waits for a kick
     // the guest never sends (it once delivered nothing, exit 0).
     if (burst.served) co_await wake_driver_to_look();
-    if (holding) co_await opt_.cores->release();
+    if (holding) co_await opt_.cores->release(opt_.core_thread);
     co_await add_fates(burst.fates);
     if (cursor >= shared_.stop_time()) co_return;
     if (tap_.empty() || cursor >= known_until()) {
@@ -238,14 +238,14 @@ Task<void> HostDevice::pay_kick(double& cursor, bool share) {
   // Handling the kick takes host CPU too: on shared cores, a core's turn.
   if (share) {
     clock_.waiting_until(-std::numeric_limits<double>::infinity());
-    co_await opt_.cores->acquire();
+    co_await opt_.cores->acquire(opt_.core_thread);
     clock_.resync();
   }
   const double start = std::max(cursor, clock_.now());
   cursor = start + costs_.host_per_kick_ns * 1e-9;
   shared_.emit_busy(Cpu::Host, start, cursor);
   co_await clock_.sleep_to(cursor);
-  if (share) co_await opt_.cores->release();
+  if (share) co_await opt_.cores->release(opt_.core_thread);
 }
 
 std::optional<double> HostDevice::pause_end(double cursor) const {
@@ -258,7 +258,7 @@ Task<bool> HostDevice::acquire_core(double& cursor) {
   if (tap_.empty() || cursor >= known_until() || cursor >= shared_.stop_time()) co_return false;
   co_await clock_.sync();
   clock_.waiting_until(-std::numeric_limits<double>::infinity());  // when a core frees: unknown
-  co_await opt_.cores->acquire();
+  co_await opt_.cores->acquire(opt_.core_thread);
   clock_.resync();
   if (clock_.now() > cursor) {
     cursor = clock_.now();

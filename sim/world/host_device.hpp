@@ -46,6 +46,7 @@ class HostDevice {
     uint64_t seed = 0;
     /// The host cores this backend thread shares with others (null: a core of its own).
     CorePool* cores = nullptr;
+    CorePool::Thread core_thread = 0;  ///< its thread in `cores`
     /// Skip the sleeps no other actor can cut short (actor_clock.hpp; one receive queue only).
     bool lookahead = false;
     LatencySettings latency;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include "sim/core/errors.hpp"
 #include "sim/world/shared.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -27,9 +28,15 @@ bool Wait::await_ready() {
     case Kind::Sleep: return false;
     case Kind::Acquire:
       loop_->tasks_[loop_->current_].timed_out = false;
+      if (loop_->sems_[sem_].by_key) return false;  // served at the instant's end
       return loop_->try_take(sem_);
     case Kind::Release: {
       TaskLoop::Sem& s = loop_->sems_[sem_];
+      if (s.by_key) {  // the token goes at the instant's end, to the least key
+        ++s.tokens;
+        if (!s.idle()) loop_->grant_later(sem_);
+        return true;
+      }
       if (!s.idle()) return false;
       ++s.tokens;
       return true;
@@ -51,6 +58,7 @@ void TaskLoop::park(std::coroutine_handle<> h, const Wait& w) {
   e.calling = true;
   e.call = w.kind_;
   e.sem = w.sem_;
+  e.key = w.key_;
   e.arg = w.kind_ == Call::Sleep ? w.arg_ - clock_ : w.arg_;
 }
 
@@ -86,9 +94,14 @@ void TaskLoop::handle(Id w) {
   ++blocking::loop_waits;
   switch (f.call) {
     case Call::Sleep: set_timer(w, clock_ + std::max(f.arg, precision_)); break;
-    case Call::Acquire: {  // no token was free (Wait::await_ready): it queues
-      sems_[f.sem].waiters.push_back(w);
+    case Call::Acquire: {  // no token was free, or one is served by key (Wait::await_ready): it queues
+      Sem& s = sems_[f.sem];
+      s.waiters.push_back(w);
       f.waiting = true;
+      if (s.by_key) {
+        ensure(f.arg <= 0, "a semaphore served by key has no timed acquisition");
+        if (s.tokens > 0) grant_later(f.sem);
+      }
       if (f.arg > 0) set_timer(w, clock_ + std::max(f.arg, precision_));
       break;
     }
@@ -101,6 +114,26 @@ void TaskLoop::handle(Id w) {
       break;
     }
   }
+}
+
+bool TaskLoop::grant() {
+  bool any = false;
+  for (const Id id : grants_) {
+    Sem& s = sems_[id];
+    s.granting = false;
+    for (; s.tokens > 0 && !s.idle(); --s.tokens) {
+      const auto at = std::min_element(s.waiters.begin(), s.waiters.end(), [&](Id a, Id b) {
+        return tasks_[a].key != tasks_[b].key ? tasks_[a].key < tasks_[b].key : a < b;
+      });
+      const Id r = *at;
+      s.waiters.erase(at);
+      tasks_[r].waiting = false;
+      due(r, Phase::Woken);
+      any = true;
+    }
+  }
+  grants_.clear();
+  return any;
 }
 
 void TaskLoop::draw_next(Ready& r) {
@@ -124,6 +157,7 @@ void TaskLoop::run() {
       resume(w);
       handle(w);
     }
+    if (!grants_.empty() && grant()) continue;  // the instant goes on with them
     const Timer* first = next_timer();
     if (!first) {
       blocking::acquire(never);  // only a token wakes any: the run ends around them

@@ -23,6 +23,10 @@
 //   - sequence: the order the events were made, which the rule leaves free:
 //     a shuffle seed (TaskLoop::shuffle) draws it instead, and
 //     tests/shuffle/ measures how far outputs move.
+// A semaphore served by key (the host cores, cores.hpp) gives its free
+// tokens at the end of an instant, once every task due then has run, to its
+// least keys (equal: the task added first), so the order of the requests and
+// releases of an instant decides nothing.
 // A call that needs no wait (a free token taken, a token left for nobody
 // waiting, a sleep into the past) does not suspend the task. A sleep lasts at
 // least surf/precision (1 ns), and the clock moves from c to the next date D
@@ -69,9 +73,12 @@ class [[nodiscard]] Wait {
   enum class Kind : uint8_t { Sleep, Acquire, Release };
   /// Sleeps until `t`.
   static Wait sleep_until(TaskLoop* loop, double t) { return Wait(loop, Kind::Sleep, t, 0); }
-  /// Takes a token of `sem`, waiting at most `timeout` if given and above 0.
-  static Wait acquire(TaskLoop* loop, uint32_t sem, std::optional<double> timeout) {
-    return Wait(loop, Kind::Acquire, timeout ? *timeout : -1, sem);
+  /// Takes a token of `sem`, waiting at most `timeout` if given and above 0;
+  /// `key`: its place among the waiters of a semaphore served by key.
+  static Wait acquire(TaskLoop* loop, uint32_t sem, std::optional<double> timeout, double key = 0) {
+    Wait w(loop, Kind::Acquire, timeout ? *timeout : -1, sem);
+    w.key_ = key;
+    return w;
   }
   /// Gives a token of `sem`: to its first waiter, if any.
   static Wait release(TaskLoop* loop, uint32_t sem) { return Wait(loop, Kind::Release, 0, sem); }
@@ -88,6 +95,7 @@ class [[nodiscard]] Wait {
   Kind kind_;
   double arg_;  ///< the sleep's end; the acquisition's timeout
   uint32_t sem_;
+  double key_ = 0;  ///< an acquisition's key (a semaphore served by key)
 };
 
 class TaskLoop {
@@ -111,9 +119,13 @@ class TaskLoop {
     e.due = side == Side::Host ? Phase::HostDue : Phase::GuestDue;
     return static_cast<Id>(tasks_.size() - 1);
   }
-  /// A semaphore holding `tokens`.
-  Id add_semaphore(uint32_t tokens) {
-    sems_.push_back({tokens, {}, 0});
+  /// A semaphore holding `tokens`. Its waiters are served first come,
+  /// first served; or, `by_key`, every request waits for the end of its
+  /// instant, when the free tokens go to the least keys (equal keys: the
+  /// task added first), whatever order the requests and releases of that
+  /// instant came in.
+  Id add_semaphore(uint32_t tokens, bool by_key = false) {
+    sems_.push_back({tokens, by_key, false, {}, 0});
     return static_cast<Id>(sems_.size() - 1);
   }
   /// Events the rule leaves free (same time, same phase) run in an order
@@ -138,6 +150,7 @@ class TaskLoop {
     bool calling = false;               ///< suspended on a call (false: its body returned)
     Call call = Call::Sleep;            ///< the call it made
     double arg = 0;                     ///< the sleep's duration, the acquisition's timeout
+    double key = 0;                     ///< the acquisition's key (a semaphore served by key)
     Id sem = 0;                         ///< the semaphore it acquires or releases
     uint64_t timer = 0;                 ///< its sleep's or timeout's timer (0: none)
     bool waiting = false;               ///< queued on `sem`
@@ -146,7 +159,9 @@ class TaskLoop {
   };
   struct Sem {
     uint32_t tokens;
-    /// Its waiters, first come, first served: those from `first` on (a
+    bool by_key;
+    bool granting = false;  ///< by key: listed in `grants_`
+    /// Its waiters in the order they came: those from `first` on (a
     /// vector, not a deque: a timed wait leaving it is common, and short).
     std::vector<Id> waiters;
     size_t first = 0;
@@ -182,6 +197,16 @@ class TaskLoop {
   void park(std::coroutine_handle<> h, const Wait& w);
   /// Takes a token of `sem` if one is free.
   bool try_take(Id sem);
+  /// Semaphore `sem`, served by key, has a free token or a new waiter: it
+  /// grants at the end of this instant.
+  void grant_later(Id sem) {
+    Sem& s = sems_[sem];
+    if (!s.granting) s.granting = true, grants_.push_back(sem);
+  }
+  /// The end of an instant: the semaphores served by key give their free
+  /// tokens to their least keys (equal keys: the task added first), who are
+  /// due now, Woken (false: none was).
+  bool grant();
   /// Gives a token of `sem` to its first waiter, if any (true), who is due now, Woken.
   bool hand_over(Id sem);
   /// Task `w` runs up to its next call.
@@ -233,6 +258,7 @@ class TaskLoop {
   unsigned pending_ = 0;        ///< the phases with tasks due (bits)
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> heap_;
   uint64_t timers_ = 0;     ///< timers set so far
+  std::vector<Id> grants_;  ///< semaphores served by key that grant at this instant's end
   uint64_t shuffle_ = 0;    ///< the shuffle's seed and state (0: none)
 };
 
@@ -246,20 +272,26 @@ inline Wait sleep_until(TaskLoop* loop, double t) { return Wait::sleep_until(loo
 /// A semaphore of the task loop its users run on (run_on before any use).
 class Semaphore {
  public:
-  explicit Semaphore(uint32_t tokens) : tokens_(tokens) {}
+  /// `by_key`: waiters served the least key first (TaskLoop::add_semaphore).
+  explicit Semaphore(uint32_t tokens, bool by_key = false) : tokens_(tokens), by_key_(by_key) {}
   void run_on(TaskLoop& loop) {
     loop_ = &loop;
-    id_ = loop.add_semaphore(tokens_);
+    id_ = loop.add_semaphore(tokens_, by_key_);
   }
+  /// The loop's clock.
+  double clock() const { return loop_->clock(); }
   /// No token to take: acquiring waits.
   bool would_block() const { return loop_->would_block(id_); }
   /// Takes a token, waiting if needed, at most `timeout_s` if given (and
   /// above 0). Awaited: true if the timeout passed first.
   Wait acquire(std::optional<double> timeout_s = std::nullopt) { return Wait::acquire(loop_, id_, timeout_s); }
+  /// Takes a token, waiting if needed, served by `key` among the waiters.
+  Wait acquire_by(double key) { return Wait::acquire(loop_, id_, std::nullopt, key); }
   Wait release() { return Wait::release(loop_, id_); }
 
  private:
   uint32_t tokens_;
+  bool by_key_;
   TaskLoop* loop_ = nullptr;
   TaskLoop::Id id_ = 0;
 };

@@ -16,6 +16,13 @@ namespace sg4 = simgrid::s4u;
 
 namespace vringsim {
 
+namespace {
+// CFS's sleeper credit (kernel/sched/fair.c place_entity(): thresh =
+// sysctl_sched_latency, halved with GENTLE_FAIR_SLEEPERS; the latency is
+// 6 ms times 1 + ilog2(CPUs), CPUs capped at 8: 24 ms on a host of 8 or more).
+constexpr double kSleeperCreditS = 0.012;
+}  // namespace
+
 uint64_t stream_seed(uint64_t seed, uint64_t k, std::string_view what) {
   return k == 0 ? seed : splitmix64(seed ^ name_hash(what) ^ splitmix64(k)) & ((uint64_t{1} << 62) - 1);
 }
@@ -105,7 +112,8 @@ void WorldBuilder::cores(World& w) const {
   std::vector<uint32_t> threads(topo.cores.size(), 0);
   for (const auto& g : topo.guests) threads[topo.backends[g.backend_index].group] += g.queues;
   for (size_t i = 0; i < topo.cores.size(); ++i)
-    w.host_pools.push_back(std::make_unique<CorePool>(topo.cores[i].count, threads[i]));
+    w.host_pools.push_back(
+        std::make_unique<CorePool>(topo.cores[i].count, threads[i], CorePool::Rule::Fair, kSleeperCreditS));
   w.vcpu_pools.resize(topo.guests.size());
   for (size_t g = 0; g < topo.guests.size(); ++g) {
     const auto& gst = topo.guests[g];
@@ -148,6 +156,7 @@ void WorldBuilder::queues(World& w) const {
       hopt.faults = w.faults.get();
       hopt.seed = qseed;
       hopt.cores = w.host_pools[topo.backends[gst.backend_index].group].get();
+      hopt.core_thread = hopt.cores->add_thread();
       hopt.lookahead = options_.lookahead && w.run->queues == 1;
       hopt.latency = latency;
       Q.device = std::make_unique<HostDevice>(*Q.shared, *w.costs, hopt, *w.dispatcher);

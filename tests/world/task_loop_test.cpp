@@ -17,12 +17,15 @@
 #include <xbt/log.h>
 
 #include <memory>
+#include <optional>
+#include <utility>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "sim/core/rng.hpp"
 #include "sim/core/sanitizers.hpp"
+#include "sim/world/cores.hpp"
 #include "sim/world/task_loop.hpp"
 #include "sim/world/shared.hpp"
 
@@ -341,6 +344,120 @@ TEST(TaskLoop, TheShuffleChangesTheOrderOfTiesAndOnlyThose) {
     orders.insert(order);
   }
   EXPECT_GT(orders.size(), 1u);
+}
+
+/// A backend thread of a shared core pool: holds a core for bursts of
+/// `burst` seconds until `until`, logging each turn's start.
+Task<void> turns(TaskLoop* loop, CorePool& pool, std::optional<CorePool::Thread> thread, uint32_t id, double burst,
+                 double until, Log& log) {
+  while (loop->clock() < until) {
+    if (thread)
+      co_await pool.acquire(*thread);
+    else
+      co_await pool.acquire();
+    log.add(id, 0, "runs", loop->clock());
+    co_await sleep_until(loop, loop->clock() + burst);
+    if (thread)
+      co_await pool.release(*thread);
+    else
+      co_await pool.release();
+  }
+}
+
+/// Two threads, bursts of 3 and 1 us, on one core for 24 us, the free order
+/// drawn from `shuffle`: the core time each had (in us), and the turns.
+std::pair<std::vector<double>, std::string> two_on_one_core(CorePool::Rule rule, uint64_t shuffle) {
+  int fd[2];
+  if (::pipe(fd) != 0) return {};
+  const int code = forked([&] {
+    ::close(fd[0]);
+    Log log;
+    CorePool pool(1, 2, rule, 0.012);
+    in_engine(
+        [&](TaskLoop& loop) {
+          if (shuffle) loop.shuffle(shuffle);
+          pool.run_on(loop);
+          const bool fair = rule == CorePool::Rule::Fair;
+          const auto a = fair ? std::optional(pool.add_thread()) : std::nullopt;
+          const auto b = fair ? std::optional(pool.add_thread()) : std::nullopt;
+          loop.add_task(turns(&loop, pool, a, 0, 3e-6, 24e-6 - 1e-12, log));
+          loop.add_task(turns(&loop, pool, b, 1, 1e-6, 24e-6 - 1e-12, log));
+        },
+        [] { return 0; });
+    std::string out;
+    for (const auto& l : log.lines) out += fmt::format("{}@{:.0f} ", l.substr(6, 1), std::stod(l.substr(l.rfind(' ') + 1)) * 1e6);
+    return ::write(fd[1], out.data(), out.size()) == static_cast<ssize_t>(out.size()) ? 0 : 3;
+  });
+  ::close(fd[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fd[0]);
+  if (code != 0) return {};
+  // Turns before 24 us: A's are 3 us, B's 1 us.
+  std::vector<double> held(2, 0);
+  for (size_t at = 0; at < out.size();) {
+    const size_t sp = out.find(' ', at);
+    const std::string turn = out.substr(at, sp - at);
+    const double start = std::stod(turn.substr(2));
+    if (start < 24) held[turn[0] - '0'] += turn[0] == '0' ? 3 : 1;
+    at = sp + 1;
+  }
+  return {held, out};
+}
+
+TEST(CorePool, TwoThreadsOnOneCoreByHand) {
+  // Thread A runs bursts of 3 us, B of 1 us, both always runnable, one core.
+  // First come, first served (a vCPU's NAPI poll list) they alternate:
+  // A 0-3, B 3-4, A 4-7, B 7-8, ...: A has 18 of 24 us, B 6.
+  const auto [fifo, fifo_turns] = two_on_one_core(CorePool::Rule::Fifo, 0);
+  EXPECT_EQ(fifo, (std::vector<double>{18, 6})) << fifo_turns;
+  // Least core time first (CFS): A 0-3 (equal times at 0: the thread added
+  // first), then B until it has had as much (3-4, 4-5, 5-6), equal again at
+  // 6: A (added first) 6-9, B 9-12, ...: 12 us each.
+  const auto [fair, fair_turns] = two_on_one_core(CorePool::Rule::Fair, 0);
+  EXPECT_EQ(fair, (std::vector<double>{12, 12})) << fair_turns;
+  EXPECT_EQ(fair_turns.substr(0, 24), "0@0 1@3 1@4 1@5 0@6 1@9 ") << fair_turns;
+  // Whatever order the requests and releases of an instant come in, the same
+  // turns: the rule leaves nothing free.
+  for (uint64_t shuffle = 1; shuffle <= 6; ++shuffle)
+    EXPECT_EQ(two_on_one_core(CorePool::Rule::Fair, shuffle).second, fair_turns) << "shuffle " << shuffle;
+}
+
+TEST(CorePool, ASleeperComesBackAtMostTheCreditBehind) {
+  // place_entity(): A runs alone in 1 us turns while B sleeps until 99.5 us,
+  // then both want the core. B's time, 0, is placed a credit of 10 us behind
+  // the least-run thread's at its last turn (A's 99 us, at 99 us): 89 us.
+  // A has had 100 us when its turn ends at 100: B runs 11 turns (until it
+  // has had as much; equal: A, added first), not 100.
+  int fd[2];
+  ASSERT_EQ(::pipe(fd), 0);
+  const int code = forked([&] {
+    ::close(fd[0]);
+    Log log;
+    CorePool pool(1, 2, CorePool::Rule::Fair, 10e-6);
+    in_engine(
+        [&](TaskLoop& loop) {
+          pool.run_on(loop);
+          const CorePool::Thread a = pool.add_thread();
+          const CorePool::Thread b = pool.add_thread();
+          loop.add_task(turns(&loop, pool, a, 0, 1e-6, 130e-6 - 1e-12, log));
+          loop.add_task([](TaskLoop* loop, CorePool& pool, CorePool::Thread b, Log& log) -> Task<void> {
+            co_await sleep_until(loop, 100e-6 - 0.5e-6);
+            co_await turns(loop, pool, b, 1, 1e-6, 130e-6 - 1e-12, log);
+          }(&loop, pool, b, log));
+        },
+        [] { return 0; });
+    int b_before_a = 0;  // B's turns after 100 us before A's first one
+    bool a_seen = false;
+    for (const auto& l : log.lines) {
+      if (std::stod(l.substr(l.rfind(' ') + 1)) < 100e-6 - 1e-9) continue;
+      if (l[6] == '0') a_seen = true;
+      if (l[6] == '1' && !a_seen) ++b_before_a;
+    }
+    return b_before_a;
+  });
+  EXPECT_EQ(code, 11);
 }
 
 }  // namespace
