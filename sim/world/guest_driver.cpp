@@ -154,11 +154,8 @@ Task<void> GuestDriver::refill(bool from_work) {
 
 void GuestDriver::interrupt_raised(double t) {
   // The device decided, as it published used entries at `t`, that the ring
-  // asks for an interrupt (virtio_notify / vhost_signal). The host spends
-  // host.per_interrupt_ns injecting it (on shared host cores this does not
-  // queue for a core: in vhost the thread that used the buffers signals on
-  // the core it already holds; the span still counts in the host's
-  // utilisation).
+  // asks for an interrupt (virtio_notify / vhost_signal), which the host
+  // takes host.per_interrupt_ns to inject (HostDevice::signal_used).
   InterruptRaised irq{.time = t};
   if (napi_ == Napi::Idle) {
     // It wakes the driver: the handler runs latency.interrupt_ns after the
@@ -179,7 +176,6 @@ void GuestDriver::interrupt_raised(double t) {
     ++late_interrupts_;
   }
   shared_.emit(irq);
-  shared_.emit_busy(Cpu::Host, t, t + costs_.host_per_interrupt_ns * kNs);
 }
 
 Task<void> GuestDriver::wait_for_interrupt() {

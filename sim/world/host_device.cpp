@@ -24,7 +24,16 @@ HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Disp
       service_rng_(opt.seed, "costs.host.service"),
       clock_(shared.run, shared.device_wakes_at, shared.driver_wakes_at) {
   clock_.enable(opt.lookahead);
+  shared_.on_signal = [this](double t) { signal_used(t); };
   fetch_next(0.0, 0.0);
+}
+
+void HostDevice::signal_used(double t) {
+  // vhost_signal() -> eventfd_signal() on the irqfd (QEMU: virtio_notify()
+  // -> the irq line): host.per_interrupt_ns of host CPU. On shared host cores
+  // this does not queue for a core: the thread that used the buffers signals
+  // on the core it already holds; the span counts in the host's utilisation.
+  shared_.emit_busy(Cpu::Host, t, t + costs_.host_per_interrupt_ns * 1e-9);
 }
 
 void HostDevice::fetch_next(double until, double now) {

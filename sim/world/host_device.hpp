@@ -170,6 +170,9 @@ class HostDevice {
   void break_device(double t);
   void drop(const Packet& p, double t, DropReason why);
   bool has_buffers(uint64_t need) const;
+  /// The used entries published at `t` raise an interrupt: the host's CPU
+  /// for signalling it.
+  void signal_used(double t);
 
   Shared& shared_;
   const CostModel& costs_;

@@ -172,10 +172,14 @@ struct Shared {
   /// later, which count as buffers left (SplitRing::device_out_of_buffers).
   void publish_due(double t) {
     used.publish_due(ring, t, [this](double when) {
-      if (ring.should_interrupt() && on_interrupt) on_interrupt(when);
+      if (!ring.should_interrupt()) return;
+      if (on_interrupt) on_interrupt(when);
+      if (on_signal) on_signal(when);
     });
   }
   std::function<void(double)> on_interrupt;
+  /// The device signals the interrupt (set by the device: its CPU time).
+  std::function<void(double)> on_signal;
 
   // ---- notifications ----------------------------------------------------
   // A kick is an edge, not a token: the guest writes the device's eventfd
