@@ -12,7 +12,7 @@
 // "after start" the delivered packets per wall-second beyond it.
 //
 // Per delivered packet it prints the events through the event bus and the
-// blocking calls into SimGrid (sleeps, semaphores: sim/world/blocking.hpp),
+// blocking calls into SimGrid (sleeps, semaphores: sim/engine/blocking.hpp),
 // the run's peak RSS, and delivered/s against a bare priority-queue loop's
 // events/s measured in the same run (bench/bare_loop.hpp; "vs bare").
 //

@@ -35,7 +35,7 @@ struct RunResult {
   bool ts_skip_idle = false;                 ///< timeseries.csv thins idle rows (measure.skip_idle_samples)
   /// What the run cost the engine, for bench/ (never in a report): events
   /// through the event bus, blocking calls into SimGrid, and the calls that
-  /// suspended a task of the task loop (sim/world/blocking.hpp).
+  /// suspended a task of the task loop (sim/engine/blocking.hpp).
   uint64_t bus_events = 0;
   uint64_t blocking_calls = 0;
   uint64_t loop_waits = 0;

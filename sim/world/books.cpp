@@ -11,7 +11,7 @@
 #include "sim/core/ring_knee.hpp"
 #include "sim/core/settings.hpp"
 #include "sim/core/trend.hpp"
-#include "sim/world/blocking.hpp"
+#include "sim/engine/blocking.hpp"
 
 namespace vringsim {
 

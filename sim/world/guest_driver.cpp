@@ -7,7 +7,7 @@
 
 #include "sim/core/errors.hpp"
 #include "sim/core/ring_faults.hpp"
-#include "sim/world/blocking.hpp"
+#include "sim/engine/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
 

@@ -18,8 +18,8 @@
 #include "sim/core/settings.hpp"
 #include "sim/core/guest_memory.hpp"
 #include "sim/core/policy.hpp"
-#include "sim/world/actor_clock.hpp"
-#include "sim/world/cores.hpp"
+#include "sim/engine/actor_clock.hpp"
+#include "sim/engine/cores.hpp"
 #include "sim/world/shared.hpp"
 
 namespace vringsim {

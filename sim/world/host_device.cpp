@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "sim/core/errors.hpp"
-#include "sim/world/blocking.hpp"
+#include "sim/engine/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
 

@@ -21,8 +21,8 @@
 #include "sim/core/rng.hpp"
 #include "sim/core/settings.hpp"
 #include "sim/core/traffic.hpp"
-#include "sim/world/actor_clock.hpp"
-#include "sim/world/cores.hpp"
+#include "sim/engine/actor_clock.hpp"
+#include "sim/engine/cores.hpp"
 #include "sim/world/dispatch.hpp"
 #include "sim/world/shared.hpp"
 

@@ -9,7 +9,7 @@
 #include <numeric>
 
 #include "sim/core/errors.hpp"
-#include "sim/world/blocking.hpp"
+#include "sim/engine/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
 

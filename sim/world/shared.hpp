@@ -1,6 +1,5 @@
-// State the actors share. RunState is the whole run's: the event bus, the
-// stop time and drain detection over every receive queue. Shared is one
-// receive queue's: the virtqueue in guest memory, the per-chain data the
+// State the actors of one receive queue share (the whole run's is RunState,
+// sim/engine/run_state.hpp): the virtqueue in guest memory, the per-chain data the
 // device writes into guest buffers (the packet and num_buffers, kept beside
 // the ring rather than in byte arrays), the used entries the device has
 // finished but not yet published, and the one channel the device and the
@@ -23,40 +22,11 @@
 #include "sim/core/events.hpp"
 #include "sim/core/fifo.hpp"
 #include "sim/core/virtqueue.hpp"
-#include "sim/world/blocking.hpp"
-#include "sim/world/task_loop.hpp"
+#include "sim/engine/blocking.hpp"
+#include "sim/engine/run_state.hpp"
+#include "sim/engine/task_loop.hpp"
 
 namespace vringsim {
-
-struct RunState {
-  explicit RunState(uint32_t queues) : bus(queues), queues(queues) {}
-
-  EventBus bus;
-  double stop_time = 0;
-  const uint32_t queues;  ///< receive queues in the run
-
-  // Drain detection for stop.packets and finite sources: every admitted
-  // frame gets a fate (delivered or dropped), counted once the actor
-  // deciding it has reached the fate's time.
-  simgrid::s4u::SemaphorePtr drained = simgrid::s4u::Semaphore::create(0);
-  uint32_t exhausted_queues = 0;  ///< queues that will be sent nothing more
-  uint64_t admitted = 0;
-  uint64_t fates = 0;
-  bool drained_released = false;
-
-  void add_fates(uint64_t n) {
-    fates += n;
-    if (n && exhausted_queues == queues && fates == admitted) {
-      drained->release();
-      drained_released = true;  // the controller runs now
-    }
-  }
-
-  /// When the sampler runs next (+infinity once it has stopped): the
-  /// driver's lookahead (GuestDriver::sleep_to) never passes it.
-  double sampler_wakes_at = 0;
-  void stop_sampling() { sampler_wakes_at = std::numeric_limits<double>::infinity(); }
-};
 
 /// The device works a burst ahead: it knows when each publication of used
 /// entries will happen (QEMU: each frame, when it is written; vhost: each

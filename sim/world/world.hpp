@@ -26,13 +26,13 @@ struct RunOptions {
   /// event; slow (O(ring size) per event), for tests and debugging.
   bool check = false;
   /// A lone receive queue's device and driver skip the sleeps no other
-  /// task can cut short (sim/world/actor_clock.hpp). Off, every sleep is the
-  /// task loop's (sim/world/task_loop.hpp): the outputs are the same (tests
+  /// task can cut short (sim/engine/actor_clock.hpp). Off, every sleep is the
+  /// task loop's (sim/engine/task_loop.hpp): the outputs are the same (tests
   /// compare), only slower.
   bool lookahead = true;
   /// Simultaneous events the model's order leaves free (same time, same
   /// phase: docs/model.md §7) run in an order drawn from this seed, not the
-  /// order they were made in (0). For tests/shuffle/.
+  /// order they were made in (0). For tests/engine/.
   uint64_t shuffle_seed = 0;
 };
 

@@ -10,7 +10,7 @@
 #include "sim/core/registry.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/core/sanitizers.hpp"
-#include "sim/world/blocking.hpp"
+#include "sim/engine/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
 

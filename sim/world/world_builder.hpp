@@ -21,7 +21,7 @@
 #include "sim/core/report.hpp"
 #include "sim/core/scenario.hpp"
 #include "sim/core/traffic.hpp"
-#include "sim/world/cores.hpp"
+#include "sim/engine/cores.hpp"
 #include "sim/world/dispatch.hpp"
 #include "sim/world/guest_driver.hpp"
 #include "sim/world/host_device.hpp"

@@ -1,4 +1,4 @@
-// TaskLoop (sim/world/task_loop.hpp): the order of simultaneous events is
+// TaskLoop (sim/engine/task_loop.hpp): the order of simultaneous events is
 // the model's rule (docs/model.md §7 "Simultaneous instants"): tasks due run
 // by (time, phase, sequence), phases Due (a wait's time ran out), Woken (the
 // receiver of a signal sent then), GoesOn (its sender). Hand cases check
@@ -25,9 +25,9 @@
 
 #include "sim/core/rng.hpp"
 #include "sim/core/sanitizers.hpp"
-#include "sim/world/cores.hpp"
-#include "sim/world/task_loop.hpp"
-#include "sim/world/shared.hpp"
+#include "sim/engine/cores.hpp"
+#include "sim/engine/task_loop.hpp"
+#include "sim/engine/run_state.hpp"
 
 namespace vringsim {
 namespace {

@@ -22,7 +22,7 @@
 //     after its receiver);
 //   - sequence: the order the events were made, which the rule leaves free:
 //     a shuffle seed (TaskLoop::shuffle) draws it instead, and
-//     tests/shuffle/ measures how far outputs move.
+//     tests/engine/ measures how far outputs move.
 // A semaphore served by key (the host cores, cores.hpp) gives its free
 // tokens at the end of an instant, once every task due then has run, to its
 // least keys (equal: the task added first), so the order of the requests and
@@ -40,7 +40,7 @@
 // sampler read first, and near the end each call is also a SimGrid call, so
 // SimGrid ends the actor where the run ends.
 //
-// tests/world/task_loop_test.cpp checks the rule on hand cases and random
+// tests/engine/task_loop_test.cpp checks the rule on hand cases and random
 // programs; the lookahead (actor_clock.hpp) changes no output (the property
 // test and the lookahead test's traces).
 #pragma once
@@ -58,8 +58,8 @@
 #include <queue>
 #include <vector>
 
-#include "sim/world/blocking.hpp"
-#include "sim/world/task.hpp"
+#include "sim/engine/blocking.hpp"
+#include "sim/engine/task.hpp"
 
 namespace vringsim {
 

@@ -1,4 +1,4 @@
-#include "sim/world/task_loop.hpp"
+#include "sim/engine/task_loop.hpp"
 
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Semaphore.hpp>
@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "sim/core/errors.hpp"
-#include "sim/world/shared.hpp"
+#include "sim/engine/run_state.hpp"
 
 namespace sg4 = simgrid::s4u;
 

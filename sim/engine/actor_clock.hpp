@@ -29,10 +29,10 @@
 
 #include <limits>
 
-#include "sim/world/blocking.hpp"
-#include "sim/world/task.hpp"
-#include "sim/world/task_loop.hpp"
-#include "sim/world/shared.hpp"
+#include "sim/engine/blocking.hpp"
+#include "sim/engine/run_state.hpp"
+#include "sim/engine/task.hpp"
+#include "sim/engine/task_loop.hpp"
 
 namespace vringsim {
 

@@ -31,8 +31,8 @@
 #include <optional>
 #include <vector>
 
-#include "sim/world/task.hpp"
-#include "sim/world/task_loop.hpp"
+#include "sim/engine/task.hpp"
+#include "sim/engine/task_loop.hpp"
 
 namespace vringsim {
 

@@ -8,7 +8,7 @@
 // the events (a latency, a cost that is never exactly equal, a scheduler's
 // choice). With one receive queue the rule leaves nothing free (one task
 // per side and phase), so only runs with several queues can move.
-// Such a movement fails the test unless tests/shuffle/known_findings.json
+// Such a movement fails the test unless tests/engine/known_findings.json
 // lists it with its explanation; an entry that no longer moves fails too
 // (fixed: take it out). A yes/no figure that changes always fails.
 //
@@ -99,7 +99,7 @@ int run(int argc, char** argv) {
 
   std::vector<Finding> known;
   {
-    std::ifstream in(kSource / "tests/shuffle/known_findings.json");
+    std::ifstream in(kSource / "tests/engine/known_findings.json");
     for (const Json& e : Json::parse(in))
       known.push_back({e.at("scenario").get<std::string>(), e.at("figure").get<std::string>(),
                        e.at("why").get<std::string>()});
