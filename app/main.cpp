@@ -6,29 +6,28 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
-#include <thread>
+#include <tuple>
 
 #include "app/analytic_cmd.hpp"
 #include "app/calibrate_cmd.hpp"
+#include "app/command.hpp"
 #include "app/diff_cmd.hpp"
-#include "app/plot_cmd.hpp"
-#include "app/schema_cmd.hpp"
-#include "app/ring_size_cmd.hpp"
-#include "app/sensitivity_cmd.hpp"
 #include "app/exit_codes.hpp"
+#include "app/plot_cmd.hpp"
+#include "app/ring_size_cmd.hpp"
+#include "app/schema_cmd.hpp"
+#include "app/sensitivity_cmd.hpp"
 #include "sim/core/cost_preset.hpp"
 #include "sim/core/errors.hpp"
 #include "sim/core/policy.hpp"
@@ -36,8 +35,8 @@
 #include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
 #include "sim/core/scenario.hpp"
-#include "sim/core/topology.hpp"
 #include "sim/core/sweep.hpp"
+#include "sim/core/topology.hpp"
 #include "sim/core/traffic.hpp"
 #include "sim/world/runner.hpp"
 #include "sim/world/sweep_runner.hpp"
@@ -67,35 +66,6 @@ std::string trace_path_for(const std::string& trace, const std::string& name, bo
   if (!several) return trace;
   const fs::path p(trace);
   return (p.parent_path() / (p.stem().string() + "." + name + p.extension().string())).string();
-}
-
-/// A number on the command line: decimal digits only (no sign, no 0x, no
-/// spaces), in lo..hi; else bad input quoting the text as given.
-uint64_t parse_decimal(const std::string& option, const std::string& text, uint64_t lo, uint64_t hi) {
-  const bool digits = !text.empty() && text.size() <= 20 &&
-                      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  errno = 0;
-  const unsigned long long v = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
-  if (!digits || errno == ERANGE || v < lo || v > hi)
-    throw InputError(fmt::format("{} {}: expected a decimal integer in {}..{}", option,
-                                 text.empty() ? std::string("\"\"") : brief(text, 40), lo, hi));
-  return v;
-}
-
-/// The CPUs this process may use: a Slurm task's (SLURM_CPUS_PER_TASK), else
-/// the affinity mask a cgroup, taskset or the scheduler grants, never more
-/// than the machine has (hardware_concurrency ignored all of these).
-std::pair<unsigned, const char*> default_jobs() {
-  if (const char* slurm = std::getenv("SLURM_CPUS_PER_TASK")) {
-    char* end = nullptr;
-    const long n = std::strtol(slurm, &end, 10);
-    if (end != slurm && *end == 0 && n >= 1 && n <= 4096) return {static_cast<unsigned>(n), "SLURM_CPUS_PER_TASK"};
-  }
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-    return {static_cast<unsigned>(CPU_COUNT(&set)), "the CPU affinity mask"};
-  return {std::max(1u, std::thread::hardware_concurrency()), "the machine's cores"};
 }
 
 /// A run killed mid-way (SIGKILL, power loss) leaves its streamed
@@ -267,6 +237,26 @@ int cmd_run(const RunArgs& a) {
   return code;
 }
 
+Command run_command(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  auto* cli = app.add_subcommand("run", "run scenario files; print a side-by-side table");
+  cli->add_option("files", a->files, "scenario JSON files")->required();
+  auto* out = cli->add_option("--out", a->out, "write summary.json, timeseries.csv per run and runs.csv here");
+  cli->add_option("--seed", a->seed, "same as --set seed=N");
+  cli->add_option("--set", a->sets, "KEY=VALUE: override a scenario key (dotted path; VALUE is JSON or a string)");
+  auto* trace =
+      cli->add_option("--trace", a->trace, "write a per-event CSV here (one file per run: FILE.<name>.csv if several)");
+  cli->add_option("--trace-limit", a->trace_limit, "at most this many trace rows")->capture_default_str();
+  cli->add_option("--jobs", a->jobs, "runs at a time, each a child process (outputs as with 1)")->capture_default_str();
+  cli->add_flag("--check", a->check,
+                "verify the whole descriptor state (a Boost.Graph of the chains) after every event; slow");
+  return {cli, [a, out, trace] {
+            a->out_given = out->count() > 0;
+            a->trace_given = trace->count() > 0;
+            return cmd_run(*a);
+          }};
+}
+
 int cmd_validate(const std::vector<std::string>& files, const std::vector<std::string>& sets, bool override_axis) {
   int code = kExitOk;
   for (const auto& f : files) {
@@ -300,6 +290,20 @@ int cmd_validate(const std::vector<std::string>& files, const std::vector<std::s
   return code;
 }
 
+Command validate_command(CLI::App& app) {
+  struct Args {
+    std::vector<std::string> files, sets;
+    bool override_axis = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cli = app.add_subcommand("validate", "check scenario files, run nothing");
+  cli->add_option("files", a->files, "scenario JSON files")->required();
+  cli->add_option("--set", a->sets, "KEY=VALUE overrides to check as well");
+  cli->add_flag("--override-axis", a->override_axis,
+                "sweep files: let a --set override an axis, as sweep --override-axis does");
+  return {cli, [a] { return cmd_validate(a->files, a->sets, a->override_axis); }};
+}
+
 int cmd_params(const std::string& policy) {
   if (!policy.empty() && !Registry<PolicyInfo>::instance().find(policy)) {
     std::string names;
@@ -330,6 +334,13 @@ int cmd_params(const std::string& policy) {
   return kExitOk;
 }
 
+Command params_command(CLI::App& app) {
+  auto policy = std::make_shared<std::string>();
+  auto* cli = app.add_subcommand("params", "every parameter: key, unit, default, valid range, source");
+  cli->add_option("policy", *policy, "only the core's parameters and this policy's");
+  return {cli, [policy] { return cmd_params(*policy); }};
+}
+
 int cmd_features() {
   std::cout << fmt::format("{:<20} {:>3}  {:<24} {}\n", "feature", "bit", "needs", "effect in the model");
   for (const FeatureInfo& f : feature_table()) {
@@ -345,10 +356,18 @@ int cmd_features() {
   return kExitOk;
 }
 
+Command features_command(CLI::App& app) {
+  return {app.add_subcommand("features", "virtio feature names, their dependencies and their effect"), cmd_features};
+}
+
 int cmd_profiles() {
   for (const ProfileInfo* p : Registry<ProfileInfo>::instance().all())
     std::cout << fmt::format("{:<14} {}\n", p->name, p->description);
   return kExitOk;
+}
+
+Command profiles_command(CLI::App& app) {
+  return {app.add_subcommand("profiles", "driver profiles (driver.profile), one line each"), cmd_profiles};
 }
 
 /// `presets`: the shipped cost presets, one line each; `presets NAME`: each
@@ -382,6 +401,15 @@ int cmd_presets(const std::string& name) {
   return kExitOk;
 }
 
+Command presets_command(CLI::App& app) {
+  auto name = std::make_shared<std::string>();
+  auto* cli = app.add_subcommand("presets",
+                                 "shipped cost presets (costs.preset), one line each; with a name, "
+                                 "its every value and source");
+  cli->add_option("name", *name, "a preset's name: list its values");
+  return {cli, [name] { return cmd_presets(*name); }};
+}
+
 int cmd_trace_info(const std::string& file, bool as_json) {
   require_input_file(file, "a capture or CSV trace");
   for (const TrafficInfo* k : Registry<TrafficInfo>::instance().all()) {
@@ -405,10 +433,115 @@ int cmd_trace_info(const std::string& file, bool as_json) {
   throw InputError(fmt::format("{}: not a trace any traffic kind reads ({})", file, kinds));
 }
 
+Command trace_info_command(CLI::App& app) {
+  struct Args {
+    std::string file;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cli = app.add_subcommand("trace-info", "describe a capture or CSV trace");
+  cli->add_option("file", a->file, "pcap, pcapng or CSV trace")->required();
+  cli->add_flag("--json", a->json, "print JSON");
+  return {cli, [a] { return cmd_trace_info(a->file, a->json); }};
+}
+
 int cmd_policies() {
   for (const PolicyInfo* p : Registry<PolicyInfo>::instance().all())
     std::cout << fmt::format("{:<12} {}\n", p->name, p->description);
   return kExitOk;
+}
+
+Command policies_command(CLI::App& app) {
+  return {app.add_subcommand("policies", "registered policies, one line each"), cmd_policies};
+}
+
+struct SweepArgs {
+  std::string file, out;
+  std::string jobs;  ///< --jobs as typed; empty: default_jobs()
+  std::string shard;
+  std::vector<std::string> sets;
+  bool dry_run = false, override_axis = false;
+};
+
+int cmd_sweep(const SweepArgs& a) {
+  if (a.out.empty() && !a.dry_run) throw InputError("sweep: --out DIR is required (except with --dry-run)");
+  SweepOptions opt;
+  std::tie(opt.jobs, opt.jobs_from) = default_jobs();
+  opt.dry_run = a.dry_run;
+  if (!a.shard.empty()) opt.shard = parse_shard(a.shard);
+  if (!a.jobs.empty()) {
+    opt.jobs = static_cast<unsigned>(parse_decimal("--jobs", a.jobs, 1, 4096));
+    opt.jobs_from = "--jobs";
+  }
+  opt.out = a.out;
+  const Sweep sw = load_sweep(a.file, a.sets, {}, a.override_axis);
+  for (const std::string& note : sw.axis_overrides) std::cerr << note << "\n";
+  return run_sweep(sw, opt);
+}
+
+Command sweep_command(CLI::App& app) {
+  auto a = std::make_shared<SweepArgs>();
+  auto* cli = app.add_subcommand("sweep", "run a sweep: one process per run, --jobs at a time, resumable");
+  cli->add_option("spec", a->file, "sweep JSON file")->required();
+  cli->add_option("--out", a->out, "results directory (rerun the same command to resume)");
+  cli->add_option("--jobs", a->jobs, "runs at a time (default: the number of cores)");
+  cli->add_option("--shard", a->shard, "K/N: run only every N-th point, starting with the K-th (1-based)");
+  cli->add_flag("--dry-run", a->dry_run, "list the points and their count, run nothing");
+  cli->add_option("--set", a->sets, "KEY=VALUE: override a scenario key in every run (after the axes)");
+  cli->add_flag("--override-axis", a->override_axis,
+                "let a --set override an axis: every point runs the --set value, and the reports show it "
+                "(without it, such a --set is refused)");
+  return {cli, [a] { return cmd_sweep(*a); }};
+}
+
+Command merge_command(CLI::App& app) {
+  struct Args {
+    std::vector<std::string> dirs;
+    std::string out;
+    bool partial = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cli = app.add_subcommand("merge", "combine the shards of one sweep");
+  cli->add_option("dirs", a->dirs, "shard directories")->required();
+  cli->add_option("--out", a->out, "merged directory")->required();
+  cli->add_flag("--partial", a->partial, "merge even if shards or runs are missing; the result is marked partial");
+  return {cli, [a] {
+            const std::vector<fs::path> dirs(a->dirs.begin(), a->dirs.end());
+            return merge_sweeps(dirs, a->out, a->partial);
+          }};
+}
+
+struct TopologyArgs {
+  std::string file;
+  std::optional<std::string> out;
+  std::vector<std::string> sets;
+  bool dot = false, expand = false;
+};
+
+int cmd_topology(const TopologyArgs& a) {
+  const Scenario sc = load_scenario(a.file, a.sets);
+  // Refused up front (exit 2), as run --out is; a bad path was exit 1.
+  if (a.out) check_output_file(*a.out, "--out");
+  const std::string text = a.dot ? sc.topology.dot(a.expand) : sc.topology.text();
+  if (a.out)
+    write_output_file(*a.out, text);
+  else
+    std::cout << text;
+  return kExitOk;
+}
+
+Command topology_command(CLI::App& app) {
+  auto a = std::make_shared<TopologyArgs>();
+  auto* cli = app.add_subcommand("topology",
+                                 "print a scenario's resolved topology (guests, queues, cores); "
+                                 "--dot for Graphviz");
+  cli->add_option("file", a->file, "scenario JSON file")->required();
+  cli->add_option("--set", a->sets, "KEY=VALUE: override a scenario key");
+  cli->add_flag("--dot", a->dot,
+                "Graphviz DOT instead of text (dot -Tsvg draws it); the guests of one entry are one node");
+  cli->add_flag("--expand", a->expand, "with --dot: every guest and every queue its own node")->needs("--dot");
+  cli->add_option("--out", a->out, "write to this file instead of standard output");
+  return {cli, [a] { return cmd_topology(*a); }};
 }
 
 /// Levenshtein distance, for "did you mean".
@@ -427,246 +560,39 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-/// The first word is not a command: the nearest command's name (two edits
-/// at most), or nothing.
-std::optional<std::string> unknown_command(const CLI::App& app, int argc, char** argv, std::string* nearest) {
-  if (argc < 2 || argv[1][0] == '-') return std::nullopt;
+/// The first word is not a command: says so, naming the nearest command
+/// (two edits at most) if there is one.
+bool unknown_command(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return false;
   const std::string word = argv[1];
+  std::string nearest;
   size_t best = 3;
   for (const CLI::App* sub : app.get_subcommands({})) {
-    if (sub->get_name() == word) return std::nullopt;
+    if (sub->get_name() == word) return false;
     const size_t d = edit_distance(word, sub->get_name());
-    if (d < best) best = d, *nearest = sub->get_name();
+    if (d < best) best = d, nearest = sub->get_name();
   }
-  return word;
+  std::cerr << "vringsim: no command '" << word << "'"
+            << (nearest.empty() ? std::string() : "; did you mean '" + nearest + "'?")
+            << " (vringsim --help lists the commands)\n";
+  return true;
 }
 
-}  // namespace
+/// --help and --version print and succeed; a usage error is one line, like
+/// every other bad input (CLI11 adds a second, "Run with --help...").
+int parse_error(const CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitBadInput;  // --help, --version
+  std::string what = e.what();
+  std::replace(what.begin(), what.end(), '\n', ' ');
+  std::cerr << "vringsim: " << brief(what, 300) << " (vringsim --help lists the options)\n";
+  return kExitBadInput;
+}
 
-int main(int argc, char** argv) {
-  CLI::App app{"vringsim: a discrete-event simulator of virtio-net receive-ring buffering"};
-  app.set_version_flag("--version", std::string("vringsim ") + version());
-  app.require_subcommand(1);
-
-  RunArgs run_args;
-  auto* run = app.add_subcommand("run", "run scenario files; print a side-by-side table");
-  run->add_option("files", run_args.files, "scenario JSON files")->required();
-  auto* run_out = run->add_option("--out", run_args.out, "write summary.json, timeseries.csv per run and runs.csv here");
-  run->add_option("--seed", run_args.seed, "same as --set seed=N");
-  run->add_option("--set", run_args.sets,
-                  "KEY=VALUE: override a scenario key (dotted path; VALUE is JSON or a string)");
-  auto* run_trace = run->add_option("--trace", run_args.trace,
-                  "write a per-event CSV here (one file per run: FILE.<name>.csv if several)");
-  run->add_option("--trace-limit", run_args.trace_limit, "at most this many trace rows")->capture_default_str();
-  run->add_option("--jobs", run_args.jobs, "runs at a time, each a child process (outputs as with 1)")
-      ->capture_default_str();
-  run->add_flag("--check", run_args.check,
-                "verify the whole descriptor state (a Boost.Graph of the chains) after every event; slow");
-
-  std::vector<std::string> validate_files, validate_sets;
-  auto* validate = app.add_subcommand("validate", "check scenario files, run nothing");
-  validate->add_option("files", validate_files, "scenario JSON files")->required();
-  validate->add_option("--set", validate_sets, "KEY=VALUE overrides to check as well");
-  bool validate_override_axis = false;
-  validate->add_flag("--override-axis", validate_override_axis,
-                     "sweep files: let a --set override an axis, as sweep --override-axis does");
-
-  std::string params_policy;
-  auto* params = app.add_subcommand("params", "every parameter: key, unit, default, valid range, source");
-  params->add_option("policy", params_policy, "only the core's parameters and this policy's");
-
-  auto* policies = app.add_subcommand("policies", "registered policies, one line each");
-  auto* features = app.add_subcommand("features", "virtio feature names, their dependencies and their effect");
-  auto* profiles = app.add_subcommand("profiles", "driver profiles (driver.profile), one line each");
-  std::string presets_name;
-  auto* presets = app.add_subcommand("presets", "shipped cost presets (costs.preset), one line each; with a name, "
-                                                 "its every value and source");
-  presets->add_option("name", presets_name, "a preset's name: list its values");
-
-  std::string sweep_file, sweep_shard;
-  std::vector<std::string> sweep_sets;
-  SweepOptions sweep_opt;
-  const auto [default_job_count, jobs_from] = default_jobs();
-  sweep_opt.jobs = default_job_count;
-  sweep_opt.jobs_from = jobs_from;
-  std::string sweep_out;
-  auto* sweep = app.add_subcommand("sweep", "run a sweep: one process per run, --jobs at a time, resumable");
-  sweep->add_option("spec", sweep_file, "sweep JSON file")->required();
-  sweep->add_option("--out", sweep_out, "results directory (rerun the same command to resume)");
-  std::string sweep_jobs;
-  sweep->add_option("--jobs", sweep_jobs, "runs at a time (default: the number of cores)");
-  sweep->add_option("--shard", sweep_shard, "K/N: run only every N-th point, starting with the K-th (1-based)");
-  sweep->add_flag("--dry-run", sweep_opt.dry_run, "list the points and their count, run nothing");
-  sweep->add_option("--set", sweep_sets, "KEY=VALUE: override a scenario key in every run (after the axes)");
-  bool sweep_override_axis = false;
-  sweep->add_flag("--override-axis", sweep_override_axis,
-                  "let a --set override an axis: every point runs the --set value, and the reports show it "
-                  "(without it, such a --set is refused)");
-
-  std::vector<std::string> merge_dirs;
-  std::string merge_out;
-  auto* merge = app.add_subcommand("merge", "combine the shards of one sweep");
-  merge->add_option("dirs", merge_dirs, "shard directories")->required();
-  merge->add_option("--out", merge_out, "merged directory")->required();
-  bool merge_partial = false;
-  merge->add_flag("--partial", merge_partial,
-                  "merge even if shards or runs are missing; the result is marked partial");
-
-  std::string trace_file;
-  bool trace_json = false;
-  auto* trace_info = app.add_subcommand("trace-info", "describe a capture or CSV trace");
-  trace_info->add_option("file", trace_file, "pcap, pcapng or CSV trace")->required();
-  trace_info->add_flag("--json", trace_json, "print JSON");
-
-  std::vector<std::string> analytic_files, analytic_sets;
-  bool analytic_json = false;
-  auto* analytic = app.add_subcommand(
-      "analytic", "an M/M/1/K Markov chain's prediction beside the simulator's figures (see docs/guide/analytic-cross-check.md)");
-  analytic->add_option("files", analytic_files, "scenario JSON files whose assumptions the model meets")->required();
-  analytic->add_option("--set", analytic_sets, "KEY=VALUE: override a scenario key");
-  analytic->add_flag("--json", analytic_json, "print JSON");
-
-  std::string calibrate_file, calibrate_out;
-  auto* calibrate = app.add_subcommand(
-      "calibrate", "fit named cost parameters to measured throughput (least squares, one simulation per evaluation)");
-  calibrate->add_option("measurements", calibrate_file, "measurement JSON file (see docs/guide/calibrating.md)")->required();
-  calibrate->add_option("--out", calibrate_out, "write the fitted costs here as a cost preset (costs.preset)");
-
-  std::string topology_file;
-  std::optional<std::string> topology_out;
-  std::vector<std::string> topology_sets;
-  bool topology_dot = false, topology_expand = false;
-  auto* topology = app.add_subcommand("topology", "print a scenario's resolved topology (guests, queues, cores); "
-                                                  "--dot for Graphviz");
-  topology->add_option("file", topology_file, "scenario JSON file")->required();
-  topology->add_option("--set", topology_sets, "KEY=VALUE: override a scenario key");
-  topology->add_flag("--dot", topology_dot,
-                     "Graphviz DOT instead of text (dot -Tsvg draws it); the guests of one entry are one node");
-  topology->add_flag("--expand", topology_expand, "with --dot: every guest and every queue its own node")
-      ->needs("--dot");
-  topology->add_option("--out", topology_out, "write to this file instead of standard output");
-
-  std::string diff_a, diff_b;
-  DiffOptions diff_opt;
-  auto* diff = app.add_subcommand(
-      "diff", "two run or sweep directories figure by figure; exit 1 if a result moved by more than --tolerance");
-  diff->add_option("a", diff_a, "first directory (run --out or sweep --out; every summary.json under it)")->required();
-  diff->add_option("b", diff_b, "second directory, matched to the first by each summary's path")->required();
-  diff->add_option("--tolerance", diff_opt.tolerance,
-                   "change allowed, |B - A| / max(|A|, floor) (default 0: any change; 0.01 = 1%)");
-  diff->add_option("--floor", diff_opt.floor,
-                   "absolute floor of the change's denominator, so noise around 0 is no change (default 1e-9)");
-  diff->add_flag("--all", diff_opt.all,
-                 "compare the diagnostics too (measure.* but valid and steady, run.*, check.*), not only results");
-  diff->add_option("--only", diff_opt.only, "PATTERN: compare only these figures (dotted key, prefix or glob; repeatable)");
-  diff->add_option("--ignore", diff_opt.ignore, "PATTERN: leave these figures out (dotted key, prefix or glob; repeatable)");
-  diff->add_flag("--list", diff_opt.list, "list every figure compared, not only those that moved");
-
-  SensitivityArgs sens;
-  std::string sens_jobs;
-  auto* sensitivity = app.add_subcommand(
-      "sensitivity", "elasticity of Gb/s, drops and p99 to each cost parameter (each moved down and up by --rel)");
-  sensitivity->add_option("file", sens.file, "scenario JSON file")->required();
-  sensitivity->add_option("--rel", sens.rel, "share to move each cost by, down and up (default 0.1)");
-  sensitivity->add_option("--params", sens.params, "comma-separated costs.* keys (default: every cost above 0)");
-  sensitivity->add_option("--set", sens.sets, "KEY=VALUE: override a scenario key in every run");
-  sensitivity->add_option("--jobs", sens_jobs, "runs at a time (default: the number of cores)");
-  sensitivity->add_option("--csv", sens.csv, "also write the table as CSV (for plotting)");
-
-  RingSizeArgs ring;
-  std::string ring_jobs;
-  auto* ring_size = app.add_subcommand(
-      "ring-size", "the ring size below which the device starves, computed, beside throughput at each ring size");
-  ring_size->add_option("file", ring.file, "scenario JSON file")->required();
-  ring_size->add_option("--sizes", ring.sizes, "comma-separated ring sizes (default: 8, 16, ... 4096)");
-  ring_size->add_option("--set", ring.sets, "KEY=VALUE: override a scenario key in every run");
-  ring_size->add_option("--jobs", ring_jobs, "runs at a time (default: the number of cores)");
-  ring_size->add_option("--csv", ring.csv, "also write the table as CSV (for plotting)");
-
-  std::string schema_kind = "scenario";
-  auto* schema = app.add_subcommand("schema", "a JSON Schema (draft 2020-12) of scenario, sweep or calibration files");
-  schema->add_option("kind", schema_kind, "scenario (default), sweep or calibration")
-      ->check(CLI::IsMember({"scenario", "sweep", "calibration"}));
-
-  std::string plot_input, plot_out, plot_formats;
-  auto* plot = app.add_subcommand("plot", "figures (PNG, SVG) from a run or sweep directory (analysis/plot.py)");
-  plot->add_option("input", plot_input, "run directory (run --out), sweep directory (sweep --out), or its CSV")
-      ->required();
-  plot->add_option("--out", plot_out, "directory for the figures")->required();
-  plot->add_option("--format", plot_formats, "png,svg (default both)");
-
-  std::string nearest;
-  if (const auto word = unknown_command(app, argc, argv, &nearest)) {
-    std::cerr << "vringsim: no command '" << *word << "'"
-              << (nearest.empty() ? std::string() : "; did you mean '" + nearest + "'?")
-              << " (vringsim --help lists the commands)\n";
-    return kExitBadInput;
-  }
+/// Runs the command the command line named; what it throws becomes one line
+/// on standard error and the exit code (CONTRACT.md "Exit codes").
+int run_reporting_errors(const Command& command) {
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitBadInput;  // --help, --version
-    // A usage error is one line, like every other bad input (CLI11 adds a
-    // second, "Run with --help...").
-    std::string what = e.what();
-    std::replace(what.begin(), what.end(), '\n', ' ');
-    std::cerr << "vringsim: " << brief(what, 300) << " (vringsim --help lists the options)\n";
-    return kExitBadInput;
-  }
-  try {
-    if (run->parsed()) {
-      run_args.out_given = run_out->count() > 0;
-      run_args.trace_given = run_trace->count() > 0;
-      return cmd_run(run_args);
-    }
-    if (validate->parsed()) return cmd_validate(validate_files, validate_sets, validate_override_axis);
-    if (params->parsed()) return cmd_params(params_policy);
-    if (policies->parsed()) return cmd_policies();
-    if (features->parsed()) return cmd_features();
-    if (profiles->parsed()) return cmd_profiles();
-    if (presets->parsed()) return cmd_presets(presets_name);
-    if (trace_info->parsed()) return cmd_trace_info(trace_file, trace_json);
-    if (analytic->parsed()) return cmd_analytic(analytic_files, analytic_sets, analytic_json);
-    if (calibrate->parsed()) return cmd_calibrate(calibrate_file, calibrate_out);
-    if (plot->parsed()) return cmd_plot(plot_input, plot_out, plot_formats);
-    if (diff->parsed()) return cmd_diff(diff_a, diff_b, diff_opt);
-    if (schema->parsed()) return cmd_schema(schema_kind);
-    if (sensitivity->parsed()) {
-      sens.jobs = sens_jobs.empty() ? default_job_count : static_cast<unsigned>(parse_decimal("--jobs", sens_jobs, 1, 4096));
-      return cmd_sensitivity(sens);
-    }
-    if (ring_size->parsed()) {
-      ring.jobs = ring_jobs.empty() ? default_job_count : static_cast<unsigned>(parse_decimal("--jobs", ring_jobs, 1, 4096));
-      return cmd_ring_size(ring);
-    }
-    if (topology->parsed()) {
-      const Scenario sc = load_scenario(topology_file, topology_sets);
-      // Refused up front (exit 2), as run --out is; a bad path was exit 1.
-      if (topology_out) check_output_file(*topology_out, "--out");
-      const std::string text = topology_dot ? sc.topology.dot(topology_expand) : sc.topology.text();
-      if (topology_out)
-        write_output_file(*topology_out, text);
-      else
-        std::cout << text;
-      return kExitOk;
-    }
-    if (sweep->parsed()) {
-      if (sweep_out.empty() && !sweep_opt.dry_run)
-        throw InputError("sweep: --out DIR is required (except with --dry-run)");
-      if (!sweep_shard.empty()) sweep_opt.shard = parse_shard(sweep_shard);
-      if (!sweep_jobs.empty()) {
-        sweep_opt.jobs = static_cast<unsigned>(parse_decimal("--jobs", sweep_jobs, 1, 4096));
-        sweep_opt.jobs_from = "--jobs";
-      }
-      sweep_opt.out = sweep_out;
-      const Sweep sw = load_sweep(sweep_file, sweep_sets, {}, sweep_override_axis);
-      for (const std::string& note : sw.axis_overrides) std::cerr << note << "\n";
-      return run_sweep(sw, sweep_opt);
-    }
-    if (merge->parsed()) {
-      std::vector<fs::path> dirs(merge_dirs.begin(), merge_dirs.end());
-      return merge_sweeps(dirs, merge_out, merge_partial);
-    }
+    return command.run();
   } catch (const InputError& e) {
     std::cerr << e.what() << "\n";
     return kExitBadInput;
@@ -685,5 +611,30 @@ int main(int argc, char** argv) {
     std::cerr << "vringsim: " << brief(e.what(), 400) << "\n";
     return kExitFailed;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vringsim: a discrete-event simulator of virtio-net receive-ring buffering"};
+  app.set_version_flag("--version", std::string("vringsim ") + version());
+  app.require_subcommand(1);
+  // Each adds its subcommand and options to `app`, in the order `vringsim
+  // --help` lists them (a braced list is evaluated left to right).
+  const std::vector<Command> commands = {
+      run_command(app),      validate_command(app),   params_command(app),      policies_command(app),
+      features_command(app), profiles_command(app),   presets_command(app),     sweep_command(app),
+      merge_command(app),    trace_info_command(app), analytic_command(app),    calibrate_command(app),
+      topology_command(app), diff_command(app),       sensitivity_command(app), ring_size_command(app),
+      schema_command(app),   plot_command(app),
+  };
+  if (unknown_command(app, argc, argv)) return kExitBadInput;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return parse_error(app, e);
+  }
+  for (const Command& command : commands)
+    if (command.cli->parsed()) return run_reporting_errors(command);
   return kExitBadInput;
 }
