@@ -1,7 +1,3 @@
-// vringsim run FILES...: every scenario loaded and checked first, then run
-// --jobs at a time, each in a child process, and a side-by-side table
-// printed; with --out each run's files land in OUT/NAME as soon as it and
-// every earlier run have finished, and OUT/runs.csv lists them.
 #include "app/run_cmd.hpp"
 
 #include <fmt/format.h>

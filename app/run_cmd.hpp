@@ -1,4 +1,7 @@
-// vringsim run FILES...: runs scenario files and prints a side-by-side table.
+// vringsim run FILES...: every scenario loaded and checked first, then run
+// --jobs at a time, each in a child process, and a side-by-side table
+// printed; with --out each run's files land in OUT/NAME as soon as it and
+// every earlier run have finished, and OUT/runs.csv lists them.
 #pragma once
 
 #include "app/command.hpp"
