@@ -1,10 +1,12 @@
 #include "app/analytic_cmd.hpp"
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <memory>
 #include <tuple>
 
 #include "app/exit_codes.hpp"
@@ -195,6 +197,21 @@ int cmd_analytic(const std::vector<std::string>& files, const std::vector<std::s
   }
   if (json) std::cout << all.dump(1) << "\n";
   return code;
+}
+
+Command analytic_command(CLI::App& app) {
+  struct Args {
+    std::vector<std::string> files, sets;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cli = app.add_subcommand(
+      "analytic",
+      "an M/M/1/K Markov chain's prediction beside the simulator's figures (see docs/guide/analytic-cross-check.md)");
+  cli->add_option("files", a->files, "scenario JSON files whose assumptions the model meets")->required();
+  cli->add_option("--set", a->sets, "KEY=VALUE: override a scenario key");
+  cli->add_flag("--json", a->json, "print JSON");
+  return {cli, [a] { return cmd_analytic(a->files, a->sets, a->json); }};
 }
 
 }  // namespace vringsim

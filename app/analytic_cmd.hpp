@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "app/command.hpp"
 #include "sim/core/analytic.hpp"
 #include "sim/core/config.hpp"
 #include "sim/core/scenario.hpp"
@@ -27,5 +28,8 @@ struct AnalyticCase {
 AnalyticCase analytic_case(const Scenario& sc, std::vector<std::string>* unmet);
 
 int cmd_analytic(const std::vector<std::string>& files, const std::vector<std::string>& sets, bool json);
+
+/// `vringsim analytic`: adds the command to `app` (app/command.hpp).
+Command analytic_command(CLI::App& app);
 
 }  // namespace vringsim

@@ -1,6 +1,7 @@
 #include "app/calibrate_cmd.hpp"
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <Eigen/Dense>
 
@@ -11,6 +12,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -557,6 +559,18 @@ int cmd_calibrate(const std::string& file, const std::string& out) {
                              fs::path(out).filename().string());
   }
   return failures ? kExitFailed : kExitOk;
+}
+
+Command calibrate_command(CLI::App& app) {
+  struct Args {
+    std::string file, out;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cli = app.add_subcommand(
+      "calibrate", "fit named cost parameters to measured throughput (least squares, one simulation per evaluation)");
+  cli->add_option("measurements", a->file, "measurement JSON file (see docs/guide/calibrating.md)")->required();
+  cli->add_option("--out", a->out, "write the fitted costs here as a cost preset (costs.preset)");
+  return {cli, [a] { return cmd_calibrate(a->file, a->out); }};
 }
 
 }  // namespace vringsim

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "app/command.hpp"
 #include "sim/core/params.hpp"
 
 namespace vringsim {
@@ -107,5 +108,8 @@ FitResult fit_least_squares(const Calibration& c,
                             const std::function<std::vector<double>(const std::vector<double>&)>& simulate);
 
 int cmd_calibrate(const std::string& file, const std::string& out);
+
+/// `vringsim calibrate`: adds the command to `app` (app/command.hpp).
+Command calibrate_command(CLI::App& app);
 
 }  // namespace vringsim

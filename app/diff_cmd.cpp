@@ -1,6 +1,7 @@
 #include "app/diff_cmd.hpp"
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <fnmatch.h>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -194,6 +196,30 @@ int cmd_diff(const std::string& a, const std::string& b, const DiffOptions& opt)
   std::cout << fmt::format("compared {} runs, {} figures: {} moved by more than {} (relative){}\n", runs, figures, over,
                            opt.tolerance, only.empty() ? "" : fmt::format("; {} runs on one side only", only.size()));
   return over > 0 || !only.empty() ? kExitFailed : kExitOk;
+}
+
+Command diff_command(CLI::App& app) {
+  struct Args {
+    std::string a, b;
+    DiffOptions opt;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cli = app.add_subcommand(
+      "diff", "two run or sweep directories figure by figure; exit 1 if a result moved by more than --tolerance");
+  cli->add_option("a", a->a, "first directory (run --out or sweep --out; every summary.json under it)")->required();
+  cli->add_option("b", a->b, "second directory, matched to the first by each summary's path")->required();
+  cli->add_option("--tolerance", a->opt.tolerance,
+                  "change allowed, |B - A| / max(|A|, floor) (default 0: any change; 0.01 = 1%)");
+  cli->add_option("--floor", a->opt.floor,
+                  "absolute floor of the change's denominator, so noise around 0 is no change (default 1e-9)");
+  cli->add_flag("--all", a->opt.all,
+                "compare the diagnostics too (measure.* but valid and steady, run.*, check.*), not only results");
+  cli->add_option("--only", a->opt.only,
+                  "PATTERN: compare only these figures (dotted key, prefix or glob; repeatable)");
+  cli->add_option("--ignore", a->opt.ignore,
+                  "PATTERN: leave these figures out (dotted key, prefix or glob; repeatable)");
+  cli->add_flag("--list", a->opt.list, "list every figure compared, not only those that moved");
+  return {cli, [a] { return cmd_diff(a->a, a->b, a->opt); }};
 }
 
 }  // namespace vringsim

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "app/command.hpp"
+
 namespace vringsim {
 
 struct DiffOptions {
@@ -26,5 +28,8 @@ struct DiffOptions {
 /// input (a directory that does not exist or holds no summary, an --only
 /// that matches nothing, a negative tolerance or floor).
 int cmd_diff(const std::string& a, const std::string& b, const DiffOptions& options);
+
+/// `vringsim diff`: adds the command to `app` (app/command.hpp).
+Command diff_command(CLI::App& app);
 
 }  // namespace vringsim

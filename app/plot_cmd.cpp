@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <vector>
 
 #include "app/exit_codes.hpp"
@@ -52,6 +54,19 @@ int cmd_plot(const std::string& input, const std::string& out, const std::string
       "vringsim plot: cannot run {}: {} (scripts/setup.sh installs python3-matplotlib and python3-pandas)\n", python,
       std::strerror(errno));
   return kExitFailed;
+}
+
+Command plot_command(CLI::App& app) {
+  struct Args {
+    std::string input, out, formats;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cli = app.add_subcommand("plot", "figures (PNG, SVG) from a run or sweep directory (analysis/plot.py)");
+  cli->add_option("input", a->input, "run directory (run --out), sweep directory (sweep --out), or its CSV")
+      ->required();
+  cli->add_option("--out", a->out, "directory for the figures")->required();
+  cli->add_option("--format", a->formats, "png,svg (default both)");
+  return {cli, [a] { return cmd_plot(a->input, a->out, a->formats); }};
 }
 
 }  // namespace vringsim

@@ -5,8 +5,13 @@
 
 #include <string>
 
+#include "app/command.hpp"
+
 namespace vringsim {
 
 int cmd_plot(const std::string& input, const std::string& out, const std::string& formats);
+
+/// `vringsim plot`: adds the command to `app` (app/command.hpp).
+Command plot_command(CLI::App& app);
 
 }  // namespace vringsim

@@ -1,10 +1,12 @@
 #include "app/ring_size_cmd.hpp"
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <memory>
 
 #include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
@@ -205,6 +207,25 @@ int cmd_ring_size(const RingSizeArgs& a) {
     write_output_file(*a.csv, out);
   }
   return code;
+}
+
+Command ring_size_command(CLI::App& app) {
+  struct Args {
+    RingSizeArgs ring;
+    std::string jobs;  ///< --jobs as typed
+  };
+  auto a = std::make_shared<Args>();
+  auto* cli = app.add_subcommand(
+      "ring-size", "the ring size below which the device starves, computed, beside throughput at each ring size");
+  cli->add_option("file", a->ring.file, "scenario JSON file")->required();
+  cli->add_option("--sizes", a->ring.sizes, "comma-separated ring sizes (default: 8, 16, ... 4096)");
+  cli->add_option("--set", a->ring.sets, "KEY=VALUE: override a scenario key in every run");
+  cli->add_option("--jobs", a->jobs, "runs at a time (default: the number of cores)");
+  cli->add_option("--csv", a->ring.csv, "also write the table as CSV (for plotting)");
+  return {cli, [a] {
+            a->ring.jobs = jobs_option(a->jobs);
+            return cmd_ring_size(a->ring);
+          }};
 }
 
 }  // namespace vringsim

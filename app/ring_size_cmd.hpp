@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "app/command.hpp"
+
 namespace vringsim {
 
 struct RingSizeArgs {
@@ -23,5 +25,8 @@ struct RingSizeArgs {
 };
 
 int cmd_ring_size(const RingSizeArgs& a);
+
+/// `vringsim ring-size`: adds the command to `app` (app/command.hpp).
+Command ring_size_command(CLI::App& app);
 
 }  // namespace vringsim

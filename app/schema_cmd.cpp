@@ -1,8 +1,10 @@
 #include "app/schema_cmd.hpp"
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <memory>
 
 #include "app/exit_codes.hpp"
 #include "sim/core/errors.hpp"
@@ -182,6 +184,14 @@ Json json_schema(const std::string& kind) {
 int cmd_schema(const std::string& kind) {
   std::cout << json_schema(kind).dump(2) << "\n";
   return kExitOk;
+}
+
+Command schema_command(CLI::App& app) {
+  auto kind = std::make_shared<std::string>("scenario");
+  auto* cli = app.add_subcommand("schema", "a JSON Schema (draft 2020-12) of scenario, sweep or calibration files");
+  cli->add_option("kind", *kind, "scenario (default), sweep or calibration")
+      ->check(CLI::IsMember({"scenario", "sweep", "calibration"}));
+  return {cli, [kind] { return cmd_schema(*kind); }};
 }
 
 }  // namespace vringsim

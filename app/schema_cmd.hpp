@@ -8,11 +8,15 @@
 
 #include <string>
 
+#include "app/command.hpp"
 #include "sim/core/params.hpp"
 
 namespace vringsim {
 
 Json json_schema(const std::string& kind);
 int cmd_schema(const std::string& kind);
+
+/// `vringsim schema`: adds the command to `app` (app/command.hpp).
+Command schema_command(CLI::App& app);
 
 }  // namespace vringsim

@@ -1,11 +1,13 @@
 #include "app/sensitivity_cmd.hpp"
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <limits>
+#include <memory>
 
 #include "app/exit_codes.hpp"
 #include "sim/core/cost_model.hpp"
@@ -157,6 +159,26 @@ int cmd_sensitivity(const SensitivityArgs& a) {
     write_output_file(*a.csv, out);
   }
   return code;
+}
+
+Command sensitivity_command(CLI::App& app) {
+  struct Args {
+    SensitivityArgs sens;
+    std::string jobs;  ///< --jobs as typed
+  };
+  auto a = std::make_shared<Args>();
+  auto* cli = app.add_subcommand(
+      "sensitivity", "elasticity of Gb/s, drops and p99 to each cost parameter (each moved down and up by --rel)");
+  cli->add_option("file", a->sens.file, "scenario JSON file")->required();
+  cli->add_option("--rel", a->sens.rel, "share to move each cost by, down and up (default 0.1)");
+  cli->add_option("--params", a->sens.params, "comma-separated costs.* keys (default: every cost above 0)");
+  cli->add_option("--set", a->sens.sets, "KEY=VALUE: override a scenario key in every run");
+  cli->add_option("--jobs", a->jobs, "runs at a time (default: the number of cores)");
+  cli->add_option("--csv", a->sens.csv, "also write the table as CSV (for plotting)");
+  return {cli, [a] {
+            a->sens.jobs = jobs_option(a->jobs);
+            return cmd_sensitivity(a->sens);
+          }};
 }
 
 }  // namespace vringsim

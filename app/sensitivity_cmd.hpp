@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "app/command.hpp"
+
 namespace vringsim {
 
 struct SensitivityArgs {
@@ -26,5 +28,8 @@ struct SensitivityArgs {
 };
 
 int cmd_sensitivity(const SensitivityArgs& a);
+
+/// `vringsim sensitivity`: adds the command to `app` (app/command.hpp).
+Command sensitivity_command(CLI::App& app);
 
 }  // namespace vringsim
