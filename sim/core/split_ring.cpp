@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "sim/core/errors.hpp"
 
@@ -19,6 +20,39 @@ uint32_t next_stamp(uint32_t& stamp, std::vector<uint32_t>& a, std::vector<uint3
     stamp = 1;
   }
   return stamp;
+}
+
+/// The one walk of a chain as the device reads it in shared memory, over one
+/// descriptor table (the ring's, or an indirect one): the loop of QEMU's
+/// virtqueue_split_pop() (hw/virtio/virtio.c), each `next` followed by
+/// virtqueue_split_read_next_desc() ("Desc next is %u" at `bound` or past),
+/// with the checks a device makes before it writes into a chain. A
+/// descriptor seen twice is a Loop (QEMU counts steps, "Looped descriptor";
+/// the model tells a loop from a chain that is only too long), more than
+/// `limit` steps TooLong, a buffer the device may not write ReadOnly, an
+/// empty one ZeroLength. `seen(i)` marks entry i and says whether the walk
+/// had been there; an indirect descriptor goes to `indirect(d, step)`, whose
+/// answer ends the walk. `bytes` receives the chain's writable bytes when it
+/// is fine. (The driver's own record is walked by SplitRing::walk_chain.)
+template <class Read, class Seen, class Indirect>
+ChainFault walk_shared(uint32_t first, uint32_t bound, uint32_t limit, Read&& read, Seen&& seen, Indirect&& indirect,
+                       uint64_t* bytes) {
+  uint32_t i = first;
+  uint64_t total = 0;
+  for (uint32_t n = 1;; ++n) {
+    if (seen(i)) return ChainFault::Loop;
+    if (n > limit) return ChainFault::TooLong;
+    const Descriptor& d = read(i);
+    if (d.flags & kVringDescFIndirect) return indirect(d, n);
+    if (!(d.flags & kVringDescFWrite)) return ChainFault::ReadOnly;
+    if (d.len == 0) return ChainFault::ZeroLength;
+    total += d.len;
+    if (!(d.flags & kVringDescFNext)) break;
+    if (d.next >= bound) return ChainFault::NextOutOfRange;
+    i = d.next;
+  }
+  if (bytes) *bytes = total;
+  return ChainFault::None;
 }
 
 }  // namespace
@@ -123,24 +157,37 @@ uint32_t SplitRing::publish_avail() {
   return added;
 }
 
+template <class Fn>
+SplitRing::ChainEnd SplitRing::walk_chain(uint16_t head, Fn&& fn, const char* where) const {
+  uint16_t i = head;
+  for (uint32_t n = 0;; ++n) {
+    // Every descriptor is in one chain at most: more steps than the ring has
+    // descriptors means the links loop. (A loop that closes sooner brings fn
+    // back to a descriptor it moved or marked, which set_state() or
+    // check_invariants() refuse first.)
+    if (n == num_) [[unlikely]]
+      chain_loops(where);
+    fn(i);
+    if (!(desc_[i].flags & kVringDescFNext)) return {i, n + 1};
+    i = desc_[i].next;
+  }
+}
+
+void SplitRing::chain_loops(const char* where) {
+  throw InvariantError(where ? std::string(where) + ": descriptor chain loops" : std::string("descriptor chain loops"));
+}
+
 std::optional<UsedElem> SplitRing::get_buf() {
   if (used_pending() == 0) return std::nullopt;
   const UsedElem e = used_ring_[ring_slot(last_used_idx_)];
   ++last_used_idx_;
   ensure(e.id < num_, [&] { return "used element names descriptor " + std::to_string(e.id) + " outside the ring"; });
-  // detach_buf(): walk the chain back onto the free list.
-  uint16_t i = static_cast<uint16_t>(e.id);
-  uint32_t n = 0;
-  while (true) {
-    set_state(i, DescState::Used, DescState::Free);
-    ++n;
-    ensure(n <= num_, "descriptor chain loops");
-    if (!(desc_[i].flags & kVringDescFNext)) break;
-    i = desc_[i].next;
-  }
-  desc_[i].next = free_head_;
+  // detach_buf_split(): walk the chain back onto the free list.
+  const ChainEnd end =
+      walk_chain(static_cast<uint16_t>(e.id), [this](uint16_t i) { set_state(i, DescState::Used, DescState::Free); });
+  desc_[end.tail].next = free_head_;
   free_head_ = static_cast<uint16_t>(e.id);
-  num_free_ += n;
+  num_free_ += end.count;
   if (desc_[e.id].flags & kVringDescFIndirect) {  // detach_buf_split(): kfree(indir_desc)
     table_[e.id].clear();
     desc_[e.id].flags = 0;
@@ -200,31 +247,20 @@ ChainFault SplitRing::check_chain(uint16_t head, uint32_t max_descriptors, uint6
   if (head >= num_) return ChainFault::HeadOutOfRange;
   if (!is_available_head(head)) return ChainFault::HeadInFlight;
   if (shared_writes_ == 0) return check_as_added(head, max_descriptors, bytes);
-  // A shared write made written_ (shared_writes_ counts them).
+  // A shared write made written_ (shared_writes_ counts them): the device
+  // reads the chain as it is in shared memory, not as the driver recorded it.
   std::vector<uint32_t>& seen_stamp = written_->seen_stamp;
   const uint32_t stamp = next_stamp(stamp_, seen_stamp, &head_stamp_);
-  const uint32_t limit = std::min(max_descriptors, num_);
-  uint16_t i = head;
-  uint64_t total = 0;
-  for (uint32_t n = 1;; ++n) {
-    if (seen_stamp[i] == stamp) return ChainFault::Loop;
-    seen_stamp[i] = stamp;
-    if (n > limit) return ChainFault::TooLong;
-    const Descriptor& d = shared_desc(i);
-    if (d.flags & kVringDescFIndirect) {
-      // A table is a chain of its own: only a head may point to one, alone.
-      if (n > 1 || (d.flags & kVringDescFNext)) return ChainFault::BadIndirect;
-      return check_table(d, head, max_descriptors, bytes);
-    }
-    if (!(d.flags & kVringDescFWrite)) return ChainFault::ReadOnly;
-    if (d.len == 0) return ChainFault::ZeroLength;
-    total += d.len;
-    if (!(d.flags & kVringDescFNext)) break;
-    if (d.next >= num_) return ChainFault::NextOutOfRange;
-    i = d.next;
-  }
-  if (bytes) *bytes = total;
-  return ChainFault::None;
+  return walk_shared(
+      head, num_, std::min(max_descriptors, num_), [this](uint32_t i) -> const Descriptor& { return shared_desc(i); },
+      [&](uint32_t i) { return std::exchange(seen_stamp[i], stamp) == stamp; },
+      [&](const Descriptor& d, uint32_t n) {
+        // A table is a chain of its own: only a head may point to one, alone
+        // (virtqueue_split_pop looks for VRING_DESC_F_INDIRECT at the head only).
+        if (n > 1 || (d.flags & kVringDescFNext)) return ChainFault::BadIndirect;
+        return check_table(d, head, max_descriptors, bytes);
+      },
+      bytes);
 }
 
 ChainFault SplitRing::check_table(const Descriptor& d, uint16_t head, uint32_t max_descriptors,
@@ -237,23 +273,13 @@ ChainFault SplitRing::check_table(const Descriptor& d, uint16_t head, uint32_t m
   if (entries > t.size()) return ChainFault::BadIndirect;  // longer than the table the driver allocated
   std::vector<uint8_t>& seen = table_seen_;
   seen.assign(entries, 0);
-  uint64_t total = 0;
-  uint32_t i = 0;
-  for (uint32_t n = 1;; ++n) {
-    if (seen[i]) return ChainFault::Loop;
-    seen[i] = 1;
-    if (n > max_descriptors) return ChainFault::TooLong;
-    const Descriptor& e = t[i];
-    if (e.flags & kVringDescFIndirect) return ChainFault::BadIndirect;
-    if (!(e.flags & kVringDescFWrite)) return ChainFault::ReadOnly;
-    if (e.len == 0) return ChainFault::ZeroLength;
-    total += e.len;
-    if (!(e.flags & kVringDescFNext)) break;
-    if (e.next >= entries) return ChainFault::NextOutOfRange;
-    i = e.next;
-  }
-  if (bytes) *bytes = total;
-  return ChainFault::None;
+  // The same walk within the table: its entries are counted against
+  // max_descriptors alone, and link by index into the table.
+  return walk_shared(
+      0, entries, max_descriptors, [&t](uint32_t i) -> const Descriptor& { return t[i]; },
+      [&seen](uint32_t i) { return std::exchange(seen[i], uint8_t{1}) != 0; },
+      // A table does not point to another (vhost's get_indirect: "Nested indirect descriptor").
+      [](const Descriptor&, uint32_t) { return ChainFault::BadIndirect; }, bytes);
 }
 
 ChainFault SplitRing::check_next_chain(uint32_t max_descriptors, uint64_t* bytes) const {
@@ -275,33 +301,21 @@ std::optional<uint16_t> SplitRing::discard_avail() {
   return head;
 }
 
-template <class Fn>
-void SplitRing::walk_chain(uint16_t head, Fn&& fn) const {
-  uint16_t i = head;
-  for (uint32_t n = 0;; ++n) {
-    ensure(n < num_, "descriptor chain loops");
-    fn(desc_[i]);
-    if (!(desc_[i].flags & kVringDescFNext)) break;
-    i = desc_[i].next;
-  }
-}
-
 uint64_t SplitRing::chain_bytes(uint16_t head) const {
   uint64_t total = 0;
-  if (desc_[head].flags & kVringDescFIndirect) {
-    for (const Descriptor& e : table(head)) total += e.len;
-    return total;
-  }
-  walk_chain(head, [&total](const Descriptor& d) { total += d.len; });
+  walk_chain(head, [&](uint16_t i) {
+    for (const Descriptor& b : buffers(i)) total += b.len;
+  });
   return total;
 }
 
 uint32_t SplitRing::chain_descriptors(uint16_t head) const {
-  if (desc_[head].flags & kVringDescFIndirect) return static_cast<uint32_t>(table(head).size());
   uint32_t n = 0;
-  walk_chain(head, [&n](const Descriptor&) { ++n; });
+  walk_chain(head, [&](uint16_t i) { n += static_cast<uint32_t>(buffers(i).size()); });
   return n;
 }
+
+uint16_t SplitRing::chain_tail(uint16_t head) const { return walk_chain(head, [](uint16_t) {}).tail; }
 
 void SplitRing::record_added(uint16_t head, uint64_t bytes, uint32_t count, uint32_t first_zero) {
   if (bytes <= UINT32_MAX && count <= UINT16_MAX) [[likely]] {
@@ -350,23 +364,17 @@ uint16_t SplitRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs
   ++last_avail_idx_;
   ensure(head < num_, "avail ring names descriptor outside the ring");
   if (segs) segs->clear();
-  uint16_t i = head;
-  uint32_t n = 0;
-  while (true) {
+  // The device's own walk (virtqueue_split_pop) reads shared memory and was
+  // made by check_next_chain(); the chain it takes is the one the driver recorded.
+  const ChainEnd end = walk_chain(head, [&](uint16_t i) {
     set_state(i, DescState::Posted, DescState::Device);
-    if (segs && (desc_[i].flags & kVringDescFIndirect)) {
-      for (const Descriptor& e : table_[i]) segs->push_back({e.addr, e.len});
-    } else if (segs) {
-      segs->push_back({desc_[i].addr, desc_[i].len});
-    }
-    ensure(++n <= num_, "descriptor chain loops");
-    if (!(desc_[i].flags & kVringDescFNext)) break;
-    i = desc_[i].next;
-  }
+    if (segs)
+      for (const Descriptor& b : buffers(i)) segs->push_back({b.addr, b.len});
+  });
   device_head_[head] = 1;
   avail_head_[head] = 0;
   // ring_descriptors(head) without walking the chain a second time.
-  if (ring_descs) *ring_descs = (desc_[head].flags & kVringDescFIndirect) ? 1 : n;
+  if (ring_descs) *ring_descs = end.count;
   // The driver's record of the chain is what add_inbuf() wrote.
   if (totals) {
     const Added a = added(head);
@@ -386,13 +394,8 @@ void SplitRing::push_used(uint16_t head, uint32_t len) {
 void SplitRing::flush_used(uint32_t count) {
   ensure(count <= unflushed_, "flushing more used elements than were written");
   for (uint32_t k = 0; k < count; ++k) {
-    uint16_t i = static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id);
-    for (uint32_t n = 0;; ++n) {
-      ensure(n < num_, "descriptor chain loops");
-      set_state(i, DescState::Device, DescState::Used);
-      if (!(desc_[i].flags & kVringDescFNext)) break;
-      i = desc_[i].next;
-    }
+    const auto head = static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id);
+    walk_chain(head, [this](uint16_t i) { set_state(i, DescState::Device, DescState::Used); });
   }
   used_idx_ = static_cast<uint16_t>(used_idx_ + count);
   unflushed_ -= count;
@@ -412,14 +415,8 @@ void SplitRing::check_invariants() const {
                                     desc_state_name(state_[i]) + ", expected " + desc_state_name(expect); });
     seen[i] = 1;
   };
-  auto walk_chain = [&](uint16_t head, DescState expect, const char* where) {
-    uint16_t i = head;
-    for (uint32_t n = 0;; ++n) {
-      ensure(n < num_, [&] { return std::string(where) + ": descriptor chain loops"; });
-      mark(i, expect, where);
-      if (!(desc_[i].flags & kVringDescFNext)) break;
-      i = desc_[i].next;
-    }
+  auto mark_chain = [&](uint16_t head, DescState expect, const char* where) {
+    walk_chain(head, [&](uint16_t i) { mark(i, expect, where); }, where);
   };
   // free list
   uint16_t f = free_head_;
@@ -433,7 +430,7 @@ void SplitRing::check_invariants() const {
   for (uint16_t idx = last_avail_idx_; idx != avail_shadow_; ++idx) {
     const uint16_t head = avail_ring_[ring_slot(idx)];
     if (head < num_ && avail_head_[head] && !seen[head])
-      walk_chain(head, DescState::Posted, "avail ring");
+      mark_chain(head, DescState::Posted, "avail ring");
     else
       ++strays;
   }
@@ -443,13 +440,13 @@ void SplitRing::check_invariants() const {
   });
   // chains held by the device; written-unflushed used entries are still held
   for (uint32_t h = 0; h < num_; ++h)
-    if (device_head_[h]) walk_chain(static_cast<uint16_t>(h), DescState::Device, "device");
+    if (device_head_[h]) mark_chain(static_cast<uint16_t>(h), DescState::Device, "device");
   for (uint32_t k = 0; k < unflushed_; ++k)
-    walk_chain(static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id), DescState::Device,
+    mark_chain(static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id), DescState::Device,
                "used ring (unflushed)");
   // used entries not yet collected
   for (uint16_t idx = last_used_idx_; idx != used_idx_; ++idx)
-    walk_chain(static_cast<uint16_t>(used_ring_[ring_slot(idx)].id), DescState::Used, "used ring");
+    mark_chain(static_cast<uint16_t>(used_ring_[ring_slot(idx)].id), DescState::Used, "used ring");
   for (uint32_t i = 0; i < num_; ++i)
     ensure(seen[i], [&] { return "descriptor " + std::to_string(i) + " is lost (in no list or ring)"; });
   uint32_t total = 0;

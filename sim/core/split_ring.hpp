@@ -225,6 +225,8 @@ class SplitRing {
   void write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d);
   /// Bytes of the chain starting at `head` (its table's, if indirect), by the driver's own record.
   uint64_t chain_bytes(uint16_t head) const;
+  /// The last ring descriptor of the chain starting at `head`, by the driver's own record.
+  uint16_t chain_tail(uint16_t head) const;
   /// Buffers in the chain starting at `head` (table entries, if indirect), by the driver's own record.
   uint32_t chain_descriptors(uint16_t head) const;
   /// Ring descriptors the chain at `head` takes: 1 with an indirect table.
@@ -276,9 +278,29 @@ class SplitRing {
   /// check_chain() of an available chain nobody has written over since the
   /// driver added it, from what add_inbuf() recorded, without the walk.
   ChainFault check_as_added(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
-  /// Calls fn on each descriptor of the chain at `head` (the driver's record).
+  /// Where a walk of the driver's record ended: the chain's last ring
+  /// descriptor and how many ring descriptors it has.
+  struct ChainEnd {
+    uint16_t tail;
+    uint32_t count;
+  };
+  /// The one walk of a chain by the driver's own record (desc_, as
+  /// add_inbuf() linked it; never what a faulty driver wrote over in shared
+  /// memory: the device's walk is check_chain()). Calls fn(i) on each ring
+  /// descriptor from `head`, following VRING_DESC_F_NEXT, as Linux's
+  /// detach_buf_split() does. An indirect head is one ring descriptor;
+  /// buffers(i) gives what it stands for. A chain longer than the ring
+  /// loops: a bug, thrown as "descriptor chain loops" (`where: ` before it
+  /// if given).
   template <class Fn>
-  void walk_chain(uint16_t head, Fn&& fn) const;
+  ChainEnd walk_chain(uint16_t head, Fn&& fn, const char* where = nullptr) const;
+  [[noreturn, gnu::cold, gnu::noinline]] static void chain_loops(const char* where);
+  /// The buffers ring descriptor `i` stands for, by the driver's record: its
+  /// indirect table's entries, or itself.
+  std::span<const Descriptor> buffers(uint16_t i) const {
+    if (desc_[i].flags & kVringDescFIndirect) return table(i);
+    return {&desc_[i], 1};
+  }
   /// A chain the device may take: added, not yet taken, and its own avail
   /// entry published. (A stray entry naming a head the driver has added again
   /// but not yet published must not hand the device that chain: it would be
