@@ -3,6 +3,8 @@
 #include <string>
 
 #include "sim/core/errors.hpp"
+#include "sim/core/packed_ring.hpp"
+#include "sim/core/virtqueue.hpp"
 
 namespace vringsim {
 

@@ -5,23 +5,13 @@
 #include <utility>
 
 #include "sim/core/errors.hpp"
+#include "sim/core/ring_faults.hpp"
 
 namespace vringsim {
 
 namespace {
 /// Where indirect tables are said to live (never a page the guest allocator hands out).
 constexpr uint64_t kIndirectTableBase = uint64_t{1} << 52;
-/// A fresh stamp for the scratch arrays (so no O(size) clearing per check).
-/// (`b`, when the ring has it.)
-uint32_t next_stamp(uint32_t& stamp, std::vector<uint32_t>& a, std::vector<uint32_t>* b) {
-  if (++stamp == 0) {
-    std::fill(a.begin(), a.end(), 0);
-    if (b) std::fill(b->begin(), b->end(), 0);
-    stamp = 1;
-  }
-  return stamp;
-}
-
 /// The one walk of a chain as the device reads it in shared memory, over one
 /// descriptor table (the ring's, or an indirect one): the loop of QEMU's
 /// virtqueue_split_pop() (hw/virtio/virtio.c), each `next` followed by
@@ -77,6 +67,11 @@ SplitRing::SplitRing(uint32_t num, bool event_idx, bool indirect)
   counts_[static_cast<int>(DescState::Free)] = num;
 }
 
+// Out of line: SplitRingFaults is complete only here.
+SplitRing::SplitRing(SplitRing&&) noexcept = default;
+SplitRing& SplitRing::operator=(SplitRing&&) noexcept = default;
+SplitRing::~SplitRing() = default;
+
 void SplitRing::wrong_state(uint16_t i, DescState expected) const {
   throw InvariantError("descriptor " + std::to_string(i) + " is " + desc_state_name(state_[i]) + ", expected " +
                        desc_state_name(expected));
@@ -114,9 +109,9 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
                    static_cast<uint16_t>(k + 1)});
     }
     record_added(head, bytes, count, first_zero);
-    if (written_) {
-      written_->table_tampered[head] = 0;
-      written_->tampered[i] = 0;
+    if (faults_) {  // written afresh: the device sees what the driver wrote
+      faults_->table_rewritten(head);
+      faults_->desc_rewritten(i);
     }
     set_state(i, DescState::Free, DescState::Posted);
     Descriptor& d = desc_[i];
@@ -133,7 +128,7 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
   }
   for (size_t k = 0; k < segs.size(); ++k) {
     set_state(i, DescState::Free, DescState::Posted);
-    if (written_) written_->tampered[i] = 0;  // written afresh: the device sees what the driver wrote
+    if (faults_) faults_->desc_rewritten(i);  // written afresh: the device sees what the driver wrote
     Descriptor& d = desc_[i];
     d.addr = segs[k].addr;
     d.len = segs[k].len;
@@ -197,24 +192,24 @@ std::optional<UsedElem> SplitRing::get_buf() {
 
 uint64_t SplitRing::avail_bytes_upto(uint64_t need, uint32_t max_descriptors) const {
   uint64_t total = 0;
-  if (strays_ == 0) {
+  if (!faults_ || faults_->strays == 0) {
     // Every entry not yet taken names a chain of its own, posted once: none
-    // can be named twice, and there is nothing to stamp.
+    // can be named twice, and there is nothing to mark.
     for (uint16_t idx = last_avail_idx_; idx != avail_idx_ && total < need; ++idx) {
       uint64_t bytes = 0;
       if (check_chain(avail_ring_[ring_slot(idx)], max_descriptors, &bytes) == ChainFault::None) total += bytes;
     }
     return total;
   }
-  if (head_stamp_.empty()) head_stamp_.assign(num_, 0);
-  const uint32_t stamp = next_stamp(stamp_, head_stamp_, written_ ? &written_->seen_stamp : nullptr);
+  SplitRingFaults::Marks& counted = faults_->heads;
+  counted.clear();
   for (uint16_t idx = last_avail_idx_; idx != avail_idx_ && total < need; ++idx) {
     const uint16_t head = avail_ring_[ring_slot(idx)];
     // A chain named twice (a double add) is counted once.
-    if (head < num_ && head_stamp_[head] == stamp) continue;
+    if (head < num_ && counted.marked(head)) continue;
     uint64_t bytes = 0;
     if (check_chain(head, max_descriptors, &bytes) != ChainFault::None) continue;
-    head_stamp_[head] = stamp;
+    counted.mark(head);
     total += bytes;
   }
   return total;
@@ -246,14 +241,15 @@ ChainFault SplitRing::check_as_added(uint16_t head, uint32_t max_descriptors, ui
 ChainFault SplitRing::check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const {
   if (head >= num_) return ChainFault::HeadOutOfRange;
   if (!is_available_head(head)) return ChainFault::HeadInFlight;
-  if (shared_writes_ == 0) return check_as_added(head, max_descriptors, bytes);
-  // A shared write made written_ (shared_writes_ counts them): the device
-  // reads the chain as it is in shared memory, not as the driver recorded it.
-  std::vector<uint32_t>& seen_stamp = written_->seen_stamp;
-  const uint32_t stamp = next_stamp(stamp_, seen_stamp, &head_stamp_);
+  if (!faults_ || faults_->writes == 0) return check_as_added(head, max_descriptors, bytes);
+  // The driver wrote into shared memory: the device reads the chain as it
+  // is there, not as the driver recorded it.
+  SplitRingFaults& f = *faults_;
+  f.seen.clear();
   return walk_shared(
-      head, num_, std::min(max_descriptors, num_), [this](uint32_t i) -> const Descriptor& { return shared_desc(i); },
-      [&](uint32_t i) { return std::exchange(seen_stamp[i], stamp) == stamp; },
+      head, num_, std::min(max_descriptors, num_),
+      [&](uint32_t i) -> const Descriptor& { return f.desc(static_cast<uint16_t>(i), desc_[i]); },
+      [&](uint32_t i) { return f.seen.test_and_mark(i); },
       [&](const Descriptor& d, uint32_t n) {
         // A table is a chain of its own: only a head may point to one, alone
         // (virtqueue_split_pop looks for VRING_DESC_F_INDIRECT at the head only).
@@ -268,10 +264,11 @@ ChainFault SplitRing::check_table(const Descriptor& d, uint16_t head, uint32_t m
   // The device reads the table the ring descriptor points at: its length
   // must be a positive multiple of 16, and its entries form one chain.
   if (d.len == 0 || d.len % kDescriptorBytes != 0) return ChainFault::BadIndirect;
-  const std::vector<Descriptor>& t = shared_table(head);
+  // (Reached from check_chain's walk of shared memory: faults_ exists.)
+  const std::vector<Descriptor>& t = faults_->table(head, table(head));
   const uint32_t entries = d.len / kDescriptorBytes;
   if (entries > t.size()) return ChainFault::BadIndirect;  // longer than the table the driver allocated
-  std::vector<uint8_t>& seen = table_seen_;
+  std::vector<uint8_t>& seen = faults_->table_seen;
   seen.assign(entries, 0);
   // The same walk within the table: its entries are counted against
   // max_descriptors alone, and link by index into the table.
@@ -292,9 +289,9 @@ std::optional<uint16_t> SplitRing::discard_avail() {
   ensure(avail_pending() > 0, "device discarded from an empty avail ring");
   const uint16_t head = avail_ring_[ring_slot(last_avail_idx_)];
   if (!is_available_head(head)) {
-    ensure(strays_ > 0, "a stray avail entry that was never added");
+    ensure(stray_avail() > 0, "a stray avail entry that was never added");
     ++last_avail_idx_;
-    --strays_;
+    --faults_->strays;
     return std::nullopt;
   }
   pop_avail();  // the driver's own record of the chain says which descriptors it holds
@@ -327,34 +324,29 @@ void SplitRing::record_added(uint16_t head, uint64_t bytes, uint32_t count, uint
   as_added_[head] = {};
 }
 
-SplitRing::SharedWrites& SplitRing::shared_writes() {
-  if (!written_) written_ = std::make_unique<SharedWrites>(num_);
-  return *written_;
+SplitRingFaults& SplitRing::faults() {
+  if (!faults_) faults_ = std::make_unique<SplitRingFaults>(num_);
+  return *faults_;
 }
+
+uint32_t SplitRing::stray_avail() const { return faults_ ? faults_->strays : 0; }
 
 void SplitRing::write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d) {
   ensure(head < num_ && state_[head] == DescState::Posted && k < table(head).size(),
          "writing a table entry of a chain that is not posted with a table");
-  SharedWrites& w = shared_writes();
-  ++shared_writes_;
-  if (!w.table_tampered[head]) w.table_shadow[head] = table_[head];
-  w.table_shadow[head][k] = d;
-  w.table_tampered[head] = 1;
+  faults().write_table_entry(head, k, d, table_[head]);
 }
 
 void SplitRing::write_shared_desc(uint16_t i, const Descriptor& d) {
   ensure(i < num_ && state_[i] == DescState::Posted, "writing a descriptor that is not posted");
-  SharedWrites& w = shared_writes();
-  ++shared_writes_;
-  w.shadow[i] = d;
-  w.tampered[i] = 1;
+  faults().write_desc(i, d);
 }
 
 bool SplitRing::add_raw_avail(uint16_t head) {
   if (static_cast<uint16_t>(avail_shadow_ - last_avail_idx_) >= num_) return false;
   avail_ring_[ring_slot(avail_shadow_)] = head;
   ++avail_shadow_;
-  ++strays_;
+  ++faults().strays;
   return true;
 }
 
@@ -434,9 +426,9 @@ void SplitRing::check_invariants() const {
     else
       ++strays;
   }
-  ensure(strays == strays_, [&] {
+  ensure(strays == stray_avail(), [&] {
     return "avail ring holds " + std::to_string(strays) + " entries naming no posted chain, " +
-           std::to_string(strays_) + " were added as strays";
+           std::to_string(stray_avail()) + " were added as strays";
   });
   // chains held by the device; written-unflushed used entries are still held
   for (uint32_t h = 0; h < num_; ++h)
