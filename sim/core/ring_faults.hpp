@@ -89,8 +89,8 @@ struct SplitRingFaults {
   uint64_t writes = 0;
   /// Avail entries naming no chain of their own (add_raw_avail), not yet consumed.
   uint32_t strays = 0;
-  Marks seen;   ///< the device's loop check of a chain in the ring's table
-  Marks heads;  ///< heads SplitRing::avail_bytes_upto counted (a head named twice counts once)
+  Marks seen;                       ///< the device's loop check of a chain in the ring's table
+  Marks heads;                      ///< heads SplitRing::avail_bytes_upto counted (a head named twice counts once)
   std::vector<uint8_t> table_seen;  ///< the device's loop check of an indirect table
 };
 

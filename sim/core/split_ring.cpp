@@ -312,7 +312,9 @@ uint32_t SplitRing::chain_descriptors(uint16_t head) const {
   return n;
 }
 
-uint16_t SplitRing::chain_tail(uint16_t head) const { return walk_chain(head, [](uint16_t) {}).tail; }
+uint16_t SplitRing::chain_tail(uint16_t head) const {
+  return walk_chain(head, [](uint16_t) {}).tail;
+}
 
 void SplitRing::record_added(uint16_t head, uint64_t bytes, uint32_t count, uint32_t first_zero) {
   if (bytes <= UINT32_MAX && count <= UINT16_MAX) [[likely]] {
