@@ -300,15 +300,13 @@ std::optional<uint16_t> SplitRing::discard_avail() {
 
 uint64_t SplitRing::chain_bytes(uint16_t head) const {
   uint64_t total = 0;
-  walk_chain(head, [&](uint16_t i) {
-    for (const Descriptor& b : buffers(i)) total += b.len;
-  });
+  walk_chain(head, [&](uint16_t i) { for_each_buffer(i, [&](const Descriptor& b) { total += b.len; }); });
   return total;
 }
 
 uint32_t SplitRing::chain_descriptors(uint16_t head) const {
   uint32_t n = 0;
-  walk_chain(head, [&](uint16_t i) { n += static_cast<uint32_t>(buffers(i).size()); });
+  walk_chain(head, [&](uint16_t i) { for_each_buffer(i, [&](const Descriptor&) { ++n; }); });
   return n;
 }
 
@@ -362,8 +360,7 @@ uint16_t SplitRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs
   // made by check_next_chain(); the chain it takes is the one the driver recorded.
   const ChainEnd end = walk_chain(head, [&](uint16_t i) {
     set_state(i, DescState::Posted, DescState::Device);
-    if (segs)
-      for (const Descriptor& b : buffers(i)) segs->push_back({b.addr, b.len});
+    if (segs) for_each_buffer(i, [segs](const Descriptor& b) { segs->push_back({b.addr, b.len}); });
   });
   device_head_[head] = 1;
   avail_head_[head] = 0;

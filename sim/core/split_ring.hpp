@@ -287,17 +287,21 @@ class SplitRing {
   /// memory: the device's walk is check_chain()). Calls fn(i) on each ring
   /// descriptor from `head`, following VRING_DESC_F_NEXT, as Linux's
   /// detach_buf_split() does. An indirect head is one ring descriptor;
-  /// buffers(i) gives what it stands for. A chain longer than the ring
+  /// for_each_buffer(i) gives what it stands for. A chain longer than the ring
   /// loops: a bug, thrown as "descriptor chain loops" (`where: ` before it
   /// if given).
   template <class Fn>
   ChainEnd walk_chain(uint16_t head, Fn&& fn, const char* where = nullptr) const;
   [[noreturn, gnu::cold, gnu::noinline]] static void chain_loops(const char* where);
-  /// The buffers ring descriptor `i` stands for, by the driver's record: its
-  /// indirect table's entries, or itself.
-  std::span<const Descriptor> buffers(uint16_t i) const {
-    if (desc_[i].flags & kVringDescFIndirect) return table(i);
-    return {&desc_[i], 1};
+  /// Calls fn on each buffer ring descriptor `i` stands for, by the
+  /// driver's record: its indirect table's entries, or itself.
+  template <class Fn>
+  void for_each_buffer(uint16_t i, Fn&& fn) const {
+    if (desc_[i].flags & kVringDescFIndirect) {
+      for (const Descriptor& e : table_[i]) fn(e);
+    } else {
+      fn(desc_[i]);
+    }
   }
   /// A chain the device may take: added, not yet taken, and its own avail
   /// entry published. (A stray entry naming a head the driver has added again
