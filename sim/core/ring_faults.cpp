@@ -3,6 +3,8 @@
 #include <string>
 
 #include "sim/core/errors.hpp"
+#include "sim/core/packed_ring.hpp"
+#include "sim/core/virtqueue.hpp"
 
 namespace vringsim {
 
@@ -52,11 +54,7 @@ void tamper_table(SplitRing& ring, uint16_t head, ChainFault kind) {
 void tamper(SplitRing& ring, uint16_t head, ChainFault kind) {
   ensure(head < ring.size() && ring.state(head) == DescState::Posted, "tampering with a chain that is not posted");
   if (ring.desc(head).flags & kVringDescFIndirect) return tamper_table(ring, head, kind);
-  uint16_t tail = head;
-  for (uint32_t n = 0; ring.desc(tail).flags & kVringDescFNext; ++n) {
-    ensure(n < ring.size(), "descriptor chain loops");
-    tail = ring.desc(tail).next;
-  }
+  const uint16_t tail = ring.chain_tail(head);
   switch (kind) {
     case ChainFault::Loop: {
       Descriptor d = ring.desc(tail);

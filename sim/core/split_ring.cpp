@@ -2,23 +2,47 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "sim/core/errors.hpp"
+#include "sim/core/ring_faults.hpp"
 
 namespace vringsim {
 
 namespace {
 /// Where indirect tables are said to live (never a page the guest allocator hands out).
 constexpr uint64_t kIndirectTableBase = uint64_t{1} << 52;
-/// A fresh stamp for the scratch arrays (so no O(size) clearing per check).
-/// (`b`, when the ring has it.)
-uint32_t next_stamp(uint32_t& stamp, std::vector<uint32_t>& a, std::vector<uint32_t>* b) {
-  if (++stamp == 0) {
-    std::fill(a.begin(), a.end(), 0);
-    if (b) std::fill(b->begin(), b->end(), 0);
-    stamp = 1;
+/// The one walk of a chain as the device reads it in shared memory, over one
+/// descriptor table (the ring's, or an indirect one): the loop of QEMU's
+/// virtqueue_split_pop() (hw/virtio/virtio.c), each `next` followed by
+/// virtqueue_split_read_next_desc() ("Desc next is %u" at `bound` or past),
+/// with the checks a device makes before it writes into a chain. A
+/// descriptor seen twice is a Loop (QEMU counts steps, "Looped descriptor";
+/// the model tells a loop from a chain that is only too long), more than
+/// `limit` steps TooLong, a buffer the device may not write ReadOnly, an
+/// empty one ZeroLength. `seen(i)` marks entry i and says whether the walk
+/// had been there; an indirect descriptor goes to `indirect(d, step)`, whose
+/// answer ends the walk. `bytes` receives the chain's writable bytes when it
+/// is fine. (The driver's own record is walked by SplitRing::walk_chain.)
+template <class Read, class Seen, class Indirect>
+ChainFault walk_shared(uint32_t first, uint32_t bound, uint32_t limit, Read&& read, Seen&& seen, Indirect&& indirect,
+                       uint64_t* bytes) {
+  uint32_t i = first;
+  uint64_t total = 0;
+  for (uint32_t n = 1;; ++n) {
+    if (seen(i)) return ChainFault::Loop;
+    if (n > limit) return ChainFault::TooLong;
+    const Descriptor& d = read(i);
+    if (d.flags & kVringDescFIndirect) return indirect(d, n);
+    if (!(d.flags & kVringDescFWrite)) return ChainFault::ReadOnly;
+    if (d.len == 0) return ChainFault::ZeroLength;
+    total += d.len;
+    if (!(d.flags & kVringDescFNext)) break;
+    if (d.next >= bound) return ChainFault::NextOutOfRange;
+    i = d.next;
   }
-  return stamp;
+  if (bytes) *bytes = total;
+  return ChainFault::None;
 }
 
 }  // namespace
@@ -42,6 +66,11 @@ SplitRing::SplitRing(uint32_t num, bool event_idx, bool indirect)
   for (uint32_t i = 0; i + 1 < num; ++i) desc_[i].next = static_cast<uint16_t>(i + 1);
   counts_[static_cast<int>(DescState::Free)] = num;
 }
+
+// Out of line: SplitRingFaults is complete only here.
+SplitRing::SplitRing(SplitRing&&) noexcept = default;
+SplitRing& SplitRing::operator=(SplitRing&&) noexcept = default;
+SplitRing::~SplitRing() = default;
 
 void SplitRing::wrong_state(uint16_t i, DescState expected) const {
   throw InvariantError("descriptor " + std::to_string(i) + " is " + desc_state_name(state_[i]) + ", expected " +
@@ -80,9 +109,9 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
                    static_cast<uint16_t>(k + 1)});
     }
     record_added(head, bytes, count, first_zero);
-    if (written_) {
-      written_->table_tampered[head] = 0;
-      written_->tampered[i] = 0;
+    if (faults_) {  // written afresh: the device sees what the driver wrote
+      faults_->table_rewritten(head);
+      faults_->desc_rewritten(i);
     }
     set_state(i, DescState::Free, DescState::Posted);
     Descriptor& d = desc_[i];
@@ -99,7 +128,7 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
   }
   for (size_t k = 0; k < segs.size(); ++k) {
     set_state(i, DescState::Free, DescState::Posted);
-    if (written_) written_->tampered[i] = 0;  // written afresh: the device sees what the driver wrote
+    if (faults_) faults_->desc_rewritten(i);  // written afresh: the device sees what the driver wrote
     Descriptor& d = desc_[i];
     d.addr = segs[k].addr;
     d.len = segs[k].len;
@@ -123,24 +152,37 @@ uint32_t SplitRing::publish_avail() {
   return added;
 }
 
+template <class Fn>
+SplitRing::ChainEnd SplitRing::walk_chain(uint16_t head, Fn&& fn, const char* where) const {
+  uint16_t i = head;
+  for (uint32_t n = 0;; ++n) {
+    // Every descriptor is in one chain at most: more steps than the ring has
+    // descriptors means the links loop. (A loop that closes sooner brings fn
+    // back to a descriptor it moved or marked, which set_state() or
+    // check_invariants() refuse first.)
+    if (n == num_) [[unlikely]]
+      chain_loops(where);
+    fn(i);
+    if (!(desc_[i].flags & kVringDescFNext)) return {i, n + 1};
+    i = desc_[i].next;
+  }
+}
+
+void SplitRing::chain_loops(const char* where) {
+  throw InvariantError(where ? std::string(where) + ": descriptor chain loops" : std::string("descriptor chain loops"));
+}
+
 std::optional<UsedElem> SplitRing::get_buf() {
   if (used_pending() == 0) return std::nullopt;
   const UsedElem e = used_ring_[ring_slot(last_used_idx_)];
   ++last_used_idx_;
   ensure(e.id < num_, [&] { return "used element names descriptor " + std::to_string(e.id) + " outside the ring"; });
-  // detach_buf(): walk the chain back onto the free list.
-  uint16_t i = static_cast<uint16_t>(e.id);
-  uint32_t n = 0;
-  while (true) {
-    set_state(i, DescState::Used, DescState::Free);
-    ++n;
-    ensure(n <= num_, "descriptor chain loops");
-    if (!(desc_[i].flags & kVringDescFNext)) break;
-    i = desc_[i].next;
-  }
-  desc_[i].next = free_head_;
+  // detach_buf_split(): walk the chain back onto the free list.
+  const ChainEnd end =
+      walk_chain(static_cast<uint16_t>(e.id), [this](uint16_t i) { set_state(i, DescState::Used, DescState::Free); });
+  desc_[end.tail].next = free_head_;
   free_head_ = static_cast<uint16_t>(e.id);
-  num_free_ += n;
+  num_free_ += end.count;
   if (desc_[e.id].flags & kVringDescFIndirect) {  // detach_buf_split(): kfree(indir_desc)
     table_[e.id].clear();
     desc_[e.id].flags = 0;
@@ -150,24 +192,24 @@ std::optional<UsedElem> SplitRing::get_buf() {
 
 uint64_t SplitRing::avail_bytes_upto(uint64_t need, uint32_t max_descriptors) const {
   uint64_t total = 0;
-  if (strays_ == 0) {
+  if (!faults_ || faults_->strays == 0) {
     // Every entry not yet taken names a chain of its own, posted once: none
-    // can be named twice, and there is nothing to stamp.
+    // can be named twice, and there is nothing to mark.
     for (uint16_t idx = last_avail_idx_; idx != avail_idx_ && total < need; ++idx) {
       uint64_t bytes = 0;
       if (check_chain(avail_ring_[ring_slot(idx)], max_descriptors, &bytes) == ChainFault::None) total += bytes;
     }
     return total;
   }
-  if (head_stamp_.empty()) head_stamp_.assign(num_, 0);
-  const uint32_t stamp = next_stamp(stamp_, head_stamp_, written_ ? &written_->seen_stamp : nullptr);
+  SplitRingFaults::Marks& counted = faults_->heads;
+  counted.clear();
   for (uint16_t idx = last_avail_idx_; idx != avail_idx_ && total < need; ++idx) {
     const uint16_t head = avail_ring_[ring_slot(idx)];
     // A chain named twice (a double add) is counted once.
-    if (head < num_ && head_stamp_[head] == stamp) continue;
+    if (head < num_ && counted.marked(head)) continue;
     uint64_t bytes = 0;
     if (check_chain(head, max_descriptors, &bytes) != ChainFault::None) continue;
-    head_stamp_[head] = stamp;
+    counted.mark(head);
     total += bytes;
   }
   return total;
@@ -199,32 +241,22 @@ ChainFault SplitRing::check_as_added(uint16_t head, uint32_t max_descriptors, ui
 ChainFault SplitRing::check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const {
   if (head >= num_) return ChainFault::HeadOutOfRange;
   if (!is_available_head(head)) return ChainFault::HeadInFlight;
-  if (shared_writes_ == 0) return check_as_added(head, max_descriptors, bytes);
-  // A shared write made written_ (shared_writes_ counts them).
-  std::vector<uint32_t>& seen_stamp = written_->seen_stamp;
-  const uint32_t stamp = next_stamp(stamp_, seen_stamp, &head_stamp_);
-  const uint32_t limit = std::min(max_descriptors, num_);
-  uint16_t i = head;
-  uint64_t total = 0;
-  for (uint32_t n = 1;; ++n) {
-    if (seen_stamp[i] == stamp) return ChainFault::Loop;
-    seen_stamp[i] = stamp;
-    if (n > limit) return ChainFault::TooLong;
-    const Descriptor& d = shared_desc(i);
-    if (d.flags & kVringDescFIndirect) {
-      // A table is a chain of its own: only a head may point to one, alone.
-      if (n > 1 || (d.flags & kVringDescFNext)) return ChainFault::BadIndirect;
-      return check_table(d, head, max_descriptors, bytes);
-    }
-    if (!(d.flags & kVringDescFWrite)) return ChainFault::ReadOnly;
-    if (d.len == 0) return ChainFault::ZeroLength;
-    total += d.len;
-    if (!(d.flags & kVringDescFNext)) break;
-    if (d.next >= num_) return ChainFault::NextOutOfRange;
-    i = d.next;
-  }
-  if (bytes) *bytes = total;
-  return ChainFault::None;
+  if (!faults_ || faults_->writes == 0) return check_as_added(head, max_descriptors, bytes);
+  // The driver wrote into shared memory: the device reads the chain as it
+  // is there, not as the driver recorded it.
+  SplitRingFaults& f = *faults_;
+  f.seen.clear();
+  return walk_shared(
+      head, num_, std::min(max_descriptors, num_),
+      [&](uint32_t i) -> const Descriptor& { return f.desc(static_cast<uint16_t>(i), desc_[i]); },
+      [&](uint32_t i) { return f.seen.test_and_mark(i); },
+      [&](const Descriptor& d, uint32_t n) {
+        // A table is a chain of its own: only a head may point to one, alone
+        // (virtqueue_split_pop looks for VRING_DESC_F_INDIRECT at the head only).
+        if (n > 1 || (d.flags & kVringDescFNext)) return ChainFault::BadIndirect;
+        return check_table(d, head, max_descriptors, bytes);
+      },
+      bytes);
 }
 
 ChainFault SplitRing::check_table(const Descriptor& d, uint16_t head, uint32_t max_descriptors,
@@ -232,28 +264,19 @@ ChainFault SplitRing::check_table(const Descriptor& d, uint16_t head, uint32_t m
   // The device reads the table the ring descriptor points at: its length
   // must be a positive multiple of 16, and its entries form one chain.
   if (d.len == 0 || d.len % kDescriptorBytes != 0) return ChainFault::BadIndirect;
-  const std::vector<Descriptor>& t = shared_table(head);
+  // (Reached from check_chain's walk of shared memory: faults_ exists.)
+  const std::vector<Descriptor>& t = faults_->table(head, table(head));
   const uint32_t entries = d.len / kDescriptorBytes;
   if (entries > t.size()) return ChainFault::BadIndirect;  // longer than the table the driver allocated
-  std::vector<uint8_t>& seen = table_seen_;
+  std::vector<uint8_t>& seen = faults_->table_seen;
   seen.assign(entries, 0);
-  uint64_t total = 0;
-  uint32_t i = 0;
-  for (uint32_t n = 1;; ++n) {
-    if (seen[i]) return ChainFault::Loop;
-    seen[i] = 1;
-    if (n > max_descriptors) return ChainFault::TooLong;
-    const Descriptor& e = t[i];
-    if (e.flags & kVringDescFIndirect) return ChainFault::BadIndirect;
-    if (!(e.flags & kVringDescFWrite)) return ChainFault::ReadOnly;
-    if (e.len == 0) return ChainFault::ZeroLength;
-    total += e.len;
-    if (!(e.flags & kVringDescFNext)) break;
-    if (e.next >= entries) return ChainFault::NextOutOfRange;
-    i = e.next;
-  }
-  if (bytes) *bytes = total;
-  return ChainFault::None;
+  // The same walk within the table: its entries are counted against
+  // max_descriptors alone, and link by index into the table.
+  return walk_shared(
+      0, entries, max_descriptors, [&t](uint32_t i) -> const Descriptor& { return t[i]; },
+      [&seen](uint32_t i) { return std::exchange(seen[i], uint8_t{1}) != 0; },
+      // A table does not point to another (vhost's get_indirect: "Nested indirect descriptor").
+      [](const Descriptor&, uint32_t) { return ChainFault::BadIndirect; }, bytes);
 }
 
 ChainFault SplitRing::check_next_chain(uint32_t max_descriptors, uint64_t* bytes) const {
@@ -266,41 +289,29 @@ std::optional<uint16_t> SplitRing::discard_avail() {
   ensure(avail_pending() > 0, "device discarded from an empty avail ring");
   const uint16_t head = avail_ring_[ring_slot(last_avail_idx_)];
   if (!is_available_head(head)) {
-    ensure(strays_ > 0, "a stray avail entry that was never added");
+    ensure(stray_avail() > 0, "a stray avail entry that was never added");
     ++last_avail_idx_;
-    --strays_;
+    --faults_->strays;
     return std::nullopt;
   }
   pop_avail();  // the driver's own record of the chain says which descriptors it holds
   return head;
 }
 
-template <class Fn>
-void SplitRing::walk_chain(uint16_t head, Fn&& fn) const {
-  uint16_t i = head;
-  for (uint32_t n = 0;; ++n) {
-    ensure(n < num_, "descriptor chain loops");
-    fn(desc_[i]);
-    if (!(desc_[i].flags & kVringDescFNext)) break;
-    i = desc_[i].next;
-  }
-}
-
 uint64_t SplitRing::chain_bytes(uint16_t head) const {
   uint64_t total = 0;
-  if (desc_[head].flags & kVringDescFIndirect) {
-    for (const Descriptor& e : table(head)) total += e.len;
-    return total;
-  }
-  walk_chain(head, [&total](const Descriptor& d) { total += d.len; });
+  walk_chain(head, [&](uint16_t i) { for_each_buffer(i, [&](const Descriptor& b) { total += b.len; }); });
   return total;
 }
 
 uint32_t SplitRing::chain_descriptors(uint16_t head) const {
-  if (desc_[head].flags & kVringDescFIndirect) return static_cast<uint32_t>(table(head).size());
   uint32_t n = 0;
-  walk_chain(head, [&n](const Descriptor&) { ++n; });
+  walk_chain(head, [&](uint16_t i) { for_each_buffer(i, [&](const Descriptor&) { ++n; }); });
   return n;
+}
+
+uint16_t SplitRing::chain_tail(uint16_t head) const {
+  return walk_chain(head, [](uint16_t) {}).tail;
 }
 
 void SplitRing::record_added(uint16_t head, uint64_t bytes, uint32_t count, uint32_t first_zero) {
@@ -313,34 +324,29 @@ void SplitRing::record_added(uint16_t head, uint64_t bytes, uint32_t count, uint
   as_added_[head] = {};
 }
 
-SplitRing::SharedWrites& SplitRing::shared_writes() {
-  if (!written_) written_ = std::make_unique<SharedWrites>(num_);
-  return *written_;
+SplitRingFaults& SplitRing::faults() {
+  if (!faults_) faults_ = std::make_unique<SplitRingFaults>(num_);
+  return *faults_;
 }
+
+uint32_t SplitRing::stray_avail() const { return faults_ ? faults_->strays : 0; }
 
 void SplitRing::write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d) {
   ensure(head < num_ && state_[head] == DescState::Posted && k < table(head).size(),
          "writing a table entry of a chain that is not posted with a table");
-  SharedWrites& w = shared_writes();
-  ++shared_writes_;
-  if (!w.table_tampered[head]) w.table_shadow[head] = table_[head];
-  w.table_shadow[head][k] = d;
-  w.table_tampered[head] = 1;
+  faults().write_table_entry(head, k, d, table_[head]);
 }
 
 void SplitRing::write_shared_desc(uint16_t i, const Descriptor& d) {
   ensure(i < num_ && state_[i] == DescState::Posted, "writing a descriptor that is not posted");
-  SharedWrites& w = shared_writes();
-  ++shared_writes_;
-  w.shadow[i] = d;
-  w.tampered[i] = 1;
+  faults().write_desc(i, d);
 }
 
 bool SplitRing::add_raw_avail(uint16_t head) {
   if (static_cast<uint16_t>(avail_shadow_ - last_avail_idx_) >= num_) return false;
   avail_ring_[ring_slot(avail_shadow_)] = head;
   ++avail_shadow_;
-  ++strays_;
+  ++faults().strays;
   return true;
 }
 
@@ -350,23 +356,16 @@ uint16_t SplitRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs
   ++last_avail_idx_;
   ensure(head < num_, "avail ring names descriptor outside the ring");
   if (segs) segs->clear();
-  uint16_t i = head;
-  uint32_t n = 0;
-  while (true) {
+  // The device's own walk (virtqueue_split_pop) reads shared memory and was
+  // made by check_next_chain(); the chain it takes is the one the driver recorded.
+  const ChainEnd end = walk_chain(head, [&](uint16_t i) {
     set_state(i, DescState::Posted, DescState::Device);
-    if (segs && (desc_[i].flags & kVringDescFIndirect)) {
-      for (const Descriptor& e : table_[i]) segs->push_back({e.addr, e.len});
-    } else if (segs) {
-      segs->push_back({desc_[i].addr, desc_[i].len});
-    }
-    ensure(++n <= num_, "descriptor chain loops");
-    if (!(desc_[i].flags & kVringDescFNext)) break;
-    i = desc_[i].next;
-  }
+    if (segs) for_each_buffer(i, [segs](const Descriptor& b) { segs->push_back({b.addr, b.len}); });
+  });
   device_head_[head] = 1;
   avail_head_[head] = 0;
   // ring_descriptors(head) without walking the chain a second time.
-  if (ring_descs) *ring_descs = (desc_[head].flags & kVringDescFIndirect) ? 1 : n;
+  if (ring_descs) *ring_descs = end.count;
   // The driver's record of the chain is what add_inbuf() wrote.
   if (totals) {
     const Added a = added(head);
@@ -386,13 +385,8 @@ void SplitRing::push_used(uint16_t head, uint32_t len) {
 void SplitRing::flush_used(uint32_t count) {
   ensure(count <= unflushed_, "flushing more used elements than were written");
   for (uint32_t k = 0; k < count; ++k) {
-    uint16_t i = static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id);
-    for (uint32_t n = 0;; ++n) {
-      ensure(n < num_, "descriptor chain loops");
-      set_state(i, DescState::Device, DescState::Used);
-      if (!(desc_[i].flags & kVringDescFNext)) break;
-      i = desc_[i].next;
-    }
+    const auto head = static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id);
+    walk_chain(head, [this](uint16_t i) { set_state(i, DescState::Device, DescState::Used); });
   }
   used_idx_ = static_cast<uint16_t>(used_idx_ + count);
   unflushed_ -= count;
@@ -412,14 +406,8 @@ void SplitRing::check_invariants() const {
                                     desc_state_name(state_[i]) + ", expected " + desc_state_name(expect); });
     seen[i] = 1;
   };
-  auto walk_chain = [&](uint16_t head, DescState expect, const char* where) {
-    uint16_t i = head;
-    for (uint32_t n = 0;; ++n) {
-      ensure(n < num_, [&] { return std::string(where) + ": descriptor chain loops"; });
-      mark(i, expect, where);
-      if (!(desc_[i].flags & kVringDescFNext)) break;
-      i = desc_[i].next;
-    }
+  auto mark_chain = [&](uint16_t head, DescState expect, const char* where) {
+    walk_chain(head, [&](uint16_t i) { mark(i, expect, where); }, where);
   };
   // free list
   uint16_t f = free_head_;
@@ -433,23 +421,23 @@ void SplitRing::check_invariants() const {
   for (uint16_t idx = last_avail_idx_; idx != avail_shadow_; ++idx) {
     const uint16_t head = avail_ring_[ring_slot(idx)];
     if (head < num_ && avail_head_[head] && !seen[head])
-      walk_chain(head, DescState::Posted, "avail ring");
+      mark_chain(head, DescState::Posted, "avail ring");
     else
       ++strays;
   }
-  ensure(strays == strays_, [&] {
+  ensure(strays == stray_avail(), [&] {
     return "avail ring holds " + std::to_string(strays) + " entries naming no posted chain, " +
-           std::to_string(strays_) + " were added as strays";
+           std::to_string(stray_avail()) + " were added as strays";
   });
   // chains held by the device; written-unflushed used entries are still held
   for (uint32_t h = 0; h < num_; ++h)
-    if (device_head_[h]) walk_chain(static_cast<uint16_t>(h), DescState::Device, "device");
+    if (device_head_[h]) mark_chain(static_cast<uint16_t>(h), DescState::Device, "device");
   for (uint32_t k = 0; k < unflushed_; ++k)
-    walk_chain(static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id), DescState::Device,
+    mark_chain(static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id), DescState::Device,
                "used ring (unflushed)");
   // used entries not yet collected
   for (uint16_t idx = last_used_idx_; idx != used_idx_; ++idx)
-    walk_chain(static_cast<uint16_t>(used_ring_[ring_slot(idx)].id), DescState::Used, "used ring");
+    mark_chain(static_cast<uint16_t>(used_ring_[ring_slot(idx)].id), DescState::Used, "used ring");
   for (uint32_t i = 0; i < num_; ++i)
     ensure(seen[i], [&] { return "descriptor " + std::to_string(i) + " is lost (in no list or ring)"; });
   uint32_t total = 0;

@@ -23,6 +23,8 @@
 
 namespace vringsim {
 
+struct SplitRingFaults;  // sim/core/ring_faults.hpp
+
 /// Bytes of guest memory a split virtqueue of `num` entries occupies:
 /// `vring_size()` in include/uapi/linux/virtio_ring.h. With the event index
 /// (VIRTIO_RING_F_EVENT_IDX) the avail ring ends with used_event and the used
@@ -45,6 +47,9 @@ class SplitRing {
   /// VIRTIO_RING_F_INDIRECT_DESC negotiated: a chain of several buffers
   /// takes one ring descriptor pointing to a table of them.
   explicit SplitRing(uint32_t num, bool event_idx = false, bool indirect = false);
+  SplitRing(SplitRing&&) noexcept;
+  SplitRing& operator=(SplitRing&&) noexcept;
+  ~SplitRing();
 
   uint32_t size() const { return num_; }
   bool event_idx() const { return event_idx_; }
@@ -211,7 +216,8 @@ class SplitRing {
 
   // ---- shared memory as a driver may write it ------------------------------
   // (a correct driver never does this; sim/core/ring_faults.hpp builds
-  // faulty chains from these two writes.)
+  // faulty chains from these writes, and keeps what they wrote for the
+  // ring in SplitRingFaults.)
   /// Writes `d` into the device-visible table at `i` (a posted descriptor)
   /// without changing the driver's own record, as Linux keeps desc_extra
   /// apart from the shared table. Re-adding the descriptor writes it afresh.
@@ -225,6 +231,8 @@ class SplitRing {
   void write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d);
   /// Bytes of the chain starting at `head` (its table's, if indirect), by the driver's own record.
   uint64_t chain_bytes(uint16_t head) const;
+  /// The last ring descriptor of the chain starting at `head`, by the driver's own record.
+  uint16_t chain_tail(uint16_t head) const;
   /// Buffers in the chain starting at `head` (table entries, if indirect), by the driver's own record.
   uint32_t chain_descriptors(uint16_t head) const;
   /// Ring descriptors the chain at `head` takes: 1 with an indirect table.
@@ -239,7 +247,7 @@ class SplitRing {
     return table_.empty() ? kNone : table_[head];
   }
   /// Avail entries that name no chain of their own, not yet consumed.
-  uint32_t stray_avail() const { return strays_; }
+  uint32_t stray_avail() const;
 
   // ---- inspection --------------------------------------------------------
   DescState state(uint16_t i) const { return state_[i]; }
@@ -261,24 +269,40 @@ class SplitRing {
   }
   [[noreturn, gnu::cold, gnu::noinline]] void wrong_state(uint16_t i, DescState expected) const;
   uint16_t ring_slot(uint16_t idx) const { return static_cast<uint16_t>(idx & (num_ - 1)); }
-  /// The descriptor as the device sees it in shared memory.
-  const Descriptor& shared_desc(uint16_t i) const {
-    return written_ && written_->tampered[i] ? written_->shadow[i] : desc_[i];
-  }
-  const std::vector<Descriptor>& shared_table(uint16_t head) const {
-    return written_ && written_->table_tampered[head] ? written_->table_shadow[head] : table(head);
-  }
-  /// The shared-memory copies, made at the first write into shared memory.
-  struct SharedWrites;
-  SharedWrites& shared_writes();
+  /// Fault injection's state, made at the first fault.
+  SplitRingFaults& faults();
   ChainFault check_table(const Descriptor& d, uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
   ChainFault check_chain(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
   /// check_chain() of an available chain nobody has written over since the
   /// driver added it, from what add_inbuf() recorded, without the walk.
   ChainFault check_as_added(uint16_t head, uint32_t max_descriptors, uint64_t* bytes) const;
-  /// Calls fn on each descriptor of the chain at `head` (the driver's record).
+  /// Where a walk of the driver's record ended: the chain's last ring
+  /// descriptor and how many ring descriptors it has.
+  struct ChainEnd {
+    uint16_t tail;
+    uint32_t count;
+  };
+  /// The one walk of a chain by the driver's own record (desc_, as
+  /// add_inbuf() linked it; never what a faulty driver wrote over in shared
+  /// memory: the device's walk is check_chain()). Calls fn(i) on each ring
+  /// descriptor from `head`, following VRING_DESC_F_NEXT, as Linux's
+  /// detach_buf_split() does. An indirect head is one ring descriptor;
+  /// for_each_buffer(i) gives what it stands for. A chain longer than the ring
+  /// loops: a bug, thrown as "descriptor chain loops" (`where: ` before it
+  /// if given).
   template <class Fn>
-  void walk_chain(uint16_t head, Fn&& fn) const;
+  ChainEnd walk_chain(uint16_t head, Fn&& fn, const char* where = nullptr) const;
+  [[noreturn, gnu::cold, gnu::noinline]] static void chain_loops(const char* where);
+  /// Calls fn on each buffer ring descriptor `i` stands for, by the
+  /// driver's record: its indirect table's entries, or itself.
+  template <class Fn>
+  void for_each_buffer(uint16_t i, Fn&& fn) const {
+    if (desc_[i].flags & kVringDescFIndirect) {
+      for (const Descriptor& e : table_[i]) fn(e);
+    } else {
+      fn(desc_[i]);
+    }
+  }
   /// A chain the device may take: added, not yet taken, and its own avail
   /// entry published. (A stray entry naming a head the driver has added again
   /// but not yet published must not hand the device that chain: it would be
@@ -328,26 +352,14 @@ class SplitRing {
   /// chain added with a table (empty until then: a ring without
   /// INDIRECT_DESC, or whose chains are all one buffer, never has one).
   std::vector<std::vector<Descriptor>> table_;
-  /// Fault injection: the device-visible copies of descriptors and tables a
-  /// driver wrote over (write_shared_desc, write_shared_table_entry), and
-  /// the scratch of the device's loop check, which walks chains only after
-  /// such a write. Made at the first write: a run without faults never pays
-  /// for them (66 of a ring entry's 121 bytes were these and table_).
-  struct SharedWrites {
-    explicit SharedWrites(uint32_t num)
-        : tampered(num, 0), shadow(num), table_tampered(num, 0), table_shadow(num), seen_stamp(num, 0) {}
-    std::vector<uint8_t> tampered;
-    std::vector<Descriptor> shadow;
-    std::vector<uint8_t> table_tampered;
-    std::vector<std::vector<Descriptor>> table_shadow;
-    std::vector<uint32_t> seen_stamp;  ///< scratch for the device's loop check
-  };
-  std::unique_ptr<SharedWrites> written_;
-  uint32_t strays_ = 0;
-  /// Writes into shared descriptors or tables (fault injection). While none
-  /// was made, every chain is as add_inbuf() wrote it: no loop, no read-only
-  /// or out-of-range link, and the device's check needs no walk.
-  uint64_t shared_writes_ = 0;
+  /// Fault injection (sim/core/ring_faults.hpp): what a faulty driver wrote
+  /// into shared memory over its own record (write_shared_desc,
+  /// write_shared_table_entry), the stray avail entries it added
+  /// (add_raw_avail), and the scratch of the device's walk of chains such
+  /// writes may have broken. Made at the first fault: a run without faults
+  /// carries this one null pointer (66 of a ring entry's 121 bytes were
+  /// these copies and table_).
+  std::unique_ptr<SplitRingFaults> faults_;
   /// What add_inbuf() wrote for each head: the chain's buffer bytes, its
   /// buffers (ring descriptors, or table entries), and the first zero-length
   /// one (`count` if none).
@@ -372,11 +384,6 @@ class SplitRing {
     return wide_[head];
   }
   void record_added(uint16_t head, uint64_t bytes, uint32_t count, uint32_t first_zero);
-  /// Scratch: heads counted by avail_bytes_upto, made when a stray entry
-  /// (fault injection) first makes a head named twice possible.
-  mutable std::vector<uint32_t> head_stamp_;
-  mutable std::vector<uint8_t> table_seen_;   ///< scratch: the loop check of an indirect table
-  mutable uint32_t stamp_ = 0;
 };
 
 }  // namespace vringsim

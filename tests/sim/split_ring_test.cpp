@@ -501,6 +501,84 @@ TEST(DescriptorGraph, CountsChainsAndTheLongestAcrossStates) {
 
 // ---- indirect descriptors (VIRTIO_RING_F_INDIRECT_DESC) --------------------
 
+TEST(ChainValidation, ALoopIsFoundWhereverItClosesUnlessTheLimitComesFirst) {
+  // The device's walk marks each descriptor before it counts the step: a
+  // link back to the middle of a chain is a Loop, but a limit reached
+  // before the walk comes back is TooLong. The same in a ring's table and
+  // in an indirect one (one walk, two tables).
+  SplitRing q(8);
+  const uint16_t head = post(q, 4);  // descriptors 0..3
+  const uint16_t tail = q.chain_tail(head);
+  Descriptor d = q.desc(tail);
+  d.flags |= kVringDescFNext;
+  d.next = q.desc(head).next;  // back to the second
+  q.write_shared_desc(tail, d);
+  EXPECT_EQ(q.check_next_chain(1024), ChainFault::Loop);
+  EXPECT_EQ(q.check_next_chain(4), ChainFault::Loop) << "the fifth step comes back before the limit counts it";
+  EXPECT_EQ(q.check_next_chain(3), ChainFault::TooLong);
+  // The driver's own record is not what the driver wrote over.
+  EXPECT_EQ(q.chain_tail(head), tail);
+  EXPECT_EQ(q.chain_bytes(head), 4u * 4096);
+  EXPECT_EQ(q.chain_descriptors(head), 4u);
+  q.check_invariants();
+
+  SplitRing t(8, false, true);
+  const uint16_t th = *t.add_inbuf(chain(4));
+  t.publish_avail();
+  Descriptor e = t.table(th)[3];
+  e.flags |= kVringDescFNext;
+  e.next = 1;
+  t.write_shared_table_entry(th, 3, e);
+  EXPECT_EQ(t.check_next_chain(1024), ChainFault::Loop);
+  EXPECT_EQ(t.check_next_chain(4), ChainFault::Loop);
+  EXPECT_EQ(t.check_next_chain(3), ChainFault::TooLong);
+  EXPECT_EQ(t.chain_tail(th), th) << "a table is one ring descriptor";
+  EXPECT_EQ(t.chain_bytes(th), 4u * 4096);
+  t.check_invariants();
+}
+
+TEST(ChainValidation, ATableIsRefusedAnywhereButAloneAtTheHead) {
+  for (const bool at_head : {true, false}) {
+    SplitRing q(8);
+    const uint16_t head = post(q, 3);
+    const uint16_t i = at_head ? head : q.desc(head).next;
+    Descriptor d = q.desc(i);
+    d.flags |= kVringDescFIndirect;  // a whole entry of table: only its place is wrong
+    d.len = kDescriptorBytes;
+    q.write_shared_desc(i, d);  // at the head it keeps NEXT: a table chained on
+    EXPECT_EQ(q.check_next_chain(1024), ChainFault::BadIndirect) << (at_head ? "head" : "second");
+    q.check_invariants();
+  }
+}
+
+TEST(ChainValidation, StrayEntriesAndWrittenChainsAreCountedTogether) {
+  // avail_bytes_upto marks the heads it counted while each chain's check
+  // marks the descriptors it walked: neither pass may disturb the other.
+  SplitRing q(16);
+  const uint16_t a = post(q, 2);
+  ASSERT_TRUE(add_stray_avail(q, a));
+  const uint16_t b = post(q, 3);
+  tamper(q, b, ChainFault::Loop);
+  post(q, 1);
+  ASSERT_TRUE(add_stray_avail(q, a));
+  q.publish_avail();
+  for (int pass = 0; pass < 3; ++pass) EXPECT_EQ(q.avail_bytes_upto(1 << 20), 3u * 4096) << "pass " << pass;
+  EXPECT_EQ(q.stray_avail(), 2u);
+  q.check_invariants();
+  check_descriptor_graph(q);
+}
+
+TEST(SplitRing, AMovedRingKeepsWhatAFaultyDriverWrote) {
+  SplitRing q(8);
+  const uint16_t head = post(q, 2);
+  tamper(q, head, ChainFault::ReadOnly);
+  ASSERT_TRUE(add_stray_avail(q, head));
+  SplitRing moved = std::move(q);
+  EXPECT_EQ(moved.check_next_chain(1024), ChainFault::ReadOnly);
+  EXPECT_EQ(moved.stray_avail(), 1u);
+  moved.check_invariants();
+}
+
 TEST(Indirect, AChainOfSeveralBuffersTakesOneRingDescriptorAndATable) {
   SplitRing q(256, false, true);
   uint32_t added_descs = 0;
