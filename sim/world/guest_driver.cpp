@@ -25,7 +25,7 @@ GuestDriver::GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, 
       opt_(opt),
       postings_(shared.ring.size()),
       fault_rng_(opt.seed, "faults.bad_chain"),
-      clock_(shared.run, shared.driver_wakes_at, shared.device_wakes_at) {
+      clock_(shared.run, shared.bell.driver_wakes_at, shared.bell.device_wakes_at) {
   clock_.enable(opt.lookahead);
   // Before anything runs: no publication may go unheard.
   shared_.on_interrupt = [this](double t) { interrupt_raised(t); };
@@ -146,7 +146,7 @@ Task<void> GuestDriver::refill(bool from_work) {
   const bool notified = shared_.kick_wanted(published);
   if (notified) {
     co_await clock_.sync();  // the device wakes at the kick's time
-    co_await shared_.send_kick();
+    co_await shared_.bell.send_kick();
   }
   shared_.emit(KickDecided{.time = now, .notified = notified});
   if (notified) co_await busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
@@ -209,8 +209,8 @@ Task<void> GuestDriver::wait_for_interrupt() {
     if (deadline) {
       co_await clock_.sync();  // the timeout counts from SimGrid's clock
       const double timeout = std::max(0.0, *deadline - now);
-      clock_.waiting_until(shared_.interrupt_pending() ? now : now + timeout);
-      const bool timed_out = co_await shared_.sleep_until_woken(timeout);
+      clock_.waiting_until(shared_.bell.interrupt_pending() ? now : now + timeout);
+      const bool timed_out = co_await shared_.bell.sleep_until_woken(timeout);
       clock_.resync();
       if (timed_out) {
         // Woken by the deadline itself: make sure rounding cannot leave us a
@@ -219,8 +219,8 @@ Task<void> GuestDriver::wait_for_interrupt() {
       }
     } else {
       waiting_forever_ = true;
-      co_await clock_.waiting_for_other(shared_.interrupt_pending());
-      co_await shared_.sleep_until_woken(std::nullopt);
+      co_await clock_.waiting_for_other(shared_.bell.interrupt_pending());
+      co_await shared_.bell.sleep_until_woken(std::nullopt);
       waiting_forever_ = false;
       clock_.resync();
     }

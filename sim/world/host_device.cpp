@@ -22,7 +22,7 @@ HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Disp
       opt_(opt),
       feed_(feed),
       service_rng_(opt.seed, "costs.host.service"),
-      clock_(shared.run, shared.device_wakes_at, shared.driver_wakes_at) {
+      clock_(shared.run, shared.bell.device_wakes_at, shared.bell.driver_wakes_at) {
   clock_.enable(opt.lookahead);
   shared_.on_signal = [this](double t) { signal_used(t); };
   fetch_next(0.0, 0.0);
@@ -141,7 +141,7 @@ HostDevice::Screen HostDevice::screen_front(double t, bool in_frame, uint64_t* f
         flush_batch(t);  // entries stay in ring order
         ring.push_used(*head, 0);
         shared_.used.push({.time = t, .chains = 1});
-        if (shared_.driver_waiting()) return Screen::Wake;  // a waiting driver must learn when to look
+        if (shared_.bell.driver_waiting()) return Screen::Wake;  // a waiting driver must learn when to look
       }
     }
   }
@@ -224,7 +224,7 @@ double HostDevice::kick_arrival() const {
   // The kick reaches the device latency.kick_ns after the guest sent it, and
   // the backend thread, asleep meanwhile, runs latency.backend_wakeup_ns
   // later still.
-  return shared_.kick_sent_at + (opt_.latency.kick_ns + opt_.latency.backend_wakeup_ns) * 1e-9;
+  return shared_.bell.kick_sent_at + (opt_.latency.kick_ns + opt_.latency.backend_wakeup_ns) * 1e-9;
 }
 
 bool HostDevice::kick_arrived(double cursor) const {
@@ -234,11 +234,11 @@ bool HostDevice::kick_arrived(double cursor) const {
   // disabling notifications; QEMU's main loop runs the queue's handler
   // (virtio_net_handle_rx: qemu_flush_queued_packets). Either way the host
   // pays host.per_kick_ns, and no token is left for a later stall.
-  return shared_.kick_pending() && kick_arrival() <= cursor;
+  return shared_.bell.kick_pending() && kick_arrival() <= cursor;
 }
 
 Task<void> HostDevice::handle_kick(double& cursor, bool share) {
-  shared_.take_kick();
+  shared_.bell.take_kick();
   if (opt_.vhost) shared_.ring.set_notification(false);
   co_await pay_kick(cursor, share);
 }
@@ -460,7 +460,7 @@ Task<bool> HostDevice::wait_for_traffic(double& cursor) {
     until = clock_.now();
   }
   // A kick on its way ends the wait when it arrives (absorb_kick).
-  if (shared_.kick_pending()) until = std::min(until, std::max(kick_arrival(), clock_.now()));
+  if (shared_.bell.kick_pending()) until = std::min(until, std::max(kick_arrival(), clock_.now()));
   if (co_await idle_until(until)) {
     cursor = clock_.now();  // a kick came first
     co_return true;
@@ -476,13 +476,13 @@ Task<bool> HostDevice::idle_until(double t) {
   // after 2^16 entries): then the wait ends at a kick. Otherwise, and when
   // the driver cannot run before `t`, a sleep.
   if (t <= clock_.now()) co_return false;
-  if (shared_.kick_pending() || !shared_.ring.kick_possible() || clock_.can_skip_to(t)) {
+  if (shared_.bell.kick_pending() || !shared_.ring.kick_possible() || clock_.can_skip_to(t)) {
     co_await clock_.sleep_to(t);
     co_return false;
   }
   co_await clock_.sync();
   clock_.waiting_until(t);
-  const bool kicked = co_await shared_.wait_for_kick(t - clock_.now());
+  const bool kicked = co_await shared_.bell.wait_for_kick(t - clock_.now());
   clock_.resync();
   co_return kicked && clock_.now() < t;
 }
@@ -491,7 +491,7 @@ Task<void> HostDevice::stall_for_buffers(double& cursor, bool share) {
   // A kick taken late (sent before the device last looked at the ring) says
   // nothing new: handle it and look again. Only a kick sent after the device
   // enables notifications ends a stall.
-  if (shared_.kick_pending()) {
+  if (shared_.bell.kick_pending()) {
     // (Not before it arrives: until then the device does not know of it.)
     if (kick_arrival() > clock_.now()) co_await clock_.sleep_to(kick_arrival());
     co_await handle_kick(cursor, share);
@@ -508,15 +508,15 @@ Task<void> HostDevice::stall_for_buffers(double& cursor, bool share) {
   }
   shared_.emit(StallBegan{.time = clock_.now()});
   waiting_for_kick_ = true;
-  co_await clock_.waiting_for_other(shared_.kick_pending());
-  co_await shared_.wait_for_kick();
+  co_await clock_.waiting_for_other(shared_.bell.kick_pending());
+  co_await shared_.bell.wait_for_kick();
   clock_.resync();
   // The kick reaches the device latency.kick_ns after the guest sent it, and
   // the backend thread, asleep meanwhile, runs latency.backend_wakeup_ns
   // later still. Its notifications stay enabled until it looks at the ring:
   // kicks sent meanwhile are the same one (the eventfd is already set).
   if (kick_arrival() > clock_.now()) co_await clock_.sleep_to(kick_arrival());
-  shared_.take_kick();
+  shared_.bell.take_kick();
   waiting_for_kick_ = false;
   shared_.emit(StallEnded{.time = clock_.now()});
   ring.set_notification(false);
@@ -541,13 +541,13 @@ void HostDevice::no_progress(double t) {
 }
 
 Step HostDevice::wake_driver_to_look() {
-  if (!shared_.driver_waiting()) return {};
+  if (!shared_.bell.driver_waiting()) return {};
   return sync_and_wake_driver();
 }
 
 Task<void> HostDevice::sync_and_wake_driver() {
   co_await clock_.sync();  // the driver wakes at the device's time
-  co_await shared_.wake_driver();
+  co_await shared_.bell.wake_driver();
 }
 
 Step HostDevice::add_fates(uint64_t n) {

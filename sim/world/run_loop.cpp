@@ -62,7 +62,7 @@ void RunLoop::start_queues() {
   for (auto& Q : w_.queues) {
     HostDevice* device = Q.device.get();
     GuestDriver* driver = Q.driver.get();
-    Q.shared->run_on(loop);
+    Q.shared->bell.run_on(loop);
     device->run_on(loop);
     driver->run_on(loop);
     loop.add_task(device->run(), TaskLoop::Side::Host);
@@ -101,7 +101,7 @@ void RunLoop::check_liveness(double t) {
     // before it hears of a frame (e.g. the 2008 QEMU's 64 KiB with the 2008
     // refill rule on a small ring). Nothing will change: say so.
     const bool waiting = Q.device->waiting_for_kick() && Q.driver->waiting_for_interrupt_only() &&
-                         !Q.shared->kick_pending() && Q.shared->used.empty() && Q.shared->ring.used_pending() == 0;
+                         !Q.shared->bell.kick_pending() && Q.shared->used.empty() && Q.shared->ring.used_pending() == 0;
     if (waiting && waiting_[k] && w_.deadlock_at < 0) {
       w_.deadlock_at = t;
       const uint64_t gate = DeviceSettings::bindings().load(w_.scenario.config).can_receive_bytes;
