@@ -19,7 +19,21 @@ constexpr uint32_t kGoodPacketLen = 14 + 4 + 1500;
 constexpr uint32_t kIpMaxMtu = 65535;
 }  // namespace
 
-MergeablePolicy::MergeablePolicy(const MergeableConfig& c) : c_(c), pages_(c.recycle_pages) {
+void LengthCounts::add_slow(uint32_t len) {
+  auto it = std::lower_bound(counts_.begin(), counts_.end(), len,
+                             [](const std::pair<uint32_t, uint64_t>& e, uint32_t l) { return e.first < l; });
+  const auto at = static_cast<size_t>(it - counts_.begin());
+  if (it == counts_.end() || it->first != len) {
+    counts_.insert(it, {len, 0});
+    if (last_ != SIZE_MAX && last_ >= at) ++last_;  // moved up by the insertion
+  }
+  ++counts_[at].second;
+  prev_ = last_;
+  last_ = at;
+}
+
+MergeablePolicy::MergeablePolicy(const MergeableConfig& c)
+    : c_(c), min_buf_len_(compute_min_buf_len()), pages_(c.recycle_pages) {
   switch (c_.sizing) {
     case MergeableSizing::Page: initial_len_ = kPageBytes; break;
     case MergeableSizing::Mtu: initial_len_ = align_up(c_.header_bytes + kGoodPacketLen, kCacheLine); break;
@@ -27,7 +41,7 @@ MergeablePolicy::MergeablePolicy(const MergeableConfig& c) : c_(c), pages_(c.rec
   }
 }
 
-uint32_t MergeablePolicy::min_buf_len() const {
+uint32_t MergeablePolicy::compute_min_buf_len() const {
   // mergeable_min_buf_len(): hdr + ETH_HLEN + VLAN_HLEN + the largest packet,
   // spread over the whole ring; never below GOOD_PACKET_LEN.
   const uint32_t packet_len = c_.big_packets ? kIpMaxMtu : c_.max_mtu;
@@ -94,27 +108,48 @@ std::optional<Posting> MergeablePolicy::page_posting(GuestMemory& mem, GuestWork
   p.segs.push_back({addr, kPageBytes});
   p.blocks.push_back({addr, 0, false});
   p.bytes = kPageBytes;
-  lengths_[kPageBytes]++;
+  lengths_.add(kPageBytes);
   return p;
 }
 
+uint32_t MergeablePolicy::new_frag(uint64_t base, unsigned order) {
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    // One frag per buffer at most, and the current one: never past a
+    // ring's 32,768 entries and one.
+    ensure(frags_.size() <= UINT16_MAX, "more page_frag blocks held than MemoryBlock::tag can name");
+    slot = static_cast<uint32_t>(frags_.size());
+    frags_.emplace_back();
+  }
+  frags_[slot] = Frag{base, order, 0};
+  return slot;
+}
+
+void MergeablePolicy::free_frag(uint32_t slot, GuestMemory& mem, GuestWork& work) {
+  const Frag& f = frags_[slot];
+  mem.free_pages(f.base, f.order);
+  ++work.page_frees;
+  free_slots_.push_back(static_cast<uint16_t>(slot));
+}
+
 bool MergeablePolicy::frag_refill(uint32_t bytes, GuestMemory& mem, GuestWork& work) {
-  if (current_) {
+  // skb_page_frag_refill() (net/core/sock.c), on rq->alloc_frag.
+  if (current_ != kNoFrag) {
     // page_ref_count(page) == 1: no buffer holds the frag any more; start
     // over. Premapped, the dma record holds a reference to the frag it is
     // in until the next frag is started (virtnet_rq_alloc: get_page, and
     // virtnet_rq_unmap of rq->last_dma then): never 1 while it is current.
-    if (frags_.at(*current_).refs == 0 && !c_.premapped) offset_ = 0;
+    const bool unheld = frags_[current_].refs == 0;
+    if (unheld && !c_.premapped) offset_ = 0;
     if (offset_ + bytes <= size_) return true;
-    // The current frag's tail is too short: it is left unused.
+    // The current frag's tail is too short: it is left unused (put_page of
+    // the frag's own reference frees it if no buffer holds it).
     wasted_bytes_ += size_ - offset_;
-    const uint64_t old = *current_;
-    current_.reset();
-    if (frags_.at(old).refs == 0) {
-      mem.free_pages(old, frags_.at(old).order);
-      ++work.page_frees;
-      frags_.erase(old);
-    }
+    const uint32_t old = std::exchange(current_, kNoFrag);
+    if (unheld) free_frag(old, mem, work);
   }
   // An order-3 block without reclaim, else one page (skb_page_frag_refill).
   ++work.page_allocs;
@@ -127,8 +162,7 @@ bool MergeablePolicy::frag_refill(uint32_t bytes, GuestMemory& mem, GuestWork& w
     a = mem.alloc_pages(0);
     if (!a) return false;
   }
-  current_ = *a;
-  frags_[*a] = Frag{order, 0};
+  current_ = new_frag(*a, order);
   offset_ = 0;
   size_ = kPageBytes << order;
   ++frags_allocated_;
@@ -152,9 +186,9 @@ std::optional<Posting> MergeablePolicy::make_posting(GuestMemory& mem, GuestWork
     offset_ = kRqDmaBytes;
   }
   ++work.frag_carves;
-  const uint64_t base = *current_;
-  const uint64_t addr = base + offset_ + headroom;
-  ++frags_.at(base).refs;
+  Frag& frag = frags_[current_];
+  const uint64_t addr = frag.base + offset_ + headroom;
+  ++frag.refs;  // get_page(alloc_frag->page): the buffer's reference
   offset_ += len + room;
   const uint32_t hole = size_ - offset_;
   if (c_.sizing == MergeableSizing::Ewma && hole < len + room) {
@@ -170,19 +204,23 @@ std::optional<Posting> MergeablePolicy::make_posting(GuestMemory& mem, GuestWork
   }
   Posting p = fresh_posting();
   p.segs.push_back({addr, len});
-  p.blocks.push_back({base, frags_.at(base).order, false});
+  // The buffer's truesize, len + room with any tail it took, goes with it
+  // (mergeable_len_to_ctx; receive_mergeable reads it back with
+  // mergeable_ctx_to_truesize); the frag's slot goes in the block's tag.
+  p.blocks.push_back({.addr = frag.base, .order = frag.order, .slab = false, .tag = static_cast<uint16_t>(current_)});
   p.bytes = len;
-  lengths_[len]++;
+  lengths_.add(len);
   return p;
 }
 
-void MergeablePolicy::put_frag(uint64_t base, GuestMemory& mem, GuestWork& work) {
-  Frag& f = frags_.at(base);
+void MergeablePolicy::put_frag(uint32_t slot, GuestMemory& mem, GuestWork& work) {
+  // put_page() of one buffer's reference: its skb fragment freed, or the
+  // buffer given back unused.
+  ensure(slot < frags_.size(), "a page_frag buffer from no frag");
+  Frag& f = frags_[slot];
   ensure(f.refs > 0, "a page_frag buffer freed twice");
-  if (--f.refs > 0 || current_ == base) return;
-  mem.free_pages(base, f.order);
-  ++work.page_frees;
-  frags_.erase(base);
+  if (--f.refs > 0 || current_ == slot) return;
+  free_frag(slot, mem, work);
 }
 
 void MergeablePolicy::receive(std::span<const ReturnedBuffer> bufs, uint32_t frame_len, GuestMemory& mem,
@@ -192,7 +230,7 @@ void MergeablePolicy::receive(std::span<const ReturnedBuffer> bufs, uint32_t fra
   work.bytes_copied += std::min(frame_len, c_.copy_break_bytes);
   if (c_.sizing != MergeableSizing::Page) {
     for (const auto& b : bufs) {
-      put_frag(b.posting->blocks.front().addr, mem, work);
+      put_frag(b.posting->blocks.front().tag, mem, work);
       b.posting->blocks.clear();
     }
     if (c_.sizing == MergeableSizing::Ewma) {
@@ -220,7 +258,7 @@ void MergeablePolicy::release(Posting&& posting, GuestMemory& mem, GuestWork& wo
     if (c_.sizing == MergeableSizing::Page)
       pages_.give(b.addr, mem, work);
     else
-      put_frag(b.addr, mem, work);
+      put_frag(b.tag, mem, work);
   }
   posting.blocks.clear();
 }
@@ -228,7 +266,7 @@ void MergeablePolicy::release(Posting&& posting, GuestMemory& mem, GuestWork& wo
 void MergeablePolicy::report(Json& out) const {
   Json& m = out["mergeable"];
   m = Json::object();  // an object even when nothing was posted: the run sums queues' reports key by key
-  for (const auto& [len, n] : lengths_) m["buffers_posted_by_bytes"][std::to_string(len)] = n;
+  for (const auto& [len, n] : lengths_.counts()) m["buffers_posted_by_bytes"][std::to_string(len)] = n;
   if (c_.sizing == MergeableSizing::Page) return;
   m["frag_tail_bytes_added"] = hole_bytes_;
   m["frag_tail_bytes_unused"] = wasted_bytes_;

@@ -18,8 +18,8 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "models/policies/page_list.hpp"
@@ -52,6 +52,33 @@ inline constexpr unsigned kFragOrder = 3;
 /// sizeof(struct virtnet_rq_dma) {dma_addr_t addr; u32 ref; u16 len; u16 need_sync;}.
 inline constexpr uint32_t kRqDmaBytes = 16;
 
+/// Buffers posted, by length (summary.json's buffers_posted_by_bytes): a
+/// few lengths (a stream settles on one, and a frag's last buffer on
+/// another, with its tail), kept sorted; the last two counted tried first.
+class LengthCounts {
+ public:
+  void add(uint32_t len) {
+    const size_t n = counts_.size();
+    if (last_ < n && counts_[last_].first == len) [[likely]] {
+      ++counts_[last_].second;
+      return;
+    }
+    if (prev_ < n && counts_[prev_].first == len) {
+      ++counts_[prev_].second;
+      std::swap(last_, prev_);
+      return;
+    }
+    add_slow(len);
+  }
+  /// (length, buffers) in increasing length.
+  const std::vector<std::pair<uint32_t, uint64_t>>& counts() const { return counts_; }
+
+ private:
+  void add_slow(uint32_t len);
+  std::vector<std::pair<uint32_t, uint64_t>> counts_;
+  size_t last_ = SIZE_MAX, prev_ = SIZE_MAX;  ///< indexes of the last two lengths counted
+};
+
 class MergeablePolicy : public RxPolicy {
  public:
   explicit MergeablePolicy(const MergeableConfig& c);
@@ -71,39 +98,51 @@ class MergeablePolicy : public RxPolicy {
   void report(Json& out) const override;
 
   /// mergeable_min_buf_len(): the smallest buffer for which a full ring
-  /// still holds the largest packet.
-  uint32_t min_buf_len() const;
+  /// still holds the largest packet (rq->min_buf_len, set once when the
+  /// queues are found: virtnet_find_vqs).
+  uint32_t min_buf_len() const { return min_buf_len_; }
   /// get_mergeable_buf_len(): the length of the next buffer.
   uint32_t next_buf_len() const { return buf_len_for(avg_); }
   /// The EWMA of received packet lengths (ewma_pkt_len_read).
   uint64_t average() const { return avg_; }
 
  private:
+  /// A page_frag block some buffer still holds, or the one being carved
+  /// (rq->alloc_frag.page). Its buffers' MemoryBlock::tag names its slot.
   struct Frag {
+    uint64_t base = 0;
     unsigned order = 0;
-    uint32_t refs = 0;  ///< buffers carved from it and not yet freed
+    uint32_t refs = 0;  ///< buffers carved from it and not yet freed (the page's refcount, less the frag's own)
   };
+  static constexpr uint32_t kNoFrag = UINT32_MAX;
+  uint32_t compute_min_buf_len() const;
   /// get_mergeable_buf_len() with the average at `avg`.
   uint32_t buf_len_for(uint64_t avg) const;
   std::optional<Posting> page_posting(GuestMemory& mem, GuestWork& work);
   /// skb_page_frag_refill(): room for `bytes` more in the current frag, or a new one.
   bool frag_refill(uint32_t bytes, GuestMemory& mem, GuestWork& work);
-  /// Drops one buffer's reference to its frag; the frag is freed when no
-  /// buffer holds it and it is no longer the one being carved.
-  void put_frag(uint64_t base, GuestMemory& mem, GuestWork& work);
+  /// Drops one buffer's reference to the frag in `slot`; the frag is freed
+  /// when no buffer holds it and it is no longer the one being carved.
+  void put_frag(uint32_t slot, GuestMemory& mem, GuestWork& work);
+  /// A slot for a new frag (a freed one first).
+  uint32_t new_frag(uint64_t base, unsigned order);
+  /// Frees the frag in `slot` to the allocator and the slot for reuse.
+  void free_frag(uint32_t slot, GuestMemory& mem, GuestWork& work);
 
   MergeableConfig c_;
+  uint32_t min_buf_len_ = 0;
   uint32_t initial_len_ = kPageBytes;
   PageList pages_;  ///< the driver's private page list (page sizing)
   // page_frag state (mtu, ewma)
-  std::map<uint64_t, Frag> frags_;  ///< by base address: frags some buffer still holds, and the current one
-  std::optional<uint64_t> current_;
+  std::vector<Frag> frags_;           ///< by slot: frags some buffer still holds, the current one, freed ones
+  std::vector<uint16_t> free_slots_;  ///< slots of freed frags, reused last-in first-out
+  uint32_t current_ = kNoFrag;        ///< the slot of the frag being carved
   uint32_t offset_ = 0, size_ = 0;
   uint64_t avg_ = 0;  ///< DECLARE_EWMA(pkt_len, 0, 64)
   // figures
-  std::map<uint32_t, uint64_t> lengths_;  ///< buffers posted, by length
-  uint64_t hole_bytes_ = 0;               ///< frag tails added to a buffer
-  uint64_t wasted_bytes_ = 0;             ///< frag tails left unused (no buffer fit)
+  LengthCounts lengths_;       ///< buffers posted, by length
+  uint64_t hole_bytes_ = 0;    ///< frag tails added to a buffer
+  uint64_t wasted_bytes_ = 0;  ///< frag tails left unused (no buffer fit)
   uint64_t frags_allocated_ = 0, frag_fallbacks_ = 0;
 };
 

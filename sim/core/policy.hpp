@@ -29,7 +29,11 @@ struct MemoryBlock {
   uint64_t addr = 0;
   unsigned order = 0;  ///< 2^order pages; ignored for slab memory
   bool slab = false;   ///< kmalloc'd (skb data), freed with the skb
+  /// The policy's own index for the block, in what was padding (the
+  /// mergeable policy's page_frag slot: no search by address at free).
+  uint16_t tag = 0;
 };
+static_assert(sizeof(MemoryBlock) == 16);
 
 /// One buffer chain the driver posts: its descriptors and the memory behind
 /// them. A one-buffer posting (mergeable, small) allocates nothing, and

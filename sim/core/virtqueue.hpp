@@ -39,9 +39,18 @@ class VirtQueue {
                      : Ring(std::in_place_index<0>, num, event_idx, indirect)) {}
 
   bool packed() const { return ring_.index() == 1; }
-  SplitRing* split_ring() { return std::get_if<SplitRing>(&ring_); }
+  /// The ring itself, to write to: what is done through it (fault injection
+  /// writing shared memory, stray avail entries) bypasses this interface,
+  /// so the running byte count (has_avail_bytes) is no longer trusted.
+  SplitRing* split_ring() {
+    avail_.trusted = false;
+    return std::get_if<SplitRing>(&ring_);
+  }
   const SplitRing* split_ring() const { return std::get_if<SplitRing>(&ring_); }
-  PackedRing* packed_ring() { return std::get_if<PackedRing>(&ring_); }
+  PackedRing* packed_ring() {
+    avail_.trusted = false;
+    return std::get_if<PackedRing>(&ring_);
+  }
   const PackedRing* packed_ring() const { return std::get_if<PackedRing>(&ring_); }
 
   uint32_t size() const { return on([](const auto& r) { return r.size(); }); }
@@ -53,9 +62,14 @@ class VirtQueue {
   uint32_t num_free() const { return on([](const auto& r) { return r.num_free(); }); }
   /// Posts a chain; `ring_descs`, if given, gets ring_descriptors() of it.
   std::optional<uint16_t> add_inbuf(std::span<const BufferSeg> segs, uint32_t* ring_descs = nullptr) {
-    return on([segs, ring_descs](auto& r) { return r.add_inbuf(segs, ring_descs); });
+    const auto head = on([segs, ring_descs](auto& r) { return r.add_inbuf(segs, ring_descs); });
+    if (head) avail_.added(segs);
+    return head;
   }
-  uint32_t publish_avail() { return on([](auto& r) { return r.publish_avail(); }); }
+  uint32_t publish_avail() {
+    avail_.published();
+    return on([](auto& r) { return r.publish_avail(); });
+  }
   bool kick_needed(uint32_t published) const { return on([published](const auto& r) { return r.kick_needed(published); }); }
   uint32_t used_pending() const { return on([](const auto& r) { return r.used_pending(); }); }
   std::optional<UsedElem> get_buf() { return on([](auto& r) { return r.get_buf(); }); }
@@ -68,12 +82,26 @@ class VirtQueue {
   uint64_t avail_bytes_upto(uint64_t need, uint32_t max_descriptors = kMaxQueueSize) const {
     return on([=](const auto& r) { return r.avail_bytes_upto(need, max_descriptors); });
   }
+  /// avail_bytes_upto(want, max_descriptors) >= want, the question QEMU's
+  /// virtio_net_has_buffers() asks of the published chains
+  /// (virtqueue_avail_bytes / virtqueue_get_avail_bytes), without walking
+  /// them: from the running count of their bytes while every one of them is
+  /// a single buffer of nonzero length the device accepts as the driver
+  /// wrote it (a mergeable ring always); else the walk.
+  bool has_avail_bytes(uint64_t want, uint32_t max_descriptors = kMaxQueueSize) const {
+    if (avail_.trusted && avail_.published_odd == 0 && max_descriptors >= 1) return avail_.published_bytes >= want;
+    return avail_bytes_upto(want, max_descriptors) >= want;
+  }
   uint64_t next_chain_bytes() const { return on([](const auto& r) { return r.next_chain_bytes(); }); }
   /// Takes the next chain; `ring_descs`, if given, gets ring_descriptors() of it (from the same walk);
   /// `totals`, its buffers counted and summed.
   uint16_t pop_avail(std::vector<BufferSeg>* segs = nullptr, uint32_t* ring_descs = nullptr,
                      ChainTotals* totals = nullptr) {
-    return on([=](auto& r) { return r.pop_avail(segs, ring_descs, totals); });
+    ChainTotals own;
+    ChainTotals* t = totals ? totals : &own;
+    const uint16_t head = on([=](auto& r) { return r.pop_avail(segs, ring_descs, t); });
+    avail_.taken(t->buffers, t->bytes);
+    return head;
   }
   void push_used(uint16_t head, uint32_t len) { on([=](auto& r) { r.push_used(head, len); }); }
   void flush_used(uint32_t count) { on([count](auto& r) { r.flush_used(count); }); }
@@ -83,7 +111,7 @@ class VirtQueue {
   /// SplitRing::set_notify_on_empty): a split ring's only, as QEMU's
   /// virtio_packed_should_notify has no such rule.
   void set_notify_on_empty(bool enable) {
-    SplitRing* s = split_ring();
+    SplitRing* s = std::get_if<SplitRing>(&ring_);
     ensure(s || !enable, "notify-on-empty is a split ring's rule: not with RING_PACKED");
     if (s) s->set_notify_on_empty(enable);
   }
@@ -94,7 +122,12 @@ class VirtQueue {
   ChainFault check_next_chain(uint32_t max_descriptors, uint64_t* bytes = nullptr) const {
     return on([=](const auto& r) { return r.check_next_chain(max_descriptors, bytes); });
   }
-  std::optional<uint16_t> discard_avail() { return on([](auto& r) { return r.discard_avail(); }); }
+  std::optional<uint16_t> discard_avail() {
+    const auto head = on([](auto& r) { return r.discard_avail(); });
+    // Only a chain the device refuses is discarded: rare, so its record is walked.
+    if (head) avail_.taken(chain_descriptors(*head), chain_bytes(*head));
+    return head;
+  }
 
   // a chain by its head (split) or Buffer ID (packed), by the driver's record
   uint64_t chain_bytes(uint16_t head) const { return on([head](const auto& r) { return r.chain_bytes(head); }); }
@@ -111,6 +144,40 @@ class VirtQueue {
  private:
   using Ring = std::variant<SplitRing, PackedRing>;
   Ring ring_;
+
+  /// The bytes of the chains added and not yet taken, kept as they are
+  /// added, published and taken (for has_avail_bytes). A chain is "odd"
+  /// unless it is one buffer of nonzero length (every mergeable chain):
+  /// the device's check may refuse it (a zero-length buffer, more buffers
+  /// than it accepts), so while one is published the count does not
+  /// answer, and odd chains are only counted, not summed. Writes made
+  /// through split_ring() or packed_ring() (faults) end its use for good.
+  struct AvailBytes {
+    uint64_t added_bytes = 0;      ///< of the one-buffer chains added, not yet published
+    uint64_t published_bytes = 0;  ///< of the one-buffer chains published, not yet taken
+    uint32_t added_odd = 0;
+    uint32_t published_odd = 0;
+    bool trusted = true;
+    void added(std::span<const BufferSeg> segs) {
+      if (segs.size() == 1 && segs.front().len > 0) [[likely]]
+        added_bytes += segs.front().len;
+      else
+        ++added_odd;
+    }
+    void published() {
+      published_bytes += added_bytes;
+      published_odd += added_odd;
+      added_bytes = 0;
+      added_odd = 0;
+    }
+    void taken(uint32_t buffers, uint64_t bytes) {
+      if (buffers == 1 && bytes > 0) [[likely]]
+        published_bytes -= bytes;
+      else
+        --published_odd;
+    }
+  };
+  AvailBytes avail_;
 };
 
 }  // namespace vringsim

@@ -2,9 +2,13 @@
 // docs/model.md §2, and memory that always comes back.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <deque>
 #include <functional>
-
+#include <map>
 #include <numeric>
+#include <optional>
+#include <random>
 
 #include "models/policies/mergeable.hpp"
 #include "sim/core/policy.hpp"
@@ -544,6 +548,109 @@ TEST(MergeableFrags, AFragIsFreedWhenItsLastBufferIsAndAFailedOrder3FallsBackToA
   Json r;
   f->report(r);
   EXPECT_EQ(r["mergeable"]["frag_order0_fallbacks"], 2);
+}
+
+TEST(MergeableFrags, RandomPostsReceivesAndReleasesHoldExactlyTheFragsTheirBuffersAreIn) {
+  // The frags live in slots named by their buffers' MemoryBlock::tag. After
+  // every step, the memory in use is exactly the distinct frags the live
+  // buffers are carved from, and the one being carved (the last buffer's:
+  // skb_page_frag_refill moves to a new frag only when a buffer is made);
+  // every buffer lies inside its frag and none overlaps another; the
+  // report's buffers by length count every buffer made. Across frag ends
+  // (tails merged, premapped records, one-page fallbacks) and slot reuse.
+  const std::vector<std::vector<std::string>> configs = {
+      {"policy.mergeable.sizing=mtu"},
+      {"policy.mergeable.sizing=ewma"},
+      {"policy.mergeable.sizing=ewma", "guest.rx_premapped=true"},
+      {"policy.mergeable.sizing=ewma", "guest.xdp=true"},
+      {"policy.mergeable.sizing=ewma", "guest.frag_order_failure_prob=0.3"},
+      {"policy.mergeable.sizing=ewma", "guest.rx_premapped=true", "guest.frag_order_failure_prob=0.5"},
+  };
+  for (size_t ci = 0; ci < configs.size(); ++ci) {
+    SCOPED_TRACE(ci);
+    auto p = make("mergeable", configs[ci]);
+    GuestMemory mem(1, 0.0);
+    std::mt19937_64 rng(ci + 1);
+    std::deque<Posting> ring;  // in posting order: the device takes from the front
+    std::map<uint32_t, uint64_t> made;
+    std::optional<MemoryBlock> current;
+    auto check = [&](int step) {
+      std::map<uint64_t, unsigned> held;  // frag base -> order
+      std::vector<std::pair<uint64_t, uint64_t>> spans;
+      for (const Posting& q : ring) {
+        ASSERT_EQ(q.blocks.size(), 1u);
+        const MemoryBlock& b = q.blocks.front();
+        held[b.addr] = b.order;
+        ASSERT_GE(q.segs[0].addr, b.addr) << step;
+        ASSERT_LE(q.segs[0].addr + q.segs[0].len, b.addr + (uint64_t{kPageBytes} << b.order)) << step;
+        spans.emplace_back(q.segs[0].addr, q.segs[0].addr + q.segs[0].len);
+      }
+      if (current) held[current->addr] = current->order;
+      uint64_t pages = 0;
+      for (const auto& [base, order] : held) pages += uint64_t{1} << order;
+      ASSERT_EQ(mem.pages_in_use(), pages) << "step " << step;
+      std::sort(spans.begin(), spans.end());
+      for (size_t i = 1; i < spans.size(); ++i) ASSERT_LE(spans[i - 1].second, spans[i].first) << step;
+    };
+    GuestWork w;
+    for (int step = 0; step < 4000; ++step) {
+      const uint32_t r = static_cast<uint32_t>(rng() % 10);
+      if (r < 5 && ring.size() < 256) {
+        auto q = p->make_posting(mem, w);
+        ASSERT_TRUE(q.has_value());
+        ++made[q->bytes];
+        current = q->blocks.front();
+        if (rng() % 16 == 0) {
+          p->release(std::move(*q), mem, w);  // the ring refused it
+        } else {
+          ring.push_back(std::move(*q));
+        }
+      } else if (!ring.empty()) {
+        const uint32_t lens[] = {60, 1514, 9000, kFrame64k, 1 + static_cast<uint32_t>(rng() % kFrame64k)};
+        const uint32_t len = lens[rng() % 5];
+        uint64_t have = 0;
+        size_t n = 0;
+        while (n < ring.size() && have < uint64_t{len} + p->header_bytes()) have += ring[n++].bytes;
+        if (have < uint64_t{len} + p->header_bytes()) continue;
+        std::vector<ReturnedBuffer> rbs;
+        for (size_t i = 0; i < n; ++i) rbs.push_back({&ring[i], ring[i].bytes});
+        p->receive(rbs, len, mem, w);
+        ring.erase(ring.begin(), ring.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+      check(step);
+      if (HasFatalFailure()) return;
+    }
+    Json report;
+    p->report(report);
+    Json expected = Json::object();
+    for (const auto& [len, n] : made) expected[std::to_string(len)] = n;
+    EXPECT_EQ(report["mergeable"]["buffers_posted_by_bytes"], expected);
+    if (ci != 0 && ci != 3) {  // mtu and xdp buffers have one length
+      EXPECT_GE(made.size(), 2u);
+    }
+    while (!ring.empty()) {
+      p->release(std::move(ring.front()), mem, w);
+      ring.pop_front();
+    }
+    check(-1);  // only the current frag is left
+    EXPECT_LE(mem.pages_in_use(), 8u);
+  }
+}
+
+TEST(MergeableFrags, LengthCountsCountAsAMapDoes) {
+  std::mt19937_64 rng(7);
+  for (const uint32_t kinds : {1u, 2u, 3u, 40u}) {
+    LengthCounts counts;
+    std::map<uint32_t, uint64_t> want;
+    for (int i = 0; i < 5000; ++i) {
+      const uint32_t len = 1536 + 64 * static_cast<uint32_t>(rng() % kinds) + (rng() % 7 == 0 ? 16 : 0);
+      counts.add(len);
+      ++want[len];
+    }
+    const std::map<uint32_t, uint64_t> got(counts.counts().begin(), counts.counts().end());
+    EXPECT_EQ(got, want);
+    EXPECT_TRUE(std::is_sorted(counts.counts().begin(), counts.counts().end()));
+  }
 }
 
 }  // namespace
