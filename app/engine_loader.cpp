@@ -10,6 +10,7 @@
 #include <string>
 #include <system_error>
 
+#include "sim/core/startup_stamp.hpp"
 #include "sim/world/world.hpp"
 
 namespace vringsim {
@@ -31,12 +32,14 @@ std::filesystem::path module_path() {
 
 void load_engine() {
   if (simulate_fn) return;
+  startup_stamp("loading engine");
   const std::string path = module_path().string();
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (!handle) throw std::runtime_error(std::string("cannot load the simulation engine: ") + ::dlerror());
   void* sym = ::dlsym(handle, "vringsim_engine_simulate");
   if (!sym) throw std::runtime_error(std::string("the simulation engine ") + path + " has no entry point: " + ::dlerror());
   simulate_fn = reinterpret_cast<Simulate>(sym);
+  startup_stamp("engine loaded");
 }
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {

@@ -28,6 +28,7 @@
 #include "app/sensitivity_cmd.hpp"
 #include "app/sweep_cmd.hpp"
 #include "sim/core/errors.hpp"
+#include "sim/core/startup_stamp.hpp"
 #include "sim/world/world.hpp"
 
 using namespace vringsim;
@@ -106,6 +107,7 @@ int run_reporting_errors(const Command& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  startup_stamp("main");
   CLI::App app{"vringsim: a discrete-event simulator of virtio-net receive-ring buffering"};
   app.set_version_flag("--version", std::string("vringsim ") + version());
   app.require_subcommand(1);
@@ -125,6 +127,10 @@ int main(int argc, char** argv) {
     return parse_error(app, e);
   }
   for (const Command& command : commands)
-    if (command.cli->parsed()) return run_reporting_errors(command);
+    if (command.cli->parsed()) {
+      const int code = run_reporting_errors(command);
+      startup_stamp("command done");  // what follows is the exit: static destructors, libraries' finalisers
+      return code;
+    }
   return kExitBadInput;
 }

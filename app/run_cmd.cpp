@@ -21,6 +21,7 @@
 #include "sim/core/registry.hpp"
 #include "sim/core/report.hpp"
 #include "sim/core/scenario.hpp"
+#include "sim/core/startup_stamp.hpp"
 #include "sim/world/runner.hpp"
 #include "sim/world/world.hpp"
 
@@ -236,6 +237,7 @@ int cmd_run(const RunArgs& a) {
   const uint64_t trace_limit = parse_decimal("--trace-limit", a.trace_limit, 0, UINT64_MAX);
   // Everything is loaded and checked before anything runs or is written.
   const std::vector<Scenario> scenarios = load_scenarios(a.files, overrides);
+  startup_stamp("scenarios loaded");
   if (a.out_given && a.out.empty()) throw InputError("--out \"\": expected a directory name");
   if (!a.out.empty()) check_output_dir(a.out, "--out");
   // --trace "" once ran and wrote nothing, exit 0.

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "sim/core/errors.hpp"
+#include "sim/core/startup_stamp.hpp"
 #include "sim/engine/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -28,6 +29,7 @@ void RunLoop::run() {
   start_queues();
   start_sampler();
   start_controller();
+  startup_stamp("engine runs");  // the actors start: what follows is the first event
   w_.engine->run();
   if (failure_) std::rethrow_exception(failure_);
   finish();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/core/errors.hpp"
+#include "sim/core/startup_stamp.hpp"
 
 namespace vringsim {
 
@@ -48,11 +49,13 @@ Child start_child(const Scenario& scenario, const RunOptions& options) {
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork() failed");
   if (pid == 0) {
+    startup_stamp("child forked");
     ::close(fds[0]);
     int code = 0;
     try {
       const RunResult r = run_scenario(scenario, options);
       if (!write_all(fds[1], to_json(r).dump())) code = 4;
+      startup_stamp("result sent");
     } catch (const InvariantError& e) {
       std::cerr << "vringsim: " << scenario.file << ": invariant broken: " << e.what() << "\n";
       code = 3;

@@ -10,6 +10,7 @@
 #include "sim/core/registry.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/core/sanitizers.hpp"
+#include "sim/core/startup_stamp.hpp"
 #include "sim/engine/blocking.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -66,6 +67,7 @@ void WorldBuilder::platform(World& w) const {
   argv.push_back(nullptr);
   int argc = static_cast<int>(w.engine_args.size());
   w.engine = std::make_unique<sg4::Engine>(&argc, argv.data());
+  startup_stamp("SimGrid engine created");
   blocking::calls = 0;  // this engine's
   blocking::loop_waits = 0;
   auto* zone = sg4::create_full_zone("vringsim");
