@@ -1,6 +1,8 @@
 // `run --trace FILE`: one CSV row per event, in time order, up to a limit:
 // time_s, actor, event, packet, head, count, len, bytes, detail (and queue,
 // with several receive queues). A last line says how many were left out.
+// Frames dropped as they arrive come as runs (FramesDropped): one
+// dropped_run row each (docs/contract.md, run --trace).
 #include <fmt/format.h>
 
 #include <sstream>

@@ -89,8 +89,7 @@ uint64_t HostDevice::admit_until(double t, double now) {
     const DropReason why = broken_ ? DropReason::DeviceBroken : DropReason::TapFull;
     if (lost && drop_runs_) {
       drop_on_arrival(p, why);
-      ++dropped;
-      fetch_next(t, now);
+      dropped += 1 + skip_dropped(t);  // and the next frame is fetched
       continue;
     }
     flush_run();  // events in arrival order
@@ -129,6 +128,28 @@ void HostDevice::drop_on_arrival(const Packet& p, DropReason why) {
   ++run_.count;
   run_.bytes += p.len;
   run_.last = t;
+}
+
+uint64_t HostDevice::skip_dropped(double t) {
+  // Every later arrival up to `t` finds the tap as the frame just dropped
+  // found it: nothing leaves the tap here, a broken device stays broken, and
+  // with no fault window (drop_runs_) its capacity stays. Those the run can
+  // take (up to its bound; on its side of the warm-up) the source counts
+  // without making them into packets.
+  SkippedFrames s;
+  const double below = run_.measured ? std::numeric_limits<double>::infinity() : opt_.warmup_s;
+  take(feed_.skip(shared_.queue, t, std::min(t, run_.bound), below, s));
+  if (s.packets == 0) return 0;
+  shared_.run.admitted += s.packets;
+  admitted_.packets += s.packets;
+  admitted_.bytes += s.bytes;
+  Count& d = dropped_[static_cast<int>(run_.reason)];
+  d.packets += s.packets;
+  d.bytes += s.bytes;
+  run_.count += s.packets;
+  run_.bytes += s.bytes;
+  run_.last = s.last;
+  return s.packets;
 }
 
 void HostDevice::flush_run() {

@@ -166,6 +166,10 @@ class HostDevice {
   void fetch_next(double until, double now);
   /// Takes the dispatcher's answer: the next frame, or when to ask again, or none.
   void take(const Dispatcher::Answer& a);
+  /// After a frame dropped on arrival joined the run: the frames after it
+  /// that arrive by `t` and that the run can take, counted into it without
+  /// being built (Dispatcher::skip). Returns how many.
+  uint64_t skip_dropped(double t);
   /// Checks the chain at the front of the avail ring, and the next while one
   /// is faulty: counts it, then breaks the device (Broken) or skips it. A
   /// skipped chain is returned unused, after the frame being assembled if
