@@ -28,9 +28,14 @@ class FaultRecovery : public Metric {
       for (int k = 0; k < kFaultKinds; ++k)
         if (plan_.configured(static_cast<FaultKind>(k))) advance(tracks_[k], static_cast<FaultKind>(k), t);
     });
-    s.on<FrameArrived>().connect([this](const FrameArrived& e) { tap_changed(+1, e.time, false); });
-    s.on<FrameDropped>().connect([this](const FrameDropped& e) { tap_changed(-1, e.time, true); });
-    s.on<BuffersTaken>().connect([this](const BuffersTaken& e) { tap_changed(-1, e.time, false); });
+    s.on<FrameArrived>().connect([this](const FrameArrived& e) { tap_changed(+1, e.time, 0); });
+    s.on<FrameDropped>().connect([this](const FrameDropped& e) { tap_changed(-1, e.time, 1); });
+    // Frames that arrived and were dropped at once: counted in the phase at
+    // the run's first. A device publishes no runs while fault windows are
+    // configured (a recovery between two of its frames would move the rest
+    // out of the phase), so this is for other emitters.
+    s.on<FramesDropped>().connect([this](const FramesDropped& e) { tap_changed(0, e.time, e.count); });
+    s.on<BuffersTaken>().connect([this](const BuffersTaken& e) { tap_changed(-1, e.time, 0); });
     s.on<RefillFailed>().connect([this](const RefillFailed&) {
       Track& tr = tracks_[static_cast<int>(FaultKind::AllocFailure)];
       if (plan_.configured(FaultKind::AllocFailure) && tr.phase == Phase::During) ++tr.refill_failures;
@@ -89,15 +94,16 @@ class FaultRecovery : public Metric {
     double recovery_sum = 0, recovery_max = 0;
   };
 
-  /// The tap queue's length changed (a frame arrived, was dropped or taken).
-  void tap_changed(int delta, double t, bool drop) {
+  /// The tap queue's length changed (a frame arrived, was dropped or taken);
+  /// `drops` frames were dropped.
+  void tap_changed(int delta, double t, uint64_t drops) {
     tap_level_ += delta;
     for (int k = 0; k < kFaultKinds; ++k) {
       const auto kind = static_cast<FaultKind>(k);
       if (!plan_.configured(kind)) continue;
       Track& tr = tracks_[k];
-      if (drop && tr.phase == Phase::During) ++tr.drops_during;
-      if (drop && tr.phase == Phase::Recovering) ++tr.drops_recovering;
+      if (tr.phase == Phase::During) tr.drops_during += drops;
+      if (tr.phase == Phase::Recovering) tr.drops_recovering += drops;
       if (kind != FaultKind::AllocFailure && tr.phase == Phase::Recovering && tap_level_ <= tr.start_level)
         recover(tr, kind, t);
     }

@@ -14,6 +14,10 @@ struct Tally {
     ++packets;
     bytes += len;
   }
+  void add(uint64_t n, uint64_t b) {
+    packets += n;
+    bytes += b;
+  }
 };
 
 class Packets : public Metric {
@@ -27,6 +31,16 @@ class Packets : public Metric {
     s.on<FrameDropped>().connect([this](const FrameDropped& e) {
       drops_[static_cast<int>(e.reason)].add(e.len);
       if (e.time >= warmup_) m_dropped_.add(e.len);
+    });
+    // A run of frames dropped on arrival: each arrived and was dropped. Its
+    // frames are all on one side of the warm-up (HostDevice splits runs there).
+    s.on<FramesDropped>().connect([this](const FramesDropped& e) {
+      arrived_.add(e.count, e.bytes);
+      drops_[static_cast<int>(e.reason)].add(e.count, e.bytes);
+      if (e.time >= warmup_) {
+        m_arrived_.add(e.count, e.bytes);
+        m_dropped_.add(e.count, e.bytes);
+      }
     });
     s.on<FrameDelivered>().connect([this](const FrameDelivered& e) {
       delivered_.add(e.len);

@@ -11,6 +11,7 @@ class TapQueue : public Metric {
   void attach(Signals& s) override {
     s.on<FrameArrived>().connect([this](const FrameArrived&) { ++level_; });  // a drop at the tap undoes it at once
     s.on<FrameDropped>().connect([this](const FrameDropped&) { --level_; });
+    // FramesDropped: frames that arrived and were dropped at once never were in the queue.
     s.on<BuffersTaken>().connect([this](const BuffersTaken&) { --level_; });
   }
   void write(Json&, double) const override {}

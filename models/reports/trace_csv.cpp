@@ -1,6 +1,8 @@
 // `run --trace FILE`: one CSV row per event, in time order, up to a limit:
 // time_s, actor, event, packet, head, count, len, bytes, detail (and queue,
 // with several receive queues). A last line says how many were left out.
+// Frames dropped as they arrive come as runs (FramesDropped): one
+// dropped_run row each (docs/contract.md, run --trace).
 #include <fmt/format.h>
 
 #include <sstream>
@@ -22,6 +24,13 @@ class TraceCsv : public EventLog {
     });
     s.on<FrameDropped>().connect([this](const FrameDropped& e) {
       row(e.time, e.queue, "host", "dropped", e.packet, 0, 0, e.len, 0, drop_reason_name(e.reason));
+    });
+    // A run of frames dropped on arrival, one row: its first frame's arrival
+    // and id, the frames (count) and their bytes; detail: the reason and the
+    // last frame's arrival.
+    s.on<FramesDropped>().connect([this](const FramesDropped& e) {
+      row(e.time, e.queue, "host", "dropped_run", e.packet, 0, e.count, 0, e.bytes,
+          fmt::format("{} until={:.9f}", drop_reason_name(e.reason), e.last));
     });
     s.on<BuffersPosted>().connect([this](const BuffersPosted& e) {
       row(e.time, e.queue, "guest", "posted", 0, 0, e.chains, 0, e.bytes, "");

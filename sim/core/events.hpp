@@ -67,6 +67,25 @@ struct FrameDropped {
   double arrival_s = 0;
   DropReason reason = DropReason::TapFull;
 };
+/// A run of frames dropped as they arrived (the tap full, or the device
+/// broken): it stands for a FrameArrived and a FrameDropped of each, and the
+/// device publishes it instead of those. Consecutive arrivals of one queue,
+/// all dropped for one reason; stamped with the first's arrival. The device
+/// ends a run where a metric could tell its frames apart: at each sample
+/// instant (every frame of a run falls in one sample interval, so the time
+/// series reads the same counts), at the warm-up (all its frames are in the
+/// measured window or none) and at stop.time_s; with fault windows
+/// configured, or a closed-loop source (which hears each frame's fate), it
+/// publishes frame by frame as before (HostDevice::admit_until).
+struct FramesDropped {
+  double time = 0;  ///< the first frame's arrival
+  uint32_t queue = 0;
+  uint64_t packet = 0;  ///< the first frame's id
+  uint64_t count = 0;  ///< frames
+  uint64_t bytes = 0;  ///< their bytes
+  double last = 0;     ///< the last frame's arrival
+  DropReason reason = DropReason::TapFull;
+};
 /// The guest published chains on the avail ring.
 struct BuffersPosted {
   double time = 0;
@@ -176,7 +195,7 @@ struct EventList {
   template <template <class> class S>
   using Each = std::tuple<S<E>...>;
 };
-using Events = EventList<FrameArrived, FrameDropped, BuffersPosted, BuffersTaken, BuffersUsed, FrameDelivered,
+using Events = EventList<FrameArrived, FrameDropped, FramesDropped, BuffersPosted, BuffersTaken, BuffersUsed, FrameDelivered,
                          KickDecided, InterruptRaised, StallBegan, StallEnded, CpuBusy, RefillFailed, BadChainFound,
                          DeviceBroke, RxLengthError>;
 using AnyEvent = Events::Variant;

@@ -212,6 +212,30 @@ std::optional<Arrival> Aggregator::next() {
   return s;
 }
 
+std::optional<Arrival> Aggregator::skip(double until, double below, uint64_t most, SkippedFrames& skipped) {
+  auto past = [&](double t) { return t > until || t >= below; };
+  if (enabled_ || segment_mtu_ != 0) {
+    // Merging and cutting as next() does: only the frames are not built downstream.
+    for (uint64_t n = 0; n < most; ++n) {
+      auto a = next();
+      if (!a || past(a->time_s)) return a;
+      skipped.add(a->len_bytes, a->time_s);
+    }
+    return std::nullopt;
+  }
+  // Neither: next() is pull() and a count (merged()), frame by frame.
+  for (uint64_t n = 0; n < most; ++n) {
+    auto f = source_.next();
+    if (!f) return std::nullopt;
+    ++frames_in_;
+    ++packets_out_;
+    const double t = wire_.next_arrival(*f);
+    if (past(t)) return Arrival{f->len_bytes, t, f->flow};
+    skipped.add(f->len_bytes, t);
+  }
+  return std::nullopt;
+}
+
 std::optional<Arrival> Aggregator::merged(uint32_t* header_bytes) {
   auto first = pull();
   if (!first) return std::nullopt;

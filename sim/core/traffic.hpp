@@ -198,6 +198,19 @@ struct Arrival {
   bool segment = false;  ///< one of the MTU frames the host cut a GSO packet into
 };
 
+/// Frames that arrived and that nobody saw one by one: a full tap dropped
+/// them (Aggregator::skip, Dispatcher::skip).
+struct SkippedFrames {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  double last = 0;  ///< the last one's arrival
+  void add(uint32_t len, double time_s) {
+    ++packets;
+    bytes += len;
+    last = time_s;
+  }
+};
+
 /// Host-side GRO (or a TSO sender): merges consecutive frames of one flow
 /// into super-packets up to a size, when they arrive close enough together.
 /// A merged packet is the first frame plus the payload (length less
@@ -208,6 +221,15 @@ class Aggregator {
   static void declare(ParamTable& table);
   Aggregator(const Config& cfg, TrafficSource& source, ArrivalProcess& wire);
   std::optional<Arrival> next();
+  /// Hands out, as next() would one by one, every packet that arrives by
+  /// `until` and before `below`, at most `most` of them, counting them in
+  /// `skipped` instead of returning them (a full tap drops them unseen:
+  /// HostDevice::admit_until). The source and the wire draw exactly what
+  /// they would have drawn for next() (lengths, flows, gaps), so every later
+  /// arrival is the same. Returns the first packet past those (handed out,
+  /// as next() returns it), or nothing: the source is exhausted, or `most`
+  /// were skipped.
+  std::optional<Arrival> skip(double until, double below, uint64_t most, SkippedFrames& skipped);
   Json summary() const;
   TrafficSource& source() { return source_; }
   /// The guest cannot take GSO packets (no GUEST_TSO4/6/UFO): the host cuts

@@ -1,5 +1,7 @@
 #include "sim/world/dispatch.hpp"
 
+#include <limits>
+
 #include "sim/core/errors.hpp"
 
 namespace vringsim {
@@ -65,6 +67,31 @@ Dispatcher::Answer Dispatcher::next(uint32_t queue, double until) {
     if (got.packet.arrival_s > until + horizon_s_) return {Status::Pending, {}, got.packet.arrival_s};
   }
   return {Status::Exhausted, {}, 0.0};
+}
+
+Dispatcher::Answer Dispatcher::skip(uint32_t queue, double until, double limit, double below,
+                                    SkippedFrames& skipped) {
+  const bool direct = inputs_.size() == 1 && topology_.total_queues() == 1 && !closed_loop_ && !exhausted_ &&
+                      waiting_[queue].empty() && !head_[0] && !done_[0];
+  if (!direct) {
+    for (;;) {
+      const Answer a = next(queue, until);
+      if (a.status != Status::Frame || a.packet.arrival_s > limit || a.packet.arrival_s >= below) return a;
+      skipped.add(a.packet.len, a.packet.arrival_s);
+    }
+  }
+  // pull()'s work, without the packets: the same frames numbered, up to stop.packets.
+  if (stop_packets_ && emitted_ >= stop_packets_) return next(queue, until);
+  const uint64_t most = stop_packets_ ? stop_packets_ - emitted_ : std::numeric_limits<uint64_t>::max();
+  const uint64_t before = skipped.packets;
+  const auto a = inputs_[0].arrivals->skip(limit, below, most, skipped);
+  emitted_ += skipped.packets - before;
+  if (!a) {
+    if (!(stop_packets_ && emitted_ >= stop_packets_)) done_[0] = true;
+    return next(queue, until);  // exhausted, as pull() finds it
+  }
+  return {Status::Frame, Packet{.id = emitted_++, .len = a->len_bytes, .segment = a->segment, .arrival_s = a->time_s},
+          0.0};
 }
 
 }  // namespace vringsim

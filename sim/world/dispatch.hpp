@@ -36,6 +36,14 @@ class Dispatcher {
   /// The next frame for `queue`; `until`: the time up to which the caller needs to know.
   Answer next(uint32_t queue, double until);
 
+  /// Frames for `queue` that a full tap drops unseen: every one next() would
+  /// give that arrives by `limit` and before `below` is counted in
+  /// `skipped` (numbered, the sources' draws made as for next()) and not
+  /// built; returns what next(queue, until) gives after them (`limit` <=
+  /// `until`). With one source and one queue the frames are not even made
+  /// into packets (Aggregator::skip).
+  Answer skip(uint32_t queue, double until, double limit, double below, SkippedFrames& skipped);
+
   /// A closed-loop source (one source, one queue), or null.
   ClosedLoop* closed_loop() const { return closed_loop_; }
 

@@ -24,6 +24,10 @@ HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Disp
       service_rng_(opt.seed, "costs.host.service"),
       clock_(shared.run, shared.bell.device_wakes_at, shared.bell.driver_wakes_at) {
   clock_.enable(opt.lookahead);
+  bool windows = false;
+  if (opt_.faults)
+    for (int k = 0; k < kFaultKinds; ++k) windows |= opt_.faults->configured(static_cast<FaultKind>(k));
+  drop_runs_ = opt_.drop_runs && !feed_.closed_loop() && !windows;
   shared_.on_signal = [this](double t) { signal_used(t); };
   fetch_next(0.0, 0.0);
 }
@@ -45,7 +49,12 @@ void HostDevice::fetch_next(double until, double now) {
     shared_.run.bus.advance(safe);
     src->feedback_complete_until(safe);
   }
-  const auto a = feed_.next(shared_.queue, until);
+  take(feed_.next(shared_.queue, until));
+}
+
+void HostDevice::take(const Dispatcher::Answer& a) {
+  next_.reset();
+  source_pending_ = false;
   switch (a.status) {
     case Dispatcher::Status::Frame: next_ = a.packet; break;
     case Dispatcher::Status::Pending:
@@ -70,22 +79,31 @@ uint64_t HostDevice::admit_until(double t, double now) {
     const Packet p = *next_;
     ++shared_.run.admitted;
     admitted_.add(p.len);
-    shared_.emit(FrameArrived{.time = p.arrival_s, .packet = p.id, .len = p.len});
     uint32_t capacity = opt_.tap_queue_packets;
     if (opt_.faults && opt_.faults->active(FaultKind::TapOverflow, p.arrival_s))
       capacity = std::min(capacity, opt_.faults->tap_overflow_capacity());
-    if (broken_) {
-      // A broken device reads nothing from the tap: every frame is lost.
-      drop(p, p.arrival_s, DropReason::DeviceBroken);
-      ++dropped;
-    } else if (tap_.size() - batch_ >= capacity) {  // vhost's batch has left the tap's ring
-      drop(p, p.arrival_s, DropReason::TapFull);
+    // A broken device reads nothing from the tap: every frame is lost.
+    // Otherwise a frame that finds the tap full is dropped (vhost's batch
+    // has left the tap's ring).
+    const bool lost = broken_ || tap_.size() - batch_ >= capacity;
+    const DropReason why = broken_ ? DropReason::DeviceBroken : DropReason::TapFull;
+    if (lost && drop_runs_) {
+      drop_on_arrival(p, why);
+      dropped += 1 + skip_dropped(t);  // and the next frame is fetched
+      continue;
+    }
+    flush_run();  // events in arrival order
+    shared_.emit(FrameArrived{.time = p.arrival_s, .packet = p.id, .len = p.len});
+    if (lost) {
+      drop(p, p.arrival_s, why);
       ++dropped;
     } else {
       tap_.push_back(p);
     }
     fetch_next(t, now);
   }
+  // Nothing may wait past here: the bus can move up to admitted_until.
+  flush_run();
   shared_.admitted_until = std::max(shared_.admitted_until, t);
   return dropped;
 }
@@ -93,6 +111,72 @@ uint64_t HostDevice::admit_until(double t, double now) {
 void HostDevice::drop(const Packet& p, double t, DropReason why) {
   dropped_[static_cast<int>(why)].add(p.len);
   shared_.emit(FrameDropped{.time = t, .packet = p.id, .len = p.len, .arrival_s = p.arrival_s, .reason = why});
+}
+
+void HostDevice::drop_on_arrival(const Packet& p, DropReason why) {
+  dropped_[static_cast<int>(why)].add(p.len);
+  const double t = p.arrival_s;
+  const bool measured = t >= opt_.warmup_s;
+  if (run_.count && (why != run_.reason || t > run_.bound || measured != run_.measured)) flush_run();
+  if (run_.count == 0) {
+    run_.first = t;
+    run_.first_packet = p.id;
+    run_.reason = why;
+    run_.measured = measured;
+    run_.bound = run_bound(t);
+  }
+  ++run_.count;
+  run_.bytes += p.len;
+  run_.last = t;
+}
+
+uint64_t HostDevice::skip_dropped(double t) {
+  // Every later arrival up to `t` finds the tap as the frame just dropped
+  // found it: nothing leaves the tap here, a broken device stays broken, and
+  // with no fault window (drop_runs_) its capacity stays. Those the run can
+  // take (up to its bound; on its side of the warm-up) the source counts
+  // without making them into packets.
+  SkippedFrames s;
+  const double below = run_.measured ? std::numeric_limits<double>::infinity() : opt_.warmup_s;
+  take(feed_.skip(shared_.queue, t, std::min(t, run_.bound), below, s));
+  if (s.packets == 0) return 0;
+  shared_.run.admitted += s.packets;
+  admitted_.packets += s.packets;
+  admitted_.bytes += s.bytes;
+  Count& d = dropped_[static_cast<int>(run_.reason)];
+  d.packets += s.packets;
+  d.bytes += s.bytes;
+  run_.count += s.packets;
+  run_.bytes += s.bytes;
+  run_.last = s.last;
+  return s.packets;
+}
+
+void HostDevice::flush_run() {
+  if (run_.count == 0) return;
+  shared_.emit(FramesDropped{.time = run_.first,
+                             .packet = run_.first_packet,
+                             .count = run_.count,
+                             .bytes = run_.bytes,
+                             .last = run_.last,
+                             .reason = run_.reason});
+  run_.count = 0;
+  run_.bytes = 0;
+}
+
+double HostDevice::run_bound(double t) const {
+  // The sampler reads the metrics at k x sample_interval_s (k = 1, 2, ...),
+  // having dispatched every event up to that instant (RunLoop::start_sampler):
+  // a run must not straddle one. Nothing after the stop time is dispatched.
+  const double stop = shared_.stop_time();
+  if (t > stop) return std::numeric_limits<double>::infinity();
+  const double interval = opt_.sample_interval_s;
+  if (!(interval > 0)) return stop;
+  // The first k with k x interval >= t, computed as the sampler does.
+  double k = std::max(1.0, std::ceil(t / interval));
+  while (k * interval < t) ++k;
+  while (k > 1 && (k - 1) * interval >= t) --k;
+  return std::min(k * interval, stop);
 }
 
 void HostDevice::break_device(double t) {

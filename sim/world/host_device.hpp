@@ -50,6 +50,12 @@ class HostDevice {
     /// Skip the sleeps no other actor can cut short (actor_clock.hpp; one receive queue only).
     bool lookahead = false;
     LatencySettings latency;
+    /// Frames dropped on arrival go out as runs (FramesDropped), split at
+    /// each sample instant (every `sample_interval_s`), at `warmup_s` and at
+    /// the stop time; false: a FrameArrived and a FrameDropped each.
+    bool drop_runs = true;
+    double sample_interval_s = 0.001;
+    double warmup_s = 0;
   };
   HostDevice(Shared& shared, const CostModel& costs, Options opt, Dispatcher& feed);
 
@@ -158,6 +164,12 @@ class HostDevice {
   Task<void> stall_for_buffers(double& cursor, bool share);
   /// `now`: the caller's time (the device's, or the sampler's when it admits).
   void fetch_next(double until, double now);
+  /// Takes the dispatcher's answer: the next frame, or when to ask again, or none.
+  void take(const Dispatcher::Answer& a);
+  /// After a frame dropped on arrival joined the run: the frames after it
+  /// that arrive by `t` and that the run can take, counted into it without
+  /// being built (Dispatcher::skip). Returns how many.
+  uint64_t skip_dropped(double t);
   /// Checks the chain at the front of the avail ring, and the next while one
   /// is faulty: counts it, then breaks the device (Broken) or skips it. A
   /// skipped chain is returned unused, after the frame being assembled if
@@ -169,6 +181,14 @@ class HostDevice {
   Screen screen_front(double t, bool in_frame, uint64_t* front_bytes = nullptr);
   void break_device(double t);
   void drop(const Packet& p, double t, DropReason why);
+  /// A frame dropped on arrival joins the run being built (FramesDropped),
+  /// which is published first if the frame cannot join it.
+  void drop_on_arrival(const Packet& p, DropReason why);
+  /// Publishes the run being built, if any.
+  void flush_run();
+  /// The last instant a run that starts at `t` may reach: the first sample
+  /// instant at or after `t`, or the stop time if that is earlier.
+  double run_bound(double t) const;
   bool has_buffers(uint64_t need) const;
   /// The used entries published at `t` raise an interrupt: the host's CPU
   /// for signalling it.
@@ -202,6 +222,19 @@ class HostDevice {
   UsedTimeline::Entry batch_used_{.time = 0, .chains = 0};  ///< vhost: used and not yet published
   Count admitted_;
   std::array<Count, kDropReasons> dropped_{};
+  /// Runs of drops on arrival: on unless a closed-loop source hears each
+  /// frame's fate or fault windows are configured (the faults metric's
+  /// phases can change between two frames of a run: models/metrics/faults.cpp).
+  bool drop_runs_ = false;
+  struct Run {
+    uint64_t count = 0;
+    uint64_t bytes = 0;
+    uint64_t first_packet = 0;
+    double first = 0, last = 0;
+    double bound = 0;       ///< a frame arriving after this starts a new run
+    bool measured = false;  ///< the run's frames arrived at or after the warm-up
+    DropReason reason = DropReason::TapFull;
+  } run_;
 };
 
 }  // namespace vringsim

@@ -34,6 +34,10 @@ struct RunOptions {
   /// phase: docs/model.md §7) run in an order drawn from this seed, not the
   /// order they were made in (0). For tests/engine/.
   uint64_t shuffle_seed = 0;
+  /// Frames dropped on arrival are published as runs (FramesDropped, one
+  /// event and one --trace row a run); off, a FrameArrived and a
+  /// FrameDropped each. Every figure is the same either way (tests compare).
+  bool drop_runs = true;
 };
 
 /// The vringsim version string (provenance.version).

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "models/metrics/ring_occupancy.hpp"
+#include "sim/core/faults.hpp"
 #include "sim/core/latency_histogram.hpp"
 #include "sim/core/metric.hpp"
 #include "sim/core/registry.hpp"
@@ -174,6 +175,57 @@ TEST(Metrics, PacketsGiveMppsBesideGbps) {
   m->write(j, 1.0);  // 3000 frames in 1 s
   EXPECT_DOUBLE_EQ(j["throughput"]["delivered_mpps"].get<double>(), 0.003);
   EXPECT_DOUBLE_EQ(j["throughput"]["delivered_pps"].get<double>(), 3000.0);
+}
+
+TEST(Metrics, ARunOfDropsCountsAsItsFramesArrivingAndDroppedEachOne) {
+  // FramesDropped stands for a FrameArrived and a FrameDropped of each of
+  // its frames: every metric that watches those must end in the same state
+  // (summary keys and sampled columns), whichever it was fed.
+  const std::vector<uint32_t> lens = {60, 1514, 590, 1514, 9014};
+  const FaultPlan no_faults;
+  for (const double at : {0.5, 1.5}) {  // before and after the warm-up (1 s)
+    for (const MetricInfo* info : Registry<MetricInfo>::instance().all()) {
+      auto single = info->create(MetricContext{1.0, 256, &no_faults});
+      auto run = info->create(MetricContext{1.0, 256, &no_faults});
+      Signals a, b;
+      single->attach(a);
+      run->attach(b);
+      uint64_t bytes = 0;
+      for (size_t i = 0; i < lens.size(); ++i) {
+        const double t = at + 1e-6 * static_cast<double>(i);
+        a.emit(FrameArrived{.time = t, .packet = 7 + i, .len = lens[i]});
+        a.emit(FrameDropped{.time = t, .packet = 7 + i, .len = lens[i], .arrival_s = t, .reason = DropReason::TapFull});
+        bytes += lens[i];
+      }
+      b.emit(FramesDropped{.time = at,
+                           .packet = 7,
+                           .count = static_cast<uint32_t>(lens.size()),
+                           .bytes = bytes,
+                           .last = at + 4e-6,
+                           .reason = DropReason::TapFull});
+      for (auto* m : {single.get(), run.get()}) m->finish(2.0);
+      Json ja, jb;
+      single->write(ja, 2.0);
+      run->write(jb, 2.0);
+      EXPECT_EQ(ja.dump(), jb.dump()) << info->name << " at " << at;
+      std::vector<double> ra, rb;
+      single->sample(ra);
+      run->sample(rb);
+      EXPECT_EQ(ra, rb) << info->name << " at " << at;
+    }
+  }
+  // And the counts are the run's.
+  auto m = make("packets", 1.0);
+  Signals s;
+  m->attach(s);
+  s.emit(FramesDropped{.time = 1.5, .count = 3, .bytes = 4542, .last = 1.6, .reason = DropReason::DeviceBroken});
+  Json j;
+  m->write(j, 2.0);
+  EXPECT_EQ(j["packets"]["arrived"], 3u);
+  EXPECT_EQ(j["packets"]["dropped"], 3u);
+  EXPECT_EQ(j["bytes"]["dropped"], 4542u);
+  EXPECT_EQ(j["drops"]["device_broken"], 3u);
+  EXPECT_EQ(j["throughput"]["dropped_packets"], 3u);
 }
 
 TEST(Signals, EachEventReachesItsOwnSignalAndTheClockFirst) {

@@ -1045,6 +1045,81 @@ TEST(Wire, OnOffSendsBurstsAtLinkRateAndIdlesForTheDutyCycle) {
   }
 }
 
+TEST(Aggregator, SkippingFramesDrawsWhatHandingThemOutDrawsAndChangesNoLaterArrival) {
+  // A full tap drops frames unseen (Aggregator::skip): the source and the
+  // wire must draw exactly what next() draws for them (lengths, flows,
+  // gaps), so that the packets after are the same, and the counts
+  // (traffic.gro.*) too. Synthetic IMIX over 7 flows, with Poisson, on/off
+  // and line-rate arrivals, GRO on and off, host segmentation on and off.
+  const std::vector<std::vector<std::string>> setups = {
+      {"traffic.arrival=poisson", "traffic.rate_gbps=6"},
+      {"traffic.arrival=onoff", "traffic.burst_frames=5"},
+      {"traffic.arrival=line-rate", "traffic.synthetic.length=fixed"},
+      {"traffic.arrival=poisson", "traffic.gro.enabled=true", "traffic.synthetic.length=uniform"},
+      {"traffic.arrival=constant", "traffic.synthetic.lens_bytes=[1514,9014]",
+       "traffic.synthetic.length=weighted", "traffic.synthetic.weights=[1,1]"},
+  };
+  for (size_t k = 0; k < setups.size(); ++k) {
+    for (const uint32_t mtu : {0u, 1500u}) {
+      Json doc = {{"name", "skip"}};
+      apply_override(doc, "traffic.synthetic.length=imix");
+      apply_override(doc, "traffic.synthetic.flows=7");
+      for (const auto& o : setups[k]) apply_override(doc, o);
+      const Config cfg(resolve_defaults(doc));
+      const TrafficInfo* info = Registry<TrafficInfo>::instance().find("synthetic");
+      TrafficContext ctx{cfg, "traffic.synthetic.", 99, "."};
+      ctx.segment_mtu = mtu;
+      auto src_a = info->create(ctx), src_b = info->create(ctx);
+      ArrivalProcess wire_a(cfg, 5), wire_b(cfg, 5);
+      Aggregator a(cfg, *src_a, wire_a), b(cfg, *src_b, wire_b);
+      a.segment_for(mtu);
+      b.segment_for(mtu);
+      const std::string label = fmt::format("setup {} mtu {}", k, mtu);
+      Rng pick(k, "skip-test");
+      for (int round = 0; round < 40; ++round) {
+        // Hand out a few, then skip up to a limit (or a warm-up, or a budget).
+        for (int i = 0, n = static_cast<int>(pick.uniform_int(0, 5)); i < n; ++i) {
+          const auto x = a.next(), y = b.next();
+          ASSERT_TRUE(x && y) << label;
+          EXPECT_EQ(std::tie(x->len_bytes, x->time_s, x->flow, x->segment),
+                    std::tie(y->len_bytes, y->time_s, y->flow, y->segment))
+              << label;
+        }
+        const auto peek = a.next();  // the reference: hand out one by one
+        ASSERT_TRUE(peek) << label;
+        const double until = peek->time_s + 2e-6 * static_cast<double>(pick.uniform_int(0, 200));
+        const double below = pick.chance(0.3) ? peek->time_s + 1e-6 * static_cast<double>(pick.uniform_int(0, 100))
+                                              : std::numeric_limits<double>::infinity();
+        const uint64_t most = pick.chance(0.2) ? pick.uniform_int(1, 30) : std::numeric_limits<uint64_t>::max();
+        SkippedFrames want;
+        std::optional<Arrival> after = peek;
+        while (want.packets < most && after && after->time_s <= until && after->time_s < below) {
+          want.add(after->len_bytes, after->time_s);
+          if (want.packets == most) {
+            after.reset();
+            break;
+          }
+          after = a.next();
+        }
+        SkippedFrames got;
+        const auto past = b.skip(until, below, most, got);
+        EXPECT_EQ(got.packets, want.packets) << label;
+        EXPECT_EQ(got.bytes, want.bytes) << label;
+        if (want.packets) {
+          EXPECT_EQ(got.last, want.last) << label;
+        }
+        ASSERT_EQ(past.has_value(), after.has_value()) << label << " round " << round;
+        if (past) {
+          EXPECT_EQ(std::tie(past->len_bytes, past->time_s, past->flow, past->segment),
+                    std::tie(after->len_bytes, after->time_s, after->flow, after->segment))
+              << label;
+        }
+        EXPECT_EQ(a.summary().dump(), b.summary().dump()) << label;
+      }
+    }
+  }
+}
+
 TEST(Gro, MergesOneFlowsBackToBackFramesAndKeepsThePayload) {
   // A source of frames from flows 1,1,1,2,1 with 66-byte headers.
   struct Src : TrafficSource {

@@ -409,6 +409,104 @@ TEST_F(Simulation, DriverLookaheadChangesNoOutputAndSparesEngineCalls) {
   }
 }
 
+TEST_F(Simulation, DropRunsChangeNoFigureNoSampledRowAndCountEveryFrameInTheTrace) {
+  // Frames dropped on arrival go out as runs (FramesDropped: one event and
+  // one trace row a run), split at each sample instant, at the warm-up and
+  // at the stop time. Every figure, every sampled row and every guest's and
+  // queue's figures must be those of a FrameArrived and a FrameDropped per
+  // frame (RunOptions::drop_runs off), with sample intervals and warm-ups
+  // that cut runs; the trace's dropped_run rows must count every frame so
+  // dropped, each run within one sample interval.
+  struct Case {
+    std::string file;
+    std::vector<std::string> sets;
+  };
+  std::vector<Case> cases;
+  const std::vector<std::string> odd = {"stop.time_s=0.0301", "measure.warmup_s=0.0123457",
+                                        "measure.sample_interval_s=0.000071"};
+  for (const char* p : {"mergeable", "max-buffer", "small", "coalesced"})
+    cases.push_back({"scenarios/seed-2008/" + std::string(p) + ".json", odd});
+  cases.push_back({"scenarios/seed-2008/max-buffer.json", {"stop.time_s=0.02", "measure.warmup_s=0.005"}});
+  cases.push_back({"scenarios/capacity/8g-4q-4c-max-buffer.json",
+                   {"stop.time_s=0.0102", "measure.warmup_s=0.0031", "measure.sample_interval_s=0.00033"}});
+  cases.push_back({"scenarios/capacity/8g-1q-4c-max-buffer.json", {"stop.time_s=0.01", "measure.warmup_s=0.002"}});
+  cases.push_back({"scenarios/traffic/csv-exchange.json", {}});
+  cases.push_back({"scenarios/faults/backend-pause.json", {}});     // fault windows: frame by frame
+  cases.push_back({"scenarios/faults/bad-chains-broken.json", {}});  // runs of device_broken drops
+  cases.push_back({"scenarios/seed-2008-tcp/max-buffer.json", {"stop.time_s=0.05", "measure.warmup_s=0.01"}});
+  cases.push_back({"scenarios/seed-2008/mergeable.json", {"stop.time_s=1", "stop.packets=20000"}});  // drains
+  Rng rng(36, "drop-runs");
+  for (int i = 0; i < 8; ++i)
+    cases.push_back({"scenarios/seed-2008/max-buffer.json",
+                     {"stop.time_s=" + std::to_string(0.003 + 0.01 * rng.uniform()),
+                      "measure.warmup_s=" + std::to_string(0.002 * rng.uniform()),
+                      "measure.sample_interval_s=" + std::to_string(1e-5 + 3e-4 * rng.uniform()),
+                      "host.tap_queue_packets=" + std::to_string(rng.uniform_int(1, 100)),
+                      "traffic.arrival=" + std::string(rng.chance(0.5) ? "line-rate" : "poisson"),
+                      "traffic.rate_gbps=" + std::to_string(2 + 8 * rng.uniform()),
+                      "traffic.synthetic.length=" + std::string(rng.chance(0.5) ? "fixed" : "imix")}});
+  for (const Case& c : cases) {
+    std::string label = c.file;
+    for (const auto& x : c.sets) label += " " + x;
+    const Scenario s = load_scenario((kSource / c.file).string(), c.sets);
+    RunOutcome on, off;
+    for (const bool runs : {true, false}) {
+      RunOptions opt;
+      opt.drop_runs = runs;
+      opt.trace_path = (dir_ / (runs ? "on.csv" : "off.csv")).string();
+      opt.trace_format = "csv";
+      opt.trace_limit = 100'000'000;
+      (runs ? on : off) = run_in_child(s, opt);
+    }
+    ASSERT_EQ(on.exit_code, 0) << label;
+    ASSERT_EQ(off.exit_code, 0) << label;
+    on.result.summary.erase("provenance");
+    off.result.summary.erase("provenance");
+    EXPECT_EQ(on.result.summary.dump(), off.result.summary.dump()) << label;
+    EXPECT_EQ(on.result.ts_rows, off.result.ts_rows) << label;
+    EXPECT_EQ(on.result.guests.dump(), off.result.guests.dump()) << label;
+    const uint64_t dropped = u(on.result, "/packets/dropped"), arrived = u(on.result, "/packets/arrived");
+    const uint64_t broken = u(on.result, "/drops/device_broken"), tap_full = u(on.result, "/drops/tap_full");
+    EXPECT_LE(on.result.bus_events, off.result.bus_events) << label;
+    // The trace: arrivals of frames that were queued, one row each; drops on
+    // arrival in runs; other drops one row each.
+    const double interval = s.run.sample_interval_s, warmup = s.run.warmup_s;
+    uint64_t arrived_rows = 0, dropped_rows = 0, in_runs = 0, runs = 0;
+    std::ifstream in(dir_ / "on.csv");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find(",wire,arrived,") != std::string::npos) ++arrived_rows;
+      if (line.find(",host,dropped,") != std::string::npos) ++dropped_rows;
+      if (line.find(",host,dropped_run,") == std::string::npos) continue;
+      ++runs;
+      std::vector<std::string> cell;
+      std::stringstream ss(line);
+      for (std::string x; std::getline(ss, x, ',');) cell.push_back(x);
+      ASSERT_GE(cell.size(), 9u) << line;
+      const double t = std::stod(cell[0]), last = std::stod(cell[8].substr(cell[8].find("until=") + 6));
+      const uint64_t count = std::stoull(cell[5]);
+      EXPECT_GE(count, 1u) << line;
+      in_runs += count;
+      EXPECT_TRUE(cell[8].starts_with("tap_full ") || cell[8].starts_with("device_broken ")) << line;
+      EXPECT_LE(t, last) << line;
+      EXPECT_EQ(t >= warmup, last >= warmup) << line;  // (9 digits: a run ending on an instant may print past it)
+      // No sample instant inside the run (the trace's 9 digits: 1 ns either side).
+      const double k = std::max(1.0, std::floor((t + 1e-9) / interval) + 1);  // the first instant past t
+      EXPECT_LE(last, k * interval + 1e-9) << line << ": crosses the sample instant at " << k * interval;
+    }
+    EXPECT_EQ(arrived_rows + in_runs, arrived) << label;
+    EXPECT_EQ(dropped_rows + in_runs, dropped) << label;
+    // (Fault windows, or a closed-loop sender: frame by frame.)
+    if (tap_full + broken > 1000 && c.file.find("backend-pause") == std::string::npos &&
+        c.file.find("tcp") == std::string::npos) {
+      EXPECT_GT(runs, 0u) << label;
+      EXPECT_GE(in_runs, tap_full) << label;  // every tap_full drop, and the broken device's arrivals
+      EXPECT_LE(in_runs, tap_full + broken) << label;
+      EXPECT_LT(on.result.bus_events, off.result.bus_events) << label;
+    }
+  }
+}
+
 TEST_F(Simulation, IdleSamplesAreThinnedLosslessly) {
   // A sparse load: most 1 ms samples repeat the one before. timeseries.csv
   // keeps the first and last row of each run of identical samples; filling
