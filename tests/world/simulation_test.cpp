@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "app/analytic_cmd.hpp"
 #include "app/calibrate_cmd.hpp"
@@ -29,6 +30,23 @@ const fs::path kSource = VRINGSIM_SOURCE_DIR;
 
 // A deliberately broken policy, registered only in this test binary: it
 // frees each page twice, which the guest's page allocator must catch.
+/// `s` run twice, each in a child: `toggle(options, true)`, then `false`,
+/// each writing its CSV trace (at most `trace_limit` rows) to `dir`/on.csv
+/// or off.csv.
+std::pair<RunOutcome, RunOutcome> run_toggled(const Scenario& s, const fs::path& dir, uint64_t trace_limit,
+                                              void (*toggle)(RunOptions&, bool)) {
+  std::pair<RunOutcome, RunOutcome> out;
+  for (const bool on : {true, false}) {
+    RunOptions opt;
+    toggle(opt, on);
+    opt.trace_path = (dir / (on ? "on.csv" : "off.csv")).string();
+    opt.trace_format = "csv";
+    opt.trace_limit = trace_limit;
+    (on ? out.first : out.second) = run_in_child(s, opt);
+  }
+  return out;
+}
+
 class DoubleFree : public RxPolicy {
  public:
   bool mergeable() const override { return true; }
@@ -377,25 +395,17 @@ TEST_F(Simulation, DriverLookaheadChangesNoOutputAndSparesEngineCalls) {
   for (const auto& c : cases) {
     const Scenario s = load_scenario(fs::path(c.file).is_absolute() ? c.file : (kSource / c.file).string(), c.sets);
     const std::string label = c.file + (c.sets.empty() ? "" : " " + c.sets.back());
-    RunOutcome with, without;
-    for (const bool lookahead : {true, false}) {
-      RunOptions opt;
-      opt.lookahead = lookahead;
-      opt.trace_path = (dir_ / (lookahead ? "with.csv" : "without.csv")).string();
-      opt.trace_format = "csv";
-      opt.trace_limit = 1'000'000;
-      (lookahead ? with : without) = run_in_child(s, opt);
-    }
+    auto [with, without] = run_toggled(s, dir_, 1'000'000, [](RunOptions& o, bool on) { o.lookahead = on; });
     ASSERT_EQ(with.exit_code, 0) << label;
     ASSERT_EQ(without.exit_code, 0) << label;
     with.result.summary.erase("provenance");
     without.result.summary.erase("provenance");
     EXPECT_EQ(with.result.summary.dump(), without.result.summary.dump()) << label;
     EXPECT_EQ(with.result.ts_rows, without.result.ts_rows) << label;
-    EXPECT_EQ(text(dir_ / "with.csv"), text(dir_ / "without.csv")) << label;
+    EXPECT_EQ(text(dir_ / "on.csv"), text(dir_ / "off.csv")) << label;
     EXPECT_EQ(with.result.bus_events, without.result.bus_events) << label;
     EXPECT_LE(with.result.loop_waits, without.result.loop_waits) << label;
-    EXPECT_GT(text(dir_ / "with.csv").size(), 1000u) << label;  // the trace was written
+    EXPECT_GT(text(dir_ / "on.csv").size(), 1000u) << label;  // the trace was written
     if (c.sets == low || c.sets == several_low) {
       if (c.sets == low) {  // (several queues: no lookahead either way)
         EXPECT_LT(with.result.loop_waits, without.result.loop_waits * 9 / 10) << label;
@@ -449,15 +459,7 @@ TEST_F(Simulation, DropRunsChangeNoFigureNoSampledRowAndCountEveryFrameInTheTrac
     std::string label = c.file;
     for (const auto& x : c.sets) label += " " + x;
     const Scenario s = load_scenario((kSource / c.file).string(), c.sets);
-    RunOutcome on, off;
-    for (const bool runs : {true, false}) {
-      RunOptions opt;
-      opt.drop_runs = runs;
-      opt.trace_path = (dir_ / (runs ? "on.csv" : "off.csv")).string();
-      opt.trace_format = "csv";
-      opt.trace_limit = 100'000'000;
-      (runs ? on : off) = run_in_child(s, opt);
-    }
+    auto [on, off] = run_toggled(s, dir_, 100'000'000, [](RunOptions& o, bool runs) { o.drop_runs = runs; });
     ASSERT_EQ(on.exit_code, 0) << label;
     ASSERT_EQ(off.exit_code, 0) << label;
     on.result.summary.erase("provenance");
