@@ -119,7 +119,7 @@ AnalyticCase analytic_case(const Scenario& sc, std::vector<std::string>* unmet) 
 
 namespace {
 
-struct Row {
+struct Comparison {
   const char* metric;
   double analytic;
   double simulated;
@@ -137,7 +137,7 @@ struct Row {
 
 double probability(double p) { return std::clamp(p, 0.0, 1.0); }
 
-double at(const Json& s, const char* ptr) { return s.at(Json::json_pointer(ptr)).get<double>(); }
+double figure(const Json& s, const char* ptr) { return s.at(Json::json_pointer(ptr)).get<double>(); }
 
 }  // namespace
 
@@ -167,31 +167,31 @@ int cmd_analytic(const std::vector<std::string>& files, const std::vector<std::s
       continue;
     }
     const Json& s = o.result.summary;
-    const double offered = at(s, "/throughput/offered_pps"), delivered = at(s, "/throughput/delivered_pps");
-    const double measured_s = at(s, "/throughput/measured_s");
+    const double offered = figure(s, "/throughput/offered_pps"), delivered = figure(s, "/throughput/delivered_pps");
+    const double measured_s = figure(s, "/throughput/measured_s");
     // A share of frames resolves to one frame of those offered in the window.
     const double one_frame = offered * measured_s >= 1 ? 1.0 / (offered * measured_s) : 1.0;
     // Frames that arrived before the window and were delivered in it can
     // make delivered exceed offered: no drop, not a negative one.
-    const std::vector<Row> rows = {
+    const std::vector<Comparison> rows = {
         {"throughput_pps", q.throughput_pps, delivered, 1.0},
         {"drop_probability", probability(q.blocking), probability(offered > 0 ? 1.0 - delivered / offered : 0.0),
          one_frame},
-        {"mean_latency_us", q.mean_sojourn_s * 1e6, at(s, "/latency_us/mean"), 1e-3},
-        {"host_utilization", probability(q.utilization), at(s, "/cpu/host_utilization"), 1e-6},
+        {"mean_latency_us", q.mean_sojourn_s * 1e6, figure(s, "/latency_us/mean"), 1e-3},
+        {"host_utilization", probability(q.utilization), figure(s, "/cpu/host_utilization"), 1e-6},
     };
     if (json) {
       Json j{{"name", sc.name},
              {"file", sc.file},
              {"model", {{"lambda_pps", c.lambda}, {"mu_pps", c.mu}, {"rho", c.lambda / c.mu}, {"capacity", c.capacity}}}};
-      for (const Row& r : rows) j["analytic"][r.metric] = r.analytic, j["simulated"][r.metric] = r.simulated;
+      for (const Comparison& r : rows) j["analytic"][r.metric] = r.analytic, j["simulated"][r.metric] = r.simulated;
       all.push_back(std::move(j));
       continue;
     }
     std::cout << fmt::format("{}: M/M/1/K with lambda {:.0f}/s, mu {:.0f}/s (rho {:.3f}), K {}; simulated {:.6g} s\n",
                              sc.name, c.lambda, c.mu, c.lambda / c.mu, c.capacity, measured_s);
     std::cout << fmt::format("  {:<18} {:>14} {:>14} {:>10}\n", "metric", "analytic", "simulated", "rel diff");
-    for (const Row& r : rows)
+    for (const Comparison& r : rows)
       std::cout << fmt::format("  {:<18} {:>14.6g} {:>14.6g} {:>+9.2f}%\n", r.metric, r.analytic, r.simulated,
                                100.0 * r.relative());
   }

@@ -45,7 +45,7 @@ std::vector<uint32_t> parse_sizes(const std::optional<std::string>& given) {
   return out;
 }
 
-struct Row {
+struct SizeRow {
   uint32_t size = 0;
   bool ok = false;
   double gbps = 0, pps = 0, stall_s = 0, slots = 0;
@@ -53,7 +53,7 @@ struct Row {
   std::string note;  ///< why its figures are not a result (a deadlock, nothing measured)
 };
 
-double at(const Json& s, const char* ptr) {
+double figure_or_zero(const Json& s, const char* ptr) {
   const Json::json_pointer p(ptr);
   return s.contains(p) ? s.at(p).get<double>() : 0.0;
 }
@@ -128,20 +128,20 @@ int cmd_ring_size(const RingSizeArgs& a) {
   RunOptions opt;
   opt.timeseries = TimeseriesMode::Discard;
   const std::vector<RunOutcome> outcomes = run_in_children(runs, opt, a.jobs);
-  std::vector<Row> rows;
+  std::vector<SizeRow> rows;
   int code = kExitOk;
   for (size_t i = 0; i < sizes.size(); ++i) {
-    Row r;
+    SizeRow r;
     r.size = sizes[i];
     r.ok = outcomes[i].exit_code == 0;
     if (r.ok) {
       const Json& s = outcomes[i].result.summary;
-      r.gbps = at(s, "/throughput/delivered_gbps");
-      r.pps = at(s, "/throughput/delivered_pps");
-      r.stalls = static_cast<uint64_t>(at(s, "/host/stalls"));
-      r.stall_s = at(s, "/host/stall_time_s");
-      r.drops = static_cast<uint64_t>(at(s, "/packets/dropped"));
-      r.slots = at(s, "/ring/capacity_packets_mtu");
+      r.gbps = figure_or_zero(s, "/throughput/delivered_gbps");
+      r.pps = figure_or_zero(s, "/throughput/delivered_pps");
+      r.stalls = static_cast<uint64_t>(figure_or_zero(s, "/host/stalls"));
+      r.stall_s = figure_or_zero(s, "/host/stall_time_s");
+      r.drops = static_cast<uint64_t>(figure_or_zero(s, "/packets/dropped"));
+      r.slots = figure_or_zero(s, "/ring/capacity_packets_mtu");
       if (const Json& m = s["measure"]; m.contains("deadlock_s"))
         r.note = fmt::format("  <- deadlocked at {} s: not a throughput (summary.json measure.problem)",
                              plain(m["deadlock_s"].get<double>(), 6));
@@ -153,21 +153,23 @@ int cmd_ring_size(const RingSizeArgs& a) {
     rows.push_back(r);
   }
   // The rate the ring must carry and a packet's chain: from the largest ring.
-  const auto largest = std::find_if(rows.rbegin(), rows.rend(), [](const Row& r) { return r.ok; });
+  const auto largest = std::find_if(rows.rbegin(), rows.rend(), [](const SizeRow& r) { return r.ok; });
   if (largest == rows.rend()) {
     std::cerr << "ring-size: every run failed\n";
     return kExitFailed;
   }
   const Json& big = outcomes[static_cast<size_t>(rows.rend() - largest) - 1].result.summary;
-  const double per_slot = std::max(1.0, at(big, "/ring/descriptors_per_slot_mtu"));
+  const double per_slot = std::max(1.0, figure_or_zero(big, "/ring/descriptors_per_slot_mtu"));
   // A queue's rate: the run's over its receive queues, as summary.json's ring.knee_* take it.
-  const double queues = std::max(1.0, at(big, "/topology/queues"));
-  const RingKnee k = ring_knee(runs.back().config, largest->pps / queues, per_slot, at(big, "/cpu/guest_utilization"),
-                               at(big, "/cpu/host_utilization"));
+  const double queues = std::max(1.0, figure_or_zero(big, "/topology/queues"));
+  const RingKnee k =
+      ring_knee(runs.back().config, largest->pps / queues, per_slot, figure_or_zero(big, "/cpu/guest_utilization"),
+                figure_or_zero(big, "/cpu/host_utilization"));
   double best = 0;
-  for (const Row& r : rows)
+  for (const SizeRow& r : rows)
     if (r.ok) best = std::max(best, r.pps);
-  const auto knee_row = std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return r.ok && r.pps >= 0.99 * best; });
+  const auto knee_row =
+      std::find_if(rows.begin(), rows.end(), [&](const SizeRow& r) { return r.ok && r.pps >= 0.99 * best; });
 
   const Scenario& base = runs.back();
   std::cout << fmt::format(
@@ -184,7 +186,7 @@ int cmd_ring_size(const RingSizeArgs& a) {
   std::cout << fmt::format("computed knee: {} slots = {} ring entries\n", plain(k.slots), plain(k.entries));
   std::cout << fmt::format("{:>6} {:>6} {:>9} {:>11} {:>8} {:>10} {:>9}\n", "ring", "slots", "Gb/s", "packets/s",
                            "stalls", "stall s", "drops");
-  for (const Row& r : rows) {
+  for (const SizeRow& r : rows) {
     if (!r.ok) {
       std::cout << fmt::format("{:>6}  (the run failed, exit {})\n", r.size,
                                outcomes[static_cast<size_t>(&r - rows.data())].exit_code);
@@ -198,7 +200,7 @@ int cmd_ring_size(const RingSizeArgs& a) {
   if (a.csv) {
     std::string out = csv_line({"ring_size", "slots_mtu", "delivered_gbps", "delivered_pps", "stalls", "stall_time_s",
                                 "dropped", "computed_knee_entries", "simulated_knee"});
-    for (const Row& r : rows) {
+    for (const SizeRow& r : rows) {
       if (!r.ok) continue;
       out += csv_line({std::to_string(r.size), number_text(r.slots), number_text(r.gbps), number_text(r.pps),
                        std::to_string(r.stalls), number_text(r.stall_s), std::to_string(r.drops),

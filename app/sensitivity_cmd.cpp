@@ -54,7 +54,7 @@ double elasticity(double lo, double base, double hi, double rel) {
   return (hi - lo) / (2 * rel * base);
 }
 
-std::string shown(double e) { return std::isnan(e) ? "-" : fmt::format("{:+.3f}", e); }
+std::string shown_elasticity(double e) { return std::isnan(e) ? "-" : fmt::format("{:+.3f}", e); }
 
 }  // namespace
 
@@ -143,7 +143,8 @@ int cmd_sensitivity(const SensitivityArgs& a) {
                            kFigureNames[1], kFigureNames[2]);
   for (const Row& r : rows)
     std::cout << fmt::format("{:<36} {:>10.6g}  {:<12} {:>8} {:>8} {:>8}{}\n", r.key, r.value, r.origin,
-                             shown(r.e[0]), shown(r.e[1]), shown(r.e[2]), r.ok ? "" : "  (a run failed)");
+                             shown_elasticity(r.e[0]), shown_elasticity(r.e[1]), shown_elasticity(r.e[2]),
+                             r.ok ? "" : "  (a run failed)");
   std::cout << "(- : the figure is 0 in the base run)\n";
   if (a.csv) {
     std::string out = csv_line({"cost", "ns", "origin", "rel", "elasticity_gbps", "elasticity_drops",

@@ -37,7 +37,7 @@ class Buffers : public Metric {
   uint64_t buffer_bytes_used_ = 0;
 };
 
-const Registrar<MetricInfo> kRegistered{MetricInfo{
+const Registrar<MetricInfo> kRegisteredBuffers{MetricInfo{
     "buffers", "buffers per delivered frame (histogram) and how full the used buffers were", false,
     [](const MetricContext& ctx) { return std::make_unique<Buffers>(ctx); }}};
 

@@ -50,7 +50,7 @@ class CpuUtilization : public Metric {
   BusyUnion host_, guest_;
 };
 
-const Registrar<MetricInfo> kRegistered{MetricInfo{
+const Registrar<MetricInfo> kRegisteredCpu{MetricInfo{
     "cpu", "host and guest CPU utilisation", false,
     [](const MetricContext& ctx) { return std::make_unique<CpuUtilization>(ctx); }}};
 

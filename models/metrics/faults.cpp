@@ -143,7 +143,7 @@ class FaultRecovery : public Metric {
   int64_t tap_level_ = 0;
 };
 
-const Registrar<MetricInfo> kRegistered{MetricInfo{
+const Registrar<MetricInfo> kRegisteredFaults{MetricInfo{
     "faults", "drops and recovery around each configured fault window (faults.*)", true,
     [](const MetricContext& ctx) { return std::make_unique<FaultRecovery>(ctx); }}};
 

@@ -35,7 +35,7 @@ class Halts : public Metric {
   double halted_s_ = 0, wakeup_s_ = 0;
 };
 
-const Registrar<MetricInfo> kRegistered{MetricInfo{
+const Registrar<MetricInfo> kRegisteredHalts{MetricInfo{
     "halts", "guest vCPU halts: interrupts that found it halted, the time halted and the wake-ups paid", false,
     [](const MetricContext& ctx) { return std::make_unique<Halts>(ctx); }}};
 

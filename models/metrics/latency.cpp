@@ -29,7 +29,7 @@ class Latency : public Metric {
   LatencyHistogram histogram_;
 };
 
-const Registrar<MetricInfo> kRegistered{MetricInfo{
+const Registrar<MetricInfo> kRegisteredLatency{MetricInfo{
     "latency", "arrival-to-delivery latency percentiles (latency_us.*)", false,
     [](const MetricContext& ctx) { return std::make_unique<Latency>(ctx); }}};
 

@@ -37,7 +37,7 @@ class Notifications : public Metric {
   uint64_t kicks_ = 0, suppressed_ = 0, interrupts_ = 0, delivered_ = 0;
 };
 
-const Registrar<MetricInfo> kRegistered{MetricInfo{
+const Registrar<MetricInfo> kRegisteredNotifications{MetricInfo{
     "notifications", "kicks, suppressed kicks and interrupts", false,
     [](const MetricContext& ctx) { return std::make_unique<Notifications>(ctx); }}};
 

@@ -7,7 +7,7 @@
 namespace vringsim {
 namespace {
 
-struct Tally {
+struct PacketTally {
   uint64_t packets = 0;
   uint64_t bytes = 0;
   void add(uint32_t len) {
@@ -60,7 +60,7 @@ class Packets : public Metric {
     j["throughput"]["dropped_packets"] = m_dropped_.packets;
     for (int r = 0; r < kDropReasons; ++r)
       j["drops"][drop_reason_name(static_cast<DropReason>(r))] = drops_[r].packets;
-    const Tally dropped = total_dropped();
+    const PacketTally dropped = total_dropped();
     // The books (sim/world/books.cpp) check these event counts against the
     // actors' own and add what is still in flight.
     j["packets"]["arrived"] = arrived_.packets;
@@ -80,17 +80,17 @@ class Packets : public Metric {
   }
 
  private:
-  Tally total_dropped() const {
-    Tally t;
-    for (const Tally& d : drops_) t.packets += d.packets, t.bytes += d.bytes;
+  PacketTally total_dropped() const {
+    PacketTally t;
+    for (const PacketTally& d : drops_) t.packets += d.packets, t.bytes += d.bytes;
     return t;
   }
   double warmup_;
-  Tally arrived_, delivered_, m_arrived_, m_delivered_, m_dropped_;
-  Tally drops_[kDropReasons];
+  PacketTally arrived_, delivered_, m_arrived_, m_delivered_, m_dropped_;
+  PacketTally drops_[kDropReasons];
 };
 
-const Registrar<MetricInfo> kRegistered{MetricInfo{
+const Registrar<MetricInfo> kRegisteredPackets{MetricInfo{
     "packets", "frames and bytes arrived, delivered and dropped by reason; offered and delivered rates", false,
     [](const MetricContext& ctx) { return std::make_unique<Packets>(ctx); }}};
 

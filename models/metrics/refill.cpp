@@ -21,7 +21,7 @@ class RefillFailures : public Metric {
   uint64_t failures_ = 0;
 };
 
-const Registrar<MetricInfo> kRegistered{MetricInfo{
+const Registrar<MetricInfo> kRegisteredRefill{MetricInfo{
     "refill", "failed page allocations during refills", false,
     [](const MetricContext& ctx) { return std::make_unique<RefillFailures>(ctx); }}};
 

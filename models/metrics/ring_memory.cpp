@@ -74,7 +74,7 @@ class RingMemory : public Metric {
   double integral_ = 0, empty_time_ = 0;
 };
 
-const Registrar<MetricInfo> kRegistered{MetricInfo{
+const Registrar<MetricInfo> kRegisteredRingMemory{MetricInfo{
     "ring_memory", "posted buffer memory (peak, mean) and the share of time the ring was empty", false,
     [](const MetricContext& ctx) { return std::make_unique<RingMemory>(ctx); }}};
 

@@ -51,7 +51,7 @@ void RingOccupancy::total_from_queues(Json& run, std::span<const Json* const> qu
 }
 
 namespace {
-const Registrar<MetricInfo> kRegistered{MetricInfo{
+const Registrar<MetricInfo> kRegisteredRingOccupancy{MetricInfo{
     "ring_occupancy", "share of measured time with k descriptors posted, in 16 buckets (ring.occupancy.*)", false,
     [](const MetricContext& ctx) { return std::make_unique<RingOccupancy>(ctx); }}};
 }  // namespace

@@ -45,7 +45,7 @@ class Stalls : public Metric {
   double begin_ = -1, time_ = 0;
 };
 
-const Registrar<MetricInfo> kRegistered{MetricInfo{
+const Registrar<MetricInfo> kRegisteredStalls{MetricInfo{
     "stalls", "host stalls for want of a buffer, and the time spent waiting for a kick", false,
     [](const MetricContext& ctx) { return std::make_unique<Stalls>(ctx); }}};
 

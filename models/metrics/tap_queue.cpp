@@ -22,8 +22,9 @@ class TapQueue : public Metric {
   int64_t level_ = 0;
 };
 
-const Registrar<MetricInfo> kRegistered{MetricInfo{"tap_queue", "frames waiting in the tap queue (time series)", true,
-                                                   [](const MetricContext&) { return std::make_unique<TapQueue>(); }}};
+const Registrar<MetricInfo> kRegisteredTapQueue{
+    MetricInfo{"tap_queue", "frames waiting in the tap queue (time series)", true,
+               [](const MetricContext&) { return std::make_unique<TapQueue>(); }}};
 
 }  // namespace
 }  // namespace vringsim

@@ -97,12 +97,12 @@ class BigPackets : public RxPolicy {
   PageList pages_;  ///< rq->pages
 };
 
-struct Settings {
+struct BigPacketsSettings {
   bool recycle_pages = true;
 };
-const Bindings<Settings>& bindings() {
-  static const Bindings<Settings> b = Bindings<Settings>{}.bind(
-      &Settings::recycle_pages,
+const Bindings<BigPacketsSettings>& big_packets_bindings() {
+  static const Bindings<BigPacketsSettings> b = Bindings<BigPacketsSettings>{}.bind(
+      &BigPacketsSettings::recycle_pages,
       ParamSpec::boolean("recycle_pages", true)
           .help("pages a frame did not reach go back to the driver's page list (give_pages) and are posted "
                 "again; false: freed and allocated afresh")
@@ -110,16 +110,17 @@ const Bindings<Settings>& bindings() {
   return b;
 }
 
-const Registrar<PolicyInfo> kRegistered{PolicyInfo{
+const Registrar<PolicyInfo> kRegisteredBigPackets{PolicyInfo{
     "big-packets",
     "today's big packets (add_recvbuf_big): header + rest of a page + MAX_SKB_FRAGS pages, 19 buffers; one ring "
     "slot with RING_INDIRECT_DESC",
-    RxMode::Big, true, [](ParamTable& t, const std::string& prefix) { bindings().declare(t, prefix); },
+    RxMode::Big, true, [](ParamTable& t, const std::string& prefix) { big_packets_bindings().declare(t, prefix); },
     [](const PolicyContext& c) -> std::unique_ptr<RxPolicy> {
       const DriverSettings d = DriverSettings::bindings().load(c.cfg);
       // virtnet_set_big_packets(): MAX_SKB_FRAGS with guest GSO, else enough pages for the MTU.
       const uint32_t frags = c.virtio.guest_gso() ? d.max_skb_frags : (c.virtio.mtu + kPageBytes - 1) / kPageBytes;
-      return std::make_unique<BigPackets>(c.virtio.header_bytes, frags, bindings().load(c.cfg, c.prefix).recycle_pages);
+      return std::make_unique<BigPackets>(c.virtio.header_bytes, frags,
+                                          big_packets_bindings().load(c.cfg, c.prefix).recycle_pages);
     }}};
 
 }  // namespace

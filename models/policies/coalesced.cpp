@@ -10,7 +10,7 @@
 namespace vringsim {
 namespace {
 
-const Bindings<ChainShape>& bindings() {
+const Bindings<ChainShape>& coalesced_bindings() {
   static const Bindings<ChainShape> b =
       BigChainPolicy::recycle_binding()
           .bind(&ChainShape::chunk_order, ParamSpec::integer("order", 2, "log2 pages")
@@ -26,16 +26,16 @@ const Bindings<ChainShape>& bindings() {
   return b;
 }
 
-const Registrar<PolicyInfo> kRegistered{PolicyInfo{
+const Registrar<PolicyInfo> kRegisteredCoalesced{PolicyInfo{
     "coalesced",
     "64 KiB part from order-k chunks (k=2: 4 x 16 KiB, 6 descriptors per slot); failed chunks fall back to pages",
     RxMode::Big, false,
-    [](ParamTable& t, const std::string& prefix) { bindings().declare(t, prefix); },
+    [](ParamTable& t, const std::string& prefix) { coalesced_bindings().declare(t, prefix); },
     [](const PolicyContext& c) -> std::unique_ptr<RxPolicy> {
       ChainShape s;
       s.header_bytes = c.virtio.header_bytes;
       s.data_bytes = 65536;
-      return std::make_unique<BigChainPolicy>(bindings().load(c.cfg, c.prefix, s));
+      return std::make_unique<BigChainPolicy>(coalesced_bindings().load(c.cfg, c.prefix, s));
     }}};
 
 }  // namespace

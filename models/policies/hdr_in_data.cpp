@@ -8,7 +8,7 @@
 namespace vringsim {
 namespace {
 
-const Registrar<PolicyInfo> kRegistered{
+const Registrar<PolicyInfo> kRegisteredHdrInData{
     PolicyInfo{"hdr-in-data", "header inside the linear buffer, exactly 16 pages for 64 KiB: 17 descriptors per slot",
                RxMode::Big, false,
                [](ParamTable& t, const std::string& prefix) { BigChainPolicy::recycle_binding().declare(t, prefix); },

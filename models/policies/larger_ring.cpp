@@ -8,7 +8,7 @@
 namespace vringsim {
 namespace {
 
-const Registrar<PolicyInfo> kRegistered{
+const Registrar<PolicyInfo> kRegisteredLargerRing{
     PolicyInfo{"larger-ring", "max-buffer's 20-descriptor chains in a larger ring (the 2008 thread's 4096 entries)",
                RxMode::Big, false,
                [](ParamTable& t, const std::string& prefix) { BigChainPolicy::recycle_binding().declare(t, prefix); },

@@ -7,7 +7,7 @@
 namespace vringsim {
 namespace {
 
-const Registrar<PolicyInfo> kRegistered{PolicyInfo{
+const Registrar<PolicyInfo> kRegisteredMaxBuffer{PolicyInfo{
     "max-buffer",
     "2008 big packets: header + 1514-byte buffer + 18 pages per slot (20 descriptors), unused pages recycled",
     RxMode::Big, false,

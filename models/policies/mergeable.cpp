@@ -282,7 +282,7 @@ struct MergeableSettings {
   std::string sizing = "page";
 };
 
-const Bindings<MergeableSettings>& bindings() {
+const Bindings<MergeableSettings>& mergeable_bindings() {
   using S = MergeableSettings;
   static const Bindings<S> b =
       Bindings<S>{}
@@ -310,13 +310,13 @@ MergeableSizing sizing_of(const std::string& s) {
   return MergeableSizing::Page;
 }
 
-const Registrar<PolicyInfo> kRegistered{PolicyInfo{
+const Registrar<PolicyInfo> kRegisteredMergeable{PolicyInfo{
     "mergeable", "VIRTIO_NET_F_MRG_RXBUF: one buffer per descriptor (a page, or page_frag-carved by sizing), frames "
                  "spread over as many as they need",
     RxMode::Mergeable, true,
-    [](ParamTable& t, const std::string& prefix) { bindings().declare(t, prefix); },
+    [](ParamTable& t, const std::string& prefix) { mergeable_bindings().declare(t, prefix); },
     [](const PolicyContext& c) -> std::unique_ptr<RxPolicy> {
-      const MergeableSettings m = bindings().load(c.cfg, c.prefix);
+      const MergeableSettings m = mergeable_bindings().load(c.cfg, c.prefix);
       const DriverSettings d = DriverSettings::bindings().load(c.cfg);
       MergeableConfig mc;
       mc.copy_break_bytes = m.copy_break_bytes;

@@ -13,7 +13,7 @@
 namespace vringsim {
 namespace {
 
-const Registrar<PolicyInfo> kRegistered{PolicyInfo{
+const Registrar<PolicyInfo> kRegisteredSmall{PolicyInfo{
     "small", "small-packet mode: 2008, header + one 1514-byte buffer (2 descriptors); with VERSION_1 (today), one "
              "buffer of header + GOOD_PACKET_LEN 1518; no frames above the MTU",
     RxMode::Small, true, nullptr,

@@ -8,7 +8,7 @@
 namespace vringsim {
 namespace {
 
-const Registrar<ProfileInfo> kRegistered{ProfileInfo{
+const Registrar<ProfileInfo> kRegisteredLinux2626{ProfileInfo{
     "linux-2.6.26",
     "the 2008 driver: guest GSO with big packets (max-buffer), legacy split ring, flags for notifications",
     {

@@ -7,7 +7,7 @@
 namespace vringsim {
 namespace {
 
-const Registrar<ProfileInfo> kRegistered{ProfileInfo{
+const Registrar<ProfileInfo> kRegisteredLinux6x{ProfileInfo{
     "linux-6.x",
     "today's driver: MRG_RXBUF, VERSION_1, RING_EVENT_IDX, RING_INDIRECT_DESC, guest TSO4/6 and ECN, split ring",
     {

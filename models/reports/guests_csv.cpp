@@ -41,7 +41,7 @@ class GuestsCsv : public ReportWriter {
   }
 };
 
-const Registrar<WriterInfo> kRegistered{
+const Registrar<WriterInfo> kRegisteredGuestsCsv{
     WriterInfo{"guests-csv",
                "DIR/<run>/guests.csv and queues.csv: with a topology, one row per guest and per receive queue",
                [] { return std::make_unique<GuestsCsv>(); }}};

@@ -46,7 +46,7 @@ class RunsCsv : public ReportWriter {
   }
 };
 
-const Registrar<WriterInfo> kRegistered{WriterInfo{"runs-csv",
+const Registrar<WriterInfo> kRegisteredRunsCsv{WriterInfo{"runs-csv",
                                                    "DIR/runs.csv: one row per run, every summary key as a column",
                                                    [] { return std::make_unique<RunsCsv>(); }}};
 

@@ -13,7 +13,7 @@ class SummaryJson : public ReportWriter {
   }
 };
 
-const Registrar<WriterInfo> kRegistered{
+const Registrar<WriterInfo> kRegisteredSummaryJson{
     WriterInfo{"summary-json", "DIR/<name>/summary.json: every figure of the run, and the resolved configuration",
                [] { return std::make_unique<SummaryJson>(); }}};
 

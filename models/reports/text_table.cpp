@@ -141,8 +141,8 @@ class TextTable : public ReportWriter {
   }
 };
 
-const Registrar<WriterInfo> kRegistered{WriterInfo{"table", "a side-by-side table of the runs on standard output",
-                                                   [] { return std::make_unique<TextTable>(); }}};
+const Registrar<WriterInfo> kRegisteredTextTable{WriterInfo{
+    "table", "a side-by-side table of the runs on standard output", [] { return std::make_unique<TextTable>(); }}};
 
 }  // namespace
 }  // namespace vringsim

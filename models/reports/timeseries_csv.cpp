@@ -30,7 +30,7 @@ class TimeseriesCsv : public ReportWriter {
   }
 };
 
-const Registrar<WriterInfo> kRegistered{WriterInfo{"timeseries-csv",
+const Registrar<WriterInfo> kRegisteredTimeseriesCsv{WriterInfo{"timeseries-csv",
                                                    "DIR/<name>/timeseries.csv: ring, memory and queue levels over time",
                                                    [] { return std::make_unique<TimeseriesCsv>(); }}};
 

@@ -92,7 +92,7 @@ class TraceCsv : public EventLog {
   std::ostringstream out_;
 };
 
-const Registrar<EventLogInfo> kRegistered{
+const Registrar<EventLogInfo> kRegisteredTraceCsv{
     EventLogInfo{"csv", "one CSV row per event (run --trace FILE)",
                  [](uint64_t limit, bool queues) { return std::make_unique<TraceCsv>(limit, queues); }}};
 

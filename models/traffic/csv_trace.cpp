@@ -150,7 +150,7 @@ struct CsvSettings {
   uint64_t loops = 1;
 };
 
-const Bindings<CsvSettings>& bindings() {
+const Bindings<CsvSettings>& csv_trace_bindings() {
   using S = CsvSettings;
   static const Bindings<S> b =
       Bindings<S>{}
@@ -165,7 +165,7 @@ const Bindings<CsvSettings>& bindings() {
 }
 
 std::filesystem::path trace_file(const TrafficContext& ctx) {
-  const std::string file = bindings().load(ctx.cfg, ctx.prefix).file;
+  const std::string file = csv_trace_bindings().load(ctx.cfg, ctx.prefix).file;
   if (file.empty()) throw InputError(key_to_pointer(ctx.prefix + "file") + ": required when traffic.kind is \"csv\"");
   return ctx.path(ctx.prefix + "file", file);
 }
@@ -174,7 +174,7 @@ class CsvSource : public TrafficSource {
  public:
   explicit CsvSource(const TrafficContext& ctx)
       : file_(trace_file(ctx)),
-        loops_(bindings().load(ctx.cfg, ctx.prefix).loops),
+        loops_(csv_trace_bindings().load(ctx.cfg, ctx.prefix).loops),
         wire_(WireSettings::bindings().load(ctx.cfg)),
         prefix_(ctx.prefix),
         cache_(loops_) {
@@ -235,7 +235,7 @@ class CsvSource : public TrafficSource {
   PassClock clock_;
 };
 
-void validate(const TrafficContext& ctx) {
+void csv_validate(const TrafficContext& ctx) {
   const std::filesystem::path file = trace_file(ctx);
   CsvReader r(file);
   uint64_t short_frames = 0;
@@ -245,7 +245,7 @@ void validate(const TrafficContext& ctx) {
   warn_short_frames(file, short_frames);
 }
 
-std::optional<Json> describe(const std::filesystem::path& file) {
+std::optional<Json> csv_describe(const std::filesystem::path& file) {
   // A CSV trace is a text file whose header names len_bytes.
   {
     std::ifstream in(file);
@@ -283,11 +283,11 @@ std::optional<Json> describe(const std::filesystem::path& file) {
   return j;
 }
 
-const Registrar<TrafficInfo> kRegistered{TrafficInfo{
+const Registrar<TrafficInfo> kRegisteredCsvTrace{TrafficInfo{
     "csv", "replays a CSV trace (len_bytes, optional time_s and flow columns), streaming",
-    [](ParamTable& t, const std::string& p) { bindings().declare(t, p); },
+    [](ParamTable& t, const std::string& p) { csv_trace_bindings().declare(t, p); },
     [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> { return std::make_unique<CsvSource>(ctx); },
-    validate, describe}};
+    csv_validate, csv_describe}};
 
 }  // namespace
 }  // namespace vringsim

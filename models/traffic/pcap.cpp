@@ -26,7 +26,7 @@ struct PcapSettings {
   bool allow_truncated_tail = false;
 };
 
-const Bindings<PcapSettings>& bindings() {
+const Bindings<PcapSettings>& pcap_bindings() {
   using S = PcapSettings;
   static const Bindings<S> b =
       Bindings<S>{}
@@ -73,7 +73,7 @@ struct PcapOptions {
   bool parse_flows = false;
 
   explicit PcapOptions(const TrafficContext& ctx) {
-    const PcapSettings st = bindings().load(ctx.cfg, ctx.prefix);
+    const PcapSettings st = pcap_bindings().load(ctx.cfg, ctx.prefix);
     parse_flows = GroSettings::bindings().load(ctx.cfg).enabled || ctx.need_flows || ctx.need_headers();
     if (st.file.empty())
       throw InputError(key_to_pointer(ctx.prefix + "file") + ": required when traffic.kind is \"pcap\"");
@@ -151,7 +151,7 @@ class PcapSource : public TrafficSource {
     if (c.truncated) ++truncated_;
     ++emitted_in_pass_;
     ++emitted_;
-    // A pcapng Simple Packet Block has no timestamp (validate() refuses it
+    // A pcapng Simple Packet Block has no timestamp (pcap_validate() refuses it
     // when the capture's own timing is replayed).
     return Frame{c.len_bytes, c.has_time ? std::optional<double>(clock_.stamp(c.time_s)) : std::nullopt, c.flow,
                  c.header_bytes};
@@ -220,7 +220,7 @@ void check_segments(const TrafficContext& ctx, const PcapOptions& opt, const Cap
 /// Reads the whole capture once: damaged records, zero or oversized lengths,
 /// frames the host cannot cut into MTU segments and an empty selection are
 /// bad input before anything runs.
-void validate(const TrafficContext& ctx) {
+void pcap_validate(const TrafficContext& ctx) {
   const PcapOptions opt(ctx);
   const auto file = opt.open();
   CaptureFile& f = *file;
@@ -287,7 +287,7 @@ std::string direction_label(const std::string& k) {
   return fmt::format("{} > {}", t.src_text(false), t.dst_text(false));
 }
 
-std::optional<Json> describe(const std::filesystem::path& file) {
+std::optional<Json> pcap_describe(const std::filesystem::path& file) {
   if (!CaptureFile::looks_like_capture(file)) return std::nullopt;
   CaptureFile f(file);
   f.keep_tuples();
@@ -375,11 +375,11 @@ std::optional<Json> describe(const std::filesystem::path& file) {
   return j;
 }
 
-const Registrar<TrafficInfo> kRegistered{TrafficInfo{
+const Registrar<TrafficInfo> kRegisteredPcap{TrafficInfo{
     "pcap", "replays a pcap or pcapng capture (pcap: libpcap; pcapng: our reader), streaming; lengths are original wire lengths",
-    [](ParamTable& t, const std::string& p) { bindings().declare(t, p); },
+    [](ParamTable& t, const std::string& p) { pcap_bindings().declare(t, p); },
     [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> { return std::make_unique<PcapSource>(ctx); },
-    validate, describe}};
+    pcap_validate, pcap_describe}};
 
 }  // namespace
 }  // namespace vringsim

@@ -38,7 +38,7 @@ struct SyntheticSettings {
   uint32_t header_bytes = 66;
 };
 
-const Bindings<SyntheticSettings>& bindings() {
+const Bindings<SyntheticSettings>& synthetic_bindings() {
   using S = SyntheticSettings;
   static const Bindings<S> b =
       Bindings<S>{}
@@ -103,7 +103,7 @@ class SyntheticSource : public TrafficSource {
  public:
   explicit SyntheticSource(const TrafficContext& ctx)
       : rng_(ctx.seed, "traffic-lengths"), flow_rng_(ctx.seed, "traffic-flows") {
-    const SyntheticSettings st = bindings().load(ctx.cfg, ctx.prefix);
+    const SyntheticSettings st = synthetic_bindings().load(ctx.cfg, ctx.prefix);
     const std::string& prefix = ctx.prefix;
     const std::string ptr = key_to_pointer(prefix.substr(0, prefix.size() - 1));
     flows_ = st.flows;
@@ -260,9 +260,9 @@ class SyntheticSource : public TrafficSource {
   std::vector<double> cumulative_;
 };
 
-const Registrar<TrafficInfo> kRegistered{TrafficInfo{
+const Registrar<TrafficInfo> kRegisteredSynthetic{TrafficInfo{
     "synthetic", "seeded frame-length generator: fixed, uniform, or a weighted list (timing from traffic.arrival)",
-    [](ParamTable& t, const std::string& p) { bindings().declare(t, p); },
+    [](ParamTable& t, const std::string& p) { synthetic_bindings().declare(t, p); },
     [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> { return std::make_unique<SyntheticSource>(ctx); },
     nullptr,    // nothing to read ahead: the generator cannot be damaged
     nullptr}};  // no file to describe

@@ -33,7 +33,7 @@ struct TcpSettings {
   double init_cwnd_segments = 3, max_window_segments = 2896;
 };
 
-const Bindings<TcpSettings>& bindings() {
+const Bindings<TcpSettings>& tcp_bindings() {
   using S = TcpSettings;
   static const Bindings<S> b =
       Bindings<S>{}
@@ -65,7 +65,7 @@ const Bindings<TcpSettings>& bindings() {
 
 class TcpSender : public TrafficSource, public ClosedLoop {
  public:
-  explicit TcpSender(const TrafficContext& ctx) : TcpSender(ctx, bindings().load(ctx.cfg, ctx.prefix)) {}
+  explicit TcpSender(const TrafficContext& ctx) : TcpSender(ctx, tcp_bindings().load(ctx.cfg, ctx.prefix)) {}
   TcpSender(const TrafficContext& ctx, const TcpSettings& st)
       : len_(st.len_bytes),
         header_(st.header_bytes),
@@ -201,9 +201,9 @@ class TcpSender : public TrafficSource, public ClosedLoop {
   std::priority_queue<Fb, std::vector<Fb>, std::greater<>> events_;
 };
 
-const Registrar<TrafficInfo> kRegistered{TrafficInfo{
+const Registrar<TrafficInfo> kRegisteredTcp{TrafficInfo{
     "tcp", "closed-loop TCP-like bulk sender (slow start, AIMD, ACK clocking from delivery): netperf TCP_STREAM",
-    [](ParamTable& t, const std::string& p) { bindings().declare(t, p); },
+    [](ParamTable& t, const std::string& p) { tcp_bindings().declare(t, p); },
     [](const TrafficContext& ctx) -> std::unique_ptr<TrafficSource> { return std::make_unique<TcpSender>(ctx); },
     nullptr, nullptr}};
 

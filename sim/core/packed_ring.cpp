@@ -10,9 +10,6 @@
 namespace vringsim {
 
 namespace {
-/// Where indirect tables are said to live (never a page the guest allocator hands out).
-constexpr uint64_t kIndirectTableBase = uint64_t{1} << 52;
-
 uint16_t avail_bits(bool wrap) { return wrap ? kPackedDescFAvail : kPackedDescFUsed; }
 uint16_t used_bits(bool wrap) { return wrap ? (kPackedDescFAvail | kPackedDescFUsed) : 0; }
 constexpr uint16_t kWrapBits = kPackedDescFAvail | kPackedDescFUsed;

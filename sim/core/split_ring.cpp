@@ -10,8 +10,6 @@
 namespace vringsim {
 
 namespace {
-/// Where indirect tables are said to live (never a page the guest allocator hands out).
-constexpr uint64_t kIndirectTableBase = uint64_t{1} << 52;
 /// The one walk of a chain as the device reads it in shared memory, over one
 /// descriptor table (the ring's, or an indirect one): the loop of QEMU's
 /// virtqueue_split_pop() (hw/virtio/virtio.c), each `next` followed by

@@ -26,6 +26,9 @@ inline constexpr uint64_t kVringAlign = 4096;
 /// vring_create_virtqueue(index, num, SMP_CACHE_BYTES, ...); 64 on x86-64.
 inline constexpr uint64_t kVringAlignModern = 64;
 inline constexpr uint32_t kDescriptorBytes = 16;
+/// Where indirect tables are said to live, in both layouts (never a page the
+/// guest allocator hands out).
+inline constexpr uint64_t kIndirectTableBase = uint64_t{1} << 52;
 
 /// vring_need_event() of include/uapi/linux/virtio_ring.h: with the event
 /// index, notify when `event_idx` is among the entries from `old` (included)
