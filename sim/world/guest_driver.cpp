@@ -32,7 +32,7 @@ GuestDriver::GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, 
 }
 
 Step GuestDriver::stall_in_window() {
-  if (const auto end = opt_.faults->active(FaultKind::VcpuStall, now())) return clock_.sleep_to(*end);
+  if (const auto end = opt_.faults->active(FaultKind::VcpuStall, now())) return clock_.sleep_to(to_sim_time(*end));
   return {};
 }
 
@@ -62,7 +62,7 @@ uint64_t GuestDriver::processing_after(double t, uint64_t* bytes) const {
 
 Step GuestDriver::busy_until(double start, double end) {
   shared_.emit_busy(Cpu::Guest, start, end);
-  return clock_.sleep_to(end);
+  return clock_.sleep_to(to_sim_time(end));
 }
 
 void GuestDriver::took_vcpu() {
@@ -187,7 +187,7 @@ Task<void> GuestDriver::wait_for_interrupt() {
       // vring_interrupt -> skb_recv_done -> virtqueue_napi_schedule: the
       // handler runs; what the device published meanwhile was decided
       // against interrupts still enabled.
-      co_await clock_.sleep_to(handler_at_);
+      co_await clock_.sleep_to(to_sim_time(handler_at_));
       co_await stall_if_descheduled();  // a descheduled vCPU runs no handler until it is back
       shared_.publish_due(this->now());
       shared_.ring.interrupt_taken();
@@ -207,9 +207,10 @@ Task<void> GuestDriver::wait_for_interrupt() {
     std::optional<double> deadline = shared_.used.next_time();
     if (retry_at_ && (!deadline || *retry_at_ < *deadline)) deadline = retry_at_;
     if (deadline) {
-      co_await clock_.sync();  // the timeout counts from SimGrid's clock
-      const double timeout = std::max(0.0, *deadline - now);
-      clock_.waiting_until(shared_.bell.interrupt_pending() ? now : now + timeout);
+      co_await clock_.sync();  // the timeout counts from the loop's clock
+      const SimTime at = to_sim_time(*deadline), from = clock_.now();
+      const SimTime timeout = std::max<SimTime>(0, at - from);
+      clock_.waiting_until(shared_.bell.interrupt_pending() ? from : from + timeout);
       const bool timed_out = co_await shared_.bell.sleep_until_woken(timeout);
       clock_.resync();
       if (timed_out) {

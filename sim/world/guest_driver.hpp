@@ -85,7 +85,9 @@ class GuestDriver {
   Task<void> refill_on_vcpu(bool from_work);
   bool should_refill() const;
   Step busy_until(double start, double end);
-  double now() const { return clock_.now(); }
+  /// The driver's time in seconds, the world's unit (the clock's is the
+  /// run's nanoseconds: sim_time.hpp).
+  double now() const { return seconds(clock_.now()); }
   /// After taking the vCPU (CoreHold): the time is SimGrid's again if it had to wait.
   void took_vcpu();
   /// While a vcpu_stall window is open the vCPU runs nothing: wait it out.

@@ -165,18 +165,18 @@ void HostDevice::flush_run() {
 }
 
 double HostDevice::run_bound(double t) const {
-  // The sampler reads the metrics at k x sample_interval_s (k = 1, 2, ...),
-  // having dispatched every event up to that instant (RunLoop::start_sampler):
-  // a run must not straddle one. Nothing after the stop time is dispatched.
+  // The sampler reads the metrics at k x sample_interval_s (k = 1, 2, ...,
+  // on the run's clock: RunLoop::start_sampler), having dispatched every
+  // event up to that instant: a run must not straddle one. Nothing after the
+  // stop time is dispatched.
   const double stop = shared_.stop_time();
   if (t > stop) return std::numeric_limits<double>::infinity();
-  const double interval = opt_.sample_interval_s;
+  const SimTime interval = to_sim_time(opt_.sample_interval_s);
   if (!(interval > 0)) return stop;
-  // The first k with k x interval >= t, computed as the sampler does.
-  double k = std::max(1.0, std::ceil(t / interval));
-  while (k * interval < t) ++k;
-  while (k > 1 && (k - 1) * interval >= t) --k;
-  return std::min(k * interval, stop);
+  // The first k with k x interval >= t: t <= seconds(n) exactly when
+  // to_sim_time(t) <= n.
+  const SimTime k = std::max<SimTime>(1, (to_sim_time(t) + interval - 1) / interval);
+  return std::min(seconds(k * interval), stop);
 }
 
 void HostDevice::break_device(double t) {
@@ -252,7 +252,7 @@ uint64_t HostDevice::tap_bytes() const {
 }
 
 Task<void> HostDevice::run() {
-  double cursor = clock_.now();
+  double cursor = now();
   while (true) {
     shared_.publish_due(cursor);
     const bool share = opt_.cores && opt_.cores->contended();
@@ -262,7 +262,7 @@ Task<void> HostDevice::run() {
     }
     // Descheduled (backend_pause): frames keep arriving (and overflowing the tap).
     if (const auto end = pause_end(cursor)) {
-      co_await clock_.sleep_to(*end);
+      co_await clock_.sleep_to(to_sim_time(*end));
       cursor = *end;
       continue;
     }
@@ -274,6 +274,7 @@ Task<void> HostDevice::run() {
     serve_burst(cursor, burst);
     while (burst.wake) {  // a faulty chain returned: the sleeping driver hears of it first
       co_await wake_driver_to_look();
+      cursor = std::max(cursor, now());  // the driver ran at the clock's instant: the device goes on from there
       serve_burst(cursor, burst);
     }
     if (lost_fates_) co_await add_fates(std::exchange(lost_fates_, 0));  // the tap of a device that broke
@@ -282,11 +283,11 @@ Task<void> HostDevice::run() {
       progressed(cursor);
     else
       no_progress(cursor);
-    if (cursor > clock_.now()) {
+    if (cursor > now()) {
       shared_.emit_busy(Cpu::Host, burst_start, cursor);
       // A sleeping guest must learn when the first of these frames is published.
       if (burst.served) co_await wake_driver_to_look();
-      co_await clock_.sleep_to(cursor);
+      co_await clock_.sleep_to(to_sim_time(cursor));
       if (holding) co_await opt_.cores->release(opt_.core_thread);
       co_await add_fates(burst.fates);
       continue;
@@ -294,7 +295,13 @@ Task<void> HostDevice::run() {
     // Frames served in no time (zero host costs) are done now: a sleeping
     // guest must still hear of them, or the device below waits for a kick
     // the guest never sends (it once delivered nothing, exit 0).
-    if (burst.served) co_await wake_driver_to_look();
+    if (burst.served) {
+      co_await wake_driver_to_look();
+      // The driver ran at the clock's instant, which a date rounded up to it
+      // (a pause's end, an arrival: sim_time.hpp) may precede: what the device
+      // does next, it does from there, after what the driver did.
+      cursor = std::max(cursor, now());
+    }
     if (holding) co_await opt_.cores->release(opt_.core_thread);
     co_await add_fates(burst.fates);
     if (cursor >= shared_.stop_time()) co_return;
@@ -332,14 +339,14 @@ Task<void> HostDevice::handle_kick(double& cursor, bool share) {
 Task<void> HostDevice::pay_kick(double& cursor, bool share) {
   // Handling the kick takes host CPU too: on shared cores, a core's turn.
   if (share) {
-    clock_.waiting_until(-std::numeric_limits<double>::infinity());
+    clock_.waiting_until(kAnyTime);
     co_await opt_.cores->acquire(opt_.core_thread);
     clock_.resync();
   }
-  const double start = std::max(cursor, clock_.now());
+  const double start = std::max(cursor, now());
   cursor = start + costs_.host_per_kick_ns * 1e-9;
   shared_.emit_busy(Cpu::Host, start, cursor);
-  co_await clock_.sleep_to(cursor);
+  co_await clock_.sleep_to(to_sim_time(cursor));
   if (share) co_await opt_.cores->release(opt_.core_thread);
 }
 
@@ -349,14 +356,14 @@ std::optional<double> HostDevice::pause_end(double cursor) const {
 }
 
 Task<bool> HostDevice::acquire_core(double& cursor) {
-  co_await add_fates(admit_until(cursor, clock_.now()));
+  co_await add_fates(admit_until(cursor, now()));
   if (tap_.empty() || cursor >= known_until() || cursor >= shared_.stop_time()) co_return false;
   co_await clock_.sync();
-  clock_.waiting_until(-std::numeric_limits<double>::infinity());  // when a core frees: unknown
+  clock_.waiting_until(kAnyTime);  // when a core frees: unknown
   co_await opt_.cores->acquire(opt_.core_thread);
   clock_.resync();
-  if (clock_.now() > cursor) {
-    cursor = clock_.now();
+  if (now() > cursor) {
+    cursor = now();
     shared_.publish_due(cursor);
   }
   co_return true;
@@ -375,7 +382,7 @@ void HostDevice::serve_burst(double& cursor, Burst& b) {
         paused = true;
         break;
       }
-      b.fates += admit_until(cursor, clock_.now());
+      b.fates += admit_until(cursor, now());
       // A closed-loop source may still send something that arrives before
       // `cursor`: the device cannot serve at `cursor` until that is known.
       if (cursor >= known_until() || tap_.empty()) break;
@@ -535,20 +542,20 @@ Task<bool> HostDevice::wait_for_traffic(double& cursor) {
   bool frame = false;
   if (next_ && next_->arrival_s <= known_until()) {
     until = next_->arrival_s;
-    if (asleep_ && until > clock_.now()) until += opt_.latency.backend_wakeup_ns * 1e-9;
+    if (asleep_ && until > now()) until += opt_.latency.backend_wakeup_ns * 1e-9;
     frame = true;
   } else if (source_pending_) {
     // Nothing can arrive before the source's horizon; look again then.
-    until = std::max(known_until(), clock_.now());
+    until = std::max(known_until(), now());
   } else if (tap_.empty()) {
     co_return false;  // nothing more will arrive (a kick now would find nothing to do)
   } else {
-    until = clock_.now();
+    until = now();
   }
   // A kick on its way ends the wait when it arrives (absorb_kick).
-  if (shared_.bell.kick_pending()) until = std::min(until, std::max(kick_arrival(), clock_.now()));
+  if (shared_.bell.kick_pending()) until = std::min(until, std::max(kick_arrival(), now()));
   if (co_await idle_until(until)) {
-    cursor = clock_.now();  // a kick came first
+    cursor = now();  // a kick came first
     co_return true;
   }
   cursor = std::max(cursor, until);
@@ -561,16 +568,17 @@ Task<bool> HostDevice::idle_until(double t) {
   // one (before the device first ran, or a stale avail_event coming round
   // after 2^16 entries): then the wait ends at a kick. Otherwise, and when
   // the driver cannot run before `t`, a sleep.
-  if (t <= clock_.now()) co_return false;
-  if (shared_.bell.kick_pending() || !shared_.ring.kick_possible() || clock_.can_skip_to(t)) {
-    co_await clock_.sleep_to(t);
+  const SimTime at = to_sim_time(t);
+  if (at <= clock_.now()) co_return false;
+  if (shared_.bell.kick_pending() || !shared_.ring.kick_possible() || clock_.can_skip_to(at)) {
+    co_await clock_.sleep_to(at);
     co_return false;
   }
   co_await clock_.sync();
-  clock_.waiting_until(t);
-  const bool kicked = co_await shared_.bell.wait_for_kick(t - clock_.now());
+  clock_.waiting_until(at);
+  const bool kicked = co_await shared_.bell.wait_for_kick(at - clock_.now());
   clock_.resync();
-  co_return kicked && clock_.now() < t;
+  co_return kicked && clock_.now() < at;
 }
 
 Task<void> HostDevice::stall_for_buffers(double& cursor, bool share) {
@@ -579,7 +587,7 @@ Task<void> HostDevice::stall_for_buffers(double& cursor, bool share) {
   // enables notifications ends a stall.
   if (shared_.bell.kick_pending()) {
     // (Not before it arrives: until then the device does not know of it.)
-    if (kick_arrival() > clock_.now()) co_await clock_.sleep_to(kick_arrival());
+    if (kick_arrival() > now()) co_await clock_.sleep_to(to_sim_time(kick_arrival()));
     co_await handle_kick(cursor, share);
     co_return;
   }
@@ -592,7 +600,7 @@ Task<void> HostDevice::stall_for_buffers(double& cursor, bool share) {
     ring.set_notification(false);
     co_return;
   }
-  shared_.emit(StallBegan{.time = clock_.now()});
+  shared_.emit(StallBegan{.time = now()});
   waiting_for_kick_ = true;
   co_await clock_.waiting_for_other(shared_.bell.kick_pending());
   co_await shared_.bell.wait_for_kick();
@@ -601,10 +609,10 @@ Task<void> HostDevice::stall_for_buffers(double& cursor, bool share) {
   // the backend thread, asleep meanwhile, runs latency.backend_wakeup_ns
   // later still. Its notifications stay enabled until it looks at the ring:
   // kicks sent meanwhile are the same one (the eventfd is already set).
-  if (kick_arrival() > clock_.now()) co_await clock_.sleep_to(kick_arrival());
+  if (kick_arrival() > now()) co_await clock_.sleep_to(to_sim_time(kick_arrival()));
   shared_.bell.take_kick();
   waiting_for_kick_ = false;
-  shared_.emit(StallEnded{.time = clock_.now()});
+  shared_.emit(StallEnded{.time = now()});
   ring.set_notification(false);
   co_await pay_kick(cursor, share);
 }

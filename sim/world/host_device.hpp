@@ -65,6 +65,9 @@ class HostDevice {
   /// Runs as a task of `loop` (task_loop.hpp), not as an actor of its own.
   void run_on(TaskLoop& loop) { clock_.attach(&loop); }
 
+  /// The device's time in seconds, the world's unit (the clock's is the
+  /// run's nanoseconds: sim_time.hpp).
+  double now() const { return seconds(clock_.now()); }
   /// Moves every frame that has arrived by `t` into the tap queue, dropping
   /// those that find it full. Returns the number dropped. `now`: the
   /// caller's time (the sampler's, when it brings every queue up to a sample).

@@ -125,7 +125,7 @@ struct Shared {
   /// driver told to look), with when each may run next.
   Doorbell bell;
 
-  double stop_time() const { return run.stop_time; }
+  double stop_time() const { return seconds(run.stop_time); }
   /// Publishes an event of this queue.
   template <class E>
   void emit(E e) {
