@@ -318,6 +318,48 @@ TEST(TaskLoop, ATimeoutAndAReleaseAtOneInstant) {
       {"fiber 0 step 0 timed out at 0", "fiber 0 step 1 took the token at 0", "fiber 1 step 0 released at 0"});
 }
 
+TEST(TaskLoop, TheSamplerReadsAtItsNanosecondBeforeTheTasksDueThen) {
+  // The sampler is a SimGrid actor; the loop sleeps in SimGrid to its
+  // instant (the same nanosecond as a double) and lets it read first. Tasks
+  // due at 999, 1000 and 1001 ns; the sampler reads at 1000 ns: after the
+  // first, before the other two, and SimGrid's clock reads 1000 ns then.
+  const int code = forked([] {
+    xbt_log_control_set("root.thresh:critical");
+    std::vector<std::string> args = {"task-loop-test"};
+    if (VRINGSIM_ASAN) args.push_back("--cfg=contexts/factory:thread");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int argc = static_cast<int>(args.size());
+    sg4::Engine engine(&argc, argv.data());
+    blocking::use_nanosecond_clock();
+    auto* zone = sg4::create_full_zone("z");
+    sg4::Host* host = zone->create_host("h", 1e9);
+    zone->seal();
+    RunState run(1);
+    run.stop_time = kNever;
+    run.sampler_wakes_at = 1000;
+    TaskLoop loop(run);
+    Log log;
+    for (const SimTime t : {SimTime{1001}, SimTime{1000}, SimTime{999}})
+      loop.add_task(sleeper(&loop, static_cast<uint32_t>(t - 999), t, log));
+    sg4::Actor::create("loop", host, [&loop] { loop.run(); })->daemonize();
+    sg4::Actor::create("sampler", host, [&run, &log] {
+      blocking::sleep_until(seconds(run.sampler_wakes_at));
+      log.add(9, 0, "sampled", from_engine_seconds(sg4::Engine::get_clock()));
+      run.stop_sampling();
+    });
+    sg4::Actor::create("end", host, [] { sg4::this_actor::sleep_for(1.0); });  // outlasts the tasks
+    engine.run();
+    const std::vector<std::string> want = {"fiber 0 step 0 slept at 999", "fiber 9 step 0 sampled at 1000",
+                                           "fiber 1 step 0 slept at 1000", "fiber 2 step 0 slept at 1001"};
+    if (log.lines == want) return 0;
+    for (const auto& l : log.lines) fmt::print(stderr, "  {}\n", l);
+    return 1;
+  });
+  EXPECT_EQ(code, 0) << "the sampler and the tasks ran in another order (above)";
+}
+
 TEST(TaskLoop, RandomProgramsRunInKeyOrderShuffledOrNot) {
   // (With each timer due at its own date, not at its step's instant, a sleep
   // of 1 ns begun at 730 ns ended at 731 ns after a task woken at 731 ns had
