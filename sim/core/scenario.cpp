@@ -61,10 +61,10 @@ void check_object(const Json& obj, const std::string& prefix, const std::string&
         fail_input(source, key_to_pointer(key), fmt::format("expected an object, got {}", brief_json(it.value())));
       check_object(it.value(), key, source);
     } else {
-      const std::string near = table.nearest(key);
-      fail_input(source, key_to_pointer(key),
-           near.empty() ? std::string("unknown key")
-                        : fmt::format("unknown key (did you mean {}?)", key_to_pointer(near)));
+      fail_input(source, key_to_pointer(key), "unknown key", [key] {
+        const std::string near = param_table().nearest(key);
+        return near.empty() ? std::string() : fmt::format(" (did you mean {}?)", key_to_pointer(near));
+      });
     }
   }
 }
@@ -340,10 +340,11 @@ void apply_override(Json& doc, const std::string& assignment) {
     return;
   }
   const ParamSpec* spec = table.find(key);
-  if (!spec) {
-    const std::string near = table.nearest(key);
-    fail_input(source, ptr, near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
-  }
+  if (!spec)
+    fail_input(source, ptr, "unknown key", [key] {
+      const std::string near = param_table().nearest(key);
+      return near.empty() ? std::string() : fmt::format(" (did you mean {}?)", near);
+    });
   // A string key takes what was typed as the string: `costs.preset=2008`
   // names the preset "2008", not the number.
   if (spec->type == ParamType::String && (value.is_number() || value.is_boolean())) value = text;
