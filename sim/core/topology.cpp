@@ -411,9 +411,7 @@ class TopologyParser {
       const std::string* pointer;
       const char* section;
     };
-    auto where = [](const Claim& c) {
-      return *c.pointer == kBase ? std::string(kBase) + "/" + c.section : *c.pointer;
-    };
+    auto where = [](const Claim& c) { return *c.pointer == kBase ? std::string(kBase) + "/" + c.section : *c.pointer; };
     std::unordered_map<std::string_view, Claim> owner;  // across every kind
     owner.reserve(t_.sources.size() + t_.bridges.size() + t_.cores.size() + t_.backends.size() + t_.guests.size());
     auto claim = [&](const auto& nodes, const char* section) {
