@@ -186,6 +186,24 @@ TEST(ParseJson, NamesWhereNestingGoesTooDeep) {
   EXPECT_EQ(error(R"({"a": 1e400})"), "t: /: invalid JSON: number overflow parsing '1e400'");
 }
 
+TEST(InputErrors, AHintWorkedOutWhenReadIsInEveryCopyOfTheMessage) {
+  int made = 0;
+  const InputError e("f.json: /ring/siz: unknown key", [&made] {
+    ++made;
+    return std::string(" (did you mean /ring/size?)");
+  });
+  EXPECT_EQ(made, 0);  // not when thrown: only when read
+  const InputError copy = e;  // what a throw or a rethrow makes
+  EXPECT_STREQ(copy.what(), "f.json: /ring/siz: unknown key (did you mean /ring/size?)");
+  EXPECT_STREQ(e.what(), copy.what());
+  EXPECT_EQ(made, 1);
+  try {
+    fail_input("f.json", "/x", "unknown key", [] { return std::string(); });
+  } catch (const std::exception& caught) {
+    EXPECT_STREQ(caught.what(), "f.json: /x: unknown key");
+  }
+}
+
 TEST_F(ScenarioFiles, WrongTypeIsNamedByPointer) {
   EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": "big"}})"), R"(: /ring/size: expected an integer, got "big")");
   EXPECT_EQ(error_of(R"({"name": "x", "ring": 5})"), ": /ring: expected an object, got 5");
