@@ -70,10 +70,28 @@ std::optional<Posting> BigChainPolicy::make_posting(GuestMemory& mem, GuestWork&
   // Read once: the pushes below may alias the shape for the compiler, which
   // then divided for chunk_count() on every one of max-buffer's 18 chunks.
   const uint32_t chunks = chunk_count(), chunk = chunk_bytes(), order = shape_.chunk_order;
-  for (uint32_t i = 0; i < chunks; ++i) {
-    const uint32_t want = std::min(left, chunk);
-    left -= want;
-    if (order > 0) {
+  if (order == 0) {
+    // A page a chunk, written in place (a push of each segment and each
+    // block was half of max-buffer's posting).
+    const size_t first_seg = p.segs.size(), first_block = p.blocks.size();
+    BufferSeg* seg = p.segs.extend(chunks);
+    MemoryBlock* blk = p.blocks.extend(chunks);
+    for (uint32_t k = 0; k < chunks; ++k) {
+      const uint32_t len = std::min(left, chunk);
+      left -= len;
+      auto a = pages_.take(mem, work);
+      if (!a) {
+        p.segs.truncate(first_seg + k);
+        p.blocks.truncate(first_block + k);
+        return abandon();
+      }
+      seg[k] = {*a, len};
+      blk[k] = {*a, 0, false};
+    }
+  } else {
+    for (uint32_t i = 0; i < chunks; ++i) {
+      const uint32_t want = std::min(left, chunk);
+      left -= want;
       ++work.page_allocs;
       if (auto a = mem.alloc_pages(order, shape_.order_failure_prob)) {
         p.segs.push_back({*a, want});
@@ -89,12 +107,7 @@ std::optional<Posting> BigChainPolicy::make_posting(GuestMemory& mem, GuestWork&
         p.segs.push_back({*a, len});
         p.blocks.push_back({*a, 0, false});
       }
-      continue;
     }
-    auto a = pages_.take(mem, work);
-    if (!a) return abandon();
-    p.segs.push_back({*a, want});
-    p.blocks.push_back({*a, 0, false});
   }
   for (const auto& s : p.segs) p.bytes += s.len;
   return p;

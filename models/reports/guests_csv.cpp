@@ -26,14 +26,16 @@ class GuestsCsv : public ReportWriter {
     std::vector<std::vector<std::string>> guest_lead, queue_lead;
     uint64_t global = 0;
     for (const std::string& name : r.guest_order) {
-      Json g = r.guests.at(name);
-      Json qs = g.contains("queues") ? std::move(g["queues"]) : Json::object();
-      g.erase("queues");
+      // Read in place: a copy of each guest (its queues with it) cost as
+      // much as flattening it.
+      const Json& g = r.guests.at(name);
       guest_lead.push_back({name});
-      guests.push_back(flatten(g));
-      for (size_t q = 0; q < qs.size(); ++q) {
+      guests.push_back(flatten_except(g, "queues"));
+      const auto qs = g.find("queues");
+      if (qs == g.end()) continue;
+      for (size_t q = 0; q < qs->size(); ++q) {
         queue_lead.push_back({name, std::to_string(q), std::to_string(global++)});
-        queues.push_back(flatten(qs.at(std::to_string(q))));
+        queues.push_back(flatten(qs->at(std::to_string(q))));
       }
     }
     write_file_atomic(dir / "guests.csv", csv_table({"guest"}, guest_lead, guests));

@@ -57,7 +57,6 @@ class TraceStats {
 
  private:
   static constexpr uint32_t kDense = 16384;
-  uint32_t quantile(double q) const;
   /// Calls fn(length, frames) for every length seen, shortest first.
   template <typename Fn>
   void for_each_length(Fn&& fn) const {

@@ -8,16 +8,45 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 
 namespace vringsim {
 
 class InputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  /// `what`, then what `hint` returns, worked out the first time the message
+  /// is read (what()) rather than when it is thrown: a "did you mean" hint
+  /// compares the key with every declared name, and a fuzzer refuses
+  /// millions of unknown keys without reading one message. The message is
+  /// the same either way.
+  InputError(const std::string& what, std::function<std::string()> hint)
+      : std::runtime_error(what), hint_(std::make_shared<Hint>()) {
+    hint_->make = std::move(hint);
+  }
+  const char* what() const noexcept override {
+    if (!hint_) return std::runtime_error::what();
+    try {
+      std::call_once(hint_->once, [this] { hint_->text = std::runtime_error::what() + hint_->make(); });
+      return hint_->text.c_str();
+    } catch (...) {
+      return std::runtime_error::what();  // no memory for the hint: the message without it
+    }
+  }
+
+ private:
+  struct Hint {
+    std::function<std::string()> make;
+    std::once_flag once;
+    std::string text;
+  };
+  std::shared_ptr<Hint> hint_;  ///< shared by the copies a throw or a rethrow makes
 };
 
 class InvariantError : public std::logic_error {
@@ -82,9 +111,18 @@ inline std::string not_a_regular_file(const std::filesystem::path& path) {
 /// wrong`, with the source and the pointer bounded (either may quote user
 /// text: a --set assignment, a key). `what` is ours; values quoted in it go
 /// through brief() where it is built.
+inline std::string input_message(std::string_view source, std::string_view pointer, std::string_view what) {
+  return brief(source, 120) + ": " + (pointer.empty() ? std::string("/") : brief(pointer, 100)) + ": " +
+         std::string(what);
+}
 [[noreturn]] inline void fail_input(std::string_view source, std::string_view pointer, std::string_view what) {
-  throw InputError(brief(source, 120) + ": " + (pointer.empty() ? std::string("/") : brief(pointer, 100)) + ": " +
-                   std::string(what));
+  throw InputError(input_message(source, pointer, what));
+}
+/// The same, with a hint appended to `what` when the message is read
+/// (" (did you mean /ring/size?)", or "").
+[[noreturn]] inline void fail_input(std::string_view source, std::string_view pointer, std::string_view what,
+                                    std::function<std::string()> hint) {
+  throw InputError(input_message(source, pointer, what), std::move(hint));
 }
 
 }  // namespace vringsim

@@ -85,6 +85,16 @@ class InlineVec {
   }
   /// Empties it, keeping its storage.
   void clear() { size_ = 0; }
+  /// Makes room for `n` more elements at the end and returns the first of
+  /// them, for the caller to write (their bytes are left as they were).
+  T* extend(size_t n) {
+    reserve(size_ + n);
+    T* first = data() + size_;
+    size_ = static_cast<uint16_t>(size_ + n);
+    return first;
+  }
+  /// Keeps the first `n` elements (n <= size()).
+  void truncate(size_t n) { size_ = static_cast<uint16_t>(std::min<size_t>(n, size_)); }
 
  private:
   static constexpr size_t kMax = UINT16_MAX;

@@ -121,6 +121,8 @@ struct EventLogInfo {
 /// `buffers_per_packet.1`); arrays become their JSON text. Values are CSV
 /// cell text (strings unquoted here).
 std::vector<std::pair<std::string, std::string>> flatten(const Json& j);
+/// flatten() of an object without its top-level key `skip` (and what is under it).
+std::vector<std::pair<std::string, std::string>> flatten_except(const Json& j, std::string_view skip);
 /// Column order shared by every CSV: natural order (digit runs compare as numbers).
 bool natural_less(std::string_view a, std::string_view b);
 /// The union of the rows' keys in natural order: a CSV's columns. Keys that

@@ -61,10 +61,10 @@ void check_object(const Json& obj, const std::string& prefix, const std::string&
         fail_input(source, key_to_pointer(key), fmt::format("expected an object, got {}", brief_json(it.value())));
       check_object(it.value(), key, source);
     } else {
-      const std::string near = table.nearest(key);
-      fail_input(source, key_to_pointer(key),
-           near.empty() ? std::string("unknown key")
-                        : fmt::format("unknown key (did you mean {}?)", key_to_pointer(near)));
+      fail_input(source, key_to_pointer(key), "unknown key", [key] {
+        const std::string near = param_table().nearest(key);
+        return near.empty() ? std::string() : fmt::format(" (did you mean {}?)", key_to_pointer(near));
+      });
     }
   }
 }
@@ -117,11 +117,16 @@ class CheckedDomBuilder {
     member_ = &it->second;
     return true;
   }
-  // parse_error for syntax, out_of_range for numbers no double can hold.
-  [[noreturn]] bool parse_error(std::size_t /*position*/, const std::string& /*token*/,
-                                const nlohmann::detail::exception& e) {
-    throw e;
+  // parse_error for syntax, out_of_range for numbers no double can hold:
+  // kept, and parsing stops (sax_parse returns false). Throwing it here, to
+  // be caught and thrown again as an InputError, unwound the stack twice for
+  // every text that is not JSON.
+  bool parse_error(std::size_t /*position*/, const std::string& /*token*/, const nlohmann::detail::exception& e) {
+    error_ = e.what();
+    return false;
   }
+  /// What parse_error() was told, "[json.exception.<kind>.<id>] what".
+  const std::string& error() const { return error_; }
 
  private:
   struct Frame {
@@ -179,6 +184,7 @@ class CheckedDomBuilder {
   const std::string& source_;
   std::vector<Frame> stack_;
   Json* member_ = nullptr;
+  std::string error_;
 };
 
 }  // namespace
@@ -188,17 +194,19 @@ Json parse_json(const std::string& text, const std::string& source) {
   // accepted whole. A NUL is never in a JSON text.
   if (const auto nul = text.find('\0'); nul != std::string::npos)
     fail_input(source, "", fmt::format("a NUL byte at offset {}: not a JSON text file", nul));
-  Json doc;
-  CheckedDomBuilder builder(doc, source);
-  try {
-    Json::sax_parse(text, &builder);
-  } catch (const Json::exception& e) {
-    // parse_error, and out_of_range for numbers no double can hold: both read
-    // "[json.exception.<kind>.<id>] what"; keep the what.
-    std::string what = e.what();
+  // parse_error, and out_of_range for numbers no double can hold: both read
+  // "[json.exception.<kind>.<id>] what"; keep the what.
+  const auto invalid = [&source](std::string what) {
     const auto close = what.find("] ");
     if (close != std::string::npos) what = what.substr(close + 2);
     fail_input(source, "", "invalid JSON: " + what);
+  };
+  Json doc;
+  CheckedDomBuilder builder(doc, source);
+  try {
+    if (!Json::sax_parse(text, &builder)) invalid(builder.error());
+  } catch (const Json::exception& e) {
+    invalid(e.what());  // one nlohmann throws itself rather than report
   }
   return doc;
 }
@@ -332,10 +340,11 @@ void apply_override(Json& doc, const std::string& assignment) {
     return;
   }
   const ParamSpec* spec = table.find(key);
-  if (!spec) {
-    const std::string near = table.nearest(key);
-    fail_input(source, ptr, near.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean {}?)", near));
-  }
+  if (!spec)
+    fail_input(source, ptr, "unknown key", [key] {
+      const std::string near = param_table().nearest(key);
+      return near.empty() ? std::string() : fmt::format(" (did you mean {}?)", near);
+    });
   // A string key takes what was typed as the string: `costs.preset=2008`
   // names the preset "2008", not the number.
   if (spec->type == ParamType::String && (value.is_number() || value.is_boolean())) value = text;

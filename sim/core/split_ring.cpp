@@ -70,6 +70,18 @@ SplitRing::SplitRing(SplitRing&&) noexcept = default;
 SplitRing& SplitRing::operator=(SplitRing&&) noexcept = default;
 SplitRing::~SplitRing() = default;
 
+void SplitRing::set_descriptor_tracking(bool on) {
+  // Every descriptor free: the states kept so far (all Free) are right
+  // whichever way it is switched.
+  ensure(num_free_ == num_ && !faults_, "descriptor tracking switched with descriptors in use");
+  track_ = on;
+}
+
+DescState SplitRing::state(uint16_t i) const {
+  ensure(track_, "a descriptor's state asked of a ring that does not track them");
+  return state_[i];
+}
+
 void SplitRing::wrong_state(uint16_t i, DescState expected) const {
   throw InvariantError("descriptor " + std::to_string(i) + " is " + desc_state_name(state_[i]) + ", expected " +
                        desc_state_name(expected));
@@ -111,7 +123,8 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
       faults_->table_rewritten(head);
       faults_->desc_rewritten(i);
     }
-    set_state(i, DescState::Free, DescState::Posted);
+    if (track_) set_state(i, DescState::Free, DescState::Posted);
+    move_count(DescState::Free, DescState::Posted, 1);
     Descriptor& d = desc_[i];
     d.addr = kIndirectTableBase + uint64_t{head} * kDescriptorBytes * kMaxQueueSize;
     d.len = static_cast<uint32_t>(segs.size() * kDescriptorBytes);
@@ -125,7 +138,7 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
     return head;
   }
   for (size_t k = 0; k < segs.size(); ++k) {
-    set_state(i, DescState::Free, DescState::Posted);
+    if (track_) set_state(i, DescState::Free, DescState::Posted);
     if (faults_) faults_->desc_rewritten(i);  // written afresh: the device sees what the driver wrote
     Descriptor& d = desc_[i];
     d.addr = segs[k].addr;
@@ -135,8 +148,9 @@ std::optional<uint16_t> SplitRing::add_inbuf(std::span<const BufferSeg> segs, ui
     record(k);
   }
   record_added(head, bytes, count, first_zero);
+  move_count(DescState::Free, DescState::Posted, count);
   free_head_ = i;
-  num_free_ -= static_cast<uint32_t>(segs.size());
+  num_free_ -= count;
   avail_ring_[ring_slot(avail_shadow_)] = head;
   avail_pos_[head] = avail_shadow_;
   ++avail_shadow_;
@@ -176,8 +190,10 @@ std::optional<UsedElem> SplitRing::get_buf() {
   ++last_used_idx_;
   ensure(e.id < num_, [&] { return "used element names descriptor " + std::to_string(e.id) + " outside the ring"; });
   // detach_buf_split(): walk the chain back onto the free list.
-  const ChainEnd end =
-      walk_chain(static_cast<uint16_t>(e.id), [this](uint16_t i) { set_state(i, DescState::Used, DescState::Free); });
+  const ChainEnd end = track_ ? walk_chain(static_cast<uint16_t>(e.id),
+                                           [this](uint16_t i) { set_state(i, DescState::Used, DescState::Free); })
+                              : walk_chain(static_cast<uint16_t>(e.id), [](uint16_t) {});
+  move_count(DescState::Used, DescState::Free, end.count);
   desc_[end.tail].next = free_head_;
   free_head_ = static_cast<uint16_t>(e.id);
   num_free_ += end.count;
@@ -323,6 +339,9 @@ void SplitRing::record_added(uint16_t head, uint64_t bytes, uint32_t count, uint
 }
 
 SplitRingFaults& SplitRing::faults() {
+  // What a faulty driver writes is checked against the states of the
+  // descriptors it writes into.
+  ensure(track_, "fault injection on a ring that does not track its descriptors");
   if (!faults_) faults_ = std::make_unique<SplitRingFaults>(num_);
   return *faults_;
 }
@@ -330,21 +349,24 @@ SplitRingFaults& SplitRing::faults() {
 uint32_t SplitRing::stray_avail() const { return faults_ ? faults_->strays : 0; }
 
 void SplitRing::write_shared_table_entry(uint16_t head, uint32_t k, const Descriptor& d) {
+  SplitRingFaults& f = faults();  // first: it needs the states read next
   ensure(head < num_ && state_[head] == DescState::Posted && k < table(head).size(),
          "writing a table entry of a chain that is not posted with a table");
-  faults().write_table_entry(head, k, d, table_[head]);
+  f.write_table_entry(head, k, d, table_[head]);
 }
 
 void SplitRing::write_shared_desc(uint16_t i, const Descriptor& d) {
+  SplitRingFaults& f = faults();  // first: it needs the states read next
   ensure(i < num_ && state_[i] == DescState::Posted, "writing a descriptor that is not posted");
-  faults().write_desc(i, d);
+  f.write_desc(i, d);
 }
 
 bool SplitRing::add_raw_avail(uint16_t head) {
+  SplitRingFaults& f = faults();
   if (static_cast<uint16_t>(avail_shadow_ - last_avail_idx_) >= num_) return false;
   avail_ring_[ring_slot(avail_shadow_)] = head;
   ++avail_shadow_;
-  ++faults().strays;
+  ++f.strays;
   return true;
 }
 
@@ -355,15 +377,21 @@ uint16_t SplitRing::pop_avail(std::vector<BufferSeg>* segs, uint32_t* ring_descs
   ensure(head < num_, "avail ring names descriptor outside the ring");
   if (segs) segs->clear();
   // The device's own walk (virtqueue_split_pop) reads shared memory and was
-  // made by check_next_chain(); the chain it takes is the one the driver recorded.
-  const ChainEnd end = walk_chain(head, [&](uint16_t i) {
-    set_state(i, DescState::Posted, DescState::Device);
-    if (segs) for_each_buffer(i, [segs](const Descriptor& b) { segs->push_back({b.addr, b.len}); });
-  });
+  // made by check_next_chain(); the chain it takes is the one the driver
+  // recorded, walked only for its states or its buffers.
+  uint32_t count = 0;
+  if (track_ || segs) {
+    count = walk_chain(head, [&](uint16_t i) {
+              if (track_) set_state(i, DescState::Posted, DescState::Device);
+              if (segs) for_each_buffer(i, [segs](const Descriptor& b) { segs->push_back({b.addr, b.len}); });
+            }).count;
+  } else {
+    count = ring_count(head);
+  }
+  move_count(DescState::Posted, DescState::Device, count);
   device_head_[head] = 1;
   avail_head_[head] = 0;
-  // ring_descriptors(head) without walking the chain a second time.
-  if (ring_descs) *ring_descs = end.count;
+  if (ring_descs) *ring_descs = count;
   // The driver's record of the chain is what add_inbuf() wrote.
   if (totals) {
     const Added a = added(head);
@@ -384,7 +412,10 @@ void SplitRing::flush_used(uint32_t count) {
   ensure(count <= unflushed_, "flushing more used elements than were written");
   for (uint32_t k = 0; k < count; ++k) {
     const auto head = static_cast<uint16_t>(used_ring_[ring_slot(static_cast<uint16_t>(used_idx_ + k))].id);
-    walk_chain(head, [this](uint16_t i) { set_state(i, DescState::Device, DescState::Used); });
+    const uint32_t n =
+        track_ ? walk_chain(head, [this](uint16_t i) { set_state(i, DescState::Device, DescState::Used); }).count
+               : ring_count(head);
+    move_count(DescState::Device, DescState::Used, n);
   }
   used_idx_ = static_cast<uint16_t>(used_idx_ + count);
   unflushed_ -= count;
@@ -397,12 +428,15 @@ void SplitRing::set_notify_on_empty(bool on) {
 
 void SplitRing::check_invariants() const {
   std::vector<uint8_t> seen(num_, 0);
+  uint32_t found[4] = {0, 0, 0, 0};  // descriptors found in each state's lists and rings
   auto mark = [&](uint16_t i, DescState expect, const char* where) {
     ensure(i < num_, [&] { return std::string(where) + ": descriptor index out of range"; });
     ensure(!seen[i], [&] { return std::string(where) + ": descriptor " + std::to_string(i) + " is in two places"; });
-    ensure(state_[i] == expect, [&] { return std::string(where) + ": descriptor " + std::to_string(i) + " is " +
-                                    desc_state_name(state_[i]) + ", expected " + desc_state_name(expect); });
+    if (track_)
+      ensure(state_[i] == expect, [&] { return std::string(where) + ": descriptor " + std::to_string(i) + " is " +
+                                      desc_state_name(state_[i]) + ", expected " + desc_state_name(expect); });
     seen[i] = 1;
+    ++found[static_cast<int>(expect)];
   };
   auto mark_chain = [&](uint16_t head, DescState expect, const char* where) {
     walk_chain(head, [&](uint16_t i) { mark(i, expect, where); }, where);
@@ -442,6 +476,11 @@ void SplitRing::check_invariants() const {
   for (uint32_t c : counts_) total += c;
   ensure(total == num_, "descriptor state counts do not add up to the ring size");
   ensure(counts_[static_cast<int>(DescState::Free)] == num_free_, "free count disagrees with the free list");
+  for (int st = 0; st < 4; ++st)
+    ensure(found[st] == counts_[st], [&] {
+      return std::to_string(counts_[st]) + " descriptors are " + desc_state_name(static_cast<DescState>(st)) +
+             " by the count, " + std::to_string(found[st]) + " in the lists and rings";
+    });
 }
 
 }  // namespace vringsim

@@ -50,12 +50,11 @@ Axis parse_axis(const Json& a, const std::string& file, const std::string& ptr, 
     return ax;
   }
   const ParamSpec* spec = param_table().find(ax.key);
-  if (!spec) {
-    const std::string near = param_table().nearest(ax.key);
-    fail_input(file, ptr + "/key",
-         near.empty() ? fmt::format("unknown key path \"{}\"", ax.key)
-                      : fmt::format("unknown key path \"{}\" (did you mean {}?)", ax.key, near));
-  }
+  if (!spec)
+    fail_input(file, ptr + "/key", fmt::format("unknown key path \"{}\"", ax.key), [key = ax.key] {
+      const std::string near = param_table().nearest(key);
+      return near.empty() ? std::string() : fmt::format(" (did you mean {}?)", near);
+    });
   if (ax.key == "seed") fail_input(file, ptr + "/key", "seeds are set per replication: use \"replications\" and \"seed\"");
   if (a.contains("values")) {
     if (!a["values"].is_array()) fail_input(file, ptr + "/values", "expected a list");

@@ -14,9 +14,11 @@
 #include <boost/graph/graphviz.hpp>
 
 #include <algorithm>
-#include <map>
+#include <array>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
 
 #include "sim/core/errors.hpp"
 #include "sim/core/rng.hpp"
@@ -72,13 +74,11 @@ std::string name_of(const Json& obj, const char* key, const std::string& file, c
   return v.get<std::string>();
 }
 
-void check_name(const std::string& name, const std::string& file, const std::string& ptr) {
-  const bool ok = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+/// 1 to 64 of A-Z a-z 0-9 _ -: names become summary keys.
+bool valid_name(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
-  if (!ok)
-    fail_input(file, ptr,
-         fmt::format("\"{}\" is not a valid name (1 to 64 of A-Z a-z 0-9 _ -: names become summary keys)", name));
 }
 
 /// The node given a name, or the default when the section declares exactly one.
@@ -111,28 +111,50 @@ const char* kind_name(Topology::Kind k) {
 struct Vertex {
   Topology::Kind kind;
   uint32_t index;  ///< into the Topology's vector of that kind (queues: global queue index)
-  std::string name;
 };
 struct Edge {
   bool data = true;
 };
 using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, Vertex, Edge>;
 
+/// A vertex's name, for messages: a queue is `<guest>/rx<q>`. Formatted only
+/// for the message that names it: 4096 guests of 16 queues are 65,536 queues.
+std::string vertex_name(const Topology& t, const Vertex& v) {
+  switch (v.kind) {
+    case Topology::Kind::Source: return t.sources[v.index].name;
+    case Topology::Kind::Bridge: return t.bridges[v.index].name;
+    case Topology::Kind::Cores: return t.cores[v.index].name;
+    case Topology::Kind::Backend: return t.backends[v.index].name;
+    case Topology::Kind::Guest: return t.guests[v.index].name;
+    case Topology::Kind::Queue: {
+      const auto [guest, q] = t.queue_owner(v.index);
+      return fmt::format("{}/rx{}", t.guests[guest].name, q);
+    }
+  }
+  return "?";
+}
+
 Graph build_graph(const Topology& t) {
   Graph g;
-  std::map<std::pair<Topology::Kind, uint32_t>, Graph::vertex_descriptor> v;
-  auto add = [&](Topology::Kind k, uint32_t i, std::string name) { v[{k, i}] = boost::add_vertex({k, i, name}, g); };
-  for (uint32_t i = 0; i < t.sources.size(); ++i) add(Topology::Kind::Source, i, t.sources[i].name);
-  for (uint32_t i = 0; i < t.bridges.size(); ++i) add(Topology::Kind::Bridge, i, t.bridges[i].name);
+  // Each node's vertex, by kind and then by index (queues: global index), in
+  // vectors: a map of (kind, index) was most of checking a topology of
+  // thousands of queues.
+  std::array<std::vector<Graph::vertex_descriptor>, 6> v;
+  auto add = [&](Topology::Kind k, uint32_t i) {
+    auto& of_kind = v[static_cast<size_t>(k)];
+    if (of_kind.size() <= i) of_kind.resize(i + 1);
+    of_kind[i] = boost::add_vertex({k, i}, g);
+  };
+  for (uint32_t i = 0; i < t.sources.size(); ++i) add(Topology::Kind::Source, i);
+  for (uint32_t i = 0; i < t.bridges.size(); ++i) add(Topology::Kind::Bridge, i);
   for (uint32_t i = 0; i < t.guests.size(); ++i) {
-    add(Topology::Kind::Guest, i, t.guests[i].name);
-    for (uint32_t q = 0; q < t.guests[i].queues; ++q)
-      add(Topology::Kind::Queue, t.guests[i].first_queue + q, fmt::format("{}/rx{}", t.guests[i].name, q));
+    add(Topology::Kind::Guest, i);
+    for (uint32_t q = 0; q < t.guests[i].queues; ++q) add(Topology::Kind::Queue, t.guests[i].first_queue + q);
   }
-  for (uint32_t i = 0; i < t.backends.size(); ++i) add(Topology::Kind::Backend, i, t.backends[i].name);
-  for (uint32_t i = 0; i < t.cores.size(); ++i) add(Topology::Kind::Cores, i, t.cores[i].name);
+  for (uint32_t i = 0; i < t.backends.size(); ++i) add(Topology::Kind::Backend, i);
+  for (uint32_t i = 0; i < t.cores.size(); ++i) add(Topology::Kind::Cores, i);
   auto link = [&](Topology::Kind a, uint32_t i, Topology::Kind b, uint32_t j, bool data) {
-    boost::add_edge(v.at({a, i}), v.at({b, j}), Edge{data}, g);
+    boost::add_edge(v[static_cast<size_t>(a)].at(i), v[static_cast<size_t>(b)].at(j), Edge{data}, g);
   };
   for (uint32_t s = 0; s < t.sources.size(); ++s)
     for (const auto& p : t.source_ports[s]) link(Topology::Kind::Source, s, p.kind, p.index, true);
@@ -197,8 +219,8 @@ void check_graph(const Topology& t, const std::string& file) {
                             boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, d)));
   if (!cycle.empty()) {
     std::string path;
-    for (size_t x : cycle) path += g[x].name + " -> ";
-    path += g[cycle.front()].name;
+    for (size_t x : cycle) path += vertex_name(t, g[x]) + " -> ";
+    path += vertex_name(t, g[cycle.front()]);
     fail_input(file, pointer_of(t, g[cycle.front()]), "the data path has a cycle: " + path);
   }
   // Every guest queue reachable from a source.
@@ -382,14 +404,26 @@ class TopologyParser {
   }
 
   void claim_names() {
-    // Names are unique across kinds (they become summary keys).
-    std::map<std::string, std::string> owner;  // name -> pointer, across every kind
+    // Names are unique across kinds (they become summary keys). Each name
+    // the node that claimed it; the pointer a message names is made only
+    // for a message (a guest entry of count 4096 makes 4096 names).
+    struct Claim {
+      const std::string* pointer;
+      const char* section;
+    };
+    auto where = [](const Claim& c) { return *c.pointer == kBase ? std::string(kBase) + "/" + c.section : *c.pointer; };
+    std::unordered_map<std::string_view, Claim> owner;  // across every kind
+    owner.reserve(t_.sources.size() + t_.bridges.size() + t_.cores.size() + t_.backends.size() + t_.guests.size());
     auto claim = [&](const auto& nodes, const char* section) {
       for (const auto& n : nodes) {
-        const std::string ptr = n.pointer == kBase ? std::string(kBase) + "/" + section : n.pointer;
-        check_name(n.name, file_, ptr);
-        const auto [it, fresh] = owner.emplace(n.name, ptr);
-        if (!fresh) fail_input(file_, ptr, fmt::format("name \"{}\" is already used by {}", n.name, it->second));
+        const Claim c{&n.pointer, section};
+        if (!valid_name(n.name))
+          fail_input(file_, where(c),
+                     fmt::format("\"{}\" is not a valid name (1 to 64 of A-Z a-z 0-9 _ -: names become summary keys)",
+                                 n.name));
+        const auto [it, fresh] = owner.try_emplace(n.name, c);
+        if (!fresh)
+          fail_input(file_, where(c), fmt::format("name \"{}\" is already used by {}", n.name, where(it->second)));
       }
     };
     claim(t_.sources, "sources");
@@ -455,8 +489,12 @@ class TopologyParser {
       };
       return name(a) < name(b);
     };
-    for (auto& ports : t_.source_ports) std::sort(ports.begin(), ports.end(), by_name);
-    for (auto& ports : t_.bridge_ports) std::sort(ports.begin(), ports.end(), by_name);
+    // Most come in name order already (a guest entry's guests are numbered
+    // in order): checking is linear, sorting thousands of names is not.
+    // Names are unique (claim_names), so the order is the same either way.
+    for (auto* all : {&t_.source_ports, &t_.bridge_ports})
+      for (auto& ports : *all)
+        if (!std::is_sorted(ports.begin(), ports.end(), by_name)) std::sort(ports.begin(), ports.end(), by_name);
     for (uint32_t s = 0; s < t_.sources.size(); ++s)
       if (t_.source_ports[s].empty())
         fail_input(file_, t_.sources[s].pointer,

@@ -140,6 +140,12 @@ class VirtQueue {
   /// Descriptors (split) or ring slots (packed) in state `s`.
   uint32_t count(DescState s) const { return on([s](const auto& r) { return r.count(s); }); }
   void check_invariants() const { on([](const auto& r) { r.check_invariants(); }); }
+  /// A split ring keeps each descriptor's state only when asked
+  /// (SplitRing::set_descriptor_tracking); a packed ring always keeps its
+  /// Buffer IDs' (one per chain, no walk to spare).
+  void set_descriptor_tracking(bool on) {
+    if (SplitRing* s = std::get_if<SplitRing>(&ring_)) s->set_descriptor_tracking(on);
+  }
 
  private:
   using Ring = std::variant<SplitRing, PackedRing>;

@@ -25,6 +25,10 @@ struct RunOptions {
   /// Verify the whole descriptor state (check_descriptor_graph) after every
   /// event; slow (O(ring size) per event), for tests and debugging.
   bool check = false;
+  /// Keep every descriptor's state and check each transition
+  /// (SplitRing::set_descriptor_tracking) even where neither `check` nor
+  /// fault injection needs it. The figures are the same (tests compare).
+  bool track_descriptors = false;
   /// A lone receive queue's device and driver skip the sleeps no other
   /// task can cut short (sim/engine/actor_clock.hpp). Off, every sleep is the
   /// task loop's (sim/engine/task_loop.hpp): the outputs are the same (tests

@@ -151,6 +151,10 @@ void WorldBuilder::queues(World& w) const {
         w.figures = ring_figures(ring_size, RingLayout::of(virtio), *Q.policy);
       Q.shared = std::make_unique<Shared>(*w.run, ring_size, k, virtio.event_idx(), virtio.indirect(), virtio.packed());
       Q.shared->ring.set_notify_on_empty(device.notify_on_empty);  // checked: qemu, split ring, flags
+      // Each descriptor's state only where it is read: the descriptor graph
+      // checked after every event, and a faulty guest's writes.
+      Q.shared->ring.set_descriptor_tracking(options_.check || options_.track_descriptors ||
+                                             w.faults->bad_chain_rate() > 0);
       HostDevice::Options hopt;
       static_cast<DeviceSettings&>(hopt) = device;
       hopt.mergeable = Q.policy->mergeable();

@@ -181,6 +181,32 @@ TEST(MaxBuffer, MtuFrameRecycles18PagesAndMemoryComesBack) {
   for (size_t i = 0; i < 18; ++i) EXPECT_EQ(again->segs[2 + i].addr, posting->segs[19 - i].addr) << "page " << i;
 }
 
+TEST(MaxBuffer, AnAllocationFailingMidChainGivesBackEveryPageItTook) {
+  auto p = make("max-buffer");
+  GuestMemory mem(1, 0.0), failing(1, 1.0);
+  GuestWork w;
+  auto posting = p->make_posting(mem, w);
+  ASSERT_TRUE(posting);
+  // Three pages written: up the stack and freed; 15 back on the list.
+  ReturnedBuffer rb{&*posting, 10 + 1514 + 3 * 4096};
+  p->receive({&rb, 1}, 1514 + 3 * 4096, mem, w);
+  ASSERT_EQ(mem.pages_in_use(), 15u);
+  // The list's 15 pages, then the allocator fails at the 16th: nothing is
+  // posted and the 15 go back, none twice, none lost.
+  GuestWork wf;
+  EXPECT_FALSE(p->make_posting(failing, wf));
+  EXPECT_EQ(wf.page_allocs, 1u);
+  GuestWork w2;
+  auto again = p->make_posting(mem, w2);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(w2.page_recycles, 15u);
+  EXPECT_EQ(w2.page_allocs, 3u);
+  EXPECT_EQ(mem.pages_in_use(), 18u);
+  ASSERT_EQ(again->segs.size(), 20u);
+  for (size_t i = 2; i < 20; ++i)
+    for (size_t j = 2; j < i; ++j) ASSERT_NE(again->segs[i].addr, again->segs[j].addr) << i << " " << j;
+}
+
 TEST(MaxBuffer, A64KiBFrameSendsItsPagesUpTheStack) {
   auto p = make("max-buffer", {"policy.max-buffer.recycle_pages=false"});
   GuestMemory mem(1, 0.0);

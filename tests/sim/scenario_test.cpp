@@ -186,6 +186,24 @@ TEST(ParseJson, NamesWhereNestingGoesTooDeep) {
   EXPECT_EQ(error(R"({"a": 1e400})"), "t: /: invalid JSON: number overflow parsing '1e400'");
 }
 
+TEST(InputErrors, AHintWorkedOutWhenReadIsInEveryCopyOfTheMessage) {
+  int made = 0;
+  const InputError e("f.json: /ring/siz: unknown key", [&made] {
+    ++made;
+    return std::string(" (did you mean /ring/size?)");
+  });
+  EXPECT_EQ(made, 0);  // not when thrown: only when read
+  const InputError copy = e;  // what a throw or a rethrow makes
+  EXPECT_STREQ(copy.what(), "f.json: /ring/siz: unknown key (did you mean /ring/size?)");
+  EXPECT_STREQ(e.what(), copy.what());
+  EXPECT_EQ(made, 1);
+  try {
+    fail_input("f.json", "/x", "unknown key", [] { return std::string(); });
+  } catch (const std::exception& caught) {
+    EXPECT_STREQ(caught.what(), "f.json: /x: unknown key");
+  }
+}
+
 TEST_F(ScenarioFiles, WrongTypeIsNamedByPointer) {
   EXPECT_EQ(error_of(R"({"name": "x", "ring": {"size": "big"}})"), R"(: /ring/size: expected an integer, got "big")");
   EXPECT_EQ(error_of(R"({"name": "x", "ring": 5})"), ": /ring: expected an object, got 5");
@@ -541,6 +559,50 @@ TEST(Params, NaturalOrderAgreesWithItsDefinition) {
   EXPECT_FALSE(natural_less("x.1", "x.01"));
   EXPECT_TRUE(natural_less("x1", "x1a"));
   EXPECT_TRUE(natural_less("x12", "x1a") == false && natural_less("x1a", "x12"));
+}
+
+// The columns by their definition: every key of every row, in natural
+// order, one column per group of equal keys, spelled as the group's first
+// to appear (rows in order, keys in row order).
+std::vector<std::string> natural_columns_by_definition(
+    const std::vector<std::vector<std::pair<std::string, std::string>>>& rows) {
+  std::vector<std::string> all;
+  for (const auto& row : rows)
+    for (const auto& kv : row) all.push_back(kv.first);
+  std::vector<std::string> columns;
+  for (size_t k = 0; k < all.size(); ++k) {
+    bool seen = false;
+    for (size_t e = 0; e < k && !seen; ++e) seen = !natural_less(all[e], all[k]) && !natural_less(all[k], all[e]);
+    if (!seen) columns.push_back(all[k]);
+  }
+  std::stable_sort(columns.begin(), columns.end(), natural_less);
+  return columns;
+}
+
+TEST(Params, CsvColumnsAreEachKeyOnceInNaturalOrderSpelledAsFirstSeen) {
+  // Rows that repeat their keys, with the same numbers spelled with and
+  // without leading zeros, in different orders.
+  const std::vector<std::string> names = {"q.1.ring", "q.01.ring", "q.10.ring", "q.2", "q.002", "a", "b.3", "b.03"};
+  Rng rng(11, "natural_columns");
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<std::vector<std::pair<std::string, std::string>>> rows(rng.uniform_int(0, 6));
+    for (auto& row : rows) {
+      const uint64_t n = rng.uniform_int(0, 6);
+      for (uint64_t k = 0; k < n; ++k) row.emplace_back(names[rng.uniform_int(0, names.size() - 1)], "v");
+    }
+    ASSERT_EQ(natural_columns(rows), natural_columns_by_definition(rows)) << "trial " << trial;
+  }
+  EXPECT_EQ(natural_columns({{{"q.01.ring", "x"}}, {{"q.1.ring", "y"}, {"a", "z"}}}),
+            (std::vector<std::string>{"a", "q.01.ring"}));
+}
+
+TEST(Params, FlattenExceptLeavesOutOneTopLevelKeyAndWhatIsUnderIt) {
+  const Json g = Json::parse(R"({"a": 1, "queues": {"0": {"x": 2}}, "b": {"queues": 3, "c": 0.5}})");
+  Json without = g;
+  without.erase("queues");
+  EXPECT_EQ(flatten_except(g, "queues"), flatten(without));  // b.queues stays: only the top level's goes
+  EXPECT_EQ(flatten_except(g, "queues").size(), 3u);
+  EXPECT_EQ(flatten_except(Json(4), "queues"), flatten(Json(4)));
 }
 
 }  // namespace

@@ -708,3 +708,86 @@ TEST(SplitRing, TheInterruptFlagIsWrittenOncePerChangeAndAnInterruptTakenChanges
   EXPECT_EQ(q.avail_flags(), 0u);
 }
 }  // namespace vringsim
+
+namespace vringsim {
+namespace {
+
+using test_support::chain;
+
+// A plain run keeps only the counts per state (no walk in pop_avail or
+// flush_used); --check and fault injection keep each descriptor's. The two
+// must agree on everything else, step by step.
+TEST(DescriptorTracking, ARingWithoutStatesAgreesWithOneWithThemStepByStep) {
+  for (const bool indirect : {false, true}) {
+    SplitRing tracked(64, false, indirect), plain(64, false, indirect);
+    plain.set_descriptor_tracking(false);
+    ASSERT_FALSE(plain.descriptor_tracking());
+    std::mt19937_64 rng(20261207);
+    uint32_t pops = 0, flushed = 0, collected = 0;
+    for (int step = 0; step < 20000; ++step) {
+      const int op = static_cast<int>(rng() % 5);
+      if (op == 0) {
+        const auto segs = chain(1 + static_cast<uint32_t>(rng() % 5), 1 + static_cast<uint32_t>(rng() % 4096));
+        uint32_t rd_a = 0, rd_b = 0;
+        const auto a = tracked.add_inbuf(segs, &rd_a), b = plain.add_inbuf(segs, &rd_b);
+        ASSERT_EQ(a, b) << step;
+        ASSERT_EQ(rd_a, rd_b) << step;
+      } else if (op == 1) {
+        ASSERT_EQ(tracked.publish_avail(), plain.publish_avail()) << step;
+      } else if (op == 2 && tracked.avail_pending() > 0) {
+        uint32_t rd_a = 0, rd_b = 0;
+        ChainTotals t_a, t_b;
+        const uint16_t a = tracked.pop_avail(nullptr, &rd_a, &t_a), b = plain.pop_avail(nullptr, &rd_b, &t_b);
+        ASSERT_EQ(a, b) << step;
+        ASSERT_EQ(rd_a, rd_b) << step;  // ring descriptors: walked on one side, from the record on the other
+        ASSERT_EQ(t_a.buffers, t_b.buffers) << step;
+        tracked.push_used(a, 100);
+        plain.push_used(b, 100);
+        ++pops;
+      } else if (op == 3 && tracked.used_unflushed() > 0) {
+        const uint32_t n = 1 + static_cast<uint32_t>(rng() % tracked.used_unflushed());
+        tracked.flush_used(n);
+        plain.flush_used(n);
+        flushed += n;
+      } else if (op == 4) {
+        const auto a = tracked.get_buf(), b = plain.get_buf();
+        ASSERT_EQ(a.has_value(), b.has_value()) << step;
+        if (a) {
+          ASSERT_EQ(a->id, b->id) << step;
+          ++collected;
+        }
+      }
+      for (const DescState s : {DescState::Free, DescState::Posted, DescState::Device, DescState::Used})
+        ASSERT_EQ(tracked.count(s), plain.count(s)) << step << " " << desc_state_name(s);
+      ASSERT_EQ(tracked.num_free(), plain.num_free()) << step;
+      ASSERT_EQ(tracked.device_out_of_buffers(), plain.device_out_of_buffers()) << step;
+      if (step % 97 == 0) {
+        tracked.check_invariants();
+        plain.check_invariants();  // the structure and the counts, without states
+      }
+    }
+    // The walk reached every state many times over.
+    EXPECT_GT(pops, 2000u);
+    EXPECT_GT(flushed, 1000u);
+    EXPECT_GT(collected, 1000u);
+  }
+}
+
+TEST(DescriptorTracking, WhatReadsOneDescriptorsStateNeedsIt) {
+  SplitRing plain(8);
+  plain.set_descriptor_tracking(false);
+  const auto head = plain.add_inbuf(chain(2));
+  ASSERT_TRUE(head);
+  EXPECT_THROW((void)plain.state(*head), InvariantError);
+  // A faulty driver's writes are checked against the states.
+  EXPECT_THROW(plain.write_shared_desc(*head, Descriptor{}), InvariantError);
+  // Switched only while every descriptor is free.
+  EXPECT_THROW(plain.set_descriptor_tracking(true), InvariantError);
+  SplitRing tracked(8);
+  ASSERT_TRUE(tracked.descriptor_tracking());  // on when made
+  ASSERT_TRUE(tracked.add_inbuf(chain(2)));
+  EXPECT_THROW(tracked.set_descriptor_tracking(false), InvariantError);
+}
+
+}  // namespace
+}  // namespace vringsim

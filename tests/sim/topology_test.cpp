@@ -6,6 +6,8 @@
 
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "sim/core/errors.hpp"
 
@@ -31,6 +33,18 @@ TEST(Topology, NoSectionIsOneGuestWithOneQueue) {
   EXPECT_EQ(t.total_queues(), 1u);
   EXPECT_EQ(t.cores.at(0).count, 1u);
   EXPECT_EQ(t.route(0, 12345), 0u);
+}
+
+TEST(Topology, PortsAreInNameOrderWhateverOrderTheyComeIn) {
+  // Entry "a" of two guests comes before entry "a-", whose name sorts first;
+  // bridge "z" is fed by bridge "a" before the guests on "a" are added.
+  const Topology t = parse_topology(Json::parse(R"({"bridges": {"a": {}, "z": {"from": ["a"]}},
+      "guests": {"a": {"count": 2, "bridge": "a"}, "a-": {"bridge": "a"}, "q": {"bridge": "z"}}})"),
+                                    "f.json");
+  std::vector<std::string> names;
+  for (const Topology::Port& p : t.bridge_ports.at(0))
+    names.push_back(p.kind == Topology::Kind::Bridge ? t.bridges[p.index].name : t.guests[p.index].name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a-", "a-0", "a-1", "z"}));
 }
 
 TEST(Topology, GuestGroupsExpandWithPaddedNamesAndConsecutiveQueues) {
