@@ -83,13 +83,13 @@ class CorePool {
   // Idleness, for a vCPU (guest halts): it is idle while every thread it
   // runs sleeps. Threads start awake.
   /// A thread goes to sleep at `t`.
-  void thread_sleeps(double t) {
+  void thread_sleeps(SimTime t) {
     if (awake_ > 0 && --awake_ == 0) idle_since_ = t;
   }
   /// A thread is woken at `t`: how long the pool had been idle (0 if another
   /// thread was awake).
-  double thread_wakes(double t) {
-    const double idle = awake_ == 0 ? t - idle_since_ : 0.0;
+  SimTime thread_wakes(SimTime t) {
+    const SimTime idle = awake_ == 0 ? t - idle_since_ : 0;
     ++awake_;
     return idle;
   }
@@ -120,7 +120,7 @@ class CorePool {
   SimTime min_vruntime_ns_ = 0;
   uint32_t awake_;
   SimTime credit_ns_;
-  double idle_since_ = 0;
+  SimTime idle_since_ = 0;
 };
 
 }  // namespace vringsim

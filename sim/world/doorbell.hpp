@@ -59,7 +59,7 @@ class Doorbell {
     const SimTime now = clock();
     if (!kick_pending_) {
       kick_pending_ = true;
-      kick_sent_at = seconds(now);
+      kick_sent_at = now;
     }
     if (!device_wake_.waiting()) return {};
     // Before the release, which yields: the device may run and wait again
@@ -89,8 +89,8 @@ class Doorbell {
   }
   /// The task loop's clock (SimGrid's before it runs on one).
   SimTime clock() const { return clock_of(loop_); }
-  /// When the oldest kick not yet taken was sent (seconds, the world's unit).
-  double kick_sent_at = 0;
+  /// When the oldest kick not yet taken was sent.
+  SimTime kick_sent_at = 0;
   /// Device: takes the pending kick (and every one sent with it).
   void take_kick() { kick_pending_ = false; }
   /// Device: waits for a kick, at most `timeout` if given. True if one came

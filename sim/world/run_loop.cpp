@@ -73,7 +73,7 @@ void RunLoop::start_queues() {
   sg4::Actor::create("queues", w_.core_hosts[0], guarded([&loop] { loop.run(); }))->daemonize();
 }
 
-void RunLoop::admit_all(double t) {
+void RunLoop::admit_all(SimTime t) {
   // Every arrival and every publication of used entries up to `t` (and the
   // interrupts those raise) before the bus moves past `t`.
   // Publications first, on every queue: admitting may advance the bus (a
@@ -172,7 +172,7 @@ void RunLoop::start_sampler() {
                            run.sampler_wakes_at = at;
                            const double u = seconds(at);
                            blocking::sleep_until(u);
-                           admit_all(u);
+                           admit_all(at);
                            run.bus.advance(u);
                          }
                          const SimTime at = k * interval;
@@ -180,7 +180,7 @@ void RunLoop::start_sampler() {
                          run.sampler_wakes_at = at;
                          const double t = seconds(at);
                          blocking::sleep_until(t);
-                         admit_all(t);
+                         admit_all(at);
                          run.bus.advance(t);
                          check_liveness(t);
                          sample(t);
@@ -203,8 +203,8 @@ void RunLoop::start_controller() {
 void RunLoop::finish() {
   // Bring every listener up to the end.
   const double end = w_.end_time;
-  admit_all(end);
-  for (auto& Q : w_.queues) Q.shared->publish_due(end);
+  admit_all(to_sim_time(end));  // on the run's clock already: exact
+  for (auto& Q : w_.queues) Q.shared->publish_due(to_sim_time(end));
   w_.run->bus.advance(end);
   for (auto& m : w_.run_metrics) m->finish(end);
   for (auto& set : w_.queue_metrics)

@@ -167,8 +167,8 @@ void WorldBuilder::queues(World& w) const {
       hopt.lookahead = options_.lookahead && w.run->queues == 1;
       hopt.latency = latency;
       hopt.drop_runs = options_.drop_runs;
-      hopt.sample_interval_s = scenario_.run.sample_interval_s;
-      hopt.warmup_s = scenario_.run.warmup_s;
+      hopt.sample_interval = to_sim_time(scenario_.run.sample_interval_s);
+      hopt.warmup = to_sim_time(scenario_.run.warmup_s);
       Q.device = std::make_unique<HostDevice>(*Q.shared, *w.costs, hopt, *w.dispatcher);
       GuestDriver::Options gopt;
       static_cast<DriverSettings&>(gopt) = driver;
