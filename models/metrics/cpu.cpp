@@ -30,7 +30,7 @@ class CpuUtilization : public Metric {
   explicit CpuUtilization(const MetricContext& ctx) : warmup_(to_sim_time(ctx.warmup_s)) {}
   void attach(Signals& s) override {
     s.on<CpuBusy>().connect([this](const CpuBusy& e) {
-      (e.cpu == Cpu::Host ? host_ : guest_).add(to_sim_time(e.time), to_sim_time(e.until), warmup_);
+      (e.cpu == Cpu::Host ? host_ : guest_).add(e.start, e.end, warmup_);
     });
   }
   void write(Json& j, double end) const override {

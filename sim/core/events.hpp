@@ -154,12 +154,15 @@ struct StallEnded {
   uint32_t queue = 0;
 };
 enum class Cpu : uint8_t { Host, Guest };
-/// A CPU was busy for this queue from `time` to `until`.
+/// A CPU was busy for this queue from `start` to `end`, the run's
+/// nanoseconds (`time` is `start` in seconds, for the bus): the CPU metric
+/// adds spans exactly, with no conversion back from seconds.
 struct CpuBusy {
   double time = 0;
   uint32_t queue = 0;
-  double until = 0;
   Cpu cpu = Cpu::Host;
+  SimTime start = 0;
+  SimTime end = 0;
 };
 /// A page allocation failed during a refill.
 struct RefillFailed {

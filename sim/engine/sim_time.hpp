@@ -54,7 +54,10 @@ inline SimTime to_sim_time(double s) {
   if (!(s < 9e9)) return kNever;  // beyond 285 years, or infinity
   if (!(s > -9e9)) return kAnyTime;
   const double ns = s * 1e9;
-  const auto n = static_cast<SimTime>(std::llround(ns));
+  // A whole nanosecond near ns (the nearest, or next to it where ns is
+  // within an ulp of a half): what the tests below need, without a call
+  // to llround (this runs a few times a packet).
+  const SimTime n = ns >= 0 ? static_cast<SimTime>(ns + 0.5) : -static_cast<SimTime>(0.5 - ns);
   // Off a whole nanosecond by more than s x 1e9's rounding (an ulp: under
   // 0.25 ns below 2^51 ns, 26 days), the ceiling is plain; on one, the
   // grid's double decides, so that comparisons in seconds and in

@@ -28,8 +28,7 @@ GuestDriver::GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, 
 }
 
 Step GuestDriver::stall_in_window() {
-  if (const auto end = opt_.faults->active(FaultKind::VcpuStall, seconds(now())))
-    return clock_.sleep_to(to_sim_time(*end));
+  if (const auto end = opt_.faults->active_at(FaultKind::VcpuStall, now())) return clock_.sleep_to(*end);
   return {};
 }
 
@@ -90,7 +89,7 @@ Task<void> GuestDriver::refill(bool from_work) {
   uint64_t added = 0, bytes = 0, table_bytes = 0;
   uint32_t descriptors = 0;
   bool failed = false;
-  const bool pressure = opt_.faults && opt_.faults->active(FaultKind::AllocFailure, seconds(start));
+  const bool pressure = opt_.faults && opt_.faults->active_at(FaultKind::AllocFailure, start).has_value();
   while (true) {
     if (!opt_.refill_2008 && ring.num_free() == 0) break;
     if (pressure) {  // every allocation fails: skb and pages alike

@@ -80,7 +80,7 @@ uint64_t HostDevice::admit_until(SimTime t, SimTime now) {
     ++shared_.run.admitted;
     admitted_.add(p.len);
     uint32_t capacity = opt_.tap_queue_packets;
-    if (opt_.faults && opt_.faults->active(FaultKind::TapOverflow, seconds(p.arrival)))
+    if (opt_.faults && opt_.faults->active_at(FaultKind::TapOverflow, p.arrival))
       capacity = std::min(capacity, opt_.faults->tap_overflow_capacity());
     // A broken device reads nothing from the tap: every frame is lost.
     // Otherwise a frame that finds the tap full is dropped (vhost's batch
@@ -349,9 +349,7 @@ Task<void> HostDevice::pay_kick(SimTime& cursor, bool share) {
 
 std::optional<SimTime> HostDevice::pause_end(SimTime cursor) const {
   if (!opt_.faults) return std::nullopt;
-  const auto end = opt_.faults->active(FaultKind::BackendPause, seconds(cursor));
-  if (!end) return std::nullopt;
-  return to_sim_time(*end);
+  return opt_.faults->active_at(FaultKind::BackendPause, cursor);
 }
 
 Task<bool> HostDevice::acquire_core(SimTime& cursor) {
@@ -377,7 +375,7 @@ void HostDevice::serve_burst(SimTime& cursor, Burst& b) {
   bool paused = false;
   while (b.served < limit && cursor < shared_.stop_time() && !(opt_.vhost && b.bytes >= kVhostNetWeight)) {
     if (!b.retry_front) {
-      if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, seconds(cursor))) {
+      if (opt_.faults && opt_.faults->active_at(FaultKind::BackendPause, cursor)) {
         paused = true;
         break;
       }

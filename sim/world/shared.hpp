@@ -133,7 +133,9 @@ struct Shared {
     run.bus.emit(e);
   }
   /// Publishes a CPU busy span from `start` to `end`.
-  void emit_busy(Cpu cpu, SimTime start, SimTime end) { emit(CpuBusy{seconds(start), queue, seconds(end), cpu}); }
+  void emit_busy(Cpu cpu, SimTime start, SimTime end) {
+    emit(CpuBusy{.time = seconds(start), .queue = queue, .cpu = cpu, .start = start, .end = end});
+  }
   void mark_exhausted() {
     if (source_exhausted) return;
     source_exhausted = true;

@@ -42,6 +42,17 @@ TEST(SimTime, ADateComparesWithTheClockAsInSeconds) {
     ASSERT_GE(seconds(n), x) << x;
     ASSERT_LT(seconds(n - 1), x) << x;
   }
+  // And where the rounding is closest: a few ulps either side of a whole
+  // nanosecond and of a half, up to a day.
+  for (int i = 0; i < 100'000; ++i) {
+    const auto whole = static_cast<double>(rng.uniform_int(0, 86'400'000'000'000));
+    double x = (whole + (rng.chance(0.5) ? 0.0 : 0.5)) / 1e9;
+    for (int k = rng.uniform_int(0, 8); k > 0; --k) x = std::nextafter(x, rng.chance(0.5) ? 1.0 : -1.0);
+    if (x < 0) continue;
+    const SimTime n = to_sim_time(x);
+    ASSERT_GE(seconds(n), x) << x;
+    ASSERT_LT(seconds(n - 1), x) << x;
+  }
 }
 
 }  // namespace
