@@ -3,35 +3,42 @@
 // run's figure is their sum over the capacity (every backend core, every vCPU).
 #include "sim/core/metric.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/engine/sim_time.hpp"
+
+#include <algorithm>
 
 namespace vringsim {
 namespace {
 
 /// Busy time of one CPU inside the measured window. Spans arrive in order of
 /// their start; counting only what lies past the latest end seen so far
-/// makes the total the union of the spans (overlaps count once).
+/// makes the total the union of the spans (overlaps count once). In the
+/// run's nanoseconds (a span's ends are instants of its clock:
+/// sim/engine/sim_time.hpp), so that a sum of spans is exact: the same
+/// spans shifted in time add up to the same busy time.
 struct BusyUnion {
-  double busy = 0, covered = 0;
-  void add(double start, double end, double window_start) {
-    busy += clipped_span(std::max(start, covered), end, window_start, 1e300);
+  SimTime busy = 0, covered = 0;
+  void add(SimTime start, SimTime end, SimTime window_start) {
+    const SimTime from = std::max({start, covered, window_start});
+    if (end > from) busy += end - from;
     covered = std::max(covered, end);
   }
 };
 
 class CpuUtilization : public Metric {
  public:
-  explicit CpuUtilization(const MetricContext& ctx) : warmup_(ctx.warmup_s) {}
+  explicit CpuUtilization(const MetricContext& ctx) : warmup_(to_sim_time(ctx.warmup_s)) {}
   void attach(Signals& s) override {
     s.on<CpuBusy>().connect([this](const CpuBusy& e) {
-      (e.cpu == Cpu::Host ? host_ : guest_).add(e.time, e.until, warmup_);
+      (e.cpu == Cpu::Host ? host_ : guest_).add(e.start, e.end, warmup_);
     });
   }
   void write(Json& j, double end) const override {
     // Busy spans may run past the end (a burst in progress): capping at the
     // window bounds the one span in progress.
-    const double window = std::max(0.0, end - warmup_);
-    j["cpu"]["host_utilization"] = share_of(host_.busy, window);
-    j["cpu"]["guest_utilization"] = share_of(guest_.busy, window);
+    const double window = static_cast<double>(std::max<SimTime>(0, to_sim_time(end) - warmup_));
+    j["cpu"]["host_utilization"] = share_of(static_cast<double>(host_.busy), window);
+    j["cpu"]["guest_utilization"] = share_of(static_cast<double>(guest_.busy), window);
   }
   void total_from_queues(Json& run, std::span<const Json* const> queues, const Capacity& cap) const override {
     // Shares of every backend core and every vCPU (per-queue spans are each
@@ -46,7 +53,7 @@ class CpuUtilization : public Metric {
   }
 
  private:
-  double warmup_;
+  SimTime warmup_;
   BusyUnion host_, guest_;
 };
 

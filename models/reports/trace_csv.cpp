@@ -55,7 +55,7 @@ class TraceCsv : public EventLog {
         [this](const StallEnded& e) { row(e.time, e.queue, "host", "stall_end", 0, 0, 0, 0, 0, ""); });
     s.on<CpuBusy>().connect([this](const CpuBusy& e) {
       row(e.time, e.queue, e.cpu == Cpu::Host ? "host" : "guest", "busy", 0, 0, 0, 0, 0,
-          fmt::format("until={:.9f}", e.until));
+          fmt::format("until={:.9f}", seconds(e.end)));
     });
     s.on<RefillFailed>().connect(
         [this](const RefillFailed& e) { row(e.time, e.queue, "guest", "refill_failed", 0, 0, 0, 0, 0, ""); });

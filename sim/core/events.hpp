@@ -23,6 +23,7 @@
 
 #include "sim/core/fifo.hpp"
 #include "sim/core/vring_types.hpp"
+#include "sim/engine/sim_time.hpp"
 
 namespace vringsim {
 
@@ -42,7 +43,7 @@ struct Packet {
   uint64_t id = 0;
   uint32_t len = 0;      ///< frame bytes, no FCS
   bool segment = false;  ///< cut from a GSO packet by the host (costs.host.per_segment_ns)
-  double arrival_s = 0;  ///< last bit at the host
+  SimTime arrival = 0;   ///< last bit at the host: the run's nanoseconds (sim/engine/sim_time.hpp)
 };
 // 24 bytes, not 32: every ring entry has one (Shared::packet_at), and every
 // frame in a tap queue.
@@ -153,12 +154,15 @@ struct StallEnded {
   uint32_t queue = 0;
 };
 enum class Cpu : uint8_t { Host, Guest };
-/// A CPU was busy for this queue from `time` to `until`.
+/// A CPU was busy for this queue from `start` to `end`, the run's
+/// nanoseconds (`time` is `start` in seconds, for the bus): the CPU metric
+/// adds spans exactly, with no conversion back from seconds.
 struct CpuBusy {
   double time = 0;
   uint32_t queue = 0;
-  double until = 0;
   Cpu cpu = Cpu::Host;
+  SimTime start = 0;
+  SimTime end = 0;
 };
 /// A page allocation failed during a refill.
 struct RefillFailed {

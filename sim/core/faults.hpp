@@ -18,6 +18,7 @@
 #include "sim/core/config.hpp"
 #include "sim/core/params.hpp"
 #include "sim/core/vring_types.hpp"
+#include "sim/engine/sim_time.hpp"
 
 namespace vringsim {
 
@@ -62,6 +63,14 @@ class FaultPlan {
   std::optional<double> active(FaultKind k, double t) const {
     if (windows(k).empty()) return std::nullopt;
     return active_in(windows(k), t);
+  }
+  /// The same at an instant of the run's clock: the window's end there
+  /// (rounded up, sim_time.hpp: a window never ends before its end).
+  std::optional<SimTime> active_at(FaultKind k, SimTime t) const {
+    if (windows(k).empty()) return std::nullopt;
+    const auto end = active_in(windows(k), seconds(t));
+    if (!end) return std::nullopt;
+    return to_sim_time(*end);
   }
   uint32_t tap_overflow_capacity() const { return tap_overflow_capacity_; }
 

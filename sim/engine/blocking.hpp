@@ -8,8 +8,11 @@
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Semaphore.hpp>
+#include <xbt/config.hpp>
 
 #include <cstdint>
+
+#include "sim/engine/sim_time.hpp"
 
 namespace vringsim::blocking {
 
@@ -18,6 +21,11 @@ inline uint64_t calls = 0;
 /// Calls that suspended a task of the task loop (task_loop.hpp): its sleeps,
 /// its waits on a semaphore, its releases to a waiter.
 inline uint64_t loop_waits = 0;
+
+/// SimGrid's timing precision under the run's nanosecond (sim_time.hpp), so
+/// that it never ends two instants of the loop in one step. Once per engine,
+/// before it runs.
+inline void use_nanosecond_clock() { simgrid::config::set_value<double>("surf/precision", kEnginePrecisionS); }
 
 inline void sleep_until(double t) {
   if (t <= simgrid::s4u::Engine::get_clock()) return;  // SimGrid returns at once: no activity

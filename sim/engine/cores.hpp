@@ -26,11 +26,11 @@
 #pragma once
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "sim/engine/sim_time.hpp"
 #include "sim/engine/task.hpp"
 #include "sim/engine/task_loop.hpp"
 
@@ -43,7 +43,7 @@ class CorePool {
   using Thread = uint32_t;
   /// `sleeper_credit_s`: Fair, place_entity()'s thresh.
   CorePool(uint32_t cores, uint32_t threads, Rule rule = Rule::Fifo, double sleeper_credit_s = 0)
-      : awake_(threads), credit_ns_(std::llround(sleeper_credit_s * 1e9)) {
+      : awake_(threads), credit_ns_(to_sim_time(sleeper_credit_s)) {
     if (threads > cores) slots_.emplace(cores, rule == Rule::Fair);
     if (rule == Rule::Fair) runs_.reserve(threads);
   }
@@ -72,7 +72,7 @@ class CorePool {
   Step release(Thread t) {
     if (!slots_) return {};
     Run& r = runs_[t];
-    r.vruntime_ns += std::llround((slots_->clock() - r.since) * 1e9);
+    r.vruntime_ns += slots_->clock() - r.since;
     return wait(slots_->release());
   }
   /// Its threads run as tasks of `loop` (task_loop.hpp).
@@ -83,13 +83,13 @@ class CorePool {
   // Idleness, for a vCPU (guest halts): it is idle while every thread it
   // runs sleeps. Threads start awake.
   /// A thread goes to sleep at `t`.
-  void thread_sleeps(double t) {
+  void thread_sleeps(SimTime t) {
     if (awake_ > 0 && --awake_ == 0) idle_since_ = t;
   }
   /// A thread is woken at `t`: how long the pool had been idle (0 if another
   /// thread was awake).
-  double thread_wakes(double t) {
-    const double idle = awake_ == 0 ? t - idle_since_ : 0.0;
+  SimTime thread_wakes(SimTime t) {
+    const SimTime idle = awake_ == 0 ? t - idle_since_ : 0;
     ++awake_;
     return idle;
   }
@@ -101,26 +101,26 @@ class CorePool {
     // place_entity(): no further behind than the credit (a thread that never
     // slept is never that far behind: this changes nothing for it).
     r.vruntime_ns = std::max(r.vruntime_ns, min_vruntime_ns_ - credit_ns_);
-    co_await slots_->acquire_by(static_cast<double>(r.vruntime_ns));
+    co_await slots_->acquire_by(r.vruntime_ns);
     // update_min_vruntime(): the time of the least-run thread, taken at each
     // turn's start (CFS also moves it as the running thread runs), never
     // going back.
     min_vruntime_ns_ = std::max(min_vruntime_ns_, r.vruntime_ns);
     r.since = slots_->clock();
   }
-  /// A Fair pool's thread: the core time it has had (vruntime, whole
+  /// A Fair pool's thread: the core time it has had (vruntime, the run's
   /// nanoseconds: sums of turns compare equal when they are), and since when
   /// it holds a core.
   struct Run {
-    int64_t vruntime_ns = 0;
-    double since = 0;
+    SimTime vruntime_ns = 0;
+    SimTime since = 0;
   };
   std::optional<Semaphore> slots_;
   std::vector<Run> runs_;
-  int64_t min_vruntime_ns_ = 0;
+  SimTime min_vruntime_ns_ = 0;
   uint32_t awake_;
-  int64_t credit_ns_;
-  double idle_since_ = 0;
+  SimTime credit_ns_;
+  SimTime idle_since_ = 0;
 };
 
 }  // namespace vringsim

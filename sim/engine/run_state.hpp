@@ -7,9 +7,9 @@
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include <cstdint>
-#include <limits>
 
 #include "sim/core/events.hpp"
+#include "sim/engine/sim_time.hpp"
 
 namespace vringsim {
 
@@ -17,7 +17,7 @@ struct RunState {
   explicit RunState(uint32_t queues) : bus(queues), queues(queues) {}
 
   EventBus bus;
-  double stop_time = 0;
+  SimTime stop_time = 0;  ///< the end of the run (stop.time_s)
   const uint32_t queues;  ///< receive queues in the run
 
   // Drain detection for stop.packets and finite sources: every admitted
@@ -37,10 +37,10 @@ struct RunState {
     }
   }
 
-  /// When the sampler runs next (+infinity once it has stopped): the
-  /// driver's lookahead (GuestDriver::sleep_to) never passes it.
-  double sampler_wakes_at = 0;
-  void stop_sampling() { sampler_wakes_at = std::numeric_limits<double>::infinity(); }
+  /// When the sampler runs next (kNever once it has stopped): the task
+  /// loop stops there for it, and no lookahead passes it.
+  SimTime sampler_wakes_at = 0;
+  void stop_sampling() { sampler_wakes_at = kNever; }
 };
 
 }  // namespace vringsim

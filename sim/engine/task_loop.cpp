@@ -4,7 +4,6 @@
 #include <simgrid/s4u/Semaphore.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <memory>
 #include <utility>
 
@@ -16,7 +15,7 @@ namespace sg4 = simgrid::s4u;
 namespace vringsim {
 
 bool TaskLoop::near_the_end() const {
-  return run_.drained_released || clock_ + 2 * precision_ >= run_.stop_time;
+  return run_.drained_released || clock_ >= run_.stop_time;
 }
 
 bool Wait::await_ready() {
@@ -93,7 +92,7 @@ void TaskLoop::handle(Id w) {
   if (!f.calling) return;  // its body returned
   ++blocking::loop_waits;
   switch (f.call) {
-    case Call::Sleep: set_timer(w, clock_ + std::max(f.arg, precision_)); break;
+    case Call::Sleep: set_timer(w, clock_ + f.arg); break;  // (above 0: Wait::await_ready)
     case Call::Acquire: {  // no token was free, or one is served by key (Wait::await_ready): it queues
       Sem& s = sems_[f.sem];
       s.waiters.push_back(w);
@@ -102,7 +101,7 @@ void TaskLoop::handle(Id w) {
         ensure(f.arg <= 0, "a semaphore served by key has no timed acquisition");
         if (s.tokens > 0) grant_later(f.sem);
       }
-      if (f.arg > 0) set_timer(w, clock_ + std::max(f.arg, precision_));
+      if (f.arg > 0) set_timer(w, clock_ + f.arg);
       break;
     }
     case Call::Release: {  // someone waits (Wait::await_ready): the first, woken, runs before the releaser goes on
@@ -163,29 +162,25 @@ void TaskLoop::run() {
       blocking::acquire(never);  // only a token wakes any: the run ends around them
       continue;
     }
-    const double d = first->date;
-    // Near the sampler's next instant, the end, or once a finite source has
-    // drained, another actor may run: SimGrid's clock goes there, stopping
-    // at each sampler instant on the way.
-    const double margin = 2 * precision_;
-    const double sample = run_.sampler_wakes_at;
-    if (d + margin >= sample || d + margin >= run_.stop_time || run_.drained_released) {
-      const double target = d >= sample + margin && sample < run_.stop_time ? sample : d;
-      blocking::sleep_until(target);
+    const SimTime d = first->date;
+    // At or past the sampler's next instant, the end, or once a finite
+    // source has drained, another actor may run: SimGrid's clock goes there,
+    // stopping at the sampler's instant on the way, where the sampler reads
+    // before the tasks due then run. SimGrid sleeps to the nanosecond as a
+    // double (seconds()) and the loop's clock is that nanosecond again.
+    const SimTime sample = run_.sampler_wakes_at;
+    if (d >= sample || d >= run_.stop_time || run_.drained_released) {
+      const SimTime target = d > sample && sample < run_.stop_time ? sample : d;
+      blocking::sleep_until(seconds(target));
       if (target >= sample) sg4::this_actor::yield();  // the sampler reads first at its instant
-      clock_ = std::max(clock_, sg4::Engine::get_clock());
+      clock_ = std::max(clock_, from_engine_seconds(sg4::Engine::get_clock()));
       if (target != d) continue;
-      // A sampler instant within the precision after the step's date is
-      // this step's instant: it reads before the tasks due then.
-      if (target < sample && sample - clock_ < precision_) sg4::this_actor::yield();
     } else {
-      clock_ += d - clock_;
+      clock_ = d;
     }
-    // The timers due within the precision end now, at one instant, the
-    // step's (SimGrid's test, |date - now| < precision: the difference of
-    // two close doubles is exact, where now + precision would round); made
-    // in date order, then the order they were set.
-    for (const Timer* t = next_timer(); t && std::abs(t->date - clock_) < precision_; t = next_timer()) {
+    // The timers due at the step's date end now, at one instant: made in the
+    // order they were set.
+    for (const Timer* t = next_timer(); t && t->date <= clock_; t = next_timer()) {
       const Id w = t->task;
       heap_.pop();
       Entry& f = tasks_[w];

@@ -28,16 +28,20 @@
 // least keys (equal: the task added first), so the order of the requests and
 // releases of an instant decides nothing.
 // A call that needs no wait (a free token taken, a token left for nobody
-// waiting, a sleep into the past) does not suspend the task. A sleep lasts at
-// least surf/precision (1 ns), and the clock moves from c to the next date D
-// as c + (D - c), ending every timer within surf/precision of D in that step,
-// at one instant (its sequence in date order, then the order set): the
-// run's one clock is still SimGrid's double seconds, its resolution 1 ns
-// (issue 32 asks for integer nanoseconds).
+// waiting, a sleep to now or into the past) does not suspend the task.
+// The clock is the run's one clock (sim_time.hpp): integer nanoseconds. The
+// events of one instant are exactly those at one integer, and a step's clock
+// is its timers' date, neither rounded nor merged with a neighbour's (on
+// SimGrid's double seconds a sleep lasted at least 1 ns, the clock moved
+// from c to D as c + (D - c), and timers within 1 ns of D ended in its step).
+// The devices' and drivers' own dates (sim/world/) are still double seconds:
+// each enters the clock by the one rule, rounded up to the next nanosecond
+// (to_sim_time), so no task wakes before the date it asked for.
 // Only the sampler, the controller and the end of the run make the loop's
-// actor call SimGrid itself: before its clock passes the sampler's next
-// instant it sleeps there in SimGrid (stopping at each instant), lets the
-// sampler read first, and near the end each call is also a SimGrid call, so
+// actor call SimGrid itself: before its clock reaches the sampler's next
+// instant it sleeps there in SimGrid (the same nanosecond as a double; each
+// instant on the way), lets the sampler read first, then runs the tasks due
+// at that instant; and near the end each call is also a SimGrid call, so
 // SimGrid ends the actor where the run ends.
 //
 // tests/engine/task_loop_test.cpp checks the rule on hand cases and random
@@ -59,6 +63,7 @@
 #include <vector>
 
 #include "sim/engine/blocking.hpp"
+#include "sim/engine/sim_time.hpp"
 #include "sim/engine/task.hpp"
 
 namespace vringsim {
@@ -72,10 +77,10 @@ class [[nodiscard]] Wait {
  public:
   enum class Kind : uint8_t { Sleep, Acquire, Release };
   /// Sleeps until `t`.
-  static Wait sleep_until(TaskLoop* loop, double t) { return Wait(loop, Kind::Sleep, t, 0); }
+  static Wait sleep_until(TaskLoop* loop, SimTime t) { return Wait(loop, Kind::Sleep, t, 0); }
   /// Takes a token of `sem`, waiting at most `timeout` if given and above 0;
   /// `key`: its place among the waiters of a semaphore served by key.
-  static Wait acquire(TaskLoop* loop, uint32_t sem, std::optional<double> timeout, double key = 0) {
+  static Wait acquire(TaskLoop* loop, uint32_t sem, std::optional<SimTime> timeout, int64_t key = 0) {
     Wait w(loop, Kind::Acquire, timeout ? *timeout : -1, sem);
     w.key_ = key;
     return w;
@@ -89,13 +94,13 @@ class [[nodiscard]] Wait {
   bool await_resume() const;
 
  private:
-  Wait(TaskLoop* loop, Kind k, double arg, uint32_t sem) : loop_(loop), kind_(k), arg_(arg), sem_(sem) {}
+  Wait(TaskLoop* loop, Kind k, SimTime arg, uint32_t sem) : loop_(loop), kind_(k), arg_(arg), sem_(sem) {}
   friend class TaskLoop;
   TaskLoop* loop_;
   Kind kind_;
-  double arg_;  ///< the sleep's end; the acquisition's timeout
+  SimTime arg_;  ///< the sleep's end; the acquisition's timeout
   uint32_t sem_;
-  double key_ = 0;  ///< an acquisition's key (a semaphore served by key)
+  int64_t key_ = 0;  ///< an acquisition's key (a semaphore served by key)
 };
 
 class TaskLoop {
@@ -108,8 +113,7 @@ class TaskLoop {
   /// Which side a task is on: a device (a backend thread) or a driver.
   enum class Side : uint8_t { Host, Guest };
 
-  /// `precision`: SimGrid's surf/precision.
-  TaskLoop(RunState& run, double precision) : run_(run), precision_(precision) {}
+  explicit TaskLoop(RunState& run) : run_(run) {}
 
   /// A task (its actor's body) on `side`. At time 0 they start in the order
   /// added, each side's in its phase.
@@ -132,11 +136,11 @@ class TaskLoop {
   /// drawn from `seed` instead of the order they were made in (0: made).
   void shuffle(uint64_t seed) { shuffle_ = seed; }
   /// The loop's clock: the step's.
-  double clock() const { return clock_; }
+  SimTime clock() const { return clock_; }
   /// Semaphore::would_block: no token to take.
   bool would_block(Id sem) const { return sems_[sem].tokens == 0; }
   /// Called before each task runs, with its event's key (tests).
-  std::function<void(Id task, double time, Phase phase)> on_run;
+  std::function<void(Id task, SimTime time, Phase phase)> on_run;
 
   /// The actor's body.
   void run();
@@ -149,8 +153,8 @@ class TaskLoop {
     std::coroutine_handle<> resume_at;  ///< where it goes on (null: not started, or done)
     bool calling = false;               ///< suspended on a call (false: its body returned)
     Call call = Call::Sleep;            ///< the call it made
-    double arg = 0;                     ///< the sleep's duration, the acquisition's timeout
-    double key = 0;                     ///< the acquisition's key (a semaphore served by key)
+    SimTime arg = 0;                    ///< the sleep's duration, the acquisition's timeout
+    int64_t key = 0;                    ///< the acquisition's key (a semaphore served by key)
     Id sem = 0;                         ///< the semaphore it acquires or releases
     uint64_t timer = 0;                 ///< its sleep's or timeout's timer (0: none)
     bool waiting = false;               ///< queued on `sem`
@@ -185,7 +189,7 @@ class TaskLoop {
   };
   /// A sleep's or timeout's end: by date, then the order it was set in.
   struct Timer {
-    double date;
+    SimTime date;
     uint64_t seq;
     Id task;
     bool operator>(const Timer& o) const {
@@ -237,7 +241,7 @@ class TaskLoop {
   /// Shuffled: swaps one of `r`'s tasks, drawn, to its head.
   void draw_next(Ready& r);
   uint64_t draw();
-  void set_timer(Id w, double date) {
+  void set_timer(Id w, SimTime date) {
     tasks_[w].timer = ++timers_;
     heap_.push({date, timers_, w});
   }
@@ -249,8 +253,7 @@ class TaskLoop {
   bool near_the_end() const;
 
   RunState& run_;
-  double precision_;
-  double clock_ = 0;
+  SimTime clock_ = 0;
   std::vector<Entry> tasks_;
   std::vector<Sem> sems_;
   Id current_ = 0;          ///< the task running
@@ -262,12 +265,12 @@ class TaskLoop {
   uint64_t shuffle_ = 0;    ///< the shuffle's seed and state (0: none)
 };
 
-/// The task loop's clock (SimGrid's before a side is attached to one).
-inline double clock_of(const TaskLoop* loop) {
-  return loop ? loop->clock() : simgrid::s4u::Engine::get_clock();
+/// The task loop's clock (SimGrid's, on the grid, before a side is attached to one).
+inline SimTime clock_of(const TaskLoop* loop) {
+  return loop ? loop->clock() : from_engine_seconds(simgrid::s4u::Engine::get_clock());
 }
 /// Sleeps until `t` in the task loop.
-inline Wait sleep_until(TaskLoop* loop, double t) { return Wait::sleep_until(loop, t); }
+inline Wait sleep_until(TaskLoop* loop, SimTime t) { return Wait::sleep_until(loop, t); }
 
 /// A semaphore of the task loop its users run on (run_on before any use).
 class Semaphore {
@@ -279,14 +282,14 @@ class Semaphore {
     id_ = loop.add_semaphore(tokens_, by_key_);
   }
   /// The loop's clock.
-  double clock() const { return loop_->clock(); }
+  SimTime clock() const { return loop_->clock(); }
   /// No token to take: acquiring waits.
   bool would_block() const { return loop_->would_block(id_); }
-  /// Takes a token, waiting if needed, at most `timeout_s` if given (and
+  /// Takes a token, waiting if needed, at most `timeout` if given (and
   /// above 0). Awaited: true if the timeout passed first.
-  Wait acquire(std::optional<double> timeout_s = std::nullopt) { return Wait::acquire(loop_, id_, timeout_s); }
+  Wait acquire(std::optional<SimTime> timeout = std::nullopt) { return Wait::acquire(loop_, id_, timeout); }
   /// Takes a token, waiting if needed, served by `key` among the waiters.
-  Wait acquire_by(double key) { return Wait::acquire(loop_, id_, std::nullopt, key); }
+  Wait acquire_by(int64_t key) { return Wait::acquire(loop_, id_, std::nullopt, key); }
   Wait release() { return Wait::release(loop_, id_); }
 
  private:

@@ -110,7 +110,7 @@ Books::Ledger Books::queue_ledger(uint32_t k) const {
   const HostDevice& dev = *Q.device;
   const GuestDriver& drv = *Q.driver;
   uint64_t guest_bytes = 0;
-  const uint64_t in_guest = drv.processing_after(w_.end_time, &guest_bytes);
+  const uint64_t in_guest = drv.processing_after(to_sim_time(w_.end_time), &guest_bytes);
   Ledger b;
   b.arrived = {dev.admitted_packets(), dev.admitted_bytes()};
   for (int r = 0; r < kDropReasons; ++r) {
@@ -414,7 +414,8 @@ void Books::add_device_figures(Json& s) const {
       bad[k] += Q.device->bad_chains()[k];
       injected[k] += Q.driver->injected()[k];
     }
-    if (Q.device->broken() && (!broken || Q.device->broken_at() < broken_at)) broken_at = Q.device->broken_at();
+    if (Q.device->broken() && (!broken || seconds(Q.device->broken_at()) < broken_at))
+      broken_at = seconds(Q.device->broken_at());
     broken += Q.device->broken() ? 1 : 0;
     rx_length_errors += Q.driver->rx_length_errors();
     xdp_drops += Q.driver->xdp_drops();

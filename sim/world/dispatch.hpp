@@ -31,10 +31,12 @@ class Dispatcher {
   struct Answer {
     Status status;
     Packet packet;             ///< Frame
-    double quiet_until = 0.0;  ///< Pending: no frame for the queue arrives before this
+    SimTime quiet_until = 0;  ///< Pending: no frame for the queue arrives before this
   };
-  /// The next frame for `queue`; `until`: the time up to which the caller needs to know.
-  Answer next(uint32_t queue, double until);
+  /// The next frame for `queue`; `until`: the time up to which the caller
+  /// needs to know. Times are the run's nanoseconds: a source's arrival (a
+  /// double) enters the clock here, by sim_time.hpp's rule.
+  Answer next(uint32_t queue, SimTime until);
 
   /// Frames for `queue` that a full tap drops unseen: every one next() would
   /// give that arrives by `limit` and before `below` is counted in
@@ -42,7 +44,7 @@ class Dispatcher {
   /// built; returns what next(queue, until) gives after them (`limit` <=
   /// `until`). With one source and one queue the frames are not even made
   /// into packets (Aggregator::skip).
-  Answer skip(uint32_t queue, double until, double limit, double below, SkippedFrames& skipped);
+  Answer skip(uint32_t queue, SimTime until, SimTime limit, SimTime below, SkippedFrames& skipped);
 
   /// A closed-loop source (one source, one queue), or null.
   ClosedLoop* closed_loop() const { return closed_loop_; }
@@ -54,11 +56,15 @@ class Dispatcher {
     uint32_t queue = 0;
   };
   Pulled pull();
+  /// The packet numbered next, for a source's arrival.
+  Packet make_packet(const Arrival& a) {
+    return Packet{.id = emitted_++, .len = a.len_bytes, .segment = a.segment, .arrival = to_sim_time(a.time_s)};
+  }
 
   std::vector<Input> inputs_;
   const Topology& topology_;
   uint64_t stop_packets_;
-  double horizon_s_;
+  SimTime horizon_;
   std::vector<std::optional<Arrival>> head_;  ///< per input: its next arrival, not yet taken
   std::vector<bool> done_;
   std::vector<std::deque<Packet>> waiting_;  ///< per queue

@@ -28,10 +28,10 @@ class Wakeup {
     return sem_.release();
   }
   /// Waits until woken or, given a deadline, until then. True if the deadline passed first.
-  Task<bool> wait(std::optional<double> timeout_s) {
+  Task<bool> wait(std::optional<SimTime> timeout) {
     waits_ = true;
     signalled_ = false;
-    const bool timed_out = co_await sem_.acquire(timeout_s);
+    const bool timed_out = co_await sem_.acquire(timeout);
     waits_ = false;
     // A wake at the instant the wait timed out released a token nobody took.
     if (signalled_ && !sem_.would_block()) co_await sem_.acquire();
@@ -53,10 +53,10 @@ class Doorbell {
   // it; a device that is running finds it when it next looks (a vhost
   // handle_rx queued again, QEMU's main loop) and pays for it then.
 
-  /// Sends the kick (after the driver has brought SimGrid's clock up to its
+  /// Sends the kick (after the driver has brought the loop's clock up to its
   /// own: the device wakes at the kick's time).
   Step send_kick() {
-    const double now = clock();
+    const SimTime now = clock();
     if (!kick_pending_) {
       kick_pending_ = true;
       kick_sent_at = now;
@@ -68,13 +68,14 @@ class Doorbell {
     return wake(device_wake_);
   }
   /// The earliest time the device may run next, for the driver's lookahead:
-  /// the end of its sleep; +infinity while it waits for a kick (only the
-  /// driver's kick wakes it, which resets this to the kick's time); minus
-  /// infinity when it cannot be known (it waits for a shared core).
-  double device_wakes_at = 0;
-  /// The same for the driver: the end of its sleep or timed wait; +infinity
+  /// the end of its sleep; kNever while it waits for a kick (only the
+  /// driver's kick wakes it, which resets this to the kick's time); kAnyTime
+  /// when it cannot be known (it waits for a shared core). The run's
+  /// nanoseconds (sim_time.hpp), as the lookahead compares them.
+  SimTime device_wakes_at = 0;
+  /// The same for the driver: the end of its sleep or timed wait; kNever
   /// while only the device can wake it.
-  double driver_wakes_at = 0;
+  SimTime driver_wakes_at = 0;
   /// A kick sent and not yet taken by the device.
   bool kick_pending() const { return kick_pending_; }
   /// A wake-up sent to the waiting driver and not yet taken.
@@ -86,25 +87,25 @@ class Doorbell {
     device_wake_.run_on(loop);
     driver_wake_.run_on(loop);
   }
-  /// SimGrid's clock, or the task loop's.
-  double clock() const { return clock_of(loop_); }
+  /// The task loop's clock (SimGrid's before it runs on one).
+  SimTime clock() const { return clock_of(loop_); }
   /// When the oldest kick not yet taken was sent.
-  double kick_sent_at = 0;
+  SimTime kick_sent_at = 0;
   /// Device: takes the pending kick (and every one sent with it).
   void take_kick() { kick_pending_ = false; }
-  /// Device: waits for a kick, at most `timeout_s` if given. True if one came
+  /// Device: waits for a kick, at most `timeout` if given. True if one came
   /// (it stays pending: take_kick() takes it). A kick already pending ends
   /// the wait at once.
-  Task<bool> wait_for_kick(std::optional<double> timeout_s = std::nullopt) {
+  Task<bool> wait_for_kick(std::optional<SimTime> timeout = std::nullopt) {
     if (kick_pending_) co_return true;
-    co_await device_wake_.wait(timeout_s);
+    co_await device_wake_.wait(timeout);
     co_return kick_pending_;
   }
   /// Device -> driver, after computing a burst: a driver asleep must look at
   /// the used ring again (its next wake-up may now be earlier: the first new
   /// publication). Whether that publication interrupts it is decided when it
   /// happens (publish_due). Only while the driver waits (driver_waiting()),
-  /// after the device has brought SimGrid's clock up to its own.
+  /// after the device has brought the loop's clock up to its own.
   bool driver_waiting() const { return driver_wake_.waiting(); }
   Step wake_driver() {
     driver_wakes_at = clock();  // before the release, as for a kick
@@ -112,7 +113,7 @@ class Doorbell {
   }
   /// Driver: sleeps until the device wakes it or, given a deadline, until
   /// then. Returns true if the deadline passed first.
-  Task<bool> sleep_until_woken(std::optional<double> timeout_s) { return driver_wake_.wait(timeout_s); }
+  Task<bool> sleep_until_woken(std::optional<SimTime> timeout) { return driver_wake_.wait(timeout); }
 
  private:
   static Task<void> wake(Wakeup& w) { co_await w.wake(); }

@@ -13,10 +13,6 @@ namespace sg4 = simgrid::s4u;
 
 namespace vringsim {
 
-namespace {
-constexpr double kNs = 1e-9;
-}
-
 GuestDriver::GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, const CostModel& costs, Options opt)
     : shared_(shared),
       policy_(policy),
@@ -28,11 +24,11 @@ GuestDriver::GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, 
       clock_(shared.run, shared.bell.driver_wakes_at, shared.bell.device_wakes_at) {
   clock_.enable(opt.lookahead);
   // Before anything runs: no publication may go unheard.
-  shared_.on_interrupt = [this](double t) { interrupt_raised(t); };
+  shared_.on_interrupt = [this](SimTime t) { interrupt_raised(t); };
 }
 
 Step GuestDriver::stall_in_window() {
-  if (const auto end = opt_.faults->active(FaultKind::VcpuStall, now())) return clock_.sleep_to(*end);
+  if (const auto end = opt_.faults->active_at(FaultKind::VcpuStall, now())) return clock_.sleep_to(*end);
   return {};
 }
 
@@ -50,7 +46,7 @@ void GuestDriver::post_fault(uint16_t head) {
   if (done) ++injected_[static_cast<int>(kind)];
 }
 
-uint64_t GuestDriver::processing_after(double t, uint64_t* bytes) const {
+uint64_t GuestDriver::processing_after(SimTime t, uint64_t* bytes) const {
   uint64_t n = 0;
   for (const auto& p : in_poll_)
     if (p.delivery > t) {
@@ -60,7 +56,7 @@ uint64_t GuestDriver::processing_after(double t, uint64_t* bytes) const {
   return n;
 }
 
-Step GuestDriver::busy_until(double start, double end) {
+Step GuestDriver::busy_until(SimTime start, SimTime end) {
   shared_.emit_busy(Cpu::Guest, start, end);
   return clock_.sleep_to(end);
 }
@@ -88,12 +84,12 @@ Task<void> GuestDriver::refill(bool from_work) {
   // first, free on refusal; today: stop once no descriptor is free), then kick.
   co_await stall_if_descheduled();
   VirtQueue& ring = shared_.ring;
-  const double start = now();
+  const SimTime start = now();
   GuestWork work;
   uint64_t added = 0, bytes = 0, table_bytes = 0;
   uint32_t descriptors = 0;
   bool failed = false;
-  const bool pressure = opt_.faults && opt_.faults->active(FaultKind::AllocFailure, start);
+  const bool pressure = opt_.faults && opt_.faults->active_at(FaultKind::AllocFailure, start).has_value();
   while (true) {
     if (!opt_.refill_2008 && ring.num_free() == 0) break;
     if (pressure) {  // every allocation fails: skb and pages alike
@@ -124,23 +120,24 @@ Task<void> GuestDriver::refill(bool from_work) {
   }
   posted_ += added;
   max_posted_ = std::max(max_posted_, posted_);
-  co_await busy_until(start, start + costs_.guest_ns(work) * kNs);
-  const double now = this->now();
+  co_await busy_until(start, start + ns_to_sim_time(costs_.guest_ns(work)));
+  const SimTime now = this->now();
+  const SimTime retry_delay = to_sim_time(opt_.refill_retry_delay_s);
   if (failed) {
-    shared_.emit(RefillFailed{.time = now});
+    shared_.emit(RefillFailed{.time = seconds(now)});
     if (opt_.refill_2008) {
       // The ring may hold nothing the host can use and no interrupt will
       // come: retry later (refill_work, HZ/2).
-      if (posted_ == 0) retry_at_ = now + opt_.refill_retry_delay_s;
+      if (posted_ == 0) retry_at_ = now + retry_delay;
     } else {
       // Today: virtnet_receive() schedules refill_work at once; the work,
       // failing too, reschedules itself HZ/2 later (refill_work: still_empty).
-      retry_at_ = from_work ? now + opt_.refill_retry_delay_s : now;
+      retry_at_ = from_work ? now + retry_delay : now;
     }
   }
   if (added == 0) co_return;
   const uint32_t published = ring.publish_avail();
-  shared_.emit(BuffersPosted{.time = now, .chains = published, .bytes = bytes, .descriptors = descriptors, .table_bytes = table_bytes});
+  shared_.emit(BuffersPosted{.time = seconds(now), .chains = published, .bytes = bytes, .descriptors = descriptors, .table_bytes = table_bytes});
   // The ring says whether the device wants a kick (it asks for them only
   // while it waits for buffers).
   const bool notified = shared_.kick_wanted(published);
@@ -148,26 +145,29 @@ Task<void> GuestDriver::refill(bool from_work) {
     co_await clock_.sync();  // the device wakes at the kick's time
     co_await shared_.bell.send_kick();
   }
-  shared_.emit(KickDecided{.time = now, .notified = notified});
-  if (notified) co_await busy_until(now, now + costs_.guest_per_kick_ns * kNs);  // the vCPU waits out the I/O exit
+  shared_.emit(KickDecided{.time = seconds(now), .notified = notified});
+  if (notified) co_await busy_until(now, now + ns_to_sim_time(costs_.guest_per_kick_ns));  // the vCPU waits out the I/O exit
 }
 
-void GuestDriver::interrupt_raised(double t) {
+void GuestDriver::interrupt_raised(SimTime t) {
   // The device decided, as it published used entries at `t`, that the ring
   // asks for an interrupt (virtio_notify / vhost_signal), which the host
   // takes host.per_interrupt_ns to inject (HostDevice::signal_used).
-  InterruptRaised irq{.time = t};
+  InterruptRaised irq{.time = seconds(t)};
   if (napi_ == Napi::Idle) {
     // It wakes the driver: the handler runs latency.interrupt_ns after the
     // injection, and latency.vcpu_wakeup_ns later still if the vCPU had
     // halted (idle longer than host.halt_poll_ns).
-    if (opt_.vcpu) irq.vcpu_idle_s = opt_.vcpu->thread_wakes(t);
-    if (irq.vcpu_idle_s > opt_.latency.halt_poll_ns * kNs) {
-      irq.vcpu_halted_s = irq.vcpu_idle_s - opt_.latency.halt_poll_ns * kNs;
-      irq.wakeup_s = opt_.latency.vcpu_wakeup_ns * kNs;
+    const SimTime idle = opt_.vcpu ? opt_.vcpu->thread_wakes(t) : 0;
+    double wakeup_ns = 0;
+    if (static_cast<double>(idle) > opt_.latency.halt_poll_ns) {
+      irq.vcpu_halted_s = (static_cast<double>(idle) - opt_.latency.halt_poll_ns) * 1e-9;
+      wakeup_ns = opt_.latency.vcpu_wakeup_ns;
     }
+    irq.vcpu_idle_s = seconds(idle);
+    irq.wakeup_s = wakeup_ns * 1e-9;
     napi_ = Napi::Scheduled;
-    handler_at_ = t + costs_.host_per_interrupt_ns * kNs + opt_.latency.interrupt_ns * kNs + irq.wakeup_s;
+    handler_at_ = t + ns_to_sim_time(costs_.host_per_interrupt_ns + opt_.latency.interrupt_ns + wakeup_ns);
   } else {
     // One more before the driver's handler suppressed them (with the flags,
     // in the interrupt's latency; with the event index only when a stale
@@ -181,7 +181,7 @@ void GuestDriver::interrupt_raised(double t) {
 Task<void> GuestDriver::wait_for_interrupt() {
   if (opt_.vcpu) opt_.vcpu->thread_sleeps(now());
   while (true) {
-    const double now = this->now();
+    const SimTime now = this->now();
     shared_.publish_due(now);
     if (napi_ == Napi::Scheduled) {
       // vring_interrupt -> skb_recv_done -> virtqueue_napi_schedule: the
@@ -204,19 +204,16 @@ Task<void> GuestDriver::wait_for_interrupt() {
     // Sleep until the device wakes us, or until the next used entries the
     // device has finished are published (where it decides whether to
     // interrupt), or the refill retry is due.
-    std::optional<double> deadline = shared_.used.next_time();
+    std::optional<SimTime> deadline = shared_.used.next_time();
     if (retry_at_ && (!deadline || *retry_at_ < *deadline)) deadline = retry_at_;
     if (deadline) {
-      co_await clock_.sync();  // the timeout counts from SimGrid's clock
-      const double timeout = std::max(0.0, *deadline - now);
-      clock_.waiting_until(shared_.bell.interrupt_pending() ? now : now + timeout);
+      co_await clock_.sync();  // the timeout counts from the loop's clock
+      const SimTime at = *deadline, from = clock_.now();
+      const SimTime timeout = std::max<SimTime>(0, at - from);
+      clock_.waiting_until(shared_.bell.interrupt_pending() ? from : from + timeout);
       const bool timed_out = co_await shared_.bell.sleep_until_woken(timeout);
       clock_.resync();
-      if (timed_out) {
-        // Woken by the deadline itself: make sure rounding cannot leave us a
-        // hair before it. (A wake by the device publishes nothing early.)
-        shared_.publish_due(std::max(this->now(), *deadline));
-      }
+      if (timed_out) shared_.publish_due(this->now());  // woken by the deadline itself
     } else {
       waiting_forever_ = true;
       co_await clock_.waiting_for_other(shared_.bell.interrupt_pending());
@@ -235,11 +232,11 @@ Task<bool> GuestDriver::poll(double extra_ns) {
   took_vcpu();
   co_await stall_if_descheduled();
   VirtQueue& ring = shared_.ring;
-  const double start = now();
+  const SimTime start = now();
   shared_.publish_due(start);
   // Observers may now see everything stamped up to here. With several queues
   // the other devices may not have admitted that far: the sampler advances.
-  if (shared_.run.queues == 1) shared_.run.bus.advance(std::min(start, shared_.admitted_until));
+  if (shared_.run.queues == 1) shared_.run.bus.advance(seconds(std::min(start, shared_.admitted_until)));
   // Interrupts that came after the one that scheduled NAPI cost their entry and exit here.
   double cost_ns = extra_ns + costs_.guest_per_poll_ns + late_interrupts_ * costs_.guest_per_interrupt_ns;
   late_interrupts_ = 0;
@@ -255,7 +252,7 @@ Task<bool> GuestDriver::poll(double extra_ns) {
     receive_frame(first, start, cost_ns);
     ++received;
   }
-  co_await busy_until(start, start + cost_ns * kNs);
+  co_await busy_until(start, start + ns_to_sim_time(cost_ns));
   in_poll_.clear();
   co_await clock_.sync_if_ending();  // these may be the last fates: the run ends now
   shared_.add_fates(received);
@@ -289,7 +286,7 @@ void GuestDriver::spend_posting(uint32_t head) {
   postings_[head] = Posting{};
 }
 
-void GuestDriver::drop_short_buffer(const UsedElem& used, double start, double& cost_ns) {
+void GuestDriver::drop_short_buffer(const UsedElem& used, SimTime start, double& cost_ns) {
   // receive_buf(): "short packet", rx_length_errors++, the buffer is freed.
   GuestWork work;
   Posting& posting = posting_of(used.id);
@@ -299,10 +296,10 @@ void GuestDriver::drop_short_buffer(const UsedElem& used, double start, double& 
   --posted_;
   ++rx_length_errors_;
   cost_ns += costs_.guest_ns(work);
-  shared_.emit(RxLengthError{.time = start + cost_ns * kNs, .head = static_cast<uint16_t>(used.id)});
+  shared_.emit(RxLengthError{.time = seconds(start + ns_to_sim_time(cost_ns)), .head = static_cast<uint16_t>(used.id)});
 }
 
-void GuestDriver::receive_frame(const UsedElem& first, double start, double& cost_ns) {
+void GuestDriver::receive_frame(const UsedElem& first, SimTime start, double& cost_ns) {
   // The frame and, with mergeable buffers, how many buffers it spans are in
   // its first buffer's header (num_buffers): collect them all, build the skb.
   VirtQueue& ring = shared_.ring;
@@ -347,9 +344,15 @@ void GuestDriver::receive_frame(const UsedElem& first, double start, double& cos
   ++collected_;
   collected_bytes_ += pkt.len;
   cost_ns += costs_.guest_ns(work);
-  const double t = start + cost_ns * kNs;
-  shared_.emit(FrameDelivered{
-      .time = t, .packet = pkt.id, .len = pkt.len, .buffers = written_descs, .arrival_s = pkt.arrival_s});
+  // Each frame's delivery and the poll's end: the poll's start plus its cost
+  // so far, entering the clock by one rounding (the last frame's delivery is
+  // the poll's end).
+  const SimTime t = start + ns_to_sim_time(cost_ns);
+  shared_.emit(FrameDelivered{.time = seconds(t),
+                              .packet = pkt.id,
+                              .len = pkt.len,
+                              .buffers = written_descs,
+                              .arrival_s = seconds(pkt.arrival)});
   in_poll_.push_back({t, pkt.len});
 }
 

@@ -49,7 +49,7 @@ class GuestDriver {
   uint64_t collected_packets() const { return collected_; }
   uint64_t collected_bytes() const { return collected_bytes_; }
   /// Packets taken in the current poll whose delivery falls after `t`.
-  uint64_t processing_after(double t, uint64_t* bytes) const;
+  uint64_t processing_after(SimTime t, uint64_t* bytes) const;
   /// Chains the driver has posted and not collected (vi->num).
   uint64_t posted_chains() const { return posted_; }
   /// Buffers returned shorter than a header (rx_length_errors).
@@ -69,23 +69,24 @@ class GuestDriver {
  private:
   Task<void> wait_for_interrupt();
   /// The device raised an interrupt at `t` (Shared::on_interrupt).
-  void interrupt_raised(double t);
+  void interrupt_raised(SimTime t);
   Task<bool> poll(double extra_ns);
   Posting& posting_of(uint32_t head);
   /// The chain at `head` is back and its memory dealt with: its posting's
   /// storage goes to the policy for the next one.
   void spend_posting(uint32_t head);
   /// A buffer returned shorter than a header: counted and freed.
-  void drop_short_buffer(const UsedElem& used, double start, double& cost_ns);
+  void drop_short_buffer(const UsedElem& used, SimTime start, double& cost_ns);
   /// Collects a frame's buffers and hands it to the stack.
-  void receive_frame(const UsedElem& first, double start, double& cost_ns);
+  void receive_frame(const UsedElem& first, SimTime start, double& cost_ns);
   /// try_fill_recv(); `from_work`: run by the refill work (a retry), not by NAPI.
   Task<void> refill(bool from_work = false);
   /// refill() on the vCPU, taken for it (queues sharing a vCPU take turns).
   Task<void> refill_on_vcpu(bool from_work);
   bool should_refill() const;
-  Step busy_until(double start, double end);
-  double now() const { return clock_.now(); }
+  Step busy_until(SimTime start, SimTime end);
+  /// The driver's time: the run's nanoseconds (sim_time.hpp).
+  SimTime now() const { return clock_.now(); }
   /// After taking the vCPU (CoreHold): the time is SimGrid's again if it had to wait.
   void took_vcpu();
   /// While a vcpu_stall window is open the vCPU runs nothing: wait it out.
@@ -104,7 +105,7 @@ class GuestDriver {
   uint64_t max_posted_ = 0;                       ///< vi->max
   uint64_t collected_ = 0;                        ///< packets taken off the used ring
   uint64_t collected_bytes_ = 0;
-  std::optional<double> retry_at_;
+  std::optional<SimTime> retry_at_;
   uint64_t rx_length_errors_ = 0;
   uint64_t xdp_drops_ = 0;
   std::array<uint64_t, kChainFaults> injected_{};
@@ -115,11 +116,11 @@ class GuestDriver {
   /// interrupt raised, its handler due at handler_at_), Polling.
   enum class Napi { Idle, Scheduled, Polling };
   Napi napi_ = Napi::Idle;
-  double handler_at_ = 0;
+  SimTime handler_at_ = 0;
   uint32_t late_interrupts_ = 0;  ///< raised after NAPI was scheduled, not yet paid for
 
   struct InPoll {
-    double delivery;
+    SimTime delivery;
     uint32_t len;
   };
   std::vector<InPoll> in_poll_;

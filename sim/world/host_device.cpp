@@ -28,26 +28,26 @@ HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Disp
   if (opt_.faults)
     for (int k = 0; k < kFaultKinds; ++k) windows |= opt_.faults->configured(static_cast<FaultKind>(k));
   drop_runs_ = opt_.drop_runs && !feed_.closed_loop() && !windows;
-  shared_.on_signal = [this](double t) { signal_used(t); };
-  fetch_next(0.0, 0.0);
+  shared_.on_signal = [this](SimTime t) { signal_used(t); };
+  fetch_next(0, 0);
 }
 
-void HostDevice::signal_used(double t) {
+void HostDevice::signal_used(SimTime t) {
   // vhost_signal() -> eventfd_signal() on the irqfd (QEMU: virtio_notify()
   // -> the irq line): host.per_interrupt_ns of host CPU. On shared host cores
   // this does not queue for a core: the thread that used the buffers signals
   // on the core it already holds; the span counts in the host's utilisation.
-  shared_.emit_busy(Cpu::Host, t, t + costs_.host_per_interrupt_ns * 1e-9);
+  shared_.emit_busy(Cpu::Host, t, t + ns_to_sim_time(costs_.host_per_interrupt_ns));
 }
 
-void HostDevice::fetch_next(double until, double now) {
+void HostDevice::fetch_next(SimTime until, SimTime now) {
   next_.reset();
   source_pending_ = false;
   if (ClosedLoop* src = feed_.closed_loop()) {
     // Every fate up to the bus's safe time is known: hand them over first.
-    const double safe = std::min(now, shared_.admitted_until);
-    shared_.run.bus.advance(safe);
-    src->feedback_complete_until(safe);
+    const SimTime safe = std::min(now, shared_.admitted_until);
+    shared_.run.bus.advance(seconds(safe));
+    src->feedback_complete_until(seconds(safe));
   }
   take(feed_.next(shared_.queue, until));
 }
@@ -65,22 +65,22 @@ void HostDevice::take(const Dispatcher::Answer& a) {
   }
 }
 
-double HostDevice::known_until() const {
-  if (!source_pending_) return std::numeric_limits<double>::infinity();
+SimTime HostDevice::known_until() const {
+  if (!source_pending_) return kNever;
   // A closed-loop sender's quiet time moves as feedback comes in.
-  return feed_.closed_loop() ? feed_.closed_loop()->quiet_until() : pending_until_;
+  return feed_.closed_loop() ? to_sim_time(feed_.closed_loop()->quiet_until()) : pending_until_;
 }
 
-uint64_t HostDevice::admit_until(double t, double now) {
+uint64_t HostDevice::admit_until(SimTime t, SimTime now) {
   uint64_t dropped = 0;
   // Feedback (or other queues' frames) may have come in since.
   if (source_pending_ && (feed_.closed_loop() || t >= pending_until_)) fetch_next(t, now);
-  while (next_ && next_->arrival_s <= t) {
+  while (next_ && next_->arrival <= t) {
     const Packet p = *next_;
     ++shared_.run.admitted;
     admitted_.add(p.len);
     uint32_t capacity = opt_.tap_queue_packets;
-    if (opt_.faults && opt_.faults->active(FaultKind::TapOverflow, p.arrival_s))
+    if (opt_.faults && opt_.faults->active_at(FaultKind::TapOverflow, p.arrival))
       capacity = std::min(capacity, opt_.faults->tap_overflow_capacity());
     // A broken device reads nothing from the tap: every frame is lost.
     // Otherwise a frame that finds the tap full is dropped (vhost's batch
@@ -93,9 +93,9 @@ uint64_t HostDevice::admit_until(double t, double now) {
       continue;
     }
     flush_run();  // events in arrival order
-    shared_.emit(FrameArrived{.time = p.arrival_s, .packet = p.id, .len = p.len});
+    shared_.emit(FrameArrived{.time = seconds(p.arrival), .packet = p.id, .len = p.len});
     if (lost) {
-      drop(p, p.arrival_s, why);
+      drop(p, p.arrival, why);
       ++dropped;
     } else {
       tap_.push_back(p);
@@ -108,15 +108,16 @@ uint64_t HostDevice::admit_until(double t, double now) {
   return dropped;
 }
 
-void HostDevice::drop(const Packet& p, double t, DropReason why) {
+void HostDevice::drop(const Packet& p, SimTime t, DropReason why) {
   dropped_[static_cast<int>(why)].add(p.len);
-  shared_.emit(FrameDropped{.time = t, .packet = p.id, .len = p.len, .arrival_s = p.arrival_s, .reason = why});
+  shared_.emit(
+      FrameDropped{.time = seconds(t), .packet = p.id, .len = p.len, .arrival_s = seconds(p.arrival), .reason = why});
 }
 
 void HostDevice::drop_on_arrival(const Packet& p, DropReason why) {
   dropped_[static_cast<int>(why)].add(p.len);
-  const double t = p.arrival_s;
-  const bool measured = t >= opt_.warmup_s;
+  const SimTime t = p.arrival;
+  const bool measured = t >= opt_.warmup;
   if (run_.count && (why != run_.reason || t > run_.bound || measured != run_.measured)) flush_run();
   if (run_.count == 0) {
     run_.first = t;
@@ -130,14 +131,14 @@ void HostDevice::drop_on_arrival(const Packet& p, DropReason why) {
   run_.last = t;
 }
 
-uint64_t HostDevice::skip_dropped(double t) {
+uint64_t HostDevice::skip_dropped(SimTime t) {
   // Every later arrival up to `t` finds the tap as the frame just dropped
   // found it: nothing leaves the tap here, a broken device stays broken, and
   // with no fault window (drop_runs_) its capacity stays. Those the run can
   // take (up to its bound; on its side of the warm-up) the source counts
   // without making them into packets.
   SkippedFrames s;
-  const double below = run_.measured ? std::numeric_limits<double>::infinity() : opt_.warmup_s;
+  const SimTime below = run_.measured ? kNever : opt_.warmup;
   take(feed_.skip(shared_.queue, t, std::min(t, run_.bound), below, s));
   if (s.packets == 0) return 0;
   shared_.run.admitted += s.packets;
@@ -148,43 +149,42 @@ uint64_t HostDevice::skip_dropped(double t) {
   d.bytes += s.bytes;
   run_.count += s.packets;
   run_.bytes += s.bytes;
-  run_.last = s.last;
+  run_.last = to_sim_time(s.last);  // an arrival: on the clock already (dispatch.cpp)
   return s.packets;
 }
 
 void HostDevice::flush_run() {
   if (run_.count == 0) return;
-  shared_.emit(FramesDropped{.time = run_.first,
+  shared_.emit(FramesDropped{.time = seconds(run_.first),
                              .packet = run_.first_packet,
                              .count = run_.count,
                              .bytes = run_.bytes,
-                             .last = run_.last,
+                             .last = seconds(run_.last),
                              .reason = run_.reason});
   run_.count = 0;
   run_.bytes = 0;
 }
 
-double HostDevice::run_bound(double t) const {
-  // The sampler reads the metrics at k x sample_interval_s (k = 1, 2, ...),
-  // having dispatched every event up to that instant (RunLoop::start_sampler):
-  // a run must not straddle one. Nothing after the stop time is dispatched.
-  const double stop = shared_.stop_time();
-  if (t > stop) return std::numeric_limits<double>::infinity();
-  const double interval = opt_.sample_interval_s;
+SimTime HostDevice::run_bound(SimTime t) const {
+  // The sampler reads the metrics at k x sample_interval (k = 1, 2, ...,
+  // on the run's clock: RunLoop::start_sampler), having dispatched every
+  // event up to that instant: a run must not straddle one. Nothing after the
+  // stop time is dispatched.
+  const SimTime stop = shared_.stop_time();
+  if (t > stop) return kNever;
+  const SimTime interval = opt_.sample_interval;
   if (!(interval > 0)) return stop;
-  // The first k with k x interval >= t, computed as the sampler does.
-  double k = std::max(1.0, std::ceil(t / interval));
-  while (k * interval < t) ++k;
-  while (k > 1 && (k - 1) * interval >= t) --k;
+  // The first k with k x interval >= t.
+  const SimTime k = std::max<SimTime>(1, (t + interval - 1) / interval);
   return std::min(k * interval, stop);
 }
 
-void HostDevice::break_device(double t) {
+void HostDevice::break_device(SimTime t) {
   // virtio_error(): VIRTIO_CONFIG_S_NEEDS_RESET; the device stops using the
   // ring until the driver resets it (the model's guest never does).
   broken_ = true;
   broken_at_ = t;
-  shared_.emit(DeviceBroke{.time = t});
+  shared_.emit(DeviceBroke{.time = seconds(t)});
   uint64_t lost = 0;
   for (const Packet& p : tap_) {
     drop(p, t, DropReason::DeviceBroken);
@@ -196,14 +196,14 @@ void HostDevice::break_device(double t) {
   lost_fates_ += lost;
 }
 
-HostDevice::Screen HostDevice::screen_front(double t, bool in_frame, uint64_t* front_bytes) {
+HostDevice::Screen HostDevice::screen_front(SimTime t, bool in_frame, uint64_t* front_bytes) {
   VirtQueue& ring = shared_.ring;
   while (true) {
     const ChainFault f = ring.check_next_chain(opt_.max_chain_descriptors, front_bytes);
     if (f == ChainFault::None) return Screen::Ok;
     ++bad_chains_[static_cast<int>(f)];
     no_progress(t);
-    BadChainFound e{.time = t, .fault = f};
+    BadChainFound e{.time = seconds(t), .fault = f};
     if (!opt_.drop_bad_chains) {
       shared_.emit(e);
       break_device(t);
@@ -252,7 +252,7 @@ uint64_t HostDevice::tap_bytes() const {
 }
 
 Task<void> HostDevice::run() {
-  double cursor = clock_.now();
+  SimTime cursor = now();
   while (true) {
     shared_.publish_due(cursor);
     const bool share = opt_.cores && opt_.cores->contended();
@@ -269,11 +269,12 @@ Task<void> HostDevice::run() {
     // Shared host cores: a backend with frames waits for a core, holds it for
     // one burst, then queues again behind the others (cores.hpp).
     const bool holding = share && co_await acquire_core(cursor);
-    const double burst_start = cursor;
+    const SimTime burst_start = cursor;
     Burst burst;
     serve_burst(cursor, burst);
     while (burst.wake) {  // a faulty chain returned: the sleeping driver hears of it first
       co_await wake_driver_to_look();
+      cursor = std::max(cursor, now());  // the driver ran at the clock's instant: the device goes on from there
       serve_burst(cursor, burst);
     }
     if (lost_fates_) co_await add_fates(std::exchange(lost_fates_, 0));  // the tap of a device that broke
@@ -282,7 +283,7 @@ Task<void> HostDevice::run() {
       progressed(cursor);
     else
       no_progress(cursor);
-    if (cursor > clock_.now()) {
+    if (cursor > now()) {
       shared_.emit_busy(Cpu::Host, burst_start, cursor);
       // A sleeping guest must learn when the first of these frames is published.
       if (burst.served) co_await wake_driver_to_look();
@@ -294,7 +295,10 @@ Task<void> HostDevice::run() {
     // Frames served in no time (zero host costs) are done now: a sleeping
     // guest must still hear of them, or the device below waits for a kick
     // the guest never sends (it once delivered nothing, exit 0).
-    if (burst.served) co_await wake_driver_to_look();
+    if (burst.served) {
+      co_await wake_driver_to_look();
+      cursor = std::max(cursor, now());  // what the device does next, it does after what the driver did
+    }
     if (holding) co_await opt_.cores->release(opt_.core_thread);
     co_await add_fates(burst.fates);
     if (cursor >= shared_.stop_time()) co_return;
@@ -306,14 +310,14 @@ Task<void> HostDevice::run() {
   }
 }
 
-double HostDevice::kick_arrival() const {
+SimTime HostDevice::kick_arrival() const {
   // The kick reaches the device latency.kick_ns after the guest sent it, and
   // the backend thread, asleep meanwhile, runs latency.backend_wakeup_ns
   // later still.
-  return shared_.bell.kick_sent_at + (opt_.latency.kick_ns + opt_.latency.backend_wakeup_ns) * 1e-9;
+  return shared_.bell.kick_sent_at + ns_to_sim_time(opt_.latency.kick_ns + opt_.latency.backend_wakeup_ns);
 }
 
-bool HostDevice::kick_arrived(double cursor) const {
+bool HostDevice::kick_arrived(SimTime cursor) const {
   // A kick that came while the device was running (or idle with nothing to
   // do) and has reached it by now: vhost runs handle_rx once more (the work
   // was queued again by the eventfd: vhost_poll_wakeup), which starts by
@@ -323,46 +327,46 @@ bool HostDevice::kick_arrived(double cursor) const {
   return shared_.bell.kick_pending() && kick_arrival() <= cursor;
 }
 
-Task<void> HostDevice::handle_kick(double& cursor, bool share) {
+Task<void> HostDevice::handle_kick(SimTime& cursor, bool share) {
   shared_.bell.take_kick();
   if (opt_.vhost) shared_.ring.set_notification(false);
   co_await pay_kick(cursor, share);
 }
 
-Task<void> HostDevice::pay_kick(double& cursor, bool share) {
+Task<void> HostDevice::pay_kick(SimTime& cursor, bool share) {
   // Handling the kick takes host CPU too: on shared cores, a core's turn.
   if (share) {
-    clock_.waiting_until(-std::numeric_limits<double>::infinity());
+    clock_.waiting_until(kAnyTime);
     co_await opt_.cores->acquire(opt_.core_thread);
     clock_.resync();
   }
-  const double start = std::max(cursor, clock_.now());
-  cursor = start + costs_.host_per_kick_ns * 1e-9;
+  const SimTime start = std::max(cursor, now());
+  cursor = start + ns_to_sim_time(costs_.host_per_kick_ns);
   shared_.emit_busy(Cpu::Host, start, cursor);
   co_await clock_.sleep_to(cursor);
   if (share) co_await opt_.cores->release(opt_.core_thread);
 }
 
-std::optional<double> HostDevice::pause_end(double cursor) const {
+std::optional<SimTime> HostDevice::pause_end(SimTime cursor) const {
   if (!opt_.faults) return std::nullopt;
-  return opt_.faults->active(FaultKind::BackendPause, cursor);
+  return opt_.faults->active_at(FaultKind::BackendPause, cursor);
 }
 
-Task<bool> HostDevice::acquire_core(double& cursor) {
-  co_await add_fates(admit_until(cursor, clock_.now()));
+Task<bool> HostDevice::acquire_core(SimTime& cursor) {
+  co_await add_fates(admit_until(cursor, now()));
   if (tap_.empty() || cursor >= known_until() || cursor >= shared_.stop_time()) co_return false;
   co_await clock_.sync();
-  clock_.waiting_until(-std::numeric_limits<double>::infinity());  // when a core frees: unknown
+  clock_.waiting_until(kAnyTime);  // when a core frees: unknown
   co_await opt_.cores->acquire(opt_.core_thread);
   clock_.resync();
-  if (clock_.now() > cursor) {
-    cursor = clock_.now();
+  if (now() > cursor) {
+    cursor = now();
     shared_.publish_due(cursor);
   }
   co_return true;
 }
 
-void HostDevice::serve_burst(double& cursor, Burst& b) {
+void HostDevice::serve_burst(SimTime& cursor, Burst& b) {
   // Frames back to back while buffers last, up to the burst size; vhost-net
   // yields its turn after VHOST_NET_PKT_WEIGHT frames or VHOST_NET_WEIGHT
   // bytes (vhost_exceeds_weight), which on shared cores is what a turn is.
@@ -371,11 +375,11 @@ void HostDevice::serve_burst(double& cursor, Burst& b) {
   bool paused = false;
   while (b.served < limit && cursor < shared_.stop_time() && !(opt_.vhost && b.bytes >= kVhostNetWeight)) {
     if (!b.retry_front) {
-      if (opt_.faults && opt_.faults->active(FaultKind::BackendPause, cursor)) {
+      if (opt_.faults && opt_.faults->active_at(FaultKind::BackendPause, cursor)) {
         paused = true;
         break;
       }
-      b.fates += admit_until(cursor, clock_.now());
+      b.fates += admit_until(cursor, now());
       // A closed-loop source may still send something that arrives before
       // `cursor`: the device cannot serve at `cursor` until that is known.
       if (cursor >= known_until() || tap_.empty()) break;
@@ -403,14 +407,14 @@ void HostDevice::serve_burst(double& cursor, Burst& b) {
   if (!paused) flush_batch(cursor);
 }
 
-void HostDevice::flush_batch(double t) {
+void HostDevice::flush_batch(SimTime t) {
   if (batch_used_.chains == 0) return;
   batch_used_.time = std::max(batch_used_.time, t);
   shared_.used.push(batch_used_);
   batch_used_ = {};
 }
 
-HostDevice::Served HostDevice::serve_front(double& cursor, uint64_t& fates) {
+HostDevice::Served HostDevice::serve_front(SimTime& cursor, uint64_t& fates) {
   // vhost-net peeks at the next frame through its own batch: when that is
   // empty it moves up to VHOST_NET_BATCH frames out of the tap's ring at once
   // (vhost_net_buf_produce), whether or not buffers are posted.
@@ -452,14 +456,14 @@ void HostDevice::pop_front() {
   if (batch_ > 0) --batch_;
 }
 
-void HostDevice::drop_too_large(double& cursor) {
+void HostDevice::drop_too_large(SimTime& cursor) {
   const Packet pkt = tap_.front();
   pop_front();
   drop(pkt, cursor, DropReason::TooLarge);
-  cursor += costs_.host_per_packet_ns * 1e-9;  // read from the tap, found no room
+  cursor += ns_to_sim_time(costs_.host_per_packet_ns);  // read from the tap, found no room
 }
 
-bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
+bool HostDevice::take_chains(const Packet& pkt, uint64_t need, SimTime& cursor) {
   // Chains from the avail ring until the frame (and its header) is written:
   // one for a big or small posting, as many as it takes for mergeable buffers.
   VirtQueue& ring = shared_.ring;
@@ -495,10 +499,10 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
   shared_.packet_at[first] = pkt;
   shared_.num_buffers_at[first] = chains;
   shared_.emit(BuffersTaken{
-      .time = cursor, .packet = pkt.id, .head = first, .chains = chains, .bytes = chain_bytes, .descriptors = ring_descs});
+      .time = seconds(cursor), .packet = pkt.id, .head = first, .chains = chains, .bytes = chain_bytes, .descriptors = ring_descs});
   double service_ns = costs_.host_packet_ns(descs, need) + (pkt.segment ? costs_.host_per_segment_ns : 0.0);
   if (costs_.host_service_exponential) service_ns = service_rng_.exponential(service_ns);
-  cursor += service_ns * 1e-9;
+  cursor += ns_to_sim_time(service_ns);
   // Faulty chains met while assembling the frame go back after it, unused.
   for (const uint16_t h : discarded_) ring.push_used(h, 0);
   const uint32_t heads = chains + static_cast<uint32_t>(discarded_.size());
@@ -517,7 +521,7 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
     // virtqueue_flush, virtio_notify).
     shared_.used.push({.time = cursor, .chains = heads, .packets = 1, .bytes = pkt.len});
   }
-  shared_.emit(BuffersUsed{.time = cursor,
+  shared_.emit(BuffersUsed{.time = seconds(cursor),
                            .packet = pkt.id,
                            .head = first,
                            .chains = chains,
@@ -527,28 +531,28 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, double& cursor) {
   return true;
 }
 
-Task<bool> HostDevice::wait_for_traffic(double& cursor) {
+Task<bool> HostDevice::wait_for_traffic(SimTime& cursor) {
   // With nothing in the tap the backend thread sleeps: the frame that wakes
   // it finds it running latency.backend_wakeup_ns later.
   if (tap_.empty()) asleep_ = true;
-  double until;
+  SimTime until;
   bool frame = false;
-  if (next_ && next_->arrival_s <= known_until()) {
-    until = next_->arrival_s;
-    if (asleep_ && until > clock_.now()) until += opt_.latency.backend_wakeup_ns * 1e-9;
+  if (next_ && next_->arrival <= known_until()) {
+    until = next_->arrival;
+    if (asleep_ && until > now()) until += ns_to_sim_time(opt_.latency.backend_wakeup_ns);
     frame = true;
   } else if (source_pending_) {
     // Nothing can arrive before the source's horizon; look again then.
-    until = std::max(known_until(), clock_.now());
+    until = std::max(known_until(), now());
   } else if (tap_.empty()) {
     co_return false;  // nothing more will arrive (a kick now would find nothing to do)
   } else {
-    until = clock_.now();
+    until = now();
   }
   // A kick on its way ends the wait when it arrives (absorb_kick).
-  if (shared_.bell.kick_pending()) until = std::min(until, std::max(kick_arrival(), clock_.now()));
+  if (shared_.bell.kick_pending()) until = std::min(until, std::max(kick_arrival(), now()));
   if (co_await idle_until(until)) {
-    cursor = clock_.now();  // a kick came first
+    cursor = now();  // a kick came first
     co_return true;
   }
   cursor = std::max(cursor, until);
@@ -556,30 +560,30 @@ Task<bool> HostDevice::wait_for_traffic(double& cursor) {
   co_return true;
 }
 
-Task<bool> HostDevice::idle_until(double t) {
+Task<bool> HostDevice::idle_until(SimTime at) {
   // Kicks can reach an idle device only where the ring lets the guest send
   // one (before the device first ran, or a stale avail_event coming round
   // after 2^16 entries): then the wait ends at a kick. Otherwise, and when
-  // the driver cannot run before `t`, a sleep.
-  if (t <= clock_.now()) co_return false;
-  if (shared_.bell.kick_pending() || !shared_.ring.kick_possible() || clock_.can_skip_to(t)) {
-    co_await clock_.sleep_to(t);
+  // the driver cannot run before `at`, a sleep.
+  if (at <= clock_.now()) co_return false;
+  if (shared_.bell.kick_pending() || !shared_.ring.kick_possible() || clock_.can_skip_to(at)) {
+    co_await clock_.sleep_to(at);
     co_return false;
   }
   co_await clock_.sync();
-  clock_.waiting_until(t);
-  const bool kicked = co_await shared_.bell.wait_for_kick(t - clock_.now());
+  clock_.waiting_until(at);
+  const bool kicked = co_await shared_.bell.wait_for_kick(at - clock_.now());
   clock_.resync();
-  co_return kicked && clock_.now() < t;
+  co_return kicked && clock_.now() < at;
 }
 
-Task<void> HostDevice::stall_for_buffers(double& cursor, bool share) {
+Task<void> HostDevice::stall_for_buffers(SimTime& cursor, bool share) {
   // A kick taken late (sent before the device last looked at the ring) says
   // nothing new: handle it and look again. Only a kick sent after the device
   // enables notifications ends a stall.
   if (shared_.bell.kick_pending()) {
     // (Not before it arrives: until then the device does not know of it.)
-    if (kick_arrival() > clock_.now()) co_await clock_.sleep_to(kick_arrival());
+    if (kick_arrival() > now()) co_await clock_.sleep_to(kick_arrival());
     co_await handle_kick(cursor, share);
     co_return;
   }
@@ -592,7 +596,7 @@ Task<void> HostDevice::stall_for_buffers(double& cursor, bool share) {
     ring.set_notification(false);
     co_return;
   }
-  shared_.emit(StallBegan{.time = clock_.now()});
+  shared_.emit(StallBegan{.time = seconds(now())});
   waiting_for_kick_ = true;
   co_await clock_.waiting_for_other(shared_.bell.kick_pending());
   co_await shared_.bell.wait_for_kick();
@@ -601,20 +605,20 @@ Task<void> HostDevice::stall_for_buffers(double& cursor, bool share) {
   // the backend thread, asleep meanwhile, runs latency.backend_wakeup_ns
   // later still. Its notifications stay enabled until it looks at the ring:
   // kicks sent meanwhile are the same one (the eventfd is already set).
-  if (kick_arrival() > clock_.now()) co_await clock_.sleep_to(kick_arrival());
+  if (kick_arrival() > now()) co_await clock_.sleep_to(kick_arrival());
   shared_.bell.take_kick();
   waiting_for_kick_ = false;
-  shared_.emit(StallEnded{.time = clock_.now()});
+  shared_.emit(StallEnded{.time = seconds(now())});
   ring.set_notification(false);
   co_await pay_kick(cursor, share);
 }
 
-void HostDevice::progressed(double t) {
+void HostDevice::progressed(SimTime t) {
   stuck_at_ = t;
   idle_rounds_ = 0;
 }
 
-void HostDevice::no_progress(double t) {
+void HostDevice::no_progress(SimTime t) {
   // With no costs, a device refusing every chain (each longer than
   // host.max_chain_descriptors, on_bad_chain "drop") and a driver posting new
   // ones at once go round in zero simulated time: stop, rather than spin.
@@ -623,7 +627,7 @@ void HostDevice::no_progress(double t) {
   throw InvariantError(fmt::format(
       "no progress (queue {}): simulated time stuck at {:.9f} s for {} device steps that served and dropped "
       "nothing ({} chains refused so far); with zero costs, a device that refuses every chain never lets time pass",
-      shared_.queue, t, idle_rounds_, std::accumulate(bad_chains_.begin(), bad_chains_.end(), uint64_t{0})));
+      shared_.queue, seconds(t), idle_rounds_, std::accumulate(bad_chains_.begin(), bad_chains_.end(), uint64_t{0})));
 }
 
 Step HostDevice::wake_driver_to_look() {

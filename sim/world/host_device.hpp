@@ -51,11 +51,11 @@ class HostDevice {
     bool lookahead = false;
     LatencySettings latency;
     /// Frames dropped on arrival go out as runs (FramesDropped), split at
-    /// each sample instant (every `sample_interval_s`), at `warmup_s` and at
+    /// each sample instant (every `sample_interval`), at `warmup` and at
     /// the stop time; false: a FrameArrived and a FrameDropped each.
     bool drop_runs = true;
-    double sample_interval_s = 0.001;
-    double warmup_s = 0;
+    SimTime sample_interval = 1'000'000;  ///< ns
+    SimTime warmup = 0;
   };
   HostDevice(Shared& shared, const CostModel& costs, Options opt, Dispatcher& feed);
 
@@ -65,10 +65,13 @@ class HostDevice {
   /// Runs as a task of `loop` (task_loop.hpp), not as an actor of its own.
   void run_on(TaskLoop& loop) { clock_.attach(&loop); }
 
+  /// The device's time: the run's nanoseconds (sim_time.hpp), as every
+  /// instant of the world.
+  SimTime now() const { return clock_.now(); }
   /// Moves every frame that has arrived by `t` into the tap queue, dropping
   /// those that find it full. Returns the number dropped. `now`: the
   /// caller's time (the sampler's, when it brings every queue up to a sample).
-  uint64_t admit_until(double t, double now);
+  uint64_t admit_until(SimTime t, SimTime now);
 
   // For the books at the end of a run: the device's own counts.
   struct Count {
@@ -93,7 +96,7 @@ class HostDevice {
   // Faulty chains found, by ChainFault; whether (and when) the device broke.
   const std::array<uint64_t, kChainFaults>& bad_chains() const { return bad_chains_; }
   bool broken() const { return broken_; }
-  double broken_at() const { return broken_at_; }
+  SimTime broken_at() const { return broken_at_; }
 
  private:
   struct Burst {
@@ -110,36 +113,36 @@ class HostDevice {
   enum class Served { Frame, Dropped, Stop, Wake };
   enum class Screen { Ok, Broken, Wake };
   /// While a backend_pause window is open at `cursor`, the backend runs nothing until its end.
-  std::optional<double> pause_end(double cursor) const;
+  std::optional<SimTime> pause_end(SimTime cursor) const;
   /// Shared cores: queues for one, if there is work; true if it holds one.
-  Task<bool> acquire_core(double& cursor);
+  Task<bool> acquire_core(SimTime& cursor);
   /// A frame served or dropped at `t`; a step at `t` that did neither (a
   /// chain refused, a round with nothing done). kMaxIdleRounds of those at
   /// one instant throw InvariantError: a zero-time livelock. 100,000 is
   /// three times the largest ring (32,768 chains, each refused once before
   /// the driver can post again); a million took 56 s under ASan.
-  void progressed(double t);
-  void no_progress(double t);
+  void progressed(SimTime t);
+  void no_progress(SimTime t);
   static constexpr uint64_t kMaxIdleRounds = 100'000;
-  double stuck_at_ = -1;
+  SimTime stuck_at_ = -1;
   uint64_t idle_rounds_ = 0;
   /// Wakes a sleeping driver to look at the used ring again, at the device's time.
   Step wake_driver_to_look();
   Task<void> sync_and_wake_driver();
   /// When the pending kick reaches the device (latency.kick_ns and, the
   /// backend thread being asleep, latency.backend_wakeup_ns after it was sent).
-  double kick_arrival() const;
+  SimTime kick_arrival() const;
   /// A pending kick has arrived by `cursor` while the device ran (to be taken and paid for).
-  bool kick_arrived(double cursor) const;
+  bool kick_arrived(SimTime cursor) const;
   /// The host's cost of handling a kick, from `cursor` on.
-  Task<void> pay_kick(double& cursor, bool share);
+  Task<void> pay_kick(SimTime& cursor, bool share);
   /// Sleeps until `t`, or until a kick wakes the device if one can come;
   /// true if a kick came first.
-  Task<bool> idle_until(double t);
+  Task<bool> idle_until(SimTime t);
   /// Takes the pending kick and pays for it (vhost: handle_rx runs again).
-  Task<void> handle_kick(double& cursor, bool share);
+  Task<void> handle_kick(SimTime& cursor, bool share);
   /// Publishes vhost's batch of used entries at `t` (vhost_net_signal_used).
-  void flush_batch(double t);
+  void flush_batch(SimTime t);
   /// Counts fates for the drain check (RunState::add_fates), at the device's time.
   Step add_fates(uint64_t n);
   Task<void> add_last_fates(uint64_t n);
@@ -147,29 +150,29 @@ class HostDevice {
   /// early with `b.wake` set when a faulty chain was returned to a sleeping
   /// driver, which must hear of it first; then it is called again with the
   /// same `b` and goes on.
-  void serve_burst(double& cursor, Burst& b);
+  void serve_burst(SimTime& cursor, Burst& b);
   /// The frame at the front of the tap: taken, dropped, or the burst stops
   /// (no usable buffer, or the device broke).
-  Served serve_front(double& cursor, uint64_t& fates);
-  void drop_too_large(double& cursor);
+  Served serve_front(SimTime& cursor, uint64_t& fates);
+  void drop_too_large(SimTime& cursor);
   /// Takes the front frame out of the tap (and out of vhost's batch).
   void pop_front();
   /// Takes the frame's chains and writes it; false if the device broke midway.
   /// The front chain has just been screened (serve_front): it is not again.
-  bool take_chains(const Packet& pkt, uint64_t need, double& cursor);
+  bool take_chains(const Packet& pkt, uint64_t need, SimTime& cursor);
   /// The tap is empty (or the source not known far enough): sleeps until the
   /// next arrival or the source's horizon. False if nothing more will come.
-  Task<bool> wait_for_traffic(double& cursor);
+  Task<bool> wait_for_traffic(SimTime& cursor);
   /// No usable buffer: enables kicks, waits for one, and pays for it.
-  Task<void> stall_for_buffers(double& cursor, bool share);
+  Task<void> stall_for_buffers(SimTime& cursor, bool share);
   /// `now`: the caller's time (the device's, or the sampler's when it admits).
-  void fetch_next(double until, double now);
+  void fetch_next(SimTime until, SimTime now);
   /// Takes the dispatcher's answer: the next frame, or when to ask again, or none.
   void take(const Dispatcher::Answer& a);
   /// After a frame dropped on arrival joined the run: the frames after it
   /// that arrive by `t` and that the run can take, counted into it without
   /// being built (Dispatcher::skip). Returns how many.
-  uint64_t skip_dropped(double t);
+  uint64_t skip_dropped(SimTime t);
   /// Checks the chain at the front of the avail ring, and the next while one
   /// is faulty: counts it, then breaks the device (Broken) or skips it. A
   /// skipped chain is returned unused, after the frame being assembled if
@@ -178,9 +181,9 @@ class HostDevice {
   /// the driver is woken, and the screening goes on from there.
   /// `front_bytes`, if given, receives the writable bytes of the (good)
   /// chain now at the front, 0 if none is published.
-  Screen screen_front(double t, bool in_frame, uint64_t* front_bytes = nullptr);
-  void break_device(double t);
-  void drop(const Packet& p, double t, DropReason why);
+  Screen screen_front(SimTime t, bool in_frame, uint64_t* front_bytes = nullptr);
+  void break_device(SimTime t);
+  void drop(const Packet& p, SimTime t, DropReason why);
   /// A frame dropped on arrival joins the run being built (FramesDropped),
   /// which is published first if the frame cannot join it.
   void drop_on_arrival(const Packet& p, DropReason why);
@@ -188,11 +191,11 @@ class HostDevice {
   void flush_run();
   /// The last instant a run that starts at `t` may reach: the first sample
   /// instant at or after `t`, or the stop time if that is earlier.
-  double run_bound(double t) const;
+  SimTime run_bound(SimTime t) const;
   bool has_buffers(uint64_t need) const;
   /// The used entries published at `t` raise an interrupt: the host's CPU
   /// for signalling it.
-  void signal_used(double t);
+  void signal_used(SimTime t);
 
   Shared& shared_;
   const CostModel& costs_;
@@ -205,9 +208,9 @@ class HostDevice {
   uint32_t batch_ = 0;
   std::optional<Packet> next_;   ///< the next frame on the wire, not yet arrived
   bool source_pending_ = false;  ///< no next_ yet: nothing for this queue is known before pending_until_
-  double pending_until_ = 0;
+  SimTime pending_until_ = 0;
   /// Arrivals are known up to this time (infinite unless the source is pending).
-  double known_until() const;
+  SimTime known_until() const;
 
 
   LazyRng service_rng_;  ///< exponential service times (costs.host.service_distribution), drawn only then
@@ -216,7 +219,7 @@ class HostDevice {
   std::vector<uint16_t> discarded_;  ///< faulty chains to return after the current frame
   bool broken_ = false;
   uint64_t lost_fates_ = 0;  ///< frames a breaking device lost from its tap, not yet counted
-  double broken_at_ = 0;
+  SimTime broken_at_ = 0;
   bool waiting_for_kick_ = false;
   bool asleep_ = false;  ///< the backend thread went to sleep on an empty tap (latency.backend_wakeup_ns)
   UsedTimeline::Entry batch_used_{.time = 0, .chains = 0};  ///< vhost: used and not yet published
@@ -230,8 +233,8 @@ class HostDevice {
     uint64_t count = 0;
     uint64_t bytes = 0;
     uint64_t first_packet = 0;
-    double first = 0, last = 0;
-    double bound = 0;       ///< a frame arriving after this starts a new run
+    SimTime first = 0, last = 0;
+    SimTime bound = 0;       ///< a frame arriving after this starts a new run
     bool measured = false;  ///< the run's frames arrived at or after the warm-up
     DropReason reason = DropReason::TapFull;
   } run_;

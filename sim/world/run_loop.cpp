@@ -55,7 +55,7 @@ void RunLoop::start_queues() {
   // its driver. With or without the lookahead: the order of simultaneous
   // events is the loop's rule (docs/model.md §7), which actors of their own
   // would leave to SimGrid's heap.
-  w_.tasks = std::make_unique<TaskLoop>(*w_.run, simgrid::config::get_value<double>("surf/precision"));
+  w_.tasks = std::make_unique<TaskLoop>(*w_.run);
   TaskLoop& loop = *w_.tasks;
   if (w_.options.shuffle_seed) loop.shuffle(w_.options.shuffle_seed);
   for (auto& pool : w_.host_pools) pool->run_on(loop);
@@ -73,7 +73,7 @@ void RunLoop::start_queues() {
   sg4::Actor::create("queues", w_.core_hosts[0], guarded([&loop] { loop.run(); }))->daemonize();
 }
 
-void RunLoop::admit_all(double t) {
+void RunLoop::admit_all(SimTime t) {
   // Every arrival and every publication of used entries up to `t` (and the
   // interrupts those raise) before the bus moves past `t`.
   // Publications first, on every queue: admitting may advance the bus (a
@@ -157,26 +157,30 @@ void RunLoop::start_sampler() {
   // With several queues only the sampler advances the bus (a driver cannot
   // know how far the other devices have admitted): it also wakes at least
   // every millisecond between samples, so the buffered events stay few.
-  const double interval = w_.scenario.run.sample_interval_s;
-  const uint64_t substeps =
-      w_.queue_count() > 1 && interval > 1e-3 ? static_cast<uint64_t>(std::ceil(interval / 1e-3)) : 1;
+  // The instants are the run's nanoseconds (sim_time.hpp): k x the
+  // interval, exactly; SimGrid sleeps to each as the nearest double.
+  const double interval_s = w_.scenario.run.sample_interval_s;
+  const SimTime interval = to_sim_time(interval_s);
+  const auto substeps =
+      w_.queue_count() > 1 && interval_s > 1e-3 ? static_cast<SimTime>(std::ceil(interval_s / 1e-3)) : 1;
   RunState& run = *w_.run;
   sg4::Actor::create("sampler", w_.core_hosts[0], guarded([this, &run, interval, substeps] {
-                       for (uint64_t k = 1;; ++k) {
-                         const double t = static_cast<double>(k) * interval;
-                         for (uint64_t j = 1; j < substeps; ++j) {
-                           const double u = static_cast<double>(k - 1) * interval +
-                                            static_cast<double>(j) * interval / static_cast<double>(substeps);
-                           if (u > run.stop_time) return run.stop_sampling();
-                           run.sampler_wakes_at = u;
+                       for (SimTime k = 1;; ++k) {
+                         for (SimTime j = 1; j < substeps; ++j) {
+                           const SimTime at = (k - 1) * interval + j * interval / substeps;
+                           if (at > run.stop_time) return run.stop_sampling();
+                           run.sampler_wakes_at = at;
+                           const double u = seconds(at);
                            blocking::sleep_until(u);
-                           admit_all(u);
+                           admit_all(at);
                            run.bus.advance(u);
                          }
-                         if (t > run.stop_time) return run.stop_sampling();
-                         run.sampler_wakes_at = t;
+                         const SimTime at = k * interval;
+                         if (at > run.stop_time) return run.stop_sampling();
+                         run.sampler_wakes_at = at;
+                         const double t = seconds(at);
                          blocking::sleep_until(t);
-                         admit_all(t);
+                         admit_all(at);
                          run.bus.advance(t);
                          check_liveness(t);
                          sample(t);
@@ -188,10 +192,10 @@ void RunLoop::start_sampler() {
 void RunLoop::start_controller() {
   // Ends the run at stop.time_s, or earlier once a finite source has drained
   // (every frame delivered or dropped).
-  w_.end_time = w_.run->stop_time;
+  w_.end_time = seconds(w_.run->stop_time);
   sg4::Actor::create("controller", w_.core_hosts[0], [this] {
-    blocking::acquire_timeout(w_.run->drained, w_.run->stop_time);
-    w_.end_time = sg4::Engine::get_clock();
+    blocking::acquire_timeout(w_.run->drained, seconds(w_.run->stop_time));
+    w_.end_time = seconds(from_engine_seconds(sg4::Engine::get_clock()));  // on the run's clock
     w_.ended = true;
   });
 }
@@ -199,8 +203,8 @@ void RunLoop::start_controller() {
 void RunLoop::finish() {
   // Bring every listener up to the end.
   const double end = w_.end_time;
-  admit_all(end);
-  for (auto& Q : w_.queues) Q.shared->publish_due(end);
+  admit_all(to_sim_time(end));  // on the run's clock already: exact
+  for (auto& Q : w_.queues) Q.shared->publish_due(to_sim_time(end));
   w_.run->bus.advance(end);
   for (auto& m : w_.run_metrics) m->finish(end);
   for (auto& set : w_.queue_metrics)

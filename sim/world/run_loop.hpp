@@ -24,7 +24,7 @@ class RunLoop {
   void start_sampler();
   void start_controller();
   void sample(double t, bool final = false);
-  void admit_all(double t);
+  void admit_all(SimTime t);
   void check_liveness(double t);
   void finish();
 

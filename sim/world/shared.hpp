@@ -34,7 +34,7 @@ namespace vringsim {
 class UsedTimeline {
  public:
   struct Entry {
-    double time;
+    SimTime time;
     uint32_t chains;
     uint32_t packets = 0;  ///< frames (0: faulty chains returned unused)
     uint64_t bytes = 0;
@@ -42,7 +42,7 @@ class UsedTimeline {
   void push(const Entry& e) { entries_.push_back(e); }
   /// Publishes on `ring` every entry due by `t`, calling `after(time)` after each.
   template <class After>
-  void publish_due(VirtQueue& ring, double t, After&& after) {
+  void publish_due(VirtQueue& ring, SimTime t, After&& after) {
     while (!entries_.empty() && entries_.front().time <= t) {
       const Entry e = entries_.front();
       entries_.pop_front();
@@ -53,8 +53,8 @@ class UsedTimeline {
     }
   }
   /// When the next entry will be published, if any is pending.
-  std::optional<double> next_time() const {
-    return entries_.empty() ? std::nullopt : std::optional<double>(entries_.front().time);
+  std::optional<SimTime> next_time() const {
+    return entries_.empty() ? std::nullopt : std::optional<SimTime>(entries_.front().time);
   }
   bool empty() const { return entries_.empty(); }
   // For the books: frames finished and not yet published, and those published.
@@ -96,7 +96,7 @@ struct Shared {
 
   UsedTimeline used;
   /// Every arrival up to this time has been handed to the device (its tap queue).
-  double admitted_until = 0;
+  SimTime admitted_until = 0;
   bool source_exhausted = false;
 
   /// Publishes the used entries the device finished by `t`, deciding after
@@ -105,16 +105,16 @@ struct Shared {
   /// decides, notify-on-empty included (host.notify_on_empty): at that
   /// moment it holds the chains the device took for frames it publishes
   /// later, which count as buffers left (SplitRing::device_out_of_buffers).
-  void publish_due(double t) {
-    used.publish_due(ring, t, [this](double when) {
+  void publish_due(SimTime t) {
+    used.publish_due(ring, t, [this](SimTime when) {
       if (!ring.should_interrupt()) return;
       if (on_interrupt) on_interrupt(when);
       if (on_signal) on_signal(when);
     });
   }
-  std::function<void(double)> on_interrupt;
+  std::function<void(SimTime)> on_interrupt;
   /// The device signals the interrupt (set by the device: its CPU time).
-  std::function<void(double)> on_signal;
+  std::function<void(SimTime)> on_signal;
 
   /// Driver -> device, after publishing buffers: whether the ring says the
   /// device wants a kick (VRING_USED_F_NO_NOTIFY, avail_event, the packed
@@ -125,7 +125,7 @@ struct Shared {
   /// driver told to look), with when each may run next.
   Doorbell bell;
 
-  double stop_time() const { return run.stop_time; }
+  SimTime stop_time() const { return run.stop_time; }
   /// Publishes an event of this queue.
   template <class E>
   void emit(E e) {
@@ -133,7 +133,9 @@ struct Shared {
     run.bus.emit(e);
   }
   /// Publishes a CPU busy span from `start` to `end`.
-  void emit_busy(Cpu cpu, double start, double end) { emit(CpuBusy{start, queue, end, cpu}); }
+  void emit_busy(Cpu cpu, SimTime start, SimTime end) {
+    emit(CpuBusy{.time = seconds(start), .queue = queue, .cpu = cpu, .start = start, .end = end});
+  }
   void mark_exhausted() {
     if (source_exhausted) return;
     source_exhausted = true;

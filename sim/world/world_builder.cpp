@@ -67,6 +67,7 @@ void WorldBuilder::platform(World& w) const {
   argv.push_back(nullptr);
   int argc = static_cast<int>(w.engine_args.size());
   w.engine = std::make_unique<sg4::Engine>(&argc, argv.data());
+  blocking::use_nanosecond_clock();
   startup_stamp("SimGrid engine created");
   blocking::calls = 0;  // this engine's
   blocking::loop_waits = 0;
@@ -102,8 +103,8 @@ void WorldBuilder::traffic(World& w) const {
   const Config& cfg = scenario_.config;
   w.dispatcher = std::make_unique<Dispatcher>(std::move(feeds), topo, scenario_.run.stop_packets, 0.01);
   w.run = std::make_unique<RunState>(topo.total_queues());
-  w.run->stop_time = scenario_.run.stop_time_s;
-  w.faults = std::make_unique<FaultPlan>(cfg, w.seed, w.run->stop_time, scenario_.virtio.packed());
+  w.run->stop_time = to_sim_time(scenario_.run.stop_time_s);
+  w.faults = std::make_unique<FaultPlan>(cfg, w.seed, scenario_.run.stop_time_s, scenario_.virtio.packed());
   w.costs = std::make_unique<CostModel>(CostModel::from(cfg));
 }
 
@@ -166,8 +167,8 @@ void WorldBuilder::queues(World& w) const {
       hopt.lookahead = options_.lookahead && w.run->queues == 1;
       hopt.latency = latency;
       hopt.drop_runs = options_.drop_runs;
-      hopt.sample_interval_s = scenario_.run.sample_interval_s;
-      hopt.warmup_s = scenario_.run.warmup_s;
+      hopt.sample_interval = to_sim_time(scenario_.run.sample_interval_s);
+      hopt.warmup = to_sim_time(scenario_.run.warmup_s);
       Q.device = std::make_unique<HostDevice>(*Q.shared, *w.costs, hopt, *w.dispatcher);
       GuestDriver::Options gopt;
       static_cast<DriverSettings&>(gopt) = driver;

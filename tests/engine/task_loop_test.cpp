@@ -3,8 +3,8 @@
 // by (time, phase, sequence), phases Due (a wait's time ran out), Woken (the
 // receiver of a signal sent then), GoesOn (its sender). Hand cases check
 // each part of the rule; random programs of sleeps and semaphore calls
-// (equal dates, sleeps under a nanosecond, dates 0.99999999 ns apart,
-// several waiters and timeouts on one semaphore) check that no task ever
+// (equal dates, sleeps of 1 ns, dates 1 ns apart, several waiters and
+// timeouts on one semaphore) check that no task ever
 // runs before one with a smaller key that was already due, with and without
 // the shuffle of what the rule leaves free, and that the shuffle does
 // permute it.
@@ -25,6 +25,7 @@
 
 #include "sim/core/rng.hpp"
 #include "sim/core/sanitizers.hpp"
+#include "sim/engine/blocking.hpp"
 #include "sim/engine/cores.hpp"
 #include "sim/engine/task_loop.hpp"
 #include "sim/engine/run_state.hpp"
@@ -37,25 +38,25 @@ namespace sg4 = simgrid::s4u;
 enum class Op { Sleep, Acquire, Release };
 struct ProgramStep {
   Op op;
-  double arg = 0;  ///< the sleep's duration; the acquisition's timeout (none if not above 0)
+  SimTime arg = 0;  ///< the sleep's duration; the acquisition's timeout (none if not above 0)
   uint32_t sem = 0;
 };
 using Program = std::vector<std::vector<ProgramStep>>;  ///< per fiber
 
 Program random_program(Rng& rng, uint32_t fibers, uint32_t sems) {
-  // Durations from a small set, so dates meet: equal ones, under the
-  // precision, and 0.99999999 ns apart.
-  const double durations[] = {1e-6, 2e-6, 3e-6, 0.5e-9, 1e-9, 0.99999999e-9, 1e-6 + 0.99999999e-9, 0, 7.3e-7};
+  // Durations (ns) from a small set, so dates meet: equal ones, and 1 ns
+  // apart.
+  const SimTime durations[] = {1000, 2000, 3000, 1, 2, 999, 1001, 0, 730};
   Program p(fibers);
   for (auto& steps : p) {
     const int n = static_cast<int>(rng.uniform_int(5, 25));
     for (int i = 0; i < n; ++i) {
-      const double d = durations[rng.uniform_int(0, std::size(durations) - 1)];
+      const SimTime d = durations[rng.uniform_int(0, std::size(durations) - 1)];
       const auto sem = static_cast<uint32_t>(rng.uniform_int(0, sems - 1));
       switch (rng.uniform_int(0, 2)) {
         case 0: steps.push_back({Op::Sleep, d, 0}); break;
         // Every acquisition has a timeout: no program can wait forever.
-        case 1: steps.push_back({Op::Acquire, d > 0 ? d : 1e-6, sem}); break;
+        case 1: steps.push_back({Op::Acquire, d > 0 ? d : 1000, sem}); break;
         default: steps.push_back({Op::Release, 0, sem}); break;
       }
     }
@@ -69,12 +70,12 @@ struct Log {
   std::vector<std::string> lines;
   struct Ran {
     uint32_t task;
-    double time;
+    SimTime time;
     TaskLoop::Phase phase;
   };
   std::vector<Ran> ran;
-  void add(uint32_t fiber, size_t step, const char* what, double t) {
-    lines.push_back(fmt::format("fiber {} step {} {} at {:.17g}", fiber, step, what, t));
+  void add(uint32_t fiber, size_t step, const char* what, SimTime t) {
+    lines.push_back(fmt::format("fiber {} step {} {} at {}", fiber, step, what, t));
   }
 };
 
@@ -115,13 +116,14 @@ int in_engine(Setup setup, Check check) {
   argv.push_back(nullptr);
   int argc = static_cast<int>(args.size());
   sg4::Engine engine(&argc, argv.data());
+  blocking::use_nanosecond_clock();  // as a run's (world_builder.cpp)
   auto* zone = sg4::create_full_zone("z");
   sg4::Host* host = zone->create_host("h", 1e9);
   zone->seal();
   RunState run(1);
-  run.stop_time = 1e9;
+  run.stop_time = kNever;
   run.stop_sampling();
-  TaskLoop loop(run, simgrid::config::get_value<double>("surf/precision"));
+  TaskLoop loop(run);
   setup(loop);
   // The loop's actor is a daemon: the run ends once the last timer has
   // passed (this actor's sleep outlasts every program).
@@ -164,7 +166,7 @@ int program_in_child(uint64_t seed, uint64_t shuffle) {
         }
         for (uint32_t f = 0; f < fibers; ++f)
           loop.add_task(body(program, f, sems, &loop, log), f % 2 ? TaskLoop::Side::Guest : TaskLoop::Side::Host);
-        loop.on_run = [&log](uint32_t task, double time, TaskLoop::Phase phase) {
+        loop.on_run = [&log](uint32_t task, SimTime time, TaskLoop::Phase phase) {
           log.ran.push_back({task, time, phase});
         };
       },
@@ -180,9 +182,9 @@ int program_in_child(uint64_t seed, uint64_t shuffle) {
           const bool back = b.time < a.time || (b.time == a.time && due(b.phase) && b.phase < a.phase);
           if (back) {
             for (size_t j = i > 20 ? i - 20 : 0; j < i; ++j)  // what ran before it
-              fmt::print(stderr, "  ran task {} at {:.17g} phase {}\n", log.ran[j].task, log.ran[j].time,
+              fmt::print(stderr, "  ran task {} at {} phase {}\n", log.ran[j].task, log.ran[j].time,
                          static_cast<int>(log.ran[j].phase));
-            fmt::print(stderr, "seed {} shuffle {}: event {}: task {} at {:.17g} phase {} after task {} at {:.17g} "
+            fmt::print(stderr, "seed {} shuffle {}: event {}: task {} at {} phase {} after task {} at {} "
                        "phase {}\n", seed, shuffle, i, b.task, b.time, static_cast<int>(b.phase), a.task, a.time,
                        static_cast<int>(a.phase));
             return 1;
@@ -209,7 +211,7 @@ void expect_order(const char* name, Setup setup, const std::vector<std::string>&
   EXPECT_EQ(code, 0) << name << ": the calls returned in another order (above)";
 }
 
-Task<void> sleeper(TaskLoop* loop, uint32_t id, double until, Log& log) {
+Task<void> sleeper(TaskLoop* loop, uint32_t id, SimTime until, Log& log) {
   co_await sleep_until(loop, until);
   log.add(id, 0, "slept", loop->clock());
 }
@@ -220,20 +222,40 @@ TEST(TaskLoop, SleepsEndingAtOneInstantRunInTheOrderTheyBegan) {
   expect_order(
       "same date",
       [](TaskLoop& loop, Log& log, Semaphore&) {
-        loop.add_task(sleeper(&loop, 0, 2e-6, log));
-        loop.add_task(sleeper(&loop, 1, 2e-6, log));
-        loop.add_task(sleeper(&loop, 2, 2e-6, log));
+        loop.add_task(sleeper(&loop, 0, 2000, log));
+        loop.add_task(sleeper(&loop, 1, 2000, log));
+        loop.add_task(sleeper(&loop, 2, 2000, log));
       },
-      {"fiber 0 step 0 slept at 1.9999999999999999e-06", "fiber 1 step 0 slept at 1.9999999999999999e-06",
-       "fiber 2 step 0 slept at 1.9999999999999999e-06"});
-  // Under a nanosecond apart: one step (one clock), but in time order.
+      {"fiber 0 step 0 slept at 2000", "fiber 1 step 0 slept at 2000", "fiber 2 step 0 slept at 2000"});
+  // A nanosecond apart: two instants, the earlier first. A date between two
+  // nanoseconds is the later one (sim_time.hpp: rounded up), where it ties.
   expect_order(
-      "0.5 ns apart",
+      "1 ns apart",
       [](TaskLoop& loop, Log& log, Semaphore&) {
-        loop.add_task(sleeper(&loop, 0, 2e-6 + 0.5e-9, log));
-        loop.add_task(sleeper(&loop, 1, 2e-6, log));
+        loop.add_task(sleeper(&loop, 0, to_sim_time(2e-6 + 0.4e-9), log));
+        loop.add_task(sleeper(&loop, 1, 2001, log));
+        loop.add_task(sleeper(&loop, 2, to_sim_time(2e-6), log));
       },
-      {"fiber 1 step 0 slept at 1.9999999999999999e-06", "fiber 0 step 0 slept at 1.9999999999999999e-06"});
+      {"fiber 2 step 0 slept at 2000", "fiber 0 step 0 slept at 2001", "fiber 1 step 0 slept at 2001"});
+}
+
+TEST(TaskLoop, SumsOfDurationsAreExactInstants) {
+  // Task 0 sleeps until 1.3 us; task 1 sleeps 0.3 us, then 1 us more. In
+  // double seconds 3e-7 + 1e-6 is 1.2999999999999998e-06, below 1.3e-06:
+  // the old clock ran task 1's wake-up first, by date, at what is one
+  // instant of the model. In nanoseconds both are 1300, and the tie goes by
+  // the sequence: task 0's timer was set first.
+  expect_order(
+      "0.3 us + 1 us",
+      [](TaskLoop& loop, Log& log, Semaphore&) {
+        loop.add_task(sleeper(&loop, 0, to_sim_time(1.3e-6), log));
+        loop.add_task([](TaskLoop* loop, Log& log) -> Task<void> {
+          co_await sleep_until(loop, loop->clock() + to_sim_time(0.3e-6));
+          co_await sleep_until(loop, loop->clock() + to_sim_time(1e-6));
+          log.add(1, 1, "slept", loop->clock());
+        }(&loop, log));
+      },
+      {"fiber 0 step 0 slept at 1300", "fiber 1 step 1 slept at 1300"});
 }
 
 TEST(TaskLoop, AtOneInstantTheHostsDueTasksRunBeforeTheGuests) {
@@ -241,12 +263,11 @@ TEST(TaskLoop, AtOneInstantTheHostsDueTasksRunBeforeTheGuests) {
   expect_order(
       "host first",
       [](TaskLoop& loop, Log& log, Semaphore&) {
-        loop.add_task(sleeper(&loop, 0, 2e-6, log), TaskLoop::Side::Guest);
-        loop.add_task(sleeper(&loop, 1, 2e-6, log), TaskLoop::Side::Host);
-        loop.add_task(sleeper(&loop, 2, 2e-6, log), TaskLoop::Side::Guest);
+        loop.add_task(sleeper(&loop, 0, 2000, log), TaskLoop::Side::Guest);
+        loop.add_task(sleeper(&loop, 1, 2000, log), TaskLoop::Side::Host);
+        loop.add_task(sleeper(&loop, 2, 2000, log), TaskLoop::Side::Guest);
       },
-      {"fiber 1 step 0 slept at 1.9999999999999999e-06", "fiber 0 step 0 slept at 1.9999999999999999e-06",
-       "fiber 2 step 0 slept at 1.9999999999999999e-06"});
+      {"fiber 1 step 0 slept at 2000", "fiber 0 step 0 slept at 2000", "fiber 2 step 0 slept at 2000"});
 }
 
 TEST(TaskLoop, ASignalsReceiverRunsAfterWhatWasDueAndBeforeItsSender) {
@@ -261,13 +282,13 @@ TEST(TaskLoop, ASignalsReceiverRunsAfterWhatWasDueAndBeforeItsSender) {
           log.add(0, 0, timed_out ? "timed out" : "woken", 0);
         }(sem, log));
         loop.add_task([](TaskLoop* loop, Semaphore& sem, Log& log) -> Task<void> {
-          co_await sleep_until(loop, 1e-6);
+          co_await sleep_until(loop, 1000);
           log.add(1, 0, "due", 0);
           co_await sem.release();
           log.add(1, 1, "goes on", 0);
         }(&loop, sem, log));
         loop.add_task([](TaskLoop* loop, Log& log) -> Task<void> {
-          co_await sleep_until(loop, 1e-6);
+          co_await sleep_until(loop, 1000);
           log.add(2, 0, "due", 0);
         }(&loop, log));
       },
@@ -283,18 +304,60 @@ TEST(TaskLoop, ATimeoutAndAReleaseAtOneInstant) {
       [](TaskLoop& loop, Log& log, Semaphore& sem) {
         sem.run_on(loop);
         loop.add_task([](Semaphore& sem, Log& log) -> Task<void> {
-          const bool timed_out = co_await sem.acquire(1e-6);
+          const bool timed_out = co_await sem.acquire(1000);
           log.add(0, 0, timed_out ? "timed out" : "woken", 0);
-          const bool again = co_await sem.acquire(1e-6);
+          const bool again = co_await sem.acquire(1000);
           log.add(0, 1, again ? "timed out" : "took the token", 0);
         }(sem, log));
         loop.add_task([](TaskLoop* loop, Semaphore& sem, Log& log) -> Task<void> {
-          co_await sleep_until(loop, 1e-6);
+          co_await sleep_until(loop, 1000);
           co_await sem.release();
           log.add(1, 0, "released", 0);
         }(&loop, sem, log));
       },
       {"fiber 0 step 0 timed out at 0", "fiber 0 step 1 took the token at 0", "fiber 1 step 0 released at 0"});
+}
+
+TEST(TaskLoop, TheSamplerReadsAtItsNanosecondBeforeTheTasksDueThen) {
+  // The sampler is a SimGrid actor; the loop sleeps in SimGrid to its
+  // instant (the same nanosecond as a double) and lets it read first. Tasks
+  // due at 999, 1000 and 1001 ns; the sampler reads at 1000 ns: after the
+  // first, before the other two, and SimGrid's clock reads 1000 ns then.
+  const int code = forked([] {
+    xbt_log_control_set("root.thresh:critical");
+    std::vector<std::string> args = {"task-loop-test"};
+    if (VRINGSIM_ASAN) args.push_back("--cfg=contexts/factory:thread");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int argc = static_cast<int>(args.size());
+    sg4::Engine engine(&argc, argv.data());
+    blocking::use_nanosecond_clock();
+    auto* zone = sg4::create_full_zone("z");
+    sg4::Host* host = zone->create_host("h", 1e9);
+    zone->seal();
+    RunState run(1);
+    run.stop_time = kNever;
+    run.sampler_wakes_at = 1000;
+    TaskLoop loop(run);
+    Log log;
+    for (const SimTime t : {SimTime{1001}, SimTime{1000}, SimTime{999}})
+      loop.add_task(sleeper(&loop, static_cast<uint32_t>(t - 999), t, log));
+    sg4::Actor::create("loop", host, [&loop] { loop.run(); })->daemonize();
+    sg4::Actor::create("sampler", host, [&run, &log] {
+      blocking::sleep_until(seconds(run.sampler_wakes_at));
+      log.add(9, 0, "sampled", from_engine_seconds(sg4::Engine::get_clock()));
+      run.stop_sampling();
+    });
+    sg4::Actor::create("end", host, [] { sg4::this_actor::sleep_for(1.0); });  // outlasts the tasks
+    engine.run();
+    const std::vector<std::string> want = {"fiber 0 step 0 slept at 999", "fiber 9 step 0 sampled at 1000",
+                                           "fiber 1 step 0 slept at 1000", "fiber 2 step 0 slept at 1001"};
+    if (log.lines == want) return 0;
+    for (const auto& l : log.lines) fmt::print(stderr, "  {}\n", l);
+    return 1;
+  });
+  EXPECT_EQ(code, 0) << "the sampler and the tasks ran in another order (above)";
 }
 
 TEST(TaskLoop, RandomProgramsRunInKeyOrderShuffledOrNot) {
@@ -322,10 +385,10 @@ TEST(TaskLoop, TheShuffleChangesTheOrderOfTiesAndOnlyThose) {
       const int c = in_engine(
           [&](TaskLoop& loop) {
             loop.shuffle(shuffle);
-            loop.add_task(sleeper(&loop, 0, 2e-6, log));
-            loop.add_task(sleeper(&loop, 1, 2e-6, log));
-            loop.add_task(sleeper(&loop, 2, 3e-6, log));
-            loop.add_task(sleeper(&loop, 3, 2e-6, log));
+            loop.add_task(sleeper(&loop, 0, 2000, log));
+            loop.add_task(sleeper(&loop, 1, 2000, log));
+            loop.add_task(sleeper(&loop, 2, 3000, log));
+            loop.add_task(sleeper(&loop, 3, 2000, log));
           },
           [] { return 0; });
       std::string order;
@@ -347,9 +410,9 @@ TEST(TaskLoop, TheShuffleChangesTheOrderOfTiesAndOnlyThose) {
 }
 
 /// A backend thread of a shared core pool: holds a core for bursts of
-/// `burst` seconds until `until`, logging each turn's start.
-Task<void> turns(TaskLoop* loop, CorePool& pool, std::optional<CorePool::Thread> thread, uint32_t id, double burst,
-                 double until, Log& log) {
+/// `burst` ns until `until`, logging each turn's start.
+Task<void> turns(TaskLoop* loop, CorePool& pool, std::optional<CorePool::Thread> thread, uint32_t id, SimTime burst,
+                 SimTime until, Log& log) {
   while (loop->clock() < until) {
     if (thread)
       co_await pool.acquire(*thread);
@@ -380,12 +443,12 @@ std::pair<std::vector<double>, std::string> two_on_one_core(CorePool::Rule rule,
           const bool fair = rule == CorePool::Rule::Fair;
           const auto a = fair ? std::optional(pool.add_thread()) : std::nullopt;
           const auto b = fair ? std::optional(pool.add_thread()) : std::nullopt;
-          loop.add_task(turns(&loop, pool, a, 0, 3e-6, 24e-6 - 1e-12, log));
-          loop.add_task(turns(&loop, pool, b, 1, 1e-6, 24e-6 - 1e-12, log));
+          loop.add_task(turns(&loop, pool, a, 0, 3000, 24000 - 1, log));
+          loop.add_task(turns(&loop, pool, b, 1, 1000, 24000 - 1, log));
         },
         [] { return 0; });
     std::string out;
-    for (const auto& l : log.lines) out += fmt::format("{}@{:.0f} ", l.substr(6, 1), std::stod(l.substr(l.rfind(' ') + 1)) * 1e6);
+    for (const auto& l : log.lines) out += fmt::format("{}@{} ", l.substr(6, 1), std::stoll(l.substr(l.rfind(' ') + 1)) / 1000);
     return ::write(fd[1], out.data(), out.size()) == static_cast<ssize_t>(out.size()) ? 0 : 3;
   });
   ::close(fd[1]);
@@ -441,17 +504,17 @@ TEST(CorePool, ASleeperComesBackAtMostTheCreditBehind) {
           pool.run_on(loop);
           const CorePool::Thread a = pool.add_thread();
           const CorePool::Thread b = pool.add_thread();
-          loop.add_task(turns(&loop, pool, a, 0, 1e-6, 130e-6 - 1e-12, log));
+          loop.add_task(turns(&loop, pool, a, 0, 1000, 130000 - 1, log));
           loop.add_task([](TaskLoop* loop, CorePool& pool, CorePool::Thread b, Log& log) -> Task<void> {
-            co_await sleep_until(loop, 100e-6 - 0.5e-6);
-            co_await turns(loop, pool, b, 1, 1e-6, 130e-6 - 1e-12, log);
+            co_await sleep_until(loop, 99500);
+            co_await turns(loop, pool, b, 1, 1000, 130000 - 1, log);
           }(&loop, pool, b, log));
         },
         [] { return 0; });
     int b_before_a = 0;  // B's turns after 100 us before A's first one
     bool a_seen = false;
     for (const auto& l : log.lines) {
-      if (std::stod(l.substr(l.rfind(' ') + 1)) < 100e-6 - 1e-9) continue;
+      if (std::stoll(l.substr(l.rfind(' ') + 1)) < 100000 - 1) continue;
       if (l[6] == '0') a_seen = true;
       if (l[6] == '1' && !a_seen) ++b_before_a;
     }

@@ -85,7 +85,9 @@ TEST(Metrics, CpuBusySpansCountTheirUnionInsideTheMeasuredWindow) {
   auto cpu = make("cpu", 1.0);  // warm-up ends at 1 s
   Signals s;
   cpu->attach(s);
-  auto busy = [&](double a, double b) { s.emit(CpuBusy{a, 0, b, Cpu::Host}); };
+  auto busy = [&](double a, double b) {
+    s.emit(CpuBusy{.time = a, .cpu = Cpu::Host, .start = to_sim_time(a), .end = to_sim_time(b)});
+  };
   busy(0.5, 1.5);  // half before the window
   busy(1.2, 1.7);  // overlaps the previous span by 0.3
   busy(2.0, 2.5);
@@ -268,7 +270,7 @@ TEST(EventBus, AnyMixOfStreamsAndLateEventsComesOutInTimeThenPublicationOrder) {
     auto record = [&](double t, uint64_t id) { seen.emplace_back(t, id); };
     bus.run().on<FrameArrived>().connect([&](const FrameArrived& e) { record(e.time, e.packet); });
     bus.run().on<FrameDelivered>().connect([&](const FrameDelivered& e) { record(e.time, e.packet); });
-    bus.run().on<CpuBusy>().connect([&](const CpuBusy& e) { record(e.time, static_cast<uint64_t>(e.until)); });
+    bus.run().on<CpuBusy>().connect([&](const CpuBusy& e) { record(e.time, static_cast<uint64_t>(e.end)); });
     double now = 0;
     for (int step = 0; step < 40; ++step) {
       for (int k = 0, m = static_cast<int>(rng() % 20); k < m; ++k) {
@@ -279,7 +281,7 @@ TEST(EventBus, AnyMixOfStreamsAndLateEventsComesOutInTimeThenPublicationOrder) {
         switch (rng() % 3) {
           case 0: bus.emit(FrameArrived{.time = t, .queue = q, .packet = id}); break;
           case 1: bus.emit(FrameDelivered{.time = t, .queue = q, .packet = id}); break;
-          default: bus.emit(CpuBusy{t, q, static_cast<double>(id), Cpu::Host}); break;
+          default: bus.emit(CpuBusy{.time = t, .queue = q, .end = static_cast<SimTime>(id)}); break;
         }
         emitted.emplace_back(t, id);
       }
