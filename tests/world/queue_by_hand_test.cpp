@@ -57,25 +57,22 @@ TEST_F(Simulation, OneQueueFollowedEventByEventAgainstTimesWorkedOutByHand) {
   Json costs = zero_costs();
   costs["host"]["per_packet_ns"] = 500;
   costs["guest"]["per_packet_ns"] = 300;
-  const Json doc = {{"name", "by-hand"},
-                    {"stop", {{"time_s", 0.0001}, {"packets", 3}}},
-                    {"measure", {{"warmup_s", 0}}},
-                    {"ring", {{"size", 8}}},
-                    {"policy", {{"name", "mergeable"}}},
-                    {"virtio", {{"features", {"MRG_RXBUF"}}}},
-                    {"host", {{"backend", "qemu"}}},
-                    {"traffic",
-                     {{"kind", "synthetic"},
-                      {"arrival", "constant"},
-                      {"link_gbps", 10},
-                      {"rate_gbps", 1.2304},
-                      {"synthetic", {{"length", "fixed"}, {"len_bytes", 1514}}}}},
-                    {"latency",
-                     {{"interrupt_ns", 1000},
-                      {"kick_ns", 0},
-                      {"backend_wakeup_ns", 0},
-                      {"vcpu_wakeup_ns", 0}}},
-                    {"costs", costs}};
+  const Json doc = {
+      {"name", "by-hand"},
+      {"stop", {{"time_s", 0.0001}, {"packets", 3}}},
+      {"measure", {{"warmup_s", 0}}},
+      {"ring", {{"size", 8}}},
+      {"policy", {{"name", "mergeable"}}},
+      {"virtio", {{"features", {"MRG_RXBUF"}}}},
+      {"host", {{"backend", "qemu"}}},
+      {"traffic",
+       {{"kind", "synthetic"},
+        {"arrival", "constant"},
+        {"link_gbps", 10},
+        {"rate_gbps", 1.2304},
+        {"synthetic", {{"length", "fixed"}, {"len_bytes", 1514}}}}},
+      {"latency", {{"interrupt_ns", 1000}, {"kick_ns", 0}, {"backend_wakeup_ns", 0}, {"vcpu_wakeup_ns", 0}}},
+      {"costs", costs}};
   RunOptions opt;
   opt.trace_path = (dir_ / "by-hand.csv").string();
   opt.trace_format = "csv";
