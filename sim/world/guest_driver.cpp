@@ -15,6 +15,7 @@ namespace vringsim {
 
 GuestDriver::GuestDriver(Shared& shared, RxPolicy& policy, GuestMemory& memory, const CostModel& costs, Options opt)
     : shared_(shared),
+      events_(shared.run, shared.queue),
       policy_(policy),
       memory_(memory),
       costs_(costs),
@@ -57,7 +58,7 @@ uint64_t GuestDriver::processing_after(SimTime t, uint64_t* bytes) const {
 }
 
 Step GuestDriver::busy_until(SimTime start, SimTime end) {
-  shared_.emit_busy(Cpu::Guest, start, end);
+  events_.emit_busy(Cpu::Guest, start, end);
   return clock_.sleep_to(end);
 }
 
@@ -124,7 +125,7 @@ Task<void> GuestDriver::refill(bool from_work) {
   const SimTime now = this->now();
   const SimTime retry_delay = to_sim_time(opt_.refill_retry_delay_s);
   if (failed) {
-    shared_.emit(RefillFailed{.time = seconds(now)});
+    events_.emit(RefillFailed{.time = seconds(now)});
     if (opt_.refill_2008) {
       // The ring may hold nothing the host can use and no interrupt will
       // come: retry later (refill_work, HZ/2).
@@ -137,7 +138,7 @@ Task<void> GuestDriver::refill(bool from_work) {
   }
   if (added == 0) co_return;
   const uint32_t published = ring.publish_avail();
-  shared_.emit(BuffersPosted{.time = seconds(now), .chains = published, .bytes = bytes, .descriptors = descriptors, .table_bytes = table_bytes});
+  events_.emit(BuffersPosted{.time = seconds(now), .chains = published, .bytes = bytes, .descriptors = descriptors, .table_bytes = table_bytes});
   // The ring says whether the device wants a kick (it asks for them only
   // while it waits for buffers).
   const bool notified = shared_.kick_wanted(published);
@@ -145,7 +146,7 @@ Task<void> GuestDriver::refill(bool from_work) {
     co_await clock_.sync();  // the device wakes at the kick's time
     co_await shared_.bell.send_kick();
   }
-  shared_.emit(KickDecided{.time = seconds(now), .notified = notified});
+  events_.emit(KickDecided{.time = seconds(now), .notified = notified});
   if (notified) co_await busy_until(now, now + ns_to_sim_time(costs_.guest_per_kick_ns));  // the vCPU waits out the I/O exit
 }
 
@@ -175,7 +176,7 @@ void GuestDriver::interrupt_raised(SimTime t) {
     // nothing but cost the vCPU its entry and exit, in the next poll.
     ++late_interrupts_;
   }
-  shared_.emit(irq);
+  events_.emit(irq);
 }
 
 Task<void> GuestDriver::wait_for_interrupt() {
@@ -296,7 +297,7 @@ void GuestDriver::drop_short_buffer(const UsedElem& used, SimTime start, double&
   --posted_;
   ++rx_length_errors_;
   cost_ns += costs_.guest_ns(work);
-  shared_.emit(RxLengthError{.time = seconds(start + ns_to_sim_time(cost_ns)), .head = static_cast<uint16_t>(used.id)});
+  events_.emit(RxLengthError{.time = seconds(start + ns_to_sim_time(cost_ns)), .head = static_cast<uint16_t>(used.id)});
 }
 
 void GuestDriver::receive_frame(const UsedElem& first, SimTime start, double& cost_ns) {
@@ -348,7 +349,7 @@ void GuestDriver::receive_frame(const UsedElem& first, SimTime start, double& co
   // so far, entering the clock by one rounding (the last frame's delivery is
   // the poll's end).
   const SimTime t = start + ns_to_sim_time(cost_ns);
-  shared_.emit(FrameDelivered{.time = seconds(t),
+  events_.emit(FrameDelivered{.time = seconds(t),
                               .packet = pkt.id,
                               .len = pkt.len,
                               .buffers = written_descs,

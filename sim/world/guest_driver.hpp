@@ -20,6 +20,7 @@
 #include "sim/core/policy.hpp"
 #include "sim/engine/actor_clock.hpp"
 #include "sim/engine/cores.hpp"
+#include "sim/world/queue_events.hpp"
 #include "sim/world/shared.hpp"
 
 namespace vringsim {
@@ -95,6 +96,7 @@ class GuestDriver {
   void post_fault(uint16_t head);
 
   Shared& shared_;
+  QueueEvents events_;  ///< what this side publishes (queue_events.hpp)
   RxPolicy& policy_;
   GuestMemory& memory_;
   const CostModel& costs_;

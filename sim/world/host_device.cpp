@@ -18,6 +18,7 @@ namespace vringsim {
 
 HostDevice::HostDevice(Shared& shared, const CostModel& costs, Options opt, Dispatcher& feed)
     : shared_(shared),
+      events_(shared.run, shared.queue),
       costs_(costs),
       opt_(opt),
       feed_(feed),
@@ -37,7 +38,7 @@ void HostDevice::signal_used(SimTime t) {
   // -> the irq line): host.per_interrupt_ns of host CPU. On shared host cores
   // this does not queue for a core: the thread that used the buffers signals
   // on the core it already holds; the span counts in the host's utilisation.
-  shared_.emit_busy(Cpu::Host, t, t + ns_to_sim_time(costs_.host_per_interrupt_ns));
+  events_.emit_busy(Cpu::Host, t, t + ns_to_sim_time(costs_.host_per_interrupt_ns));
 }
 
 void HostDevice::fetch_next(SimTime until, SimTime now) {
@@ -93,7 +94,7 @@ uint64_t HostDevice::admit_until(SimTime t, SimTime now) {
       continue;
     }
     flush_run();  // events in arrival order
-    shared_.emit(FrameArrived{.time = seconds(p.arrival), .packet = p.id, .len = p.len});
+    events_.emit(FrameArrived{.time = seconds(p.arrival), .packet = p.id, .len = p.len});
     if (lost) {
       drop(p, p.arrival, why);
       ++dropped;
@@ -110,7 +111,7 @@ uint64_t HostDevice::admit_until(SimTime t, SimTime now) {
 
 void HostDevice::drop(const Packet& p, SimTime t, DropReason why) {
   dropped_[static_cast<int>(why)].add(p.len);
-  shared_.emit(
+  events_.emit(
       FrameDropped{.time = seconds(t), .packet = p.id, .len = p.len, .arrival_s = seconds(p.arrival), .reason = why});
 }
 
@@ -155,7 +156,7 @@ uint64_t HostDevice::skip_dropped(SimTime t) {
 
 void HostDevice::flush_run() {
   if (run_.count == 0) return;
-  shared_.emit(FramesDropped{.time = seconds(run_.first),
+  events_.emit(FramesDropped{.time = seconds(run_.first),
                              .packet = run_.first_packet,
                              .count = run_.count,
                              .bytes = run_.bytes,
@@ -184,7 +185,7 @@ void HostDevice::break_device(SimTime t) {
   // ring until the driver resets it (the model's guest never does).
   broken_ = true;
   broken_at_ = t;
-  shared_.emit(DeviceBroke{.time = seconds(t)});
+  events_.emit(DeviceBroke{.time = seconds(t)});
   uint64_t lost = 0;
   for (const Packet& p : tap_) {
     drop(p, t, DropReason::DeviceBroken);
@@ -205,7 +206,7 @@ HostDevice::Screen HostDevice::screen_front(SimTime t, bool in_frame, uint64_t* 
     no_progress(t);
     BadChainFound e{.time = seconds(t), .fault = f};
     if (!opt_.drop_bad_chains) {
-      shared_.emit(e);
+      events_.emit(e);
       break_device(t);
       return Screen::Broken;
     }
@@ -217,7 +218,7 @@ HostDevice::Screen HostDevice::screen_front(SimTime t, bool in_frame, uint64_t* 
       e.descriptors = ring.ring_descriptors(*head);
       e.table_bytes = ring.table_bytes(*head);
     }
-    shared_.emit(e);
+    events_.emit(e);
     if (head) {
       if (in_frame) {
         discarded_.push_back(*head);
@@ -284,7 +285,7 @@ Task<void> HostDevice::run() {
     else
       no_progress(cursor);
     if (cursor > now()) {
-      shared_.emit_busy(Cpu::Host, burst_start, cursor);
+      events_.emit_busy(Cpu::Host, burst_start, cursor);
       // A sleeping guest must learn when the first of these frames is published.
       if (burst.served) co_await wake_driver_to_look();
       co_await clock_.sleep_to(cursor);
@@ -342,7 +343,7 @@ Task<void> HostDevice::pay_kick(SimTime& cursor, bool share) {
   }
   const SimTime start = std::max(cursor, now());
   cursor = start + ns_to_sim_time(costs_.host_per_kick_ns);
-  shared_.emit_busy(Cpu::Host, start, cursor);
+  events_.emit_busy(Cpu::Host, start, cursor);
   co_await clock_.sleep_to(cursor);
   if (share) co_await opt_.cores->release(opt_.core_thread);
 }
@@ -498,7 +499,7 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, SimTime& cursor) 
   }
   shared_.packet_at[first] = pkt;
   shared_.num_buffers_at[first] = chains;
-  shared_.emit(BuffersTaken{
+  events_.emit(BuffersTaken{
       .time = seconds(cursor), .packet = pkt.id, .head = first, .chains = chains, .bytes = chain_bytes, .descriptors = ring_descs});
   double service_ns = costs_.host_packet_ns(descs, need) + (pkt.segment ? costs_.host_per_segment_ns : 0.0);
   if (costs_.host_service_exponential) service_ns = service_rng_.exponential(service_ns);
@@ -521,7 +522,7 @@ bool HostDevice::take_chains(const Packet& pkt, uint64_t need, SimTime& cursor) 
     // virtqueue_flush, virtio_notify).
     shared_.used.push({.time = cursor, .chains = heads, .packets = 1, .bytes = pkt.len});
   }
-  shared_.emit(BuffersUsed{.time = seconds(cursor),
+  events_.emit(BuffersUsed{.time = seconds(cursor),
                            .packet = pkt.id,
                            .head = first,
                            .chains = chains,
@@ -596,7 +597,7 @@ Task<void> HostDevice::stall_for_buffers(SimTime& cursor, bool share) {
     ring.set_notification(false);
     co_return;
   }
-  shared_.emit(StallBegan{.time = seconds(now())});
+  events_.emit(StallBegan{.time = seconds(now())});
   waiting_for_kick_ = true;
   co_await clock_.waiting_for_other(shared_.bell.kick_pending());
   co_await shared_.bell.wait_for_kick();
@@ -608,7 +609,7 @@ Task<void> HostDevice::stall_for_buffers(SimTime& cursor, bool share) {
   if (kick_arrival() > now()) co_await clock_.sleep_to(kick_arrival());
   shared_.bell.take_kick();
   waiting_for_kick_ = false;
-  shared_.emit(StallEnded{.time = seconds(now())});
+  events_.emit(StallEnded{.time = seconds(now())});
   ring.set_notification(false);
   co_await pay_kick(cursor, share);
 }

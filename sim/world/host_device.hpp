@@ -24,6 +24,7 @@
 #include "sim/engine/actor_clock.hpp"
 #include "sim/engine/cores.hpp"
 #include "sim/world/dispatch.hpp"
+#include "sim/world/queue_events.hpp"
 #include "sim/world/shared.hpp"
 
 namespace vringsim {
@@ -198,6 +199,7 @@ class HostDevice {
   void signal_used(SimTime t);
 
   Shared& shared_;
+  QueueEvents events_;  ///< what this side publishes (queue_events.hpp)
   const CostModel& costs_;
   Options opt_;
   Dispatcher& feed_;

@@ -3,7 +3,9 @@
 // per-chain data the device writes into guest buffers (the packet and
 // num_buffers, kept beside the ring rather than in byte arrays), the used
 // entries the device has finished but not yet published, and the channel
-// the device and the driver wake each other on (doorbell.hpp). The actors
+// the device and the driver wake each other on (doorbell.hpp). What each
+// side publishes for the metrics goes through its own QueueEvents
+// (queue_events.hpp), not through this. The actors
 // never call each other: whether a kick or an interrupt is due is the ring's
 // to say, from the flags each side writes into it (VRING_USED_F_NO_NOTIFY,
 // VRING_AVAIL_F_NO_INTERRUPT) or, with RING_EVENT_IDX, the event indexes
@@ -126,16 +128,6 @@ struct Shared {
   Doorbell bell;
 
   SimTime stop_time() const { return run.stop_time; }
-  /// Publishes an event of this queue.
-  template <class E>
-  void emit(E e) {
-    e.queue = queue;
-    run.bus.emit(e);
-  }
-  /// Publishes a CPU busy span from `start` to `end`.
-  void emit_busy(Cpu cpu, SimTime start, SimTime end) {
-    emit(CpuBusy{.time = seconds(start), .queue = queue, .cpu = cpu, .start = start, .end = end});
-  }
   void mark_exhausted() {
     if (source_exhausted) return;
     source_exhausted = true;
