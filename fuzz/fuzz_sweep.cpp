@@ -1,6 +1,8 @@
 // libFuzzer target: sweep files (their base is a valid scenario beside
 // them). Any bytes: a sweep or an InputError.
 #include <fstream>
+#include <string>
+#include <string_view>
 
 #include "fuzz/fuzz_file_common.hpp"
 #include "fuzz/json_mutator.hpp"
@@ -30,7 +32,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string f = fuzz::input_file(data, size, ".sweep.json");
   try {
     (void)load_sweep(f, {}, kLimits);
-  } catch (const InputError&) {
+  } catch (const InputError& e) {
+    static const std::string not_json = f + ": /: invalid JSON";
+    // The message without its hint (what() would work out a "did you mean").
+    if (std::string_view(e.std::runtime_error::what()).starts_with(not_json)) fuzz::note_not_json(data, size);
   }
   return 0;
 }

@@ -56,6 +56,14 @@ inline std::string dictionary_text(const std::vector<KeyValues>& dict) {
   return out.dump();
 }
 
+/// Tells the mutator that the target's parser refused `data` as JSON syntax
+/// ("invalid JSON: ..."): a mutation that starts from those bytes, the next
+/// in libFuzzer's run of mutations, then knows that its own parse of them
+/// (the same nlohmann parser) would fail, and goes to the byte mutations
+/// without it. Most byte mutations break the syntax, and parsing them again
+/// was most of the mutator's parsing.
+void note_not_json(const uint8_t* data, size_t size);
+
 /// The body of LLVMFuzzerCustomMutator for a JSON target; `dictionary` is
 /// dictionary_text()'s, the same string (it is read once) on every call.
 size_t mutate_json(uint8_t* data, size_t size, size_t max_size, unsigned seed, const std::string& dictionary);

@@ -41,8 +41,11 @@ grow() {  # grow TARGET: the fast build, FUZZ_SECONDS; its exit status in $work/
   # Each target its own input files (targets run side by side). -close_fd_mask=2:
   # the targets' own warnings (a scenario's ignored keys, a trace's short
   # frames) are not written for every input; libFuzzer's and the sanitizers'
-  # reports still are.
-  VRINGSIM_FUZZ_DIR="$work/input-$t" ./build-fuzz/fuzz_$t -max_total_time="$seconds" -print_final_stats=1 \
+  # reports still are. glibc's per-thread cache keeps up to 4,000 freed
+  # blocks of a size instead of 7: a run allocates and frees thousands of
+  # small blocks (JSON trees, strings), and past 7 each went through
+  # malloc's bins (the scenario target ran 13 % more inputs per CPU second).
+  GLIBC_TUNABLES=glibc.malloc.tcache_count=4000 VRINGSIM_FUZZ_DIR="$work/input-$t" ./build-fuzz/fuzz_$t -max_total_time="$seconds" -print_final_stats=1 \
     -close_fd_mask=2 -artifact_prefix=fuzz/crash-$t- "$work/$t" "fuzz/corpus/$t" >"$work/$t.log" 2>&1 || rc=$?
   echo "$rc" >"$work/$t.rc"
 }

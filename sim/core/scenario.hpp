@@ -81,8 +81,9 @@ ReceiveSetup resolve_receive(const Config& cfg, const std::string& source, const
 
 /// Checks that need several keys (and plug-ins' own checks) on a resolved
 /// config; `base_dir` is where the scenario's relative file names resolve.
-void check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir,
-                    const FeatureEdit& edit = FeatureEdit{});
+/// Returns the receive setup it checked (resolve_receive()'s).
+ReceiveSetup check_resolved(const Config& cfg, const std::string& source, const std::string& base_dir,
+                            const FeatureEdit& edit = FeatureEdit{});
 
 /// All of the above: load `path`, apply `overrides`, validate, resolve.
 /// `overrides[typed_from..]` were typed on the command line (--set): a file
