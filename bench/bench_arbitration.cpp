@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/engine/blocking.hpp"
+#include "sim/engine/bare_engine.hpp"
 #include "sim/engine/cores.hpp"
 #include "sim/engine/run_state.hpp"
 #include "sim/engine/task_loop.hpp"
@@ -32,22 +32,12 @@ using namespace vringsim;
 /// wall seconds engine.run() took; `clock_s` gets SimGrid's clock at the end.
 template <class Body>
 double in_engine(Body body, double& clock_s) {
-  xbt_log_control_set("root.thresh:critical");
-  std::vector<std::string> args = {"bench-arbitration"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int argc = static_cast<int>(args.size());
-  sg4::Engine engine(&argc, argv.data());
-  blocking::use_nanosecond_clock();
-  auto* zone = sg4::create_full_zone("z");
-  sg4::Host* host = zone->create_host("h", 1e9);
-  zone->seal();
-  body(host);
+  BareEngine engine("bench-arbitration");
+  body(engine.host());
   const auto t0 = std::chrono::steady_clock::now();
   engine.run();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  clock_s = sg4::Engine::get_clock();
+  clock_s = BareEngine::clock();
   return wall;
 }
 

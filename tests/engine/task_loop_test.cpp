@@ -10,25 +10,26 @@
 // permute it.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <simgrid/s4u.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <xbt/config.hpp>
 #include <xbt/log.h>
+#include <simgrid/s4u.hpp>
+#include <xbt/config.hpp>
 
 #include <memory>
 #include <optional>
-#include <utility>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/core/rng.hpp"
 #include "sim/core/sanitizers.hpp"
+#include "sim/engine/bare_engine.hpp"
 #include "sim/engine/blocking.hpp"
 #include "sim/engine/cores.hpp"
-#include "sim/engine/task_loop.hpp"
 #include "sim/engine/run_state.hpp"
+#include "sim/engine/task_loop.hpp"
 
 namespace vringsim {
 namespace {
@@ -80,8 +81,7 @@ struct Log {
 };
 
 /// Runs `p` as tasks of `loop`, logging to `log`.
-Task<void> body(const Program& p, uint32_t f, std::vector<std::unique_ptr<Semaphore>>& sems, TaskLoop* loop,
-                Log& log) {
+Task<void> body(const Program& p, uint32_t f, std::vector<std::unique_ptr<Semaphore>>& sems, TaskLoop* loop, Log& log) {
   for (size_t i = 0; i < p[f].size(); ++i) {
     const ProgramStep& s = p[f][i];
     switch (s.op) {
@@ -108,18 +108,8 @@ Task<void> body(const Program& p, uint32_t f, std::vector<std::unique_ptr<Semaph
 /// tasks; runs the loop to its end, then `check()`'s exit code.
 template <class Setup, class Check>
 int in_engine(Setup setup, Check check) {
-  xbt_log_control_set("root.thresh:critical");
-  std::vector<std::string> args = {"task-loop-test"};
-  if (VRINGSIM_ASAN) args.push_back("--cfg=contexts/factory:thread");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int argc = static_cast<int>(args.size());
-  sg4::Engine engine(&argc, argv.data());
-  blocking::use_nanosecond_clock();  // as a run's (world_builder.cpp)
-  auto* zone = sg4::create_full_zone("z");
-  sg4::Host* host = zone->create_host("h", 1e9);
-  zone->seal();
+  BareEngine engine("task-loop-test");
+  sg4::Host* host = engine.host();
   RunState run(1);
   run.stop_time = kNever;
   run.stop_sampling();
@@ -184,8 +174,10 @@ int program_in_child(uint64_t seed, uint64_t shuffle) {
             for (size_t j = i > 20 ? i - 20 : 0; j < i; ++j)  // what ran before it
               fmt::print(stderr, "  ran task {} at {} phase {}\n", log.ran[j].task, log.ran[j].time,
                          static_cast<int>(log.ran[j].phase));
-            fmt::print(stderr, "seed {} shuffle {}: event {}: task {} at {} phase {} after task {} at {} "
-                       "phase {}\n", seed, shuffle, i, b.task, b.time, static_cast<int>(b.phase), a.task, a.time,
+            fmt::print(stderr,
+                       "seed {} shuffle {}: event {}: task {} at {} phase {} after task {} at {} "
+                       "phase {}\n",
+                       seed, shuffle, i, b.task, b.time, static_cast<int>(b.phase), a.task, a.time,
                        static_cast<int>(a.phase));
             return 1;
           }
@@ -219,24 +211,22 @@ Task<void> sleeper(TaskLoop* loop, uint32_t id, SimTime until, Log& log) {
 TEST(TaskLoop, SleepsEndingAtOneInstantRunInTheOrderTheyBegan) {
   // Due, same time: the sequence, the order the waits began (SimGrid's heap
   // ran the newest of one step first).
-  expect_order(
-      "same date",
-      [](TaskLoop& loop, Log& log, Semaphore&) {
-        loop.add_task(sleeper(&loop, 0, 2000, log));
-        loop.add_task(sleeper(&loop, 1, 2000, log));
-        loop.add_task(sleeper(&loop, 2, 2000, log));
-      },
-      {"fiber 0 step 0 slept at 2000", "fiber 1 step 0 slept at 2000", "fiber 2 step 0 slept at 2000"});
+  expect_order("same date",
+               [](TaskLoop& loop, Log& log, Semaphore&) {
+                 loop.add_task(sleeper(&loop, 0, 2000, log));
+                 loop.add_task(sleeper(&loop, 1, 2000, log));
+                 loop.add_task(sleeper(&loop, 2, 2000, log));
+               },
+               {"fiber 0 step 0 slept at 2000", "fiber 1 step 0 slept at 2000", "fiber 2 step 0 slept at 2000"});
   // A nanosecond apart: two instants, the earlier first. A date between two
   // nanoseconds is the later one (sim_time.hpp: rounded up), where it ties.
-  expect_order(
-      "1 ns apart",
-      [](TaskLoop& loop, Log& log, Semaphore&) {
-        loop.add_task(sleeper(&loop, 0, to_sim_time(2e-6 + 0.4e-9), log));
-        loop.add_task(sleeper(&loop, 1, 2001, log));
-        loop.add_task(sleeper(&loop, 2, to_sim_time(2e-6), log));
-      },
-      {"fiber 2 step 0 slept at 2000", "fiber 0 step 0 slept at 2001", "fiber 1 step 0 slept at 2001"});
+  expect_order("1 ns apart",
+               [](TaskLoop& loop, Log& log, Semaphore&) {
+                 loop.add_task(sleeper(&loop, 0, to_sim_time(2e-6 + 0.4e-9), log));
+                 loop.add_task(sleeper(&loop, 1, 2001, log));
+                 loop.add_task(sleeper(&loop, 2, to_sim_time(2e-6), log));
+               },
+               {"fiber 2 step 0 slept at 2000", "fiber 0 step 0 slept at 2001", "fiber 1 step 0 slept at 2001"});
 }
 
 TEST(TaskLoop, SumsOfDurationsAreExactInstants) {
@@ -245,77 +235,74 @@ TEST(TaskLoop, SumsOfDurationsAreExactInstants) {
   // the old clock ran task 1's wake-up first, by date, at what is one
   // instant of the model. In nanoseconds both are 1300, and the tie goes by
   // the sequence: task 0's timer was set first.
-  expect_order(
-      "0.3 us + 1 us",
-      [](TaskLoop& loop, Log& log, Semaphore&) {
-        loop.add_task(sleeper(&loop, 0, to_sim_time(1.3e-6), log));
-        loop.add_task([](TaskLoop* loop, Log& log) -> Task<void> {
-          co_await sleep_until(loop, loop->clock() + to_sim_time(0.3e-6));
-          co_await sleep_until(loop, loop->clock() + to_sim_time(1e-6));
-          log.add(1, 1, "slept", loop->clock());
-        }(&loop, log));
-      },
-      {"fiber 0 step 0 slept at 1300", "fiber 1 step 1 slept at 1300"});
+  expect_order("0.3 us + 1 us",
+               [](TaskLoop& loop, Log& log, Semaphore&) {
+                 loop.add_task(sleeper(&loop, 0, to_sim_time(1.3e-6), log));
+                 loop.add_task([](TaskLoop* loop, Log& log) -> Task<void> {
+                   co_await sleep_until(loop, loop->clock() + to_sim_time(0.3e-6));
+                   co_await sleep_until(loop, loop->clock() + to_sim_time(1e-6));
+                   log.add(1, 1, "slept", loop->clock());
+                 }(&loop, log));
+               },
+               {"fiber 0 step 0 slept at 1300", "fiber 1 step 1 slept at 1300"});
 }
 
 TEST(TaskLoop, AtOneInstantTheHostsDueTasksRunBeforeTheGuests) {
   // Added guest first, begun first: the host's sleep still ends first.
-  expect_order(
-      "host first",
-      [](TaskLoop& loop, Log& log, Semaphore&) {
-        loop.add_task(sleeper(&loop, 0, 2000, log), TaskLoop::Side::Guest);
-        loop.add_task(sleeper(&loop, 1, 2000, log), TaskLoop::Side::Host);
-        loop.add_task(sleeper(&loop, 2, 2000, log), TaskLoop::Side::Guest);
-      },
-      {"fiber 1 step 0 slept at 2000", "fiber 0 step 0 slept at 2000", "fiber 2 step 0 slept at 2000"});
+  expect_order("host first",
+               [](TaskLoop& loop, Log& log, Semaphore&) {
+                 loop.add_task(sleeper(&loop, 0, 2000, log), TaskLoop::Side::Guest);
+                 loop.add_task(sleeper(&loop, 1, 2000, log), TaskLoop::Side::Host);
+                 loop.add_task(sleeper(&loop, 2, 2000, log), TaskLoop::Side::Guest);
+               },
+               {"fiber 1 step 0 slept at 2000", "fiber 0 step 0 slept at 2000", "fiber 2 step 0 slept at 2000"});
 }
 
 TEST(TaskLoop, ASignalsReceiverRunsAfterWhatWasDueAndBeforeItsSender) {
   // Task 0 waits for a token; tasks 1 and 2 sleep to 1 us, task 1 then
   // releases: at 1 us task 1 and 2 (Due), then 0 (Woken), then 1 goes on.
-  expect_order(
-      "kick",
-      [](TaskLoop& loop, Log& log, Semaphore& sem) {
-        sem.run_on(loop);
-        loop.add_task([](Semaphore& sem, Log& log) -> Task<void> {
-          const bool timed_out = co_await sem.acquire();
-          log.add(0, 0, timed_out ? "timed out" : "woken", 0);
-        }(sem, log));
-        loop.add_task([](TaskLoop* loop, Semaphore& sem, Log& log) -> Task<void> {
-          co_await sleep_until(loop, 1000);
-          log.add(1, 0, "due", 0);
-          co_await sem.release();
-          log.add(1, 1, "goes on", 0);
-        }(&loop, sem, log));
-        loop.add_task([](TaskLoop* loop, Log& log) -> Task<void> {
-          co_await sleep_until(loop, 1000);
-          log.add(2, 0, "due", 0);
-        }(&loop, log));
-      },
-      {"fiber 1 step 0 due at 0", "fiber 2 step 0 due at 0", "fiber 0 step 0 woken at 0", "fiber 1 step 1 goes on at 0"});
+  expect_order("kick",
+               [](TaskLoop& loop, Log& log, Semaphore& sem) {
+                 sem.run_on(loop);
+                 loop.add_task([](Semaphore& sem, Log& log) -> Task<void> {
+                   const bool timed_out = co_await sem.acquire();
+                   log.add(0, 0, timed_out ? "timed out" : "woken", 0);
+                 }(sem, log));
+                 loop.add_task([](TaskLoop* loop, Semaphore& sem, Log& log) -> Task<void> {
+                   co_await sleep_until(loop, 1000);
+                   log.add(1, 0, "due", 0);
+                   co_await sem.release();
+                   log.add(1, 1, "goes on", 0);
+                 }(&loop, sem, log));
+                 loop.add_task([](TaskLoop* loop, Log& log) -> Task<void> {
+                   co_await sleep_until(loop, 1000);
+                   log.add(2, 0, "due", 0);
+                 }(&loop, log));
+               },
+               {"fiber 1 step 0 due at 0", "fiber 2 step 0 due at 0", "fiber 0 step 0 woken at 0",
+                "fiber 1 step 1 goes on at 0"});
 }
 
 TEST(TaskLoop, ATimeoutAndAReleaseAtOneInstant) {
   // Task 0 waits at most 1 us; task 1 releases at 1 us. Both are Due then;
   // task 0's wait began first: it times out, waits again, and the release
   // wakes it (Woken) before task 1 goes on.
-  expect_order(
-      "timeout",
-      [](TaskLoop& loop, Log& log, Semaphore& sem) {
-        sem.run_on(loop);
-        loop.add_task([](Semaphore& sem, Log& log) -> Task<void> {
-          const bool timed_out = co_await sem.acquire(1000);
-          log.add(0, 0, timed_out ? "timed out" : "woken", 0);
-          const bool again = co_await sem.acquire(1000);
-          log.add(0, 1, again ? "timed out" : "took the token", 0);
-        }(sem, log));
-        loop.add_task([](TaskLoop* loop, Semaphore& sem, Log& log) -> Task<void> {
-          co_await sleep_until(loop, 1000);
-          co_await sem.release();
-          log.add(1, 0, "released", 0);
-        }(&loop, sem, log));
-      },
-      {"fiber 0 step 0 timed out at 0", "fiber 0 step 1 took the token at 0", "fiber 1 step 0 released at 0"});
+  expect_order("timeout",
+               [](TaskLoop& loop, Log& log, Semaphore& sem) {
+                 sem.run_on(loop);
+                 loop.add_task([](Semaphore& sem, Log& log) -> Task<void> {
+                   const bool timed_out = co_await sem.acquire(1000);
+                   log.add(0, 0, timed_out ? "timed out" : "woken", 0);
+                   const bool again = co_await sem.acquire(1000);
+                   log.add(0, 1, again ? "timed out" : "took the token", 0);
+                 }(sem, log));
+                 loop.add_task([](TaskLoop* loop, Semaphore& sem, Log& log) -> Task<void> {
+                   co_await sleep_until(loop, 1000);
+                   co_await sem.release();
+                   log.add(1, 0, "released", 0);
+                 }(&loop, sem, log));
+               },
+               {"fiber 0 step 0 timed out at 0", "fiber 0 step 1 took the token at 0", "fiber 1 step 0 released at 0"});
 }
 
 TEST(TaskLoop, TheSamplerReadsAtItsNanosecondBeforeTheTasksDueThen) {
@@ -324,18 +311,8 @@ TEST(TaskLoop, TheSamplerReadsAtItsNanosecondBeforeTheTasksDueThen) {
   // due at 999, 1000 and 1001 ns; the sampler reads at 1000 ns: after the
   // first, before the other two, and SimGrid's clock reads 1000 ns then.
   const int code = forked([] {
-    xbt_log_control_set("root.thresh:critical");
-    std::vector<std::string> args = {"task-loop-test"};
-    if (VRINGSIM_ASAN) args.push_back("--cfg=contexts/factory:thread");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int argc = static_cast<int>(args.size());
-    sg4::Engine engine(&argc, argv.data());
-    blocking::use_nanosecond_clock();
-    auto* zone = sg4::create_full_zone("z");
-    sg4::Host* host = zone->create_host("h", 1e9);
-    zone->seal();
+    BareEngine engine("task-loop-test");
+    sg4::Host* host = engine.host();
     RunState run(1);
     run.stop_time = kNever;
     run.sampler_wakes_at = 1000;
@@ -448,7 +425,8 @@ std::pair<std::vector<double>, std::string> two_on_one_core(CorePool::Rule rule,
         },
         [] { return 0; });
     std::string out;
-    for (const auto& l : log.lines) out += fmt::format("{}@{} ", l.substr(6, 1), std::stoll(l.substr(l.rfind(' ') + 1)) / 1000);
+    for (const auto& l : log.lines)
+      out += fmt::format("{}@{} ", l.substr(6, 1), std::stoll(l.substr(l.rfind(' ') + 1)) / 1000);
     return ::write(fd[1], out.data(), out.size()) == static_cast<ssize_t>(out.size()) ? 0 : 3;
   });
   ::close(fd[1]);
