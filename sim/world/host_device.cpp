@@ -150,7 +150,7 @@ uint64_t HostDevice::skip_dropped(SimTime t) {
   d.bytes += s.bytes;
   run_.count += s.packets;
   run_.bytes += s.bytes;
-  run_.last = to_sim_time(s.last);  // an arrival: on the clock already (dispatch.cpp)
+  run_.last = to_sim_time(s.last);  // an arrival, entering the clock by the rule as in Dispatcher::make_packet
   return s.packets;
 }
 
