@@ -3,6 +3,7 @@
 // run's figure is their sum over the capacity (every backend core, every vCPU).
 #include "sim/core/metric.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/core/span_union.hpp"
 #include "sim/engine/sim_time.hpp"
 
 #include <algorithm>
@@ -10,35 +11,22 @@
 namespace vringsim {
 namespace {
 
-/// Busy time of one CPU inside the measured window. Spans arrive in order of
-/// their start; counting only what lies past the latest end seen so far
-/// makes the total the union of the spans (overlaps count once). In the
-/// run's nanoseconds (a span's ends are instants of its clock:
-/// sim/engine/sim_time.hpp), so that a sum of spans is exact: the same
-/// spans shifted in time add up to the same busy time.
-struct BusyUnion {
-  SimTime busy = 0, covered = 0;
-  void add(SimTime start, SimTime end, SimTime window_start) {
-    const SimTime from = std::max({start, covered, window_start});
-    if (end > from) busy += end - from;
-    covered = std::max(covered, end);
-  }
-};
-
 class CpuUtilization : public Metric {
  public:
-  explicit CpuUtilization(const MetricContext& ctx) : warmup_(to_sim_time(ctx.warmup_s)) {}
+  explicit CpuUtilization(const MetricContext& ctx)
+      : warmup_(to_sim_time(ctx.warmup_s)), host_(warmup_), guest_(warmup_) {}
   void attach(Signals& s) override {
-    s.on<CpuBusy>().connect([this](const CpuBusy& e) {
-      (e.cpu == Cpu::Host ? host_ : guest_).add(e.start, e.end, warmup_);
+    // Summed as the actors publish them: a union is the same in any order.
+    s.on<CpuBusy>().connect_unordered([this, &s](const CpuBusy& e) {
+      (e.cpu == Cpu::Host ? host_ : guest_).add(e.start, e.end, s.settled());
     });
   }
   void write(Json& j, double end) const override {
     // Busy spans may run past the end (a burst in progress): capping at the
     // window bounds the one span in progress.
     const double window = static_cast<double>(std::max<SimTime>(0, to_sim_time(end) - warmup_));
-    j["cpu"]["host_utilization"] = share_of(static_cast<double>(host_.busy), window);
-    j["cpu"]["guest_utilization"] = share_of(static_cast<double>(guest_.busy), window);
+    j["cpu"]["host_utilization"] = share_of(static_cast<double>(host_.busy()), window);
+    j["cpu"]["guest_utilization"] = share_of(static_cast<double>(guest_.busy()), window);
   }
   void total_from_queues(Json& run, std::span<const Json* const> queues, const Capacity& cap) const override {
     // Shares of every backend core and every vCPU (per-queue spans are each
@@ -54,7 +42,7 @@ class CpuUtilization : public Metric {
 
  private:
   SimTime warmup_;
-  BusyUnion host_, guest_;
+  SpanUnion host_, guest_;  ///< busy spans from the warm-up on, exact in nanoseconds
 };
 
 const Registrar<MetricInfo> kRegisteredCpu{MetricInfo{

@@ -206,18 +206,34 @@ using AnyEvent = Events::Variant;
 
 /// One signal: a flat list of slots (SimGrid's xbt::signal iterates a map of
 /// std::function, too slow per packet). Emitting to no slot costs one test.
+///
+/// Two kinds of slot. connect(): the event in its turn, in (time,
+/// publication) order, once no actor can still publish an earlier one: what
+/// a subscriber needs whose result depends on order (a level over time, a
+/// time series, the trace). connect_unordered(): the event as soon as it is
+/// published, in the order the actors publish it (not time order), for a
+/// result that is the same in any order (an exact sum, a count, the union of
+/// spans: SpanUnion). A kind whose scope has no ordered slot never enters
+/// the bus's buffers (EventBus::emit).
 template <class E>
 class Signal {
  public:
   using Slot = std::function<void(const E&)>;
   void connect(Slot slot) { slots_.push_back(std::move(slot)); }
+  void connect_unordered(Slot slot) { unordered_.push_back(std::move(slot)); }
+  /// No ordered slot.
   bool empty() const { return slots_.empty(); }
+  /// The ordered slots.
   void operator()(const E& e) const {
     for (const Slot& s : slots_) s(e);
   }
+  /// The unordered slots.
+  void publish(const E& e) const {
+    for (const Slot& s : unordered_) s(e);
+  }
 
  private:
-  std::vector<Slot> slots_;
+  std::vector<Slot> slots_, unordered_;
 };
 
 /// The signals of one scope (the run, or one receive queue): one per event
@@ -230,15 +246,33 @@ class Signals {
     return std::get<Signal<E>>(signals_);
   }
   Signal<double>& on_time() { return time_; }
+  /// The event in its turn (time order): on_time, then the ordered slots.
   template <class E>
   void emit(const E& e) const {
     if (!time_.empty()) time_(e.time);
     std::get<Signal<E>>(signals_)(e);
   }
+  /// The event as it is published: the unordered slots.
+  template <class E>
+  void publish(const E& e) const {
+    std::get<Signal<E>>(signals_).publish(e);
+  }
+  /// Whether an event of kind E must wait for its turn in this scope.
+  template <class E>
+  bool ordered() const {
+    return !time_.empty() || !std::get<Signal<E>>(signals_).empty();
+  }
+  /// The instant up to which every event has been published: no event
+  /// published from now on is stamped before it (EventBus::advance). 0
+  /// for signals no bus drives. For unordered slots that keep what a later
+  /// event may still change only until then (SpanUnion).
+  SimTime settled() const { return settled_ ? *settled_ : 0; }
 
  private:
+  friend class EventBus;
   Events::Each<Signal> signals_;
   Signal<double> time_;
+  const SimTime* settled_ = nullptr;
 };
 
 /// Index of `E` in the variant `V` (its kind, for the bus's streams).
@@ -265,7 +299,12 @@ class EventBus {
  public:
   static constexpr size_t kKinds = std::variant_size_v<AnyEvent>;
 
-  explicit EventBus(uint32_t queues = 1) : queues_(queues), streams_(size_t{queues} * kKinds) {}
+  explicit EventBus(uint32_t queues = 1) : queues_(queues), streams_(size_t{queues} * kKinds) {
+    run_.settled_ = &settled_;
+    for (Signals& q : queues_) q.settled_ = &settled_;
+  }
+  EventBus(const EventBus&) = delete;  // its signals point at its settled_
+  EventBus& operator=(const EventBus&) = delete;
   /// Every queue's events.
   Signals& run() { return run_; }
   /// Queue `k`'s events only.
@@ -273,6 +312,32 @@ class EventBus {
 
   template <class E>
   void emit(const E& e) {
+    Signals& q = queues_[e.queue];
+    run_.publish(e);
+    q.publish(e);
+    // Only where an ordered slot waits for it does the event take its turn
+    // (a CPU's busy spans feed a union that any order gives: 3 of a
+    // packet's 8 events at 25% load).
+    if (run_.ordered<E>() || q.ordered<E>()) queue_up(e);
+    if (after_emit_) after_emit_(e.queue);
+  }
+  /// Called after every emission with the event's queue, when the state that
+  /// caused the event is in place (--check verifies that queue's descriptors).
+  void set_after_emit(std::function<void(uint32_t queue)> fn) { after_emit_ = std::move(fn); }
+  /// Dispatches, in (time, emission order), every event stamped at or before
+  /// `safe_time`: no actor will publish an earlier one.
+  void advance(double safe_time) {
+    settled_ = std::max(settled_, to_sim_time(safe_time));
+    dispatch(safe_time);
+  }
+  size_t pending() const { return pending_; }
+  /// Events that took their turn through the bus so far (not those only
+  /// unordered slots took).
+  uint64_t emitted() const { return seq_; }
+
+ private:
+  template <class E>
+  void queue_up(const E& e) {
     const uint64_t seq = seq_++;
     const auto id = static_cast<uint32_t>(size_t{e.queue} * kKinds + KindOf<E, AnyEvent>::value);
     Fifo<Queued>& s = streams_[id];
@@ -285,13 +350,8 @@ class EventBus {
       late_.push({e.time, seq, AnyEvent(e)});
     }
     ++pending_;
-    if (after_emit_) after_emit_(e.queue);
   }
-  /// Called after every emission with the event's queue, when the state that
-  /// caused the event is in place (--check verifies that queue's descriptors).
-  void set_after_emit(std::function<void(uint32_t queue)> fn) { after_emit_ = std::move(fn); }
-  /// Dispatches, in (time, emission order), every event stamped at or before `safe_time`.
-  void advance(double safe_time) {
+  void dispatch(double safe_time) {
     for (;;) {
       const bool from_stream =
           !heads_.empty() && (late_.empty() || late_.top().time > heads_.front().time ||
@@ -321,11 +381,6 @@ class EventBus {
           e);
     }
   }
-  size_t pending() const { return pending_; }
-  /// Events emitted so far.
-  uint64_t emitted() const { return seq_; }
-
- private:
   struct Queued {
     double time;
     uint64_t seq;
@@ -369,6 +424,7 @@ class EventBus {
   std::priority_queue<Queued, std::vector<Queued>, std::greater<>> late_;  ///< events earlier than their stream's last
   uint64_t seq_ = 0;
   size_t pending_ = 0;
+  SimTime settled_ = 0;
   std::function<void(uint32_t)> after_emit_;
 };
 

@@ -11,6 +11,7 @@
 #include "sim/core/metric.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/span_union.hpp"
 
 namespace vringsim {
 namespace {
@@ -83,10 +84,10 @@ TEST(Metrics, EveryMetricNamesAndDescribesItself) {
 
 TEST(Metrics, CpuBusySpansCountTheirUnionInsideTheMeasuredWindow) {
   auto cpu = make("cpu", 1.0);  // warm-up ends at 1 s
-  Signals s;
-  cpu->attach(s);
+  EventBus bus;
+  cpu->attach(bus.run());
   auto busy = [&](double a, double b) {
-    s.emit(CpuBusy{.time = a, .cpu = Cpu::Host, .start = to_sim_time(a), .end = to_sim_time(b)});
+    bus.emit(CpuBusy{.time = a, .cpu = Cpu::Host, .start = to_sim_time(a), .end = to_sim_time(b)});
   };
   busy(0.5, 1.5);  // half before the window
   busy(1.2, 1.7);  // overlaps the previous span by 0.3
@@ -239,6 +240,64 @@ TEST(Signals, EachEventReachesItsOwnSignalAndTheClockFirst) {
   s.emit(FrameArrived{.time = 1, .len = 60});
   s.emit(InterruptRaised{.time = 2});  // nobody listens: only the clock hears it
   EXPECT_EQ(seen, (std::vector<std::string>{"time 1", "arrived 60", "time 2"}));
+}
+
+TEST(SpanUnion, CountsEachNanosecondOnceInWhateverOrderTheSpansCome) {
+  // From a window starting at 100 ns: [50,150) counts 50, [140,200) adds
+  // 50 (150..200), [300,310) 10, [305,400) 90, [200,300) 100 (it joins the
+  // first two to the last two), [900,950) 50, [950,960) touches it: 10.
+  // Union inside the window: [100,400) and [900,960): 360 ns.
+  std::vector<std::pair<SimTime, SimTime>> spans = {{50, 150},  {140, 200}, {300, 310}, {305, 400},
+                                                    {200, 300}, {900, 950}, {950, 960}};
+  std::sort(spans.begin(), spans.end());
+  int orders = 0;
+  do {
+    SpanUnion u(100);
+    for (const auto& [a, b] : spans) u.add(a, b, /*settled=*/0);
+    ASSERT_EQ(u.busy(), 360) << "order " << orders;
+    ++orders;
+  } while (std::next_permutation(spans.begin(), spans.end()));
+  EXPECT_EQ(orders, 5040);
+}
+
+TEST(SpanUnion, KeepsOnlyWhatALaterSpanCanReachAndRefusesASpanBeforeIt) {
+  SpanUnion u;
+  for (SimTime t = 0; t < 1000; t += 10) u.add(t, t + 5, /*settled=*/t);  // each settled at its start
+  EXPECT_EQ(u.busy(), 500);
+  EXPECT_EQ(u.kept(), 1u);  // only the last: every earlier one ends before the settled instant
+  u.add(994, 1001, 990);    // overlaps the last span's final nanosecond (994..995), after the settled 990
+  EXPECT_EQ(u.busy(), 500 + 6);
+  // A span published after the bus settled 1,000 that starts before the
+  // end of a span let go: the engine broke its promise, never a silent miscount.
+  u.add(2000, 2001, 1500);
+  EXPECT_THROW(u.add(1000, 1002, 1500), InvariantError);
+}
+
+TEST(EventBus, AKindOnlyUnorderedSlotsWantNeverWaitsInTheBus) {
+  EventBus bus(2);
+  std::vector<SimTime> unordered, ordered;
+  bus.run().on<CpuBusy>().connect_unordered([&](const CpuBusy& e) { unordered.push_back(e.start); });
+  bus.emit(CpuBusy{.time = 2e-9, .queue = 1, .start = 2, .end = 3});
+  bus.emit(CpuBusy{.time = 1e-9, .queue = 0, .start = 1, .end = 2});
+  // Taken at once, in the order published; nothing buffered, nothing counted as through the bus.
+  EXPECT_EQ(unordered, (std::vector<SimTime>{2, 1}));
+  EXPECT_EQ(bus.pending(), 0u);
+  EXPECT_EQ(bus.emitted(), 0u);
+  // An ordered slot on queue 1 alone: queue 1's events of that kind take
+  // their turn (and still reach the unordered slot at once); queue 0's do not wait.
+  bus.queue(1).on<CpuBusy>().connect([&](const CpuBusy& e) { ordered.push_back(e.start); });
+  bus.emit(CpuBusy{.time = 5e-9, .queue = 1, .start = 5, .end = 6});
+  bus.emit(CpuBusy{.time = 4e-9, .queue = 0, .start = 4, .end = 5});
+  EXPECT_EQ(unordered, (std::vector<SimTime>{2, 1, 5, 4}));
+  EXPECT_EQ(bus.pending(), 1u);
+  EXPECT_TRUE(ordered.empty());
+  bus.advance(5e-9);
+  EXPECT_EQ(ordered, (std::vector<SimTime>{5}));
+  EXPECT_EQ(bus.run().settled(), 5);
+  // on_time wants every event of its scope in its turn.
+  bus.run().on_time().connect([](double) {});
+  bus.emit(CpuBusy{.time = 6e-9, .queue = 0, .start = 6, .end = 7});
+  EXPECT_EQ(bus.pending(), 1u);
 }
 
 TEST(EventBus, DispatchesInTimeThenPublicationOrderToTheRunAndTheQueue) {
