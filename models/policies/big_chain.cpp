@@ -76,10 +76,18 @@ std::optional<Posting> BigChainPolicy::make_posting(GuestMemory& mem, GuestWork&
     const size_t first_seg = p.segs.size(), first_block = p.blocks.size();
     BufferSeg* seg = p.segs.extend(chunks);
     MemoryBlock* blk = p.blocks.extend(chunks);
+    // Recycled pages, when the list holds enough, taken as one run (in the
+    // order take() gives them: the same addresses in the same descriptors).
+    uint64_t run[kMaxRunPages];
+    const bool from_list = chunks <= kMaxRunPages && pages_.take_run(run, chunks, work);
     for (uint32_t k = 0; k < chunks; ++k) {
       const uint32_t len = std::min(left, chunk);
       left -= len;
-      auto a = pages_.take(mem, work);
+      std::optional<uint64_t> a;
+      if (from_list)
+        a = run[k];
+      else
+        a = pages_.take(mem, work);
       if (!a) {
         p.segs.truncate(first_seg + k);
         p.blocks.truncate(first_block + k);
@@ -109,7 +117,9 @@ std::optional<Posting> BigChainPolicy::make_posting(GuestMemory& mem, GuestWork&
       }
     }
   }
-  for (const auto& s : p.segs) p.bytes += s.len;
+  // Every chunk was covered in full (by one block, or by pages when a
+  // higher order failed): the shape's bytes.
+  p.bytes = shape_.header_bytes + shape_.linear_bytes + shape_.data_bytes;
   return p;
 }
 
@@ -123,6 +133,8 @@ void BigChainPolicy::receive(std::span<const ReturnedBuffer> bufs, uint32_t /*fr
   // One chain per frame. The device wrote `written` bytes from the start of
   // the chain; page blocks it reached go up the stack with the skb (and are
   // freed there), the rest go back (2.6.27 receive_skb + trim_pages).
+  const bool pages_only = shape_.chunk_order == 0;
+  const size_t first_page = shape_.header_in_data ? 1 : 2;  // the buffers before are the skb's
   for (const ReturnedBuffer& rb : bufs) {
     Posting& p = *rb.posting;
     const BufferSeg* seg = p.segs.data();
@@ -143,6 +155,12 @@ void BigChainPolicy::receive(std::span<const ReturnedBuffer> bufs, uint32_t /*fr
     // together (one by one, the list's and the counter's updates cost more
     // than the rest of the walk).
     while (s < segs) {
+      if (pages_only && s >= first_page && blocks - b == segs - s) {
+        // An order-0 chain past its skb part: buffer k's block is block k,
+        // a page each (make_posting built it so): all back in one run.
+        pages_.give_blocks(blk + b, segs - s, mem, work);
+        break;
+      }
       size_t run = 0;
       while (s + run < segs && b + run < blocks && blk[b + run].addr == seg[s + run].addr &&
              blk[b + run].order == 0 && !blk[b + run].slab)

@@ -50,6 +50,9 @@ class BigChainPolicy : public RxPolicy {
   uint32_t chunk_bytes() const { return kPageBytes << shape_.chunk_order; }
   uint32_t chunk_count() const { return (shape_.data_bytes + chunk_bytes() - 1) / chunk_bytes(); }
   void put_block(const MemoryBlock& b, GuestMemory& mem, GuestWork& work);
+  /// Pages make_posting takes from the private list as one run, at most (the
+  /// 2008 chain's 18; longer chains take theirs one by one).
+  static constexpr uint32_t kMaxRunPages = 64;
 
   ChainShape shape_;
   PageList pages_;  ///< the driver's private page list

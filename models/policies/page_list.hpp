@@ -4,6 +4,7 @@
 // page-sized mergeable buffers all keep one.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -29,6 +30,17 @@ class PageList {
     }
     ++work.page_allocs;
     return mem.alloc_pages(0);
+  }
+  /// `n` pages from the list at once, as n take()s would give them (the
+  /// last on the list first), into out[0..n): false, and nothing taken,
+  /// when the list holds fewer.
+  bool take_run(uint64_t* out, size_t n, GuestWork& work) {
+    if (pages_.size() < n) return false;
+    const uint64_t* last = pages_.data() + pages_.size() - 1;
+    for (size_t i = 0; i < n; ++i) out[i] = last[-static_cast<std::ptrdiff_t>(i)];
+    pages_.resize(pages_.size() - n);
+    work.page_recycles += n;
+    return true;
   }
   /// A page the driver no longer needs: onto the list, or freed.
   void give(uint64_t addr, GuestMemory& mem, GuestWork& work) {

@@ -179,6 +179,7 @@ TEST(MaxBuffer, MtuFrameRecycles18PagesAndMemoryComesBack) {
   ASSERT_TRUE(again);
   ASSERT_EQ(again->segs.size(), 20u);
   for (size_t i = 0; i < 18; ++i) EXPECT_EQ(again->segs[2 + i].addr, posting->segs[19 - i].addr) << "page " << i;
+  EXPECT_EQ(again->bytes, 10u + 1514u + 18u * 4096u);
 }
 
 TEST(MaxBuffer, AnAllocationFailingMidChainGivesBackEveryPageItTook) {
@@ -297,6 +298,7 @@ TEST(Policies, EveryPolicysChainsMatchItsNominalShapeAndGiveBackAllMemory) {
         ps.push_back(*p->make_posting(mem, w));
         ASSERT_EQ(ps.back().segs.size(), shape.size()) << info->name;
         for (size_t k = 0; k < shape.size(); ++k) EXPECT_EQ(ps.back().segs[k].len, shape[k]) << info->name;
+        EXPECT_EQ(ps.back().bytes, per) << info->name;  // what the device may write: every buffer's length
       }
       std::vector<ReturnedBuffer> rbs;
       uint64_t left = need;
