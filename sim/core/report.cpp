@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include <iterator>
 #include <string_view>
 #include <unordered_set>
 
@@ -67,8 +68,16 @@ std::string csv_table(const std::vector<std::string>& lead, const std::vector<st
 }
 
 std::string number_text(double v) {
-  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) return fmt::format("{}", static_cast<int64_t>(v));
-  return fmt::format("{}", v);
+  std::string s;
+  append_number_text(s, v);
+  return s;
+}
+
+void append_number_text(std::string& out, double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15)
+    fmt::format_to(std::back_inserter(out), "{}", static_cast<int64_t>(v));
+  else
+    fmt::format_to(std::back_inserter(out), "{}", v);
 }
 
 namespace {

@@ -141,6 +141,9 @@ std::string csv_cell(const std::string& s);
 std::string csv_line(const std::vector<std::string>& cells);
 /// Number text used in every CSV: integers as integers, others shortest round-trip.
 std::string number_text(double v);
+/// number_text(v) appended to `out` (a row of numbers needs no quoting: no
+/// cell of its is built on its own).
+void append_number_text(std::string& out, double v);
 
 /// Bad input (InputError, exit 2) unless `dir` and every directory above it
 /// either exist as directories or do not exist yet, and `dir` can be made

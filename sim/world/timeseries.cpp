@@ -67,10 +67,12 @@ void TimeseriesSink::write(const std::vector<double>& row) {
   // A row timeseries.csv holds (the writer thins kept rows the same way).
   ++written_;
   if (mode_ != TimeseriesMode::Stream) return;
-  std::vector<std::string> cells;
-  cells.reserve(row.size());
-  for (double v : row) cells.push_back(number_text(v));
-  buffer_ += csv_line(cells);
+  // csv_line(number_text of each), written in place: numbers are never quoted.
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i) buffer_ += ',';
+    append_number_text(buffer_, row[i]);
+  }
+  buffer_ += '\n';
   if (buffer_.size() >= kFlushBytes) {
     if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
       throw WriteError(fmt::format("{}: cannot write the time series: {}", path_, std::strerror(errno)));
