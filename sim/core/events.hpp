@@ -9,6 +9,10 @@
 // the signals in (time, publication) order, once no actor can still publish
 // an earlier one. Every event goes to the run's signals and to its receive
 // queue's own, so a metric can watch one queue, a guest's queues, or the run.
+// A figure that any order gives (a count, an exact sum, the union of busy
+// spans) may take the events as they are published instead
+// (Signal::connect_unordered): a kind nobody wants in time order is never
+// buffered.
 #pragma once
 
 #include <algorithm>
