@@ -206,6 +206,13 @@ void RunLoop::finish() {
   admit_all(to_sim_time(end));  // on the run's clock already: exact
   for (auto& Q : w_.queues) Q.shared->publish_due(to_sim_time(end));
   w_.run->bus.advance(end);
+  // A metric that takes events as they are published (a CPU's busy spans)
+  // counts the same events as one that takes them in time order: none
+  // stamped after the end, which the bus never hands over.
+  ensure(w_.run->bus.published_until() <= end, [&] {
+    return fmt::format("an event stamped at {} s, after the run's end at {} s, reached a metric",
+                       w_.run->bus.published_until(), end);
+  });
   for (auto& m : w_.run_metrics) m->finish(end);
   for (auto& set : w_.queue_metrics)
     for (auto& m : set) m->finish(end);

@@ -283,6 +283,11 @@ TEST(EventBus, AKindOnlyUnorderedSlotsWantNeverWaitsInTheBus) {
   EXPECT_EQ(unordered, (std::vector<SimTime>{2, 1}));
   EXPECT_EQ(bus.pending(), 0u);
   EXPECT_EQ(bus.emitted(), 0u);
+  // The latest time an unordered slot saw (the run checks it against its end);
+  // an event no unordered slot wants does not count.
+  EXPECT_EQ(bus.published_until(), 2e-9);
+  bus.emit(StallBegan{.time = 100.0});
+  EXPECT_EQ(bus.published_until(), 2e-9);
   // An ordered slot on queue 1 alone: queue 1's events of that kind take
   // their turn (and still reach the unordered slot at once); queue 0's do not wait.
   bus.queue(1).on<CpuBusy>().connect([&](const CpuBusy& e) { ordered.push_back(e.start); });
@@ -297,7 +302,8 @@ TEST(EventBus, AKindOnlyUnorderedSlotsWantNeverWaitsInTheBus) {
   // on_time wants every event of its scope in its turn.
   bus.run().on_time().connect([](double) {});
   bus.emit(CpuBusy{.time = 6e-9, .queue = 0, .start = 6, .end = 7});
-  EXPECT_EQ(bus.pending(), 1u);
+  EXPECT_EQ(bus.pending(), 1u);  // (the StallBegan, which nobody wanted then, was dropped)
+  EXPECT_EQ(bus.published_until(), 6e-9);
 }
 
 TEST(EventBus, DispatchesInTimeThenPublicationOrderToTheRunAndTheQueue) {
