@@ -128,9 +128,9 @@ namespace {
 /// the points they make (counted first), each checked before anything runs.
 class SweepReader {
  public:
-  SweepReader(const std::string& path, const std::vector<std::string>& overrides, const SweepLimits& limits,
+  SweepReader(const std::string& path, Json doc, const std::vector<std::string>& overrides, const SweepLimits& limits,
               bool override_axis)
-      : path_(path), doc_(read_json_file(path)), limits_(limits), override_axis_(override_axis) {
+      : path_(path), doc_(std::move(doc)), limits_(limits), override_axis_(override_axis) {
     sw_.file = path;
     sw_.overrides = overrides;
   }
@@ -436,7 +436,12 @@ class SweepReader {
 
 Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides, const SweepLimits& limits,
                  bool override_axis) {
-  return SweepReader(path, overrides, limits, override_axis).read();
+  return SweepReader(path, read_json_file(path), overrides, limits, override_axis).read();
+}
+
+Sweep load_sweep_text(const std::string& path, const std::string& text, const std::vector<std::string>& overrides,
+                      const SweepLimits& limits, bool override_axis) {
+  return SweepReader(path, parse_json(text, path), overrides, limits, override_axis).read();
 }
 
 }  // namespace vringsim
