@@ -900,6 +900,11 @@ void rebase_typed_files(Json& doc, const std::string& base_dir, const std::vecto
 Scenario load_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
                            const std::vector<std::string>& overrides, size_t typed_from) {
   check_document(doc, source);
+  return load_checked_scenario_doc(std::move(doc), source, base_dir, overrides, typed_from);
+}
+
+Scenario load_checked_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
+                                   const std::vector<std::string>& overrides, size_t typed_from) {
   for (const auto& o : overrides) apply_override(doc, o);
   rebase_typed_files(doc, base_dir, overrides, typed_from);
   const Json* profile = find_key(doc, "driver.profile");
