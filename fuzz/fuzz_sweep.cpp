@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)base_written;
   // The input is handed over as text, as if read from this file in the work
   // directory (errors name it, a "base" resolves beside it): writing it there
-  // and reading it back was 14 % of the target's time, and reading a file is
+  // and reading it back was 14 % of the fuzzer's time, and reading a file is
   // the scenario target's and every file base's. The file is never written,
   // so a base naming it is a missing file.
   static const std::string f = fuzz::work_dir() + "/input.sweep.json";
