@@ -22,7 +22,8 @@ for preset in fuzz asan; do
   cmake --build --preset "$preset" -j "$(nproc)" --target $(printf 'fuzz_%s ' $targets) >>"$build_log" 2>&1 ||
     { tail -30 "$build_log"; exit 1; }
 done
-# Corpora grow, and the targets rewrite their input file on every run, in
+# Corpora grow, and the targets (all but sweep, which reads its input from
+# memory) rewrite their input file on every run, in
 # memory when /dev/shm exists (on ext4, creating and truncating files cost
 # more than parsing them). FUZZ_WORK=DIR keeps them in DIR instead of a
 # temporary directory removed at the end (to copy new finds into fuzz/corpus/).

@@ -633,6 +633,35 @@ std::string sha256_hex(const std::string& data) {
 }
 
 namespace {
+/// A shipped preset parsed and checked, with its values. Its text never
+/// changes, so each is parsed and checked once, on first use: every point
+/// of a sweep whose base names one (as every driver.profile does) parsed
+/// and checked it again, a tenth of the point's load.
+struct CheckedPreset {
+  Json preset;
+  std::vector<PresetValue> values;
+};
+
+/// The shipped preset `p` checked, or nullptr when it fails its checks (its
+/// error is then thrown where it is used, as for a preset file).
+const CheckedPreset* checked_shipped_preset(const CostPresetInfo& p) {
+  static const std::map<const CostPresetInfo*, CheckedPreset> checked = [] {
+    std::map<const CostPresetInfo*, CheckedPreset> m;
+    for (const CostPresetInfo* info : Registry<CostPresetInfo>::instance().all()) {
+      try {
+        Json preset = parse_json(info->text, info->file);
+        check_cost_preset(preset, info->file);
+        std::vector<PresetValue> values = preset_values(preset);
+        m.emplace(info, CheckedPreset{std::move(preset), std::move(values)});
+      } catch (const InputError&) {
+      }
+    }
+    return m;
+  }();
+  const auto it = checked.find(&p);
+  return it == checked.end() ? nullptr : &it->second;
+}
+
 /// costs.preset: a cost preset (a shipped one by name, models/presets/, or
 /// a file `vringsim calibrate` wrote) fills the costs, and the latencies if
 /// it has a "latency" object, that the scenario does not set itself:
@@ -656,12 +685,18 @@ CostPresetUse apply_cost_preset(Json& doc, const std::string& source, const std:
     break;
   }
   // A shipped preset's name means the shipped preset; anything else is a file.
-  Json preset;
+  Json read_preset;
+  const Json* preset = &read_preset;
+  const CheckedPreset* checked = nullptr;
   const auto& shipped_presets = Registry<CostPresetInfo>::instance();
   if (const CostPresetInfo* shipped = shipped_presets.find(value)) {
     use.name = shipped->name;
     use.file = shipped->file;
-    preset = parse_json(shipped->text, shipped->file);
+    checked = checked_shipped_preset(*shipped);
+    if (checked)
+      preset = &checked->preset;
+    else
+      read_preset = parse_json(shipped->text, shipped->file);
   } else {
     std::filesystem::path file(value);
     if (file.is_relative() && named_by == source) file = std::filesystem::path(base_dir) / file;
@@ -674,19 +709,23 @@ CostPresetUse apply_cost_preset(Json& doc, const std::string& source, const std:
       fail_input(named_by, "/costs/preset", brief(file.string(), 200) + " " + problem);
     }
     use.file = file.string();
-    preset = read_json_file(use.file);
-    use.name = preset.is_object() && preset.contains("name") && preset["name"].is_string()
-                   ? preset["name"].get<std::string>()
+    read_preset = read_json_file(use.file);
+    use.name = read_preset.is_object() && read_preset.contains("name") && read_preset["name"].is_string()
+                   ? read_preset["name"].get<std::string>()
                    : file.stem().string();
   }
-  check_cost_preset(preset, use.file);
-  for (const PresetValue& v : preset_values(preset)) {
+  std::vector<PresetValue> read_values;
+  if (!checked) {
+    check_cost_preset(*preset, use.file);
+    read_values = preset_values(*preset);
+  }
+  const Json* sources = preset->contains("sources") ? &(*preset)["sources"] : nullptr;
+  for (const PresetValue& v : checked ? checked->values : read_values) {
     const Json::json_pointer target(v.pointer);
     if (doc.contains(target)) continue;
     doc[target] = v.value;
     use.filled.insert(v.key);
-    if (preset.contains("sources") && preset["sources"].contains(v.key))
-      use.sources[v.key] = preset["sources"][v.key].get<std::string>();
+    if (sources && sources->contains(v.key)) use.sources[v.key] = (*sources)[v.key].get<std::string>();
   }
   return use;
 }
@@ -861,6 +900,11 @@ void rebase_typed_files(Json& doc, const std::string& base_dir, const std::vecto
 Scenario load_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
                            const std::vector<std::string>& overrides, size_t typed_from) {
   check_document(doc, source);
+  return load_checked_scenario_doc(std::move(doc), source, base_dir, overrides, typed_from);
+}
+
+Scenario load_checked_scenario_doc(Json doc, const std::string& source, const std::string& base_dir,
+                                   const std::vector<std::string>& overrides, size_t typed_from) {
   for (const auto& o : overrides) apply_override(doc, o);
   rebase_typed_files(doc, base_dir, overrides, typed_from);
   const Json* profile = find_key(doc, "driver.profile");

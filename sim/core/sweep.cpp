@@ -128,9 +128,9 @@ namespace {
 /// the points they make (counted first), each checked before anything runs.
 class SweepReader {
  public:
-  SweepReader(const std::string& path, const std::vector<std::string>& overrides, const SweepLimits& limits,
+  SweepReader(const std::string& path, Json doc, const std::vector<std::string>& overrides, const SweepLimits& limits,
               bool override_axis)
-      : path_(path), doc_(read_json_file(path)), limits_(limits), override_axis_(override_axis) {
+      : path_(path), doc_(std::move(doc)), limits_(limits), override_axis_(override_axis) {
     sw_.file = path;
     sw_.overrides = overrides;
   }
@@ -315,8 +315,8 @@ class SweepReader {
       if (!is_topology_key(axes_[i].key)) continue;
       for (size_t j = 0; j < axes_[i].values.size(); ++j) {
         try {
-          (void)load_scenario_doc(sw_.base, sw_.base_source, sw_.base_dir,
-                                  {axes_[i].key + "=" + axes_[i].values[j].dump()}, 1);
+          (void)load_checked_scenario_doc(sw_.base, sw_.base_source, sw_.base_dir,
+                                          {axes_[i].key + "=" + axes_[i].values[j].dump()}, 1);
         } catch (const InputError& e) {
           std::string what = e.what();
           if (what.starts_with(sw_.base_source + ": ")) what = what.substr(sw_.base_source.size() + 2);
@@ -343,7 +343,9 @@ class SweepReader {
     size_t bad = 0;
     for (const auto& pt : sw_.points) {
       try {
-        (void)sw_.scenario(pt, 0);
+        // Sweep::scenario() of replication 0, the base checked once (read()).
+        (void)load_checked_scenario_doc(sw_.base, sw_.base_source, sw_.base_dir, sw_.run_overrides(pt, 0),
+                                        pt.values.size() + 1);
       } catch (const InputError& e) {
         if (++bad <= kListed) errors += fmt::format("point {} {}: {}\n", pt.id, brief_json(pt.values, 200), e.what());
       }
@@ -436,7 +438,12 @@ class SweepReader {
 
 Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides, const SweepLimits& limits,
                  bool override_axis) {
-  return SweepReader(path, overrides, limits, override_axis).read();
+  return SweepReader(path, read_json_file(path), overrides, limits, override_axis).read();
+}
+
+Sweep load_sweep_text(const std::string& path, const std::string& text, const std::vector<std::string>& overrides,
+                      const SweepLimits& limits, bool override_axis) {
+  return SweepReader(path, parse_json(text, path), overrides, limits, override_axis).read();
 }
 
 }  // namespace vringsim

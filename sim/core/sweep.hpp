@@ -63,6 +63,12 @@ struct Sweep {
 /// become the values run (equal points merge).
 Sweep load_sweep(const std::string& path, const std::vector<std::string>& overrides = {},
                  const SweepLimits& limits = {}, bool override_axis = false);
+/// The same for a sweep whose text is already in memory, as if read from
+/// `path` (errors name it, and `base` resolves beside it); the file itself is
+/// not read. The fuzz target hands its input over this way: writing it to a
+/// file and reading it back, for every input, cost more than parsing it.
+Sweep load_sweep_text(const std::string& path, const std::string& text, const std::vector<std::string>& overrides = {},
+                      const SweepLimits& limits = {}, bool override_axis = false);
 
 /// "K/N" -> (K, N), 1-based; throws InputError.
 std::pair<uint32_t, uint32_t> parse_shard(const std::string& text);

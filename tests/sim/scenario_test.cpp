@@ -392,6 +392,29 @@ TEST(CostPresets, The2008PresetIsTheDefaultsValueForValueAndSourceForSource) {
   EXPECT_EQ(latencies, doc["latency"].size());
 }
 
+TEST_F(ScenarioFiles, AShippedPresetFillsAsTheSameTextInAFileDoesEveryTime) {
+  // A shipped preset is parsed and checked once; a preset file every time.
+  // Both fill the same keys with the same values and sources, load after load.
+  for (const CostPresetInfo* p : Registry<CostPresetInfo>::instance().all()) {
+    SCOPED_TRACE(p->name);
+    const std::string file = write(p->text);
+    const std::string own = R"(, "costs": {"guest": {"per_packet_ns": 777}}, "latency": {"kick_ns": 5}})";
+    for (int load_no = 0; load_no < 2; ++load_no) {
+      const Scenario shipped = load(R"({"name": "x")" + own, {"costs.preset=" + p->name});
+      const Scenario from_file = load(R"({"name": "x")" + own, {"costs.preset=" + file});
+      EXPECT_EQ(shipped.cost_preset.name, p->name);
+      EXPECT_EQ(shipped.cost_preset.filled, from_file.cost_preset.filled);
+      EXPECT_EQ(shipped.cost_preset.sources, from_file.cost_preset.sources);
+      EXPECT_FALSE(shipped.cost_preset.filled.contains("costs.guest.per_packet_ns"));
+      EXPECT_FALSE(shipped.cost_preset.filled.contains("latency.kick_ns"));
+      Json a = shipped.config.json(), b = from_file.config.json();  // all but costs.preset alike
+      a["costs"].erase("preset");
+      b["costs"].erase("preset");
+      EXPECT_EQ(a, b);
+    }
+  }
+}
+
 TEST_F(ScenarioFiles, AShippedPresetFillsWhatTheScenarioLeavesAndSaysWhere) {
   const Scenario today = load(R"({"name": "x", "costs": {"preset": "today-x86"}})");
   EXPECT_EQ(today.cost_preset.name, "today-x86");

@@ -158,6 +158,41 @@ TEST_F(Sweeps, BadSweepsNameTheAxisOrThePoint) {
   EXPECT_EQ(parse_shard("2/3"), (std::pair<uint32_t, uint32_t>{2, 3}));
 }
 
+TEST_F(Sweeps, ASweepsTextLoadsAsItsFileDoes) {
+  // load_sweep_text (the fuzz target's way in): the text as if read from the
+  // path, the same sweep and the same refusals, and the file is not read.
+  const std::string g = write("g.json", grid());
+  const Sweep from_file = load_sweep(g);
+  const Sweep from_text = load_sweep_text((dir_ / "absent.json").string(), grid());
+  EXPECT_EQ(from_text.sha256, from_file.sha256);
+  EXPECT_EQ(from_text.base_dir, from_file.base_dir);
+  ASSERT_EQ(from_text.points.size(), from_file.points.size());
+  for (size_t i = 0; i < from_file.points.size(); ++i) {
+    EXPECT_EQ(from_text.points[i].id, from_file.points[i].id);
+    EXPECT_EQ(from_text.seed_of(from_text.points[i], 1), from_file.seed_of(from_file.points[i], 1));
+  }
+  for (const std::string& bad :
+       {std::string(R"({"name": "x", "base": "base.json", "axes": [{"key": "ring.siz", "values": [256]}]})"),
+        std::string(R"({"name": "x", "base": "base.json", "axes": [{"key": "ring.size", "values": [1, 2, 4, 8]},
+            {"key": "policy.name", "values": ["max-buffer", "mergeable", "small"]}]})"),
+        std::string("{\"name\": \"x\"} \0 x", 17), std::string("[1, 2"), std::string("")}) {
+    const std::string f = write("bad.json", bad);
+    std::string from_path, from_memory;
+    try {
+      load_sweep(f);
+    } catch (const InputError& e) {
+      from_path = e.what();
+    }
+    try {
+      load_sweep_text(f, bad);
+    } catch (const InputError& e) {
+      from_memory = e.what();
+    }
+    EXPECT_FALSE(from_path.empty()) << bad;
+    EXPECT_EQ(from_memory, from_path) << bad;
+  }
+}
+
 TEST_F(Sweeps, JobsShardsAndMergeAllGiveTheSameResults) {
   const Sweep g = load_sweep(write("g.json", grid()));
   ASSERT_EQ(run_sweep(g, {dir_ / "j1", 1, std::nullopt, false}), 0);
