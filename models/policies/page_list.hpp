@@ -35,10 +35,12 @@ class PageList {
   /// last on the list first), into out[0..n): false, and nothing taken,
   /// when the list holds fewer.
   bool take_run(uint64_t* out, size_t n, GuestWork& work) {
-    if (pages_.size() < n) return false;
-    const uint64_t* last = pages_.data() + pages_.size() - 1;
-    for (size_t i = 0; i < n; ++i) out[i] = last[-static_cast<std::ptrdiff_t>(i)];
-    pages_.resize(pages_.size() - n);
+    const size_t size = pages_.size();
+    if (size < n) return false;
+    // (By index: an empty list's data() may be null, and no pointer may be
+    // formed before it.)
+    for (size_t i = 0; i < n; ++i) out[i] = pages_[size - 1 - i];
+    pages_.resize(size - n);
     work.page_recycles += n;
     return true;
   }

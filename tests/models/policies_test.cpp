@@ -11,6 +11,7 @@
 #include <random>
 
 #include "models/policies/mergeable.hpp"
+#include "models/policies/page_list.hpp"
 #include "sim/core/policy.hpp"
 #include "sim/core/registry.hpp"
 #include "sim/core/scenario.hpp"
@@ -180,6 +181,28 @@ TEST(MaxBuffer, MtuFrameRecycles18PagesAndMemoryComesBack) {
   ASSERT_EQ(again->segs.size(), 20u);
   for (size_t i = 0; i < 18; ++i) EXPECT_EQ(again->segs[2 + i].addr, posting->segs[19 - i].addr) << "page " << i;
   EXPECT_EQ(again->bytes, 10u + 1514u + 18u * 4096u);
+}
+
+TEST(PageList, ARunIsTakenAsTakeWouldGiveItOrNotAtAll) {
+  GuestMemory mem(1, 0.0);
+  GuestWork w;
+  PageList list(true);
+  uint64_t out[4] = {7, 7, 7, 7};
+  // An empty list: a run of none is taken (the small policy's chain has no
+  // pages), a run of one is refused (under UBSan the first form once
+  // computed a pointer before an empty vector's null data()).
+  EXPECT_TRUE(list.take_run(out, 0, w));
+  EXPECT_FALSE(list.take_run(out, 1, w));
+  EXPECT_EQ(out[0], 7u);
+  const MemoryBlock blocks[3] = {{100, 0, false}, {200, 0, false}, {300, 0, false}};
+  list.give_blocks(blocks, 3, mem, w);
+  EXPECT_FALSE(list.take_run(out, 4, w));  // more than it holds: nothing taken
+  EXPECT_EQ(list.size(), 3u);
+  ASSERT_TRUE(list.take_run(out, 2, w));   // the last given first, as take() would
+  EXPECT_EQ(out[0], 300u);
+  EXPECT_EQ(out[1], 200u);
+  EXPECT_EQ(list.size(), 1u);
+  EXPECT_EQ(*list.take(mem, w), 100u);
 }
 
 TEST(MaxBuffer, AnAllocationFailingMidChainGivesBackEveryPageItTook) {
