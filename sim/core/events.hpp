@@ -253,6 +253,8 @@ class Signals {
   }
   Signal<double>& on_time() { return time_; }
   /// The event in its turn (time order): on_time, then the ordered slots.
+  /// Unordered slots are reached only through EventBus::emit (publish()):
+  /// a test driving a bare Signals with emit() does not reach them.
   template <class E>
   void emit(const E& e) const {
     if (!time_.empty()) time_(e.time);

@@ -271,6 +271,16 @@ TEST(SpanUnion, KeepsOnlyWhatALaterSpanCanReachAndRefusesASpanBeforeIt) {
   // end of a span let go: the engine broke its promise, never a silent miscount.
   u.add(2000, 2001, 1500);
   EXPECT_THROW(u.add(1000, 1002, 1500), InvariantError);
+  // Late, and overlapping a span let go by the same call: refused too, not
+  // counted twice (the check once ran before letting go).
+  SpanUnion late;
+  late.add(10, 20, 0);
+  EXPECT_THROW(late.add(15, 25, 30), InvariantError);
+  // Late but past every span let go: the union is still exact.
+  SpanUnion gap;
+  gap.add(10, 20, 0);
+  gap.add(25, 28, 30);
+  EXPECT_EQ(gap.busy(), 13);
 }
 
 TEST(EventBus, AKindOnlyUnorderedSlotsWantNeverWaitsInTheBus) {
