@@ -129,9 +129,10 @@ int main(int argc, char** argv) {
     bare_ins = static_cast<double>(InstructionCounter::own(*b0, *b1)) / (3.0 * static_cast<double>(kBareEvents));
   if (!counter.available()) std::fprintf(stderr, "bench_throughput: ins/pkt n/a: %s\n", counter.why().c_str());
   fmt::print("bare priority-queue loop: {:.0f} events/s, {} instructions/event\n", bare, or_na(bare_ins, "{:.1f}"));
-  fmt::print("{:<18} {:<14} {:>9} {:>7} {:>11} {:>11} {:>7} {:>7} {:>7} {:>8} {:>7} {:>8} {:>8} {:>11} {:>7} {:>7} {:>11}\n",
-             "scenario", "load", "delivered", "wall s", "arrived/s", "deliv/s", "Gb/s", "bus/pkt", "sg/pkt", "vs bare",
-             "+drop", "of limit", "ins/pkt", "ins vs bare", "RSS MiB", "start s", "after start");
+  fmt::print(
+      "{:<18} {:<14} {:>9} {:>7} {:>11} {:>11} {:>7} {:>7} {:>7} {:>8} {:>7} {:>8} {:>8} {:>11} {:>7} {:>7} {:>11}\n",
+      "scenario", "load", "delivered", "wall s", "arrived/s", "deliv/s", "Gb/s", "bus/pkt", "sg/pkt", "vs bare",
+      "+drop", "of limit", "ins/pkt", "ins vs bare", "RSS MiB", "start s", "after start");
   for (const auto& file : files) {
     const std::string name = std::filesystem::path(file).stem().string();
     auto row = [&](const std::string& load, const std::vector<std::string>& overrides) {
@@ -153,8 +154,8 @@ int main(int argc, char** argv) {
           "{:>7.1f} {:>7.3f} {:>11.0f}\n",
           name, load, m.delivered, m.wall, m.arrived / m.wall, m.delivered / m.wall, m.gbps, m.bus_events / per,
           m.blocking_calls / per, m.delivered / m.wall / bare, (m.delivered + m.dropped) / m.wall / bare,
-          (m.delivered + m.dropped) / m.wall / (bare / 3.0), or_na(ins, "{:.0f}"), or_na(ins_ratio, "{:.4f}"), static_cast<double>(m.rss_kb) / 1024.0, start.wall,
-          m.delivered / std::max(m.wall - start.wall, 1e-9));
+          (m.delivered + m.dropped) / m.wall / (bare / 3.0), or_na(ins, "{:.0f}"), or_na(ins_ratio, "{:.4f}"),
+          static_cast<double>(m.rss_kb) / 1024.0, start.wall, m.delivered / std::max(m.wall - start.wall, 1e-9));
       std::fflush(stdout);
       return m;
     };

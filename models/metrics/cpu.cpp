@@ -17,9 +17,8 @@ class CpuUtilization : public Metric {
       : warmup_(to_sim_time(ctx.warmup_s)), host_(warmup_), guest_(warmup_) {}
   void attach(Signals& s) override {
     // Summed as the actors publish them: a union is the same in any order.
-    s.on<CpuBusy>().connect_unordered([this, &s](const CpuBusy& e) {
-      (e.cpu == Cpu::Host ? host_ : guest_).add(e.start, e.end, s.settled());
-    });
+    s.on<CpuBusy>().connect_unordered(
+        [this, &s](const CpuBusy& e) { (e.cpu == Cpu::Host ? host_ : guest_).add(e.start, e.end, s.settled()); });
   }
   void write(Json& j, double end) const override {
     // Busy spans may run past the end (a burst in progress): capping at the

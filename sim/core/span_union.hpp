@@ -8,10 +8,9 @@
 // before that. The union keeps the disjoint spans a later one may still
 // overlap: those that end at or after the instant the bus has settled
 // (every span published from then on starts at it or later,
-// Signals::settled). A span
-// that starts before the end of one it let go is an error of the engine's
-// (an event published earlier than the bus had said was safe), never a
-// silent miscount.
+// Signals::settled). A span that starts before the end of one it let go is
+// an error of the engine's (an event published earlier than the bus had
+// said was safe), never a silent miscount.
 #pragma once
 
 #include <algorithm>
@@ -36,7 +35,7 @@ class SpanUnion {
     // After letting go (of spans this one may overlap, if it came late):
     // what it could overlap must all still be here.
     ensure(start >= let_go_until_, "cpu: a busy span began before an instant the event bus had settled");
-    if (first_ == open_.size() || start > open_.back().end) {  // after every span kept: most spans
+    if (first_ == open_.size() || start > open_.back().end) {   // after every span kept: most spans
       if (first_ > 32 && 2 * first_ > open_.size()) compact();  // amortised: each span moved once at most
       busy_ += end - start;
       open_.push_back(Span{start, end});
