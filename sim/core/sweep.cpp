@@ -109,8 +109,11 @@ std::vector<std::string> Sweep::run_overrides(const SweepPoint& point, uint32_t 
 }
 
 Scenario Sweep::scenario(const SweepPoint& point, uint32_t rep) const {
-  // The axes and the seed come from the sweep file; the --set after them were typed.
-  return load_scenario_doc(base, base_source, base_dir, run_overrides(point, rep), point.values.size() + 1);
+  // The axes and the seed come from the sweep file; the --set after them
+  // were typed. The base passed check_document() when the sweep was read
+  // (SweepReader::read, the only maker of a Sweep): each point checks what
+  // its overrides change, not the base again.
+  return load_checked_scenario_doc(base, base_source, base_dir, run_overrides(point, rep), point.values.size() + 1);
 }
 
 std::pair<uint32_t, uint32_t> parse_shard(const std::string& text) {
@@ -343,9 +346,7 @@ class SweepReader {
     size_t bad = 0;
     for (const auto& pt : sw_.points) {
       try {
-        // Sweep::scenario() of replication 0, the base checked once (read()).
-        (void)load_checked_scenario_doc(sw_.base, sw_.base_source, sw_.base_dir, sw_.run_overrides(pt, 0),
-                                        pt.values.size() + 1);
+        (void)sw_.scenario(pt, 0);
       } catch (const InputError& e) {
         if (++bad <= kListed) errors += fmt::format("point {} {}: {}\n", pt.id, brief_json(pt.values, 200), e.what());
       }

@@ -48,7 +48,8 @@ struct Sweep {
   uint64_t seed_of(const SweepPoint& point, uint32_t rep) const;
   /// The --set style overrides of one run: the axes, the seed, then --set.
   std::vector<std::string> run_overrides(const SweepPoint& point, uint32_t rep) const;
-  /// Loads and validates one run's scenario.
+  /// Loads and validates one run's scenario (the base as checked when the
+  /// sweep was read).
   Scenario scenario(const SweepPoint& point, uint32_t rep) const;
 };
 
