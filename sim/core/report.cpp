@@ -11,8 +11,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <stdexcept>
 #include <iterator>
+#include <stdexcept>
 #include <string_view>
 #include <unordered_set>
 
